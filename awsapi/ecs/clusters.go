@@ -1,0 +1,396 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// Cluster status values as ECS reports them.
+const (
+	clusterActive   = "ACTIVE"
+	clusterInactive = "INACTIVE"
+)
+
+// CreateCluster creates a cluster, or returns the existing ACTIVE cluster of
+// that name unchanged, as ECS does (CreateCluster is idempotent).
+func (a *API) CreateCluster(ctx context.Context, in *ecstypes.CreateClusterRequest) (*ecstypes.CreateClusterResponse, error) {
+	sc := scope(ctx)
+	name := model.DefaultCluster
+	if in.ClusterName != nil {
+		name = *in.ClusterName
+	}
+	if !model.ValidName(name) {
+		return nil, invalidParam("Invalid cluster name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := validateClusterSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	var out ecstypes.Cluster
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		if err != nil {
+			return err
+		}
+		if ok && derefStr(c.Status) == clusterActive {
+			st, err := countCluster(tx, sc, name)
+			out = presentCluster(c, st, createdFields)
+			return err
+		}
+		insights, err := effectiveSetting(tx, sc, "", ecstypes.SettingNameContainerInsights)
+		if err != nil {
+			return err
+		}
+		c = ecstypes.Cluster{
+			ClusterArn:                      new(sc.ClusterARN(name)),
+			ClusterName:                     new(name),
+			Status:                          new(clusterActive),
+			Configuration:                   in.Configuration,
+			Tags:                            orEmpty(in.Tags),
+			Settings:                        mergeClusterSettings([]ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: new(insights)}}, in.Settings),
+			CapacityProviders:               orEmpty(in.CapacityProviders),
+			DefaultCapacityProviderStrategy: orEmpty(in.DefaultCapacityProviderStrategy),
+		}
+		if in.ServiceConnectDefaults != nil {
+			c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
+		}
+		if err := validateCapacityProviders(c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
+			return err
+		}
+		out = presentCluster(c, clusterCounts{}, createdFields)
+		return store.Put(tx, clusterKey(sc, name), c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.CreateClusterResponse{Cluster: &out}, nil
+}
+
+// createdFields are what CreateCluster reports of the cluster it made.
+var createdFields = []ecstypes.ClusterField{ecstypes.ClusterFieldTags, ecstypes.ClusterFieldSettings, ecstypes.ClusterFieldConfigurations}
+
+// DescribeClusters describes up to 100 clusters (the default cluster when
+// none is named); unknown ones are failures with reason MISSING.
+func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeClustersRequest) (*ecstypes.DescribeClustersResponse, error) {
+	sc := scope(ctx)
+	refs := in.Clusters
+	if len(refs) == 0 {
+		refs = []string{model.DefaultCluster}
+	}
+	if len(refs) > 100 {
+		return nil, invalidParam("clusters can have at most 100 entries, got %d.", len(refs))
+	}
+	out := &ecstypes.DescribeClustersResponse{Clusters: []ecstypes.Cluster{}, Failures: []ecstypes.Failure{}}
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		for _, ref := range refs {
+			name := model.ClusterName(ref)
+			c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.ClusterARN(name)), Reason: new("MISSING")})
+				continue
+			}
+			st, err := countCluster(tx, sc, name)
+			if err != nil {
+				return err
+			}
+			out.Clusters = append(out.Clusters, presentCluster(c, st, in.Include))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, internal("describe clusters", err)
+	}
+	return out, nil
+}
+
+// ListClusters lists the ARNs of ACTIVE clusters, in name order.
+func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
+	sc := scope(ctx)
+	size, err := pageSize(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeToken("clusters", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	var all []ecstypes.Cluster
+	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		all, err = store.List[ecstypes.Cluster](tx, clustersPrefix(sc))
+		return err
+	}); err != nil {
+		return nil, internal("list clusters", err)
+	}
+	all = slices.DeleteFunc(all, func(c ecstypes.Cluster) bool { return derefStr(c.Status) != clusterActive })
+	items, next := page(all, func(c ecstypes.Cluster) string { return *c.ClusterName }, after, size)
+	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}}
+	for _, c := range items {
+		out.ClusterArns = append(out.ClusterArns, *c.ClusterArn)
+	}
+	if next != "" {
+		out.NextToken = new(encodeToken("clusters", next))
+	}
+	return out, nil
+}
+
+// UpdateCluster changes a cluster's settings, configuration and Service
+// Connect defaults.
+func (a *API) UpdateCluster(ctx context.Context, in *ecstypes.UpdateClusterRequest) (*ecstypes.UpdateClusterResponse, error) {
+	if err := validateClusterSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	c, err := a.updateCluster(ctx, *in.Cluster, func(c *ecstypes.Cluster) error {
+		c.Settings = mergeClusterSettings(c.Settings, in.Settings)
+		if in.Configuration != nil {
+			c.Configuration = in.Configuration
+		}
+		if in.ServiceConnectDefaults != nil {
+			c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.UpdateClusterResponse{Cluster: c}, nil
+}
+
+// UpdateClusterSettings changes a cluster's settings (containerInsights).
+func (a *API) UpdateClusterSettings(ctx context.Context, in *ecstypes.UpdateClusterSettingsRequest) (*ecstypes.UpdateClusterSettingsResponse, error) {
+	if err := validateClusterSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	c, err := a.updateCluster(ctx, *in.Cluster, func(c *ecstypes.Cluster) error {
+		c.Settings = mergeClusterSettings(c.Settings, in.Settings)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.UpdateClusterSettingsResponse{Cluster: c}, nil
+}
+
+// PutClusterCapacityProviders replaces a cluster's capacity providers and
+// default strategy.
+func (a *API) PutClusterCapacityProviders(ctx context.Context, in *ecstypes.PutClusterCapacityProvidersRequest) (*ecstypes.PutClusterCapacityProvidersResponse, error) {
+	if err := validateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
+		return nil, err
+	}
+	c, err := a.updateCluster(ctx, *in.Cluster, func(c *ecstypes.Cluster) error {
+		c.CapacityProviders = orEmpty(in.CapacityProviders)
+		c.DefaultCapacityProviderStrategy = orEmpty(in.DefaultCapacityProviderStrategy)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.PutClusterCapacityProvidersResponse{Cluster: c}, nil
+}
+
+// updateCluster applies change to an ACTIVE cluster in one transaction and
+// returns it as the Update* calls present it.
+func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstypes.Cluster) error) (*ecstypes.Cluster, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(ref)
+	var out ecstypes.Cluster
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		if err != nil {
+			return err
+		}
+		if !ok || derefStr(c.Status) != clusterActive {
+			return clusterNotFound(name)
+		}
+		if err := change(&c); err != nil {
+			return err
+		}
+		if err := store.Put(tx, clusterKey(sc, name), c); err != nil {
+			return err
+		}
+		st, err := countCluster(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		out = presentCluster(c, st, []ecstypes.ClusterField{ecstypes.ClusterFieldSettings, ecstypes.ClusterFieldConfigurations})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteCluster marks a cluster INACTIVE. ECS refuses while the cluster
+// still has active services, tasks that have not stopped, or registered
+// container instances.
+func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterRequest) (*ecstypes.DeleteClusterResponse, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(*in.Cluster)
+	var out ecstypes.Cluster
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		if err != nil {
+			return err
+		}
+		if !ok || derefStr(c.Status) != clusterActive {
+			return clusterNotFound(name)
+		}
+		st, err := countCluster(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.activeServices > 0:
+			return awsErr(codeClusterContainsServices, "The cluster %s cannot be deleted while services are active: delete its %d service(s) first.", name, st.activeServices)
+		case st.running+st.pending > 0:
+			return awsErr(codeClusterContainsTasks, "The cluster %s cannot be deleted while tasks are active: stop its %d task(s) first.", name, st.running+st.pending)
+		case st.instances > 0:
+			return awsErr(codeClusterContainsInstances, "The cluster %s cannot be deleted while container instances are active: deregister its %d instance(s) first.", name, st.instances)
+		}
+		c.Status = new(clusterInactive)
+		out = presentCluster(c, st, nil)
+		return store.Put(tx, clusterKey(sc, name), c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.DeleteClusterResponse{Cluster: &out}, nil
+}
+
+// presentCluster fills a stored cluster's counts and drops what include
+// does not ask for; lists ECS always returns are present even when empty.
+func presentCluster(c ecstypes.Cluster, st clusterCounts, include []ecstypes.ClusterField) ecstypes.Cluster {
+	c.RegisteredContainerInstancesCount = int32(st.instances)
+	c.RunningTasksCount = int32(st.running)
+	c.PendingTasksCount = int32(st.pending)
+	c.ActiveServicesCount = int32(st.activeServices)
+	c.Statistics = []ecstypes.KeyValuePair{}
+	if slices.Contains(include, ecstypes.ClusterFieldStatistics) {
+		c.Statistics = st.statistics()
+	}
+	if !slices.Contains(include, ecstypes.ClusterFieldTags) {
+		c.Tags = []ecstypes.Tag{}
+	}
+	if !slices.Contains(include, ecstypes.ClusterFieldSettings) {
+		c.Settings = []ecstypes.ClusterSetting{}
+	}
+	if !slices.Contains(include, ecstypes.ClusterFieldConfigurations) {
+		c.Configuration = nil
+	}
+	c.Tags = orEmpty(c.Tags)
+	c.Settings = orEmpty(c.Settings)
+	c.CapacityProviders = orEmpty(c.CapacityProviders)
+	c.DefaultCapacityProviderStrategy = orEmpty(c.DefaultCapacityProviderStrategy)
+	return c
+}
+
+// clusterCounts are the live figures DescribeClusters reports, by launch type.
+type clusterCounts struct {
+	instances, running, pending, activeServices int
+	byType                                      map[string]int // e.g. "runningEC2TasksCount"
+}
+
+func (st clusterCounts) statistics() []ecstypes.KeyValuePair {
+	names := []string{
+		"runningEC2TasksCount", "runningFargateTasksCount", "runningExternalTasksCount",
+		"pendingEC2TasksCount", "pendingFargateTasksCount", "pendingExternalTasksCount",
+		"activeEC2ServiceCount", "activeFargateServiceCount", "activeExternalServiceCount",
+		"drainingEC2ServiceCount", "drainingFargateServiceCount", "drainingExternalServiceCount",
+	}
+	out := make([]ecstypes.KeyValuePair, 0, len(names))
+	for _, n := range names {
+		out = append(out, ecstypes.KeyValuePair{Name: new(n), Value: new(strconv.Itoa(st.byType[n]))})
+	}
+	return out
+}
+
+// countCluster reads the cluster's tasks, services and container instances.
+func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCounts, error) {
+	st := clusterCounts{byType: map[string]int{}}
+	tasks, err := store.List[ecstypes.Task](tx, tasksPrefix(sc, cluster))
+	if err != nil {
+		return st, err
+	}
+	for _, t := range tasks {
+		lt := launchTypeWord(t.LaunchType)
+		switch derefStr(t.LastStatus) {
+		case "RUNNING":
+			st.running++
+			st.byType["running"+lt+"TasksCount"]++
+		case "STOPPED", "DELETED":
+		default:
+			st.pending++
+			st.byType["pending"+lt+"TasksCount"]++
+		}
+	}
+	services, err := store.List[ecstypes.Service](tx, servicesPrefix(sc, cluster))
+	if err != nil {
+		return st, err
+	}
+	for _, s := range services {
+		lt := launchTypeWord(s.LaunchType)
+		switch derefStr(s.Status) {
+		case "ACTIVE":
+			st.activeServices++
+			st.byType["active"+lt+"ServiceCount"]++
+		case "DRAINING":
+			st.activeServices++
+			st.byType["draining"+lt+"ServiceCount"]++
+		}
+	}
+	instances, err := store.List[ecstypes.ContainerInstance](tx, instancesPrefix(sc, cluster))
+	if err != nil {
+		return st, err
+	}
+	for _, ci := range instances {
+		if s := derefStr(ci.Status); s != "INACTIVE" && s != "DEREGISTERING" {
+			st.instances++
+		}
+	}
+	return st, nil
+}
+
+func launchTypeWord(lt ecstypes.LaunchType) string {
+	switch lt {
+	case ecstypes.LaunchTypeFargate:
+		return "Fargate"
+	case ecstypes.LaunchTypeExternal:
+		return "External"
+	}
+	return "EC2"
+}
+
+func validateClusterSettings(settings []ecstypes.ClusterSetting) error {
+	for _, s := range settings {
+		switch v := derefStr(s.Value); v {
+		case "enabled", "disabled", "enhanced":
+		default:
+			return invalidParam("Invalid value %q for cluster setting %s: use enabled, disabled or enhanced.", v, s.Name)
+		}
+	}
+	return nil
+}
+
+// mergeClusterSettings overlays updates on current, by setting name.
+func mergeClusterSettings(current, updates []ecstypes.ClusterSetting) []ecstypes.ClusterSetting {
+	out := slices.Clone(current)
+	for _, u := range updates {
+		i := slices.IndexFunc(out, func(s ecstypes.ClusterSetting) bool { return s.Name == u.Name })
+		if i >= 0 {
+			out[i] = u
+		} else {
+			out = append(out, u)
+		}
+	}
+	return orEmpty(out)
+}

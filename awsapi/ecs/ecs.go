@@ -1,0 +1,67 @@
+package ecs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// API implements the ECS operations.
+type API struct {
+	db  store.Backend
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns the ECS API over db.
+func New(db store.Backend, log *slog.Logger) *API {
+	return &API{db: db, log: log, now: time.Now}
+}
+
+// Service describes the ECS API for mounting on awsapi.Server.
+func (a *API) Service() *awsapi.JSONService {
+	known := make(map[string]bool, len(ecstypes.Operations))
+	for name := range ecstypes.Operations {
+		known[name] = true
+	}
+	return &awsapi.JSONService{
+		SigningName:    ecstypes.SigningName,
+		TargetPrefix:   ecstypes.ServiceTarget,
+		ValidationCode: awsapi.CodeInvalidParameter,
+		Known:          known,
+		Ops: map[string]awsapi.Handler{
+			"CreateCluster":               awsapi.JSON(a.CreateCluster),
+			"DescribeClusters":            awsapi.JSON(a.DescribeClusters),
+			"ListClusters":                awsapi.JSON(a.ListClusters),
+			"UpdateCluster":               awsapi.JSON(a.UpdateCluster),
+			"UpdateClusterSettings":       awsapi.JSON(a.UpdateClusterSettings),
+			"DeleteCluster":               awsapi.JSON(a.DeleteCluster),
+			"PutClusterCapacityProviders": awsapi.JSON(a.PutClusterCapacityProviders),
+			"DescribeCapacityProviders":   awsapi.JSON(a.DescribeCapacityProviders),
+			"RegisterTaskDefinition":      awsapi.JSON(a.RegisterTaskDefinition),
+			"DescribeTaskDefinition":      awsapi.JSON(a.DescribeTaskDefinition),
+			"ListTaskDefinitions":         awsapi.JSON(a.ListTaskDefinitions),
+			"ListTaskDefinitionFamilies":  awsapi.JSON(a.ListTaskDefinitionFamilies),
+			"DeregisterTaskDefinition":    awsapi.JSON(a.DeregisterTaskDefinition),
+			"DeleteTaskDefinitions":       awsapi.JSON(a.DeleteTaskDefinitions),
+			"TagResource":                 awsapi.JSON(a.TagResource),
+			"UntagResource":               awsapi.JSON(a.UntagResource),
+			"ListTagsForResource":         awsapi.JSON(a.ListTagsForResource),
+			"ListAccountSettings":         awsapi.JSON(a.ListAccountSettings),
+			"PutAccountSetting":           awsapi.JSON(a.PutAccountSetting),
+			"PutAccountSettingDefault":    awsapi.JSON(a.PutAccountSettingDefault),
+			"DeleteAccountSetting":        awsapi.JSON(a.DeleteAccountSetting),
+		},
+	}
+}
+
+// scope is the account and region the call addresses.
+func scope(ctx context.Context) model.Scope {
+	r := awsapi.RequestFrom(ctx)
+	return model.Scope{Account: r.Account, Region: r.Region}
+}

@@ -1,0 +1,119 @@
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// MaxBodyBytes bounds a request body; AWS's own limits are far lower for the
+// APIs wharf serves.
+const MaxBodyBytes = 8 << 20
+
+// Server routes requests on wharf's one port to the AWS services registered
+// with it, and serves wharf's own endpoints under /_wharf/.
+type Server struct {
+	log     *slog.Logger
+	account string
+	json    map[string]*JSONService // by X-Amz-Target prefix
+	mux     *http.ServeMux          // /_wharf/… and anything not an AWS call
+}
+
+// NewServer returns a Server answering for account.
+func NewServer(log *slog.Logger, account string) *Server {
+	if account == "" {
+		account = DefaultAccount
+	}
+	return &Server{log: log, account: account, json: map[string]*JSONService{}, mux: http.NewServeMux()}
+}
+
+// RegisterJSON mounts a JSON 1.1 service.
+func (s *Server) RegisterJSON(svc *JSONService) { s.json[svc.TargetPrefix] = svc }
+
+// Handle mounts one of wharf's own endpoints (pattern as for http.ServeMux).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_wharf/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account}
+	w.Header().Set("X-Amzn-RequestId", req.ID)
+	target := r.Header.Get("X-Amz-Target")
+	if target == "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	status := s.serveJSON(w, r, req, target)
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call",
+		slog.String("op", req.Operation), slog.String("region", req.Region),
+		slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
+}
+
+// serveJSON answers one AWS JSON 1.1 call and returns the HTTP status sent.
+func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request, target string) (status int) {
+	fail := func(e *Error) int {
+		writeJSONError(w, e)
+		return e.status()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in handler", "op", req.Operation, "request_id", req.ID, "panic", p, "stack", string(debug.Stack()))
+			status = fail(internalError(req.ID))
+		}
+	}()
+	prefix, op, _ := strings.Cut(target, ".")
+	req.Operation = op
+	svc := s.json[prefix]
+	if svc == nil {
+		return fail(Errorf(CodeUnknownOperation, "no service answers X-Amz-Target %q", truncate(target, 120)))
+	}
+	if r.Method != http.MethodPost {
+		return fail(&Error{Code: CodeMethodNotAllowed, Message: "AWS JSON calls must use POST"})
+	}
+	scope, signed, err := ParseScope(r)
+	if err != nil {
+		e, _ := AsError(err)
+		return fail(e)
+	}
+	if signed {
+		req.Region, req.AccessKey = scope.Region, scope.AccessKey
+	}
+	h := svc.Ops[op]
+	if h == nil {
+		return fail(svc.unknown(op))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fail(Errorf(CodeRequestTooLarge, "the request body exceeds %d bytes", MaxBodyBytes))
+		}
+		return fail(Errorf(CodeSerialization, "could not read the request body: %v", err))
+	}
+	ctx := WithRequest(r.Context(), req)
+	resp, err := h(ctx, body)
+	if err != nil {
+		if e, ok := svc.toAPIError(err); ok {
+			if e.Fault == ServerFault {
+				s.log.Error("api call failed", "op", op, "request_id", req.ID, "err", err)
+			}
+			return fail(e)
+		}
+		if errors.Is(err, context.Canceled) {
+			s.log.Debug("client went away", "op", op, "request_id", req.ID)
+		} else {
+			s.log.Error("api call failed", "op", op, "request_id", req.ID, "err", err)
+		}
+		return fail(internalError(req.ID))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return http.StatusOK
+}

@@ -1,0 +1,101 @@
+// Command wharf runs Amazon ECS on your own machine: `wharf up` serves the
+// ECS API (and the AWS APIs ECS workloads use) on one port.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/wharfhq/wharf/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `wharf — Amazon ECS you run yourself
+
+Usage:
+  wharf up [--listen HOST:PORT] [--data-dir DIR] [--log-level LEVEL]
+  wharf version
+
+Run 'wharf up -h' for the flags of up.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "wharf:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "up":
+		return up(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "wharf %s (%s)\n", version, goVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "unknown Go"
+}
+
+func up(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", server.DefaultListen, "HOST:PORT for every AWS API wharf serves")
+	dataDir := fs.String("data-dir", server.DefaultDataDir(), "directory for wharf's state")
+	account := fs.String("account", "000000000000", "AWS account id wharf answers for")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log})
+	if err != nil {
+		return err
+	}
+	log.Info("wharf is up", "version", version, "endpoint", srv.URL(), "data_dir", *dataDir, "account", *account)
+	fmt.Fprintf(stdout, "wharf %s serving on %s (data in %s)\n  try: aws --endpoint-url %s ecs list-clusters\n",
+		version, srv.URL(), *dataDir, srv.URL())
+
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Done():
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

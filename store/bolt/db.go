@@ -1,0 +1,261 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/wharfhq/wharf/store"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultHistory     = 10000
+	DefaultWatchBuffer = 1024
+	DefaultLockTimeout = time.Second
+)
+
+// fileFormat is the layout version stored in the meta bucket.
+const fileFormat = 1
+
+// ErrInUse is returned by Open when another process (or another DB in this
+// process) holds the file. bbolt would otherwise wait for the lock forever,
+// which looks like a hung daemon instead of a configuration mistake.
+var ErrInUse = errors.New("store is in use by another wharf process")
+
+// Options tunes a DB. The zero value is the production configuration.
+type Options struct {
+	// History is how many of the most recent revisions keep their events for
+	// Watch replay; older ones are compacted. <= 0 means DefaultHistory.
+	History int
+	// WatchBuffer is the channel capacity of each watch: how far a live
+	// reader may lag before it is cut off with store.ErrCompacted.
+	// <= 0 means DefaultWatchBuffer.
+	WatchBuffer int
+	// LockTimeout bounds the wait for the file lock in Open. <= 0 means
+	// DefaultLockTimeout.
+	LockTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.History <= 0 {
+		o.History = DefaultHistory
+	}
+	if o.WatchBuffer <= 0 {
+		o.WatchBuffer = DefaultWatchBuffer
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	return o
+}
+
+// DB is a bbolt-backed store.Backend. It is safe for concurrent use.
+//
+// As with bbolt itself, do not call Update, View or Watch from inside a View
+// callback: a commit that must grow the file waits for open read
+// transactions and blocks new ones, so the nested call could wait on its own
+// caller. Read, return, then act on what was read.
+type DB struct {
+	bolt     *bbolt.DB
+	path     string
+	history  int64
+	watchBuf int
+
+	// writeMu serialises Update end to end (bbolt would serialise the
+	// transaction anyway) so that publishing after commit happens in
+	// revision order.
+	writeMu sync.Mutex
+
+	mu        sync.Mutex // guards the fields below and every live watcher
+	closed    bool
+	published int64 // highest revision handed to live watchers
+	live      map[*watcher]struct{}
+
+	done chan struct{}  // closed by Close; stops replaying watchers
+	wg   sync.WaitGroup // replaying watcher goroutines
+}
+
+var _ store.Backend = (*DB)(nil)
+
+// Open opens (creating if needed) the store file at path. The parent
+// directory is created 0700 and the file 0600: it holds every secret wharf
+// is given. If another process has the file open, Open fails after
+// Options.LockTimeout with an error wrapping ErrInUse.
+func Open(path string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: create directory for %s: %w", path, err)
+	}
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w (file lock not acquired within %s: %w)",
+			path, ErrInUse, opts.LockTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	d := &DB{
+		bolt:     bdb,
+		path:     path,
+		history:  int64(opts.History),
+		watchBuf: opts.WatchBuffer,
+		live:     map[*watcher]struct{}{},
+		done:     make(chan struct{}),
+	}
+	if err := bdb.Update(d.init); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("bolt: initialise %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// init creates the buckets, checks the format, loads the revision and
+// applies a History that shrank since the last run.
+func (d *DB) init(btx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketKV, bucketMeta, bucketLog} {
+		if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := btx.Bucket(bucketMeta)
+	format, err := metaInt(meta, metaFormat)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case 0:
+		if err := meta.Put(metaFormat, revKey(fileFormat)); err != nil {
+			return fmt.Errorf("write format: %w", err)
+		}
+	case fileFormat:
+	default:
+		return fmt.Errorf("file format %d is not supported (want %d)", format, fileFormat)
+	}
+	rev, err := metaInt(meta, metaRev)
+	if err != nil {
+		return err
+	}
+	d.published = rev
+	return compact(meta, btx.Bucket(bucketLog), rev, d.history)
+}
+
+// Path is the file this DB was opened from.
+func (d *DB) Path() string { return d.path }
+
+// Close stops every watch (their Err becomes store.ErrClosed), waits for an
+// in-flight Update to finish and closes the file. Later calls, including
+// Close, return store.ErrClosed.
+func (d *DB) Close() error {
+	d.writeMu.Lock()
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		d.writeMu.Unlock()
+		return store.ErrClosed
+	}
+	d.closed = true
+	close(d.done)
+	for w := range d.live {
+		d.finishLocked(w, store.ErrClosed)
+	}
+	d.mu.Unlock()
+	d.writeMu.Unlock()
+
+	d.wg.Wait() // replaying watchers observe done and close themselves
+	if err := d.bolt.Close(); err != nil {
+		return fmt.Errorf("bolt: close %s: %w", d.path, err)
+	}
+	return nil
+}
+
+func (d *DB) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
+}
+
+// beginErr maps bbolt's "not open" (a Close raced with the call) to
+// store.ErrClosed and adds context to anything else.
+func (d *DB) beginErr(op string, err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return fmt.Errorf("bolt: %s %s: %w", op, d.path, err)
+}
+
+// View runs fn on a read-only snapshot. fn's error is returned unchanged.
+func (d *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d.isClosed() {
+		return store.ErrClosed
+	}
+	btx, err := d.bolt.Begin(false)
+	if err != nil {
+		return d.beginErr("begin read", err)
+	}
+	defer func() { _ = btx.Rollback() }()
+	rt, err := newReadTx(btx)
+	if err != nil {
+		return err
+	}
+	defer func() { rt.done = true }()
+	return fn(rt)
+}
+
+// Update runs fn in a read-write transaction; see store.Backend. A panic in
+// fn rolls back and releases every lock before propagating.
+func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	if d.isClosed() {
+		return 0, store.ErrClosed
+	}
+	// Waiting for writeMu may have taken a while.
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	btx, err := d.bolt.Begin(true)
+	if err != nil {
+		return 0, d.beginErr("begin write", err)
+	}
+	// Rollback after a successful (or failed) Commit is a no-op returning
+	// ErrTxClosed; deferring it covers errors and panics in fn alike.
+	defer func() { _ = btx.Rollback() }()
+	rt, err := newReadTx(btx)
+	if err != nil {
+		return 0, err
+	}
+	wt := &writeTx{readTx: *rt, base: rt.rev}
+	defer func() { wt.done = true }() // also on panic
+	if err := fn(wt); err != nil {
+		return 0, err
+	}
+	if len(wt.events) == 0 {
+		return wt.base, nil // rolled back by the deferred call: nothing to write
+	}
+	rev := wt.base + 1
+	if err := commitMeta(btx, rev, wt.events, d.history); err != nil {
+		return 0, err
+	}
+	if err := btx.Commit(); err != nil {
+		return 0, fmt.Errorf("bolt: commit revision %d to %s: %w", rev, d.path, err)
+	}
+	d.publish(rev, wt.events)
+	return rev, nil
+}

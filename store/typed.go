@@ -1,0 +1,89 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// The helpers below are the only place that knows records are JSON. API
+// packages read and write Go structs through them so that the encoding (and
+// the error messages naming the offending key) stay uniform across the
+// codebase and a backend never has to understand record contents.
+
+// Get reads the record at key and JSON-decodes it into a T. ok is false (and
+// err nil) when there is no record. A record that does not decode is an
+// error naming the key, never a silent zero value.
+func Get[T any](tx ReadTx, key string) (v T, ok bool, err error) {
+	kv, ok, err := tx.Get(key)
+	if err != nil || !ok {
+		return v, false, err
+	}
+	if err := json.Unmarshal(kv.Value, &v); err != nil {
+		var zero T
+		return zero, false, fmt.Errorf("store: decode %s: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// Put JSON-encodes v and writes it at key.
+func Put(tx Tx, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", key, err)
+	}
+	return tx.Put(key, b)
+}
+
+// List returns every record under prefix, decoded, in key order.
+func List[T any](tx ReadTx, prefix string) ([]T, error) {
+	kvs, err := tx.List(prefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[T](kvs)
+}
+
+// Page returns up to limit records under prefix whose keys sort after `after`
+// (exclusive; "" for the first page), decoded, in key order.
+//
+// lastKey is the cursor for the next page: the key of the last returned item
+// when more records follow, and "" when this page is the last one. Callers
+// turn it into an opaque nextToken and pass it back as `after`. limit <= 0
+// returns everything that is left, with lastKey "".
+func Page[T any](tx ReadTx, prefix, after string, limit int) (items []T, lastKey string, err error) {
+	if limit <= 0 {
+		kvs, err := tx.List(prefix, after, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		items, err := decodeAll[T](kvs)
+		return items, "", err
+	}
+	// One record more than asked tells whether another page exists without
+	// a second query, so a last page never hands out a dangling cursor.
+	kvs, err := tx.List(prefix, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(kvs) > limit {
+		kvs = kvs[:limit]
+		lastKey = kvs[limit-1].Key
+	}
+	items, err = decodeAll[T](kvs)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, lastKey, nil
+}
+
+func decodeAll[T any](kvs []KV) ([]T, error) {
+	out := make([]T, 0, len(kvs))
+	for _, kv := range kvs {
+		var v T
+		if err := json.Unmarshal(kv.Value, &v); err != nil {
+			return nil, fmt.Errorf("store: decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
