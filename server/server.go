@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/awsapi/ecs"
+	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -69,12 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
-	api := awsapi.NewServer(cfg.Log, cfg.Account)
-	api.RegisterJSON(ecs.New(db, cfg.Log).Service())
-	api.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	}))
+	api := newAPI(db, cfg)
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
@@ -94,6 +90,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	return s, nil
+}
+
+// newAPI mounts every AWS service wharf serves, and wharf's own endpoints,
+// over db.
+func newAPI(db store.Backend, cfg Config) *awsapi.Server {
+	api := awsapi.NewServer(cfg.Log, cfg.Account)
+	api.RegisterJSON(ecs.New(db, cfg.Log).Service())
+	api.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	}))
+	return api
 }
 
 // URL is the endpoint clients use (http://HOST:PORT).
