@@ -9011,7 +9011,7 @@ func (v *VpcLatticeConfiguration) Validate() error {
 	return nil
 }
 
-// validateAttachmentStateChanges checks a AttachmentStateChanges value: its length and each element.
+// validateAttachmentStateChanges checks a value of AttachmentStateChanges: its length and each element.
 func validateAttachmentStateChanges(v []AttachmentStateChange) error {
 	if v == nil {
 		return nil
@@ -9024,7 +9024,7 @@ func validateAttachmentStateChanges(v []AttachmentStateChange) error {
 	return nil
 }
 
-// validateAttributes checks a Attributes value: its length and each element.
+// validateAttributes checks a value of Attributes: its length and each element.
 func validateAttributes(v []Attribute) error {
 	if v == nil {
 		return nil
@@ -9037,7 +9037,7 @@ func validateAttributes(v []Attribute) error {
 	return nil
 }
 
-// validateCapacityProviderFieldList checks a CapacityProviderFieldList value: its length and each element.
+// validateCapacityProviderFieldList checks a value of CapacityProviderFieldList: its length and each element.
 func validateCapacityProviderFieldList(v []CapacityProviderField) error {
 	if v == nil {
 		return nil
@@ -9050,7 +9050,7 @@ func validateCapacityProviderFieldList(v []CapacityProviderField) error {
 	return nil
 }
 
-// validateCapacityProviderStrategy checks a CapacityProviderStrategy value: its length and each element.
+// validateCapacityProviderStrategy checks a value of CapacityProviderStrategy: its length and each element.
 func validateCapacityProviderStrategy(v []CapacityProviderStrategyItem) error {
 	if v == nil {
 		return nil
@@ -9063,7 +9063,7 @@ func validateCapacityProviderStrategy(v []CapacityProviderStrategyItem) error {
 	return nil
 }
 
-// validateCapacityProviders checks a CapacityProviders value: its length and each element.
+// validateCapacityProviders checks a value of CapacityProviders: its length and each element.
 func validateCapacityProviders(v []CapacityProvider) error {
 	if v == nil {
 		return nil
@@ -9076,7 +9076,7 @@ func validateCapacityProviders(v []CapacityProvider) error {
 	return nil
 }
 
-// validateClusterFieldList checks a ClusterFieldList value: its length and each element.
+// validateClusterFieldList checks a value of ClusterFieldList: its length and each element.
 func validateClusterFieldList(v []ClusterField) error {
 	if v == nil {
 		return nil
@@ -9089,7 +9089,7 @@ func validateClusterFieldList(v []ClusterField) error {
 	return nil
 }
 
-// validateClusterSettings checks a ClusterSettings value: its length and each element.
+// validateClusterSettings checks a value of ClusterSettings: its length and each element.
 func validateClusterSettings(v []ClusterSetting) error {
 	if v == nil {
 		return nil
@@ -9102,7 +9102,7 @@ func validateClusterSettings(v []ClusterSetting) error {
 	return nil
 }
 
-// validateClusters checks a Clusters value: its length and each element.
+// validateClusters checks a value of Clusters: its length and each element.
 func validateClusters(v []Cluster) error {
 	if v == nil {
 		return nil
@@ -9115,7 +9115,7 @@ func validateClusters(v []Cluster) error {
 	return nil
 }
 
-// validateCompatibilityList checks a CompatibilityList value: its length and each element.
+// validateCompatibilityList checks a value of CompatibilityList: its length and each element.
 func validateCompatibilityList(v []Compatibility) error {
 	if v == nil {
 		return nil
@@ -9128,7 +9128,7 @@ func validateCompatibilityList(v []Compatibility) error {
 	return nil
 }
 
-// validateContainerDefinitions checks a ContainerDefinitions value: its length and each element.
+// validateContainerDefinitions checks a value of ContainerDefinitions: its length and each element.
 func validateContainerDefinitions(v []ContainerDefinition) error {
 	if v == nil {
 		return nil
@@ -9141,7 +9141,7 @@ func validateContainerDefinitions(v []ContainerDefinition) error {
 	return nil
 }
 
-// validateContainerDependencies checks a ContainerDependencies value: its length and each element.
+// validateContainerDependencies checks a value of ContainerDependencies: its length and each element.
 func validateContainerDependencies(v []ContainerDependency) error {
 	if v == nil {
 		return nil
@@ -9154,7 +9154,7 @@ func validateContainerDependencies(v []ContainerDependency) error {
 	return nil
 }
 
-// validateContainerInstanceFieldList checks a ContainerInstanceFieldList value: its length and each element.
+// validateContainerInstanceFieldList checks a value of ContainerInstanceFieldList: its length and each element.
 func validateContainerInstanceFieldList(v []ContainerInstanceField) error {
 	if v == nil {
 		return nil
@@ -9167,7 +9167,7 @@ func validateContainerInstanceFieldList(v []ContainerInstanceField) error {
 	return nil
 }
 
-// validateContainerInstances checks a ContainerInstances value: its length and each element.
+// validateContainerInstances checks a value of ContainerInstances: its length and each element.
 func validateContainerInstances(v []ContainerInstance) error {
 	if v == nil {
 		return nil
@@ -9180,7 +9180,7 @@ func validateContainerInstances(v []ContainerInstance) error {
 	return nil
 }
 
-// validateContainerOverrides checks a ContainerOverrides value: its length and each element.
+// validateContainerOverrides checks a value of ContainerOverrides: its length and each element.
 func validateContainerOverrides(v []ContainerOverride) error {
 	if v == nil {
 		return nil
@@ -9193,7 +9193,7 @@ func validateContainerOverrides(v []ContainerOverride) error {
 	return nil
 }
 
-// validateContainerStateChanges checks a ContainerStateChanges value: its length and each element.
+// validateContainerStateChanges checks a value of ContainerStateChanges: its length and each element.
 func validateContainerStateChanges(v []ContainerStateChange) error {
 	if v == nil {
 		return nil
@@ -9206,7 +9206,7 @@ func validateContainerStateChanges(v []ContainerStateChange) error {
 	return nil
 }
 
-// validateContainers checks a Containers value: its length and each element.
+// validateContainers checks a value of Containers: its length and each element.
 func validateContainers(v []Container) error {
 	if v == nil {
 		return nil
@@ -9219,7 +9219,7 @@ func validateContainers(v []Container) error {
 	return nil
 }
 
-// validateDeployments checks a Deployments value: its length and each element.
+// validateDeployments checks a value of Deployments: its length and each element.
 func validateDeployments(v []Deployment) error {
 	if v == nil {
 		return nil
@@ -9232,7 +9232,7 @@ func validateDeployments(v []Deployment) error {
 	return nil
 }
 
-// validateDeviceCgroupPermissions checks a DeviceCgroupPermissions value: its length and each element.
+// validateDeviceCgroupPermissions checks a value of DeviceCgroupPermissions: its length and each element.
 func validateDeviceCgroupPermissions(v []DeviceCgroupPermission) error {
 	if v == nil {
 		return nil
@@ -9245,7 +9245,7 @@ func validateDeviceCgroupPermissions(v []DeviceCgroupPermission) error {
 	return nil
 }
 
-// validateDevicesList checks a DevicesList value: its length and each element.
+// validateDevicesList checks a value of DevicesList: its length and each element.
 func validateDevicesList(v []Device) error {
 	if v == nil {
 		return nil
@@ -9258,7 +9258,7 @@ func validateDevicesList(v []Device) error {
 	return nil
 }
 
-// validateEBSTagSpecifications checks a EBSTagSpecifications value: its length and each element.
+// validateEBSTagSpecifications checks a value of EBSTagSpecifications: its length and each element.
 func validateEBSTagSpecifications(v []EBSTagSpecification) error {
 	if v == nil {
 		return nil
@@ -9271,7 +9271,7 @@ func validateEBSTagSpecifications(v []EBSTagSpecification) error {
 	return nil
 }
 
-// validateEnvironmentFiles checks a EnvironmentFiles value: its length and each element.
+// validateEnvironmentFiles checks a value of EnvironmentFiles: its length and each element.
 func validateEnvironmentFiles(v []EnvironmentFile) error {
 	if v == nil {
 		return nil
@@ -9284,7 +9284,7 @@ func validateEnvironmentFiles(v []EnvironmentFile) error {
 	return nil
 }
 
-// validateHostEntryList checks a HostEntryList value: its length and each element.
+// validateHostEntryList checks a value of HostEntryList: its length and each element.
 func validateHostEntryList(v []HostEntry) error {
 	if v == nil {
 		return nil
@@ -9297,7 +9297,7 @@ func validateHostEntryList(v []HostEntry) error {
 	return nil
 }
 
-// validateInferenceAccelerators checks a InferenceAccelerators value: its length and each element.
+// validateInferenceAccelerators checks a value of InferenceAccelerators: its length and each element.
 func validateInferenceAccelerators(v []InferenceAccelerator) error {
 	if v == nil {
 		return nil
@@ -9310,7 +9310,7 @@ func validateInferenceAccelerators(v []InferenceAccelerator) error {
 	return nil
 }
 
-// validateInstanceHealthCheckResultList checks a InstanceHealthCheckResultList value: its length and each element.
+// validateInstanceHealthCheckResultList checks a value of InstanceHealthCheckResultList: its length and each element.
 func validateInstanceHealthCheckResultList(v []InstanceHealthCheckResult) error {
 	if v == nil {
 		return nil
@@ -9323,7 +9323,7 @@ func validateInstanceHealthCheckResultList(v []InstanceHealthCheckResult) error 
 	return nil
 }
 
-// validateManagedAgentStateChanges checks a ManagedAgentStateChanges value: its length and each element.
+// validateManagedAgentStateChanges checks a value of ManagedAgentStateChanges: its length and each element.
 func validateManagedAgentStateChanges(v []ManagedAgentStateChange) error {
 	if v == nil {
 		return nil
@@ -9336,7 +9336,7 @@ func validateManagedAgentStateChanges(v []ManagedAgentStateChange) error {
 	return nil
 }
 
-// validateManagedAgents checks a ManagedAgents value: its length and each element.
+// validateManagedAgents checks a value of ManagedAgents: its length and each element.
 func validateManagedAgents(v []ManagedAgent) error {
 	if v == nil {
 		return nil
@@ -9349,7 +9349,7 @@ func validateManagedAgents(v []ManagedAgent) error {
 	return nil
 }
 
-// validateNetworkBindings checks a NetworkBindings value: its length and each element.
+// validateNetworkBindings checks a value of NetworkBindings: its length and each element.
 func validateNetworkBindings(v []NetworkBinding) error {
 	if v == nil {
 		return nil
@@ -9362,7 +9362,7 @@ func validateNetworkBindings(v []NetworkBinding) error {
 	return nil
 }
 
-// validatePlacementConstraints checks a PlacementConstraints value: its length and each element.
+// validatePlacementConstraints checks a value of PlacementConstraints: its length and each element.
 func validatePlacementConstraints(v []PlacementConstraint) error {
 	if v == nil {
 		return nil
@@ -9375,7 +9375,7 @@ func validatePlacementConstraints(v []PlacementConstraint) error {
 	return nil
 }
 
-// validatePlacementStrategies checks a PlacementStrategies value: its length and each element.
+// validatePlacementStrategies checks a value of PlacementStrategies: its length and each element.
 func validatePlacementStrategies(v []PlacementStrategy) error {
 	if v == nil {
 		return nil
@@ -9388,7 +9388,7 @@ func validatePlacementStrategies(v []PlacementStrategy) error {
 	return nil
 }
 
-// validatePlatformDevices checks a PlatformDevices value: its length and each element.
+// validatePlatformDevices checks a value of PlatformDevices: its length and each element.
 func validatePlatformDevices(v []PlatformDevice) error {
 	if v == nil {
 		return nil
@@ -9401,7 +9401,7 @@ func validatePlatformDevices(v []PlatformDevice) error {
 	return nil
 }
 
-// validatePortMappingList checks a PortMappingList value: its length and each element.
+// validatePortMappingList checks a value of PortMappingList: its length and each element.
 func validatePortMappingList(v []PortMapping) error {
 	if v == nil {
 		return nil
@@ -9414,7 +9414,7 @@ func validatePortMappingList(v []PortMapping) error {
 	return nil
 }
 
-// validateRequiresAttributes checks a RequiresAttributes value: its length and each element.
+// validateRequiresAttributes checks a value of RequiresAttributes: its length and each element.
 func validateRequiresAttributes(v []Attribute) error {
 	if v == nil {
 		return nil
@@ -9427,7 +9427,7 @@ func validateRequiresAttributes(v []Attribute) error {
 	return nil
 }
 
-// validateResourceRequirements checks a ResourceRequirements value: its length and each element.
+// validateResourceRequirements checks a value of ResourceRequirements: its length and each element.
 func validateResourceRequirements(v []ResourceRequirement) error {
 	if v == nil {
 		return nil
@@ -9440,7 +9440,7 @@ func validateResourceRequirements(v []ResourceRequirement) error {
 	return nil
 }
 
-// validateSecretList checks a SecretList value: its length and each element.
+// validateSecretList checks a value of SecretList: its length and each element.
 func validateSecretList(v []Secret) error {
 	if v == nil {
 		return nil
@@ -9453,7 +9453,7 @@ func validateSecretList(v []Secret) error {
 	return nil
 }
 
-// validateServiceConnectClientAliasList checks a ServiceConnectClientAliasList value: its length and each element.
+// validateServiceConnectClientAliasList checks a value of ServiceConnectClientAliasList: its length and each element.
 func validateServiceConnectClientAliasList(v []ServiceConnectClientAlias) error {
 	if v == nil {
 		return nil
@@ -9466,7 +9466,7 @@ func validateServiceConnectClientAliasList(v []ServiceConnectClientAlias) error 
 	return nil
 }
 
-// validateServiceConnectServiceList checks a ServiceConnectServiceList value: its length and each element.
+// validateServiceConnectServiceList checks a value of ServiceConnectServiceList: its length and each element.
 func validateServiceConnectServiceList(v []ServiceConnectService) error {
 	if v == nil {
 		return nil
@@ -9479,7 +9479,7 @@ func validateServiceConnectServiceList(v []ServiceConnectService) error {
 	return nil
 }
 
-// validateServiceDeploymentStatusList checks a ServiceDeploymentStatusList value: its length and each element.
+// validateServiceDeploymentStatusList checks a value of ServiceDeploymentStatusList: its length and each element.
 func validateServiceDeploymentStatusList(v []ServiceDeploymentStatus) error {
 	if v == nil {
 		return nil
@@ -9492,7 +9492,7 @@ func validateServiceDeploymentStatusList(v []ServiceDeploymentStatus) error {
 	return nil
 }
 
-// validateServiceDeployments checks a ServiceDeployments value: its length and each element.
+// validateServiceDeployments checks a value of ServiceDeployments: its length and each element.
 func validateServiceDeployments(v []ServiceDeployment) error {
 	if v == nil {
 		return nil
@@ -9505,7 +9505,7 @@ func validateServiceDeployments(v []ServiceDeployment) error {
 	return nil
 }
 
-// validateServiceDeploymentsBrief checks a ServiceDeploymentsBrief value: its length and each element.
+// validateServiceDeploymentsBrief checks a value of ServiceDeploymentsBrief: its length and each element.
 func validateServiceDeploymentsBrief(v []ServiceDeploymentBrief) error {
 	if v == nil {
 		return nil
@@ -9518,7 +9518,7 @@ func validateServiceDeploymentsBrief(v []ServiceDeploymentBrief) error {
 	return nil
 }
 
-// validateServiceFieldList checks a ServiceFieldList value: its length and each element.
+// validateServiceFieldList checks a value of ServiceFieldList: its length and each element.
 func validateServiceFieldList(v []ServiceField) error {
 	if v == nil {
 		return nil
@@ -9531,7 +9531,7 @@ func validateServiceFieldList(v []ServiceField) error {
 	return nil
 }
 
-// validateServiceRevisions checks a ServiceRevisions value: its length and each element.
+// validateServiceRevisions checks a value of ServiceRevisions: its length and each element.
 func validateServiceRevisions(v []ServiceRevision) error {
 	if v == nil {
 		return nil
@@ -9544,7 +9544,7 @@ func validateServiceRevisions(v []ServiceRevision) error {
 	return nil
 }
 
-// validateServiceVolumeConfigurations checks a ServiceVolumeConfigurations value: its length and each element.
+// validateServiceVolumeConfigurations checks a value of ServiceVolumeConfigurations: its length and each element.
 func validateServiceVolumeConfigurations(v []ServiceVolumeConfiguration) error {
 	if v == nil {
 		return nil
@@ -9557,7 +9557,7 @@ func validateServiceVolumeConfigurations(v []ServiceVolumeConfiguration) error {
 	return nil
 }
 
-// validateServices checks a Services value: its length and each element.
+// validateServices checks a value of Services: its length and each element.
 func validateServices(v []Service) error {
 	if v == nil {
 		return nil
@@ -9570,7 +9570,7 @@ func validateServices(v []Service) error {
 	return nil
 }
 
-// validateSettings checks a Settings value: its length and each element.
+// validateSettings checks a value of Settings: its length and each element.
 func validateSettings(v []Setting) error {
 	if v == nil {
 		return nil
@@ -9583,7 +9583,7 @@ func validateSettings(v []Setting) error {
 	return nil
 }
 
-// validateTagKeys checks a TagKeys value: its length and each element.
+// validateTagKeys checks a value of TagKeys: its length and each element.
 func validateTagKeys(v []string) error {
 	if v == nil {
 		return nil
@@ -9601,7 +9601,7 @@ func validateTagKeys(v []string) error {
 	return nil
 }
 
-// validateTags checks a Tags value: its length and each element.
+// validateTags checks a value of Tags: its length and each element.
 func validateTags(v []Tag) error {
 	if v == nil {
 		return nil
@@ -9617,7 +9617,7 @@ func validateTags(v []Tag) error {
 	return nil
 }
 
-// validateTaskDefinitionFieldList checks a TaskDefinitionFieldList value: its length and each element.
+// validateTaskDefinitionFieldList checks a value of TaskDefinitionFieldList: its length and each element.
 func validateTaskDefinitionFieldList(v []TaskDefinitionField) error {
 	if v == nil {
 		return nil
@@ -9630,7 +9630,7 @@ func validateTaskDefinitionFieldList(v []TaskDefinitionField) error {
 	return nil
 }
 
-// validateTaskDefinitionList checks a TaskDefinitionList value: its length and each element.
+// validateTaskDefinitionList checks a value of TaskDefinitionList: its length and each element.
 func validateTaskDefinitionList(v []TaskDefinition) error {
 	if v == nil {
 		return nil
@@ -9643,7 +9643,7 @@ func validateTaskDefinitionList(v []TaskDefinition) error {
 	return nil
 }
 
-// validateTaskDefinitionPlacementConstraints checks a TaskDefinitionPlacementConstraints value: its length and each element.
+// validateTaskDefinitionPlacementConstraints checks a value of TaskDefinitionPlacementConstraints: its length and each element.
 func validateTaskDefinitionPlacementConstraints(v []TaskDefinitionPlacementConstraint) error {
 	if v == nil {
 		return nil
@@ -9656,7 +9656,7 @@ func validateTaskDefinitionPlacementConstraints(v []TaskDefinitionPlacementConst
 	return nil
 }
 
-// validateTaskFieldList checks a TaskFieldList value: its length and each element.
+// validateTaskFieldList checks a value of TaskFieldList: its length and each element.
 func validateTaskFieldList(v []TaskField) error {
 	if v == nil {
 		return nil
@@ -9669,7 +9669,7 @@ func validateTaskFieldList(v []TaskField) error {
 	return nil
 }
 
-// validateTaskSetFieldList checks a TaskSetFieldList value: its length and each element.
+// validateTaskSetFieldList checks a value of TaskSetFieldList: its length and each element.
 func validateTaskSetFieldList(v []TaskSetField) error {
 	if v == nil {
 		return nil
@@ -9682,7 +9682,7 @@ func validateTaskSetFieldList(v []TaskSetField) error {
 	return nil
 }
 
-// validateTaskSets checks a TaskSets value: its length and each element.
+// validateTaskSets checks a value of TaskSets: its length and each element.
 func validateTaskSets(v []TaskSet) error {
 	if v == nil {
 		return nil
@@ -9695,7 +9695,7 @@ func validateTaskSets(v []TaskSet) error {
 	return nil
 }
 
-// validateTaskVolumeConfigurations checks a TaskVolumeConfigurations value: its length and each element.
+// validateTaskVolumeConfigurations checks a value of TaskVolumeConfigurations: its length and each element.
 func validateTaskVolumeConfigurations(v []TaskVolumeConfiguration) error {
 	if v == nil {
 		return nil
@@ -9708,7 +9708,7 @@ func validateTaskVolumeConfigurations(v []TaskVolumeConfiguration) error {
 	return nil
 }
 
-// validateTasks checks a Tasks value: its length and each element.
+// validateTasks checks a value of Tasks: its length and each element.
 func validateTasks(v []Task) error {
 	if v == nil {
 		return nil
@@ -9721,7 +9721,7 @@ func validateTasks(v []Task) error {
 	return nil
 }
 
-// validateTmpfsList checks a TmpfsList value: its length and each element.
+// validateTmpfsList checks a value of TmpfsList: its length and each element.
 func validateTmpfsList(v []Tmpfs) error {
 	if v == nil {
 		return nil
@@ -9734,7 +9734,7 @@ func validateTmpfsList(v []Tmpfs) error {
 	return nil
 }
 
-// validateUlimitList checks a UlimitList value: its length and each element.
+// validateUlimitList checks a value of UlimitList: its length and each element.
 func validateUlimitList(v []Ulimit) error {
 	if v == nil {
 		return nil
@@ -9747,7 +9747,7 @@ func validateUlimitList(v []Ulimit) error {
 	return nil
 }
 
-// validateVolumeList checks a VolumeList value: its length and each element.
+// validateVolumeList checks a value of VolumeList: its length and each element.
 func validateVolumeList(v []Volume) error {
 	if v == nil {
 		return nil
@@ -9760,7 +9760,7 @@ func validateVolumeList(v []Volume) error {
 	return nil
 }
 
-// validateVpcLatticeConfigurations checks a VpcLatticeConfigurations value: its length and each element.
+// validateVpcLatticeConfigurations checks a value of VpcLatticeConfigurations: its length and each element.
 func validateVpcLatticeConfigurations(v []VpcLatticeConfiguration) error {
 	if v == nil {
 		return nil

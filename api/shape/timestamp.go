@@ -100,6 +100,15 @@ func (t Timestamp) MarshalText() ([]byte, error) {
 	return []byte(t.UTC().Format(isoLayout)), nil
 }
 
+// AppendText appends the MarshalText form of t to b (it shadows
+// time.Time.AppendText so that every text encoder sees the same form).
+func (t Timestamp) AppendText(b []byte) ([]byte, error) {
+	if t.IsZero() {
+		return b, nil
+	}
+	return t.UTC().AppendFormat(b, isoLayout), nil
+}
+
 // UnmarshalText accepts an ISO 8601 / RFC 3339 date-time, an HTTP date, or
 // epoch seconds; empty text is the zero Timestamp.
 func (t *Timestamp) UnmarshalText(b []byte) error {

@@ -55,8 +55,8 @@ type enumItem struct {
 
 type patternVar struct {
 	name, model, goPattern string
-	err             error
-	used            bool
+	err                    error
+	used                   bool
 }
 
 // Generate returns the gofmt'd Go source for model m.
@@ -399,13 +399,36 @@ func (g *Generator) genStruct(w *bytes.Buffer, s *Shape) {
 	fields := g.fields(s)
 	fmt.Fprintf(w, "type %s struct {\n", name)
 	for _, f := range fields {
-		w.WriteString(goComment("\t", docSummary(f.m.Traits.String(traitDocumentation))))
+		doc := docSummary(f.m.Traits.String(traitDocumentation))
+		if d := g.nonZeroDefault(f); d != "" {
+			// Go cannot express it: an absent member decodes as the zero value.
+			doc = strings.TrimSpace(doc + " Model default: " + d + ".")
+		}
+		w.WriteString(goComment("\t", doc))
 		fmt.Fprintf(w, "\t%s %s `%s`\n", f.goName, f.goType, g.tag(f))
 	}
 	w.WriteString("}\n\n")
 	g.genValidate(w, s, name, fields)
 	if s.Traits.Has(traitError) {
 		g.genErrorMethods(w, s, name, fields)
+	}
+}
+
+// nonZeroDefault returns the smithy.api#default of a value-typed member when
+// it is not the Go zero value, else "".
+func (g *Generator) nonZeroDefault(f field) string {
+	if !f.valueDefault {
+		return ""
+	}
+	raw, ok := f.m.Traits[traitDefault]
+	if !ok {
+		raw = f.target.Traits[traitDefault]
+	}
+	switch d := strings.TrimSpace(string(raw)); d {
+	case "0", "0.0", "false", `""`:
+		return ""
+	default:
+		return d
 	}
 }
 

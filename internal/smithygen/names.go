@@ -29,12 +29,6 @@ func exportName(name string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// unexportName lower-cases the first letter of an exported identifier.
-func unexportName(name string) string {
-	r, n := utf8.DecodeRuneInString(name)
-	return string(unicode.ToLower(r)) + name[n:]
-}
-
 var enumSplit = regexp.MustCompile(`[^\p{L}\p{N}]+`)
 
 // enumConstSuffix converts an enum member name (or, for old-style enum traits

@@ -394,7 +394,7 @@ func (g *Generator) rangeBound(v, kind string, isMin bool) (string, bool) {
 func (g *Generator) genCollectionHelper(w *bytes.Buffer, s *Shape) {
 	name := "validate" + exportName(s.Name())
 	hidden := sensitive(s.Traits)
-	fmt.Fprintf(w, "// %s checks a %s value: its length and each element.\nfunc %s(v %s) error {\nif v == nil {\nreturn nil\n}\n", name, s.Name(), name, g.elemType(s))
+	fmt.Fprintf(w, "// %s checks a value of %s: its length and each element.\nfunc %s(v %s) error {\nif v == nil {\nreturn nil\n}\n", name, s.Name(), name, g.elemType(s))
 	if s.Type == "list" {
 		elem := g.m.Shape(s.Member.Target)
 		g.lengthChecks(w, "len(v)", `""`, s.Traits, nil, func(reason string) string {
@@ -424,8 +424,9 @@ func (g *Generator) genCollectionHelper(w *bytes.Buffer, s *Shape) {
 	g.valueChecks(&kb, keyExpr, "k", key, s.Key.Traits, hidden || sensitive(s.Key.Traits) || sensitive(key.Traits))
 	g.valueChecks(&vb, "e", "k", val, s.Value.Traits, hidden || sensitive(s.Value.Traits) || sensitive(val.Traits))
 	if kb.Len()+vb.Len() > 0 {
-		g.imports["maps"], g.imports["slices"] = true, true
-		w.WriteString("for _, k := range slices.Sorted(maps.Keys(v)) {\n")
+		// Sorted keys make the first violation deterministic.
+		g.imports["sort"] = true
+		w.WriteString("keys := make([]string, 0, len(v))\nfor k := range v {\nkeys = append(keys, k)\n}\nsort.Strings(keys)\nfor _, k := range keys {\n")
 		w.Write(kb.Bytes())
 		if vb.Len() > 0 {
 			fmt.Fprintf(w, "e := v[k]\n%s", vb.Bytes())
