@@ -1,0 +1,48 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+)
+
+// Task states in the order ECS moves through them.
+const (
+	TaskProvisioning   = "PROVISIONING"
+	TaskPending        = "PENDING"
+	TaskActivating     = "ACTIVATING"
+	TaskRunning        = "RUNNING"
+	TaskDeactivating   = "DEACTIVATING"
+	TaskStopping       = "STOPPING"
+	TaskDeprovisioning = "DEPROVISIONING"
+	TaskStopped        = "STOPPED"
+)
+
+var taskOrder = []string{TaskProvisioning, TaskPending, TaskActivating, TaskRunning,
+	TaskDeactivating, TaskStopping, TaskDeprovisioning, TaskStopped}
+
+// TaskStatusRank orders task states; -1 for an unknown state.
+func TaskStatusRank(s string) int { return slices.Index(taskOrder, s) }
+
+// TaskStatusAdvances reports whether a task may move from → to: states only
+// move forward (a late or repeated report never moves a task back), and
+// any state may jump ahead (a task that fails to start goes straight to
+// STOPPED).
+func TaskStatusAdvances(from, to string) bool {
+	f, t := TaskStatusRank(from), TaskStatusRank(to)
+	return t >= 0 && t > f
+}
+
+// TaskRecord is a task as the control plane stores it, under
+// ecs/ACCOUNT/REGION/tasks/CLUSTER/ID.
+type TaskRecord struct {
+	// Task is what DescribeTasks returns.
+	Task ecstypes.Task `json:"task"`
+	// Definition is the task definition as it was when the task was
+	// launched, so a later deregistration changes nothing for the task.
+	Definition ecstypes.TaskDefinition `json:"definition"`
+	// NodeID is the agent host the task is assigned to.
+	NodeID string `json:"nodeId"`
+	// Network is the network configuration the task was launched with.
+	Network *ecstypes.NetworkConfiguration `json:"network,omitempty"`
+}
