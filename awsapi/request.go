@@ -13,6 +13,9 @@ type Request struct {
 	Account   string
 	AccessKey string // empty when unsigned
 	Operation string
+	// Host is the Host header the call was sent to, so a reply can name
+	// this same endpoint (DiscoverPollEndpoint).
+	Host string
 }
 
 type requestKey struct{}

@@ -44,7 +44,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account}
+	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host}
 	w.Header().Set("X-Amzn-RequestId", req.ID)
 	target := r.Header.Get("X-Amz-Target")
 	if target == "" {

@@ -32,6 +32,9 @@ type Scope struct {
 	Account, Region string
 }
 
+// ARN is the ECS ARN of resource ("cluster/NAME", …) in this scope.
+func (s Scope) ARN(resource string) string { return s.arn(resource) }
+
 func (s Scope) arn(resource string) string {
 	return ARN{Partition: "aws", Service: "ecs", Region: s.Region, Account: s.Account, Resource: resource}.String()
 }

@@ -205,9 +205,6 @@ func normalizeHealthCheck(container string, hc ecstypes.HealthCheck) (ecstypes.H
 	if hc.StartPeriod != nil && (*hc.StartPeriod < 0 || *hc.StartPeriod > 300) {
 		return hc, violation("Invalid healthCheck for container '%s': startPeriod must be between 0 and 300, got %d.", container, *hc.StartPeriod)
 	}
-	if *hc.Timeout >= *hc.Interval {
-		return hc, violation("Invalid healthCheck for container '%s': timeout (%d) must be less than interval (%d).", container, *hc.Timeout, *hc.Interval)
-	}
 	return hc, nil
 }
 

@@ -9,10 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/wharfhq/wharf/agent"
+	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/awsapi/ecs"
+	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -21,11 +25,22 @@ import (
 type Config struct {
 	// Listen is the HOST:PORT of the API (DefaultListen when empty).
 	Listen string
-	// DataDir holds the store (DefaultDataDir() when empty).
+	// DataDir holds the store and the agent's identity (DefaultDataDir()
+	// when empty).
 	DataDir string
 	// Account is the AWS account id wharf answers for.
 	Account string
-	Log     *slog.Logger
+	// NoAgent runs the control plane alone, without running tasks on this
+	// host (no Docker needed).
+	NoAgent bool
+	// DockerHost is the engine's address ("" = DOCKER_HOST or the default).
+	DockerHost string
+	// BindIP is where task ports are published (127.0.0.1 when empty).
+	BindIP string
+	// CleanupAfter is how long stopped tasks' containers are kept.
+	CleanupAfter time.Duration
+	Version      string
+	Log          *slog.Logger
 }
 
 // DefaultListen is where wharf listens unless told otherwise.
@@ -44,15 +59,20 @@ func DefaultDataDir() string {
 
 // Server is a running wharf.
 type Server struct {
-	cfg  Config
-	db   *bolt.DB
-	ln   net.Listener
-	http *http.Server
-	done chan error
+	cfg    Config
+	db     *bolt.DB
+	ln     net.Listener
+	http   *http.Server
+	agent  *agent.Agent
+	rt     *docker.Runtime
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   chan error
 }
 
-// Start opens the store, binds the port and serves in the background. It
-// returns once requests can be answered.
+// Start opens the store, binds the port, serves in the background and
+// starts the embedded agent. It returns once requests can be answered;
+// /_wharf/health turns 200 once the agent has registered.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
@@ -66,22 +86,30 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
 	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
-	api := newAPI(db, cfg)
-
+	s := &Server{cfg: cfg, db: db, done: make(chan error, 1)}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &Server{
-		cfg: cfg, db: db, ln: ln, done: make(chan error, 1),
-		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second},
+	s.ln = ln
+	if !cfg.NoAgent {
+		if err := s.newAgent(ctx); err != nil {
+			_ = ln.Close()
+			_ = db.Close()
+			return nil, err
+		}
 	}
+	api, ecsAPI := newAPI(s.db, s.cfg, s.healthy)
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -89,19 +117,60 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.done <- err
 	}()
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Go(func() { ecsAPI.RunReaper(bg, time.Minute) })
+	if s.agent != nil {
+		s.wg.Go(func() {
+			if err := s.agent.Run(bg); err != nil {
+				cfg.Log.Error("agent stopped", "err", err)
+			}
+		})
+	}
 	return s, nil
 }
 
-// newAPI mounts every AWS service wharf serves, and wharf's own endpoints,
-// over db.
-func newAPI(db store.Backend, cfg Config) *awsapi.Server {
+func (s *Server) newAgent(ctx context.Context) error {
+	rt, err := docker.New(ctx, s.cfg.DockerHost)
+	if err != nil {
+		return fmt.Errorf("the agent needs a Docker engine (install docker.io and start dockerd, or run with --no-agent): %w", err)
+	}
+	a, err := agent.New(agent.Config{
+		Server: "http://" + s.ln.Addr().String(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
+		BindIP: s.cfg.BindIP, AutoJoin: true, CleanupAfter: s.cfg.CleanupAfter, Version: s.cfg.Version,
+		Log: s.cfg.Log.With("component", "agent"),
+	})
+	if err != nil {
+		_ = rt.Close()
+		return err
+	}
+	s.rt, s.agent = rt, a
+	return nil
+}
+
+// newAPI mounts every AWS service wharf serves, and wharf's own endpoints.
+func newAPI(db store.Backend, cfg Config, healthy func() error) (*awsapi.Server, *ecs.API) {
 	api := awsapi.NewServer(cfg.Log, cfg.Account)
-	api.RegisterJSON(ecs.New(db, cfg.Log).Service())
+	e := ecs.New(db, cfg.Log)
+	api.RegisterJSON(e.Service())
+	api.Handle("POST "+agentproto.PollPath, e.PollHandler())
 	api.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if err := healthy(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, "{\"status\":%q}\n", err.Error())
+			return
+		}
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}))
-	return api
+	return api, e
+}
+
+func (s *Server) healthy() error {
+	if s.agent != nil && !s.agent.Ready() {
+		return errors.New("the local agent has not registered yet")
+	}
+	return nil
 }
 
 // URL is the endpoint clients use (http://HOST:PORT).
@@ -113,12 +182,17 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Done reports the HTTP server's end (nil after Shutdown).
 func (s *Server) Done() <-chan error { return s.done }
 
-// Shutdown stops accepting calls, lets in-flight ones finish until ctx ends,
-// and closes the store. Task containers are left running by design.
+// Shutdown stops the agent (task containers keep running), stops accepting
+// calls, lets in-flight ones finish until ctx ends, and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.cancel()
+	s.wg.Wait()
 	herr := s.http.Shutdown(ctx)
 	if herr != nil {
 		_ = s.http.Close()
+	}
+	if s.rt != nil {
+		_ = s.rt.Close()
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)

@@ -20,57 +20,66 @@ const (
 // that name unchanged, as ECS does (CreateCluster is idempotent).
 func (a *API) CreateCluster(ctx context.Context, in *ecstypes.CreateClusterRequest) (*ecstypes.CreateClusterResponse, error) {
 	sc := scope(ctx)
-	name := model.DefaultCluster
-	if in.ClusterName != nil {
-		name = *in.ClusterName
-	}
-	if !model.ValidName(name) {
-		return nil, invalidParam("Invalid cluster name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
-	}
-	if err := validateTags(in.Tags); err != nil {
-		return nil, err
-	}
-	if err := validateClusterSettings(in.Settings); err != nil {
-		return nil, err
-	}
 	var out ecstypes.Cluster
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
-		if err != nil {
-			return err
-		}
-		if ok && derefStr(c.Status) == clusterActive {
-			st, err := countCluster(tx, sc, name)
-			out = presentCluster(c, st, createdFields)
-			return err
-		}
-		insights, err := effectiveSetting(tx, sc, "", ecstypes.SettingNameContainerInsights)
-		if err != nil {
-			return err
-		}
-		c = ecstypes.Cluster{
-			ClusterArn:                      new(sc.ClusterARN(name)),
-			ClusterName:                     new(name),
-			Status:                          new(clusterActive),
-			Configuration:                   in.Configuration,
-			Tags:                            orEmpty(in.Tags),
-			Settings:                        mergeClusterSettings([]ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: new(insights)}}, in.Settings),
-			CapacityProviders:               orEmpty(in.CapacityProviders),
-			DefaultCapacityProviderStrategy: orEmpty(in.DefaultCapacityProviderStrategy),
-		}
-		if in.ServiceConnectDefaults != nil {
-			c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
-		}
-		if err := validateCapacityProviders(c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
-			return err
-		}
-		out = presentCluster(c, clusterCounts{}, createdFields)
-		return store.Put(tx, clusterKey(sc, name), c)
+	_, err := a.db.Update(ctx, func(tx store.Tx) (err error) {
+		out, err = a.createClusterTx(tx, sc, in)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &ecstypes.CreateClusterResponse{Cluster: &out}, nil
+}
+
+func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateClusterRequest) (ecstypes.Cluster, error) {
+	name := model.DefaultCluster
+	if in.ClusterName != nil {
+		name = *in.ClusterName
+	}
+	if !model.ValidName(name) {
+		return ecstypes.Cluster{}, invalidParam("Invalid cluster name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return ecstypes.Cluster{}, err
+	}
+	if err := validateClusterSettings(in.Settings); err != nil {
+		return ecstypes.Cluster{}, err
+	}
+	c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+	if err != nil {
+		return c, err
+	}
+	if ok && derefStr(c.Status) == clusterActive {
+		st, err := countCluster(tx, sc, name)
+		return presentCluster(c, st, createdFields), err
+	}
+	insights, err := effectiveSetting(tx, sc, "", ecstypes.SettingNameContainerInsights)
+	if err != nil {
+		return c, err
+	}
+	c = ecstypes.Cluster{
+		ClusterArn:                      new(sc.ClusterARN(name)),
+		ClusterName:                     new(name),
+		Status:                          new(clusterActive),
+		Configuration:                   in.Configuration,
+		Tags:                            orEmpty(in.Tags),
+		Settings:                        mergeClusterSettings([]ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: new(insights)}}, in.Settings),
+		CapacityProviders:               orEmpty(in.CapacityProviders),
+		DefaultCapacityProviderStrategy: orEmpty(in.DefaultCapacityProviderStrategy),
+	}
+	if in.ServiceConnectDefaults != nil {
+		c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
+	}
+	if err := validateCapacityProviders(c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
+		return c, err
+	}
+	if err := store.Put(tx, clusterKey(sc, name), c); err != nil {
+		return c, err
+	}
+	if err := tx.Put(activeClusterKey(*c.ClusterArn), []byte(clusterKey(sc, name))); err != nil {
+		return c, err
+	}
+	return presentCluster(c, clusterCounts{}, createdFields), nil
 }
 
 // createdFields are what CreateCluster reports of the cluster it made.
@@ -245,6 +254,9 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		if !ok || derefStr(c.Status) != clusterActive {
 			return clusterNotFound(name)
 		}
+		if err := a.releaseAutoJoined(tx, sc, name); err != nil {
+			return err
+		}
 		st, err := countCluster(tx, sc, name)
 		if err != nil {
 			return err
@@ -259,6 +271,9 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		}
 		c.Status = new(clusterInactive)
 		out = presentCluster(c, st, nil)
+		if err := tx.Delete(activeClusterKey(*c.ClusterArn)); err != nil {
+			return err
+		}
 		return store.Put(tx, clusterKey(sc, name), c)
 	})
 	if err != nil {
@@ -317,11 +332,12 @@ func (st clusterCounts) statistics() []ecstypes.KeyValuePair {
 // countCluster reads the cluster's tasks, services and container instances.
 func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCounts, error) {
 	st := clusterCounts{byType: map[string]int{}}
-	tasks, err := store.List[ecstypes.Task](tx, tasksPrefix(sc, cluster))
+	tasks, err := store.List[model.TaskRecord](tx, tasksPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
-	for _, t := range tasks {
+	for _, rec := range tasks {
+		t := rec.Task
 		lt := launchTypeWord(t.LaunchType)
 		switch derefStr(t.LastStatus) {
 		case "RUNNING":
@@ -348,12 +364,12 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["draining"+lt+"ServiceCount"]++
 		}
 	}
-	instances, err := store.List[ecstypes.ContainerInstance](tx, instancesPrefix(sc, cluster))
+	instances, err := store.List[instanceRecord](tx, instancesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
 	for _, ci := range instances {
-		if s := derefStr(ci.Status); s != "INACTIVE" && s != "DEREGISTERING" {
+		if s := derefStr(ci.Instance.Status); s != instanceInactive && s != "DEREGISTERING" {
 			st.instances++
 		}
 	}
@@ -393,4 +409,37 @@ func mergeClusterSettings(current, updates []ecstypes.ClusterSetting) []ecstypes
 		}
 	}
 	return orEmpty(out)
+}
+
+// releaseAutoJoined deregisters the container instances that the embedded
+// agent joined to the cluster by itself, when they hold no tasks: they are
+// wharf's doing, not the user's, and must not keep the cluster alive.
+func (a *API) releaseAutoJoined(tx store.Tx, sc model.Scope, cluster string) error {
+	recs, err := store.List[instanceRecord](tx, instancesPrefix(sc, cluster))
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		ci := rec.Instance
+		if derefStr(ci.Status) == instanceInactive || !hasAttribute(ci.Attributes, autoJoinAttribute) {
+			continue
+		}
+		usage, err := instanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
+		if err != nil {
+			return err
+		}
+		if usage.running+usage.pending > 0 {
+			continue
+		}
+		rec.Instance.Status = new(instanceInactive)
+		rec.Instance.Version++
+		if err := store.Put(tx, instanceKey(sc, cluster, instanceID(*ci.ContainerInstanceArn)), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasAttribute(attrs []ecstypes.Attribute, name string) bool {
+	return slices.ContainsFunc(attrs, func(at ecstypes.Attribute) bool { return derefStr(at.Name) == name })
 }

@@ -39,16 +39,16 @@ func TestDeleteClusterRefusesWhileInUse(t *testing.T) {
 			return store.Put(tx, servicesPrefix(sc, "busy")+"web", ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate})
 		}, codeClusterContainsServices},
 		{"running task", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t1", ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2})
+			return store.Put(tx, tasksPrefix(sc, "busy")+"t1", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
 		}, codeClusterContainsTasks},
 		{"pending task", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t2", ecstypes.Task{LastStatus: new("PROVISIONING")})
+			return store.Put(tx, tasksPrefix(sc, "busy")+"t2", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("PROVISIONING")}})
 		}, codeClusterContainsTasks},
 		{"container instance", func(tx store.Tx) error {
-			return store.Put(tx, instancesPrefix(sc, "busy")+"i1", ecstypes.ContainerInstance{Status: new("ACTIVE")})
+			return store.Put(tx, instancesPrefix(sc, "busy")+"i1", instanceRecord{Instance: ecstypes.ContainerInstance{Status: new("ACTIVE"), ContainerInstanceArn: new(sc.ContainerInstanceARN("busy", "i1"))}})
 		}, codeClusterContainsInstances},
 		{"only stopped tasks", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t3", ecstypes.Task{LastStatus: new("STOPPED")})
+			return store.Put(tx, tasksPrefix(sc, "busy")+"t3", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("STOPPED")}})
 		}, ""},
 	}
 	for _, tt := range tests {

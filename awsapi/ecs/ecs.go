@@ -56,6 +56,18 @@ func (a *API) Service() *awsapi.JSONService {
 			"PutAccountSetting":           awsapi.JSON(a.PutAccountSetting),
 			"PutAccountSettingDefault":    awsapi.JSON(a.PutAccountSettingDefault),
 			"DeleteAccountSetting":        awsapi.JSON(a.DeleteAccountSetting),
+			"RunTask":                     awsapi.JSON(a.RunTask),
+			"StartTask":                   awsapi.JSON(a.StartTask),
+			"StopTask":                    awsapi.JSON(a.StopTask),
+			"DescribeTasks":               awsapi.JSON(a.DescribeTasks),
+			"ListTasks":                   awsapi.JSON(a.ListTasks),
+			"RegisterContainerInstance":   awsapi.JSON(a.RegisterContainerInstance),
+			"DescribeContainerInstances":  awsapi.JSON(a.DescribeContainerInstances),
+			"ListContainerInstances":      awsapi.JSON(a.ListContainerInstances),
+			"DeregisterContainerInstance": awsapi.JSON(a.DeregisterContainerInstance),
+			"SubmitTaskStateChange":       awsapi.JSON(a.SubmitTaskStateChange),
+			"SubmitContainerStateChange":  awsapi.JSON(a.SubmitContainerStateChange),
+			"DiscoverPollEndpoint":        awsapi.JSON(a.DiscoverPollEndpoint),
 		},
 	}
 }
@@ -64,4 +76,9 @@ func (a *API) Service() *awsapi.JSONService {
 func scope(ctx context.Context) model.Scope {
 	r := awsapi.RequestFrom(ctx)
 	return model.Scope{Account: r.Account, Region: r.Region}
+}
+
+// awsapiEndpoint is the URL the current call was sent to.
+func awsapiEndpoint(ctx context.Context) string {
+	return "http://" + awsapi.RequestFrom(ctx).Host
 }

@@ -44,3 +44,17 @@ func servicesPrefix(s model.Scope, cluster string) string {
 func instancesPrefix(s model.Scope, cluster string) string {
 	return root(s) + "instances/" + cluster + "/"
 }
+
+// wharf's own records beside the ECS ones:
+//
+//	wharf/nodes/NODE                      nodeRecord (agent heartbeat)
+//	wharf/node-tasks/NODE/TASK-ARN        task key: the tasks assigned to a node
+//	wharf/clusters/CLUSTER-ARN            cluster key: every ACTIVE cluster, all regions
+func nodeKey(node string) string                { return "wharf/nodes/" + node }
+func nodeTasksPrefix(node string) string        { return "wharf/node-tasks/" + node + "/" }
+func nodeTaskKey(node, taskARN string) string   { return nodeTasksPrefix(node) + taskARN }
+func activeClustersPrefix() string              { return "wharf/clusters/" }
+func activeClusterKey(clusterARN string) string { return activeClustersPrefix() + clusterARN }
+
+func taskKey(s model.Scope, cluster, id string) string     { return tasksPrefix(s, cluster) + id }
+func instanceKey(s model.Scope, cluster, id string) string { return instancesPrefix(s, cluster) + id }

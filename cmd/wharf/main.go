@@ -24,7 +24,7 @@ var version = "dev"
 const usage = `wharf — Amazon ECS you run yourself
 
 Usage:
-  wharf up [--listen HOST:PORT] [--data-dir DIR] [--log-level LEVEL]
+  wharf up [--listen HOST:PORT] [--data-dir DIR] [--no-agent] [--log-level LEVEL]
   wharf version
 
 Run 'wharf up -h' for the flags of up.
@@ -70,6 +70,9 @@ func up(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", server.DefaultDataDir(), "directory for wharf's state")
 	account := fs.String("account", "000000000000", "AWS account id wharf answers for")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	noAgent := fs.Bool("no-agent", false, "serve the API only; run no tasks on this host (no Docker needed)")
+	bindIP := fs.String("bind-ip", "127.0.0.1", "host address that task ports are published on")
+	dockerHost := fs.String("docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +84,8 @@ func up(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log})
+	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
+		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, Version: version})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -22,13 +23,26 @@ import (
 type Wharf struct {
 	t       testing.TB
 	DataDir string
+	agent   bool
 	srv     *server.Server
 }
 
-// Start runs wharf with a new data dir; it is shut down at the test's end.
+// Start runs wharf's control plane alone (no agent, no Docker) with a new
+// data dir; it is shut down at the test's end.
 func Start(t testing.TB) *Wharf {
 	t.Helper()
 	w := &Wharf{t: t, DataDir: t.TempDir()}
+	w.start()
+	t.Cleanup(w.stop)
+	return w
+}
+
+// StartWithAgent runs wharf as `wharf up` does, with the embedded agent on
+// the local Docker engine, and waits until the agent has registered. Tests
+// calling it need the engine; see RequireDocker.
+func StartWithAgent(t testing.TB) *Wharf {
+	t.Helper()
+	w := &Wharf{t: t, DataDir: t.TempDir(), agent: true}
 	w.start()
 	t.Cleanup(w.stop)
 	return w
@@ -40,11 +54,32 @@ func (w *Wharf) start() {
 	if os.Getenv("WHARF_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log})
+	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log,
+		NoAgent: !w.agent, CleanupAfter: 2 * time.Second})
 	if err != nil {
 		w.t.Fatalf("start wharf: %v", err)
 	}
 	w.srv = srv
+	if w.agent {
+		w.waitHealthy()
+	}
+}
+
+// waitHealthy waits (bounded) for /_wharf/health to answer 200.
+func (w *Wharf) waitHealthy() {
+	w.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(w.srv.URL() + "/_wharf/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.t.Fatal("wharf did not become healthy within 30s")
 }
 
 func (w *Wharf) stop() {
@@ -57,6 +92,15 @@ func (w *Wharf) stop() {
 		w.t.Errorf("shut down wharf: %v", err)
 	}
 	w.srv = nil
+}
+
+// Stop stops wharf (as SIGTERM would); task containers keep running.
+func (w *Wharf) Stop() { w.stop() }
+
+// Start starts a stopped wharf again on the same data dir.
+func (w *Wharf) Start() {
+	w.t.Helper()
+	w.start()
 }
 
 // Restart stops wharf and starts it again on the same data dir, as a user

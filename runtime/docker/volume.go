@@ -57,3 +57,19 @@ func (r *Runtime) EnsureNetwork(ctx context.Context, name string) (string, error
 	}
 	return resp.ID, nil
 }
+
+// BridgeGateway is the host's address on Docker's default bridge network
+// ("172.17.0.1" usually): the address every task container can reach the
+// host on, whatever its network mode.
+func (r *Runtime) BridgeGateway(ctx context.Context) (string, error) {
+	n, err := r.cli.NetworkInspect(ctx, "bridge", network.InspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("docker: inspect bridge network: %w", err)
+	}
+	for _, c := range n.IPAM.Config {
+		if c.Gateway != "" {
+			return c.Gateway, nil
+		}
+	}
+	return "", fmt.Errorf("docker: the bridge network has no gateway address")
+}

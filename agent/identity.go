@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// identity is what the agent keeps across restarts: its node id, and the
+// container instance it is in each cluster, so that it re-registers as the
+// same instance rather than a new one.
+type identity struct {
+	mu        sync.Mutex
+	path      string
+	NodeID    string            `json:"nodeId"`
+	Instances map[string]string `json:"instances"` // cluster ARN → container instance ARN
+}
+
+func loadIdentity(dir string) (*identity, error) {
+	id := &identity{path: filepath.Join(dir, "agent.json"), Instances: map[string]string{}}
+	b, err := os.ReadFile(id.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		var r [8]byte
+		_, _ = rand.Read(r[:])
+		id.NodeID = "node-" + hex.EncodeToString(r[:])
+		return id, id.save()
+	case err != nil:
+		return nil, fmt.Errorf("read agent identity: %w", err)
+	}
+	if err := json.Unmarshal(b, id); err != nil {
+		return nil, fmt.Errorf("read agent identity %s: %w", id.path, err)
+	}
+	if id.Instances == nil {
+		id.Instances = map[string]string{}
+	}
+	return id, nil
+}
+
+func (id *identity) instance(cluster string) string {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	return id.Instances[cluster]
+}
+
+func (id *identity) setInstance(cluster, arn string) error {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.Instances[cluster] = arn
+	return id.save()
+}
+
+func (id *identity) forget(keep map[string]bool) error {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	changed := false
+	for c := range id.Instances {
+		if !keep[c] {
+			delete(id.Instances, c)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return id.save()
+}
+
+// save writes atomically (temp file + rename) with the caller holding mu or
+// during construction.
+func (id *identity) save() error {
+	if err := os.MkdirAll(filepath.Dir(id.path), 0o700); err != nil {
+		return fmt.Errorf("save agent identity: %w", err)
+	}
+	b, err := json.MarshalIndent(id, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := id.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("save agent identity: %w", err)
+	}
+	return os.Rename(tmp, id.path)
+}

@@ -1,0 +1,329 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/model"
+)
+
+// listen is a testapp serving HTTP on port.
+func listen(name, image string, port int32) ecstypes.ContainerDefinition {
+	d := def(name, image, "-listen", fmt.Sprintf(":%d", port))
+	d.PortMappings = []ecstypes.PortMapping{{ContainerPort: new(port)}}
+	return d
+}
+
+// healthChecked has a health check probing its /health every second.
+func healthChecked(d ecstypes.ContainerDefinition, port int) ecstypes.ContainerDefinition {
+	d.HealthCheck = &ecstypes.HealthCheck{
+		Command:  []string{"CMD", "/testapp", "check", fmt.Sprintf("http://127.0.0.1:%d/health", port)},
+		Interval: new(int32(1)), Timeout: new(int32(2)), Retries: new(int32(3)),
+	}
+	return d
+}
+
+func TestDependsOnHealthy(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	db := healthChecked(listen("db", img.App, 8080), 8080)
+	app := listen("app", img.App, 8080)
+	app.DependsOn = []ecstypes.ContainerDependency{{ContainerName: new("db"), Condition: ecstypes.ContainerConditionHealthy}}
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, db, app)
+	h := start(t, rt, testConfig(), a)
+
+	st := h.waitStatus(model.TaskRunning)
+	if st.HealthStatus != ecstypes.HealthStatusHealthy {
+		t.Errorf("task health %s, want HEALTHY (its only health check passes)", st.HealthStatus)
+	}
+	for _, r := range h.all() {
+		if container(t, r, "app").RuntimeId != nil && container(t, r, "db").HealthStatus != ecstypes.HealthStatusHealthy {
+			t.Fatalf("app created before db was healthy: %s", dump(r))
+		}
+	}
+	if st.StartedAt.IsZero() || st.PullStartedAt.IsZero() || st.PullStoppedAt.Before(st.PullStartedAt) {
+		t.Errorf("timestamps: %+v", st)
+	}
+
+	h.stop(a, "test done")
+	st = h.finish()
+	if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "test done" {
+		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
+	}
+	dbState, appState := inspectName(t, rt, st, "db"), inspectName(t, rt, st, "app")
+	if appState.FinishedAt.After(dbState.FinishedAt) {
+		t.Errorf("app stopped at %v, after its dependency db at %v", appState.FinishedAt, dbState.FinishedAt)
+	}
+	for _, name := range []string{"db", "app"} {
+		if c := container(t, st, name); deref(c.LastStatus) != "STOPPED" || deref(c.ExitCode) != 0 {
+			t.Errorf("%s: %s exit %d, want STOPPED exit 0 (SIGTERM)", name, deref(c.LastStatus), deref(c.ExitCode))
+		}
+	}
+}
+
+func TestEssentialContainerExit(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	side := listen("side", img.App, 8080)
+	side.Essential = new(false)
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, def("main", img.App, "-exit-code", "3", "-exit-after", "300ms"), side)
+	h := start(t, rt, testConfig(), a)
+
+	st := h.finish()
+	if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited || st.StoppedReason != "Essential container in task exited" {
+		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
+	}
+	if c := container(t, st, "main"); deref(c.ExitCode) != 3 || deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s exit %d, want STOPPED exit 3", deref(c.LastStatus), deref(c.ExitCode))
+	}
+	if c := container(t, st, "side"); deref(c.LastStatus) != "STOPPED" || c.ExitCode == nil {
+		t.Errorf("side: %s exit %v, want STOPPED", deref(c.LastStatus), c.ExitCode)
+	}
+	if st.StoppingAt.IsZero() || st.ExecutionStoppedAt.Before(st.StoppingAt) {
+		t.Errorf("stoppingAt %v executionStoppedAt %v", st.StoppingAt, st.ExecutionStoppedAt)
+	}
+	checkForward(t, h.all())
+}
+
+func TestNonEssentialExit(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	job := def("job", img.App, "-exit-code", "5", "-exit-after", "200ms")
+	job.Essential = new(false)
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, listen("main", img.App, 8080), job)
+	h := start(t, rt, testConfig(), a)
+
+	st := h.wait("job stopped", func(st agentproto.TaskStatus) bool { return containerIs(st, "job", "STOPPED") })
+	if c := container(t, st, "job"); deref(c.ExitCode) != 5 {
+		t.Errorf("job exit %d, want 5", deref(c.ExitCode))
+	}
+	h.waitStatus(model.TaskRunning)
+	if st := h.r.Status(); st.LastStatus != model.TaskRunning || !containerIs(st, "main", "RUNNING") {
+		t.Errorf("after a non-essential exit: %s", dump(st))
+	}
+	h.stop(a, "test done")
+	h.finish()
+}
+
+func TestStopTimeoutKillsAContainerIgnoringSIGTERM(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	main := def("main", img.App, "-ignore-term")
+	main.StopTimeout = new(int32(2))
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, main)
+	h := start(t, rt, testConfig(), a)
+	h.waitStatus(model.TaskRunning)
+
+	begin := time.Now()
+	h.stop(a, "Task stopped by the test")
+	st := h.finish()
+	took := time.Since(begin)
+	t.Logf("stopped in %v", took)
+	if took < 1500*time.Millisecond || took > 15*time.Second {
+		t.Errorf("stopped in %v, want about the 2s stop timeout", took)
+	}
+	if c := container(t, st, "main"); deref(c.ExitCode) != 137 {
+		t.Errorf("exit %d, want 137 (SIGKILL)", deref(c.ExitCode))
+	}
+	if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "Task stopped by the test" {
+		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
+	}
+}
+
+func TestPullFailure(t *testing.T) {
+	t.Parallel()
+	rt, _ := setup(t)
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, def("main", "wharf-test/does-not-exist:"+randomHex()))
+	ctx, cancel := context.WithTimeout(context.Background(), slow)
+	defer cancel()
+	var last agentproto.TaskStatus
+	r := New(rt, testConfig(), a, func(st agentproto.TaskStatus) { last = st })
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if last.LastStatus != model.TaskStopped || last.StopCode != ecstypes.TaskStopCodeTaskFailedToStart ||
+		!strings.HasPrefix(last.StoppedReason, "CannotPullContainerError: ") {
+		t.Errorf("status %s", dump(last))
+	}
+	if c := container(t, last, "main"); deref(c.Reason) != last.StoppedReason || deref(c.LastStatus) != "STOPPED" || c.RuntimeId != nil {
+		t.Errorf("container %s %q runtime %v", deref(c.LastStatus), deref(c.Reason), c.RuntimeId)
+	}
+}
+
+func TestUnmetDependencyFailsTheTask(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	initC := def("init", img.App, "-exit-code", "1")
+	initC.Essential = new(false)
+	app := listen("app", img.App, 8080)
+	app.DependsOn = []ecstypes.ContainerDependency{{ContainerName: new("init"), Condition: ecstypes.ContainerConditionSuccess}}
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, initC, app)
+	st := start(t, rt, testConfig(), a).finish()
+
+	if st.StopCode != ecstypes.TaskStopCodeTaskFailedToStart || !strings.Contains(st.StoppedReason, "as dependency did not exit successfully") {
+		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
+	}
+	c := container(t, st, "app")
+	if deref(c.ExitCode) != 143 || !strings.HasPrefix(deref(c.Reason), "CannotStartContainerError: dependency graph: ") || c.RuntimeId != nil {
+		t.Errorf("app: exit %d reason %q runtime %v", deref(c.ExitCode), deref(c.Reason), c.RuntimeId)
+	}
+	if c := container(t, st, "init"); deref(c.ExitCode) != 1 {
+		t.Errorf("init exit %d", deref(c.ExitCode))
+	}
+}
+
+func TestAwsvpc(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	a := newTask(t, rt, ecstypes.NetworkModeAwsvpc, listen("web", img.App, 8080), listen("client", img.Busybox, 9090))
+	a.Definition.ContainerDefinitions[1].EntryPoint = []string{"/testapp"}
+	a.Network = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0abc"}}}
+	h := start(t, rt, testConfig(), a)
+	st := h.waitStatus(model.TaskRunning)
+
+	// The client reaches the web container on localhost, through its own
+	// published port.
+	client := container(t, st, "client")
+	body := get(t, fmt.Sprintf("http://127.0.0.1:%d/fetch?url=http://127.0.0.1:8080/env", hostPort(t, client, 9090)))
+	var env map[string]string
+	if err := json.Unmarshal([]byte(body), &env); err != nil || env["AWS_REGION"] != "eu-west-1" {
+		t.Errorf("web's /env through the client: %v %q", err, body)
+	}
+	// And the host reaches the web container.
+	get(t, fmt.Sprintf("http://127.0.0.1:%d/health", hostPort(t, container(t, st, "web"), 8080)))
+
+	if len(st.Attachments) != 1 {
+		t.Fatalf("attachments %+v", st.Attachments)
+	}
+	att := st.Attachments[0]
+	details := map[string]string{}
+	for _, kv := range att.Details {
+		details[deref(kv.Name)] = deref(kv.Value)
+	}
+	ip := details["privateIPv4Address"]
+	if deref(att.Type) != "ElasticNetworkInterface" || deref(att.Status) != "ATTACHED" || ip == "" ||
+		details["subnetId"] != "subnet-0abc" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") ||
+		details["macAddress"] == "" || details["privateDnsName"] != "ip-"+strings.ReplaceAll(ip, ".", "-")+".eu-west-1.compute.internal" {
+		t.Errorf("attachment %s %s %v", deref(att.Type), deref(att.Status), details)
+	}
+	for _, c := range st.Containers {
+		if len(c.NetworkInterfaces) != 1 || deref(c.NetworkInterfaces[0].PrivateIpv4Address) != ip ||
+			deref(c.NetworkInterfaces[0].AttachmentId) != deref(att.Id) {
+			t.Errorf("%s: network interfaces %+v", deref(c.Name), c.NetworkInterfaces)
+		}
+	}
+	pauses, err := rt.ListContainers(context.Background(), map[string]string{LabelTaskARN: a.TaskARN, LabelContainerName: PauseContainerName}, true)
+	if err != nil || len(pauses) != 1 {
+		t.Fatalf("pause containers %v %v", pauses, err)
+	}
+
+	h.stop(a, "test done")
+	st = h.finish()
+	if pause, err := rt.InspectContainer(context.Background(), pauses[0].ID); err != nil || pause.Running || pause.ExitCode != 0 {
+		t.Errorf("pause container after STOPPED: running %v exit %d (%v)", pause.Running, pause.ExitCode, err)
+	}
+	if deref(st.Attachments[0].Status) != "DETACHED" {
+		t.Errorf("attachment %s after STOPPED", deref(st.Attachments[0].Status))
+	}
+	var states []string
+	for _, r := range h.all() {
+		if len(states) == 0 || states[len(states)-1] != r.LastStatus {
+			states = append(states, r.LastStatus)
+		}
+	}
+	if want := "PROVISIONING PENDING RUNNING STOPPING DEPROVISIONING STOPPED"; strings.Join(states, " ") != want {
+		t.Errorf("states %v, want %s", states, want)
+	}
+}
+
+func TestBridgeLinksAndHostname(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	db := def("db", img.App, "-listen", ":8080")
+	db.Hostname = new("dbhost")
+	app := listen("app", img.App, 8080)
+	app.Links = []string{"db:database"}
+	a := newTask(t, rt, ecstypes.NetworkModeBridge, db, app)
+	h := start(t, rt, testConfig(), a)
+	st := h.waitStatus(model.TaskRunning)
+
+	body := get(t, fmt.Sprintf("http://127.0.0.1:%d/fetch?url=http://database:8080/", hostPort(t, container(t, st, "app"), 8080)))
+	var got struct{ Hostname string }
+	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Hostname != "dbhost" {
+		t.Errorf("db through the link: %v %q", err, body)
+	}
+	h.stop(a, "test done")
+	h.finish()
+}
+
+// checkForward fails if the reported task status ever moved backwards.
+func checkForward(t *testing.T, reports []agentproto.TaskStatus) {
+	t.Helper()
+	for i := 1; i < len(reports); i++ {
+		if model.TaskStatusRank(reports[i].LastStatus) < model.TaskStatusRank(reports[i-1].LastStatus) {
+			t.Errorf("status moved back from %s to %s", reports[i-1].LastStatus, reports[i].LastStatus)
+		}
+	}
+}
+
+func TestAdoption(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	side := listen("side", img.App, 8081)
+	side.Essential = new(false)
+	a := newTask(t, rt, ecstypes.NetworkModeAwsvpc, listen("main", img.App, 8080), side)
+	first := start(t, rt, testConfig(), a)
+	before := first.waitStatus(model.TaskRunning)
+
+	// wharf stops: the task's containers keep running.
+	first.cancel()
+	if err := <-first.done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	first.done <- context.Canceled
+	for _, name := range []string{"main", "side"} {
+		if st := inspectName(t, rt, before, name); !st.Running {
+			t.Fatalf("%s not running after Run ended: %s", name, st.Status)
+		}
+	}
+	// While no runner runs, side is killed.
+	sideID := deref(container(t, before, "side").RuntimeId)
+	if err := rt.KillContainer(context.Background(), sideID, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, rt, testConfig(), a)
+	st := second.wait("adopted", func(st agentproto.TaskStatus) bool {
+		return st.LastStatus == model.TaskRunning && containerIs(st, "side", "STOPPED")
+	})
+	if c := container(t, st, "side"); deref(c.ExitCode) != 137 || deref(c.RuntimeId) != sideID {
+		t.Errorf("side: exit %d runtime %s, want 137 and %s", deref(c.ExitCode), deref(c.RuntimeId), sideID)
+	}
+	main, mainBefore := container(t, st, "main"), container(t, before, "main")
+	if deref(main.RuntimeId) != deref(mainBefore.RuntimeId) || deref(main.LastStatus) != "RUNNING" ||
+		hostPort(t, main, 8080) != hostPort(t, mainBefore, 8080) {
+		t.Errorf("main after adoption: %s %s, before %s", deref(main.RuntimeId), deref(main.LastStatus), deref(mainBefore.RuntimeId))
+	}
+	if !reflect.DeepEqual(st.Attachments, before.Attachments) {
+		t.Errorf("attachment changed:\n %s\n %s", jsonOf(st.Attachments), jsonOf(before.Attachments))
+	}
+	list, err := rt.ListContainers(context.Background(), map[string]string{LabelTaskARN: a.TaskARN}, true)
+	if err != nil || len(list) != 3 {
+		t.Errorf("%d containers (main, side, pause), err %v", len(list), err)
+	}
+	second.stop(a, "test done")
+	second.finish()
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,355 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// Container instance status values.
+const (
+	instanceActive   = "ACTIVE"
+	instanceDraining = "DRAINING"
+	instanceInactive = "INACTIVE"
+)
+
+// autoJoinAttribute marks the container instances the embedded agent of
+// `wharf up` registers by itself in every cluster; DeleteCluster removes
+// them rather than refusing, since the user never registered them.
+const autoJoinAttribute = "wharf.auto-join"
+
+// heartbeatTimeout is how long after its last poll an agent still counts
+// as connected.
+const heartbeatTimeout = 45 * time.Second
+
+// instanceRecord is a container instance as stored.
+type instanceRecord struct {
+	Instance ecstypes.ContainerInstance `json:"instance"`
+	NodeID   string                     `json:"nodeId,omitempty"`
+}
+
+// nodeRecord is an agent host's heartbeat.
+type nodeRecord struct {
+	NodeID   string    `json:"nodeId"`
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+func instanceID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
+
+// RegisterContainerInstance registers a host in a cluster, or re-registers
+// it (same ARN) when containerInstanceArn is given. Registering in the
+// default cluster creates it, as ECS does.
+func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.RegisterContainerInstanceRequest) (*ecstypes.RegisterContainerInstanceResponse, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(derefStr(in.Cluster))
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	cpu, mem := resourceInt(in.TotalResources, "CPU"), resourceInt(in.TotalResources, "MEMORY")
+	if cpu <= 0 || mem <= 0 {
+		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
+	}
+	var out ecstypes.ContainerInstance
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		if err != nil {
+			return err
+		}
+		if !ok || derefStr(c.Status) != clusterActive {
+			if name != model.DefaultCluster {
+				return clusterNotFound(name)
+			}
+			if _, err := a.createClusterTx(tx, sc, &ecstypes.CreateClusterRequest{}); err != nil {
+				return err
+			}
+		}
+		id := newID()
+		var prev instanceRecord
+		if arn := derefStr(in.ContainerInstanceArn); arn != "" {
+			id = instanceID(arn)
+			prev, ok, err = store.Get[instanceRecord](tx, instanceKey(sc, name, id))
+			if err != nil {
+				return err
+			}
+			if !ok || sc.ContainerInstanceARN(name, id) != arn {
+				return invalidParam("containerInstanceArn %s is not registered in cluster %s.", arn, name)
+			}
+		}
+		node := ""
+		for _, at := range in.Attributes {
+			if derefStr(at.Name) == agentproto.NodeAttribute {
+				node = derefStr(at.Value)
+			}
+		}
+		ci := ecstypes.ContainerInstance{
+			ContainerInstanceArn: new(sc.ContainerInstanceARN(name, id)),
+			Ec2InstanceId:        new("i-" + id[:17]),
+			Version:              prev.Instance.Version + 1,
+			VersionInfo:          in.VersionInfo,
+			RegisteredResources:  in.TotalResources,
+			Status:               new(instanceActive),
+			AgentConnected:       node != "",
+			Attributes:           orEmpty(in.Attributes),
+			RegisteredAt:         shape.TimeOf(a.now()),
+			Tags:                 orEmpty(in.Tags),
+			Attachments:          []ecstypes.Attachment{},
+		}
+		if prev.Instance.ContainerInstanceArn != nil {
+			ci.RegisteredAt = prev.Instance.RegisteredAt
+			if len(in.Tags) == 0 {
+				ci.Tags = prev.Instance.Tags
+			}
+		}
+		if node != "" {
+			if err := store.Put(tx, nodeKey(node), nodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
+				return err
+			}
+		}
+		out = ci
+		return store.Put(tx, instanceKey(sc, name, id), instanceRecord{Instance: ci, NodeID: node})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.RemainingResources = out.RegisteredResources
+	return &ecstypes.RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
+}
+
+// resourceInt reads an INTEGER resource such as CPU or MEMORY.
+func resourceInt(rs []ecstypes.Resource, name string) int {
+	for _, r := range rs {
+		if derefStr(r.Name) == name {
+			switch {
+			case r.IntegerValue != 0:
+				return int(r.IntegerValue)
+			case r.LongValue != 0:
+				return int(r.LongValue)
+			default:
+				return int(r.DoubleValue)
+			}
+		}
+	}
+	return 0
+}
+
+// findInstance resolves a container instance reference (ARN or id).
+func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (instanceRecord, bool, error) {
+	return store.Get[instanceRecord](tx, instanceKey(sc, cluster, instanceID(ref)))
+}
+
+// DescribeContainerInstances describes up to 100 container instances with
+// their remaining resources and task counts.
+func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.DescribeContainerInstancesRequest) (*ecstypes.DescribeContainerInstancesResponse, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(derefStr(in.Cluster))
+	if len(in.ContainerInstances) > 100 {
+		return nil, invalidParam("containerInstances can have at most 100 entries, got %d.", len(in.ContainerInstances))
+	}
+	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		if err := requireCluster(tx, sc, name); err != nil {
+			return err
+		}
+		for _, ref := range in.ContainerInstances {
+			rec, ok, err := findInstance(tx, sc, name, ref)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.ContainerInstanceARN(name, instanceID(ref))), Reason: new("MISSING")})
+				continue
+			}
+			ci, err := a.presentInstance(tx, sc, name, rec)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(in.Include, ecstypes.ContainerInstanceFieldTags) {
+				ci.Tags = []ecstypes.Tag{}
+			}
+			out.ContainerInstances = append(out.ContainerInstances, ci)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// presentInstance fills what is derived at read time: the agent's
+// connection, remaining resources and task counts.
+func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, rec instanceRecord) (ecstypes.ContainerInstance, error) {
+	ci := rec.Instance
+	connected, err := a.nodeConnected(tx, rec.NodeID)
+	if err != nil {
+		return ci, err
+	}
+	ci.AgentConnected = connected && derefStr(ci.Status) != instanceInactive
+	usage, err := instanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
+	if err != nil {
+		return ci, err
+	}
+	ci.RunningTasksCount, ci.PendingTasksCount = int32(usage.running), int32(usage.pending)
+	ci.RemainingResources = remaining(ci.RegisteredResources, usage)
+	return ci, nil
+}
+
+func (a *API) nodeConnected(tx store.ReadTx, node string) (bool, error) {
+	if node == "" {
+		return false, nil
+	}
+	n, ok, err := store.Get[nodeRecord](tx, nodeKey(node))
+	return ok && a.now().Sub(n.LastSeen) < heartbeatTimeout, err
+}
+
+func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
+	c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+	if err != nil {
+		return err
+	}
+	if !ok || derefStr(c.Status) != clusterActive {
+		return clusterNotFound(name)
+	}
+	return nil
+}
+
+// ListContainerInstances lists instance ARNs, optionally by status and by a
+// cluster query language filter.
+func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(derefStr(in.Cluster))
+	size, err := pageSize(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeToken("container-instances", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	var recs []instanceRecord
+	err = a.db.View(ctx, func(tx store.ReadTx) error {
+		if err := requireCluster(tx, sc, name); err != nil {
+			return err
+		}
+		all, err := store.List[instanceRecord](tx, instancesPrefix(sc, name))
+		for _, r := range all {
+			st := derefStr(r.Instance.Status)
+			if in.Status == "" && st != instanceInactive || string(in.Status) == st {
+				recs = append(recs, r)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if f := derefStr(in.Filter); f != "" {
+		if recs, err = filterInstances(recs, f); err != nil {
+			return nil, invalidParam("Invalid filter %q: %v", f, err)
+		}
+	}
+	items, next := page(recs, func(r instanceRecord) string { return *r.Instance.ContainerInstanceArn }, after, size)
+	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}}
+	for _, r := range items {
+		out.ContainerInstanceArns = append(out.ContainerInstanceArns, *r.Instance.ContainerInstanceArn)
+	}
+	if next != "" {
+		out.NextToken = new(encodeToken("container-instances", next))
+	}
+	return out, nil
+}
+
+// DeregisterContainerInstance removes an instance from its cluster. With
+// tasks still on it, ECS refuses unless force is set; the tasks are then
+// left to their services to replace.
+func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.DeregisterContainerInstanceRequest) (*ecstypes.DeregisterContainerInstanceResponse, error) {
+	sc := scope(ctx)
+	name := model.ClusterName(derefStr(in.Cluster))
+	var out ecstypes.ContainerInstance
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		if err := requireCluster(tx, sc, name); err != nil {
+			return err
+		}
+		rec, ok, err := findInstance(tx, sc, name, *in.ContainerInstance)
+		if err != nil {
+			return err
+		}
+		if !ok || derefStr(rec.Instance.Status) == instanceInactive {
+			return invalidParam("Container instance %s is not registered in cluster %s.", *in.ContainerInstance, name)
+		}
+		usage, err := instanceUsage(tx, sc, name, *rec.Instance.ContainerInstanceArn)
+		if err != nil {
+			return err
+		}
+		if usage.running+usage.pending > 0 && !deref(in.Force) {
+			return invalidParam("The container instance has %d task(s) that are not stopped. Stop them, or pass force to deregister anyway.", usage.running+usage.pending)
+		}
+		rec.Instance.Status = new(instanceInactive)
+		rec.Instance.AgentConnected = false
+		rec.Instance.Version++
+		out = rec.Instance
+		return store.Put(tx, instanceKey(sc, name, instanceID(*rec.Instance.ContainerInstanceArn)), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.DeregisterContainerInstanceResponse{ContainerInstance: &out}, nil
+}
+
+// DiscoverPollEndpoint tells an agent where to poll: this same server.
+func (a *API) DiscoverPollEndpoint(ctx context.Context, in *ecstypes.DiscoverPollEndpointRequest) (*ecstypes.DiscoverPollEndpointResponse, error) {
+	ep := awsapiEndpoint(ctx)
+	return &ecstypes.DiscoverPollEndpointResponse{Endpoint: new(ep), TelemetryEndpoint: new(ep), ServiceConnectEndpoint: new(ep)}, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// joinWait bounds how long RunTask waits for connected agents to join a
+// cluster that has no container instance yet.
+const joinWait = 5 * time.Second
+
+// awaitInstances waits, when cluster has no container instance but agents
+// are connected, until one joins or joinWait passes. The embedded agent
+// joins a new cluster within milliseconds of its creation; without this, a
+// RunTask right after CreateCluster would race it.
+func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string) {
+	var rev int64
+	need := false
+	_ = a.db.View(ctx, func(tx store.ReadTx) error {
+		rev = tx.Rev()
+		kvs, err := tx.List(instancesPrefix(sc, cluster), "", 1)
+		if err != nil || len(kvs) > 0 {
+			return err
+		}
+		nodes, err := store.List[nodeRecord](tx, "wharf/nodes/")
+		for _, n := range nodes {
+			need = need || a.now().Sub(n.LastSeen) < heartbeatTimeout
+		}
+		return err
+	})
+	if !need {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, joinWait)
+	defer cancel()
+	w, err := a.db.Watch(ctx, instancesPrefix(sc, cluster), rev)
+	if err != nil {
+		return
+	}
+	for range w.C {
+		return
+	}
+}
