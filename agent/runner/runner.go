@@ -53,6 +53,10 @@ type Config struct {
 	StopTimeout time.Duration // default for containers without stopTimeout (ECS: 30s)
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Labels are added to every container and task volume the runner
+	// creates (the ECS labels win), e.g. the agent's node id, so that an
+	// agent sharing an engine with others can tell its own tasks apart.
+	Labels map[string]string
 }
 
 // maxSteps bounds the decisions taken between two observations; next
@@ -110,7 +114,7 @@ func New(rt Runtime, cfg Config, a agentproto.Assignment, report func(agentproto
 	r := &Runner{
 		rt: rt, cfg: cfg, report: report, a: a,
 		log:    cfg.Log.With("task", a.TaskARN),
-		task:   resolve(a, cfg.StopTimeout),
+		task:   resolve(a, cfg.StopTimeout, cfg.Labels),
 		poke:   make(chan struct{}, 1),
 		status: model.TaskProvisioning,
 		done:   make(chan result),

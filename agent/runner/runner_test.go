@@ -58,9 +58,16 @@ func TestDependsOnHealthy(t *testing.T) {
 	if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "test done" {
 		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 	}
-	dbState, appState := inspectName(t, rt, st, "db"), inspectName(t, rt, st, "app")
-	if appState.FinishedAt.After(dbState.FinishedAt) {
-		t.Errorf("app stopped at %v, after its dependency db at %v", appState.FinishedAt, dbState.FinishedAt)
+	// Stopped in reverse dependency order: app first, then db.
+	appFirst := false
+	for _, r := range h.all() {
+		if containerIs(r, "db", "STOPPED") && !containerIs(r, "app", "STOPPED") {
+			t.Fatalf("db stopped before app, which depends on it: %s", dump(r))
+		}
+		appFirst = appFirst || containerIs(r, "app", "STOPPED") && containerIs(r, "db", "RUNNING")
+	}
+	if !appFirst {
+		t.Error("no report with app stopped and db still running")
 	}
 	for _, name := range []string{"db", "app"} {
 		if c := container(t, st, name); deref(c.LastStatus) != "STOPPED" || deref(c.ExitCode) != 0 {
@@ -146,15 +153,32 @@ func TestPullFailure(t *testing.T) {
 	defer cancel()
 	var last agentproto.TaskStatus
 	r := New(rt, testConfig(), a, func(st agentproto.TaskStatus) { last = st })
+	begin := time.Now()
 	if err := r.Run(ctx); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
+	t.Logf("failed in %v: %s", time.Since(begin), last.StoppedReason)
 	if last.LastStatus != model.TaskStopped || last.StopCode != ecstypes.TaskStopCodeTaskFailedToStart ||
 		!strings.HasPrefix(last.StoppedReason, "CannotPullContainerError: ") {
 		t.Errorf("status %s", dump(last))
 	}
 	if c := container(t, last, "main"); deref(c.Reason) != last.StoppedReason || deref(c.LastStatus) != "STOPPED" || c.RuntimeId != nil {
 		t.Errorf("container %s %q runtime %v", deref(c.LastStatus), deref(c.Reason), c.RuntimeId)
+	}
+}
+
+func TestStartFailure(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	main := def("main", img.App)
+	main.EntryPoint = []string{"/no/such/program"}
+	st := start(t, rt, testConfig(), newTask(t, rt, ecstypes.NetworkModeBridge, main)).finish()
+	if st.StopCode != ecstypes.TaskStopCodeTaskFailedToStart || !strings.HasPrefix(st.StoppedReason, "CannotStartContainerError: ") ||
+		strings.Contains(st.StoppedReason, "docker: ") {
+		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
+	}
+	if c := container(t, st, "main"); deref(c.Reason) != st.StoppedReason || deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s %q", deref(c.LastStatus), deref(c.Reason))
 	}
 }
 

@@ -124,7 +124,9 @@ func TestDockerSettings(t *testing.T) {
 	side.Essential = new(false)
 	a := newTask(t, rt, ecstypes.NetworkModeBridge, main, side)
 	a.Overrides = &ecstypes.TaskOverride{Memory: new("256"), ContainerOverrides: []ecstypes.ContainerOverride{{Name: new("side"), Cpu: new(int32(512))}}}
-	h := start(t, rt, testConfig(), a)
+	cfg := testConfig()
+	cfg.Labels = map[string]string{"wharf.node": "node-1", LabelFamily: "not this"}
+	h := start(t, rt, cfg, a)
 	st := h.waitStatus(model.TaskRunning)
 
 	family := deref(a.Definition.Family)
@@ -156,7 +158,7 @@ func TestDockerSettings(t *testing.T) {
 		}
 		labels := info.Config.Labels
 		for k, v := range map[string]string{LabelTaskARN: a.TaskARN, LabelCluster: "wharf-test", LabelContainerName: tt.name,
-			LabelFamily: family, LabelVersion: "1", "wharf.test": "1"} {
+			LabelFamily: family, LabelVersion: "1", "wharf.test": "1", "wharf.node": "node-1"} {
 			if labels[k] != v {
 				t.Errorf("%s: label %s = %q, want %q", tt.name, k, labels[k], v)
 			}

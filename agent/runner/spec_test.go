@@ -26,7 +26,7 @@ func kv(k, v string) ecstypes.KeyValuePair { return ecstypes.KeyValuePair{Name: 
 
 func specOf(t *testing.T, a agentproto.Assignment, name string) (docker.ContainerSpec, []volumeNeed) {
 	t.Helper()
-	tk := resolve(a, 30*time.Second)
+	tk := resolve(a, 30*time.Second, nil)
 	in := specInput{names: map[string]string{}, pauseID: "pause123", bindIP: "127.0.0.1"}
 	for _, c := range tk.containers {
 		in.names[c.name] = "ecs-" + c.name
@@ -97,7 +97,7 @@ func TestSpecBridge(t *testing.T) {
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("spec\n got  %+v\n want %+v", s, want)
 	}
-	if tk := resolve(assignment("", db, app), time.Second); !reflect.DeepEqual(tk.container("app").deps, []dependency{
+	if tk := resolve(assignment("", db, app), time.Second, nil); !reflect.DeepEqual(tk.container("app").deps, []dependency{
 		{"db", ecstypes.ContainerConditionStart}, {"db", ecstypes.ContainerConditionStart}, {"db", ecstypes.ContainerConditionStart}}) {
 		t.Errorf("implicit dependencies %v", tk.container("app").deps)
 	}
@@ -116,7 +116,7 @@ func TestSpecAwsvpc(t *testing.T) {
 	if s.NetworkMode != "container:pause123" || s.Ports != nil || s.Hostname != "" || s.DNS != nil || s.ExtraHosts != nil || s.Links != nil {
 		t.Errorf("awsvpc container: %+v", s)
 	}
-	p := resolve(a, time.Second).pauseSpec("ecs-web-7-internalecspause-x", "wharf/pause:1", "127.0.0.1")
+	p := resolve(a, time.Second, nil).pauseSpec("ecs-web-7-internalecspause-x", "wharf/pause:1", "127.0.0.1")
 	wantPorts := []docker.PortBinding{{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1"}, {ContainerPort: 24224, Protocol: "udp", HostIP: "127.0.0.1"}}
 	if p.NetworkMode != "bridge" || !reflect.DeepEqual(p.Ports, wantPorts) || p.Labels[LabelContainerName] != PauseContainerName ||
 		!reflect.DeepEqual(p.DNS, []string{"10.0.0.2", "10.0.0.3"}) || !reflect.DeepEqual(p.ExtraHosts, []string{"h:10.0.0.1"}) {
@@ -179,7 +179,7 @@ func TestSpecVolumes(t *testing.T) {
 	}
 
 	a.Definition.Volumes = []ecstypes.Volume{{Name: new("host"), EfsVolumeConfiguration: &ecstypes.EFSVolumeConfiguration{}}}
-	tk := resolve(a, time.Second)
+	tk := resolve(a, time.Second, nil)
 	if _, _, err := tk.spec(tk.container("app"), "x", specInput{}); err == nil || !strings.Contains(err.Error(), "EFS") {
 		t.Errorf("EFS volume: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ type task struct {
 	subnet                   string
 	containers               []*containerDef
 	volumes                  map[string]ecstypes.Volume
+	extraLabels              map[string]string // Config.Labels
 }
 
 // containerDef is one container definition with its overrides applied.
@@ -66,18 +68,19 @@ type containerDef struct {
 }
 
 // resolve builds the task from an assignment; defaultStop is the stop
-// timeout of containers without their own.
-func resolve(a agentproto.Assignment, defaultStop time.Duration) *task {
+// timeout of containers without their own, labels go on everything made.
+func resolve(a agentproto.Assignment, defaultStop time.Duration, labels map[string]string) *task {
 	d := a.Definition
 	t := &task{
-		arn:        a.TaskARN,
-		clusterARN: a.ClusterARN,
-		cluster:    model.ClusterName(a.ClusterARN),
-		family:     deref(d.Family),
-		revision:   d.Revision,
-		mode:       d.NetworkMode,
-		subnet:     "subnet-wharf",
-		volumes:    map[string]ecstypes.Volume{},
+		arn:         a.TaskARN,
+		clusterARN:  a.ClusterARN,
+		cluster:     model.ClusterName(a.ClusterARN),
+		family:      deref(d.Family),
+		revision:    d.Revision,
+		mode:        d.NetworkMode,
+		subnet:      "subnet-wharf",
+		volumes:     map[string]ecstypes.Volume{},
+		extraLabels: maps.Clone(labels),
 	}
 	if t.family == "" { // family and revision from the definition's ARN
 		if ref, ok := model.ParseTaskDefRef(deref(d.TaskDefinitionArn)); ok {
@@ -192,13 +195,18 @@ func (t *task) container(name string) *containerDef {
 
 // labels are the ECS agent's labels for one of the task's containers.
 func (t *task) labels(container string) map[string]string {
-	return map[string]string{
+	l := maps.Clone(t.extraLabels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	maps.Copy(l, map[string]string{
 		LabelTaskARN:       t.arn,
 		LabelCluster:       t.cluster,
 		LabelContainerName: container,
 		LabelFamily:        t.family,
 		LabelVersion:       strconv.Itoa(int(t.revision)),
-	}
+	})
+	return l
 }
 
 // dockerName names a container as the ECS agent does:
