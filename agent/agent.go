@@ -292,7 +292,8 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 	r := runner.New(a.cfg.Runtime, runner.Config{
 		BindIP:      a.cfg.BindIP,
 		MetadataURI: a.meta.uri,
-		Log:         a.cfg.Log.With("task", as.TaskARN),
+		Log:         a.cfg.Log,
+		Labels:      map[string]string{agentproto.NodeAttribute: a.id.NodeID},
 	}, as, a.rep.put)
 	tr := &taskRun{r: r, assigned: as, cancel: cancel, done: make(chan struct{}), version: as.Version}
 	a.tasks[as.TaskARN] = tr
@@ -337,17 +338,18 @@ func (a *Agent) stopRunners() {
 	}
 }
 
-// adoptStrays notes task containers on the engine from before this start;
-// those that get no assignment are cleaned up like stopped tasks.
+// adoptStrays notes this node's task containers on the engine from before
+// this start; those that get no assignment are cleaned up like stopped
+// tasks. Containers of other nodes sharing the engine are not touched.
 func (a *Agent) adoptStrays(ctx context.Context) error {
-	cs, err := a.cfg.Runtime.ListContainers(ctx, map[string]string{"com.amazonaws.ecs.task-arn": ""}, true)
+	cs, err := a.cfg.Runtime.ListContainers(ctx, map[string]string{runner.LabelTaskARN: "", agentproto.NodeAttribute: a.id.NodeID}, true)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range cs {
-		arn := c.Labels["com.amazonaws.ecs.task-arn"]
+		arn := c.Labels[runner.LabelTaskARN]
 		if arn == "" || a.tasks[arn] != nil {
 			continue
 		}

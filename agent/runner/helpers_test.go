@@ -113,9 +113,10 @@ type run struct {
 	logs    bytes.Buffer
 }
 
-// testConfig is the runner configuration of the tests.
+// testConfig is the runner configuration of the tests: every container,
+// the pause container included, carries wharf.test=1.
 func testConfig() Config {
-	return Config{BindIP: "127.0.0.1", StopTimeout: 5 * time.Second}
+	return Config{BindIP: "127.0.0.1", StopTimeout: 5 * time.Second, Labels: map[string]string{images.TestLabel: "1"}}
 }
 
 // start runs a runner for a; the test's end cancels it.

@@ -284,9 +284,10 @@ func (r *Runner) apply(ctx, pullCtx context.Context, a agentproto.Assignment, ac
 		image := c.image
 		r.dispatch(ctx, pullCtx, c, opPull, func(ctx context.Context) result { return r.pullOp(ctx, image) })
 	case actCreate:
+		name := c.name
 		spec, needs, err := r.task.spec(c.def, c.dockerName, r.specInput())
 		r.dispatch(ctx, ctx, c, opCreate, func(ctx context.Context) result {
-			return r.createOp(ctx, a, c.name, spec, needs, err)
+			return r.createOp(ctx, a, name, spec, needs, err)
 		})
 	case actStart:
 		id := c.id
@@ -340,10 +341,11 @@ func (r *Runner) dispatch(runCtx, opCtx context.Context, c *ctr, kind op, fn fun
 	c.op = kind
 	r.inflight++
 	r.wg.Add(1)
+	name := c.name
 	go func() {
 		defer r.wg.Done()
 		res := fn(opCtx)
-		res.name, res.op = c.name, kind
+		res.name, res.op = name, kind
 		select {
 		case r.done <- res:
 		case <-runCtx.Done():

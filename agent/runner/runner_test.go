@@ -100,6 +100,19 @@ func TestEssentialContainerExit(t *testing.T) {
 	checkForward(t, h.all())
 }
 
+func TestOutOfMemory(t *testing.T) {
+	t.Parallel()
+	rt, img := setup(t)
+	main := def("main", img.App, "-alloc-mb", "256")
+	main.Memory = new(int32(32))
+	st := start(t, rt, testConfig(), newTask(t, rt, ecstypes.NetworkModeBridge, main)).finish()
+	c := container(t, st, "main")
+	if deref(c.ExitCode) != 137 || deref(c.Reason) != "OutOfMemoryError: Container killed due to memory usage" ||
+		st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
+		t.Errorf("%s", dump(st))
+	}
+}
+
 func TestNonEssentialExit(t *testing.T) {
 	t.Parallel()
 	rt, img := setup(t)
@@ -303,7 +316,9 @@ func TestAdoption(t *testing.T) {
 	rt, img := setup(t)
 	side := listen("side", img.App, 8081)
 	side.Essential = new(false)
-	a := newTask(t, rt, ecstypes.NetworkModeAwsvpc, listen("main", img.App, 8080), side)
+	extra := def("extra", img.App)
+	extra.Essential = new(false)
+	a := newTask(t, rt, ecstypes.NetworkModeAwsvpc, listen("main", img.App, 8080), side, extra)
 	first := start(t, rt, testConfig(), a)
 	before := first.waitStatus(model.TaskRunning)
 
@@ -318,16 +333,24 @@ func TestAdoption(t *testing.T) {
 			t.Fatalf("%s not running after Run ended: %s", name, st.Status)
 		}
 	}
-	// While no runner runs, side is killed.
+	// While no runner runs, side is killed and extra removed (as if it had
+	// never been created).
 	sideID := deref(container(t, before, "side").RuntimeId)
 	if err := rt.KillContainer(context.Background(), sideID, ""); err != nil {
+		t.Fatal(err)
+	}
+	extraID := deref(container(t, before, "extra").RuntimeId)
+	if err := rt.RemoveContainer(context.Background(), extraID, true); err != nil {
 		t.Fatal(err)
 	}
 
 	second := start(t, rt, testConfig(), a)
 	st := second.wait("adopted", func(st agentproto.TaskStatus) bool {
-		return st.LastStatus == model.TaskRunning && containerIs(st, "side", "STOPPED")
+		return st.LastStatus == model.TaskRunning && containerIs(st, "side", "STOPPED") && containerIs(st, "extra", "RUNNING")
 	})
+	if c := container(t, st, "extra"); deref(c.RuntimeId) == extraID {
+		t.Errorf("extra: still the removed container %s", extraID)
+	}
 	if c := container(t, st, "side"); deref(c.ExitCode) != 137 || deref(c.RuntimeId) != sideID {
 		t.Errorf("side: exit %d runtime %s, want 137 and %s", deref(c.ExitCode), deref(c.RuntimeId), sideID)
 	}
@@ -340,8 +363,8 @@ func TestAdoption(t *testing.T) {
 		t.Errorf("attachment changed:\n %s\n %s", jsonOf(st.Attachments), jsonOf(before.Attachments))
 	}
 	list, err := rt.ListContainers(context.Background(), map[string]string{LabelTaskARN: a.TaskARN}, true)
-	if err != nil || len(list) != 3 {
-		t.Errorf("%d containers (main, side, pause), err %v", len(list), err)
+	if err != nil || len(list) != 4 {
+		t.Errorf("%d containers (main, side, extra, pause), err %v", len(list), err)
 	}
 	second.stop(a, "test done")
 	second.finish()

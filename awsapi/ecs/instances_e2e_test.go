@@ -161,6 +161,36 @@ func TestAgentProtocol(t *testing.T) {
 		t.Fatalf("stop not delivered to the agent: %+v", next.Tasks)
 	}
 
+	// A capacity provider strategy launches on Fargate, on a connected agent.
+	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("fg"), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img")}}}))(t)
+	spot := []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}}
+	net := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
+	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), CapacityProviderStrategy: spot, NetworkConfiguration: net})
+	wantCode(t, err, "InvalidParameterException") // the cluster has no capacity providers yet
+	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), LaunchType: types.LaunchTypeFargate})
+	wantCode(t, err, "InvalidParameterException") // awsvpc needs a network configuration
+	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("p"), LaunchType: types.LaunchTypeFargate})
+	wantCode(t, err, "ClientException") // not Fargate-compatible
+	must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("default"),
+		CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}}))(t)
+	fg := must(c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), CapacityProviderStrategy: spot, NetworkConfiguration: net,
+		Count: aws.Int32(3), Group: aws.String("service:web")}))(t)
+	if len(fg.Tasks) != 3 || fg.Tasks[0].LaunchType != types.LaunchTypeFargate || aws.ToString(fg.Tasks[0].CapacityProviderName) != "FARGATE_SPOT" ||
+		fg.Tasks[0].ContainerInstanceArn != nil || aws.ToString(fg.Tasks[0].PlatformVersion) == "" {
+		t.Fatalf("Fargate via capacity provider: %+v %s", fg.Tasks, failureText(fg.Failures))
+	}
+	var pages, total int
+	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{ServiceName: aws.String("web"), MaxResults: aws.Int32(2)})
+	for p.HasMorePages() {
+		total += len(must(p.NextPage(ctx))(t).TaskArns)
+		pages++
+	}
+	if total != 3 || pages != 2 {
+		t.Fatalf("ListTasks serviceName in pages of 2: %d tasks in %d pages", total, pages)
+	}
+
 	// Deregistering with force takes the instance out.
 	dereg := must(c.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{ContainerInstance: aws.String(inst), Force: aws.Bool(true)}))(t)
 	if aws.ToString(dereg.ContainerInstance.Status) != "INACTIVE" {
