@@ -7,6 +7,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -45,7 +46,7 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 	if err := validateClusterSettings(in.Settings); err != nil {
 		return ecstypes.Cluster{}, err
 	}
-	c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 	if err != nil {
 		return c, err
 	}
@@ -73,10 +74,10 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 	if err := validateCapacityProviders(c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
 		return c, err
 	}
-	if err := store.Put(tx, clusterKey(sc, name), c); err != nil {
+	if err := store.Put(tx, state.ClusterKey(sc, name), c); err != nil {
 		return c, err
 	}
-	if err := tx.Put(activeClusterKey(*c.ClusterArn), []byte(clusterKey(sc, name))); err != nil {
+	if err := tx.Put(state.ActiveClusterKey(*c.ClusterArn), []byte(state.ClusterKey(sc, name))); err != nil {
 		return c, err
 	}
 	return presentCluster(c, clusterCounts{}, createdFields), nil
@@ -100,7 +101,7 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 	err := a.db.View(ctx, func(tx store.ReadTx) error {
 		for _, ref := range refs {
 			name := model.ClusterName(ref)
-			c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+			c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 			if err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest
 	}
 	var all []ecstypes.Cluster
 	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[ecstypes.Cluster](tx, clustersPrefix(sc))
+		all, err = store.List[ecstypes.Cluster](tx, state.ClustersPrefix(sc))
 		return err
 	}); err != nil {
 		return nil, internal("list clusters", err)
@@ -213,7 +214,7 @@ func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstyp
 	name := model.ClusterName(ref)
 	var out ecstypes.Cluster
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
 		}
@@ -223,7 +224,7 @@ func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstyp
 		if err := change(&c); err != nil {
 			return err
 		}
-		if err := store.Put(tx, clusterKey(sc, name), c); err != nil {
+		if err := store.Put(tx, state.ClusterKey(sc, name), c); err != nil {
 			return err
 		}
 		st, err := countCluster(tx, sc, name)
@@ -247,7 +248,7 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 	name := model.ClusterName(*in.Cluster)
 	var out ecstypes.Cluster
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
 		}
@@ -271,10 +272,10 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		}
 		c.Status = new(clusterInactive)
 		out = presentCluster(c, st, nil)
-		if err := tx.Delete(activeClusterKey(*c.ClusterArn)); err != nil {
+		if err := tx.Delete(state.ActiveClusterKey(*c.ClusterArn)); err != nil {
 			return err
 		}
-		return store.Put(tx, clusterKey(sc, name), c)
+		return store.Put(tx, state.ClusterKey(sc, name), c)
 	})
 	if err != nil {
 		return nil, err
@@ -332,7 +333,7 @@ func (st clusterCounts) statistics() []ecstypes.KeyValuePair {
 // countCluster reads the cluster's tasks, services and container instances.
 func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCounts, error) {
 	st := clusterCounts{byType: map[string]int{}}
-	tasks, err := store.List[model.TaskRecord](tx, tasksPrefix(sc, cluster))
+	tasks, err := store.List[model.TaskRecord](tx, state.TasksPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -349,7 +350,7 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["pending"+lt+"TasksCount"]++
 		}
 	}
-	services, err := store.List[ecstypes.Service](tx, servicesPrefix(sc, cluster))
+	services, err := store.List[ecstypes.Service](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -364,7 +365,7 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["draining"+lt+"ServiceCount"]++
 		}
 	}
-	instances, err := store.List[instanceRecord](tx, instancesPrefix(sc, cluster))
+	instances, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -415,7 +416,7 @@ func mergeClusterSettings(current, updates []ecstypes.ClusterSetting) []ecstypes
 // agent joined to the cluster by itself, when they hold no tasks: they are
 // wharf's doing, not the user's, and must not keep the cluster alive.
 func (a *API) releaseAutoJoined(tx store.Tx, sc model.Scope, cluster string) error {
-	recs, err := store.List[instanceRecord](tx, instancesPrefix(sc, cluster))
+	recs, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, cluster))
 	if err != nil {
 		return err
 	}
@@ -424,16 +425,16 @@ func (a *API) releaseAutoJoined(tx store.Tx, sc model.Scope, cluster string) err
 		if derefStr(ci.Status) == instanceInactive || !hasAttribute(ci.Attributes, autoJoinAttribute) {
 			continue
 		}
-		usage, err := instanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
+		usage, err := state.InstanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
 		if err != nil {
 			return err
 		}
-		if usage.running+usage.pending > 0 {
+		if usage.Running+usage.Pending > 0 {
 			continue
 		}
 		rec.Instance.Status = new(instanceInactive)
 		rec.Instance.Version++
-		if err := store.Put(tx, instanceKey(sc, cluster, instanceID(*ci.ContainerInstanceArn)), rec); err != nil {
+		if err := store.Put(tx, state.InstanceKey(sc, cluster, instanceID(*ci.ContainerInstanceArn)), rec); err != nil {
 			return err
 		}
 	}

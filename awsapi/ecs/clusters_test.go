@@ -11,6 +11,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -36,19 +37,19 @@ func TestDeleteClusterRefusesWhileInUse(t *testing.T) {
 		code string
 	}{
 		{"active service", func(tx store.Tx) error {
-			return store.Put(tx, servicesPrefix(sc, "busy")+"web", ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate})
+			return store.Put(tx, state.ServicesPrefix(sc, "busy")+"web", ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate})
 		}, codeClusterContainsServices},
 		{"running task", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t1", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
+			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t1", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
 		}, codeClusterContainsTasks},
 		{"pending task", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t2", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("PROVISIONING")}})
+			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t2", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("PROVISIONING")}})
 		}, codeClusterContainsTasks},
 		{"container instance", func(tx store.Tx) error {
-			return store.Put(tx, instancesPrefix(sc, "busy")+"i1", instanceRecord{Instance: ecstypes.ContainerInstance{Status: new("ACTIVE"), ContainerInstanceArn: new(sc.ContainerInstanceARN("busy", "i1"))}})
+			return store.Put(tx, state.InstancesPrefix(sc, "busy")+"i1", state.InstanceRecord{Instance: ecstypes.ContainerInstance{Status: new("ACTIVE"), ContainerInstanceArn: new(sc.ContainerInstanceARN("busy", "i1"))}})
 		}, codeClusterContainsInstances},
 		{"only stopped tasks", func(tx store.Tx) error {
-			return store.Put(tx, tasksPrefix(sc, "busy")+"t3", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("STOPPED")}})
+			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t3", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("STOPPED")}})
 		}, ""},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -25,22 +26,6 @@ const (
 // them rather than refusing, since the user never registered them.
 const autoJoinAttribute = "wharf.auto-join"
 
-// heartbeatTimeout is how long after its last poll an agent still counts
-// as connected.
-const heartbeatTimeout = 45 * time.Second
-
-// instanceRecord is a container instance as stored.
-type instanceRecord struct {
-	Instance ecstypes.ContainerInstance `json:"instance"`
-	NodeID   string                     `json:"nodeId,omitempty"`
-}
-
-// nodeRecord is an agent host's heartbeat.
-type nodeRecord struct {
-	NodeID   string    `json:"nodeId"`
-	LastSeen time.Time `json:"lastSeen"`
-}
-
 func instanceID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
 
 // RegisterContainerInstance registers a host in a cluster, or re-registers
@@ -52,13 +37,13 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	cpu, mem := resourceInt(in.TotalResources, "CPU"), resourceInt(in.TotalResources, "MEMORY")
+	cpu, mem := state.ResourceInt(in.TotalResources, "CPU"), state.ResourceInt(in.TotalResources, "MEMORY")
 	if cpu <= 0 || mem <= 0 {
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
 	var out ecstypes.ContainerInstance
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
 		}
@@ -70,11 +55,11 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 				return err
 			}
 		}
-		id := newID()
-		var prev instanceRecord
+		id := state.NewID()
+		var prev state.InstanceRecord
 		if arn := derefStr(in.ContainerInstanceArn); arn != "" {
 			id = instanceID(arn)
-			prev, ok, err = store.Get[instanceRecord](tx, instanceKey(sc, name, id))
+			prev, ok, err = store.Get[state.InstanceRecord](tx, state.InstanceKey(sc, name, id))
 			if err != nil {
 				return err
 			}
@@ -108,12 +93,12 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 			}
 		}
 		if node != "" {
-			if err := store.Put(tx, nodeKey(node), nodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
+			if err := store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
 				return err
 			}
 		}
 		out = ci
-		return store.Put(tx, instanceKey(sc, name, id), instanceRecord{Instance: ci, NodeID: node})
+		return store.Put(tx, state.InstanceKey(sc, name, id), state.InstanceRecord{Instance: ci, NodeID: node})
 	})
 	if err != nil {
 		return nil, err
@@ -122,26 +107,9 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 	return &ecstypes.RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
 }
 
-// resourceInt reads an INTEGER resource such as CPU or MEMORY.
-func resourceInt(rs []ecstypes.Resource, name string) int {
-	for _, r := range rs {
-		if derefStr(r.Name) == name {
-			switch {
-			case r.IntegerValue != 0:
-				return int(r.IntegerValue)
-			case r.LongValue != 0:
-				return int(r.LongValue)
-			default:
-				return int(r.DoubleValue)
-			}
-		}
-	}
-	return 0
-}
-
 // findInstance resolves a container instance reference (ARN or id).
-func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (instanceRecord, bool, error) {
-	return store.Get[instanceRecord](tx, instanceKey(sc, cluster, instanceID(ref)))
+func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (state.InstanceRecord, bool, error) {
+	return store.Get[state.InstanceRecord](tx, state.InstanceKey(sc, cluster, instanceID(ref)))
 }
 
 // DescribeContainerInstances describes up to 100 container instances with
@@ -185,32 +153,24 @@ func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.Descr
 
 // presentInstance fills what is derived at read time: the agent's
 // connection, remaining resources and task counts.
-func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, rec instanceRecord) (ecstypes.ContainerInstance, error) {
+func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, rec state.InstanceRecord) (ecstypes.ContainerInstance, error) {
 	ci := rec.Instance
-	connected, err := a.nodeConnected(tx, rec.NodeID)
+	connected, err := state.NodeConnected(tx, rec.NodeID, a.now())
 	if err != nil {
 		return ci, err
 	}
 	ci.AgentConnected = connected && derefStr(ci.Status) != instanceInactive
-	usage, err := instanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
+	usage, err := state.InstanceUsage(tx, sc, cluster, derefStr(ci.ContainerInstanceArn))
 	if err != nil {
 		return ci, err
 	}
-	ci.RunningTasksCount, ci.PendingTasksCount = int32(usage.running), int32(usage.pending)
-	ci.RemainingResources = remaining(ci.RegisteredResources, usage)
+	ci.RunningTasksCount, ci.PendingTasksCount = int32(usage.Running), int32(usage.Pending)
+	ci.RemainingResources = state.Remaining(ci.RegisteredResources, usage)
 	return ci, nil
 }
 
-func (a *API) nodeConnected(tx store.ReadTx, node string) (bool, error) {
-	if node == "" {
-		return false, nil
-	}
-	n, ok, err := store.Get[nodeRecord](tx, nodeKey(node))
-	return ok && a.now().Sub(n.LastSeen) < heartbeatTimeout, err
-}
-
 func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
-	c, ok, err := store.Get[ecstypes.Cluster](tx, clusterKey(sc, name))
+	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 	if err != nil {
 		return err
 	}
@@ -233,12 +193,12 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 	if err != nil {
 		return nil, err
 	}
-	var recs []instanceRecord
+	var recs []state.InstanceRecord
 	err = a.db.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
-		all, err := store.List[instanceRecord](tx, instancesPrefix(sc, name))
+		all, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, name))
 		for _, r := range all {
 			st := derefStr(r.Instance.Status)
 			if in.Status == "" && st != instanceInactive || string(in.Status) == st {
@@ -251,11 +211,11 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 		return nil, err
 	}
 	if f := derefStr(in.Filter); f != "" {
-		if recs, err = filterInstances(recs, f); err != nil {
+		if recs, err = state.FilterInstances(recs, f); err != nil {
 			return nil, invalidParam("Invalid filter %q: %v", f, err)
 		}
 	}
-	items, next := page(recs, func(r instanceRecord) string { return *r.Instance.ContainerInstanceArn }, after, size)
+	items, next := page(recs, func(r state.InstanceRecord) string { return *r.Instance.ContainerInstanceArn }, after, size)
 	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}}
 	for _, r := range items {
 		out.ContainerInstanceArns = append(out.ContainerInstanceArns, *r.Instance.ContainerInstanceArn)
@@ -284,18 +244,18 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.Dere
 		if !ok || derefStr(rec.Instance.Status) == instanceInactive {
 			return invalidParam("Container instance %s is not registered in cluster %s.", *in.ContainerInstance, name)
 		}
-		usage, err := instanceUsage(tx, sc, name, *rec.Instance.ContainerInstanceArn)
+		usage, err := state.InstanceUsage(tx, sc, name, *rec.Instance.ContainerInstanceArn)
 		if err != nil {
 			return err
 		}
-		if usage.running+usage.pending > 0 && !deref(in.Force) {
-			return invalidParam("The container instance has %d task(s) that are not stopped. Stop them, or pass force to deregister anyway.", usage.running+usage.pending)
+		if usage.Running+usage.Pending > 0 && !deref(in.Force) {
+			return invalidParam("The container instance has %d task(s) that are not stopped. Stop them, or pass force to deregister anyway.", usage.Running+usage.Pending)
 		}
 		rec.Instance.Status = new(instanceInactive)
 		rec.Instance.AgentConnected = false
 		rec.Instance.Version++
 		out = rec.Instance
-		return store.Put(tx, instanceKey(sc, name, instanceID(*rec.Instance.ContainerInstanceArn)), rec)
+		return store.Put(tx, state.InstanceKey(sc, name, instanceID(*rec.Instance.ContainerInstanceArn)), rec)
 	})
 	if err != nil {
 		return nil, err
@@ -330,13 +290,13 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 	need := false
 	_ = a.db.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Rev()
-		kvs, err := tx.List(instancesPrefix(sc, cluster), "", 1)
+		kvs, err := tx.List(state.InstancesPrefix(sc, cluster), "", 1)
 		if err != nil || len(kvs) > 0 {
 			return err
 		}
-		nodes, err := store.List[nodeRecord](tx, "wharf/nodes/")
+		nodes, err := store.List[state.NodeRecord](tx, state.NodesPrefix)
 		for _, n := range nodes {
-			need = need || a.now().Sub(n.LastSeen) < heartbeatTimeout
+			need = need || a.now().Sub(n.LastSeen) < state.HeartbeatTimeout
 		}
 		return err
 	})
@@ -345,7 +305,7 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinWait)
 	defer cancel()
-	w, err := a.db.Watch(ctx, instancesPrefix(sc, cluster), rev)
+	w, err := a.db.Watch(ctx, state.InstancesPrefix(sc, cluster), rev)
 	if err != nil {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -56,11 +57,11 @@ func (a *API) poll(ctx context.Context, req agentproto.PollRequest) (*agentproto
 // heartbeat records that the node is alive, at most every heartbeatEvery.
 func (a *API) heartbeat(ctx context.Context, node string) error {
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		n, ok, err := store.Get[nodeRecord](tx, nodeKey(node))
+		n, ok, err := store.Get[state.NodeRecord](tx, state.NodeKey(node))
 		if err != nil || ok && a.now().Sub(n.LastSeen) < heartbeatEvery {
 			return err
 		}
-		return store.Put(tx, nodeKey(node), nodeRecord{NodeID: node, LastSeen: a.now()})
+		return store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()})
 	})
 	return err
 }
@@ -78,7 +79,7 @@ func (a *API) waitForNode(ctx context.Context, node string, rev int64, wait time
 		return err
 	}
 	for ev := range w.C {
-		if strings.HasPrefix(ev.KV.Key, nodeTasksPrefix(node)) || strings.HasPrefix(ev.KV.Key, activeClustersPrefix()) {
+		if strings.HasPrefix(ev.KV.Key, state.NodeTasksPrefix(node)) || strings.HasPrefix(ev.KV.Key, state.ActiveClustersPrefix()) {
 			return nil
 		}
 	}
@@ -91,14 +92,14 @@ func (a *API) assignments(ctx context.Context, node string) (*agentproto.PollRes
 	resp := &agentproto.PollResponse{Clusters: []string{}, Tasks: []agentproto.Assignment{}}
 	err := a.db.View(ctx, func(tx store.ReadTx) error {
 		resp.Revision = tx.Rev()
-		clusters, err := tx.List(activeClustersPrefix(), "", 0)
+		clusters, err := tx.List(state.ActiveClustersPrefix(), "", 0)
 		if err != nil {
 			return err
 		}
 		for _, kv := range clusters {
-			resp.Clusters = append(resp.Clusters, strings.TrimPrefix(kv.Key, activeClustersPrefix()))
+			resp.Clusters = append(resp.Clusters, strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
 		}
-		idx, err := tx.List(nodeTasksPrefix(node), "", 0)
+		idx, err := tx.List(state.NodeTasksPrefix(node), "", 0)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -23,7 +24,7 @@ func TestReapStoppedTasks(t *testing.T) {
 			task.StoppedAt = shape.TimeOf(now.Add(-stoppedAgo))
 		}
 		if _, err := db.Update(context.Background(), func(tx store.Tx) error {
-			return store.Put(tx, taskKey(sc, "c", id), model.TaskRecord{Task: task})
+			return store.Put(tx, state.TaskKey(sc, "c", id), model.TaskRecord{Task: task})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +38,7 @@ func TestReapStoppedTasks(t *testing.T) {
 	}
 	for id, want := range map[string]bool{"old": false, "recent": true, "running": true} {
 		err := db.View(context.Background(), func(tx store.ReadTx) error {
-			_, ok, err := findTask(tx, sc, "c", id)
+			_, ok, err := state.FindTask(tx, sc, "c", id)
 			if ok != want {
 				t.Errorf("task %s present=%v, want %v", id, ok, want)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -42,7 +43,7 @@ var settingValues = map[ecstypes.SettingName][]string{
 }
 
 func settingKey(sc model.Scope, principal string, name ecstypes.SettingName) string {
-	return settingsPrefix(sc, principal) + string(name)
+	return state.SettingsPrefix(sc, principal) + string(name)
 }
 
 // effectiveSetting is the value in force for principal ("" = root).

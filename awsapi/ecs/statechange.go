@@ -8,6 +8,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -50,7 +51,7 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, apply
 		}
 	}
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := findTask(tx, sc, cluster, taskRef)
+		rec, ok, err := state.FindTask(tx, sc, cluster, taskRef)
 		if err != nil {
 			return err
 		}
@@ -60,7 +61,7 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, apply
 		if !apply(&rec, a.now()) {
 			return nil
 		}
-		return a.putTask(tx, sc, cluster, &rec)
+		return state.PutTask(tx, sc, cluster, &rec)
 	})
 	return err
 }
@@ -140,7 +141,7 @@ func applyStatus(rec *model.TaskRecord, st agentproto.TaskStatus, now time.Time)
 		}
 		if rank >= model.TaskStatusRank(model.TaskDeactivating) {
 			// The task is on its way out, whoever decided it.
-			t.DesiredStatus = new(desiredStopped)
+			t.DesiredStatus = new(state.DesiredStopped)
 			if t.StopCode == "" {
 				t.StopCode = st.StopCode
 			}

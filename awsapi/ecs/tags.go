@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -68,7 +69,7 @@ func resolveTaggable(sc model.Scope, arn string) (taggable, error) {
 	kind, rest, _ := strings.Cut(a.Resource, "/")
 	switch kind {
 	case "cluster":
-		key := clusterKey(sc, rest)
+		key := state.ClusterKey(sc, rest)
 		return taggable{
 			get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
 				c, ok, err := store.Get[ecstypes.Cluster](tx, key)
@@ -91,17 +92,17 @@ func resolveTaggable(sc model.Scope, arn string) (taggable, error) {
 		if !ok || r.Revision == 0 {
 			return taggable{}, invalidParam("resourceArn %q must name a task definition revision (FAMILY:REVISION).", arn)
 		}
-		key := taskDefKey(sc, r.Family, r.Revision)
+		key := state.TaskDefKey(sc, r.Family, r.Revision)
 		return taggable{
 			get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
-				rec, ok, err := store.Get[taskDefRecord](tx, key)
+				rec, ok, err := store.Get[state.TaskDefRecord](tx, key)
 				if err == nil && !ok {
 					err = awsapi.Errorf(codeResourceNotFound, "The task definition %s does not exist.", rest)
 				}
 				return rec.Tags, err
 			},
 			set: func(tx store.Tx, tags []ecstypes.Tag) error {
-				rec, _, err := store.Get[taskDefRecord](tx, key)
+				rec, _, err := store.Get[state.TaskDefRecord](tx, key)
 				if err != nil {
 					return err
 				}

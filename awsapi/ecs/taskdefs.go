@@ -11,22 +11,9 @@ import (
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
-
-// taskDefRecord is one stored revision.
-type taskDefRecord struct {
-	TaskDefinition ecstypes.TaskDefinition `json:"taskDefinition"`
-	Tags           []ecstypes.Tag          `json:"tags,omitempty"`
-}
-
-// familyRecord remembers a family's last revision number, which ECS never
-// reuses even after revisions are deleted, and how many revisions are ACTIVE.
-type familyRecord struct {
-	Family       string `json:"family"`
-	LastRevision int32  `json:"lastRevision"`
-	Active       int    `json:"active"`
-}
 
 // RegisterTaskDefinition stores a new revision of a family.
 func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterTaskDefinitionRequest) (*ecstypes.RegisterTaskDefinitionResponse, error) {
@@ -40,7 +27,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 	}
 	family := *in.Family
 	_, err = a.db.Update(ctx, func(tx store.Tx) error {
-		fam, _, err := store.Get[familyRecord](tx, familyKey(sc, family))
+		fam, _, err := store.Get[state.FamilyRecord](tx, state.FamilyKey(sc, family))
 		if err != nil {
 			return err
 		}
@@ -52,10 +39,10 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 		td.Status = ecstypes.TaskDefinitionStatusActive
 		td.RegisteredAt = shape.TimeOf(a.now())
 		td.RegisteredBy = new(sc.RootPrincipal())
-		if err := store.Put(tx, familyKey(sc, family), fam); err != nil {
+		if err := store.Put(tx, state.FamilyKey(sc, family), fam); err != nil {
 			return err
 		}
-		return store.Put(tx, taskDefKey(sc, family, td.Revision), taskDefRecord{TaskDefinition: td, Tags: in.Tags})
+		return store.Put(tx, state.TaskDefKey(sc, family, td.Revision), state.TaskDefRecord{TaskDefinition: td, Tags: in.Tags})
 	})
 	if err != nil {
 		return nil, internal("register task definition", err)
@@ -73,13 +60,13 @@ func ruleError(err error) error {
 }
 
 // findTaskDef resolves FAMILY (latest ACTIVE revision), FAMILY:REV or an ARN.
-func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (taskDefRecord, error) {
+func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (state.TaskDefRecord, error) {
 	r, ok := model.ParseTaskDefRef(ref)
 	if !ok {
-		return taskDefRecord{}, clientError("Invalid task definition %q: use FAMILY, FAMILY:REVISION or a task definition ARN.", ref)
+		return state.TaskDefRecord{}, clientError("Invalid task definition %q: use FAMILY, FAMILY:REVISION or a task definition ARN.", ref)
 	}
 	if r.Revision > 0 {
-		rec, ok, err := store.Get[taskDefRecord](tx, taskDefKey(sc, r.Family, r.Revision))
+		rec, ok, err := store.Get[state.TaskDefRecord](tx, state.TaskDefKey(sc, r.Family, r.Revision))
 		if err != nil {
 			return rec, err
 		}
@@ -88,22 +75,22 @@ func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (taskDefRecord, er
 		}
 		return rec, nil
 	}
-	revs, err := store.List[taskDefRecord](tx, familyRevsPrefix(sc, r.Family))
+	revs, err := store.List[state.TaskDefRecord](tx, state.FamilyRevsPrefix(sc, r.Family))
 	if err != nil {
-		return taskDefRecord{}, err
+		return state.TaskDefRecord{}, err
 	}
 	for i := len(revs) - 1; i >= 0; i-- {
 		if revs[i].TaskDefinition.Status == ecstypes.TaskDefinitionStatusActive {
 			return revs[i], nil
 		}
 	}
-	return taskDefRecord{}, taskDefNotFound(ref)
+	return state.TaskDefRecord{}, taskDefNotFound(ref)
 }
 
 // DescribeTaskDefinition describes one revision; with include TAGS its tags.
 func (a *API) DescribeTaskDefinition(ctx context.Context, in *ecstypes.DescribeTaskDefinitionRequest) (*ecstypes.DescribeTaskDefinitionResponse, error) {
 	sc := scope(ctx)
-	var rec taskDefRecord
+	var rec state.TaskDefRecord
 	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
 		rec, err = findTaskDef(tx, sc, *in.TaskDefinition)
 		return err
@@ -133,19 +120,19 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 	if status == "" {
 		status = ecstypes.TaskDefinitionStatusActive
 	}
-	prefix := taskDefsPrefix(sc)
+	prefix := state.TaskDefsPrefix(sc)
 	if f := derefStr(in.FamilyPrefix); f != "" {
 		// ECS matches familyPrefix against whole family names.
-		prefix = familyRevsPrefix(sc, f)
+		prefix = state.FamilyRevsPrefix(sc, f)
 	}
 	type item struct{ key, arn string }
 	var items []item
 	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[taskDefRecord](tx, prefix)
+		recs, err := store.List[state.TaskDefRecord](tx, prefix)
 		for _, r := range recs {
 			if r.TaskDefinition.Status == status {
 				td := r.TaskDefinition
-				items = append(items, item{taskDefKey(sc, *td.Family, td.Revision), *td.TaskDefinitionArn})
+				items = append(items, item{state.TaskDefKey(sc, *td.Family, td.Revision), *td.TaskDefinitionArn})
 			}
 		}
 		return err
@@ -180,15 +167,15 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 	if err != nil {
 		return nil, err
 	}
-	var fams []familyRecord
+	var fams []state.FamilyRecord
 	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		fams, err = store.List[familyRecord](tx, familiesPrefix(sc))
+		fams, err = store.List[state.FamilyRecord](tx, state.FamiliesPrefix(sc))
 		return err
 	}); err != nil {
 		return nil, internal("list task definition families", err)
 	}
 	prefix := derefStr(in.FamilyPrefix)
-	fams = slices.DeleteFunc(fams, func(f familyRecord) bool {
+	fams = slices.DeleteFunc(fams, func(f state.FamilyRecord) bool {
 		switch {
 		case !strings.HasPrefix(f.Family, prefix):
 			return true
@@ -200,7 +187,7 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 			return f.Active == 0
 		}
 	})
-	items, next := page(fams, func(f familyRecord) string { return f.Family }, after, size)
+	items, next := page(fams, func(f state.FamilyRecord) string { return f.Family }, after, size)
 	out := &ecstypes.ListTaskDefinitionFamiliesResponse{Families: []string{}}
 	for _, f := range items {
 		out.Families = append(out.Families, f.Family)
@@ -231,7 +218,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 			if err := a.adjustActive(tx, sc, *td.Family, -1); err != nil {
 				return err
 			}
-			if err := store.Put(tx, taskDefKey(sc, *td.Family, td.Revision), rec); err != nil {
+			if err := store.Put(tx, state.TaskDefKey(sc, *td.Family, td.Revision), rec); err != nil {
 				return err
 			}
 		}
@@ -245,7 +232,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 }
 
 func (a *API) adjustActive(tx store.Tx, sc model.Scope, family string, delta int) error {
-	fam, ok, err := store.Get[familyRecord](tx, familyKey(sc, family))
+	fam, ok, err := store.Get[state.FamilyRecord](tx, state.FamilyKey(sc, family))
 	if err != nil {
 		return err
 	}
@@ -253,7 +240,7 @@ func (a *API) adjustActive(tx store.Tx, sc model.Scope, family string, delta int
 		return fmt.Errorf("family record %s missing", family)
 	}
 	fam.Active += delta
-	return store.Put(tx, familyKey(sc, family), fam)
+	return store.Put(tx, state.FamilyKey(sc, family), fam)
 }
 
 // DeleteTaskDefinitions moves up to 10 INACTIVE revisions to
@@ -291,7 +278,7 @@ func (a *API) DeleteTaskDefinitions(ctx context.Context, in *ecstypes.DeleteTask
 				continue
 			}
 			td.Status = ecstypes.TaskDefinitionStatusDeleteInProgress
-			if err := store.Put(tx, taskDefKey(sc, *td.Family, td.Revision), rec); err != nil {
+			if err := store.Put(tx, state.TaskDefKey(sc, *td.Family, td.Revision), rec); err != nil {
 				return err
 			}
 			out.TaskDefinitions = append(out.TaskDefinitions, *td)

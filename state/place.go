@@ -1,0 +1,257 @@
+package state
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/scheduler"
+	"github.com/wharfhq/wharf/store"
+)
+
+// InvalidError is a placement request ECS would refuse (an empty cluster, a
+// bad constraint); the API reports it as InvalidParameterException.
+type InvalidError struct{ Message string }
+
+func (e *InvalidError) Error() string { return e.Message }
+
+// Usage is what the tasks on one container instance hold.
+type Usage struct {
+	Running, Pending int
+	Reserved         scheduler.Resources
+}
+
+// ClusterTasksByInstance reads the cluster's tasks that still hold
+// resources, as the scheduler sees them, by container instance ARN.
+func ClusterTasksByInstance(tx store.ReadTx, sc model.Scope, cluster string) (map[string][]scheduler.PlacedTask, error) {
+	recs, err := store.List[model.TaskRecord](tx, TasksPrefix(sc, cluster))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]scheduler.PlacedTask{}
+	for _, r := range recs {
+		ci := deref(r.Task.ContainerInstanceArn)
+		if ci == "" || deref(r.Task.LastStatus) == model.TaskStopped {
+			continue
+		}
+		out[ci] = append(out[ci], PlacedTask(r))
+	}
+	return out, nil
+}
+
+// PlacedTask is a task record as the scheduler sees it.
+func PlacedTask(r model.TaskRecord) scheduler.PlacedTask {
+	return scheduler.PlacedTask{
+		ARN:               deref(r.Task.TaskArn),
+		TaskDefinitionARN: deref(r.Task.TaskDefinitionArn),
+		Group:             deref(r.Task.Group),
+		StartedBy:         deref(r.Task.StartedBy),
+		Reserved:          scheduler.Requirements(r.Definition, r.Task.Overrides),
+		LastStatus:        deref(r.Task.LastStatus),
+		DesiredStatus:     deref(r.Task.DesiredStatus),
+	}
+}
+
+// InstanceUsage sums what the instance's tasks that are not STOPPED hold.
+func InstanceUsage(tx store.ReadTx, sc model.Scope, cluster, instanceARN string) (Usage, error) {
+	byInstance, err := ClusterTasksByInstance(tx, sc, cluster)
+	if err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	for _, t := range byInstance[instanceARN] {
+		if t.LastStatus == model.TaskRunning {
+			u.Running++
+		} else {
+			u.Pending++
+		}
+		u.Reserved.CPU += t.Reserved.CPU
+		u.Reserved.Memory += t.Reserved.Memory
+		u.Reserved.Ports = append(u.Reserved.Ports, t.Reserved.Ports...)
+	}
+	return u, nil
+}
+
+// Remaining is registered minus usage, in ECS's resource shape: CPU and
+// MEMORY as integers, PORTS and PORTS_UDP as every host port now taken.
+func Remaining(registered []ecstypes.Resource, u Usage) []ecstypes.Resource {
+	out := make([]ecstypes.Resource, 0, len(registered))
+	for _, r := range registered {
+		switch deref(r.Name) {
+		case "CPU":
+			r.IntegerValue = int32(ResourceInt([]ecstypes.Resource{r}, "CPU") - u.Reserved.CPU)
+		case "MEMORY":
+			r.IntegerValue = int32(ResourceInt([]ecstypes.Resource{r}, "MEMORY") - u.Reserved.Memory)
+		case "PORTS", "PORTS_UDP":
+			proto := "tcp"
+			if deref(r.Name) == "PORTS_UDP" {
+				proto = "udp"
+			}
+			ports := slices.Clone(r.StringSetValue)
+			for _, p := range u.Reserved.Ports {
+				if (p.Protocol == proto || p.Protocol == "" && proto == "tcp") && p.Port > 0 {
+					ports = append(ports, strconv.Itoa(p.Port))
+				}
+			}
+			r.StringSetValue = orEmpty(ports)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ResourceInt reads an INTEGER resource such as CPU or MEMORY.
+func ResourceInt(rs []ecstypes.Resource, name string) int {
+	for _, r := range rs {
+		if deref(r.Name) == name {
+			switch {
+			case r.IntegerValue != 0:
+				return int(r.IntegerValue)
+			case r.LongValue != 0:
+				return int(r.LongValue)
+			default:
+				return int(r.DoubleValue)
+			}
+		}
+	}
+	return 0
+}
+
+// Placement is where a launch's tasks go, and why the rest could not.
+type Placement struct {
+	Targets  []Target
+	Failures []ecstypes.Failure
+	// Explanation says why tasks were left unplaced (nil when all fit), in
+	// the words of ECS's service events.
+	Explanation *scheduler.Explanation
+}
+
+// Place decides where each of l.Count tasks goes: for FARGATE on a
+// connected agent host, for EC2 on a container instance chosen by the
+// scheduler (only among `only`, one each, for StartTask).
+func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement, error) {
+	if l.LaunchType == ecstypes.LaunchTypeFargate {
+		return placeFargate(tx, l, now)
+	}
+	var out Placement
+	recs, err := store.List[InstanceRecord](tx, InstancesPrefix(l.Scope, l.Cluster))
+	if err != nil {
+		return out, err
+	}
+	byInstance, err := ClusterTasksByInstance(tx, l.Scope, l.Cluster)
+	if err != nil {
+		return out, err
+	}
+	var insts []scheduler.Instance
+	nodes := map[string]string{}
+	for _, r := range recs {
+		if deref(r.Instance.Status) == "INACTIVE" {
+			continue
+		}
+		ci := r.Instance
+		if ci.AgentConnected, err = NodeConnected(tx, r.NodeID, now); err != nil {
+			return out, err
+		}
+		in := scheduler.InstanceFromECS(ci)
+		in.Tasks = byInstance[in.ARN]
+		insts = append(insts, in)
+		nodes[in.ARN] = r.NodeID
+	}
+	if len(insts) == 0 && only == nil {
+		return out, &InvalidError{"No Container Instances were found in your cluster."}
+	}
+	task := scheduler.Task{
+		TaskDefinitionARN:  deref(l.Definition.TaskDefinitionArn),
+		Family:             deref(l.Definition.Family),
+		Group:              l.Group,
+		StartedBy:          l.StartedBy,
+		NetworkMode:        string(l.Definition.NetworkMode),
+		Resources:          scheduler.Requirements(l.Definition, l.Overrides),
+		RequiredAttributes: scheduler.AttributesFrom(l.Definition.RequiresAttributes),
+		Constraints:        scheduler.ConstraintsFrom(l.Definition.PlacementConstraints, l.Constraints),
+		Strategies:         scheduler.StrategiesFrom(l.Strategies),
+	}
+	if task.Group == "" {
+		task.Group = "family:" + task.Family
+	}
+	if err := scheduler.ValidateConstraints(task.Constraints); err != nil {
+		return out, &InvalidError{err.Error()}
+	}
+	if err := scheduler.ValidateStrategies(task.Strategies); err != nil {
+		return out, &InvalidError{err.Error()}
+	}
+	var res scheduler.Result
+	if only != nil {
+		res = scheduler.PlaceOn(task, only, insts)
+	} else {
+		res, err = scheduler.Place(task, l.Count, insts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 1)))
+		if err != nil {
+			return out, &InvalidError{err.Error()}
+		}
+	}
+	for _, f := range res.Failures {
+		out.Failures = append(out.Failures, f.ECS())
+	}
+	for _, p := range res.Placements {
+		out.Targets = append(out.Targets, Target{Node: nodes[p.InstanceARN], Instance: p.InstanceARN, AZ: insts[p.Index].Attributes["ecs.availability-zone"]})
+	}
+	out.Explanation = res.Explanation
+	return out, nil
+}
+
+// placeFargate puts each task on the connected agent host with the fewest
+// tasks: Fargate capacity is not the user's to count, only liveness matters.
+func placeFargate(tx store.ReadTx, l *Launch, now time.Time) (Placement, error) {
+	var out Placement
+	nodes, err := store.List[NodeRecord](tx, NodesPrefix)
+	if err != nil {
+		return out, err
+	}
+	type cand struct {
+		id    string
+		tasks int
+	}
+	var cands []cand
+	for _, n := range nodes {
+		if now.Sub(n.LastSeen) >= HeartbeatTimeout {
+			continue
+		}
+		kvs, err := tx.List(NodeTasksPrefix(n.NodeID), "", 0)
+		if err != nil {
+			return out, err
+		}
+		cands = append(cands, cand{n.NodeID, len(kvs)})
+	}
+	if len(cands) == 0 {
+		out.Failures = []ecstypes.Failure{{Arn: new(l.Scope.ClusterARN(l.Cluster)), Reason: new("Capacity is unavailable at this time."),
+			Detail: new("No wharf agent is connected to run FARGATE tasks: start `wharf up` with Docker available.")}}
+		return out, nil
+	}
+	for range l.Count {
+		slices.SortStableFunc(cands, func(x, y cand) int { return x.tasks - y.tasks })
+		out.Targets = append(out.Targets, Target{Node: cands[0].id, AZ: l.Scope.Region + "a"})
+		cands[0].tasks++
+	}
+	return out, nil
+}
+
+// FilterInstances applies a cluster query language expression.
+func FilterInstances(recs []InstanceRecord, expr string) ([]InstanceRecord, error) {
+	insts := make([]scheduler.Instance, len(recs))
+	for i, r := range recs {
+		insts[i] = scheduler.InstanceFromECS(r.Instance)
+	}
+	kept, err := scheduler.FilterInstances(expr, insts)
+	if err != nil {
+		return nil, err
+	}
+	var out []InstanceRecord
+	for _, k := range kept {
+		i := slices.IndexFunc(recs, func(r InstanceRecord) bool { return deref(r.Instance.ContainerInstanceArn) == k.ARN })
+		out = append(out, recs[i])
+	}
+	return out, nil
+}

@@ -1,0 +1,225 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// Desired status values.
+const (
+	DesiredRunning = "RUNNING"
+	DesiredStopped = "STOPPED"
+)
+
+// Launch is one request to start tasks of a task definition, resolved:
+// from RunTask, StartTask or the service scheduler.
+type Launch struct {
+	Scope      model.Scope
+	Cluster    string
+	Definition ecstypes.TaskDefinition
+	LaunchType ecstypes.LaunchType
+	// Provider is the capacity provider a strategy chose ("" for none).
+	Provider             string
+	Count                int
+	Group, StartedBy     string
+	Overrides            *ecstypes.TaskOverride
+	Network              *ecstypes.NetworkConfiguration
+	Tags                 []ecstypes.Tag
+	EnableExecuteCommand bool
+	Constraints          []ecstypes.PlacementConstraint
+	Strategies           []ecstypes.PlacementStrategy
+}
+
+// Target is where one task goes.
+type Target struct {
+	Node     string
+	Instance string // container instance ARN; "" for FARGATE
+	AZ       string
+}
+
+// NewID returns 32 hex digits, the shape of ECS task and container
+// instance ids.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CreateTask writes a new task record, PROVISIONING with desired RUNNING,
+// assigned to the target's node.
+func CreateTask(tx store.Tx, l *Launch, t Target, now time.Time) (ecstypes.Task, error) {
+	id := NewID()
+	sc := l.Scope
+	arn := sc.TaskARN(l.Cluster, id)
+	td := l.Definition
+	ts := shape.TimeOf(now)
+	group := l.Group
+	if group == "" {
+		group = "family:" + deref(td.Family)
+	}
+	task := ecstypes.Task{
+		TaskArn:              new(arn),
+		ClusterArn:           new(sc.ClusterARN(l.Cluster)),
+		TaskDefinitionArn:    td.TaskDefinitionArn,
+		LastStatus:           new(model.TaskProvisioning),
+		DesiredStatus:        new(DesiredRunning),
+		LaunchType:           l.LaunchType,
+		CreatedAt:            ts,
+		Group:                new(group),
+		Version:              1,
+		Tags:                 orEmpty(l.Tags),
+		Attributes:           []ecstypes.Attribute{},
+		Attachments:          []ecstypes.Attachment{},
+		EnableExecuteCommand: l.EnableExecuteCommand,
+		Overrides:            OverridesOf(l.Overrides, td),
+		HealthStatus:         ecstypes.HealthStatusUnknown,
+		AvailabilityZone:     new(t.AZ),
+		Cpu:                  td.Cpu,
+		Memory:               td.Memory,
+	}
+	if l.StartedBy != "" {
+		task.StartedBy = new(l.StartedBy)
+	}
+	if t.Instance != "" {
+		task.ContainerInstanceArn = new(t.Instance)
+	}
+	if l.Provider != "" {
+		task.CapacityProviderName = new(l.Provider)
+	}
+	if l.LaunchType == ecstypes.LaunchTypeFargate {
+		task.PlatformVersion = new("1.4.0")
+		task.PlatformFamily = new("Linux")
+		task.Connectivity = ecstypes.ConnectivityConnected
+		task.ConnectivityAt = ts
+		task.EphemeralStorage = &ecstypes.EphemeralStorage{SizeInGiB: 20}
+	}
+	if ov := l.Overrides; ov != nil {
+		if ov.Cpu != nil {
+			task.Cpu = ov.Cpu
+		}
+		if ov.Memory != nil {
+			task.Memory = ov.Memory
+		}
+	}
+	for _, cd := range td.ContainerDefinitions {
+		c := ecstypes.Container{
+			ContainerArn:      new(sc.ARN("container/" + l.Cluster + "/" + id + "/" + NewID())),
+			TaskArn:           new(arn),
+			Name:              cd.Name,
+			Image:             cd.Image,
+			LastStatus:        new("PENDING"),
+			NetworkBindings:   []ecstypes.NetworkBinding{},
+			NetworkInterfaces: []ecstypes.NetworkInterface{},
+			HealthStatus:      ecstypes.HealthStatusUnknown,
+			Cpu:               new(strconv.Itoa(int(cd.Cpu))),
+		}
+		if cd.Memory != nil {
+			c.Memory = new(strconv.Itoa(int(*cd.Memory)))
+		}
+		if cd.MemoryReservation != nil {
+			c.MemoryReservation = new(strconv.Itoa(int(*cd.MemoryReservation)))
+		}
+		task.Containers = append(task.Containers, c)
+	}
+	rec := model.TaskRecord{Task: task, Definition: td, NodeID: t.Node, Network: l.Network}
+	return task, PutTask(tx, sc, l.Cluster, &rec)
+}
+
+// OverridesOf is a task's overrides as ECS reports them: one entry per
+// container, named, even where nothing was overridden.
+func OverridesOf(in *ecstypes.TaskOverride, td ecstypes.TaskDefinition) *ecstypes.TaskOverride {
+	out := &ecstypes.TaskOverride{InferenceAcceleratorOverrides: []ecstypes.InferenceAcceleratorOverride{}}
+	if in != nil {
+		cp := *in
+		out = &cp
+		out.InferenceAcceleratorOverrides = orEmpty(out.InferenceAcceleratorOverrides)
+		out.ContainerOverrides = slices.Clone(in.ContainerOverrides)
+	}
+	for _, cd := range td.ContainerDefinitions {
+		if !slices.ContainsFunc(out.ContainerOverrides, func(co ecstypes.ContainerOverride) bool { return deref(co.Name) == deref(cd.Name) }) {
+			out.ContainerOverrides = append(out.ContainerOverrides, ecstypes.ContainerOverride{Name: cd.Name})
+		}
+	}
+	return out
+}
+
+// FindTask resolves a task reference (ARN or id) in a cluster.
+func FindTask(tx store.ReadTx, sc model.Scope, cluster, ref string) (model.TaskRecord, bool, error) {
+	return store.Get[model.TaskRecord](tx, TaskKey(sc, cluster, LastSegment(ref)))
+}
+
+// RequestStop sets a task's desired status to STOPPED with a code and
+// reason, once: a second stop keeps the first reason, as ECS does. A task
+// no agent holds is stopped at once.
+func RequestStop(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord, code ecstypes.TaskStopCode, reason string, now time.Time) error {
+	t := &rec.Task
+	if deref(t.DesiredStatus) == DesiredStopped {
+		return nil
+	}
+	t.DesiredStatus = new(DesiredStopped)
+	t.StopCode = code
+	t.StoppedReason = new(reason)
+	t.StoppingAt = shape.TimeOf(now)
+	t.Version++
+	if rec.NodeID == "" {
+		MarkStopped(rec, now)
+	}
+	return PutTask(tx, sc, cluster, rec)
+}
+
+// MarkStopped records a task as STOPPED with what it has.
+func MarkStopped(rec *model.TaskRecord, now time.Time) {
+	t := &rec.Task
+	t.LastStatus = new(model.TaskStopped)
+	t.DesiredStatus = new(DesiredStopped)
+	t.StoppedAt = shape.TimeOf(now)
+	if t.ExecutionStoppedAt.IsZero() {
+		t.ExecutionStoppedAt = t.StoppedAt
+	}
+	for i := range t.Containers {
+		if deref(t.Containers[i].LastStatus) != "STOPPED" {
+			t.Containers[i].LastStatus = new("STOPPED")
+		}
+	}
+}
+
+// PutTask writes a task record and keeps the node index in step: a task
+// leaves its node's assignments once it is STOPPED, and every other write
+// rewrites the index entry, which wakes the node's long poll.
+func PutTask(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord) error {
+	arn := deref(rec.Task.TaskArn)
+	key := TaskKey(sc, cluster, LastSegment(arn))
+	if err := store.Put(tx, key, rec); err != nil {
+		return err
+	}
+	if rec.NodeID == "" {
+		return nil
+	}
+	if deref(rec.Task.LastStatus) == model.TaskStopped {
+		return tx.Delete(NodeTaskKey(rec.NodeID, arn))
+	}
+	return tx.Put(NodeTaskKey(rec.NodeID, arn), []byte(key))
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
