@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agent"
-	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -108,7 +106,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	api, ecsAPI := newAPI(s.db, s.cfg, s.healthy)
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	api := newAPI(s.db, s.cfg, s.healthy, func(name string, fn func(context.Context)) {
+		s.wg.Go(func() { fn(bg) })
+	})
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := s.http.Serve(ln)
@@ -117,9 +119,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.done <- err
 	}()
-	bg, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Go(func() { ecsAPI.RunReaper(bg, time.Minute) })
 	if s.agent != nil {
 		s.wg.Go(func() {
 			if err := s.agent.Run(bg); err != nil {
@@ -148,22 +147,22 @@ func (s *Server) newAgent(ctx context.Context) error {
 	return nil
 }
 
-// newAPI mounts every AWS service wharf serves, and wharf's own endpoints.
-func newAPI(db store.Backend, cfg Config, healthy func() error) (*awsapi.Server, *ecs.API) {
+// newAPI mounts every AWS service wharf serves (see mounts), and wharf's
+// own endpoints.
+func newAPI(db store.Backend, cfg Config, healthy func() error, goFn func(string, func(context.Context))) *awsapi.Server {
 	api := awsapi.NewServer(cfg.Log, cfg.Account)
-	e := ecs.New(db, cfg.Log)
-	api.RegisterJSON(e.Service())
-	api.Handle("POST "+agentproto.PollPath, e.PollHandler())
+	m := &Mounter{API: api, DB: db, Log: cfg.Log, Cfg: cfg, Go: goFn}
+	for _, mount := range mounts {
+		mount(m)
+	}
 	api.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
 		if err := healthy(); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = fmt.Fprintf(w, "{\"status\":%q}\n", err.Error())
+			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
 			return
 		}
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+		jsonStatus(w, http.StatusOK, `{"status":"ok"}`)
 	}))
-	return api, e
+	return api
 }
 
 func (s *Server) healthy() error {
