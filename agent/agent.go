@@ -46,6 +46,7 @@ type Agent struct {
 	rep   *reporter
 	meta  *metadataServer
 	ready atomic.Bool
+	hooks []containerHook
 
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
@@ -80,6 +81,9 @@ func New(cfg Config) (*Agent, error) {
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}}
 	a.rep = newReporter(cl, cfg.Log)
+	for _, mk := range hookMakers {
+		a.hooks = append(a.hooks, mk(a))
+	}
 	a.meta = newMetadataServer(cfg.Runtime, id.NodeID, a.lookup, cfg.Log)
 	return a, nil
 }
@@ -292,6 +296,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 	r := runner.New(a.cfg.Runtime, runner.Config{
 		BindIP:      a.cfg.BindIP,
 		MetadataURI: a.meta.uri,
+		ExtraEnv:    a.extraEnv,
 		Log:         a.cfg.Log,
 		Labels:      map[string]string{agentproto.NodeAttribute: a.id.NodeID},
 	}, as, a.rep.put)

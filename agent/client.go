@@ -21,9 +21,16 @@ type client struct {
 	http *http.Client
 }
 
-// callECS calls an ECS operation in region. The credential scope carries
-// the region so the control plane files the call under it.
+// callECS calls an ECS operation in region.
 func (c *client) callECS(ctx context.Context, region, op string, in, out any) error {
+	return c.call(ctx, region, "ecs", ecstypes.ServiceTarget, op, in, out)
+}
+
+// call calls an operation of one of wharf's AWS JSON 1.1 services (target
+// is the X-Amz-Target prefix, signingName the SigV4 service) in region. The
+// credential scope carries the region so the control plane files the call
+// under it.
+func (c *client) call(ctx context.Context, region, signingName, target, op string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -33,9 +40,9 @@ func (c *client) callECS(ctx context.Context, region, op string, in, out any) er
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", ecstypes.ServiceTarget+"."+op)
-	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=wharf-agent/%s/%s/ecs/aws4_request, SignedHeaders=host, Signature=-",
-		time.Now().UTC().Format("20060102"), region))
+	req.Header.Set("X-Amz-Target", target+"."+op)
+	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=wharf-agent/%s/%s/%s/aws4_request, SignedHeaders=host, Signature=-",
+		time.Now().UTC().Format("20060102"), region, signingName))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -46,12 +53,30 @@ func (c *client) callECS(ctx context.Context, region, op string, in, out any) er
 		return fmt.Errorf("%s: read answer: %w", op, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s: %s", op, resp.Status, bytes.TrimSpace(b))
+		return &CallError{Op: op, Status: resp.StatusCode, Body: string(bytes.TrimSpace(b))}
 	}
 	if out == nil {
 		return nil
 	}
 	return json.Unmarshal(b, out)
+}
+
+// CallError is a control plane call answered with an error.
+type CallError struct {
+	Op     string
+	Status int
+	Body   string // the AWS error JSON: {"__type": CODE, "message": …}
+}
+
+func (e *CallError) Error() string { return fmt.Sprintf("%s: HTTP %d: %s", e.Op, e.Status, e.Body) }
+
+// Code is the AWS error code of the answer ("" if it had none).
+func (e *CallError) Code() string {
+	var v struct {
+		Type string `json:"__type"`
+	}
+	_ = json.Unmarshal([]byte(e.Body), &v)
+	return v.Type
 }
 
 func (c *client) poll(ctx context.Context, req agentproto.PollRequest) (*agentproto.PollResponse, error) {
