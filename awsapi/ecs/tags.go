@@ -110,6 +110,29 @@ func resolveTaggable(sc model.Scope, arn string) (taggable, error) {
 				return store.Put(tx, key, rec)
 			},
 		}, nil
+	case "service":
+		cluster, name, ok := strings.Cut(rest, "/")
+		if !ok {
+			return taggable{}, invalidParam("resourceArn %q must name a service as service/CLUSTER/NAME.", arn)
+		}
+		key := state.ServiceKey(sc, cluster, name)
+		return taggable{
+			get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
+				rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+				if err == nil && (!ok || derefStr(rec.Service.Status) == model.ServiceInactive) {
+					err = serviceNotFound(name)
+				}
+				return rec.Service.Tags, err
+			},
+			set: func(tx store.Tx, tags []ecstypes.Tag) error {
+				rec, _, err := store.Get[model.ServiceRecord](tx, key)
+				if err != nil {
+					return err
+				}
+				rec.Service.Tags = tags
+				return store.Put(tx, key, rec)
+			},
+		}, nil
 	}
 	return taggable{}, invalidParam("resourceArn %q: wharf does not tag %s resources yet.", arn, kind)
 }

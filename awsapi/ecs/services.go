@@ -1,0 +1,380 @@
+package ecs
+
+import (
+	"context"
+	"reflect"
+	"slices"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/scheduler"
+	"github.com/wharfhq/wharf/state"
+	"github.com/wharfhq/wharf/store"
+)
+
+const codeServiceNotActive = "ServiceNotActiveException"
+
+func serviceNotFound(name string) error {
+	return awsapi.Errorf(codeServiceNotFound, "Service not found: %s does not exist in this cluster.", name)
+}
+
+// CreateService stores a service and its first deployment; the service
+// scheduler starts its tasks.
+func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceRequest) (*ecstypes.CreateServiceResponse, error) {
+	sc := scope(ctx)
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	name := derefStr(in.ServiceName)
+	if !model.ValidName(name) {
+		return nil, invalidParam("Invalid service name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
+	}
+	daemon := in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
+	if in.DeploymentController != nil && in.DeploymentController.Type != "" && in.DeploymentController.Type != ecstypes.DeploymentControllerTypeEcs {
+		return nil, invalidParam("wharf supports the ECS deployment controller only, not %s.", in.DeploymentController.Type)
+	}
+	if in.TaskDefinition == nil {
+		return nil, invalidParam("taskDefinition is required for the ECS deployment controller.")
+	}
+	switch {
+	case daemon && len(in.PlacementStrategy) > 0:
+		return nil, invalidParam("Placement strategies are not supported with DAEMON scheduling strategy.")
+	case daemon && (in.LaunchType == ecstypes.LaunchTypeFargate || len(in.CapacityProviderStrategy) > 0):
+		return nil, invalidParam("The DAEMON scheduling strategy does not support FARGATE or capacity provider strategies.")
+	case !daemon && in.DesiredCount == nil:
+		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
+	case in.DesiredCount != nil && *in.DesiredCount < 0:
+		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
+	}
+	dc, err := deploymentConfig(in.DeploymentConfiguration, daemon, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	run := &ecstypes.RunTaskRequest{Cluster: in.Cluster, TaskDefinition: in.TaskDefinition, LaunchType: in.LaunchType,
+		CapacityProviderStrategy: in.CapacityProviderStrategy, NetworkConfiguration: in.NetworkConfiguration, Tags: in.Tags}
+	var out ecstypes.Service
+	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+		l, err := a.resolveLaunch(tx, sc, cluster, run, 1)
+		if err != nil {
+			return err
+		}
+		key := state.ServiceKey(sc, cluster, name)
+		prev, ok, err := store.Get[model.ServiceRecord](tx, key)
+		if err != nil {
+			return err
+		}
+		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
+			return invalidParam("Creation of service was not idempotent: service %s already exists in cluster %s.", name, cluster)
+		}
+		now := a.now()
+		svc := ecstypes.Service{
+			ServiceArn:                    new(sc.ServiceARN(cluster, name)),
+			ServiceName:                   new(name),
+			ClusterArn:                    new(sc.ClusterARN(cluster)),
+			Status:                        new(model.ServiceActive),
+			DesiredCount:                  deref(in.DesiredCount),
+			LaunchType:                    l.LaunchType,
+			CapacityProviderStrategy:      in.CapacityProviderStrategy,
+			TaskDefinition:                l.Definition.TaskDefinitionArn,
+			DeploymentConfiguration:       dc,
+			Deployments:                   []ecstypes.Deployment{},
+			Events:                        []ecstypes.ServiceEvent{},
+			CreatedAt:                     shape.TimeOf(now),
+			CreatedBy:                     new(sc.RootPrincipal()),
+			PlacementConstraints:          orEmpty(in.PlacementConstraints),
+			PlacementStrategy:             orEmpty(in.PlacementStrategy),
+			NetworkConfiguration:          in.NetworkConfiguration,
+			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
+			SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
+			DeploymentController:          &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
+			Tags:                          orEmpty(in.Tags),
+			EnableECSManagedTags:          in.EnableECSManagedTags,
+			PropagateTags:                 in.PropagateTags,
+			EnableExecuteCommand:          in.EnableExecuteCommand,
+			LoadBalancers:                 orEmpty(in.LoadBalancers),
+			ServiceRegistries:             orEmpty(in.ServiceRegistries),
+			RoleArn:                       in.Role,
+		}
+		if daemon {
+			svc.SchedulingStrategy = ecstypes.SchedulingStrategyDaemon
+		}
+		if l.LaunchType == ecstypes.LaunchTypeFargate {
+			svc.PlatformVersion = new("LATEST")
+			svc.PlatformFamily = new("Linux")
+		}
+		if len(in.CapacityProviderStrategy) > 0 {
+			svc.LaunchType = ""
+		}
+		if svc.PropagateTags == "" {
+			svc.PropagateTags = ecstypes.PropagateTagsNone
+		}
+		rec := model.ServiceRecord{}
+		state.NewDeployment(&svc, &rec, l.Definition, now)
+		rec.Service = svc
+		out = svc
+		return store.Put(tx, key, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.CreateServiceResponse{Service: &out}, nil
+}
+
+// deploymentConfig fills ECS's defaults (100/200 for REPLICA, 0/100 for
+// DAEMON, breaker off) over cur, and checks the bounds.
+func deploymentConfig(in *ecstypes.DeploymentConfiguration, daemon bool, cur *ecstypes.DeploymentConfiguration) (*ecstypes.DeploymentConfiguration, error) {
+	out := &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: new(int32(100)), MaximumPercent: new(int32(200)),
+		DeploymentCircuitBreaker: &ecstypes.DeploymentCircuitBreaker{}}
+	if daemon {
+		out.MinimumHealthyPercent, out.MaximumPercent = new(int32(0)), new(int32(100))
+	}
+	if cur != nil {
+		c := *cur
+		out = &c
+	}
+	if in != nil {
+		if in.MinimumHealthyPercent != nil {
+			out.MinimumHealthyPercent = in.MinimumHealthyPercent
+		}
+		if in.MaximumPercent != nil {
+			out.MaximumPercent = in.MaximumPercent
+		}
+		if in.DeploymentCircuitBreaker != nil {
+			out.DeploymentCircuitBreaker = in.DeploymentCircuitBreaker
+		}
+		if in.Alarms != nil {
+			out.Alarms = in.Alarms
+		}
+	}
+	minH, maxP := *out.MinimumHealthyPercent, *out.MaximumPercent
+	if minH < 0 || minH > 100 {
+		return nil, invalidParam("minimumHealthyPercent must be between 0 and 100, got %d.", minH)
+	}
+	if maxP < 100 {
+		return nil, invalidParam("maximumPercent must be at least 100, got %d.", maxP)
+	}
+	return out, nil
+}
+
+func checkPlacement(cs []ecstypes.PlacementConstraint, ss []ecstypes.PlacementStrategy) error {
+	if err := scheduler.ValidateConstraints(scheduler.ConstraintsFrom(nil, cs)); err != nil {
+		return invalidParam("%v", err)
+	}
+	if err := scheduler.ValidateStrategies(scheduler.StrategiesFrom(ss)); err != nil {
+		return invalidParam("%v", err)
+	}
+	return nil
+}
+
+// UpdateService changes a service. A new task definition, network
+// configuration, capacity provider strategy, placement or
+// forceNewDeployment starts a new deployment; a desired count alone does not.
+func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceRequest) (*ecstypes.UpdateServiceResponse, error) {
+	sc := scope(ctx)
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	name := state.LastSegment(*in.Service)
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
+	}
+	if err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	var out ecstypes.Service
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		if err := requireCluster(tx, sc, cluster); err != nil {
+			return err
+		}
+		key := state.ServiceKey(sc, cluster, name)
+		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return serviceNotFound(name)
+		}
+		svc := &rec.Service
+		if derefStr(svc.Status) != model.ServiceActive {
+			return awsErr(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, derefStr(svc.Status))
+		}
+		daemon := svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
+		if in.DesiredCount != nil {
+			if daemon {
+				return invalidParam("The desired count of a DAEMON service cannot be set: it runs one task on each instance.")
+			}
+			svc.DesiredCount = *in.DesiredCount
+		}
+		dc, err := deploymentConfig(in.DeploymentConfiguration, daemon, svc.DeploymentConfiguration)
+		if err != nil {
+			return err
+		}
+		svc.DeploymentConfiguration = dc
+		if in.HealthCheckGracePeriodSeconds != nil {
+			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+		}
+		if in.EnableExecuteCommand != nil {
+			svc.EnableExecuteCommand = *in.EnableExecuteCommand
+		}
+		if in.PropagateTags != "" {
+			svc.PropagateTags = in.PropagateTags
+		}
+		redeploy := in.ForceNewDeployment
+		if in.NetworkConfiguration != nil && !reflect.DeepEqual(in.NetworkConfiguration, svc.NetworkConfiguration) {
+			svc.NetworkConfiguration, redeploy = in.NetworkConfiguration, true
+		}
+		if in.CapacityProviderStrategy != nil && !reflect.DeepEqual(in.CapacityProviderStrategy, svc.CapacityProviderStrategy) {
+			svc.CapacityProviderStrategy, redeploy = in.CapacityProviderStrategy, true
+		}
+		if in.PlacementConstraints != nil {
+			svc.PlacementConstraints, redeploy = in.PlacementConstraints, true
+		}
+		if in.PlacementStrategy != nil {
+			svc.PlacementStrategy, redeploy = in.PlacementStrategy, true
+		}
+		if in.LoadBalancers != nil {
+			svc.LoadBalancers, redeploy = in.LoadBalancers, true
+		}
+		if in.ServiceRegistries != nil {
+			svc.ServiceRegistries, redeploy = in.ServiceRegistries, true
+		}
+		ref := derefStr(svc.TaskDefinition)
+		if in.TaskDefinition != nil {
+			ref = *in.TaskDefinition
+		}
+		run := &ecstypes.RunTaskRequest{Cluster: in.Cluster, TaskDefinition: &ref, LaunchType: svc.LaunchType,
+			CapacityProviderStrategy: svc.CapacityProviderStrategy, NetworkConfiguration: svc.NetworkConfiguration}
+		l, err := a.resolveLaunch(tx, sc, cluster, run, 1)
+		if err != nil {
+			return err
+		}
+		if derefStr(l.Definition.TaskDefinitionArn) != derefStr(svc.TaskDefinition) {
+			redeploy = true
+		}
+		if redeploy {
+			state.NewDeployment(svc, &rec, l.Definition, a.now())
+		}
+		rec.Steady = false
+		out = *svc
+		return store.Put(tx, key, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.UpdateServiceResponse{Service: &out}, nil
+}
+
+// DeleteService drains a service: its tasks are stopped and it turns
+// INACTIVE. Unless force is set, it must be scaled to 0 first, as in ECS.
+func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceRequest) (*ecstypes.DeleteServiceResponse, error) {
+	sc := scope(ctx)
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	name := state.LastSegment(*in.Service)
+	var out ecstypes.Service
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		if err := requireCluster(tx, sc, cluster); err != nil {
+			return err
+		}
+		key := state.ServiceKey(sc, cluster, name)
+		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		if err != nil {
+			return err
+		}
+		if !ok || derefStr(rec.Service.Status) == model.ServiceInactive {
+			return serviceNotFound(name)
+		}
+		svc := &rec.Service
+		if svc.DesiredCount > 0 && !deref(in.Force) && svc.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon {
+			return invalidParam("The service cannot be stopped while it is scaled above 0: update desiredCount to 0 first, or pass force.")
+		}
+		svc.Status = new(model.ServiceDraining)
+		svc.DesiredCount = 0
+		out = *svc
+		return store.Put(tx, key, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.DeleteServiceResponse{Service: &out}, nil
+}
+
+// DescribeServices describes up to 10 services; unknown ones are MISSING.
+func (a *API) DescribeServices(ctx context.Context, in *ecstypes.DescribeServicesRequest) (*ecstypes.DescribeServicesResponse, error) {
+	sc := scope(ctx)
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	if len(in.Services) > 10 {
+		return nil, invalidParam("services can have at most 10 entries, got %d.", len(in.Services))
+	}
+	out := &ecstypes.DescribeServicesResponse{Services: []ecstypes.Service{}, Failures: []ecstypes.Failure{}}
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		if err := requireCluster(tx, sc, cluster); err != nil {
+			return err
+		}
+		for _, ref := range in.Services {
+			name := state.LastSegment(ref)
+			rec, ok, err := store.Get[model.ServiceRecord](tx, state.ServiceKey(sc, cluster, name))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.ServiceARN(cluster, name)), Reason: new("MISSING")})
+				continue
+			}
+			svc := rec.Service
+			if !slices.Contains(in.Include, ecstypes.ServiceFieldTags) {
+				svc.Tags = nil
+			}
+			out.Services = append(out.Services, svc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListServices lists the ARNs of a cluster's services that are not INACTIVE.
+func (a *API) ListServices(ctx context.Context, in *ecstypes.ListServicesRequest) (*ecstypes.ListServicesResponse, error) {
+	sc := scope(ctx)
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	size, err := pageSize(in.MaxResults, 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeToken("services", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	var svcs []ecstypes.Service
+	err = a.db.View(ctx, func(tx store.ReadTx) error {
+		if err := requireCluster(tx, sc, cluster); err != nil {
+			return err
+		}
+		recs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
+		for _, r := range recs {
+			s := r.Service
+			switch {
+			case derefStr(s.Status) == model.ServiceInactive:
+			case in.LaunchType != "" && s.LaunchType != in.LaunchType:
+			case in.SchedulingStrategy != "" && s.SchedulingStrategy != in.SchedulingStrategy:
+			default:
+				svcs = append(svcs, s)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, next := page(svcs, func(s ecstypes.Service) string { return *s.ServiceArn }, after, size)
+	out := &ecstypes.ListServicesResponse{ServiceArns: []string{}}
+	for _, s := range items {
+		out.ServiceArns = append(out.ServiceArns, *s.ServiceArn)
+	}
+	if next != "" {
+		out.NextToken = new(encodeToken("services", next))
+	}
+	return out, nil
+}

@@ -1,0 +1,16 @@
+// Package service is the ECS service scheduler: a level-triggered
+// reconcile loop that keeps each service's desired count of tasks running,
+// replaces tasks that stop or fail their health checks, rolls deployments
+// within minimumHealthyPercent and maximumPercent, and trips the deployment
+// circuit breaker (rolling back when asked).
+//
+// The decisions are one pure function, Step, from a service's spec, its
+// deployments and its tasks to a Plan; the Controller reads state, calls
+// Step and applies the plan in the same store transaction. It imports
+// store, state, model and scheduler; never awsapi or the agent.
+//
+//	store watch ──▶ dirty services ──▶ reconcile(service) in one Update:
+//	                                     read service + tasks + instances
+//	                                     plan := Step(...)        (pure)
+//	                                     launch / stop / record events
+package service

@@ -1,0 +1,393 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
+	"github.com/wharfhq/wharf/store"
+)
+
+// failReasonHealth is the reason the scheduler gives when it replaces a
+// task that failed its health checks; such stops count towards the
+// circuit breaker.
+const failReasonHealth = "Task failed container health checks"
+
+// reconcile is one pass over one service, in one transaction: read, decide
+// (Step), apply. Being one transaction is what keeps a task from being
+// started twice, even across a control plane restart.
+func (c *Controller) reconcile(ctx context.Context, key string) error {
+	parts := strings.Split(key, "/")
+	if len(parts) != 6 {
+		return nil
+	}
+	sc := model.Scope{Account: parts[1], Region: parts[2]}
+	cluster := parts[4]
+	_, err := c.db.Update(ctx, func(tx store.Tx) error {
+		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		if err != nil || !ok || deref(rec.Service.Status) == model.ServiceInactive {
+			return err
+		}
+		before, _ := json.Marshal(rec)
+		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: &rec, now: c.now()}
+		if err := r.pass(); err != nil {
+			return err
+		}
+		after, _ := json.Marshal(rec)
+		if string(before) == string(after) {
+			return nil
+		}
+		return store.Put(tx, key, rec)
+	})
+	return err
+}
+
+// run is one reconcile pass's context.
+type run struct {
+	c       *Controller
+	tx      store.Tx
+	sc      model.Scope
+	cluster string
+	rec     *model.ServiceRecord
+	now     time.Time
+}
+
+func (r *run) svc() *ecstypes.Service { return &r.rec.Service }
+
+func (r *run) pass() error {
+	svc := r.svc()
+	name := deref(svc.ServiceName)
+	all, err := store.List[model.TaskRecord](r.tx, state.TasksPrefix(r.sc, r.cluster))
+	if err != nil {
+		return err
+	}
+	var mine []model.TaskRecord
+	for _, t := range all {
+		if deref(t.Task.Group) == "service:"+name {
+			mine = append(mine, t)
+		}
+	}
+	draining, err := r.drainingInstances()
+	if err != nil {
+		return err
+	}
+	if svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
+		return r.daemonPass(mine)
+	}
+	spec := Spec{
+		Name:              name,
+		Desired:           int(svc.DesiredCount),
+		MinHealthyPercent: 100,
+		MaxPercent:        200,
+		Draining:          deref(svc.Status) == model.ServiceDraining,
+	}
+	if dc := svc.DeploymentConfiguration; dc != nil {
+		spec.MinHealthyPercent = int(deref(dc.MinimumHealthyPercent))
+		spec.MaxPercent = int(deref(dc.MaximumPercent))
+		if cb := dc.DeploymentCircuitBreaker; cb != nil {
+			spec.Breaker, spec.Rollback = cb.Enable, cb.Rollback
+		}
+	}
+	deps, tasks := r.view(mine, draining)
+	plan := Step(spec, deps, tasks, r.rec.StableTaskDefinition)
+	return r.apply(plan, mine)
+}
+
+// drainingInstances is the set of the cluster's DRAINING instance ARNs.
+func (r *run) drainingInstances() (map[string]bool, error) {
+	recs, err := store.List[state.InstanceRecord](r.tx, state.InstancesPrefix(r.sc, r.cluster))
+	out := map[string]bool{}
+	for _, i := range recs {
+		if deref(i.Instance.Status) == "DRAINING" {
+			out[deref(i.Instance.ContainerInstanceArn)] = true
+		}
+	}
+	return out, err
+}
+
+// view turns records into Step's inputs, counting each deployment's failed
+// tasks for the circuit breaker.
+func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deployment, []Task) {
+	svc := r.svc()
+	grace := time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
+	failed := map[string]int{}
+	var tasks []Task
+	for _, rec := range mine {
+		t := rec.Task
+		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
+		dep := deref(t.StartedBy)
+		if last == model.TaskStopped {
+			if taskFailed(t) {
+				failed[dep]++
+			}
+			continue
+		}
+		checked := hasHealthCheck(rec.Definition)
+		running := last == model.TaskRunning
+		inGrace := !t.StartedAt.IsZero() && r.now.Sub(t.StartedAt.Time) < grace
+		tasks = append(tasks, Task{
+			ARN:        deref(t.TaskArn),
+			Deployment: dep,
+			Live:       desired == state.DesiredRunning,
+			Healthy:    running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
+			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
+			Retiring:   draining[deref(t.ContainerInstanceArn)],
+		})
+	}
+	var deps []Deployment
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		id := deref(d.Id)
+		d.FailedTasks = max(d.FailedTasks, int32(failed[id]))
+		deps = append(deps, Deployment{ID: id, TaskDefinition: deref(d.TaskDefinition), Primary: deref(d.Status) == model.DeploymentPrimary,
+			Rollout: string(d.RolloutState), Failed: int(d.FailedTasks)})
+	}
+	return deps, tasks
+}
+
+// taskFailed: the task stopped without anyone asking, or was replaced for
+// failing its health checks.
+func taskFailed(t ecstypes.Task) bool {
+	switch t.StopCode {
+	case ecstypes.TaskStopCodeUserInitiated:
+		return false
+	case ecstypes.TaskStopCodeServiceSchedulerInitiated:
+		return deref(t.StoppedReason) == failReasonHealth
+	}
+	return true
+}
+
+func hasHealthCheck(td ecstypes.TaskDefinition) bool {
+	return slices.ContainsFunc(td.ContainerDefinitions, func(c ecstypes.ContainerDefinition) bool {
+		return c.HealthCheck != nil && (c.Essential == nil || *c.Essential)
+	})
+}
+
+// apply carries out a plan and records what happened.
+func (r *run) apply(p Plan, mine []model.TaskRecord) error {
+	svc := r.svc()
+	var stopped []string
+	for _, s := range p.Stops {
+		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
+		if i < 0 {
+			continue
+		}
+		if err := state.RequestStop(r.tx, r.sc, r.cluster, &mine[i], ecstypes.TaskStopCodeServiceSchedulerInitiated, s.Reason, r.now); err != nil {
+			return err
+		}
+		stopped = append(stopped, s.ARN)
+	}
+	if len(stopped) > 0 {
+		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", deref(svc.ServiceName), len(stopped), taskList(stopped)))
+	}
+	if p.Failed != "" {
+		r.failDeployment(p)
+	}
+	if p.Launch > 0 {
+		if err := r.launch(p.Launch); err != nil {
+			return err
+		}
+	}
+	if p.Completed != "" {
+		for i := range svc.Deployments {
+			if d := &svc.Deployments[i]; deref(d.Id) == p.Completed {
+				d.RolloutState = ecstypes.DeploymentRolloutStateCompleted
+				d.RolloutStateReason = new("ECS deployment " + p.Completed + " completed.")
+				d.UpdatedAt = shape.TimeOf(r.now)
+				r.rec.StableTaskDefinition = deref(d.TaskDefinition)
+			}
+		}
+		r.event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", deref(svc.ServiceName), p.Completed))
+	}
+	if len(p.Retire) > 0 {
+		svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return slices.Contains(p.Retire, deref(d.Id)) })
+		for _, id := range p.Retire {
+			delete(r.rec.Definitions, id)
+		}
+	}
+	if p.Steady && !r.rec.Steady {
+		r.event(fmt.Sprintf("(service %s) has reached a steady state.", deref(svc.ServiceName)))
+	}
+	r.rec.Steady = p.Steady
+	return r.count()
+}
+
+// failDeployment marks the primary FAILED and, with rollback, starts a new
+// primary deployment of the last stable task definition.
+func (r *run) failDeployment(p Plan) {
+	svc := r.svc()
+	name := deref(svc.ServiceName)
+	for i := range svc.Deployments {
+		if d := &svc.Deployments[i]; deref(d.Id) == p.Failed {
+			d.RolloutState = ecstypes.DeploymentRolloutStateFailed
+			d.RolloutStateReason = new(p.FailReason)
+			d.UpdatedAt = shape.TimeOf(r.now)
+		}
+	}
+	r.event(fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", name, p.Failed))
+	if p.RollbackTo == "" {
+		return
+	}
+	ref, ok := model.ParseTaskDefRef(p.RollbackTo)
+	if !ok {
+		return
+	}
+	td, found, err := store.Get[state.TaskDefRecord](r.tx, state.TaskDefKey(r.sc, ref.Family, ref.Revision))
+	if err != nil || !found {
+		r.event(fmt.Sprintf("(service %s) could not roll back: task definition %s is gone.", name, p.RollbackTo))
+		return
+	}
+	id := state.NewDeployment(svc, r.rec, td.TaskDefinition, r.now)
+	r.event(fmt.Sprintf("(service %s) rolling back to deployment %s.", name, id))
+}
+
+// launch places and creates n tasks of the primary deployment.
+func (r *run) launch(n int) error {
+	svc := r.svc()
+	var primary *ecstypes.Deployment
+	for i := range svc.Deployments {
+		if deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
+			primary = &svc.Deployments[i]
+		}
+	}
+	if primary == nil {
+		return nil
+	}
+	td, ok := r.rec.Definitions[deref(primary.Id)]
+	if !ok {
+		return fmt.Errorf("deployment %s has no task definition", deref(primary.Id))
+	}
+	l := &state.Launch{
+		Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: primary.LaunchType, Count: n,
+		Group: "service:" + deref(svc.ServiceName), StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration,
+		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
+	}
+	if len(primary.CapacityProviderStrategy) > 0 {
+		l.LaunchType = ecstypes.LaunchTypeFargate
+		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)
+	}
+	if svc.PropagateTags == ecstypes.PropagateTagsService {
+		l.Tags = svc.Tags
+	}
+	p, err := state.Place(r.tx, l, nil, r.now)
+	if err != nil {
+		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", deref(svc.ServiceName), err))
+		return nil
+	}
+	var started []string
+	for _, t := range p.Targets {
+		task, err := state.CreateTask(r.tx, l, t, r.now)
+		if err != nil {
+			return err
+		}
+		started = append(started, deref(task.TaskArn))
+	}
+	if len(started) > 0 {
+		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), taskList(started)))
+	}
+	if len(started) < n {
+		msg := "no container instance met all of its requirements."
+		if p.Explanation != nil {
+			msg = p.Explanation.Event()
+		} else if len(p.Failures) > 0 {
+			msg = deref(p.Failures[0].Reason) + ": " + deref(p.Failures[0].Detail)
+		}
+		r.throttledEvent("place", fmt.Sprintf("(service %s) was %s", deref(svc.ServiceName), strings.TrimPrefix(msg, "was ")))
+	}
+	return nil
+}
+
+// count refreshes the service's and deployments' task counts.
+func (r *run) count() error {
+	svc := r.svc()
+	all, err := store.List[model.TaskRecord](r.tx, state.TasksPrefix(r.sc, r.cluster))
+	if err != nil {
+		return err
+	}
+	running, pending := map[string]int32{}, map[string]int32{}
+	var total, totalPending int32
+	live := 0
+	for _, t := range all {
+		if deref(t.Task.Group) != "service:"+deref(svc.ServiceName) || deref(t.Task.LastStatus) == model.TaskStopped {
+			continue
+		}
+		live++
+		dep := deref(t.Task.StartedBy)
+		if deref(t.Task.LastStatus) == model.TaskRunning {
+			running[dep]++
+			total++
+		} else {
+			pending[dep]++
+			totalPending++
+		}
+	}
+	svc.RunningCount, svc.PendingCount = total, totalPending
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		id := deref(d.Id)
+		if d.RunningCount != running[id] || d.PendingCount != pending[id] {
+			d.RunningCount, d.PendingCount = running[id], pending[id]
+			d.UpdatedAt = shape.TimeOf(r.now)
+		}
+		if deref(d.Status) == model.DeploymentPrimary {
+			d.DesiredCount = svc.DesiredCount
+		}
+	}
+	if deref(svc.Status) == model.ServiceDraining && live == 0 {
+		svc.Status = new(model.ServiceInactive)
+		svc.Deployments = []ecstypes.Deployment{}
+	}
+	return nil
+}
+
+// event prepends a service event, keeping the newest MaxServiceEvents.
+func (r *run) event(msg string) {
+	svc := r.svc()
+	e := ecstypes.ServiceEvent{Id: new(state.NewID()), CreatedAt: shape.TimeOf(r.now), Message: new(msg)}
+	svc.Events = append([]ecstypes.ServiceEvent{e}, svc.Events...)
+	if len(svc.Events) > model.MaxServiceEvents {
+		svc.Events = svc.Events[:model.MaxServiceEvents]
+	}
+	r.c.log.Info("service event", "msg", msg)
+}
+
+// throttledEvent says a repeated condition at most once a minute.
+func (r *run) throttledEvent(kind, msg string) {
+	if r.rec.Throttled == nil {
+		r.rec.Throttled = map[string]int64{}
+	}
+	if last := r.rec.Throttled[kind]; r.now.Unix()-last < 60 {
+		return
+	}
+	r.rec.Throttled[kind] = r.now.Unix()
+	r.event(msg)
+}
+
+func taskList(arns []string) string {
+	parts := make([]string, len(arns))
+	for i, a := range arns {
+		parts[i] = "(task " + state.LastSegment(a) + ")"
+	}
+	return strings.Join(parts, " ")
+}
+
+func decodeTask(b []byte) (model.TaskRecord, error) {
+	var rec model.TaskRecord
+	err := json.Unmarshal(b, &rec)
+	return rec, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

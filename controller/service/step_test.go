@@ -1,0 +1,110 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// tasks builds n tasks of a deployment in one state.
+func tasks(dep string, n int, healthy bool) []Task {
+	out := make([]Task, n)
+	for i := range out {
+		out[i] = Task{ARN: fmt.Sprintf("%s-%d-%v", dep, i, healthy), Deployment: dep, Live: true, Healthy: healthy}
+	}
+	return out
+}
+
+func join(ts ...[]Task) []Task { return slices.Concat(ts...) }
+
+var (
+	newDep    = Deployment{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress}
+	oldDep    = Deployment{ID: "old", TaskDefinition: "web:1", Rollout: RolloutCompleted}
+	doneDep   = Deployment{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutCompleted}
+	spec4     = Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200}
+	spec4half = Spec{Name: "web", Desired: 4, MinHealthyPercent: 50, MaxPercent: 100}
+)
+
+func TestStep(t *testing.T) {
+	tests := []struct {
+		name      string
+		spec      Spec
+		deps      []Deployment
+		tasks     []Task
+		stable    string
+		launch    int
+		stops     int
+		completed bool
+		failed    bool
+		rollback  string
+		steady    bool
+	}{
+		{"new service starts its desired count", spec4, []Deployment{newDep}, nil, "", 4, 0, false, false, "", false},
+		{"pending tasks are not started twice", spec4, []Deployment{newDep}, tasks("new", 4, false), "", 0, 0, false, false, "", false},
+		{"all healthy completes the deployment", spec4, []Deployment{newDep}, tasks("new", 4, true), "", 0, 0, true, false, "", true},
+		{"steady stays steady", spec4, []Deployment{doneDep}, tasks("new", 4, true), "", 0, 0, false, false, "", true},
+		{"a lost task is replaced", spec4, []Deployment{doneDep}, tasks("new", 3, true), "", 1, 0, false, false, "", false},
+		{"desired 0 is a pause", Spec{Name: "web", Desired: 0, MinHealthyPercent: 100, MaxPercent: 200}, []Deployment{doneDep}, tasks("new", 2, true), "", 0, 2, false, false, "", false},
+		// 100/200: 4 old healthy, room for 4 more; nothing old may stop until new ones are healthy.
+		{"rolling 100/200 starts the new set first", spec4, []Deployment{newDep, oldDep}, tasks("old", 4, true), "", 4, 0, false, false, "", false},
+		{"rolling 100/200 waits for health", spec4, []Deployment{newDep, oldDep}, join(tasks("old", 4, true), tasks("new", 4, false)), "", 0, 0, false, false, "", false},
+		{"rolling 100/200 retires old as new turn healthy", spec4, []Deployment{newDep, oldDep}, join(tasks("old", 4, true), tasks("new", 2, true), tasks("new", 2, false)), "", 0, 2, false, false, "", false},
+		{"rolling done when old are gone", spec4, []Deployment{newDep, oldDep}, tasks("new", 4, true), "", 0, 0, true, false, "", true},
+		// 50/100: no room above 4, so stop 2 old first (keeping 2 healthy), then start new.
+		{"rolling 50/100 stops half first", spec4half, []Deployment{newDep, oldDep}, tasks("old", 4, true), "", 0, 2, false, false, "", false},
+		{"rolling 50/100 then starts new", spec4half, []Deployment{newDep, oldDep}, tasks("old", 2, true), "", 2, 0, false, false, "", false},
+		{"unhealthy old tasks can always go", spec4, []Deployment{newDep, oldDep}, join(tasks("old", 2, false), tasks("old", 2, true)), "", 4, 2, false, false, "", false},
+		{"unhealthy task is stopped and replaced", spec4, []Deployment{doneDep}, append(tasks("new", 3, true), Task{ARN: "sick", Deployment: "new", Live: true, Unhealthy: true}), "", 1, 1, false, false, "", false},
+		{"scale in stops the extra", spec4, []Deployment{doneDep}, tasks("new", 6, true), "", 0, 2, false, false, "", false},
+		{"draining instance's task is replaced before it stops", spec4, []Deployment{doneDep},
+			append(tasks("new", 3, true), Task{ARN: "d", Deployment: "new", Live: true, Healthy: true, Retiring: true}), "", 1, 0, false, false, "", false},
+		{"breaker trips with rollback", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true, Rollback: true},
+			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 3}, oldDep}, tasks("old", 4, true), "web:1", 0, 0, false, true, "web:1", false},
+		{"breaker trips without rollback", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true},
+			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 3}, oldDep}, tasks("old", 4, true), "web:1", 0, 0, false, true, "", false},
+		{"below the threshold the breaker holds", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true},
+			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 2}, oldDep}, tasks("old", 4, true), "web:1", 4, 0, false, false, "", false},
+		{"a failed deployment starts nothing and keeps the old tasks", spec4,
+			[]Deployment{{ID: "new", Primary: true, Rollout: RolloutFailed}, oldDep}, tasks("old", 4, true), "", 0, 0, false, false, "", false},
+		{"deleting stops everything", Spec{Name: "web", Desired: 0, Draining: true}, []Deployment{doneDep}, tasks("new", 3, true), "", 0, 3, false, false, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Step(tt.spec, tt.deps, tt.tasks, tt.stable)
+			if p.Launch != tt.launch || len(p.Stops) != tt.stops {
+				t.Fatalf("launch %d stops %d (%v), want %d and %d", p.Launch, len(p.Stops), p.Stops, tt.launch, tt.stops)
+			}
+			if (p.Completed != "") != tt.completed || (p.Failed != "") != tt.failed || p.RollbackTo != tt.rollback || p.Steady != tt.steady {
+				t.Fatalf("completed %q failed %q rollback %q steady %v; want %v %v %q %v", p.Completed, p.Failed, p.RollbackTo, p.Steady, tt.completed, tt.failed, tt.rollback, tt.steady)
+			}
+		})
+	}
+}
+
+// TestStepBounds checks Step's invariants over many states: it never plans
+// more live tasks than maxPercent allows while old tasks remain, and never
+// stops healthy tasks below minHealthyPercent during a rollout.
+func TestStepBounds(t *testing.T) {
+	for desired := 1; desired <= 8; desired++ {
+		for _, pct := range [][2]int{{100, 200}, {50, 100}, {50, 150}, {0, 100}, {100, 150}} {
+			s := Spec{Name: "s", Desired: desired, MinHealthyPercent: pct[0], MaxPercent: pct[1]}
+			for oldH := 0; oldH <= desired; oldH++ {
+				for newH := 0; newH <= desired; newH++ {
+					for newP := 0; newP+newH <= desired; newP++ {
+						ts := join(tasks("old", oldH, true), tasks("new", newH, true), tasks("new", newP, false))
+						p := Step(s, []Deployment{newDep, oldDep}, ts, "")
+						maxTotal := desired * pct[1] / 100
+						if oldH > 0 && p.Launch > 0 && len(ts)+p.Launch > max(maxTotal, len(ts)) {
+							t.Fatalf("%v old=%d new=%d+%d: launching %d exceeds max %d", pct, oldH, newH, newP, p.Launch, maxTotal)
+						}
+						healthyAfter := oldH + newH - len(p.Stops)
+						minHealthy := (desired*pct[0] + 99) / 100
+						if len(p.Stops) > 0 && healthyAfter < minHealthy {
+							t.Fatalf("%v old=%d new=%d+%d: stopping %d leaves %d healthy < %d", pct, oldH, newH, newP, len(p.Stops), healthyAfter, minHealthy)
+						}
+					}
+				}
+			}
+		}
+	}
+}
