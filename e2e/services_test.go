@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/testkit/images"
 )
 
@@ -124,6 +126,16 @@ func TestServiceLifecycle(t *testing.T) {
 		return s.RunningCount == 3 && strings.Contains(eventText(s, 3), "has started 1 tasks")
 	})
 
+	waitCondition(t, 60*time.Second, "3 healthy tasks", func() bool {
+		healthy := 0
+		for _, task := range serviceTasks(t, c, "svc", "web") {
+			if running(task) && task.HealthStatus == types.HealthStatusHealthy {
+				healthy++
+			}
+		}
+		return healthy == 3
+	})
+
 	// Rolling update 100/200 under observation.
 	v2 := webDef(t, c, imgs, "web", "-show-env", "APP_*", "-term-delay", "100ms")
 	var tooFew, tooMany atomic.Int32
@@ -189,7 +201,13 @@ func watchCounts(t testing.TB, c *ecs.Client, cluster, service string, lo, hi in
 						}
 					}
 					if healthy < lo {
-						tooFew.Add(1)
+						if tooFew.Add(1) <= 2 {
+							var detail []string
+							for _, task := range out.Tasks {
+								detail = append(detail, fmt.Sprintf("%s %s/%s %s", state.LastSegment(aws.ToString(task.TaskDefinitionArn)), aws.ToString(task.LastStatus), aws.ToString(task.DesiredStatus), task.HealthStatus))
+							}
+							t.Logf("sample: %d healthy: %s", healthy, strings.Join(detail, "; "))
+						}
 					}
 					if len(out.Tasks) > hi {
 						tooMany.Add(1)
