@@ -90,6 +90,18 @@ expect_error "fargate size refused" ClientException -- register-task-definition 
   --network-mode awsvpc --cpu 256 --memory 4096 --container-definitions name=a,image=b
 expect_error "unknown cluster" ClusterNotFoundException -- delete-cluster --cluster nope
 
+# A service through the CLI, and its waiter (needs the test image the Go tests build).
+if docker image inspect wharf-test/app:latest >/dev/null 2>&1; then
+  expect "register service task definition" .taskDefinition.revision 1 -- register-task-definition --family svc \
+    --container-definitions '[{"name":"app","image":"wharf-test/app:latest","memory":32,"command":["-listen",":8080"],"portMappings":[{"containerPort":8080}]}]'
+  expect "create-service" .service.status ACTIVE -- create-service --cluster demo --service-name svc --task-definition svc --desired-count 2 --launch-type EC2
+  if timeout 120 "$AWS" --endpoint-url "$url" ecs wait services-stable --cluster demo --services svc; then ok "wait services-stable"; else fail "wait services-stable"; fi
+  expect "describe-services" '.services[0].runningCount' 2 -- describe-services --cluster demo --services svc
+  expect "delete-service" .service.status DRAINING -- delete-service --cluster demo --service svc --force
+else
+  echo "skip services: image wharf-test/app:latest not built (run go test ./testkit/images first)"
+fi
+
 # Restart: everything is still there, and SIGTERM ends wharf within 10 s.
 t0=$(date +%s%N)
 kill -TERM "$pid"
