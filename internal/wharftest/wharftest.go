@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
@@ -115,14 +116,20 @@ func (w *Wharf) Restart() {
 // URL is the endpoint.
 func (w *Wharf) URL() string { return w.srv.URL() }
 
-// Config is an SDK config for region, pointed at wharf with dummy keys and
-// no retries, so a failing call fails the test at once.
+// Config is an SDK config for region, pointed at wharf with dummy keys.
 func (w *Wharf) Config(region string) aws.Config {
 	return aws.Config{
 		Region:           region,
 		BaseEndpoint:     aws.String(w.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDWHARFTEST", "secret", ""),
-		RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDWHARFTEST", "secret", ""),
+		// Only connection failures are retried: every API error, a 500
+		// included, reaches the test on the first attempt.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+			})
+		},
 	}
 }
 
