@@ -119,9 +119,9 @@ func (w *Wharf) URL() string { return w.srv.URL() }
 // Config is an SDK config for region, pointed at wharf with dummy keys.
 func (w *Wharf) Config(region string) aws.Config {
 	return aws.Config{
-		Region:           region,
-		BaseEndpoint:     aws.String(w.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDWHARFTEST", "secret", ""),
+		Region:       region,
+		BaseEndpoint: aws.String(w.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDWHARFTEST", "secret", ""),
 		// Only connection failures are retried: every API error, a 500
 		// included, reaches the test on the first attempt.
 		Retryer: func() aws.Retryer {
