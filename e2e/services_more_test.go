@@ -141,3 +141,32 @@ func tasksStartedBy(t testing.TB, c *ecs.Client, cluster, deployment string) []s
 	}
 	return out
 }
+
+// TestUnhealthyTaskReplaced: a task whose essential container turns
+// UNHEALTHY (after the grace period) is stopped by the scheduler and
+// replaced.
+func TestUnhealthyTaskReplaced(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("uh")}))(t)
+	sick := webDef(t, c, imgs, "sick", "-unhealthy-after", "3s")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("uh"), ServiceName: aws.String("sick"), TaskDefinition: aws.String(sick),
+		DesiredCount: aws.Int32(1), HealthCheckGracePeriodSeconds: aws.Int32(0)}))(t)
+	var first string
+	waitCondition(t, 60*time.Second, "first task running", func() bool {
+		tasks := serviceTasks(t, c, "uh", "sick")
+		if len(tasks) == 1 && running(tasks[0]) {
+			first = aws.ToString(tasks[0].TaskArn)
+		}
+		return first != ""
+	})
+	task := waitTask(t, c, "uh", first, 60*time.Second, "STOPPED", stopped)
+	if task.StopCode != types.TaskStopCodeServiceSchedulerInitiated || aws.ToString(task.StoppedReason) != "Task failed container health checks" {
+		t.Fatalf("unhealthy task: %s", describe(task))
+	}
+	waitCondition(t, 60*time.Second, "replacement started", func() bool {
+		tasks := serviceTasks(t, c, "uh", "sick")
+		return len(tasks) == 1 && aws.ToString(tasks[0].TaskArn) != first
+	})
+}

@@ -350,11 +350,12 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["pending"+lt+"TasksCount"]++
 		}
 	}
-	services, err := store.List[ecstypes.Service](tx, state.ServicesPrefix(sc, cluster))
+	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
-	for _, s := range services {
+	for _, rec := range services {
+		s := rec.Service
 		lt := launchTypeWord(s.LaunchType)
 		switch derefStr(s.Status) {
 		case "ACTIVE":

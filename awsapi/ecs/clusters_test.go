@@ -37,7 +37,7 @@ func TestDeleteClusterRefusesWhileInUse(t *testing.T) {
 		code string
 	}{
 		{"active service", func(tx store.Tx) error {
-			return store.Put(tx, state.ServicesPrefix(sc, "busy")+"web", ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate})
+			return store.Put(tx, state.ServicesPrefix(sc, "busy")+"web", model.ServiceRecord{Service: ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate}})
 		}, codeClusterContainsServices},
 		{"running task", func(tx store.Tx) error {
 			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t1", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
