@@ -77,9 +77,15 @@ func parseFlags(args []string) config {
 	return c
 }
 
+// sigs subscribes before main runs: a container stopped right after it
+// started would otherwise meet Go's default SIGTERM handling (exit 2).
+var sigs = func() chan os.Signal {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	return ch
+}()
+
 func run(c config) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go handleSignals(c, sigs)
 
 	for i := 0; i < c.cpuLoad; i++ {
