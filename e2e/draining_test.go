@@ -93,7 +93,20 @@ func TestDrainingAndAttributes(t *testing.T) {
 	}
 
 	var tooFew, tooMany atomic.Int32
-	stop := watchRunning(t, c, "dr", "spread", 2, 4, &tooFew, &tooMany)
+	stop := sampleTasks(c, "dr", "spread", 20*time.Millisecond, func(tasks []types.Task) {
+		n := 0
+		for _, task := range tasks {
+			if running(task) {
+				n++
+			}
+		}
+		if n < 2 {
+			tooFew.Add(1)
+		}
+		if len(tasks) > 4 {
+			tooMany.Add(1)
+		}
+	})
 	upd := must(c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("dr"),
 		ContainerInstances: []string{inst["node-a"], "nope"}, Status: types.ContainerInstanceStatusDraining}))(t)
 	if len(upd.ContainerInstances) != 1 || aws.ToString(upd.ContainerInstances[0].Status) != "DRAINING" || len(upd.Failures) != 1 {
@@ -138,37 +151,4 @@ func TestDrainingAndAttributes(t *testing.T) {
 	waitCondition(t, 30*time.Second, "unable-to-place event", func() bool {
 		return bytes.Contains([]byte(eventText(describeService(t, c, "dr", "nowhere"), 5)), []byte("was unable to place a task"))
 	})
-}
-
-// watchRunning samples a service's RUNNING tasks (those with no health
-// check count as soon as they run) until stopped.
-func watchRunning(t testing.TB, c *ecs.Client, cluster, service string, lo, hi int, tooFew, tooMany *atomic.Int32) func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			list, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service)})
-			if err == nil && len(list.TaskArns) > 0 {
-				if out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns}); err == nil {
-					n := 0
-					for _, task := range out.Tasks {
-						if running(task) {
-							n++
-						}
-					}
-					if n < lo {
-						tooFew.Add(1)
-					}
-					if len(out.Tasks) > hi {
-						tooMany.Add(1)
-					}
-				}
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	return func() { cancel(); wg.Wait() }
 }

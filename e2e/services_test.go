@@ -139,7 +139,22 @@ func TestServiceLifecycle(t *testing.T) {
 	// Rolling update 100/200 under observation.
 	v2 := webDef(t, c, imgs, "web", "-show-env", "APP_*", "-term-delay", "100ms")
 	var tooFew, tooMany atomic.Int32
-	stop := watchCounts(t, c, "svc", "web", 3, 6, &tooFew, &tooMany)
+	stop := sampleTasks(c, "svc", "web", 100*time.Millisecond, func(tasks []types.Task) {
+		healthy := 0
+		var detail []string
+		for _, task := range tasks {
+			if running(task) && task.HealthStatus == types.HealthStatusHealthy {
+				healthy++
+			}
+			detail = append(detail, fmt.Sprintf("%s %s/%s %s", state.LastSegment(aws.ToString(task.TaskDefinitionArn)), aws.ToString(task.LastStatus), aws.ToString(task.DesiredStatus), task.HealthStatus))
+		}
+		if healthy < 3 && tooFew.Add(1) <= 2 {
+			t.Logf("sample: %d healthy: %s", healthy, strings.Join(detail, "; "))
+		}
+		if len(tasks) > 6 {
+			tooMany.Add(1)
+		}
+	})
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	svc = waitStable(t, c, "svc", "web", 120*time.Second)
 	stop()
@@ -183,40 +198,22 @@ func TestServiceLifecycle(t *testing.T) {
 	wantCode(t, err, "ServiceNotFoundException")
 }
 
-// watchCounts samples the service's tasks until stopped, counting samples
-// with fewer healthy RUNNING tasks than lo or more live tasks than hi.
-func watchCounts(t testing.TB, c *ecs.Client, cluster, service string, lo, hi int, tooFew, tooMany *atomic.Int32) func() {
+// sampleTasks calls check with a service's desired-RUNNING tasks every
+// interval until the returned stop is called.
+func sampleTasks(c *ecs.Client, cluster, service string, every time.Duration, check func([]types.Task)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			list, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service)})
 			if err == nil && len(list.TaskArns) > 0 {
-				out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns})
-				if err == nil {
-					healthy := 0
-					for _, task := range out.Tasks {
-						if running(task) && task.HealthStatus == types.HealthStatusHealthy {
-							healthy++
-						}
-					}
-					if healthy < lo {
-						if tooFew.Add(1) <= 2 {
-							var detail []string
-							for _, task := range out.Tasks {
-								detail = append(detail, fmt.Sprintf("%s %s/%s %s", state.LastSegment(aws.ToString(task.TaskDefinitionArn)), aws.ToString(task.LastStatus), aws.ToString(task.DesiredStatus), task.HealthStatus))
-							}
-							t.Logf("sample: %d healthy: %s", healthy, strings.Join(detail, "; "))
-						}
-					}
-					if len(out.Tasks) > hi {
-						tooMany.Add(1)
-					}
+				if out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns}); err == nil {
+					check(out.Tasks)
 				}
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(every):
 			}
 		}
 	})

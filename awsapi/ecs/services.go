@@ -184,16 +184,9 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 	}
 	var out ecstypes.Service
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		if err := requireCluster(tx, sc, cluster); err != nil {
-			return err
-		}
-		key := state.ServiceKey(sc, cluster, name)
-		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		key, rec, err := loadService(tx, sc, cluster, name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return serviceNotFound(name)
 		}
 		svc := &rec.Service
 		if derefStr(svc.Status) != model.ServiceActive {
@@ -265,6 +258,19 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 	return &ecstypes.UpdateServiceResponse{Service: &out}, nil
 }
 
+// loadService reads a service of an ACTIVE cluster.
+func loadService(tx store.ReadTx, sc model.Scope, cluster, name string) (string, model.ServiceRecord, error) {
+	if err := requireCluster(tx, sc, cluster); err != nil {
+		return "", model.ServiceRecord{}, err
+	}
+	key := state.ServiceKey(sc, cluster, name)
+	rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+	if err == nil && !ok {
+		err = serviceNotFound(name)
+	}
+	return key, rec, err
+}
+
 // DeleteService drains a service: its tasks are stopped and it turns
 // INACTIVE. Unless force is set, it must be scaled to 0 first, as in ECS.
 func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceRequest) (*ecstypes.DeleteServiceResponse, error) {
@@ -273,15 +279,11 @@ func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceReque
 	name := state.LastSegment(*in.Service)
 	var out ecstypes.Service
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		if err := requireCluster(tx, sc, cluster); err != nil {
-			return err
-		}
-		key := state.ServiceKey(sc, cluster, name)
-		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		key, rec, err := loadService(tx, sc, cluster, name)
 		if err != nil {
 			return err
 		}
-		if !ok || derefStr(rec.Service.Status) == model.ServiceInactive {
+		if derefStr(rec.Service.Status) == model.ServiceInactive {
 			return serviceNotFound(name)
 		}
 		svc := &rec.Service
