@@ -33,10 +33,10 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cb"), ServiceName: aws.String(name),
 				TaskDefinition: aws.String(good), DesiredCount: aws.Int32(2), DeploymentConfiguration: breaker(rollback)}))(t)
-			waitStable(t, c, "cb", name, 60*time.Second)
+			waitStable(t, c, "cb", name, 180*time.Second)
 			must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cb"), Service: aws.String(name), TaskDefinition: aws.String(bad)}))(t)
 			if rollback {
-				waitCondition(t, 120*time.Second, "rolled back", func() bool {
+				waitCondition(t, 180*time.Second, "rolled back", func() bool {
 					s := describeService(t, c, "cb", name)
 					return strings.Contains(eventText(s, 20), "rolling back to deployment") && aws.ToString(s.TaskDefinition) == good &&
 						len(s.Deployments) == 1 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted && s.RunningCount == 2
@@ -48,7 +48,7 @@ func TestCircuitBreaker(t *testing.T) {
 				return
 			}
 			var s types.Service
-			waitCondition(t, 120*time.Second, "deployment FAILED", func() bool {
+			waitCondition(t, 180*time.Second, "deployment FAILED", func() bool {
 				s = describeService(t, c, "cb", name)
 				return len(s.Deployments) > 0 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateFailed
 			})
@@ -87,13 +87,13 @@ func TestDaemonService(t *testing.T) {
 	wantCode(t, err, "InvalidParameterException")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dm"), ServiceName: aws.String("agentd"), TaskDefinition: aws.String(v1),
 		SchedulingStrategy: types.SchedulingStrategyDaemon}))(t)
-	s := waitStable(t, c, "dm", "agentd", 60*time.Second)
+	s := waitStable(t, c, "dm", "agentd", 180*time.Second)
 	if s.DesiredCount != 1 || s.RunningCount != 1 || s.SchedulingStrategy != types.SchedulingStrategyDaemon {
 		t.Fatalf("daemon: desired %d running %d", s.DesiredCount, s.RunningCount)
 	}
 	v2 := webDef(t, c, imgs, "agentd", "-term-delay", "10ms")
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dm"), Service: aws.String("agentd"), TaskDefinition: aws.String(v2)}))(t)
-	waitCondition(t, 60*time.Second, "daemon on v2", func() bool {
+	waitCondition(t, 180*time.Second, "daemon on v2", func() bool {
 		tasks := serviceTasks(t, c, "dm", "agentd")
 		return len(tasks) == 1 && aws.ToString(tasks[0].TaskDefinitionArn) == v2 && running(tasks[0])
 	})
@@ -113,7 +113,7 @@ func TestRestartMidDeployment(t *testing.T) {
 	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rs")}))(t)
 	v1 := webDef(t, c, imgs, "rs-web")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("rs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
-	waitStable(t, c, "rs", "web", 60*time.Second)
+	waitStable(t, c, "rs", "web", 180*time.Second)
 	v2 := webDef(t, c, imgs, "rs-web", "-term-delay", "10ms")
 	upd := must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("rs"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	deployment := aws.ToString(upd.Service.Deployments[0].Id)
@@ -154,7 +154,7 @@ func TestUnhealthyTaskReplaced(t *testing.T) {
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("uh"), ServiceName: aws.String("sick"), TaskDefinition: aws.String(sick),
 		DesiredCount: aws.Int32(1), HealthCheckGracePeriodSeconds: aws.Int32(0)}))(t)
 	var first string
-	waitCondition(t, 60*time.Second, "first task running", func() bool {
+	waitCondition(t, 180*time.Second, "first task running", func() bool {
 		tasks := serviceTasks(t, c, "uh", "sick")
 		if len(tasks) == 1 && running(tasks[0]) {
 			first = aws.ToString(tasks[0].TaskArn)
@@ -165,7 +165,7 @@ func TestUnhealthyTaskReplaced(t *testing.T) {
 	if task.StopCode != types.TaskStopCodeServiceSchedulerInitiated || aws.ToString(task.StoppedReason) != "Task failed container health checks" {
 		t.Fatalf("unhealthy task: %s", describe(task))
 	}
-	waitCondition(t, 60*time.Second, "replacement started", func() bool {
+	waitCondition(t, 180*time.Second, "replacement started", func() bool {
 		tasks := serviceTasks(t, c, "uh", "sick")
 		return len(tasks) == 1 && aws.ToString(tasks[0].TaskArn) != first
 	})

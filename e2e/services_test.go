@@ -98,7 +98,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if d := created.Service.DeploymentConfiguration; aws.ToInt32(d.MaximumPercent) != 200 || aws.ToInt32(d.MinimumHealthyPercent) != 100 {
 		t.Fatalf("deployment configuration defaults: %+v", d)
 	}
-	svc := waitStable(t, c, "svc", "web", 90*time.Second)
+	svc := waitStable(t, c, "svc", "web", 180*time.Second)
 	if svc.RunningCount != 3 || len(svc.Deployments) != 1 || svc.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted {
 		t.Fatalf("after create: running %d deployments %+v", svc.RunningCount, svc.Deployments)
 	}
@@ -121,12 +121,12 @@ func TestServiceLifecycle(t *testing.T) {
 	if dead.StopCode != types.TaskStopCodeEssentialContainerExited {
 		t.Fatalf("killed task: %s", describe(dead))
 	}
-	waitCondition(t, 60*time.Second, "replacement running", func() bool {
+	waitCondition(t, 180*time.Second, "replacement running", func() bool {
 		s := describeService(t, c, "svc", "web")
 		return s.RunningCount == 3 && strings.Contains(eventText(s, 3), "has started 1 tasks")
 	})
 
-	waitCondition(t, 60*time.Second, "3 healthy tasks", func() bool {
+	waitCondition(t, 180*time.Second, "3 healthy tasks", func() bool {
 		healthy := 0
 		for _, task := range serviceTasks(t, c, "svc", "web") {
 			if running(task) && task.HealthStatus == types.HealthStatusHealthy {
@@ -156,7 +156,7 @@ func TestServiceLifecycle(t *testing.T) {
 		}
 	})
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
-	svc = waitStable(t, c, "svc", "web", 120*time.Second)
+	svc = waitStable(t, c, "svc", "web", 180*time.Second)
 	stop()
 	if tooFew.Load() > 0 || tooMany.Load() > 0 {
 		t.Fatalf("rolling update left the bounds: %d samples below 3 healthy, %d above 6 tasks", tooFew.Load(), tooMany.Load())
@@ -172,11 +172,11 @@ func TestServiceLifecycle(t *testing.T) {
 
 	// 0 is a pause; and back.
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
-	if svc = waitStable(t, c, "svc", "web", 60*time.Second); svc.RunningCount != 0 {
+	if svc = waitStable(t, c, "svc", "web", 180*time.Second); svc.RunningCount != 0 {
 		t.Fatalf("scaled to 0: running %d", svc.RunningCount)
 	}
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(2)}))(t)
-	if svc = waitStable(t, c, "svc", "web", 60*time.Second); svc.RunningCount != 2 {
+	if svc = waitStable(t, c, "svc", "web", 180*time.Second); svc.RunningCount != 2 {
 		t.Fatalf("scaled to 2: running %d", svc.RunningCount)
 	}
 
@@ -186,7 +186,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if aws.ToString(del.Service.Status) != "DRAINING" {
 		t.Fatalf("delete: %s", aws.ToString(del.Service.Status))
 	}
-	waitCondition(t, 60*time.Second, "service INACTIVE", func() bool {
+	waitCondition(t, 180*time.Second, "service INACTIVE", func() bool {
 		return aws.ToString(describeService(t, c, "svc", "web").Status) == "INACTIVE"
 	})
 	if n := len(serviceTasks(t, c, "svc", "web")); n != 0 {
