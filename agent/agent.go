@@ -47,6 +47,8 @@ type Agent struct {
 	meta  *metadataServer
 	ready atomic.Bool
 	hooks []containerHook
+	logs  *logShipper
+	creds *credentialsAgent // task role credentials (credentials.go)
 
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
@@ -81,10 +83,14 @@ func New(cfg Config) (*Agent, error) {
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}}
 	a.rep = newReporter(cl, cfg.Log)
+	if a.creds, err = newCredentialsAgent(a); err != nil {
+		return nil, err
+	}
 	for _, mk := range hookMakers {
 		a.hooks = append(a.hooks, mk(a))
 	}
 	a.meta = newMetadataServer(cfg.Runtime, id.NodeID, a.lookup, cfg.Log)
+	a.logs = newLogShipper(a)
 	return a, nil
 }
 
@@ -107,6 +113,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.meta.serve(ctx) })
 	wg.Go(func() { a.rep.run(ctx) })
+	wg.Go(func() { a.logs.run(ctx) })
+	wg.Go(func() { a.creds.run(ctx, gw) })
 	defer func() {
 		a.stopRunners()
 		wg.Wait()
@@ -299,7 +307,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		ExtraEnv:    a.extraEnv,
 		Log:         a.cfg.Log,
 		Labels:      map[string]string{agentproto.NodeAttribute: a.id.NodeID},
-	}, as, a.rep.put)
+	}, as, func(st agentproto.TaskStatus) { a.logs.observe(as, st); a.rep.put(st) })
 	tr := &taskRun{r: r, assigned: as, cancel: cancel, done: make(chan struct{}), version: as.Version}
 	a.tasks[as.TaskARN] = tr
 	go func() {

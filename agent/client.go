@@ -31,6 +31,13 @@ func (c *client) callECS(ctx context.Context, region, op string, in, out any) er
 // credential scope carries the region so the control plane files the call
 // under it.
 func (c *client) call(ctx context.Context, region, signingName, target, op string, in, out any) error {
+	return c.callAs(ctx, agentproto.Credentials{AccessKeyID: "wharf-agent"}, region, signingName, target, op, in, out)
+}
+
+// callAs is call signed as cred says: with its access key and session
+// token (an execution role's credentials, so the call is attributed to
+// that role).
+func (c *client) callAs(ctx context.Context, cred agentproto.Credentials, region, signingName, target, op string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -41,8 +48,11 @@ func (c *client) call(ctx context.Context, region, signingName, target, op strin
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", target+"."+op)
-	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=wharf-agent/%s/%s/%s/aws4_request, SignedHeaders=host, Signature=-",
-		time.Now().UTC().Format("20060102"), region, signingName))
+	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=host, Signature=-",
+		cred.AccessKeyID, time.Now().UTC().Format("20060102"), region, signingName))
+	if cred.Token != "" {
+		req.Header.Set("X-Amz-Security-Token", cred.Token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)

@@ -16,6 +16,9 @@ type Request struct {
 	// Host is the Host header the call was sent to, so a reply can name
 	// this same endpoint (DiscoverPollEndpoint).
 	Host string
+	// Principal is who signed the call when wharf knows its access key (a
+	// task or execution role's minted credentials); nil otherwise.
+	Principal *Principal
 }
 
 type requestKey struct{}

@@ -20,8 +20,11 @@ const MaxBodyBytes = 8 << 20
 type Server struct {
 	log     *slog.Logger
 	account string
-	json    map[string]*JSONService // by X-Amz-Target prefix
-	mux     *http.ServeMux          // /_wharf/… and anything not an AWS call
+	json    map[string]*JSONService  // by X-Amz-Target prefix
+	query   map[string]*QueryService // by Version (see query.go)
+	mux     *http.ServeMux           // /_wharf/… and anything not an AWS call
+	// principals resolves signed calls' access keys (see principal.go).
+	principals PrincipalResolver
 }
 
 // NewServer returns a Server answering for account.
@@ -48,6 +51,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-RequestId", req.ID)
 	target := r.Header.Get("X-Amz-Target")
 	if target == "" {
+		if isQuery(r) {
+			s.logQuery(r, req, s.serveQuery(w, r, req), start)
+			return
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}
@@ -85,6 +92,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	}
 	if signed {
 		req.Region, req.AccessKey = scope.Region, scope.AccessKey
+	}
+	if e := s.resolvePrincipal(r, req); e != nil {
+		return fail(e)
 	}
 	h := svc.Ops[op]
 	if h == nil {

@@ -35,6 +35,8 @@ type Config struct {
 	DockerHost string
 	// BindIP is where task ports are published (127.0.0.1 when empty).
 	BindIP string
+	// DNSListen is the HOST:PORT of the Cloud Map DNS server ("" = none).
+	DNSListen string
 	// CleanupAfter is how long stopped tasks' containers are kept.
 	CleanupAfter time.Duration
 	Version      string

@@ -73,6 +73,7 @@ func up(args []string, stdout, stderr io.Writer) error {
 	noAgent := fs.Bool("no-agent", false, "serve the API only; run no tasks on this host (no Docker needed)")
 	bindIP := fs.String("bind-ip", "127.0.0.1", "host address that task ports are published on")
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
+	dnsListen := fs.String("dns-listen", "127.0.0.1:8553", `HOST:PORT of the DNS server for Cloud Map namespaces ("" = none); containers use port 53 on the Docker bridge`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func up(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
-		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, Version: version})
+		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, Version: version})
 	if err != nil {
 		return err
 	}

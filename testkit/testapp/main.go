@@ -204,6 +204,7 @@ func serve(c config) {
 		_, _ = io.Copy(w, r.Body)
 	})
 	mux.HandleFunc("/fetch", fetch)
+	mux.HandleFunc("/ws", wsEcho) // ws.go
 	mux.HandleFunc("/sleep", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))
 		if err != nil {

@@ -1,0 +1,264 @@
+package elbv2
+
+import (
+	"context"
+	"reflect"
+	"sort"
+
+	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// maxListeners is ELB's limit of listeners on one load balancer.
+const maxListeners = 50
+
+// checkListenerProtocol accepts HTTP listeners: HTTPS needs certificates
+// from ACM, which wharf does not serve.
+func checkListenerProtocol(p elbv2types.ProtocolEnum) error {
+	switch p {
+	case elbv2types.ProtocolEnumHttp:
+		return nil
+	case "":
+		return validation("A listener protocol must be specified.")
+	case elbv2types.ProtocolEnumHttps:
+		return apiError(codeUnsupportedProto, "wharf serves HTTP listeners only: HTTPS needs ACM certificates, which wharf does not manage.")
+	}
+	return apiError(codeUnsupportedProto, "Protocol %q is not supported by application load balancer listeners; use HTTP.", p)
+}
+
+// listenerPlan is what CreateListener and ModifyListener check before they
+// bind a port: the load balancer, and the listener as it will be stored.
+type listenerPlan struct {
+	lb       lbstate.LoadBalancer
+	listener lbstate.Listener
+	// existing is set when an identical listener already exists
+	// (CreateListener is idempotent).
+	existing bool
+}
+
+// planListener validates a listener on lb (new when cur is nil) listening
+// on port and forwarding with actions.
+func planListener(tx store.ReadTx, sc model.Scope, lb lbstate.LoadBalancer, cur *lbstate.Listener, port int32, proto elbv2types.ProtocolEnum, actions []elbv2types.Action) (listenerPlan, error) {
+	p := listenerPlan{lb: lb}
+	if port < 1 || port > 65535 {
+		return p, validation("Listener port must be from 1 to 65535, got %d.", port)
+	}
+	if err := checkListenerProtocol(proto); err != nil {
+		return p, err
+	}
+	lbARN := deref(lb.LB.LoadBalancerArn)
+	norm, err := checkActions(tx, sc, lbARN, actions)
+	if err != nil {
+		return p, err
+	}
+	others, err := store.List[lbstate.Listener](tx, lbstate.LBListenersPrefix(sc, lb.ID))
+	if err != nil {
+		return p, err
+	}
+	for _, o := range others {
+		if cur != nil && o.ID == cur.ID || derefInt(o.L.Port) != port {
+			continue
+		}
+		if cur == nil && o.L.Protocol == proto && reflect.DeepEqual(o.L.DefaultActions, norm) {
+			return listenerPlan{lb: lb, listener: o, existing: true}, nil
+		}
+		return p, apiError(codeDuplicateListener, "A listener already exists on port %d of load balancer %q.", port, deref(lb.LB.LoadBalancerName))
+	}
+	if cur == nil && len(others) >= maxListeners {
+		return p, apiError("TooManyListeners", "A load balancer can have at most %d listeners.", maxListeners)
+	}
+	if cur != nil {
+		p.listener = *cur
+	} else {
+		id := lbstate.NewID()
+		name := deref(lb.LB.LoadBalancerName)
+		p.listener = lbstate.Listener{ID: id, LBID: lb.ID, LBName: name, DefaultRuleID: lbstate.NewID(), Scope: sc,
+			L: elbv2types.Listener{ListenerArn: new(lbstate.ListenerARN(sc, name, lb.ID, id)), LoadBalancerArn: new(lbARN)}}
+	}
+	p.listener.L.Port, p.listener.L.Protocol, p.listener.L.DefaultActions = new(port), proto, norm
+	return p, nil
+}
+
+// reserve binds the listener's port through the data plane; nothing is
+// bound when the listener already listens there.
+func (a *API) reserve(ctx context.Context, p listenerPlan, oldPort int32) (release func(), err error) {
+	port := derefInt(p.listener.L.Port)
+	if p.existing || oldPort == port || a.ports == nil {
+		return func() {}, nil
+	}
+	release, err = a.ports.Reserve(ctx, deref(p.listener.L.ListenerArn), p.lb.Addr, int(port))
+	if err != nil {
+		return nil, apiError(codeInvalidConfig, "wharf cannot listen on %s port %d for this listener: %v. Choose another port, or stop what uses it.", p.lb.Addr, port, err)
+	}
+	return release, nil
+}
+
+// CreateListener creates an HTTP listener. Its port is bound on the load
+// balancer's address before the listener is stored, so a busy port fails
+// the call and nothing is written.
+func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerInput) (*elbv2types.CreateListenerOutput, error) {
+	sc := scope(ctx)
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	plan := func(tx store.ReadTx) (listenerPlan, error) {
+		lb, err := getLB(tx, sc, deref(in.LoadBalancerArn))
+		if err != nil {
+			return listenerPlan{}, err
+		}
+		if in.Port == nil {
+			return listenerPlan{}, validation("A listener port must be specified.")
+		}
+		return planListener(tx, sc, lb, nil, *in.Port, in.Protocol, in.DefaultActions)
+	}
+	var p listenerPlan
+	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
+		return nil, err
+	}
+	release, err := a.reserve(ctx, p, 0)
+	if err != nil {
+		return nil, err
+	}
+	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+		// Check again: the store may have changed while the port was bound.
+		again, err := plan(tx)
+		if err != nil {
+			return err
+		}
+		if again.existing {
+			p = again
+			return nil
+		}
+		// Keep the ids of the first plan: its ARN is the one reserved.
+		p.listener.L.DefaultActions = again.listener.L.DefaultActions
+		p.listener.Tags = in.Tags
+		return store.Put(tx, lbstate.ListenerKey(sc, p.lb.ID, p.listener.ID), p.listener)
+	})
+	if err != nil || p.existing {
+		release()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.CreateListenerOutput{Listeners: []elbv2types.Listener{p.listener.L}}, nil
+}
+
+// ModifyListener changes a listener's port, protocol or default actions.
+func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerInput) (*elbv2types.ModifyListenerOutput, error) {
+	sc := scope(ctx)
+	var oldPort int32
+	plan := func(tx store.ReadTx) (listenerPlan, error) {
+		l, err := getListener(tx, sc, deref(in.ListenerArn))
+		if err != nil {
+			return listenerPlan{}, err
+		}
+		lb, err := getLB(tx, sc, deref(l.L.LoadBalancerArn))
+		if err != nil {
+			return listenerPlan{}, err
+		}
+		oldPort = derefInt(l.L.Port)
+		port, proto, actions := oldPort, l.L.Protocol, l.L.DefaultActions
+		if in.Port != nil {
+			port = *in.Port
+		}
+		if in.Protocol != "" {
+			proto = in.Protocol
+		}
+		if len(in.DefaultActions) > 0 {
+			actions = in.DefaultActions
+		}
+		return planListener(tx, sc, lb, &l, port, proto, actions)
+	}
+	var p listenerPlan
+	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
+		return nil, err
+	}
+	release, err := a.reserve(ctx, p, oldPort)
+	if err != nil {
+		return nil, err
+	}
+	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+		again, err := plan(tx)
+		if err != nil {
+			return err
+		}
+		p = again
+		return store.Put(tx, lbstate.ListenerKey(sc, p.lb.ID, p.listener.ID), p.listener)
+	})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &elbv2types.ModifyListenerOutput{Listeners: []elbv2types.Listener{p.listener.L}}, nil
+}
+
+// DescribeListeners describes a load balancer's listeners, or the named ones.
+func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeListenersInput) (*elbv2types.DescribeListenersOutput, error) {
+	sc := scope(ctx)
+	if in.LoadBalancerArn == nil && len(in.ListenerArns) == 0 {
+		return nil, validation("You must specify either a load balancer ARN or one or more listener ARNs.")
+	}
+	var ls []elbv2types.Listener
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		if len(in.ListenerArns) > 0 {
+			for _, arn := range in.ListenerArns {
+				l, err := getListener(tx, sc, arn)
+				if err != nil {
+					return err
+				}
+				ls = append(ls, l.L)
+			}
+			return nil
+		}
+		lb, err := getLB(tx, sc, deref(in.LoadBalancerArn))
+		if err != nil {
+			return err
+		}
+		all, err := store.List[lbstate.Listener](tx, lbstate.LBListenersPrefix(sc, lb.ID))
+		for _, l := range all {
+			ls = append(ls, l.L)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ls, func(i, j int) bool { return derefInt(ls[i].Port) < derefInt(ls[j].Port) })
+	page, next, err := pageOf(ls, func(l elbv2types.Listener) string { return deref(l.ListenerArn) }, "listeners", in.Marker, in.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DescribeListenersOutput{Listeners: page, NextMarker: next}, nil
+}
+
+// DeleteListener deletes a listener and its rules; the data plane closes
+// its port.
+func (a *API) DeleteListener(ctx context.Context, in *elbv2types.DeleteListenerInput) (*elbv2types.DeleteListenerOutput, error) {
+	sc := scope(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		l, err := getListener(tx, sc, deref(in.ListenerArn))
+		if err != nil {
+			return err
+		}
+		return deleteListenerTx(tx, sc, l)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DeleteListenerOutput{}, nil
+}
+
+func deleteListenerTx(tx store.Tx, sc model.Scope, l lbstate.Listener) error {
+	kvs, err := tx.List(lbstate.RulesPrefix(sc, l.ID), "", 0)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if err := tx.Delete(kv.Key); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(lbstate.ListenerKey(sc, l.LBID, l.ID))
+}

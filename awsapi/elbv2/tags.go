@@ -1,0 +1,125 @@
+package elbv2
+
+import (
+	"context"
+	"slices"
+
+	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// tagged reads and writes the tags of the resource an ARN names.
+type tagged struct {
+	tags []elbv2types.Tag
+	save func(tx store.Tx, tags []elbv2types.Tag) error
+}
+
+func resolveTagged(tx store.ReadTx, sc model.Scope, arn string) (tagged, error) {
+	r, ok := lbstate.ParseARN(arn)
+	if !ok {
+		return tagged{}, validation("%q is not the ARN of a load balancer, target group, listener or rule.", arn)
+	}
+	switch r.Kind {
+	case "loadbalancer":
+		lb, err := getLB(tx, sc, arn)
+		return tagged{lb.Tags, func(tx store.Tx, tags []elbv2types.Tag) error {
+			lb.Tags = tags
+			return store.Put(tx, lbstate.LBKey(sc, r.Name), lb)
+		}}, err
+	case "targetgroup":
+		tg, err := getTG(tx, sc, arn)
+		return tagged{tg.Tags, func(tx store.Tx, tags []elbv2types.Tag) error {
+			tg.Tags = tags
+			return store.Put(tx, lbstate.TGKey(sc, r.Name), tg)
+		}}, err
+	case "listener":
+		l, err := getListener(tx, sc, arn)
+		return tagged{l.Tags, func(tx store.Tx, tags []elbv2types.Tag) error {
+			l.Tags = tags
+			return store.Put(tx, lbstate.ListenerKey(sc, l.LBID, l.ID), l)
+		}}, err
+	default: // listener-rule
+		rr, err := getRule(tx, sc, arn)
+		if err != nil {
+			return tagged{}, err
+		}
+		if rr.isDefault {
+			l := rr.listener
+			return tagged{l.DefaultRuleTags, func(tx store.Tx, tags []elbv2types.Tag) error {
+				l.DefaultRuleTags = tags
+				return store.Put(tx, lbstate.ListenerKey(sc, l.LBID, l.ID), l)
+			}}, nil
+		}
+		rule := rr.rule
+		return tagged{rule.Tags, func(tx store.Tx, tags []elbv2types.Tag) error {
+			rule.Tags = tags
+			return store.Put(tx, lbstate.RuleKey(sc, rule.ListenerID, rule.ID), rule)
+		}}, nil
+	}
+}
+
+// AddTags adds or overwrites tags on resources.
+func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2types.AddTagsOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag { return mergeTags(cur, in.Tags) })
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.AddTagsOutput{}, nil
+}
+
+// RemoveTags removes tags by key; absent keys are not an error.
+func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*elbv2types.RemoveTagsOutput, error) {
+	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag {
+		return slices.DeleteFunc(slices.Clone(cur), func(t elbv2types.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.RemoveTagsOutput{}, nil
+}
+
+func (a *API) changeTags(ctx context.Context, arns []string, change func([]elbv2types.Tag) []elbv2types.Tag) error {
+	sc := scope(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		for _, arn := range arns {
+			t, err := resolveTagged(tx, sc, arn)
+			if err != nil {
+				return err
+			}
+			next := change(t.tags)
+			if len(next) > maxTags {
+				return apiError(codeTooManyTags, "A resource can have at most %d tags; %s would have %d.", maxTags, arn, len(next))
+			}
+			if err := t.save(tx, next); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// DescribeTags lists the tags of resources, in the order given.
+func (a *API) DescribeTags(ctx context.Context, in *elbv2types.DescribeTagsInput) (*elbv2types.DescribeTagsOutput, error) {
+	sc := scope(ctx)
+	out := []elbv2types.TagDescription{}
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		for _, arn := range in.ResourceArns {
+			t, err := resolveTagged(tx, sc, arn)
+			if err != nil {
+				return err
+			}
+			out = append(out, elbv2types.TagDescription{ResourceArn: new(arn), Tags: append([]elbv2types.Tag{}, t.tags...)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DescribeTagsOutput{TagDescriptions: out}, nil
+}

@@ -1,0 +1,366 @@
+package elbv2
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// healthSettings are the health check members CreateTargetGroup and
+// ModifyTargetGroup share.
+type healthSettings struct {
+	protocol           elbv2types.ProtocolEnum
+	port, path         *string
+	enabled            *bool
+	interval, timeout  *int32
+	healthy, unhealthy *int32
+	matcher            *elbv2types.Matcher
+}
+
+// apply overlays the given settings on tg and checks the result.
+func (h healthSettings) apply(tg *elbv2types.TargetGroup) error {
+	if h.protocol != "" {
+		if h.protocol != elbv2types.ProtocolEnumHttp && h.protocol != elbv2types.ProtocolEnumHttps {
+			return validation("Health check protocol %q is not supported by application load balancers; use HTTP or HTTPS.", h.protocol)
+		}
+		tg.HealthCheckProtocol = h.protocol
+	}
+	set := func(dst **int32, v *int32) {
+		if v != nil {
+			*dst = new(*v)
+		}
+	}
+	if h.port != nil {
+		tg.HealthCheckPort = new(*h.port)
+	}
+	if h.path != nil {
+		tg.HealthCheckPath = new(*h.path)
+	}
+	if h.enabled != nil {
+		tg.HealthCheckEnabled = new(*h.enabled)
+	}
+	set(&tg.HealthCheckIntervalSeconds, h.interval)
+	set(&tg.HealthCheckTimeoutSeconds, h.timeout)
+	set(&tg.HealthyThresholdCount, h.healthy)
+	set(&tg.UnhealthyThresholdCount, h.unhealthy)
+	if h.matcher != nil {
+		if h.matcher.GrpcCode != nil {
+			return validation("wharf does not serve gRPC target groups; use Matcher.HttpCode.")
+		}
+		tg.Matcher = &elbv2types.Matcher{HttpCode: h.matcher.HttpCode}
+	}
+	return checkHealth(tg)
+}
+
+// checkHealth applies ELB's limits to an application target group's
+// health check.
+func checkHealth(tg *elbv2types.TargetGroup) error {
+	if p := deref(tg.HealthCheckPort); p != "traffic-port" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return validation("Health check port must be 'traffic-port' or a port from 1 to 65535, got %q.", p)
+		}
+	}
+	if p := deref(tg.HealthCheckPath); p == "" || p[0] != '/' || len(p) > 1024 {
+		return validation("Health check path must start with '/' and be at most 1024 characters, got %q.", p)
+	}
+	interval, timeout := derefInt(tg.HealthCheckIntervalSeconds), derefInt(tg.HealthCheckTimeoutSeconds)
+	switch {
+	case interval < 5 || interval > 300:
+		return validation("Health check interval must be from 5 to 300 seconds, got %d.", interval)
+	case timeout < 2 || timeout > 120:
+		return validation("Health check timeout must be from 2 to 120 seconds, got %d.", timeout)
+	case timeout >= interval:
+		return validation("Health check timeout (%d) must be smaller than the interval (%d).", timeout, interval)
+	}
+	if n := derefInt(tg.HealthyThresholdCount); n < 2 || n > 10 {
+		return validation("Healthy threshold count must be from 2 to 10, got %d.", n)
+	}
+	if n := derefInt(tg.UnhealthyThresholdCount); n < 2 || n > 10 {
+		return validation("Unhealthy threshold count must be from 2 to 10, got %d.", n)
+	}
+	if _, err := lbstate.ParseMatcher(deref(tg.Matcher.HttpCode)); err != nil {
+		return validation("Health check matcher HttpCode %q: %s", deref(tg.Matcher.HttpCode), err.Error())
+	}
+	return nil
+}
+
+// CreateTargetGroup creates a target group of instance or ip targets;
+// creating one again with the same settings answers the existing one.
+func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTargetGroupInput) (*elbv2types.CreateTargetGroupOutput, error) {
+	sc := scope(ctx)
+	name := deref(in.Name)
+	if err := checkName("Target group", name); err != nil {
+		return nil, err
+	}
+	targetType := in.TargetType
+	switch targetType {
+	case "":
+		targetType = elbv2types.TargetTypeEnumInstance
+	case elbv2types.TargetTypeEnumInstance, elbv2types.TargetTypeEnumIp:
+	default:
+		return nil, validation("wharf supports target types 'instance' and 'ip'; %q is not supported.", targetType)
+	}
+	switch in.Protocol {
+	case elbv2types.ProtocolEnumHttp, elbv2types.ProtocolEnumHttps:
+	case "":
+		return nil, validation("A protocol must be specified for target groups of type %q.", targetType)
+	default:
+		return nil, apiError(codeUnsupportedProto, "Protocol %q is not supported by application load balancer target groups; use HTTP or HTTPS.", in.Protocol)
+	}
+	if pv := deref(in.ProtocolVersion); pv != "" && pv != "HTTP1" {
+		return nil, validation("wharf proxies HTTP/1.1 to targets; ProtocolVersion %q is not supported.", pv)
+	}
+	if in.Port == nil {
+		return nil, validation("A port must be specified for target groups of type %q.", targetType)
+	}
+	if p := *in.Port; p < 1 || p > 65535 {
+		return nil, validation("Port must be from 1 to 65535, got %d.", p)
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	tg := elbv2types.TargetGroup{
+		TargetGroupName: new(name), Protocol: in.Protocol, Port: new(*in.Port),
+		VpcId: new(defaultVPC), ProtocolVersion: new("HTTP1"), TargetType: targetType,
+		IpAddressType:       elbv2types.TargetGroupIpAddressTypeEnumIpv4,
+		HealthCheckProtocol: in.Protocol, HealthCheckPort: new("traffic-port"), HealthCheckEnabled: new(true),
+		HealthCheckPath: new("/"), HealthCheckIntervalSeconds: new(int32(30)), HealthCheckTimeoutSeconds: new(int32(5)),
+		HealthyThresholdCount: new(int32(5)), UnhealthyThresholdCount: new(int32(2)),
+		Matcher: &elbv2types.Matcher{HttpCode: new("200")},
+	}
+	if v := deref(in.VpcId); v != "" {
+		tg.VpcId = new(v)
+	}
+	hs := healthSettings{protocol: in.HealthCheckProtocol, port: in.HealthCheckPort, path: in.HealthCheckPath,
+		enabled: in.HealthCheckEnabled, interval: in.HealthCheckIntervalSeconds, timeout: in.HealthCheckTimeoutSeconds,
+		healthy: in.HealthyThresholdCount, unhealthy: in.UnhealthyThresholdCount, matcher: in.Matcher}
+	if err := hs.apply(&tg); err != nil {
+		return nil, err
+	}
+	var out elbv2types.TargetGroup
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		cur, ok, err := store.Get[lbstate.TargetGroup](tx, lbstate.TGKey(sc, name))
+		if err != nil {
+			return err
+		}
+		if ok {
+			want := tg
+			want.TargetGroupArn, want.LoadBalancerArns = cur.TG.TargetGroupArn, cur.TG.LoadBalancerArns
+			if !reflect.DeepEqual(want, cur.TG) {
+				return apiError(codeDuplicateTG, "A target group with the name %q already exists with other settings.", name)
+			}
+			out = cur.TG
+			return nil
+		}
+		id := lbstate.NewID()
+		tg.TargetGroupArn = new(lbstate.TGARN(sc, name, id))
+		out = tg
+		return store.Put(tx, lbstate.TGKey(sc, name), lbstate.TargetGroup{
+			TG: tg, ID: id, Scope: sc, Tags: in.Tags, Attributes: lbstate.DefaultTGAttributes(),
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.LoadBalancerArns = []string{}
+	return &elbv2types.CreateTargetGroupOutput{TargetGroups: []elbv2types.TargetGroup{out}}, nil
+}
+
+// usage maps each target group ARN of a scope to the load balancers that
+// use it.
+func usage(tx store.ReadTx, sc model.Scope) (map[string][]string, error) {
+	return lbstate.Usage(tx, sc)
+}
+
+// DescribeTargetGroups describes the named target groups, those of a load
+// balancer, or all of them.
+func (a *API) DescribeTargetGroups(ctx context.Context, in *elbv2types.DescribeTargetGroupsInput) (*elbv2types.DescribeTargetGroupsOutput, error) {
+	sc := scope(ctx)
+	var tgs []elbv2types.TargetGroup
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		used, err := usage(tx, sc)
+		if err != nil {
+			return err
+		}
+		var recs []lbstate.TargetGroup
+		switch {
+		case len(in.TargetGroupArns) > 0:
+			for _, arn := range in.TargetGroupArns {
+				tg, err := getTG(tx, sc, arn)
+				if err != nil {
+					return err
+				}
+				recs = append(recs, tg)
+			}
+		case len(in.Names) > 0:
+			for _, n := range in.Names {
+				tg, ok, err := store.Get[lbstate.TargetGroup](tx, lbstate.TGKey(sc, n))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return tgNotFound(n)
+				}
+				recs = append(recs, tg)
+			}
+		default:
+			all, err := store.List[lbstate.TargetGroup](tx, lbstate.TGsPrefix(sc))
+			if err != nil {
+				return err
+			}
+			lbARN := deref(in.LoadBalancerArn)
+			if lbARN != "" {
+				if _, err := getLB(tx, sc, lbARN); err != nil {
+					return err
+				}
+			}
+			for _, tg := range all {
+				if lbARN == "" || slices.Contains(used[deref(tg.TG.TargetGroupArn)], lbARN) {
+					recs = append(recs, tg)
+				}
+			}
+		}
+		for _, r := range recs {
+			tg := r.TG
+			tg.LoadBalancerArns = append([]string{}, used[deref(tg.TargetGroupArn)]...)
+			tgs = append(tgs, tg)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(tgs, func(i, j int) bool { return deref(tgs[i].TargetGroupName) < deref(tgs[j].TargetGroupName) })
+	page, next, err := pageOf(tgs, func(t elbv2types.TargetGroup) string { return deref(t.TargetGroupName) }, "tgs", in.Marker, in.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DescribeTargetGroupsOutput{TargetGroups: page, NextMarker: next}, nil
+}
+
+// ModifyTargetGroup changes a target group's health check.
+func (a *API) ModifyTargetGroup(ctx context.Context, in *elbv2types.ModifyTargetGroupInput) (*elbv2types.ModifyTargetGroupOutput, error) {
+	sc := scope(ctx)
+	var out elbv2types.TargetGroup
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		rec, err := getTG(tx, sc, deref(in.TargetGroupArn))
+		if err != nil {
+			return err
+		}
+		hs := healthSettings{protocol: in.HealthCheckProtocol, port: in.HealthCheckPort, path: in.HealthCheckPath,
+			enabled: in.HealthCheckEnabled, interval: in.HealthCheckIntervalSeconds, timeout: in.HealthCheckTimeoutSeconds,
+			healthy: in.HealthyThresholdCount, unhealthy: in.UnhealthyThresholdCount, matcher: in.Matcher}
+		if err := hs.apply(&rec.TG); err != nil {
+			return err
+		}
+		used, err := usage(tx, sc)
+		if err != nil {
+			return err
+		}
+		out = rec.TG
+		out.LoadBalancerArns = append([]string{}, used[deref(out.TargetGroupArn)]...)
+		return store.Put(tx, lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.ModifyTargetGroupOutput{TargetGroups: []elbv2types.TargetGroup{out}}, nil
+}
+
+// DeleteTargetGroup deletes a target group no listener or rule uses, with
+// its registrations. Deleting one that does not exist succeeds.
+func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTargetGroupInput) (*elbv2types.DeleteTargetGroupOutput, error) {
+	sc := scope(ctx)
+	arn := deref(in.TargetGroupArn)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		rec, err := getTG(tx, sc, arn)
+		if isCode(err, codeTGNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		used, err := usage(tx, sc)
+		if err != nil {
+			return err
+		}
+		if lbs := used[arn]; len(lbs) > 0 {
+			return apiError(codeResourceInUse, "Target group %q is currently in use by a listener or a rule of %s.", arn, strings.Join(lbs, ", "))
+		}
+		for _, prefix := range []string{lbstate.TargetsPrefix(sc, rec.ID), lbstate.HealthPrefix(sc, rec.ID)} {
+			kvs, err := tx.List(prefix, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				if err := tx.Delete(kv.Key); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Delete(lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DeleteTargetGroupOutput{}, nil
+}
+
+// DescribeTargetGroupAttributes lists a target group's attributes.
+func (a *API) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2types.DescribeTargetGroupAttributesInput) (*elbv2types.DescribeTargetGroupAttributesOutput, error) {
+	var rec lbstate.TargetGroup
+	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		rec, err = getTG(tx, scope(ctx), deref(in.TargetGroupArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.DescribeTargetGroupAttributesOutput{Attributes: tgAttributes(rec.Attributes)}, nil
+}
+
+// ModifyTargetGroupAttributes changes attributes and answers all of them.
+func (a *API) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2types.ModifyTargetGroupAttributesInput) (*elbv2types.ModifyTargetGroupAttributesOutput, error) {
+	for _, at := range in.Attributes {
+		if err := lbstate.CheckTGAttribute(deref(at.Key), deref(at.Value)); err != nil {
+			return nil, validation("%s", err.Error())
+		}
+	}
+	sc := scope(ctx)
+	var attrs map[string]string
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		rec, err := getTG(tx, sc, deref(in.TargetGroupArn))
+		if err != nil {
+			return err
+		}
+		if rec.Attributes == nil {
+			rec.Attributes = lbstate.DefaultTGAttributes()
+		}
+		for _, at := range in.Attributes {
+			rec.Attributes[deref(at.Key)] = deref(at.Value)
+		}
+		attrs = rec.Attributes
+		return store.Put(tx, lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2types.ModifyTargetGroupAttributesOutput{Attributes: tgAttributes(attrs)}, nil
+}
+
+func tgAttributes(m map[string]string) []elbv2types.TargetGroupAttribute {
+	out := []elbv2types.TargetGroupAttribute{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, elbv2types.TargetGroupAttribute{Key: new(k), Value: new(m[k])})
+	}
+	return out
+}

@@ -1,0 +1,40 @@
+package logs
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/store"
+)
+
+// CloudWatch Logs error codes, as in the service model.
+const (
+	codeResourceNotFound      = "ResourceNotFoundException"
+	codeResourceAlreadyExists = "ResourceAlreadyExistsException"
+	codeServiceUnavailable    = "ServiceUnavailableException"
+)
+
+func invalidParam(format string, args ...any) error {
+	return awsapi.Errorf(awsapi.CodeInvalidParameter, format, args...)
+}
+
+func groupNotFound() error {
+	return awsapi.Errorf(codeResourceNotFound, "The specified log group does not exist.")
+}
+
+func streamNotFound() error {
+	return awsapi.Errorf(codeResourceNotFound, "The specified log stream does not exist.")
+}
+
+// internal wraps an unexpected failure with the operation it interrupted;
+// awsapi turns it into a ServerException and logs the detail. A closed
+// store (wharf is shutting down) is CloudWatch's retryable
+// ServiceUnavailableException instead.
+func internal(op string, err error) error {
+	if errors.Is(err, store.ErrClosed) {
+		return &awsapi.Error{Code: codeServiceUnavailable, Message: "The service is shutting down; retry shortly.",
+			Fault: awsapi.ServerFault, Status: 503}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,186 @@
+package logs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/store"
+)
+
+// CreateLogGroup creates an empty group.
+func (a *API) CreateLogGroup(ctx context.Context, in *logstypes.CreateLogGroupRequest) (*struct{}, error) {
+	sc := scopeOf(ctx)
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	class := string(in.LogGroupClass)
+	if class == "" {
+		class = string(logstypes.LogGroupClassStandard)
+	}
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		key := groupKey(sc.account, sc.region, *in.LogGroupName)
+		if _, ok, err := tx.Get(key); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return awsapi.Errorf(codeResourceAlreadyExists, "The specified log group already exists")
+		}
+		id, err := nextID(tx)
+		if err != nil {
+			return err
+		}
+		return store.Put(tx, key, groupRec{ID: id, Name: *in.LogGroupName, CreationTime: a.nowMillis(),
+			KmsKeyID: derefStr(in.KmsKeyId), Class: class, Tags: in.Tags})
+	})
+	if err != nil {
+		return nil, wrap("CreateLogGroup", err)
+	}
+	return nil, nil
+}
+
+// DeleteLogGroup deletes a group and its streams at once; the janitor
+// deletes their events in the background (they are unreachable already).
+func (a *API) DeleteLogGroup(ctx context.Context, in *logstypes.DeleteLogGroupRequest) (*struct{}, error) {
+	sc := scopeOf(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		g, err := getGroup(tx, sc, *in.LogGroupName)
+		if err != nil {
+			return err
+		}
+		kvs, err := tx.List(streamsPrefix(g.ID), "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := tx.Delete(kv.Key); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put(tombstonesPrefix+hex16(g.ID), []byte("{}")); err != nil {
+			return err
+		}
+		return tx.Delete(groupKey(sc.account, sc.region, g.Name))
+	})
+	if err != nil {
+		return nil, wrap("DeleteLogGroup", err)
+	}
+	a.nudge()
+	return nil, nil
+}
+
+// DescribeLogGroups lists groups by name, with logGroupNamePrefix or a
+// case-sensitive substring logGroupNamePattern.
+func (a *API) DescribeLogGroups(ctx context.Context, in *logstypes.DescribeLogGroupsRequest) (*logstypes.DescribeLogGroupsResponse, error) {
+	sc := scopeOf(ctx)
+	if in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil {
+		return nil, invalidParam("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
+	}
+	after, err := decodeToken("DescribeLogGroups", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	limit := limitOr(in.Limit, 50)
+	base := groupsPrefix(sc.account, sc.region)
+	prefix := base + derefStr(in.LogGroupNamePrefix)
+	if after != "" {
+		after = base + after
+	}
+	pattern := derefStr(in.LogGroupNamePattern)
+	out := &logstypes.DescribeLogGroupsResponse{LogGroups: []logstypes.LogGroup{}}
+	err = a.db.View(ctx, func(tx store.ReadTx) error {
+		for {
+			groups, last, err := store.Page[groupRec](tx, prefix, after, 256)
+			if err != nil {
+				return err
+			}
+			for _, g := range groups {
+				if !strings.Contains(g.Name, pattern) || in.LogGroupClass != "" && g.Class != string(in.LogGroupClass) {
+					continue
+				}
+				if len(out.LogGroups) == limit {
+					out.NextToken = encodeToken("DescribeLogGroups", *out.LogGroups[limit-1].LogGroupName)
+					return nil
+				}
+				lg := g.shape(sc)
+				if in.LogGroupNamePattern != nil {
+					lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
+				}
+				out.LogGroups = append(out.LogGroups, lg)
+			}
+			if last == "" {
+				return nil
+			}
+			after = last
+		}
+	})
+	if err != nil {
+		return nil, wrap("DescribeLogGroups", err)
+	}
+	return out, nil
+}
+
+// retentionDays are the retention periods CloudWatch Logs accepts.
+var retentionDays = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// PutRetentionPolicy sets how long a group keeps its events; the janitor
+// deletes older ones (it is nudged to do so at once).
+func (a *API) PutRetentionPolicy(ctx context.Context, in *logstypes.PutRetentionPolicyRequest) (*struct{}, error) {
+	days := *in.RetentionInDays
+	if !slices.Contains(retentionDays, days) {
+		vals := make([]string, len(retentionDays))
+		for i, d := range retentionDays {
+			vals[i] = fmt.Sprint(d)
+		}
+		return nil, invalidParam("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
+			days, strings.Join(vals, ", "))
+	}
+	if err := a.updateGroup(ctx, *in.LogGroupName, func(g *groupRec) { g.RetentionInDays = days }); err != nil {
+		return nil, wrap("PutRetentionPolicy", err)
+	}
+	a.nudge()
+	return nil, nil
+}
+
+// DeleteRetentionPolicy makes a group keep its events forever.
+func (a *API) DeleteRetentionPolicy(ctx context.Context, in *logstypes.DeleteRetentionPolicyRequest) (*struct{}, error) {
+	if err := a.updateGroup(ctx, *in.LogGroupName, func(g *groupRec) { g.RetentionInDays = 0 }); err != nil {
+		return nil, wrap("DeleteRetentionPolicy", err)
+	}
+	return nil, nil
+}
+
+// updateGroup applies change to the named group of the caller's scope.
+func (a *API) updateGroup(ctx context.Context, name string, change func(*groupRec)) error {
+	sc := scopeOf(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		g, err := getGroup(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		change(&g)
+		return store.Put(tx, groupKey(sc.account, sc.region, name), g)
+	})
+	return err
+}
+
+// wrap passes API errors through and wraps anything else as internal.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := awsapi.AsError(err); ok {
+		return err
+	}
+	return internal(op, err)
+}
+
+func derefStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

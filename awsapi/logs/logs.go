@@ -1,0 +1,69 @@
+package logs
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/store"
+)
+
+// API implements the CloudWatch Logs operations over db, the logs' own
+// store (see the package documentation).
+type API struct {
+	db  store.Backend
+	log *slog.Logger
+	now func() time.Time
+	// wake nudges the janitor after a change it should act on soon (a
+	// retention policy, a deletion).
+	wake chan struct{}
+}
+
+// New returns the CloudWatch Logs API over db.
+func New(db store.Backend, log *slog.Logger) *API {
+	return &API{db: db, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Service describes the API for mounting on awsapi.Server.
+func (a *API) Service() *awsapi.JSONService {
+	known := make(map[string]bool, len(logstypes.Operations))
+	for name := range logstypes.Operations {
+		known[name] = true
+	}
+	return &awsapi.JSONService{
+		SigningName:    logstypes.SigningName,
+		TargetPrefix:   logstypes.ServiceTarget,
+		ValidationCode: awsapi.CodeInvalidParameter,
+		Known:          known,
+		Ops: map[string]awsapi.Handler{
+			"CreateLogGroup":        awsapi.JSON(a.CreateLogGroup),
+			"DeleteLogGroup":        awsapi.JSON(a.DeleteLogGroup),
+			"DescribeLogGroups":     awsapi.JSON(a.DescribeLogGroups),
+			"CreateLogStream":       awsapi.JSON(a.CreateLogStream),
+			"DeleteLogStream":       awsapi.JSON(a.DeleteLogStream),
+			"DescribeLogStreams":    awsapi.JSON(a.DescribeLogStreams),
+			"PutLogEvents":          awsapi.JSON(a.PutLogEvents),
+			"GetLogEvents":          awsapi.JSON(a.GetLogEvents),
+			"FilterLogEvents":       awsapi.JSON(a.FilterLogEvents),
+			"PutRetentionPolicy":    awsapi.JSON(a.PutRetentionPolicy),
+			"DeleteRetentionPolicy": awsapi.JSON(a.DeleteRetentionPolicy),
+			"TagResource":           awsapi.JSON(a.TagResource),
+			"UntagResource":         awsapi.JSON(a.UntagResource),
+			"ListTagsForResource":   awsapi.JSON(a.ListTagsForResource),
+			"TagLogGroup":           awsapi.JSON(a.TagLogGroup),
+			"UntagLogGroup":         awsapi.JSON(a.UntagLogGroup),
+			"ListTagsLogGroup":      awsapi.JSON(a.ListTagsLogGroup),
+		},
+	}
+}
+
+// nudge wakes the janitor without waiting.
+func (a *API) nudge() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *API) nowMillis() int64 { return a.now().UnixMilli() }

@@ -1,0 +1,282 @@
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+)
+
+// The AWS Query protocol (awsQuery), as ELBv2, STS and CloudWatch speak it:
+// a form-encoded POST (or a GET) whose Action and Version parameters name the
+// operation, members flattened into dotted names (Names.member.1,
+// Tags.member.1.Key), and XML replies:
+//
+//	<ActionResponse xmlns="NS">
+//	  <ActionResult>…members…</ActionResult>
+//	  <ResponseMetadata><RequestId>ID</RequestId></ResponseMetadata>
+//	</ActionResponse>
+//
+// Errors are HTTP 400 (or the code's own status) with
+//
+//	<ErrorResponse xmlns="NS">
+//	  <Error><Type>Sender</Type><Code>CODE</Code><Message>…</Message></Error>
+//	  <RequestId>ID</RequestId>
+//	</ErrorResponse>
+
+// Codes of the Query protocol itself.
+const (
+	CodeValidationError  = "ValidationError"
+	CodeMissingParameter = "MissingParameter"
+)
+
+// QueryHandler serves one operation of a Query service: the request's
+// parameters in, the value to encode as the <Action>Result element out.
+type QueryHandler func(ctx context.Context, params url.Values) (any, error)
+
+// QueryService is one AWS Query service mounted on the shared port; the
+// Version parameter of a request selects it.
+type QueryService struct {
+	// SigningName is the SigV4 service name ("elasticloadbalancing").
+	SigningName string
+	// Version is the API version requests carry ("2015-12-01").
+	Version string
+	// XMLNamespace is the xmlns of replies.
+	XMLNamespace string
+	// ValidationCode is the code of model-validation failures
+	// (ValidationError when empty).
+	ValidationCode string
+	// Known lists every operation of the service's model, so that an
+	// operation wharf does not serve yet is told apart from a typo.
+	Known map[string]bool
+	// Ops are the operations wharf serves.
+	Ops map[string]QueryHandler
+}
+
+// Query adapts a typed operation to a QueryHandler: decode the parameters
+// into Req (member names from its xml tags), run the model's validation,
+// call fn.
+func Query[Req, Resp any](fn func(context.Context, *Req) (*Resp, error)) QueryHandler {
+	return func(ctx context.Context, params url.Values) (any, error) {
+		req := new(Req)
+		if err := DecodeQuery(params, req); err != nil {
+			return nil, err
+		}
+		if v, ok := any(req).(validator); ok {
+			if err := v.Validate(); err != nil {
+				return nil, &invalidInput{err}
+			}
+		}
+		resp, err := fn(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil {
+			return struct{}{}, nil
+		}
+		return resp, nil
+	}
+}
+
+// RegisterQuery mounts a Query service under its Version.
+func (s *Server) RegisterQuery(svc *QueryService) {
+	if s.query == nil {
+		s.query = map[string]*QueryService{}
+	}
+	s.query[svc.Version] = svc
+}
+
+// isQuery reports whether r is an AWS Query call: a form-encoded POST, or a
+// GET naming an Action.
+func isQuery(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost:
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		return mt == "application/x-www-form-urlencoded"
+	case http.MethodGet:
+		return r.URL.Query().Has("Action")
+	}
+	return false
+}
+
+// serveQuery answers one AWS Query call and returns the HTTP status sent.
+func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request) (status int) {
+	ns := ""
+	fail := func(e *Error) int {
+		writeXMLError(w, ns, e, req.ID)
+		return e.status()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in handler", "op", req.Operation, "request_id", req.ID, "panic", p, "stack", string(debug.Stack()))
+			status = fail(internalError(req.ID))
+		}
+	}()
+	params, err := readQueryParams(w, r)
+	if err != nil {
+		e, _ := AsError(err)
+		return fail(e)
+	}
+	action, version := params.Get("Action"), params.Get("Version")
+	req.Operation = truncate(action, 80)
+	if action == "" {
+		return fail(Errorf(CodeMissingAction, "the request names no Action parameter"))
+	}
+	svc := s.query[version]
+	if svc == nil {
+		if version == "" {
+			return fail(Errorf(CodeMissingParameter, "the request must contain the parameter Version"))
+		}
+		return fail(Errorf(CodeInvalidAction, "no service answers Action %q with Version %q", truncate(action, 80), truncate(version, 40)))
+	}
+	ns = svc.XMLNamespace
+	scope, signed, err := ParseScope(r)
+	if err != nil {
+		e, _ := AsError(err)
+		return fail(e)
+	}
+	if signed {
+		req.Region, req.AccessKey = scope.Region, scope.AccessKey
+	}
+	if e := s.resolvePrincipal(r, req); e != nil {
+		return fail(e)
+	}
+	h := svc.Ops[action]
+	if h == nil {
+		if svc.Known[action] {
+			return fail(Errorf(CodeInvalidAction, "wharf does not serve %s.%s yet", svc.SigningName, action))
+		}
+		return fail(Errorf(CodeInvalidAction, "%s has no operation named %q", svc.SigningName, truncate(action, 80)))
+	}
+	resp, err := h(WithRequest(r.Context(), req), params)
+	if err != nil {
+		if e, ok := AsError(err); ok {
+			if e.Fault == ServerFault {
+				s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
+			}
+			return fail(e)
+		}
+		var inv *invalidInput
+		if errors.As(err, &inv) {
+			code := svc.ValidationCode
+			if code == "" {
+				code = CodeValidationError
+			}
+			return fail(&Error{Code: code, Message: inv.err.Error()})
+		}
+		if errors.Is(err, context.Canceled) {
+			s.log.Debug("client went away", "op", action, "request_id", req.ID)
+		} else {
+			s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
+		}
+		return fail(internalError(req.ID))
+	}
+	return writeXMLResult(w, ns, action, resp, req.ID)
+}
+
+// logQuery logs one Query call as serveJSON's callers do.
+func (s *Server) logQuery(r *http.Request, req *Request, status int, start time.Time) {
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call",
+		slog.String("op", req.Operation), slog.String("region", req.Region), slog.String("protocol", "query"),
+		slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
+}
+
+// readQueryParams merges the URL's query with a form-encoded body, bounded
+// by MaxBodyBytes.
+func readQueryParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, Errorf(CodeMalformedQuery, "the URL's query string is malformed: %v", err)
+	}
+	if r.Method != http.MethodPost {
+		return params, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, Errorf(CodeRequestTooLarge, "the request body exceeds %d bytes", MaxBodyBytes)
+		}
+		return nil, Errorf(CodeMalformedQuery, "could not read the request body: %v", err)
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, Errorf(CodeMalformedQuery, "the request body is not valid form encoding: %v", err)
+	}
+	for k, vs := range form {
+		params[k] = append(params[k], vs...)
+	}
+	return params, nil
+}
+
+// CodeMalformedQuery is the code of a request whose form encoding is broken.
+const CodeMalformedQuery = "MalformedQueryString"
+
+type responseMetadata struct {
+	RequestID string `xml:"RequestId"`
+}
+
+func writeXMLResult(w http.ResponseWriter, ns, action string, resp any, reqID string) int {
+	var b bytes.Buffer
+	enc := xml.NewEncoder(&b)
+	root := xml.StartElement{Name: xml.Name{Local: action + "Response"}}
+	if ns != "" {
+		root.Attr = []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: ns}}
+	}
+	err := enc.EncodeToken(root)
+	if err == nil {
+		err = enc.EncodeElement(resp, xml.StartElement{Name: xml.Name{Local: action + "Result"}})
+	}
+	if err == nil {
+		err = enc.EncodeElement(responseMetadata{RequestID: reqID}, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}})
+	}
+	if err == nil {
+		err = enc.EncodeToken(root.End())
+	}
+	if err == nil {
+		err = enc.Flush()
+	}
+	if err != nil {
+		// Only a programming error gets here: the shapes are plain data.
+		e := internalError(reqID)
+		e.Message = fmt.Sprintf("wharf could not encode the %s response (request %s)", action, reqID)
+		writeXMLError(w, ns, e, reqID)
+		return e.status()
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
+	return http.StatusOK
+}
+
+type xmlError struct {
+	XMLName   xml.Name `xml:"ErrorResponse"`
+	Xmlns     string   `xml:"xmlns,attr,omitempty"`
+	Type      string   `xml:"Error>Type"`
+	Code      string   `xml:"Error>Code"`
+	Message   string   `xml:"Error>Message"`
+	RequestID string   `xml:"RequestId"`
+}
+
+func writeXMLError(w http.ResponseWriter, ns string, e *Error, reqID string) {
+	typ := "Sender"
+	if e.Fault == ServerFault {
+		typ = "Receiver"
+	}
+	b, err := xml.Marshal(xmlError{Xmlns: ns, Type: typ, Code: e.Code, Message: e.Message, RequestID: reqID})
+	if err != nil {
+		b = []byte("<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code></Error></ErrorResponse>")
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	w.WriteHeader(e.status())
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,237 @@
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/api/shape"
+)
+
+// Shapes as smithygen writes them for a Query service.
+type qTag struct {
+	Key   *string `xml:"Key,omitempty"`
+	Value *string `xml:"Value,omitempty"`
+}
+
+type qMatcher struct {
+	HttpCode *string `xml:"HttpCode,omitempty"`
+}
+
+type qInput struct {
+	Name     *string           `xml:"Name,omitempty"`
+	Port     *int32            `xml:"Port,omitempty"`
+	Enabled  *bool             `xml:"Enabled,omitempty"`
+	Count    int64             `xml:"Count"`
+	Kind     qKind             `xml:"Kind,omitempty"`
+	Names    []string          `xml:"Names>member,omitempty"`
+	Tags     []qTag            `xml:"Tags>member,omitempty"`
+	Flat     []string          `xml:"Flat,omitempty"`
+	Matcher  *qMatcher         `xml:"Matcher,omitempty"`
+	Extra    map[string]string `xml:"Extra,omitempty"`
+	When     shape.Timestamp   `xml:"When,omitempty"`
+	Empty    []string          `xml:"Empty>member,omitempty"`
+	Untagged *string
+}
+
+type qKind string
+
+func (v *qInput) Validate() error {
+	if v.Name == nil {
+		return shape.Required("Name")
+	}
+	return nil
+}
+
+func TestDecodeQuery(t *testing.T) {
+	form := url.Values{
+		"Name": {"web"}, "Port": {"8080"}, "Enabled": {"true"}, "Count": {"7"}, "Kind": {"application"},
+		"Names.member.2": {"b"}, "Names.member.1": {"a"}, "Names.member.10": {"c"},
+		"Tags.member.1.Key": {"k1"}, "Tags.member.1.Value": {"v1"}, "Tags.member.2.Key": {"k2"},
+		"Flat.1": {"x"}, "Flat.2": {"y"},
+		"Matcher.HttpCode":  {"200-299"},
+		"Extra.entry.1.key": {"a"}, "Extra.entry.1.value": {"1"},
+		"When":     {"2024-01-02T03:04:05.000Z"},
+		"Empty":    {""},
+		"Untagged": {"u"},
+		"Unknown":  {"ignored"},
+	}
+	var got qInput
+	if err := DecodeQuery(form, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := qInput{
+		Name: new("web"), Port: new(int32(8080)), Enabled: new(true), Count: 7, Kind: "application",
+		Names: []string{"a", "b", "c"},
+		Tags:  []qTag{{Key: new("k1"), Value: new("v1")}, {Key: new("k2")}},
+		Flat:  []string{"x", "y"}, Matcher: &qMatcher{HttpCode: new("200-299")},
+		Extra: map[string]string{"a": "1"}, When: shape.TimeOf(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)),
+		Empty: []string{}, Untagged: new("u"),
+	}
+	if !got.When.Equal(want.When.Time) {
+		t.Fatalf("When %v, want %v", got.When, want.When)
+	}
+	got.When, want.When = shape.Timestamp{}, shape.Timestamp{}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestDecodeQueryErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		form url.Values
+		in   string
+	}{
+		{"not an integer", url.Values{"Port": {"eighty"}}, "Port"},
+		{"integer out of range", url.Values{"Port": {"99999999999"}}, "Port"},
+		{"not a boolean", url.Values{"Enabled": {"yes please"}}, "Enabled"},
+		{"bad list position", url.Values{"Names.member.zero": {"a"}}, "Names.member.zero"},
+		{"zero list position", url.Values{"Names.member.0": {"a"}}, "list positions"},
+		{"bad timestamp", url.Values{"When": {"yesterday"}}, "When"},
+		{"map entry without key", url.Values{"Extra.entry.1.value": {"1"}}, "Extra.entry.1.key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v qInput
+			err := DecodeQuery(tc.form, &v)
+			var inv *invalidInput
+			if !errors.As(err, &inv) || !strings.Contains(err.Error(), tc.in) {
+				t.Fatalf("got %v, want a validation failure naming %s", err, tc.in)
+			}
+		})
+	}
+}
+
+type qOutput struct {
+	Name  *string         `xml:"Name,omitempty"`
+	Names []string        `xml:"Names>member,omitempty"`
+	At    shape.Timestamp `xml:"At,omitempty"`
+}
+
+func queryServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	s := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	s.RegisterQuery(&QueryService{
+		SigningName: "tiny", Version: "2020-01-01", XMLNamespace: "http://tiny.example/doc/2020-01-01/",
+		Known: map[string]bool{"Echo": true, "Later": true},
+		Ops: map[string]QueryHandler{
+			"Echo": Query(func(ctx context.Context, in *qInput) (*qOutput, error) {
+				if *in.Name == "boom" {
+					return nil, Errorf("NotFound", "no %s here", *in.Name)
+				}
+				if *in.Name == "oops" {
+					return nil, errors.New("disk on fire")
+				}
+				return &qOutput{Name: new(*in.Name + "@" + RequestFrom(ctx).Region), Names: in.Names,
+					At: shape.TimeOf(time.Date(2024, 1, 2, 3, 4, 5, 6e6, time.UTC))}, nil
+			}),
+		},
+	})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func post(t *testing.T, url, body string, hdr ...string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestQueryWire(t *testing.T) {
+	srv := queryServer(t)
+	sig := "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/tiny/aws4_request, SignedHeaders=host, Signature=x"
+	status, body, hdr := post(t, srv.URL+"/", "Action=Echo&Version=2020-01-01&Name=web&Names.member.1=a&Names.member.2=b", "Authorization", sig)
+	reqID := hdr.Get("X-Amzn-RequestId")
+	want := `<EchoResponse xmlns="http://tiny.example/doc/2020-01-01/"><EchoResult><Name>web@eu-west-1</Name>` +
+		`<Names><member>a</member><member>b</member></Names><At>2024-01-02T03:04:05.006Z</At></EchoResult>` +
+		`<ResponseMetadata><RequestId>` + reqID + `</RequestId></ResponseMetadata></EchoResponse>`
+	if status != 200 || body != want || hdr.Get("Content-Type") != "text/xml" {
+		t.Fatalf("got %d %s\n%s\nwant\n%s", status, hdr.Get("Content-Type"), body, want)
+	}
+
+	t.Run("GET", func(t *testing.T) {
+		resp, err := http.Get(srv.URL + "/?Action=Echo&Version=2020-01-01&Name=get")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "<Name>get@us-east-1</Name>") {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+
+	errs := []struct {
+		name, body   string
+		status       int
+		code, inMsg  string
+		typ, noXmlns string
+	}{
+		{"service error", "Action=Echo&Version=2020-01-01&Name=boom", 400, "NotFound", "no boom here", "Sender", ""},
+		{"validation", "Action=Echo&Version=2020-01-01", 400, "ValidationError", "at &#39;Name&#39;", "Sender", ""},
+		{"bad type", "Action=Echo&Version=2020-01-01&Name=a&Port=x", 400, "ValidationError", "Port", "Sender", ""},
+		{"internal", "Action=Echo&Version=2020-01-01&Name=oops", 500, "ServerException", "server log", "Receiver", ""},
+		{"missing action", "Version=2020-01-01", 400, "MissingAction", "Action", "Sender", "x"},
+		{"missing version", "Action=Echo", 400, "MissingParameter", "Version", "Sender", "x"},
+		{"unknown version", "Action=Echo&Version=1999-01-01", 400, "InvalidAction", "1999-01-01", "Sender", "x"},
+		{"unknown action", "Action=MakeCoffee&Version=2020-01-01", 400, "InvalidAction", "MakeCoffee", "Sender", ""},
+		{"not served yet", "Action=Later&Version=2020-01-01", 400, "InvalidAction", "does not serve tiny.Later yet", "Sender", ""},
+		{"bad form", "Action=Echo&Version=2020-01-01&Name=%zz", 400, "MalformedQueryString", "form", "Sender", "x"},
+	}
+	for _, tc := range errs {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, hdr := post(t, srv.URL+"/", tc.body)
+			ns := ` xmlns="http://tiny.example/doc/2020-01-01/"`
+			if tc.noXmlns != "" {
+				ns = ""
+			}
+			prefix := `<ErrorResponse` + ns + `><Error><Type>` + tc.typ + `</Type><Code>` + tc.code + `</Code><Message>`
+			suffix := `</Message></Error><RequestId>` + hdr.Get("X-Amzn-RequestId") + `</RequestId></ErrorResponse>`
+			if status != tc.status || !strings.HasPrefix(body, prefix) || !strings.HasSuffix(body, suffix) || !strings.Contains(body, tc.inMsg) {
+				t.Fatalf("got %d %s", status, body)
+			}
+		})
+	}
+}
+
+// FuzzDecodeQuery feeds arbitrary form bodies to the decoder with the
+// deepest ELBv2 shapes: it may refuse them, never panic.
+func FuzzDecodeQuery(f *testing.F) {
+	f.Add("ListenerArn=a&Conditions.member.1.Field=path-pattern&Conditions.member.1.Values.member.1=%2Fx&Actions.member.1.Type=forward")
+	f.Add("Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight=3&Actions.member.1.AuthenticateOidcConfig.AuthenticationRequestExtraParams.entry.1.key=k")
+	f.Add("Priority=99999999999&Tags.member.0.Key=x")
+	f.Fuzz(func(t *testing.T, body string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		var rule elbv2types.CreateRuleInput
+		_ = DecodeQuery(form, &rule)
+		var listener elbv2types.CreateListenerInput
+		_ = DecodeQuery(form, &listener)
+	})
+}

@@ -1,0 +1,302 @@
+package secretsmanager
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/store"
+)
+
+// ListSecrets lists the secrets of the region, filtered (filters AND
+// together, the values of one filter OR, a value starting with "!" negates)
+// and sorted by creation date, a page at a time. Values are never listed.
+func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt.ListSecretsResponse, error) {
+	account, region := scope(ctx)
+	size := int(deref(in.MaxResults))
+	if size == 0 {
+		size = 100
+	}
+	after, err := decodeToken("ListSecrets", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range in.Filters {
+		if f.Key == "" || len(f.Values) == 0 {
+			return nil, invalidParam("Each filter needs a Key and at least one value.")
+		}
+	}
+	now := a.now().UTC()
+	var recs []secretRecord
+	err = a.db.View(ctx, func(tx store.ReadTx) error {
+		recs, err = store.List[secretRecord](tx, secretsPrefix(account, region))
+		return err
+	})
+	if err != nil {
+		return nil, internal("ListSecrets", err)
+	}
+	recs = slices.DeleteFunc(recs, func(r secretRecord) bool {
+		if r.gone(now) || r.scheduled() && !deref(in.IncludePlannedDeletion) {
+			return true
+		}
+		return !matchesAll(&r, in.Filters)
+	})
+	desc := in.SortOrder == smt.SortOrderTypeDesc
+	slices.SortFunc(recs, func(x, y secretRecord) int {
+		c := cmp.Compare(sortKey(&x), sortKey(&y))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	start := 0
+	if after != "" {
+		start = slices.IndexFunc(recs, func(r secretRecord) bool {
+			k := sortKey(&r)
+			return desc && k < after || !desc && k > after
+		})
+		if start < 0 {
+			start = len(recs)
+		}
+	}
+	end := min(start+size, len(recs))
+	out := &smt.ListSecretsResponse{SecretList: []smt.SecretListEntry{}}
+	for i := start; i < end; i++ {
+		out.SecretList = append(out.SecretList, listEntry(&recs[i]))
+	}
+	if end < len(recs) {
+		out.NextToken = new(encodeToken("ListSecrets", sortKey(&recs[end-1])))
+	}
+	return out, nil
+}
+
+// sortKey orders secrets by creation time, then name.
+func sortKey(r *secretRecord) string {
+	return strconv.FormatInt(r.Created.UnixNano(), 10) + "\x00" + r.Name
+}
+
+func listEntry(r *secretRecord) smt.SecretListEntry {
+	e := smt.SecretListEntry{
+		ARN: new(r.ARN), Name: new(r.Name), Tags: r.Tags, SecretVersionsToStages: r.stagesByVersion(),
+		CreatedDate: shape.TimeOf(r.Created), LastChangedDate: shape.TimeOf(r.Changed),
+		LastAccessedDate: shape.TimeOf(r.Accessed), DeletedDate: shape.TimeOf(r.DeletedAt),
+	}
+	if r.Description != "" {
+		e.Description = new(r.Description)
+	}
+	if r.KmsKeyID != "" {
+		e.KmsKeyId = new(r.KmsKeyID)
+	}
+	return e
+}
+
+func matchesAll(r *secretRecord, filters []smt.Filter) bool {
+	for _, f := range filters {
+		if !matches(r, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// matches applies one filter: prefix matches as Secrets Manager documents
+// them (description case-insensitively, the rest case-sensitively); the
+// values OR together, and a "!" value excludes what it matches.
+func matches(r *secretRecord, f smt.Filter) bool {
+	var fields []string
+	fold := false
+	switch f.Key {
+	case smt.FilterNameStringTypeName:
+		fields = []string{r.Name}
+	case smt.FilterNameStringTypeDescription:
+		fields, fold = []string{r.Description}, true
+	case smt.FilterNameStringTypeTagKey:
+		for _, t := range r.Tags {
+			fields = append(fields, deref(t.Key))
+		}
+	case smt.FilterNameStringTypeTagValue:
+		for _, t := range r.Tags {
+			fields = append(fields, deref(t.Value))
+		}
+	case smt.FilterNameStringTypePrimaryRegion, smt.FilterNameStringTypeOwningService:
+		// No secret wharf holds is replicated or owned by a service.
+	case smt.FilterNameStringTypeAll:
+		fields, fold = []string{r.Name, r.Description}, true
+		for _, t := range r.Tags {
+			fields = append(fields, deref(t.Key), deref(t.Value))
+		}
+	}
+	matched, positive := false, false
+	for _, v := range f.Values {
+		neg := strings.HasPrefix(v, "!")
+		v = strings.TrimPrefix(v, "!")
+		hit := slices.ContainsFunc(fields, func(s string) bool {
+			if fold {
+				return strings.HasPrefix(strings.ToLower(s), strings.ToLower(v))
+			}
+			return strings.HasPrefix(s, v)
+		})
+		if neg && hit {
+			return false
+		}
+		if !neg {
+			positive = true
+			matched = matched || hit
+		}
+	}
+	return matched || !positive
+}
+
+// ListSecretVersionIds lists a secret's versions (those without a label
+// only with IncludeDeprecated), newest first.
+func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersionIdsRequest) (*smt.ListSecretVersionIdsResponse, error) {
+	account, region := scope(ctx)
+	size := int(deref(in.MaxResults))
+	if size == 0 {
+		size = 100
+	}
+	after, err := decodeToken("ListSecretVersionIds", in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now().UTC()
+	var rec secretRecord
+	err = a.db.View(ctx, func(tx store.ReadTx) error {
+		var ok bool
+		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
+		if err == nil && !ok {
+			err = notFound()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("ListSecretVersionIds", err)
+	}
+	var vs []versionRecord
+	for i := len(rec.Versions) - 1; i >= 0; i-- {
+		if v := rec.Versions[i]; len(v.Stages) > 0 || deref(in.IncludeDeprecated) {
+			vs = append(vs, v)
+		}
+	}
+	start := 0
+	if after != "" {
+		start = slices.IndexFunc(vs, func(v versionRecord) bool { return v.ID == after }) + 1
+	}
+	end := min(start+size, len(vs))
+	out := &smt.ListSecretVersionIdsResponse{ARN: new(rec.ARN), Name: new(rec.Name), Versions: []smt.SecretVersionsListEntry{}}
+	for _, v := range vs[start:end] {
+		out.Versions = append(out.Versions, smt.SecretVersionsListEntry{VersionId: new(v.ID), VersionStages: orEmpty(slices.Clone(v.Stages)),
+			CreatedDate: shape.TimeOf(v.Created), LastAccessedDate: shape.TimeOf(v.Accessed)})
+	}
+	if end < len(vs) {
+		out.NextToken = new(encodeToken("ListSecretVersionIds", vs[end-1].ID))
+	}
+	return out, nil
+}
+
+// TagResource adds tags to a secret, replacing the values of keys it has.
+func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*struct{}, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	_, err := a.update(ctx, "TagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+		for _, t := range in.Tags {
+			i := slices.IndexFunc(rec.Tags, func(c smt.Tag) bool { return deref(c.Key) == deref(t.Key) })
+			if i >= 0 {
+				rec.Tags[i] = t
+			} else {
+				rec.Tags = append(rec.Tags, t)
+			}
+		}
+		if len(rec.Tags) > 50 {
+			return invalidParam("A secret can have at most 50 tags; this request would make %d.", len(rec.Tags))
+		}
+		rec.Changed = now
+		return nil
+	})
+	return nil, err
+}
+
+// UntagResource removes tags by key.
+func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (*struct{}, error) {
+	_, err := a.update(ctx, "UntagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+		rec.Tags = slices.DeleteFunc(rec.Tags, func(t smt.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+		rec.Changed = now
+		return nil
+	})
+	return nil, err
+}
+
+// Paging tokens are opaque: the sort key of the last item returned, tied
+// to the operation that made it.
+
+func encodeToken(op, last string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(op + "\x00" + last))
+}
+
+func decodeToken(op string, tok *string) (string, error) {
+	if tok == nil {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*tok)
+	o, last, ok := strings.Cut(string(b), "\x00")
+	if err != nil || !ok || o != op {
+		return "", awsapi.Errorf(codeInvalidNextToken, "The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
+	}
+	return last, nil
+}
+
+// RunPurge deletes, every interval until ctx ends, the secrets whose
+// recovery window has ended (reads treat them as gone already).
+func (a *API) RunPurge(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := a.purge(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("secretsmanager: purge of deleted secrets failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *API) purge(ctx context.Context) error {
+	now := a.now().UTC()
+	n := 0
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		n = 0
+		kvs, err := tx.List("secretsmanager/", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if !strings.Contains(kv.Key, "/secrets/") {
+				continue
+			}
+			rec, ok, err := store.Get[secretRecord](tx, kv.Key)
+			if err != nil || !ok || !rec.gone(now) {
+				continue // a record that does not decode is left for a human
+			}
+			if err := tx.Delete(kv.Key); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if n > 0 {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
+	}
+	return err
+}

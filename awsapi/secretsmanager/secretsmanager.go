@@ -1,0 +1,101 @@
+package secretsmanager
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/keyring"
+	"github.com/wharfhq/wharf/store"
+)
+
+// API implements the Secrets Manager operations.
+type API struct {
+	db  store.Backend
+	kr  *keyring.Keyring
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns the Secrets Manager API over db, sealing values with kr.
+func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
+	return &API{db: db, kr: kr, log: log, now: time.Now}
+}
+
+// Service describes the API for mounting on awsapi.Server.
+func (a *API) Service() *awsapi.JSONService {
+	known := make(map[string]bool, len(smt.Operations))
+	for name := range smt.Operations {
+		known[name] = true
+	}
+	return &awsapi.JSONService{
+		SigningName:    smt.SigningName,
+		TargetPrefix:   smt.ServiceTarget,
+		ValidationCode: codeValidation,
+		Known:          known,
+		Ops: map[string]awsapi.Handler{
+			"CreateSecret":             awsapi.JSON(a.CreateSecret),
+			"GetSecretValue":           awsapi.JSON(a.GetSecretValue),
+			"PutSecretValue":           awsapi.JSON(a.PutSecretValue),
+			"UpdateSecret":             awsapi.JSON(a.UpdateSecret),
+			"UpdateSecretVersionStage": awsapi.JSON(a.UpdateSecretVersionStage),
+			"DescribeSecret":           awsapi.JSON(a.DescribeSecret),
+			"ListSecrets":              awsapi.JSON(a.ListSecrets),
+			"ListSecretVersionIds":     awsapi.JSON(a.ListSecretVersionIds),
+			"DeleteSecret":             awsapi.JSON(a.DeleteSecret),
+			"RestoreSecret":            awsapi.JSON(a.RestoreSecret),
+			"GetResourcePolicy":        awsapi.JSON(a.GetResourcePolicy),
+			"GetRandomPassword":        awsapi.JSON(a.GetRandomPassword),
+			"TagResource":              awsapi.JSON(a.TagResource),
+			"UntagResource":            awsapi.JSON(a.UntagResource),
+		},
+	}
+}
+
+// Secrets Manager's error codes, as in its model.
+const (
+	codeValidation       = "ValidationException"
+	codeResourceNotFound = "ResourceNotFoundException"
+	codeResourceExists   = "ResourceExistsException"
+	codeInvalidRequest   = "InvalidRequestException"
+	codeInvalidParameter = "InvalidParameterException"
+	codeInvalidNextToken = "InvalidNextTokenException"
+	codeLimitExceeded    = "LimitExceededException"
+)
+
+func notFound() error {
+	return awsapi.Errorf(codeResourceNotFound, "Secrets Manager can't find the specified secret.")
+}
+
+func markedForDeletion(op string) error {
+	return awsapi.Errorf(codeInvalidRequest, "You can't perform this operation on the secret because it was marked for deletion. (Restore it with RestoreSecret before calling %s.)", op)
+}
+
+func invalidParam(format string, args ...any) error {
+	return awsapi.Errorf(codeInvalidParameter, format, args...)
+}
+
+// internal wraps an unexpected failure with the operation it interrupted;
+// awsapi answers ServerException and logs the detail.
+func internal(op string, err error) error { return fmt.Errorf("secretsmanager %s: %w", op, err) }
+
+// scope is the account and region the call addresses.
+func scope(ctx context.Context) (account, region string) {
+	r := awsapi.RequestFrom(ctx)
+	return r.Account, r.Region
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func errValidation(format string, args ...any) error {
+	return awsapi.Errorf(codeValidation, format, args...)
+}

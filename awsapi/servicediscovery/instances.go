@@ -1,0 +1,289 @@
+package servicediscovery
+
+import (
+	"context"
+	"maps"
+	"math/rand/v2"
+	"strings"
+
+	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/dataplane/sdstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// RegisterInstance registers or updates an instance.
+func (a *API) RegisterInstance(ctx context.Context, in *sdtypes.RegisterInstanceRequest) (*sdtypes.RegisterInstanceResponse, error) {
+	sc := scope(ctx)
+	var opID string
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		svc, err := getService(tx, sc, deref(in.ServiceId))
+		if err != nil {
+			return err
+		}
+		opID, err = sdstate.RegisterInstance(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), deref(in.CreatorRequestId), in.Attributes, a.now())
+		return mapErr(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.RegisterInstanceResponse{OperationId: new(opID)}, nil
+}
+
+// DeregisterInstance removes an instance.
+func (a *API) DeregisterInstance(ctx context.Context, in *sdtypes.DeregisterInstanceRequest) (*sdtypes.DeregisterInstanceResponse, error) {
+	sc := scope(ctx)
+	var opID string
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		svc, err := getService(tx, sc, deref(in.ServiceId))
+		if err != nil {
+			return err
+		}
+		opID, err = sdstate.DeregisterInstance(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), a.now())
+		return mapErr(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.DeregisterInstanceResponse{OperationId: new(opID)}, nil
+}
+
+// GetInstance describes an instance.
+func (a *API) GetInstance(ctx context.Context, in *sdtypes.GetInstanceRequest) (*sdtypes.GetInstanceResponse, error) {
+	sc := scope(ctx)
+	var inst sdstate.Instance
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		svc, err := getService(tx, sc, deref(in.ServiceId))
+		if err != nil {
+			return err
+		}
+		v, ok, err := store.Get[sdstate.Instance](tx, sdstate.InstanceKey(sc, deref(svc.Svc.Id), deref(in.InstanceId)))
+		if err == nil && !ok {
+			err = apiError(codeInstanceNotFound, "No instance %q is registered with service %s.", deref(in.InstanceId), deref(svc.Svc.Id))
+		}
+		inst = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.GetInstanceResponse{Instance: &inst.Inst}, nil
+}
+
+// ListInstances lists a service's instances.
+func (a *API) ListInstances(ctx context.Context, in *sdtypes.ListInstancesRequest) (*sdtypes.ListInstancesResponse, error) {
+	sc := scope(ctx)
+	var all []sdstate.Instance
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		svc, err := getService(tx, sc, deref(in.ServiceId))
+		if err != nil {
+			return err
+		}
+		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sdtypes.InstanceSummary, 0, len(all))
+	for _, i := range all {
+		out = append(out, sdtypes.InstanceSummary{Id: i.Inst.Id, Attributes: i.Inst.Attributes})
+	}
+	pg, next, err := page(out, func(i sdtypes.InstanceSummary) string { return deref(i.Id) }, "instances", in.NextToken, in.MaxResults, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.ListInstancesResponse{Instances: pg, NextToken: next}, nil
+}
+
+// healthOf is an instance's status as Cloud Map reports it: UNKNOWN for a
+// service without health checks.
+func healthOf(svc sdstate.Service, i sdstate.Instance) sdtypes.HealthStatus {
+	if !svc.HasCustomHealth() || i.Health == "" {
+		return sdtypes.HealthStatusUnknown
+	}
+	return i.Health
+}
+
+// findService resolves a namespace's HTTP name and a service name.
+func findService(tx store.ReadTx, sc model.Scope, nsName, svcName string) (sdstate.Service, error) {
+	namespaces, err := store.List[sdstate.Namespace](tx, sdstate.NamespacesPrefix(sc))
+	if err != nil {
+		return sdstate.Service{}, err
+	}
+	nsID := ""
+	for _, ns := range namespaces {
+		http := deref(ns.NS.Name)
+		if p := ns.NS.Properties; p != nil && p.HttpProperties != nil {
+			http = deref(p.HttpProperties.HttpName)
+		}
+		if strings.EqualFold(http, nsName) {
+			nsID = deref(ns.NS.Id)
+		}
+	}
+	if nsID == "" {
+		return sdstate.Service{}, apiError(codeNamespaceNotFound, "No namespace named %q exists.", nsName)
+	}
+	services, err := store.List[sdstate.Service](tx, sdstate.ServicesPrefix(sc))
+	if err != nil {
+		return sdstate.Service{}, err
+	}
+	for _, s := range services {
+		if deref(s.Svc.NamespaceId) == nsID && strings.EqualFold(deref(s.Svc.Name), svcName) {
+			return s, nil
+		}
+	}
+	return sdstate.Service{}, apiError(codeServiceNotFound, "No service named %q exists in namespace %q.", svcName, nsName)
+}
+
+// DiscoverInstances answers the instances of a service by namespace and
+// service name, filtered by health and attributes, in random order.
+func (a *API) DiscoverInstances(ctx context.Context, in *sdtypes.DiscoverInstancesRequest) (*sdtypes.DiscoverInstancesResponse, error) {
+	limit := 100
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 1000 {
+			return nil, invalid("MaxResults must be from 1 to 1000, got %d.", *in.MaxResults)
+		}
+		limit = int(*in.MaxResults)
+	}
+	sc := scope(ctx)
+	var svc sdstate.Service
+	var all []sdstate.Instance
+	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		if svc, err = findService(tx, scope(ctx), deref(in.NamespaceName), deref(in.ServiceName)); err != nil {
+			return err
+		}
+		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	matches := func(i sdstate.Instance, params map[string]string) bool {
+		for k, v := range params {
+			if i.Inst.Attributes[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	var picked []sdstate.Instance
+	for _, i := range all {
+		if matches(i, in.QueryParameters) {
+			picked = append(picked, i)
+		}
+	}
+	if len(in.OptionalParameters) > 0 {
+		var opt []sdstate.Instance
+		for _, i := range picked {
+			if matches(i, in.OptionalParameters) {
+				opt = append(opt, i)
+			}
+		}
+		if len(opt) > 0 {
+			picked = opt
+		}
+	}
+	if svc.HasCustomHealth() {
+		filter := in.HealthStatus
+		if filter == "" {
+			filter = sdtypes.HealthStatusFilterHealthy
+		}
+		var healthy, unhealthy []sdstate.Instance
+		for _, i := range picked {
+			if svc.Healthy(i) {
+				healthy = append(healthy, i)
+			} else {
+				unhealthy = append(unhealthy, i)
+			}
+		}
+		switch filter {
+		case sdtypes.HealthStatusFilterHealthy:
+			picked = healthy
+		case sdtypes.HealthStatusFilterUnhealthy:
+			picked = unhealthy
+		case sdtypes.HealthStatusFilterHealthyOrElseAll:
+			if len(healthy) > 0 {
+				picked = healthy
+			}
+		}
+	}
+	rand.Shuffle(len(picked), func(i, j int) { picked[i], picked[j] = picked[j], picked[i] })
+	out := []sdtypes.HttpInstanceSummary{}
+	for _, i := range picked[:min(limit, len(picked))] {
+		out = append(out, sdtypes.HttpInstanceSummary{InstanceId: i.Inst.Id, NamespaceName: in.NamespaceName, ServiceName: svc.Svc.Name,
+			HealthStatus: healthOf(svc, i), Attributes: maps.Clone(i.Inst.Attributes)})
+	}
+	return &sdtypes.DiscoverInstancesResponse{Instances: out, InstancesRevision: new(svc.Revision)}, nil
+}
+
+// DiscoverInstancesRevision answers the revision of a service's instances,
+// which grows with every registration, deregistration and health change.
+func (a *API) DiscoverInstancesRevision(ctx context.Context, in *sdtypes.DiscoverInstancesRevisionRequest) (*sdtypes.DiscoverInstancesRevisionResponse, error) {
+	var svc sdstate.Service
+	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		svc, err = findService(tx, scope(ctx), deref(in.NamespaceName), deref(in.ServiceName))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.DiscoverInstancesRevisionResponse{InstancesRevision: new(svc.Revision)}, nil
+}
+
+// GetInstancesHealthStatus reports the health of a service's instances.
+func (a *API) GetInstancesHealthStatus(ctx context.Context, in *sdtypes.GetInstancesHealthStatusRequest) (*sdtypes.GetInstancesHealthStatusResponse, error) {
+	sc := scope(ctx)
+	var svc sdstate.Service
+	var all []sdstate.Instance
+	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		if svc, err = getService(tx, sc, deref(in.ServiceId)); err != nil {
+			return err
+		}
+		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	type pair struct {
+		id string
+		h  sdtypes.HealthStatus
+	}
+	var items []pair
+	for _, i := range all {
+		want := len(in.Instances) == 0
+		for _, id := range in.Instances {
+			want = want || id == deref(i.Inst.Id)
+		}
+		if want {
+			items = append(items, pair{deref(i.Inst.Id), healthOf(svc, i)})
+		}
+	}
+	pg, next, err := page(items, func(p pair) string { return p.id }, "health", in.NextToken, in.MaxResults, 100)
+	if err != nil {
+		return nil, err
+	}
+	status := map[string]sdtypes.HealthStatus{}
+	for _, p := range pg {
+		status[p.id] = p.h
+	}
+	return &sdtypes.GetInstancesHealthStatusResponse{Status: status, NextToken: next}, nil
+}
+
+// UpdateInstanceCustomHealthStatus sets the health of an instance of a
+// service with HealthCheckCustomConfig; DNS answers follow at once.
+func (a *API) UpdateInstanceCustomHealthStatus(ctx context.Context, in *sdtypes.UpdateInstanceCustomHealthStatusRequest) (*sdtypes.UpdateInstanceCustomHealthStatusOutput, error) {
+	sc := scope(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		svc, err := getService(tx, sc, deref(in.ServiceId))
+		if err != nil {
+			return err
+		}
+		return mapErr(sdstate.SetInstanceHealth(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), sdtypes.HealthStatus(in.Status)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.UpdateInstanceCustomHealthStatusOutput{}, nil
+}

@@ -1,0 +1,326 @@
+package servicediscovery
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/dataplane/sdstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// defaultSOATTL is the SOA TTL of a DNS namespace created without one.
+const defaultSOATTL = 15
+
+// namespaceSpec is what the three Create*Namespace calls share.
+type namespaceSpec struct {
+	name, creatorRequestID, description, vpc string
+	typ                                      sdtypes.NamespaceType
+	soaTTL                                   *int64
+	tags                                     []sdtypes.Tag
+}
+
+// checkDNSName accepts a DNS name: dot-separated labels of 1 to 63
+// letters, digits, hyphens and underscores.
+func checkDNSName(what, name string) error {
+	n := strings.TrimSuffix(name, ".")
+	if n == "" || len(n) > 253 {
+		return invalid("%s %q is not a DNS name.", what, name)
+	}
+	for label := range strings.SplitSeq(n, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return invalid("%s %q is not a DNS name: labels are 1 to 63 characters and do not start or end with '-'.", what, name)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return invalid("%s %q is not a DNS name: %q is not allowed.", what, name, c)
+			}
+		}
+	}
+	return nil
+}
+
+func (a *API) createNamespace(ctx context.Context, spec namespaceSpec) (string, error) {
+	sc := scope(ctx)
+	if spec.typ != sdtypes.NamespaceTypeHttp {
+		if err := checkDNSName("Namespace name", spec.name); err != nil {
+			return "", err
+		}
+		spec.name = strings.TrimSuffix(spec.name, ".")
+	}
+	if err := checkTags(spec.tags); err != nil {
+		return "", err
+	}
+	var opID string
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		all, err := store.List[sdstate.Namespace](tx, sdstate.NamespacesPrefix(sc))
+		if err != nil {
+			return err
+		}
+		for _, ns := range all {
+			if !strings.EqualFold(deref(ns.NS.Name), spec.name) {
+				continue
+			}
+			if spec.creatorRequestID != "" && deref(ns.NS.CreatorRequestId) == spec.creatorRequestID && ns.NS.Type == spec.typ {
+				opID = ns.OperationID // a retry: answer the first call's operation
+				return nil
+			}
+			return apiError(codeNamespaceExists, "A namespace named %q already exists (%s).", spec.name, deref(ns.NS.Id))
+		}
+		id := sdstate.NewID("ns-", 16)
+		now := a.now().Truncate(time.Millisecond)
+		ns := sdtypes.Namespace{
+			Id: new(id), Arn: new(sdstate.NamespaceARN(sc, id)), Name: new(spec.name), Type: spec.typ,
+			ServiceCount: new(int32(0)), Properties: &sdtypes.NamespaceProperties{HttpProperties: &sdtypes.HttpProperties{HttpName: new(spec.name)}},
+		}
+		ns.CreateDate.Time = now
+		if spec.description != "" {
+			ns.Description = new(spec.description)
+		}
+		if spec.creatorRequestID != "" {
+			ns.CreatorRequestId = new(spec.creatorRequestID)
+		}
+		if spec.typ != sdtypes.NamespaceTypeHttp {
+			ttl := int64(defaultSOATTL)
+			if spec.soaTTL != nil {
+				ttl = *spec.soaTTL
+			}
+			ns.Properties.DnsProperties = &sdtypes.DnsProperties{HostedZoneId: new(sdstate.NewID("Z", 20)), SOA: &sdtypes.SOA{TTL: new(ttl)}}
+			*ns.Properties.DnsProperties.HostedZoneId = strings.ToUpper(*ns.Properties.DnsProperties.HostedZoneId)
+		}
+		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeCreateNamespace, map[string]string{"NAMESPACE": id}, now)
+		if err != nil {
+			return err
+		}
+		return store.Put(tx, sdstate.NamespaceKey(sc, id), sdstate.Namespace{NS: ns, Scope: sc, Vpc: spec.vpc, Tags: spec.tags, OperationID: opID})
+	})
+	return opID, err
+}
+
+// CreateHttpNamespace creates a namespace discovered through the API only.
+func (a *API) CreateHttpNamespace(ctx context.Context, in *sdtypes.CreateHttpNamespaceRequest) (*sdtypes.CreateHttpNamespaceResponse, error) {
+	id, err := a.createNamespace(ctx, namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId),
+		description: deref(in.Description), typ: sdtypes.NamespaceTypeHttp, tags: in.Tags})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.CreateHttpNamespaceResponse{OperationId: new(id)}, nil
+}
+
+// CreatePrivateDnsNamespace creates a namespace wharf's DNS server answers
+// for (the VPC is recorded; wharf has one network).
+func (a *API) CreatePrivateDnsNamespace(ctx context.Context, in *sdtypes.CreatePrivateDnsNamespaceRequest) (*sdtypes.CreatePrivateDnsNamespaceResponse, error) {
+	spec := namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId), description: deref(in.Description),
+		vpc: deref(in.Vpc), typ: sdtypes.NamespaceTypeDnsPrivate, tags: in.Tags}
+	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		spec.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	id, err := a.createNamespace(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.CreatePrivateDnsNamespaceResponse{OperationId: new(id)}, nil
+}
+
+// CreatePublicDnsNamespace creates a public DNS namespace; wharf answers
+// for it like a private one.
+func (a *API) CreatePublicDnsNamespace(ctx context.Context, in *sdtypes.CreatePublicDnsNamespaceRequest) (*sdtypes.CreatePublicDnsNamespaceResponse, error) {
+	spec := namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId), description: deref(in.Description),
+		typ: sdtypes.NamespaceTypeDnsPublic, tags: in.Tags}
+	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		spec.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	id, err := a.createNamespace(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.CreatePublicDnsNamespaceResponse{OperationId: new(id)}, nil
+}
+
+// nsID accepts a namespace id or ARN.
+func nsID(ref string) string {
+	if a, ok := model.ParseARN(ref); ok {
+		if id, ok := strings.CutPrefix(a.Resource, "namespace/"); ok {
+			return id
+		}
+	}
+	return ref
+}
+
+func getNamespace(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Namespace, error) {
+	id := nsID(ref)
+	ns, ok, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id))
+	if err != nil {
+		return ns, err
+	}
+	if !ok {
+		return ns, apiError(codeNamespaceNotFound, "No namespace exists with ID %q.", ref)
+	}
+	return ns, nil
+}
+
+// GetNamespace describes a namespace.
+func (a *API) GetNamespace(ctx context.Context, in *sdtypes.GetNamespaceRequest) (*sdtypes.GetNamespaceResponse, error) {
+	var ns sdstate.Namespace
+	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		ns, err = getNamespace(tx, scope(ctx), deref(in.Id))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.GetNamespaceResponse{Namespace: &ns.NS}, nil
+}
+
+// ListNamespaces lists namespaces, filtered by TYPE, NAME or HTTP_NAME.
+func (a *API) ListNamespaces(ctx context.Context, in *sdtypes.ListNamespacesRequest) (*sdtypes.ListNamespacesResponse, error) {
+	var all []sdstate.Namespace
+	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		all, err = store.List[sdstate.Namespace](tx, sdstate.NamespacesPrefix(scope(ctx)))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []sdtypes.NamespaceSummary
+	for _, ns := range all {
+		ok := true
+		for _, f := range in.Filters {
+			var v string
+			switch f.Name {
+			case sdtypes.NamespaceFilterNameType:
+				v = string(ns.NS.Type)
+			case sdtypes.NamespaceFilterNameName, sdtypes.NamespaceFilterNameHttpName:
+				v = deref(ns.NS.Name)
+			}
+			m, err := filterMatch(f.Condition, f.Values, v)
+			if err != nil {
+				return nil, err
+			}
+			ok = ok && m
+		}
+		if ok {
+			n := ns.NS
+			out = append(out, sdtypes.NamespaceSummary{Id: n.Id, Arn: n.Arn, Name: n.Name, Type: n.Type, Description: n.Description,
+				ServiceCount: n.ServiceCount, Properties: n.Properties, CreateDate: n.CreateDate})
+		}
+	}
+	pg, next, err := page(out, func(n sdtypes.NamespaceSummary) string { return deref(n.Id) }, "namespaces", in.NextToken, in.MaxResults, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.ListNamespacesResponse{Namespaces: orEmpty(pg), NextToken: next}, nil
+}
+
+// filterMatch applies a Cloud Map filter condition (EQ by default).
+func filterMatch(cond sdtypes.FilterCondition, values []string, v string) (bool, error) {
+	switch cond {
+	case "", sdtypes.FilterConditionEq:
+		if len(values) != 1 {
+			return false, invalid("An EQ filter takes exactly one value, got %d.", len(values))
+		}
+		return values[0] == v, nil
+	case sdtypes.FilterConditionIn:
+		return slices.Contains(values, v), nil
+	case sdtypes.FilterConditionBeginsWith:
+		if len(values) != 1 {
+			return false, invalid("A BEGINS_WITH filter takes exactly one value, got %d.", len(values))
+		}
+		return strings.HasPrefix(v, values[0]), nil
+	}
+	return false, invalid("Filter condition %q is not supported here.", cond)
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// DeleteNamespace deletes a namespace that has no services.
+func (a *API) DeleteNamespace(ctx context.Context, in *sdtypes.DeleteNamespaceRequest) (*sdtypes.DeleteNamespaceResponse, error) {
+	sc := scope(ctx)
+	var opID string
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		ns, err := getNamespace(tx, sc, deref(in.Id))
+		if err != nil {
+			return err
+		}
+		if n := ns.NS.ServiceCount; n != nil && *n > 0 {
+			return apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", deref(ns.NS.Id), *n)
+		}
+		if err := tx.Delete(sdstate.NamespaceKey(sc, deref(ns.NS.Id))); err != nil {
+			return err
+		}
+		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": deref(ns.NS.Id)}, a.now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.DeleteNamespaceResponse{OperationId: new(opID)}, nil
+}
+
+// GetOperation describes an operation; wharf's have all succeeded.
+func (a *API) GetOperation(ctx context.Context, in *sdtypes.GetOperationRequest) (*sdtypes.GetOperationResponse, error) {
+	var op sdstate.Operation
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		v, ok, err := store.Get[sdstate.Operation](tx, sdstate.OperationKey(scope(ctx), deref(in.OperationId)))
+		if err == nil && !ok {
+			err = apiError(codeOperationNotFound, "No operation exists with ID %q.", deref(in.OperationId))
+		}
+		op = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.GetOperationResponse{Operation: &op.Op}, nil
+}
+
+// ListOperations lists operations, filtered by NAMESPACE_ID, SERVICE_ID,
+// STATUS or TYPE.
+func (a *API) ListOperations(ctx context.Context, in *sdtypes.ListOperationsRequest) (*sdtypes.ListOperationsResponse, error) {
+	var all []sdstate.Operation
+	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+		all, err = store.List[sdstate.Operation](tx, sdstate.OperationsPrefix(scope(ctx)))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []sdtypes.OperationSummary
+	for _, op := range all {
+		ok := true
+		for _, f := range in.Filters {
+			var v string
+			switch f.Name {
+			case sdtypes.OperationFilterNameNamespaceId:
+				v = op.Op.Targets["NAMESPACE"]
+			case sdtypes.OperationFilterNameServiceId:
+				v = op.Op.Targets["SERVICE"]
+			case sdtypes.OperationFilterNameStatus:
+				v = string(op.Op.Status)
+			case sdtypes.OperationFilterNameType:
+				v = string(op.Op.Type)
+			default:
+				return nil, invalid("Filter %q is not supported by wharf.", f.Name)
+			}
+			m, err := filterMatch(f.Condition, f.Values, v)
+			if err != nil {
+				return nil, err
+			}
+			ok = ok && m
+		}
+		if ok {
+			out = append(out, sdtypes.OperationSummary{Id: op.Op.Id, Status: op.Op.Status})
+		}
+	}
+	pg, next, err := page(out, func(o sdtypes.OperationSummary) string { return deref(o.Id) }, "operations", in.NextToken, in.MaxResults, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.ListOperationsResponse{Operations: orEmpty(pg), NextToken: next}, nil
+}

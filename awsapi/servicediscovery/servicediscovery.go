@@ -1,0 +1,181 @@
+package servicediscovery
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/dataplane/sdstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// API implements the Cloud Map operations.
+type API struct {
+	db  store.Backend
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns the Cloud Map API over db.
+func New(db store.Backend, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{db: db, log: log, now: time.Now}
+}
+
+// Service describes the API for mounting on awsapi.Server.
+func (a *API) Service() *awsapi.JSONService {
+	known := make(map[string]bool, len(sdtypes.Operations))
+	for name := range sdtypes.Operations {
+		known[name] = true
+	}
+	return &awsapi.JSONService{
+		SigningName:    sdtypes.SigningName,
+		TargetPrefix:   sdtypes.ServiceTarget,
+		ValidationCode: codeInvalidInput,
+		Known:          known,
+		Ops: map[string]awsapi.Handler{
+			"CreateHttpNamespace":              awsapi.JSON(a.CreateHttpNamespace),
+			"CreatePrivateDnsNamespace":        awsapi.JSON(a.CreatePrivateDnsNamespace),
+			"CreatePublicDnsNamespace":         awsapi.JSON(a.CreatePublicDnsNamespace),
+			"GetNamespace":                     awsapi.JSON(a.GetNamespace),
+			"ListNamespaces":                   awsapi.JSON(a.ListNamespaces),
+			"DeleteNamespace":                  awsapi.JSON(a.DeleteNamespace),
+			"GetOperation":                     awsapi.JSON(a.GetOperation),
+			"ListOperations":                   awsapi.JSON(a.ListOperations),
+			"CreateService":                    awsapi.JSON(a.CreateService),
+			"GetService":                       awsapi.JSON(a.GetService),
+			"ListServices":                     awsapi.JSON(a.ListServices),
+			"UpdateService":                    awsapi.JSON(a.UpdateService),
+			"DeleteService":                    awsapi.JSON(a.DeleteService),
+			"RegisterInstance":                 awsapi.JSON(a.RegisterInstance),
+			"DeregisterInstance":               awsapi.JSON(a.DeregisterInstance),
+			"GetInstance":                      awsapi.JSON(a.GetInstance),
+			"ListInstances":                    awsapi.JSON(a.ListInstances),
+			"DiscoverInstances":                awsapi.JSON(a.DiscoverInstances),
+			"DiscoverInstancesRevision":        awsapi.JSON(a.DiscoverInstancesRevision),
+			"GetInstancesHealthStatus":         awsapi.JSON(a.GetInstancesHealthStatus),
+			"UpdateInstanceCustomHealthStatus": awsapi.JSON(a.UpdateInstanceCustomHealthStatus),
+			"TagResource":                      awsapi.JSON(a.TagResource),
+			"UntagResource":                    awsapi.JSON(a.UntagResource),
+			"ListTagsForResource":              awsapi.JSON(a.ListTagsForResource),
+		},
+	}
+}
+
+func scope(ctx context.Context) model.Scope {
+	r := awsapi.RequestFrom(ctx)
+	return model.Scope{Account: r.Account, Region: r.Region}
+}
+
+// Cloud Map's error codes.
+const (
+	codeInvalidInput       = "InvalidInput"
+	codeNamespaceNotFound  = "NamespaceNotFound"
+	codeNamespaceExists    = "NamespaceAlreadyExists"
+	codeServiceNotFound    = "ServiceNotFound"
+	codeServiceExists      = "ServiceAlreadyExists"
+	codeInstanceNotFound   = "InstanceNotFound"
+	codeOperationNotFound  = "OperationNotFound"
+	codeResourceInUse      = "ResourceInUse"
+	codeCustomHealth       = "CustomHealthNotFound"
+	codeResourceNotFound   = "ResourceNotFoundException"
+	codeTooManyTags        = "TooManyTagsException"
+	codeRequestLimitExceed = "RequestLimitExceeded"
+)
+
+// apiError is a Cloud Map error with the HTTP status its model declares.
+func apiError(code, format string, args ...any) error {
+	return &awsapi.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: sdtypes.ErrorHTTPStatus[code]}
+}
+
+func invalid(format string, args ...any) error { return apiError(codeInvalidInput, format, args...) }
+
+// mapErr turns sdstate's errors into Cloud Map's codes.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, sdstate.ErrInvalid):
+		return invalid("%s", strings.TrimPrefix(msg, sdstate.ErrInvalid.Error()+": "))
+	case errors.Is(err, sdstate.ErrServiceNotFound):
+		return apiError(codeServiceNotFound, "%s", msg)
+	case errors.Is(err, sdstate.ErrNamespaceNotFound):
+		return apiError(codeNamespaceNotFound, "%s", msg)
+	case errors.Is(err, sdstate.ErrInstanceNotFound):
+		return apiError(codeInstanceNotFound, "%s", msg)
+	case errors.Is(err, sdstate.ErrCustomHealth):
+		return apiError(codeCustomHealth, "%s", msg)
+	}
+	return err
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Paging: NextToken is the last returned item's sort key, base64-encoded
+// with the name of the list it belongs to.
+
+func encodeToken(list, last string) *string {
+	if last == "" {
+		return nil
+	}
+	s := base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + last))
+	return &s
+}
+
+func decodeToken(list string, tok *string) (string, error) {
+	if tok == nil || *tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*tok)
+	if err != nil {
+		return "", invalid("Invalid NextToken: pass the NextToken of the previous response unchanged.")
+	}
+	l, last, ok := strings.Cut(string(b), "\x00")
+	if !ok || l != list {
+		return "", invalid("Invalid NextToken: it was returned by a different call.")
+	}
+	return last, nil
+}
+
+// page cuts items (sorted ascending by key) after the token's key; max is
+// the model's limit and the default.
+func page[T any](items []T, key func(T) string, list string, tok *string, maxResults *int32, max int) ([]T, *string, error) {
+	after, err := decodeToken(list, tok)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := max
+	if maxResults != nil {
+		if *maxResults < 1 || int(*maxResults) > max {
+			return nil, nil, invalid("MaxResults must be from 1 to %d, got %d.", max, *maxResults)
+		}
+		n = int(*maxResults)
+	}
+	start := 0
+	for after != "" && start < len(items) && key(items[start]) <= after {
+		start++
+	}
+	end := min(start+n, len(items))
+	out := items[start:end]
+	var next *string
+	if end < len(items) && len(out) > 0 {
+		next = encodeToken(list, key(out[len(out)-1]))
+	}
+	return out, next, nil
+}

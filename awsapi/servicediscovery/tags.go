@@ -1,0 +1,142 @@
+package servicediscovery
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/dataplane/sdstate"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// maxTags is Cloud Map's limit of tags on one resource.
+const maxTags = 50
+
+func checkTags(tags []sdtypes.Tag) error {
+	for _, t := range tags {
+		k := deref(t.Key)
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
+			return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return invalid("Tag key %q uses the reserved prefix aws:.", k)
+		}
+	}
+	if len(tags) > maxTags {
+		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, len(tags))
+	}
+	return nil
+}
+
+// taggedResource reads and writes the tags of a namespace or service ARN.
+type taggedResource struct {
+	tags []sdtypes.Tag
+	save func(tx store.Tx, tags []sdtypes.Tag) error
+}
+
+func resolveTagged(tx store.ReadTx, sc model.Scope, arn string) (taggedResource, error) {
+	a, ok := model.ParseARN(arn)
+	if !ok || a.Service != "servicediscovery" {
+		return taggedResource{}, invalid("%q is not a Cloud Map namespace or service ARN.", arn)
+	}
+	notFound := apiError(codeResourceNotFound, "No resource exists with ARN %q.", arn)
+	if a.Region != sc.Region || a.Account != sc.Account {
+		return taggedResource{}, notFound
+	}
+	kind, id, _ := strings.Cut(a.Resource, "/")
+	switch kind {
+	case "namespace":
+		ns, found, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id))
+		if err != nil || !found {
+			return taggedResource{}, orErr(err, notFound)
+		}
+		return taggedResource{ns.Tags, func(tx store.Tx, tags []sdtypes.Tag) error {
+			ns.Tags = tags
+			return store.Put(tx, sdstate.NamespaceKey(sc, id), ns)
+		}}, nil
+	case "service":
+		svc, found, err := store.Get[sdstate.Service](tx, sdstate.ServiceKey(sc, id))
+		if err != nil || !found {
+			return taggedResource{}, orErr(err, notFound)
+		}
+		return taggedResource{svc.Tags, func(tx store.Tx, tags []sdtypes.Tag) error {
+			svc.Tags = tags
+			return store.Put(tx, sdstate.ServiceKey(sc, id), svc)
+		}}, nil
+	}
+	return taggedResource{}, notFound
+}
+
+func orErr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
+func (a *API) changeTags(ctx context.Context, arn string, change func([]sdtypes.Tag) []sdtypes.Tag) error {
+	sc := scope(ctx)
+	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+		r, err := resolveTagged(tx, sc, arn)
+		if err != nil {
+			return err
+		}
+		next := change(r.tags)
+		if len(next) > maxTags {
+			return apiError(codeTooManyTags, "A resource can have at most %d tags; %s would have %d.", maxTags, arn, len(next))
+		}
+		return r.save(tx, next)
+	})
+	return err
+}
+
+// TagResource adds or overwrites tags.
+func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (*sdtypes.TagResourceResponse, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+		out := slices.Clone(cur)
+		for _, t := range in.Tags {
+			i := slices.IndexFunc(out, func(c sdtypes.Tag) bool { return deref(c.Key) == deref(t.Key) })
+			if i >= 0 {
+				out[i] = t
+			} else {
+				out = append(out, t)
+			}
+		}
+		return out
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.TagResourceResponse{}, nil
+}
+
+// UntagResource removes tags by key.
+func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceRequest) (*sdtypes.UntagResourceResponse, error) {
+	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+		return slices.DeleteFunc(slices.Clone(cur), func(t sdtypes.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.UntagResourceResponse{}, nil
+}
+
+// ListTagsForResource lists a resource's tags.
+func (a *API) ListTagsForResource(ctx context.Context, in *sdtypes.ListTagsForResourceRequest) (*sdtypes.ListTagsForResourceResponse, error) {
+	var tags []sdtypes.Tag
+	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		r, err := resolveTagged(tx, scope(ctx), deref(in.ResourceARN))
+		tags = r.tags
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.ListTagsForResourceResponse{Tags: orEmpty(tags)}, nil
+}

@@ -1,0 +1,115 @@
+package ssm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ssmtypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/keyring"
+	"github.com/wharfhq/wharf/store"
+)
+
+// API implements the Parameter Store operations.
+type API struct {
+	db  store.Backend
+	kr  *keyring.Keyring
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns the Parameter Store API over db, sealing values with kr.
+func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
+	return &API{db: db, kr: kr, log: log, now: time.Now}
+}
+
+// Service describes the API for mounting on awsapi.Server.
+func (a *API) Service() *awsapi.JSONService {
+	known := make(map[string]bool, len(ssmtypes.Operations))
+	for name := range ssmtypes.Operations {
+		known[name] = true
+	}
+	return &awsapi.JSONService{
+		SigningName:    ssmtypes.SigningName,
+		TargetPrefix:   ssmtypes.ServiceTarget,
+		ValidationCode: codeValidation,
+		Known:          known,
+		Ops: map[string]awsapi.Handler{
+			"PutParameter":           awsapi.JSON(a.PutParameter),
+			"GetParameter":           awsapi.JSON(a.GetParameter),
+			"GetParameters":          awsapi.JSON(a.GetParameters),
+			"GetParametersByPath":    awsapi.JSON(a.GetParametersByPath),
+			"GetParameterHistory":    awsapi.JSON(a.GetParameterHistory),
+			"DeleteParameter":        awsapi.JSON(a.DeleteParameter),
+			"DeleteParameters":       awsapi.JSON(a.DeleteParameters),
+			"DescribeParameters":     awsapi.JSON(a.DescribeParameters),
+			"LabelParameterVersion":  awsapi.JSON(a.LabelParameterVersion),
+			"AddTagsToResource":      awsapi.JSON(a.AddTagsToResource),
+			"RemoveTagsFromResource": awsapi.JSON(a.RemoveTagsFromResource),
+			"ListTagsForResource":    awsapi.JSON(a.ListTagsForResource),
+		},
+	}
+}
+
+// SSM's error codes, as in its model.
+const (
+	codeValidation            = "ValidationException"
+	codeNotFound              = "ParameterNotFound"
+	codeAlreadyExists         = "ParameterAlreadyExists"
+	codeVersionNotFound       = "ParameterVersionNotFound"
+	codeHierarchyLevel        = "HierarchyLevelLimitExceededException"
+	codePatternMismatch       = "ParameterPatternMismatchException"
+	codeInvalidAllowedPattern = "InvalidAllowedPatternException"
+	codeInvalidFilterKey      = "InvalidFilterKey"
+	codeInvalidFilterOption   = "InvalidFilterOption"
+	codeInvalidFilterValue    = "InvalidFilterValue"
+	codeInvalidNextToken      = "InvalidNextToken"
+	codeInvalidResourceID     = "InvalidResourceId"
+	codeInvalidResourceType   = "InvalidResourceType"
+	codeLabelLimit            = "ParameterVersionLabelLimitExceeded"
+	codeTooManyTags           = "TooManyTagsError"
+)
+
+func errValidation(format string, args ...any) error {
+	return awsapi.Errorf(codeValidation, format, args...)
+}
+
+func notFound(name string) error {
+	return awsapi.Errorf(codeNotFound, "Parameter %s not found.", name)
+}
+
+// internal wraps an unexpected failure with the operation it interrupted;
+// awsapi answers ServerException and logs the detail.
+func internal(op string, err error) error { return fmt.Errorf("ssm %s: %w", op, err) }
+
+// wrap leaves API errors (and nil) as they are and marks anything else
+// internal.
+func wrap(op string, err error) error {
+	if _, ok := awsapi.AsError(err); ok || err == nil {
+		return err
+	}
+	return internal(op, err)
+}
+
+// scope is the account and region the call addresses.
+func scope(ctx context.Context) (account, region string) {
+	r := awsapi.RequestFrom(ctx)
+	return r.Account, r.Region
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
