@@ -52,6 +52,8 @@ type Agent struct {
 
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
+	dnsIP string              // wharf's DNS server for containers; see dns.go
+	dnsAt time.Time
 }
 
 // taskRun is one task's runner and its lifecycle on this host.
@@ -178,6 +180,7 @@ func (a *Agent) sync(ctx context.Context, resp *agentproto.PollResponse, registe
 	if err := a.id.forget(keep); err != nil {
 		return err
 	}
+	a.refreshDNS(ctx)
 	a.syncTasks(ctx, resp.Tasks)
 	return nil
 }
@@ -265,6 +268,7 @@ func (a *Agent) syncTasks(ctx context.Context, assigned []agentproto.Assignment)
 	defer a.mu.Unlock()
 	seen := map[string]bool{}
 	for _, as := range assigned {
+		as = withDNS(as, a.dnsIP)
 		seen[as.TaskARN] = true
 		if tr := a.tasks[as.TaskARN]; tr != nil && !tr.adoptees {
 			if as.Version > tr.version {

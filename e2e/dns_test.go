@@ -87,8 +87,12 @@ func (d *dnsWharf) config(region string) aws.Config {
 
 // cloudMap is a Cloud Map client whose DiscoverInstances stays on wharf's
 // host (the SDK would prefix it with "data-").
-func (d *dnsWharf) cloudMap() *sd.Client {
-	return sd.NewFromConfig(d.config("us-east-1"), func(o *sd.Options) {
+func (d *dnsWharf) cloudMap() *sd.Client { return cloudMapClient(d.config("us-east-1")) }
+
+// cloudMapClient is a Cloud Map client for cfg whose DiscoverInstances
+// stays on wharf's host.
+func cloudMapClient(cfg aws.Config) *sd.Client {
+	return sd.NewFromConfig(cfg, func(o *sd.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("wharfNoHostPrefix",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {

@@ -45,4 +45,14 @@ type TaskRecord struct {
 	NodeID string `json:"nodeId"`
 	// Network is the network configuration the task was launched with.
 	Network *ecstypes.NetworkConfiguration `json:"network,omitempty"`
+	// PendingStop is set by the service scheduler on a task it means to stop
+	// once its load balancer targets have drained; until then the task keeps
+	// serving the requests in flight.
+	PendingStop *PendingStop `json:"pendingStop,omitempty"`
+}
+
+// PendingStop is a stop waiting for a drain.
+type PendingStop struct {
+	Code   ecstypes.TaskStopCode `json:"code"`
+	Reason string                `json:"reason"`
 }

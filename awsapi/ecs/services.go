@@ -6,8 +6,10 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/state"
@@ -59,6 +61,9 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	_, err = a.db.Update(ctx, func(tx store.Tx) error {
 		l, err := a.resolveLaunch(tx, sc, cluster, run, 1)
 		if err != nil {
+			return err
+		}
+		if err := checkLoadBalancers(tx, l.Definition, in.LoadBalancers); err != nil {
 			return err
 		}
 		key := state.ServiceKey(sc, cluster, name)
@@ -121,6 +126,36 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		return nil, err
 	}
 	return &ecstypes.CreateServiceResponse{Service: &out}, nil
+}
+
+// checkLoadBalancers refuses what ECS refuses: a target group that does
+// not exist, a container or port the task definition does not have, and an
+// instance target group for an awsvpc task (which needs ip targets).
+func checkLoadBalancers(tx store.ReadTx, td ecstypes.TaskDefinition, lbs []ecstypes.LoadBalancer) error {
+	for _, lb := range lbs {
+		arn, name, port := derefStr(lb.TargetGroupArn), derefStr(lb.ContainerName), deref(lb.ContainerPort)
+		if arn == "" {
+			return invalidParam("loadBalancers: targetGroupArn is required (classic load balancers are not served).")
+		}
+		tg, ok, err := lbstate.GetTargetGroup(tx, arn)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return invalidParam("Unable to assume the target group %s: it does not exist.", arn)
+		}
+		i := slices.IndexFunc(td.ContainerDefinitions, func(c ecstypes.ContainerDefinition) bool { return derefStr(c.Name) == name })
+		if i < 0 {
+			return invalidParam("The container %s does not exist in the task definition.", name)
+		}
+		if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(pm ecstypes.PortMapping) bool { return deref(pm.ContainerPort) == port }) {
+			return invalidParam("The container %s did not have a container port %d defined.", name, port)
+		}
+		if td.NetworkMode == ecstypes.NetworkModeAwsvpc && tg.TG.TargetType != elbv2types.TargetTypeEnumIp {
+			return invalidParam("The provided target group %s has target type %s, which is incompatible with the awsvpc network mode specified in the task definition.", arn, tg.TG.TargetType)
+		}
+	}
+	return nil
 }
 
 // deploymentConfig fills ECS's defaults (100/200 for REPLICA, 0/100 for

@@ -95,7 +95,10 @@ func (r *run) pass() error {
 			spec.Breaker, spec.Rollback = cb.Enable, cb.Rollback
 		}
 	}
-	deps, tasks := r.view(mine, draining)
+	deps, tasks, err := r.view(mine, draining)
+	if err != nil {
+		return err
+	}
 	plan := Step(spec, deps, tasks, r.rec.StableTaskDefinition)
 	return r.apply(plan, mine)
 }
@@ -113,13 +116,17 @@ func (r *run) drainingInstances() (map[string]bool, error) {
 }
 
 // view turns records into Step's inputs, counting each deployment's failed
-// tasks for the circuit breaker.
-func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deployment, []Task) {
+// tasks for the circuit breaker. On the way it keeps the tasks' traffic in
+// step: a running task is registered with the service's target groups and
+// Cloud Map services, a stopped one deregistered, and a task waiting for
+// its drain is stopped once the drain is over.
+func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deployment, []Task, error) {
 	svc := r.svc()
 	grace := time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
 	failed := map[string]int{}
 	var tasks []Task
-	for _, rec := range mine {
+	for i := range mine {
+		rec := &mine[i]
 		t := rec.Task
 		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
 		dep := deref(t.StartedBy)
@@ -127,19 +134,59 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deploym
 			if taskFailed(t) {
 				failed[dep]++
 			}
+		}
+		var ts []target
+		if r.hasTraffic() {
+			var err error
+			if ts, err = r.targetsOf(*rec); err != nil {
+				return nil, nil, err
+			}
+			if last == model.TaskStopped || desired != state.DesiredRunning {
+				if _, err := r.deregister(*rec, ts); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			if rec.PendingStop != nil {
+				if err := r.finishDrain(rec, ts); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+		}
+		if last == model.TaskStopped {
 			continue
 		}
 		checked := hasHealthCheck(rec.Definition)
 		running := last == model.TaskRunning
 		inGrace := !t.StartedAt.IsZero() && r.now.Sub(t.StartedAt.Time) < grace
-		tasks = append(tasks, Task{
+		task := Task{
 			ARN:        deref(t.TaskArn),
 			Deployment: dep,
 			Live:       desired == state.DesiredRunning,
 			Healthy:    running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
 			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
 			Retiring:   draining[deref(t.ContainerInstanceArn)],
-		})
+		}
+		if running && task.Live && r.hasTraffic() {
+			if err := r.register(*rec, ts); err != nil {
+				return nil, nil, err
+			}
+			if len(ts) > 0 {
+				lbHealthy, lbUnhealthy, why, err := r.lbHealth(ts)
+				if err != nil {
+					return nil, nil, err
+				}
+				task.Healthy = task.Healthy && lbHealthy
+				if lbUnhealthy && !inGrace && !task.Unhealthy {
+					task.Unhealthy, task.UnhealthyReason = true, why
+				}
+			}
+			if err := r.setRegistryHealth(*rec, task.Healthy); err != nil {
+				return nil, nil, err
+			}
+		}
+		tasks = append(tasks, task)
 	}
 	var deps []Deployment
 	for i := range svc.Deployments {
@@ -149,7 +196,22 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deploym
 		deps = append(deps, Deployment{ID: id, TaskDefinition: deref(d.TaskDefinition), Primary: deref(d.Status) == model.DeploymentPrimary,
 			Rollout: string(d.RolloutState), Failed: int(d.FailedTasks)})
 	}
-	return deps, tasks
+	return deps, tasks, nil
+}
+
+// finishDrain stops a task waiting for its drain once its targets are gone.
+func (r *run) finishDrain(rec *model.TaskRecord, ts []target) error {
+	still, err := r.deregister(*rec, ts)
+	if err != nil || still {
+		return err
+	}
+	ps := rec.PendingStop
+	rec.PendingStop = nil
+	if err := state.RequestStop(r.tx, r.sc, r.cluster, rec, ps.Code, ps.Reason, r.now); err != nil {
+		return err
+	}
+	r.event(fmt.Sprintf("(service %s) has stopped 1 running tasks: %s.", deref(r.svc().ServiceName), taskList([]string{deref(rec.Task.TaskArn)})))
+	return nil
 }
 
 // taskFailed: the task stopped without anyone asking, or was replaced for
@@ -159,7 +221,8 @@ func taskFailed(t ecstypes.Task) bool {
 	case ecstypes.TaskStopCodeUserInitiated:
 		return false
 	case ecstypes.TaskStopCodeServiceSchedulerInitiated:
-		return deref(t.StoppedReason) == failReasonHealth
+		reason := deref(t.StoppedReason)
+		return reason == failReasonHealth || strings.HasPrefix(reason, "Task failed ELB health checks")
 	}
 	return true
 }
@@ -173,16 +236,39 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 // apply carries out a plan and records what happened.
 func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	svc := r.svc()
-	var stopped []string
+	var stopped, drained []string
 	for _, s := range p.Stops {
 		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
 		}
-		if err := state.RequestStop(r.tx, r.sc, r.cluster, &mine[i], ecstypes.TaskStopCodeServiceSchedulerInitiated, s.Reason, r.now); err != nil {
+		rec := &mine[i]
+		if r.hasTraffic() {
+			ts, err := r.targetsOf(*rec)
+			if err != nil {
+				return err
+			}
+			draining, err := r.deregister(*rec, ts)
+			if err != nil {
+				return err
+			}
+			if draining {
+				// Stop once the requests in flight are done (finishDrain).
+				rec.PendingStop = &model.PendingStop{Code: ecstypes.TaskStopCodeServiceSchedulerInitiated, Reason: s.Reason}
+				if err := state.PutTask(r.tx, r.sc, r.cluster, rec); err != nil {
+					return err
+				}
+				drained = append(drained, s.ARN)
+				continue
+			}
+		}
+		if err := state.RequestStop(r.tx, r.sc, r.cluster, rec, ecstypes.TaskStopCodeServiceSchedulerInitiated, s.Reason, r.now); err != nil {
 			return err
 		}
 		stopped = append(stopped, s.ARN)
+	}
+	if len(drained) > 0 {
+		r.event(fmt.Sprintf("(service %s) has begun draining connections on %d tasks.", deref(svc.ServiceName), len(drained)))
 	}
 	if len(stopped) > 0 {
 		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", deref(svc.ServiceName), len(stopped), taskList(stopped)))

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -41,6 +42,9 @@ type Task struct {
 	// Unhealthy: an essential container failed its health check after the
 	// grace period; the task must be replaced.
 	Unhealthy bool
+	// UnhealthyReason says which check failed ("" means the container
+	// health check).
+	UnhealthyReason string
 	// Retiring: on a DRAINING container instance; replaced like a task of
 	// an old deployment.
 	Retiring bool
@@ -114,7 +118,7 @@ func Step(s Spec, deps []Deployment, tasks []Task, stable string) Plan {
 		switch {
 		case !t.Live:
 		case t.Unhealthy:
-			p.Stops = append(p.Stops, Stop{t.ARN, "Task failed container health checks"})
+			p.Stops = append(p.Stops, Stop{t.ARN, cmp.Or(t.UnhealthyReason, "Task failed container health checks")})
 		default:
 			live = append(live, t)
 		}

@@ -56,7 +56,7 @@ func (w *Wharf) start() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log,
-		NoAgent: !w.agent, CleanupAfter: 2 * time.Second})
+		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent)})
 	if err != nil {
 		w.t.Fatalf("start wharf: %v", err)
 	}
@@ -64,6 +64,15 @@ func (w *Wharf) start() {
 	if w.agent {
 		w.waitHealthy()
 	}
+}
+
+// dnsListen runs wharf's DNS server beside the agent, on an ephemeral port
+// (it also answers containers on the Docker bridge when it can bind there).
+func dnsListen(agent bool) string {
+	if agent {
+		return "127.0.0.1:0"
+	}
+	return ""
 }
 
 // waitHealthy waits (bounded) for /_wharf/health to answer 200.

@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+
+	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/testkit/images"
+)
+
+// fargateWeb registers a FARGATE testapp task definition serving :8080.
+func fargateWeb(t testing.TB, c *ecs.Client, imgs images.Images, family string, args ...string) string {
+	t.Helper()
+	out := must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc,
+		Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App),
+			Command: append([]string{"-listen", ":8080"}, args...), PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
+			StopTimeout: aws.Int32(2), DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+}
+
+// TestServiceBehindLoadBalancer: a 3-task service registers its tasks in
+// the target group, every task receives requests, and a rolling deployment
+// under a steady request loop drops no request: old tasks are deregistered
+// and drained before they stop, new ones take traffic once healthy.
+func TestServiceBehindLoadBalancer(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, lbc, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tr")}))(t)
+	lb := must(lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("front")}))(t).LoadBalancers[0]
+	tg := must(lbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("web"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(8080), TargetType: elbtypes.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"),
+		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(t).TargetGroups[0]
+	must(lbc.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn,
+		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}}}))(t)
+	port := freeLoopbackPort(t)
+	must(lbc.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(port), DefaultActions: forwardTo(aws.ToString(tg.TargetGroupArn))}))(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(int(port))
+
+	v1 := fargateWeb(t, c, imgs, "front")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1),
+		DesiredCount: aws.Int32(3), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t)
+	waitStable(t, c, "tr", "web", 180*time.Second)
+	healthy := func() int {
+		n := 0
+		for _, d := range must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}))(t).TargetHealthDescriptions {
+			if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				n++
+			}
+		}
+		return n
+	}
+	if n := healthy(); n != 3 {
+		t.Fatalf("%d healthy targets after the service became stable, want 3", n)
+	}
+	if got := hits(t, base, 30, ""); len(got) != 3 {
+		t.Fatalf("requests reached %d tasks, want 3: %v", len(got), got)
+	}
+	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("bad"), TaskDefinition: aws.String(v1),
+		DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(9999)}}})
+	wantCode(t, err, "InvalidParameterException")
+
+	// A steady, bounded request loop while the service rolls to v2.
+	var sent, failed atomic.Int64
+	var lastErr atomic.Value
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		client := &http.Client{Timeout: 10 * time.Second}
+		for loopCtx.Err() == nil && sent.Load() < 20000 {
+			sent.Add(1)
+			resp, err := client.Get(base + "/")
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = &statusError{resp.StatusCode}
+				}
+			}
+			if err != nil {
+				failed.Add(1)
+				lastErr.Store(err.Error())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	v2 := fargateWeb(t, c, imgs, "front", "-term-delay", "10ms")
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("tr"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	waitStable(t, c, "tr", "web", 180*time.Second)
+	waitCondition(t, 60*time.Second, "old targets drained", func() bool {
+		return len(must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}))(t).TargetHealthDescriptions) == 3
+	})
+	stopLoop()
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d of %d requests failed during the rolling deployment (last: %v)", failed.Load(), sent.Load(), lastErr.Load())
+	}
+	t.Logf("%d requests during the rolling deployment, none failed", sent.Load())
+	s := describeService(t, c, "tr", "web")
+	if aws.ToString(s.TaskDefinition) != v2 || healthy() != 3 {
+		t.Fatalf("after the update: %s with %d healthy targets", aws.ToString(s.TaskDefinition), healthy())
+	}
+	if !strings.Contains(eventText(s, 30), "has begun draining connections") {
+		t.Fatalf("no draining event: %s", eventText(s, 30))
+	}
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "HTTP " + strconv.Itoa(e.code) }
+
+// TestServiceDiscoveryByName: a service with serviceRegistries has its
+// tasks registered in Cloud Map, and another task reaches it by name
+// (SERVICE.NAMESPACE) through wharf's DNS server, which the agent gives
+// every task by default.
+func TestServiceDiscoveryByName(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, sdc, ctx := w.ECS(), cloudMapClient(w.Config("us-east-1")), context.Background()
+	resp, err := http.Get(w.URL() + "/_wharf/dns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resolver struct{ ContainerIP string }
+	_ = json.NewDecoder(resp.Body).Decode(&resolver)
+	resp.Body.Close()
+	if resolver.ContainerIP == "" {
+		t.Fatal("wharf's DNS server does not answer containers (is port 53 on the Docker bridge taken by another wharf?)")
+	}
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sd")}))(t)
+	op := must(sdc.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("internal"), Vpc: aws.String("vpc-local")}))(t)
+	nsID := must(sdc.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
+	svc := must(sdc.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("api"), NamespaceId: aws.String(nsID),
+		DnsConfig:               &sdtypes.DnsConfig{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(5)}}},
+		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{FailureThreshold: aws.Int32(1)}}))(t).Service
+
+	api := fargateWeb(t, c, imgs, "api")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("sd"), ServiceName: aws.String("api"), TaskDefinition: aws.String(api),
+		DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
+		ServiceRegistries: []types.ServiceRegistry{{RegistryArn: svc.Arn}}}))(t)
+	waitStable(t, c, "sd", "api", 180*time.Second)
+	waitCondition(t, 60*time.Second, "2 healthy Cloud Map instances", func() bool {
+		out, err := sdc.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal"), ServiceName: aws.String("api"),
+			HealthStatus: sdtypes.HealthStatusFilterHealthy})
+		return err == nil && len(out.Instances) == 2
+	})
+
+	client := fargateWeb(t, c, imgs, "client")
+	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String(client), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: awsvpc}))(t)
+	task := waitTask(t, c, "sd", aws.ToString(run.Tasks[0].TaskArn), 60*time.Second, "RUNNING", running)
+	var answer map[string]any
+	getJSON(t, hostURL(t, container(t, task, "web"), 8080)+"/fetch?url="+url.QueryEscape("http://api.internal:8080/"), &answer)
+	if answer["hostname"] == nil {
+		t.Fatalf("calling api.internal from a task: %v", answer)
+	}
+
+	// Scaling in deregisters the instance.
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sd"), Service: aws.String("api"), DesiredCount: aws.Int32(1)}))(t)
+	waitCondition(t, 60*time.Second, "1 Cloud Map instance", func() bool {
+		out, err := sdc.ListInstances(ctx, &sd.ListInstancesInput{ServiceId: svc.Id})
+		return err == nil && len(out.Instances) == 1
+	})
+}
