@@ -167,6 +167,11 @@ func TestServiceDiscoveryByName(t *testing.T) {
 		return err == nil && len(out.Instances) == 2
 	})
 
+	byNS := must(c.ListServicesByNamespace(ctx, &ecs.ListServicesByNamespaceInput{Namespace: aws.String("internal")}))(t)
+	if len(byNS.ServiceArns) != 1 || !strings.HasSuffix(byNS.ServiceArns[0], "service/sd/api") {
+		t.Fatalf("ListServicesByNamespace: %v", byNS.ServiceArns)
+	}
+
 	client := fargateWeb(t, c, imgs, "client")
 	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String(client), LaunchType: types.LaunchTypeFargate,
 		NetworkConfiguration: awsvpc}))(t)

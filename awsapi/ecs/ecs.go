@@ -77,6 +77,7 @@ func (a *API) Service() *awsapi.JSONService {
 			"PutAttributes":                 awsapi.JSON(a.PutAttributes),
 			"ListAttributes":                awsapi.JSON(a.ListAttributes),
 			"DeleteAttributes":              awsapi.JSON(a.DeleteAttributes),
+			"ListServicesByNamespace":       awsapi.JSON(a.ListServicesByNamespace),
 		},
 	}
 }
