@@ -1,7 +1,7 @@
 // Package awsapi is wharf's one HTTP front door for every AWS API it serves.
 //
-// It owns the wire protocols shared by the services (AWS JSON 1.1 now, the
-// Query protocol for ELBv2 later), the SigV4 credential scope that decides a
+// It owns the wire protocols shared by the services (AWS JSON 1.1, and the
+// Query protocol of ELBv2), the SigV4 credential scope that decides a
 // request's region, the request context (region, account, request id), and the
 // single error story: every handler returns Go errors, and this package alone
 // turns them into AWS error shapes and HTTP statuses.
