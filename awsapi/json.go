@@ -153,3 +153,13 @@ func internalError(reqID string) *Error {
 	return &Error{Code: CodeServerException, Fault: ServerFault,
 		Message: fmt.Sprintf("wharf failed to handle request %s; the server log has the detail", reqID)}
 }
+
+// KnownOperations is the set of operation names of a service's model (its
+// generated Operations table), for JSONService.Known and QueryService.
+func KnownOperations[T any](ops map[string]T) map[string]bool {
+	known := make(map[string]bool, len(ops))
+	for name := range ops {
+		known[name] = true
+	}
+	return known
+}

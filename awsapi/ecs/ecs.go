@@ -25,15 +25,11 @@ func New(db store.Backend, log *slog.Logger) *API {
 
 // Service describes the ECS API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	known := make(map[string]bool, len(ecstypes.Operations))
-	for name := range ecstypes.Operations {
-		known[name] = true
-	}
 	return &awsapi.JSONService{
 		SigningName:    ecstypes.SigningName,
 		TargetPrefix:   ecstypes.ServiceTarget,
 		ValidationCode: awsapi.CodeInvalidParameter,
-		Known:          known,
+		Known:          awsapi.KnownOperations(ecstypes.Operations),
 		Ops: map[string]awsapi.Handler{
 			"CreateCluster":                 awsapi.JSON(a.CreateCluster),
 			"DescribeClusters":              awsapi.JSON(a.DescribeClusters),

@@ -53,16 +53,12 @@ func New(db store.Backend, cfg Config) *API {
 
 // Service describes the API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.QueryService {
-	known := make(map[string]bool, len(elbv2types.Operations))
-	for name := range elbv2types.Operations {
-		known[name] = true
-	}
 	return &awsapi.QueryService{
 		SigningName:    elbv2types.SigningName,
 		Version:        elbv2types.APIVersion,
 		XMLNamespace:   elbv2types.XMLNamespace,
 		ValidationCode: awsapi.CodeValidationError,
-		Known:          known,
+		Known:          awsapi.KnownOperations(elbv2types.Operations),
 		Ops: map[string]awsapi.QueryHandler{
 			"CreateLoadBalancer":             awsapi.Query(a.CreateLoadBalancer),
 			"DescribeLoadBalancers":          awsapi.Query(a.DescribeLoadBalancers),

@@ -27,15 +27,11 @@ func New(db store.Backend, log *slog.Logger) *API {
 
 // Service describes the API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	known := make(map[string]bool, len(logstypes.Operations))
-	for name := range logstypes.Operations {
-		known[name] = true
-	}
 	return &awsapi.JSONService{
 		SigningName:    logstypes.SigningName,
 		TargetPrefix:   logstypes.ServiceTarget,
 		ValidationCode: awsapi.CodeInvalidParameter,
-		Known:          known,
+		Known:          awsapi.KnownOperations(logstypes.Operations),
 		Ops: map[string]awsapi.Handler{
 			"CreateLogGroup":        awsapi.JSON(a.CreateLogGroup),
 			"DeleteLogGroup":        awsapi.JSON(a.DeleteLogGroup),

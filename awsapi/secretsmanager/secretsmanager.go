@@ -27,15 +27,11 @@ func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
 
 // Service describes the API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	known := make(map[string]bool, len(smt.Operations))
-	for name := range smt.Operations {
-		known[name] = true
-	}
 	return &awsapi.JSONService{
 		SigningName:    smt.SigningName,
 		TargetPrefix:   smt.ServiceTarget,
 		ValidationCode: codeValidation,
-		Known:          known,
+		Known:          awsapi.KnownOperations(smt.Operations),
 		Ops: map[string]awsapi.Handler{
 			"CreateSecret":             awsapi.JSON(a.CreateSecret),
 			"GetSecretValue":           awsapi.JSON(a.GetSecretValue),

@@ -33,15 +33,11 @@ func New(db store.Backend, log *slog.Logger) *API {
 
 // Service describes the API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	known := make(map[string]bool, len(sdtypes.Operations))
-	for name := range sdtypes.Operations {
-		known[name] = true
-	}
 	return &awsapi.JSONService{
 		SigningName:    sdtypes.SigningName,
 		TargetPrefix:   sdtypes.ServiceTarget,
 		ValidationCode: codeInvalidInput,
-		Known:          known,
+		Known:          awsapi.KnownOperations(sdtypes.Operations),
 		Ops: map[string]awsapi.Handler{
 			"CreateHttpNamespace":              awsapi.JSON(a.CreateHttpNamespace),
 			"CreatePrivateDnsNamespace":        awsapi.JSON(a.CreatePrivateDnsNamespace),

@@ -27,15 +27,11 @@ func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
 
 // Service describes the API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	known := make(map[string]bool, len(ssmtypes.Operations))
-	for name := range ssmtypes.Operations {
-		known[name] = true
-	}
 	return &awsapi.JSONService{
 		SigningName:    ssmtypes.SigningName,
 		TargetPrefix:   ssmtypes.ServiceTarget,
 		ValidationCode: codeValidation,
-		Known:          known,
+		Known:          awsapi.KnownOperations(ssmtypes.Operations),
 		Ops: map[string]awsapi.Handler{
 			"PutParameter":           awsapi.JSON(a.PutParameter),
 			"GetParameter":           awsapi.JSON(a.GetParameter),
