@@ -154,7 +154,7 @@ func TestServiceDiscoveryByName(t *testing.T) {
 	nsID := must(sdc.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
 	svc := must(sdc.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("api"), NamespaceId: aws.String(nsID),
 		DnsConfig:               &sdtypes.DnsConfig{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(5)}}},
-		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{FailureThreshold: aws.Int32(1)}}))(t).Service
+		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{}}))(t).Service
 
 	api := fargateWeb(t, c, imgs, "api")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("sd"), ServiceName: aws.String("api"), TaskDefinition: aws.String(api),
