@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -53,6 +54,10 @@ func TestDependsOnHealthy(t *testing.T) {
 		t.Errorf("timestamps: %+v", st)
 	}
 
+	// Stop only once app serves: a process stopped before it installed its
+	// SIGTERM handler would (rightly) be killed, and this test is about
+	// the order of a graceful stop.
+	waitServing(t, st, "app", 8080)
 	h.stop(a, "test done")
 	st = h.finish()
 	if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "test done" {
@@ -373,4 +378,31 @@ func TestAdoption(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// waitServing waits (bounded) until a container's published port answers.
+func waitServing(t *testing.T, st agentproto.TaskStatus, container string, port int32) {
+	t.Helper()
+	var url string
+	for _, c := range st.Containers {
+		for _, b := range c.NetworkBindings {
+			if deref(c.Name) == container && deref(b.ContainerPort) == port {
+				url = fmt.Sprintf("http://%s:%d/health", deref(b.BindIP), deref(b.HostPort))
+			}
+		}
+	}
+	if url == "" {
+		t.Fatalf("%s publishes no port %d", container, port)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer on %s within 30s", container, url)
 }
