@@ -400,13 +400,21 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // the slow request is in flight
 		e.deregister(tg, ts[0])
 		e.waitHealth(tg, "draining/Target.DeregistrationInProgress", ts[0])
-		resp, err := http.Get(base + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Fatalf("a new request reached the draining task: %d", resp.StatusCode)
+		// The API reports the drain once it is stored; the data plane
+		// applies it from its store watch a moment later.
+		for deadline := time.Now().Add(2 * time.Second); ; {
+			resp, err := http.Get(base + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a new request reached the draining task: %d", resp.StatusCode)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		r := <-slow
 		if r.err != nil || r.status != 200 || r.body != "slept 3s\n" {
@@ -467,7 +475,12 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		e.waitHealth(tg, "healthy", ts[2])
 		e.register(tg, ts[0])
 		e.waitHealth(tg, "healthy", ts[0], ts[2])
-		time.Sleep(time.Second) // some traffic on the final set
+		// Some traffic on the final set, and enough in all to mean something
+		// even on a loaded machine (bounded).
+		time.Sleep(time.Second)
+		for deadline := time.Now().Add(30 * time.Second); ok.Load() < 100 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		close(stop)
 		wg.Wait()
 		if failed.Load() != 0 || ok.Load() < 100 {

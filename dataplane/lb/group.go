@@ -27,6 +27,11 @@ type Upstream struct {
 	draining   bool
 	drainUntil time.Time
 	stopCheck  context.CancelFunc // the health checker, nil when none runs
+	// retired is set when a new registration of the same target replaced
+	// u while it drained: u is no longer in the group, and ends (cancel)
+	// when its last request does or when this timer fires at the end of
+	// its drain.
+	retired *time.Timer
 
 	// ctx ends when the upstream is removed (drain over, or deregistered
 	// with no drain), which cuts the requests still in flight.
@@ -81,12 +86,20 @@ func (g *group) hasReady() bool {
 }
 
 // done ends a request; it reports whether u is draining and now idle.
+// A retired u (see retireUpstream) ends with its last request.
 func (g *group) done(u *Upstream) bool {
 	if u.inflight.Add(-1) > 0 {
 		return false
 	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	if u.retired != nil {
+		// Read under the lock retireUpstream set it with; the count
+		// cannot grow again, as u is in no ready list.
+		u.retired.Stop()
+		u.cancel()
+		return false
+	}
 	return u.draining
 }
 

@@ -266,7 +266,10 @@ func (p *Plane) updateGroup(ctx context.Context, g *group, rec lbstate.TargetGro
 	for _, t := range targets {
 		u := g.upstreams[t.TargetID]
 		if u != nil && !u.registeredAt.Equal(t.RegisteredAt) {
-			g.removeUpstream(u) // registered anew: start over
+			// Registered anew (re-registered while draining): the new
+			// registration starts over with its own health, while the
+			// requests still in flight on the old one finish.
+			g.retireUpstream(u, now)
 			u = nil
 		}
 		if u == nil {
@@ -313,6 +316,25 @@ func (g *group) removeUpstream(u *Upstream) {
 	}
 	u.cancel()
 	delete(g.upstreams, u.id)
+}
+
+// retireUpstream takes u out of the group like removeUpstream, but a
+// draining u keeps its in-flight requests until they end or its drain
+// deadline passes, whichever comes first: re-registering a target that is
+// draining must not cut the requests its drain was letting finish.
+// Callers hold g.mu.
+func (g *group) retireUpstream(u *Upstream, now time.Time) {
+	if !u.draining || !now.Before(u.drainUntil) || u.InFlight() == 0 {
+		g.removeUpstream(u)
+		return
+	}
+	if u.stopCheck != nil {
+		u.stopCheck()
+		u.stopCheck = nil
+	}
+	delete(g.upstreams, u.id)
+	// done cancels u when its last request ends; this bounds the wait.
+	u.retired = time.AfterFunc(u.drainUntil.Sub(now), u.cancel)
 }
 
 func (p *Plane) removeGroup(g *group) {
