@@ -108,7 +108,9 @@ func TestEssentialContainerExit(t *testing.T) {
 func TestOutOfMemory(t *testing.T) {
 	t.Parallel()
 	rt, img := setup(t)
-	main := def("main", img.App, "-alloc-mb", "256")
+	// Docker 20.10 misses an OOM kill within milliseconds of the start
+	// (exit 137, OOMKilled false), so the allocation waits a moment.
+	main := def("main", img.Busybox, "sh", "-c", "sleep 1; exec /testapp -alloc-mb 256")
 	main.Memory = new(int32(32))
 	st := start(t, rt, testConfig(), newTask(t, rt, ecstypes.NetworkModeBridge, main)).finish()
 	c := container(t, st, "main")
