@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -182,7 +183,7 @@ func (a *API) ListAttributes(ctx context.Context, in *ecstypes.ListAttributesReq
 	items, next := page(all, key, after, size)
 	out := &ecstypes.ListAttributesResponse{Attributes: orEmpty(items)}
 	if next != "" {
-		out.NextToken = new(encodeToken("attributes", next))
+		out.NextToken = new(awsapi.PageToken("attributes", next))
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -54,7 +55,7 @@ func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.Descri
 	items, next := page(found, func(c ecstypes.CapacityProvider) string { return *c.Name }, after, size)
 	out.CapacityProviders = append(out.CapacityProviders, items...)
 	if next != "" {
-		out.NextToken = new(encodeToken("capacity-providers", next))
+		out.NextToken = new(awsapi.PageToken("capacity-providers", next))
 	}
 	return out, nil
 }

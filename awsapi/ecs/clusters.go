@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -148,7 +149,7 @@ func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest
 		out.ClusterArns = append(out.ClusterArns, *c.ClusterArn)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("clusters", next))
+		out.NextToken = new(awsapi.PageToken("clusters", next))
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -221,7 +222,7 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 		out.ContainerInstanceArns = append(out.ContainerInstanceArns, *r.Instance.ContainerInstanceArn)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("container-instances", next))
+		out.NextToken = new(awsapi.PageToken("container-instances", next))
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -55,7 +56,7 @@ func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServ
 	items, next := page(arns, func(s string) string { return s }, after, size)
 	out := &ecstypes.ListServicesByNamespaceResponse{ServiceArns: orEmpty(items)}
 	if next != "" {
-		out.NextToken = new(encodeToken("services-by-namespace", next))
+		out.NextToken = new(awsapi.PageToken("services-by-namespace", next))
 	}
 	return out, nil
 }

@@ -1,29 +1,17 @@
 package ecs
 
 import (
-	"encoding/base64"
-	"strings"
+	"github.com/wharfhq/wharf/awsapi"
 )
 
 // Pagination tokens are opaque to clients: the key (or sort key) of the
 // last item returned, base64-encoded with a prefix that ties the token to
 // the list it came from, so a token from one call is refused by another.
 
-func encodeToken(list, last string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + last))
-}
-
 func decodeToken(list string, tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil {
+	last, ok := awsapi.ParsePageToken(list, tok)
+	if !ok {
 		return "", invalidParam("Invalid nextToken: pass the nextToken of the previous response unchanged.")
-	}
-	l, last, ok := strings.Cut(string(b), "\x00")
-	if !ok || l != list {
-		return "", invalidParam("Invalid nextToken: it was returned by a different call.")
 	}
 	return last, nil
 }

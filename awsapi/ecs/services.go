@@ -411,7 +411,7 @@ func (a *API) ListServices(ctx context.Context, in *ecstypes.ListServicesRequest
 		out.ServiceArns = append(out.ServiceArns, *s.ServiceArn)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("services", next))
+		out.NextToken = new(awsapi.PageToken("services", next))
 	}
 	return out, nil
 }

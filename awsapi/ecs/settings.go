@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -200,7 +201,7 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 	items, next := page(all, func(s ecstypes.Setting) string { return string(s.Name) }, after, size)
 	out := &ecstypes.ListAccountSettingsResponse{Settings: orEmpty(items)}
 	if next != "" {
-		out.NextToken = new(encodeToken("account-settings", next))
+		out.NextToken = new(awsapi.PageToken("account-settings", next))
 	}
 	return out, nil
 }

@@ -150,7 +150,7 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 		out.TaskDefinitionArns = append(out.TaskDefinitionArns, i.arn)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("task-definitions", next))
+		out.NextToken = new(awsapi.PageToken("task-definitions", next))
 	}
 	return out, nil
 }
@@ -193,7 +193,7 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 		out.Families = append(out.Families, f.Family)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("families", next))
+		out.NextToken = new(awsapi.PageToken("families", next))
 	}
 	return out, nil
 }

@@ -285,7 +285,7 @@ func (a *API) ListTasks(ctx context.Context, in *ecstypes.ListTasksRequest) (*ec
 		out.TaskArns = append(out.TaskArns, *t.TaskArn)
 	}
 	if next != "" {
-		out.NextToken = new(encodeToken("tasks", next))
+		out.NextToken = new(awsapi.PageToken("tasks", next))
 	}
 	return out, nil
 }

@@ -1,11 +1,11 @@
 package elbv2
 
 import (
-	"encoding/base64"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 )
 
 // Markers are opaque to clients: the sort key of the last item returned,
@@ -16,21 +16,13 @@ func encodeMarker(list, last string) *string {
 	if last == "" {
 		return nil
 	}
-	s := base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + last))
-	return &s
+	return new(awsapi.PageToken(list, last))
 }
 
 func decodeMarker(list string, m *string) (string, error) {
-	if m == nil || *m == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*m)
-	if err != nil {
+	last, ok := awsapi.ParsePageToken(list, m)
+	if !ok {
 		return "", validation("Invalid Marker: pass the NextMarker of the previous response unchanged.")
-	}
-	l, last, ok := strings.Cut(string(b), "\x00")
-	if !ok || l != list {
-		return "", validation("Invalid Marker: it was returned by a different call.")
 	}
 	return last, nil
 }

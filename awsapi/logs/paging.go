@@ -1,8 +1,7 @@
 package logs
 
 import (
-	"encoding/base64"
-	"strings"
+	"github.com/wharfhq/wharf/awsapi"
 )
 
 // Pagination tokens of the Describe and Filter operations are opaque to
@@ -10,22 +9,15 @@ import (
 // token from one call is refused by another.
 
 func encodeToken(list, cursor string) *string {
-	return new(base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + cursor)))
+	return new(awsapi.PageToken(list, cursor))
 }
 
 func decodeToken(list string, tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil {
+	last, ok := awsapi.ParsePageToken(list, tok)
+	if !ok {
 		return "", invalidParam("The specified nextToken is invalid: pass the nextToken of the previous response unchanged.")
 	}
-	l, cursor, ok := strings.Cut(string(b), "\x00")
-	if !ok || l != list {
-		return "", invalidParam("The specified nextToken is invalid: it was returned by a different call.")
-	}
-	return cursor, nil
+	return last, nil
 }
 
 // limitOr is a request's limit, or def when it has none (the model has

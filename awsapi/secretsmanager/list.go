@@ -3,7 +3,6 @@ package secretsmanager
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -73,7 +72,7 @@ func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt
 		out.SecretList = append(out.SecretList, listEntry(&recs[i]))
 	}
 	if end < len(recs) {
-		out.NextToken = new(encodeToken("ListSecrets", sortKey(&recs[end-1])))
+		out.NextToken = new(awsapi.PageToken("ListSecrets", sortKey(&recs[end-1])))
 	}
 	return out, nil
 }
@@ -197,7 +196,7 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 			CreatedDate: shape.TimeOf(v.Created), LastAccessedDate: shape.TimeOf(v.Accessed)})
 	}
 	if end < len(vs) {
-		out.NextToken = new(encodeToken("ListSecretVersionIds", vs[end-1].ID))
+		out.NextToken = new(awsapi.PageToken("ListSecretVersionIds", vs[end-1].ID))
 	}
 	return out, nil
 }
@@ -238,17 +237,9 @@ func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (
 // Paging tokens are opaque: the sort key of the last item returned, tied
 // to the operation that made it.
 
-func encodeToken(op, last string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(op + "\x00" + last))
-}
-
 func decodeToken(op string, tok *string) (string, error) {
-	if tok == nil {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	o, last, ok := strings.Cut(string(b), "\x00")
-	if err != nil || !ok || o != op {
+	last, ok := awsapi.ParsePageToken(op, tok)
+	if !ok {
 		return "", awsapi.Errorf(codeInvalidNextToken, "The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
 	}
 	return last, nil

@@ -2,7 +2,6 @@ package servicediscovery
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,21 +129,13 @@ func encodeToken(list, last string) *string {
 	if last == "" {
 		return nil
 	}
-	s := base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + last))
-	return &s
+	return new(awsapi.PageToken(list, last))
 }
 
 func decodeToken(list string, tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil {
+	last, ok := awsapi.ParsePageToken(list, tok)
+	if !ok {
 		return "", invalid("Invalid NextToken: pass the NextToken of the previous response unchanged.")
-	}
-	l, last, ok := strings.Cut(string(b), "\x00")
-	if !ok || l != list {
-		return "", invalid("Invalid NextToken: it was returned by a different call.")
 	}
 	return last, nil
 }

@@ -2,7 +2,6 @@ package ssm
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,7 +50,7 @@ func (a *API) GetParametersByPath(ctx context.Context, in *ssmtypes.GetParameter
 				continue
 			}
 			if len(out.Parameters) == size {
-				out.NextToken = new(encodeToken("GetParametersByPath", deref(out.Parameters[size-1].Name)))
+				out.NextToken = new(awsapi.PageToken("GetParametersByPath", deref(out.Parameters[size-1].Name)))
 				break
 			}
 			p, err := a.parameter(account, region, rec, len(rec.Versions)-1, deref(in.WithDecryption), "")
@@ -108,7 +107,7 @@ func (a *API) DescribeParameters(ctx context.Context, in *ssmtypes.DescribeParam
 				continue
 			}
 			if len(out.Parameters) == size {
-				out.NextToken = new(encodeToken("DescribeParameters", deref(out.Parameters[size-1].Name)))
+				out.NextToken = new(awsapi.PageToken("DescribeParameters", deref(out.Parameters[size-1].Name)))
 				break
 			}
 			out.Parameters = append(out.Parameters, metadata(account, region, rec))
@@ -316,17 +315,9 @@ func (a *API) ListTagsForResource(ctx context.Context, in *ssmtypes.ListTagsForR
 // Paging tokens are opaque: the name (or zero-padded version) of the last
 // item returned, tied to the operation that made it.
 
-func encodeToken(op, last string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(op + "\x00" + last))
-}
-
 func decodeToken(op string, tok *string) (string, error) {
-	if tok == nil {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	o, last, ok := strings.Cut(string(b), "\x00")
-	if err != nil || !ok || o != op {
+	last, ok := awsapi.ParsePageToken(op, tok)
+	if !ok {
 		return "", awsapi.Errorf(codeInvalidNextToken, "The nextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
 	}
 	return last, nil

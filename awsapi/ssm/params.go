@@ -306,7 +306,7 @@ func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameter
 			out.Parameters = append(out.Parameters, h)
 		}
 		if end < len(rec.Versions) {
-			out.NextToken = new(encodeToken("GetParameterHistory", encodeVersion(rec.Versions[end-1].Version)))
+			out.NextToken = new(awsapi.PageToken("GetParameterHistory", encodeVersion(rec.Versions[end-1].Version)))
 		}
 		return nil
 	})
