@@ -33,20 +33,26 @@ func JSON[Req, Resp any](fn func(context.Context, *Req) (*Resp, error)) Handler 
 		if err := DecodeJSON(body, req); err != nil {
 			return nil, err
 		}
-		if v, ok := any(req).(validator); ok {
-			if err := v.Validate(); err != nil {
-				return nil, &invalidInput{err}
-			}
-		}
-		resp, err := fn(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		if resp == nil {
-			return struct{}{}, nil
-		}
-		return resp, nil
+		return invoke(ctx, req, fn)
 	}
+}
+
+// invoke runs the model's validation on a decoded request, then fn; an
+// operation with no output answers an empty object. Both protocols use it.
+func invoke[Req, Resp any](ctx context.Context, req *Req, fn func(context.Context, *Req) (*Resp, error)) (any, error) {
+	if v, ok := any(req).(validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, &invalidInput{err}
+		}
+	}
+	resp, err := fn(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return struct{}{}, nil
+	}
+	return resp, nil
 }
 
 // DecodeJSON decodes an AWS JSON 1.1 body. An empty body is an empty object.

@@ -70,19 +70,7 @@ func Query[Req, Resp any](fn func(context.Context, *Req) (*Resp, error)) QueryHa
 		if err := DecodeQuery(params, req); err != nil {
 			return nil, err
 		}
-		if v, ok := any(req).(validator); ok {
-			if err := v.Validate(); err != nil {
-				return nil, &invalidInput{err}
-			}
-		}
-		resp, err := fn(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		if resp == nil {
-			return struct{}{}, nil
-		}
-		return resp, nil
+		return invoke(ctx, req, fn)
 	}
 }
 
@@ -138,15 +126,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 		return fail(Errorf(CodeInvalidAction, "no service answers Action %q with Version %q", truncate(action, 80), truncate(version, 40)))
 	}
 	ns = svc.XMLNamespace
-	scope, signed, err := ParseScope(r)
-	if err != nil {
-		e, _ := AsError(err)
-		return fail(e)
-	}
-	if signed {
-		req.Region, req.AccessKey = scope.Region, scope.AccessKey
-	}
-	if e := s.resolvePrincipal(r, req); e != nil {
+	if e := s.identify(r, req); e != nil {
 		return fail(e)
 	}
 	h := svc.Ops[action]

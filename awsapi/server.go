@@ -85,15 +85,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	if r.Method != http.MethodPost {
 		return fail(&Error{Code: CodeMethodNotAllowed, Message: "AWS JSON calls must use POST"})
 	}
-	scope, signed, err := ParseScope(r)
-	if err != nil {
-		e, _ := AsError(err)
-		return fail(e)
-	}
-	if signed {
-		req.Region, req.AccessKey = scope.Region, scope.AccessKey
-	}
-	if e := s.resolvePrincipal(r, req); e != nil {
+	if e := s.identify(r, req); e != nil {
 		return fail(e)
 	}
 	h := svc.Ops[op]
@@ -126,4 +118,19 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return http.StatusOK
+}
+
+// identify fills in who and where a call is from: the region and access key
+// of its SigV4 credential scope (the default region when unsigned), and the
+// principal the key belongs to. Both protocols call it.
+func (s *Server) identify(r *http.Request, req *Request) *Error {
+	scope, signed, err := ParseScope(r)
+	if err != nil {
+		e, _ := AsError(err)
+		return e
+	}
+	if signed {
+		req.Region, req.AccessKey = scope.Region, scope.AccessKey
+	}
+	return s.resolvePrincipal(r, req)
 }
