@@ -216,9 +216,9 @@ func InstanceFromECS(ci ecstypes.ContainerInstance) Instance {
 	for _, r := range ci.RegisteredResources {
 		switch deref(r.Name) {
 		case "CPU":
-			in.Registered.CPU = resourceInt(r)
+			in.Registered.CPU = ResourceInt(r)
 		case "MEMORY":
-			in.Registered.Memory = resourceInt(r)
+			in.Registered.Memory = ResourceInt(r)
 		case "PORTS", "PORTS_UDP":
 			proto := "tcp"
 			if deref(r.Name) == "PORTS_UDP" {
@@ -234,7 +234,8 @@ func InstanceFromECS(ci ecstypes.ContainerInstance) Instance {
 	return in
 }
 
-func resourceInt(r ecstypes.Resource) int {
+// ResourceInt is an INTEGER (or LONG, or DOUBLE) resource's value.
+func ResourceInt(r ecstypes.Resource) int {
 	switch {
 	case r.IntegerValue != 0:
 		return int(r.IntegerValue)

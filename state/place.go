@@ -103,18 +103,11 @@ func Remaining(registered []ecstypes.Resource, u Usage) []ecstypes.Resource {
 	return out
 }
 
-// ResourceInt reads an INTEGER resource such as CPU or MEMORY.
+// ResourceInt reads an INTEGER resource such as CPU or MEMORY by name.
 func ResourceInt(rs []ecstypes.Resource, name string) int {
 	for _, r := range rs {
 		if deref(r.Name) == name {
-			switch {
-			case r.IntegerValue != 0:
-				return int(r.IntegerValue)
-			case r.LongValue != 0:
-				return int(r.LongValue)
-			default:
-				return int(r.DoubleValue)
-			}
+			return scheduler.ResourceInt(r)
 		}
 	}
 	return 0

@@ -115,12 +115,16 @@ func (c *Controller) markEvent(ev store.Event, dirty map[string]bool) {
 	}
 }
 
+// markAll marks every cluster's services, through the index of ACTIVE
+// clusters (a cluster with services cannot be deleted), so a resync reads
+// service records only, not every task.
 func (c *Controller) markAll(ctx context.Context, dirty map[string]bool) error {
 	return c.db.View(ctx, func(tx store.ReadTx) error {
-		kvs, err := tx.List("ecs/", "", 0)
+		kvs, err := tx.List(state.ActiveClustersPrefix(), "", 0)
 		for _, kv := range kvs {
-			if p := strings.Split(kv.Key, "/"); len(p) == 6 && p[3] == "services" {
-				dirty[kv.Key] = true
+			a, ok := model.ParseARN(strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
+			if name, isCluster := strings.CutPrefix(a.Resource, "cluster/"); ok && isCluster {
+				dirty[state.ServicesPrefix(model.Scope{Account: a.Account, Region: a.Region}, name)] = true
 			}
 		}
 		return err
