@@ -15,7 +15,7 @@ func init() {
 		m.API.RegisterJSON(e.Service())
 		m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
 		m.Go("stopped-task reaper", func(ctx context.Context) { e.RunReaper(ctx, time.Minute) })
-		sched := service.New(m.DB, m.Log.With("component", "service-scheduler"))
+		sched := service.New(m.DB, m.Log.With("component", "service-scheduler"), m.Cfg.StabilizationWindow)
 		m.Go("service scheduler", func(ctx context.Context) { _ = sched.Run(ctx) })
 	})
 }

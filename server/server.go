@@ -39,8 +39,12 @@ type Config struct {
 	DNSListen string
 	// CleanupAfter is how long stopped tasks' containers are kept.
 	CleanupAfter time.Duration
-	Version      string
-	Log          *slog.Logger
+	// StabilizationWindow is how long a service's new task must stay
+	// RUNNING and healthy before it counts towards its deployment (0 =
+	// the service scheduler's default).
+	StabilizationWindow time.Duration
+	Version             string
+	Log                 *slog.Logger
 }
 
 // DefaultListen is where wharf listens unless told otherwise.

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/server"
 )
 
@@ -74,6 +75,7 @@ func up(args []string, stdout, stderr io.Writer) error {
 	bindIP := fs.String("bind-ip", "127.0.0.1", "host address that task ports are published on")
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
 	dnsListen := fs.String("dns-listen", "127.0.0.1:8553", `HOST:PORT of the DNS server for Cloud Map namespaces ("" = none); containers use port 53 on the Docker bridge`)
+	window := fs.Duration("stabilization-window", service.DefaultStabilizationWindow, "how long a service's new task must stay RUNNING and healthy before it counts towards its deployment")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func up(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
-		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, Version: version})
+		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version})
 	if err != nil {
 		return err
 	}

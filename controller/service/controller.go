@@ -18,11 +18,22 @@ type Controller struct {
 	log    *slog.Logger
 	now    func() time.Time
 	resync time.Duration
+	// window is the stabilisation window: how long a new task must stay
+	// RUNNING and healthy before it counts towards a deployment.
+	window time.Duration
 }
 
-// New returns a controller; Run starts it.
-func New(db store.Backend, log *slog.Logger) *Controller {
-	return &Controller{db: db, log: log, now: time.Now, resync: 2 * time.Second}
+// DefaultStabilizationWindow is how long a new task must stay up before it
+// counts towards its deployment (wharf up --stabilization-window).
+const DefaultStabilizationWindow = 10 * time.Second
+
+// New returns a controller with the given stabilisation window (0 means
+// DefaultStabilizationWindow); Run starts it.
+func New(db store.Backend, log *slog.Logger, window time.Duration) *Controller {
+	if window <= 0 {
+		window = DefaultStabilizationWindow
+	}
+	return &Controller{db: db, log: log, now: time.Now, resync: 2 * time.Second, window: window}
 }
 
 // Run reconciles services until ctx ends. It is level-triggered: store

@@ -88,18 +88,28 @@ func (r *run) pass() error {
 		MaxPercent:        200,
 		Draining:          deref(svc.Status) == model.ServiceDraining,
 	}
+	resetOnHealthy := true
 	if dc := svc.DeploymentConfiguration; dc != nil {
 		spec.MinHealthyPercent = int(deref(dc.MinimumHealthyPercent))
 		spec.MaxPercent = int(deref(dc.MaximumPercent))
 		if cb := dc.DeploymentCircuitBreaker; cb != nil {
 			spec.Breaker, spec.Rollback = cb.Enable, cb.Rollback
+			spec.BreakerThreshold, resetOnHealthy = breakerConfig(cb, spec.Desired)
 		}
 	}
-	deps, tasks, err := r.view(mine, draining)
+	deps, tasks, failures, err := r.view(mine, draining, resetOnHealthy)
 	if err != nil {
 		return err
 	}
+	var hold throttle
+	if p := primaryOf(deps); p != nil {
+		hold = failures[p.ID].throttle(r.now)
+		spec.HoldLaunches = hold.held
+	}
 	plan := Step(spec, deps, tasks, r.rec.StableTaskDefinition)
+	if plan.Held > 0 {
+		r.throttledEvent("throttle", hold.event(deref(svc.ServiceName)))
+	}
 	return r.apply(plan, mine)
 }
 
@@ -116,45 +126,46 @@ func (r *run) drainingInstances() (map[string]bool, error) {
 }
 
 // view turns records into Step's inputs, counting each deployment's failed
-// tasks for the circuit breaker. On the way it keeps the tasks' traffic in
-// step: a running task is registered with the service's target groups and
-// Cloud Map services, a stopped one deregistered, and a task waiting for
-// its drain is stopped once the drain is over.
-func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deployment, []Task, error) {
+// tasks for the circuit breaker and the launch throttle. On the way it
+// keeps the tasks' traffic in step: a running task is registered with the
+// service's target groups and Cloud Map services, a stopped one
+// deregistered, and a task waiting for its drain is stopped once the drain
+// is over.
+func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHealthy bool) ([]Deployment, []Task, map[string]failures, error) {
 	svc := r.svc()
 	grace := time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
-	failed := map[string]int{}
 	var tasks []Task
+	var lives []taskLife
 	for i := range mine {
 		rec := &mine[i]
 		t := rec.Task
 		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
-		dep := deref(t.StartedBy)
+		life := taskLife{deployment: deref(t.StartedBy), started: t.StartedAt.Time}
 		if last == model.TaskStopped {
-			if taskFailed(t) {
-				failed[dep]++
-			}
+			life.stopped, life.failed = stoppedAt(t), taskFailed(t)
 		}
 		var ts []target
 		if r.hasTraffic() {
 			var err error
 			if ts, err = r.targetsOf(*rec); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if last == model.TaskStopped || desired != state.DesiredRunning {
 				if _, err := r.deregister(*rec, ts); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
+				lives = append(lives, life)
 				continue
 			}
 			if rec.PendingStop != nil {
 				if err := r.finishDrain(rec, ts); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 				continue
 			}
 		}
 		if last == model.TaskStopped {
+			lives = append(lives, life)
 			continue
 		}
 		checked := hasHealthCheck(rec.Definition)
@@ -162,7 +173,7 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deploym
 		inGrace := !t.StartedAt.IsZero() && r.now.Sub(t.StartedAt.Time) < grace
 		task := Task{
 			ARN:        deref(t.TaskArn),
-			Deployment: dep,
+			Deployment: life.deployment,
 			Live:       desired == state.DesiredRunning,
 			Healthy:    running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
 			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
@@ -170,33 +181,58 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool) ([]Deploym
 		}
 		if running && task.Live && r.hasTraffic() {
 			if err := r.register(*rec, ts); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if len(ts) > 0 {
 				lbHealthy, lbUnhealthy, why, err := r.lbHealth(ts)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 				task.Healthy = task.Healthy && lbHealthy
 				if lbUnhealthy && !inGrace && !task.Unhealthy {
 					task.Unhealthy, task.UnhealthyReason = true, why
 				}
 			}
+		}
+		task.Stable = task.Healthy && life.ranFor(r.now, r.c.window)
+		if running && task.Live && r.hasTraffic() {
 			if err := r.setRegistryHealth(*rec, task.Healthy); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
+		life.healthy = task.Healthy
+		lives = append(lives, life)
 		tasks = append(tasks, task)
 	}
+	counted := countFailures(lives, r.now, r.c.window, resetOnHealthy)
 	var deps []Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
 		id := deref(d.Id)
-		d.FailedTasks = max(d.FailedTasks, int32(failed[id]))
+		f := counted[id]
+		// Stopped tasks are reaped after an hour: the count only falls when
+		// a task stayed up (a reset), not when old records go.
+		if prev, ok := r.rec.BreakerResets[id]; ok && !f.resetAt.After(prev) {
+			f.count = max(f.count, int(d.FailedTasks))
+			counted[id] = f
+		}
+		d.FailedTasks = int32(f.count)
+		if r.rec.BreakerResets == nil {
+			r.rec.BreakerResets = map[string]time.Time{}
+		}
+		r.rec.BreakerResets[id] = f.resetAt
 		deps = append(deps, Deployment{ID: id, TaskDefinition: deref(d.TaskDefinition), Primary: deref(d.Status) == model.DeploymentPrimary,
-			Rollout: string(d.RolloutState), Failed: int(d.FailedTasks)})
+			Rollout: string(d.RolloutState), Failed: f.count})
 	}
-	return deps, tasks, nil
+	return deps, tasks, counted, nil
+}
+
+// stoppedAt is when a stopped task stopped.
+func stoppedAt(t ecstypes.Task) time.Time {
+	if !t.ExecutionStoppedAt.IsZero() {
+		return t.ExecutionStoppedAt.Time
+	}
+	return t.StoppedAt.Time
 }
 
 // finishDrain stops a task waiting for its drain once its targets are gone.
@@ -321,6 +357,10 @@ func (r *run) failDeployment(p Plan) {
 	if p.RollbackTo == "" {
 		return
 	}
+	if p.Resume != "" && r.resume(p.Resume) {
+		r.event(fmt.Sprintf("(service %s) rolling back to deployment %s.", name, p.Resume))
+		return
+	}
 	ref, ok := model.ParseTaskDefRef(p.RollbackTo)
 	if !ok {
 		return
@@ -332,6 +372,33 @@ func (r *run) failDeployment(p Plan) {
 	}
 	id := state.NewDeployment(svc, r.rec, td.TaskDefinition, r.now)
 	r.event(fmt.Sprintf("(service %s) rolling back to deployment %s.", name, id))
+}
+
+// resume makes deployment id primary again, keeping its running tasks; the
+// failed primary becomes ACTIVE and its tasks are retired as the rollback
+// proceeds.
+func (r *run) resume(id string) bool {
+	svc := r.svc()
+	i := slices.IndexFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == id })
+	td, ok := r.rec.Definitions[id]
+	if i < 0 || !ok {
+		return false
+	}
+	for j := range svc.Deployments {
+		svc.Deployments[j].Status = new(model.DeploymentActive)
+	}
+	d := svc.Deployments[i]
+	d.Status = new(model.DeploymentPrimary)
+	d.DesiredCount = svc.DesiredCount
+	d.FailedTasks = 0
+	d.RolloutState = ecstypes.DeploymentRolloutStateInProgress
+	d.RolloutStateReason = new("ECS deployment circuit breaker: rolling back to deploymentId " + id + ".")
+	d.UpdatedAt = shape.TimeOf(r.now)
+	// The primary leads the list, as after UpdateService.
+	svc.Deployments = append([]ecstypes.Deployment{d}, slices.Delete(svc.Deployments, i, i+1)...)
+	svc.TaskDefinition = td.TaskDefinitionArn
+	r.rec.Steady = false
+	return true
 }
 
 // launch places and creates n tasks of the primary deployment.
@@ -476,4 +543,10 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// breakerConfig reads a circuit breaker's threshold and whether a task
+// that stays up resets its failure count (ECS's default: it does).
+func breakerConfig(cb *ecstypes.DeploymentCircuitBreaker, desired int) (threshold int, resetOnHealthy bool) {
+	return model.CircuitBreakerThreshold(desired), true
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/wharfhq/wharf/model"
 )
 
-// Spec is what the user asked of a service.
+// Spec is what the user asked of a service, with the launch throttle's
+// verdict for this pass.
 type Spec struct {
 	Name    string
 	Desired int
@@ -16,8 +17,14 @@ type Spec struct {
 	// defaults: 100 and 200).
 	MinHealthyPercent, MaxPercent int
 	Breaker, Rollback             bool
+	// BreakerThreshold is how many failed tasks trip the breaker (0 means
+	// ECS's default for Desired, model.CircuitBreakerThreshold).
+	BreakerThreshold int
 	// Draining is set by DeleteService: run nothing, stop everything.
 	Draining bool
+	// HoldLaunches is set while the launch throttle delays the next start
+	// (tasks keep failing): nothing is started this pass.
+	HoldLaunches bool
 }
 
 // Deployment is one deployment as Step sees it.
@@ -27,7 +34,8 @@ type Deployment struct {
 	Primary        bool
 	// Rollout is IN_PROGRESS, COMPLETED or FAILED.
 	Rollout string
-	// Failed is how many of its tasks failed (circuit breaker input).
+	// Failed is how many of its tasks failed in a row since one of them
+	// last stayed up for the stabilisation window (circuit breaker input).
 	Failed int
 }
 
@@ -37,8 +45,14 @@ type Task struct {
 	Deployment string // the deployment that started it (its startedBy)
 	// Live: desired RUNNING and not yet STOPPED.
 	Live bool
-	// Healthy: RUNNING and, where it has health checks, healthy.
+	// Healthy: RUNNING and, where it has health checks or load balancer
+	// targets, healthy.
 	Healthy bool
+	// Stable: healthy and running for the stabilisation window. Only
+	// stable tasks count towards minimumHealthyPercent and complete a
+	// deployment, so a revision that crashes a moment after it starts
+	// never replaces the tasks that work.
+	Stable bool
 	// Unhealthy: an essential container failed its health check after the
 	// grace period; the task must be replaced.
 	Unhealthy bool
@@ -48,6 +62,9 @@ type Task struct {
 	// Retiring: on a DRAINING container instance; replaced like a task of
 	// an old deployment.
 	Retiring bool
+	// Protected: task scale-in protection is on; neither a scale-in nor a
+	// deployment stops it.
+	Protected bool
 }
 
 // Rollout states.
@@ -67,16 +84,20 @@ type Stop struct {
 type Plan struct {
 	// Launch is how many tasks to start for the primary deployment.
 	Launch int
-	Stops  []Stop
+	// Held is how many launches the throttle held back this pass.
+	Held  int
+	Stops []Stop
 	// Completed names the primary deployment when it just completed; the
 	// other deployments are then retired.
 	Completed string
 	// Failed names the primary deployment when its circuit breaker just
 	// tripped, with FailReason.
 	Failed, FailReason string
-	// RollbackTo is the task definition to roll back to (a new deployment)
-	// when the breaker tripped with rollback.
-	RollbackTo string
+	// RollbackTo is the task definition to roll back to when the breaker
+	// tripped with rollback; Resume names the deployment of it that still
+	// has tasks, which becomes primary again and keeps them ("" = start a
+	// new deployment).
+	RollbackTo, Resume string
 	// Retire lists non-primary deployments left without live tasks.
 	Retire []string
 	// Steady is true when the service runs exactly its desired count on one
@@ -88,15 +109,15 @@ type Plan struct {
 // update of ECS (and of Kubernetes' deployment controller):
 //
 //  1. stop tasks that failed their health checks (they are replaced below);
-//  2. start primary tasks up to the desired count, never going above
-//     maxPercent of it in total (e.g. desired 4, max 200%: at most 8 tasks);
-//  3. stop tasks of old deployments (and tasks on draining instances) while
-//     the healthy tasks stay at or above minHealthyPercent (desired 4, min
-//     50%: keep 2 healthy) — tasks that are not healthy can always go;
-//  4. stop primary tasks above the desired count (a scale-in);
-//  5. mark the deployment COMPLETED once the primary runs the desired count
-//     healthy and nothing else is left; or FAILED once the circuit breaker
-//     counted enough failed tasks.
+//  2. trip the circuit breaker once enough of the primary's tasks failed;
+//  3. start primary tasks up to the desired count, never going above
+//     maxPercent of it in total (desired 4, max 200%: at most 8 tasks);
+//  4. stop tasks of old deployments (and on draining instances) while the
+//     stable tasks stay at or above minHealthyPercent (desired 4, min 50%:
+//     keep 2) — tasks that are not stable can always go;
+//  5. stop primary tasks above the desired count (a scale-in);
+//  6. mark the deployment COMPLETED once the primary runs the desired count,
+//     all stable, and nothing else is left.
 //
 // stable is the task definition of the last completed deployment ("" if
 // none), the rollback target.
@@ -111,105 +132,167 @@ func Step(s Spec, deps []Deployment, tasks []Task, stable string) Plan {
 		}
 		return p
 	}
+	live, sick := splitUnhealthy(tasks)
+	p.Stops = sick
+	ours, retiring := splitPrimary(live, primary)
 
-	// 1. Unhealthy tasks go now; they stop counting as live.
-	var live []Task
+	if primary != nil && tripped(s, *primary) {
+		p.Failed, p.FailReason = primary.ID, "ECS deployment circuit breaker: tasks failed to start."
+		if s.Rollback && stable != "" && stable != primary.TaskDefinition {
+			p.RollbackTo = stable
+			if d := resumable(deps, stable); d != nil {
+				p.Resume = d.ID
+			}
+		}
+		return p
+	}
+
+	canLaunch := primary != nil && primary.Rollout != RolloutFailed
+	if canLaunch {
+		p.Launch = launchCount(s, len(ours), len(live), len(retiring) > 0)
+		if s.HoldLaunches {
+			p.Held, p.Launch = p.Launch, 0
+		}
+		// A failed deployment without rollback leaves the old tasks serving:
+		// nothing would replace them.
+		p.Stops = append(p.Stops, retire(s, live, retiring)...)
+	}
+	if primary != nil {
+		p.Stops = append(p.Stops, scaleIn(s, ours, primary.ID)...)
+	}
+
+	for _, d := range deps {
+		if !d.Primary && !slices.ContainsFunc(live, func(t Task) bool { return t.Deployment == d.ID }) {
+			p.Retire = append(p.Retire, d.ID)
+		}
+	}
+	settled := primary != nil && len(retiring) == 0 && len(ours) == s.Desired && countStable(ours) == s.Desired
+	if settled && primary.Rollout == RolloutInProgress {
+		p.Completed = primary.ID
+	}
+	p.Steady = settled && (p.Completed != "" || primary.Rollout == RolloutCompleted && len(deps)-len(p.Retire) == 1)
+	return p
+}
+
+// tripped reports whether the primary's circuit breaker trips now: only
+// while its rollout is in progress, once its consecutive failures reach
+// the threshold.
+func tripped(s Spec, d Deployment) bool {
+	threshold := cmp.Or(s.BreakerThreshold, model.CircuitBreakerThreshold(s.Desired))
+	return s.Breaker && d.Rollout == RolloutInProgress && d.Failed >= threshold
+}
+
+// resumable is the non-primary deployment of the stable task definition, if
+// it is still there: a rollback makes it primary again so that its running
+// tasks carry on instead of being replaced by identical ones.
+func resumable(deps []Deployment, stable string) *Deployment {
+	for i := range deps {
+		if d := &deps[i]; !d.Primary && d.TaskDefinition == stable && d.Rollout != RolloutFailed {
+			return d
+		}
+	}
+	return nil
+}
+
+// splitUnhealthy separates tasks to replace for failed health checks from
+// the live ones; unhealthy tasks stop counting as live.
+func splitUnhealthy(tasks []Task) (live []Task, stops []Stop) {
 	for _, t := range tasks {
 		switch {
 		case !t.Live:
 		case t.Unhealthy:
-			p.Stops = append(p.Stops, Stop{t.ARN, cmp.Or(t.UnhealthyReason, "Task failed container health checks")})
+			stops = append(stops, Stop{t.ARN, cmp.Or(t.UnhealthyReason, "Task failed container health checks")})
 		default:
 			live = append(live, t)
 		}
 	}
-	isPrimary := func(t Task) bool { return primary != nil && t.Deployment == primary.ID && !t.Retiring }
-	var ours, retiring []Task
+	return live, stops
+}
+
+// splitPrimary separates the primary deployment's tasks from the ones to
+// retire (older deployments' and those on draining instances).
+func splitPrimary(live []Task, primary *Deployment) (ours, retiring []Task) {
 	for _, t := range live {
-		if isPrimary(t) {
+		if primary != nil && t.Deployment == primary.ID && !t.Retiring {
 			ours = append(ours, t)
 		} else {
 			retiring = append(retiring, t)
 		}
 	}
+	return ours, retiring
+}
 
-	// 5a. The circuit breaker, before anything is started for a failing deployment.
-	if primary != nil && s.Breaker && primary.Rollout == RolloutInProgress && primary.Failed >= model.CircuitBreakerThreshold(s.Desired) {
-		p.Failed, p.FailReason = primary.ID, "ECS deployment circuit breaker: tasks failed to start."
-		if s.Rollback && stable != "" && stable != primary.TaskDefinition {
-			p.RollbackTo = stable
-		}
-		return p
+// launchCount is how many primary tasks to start: up to the desired count,
+// within maxPercent while old tasks remain. Desired 4, max 200%, 4 old and
+// 1 new live: room for 8-5 = 3, and 3 are missing, so 3. With nothing left
+// to replace, lost tasks are replaced whatever maxPercent says.
+func launchCount(s Spec, ours, live int, replacing bool) int {
+	if ours >= s.Desired {
+		return 0
 	}
-
-	maxTotal := s.Desired * s.MaxPercent / 100
-	minHealthy := (s.Desired*s.MinHealthyPercent + 99) / 100
-	canLaunch := primary != nil && primary.Rollout != RolloutFailed
-
-	// 2. Scale the primary up, within maxPercent.
-	if canLaunch && len(ours) < s.Desired {
-		room := max(maxTotal-len(live), 0)
-		if len(retiring) == 0 {
-			// Nothing to replace: replacing lost tasks is never held back.
-			room = s.Desired - len(ours)
-		}
-		p.Launch = min(s.Desired-len(ours), room)
+	room := s.Desired - ours
+	if replacing {
+		room = max(s.Desired*s.MaxPercent/100-live, 0)
 	}
+	return min(s.Desired-ours, room)
+}
 
-	// 3. Retire old tasks within minHealthyPercent: not-healthy ones first.
-	healthy := 0
-	for _, t := range live {
-		if t.Healthy {
-			healthy++
-		}
-	}
-	slices.SortStableFunc(retiring, func(a, b Task) int { return boolInt(a.Healthy) - boolInt(b.Healthy) })
-	for _, t := range retiring {
-		if !canLaunch {
-			// A failed deployment without rollback leaves the old tasks
-			// serving: nothing would replace them.
-			break
-		}
-		if !t.Healthy {
-			p.Stops = append(p.Stops, Stop{t.ARN, retireReason(t)})
+// minStable is the number of stable tasks a rollout keeps: minHealthyPercent
+// of the desired count, rounded up (desired 3, 50%: 2).
+func minStable(s Spec) int { return (s.Desired*s.MinHealthyPercent + 99) / 100 }
+
+// retire stops old tasks while the stable count stays at or above
+// minStable. Tasks that are not stable cost nothing to stop and go first;
+// protected tasks stay.
+func retire(s Spec, live, retiring []Task) []Stop {
+	stable := countStable(live)
+	order := slices.Clone(retiring)
+	slices.SortStableFunc(order, func(a, b Task) int { return boolInt(a.Stable) - boolInt(b.Stable) })
+	var stops []Stop
+	for _, t := range order {
+		if t.Protected {
 			continue
 		}
-		if healthy-1 < minHealthy {
+		if t.Stable {
+			if stable-1 < minStable(s) {
+				break
+			}
+			stable--
+		}
+		stops = append(stops, Stop{t.ARN, retireReason(t)})
+	}
+	return stops
+}
+
+// scaleIn stops primary tasks above the desired count: tasks that are not
+// stable first, never protected ones.
+func scaleIn(s Spec, ours []Task, deployment string) []Stop {
+	extra := len(ours) - s.Desired
+	if extra <= 0 {
+		return nil
+	}
+	order := slices.Clone(ours)
+	slices.SortStableFunc(order, func(a, b Task) int { return boolInt(a.Stable) - boolInt(b.Stable) })
+	var stops []Stop
+	for _, t := range order {
+		if len(stops) == extra {
 			break
 		}
-		healthy--
-		p.Stops = append(p.Stops, Stop{t.ARN, retireReason(t)})
+		if !t.Protected {
+			stops = append(stops, Stop{t.ARN, "Scaling activity initiated by (deployment " + deployment + ")"})
+		}
 	}
+	return stops
+}
 
-	// 4. Scale the primary in: not-healthy tasks first.
-	if extra := len(ours) - s.Desired; extra > 0 {
-		slices.SortStableFunc(ours, func(a, b Task) int { return boolInt(a.Healthy) - boolInt(b.Healthy) })
-		for _, t := range ours[:extra] {
-			p.Stops = append(p.Stops, Stop{t.ARN, "Scaling activity initiated by (deployment " + primary.ID + ")"})
+func countStable(ts []Task) int {
+	n := 0
+	for _, t := range ts {
+		if t.Stable {
+			n++
 		}
 	}
-
-	// 5b. Completion and retirement.
-	oursHealthy := 0
-	for _, t := range ours {
-		if t.Healthy {
-			oursHealthy++
-		}
-	}
-	retiringLeft := len(retiring) > 0
-	for _, d := range deps {
-		if d.Primary || slices.ContainsFunc(live, func(t Task) bool { return t.Deployment == d.ID }) {
-			continue
-		}
-		p.Retire = append(p.Retire, d.ID)
-	}
-	if primary != nil && primary.Rollout == RolloutInProgress && !retiringLeft && len(ours) == s.Desired && oursHealthy == s.Desired {
-		p.Completed = primary.ID
-	}
-	settled := primary != nil && !retiringLeft && len(ours) == s.Desired && oursHealthy == s.Desired &&
-		len(deps)-len(p.Retire) == 1 && primary.Rollout == RolloutCompleted
-	p.Steady = settled || p.Completed != ""
-	return p
+	return n
 }
 
 func primaryOf(deps []Deployment) *Deployment {

@@ -6,11 +6,23 @@ import (
 	"testing"
 )
 
-// tasks builds n tasks of a deployment in one state.
+// tasks builds n tasks of a deployment, stable (healthy for the
+// stabilisation window) or not yet healthy.
 func tasks(dep string, n int, healthy bool) []Task {
 	out := make([]Task, n)
 	for i := range out {
-		out[i] = Task{ARN: fmt.Sprintf("%s-%d-%v", dep, i, healthy), Deployment: dep, Live: true, Healthy: healthy}
+		out[i] = Task{ARN: fmt.Sprintf("%s-%d-%v", dep, i, healthy), Deployment: dep, Live: true, Healthy: healthy, Stable: healthy}
+	}
+	return out
+}
+
+// young builds n tasks that are RUNNING and healthy but have not yet
+// stayed up for the stabilisation window.
+func young(dep string, n int) []Task {
+	out := tasks(dep, n, true)
+	for i := range out {
+		out[i].ARN += "-young"
+		out[i].Stable = false
 	}
 	return out
 }
@@ -57,7 +69,7 @@ func TestStep(t *testing.T) {
 		{"unhealthy task is stopped and replaced", spec4, []Deployment{doneDep}, append(tasks("new", 3, true), Task{ARN: "sick", Deployment: "new", Live: true, Unhealthy: true}), "", 1, 1, false, false, "", false},
 		{"scale in stops the extra", spec4, []Deployment{doneDep}, tasks("new", 6, true), "", 0, 2, false, false, "", false},
 		{"draining instance's task is replaced before it stops", spec4, []Deployment{doneDep},
-			append(tasks("new", 3, true), Task{ARN: "d", Deployment: "new", Live: true, Healthy: true, Retiring: true}), "", 1, 0, false, false, "", false},
+			append(tasks("new", 3, true), Task{ARN: "d", Deployment: "new", Live: true, Healthy: true, Stable: true, Retiring: true}), "", 1, 0, false, false, "", false},
 		{"breaker trips with rollback", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true, Rollback: true},
 			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 3}, oldDep}, tasks("old", 4, true), "web:1", 0, 0, false, true, "web:1", false},
 		{"breaker trips without rollback", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true},
@@ -66,6 +78,22 @@ func TestStep(t *testing.T) {
 			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 2}, oldDep}, tasks("old", 4, true), "web:1", 4, 0, false, false, "", false},
 		{"a failed deployment starts nothing and keeps the old tasks", spec4,
 			[]Deployment{{ID: "new", Primary: true, Rollout: RolloutFailed}, oldDep}, tasks("old", 4, true), "", 0, 0, false, false, "", false},
+		// A crash loop: new tasks turn RUNNING and die within the window.
+		{"young new tasks do not complete a deployment", spec4, []Deployment{newDep}, young("new", 4), "", 0, 0, false, false, "", false},
+		{"young new tasks retire no old task", spec4, []Deployment{newDep, oldDep}, join(tasks("old", 4, true), young("new", 4)), "", 0, 0, false, false, "", false},
+		{"rolling 50/200 keeps half stable while new ones are young", Spec{Name: "web", Desired: 4, MinHealthyPercent: 50, MaxPercent: 200},
+			[]Deployment{newDep, oldDep}, join(tasks("old", 4, true), young("new", 4)), "", 0, 2, false, false, "", false},
+		{"young old tasks can go at once", spec4, []Deployment{newDep, oldDep}, join(young("old", 2), tasks("new", 4, true)), "", 0, 2, false, false, "", false},
+		{"the throttle holds launches", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, HoldLaunches: true},
+			[]Deployment{doneDep}, tasks("new", 2, true), "", 0, 0, false, false, "", false},
+		{"a custom threshold trips sooner", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true, BreakerThreshold: 1},
+			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 1}, oldDep}, tasks("old", 4, true), "web:1", 0, 0, false, true, "", false},
+		{"a completed deployment's failures never trip the breaker", Spec{Name: "web", Desired: 4, MinHealthyPercent: 100, MaxPercent: 200, Breaker: true},
+			[]Deployment{{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutCompleted, Failed: 9}}, tasks("new", 3, true), "web:1", 1, 0, false, false, "", false},
+		{"a protected old task outlives the rollout", spec4, []Deployment{newDep, oldDep},
+			join(tasks("new", 4, true), []Task{{ARN: "p", Deployment: "old", Live: true, Healthy: true, Stable: true, Protected: true}}), "", 0, 0, false, false, "", false},
+		{"scale in skips protected tasks", spec4, []Deployment{doneDep},
+			join([]Task{{ARN: "p1", Deployment: "new", Live: true, Healthy: true, Stable: true, Protected: true}}, tasks("new", 5, true)), "", 0, 2, false, false, "", false},
 		{"deleting stops everything", Spec{Name: "web", Desired: 0, Draining: true}, []Deployment{doneDep}, tasks("new", 3, true), "", 0, 3, false, false, "", false},
 	}
 	for _, tt := range tests {
@@ -91,20 +119,51 @@ func TestStepBounds(t *testing.T) {
 			for oldH := 0; oldH <= desired; oldH++ {
 				for newH := 0; newH <= desired; newH++ {
 					for newP := 0; newP+newH <= desired; newP++ {
-						ts := join(tasks("old", oldH, true), tasks("new", newH, true), tasks("new", newP, false))
+						ts := join(tasks("old", oldH, true), tasks("new", newH, true), tasks("new", newP, false), young("new", min(newP, 1)))
 						p := Step(s, []Deployment{newDep, oldDep}, ts, "")
 						maxTotal := desired * pct[1] / 100
 						if oldH > 0 && p.Launch > 0 && len(ts)+p.Launch > max(maxTotal, len(ts)) {
 							t.Fatalf("%v old=%d new=%d+%d: launching %d exceeds max %d", pct, oldH, newH, newP, p.Launch, maxTotal)
 						}
-						healthyAfter := oldH + newH - len(p.Stops)
+						stoppedStable := 0
+						for _, st := range p.Stops {
+							if i := slices.IndexFunc(ts, func(t Task) bool { return t.ARN == st.ARN }); ts[i].Stable {
+								stoppedStable++
+							}
+						}
+						healthyAfter := oldH + newH - stoppedStable
 						minHealthy := (desired*pct[0] + 99) / 100
-						if len(p.Stops) > 0 && healthyAfter < minHealthy {
+						if stoppedStable > 0 && healthyAfter < minHealthy {
 							t.Fatalf("%v old=%d new=%d+%d: stopping %d leaves %d healthy < %d", pct, oldH, newH, newP, len(p.Stops), healthyAfter, minHealthy)
 						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// TestRollbackResumes: with rollback, a tripped breaker hands the service
+// back to the deployment of the stable task definition that still runs,
+// so its tasks carry on.
+func TestRollbackResumes(t *testing.T) {
+	spec := Spec{Name: "web", Desired: 4, MinHealthyPercent: 50, MaxPercent: 200, Breaker: true, Rollback: true}
+	failing := Deployment{ID: "new", TaskDefinition: "web:2", Primary: true, Rollout: RolloutInProgress, Failed: 3}
+	tests := []struct {
+		name   string
+		deps   []Deployment
+		resume string
+	}{
+		{"the old deployment still runs", []Deployment{failing, oldDep}, "old"},
+		{"the old deployment is gone", []Deployment{failing}, ""},
+		{"a failed old deployment is not resumed", []Deployment{failing, {ID: "older", TaskDefinition: "web:1", Rollout: RolloutFailed}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Step(spec, tt.deps, join(tasks("old", 2, true), young("new", 2)), "web:1")
+			if p.Failed != "new" || p.RollbackTo != "web:1" || p.Resume != tt.resume {
+				t.Fatalf("failed %q rollback %q resume %q; want new web:1 %q", p.Failed, p.RollbackTo, p.Resume, tt.resume)
+			}
+		})
 	}
 }
