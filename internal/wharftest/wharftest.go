@@ -44,6 +44,9 @@ func Start(t testing.TB) *Wharf {
 func StartWithAgent(t testing.TB) *Wharf {
 	t.Helper()
 	w := &Wharf{t: t, DataDir: t.TempDir(), agent: true}
+	// Cleanups run last-first: wharf stops, then its containers go (wharf
+	// rightly leaves tasks running when it stops; the test must not).
+	t.Cleanup(w.removeContainers)
 	w.start()
 	t.Cleanup(w.stop)
 	return w
