@@ -53,7 +53,8 @@ func FuzzECSRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer db.Close()
-	h := newAPI(db, Config{Account: "000000000000", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, func() error { return nil }, func(string, func(context.Context)) {})
+	// The controllers are not run: the fuzzer checks the API alone.
+	h := newControlPlane(db, Config{Account: "000000000000", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, func() error { return nil }).api
 	send := func(op, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+op)

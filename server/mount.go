@@ -2,32 +2,111 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/controller/credexpiry"
+	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/controller/logretention"
+	"github.com/wharfhq/wharf/controller/reaper"
+	"github.com/wharfhq/wharf/controller/secretpurge"
+	"github.com/wharfhq/wharf/controller/service"
+	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/store"
 )
 
-// Mounter is what a service needs to join wharf: the shared HTTP front
-// door, the store, a logger, the configuration, and a way to run
-// background loops (controllers, data planes) for the server's lifetime.
-type Mounter struct {
+// mounter is what a service needs to join wharf: the shared HTTP front
+// door, the store, a logger, the configuration and the keyring (opened
+// once, for every service that seals secrets). Each service mounts itself
+// in mount_<service>.go and returns what its background work needs.
+type mounter struct {
 	API *awsapi.Server
 	DB  store.Backend
 	Log *slog.Logger
 	Cfg Config
-	// Go runs fn in the background until the server shuts down; fn must
-	// return soon after ctx ends.
-	Go func(name string, fn func(ctx context.Context))
+	// Keyring seals secret values; nil with KeyringErr saying why when it
+	// could not be opened (the services that need it then refuse calls).
+	Keyring    *keyring.Keyring
+	KeyringErr error
+	// closers release what mounts opened (the logs store), after every
+	// background runner stopped.
+	closers []func() error
 }
 
-// mounts are the services wharf serves. Each lives in its own file,
-// mount_<service>.go, which appends to this list from an init function, so
-// adding a service touches no shared code.
-var mounts []func(*Mounter)
+// controlPlane is one assembled wharf control plane.
+type controlPlane struct {
+	api *awsapi.Server
+	// bg holds every controller and data plane; Server.Start runs it.
+	bg      *ctrl.Supervisor
+	closers []func() error
+}
 
-// JSONHealth is a tiny handler helper for wharf's own endpoints.
+// newControlPlane mounts every AWS service wharf serves, and wharf's own
+// endpoints, then lists the background work: every controller and data
+// plane, run by one supervisor that restarts a failed one with backoff.
+// Both lists are explicit, in this order.
+func newControlPlane(db store.Backend, cfg Config, healthy func() error) *controlPlane {
+	m := &mounter{API: awsapi.NewServer(cfg.Log, cfg.Account), DB: db, Log: cfg.Log, Cfg: cfg}
+	m.Keyring, m.KeyringErr = openKeyring(cfg.DataDir)
+
+	creds := mountCredentials(m)
+	mountECS(m)
+	lbPlane := mountELBv2(m)
+	logsAPI := mountLogs(m)
+	secrets := mountSecretsManager(m)
+	dnsServer := mountServiceDiscovery(m)
+	mountSSM(m)
+	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := healthy(); err != nil {
+			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
+			return
+		}
+		jsonStatus(w, http.StatusOK, `{"status":"ok"}`)
+	}))
+
+	bg := &ctrl.Supervisor{Log: cfg.Log.With("component", "supervisor")}
+	bg.Add("service scheduler", service.New(db, cfg.Log.With("component", "service-scheduler"), cfg.StabilizationWindow))
+	bg.Add("stopped-task reaper", reaper.New(db, cfg.Log.With("component", "reaper")))
+	bg.Add("load balancer data plane", lbPlane)
+	if logsAPI != nil {
+		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
+	}
+	if secrets != nil {
+		bg.Add("secret purge", secretpurge.New(secrets, cfg.Log.With("service", "secretsmanager")))
+	}
+	if creds != nil {
+		bg.Add("credentials expiry", credexpiry.New(creds, cfg.Log.With("component", "credentials")))
+	}
+	if dnsServer != nil {
+		bg.Add("dns server", dnsServer)
+	}
+	return &controlPlane{api: m.API, bg: bg, closers: m.closers}
+}
+
+// openKeyring opens the keyring that seals secret values, in the data dir
+// (in memory when there is none, as for the fuzz tests).
+func openKeyring(dataDir string) (*keyring.Keyring, error) {
+	if dataDir == "" {
+		return keyring.Ephemeral(), nil
+	}
+	return keyring.Open(dataDir)
+}
+
+// refuseAll makes every operation of svc fail because its keyring could
+// not be opened: the log says why, callers get a ServerException.
+func refuseAll(svc *awsapi.JSONService, cause error, m *mounter) {
+	m.Log.Error("keyring unavailable: "+svc.SigningName+" refuses every call", "err", cause)
+	for op := range svc.Ops {
+		svc.Ops[op] = func(context.Context, []byte) (any, error) {
+			return nil, &awsapi.Error{Code: awsapi.CodeServerException, Fault: awsapi.ServerFault,
+				Message: "wharf could not open its keyring, so it cannot read or store secrets; the server log says why"}
+		}
+	}
+}
+
+// jsonStatus is a tiny handler helper for wharf's own endpoints.
 func jsonStatus(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -1,21 +1,15 @@
 package server
 
 import (
-	"context"
-	"time"
-
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/awsapi/ecs"
-	"github.com/wharfhq/wharf/controller/service"
 )
 
-func init() {
-	mounts = append(mounts, func(m *Mounter) {
-		e := ecs.New(m.DB, m.Log)
-		m.API.RegisterJSON(e.Service())
-		m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
-		m.Go("stopped-task reaper", func(ctx context.Context) { e.RunReaper(ctx, time.Minute) })
-		sched := service.New(m.DB, m.Log.With("component", "service-scheduler"), m.Cfg.StabilizationWindow)
-		m.Go("service scheduler", func(ctx context.Context) { _ = sched.Run(ctx) })
-	})
+// ECS over JSON 1.1, and the endpoint agents poll for their assignments.
+// Its controllers (service scheduler, reaper) are listed in
+// newControlPlane.
+func mountECS(m *mounter) {
+	e := ecs.New(m.DB, m.Log)
+	m.API.RegisterJSON(e.Service())
+	m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
 }

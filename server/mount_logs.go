@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"path/filepath"
-	"time"
 
 	"github.com/wharfhq/wharf/awsapi/logs"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -14,24 +12,20 @@ import (
 // not churn wharf.db's revisions and watch history.
 const logsFile = "logs.db"
 
-func init() {
-	mounts = append(mounts, func(m *Mounter) {
-		if m.Cfg.DataDir == "" {
-			m.Log.Warn("logs: no data dir; CloudWatch Logs is not served")
-			return
-		}
-		db, err := bolt.Open(filepath.Join(m.Cfg.DataDir, logsFile), bolt.Options{History: 1})
-		if err != nil {
-			m.Log.Error("logs: CloudWatch Logs is not served", "err", err)
-			return
-		}
-		api := logs.New(db, m.Log.With("service", "logs"))
-		m.API.RegisterJSON(api.Service())
-		m.Go("logs janitor", func(ctx context.Context) {
-			api.RunJanitor(ctx, time.Minute)
-			if err := db.Close(); err != nil {
-				m.Log.Warn("logs: close store", "err", err)
-			}
-		})
-	})
+// CloudWatch Logs over JSON 1.1, on its own store (closed at shutdown).
+// Not served without a data dir (nil).
+func mountLogs(m *mounter) *logs.API {
+	if m.Cfg.DataDir == "" {
+		m.Log.Warn("logs: no data dir; CloudWatch Logs is not served")
+		return nil
+	}
+	db, err := bolt.Open(filepath.Join(m.Cfg.DataDir, logsFile), bolt.Options{History: 1})
+	if err != nil {
+		m.Log.Error("logs: CloudWatch Logs is not served", "err", err)
+		return nil
+	}
+	m.closers = append(m.closers, db.Close)
+	api := logs.New(db, m.Log.With("service", "logs"))
+	m.API.RegisterJSON(api.Service())
+	return api
 }

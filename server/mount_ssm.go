@@ -2,13 +2,12 @@ package server
 
 import "github.com/wharfhq/wharf/awsapi/ssm"
 
-func init() {
-	mounts = append(mounts, func(m *Mounter) {
-		kr, err := openKeyring(m)
-		svc := ssm.New(m.DB, kr, m.Log).Service()
-		if err != nil {
-			refuseAll(svc, err, m)
-		}
-		m.API.RegisterJSON(svc)
-	})
+// SSM Parameter Store over JSON 1.1; without a keyring every call is
+// refused.
+func mountSSM(m *mounter) {
+	svc := ssm.New(m.DB, m.Keyring, m.Log).Service()
+	if m.KeyringErr != nil {
+		refuseAll(svc, m.KeyringErr, m)
+	}
+	m.API.RegisterJSON(svc)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/runtime/docker"
-	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -70,8 +69,11 @@ type Server struct {
 	agent  *agent.Agent
 	rt     *docker.Runtime
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the supervisor and the agent
 	done   chan error
+	// closers release what services opened (the logs store), once the
+	// runners and HTTP calls that use them have stopped.
+	closers []func() error
 }
 
 // Start opens the store, binds the port, serves in the background and
@@ -114,9 +116,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	api := newAPI(s.db, s.cfg, s.healthy, func(name string, fn func(context.Context)) {
-		s.wg.Go(func() { fn(bg) })
-	})
+	cp := newControlPlane(s.db, s.cfg, s.healthy)
+	s.closers = cp.closers
+	// Every controller and data plane runs under one supervisor until
+	// Shutdown; it restarts a failed one with backoff.
+	s.wg.Go(func() { _ = cp.bg.Run(bg) })
+	api := cp.api
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := s.http.Serve(ln)
@@ -153,24 +158,6 @@ func (s *Server) newAgent(ctx context.Context) error {
 	return nil
 }
 
-// newAPI mounts every AWS service wharf serves (see mounts), and wharf's
-// own endpoints.
-func newAPI(db store.Backend, cfg Config, healthy func() error, goFn func(string, func(context.Context))) *awsapi.Server {
-	api := awsapi.NewServer(cfg.Log, cfg.Account)
-	m := &Mounter{API: api, DB: db, Log: cfg.Log, Cfg: cfg, Go: goFn}
-	for _, mount := range mounts {
-		mount(m)
-	}
-	api.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := healthy(); err != nil {
-			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
-			return
-		}
-		jsonStatus(w, http.StatusOK, `{"status":"ok"}`)
-	}))
-	return api
-}
-
 func (s *Server) healthy() error {
 	if s.agent != nil && !s.agent.Ready() {
 		return errors.New("the local agent has not registered yet")
@@ -187,14 +174,21 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Done reports the HTTP server's end (nil after Shutdown).
 func (s *Server) Done() <-chan error { return s.done }
 
-// Shutdown stops the agent (task containers keep running), stops accepting
-// calls, lets in-flight ones finish until ctx ends, and closes the store.
+// Shutdown stops the controllers and the agent (task containers keep
+// running), stops accepting calls, lets in-flight ones finish until ctx
+// ends, and closes the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
 	s.wg.Wait()
 	herr := s.http.Shutdown(ctx)
 	if herr != nil {
 		_ = s.http.Close()
+	}
+	// After the HTTP server, so no call still uses a store being closed.
+	for _, c := range s.closers {
+		if err := c(); err != nil {
+			s.cfg.Log.Warn("close a service's store", "err", err)
+		}
 	}
 	if s.rt != nil {
 		_ = s.rt.Close()

@@ -227,24 +227,9 @@ func (s *Service) SecretFor(ctx context.Context, accessKey string) (string, erro
 	return string(b), err
 }
 
-// RunPurge deletes, every interval until ctx ends, the records of keys
-// that expired more than an hour ago.
-func (s *Service) RunPurge(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := s.purge(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("credentials: purge of expired keys failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Service) purge(ctx context.Context) error {
+// Purge deletes the records of keys that expired more than an hour ago
+// (controller/credexpiry runs it periodically).
+func (s *Service) Purge(ctx context.Context) error {
 	cutoff := s.now().Add(-keep)
 	_, err := s.db.Update(ctx, func(tx store.Tx) error {
 		recs, err := store.List[record](tx, prefix)

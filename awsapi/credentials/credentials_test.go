@@ -168,12 +168,12 @@ func TestResolve(t *testing.T) {
 	wantCode(awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}, "ExpiredTokenException")
 
 	// The purge keeps expired keys for an hour, then forgets them.
-	if err := f.s.purge(ctx); err != nil {
+	if err := f.s.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}, "ExpiredTokenException")
 	*f.now = f.now.Add(keep + time.Second)
-	if err := f.s.purge(ctx); err != nil {
+	if err := f.s.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}); p != nil || err != nil {

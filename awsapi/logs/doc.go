@@ -24,8 +24,9 @@
 // with the chunks it overlaps. Reading forward from any position is one
 // seek; reading backward walks growing time windows (read.go).
 //
-// The janitor (RunJanitor) expires events past a group's retention and
-// deletes the events of deleted groups and streams, in bounded transactions.
+// The janitor pass (Sweep) expires events past a group's retention and
+// deletes the events of deleted groups and streams, in bounded
+// transactions; controller/logretention runs it.
 //
 // It must not import other AWS service packages, controllers or the agent.
 package logs

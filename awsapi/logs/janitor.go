@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/wharfhq/wharf/store"
 )
@@ -13,26 +12,10 @@ import (
 // expiring a large backlog never holds the writer for long.
 const janitorBatch = 256
 
-// RunJanitor deletes the events of deleted groups and streams and expires
-// events older than their group's retention, every interval and whenever
-// an API call nudges it, until ctx ends.
-func (a *API) RunJanitor(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("logs: janitor pass failed; will retry", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-a.wake:
-		}
-	}
-}
-
-// Sweep runs one janitor pass: tombstones first, then retention.
+// Sweep runs one janitor pass: it deletes the events of deleted groups and
+// streams (tombstones first), then expires events older than their
+// group's retention. controller/logretention runs it periodically and
+// whenever Nudges fires.
 func (a *API) Sweep(ctx context.Context) error {
 	if err := a.sweepTombstones(ctx); err != nil {
 		return err

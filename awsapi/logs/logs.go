@@ -54,6 +54,10 @@ func (a *API) Service() *awsapi.JSONService {
 	}
 }
 
+// Nudges receives after a change the janitor should act on soon; the
+// log retention controller sweeps when it does.
+func (a *API) Nudges() <-chan struct{} { return a.wake }
+
 // nudge wakes the janitor without waiting.
 func (a *API) nudge() {
 	select {

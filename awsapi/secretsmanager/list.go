@@ -245,24 +245,9 @@ func decodeToken(op string, tok *string) (string, error) {
 	return last, nil
 }
 
-// RunPurge deletes, every interval until ctx ends, the secrets whose
-// recovery window has ended (reads treat them as gone already).
-func (a *API) RunPurge(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := a.purge(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("secretsmanager: purge of deleted secrets failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (a *API) purge(ctx context.Context) error {
+// Purge deletes the secrets whose recovery window has ended (reads treat
+// them as gone already); controller/secretpurge runs it periodically.
+func (a *API) Purge(ctx context.Context) error {
 	now := a.now().UTC()
 	n := 0
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {

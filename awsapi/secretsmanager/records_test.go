@@ -53,7 +53,7 @@ func TestRecoveryWindowEnds(t *testing.T) {
 	if _, err := a.CreateSecret(ctx, &smt.CreateSecretRequest{Name: new("w2"), SecretString: new("v")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.purge(ctx); err != nil {
+	if err := a.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string

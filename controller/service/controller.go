@@ -2,11 +2,11 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -36,133 +36,86 @@ func New(db store.Backend, log *slog.Logger, window time.Duration) *Controller {
 	return &Controller{db: db, log: log, now: time.Now, resync: 2 * time.Second, window: window}
 }
 
-// Run reconciles services until ctx ends. It is level-triggered: store
-// events mark services dirty, and every resync period all services are
-// looked at again (grace periods and retries depend on time, and a missed
-// event heals on the next pass).
+// Run reconciles services until ctx ends, on the controller runtime. It is
+// level-triggered: the queue holds service keys, not events; a store event
+// queues the services it concerns, and every resync period all services
+// are queued again (grace periods and retries depend on time, and a missed
+// event heals on the next pass). A service whose reconcile fails is
+// retried with backoff while the others go on. Run returns an error only
+// when the store is closed.
 func (c *Controller) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		err := c.watchLoop(ctx)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		c.log.Warn("service scheduler: watch ended; resyncing", "err", err)
-	}
-	return nil
+	return (&ctrl.Controller{
+		Name: "service scheduler",
+		Sync: c.reconcile,
+		Log:  c.log,
+		Sources: []ctrl.Source{&ctrl.Informer{
+			DB: c.db, Prefix: "ecs/", List: c.services, Map: c.servicesOf, Resync: c.resync, Log: c.log,
+		}},
+	}).Run(ctx)
 }
 
-func (c *Controller) watchLoop(ctx context.Context) error {
-	var rev int64
-	if err := c.db.View(ctx, func(tx store.ReadTx) error { rev = tx.Rev(); return nil }); err != nil {
-		return err
-	}
-	w, err := c.db.Watch(ctx, "ecs/", rev)
-	if err != nil {
-		return err
-	}
-	tick := time.NewTicker(c.resync)
-	defer tick.Stop()
-	dirty := map[string]bool{}
-	if err := c.markAll(ctx, dirty); err != nil {
-		return err
-	}
-	for {
-		c.reconcileDirty(ctx, dirty)
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.C:
-			if !ok {
-				if err := w.Err(); err != nil && !errors.Is(err, store.ErrCompacted) {
-					return err
-				}
-				return errors.New("watch closed")
-			}
-			c.markEvent(ev, dirty)
-			// Take whatever else is queued before reconciling, so a burst
-			// of task reports costs one pass.
-			for drained := false; !drained; {
-				select {
-				case ev, ok := <-w.C:
-					if !ok {
-						drained = true
-						break
-					}
-					c.markEvent(ev, dirty)
-				default:
-					drained = true
-				}
-			}
-		case <-tick.C:
-			if err := c.markAll(ctx, dirty); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// markEvent marks the service a change concerns: the service itself, one
-// of its tasks, or a container instance of its cluster.
-func (c *Controller) markEvent(ev store.Event, dirty map[string]bool) {
+// servicesOf returns the services a change concerns: the service itself,
+// the service of a task, or every service of a container instance's
+// cluster (draining or a new instance concerns them all).
+func (c *Controller) servicesOf(ctx context.Context, ev store.Event) ([]string, error) {
 	parts := strings.Split(ev.KV.Key, "/")
 	if len(parts) != 6 {
-		return
+		return nil, nil
 	}
 	sc := model.Scope{Account: parts[1], Region: parts[2]}
 	cluster := parts[4]
 	switch parts[3] {
 	case "services":
-		dirty[ev.KV.Key] = true
+		return []string{ev.KV.Key}, nil
 	case "tasks":
 		rec, err := decodeTask(ev.KV.Value)
-		if err == nil {
-			if name, ok := strings.CutPrefix(deref(rec.Task.Group), "service:"); ok {
-				dirty[state.ServiceKey(sc, cluster, name)] = true
-			}
+		if err != nil {
+			return nil, nil // not a task the scheduler can act on; reconcile reports bad records
+		}
+		if name, ok := strings.CutPrefix(deref(rec.Task.Group), "service:"); ok {
+			return []string{state.ServiceKey(sc, cluster, name)}, nil
 		}
 	case "instances":
-		// Draining or a new instance concerns every service of the cluster.
-		dirty[state.ServicesPrefix(sc, cluster)] = true
-	}
-}
-
-// markAll marks every cluster's services, through the index of ACTIVE
-// clusters (a cluster with services cannot be deleted), so a resync reads
-// service records only, not every task.
-func (c *Controller) markAll(ctx context.Context, dirty map[string]bool) error {
-	return c.db.View(ctx, func(tx store.ReadTx) error {
-		kvs, err := tx.List(state.ActiveClustersPrefix(), "", 0)
-		for _, kv := range kvs {
-			a, ok := model.ParseARN(strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
-			if name, isCluster := strings.CutPrefix(a.Resource, "cluster/"); ok && isCluster {
-				dirty[state.ServicesPrefix(model.Scope{Account: a.Account, Region: a.Region}, name)] = true
-			}
-		}
-		return err
-	})
-}
-
-func (c *Controller) reconcileDirty(ctx context.Context, dirty map[string]bool) {
-	// A cluster-wide mark expands into that cluster's services.
-	for key := range dirty {
-		if !strings.HasSuffix(key, "/") {
-			continue
-		}
-		delete(dirty, key)
-		_ = c.db.View(ctx, func(tx store.ReadTx) error {
-			kvs, err := tx.List(key, "", 0)
-			for _, kv := range kvs {
-				dirty[kv.Key] = true
-			}
+		var keys []string
+		err := c.db.View(ctx, func(tx store.ReadTx) error {
+			var err error
+			keys, err = keysUnder(tx, state.ServicesPrefix(sc, cluster))
 			return err
 		})
+		return keys, err
 	}
-	for key := range dirty {
-		delete(dirty, key)
-		if err := c.reconcile(ctx, key); err != nil && ctx.Err() == nil {
-			c.log.Error("service scheduler: reconcile failed", "service", key, "err", err)
-			dirty[key] = true // retried on the next pass
-			return
+	return nil, nil
+}
+
+// services lists every service through the index of ACTIVE clusters (a
+// cluster with services cannot be deleted), so a resync reads service
+// records only, not every task.
+func (c *Controller) services(tx store.ReadTx) ([]string, error) {
+	clusters, err := tx.List(state.ActiveClustersPrefix(), "", 0)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, kv := range clusters {
+		a, ok := model.ParseARN(strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
+		name, isCluster := strings.CutPrefix(a.Resource, "cluster/")
+		if !ok || !isCluster {
+			continue
 		}
+		ks, err := keysUnder(tx, state.ServicesPrefix(model.Scope{Account: a.Account, Region: a.Region}, name))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, ks...)
 	}
+	return keys, nil
+}
+
+func keysUnder(tx store.ReadTx, prefix string) ([]string, error) {
+	kvs, err := tx.List(prefix, "", 0)
+	keys := make([]string, len(kvs))
+	for i, kv := range kvs {
+		keys[i] = kv.Key
+	}
+	return keys, err
 }

@@ -114,7 +114,7 @@ type Plan struct {
 //     maxPercent of it in total (desired 4, max 200%: at most 8 tasks);
 //  4. stop tasks of old deployments (and on draining instances) while the
 //     stable tasks stay at or above minHealthyPercent (desired 4, min 50%:
-//     keep 2) — tasks that are not stable can always go;
+//     keep 2) — unhealthy tasks can always go;
 //  5. stop primary tasks above the desired count (a scale-in);
 //  6. mark the deployment COMPLETED once the primary runs the desired count,
 //     all stable, and nothing else is left.
@@ -242,27 +242,33 @@ func launchCount(s Spec, ours, live int, replacing bool) int {
 func minStable(s Spec) int { return (s.Desired*s.MinHealthyPercent + 99) / 100 }
 
 // retire stops old tasks while the stable count stays at or above
-// minStable. Tasks that are not stable cost nothing to stop and go first;
-// protected tasks stay.
+// minStable. Unhealthy tasks serve nobody and go first; a healthy task
+// that has not yet stayed up for the window serves but does not count, so
+// it goes only while enough stable tasks remain without it. Protected
+// tasks stay.
 func retire(s Spec, live, retiring []Task) []Stop {
 	stable := countStable(live)
 	order := slices.Clone(retiring)
-	slices.SortStableFunc(order, func(a, b Task) int { return boolInt(a.Stable) - boolInt(b.Stable) })
+	slices.SortStableFunc(order, func(a, b Task) int { return rank(a) - rank(b) })
 	var stops []Stop
 	for _, t := range order {
 		if t.Protected {
 			continue
 		}
-		if t.Stable {
-			if stable-1 < minStable(s) {
+		if t.Healthy {
+			after := stable - boolInt(t.Stable)
+			if after < minStable(s) {
 				break
 			}
-			stable--
+			stable = after
 		}
 		stops = append(stops, Stop{t.ARN, retireReason(t)})
 	}
 	return stops
 }
+
+// rank orders tasks for stopping: unhealthy, then young, then stable.
+func rank(t Task) int { return boolInt(t.Healthy) + boolInt(t.Stable) }
 
 // scaleIn stops primary tasks above the desired count: tasks that are not
 // stable first, never protected ones.
@@ -272,7 +278,7 @@ func scaleIn(s Spec, ours []Task, deployment string) []Stop {
 		return nil
 	}
 	order := slices.Clone(ours)
-	slices.SortStableFunc(order, func(a, b Task) int { return boolInt(a.Stable) - boolInt(b.Stable) })
+	slices.SortStableFunc(order, func(a, b Task) int { return rank(a) - rank(b) })
 	var stops []Stop
 	for _, t := range order {
 		if len(stops) == extra {

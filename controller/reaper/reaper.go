@@ -1,0 +1,105 @@
+// Package reaper is the stopped-task reaper: a controller that deletes the
+// records of tasks that have been STOPPED for longer than ECS keeps them
+// describable. The rule is one pure function, Expired; the controller
+// runs a pass at start and every Interval on the controller runtime,
+// retrying a failed pass with backoff.
+//
+// It imports store, state, model and controller/ctrl; never awsapi, the
+// agent or another controller.
+package reaper
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/store"
+)
+
+// StoppedTaskRetention is how long a STOPPED task stays describable; ECS
+// documents "at least an hour".
+const StoppedTaskRetention = time.Hour
+
+// Interval is how often the reaper looks for expired tasks.
+const Interval = time.Minute
+
+// Expired reports whether t has been STOPPED for longer than retention at
+// now. A stopped task without a stop time is kept: there is no telling
+// how old it is.
+func Expired(t ecstypes.Task, now time.Time, retention time.Duration) bool {
+	return t.LastStatus != nil && *t.LastStatus == model.TaskStopped &&
+		!t.StoppedAt.IsZero() && t.StoppedAt.Before(now.Add(-retention))
+}
+
+// Reaper deletes expired task records in every account and region.
+type Reaper struct {
+	db  store.Backend
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns a reaper; Run starts it.
+func New(db store.Backend, log *slog.Logger) *Reaper {
+	return &Reaper{db: db, log: log, now: time.Now}
+}
+
+// Run reaps at start and every Interval until ctx ends.
+func (r *Reaper) Run(ctx context.Context) error {
+	return (&ctrl.Controller{
+		Name:    "stopped-task reaper",
+		Log:     r.log,
+		Sources: []ctrl.Source{&ctrl.Every{Period: Interval, Keys: []string{"stopped tasks"}}},
+		Sync: func(ctx context.Context, _ string) error {
+			n, err := r.Reap(ctx)
+			if n > 0 {
+				r.log.Debug("reaped stopped tasks", "count", n)
+			}
+			return err
+		},
+	}).Run(ctx)
+}
+
+// Reap deletes the records of tasks that stopped more than
+// StoppedTaskRetention ago and returns how many.
+func (r *Reaper) Reap(ctx context.Context) (int, error) {
+	now := r.now()
+	var old []string
+	err := r.db.View(ctx, func(tx store.ReadTx) error {
+		kvs, err := tx.List("ecs/", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if !strings.Contains(kv.Key, "/tasks/") {
+				continue
+			}
+			rec, ok, err := store.Get[model.TaskRecord](tx, kv.Key)
+			if err != nil || !ok {
+				return err
+			}
+			if Expired(rec.Task, now, StoppedTaskRetention) {
+				old = append(old, kv.Key)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	_, err = r.db.Update(ctx, func(tx store.Tx) error {
+		for _, k := range old {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(old), nil
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/wharfhq/wharf/store/bolt"
+)
+
+// TestBackgroundRunners pins the explicit list of what the supervisor
+// runs: every background loop of the control plane is one of these.
+func TestBackgroundRunners(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "stopped-task reaper",
+			"load balancer data plane", "log retention", "secret purge", "credentials expiry"}},
+		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "stopped-task reaper",
+			"load balancer data plane", "secret purge", "credentials expiry"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			tt.cfg.Account, tt.cfg.Log = "000000000000", slog.New(slog.DiscardHandler)
+			cp := newControlPlane(db, tt.cfg, func() error { return nil })
+			for _, c := range cp.closers {
+				defer c()
+			}
+			if got := cp.bg.Names(); !slices.Equal(got, tt.want) {
+				t.Fatalf("runners = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
