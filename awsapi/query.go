@@ -152,11 +152,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 			}
 			return fail(&Error{Code: code, Message: inv.err.Error()})
 		}
-		if errors.Is(err, context.Canceled) {
-			s.log.Debug("client went away", "op", action, "request_id", req.ID)
-		} else {
-			s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
-		}
+		s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
 		return fail(internalError(req.ID))
 	}
 	return writeXMLResult(w, ns, action, resp, req.ID)
