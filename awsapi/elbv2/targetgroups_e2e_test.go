@@ -26,12 +26,18 @@ func TestTargetGroups(t *testing.T) {
 	def := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), VpcId: aws.String("vpc-123")}))(t).TargetGroups[0]
 	if def.TargetType != types.TargetTypeEnumInstance || aws.ToInt32(def.HealthCheckIntervalSeconds) != 30 ||
-		aws.ToInt32(def.HealthCheckTimeoutSeconds) != 5 || aws.ToInt32(def.HealthyThresholdCount) != 5 ||
+		aws.ToInt32(def.HealthCheckTimeoutSeconds) != 6 || aws.ToInt32(def.HealthyThresholdCount) != 5 ||
 		aws.ToInt32(def.UnhealthyThresholdCount) != 2 || aws.ToString(def.Matcher.HttpCode) != "200" ||
 		aws.ToString(def.HealthCheckPath) != "/" || aws.ToString(def.HealthCheckPort) != "traffic-port" ||
 		def.HealthCheckProtocol != types.ProtocolEnumHttp || !aws.ToBool(def.HealthCheckEnabled) || aws.ToString(def.VpcId) != "vpc-123" {
 		t.Fatalf("defaults %+v", def)
 	}
+	secure := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("secure"), Protocol: types.ProtocolEnumHttps,
+		Port: aws.Int32(443)}))(t).TargetGroups[0]
+	if got := aws.ToInt32(secure.HealthCheckTimeoutSeconds); got != 10 || secure.HealthCheckProtocol != types.ProtocolEnumHttps {
+		t.Fatalf("an HTTPS target group's default health check timeout is %d s over %s, want 10 s over HTTPS", got, secure.HealthCheckProtocol)
+	}
+	must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: secure.TargetGroupArn}))(t)
 
 	in := &elb.CreateTargetGroupInput{Name: aws.String("api"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080),
 		TargetType: types.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"), HealthCheckIntervalSeconds: aws.Int32(10),
