@@ -94,7 +94,7 @@ func TestTargetGroups(t *testing.T) {
 		}
 		_, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"nope"}})
 		wantCode(t, err, "TargetGroupNotFound")
-		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn + "0"}})
+		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{missingARN(arn)}})
 		wantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("modify", func(t *testing.T) {
@@ -123,7 +123,7 @@ func TestTargetGroups(t *testing.T) {
 				Attributes: []types.TargetGroupAttribute{{Key: aws.String(kv[0]), Value: aws.String(kv[1])}}})
 			wantCode(t, err, "ValidationError")
 		}
-		_, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn + "0")})
+		_, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(missingARN(arn))})
 		wantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("delete", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestTargetsAndHealth(t *testing.T) {
 		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("10.0.0.1")}}})
 		wantCode(t, err, "InvalidTarget")
 		must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-0123456789abcdef0")}}}))(t)
-		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg + "0"), Targets: []types.TargetDescription{target(ok)}})
+		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(missingARN(tg)), Targets: []types.TargetDescription{target(ok)}})
 		wantCode(t, err, "TargetGroupNotFound")
 		_, err = c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("10.9.9.9")}}})
 		wantCode(t, err, "InvalidTarget")
