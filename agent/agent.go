@@ -50,6 +50,13 @@ type Agent struct {
 	logs  *logShipper
 	creds *credentialsAgent // task role credentials (credentials.go)
 
+	// Starting and staying healthy (start.go).
+	engine   engine
+	health   health
+	sleep    func(ctx context.Context, d time.Duration) bool
+	dockerAt time.Time // the last Docker check; only Run's goroutine uses these two
+	dockerOK bool
+
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
 	dnsIP string              // wharf's DNS server for containers; see dns.go
@@ -83,7 +90,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
-	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}}
+	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, engine: cfg.Runtime, sleep: sleepCtx}
 	a.rep = newReporter(cl, cfg.Log)
 	if a.creds, err = newCredentialsAgent(a); err != nil {
 		return nil, err
@@ -102,15 +109,13 @@ func (a *Agent) NodeID() string { return a.id.NodeID }
 // Ready reports whether the agent has registered and synced once.
 func (a *Agent) Ready() bool { return a.ready.Load() }
 
-// Run serves until ctx ends. Task containers keep running after it returns:
-// the next Run adopts them.
+// Run serves until ctx ends. Until it can start (Docker out of reach, …)
+// it retries with backoff and Health names the cause. Task containers keep
+// running after it returns: the next Run adopts them.
 func (a *Agent) Run(ctx context.Context) error {
-	gw, err := a.cfg.Runtime.BridgeGateway(ctx)
+	gw, err := a.start(ctx)
 	if err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
-	if err := a.meta.listen(gw); err != nil {
-		return fmt.Errorf("agent: task metadata endpoint: %w", err)
+		return nil // ctx ended before the agent could start
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.meta.serve(ctx) })
@@ -137,6 +142,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
+			a.health.set(fmt.Errorf("agent: cannot sync with the control plane: %w", err))
 			a.cfg.Log.Warn("agent: control plane call failed; retrying", "err", err, "in", backoff)
 			select {
 			case <-ctx.Done():
@@ -148,6 +154,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		backoff = time.Second
 		rev = resp.Revision
+		if a.checkDocker(ctx) {
+			a.health.set(nil)
+		}
 		a.ready.Store(true)
 		a.cleanup(ctx)
 	}

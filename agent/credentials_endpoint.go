@@ -101,6 +101,8 @@ func (c *credentialsAgent) run(ctx context.Context, gateway string) {
 // serveHTTP answers GET /v2/credentials/ID (and /v1/credentials?id=ID) with
 // the JSON of the ECS credentials endpoint, and its error answers.
 func (c *credentialsAgent) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	r, cancel := detach(r, 30*time.Second)
+	defer cancel()
 	var id string
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/v2/credentials"):

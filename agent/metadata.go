@@ -71,6 +71,8 @@ func (m *metadataServer) uri(taskARN, container string) string {
 }
 
 func (m *metadataServer) handle(w http.ResponseWriter, r *http.Request) {
+	r, cancel := detach(r, 30*time.Second)
+	defer cancel()
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v4/")
 	if !ok || r.Method != http.MethodGet {
 		http.NotFound(w, r)
@@ -224,4 +226,14 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// detach gives r a context that does not end when the client shuts its
+// side of the connection: net/http cancels r.Context() when it reads EOF
+// there, which a client that half-closes after its request (busybox nc in
+// a container: write, shutdown(SHUT_WR), read) causes while the answer is
+// being made. The work is bounded by d instead.
+func detach(r *http.Request, d time.Duration) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), d)
+	return r.WithContext(ctx), cancel
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // The AWS Query protocol (awsQuery), as ELBv2, STS and CloudWatch speak it:
-// a form-encoded POST (or a GET) whose Action and Version parameters name the
+// a form-encoded POST whose Action and Version parameters name the
 // operation, members flattened into dotted names (Names.member.1,
 // Tags.member.1.Key), and XML replies:
 //
@@ -36,6 +36,10 @@ import (
 const (
 	CodeValidationError  = "ValidationError"
 	CodeMissingParameter = "MissingParameter"
+	// CodeInvalidQueryParameter is AWS's common error for a request that
+	// "does not adhere to AWS standards": here, one that is not a POST with
+	// a form-encoded body.
+	CodeInvalidQueryParameter = "InvalidQueryParameter"
 )
 
 // QueryHandler serves one operation of a Query service: the request's
@@ -82,17 +86,35 @@ func (s *Server) RegisterQuery(svc *QueryService) {
 	s.query[svc.Version] = svc
 }
 
-// isQuery reports whether r is an AWS Query call: a form-encoded POST, or a
-// GET naming an Action.
+// isQuery reports whether r is meant as an AWS Query call: a form-encoded
+// body, an Action in the URL, or a POST to / that names no X-Amz-Target
+// (the caller checked that). serveQuery then refuses those that are not a
+// form-encoded POST, rather than letting them fall through to a 404.
 func isQuery(r *http.Request) bool {
-	switch r.Method {
-	case http.MethodPost:
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		return mt == "application/x-www-form-urlencoded"
-	case http.MethodGet:
-		return r.URL.Query().Has("Action")
+	return isFormBody(r) || r.URL.Query().Has("Action") || (r.Method == http.MethodPost && r.URL.Path == "/")
+}
+
+func isFormBody(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// checkQueryRequest accepts only what AWS's SDKs and CLI send: a POST with
+// a form-encoded body. A GET is refused because it would let any web page
+// change state through a link or an image (no CORS preflight guards it).
+func checkQueryRequest(r *http.Request) *Error {
+	const want = "AWS Query calls must be POST requests with a form-encoded body (Content-Type: application/x-www-form-urlencoded)"
+	if r.Method != http.MethodPost {
+		return Errorf(CodeInvalidQueryParameter, "%s; this one is a %s", want, truncate(r.Method, 20))
 	}
-	return false
+	if !isFormBody(r) {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			return Errorf(CodeInvalidQueryParameter, "%s; this one has no Content-Type", want)
+		}
+		return Errorf(CodeInvalidQueryParameter, "%s; this one's Content-Type is %q", want, truncate(ct, 80))
+	}
+	return nil
 }
 
 // serveQuery answers one AWS Query call and returns the HTTP status sent.
@@ -108,6 +130,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 			status = fail(internalError(req.ID))
 		}
 	}()
+	if e := checkQueryRequest(r); e != nil {
+		return fail(e)
+	}
 	params, err := readQueryParams(w, r)
 	if err != nil {
 		e, _ := AsError(err)
@@ -152,11 +177,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 			}
 			return fail(&Error{Code: code, Message: inv.err.Error()})
 		}
-		if errors.Is(err, context.Canceled) {
-			s.log.Debug("client went away", "op", action, "request_id", req.ID)
-		} else {
-			s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
-		}
+		s.log.Error("api call failed", "op", action, "request_id", req.ID, "err", err)
 		return fail(internalError(req.ID))
 	}
 	return writeXMLResult(w, ns, action, resp, req.ID)
@@ -175,9 +196,6 @@ func readQueryParams(w http.ResponseWriter, r *http.Request) (url.Values, error)
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, Errorf(CodeMalformedQuery, "the URL's query string is malformed: %v", err)
-	}
-	if r.Method != http.MethodPost {
-		return params, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {

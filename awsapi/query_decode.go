@@ -40,6 +40,13 @@ func DecodeQuery(params url.Values, v any) error {
 	return nil
 }
 
+// maxQueryMembers bounds the positions N of a list's (or map's) members,
+// and so their count: "Names.member.99999999" or a thousand-and-one members
+// is refused before anything is allocated for it. No list of the Query
+// services wharf serves is documented to hold more (ELBv2's largest, the
+// targets of one RegisterTargets call, hold far fewer).
+const maxQueryMembers = 1000
+
 // maxQueryDepth bounds nesting, so a hostile parameter name cannot recurse
 // without end through self-referencing shapes.
 const maxQueryDepth = 20
@@ -67,6 +74,9 @@ func (d *queryDecoder) indexes(prefix string) ([]int, error) {
 		n, err := strconv.Atoi(num)
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("parameter %q: list positions are numbers from 1", truncate(d.keys[i], 120))
+		}
+		if n > maxQueryMembers {
+			return nil, fmt.Errorf("parameter %q: a list holds at most %d members, numbered from 1", truncate(d.keys[i], 120), maxQueryMembers)
 		}
 		if !seen[n] {
 			seen[n] = true

@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -173,15 +174,43 @@ func TestQueryWire(t *testing.T) {
 		t.Fatalf("got %d %s\n%s\nwant\n%s", status, hdr.Get("Content-Type"), body, want)
 	}
 
-	t.Run("GET", func(t *testing.T) {
-		resp, err := http.Get(srv.URL + "/?Action=Echo&Version=2020-01-01&Name=get")
-		if err != nil {
-			t.Fatal(err)
+	t.Run("a thousand members", func(t *testing.T) {
+		status, body, _ := post(t, srv.URL+"/", "Action=Echo&Version=2020-01-01&Name=many"+manyMembers("Names.member", 1000))
+		if status != 200 || strings.Count(body, "<member>m</member>") != 1000 {
+			t.Fatalf("%d, %d members", status, strings.Count(body, "<member>m</member>"))
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(b), "<Name>get@us-east-1</Name>") {
-			t.Fatalf("%d %s", resp.StatusCode, b)
+	})
+
+	t.Run("only a form-encoded POST", func(t *testing.T) {
+		tests := []struct {
+			name, method, contentType, body string
+		}{
+			{"GET", http.MethodGet, "", ""},
+			{"GET with a form type", http.MethodGet, "application/x-www-form-urlencoded", ""},
+			{"PUT of a form", http.MethodPut, "application/x-www-form-urlencoded", "Action=Echo&Version=2020-01-01&Name=put"},
+			{"POST of JSON", http.MethodPost, "application/json", `{"Action":"Echo"}`},
+			{"POST of text", http.MethodPost, "text/plain", "Action=Echo&Version=2020-01-01&Name=text"},
+			{"POST with no type", http.MethodPost, "", "Action=Echo&Version=2020-01-01&Name=none"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				req, err := http.NewRequest(tc.method, srv.URL+"/?Action=Echo&Version=2020-01-01&Name=get", strings.NewReader(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.contentType != "" {
+					req.Header.Set("Content-Type", tc.contentType)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 400 || !strings.Contains(string(b), "<Code>InvalidQueryParameter</Code>") || !strings.Contains(string(b), "must be POST requests with a form-encoded body") {
+					t.Fatalf("%d %s", resp.StatusCode, b)
+				}
+			})
 		}
 	})
 
@@ -201,6 +230,10 @@ func TestQueryWire(t *testing.T) {
 		{"unknown action", "Action=MakeCoffee&Version=2020-01-01", 400, "InvalidAction", "MakeCoffee", "Sender", ""},
 		{"not served yet", "Action=Later&Version=2020-01-01", 400, "InvalidAction", "does not serve tiny.Later yet", "Sender", ""},
 		{"bad form", "Action=Echo&Version=2020-01-01&Name=%zz", 400, "MalformedQueryString", "form", "Sender", "x"},
+		{"list position too high", "Action=Echo&Version=2020-01-01&Name=a&Names.member.1001=x", 400, "ValidationError", "at most 1000 members", "Sender", ""},
+		{"list position beyond int", "Action=Echo&Version=2020-01-01&Name=a&Names.member.99999999999999999999=x", 400, "ValidationError", "list positions", "Sender", ""},
+		{"too many members", "Action=Echo&Version=2020-01-01&Name=a" + manyMembers("Names.member", 1001), 400, "ValidationError", "at most 1000 members", "Sender", ""},
+		{"too many map entries", "Action=Echo&Version=2020-01-01&Name=a&Extra.entry.5000.key=k&Extra.entry.5000.value=v", 400, "ValidationError", "at most 1000 members", "Sender", ""},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,6 +249,15 @@ func TestQueryWire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyMembers is "&PREFIX.1=m&PREFIX.2=m…" with n members.
+func manyMembers(prefix string, n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "&%s.%d=m", prefix, i)
+	}
+	return b.String()
 }
 
 // FuzzDecodeQuery feeds arbitrary form bodies to the decoder with the

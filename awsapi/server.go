@@ -15,6 +15,11 @@ import (
 // APIs wharf serves.
 const MaxBodyBytes = 8 << 20
 
+// callTimeout bounds one AWS call's work. No operation wharf serves waits
+// for anything (AWS's APIs do not long-poll); this only stops a stuck call
+// from holding its goroutine for ever.
+const callTimeout = 2 * time.Minute
+
 // Server routes requests on wharf's one port to the AWS services registered
 // with it, and serves wharf's own endpoints under /_wharf/.
 type Server struct {
@@ -50,12 +55,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host}
 	w.Header().Set("X-Amzn-RequestId", req.ID)
 	target := r.Header.Get("X-Amz-Target")
-	if target == "" {
-		if isQuery(r) {
-			s.logQuery(r, req, s.serveQuery(w, r, req), start)
-			return
-		}
+	if target == "" && !isQuery(r) {
 		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// An AWS call's work does not depend on the client's side of the
+	// connection: net/http cancels r.Context() as soon as it reads EOF
+	// there, which a client that half-closes after its request (busybox
+	// nc: write, shutdown(SHUT_WR), read) causes while the call runs. A
+	// store write cut short that way answered 500 to a client still
+	// reading, or failed after its change was committed. The call runs to
+	// its end, bounded by callTimeout, and its answer is written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	if target == "" {
+		s.logQuery(r, req, s.serveQuery(w, r, req), start)
 		return
 	}
 	status := s.serveJSON(w, r, req, target)
@@ -109,11 +124,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 			}
 			return fail(e)
 		}
-		if errors.Is(err, context.Canceled) {
-			s.log.Debug("client went away", "op", op, "request_id", req.ID)
-		} else {
-			s.log.Error("api call failed", "op", op, "request_id", req.ID, "err", err)
-		}
+		s.log.Error("api call failed", "op", op, "request_id", req.ID, "err", err)
 		return fail(internalError(req.ID))
 	}
 	writeJSON(w, http.StatusOK, resp)

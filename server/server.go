@@ -141,9 +141,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) newAgent(ctx context.Context) error {
-	rt, err := docker.New(ctx, s.cfg.DockerHost)
+	// No ping here: an engine out of reach (dockerd still starting) is
+	// retried by the agent, and /_wharf/health names it meanwhile.
+	rt, err := docker.Dial(s.cfg.DockerHost)
 	if err != nil {
-		return fmt.Errorf("the agent needs a Docker engine (install docker.io and start dockerd, or run with --no-agent): %w", err)
+		return fmt.Errorf("the agent's Docker engine address: %w", err)
 	}
 	a, err := agent.New(agent.Config{
 		Server: "http://" + s.ln.Addr().String(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
@@ -159,8 +161,8 @@ func (s *Server) newAgent(ctx context.Context) error {
 }
 
 func (s *Server) healthy() error {
-	if s.agent != nil && !s.agent.Ready() {
-		return errors.New("the local agent has not registered yet")
+	if s.agent != nil {
+		return s.agent.Health()
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestListenersAndRules(t *testing.T) {
 		}
 		wantCode(t, create(port, types.ProtocolEnumHttp, forward(tgB), lbARN), "DuplicateListener")
 		wantCode(t, create(freePort(t), types.ProtocolEnumHttps, forward(tgB), lbARN), "UnsupportedProtocol")
-		wantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(tgB+"0"), lbARN), "TargetGroupNotFound")
+		wantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(missingARN(tgB)), lbARN), "TargetGroupNotFound")
 		wantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(tgB), strings.Replace(lbARN, "/web/", "/nope/", 1)), "LoadBalancerNotFound")
 		wantCode(t, create(0, types.ProtocolEnumHttp, forward(tgB), lbARN), "ValidationError")
 		wantCode(t, create(freePort(t), types.ProtocolEnumHttp, []types.Action{}, lbARN), "ValidationError")
@@ -118,7 +118,7 @@ func TestListenersAndRules(t *testing.T) {
 		}
 		_, err := c.DescribeListeners(ctx, &elb.DescribeListenersInput{})
 		wantCode(t, err, "ValidationError")
-		_, err = c.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{lARN[:len(lARN)-1] + "0"}})
+		_, err = c.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{missingARN(lARN)}})
 		wantCode(t, err, "ListenerNotFound")
 	})
 
@@ -143,7 +143,7 @@ func TestListenersAndRules(t *testing.T) {
 		wantCode(t, err, "ValidationError")
 		_, err = c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN), Priority: aws.Int32(50001), Conditions: pathRule("/x"), Actions: forward(tgB)})
 		wantCode(t, err, "ValidationError")
-		_, err = c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN + "0"), Priority: aws.Int32(30), Conditions: pathRule("/x"), Actions: forward(tgB)})
+		_, err = c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(missingARN(lARN)), Priority: aws.Int32(30), Conditions: pathRule("/x"), Actions: forward(tgB)})
 		wantCode(t, err, "ListenerNotFound")
 
 		rules := must(c.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(lARN)}))(t).Rules
@@ -199,7 +199,7 @@ func TestListenersAndRules(t *testing.T) {
 		if mod.DefaultActions[0].Type != types.ActionTypeEnumFixedResponse || aws.ToInt32(mod.Port) != port {
 			t.Fatalf("modified %+v", mod)
 		}
-		_, err := c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(lARN + "0"), Port: aws.Int32(81)})
+		_, err := c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(missingARN(lARN)), Port: aws.Int32(81)})
 		wantCode(t, err, "ListenerNotFound")
 	})
 

@@ -47,6 +47,18 @@ func client(w *wharftest.Wharf, region string) *elb.Client {
 }
 
 // freePort returns a loopback port nothing listens on (bound, then closed).
+// missingARN is arn with its last character (a hex digit of its id)
+// changed to another, so always a well-formed ARN of nothing: a fixed
+// replacement digit would equal the real one once in sixteen runs.
+func missingARN(arn string) string {
+	last := arn[len(arn)-1]
+	other := byte('0')
+	if last == '0' {
+		other = '1'
+	}
+	return arn[:len(arn)-1] + string(other)
+}
+
 func freePort(t *testing.T) int32 {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

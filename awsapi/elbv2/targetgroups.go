@@ -93,6 +93,16 @@ func checkHealth(tg *elbv2types.TargetGroup) error {
 	return nil
 }
 
+// defaultHealthTimeout is ELB's HealthCheckTimeoutSeconds for a target
+// group of instance or ip targets that sets none: 6 s for HTTP, 10 s for
+// HTTPS (and TCP, TLS), as the API reference documents.
+func defaultHealthTimeout(protocol elbv2types.ProtocolEnum) int32 {
+	if protocol == elbv2types.ProtocolEnumHttp {
+		return 6
+	}
+	return 10
+}
+
 // CreateTargetGroup creates a target group of instance or ip targets;
 // creating one again with the same settings answers the existing one.
 func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTargetGroupInput) (*elbv2types.CreateTargetGroupOutput, error) {
@@ -133,7 +143,7 @@ func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTarget
 		VpcId: new(defaultVPC), ProtocolVersion: new("HTTP1"), TargetType: targetType,
 		IpAddressType:       elbv2types.TargetGroupIpAddressTypeEnumIpv4,
 		HealthCheckProtocol: in.Protocol, HealthCheckPort: new("traffic-port"), HealthCheckEnabled: new(true),
-		HealthCheckPath: new("/"), HealthCheckIntervalSeconds: new(int32(30)), HealthCheckTimeoutSeconds: new(int32(5)),
+		HealthCheckPath: new("/"), HealthCheckIntervalSeconds: new(int32(30)), HealthCheckTimeoutSeconds: new(defaultHealthTimeout(in.Protocol)),
 		HealthyThresholdCount: new(int32(5)), UnhealthyThresholdCount: new(int32(2)),
 		Matcher: &elbv2types.Matcher{HttpCode: new("200")},
 	}

@@ -26,12 +26,18 @@ func TestTargetGroups(t *testing.T) {
 	def := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), VpcId: aws.String("vpc-123")}))(t).TargetGroups[0]
 	if def.TargetType != types.TargetTypeEnumInstance || aws.ToInt32(def.HealthCheckIntervalSeconds) != 30 ||
-		aws.ToInt32(def.HealthCheckTimeoutSeconds) != 5 || aws.ToInt32(def.HealthyThresholdCount) != 5 ||
+		aws.ToInt32(def.HealthCheckTimeoutSeconds) != 6 || aws.ToInt32(def.HealthyThresholdCount) != 5 ||
 		aws.ToInt32(def.UnhealthyThresholdCount) != 2 || aws.ToString(def.Matcher.HttpCode) != "200" ||
 		aws.ToString(def.HealthCheckPath) != "/" || aws.ToString(def.HealthCheckPort) != "traffic-port" ||
 		def.HealthCheckProtocol != types.ProtocolEnumHttp || !aws.ToBool(def.HealthCheckEnabled) || aws.ToString(def.VpcId) != "vpc-123" {
 		t.Fatalf("defaults %+v", def)
 	}
+	secure := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("secure"), Protocol: types.ProtocolEnumHttps,
+		Port: aws.Int32(443)}))(t).TargetGroups[0]
+	if got := aws.ToInt32(secure.HealthCheckTimeoutSeconds); got != 10 || secure.HealthCheckProtocol != types.ProtocolEnumHttps {
+		t.Fatalf("an HTTPS target group's default health check timeout is %d s over %s, want 10 s over HTTPS", got, secure.HealthCheckProtocol)
+	}
+	must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: secure.TargetGroupArn}))(t)
 
 	in := &elb.CreateTargetGroupInput{Name: aws.String("api"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080),
 		TargetType: types.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"), HealthCheckIntervalSeconds: aws.Int32(10),
@@ -88,7 +94,7 @@ func TestTargetGroups(t *testing.T) {
 		}
 		_, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"nope"}})
 		wantCode(t, err, "TargetGroupNotFound")
-		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn + "0"}})
+		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{missingARN(arn)}})
 		wantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("modify", func(t *testing.T) {
@@ -117,7 +123,7 @@ func TestTargetGroups(t *testing.T) {
 				Attributes: []types.TargetGroupAttribute{{Key: aws.String(kv[0]), Value: aws.String(kv[1])}}})
 			wantCode(t, err, "ValidationError")
 		}
-		_, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn + "0")})
+		_, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(missingARN(arn))})
 		wantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("delete", func(t *testing.T) {
@@ -184,7 +190,7 @@ func TestTargetsAndHealth(t *testing.T) {
 		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("10.0.0.1")}}})
 		wantCode(t, err, "InvalidTarget")
 		must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-0123456789abcdef0")}}}))(t)
-		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg + "0"), Targets: []types.TargetDescription{target(ok)}})
+		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(missingARN(tg)), Targets: []types.TargetDescription{target(ok)}})
 		wantCode(t, err, "TargetGroupNotFound")
 		_, err = c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("10.9.9.9")}}})
 		wantCode(t, err, "InvalidTarget")

@@ -85,14 +85,15 @@ func TestQueryWireFormat(t *testing.T) {
 		}
 	})
 
-	t.Run("GET", func(t *testing.T) {
+	t.Run("GET is refused", func(t *testing.T) {
+		// A GET would let any web page change state through a link.
 		resp, err := http.Get(w.URL() + "/?Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=wire")
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(b), "<LoadBalancerName>wire</LoadBalancerName>") {
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "<Code>InvalidQueryParameter</Code>") {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 	})
@@ -119,6 +120,7 @@ func TestQueryWireFormat(t *testing.T) {
 		{"bad integer", "Action=DescribeLoadBalancers&Version=2015-12-01&PageSize=many", "ValidationError"},
 		{"unknown action", "Action=MakeCoffee&Version=2015-12-01", "InvalidAction"},
 		{"known action not served", "Action=DescribeSSLPolicies&Version=2015-12-01", "InvalidAction"},
+		{"list position out of bounds", "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.4294967297=x", "ValidationError"},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,7 +45,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "up":
-		return up(args[1:], stdout, stderr)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return up(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "wharf %s (%s)\n", version, goVersion())
 		return nil
@@ -64,7 +66,8 @@ func goVersion() string {
 	return "unknown Go"
 }
 
-func up(args []string, stdout, stderr io.Writer) error {
+// up serves until ctx ends (SIGINT or SIGTERM) or the HTTP server fails.
+func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", server.DefaultListen, "HOST:PORT for every AWS API wharf serves")
@@ -85,8 +88,6 @@ func up(args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
 		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version})
 	if err != nil {

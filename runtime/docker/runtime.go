@@ -20,6 +20,21 @@ type Runtime struct {
 // an empty host means DOCKER_HOST or the default socket. It pings the engine
 // to negotiate the API version and fails if the engine is unreachable.
 func New(ctx context.Context, host string) (*Runtime, error) {
+	r, err := Dial(host)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Ping(ctx); err != nil {
+		r.cli.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Dial is New without the ping: the engine may be unreachable yet (dockerd
+// still starting); the first call negotiates the API version. It fails only
+// when host is malformed.
+func Dial(host string) (*Runtime, error) {
 	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
@@ -28,12 +43,7 @@ func New(ctx context.Context, host string) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker: new client: %w", err)
 	}
-	r := &Runtime{cli: cli}
-	if err := r.Ping(ctx); err != nil {
-		cli.Close()
-		return nil, err
-	}
-	return r, nil
+	return &Runtime{cli: cli}, nil
 }
 
 // Close releases the client's connections.
