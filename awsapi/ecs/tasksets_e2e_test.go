@@ -133,6 +133,9 @@ func TestTaskSetAPI(t *testing.T) {
 			t.Fatalf("status %s", aws.ToString(ts.Status))
 		}
 		ts = must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("ext"), PrimaryTaskSet: second.Id}))(t).TaskSet
+		if aws.ToString(ts.Id) != aws.ToString(second.Id) || aws.ToString(ts.Status) != "PRIMARY" {
+			t.Fatalf("second primary: %+v", ts)
+		}
 		svc := must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: cl, Services: []string{"ext"}}))(t).Services[0]
 		if len(svc.TaskSets) != 2 || aws.ToString(svc.TaskSets[0].Id) != aws.ToString(second.Id) || aws.ToString(svc.TaskSets[0].Status) != "PRIMARY" ||
 			aws.ToString(svc.TaskSets[1].Status) != "ACTIVE" || aws.ToString(svc.TaskDefinition) != td || svc.LaunchType != types.LaunchTypeEc2 {

@@ -1,6 +1,8 @@
 package taskset
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -49,5 +51,42 @@ func TestStep(t *testing.T) {
 				t.Fatalf("Step(%d, %+v)\n got %+v\nwant %+v", c.desired, c.tasks, got, c.want)
 			}
 		})
+	}
+}
+
+// TestStepInvariants checks Step on random sets: whatever the tasks, the
+// set ends with exactly its desired count (kept + launched), every
+// unhealthy task is stopped, each stop names a distinct task of the set,
+// and a steady plan does nothing.
+func TestStepInvariants(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		desired := r.IntN(8) - 1
+		var tasks []Task
+		for j := range r.IntN(10) {
+			tk := Task{ARN: fmt.Sprint(j), Running: r.IntN(3) > 0}
+			tk.Healthy = tk.Running && r.IntN(3) > 0
+			tk.Unhealthy = tk.Running && !tk.Healthy && r.IntN(2) == 0
+			tasks = append(tasks, tk)
+		}
+		p := Step("ecs-svc/1", desired, tasks)
+		stopped := map[string]bool{}
+		for _, s := range p.Stops {
+			if stopped[s.ARN] || s.Reason == "" {
+				t.Fatalf("case %d: stop %+v twice or without a reason", i, s)
+			}
+			stopped[s.ARN] = true
+		}
+		for _, tk := range tasks {
+			if tk.Unhealthy && !stopped[tk.ARN] {
+				t.Fatalf("case %d: unhealthy %s kept", i, tk.ARN)
+			}
+		}
+		if got := len(tasks) - len(p.Stops) + p.Launch; p.Launch < 0 || got != max(desired, 0) {
+			t.Fatalf("case %d: desired %d, %d tasks: plan %+v leaves %d", i, desired, len(tasks), p, got)
+		}
+		if p.Steady && (p.Launch != 0 || len(p.Stops) != 0) {
+			t.Fatalf("case %d: steady but acting: %+v", i, p)
+		}
 	}
 }
