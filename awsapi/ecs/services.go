@@ -33,7 +33,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	}
 	daemon := in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
 	if dc := in.DeploymentController; dc != nil && dc.Type != "" && dc.Type != ecstypes.DeploymentControllerTypeEcs {
-		return a.createTaskSetService(ctx, in) // EXTERNAL, CODE_DEPLOY: tasksets.go
+		return a.createTaskSetService(ctx, in) // EXTERNAL, CODE_DEPLOY: taskset_services.go
 	}
 	if in.TaskDefinition == nil {
 		return nil, invalidParam("taskDefinition is required for the ECS deployment controller.")
