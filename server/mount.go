@@ -13,6 +13,7 @@ import (
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/secretpurge"
 	"github.com/wharfhq/wharf/controller/service"
+	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/store"
 )
@@ -68,6 +69,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 
 	bg := &ctrl.Supervisor{Log: cfg.Log.With("component", "supervisor")}
 	bg.Add("service scheduler", service.New(db, cfg.Log.With("component", "service-scheduler"), cfg.StabilizationWindow))
+	bg.Add("task-set controller", taskset.New(db, cfg.Log.With("component", "task-set-controller")))
 	bg.Add("stopped-task reaper", reaper.New(db, cfg.Log.With("component", "reaper")))
 	bg.Add("load balancer data plane", lbPlane)
 	if logsAPI != nil {

@@ -6,7 +6,7 @@ import (
 )
 
 // ECS over JSON 1.1, and the endpoint agents poll for their assignments.
-// Its controllers (service scheduler, reaper) are listed in
+// Its controllers (service scheduler, task sets, reaper) are listed in
 // newControlPlane.
 func mountECS(m *mounter) {
 	e := ecs.New(m.DB, m.Log)

@@ -17,9 +17,9 @@ func TestBackgroundRunners(t *testing.T) {
 		cfg  Config
 		want []string
 	}{
-		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "stopped-task reaper",
+		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
 			"load balancer data plane", "log retention", "secret purge", "credentials expiry"}},
-		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "stopped-task reaper",
+		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
 			"load balancer data plane", "secret purge", "credentials expiry"}},
 	}
 	for _, tt := range tests {

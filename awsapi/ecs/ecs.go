@@ -74,6 +74,11 @@ func (a *API) Service() *awsapi.JSONService {
 			"ListAttributes":                awsapi.JSON(a.ListAttributes),
 			"DeleteAttributes":              awsapi.JSON(a.DeleteAttributes),
 			"ListServicesByNamespace":       awsapi.JSON(a.ListServicesByNamespace),
+			"CreateTaskSet":                 awsapi.JSON(a.CreateTaskSet),
+			"DescribeTaskSets":              awsapi.JSON(a.DescribeTaskSets),
+			"UpdateTaskSet":                 awsapi.JSON(a.UpdateTaskSet),
+			"UpdateServicePrimaryTaskSet":   awsapi.JSON(a.UpdateServicePrimaryTaskSet),
+			"DeleteTaskSet":                 awsapi.JSON(a.DeleteTaskSet),
 		},
 	}
 }

@@ -32,8 +32,8 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		return nil, invalidParam("Invalid service name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
 	}
 	daemon := in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
-	if in.DeploymentController != nil && in.DeploymentController.Type != "" && in.DeploymentController.Type != ecstypes.DeploymentControllerTypeEcs {
-		return nil, invalidParam("wharf supports the ECS deployment controller only, not %s.", in.DeploymentController.Type)
+	if dc := in.DeploymentController; dc != nil && dc.Type != "" && dc.Type != ecstypes.DeploymentControllerTypeEcs {
+		return a.createTaskSetService(ctx, in) // EXTERNAL, CODE_DEPLOY: taskset_services.go
 	}
 	if in.TaskDefinition == nil {
 		return nil, invalidParam("taskDefinition is required for the ECS deployment controller.")
@@ -226,6 +226,11 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 		svc := &rec.Service
 		if derefStr(svc.Status) != model.ServiceActive {
 			return awsErr(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, derefStr(svc.Status))
+		}
+		if state.UsesTaskSets(svc) {
+			err := a.updateTaskSetService(tx, key, &rec, in) // taskset_services.go
+			out = rec.Service
+			return err
 		}
 		daemon := svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
 		if in.DesiredCount != nil {

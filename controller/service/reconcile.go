@@ -63,6 +63,9 @@ func (r *run) svc() *ecstypes.Service { return &r.rec.Service }
 
 func (r *run) pass() error {
 	svc := r.svc()
+	if t := svc.DeploymentController; t != nil && t.Type != ecstypes.DeploymentControllerTypeEcs {
+		return r.count()
+	}
 	name := deref(svc.ServiceName)
 	all, err := store.List[model.TaskRecord](r.tx, state.TasksPrefix(r.sc, r.cluster))
 	if err != nil {

@@ -1,0 +1,362 @@
+package taskset
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/controller/traffic"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
+	"github.com/wharfhq/wharf/store"
+)
+
+// reconcile is one pass over one service's task sets, in one transaction:
+// read, decide (Step per set), apply. One transaction is what keeps a task
+// from being started twice.
+func (c *Controller) reconcile(ctx context.Context, key string) error {
+	parts := strings.Split(key, "/")
+	if len(parts) != 6 {
+		return nil
+	}
+	sc := model.Scope{Account: parts[1], Region: parts[2]}
+	cluster := parts[4]
+	_, err := c.db.Update(ctx, func(tx store.Tx) error {
+		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
+		if err != nil || !ok || !state.UsesTaskSets(&rec.Service) {
+			return err
+		}
+		before, _ := json.Marshal(rec)
+		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: &rec, now: c.now()}
+		if err := p.run(); err != nil {
+			return err
+		}
+		after, _ := json.Marshal(rec)
+		if string(before) == string(after) {
+			return nil
+		}
+		return store.Put(tx, key, rec)
+	})
+	return err
+}
+
+// pass is one reconcile pass's context.
+type pass struct {
+	c       *Controller
+	tx      store.Tx
+	sc      model.Scope
+	cluster string
+	rec     *model.ServiceRecord
+	now     time.Time
+}
+
+func (p *pass) svc() *ecstypes.Service { return &p.rec.Service }
+func (p *pass) name() string           { return deref(p.svc().ServiceName) }
+
+func (p *pass) run() error {
+	all, err := store.List[model.TaskRecord](p.tx, state.TasksPrefix(p.sc, p.cluster))
+	if err != nil {
+		return err
+	}
+	bySet := map[string][]model.TaskRecord{}
+	for _, t := range all {
+		if deref(t.Task.Group) == "service:"+p.name() {
+			id := deref(t.Task.StartedBy)
+			bySet[id] = append(bySet[id], t)
+		}
+	}
+	sets, err := state.ListTaskSets(p.tx, p.sc, p.cluster, p.name())
+	if err != nil {
+		return err
+	}
+	var running, pending int32
+	for i := range sets {
+		r, pd, err := p.set(&sets[i], bySet[deref(sets[i].TaskSet.Id)])
+		if err != nil {
+			return fmt.Errorf("task set %s: %w", deref(sets[i].TaskSet.Id), err)
+		}
+		running, pending = running+r, pending+pd
+	}
+	svc := p.svc()
+	svc.RunningCount, svc.PendingCount = running, pending
+	if err := state.SyncServiceTaskSets(p.tx, p.sc, p.cluster, p.rec); err != nil {
+		return err
+	}
+	// A deleted service turns INACTIVE once its last set is gone.
+	if deref(svc.Status) == model.ServiceDraining && len(svc.TaskSets) == 0 && running+pending == 0 {
+		svc.Status = new(model.ServiceInactive)
+	}
+	return nil
+}
+
+// set reconciles one task set and returns its running and pending counts.
+func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running, pending int32, err error) {
+	ts := &rec.TaskSet
+	id := deref(ts.Id)
+	key := state.TaskSetKey(p.sc, p.cluster, p.name(), id)
+	before, _ := json.Marshal(rec)
+	if deref(p.svc().Status) != model.ServiceActive && deref(ts.Status) != state.TaskSetDraining {
+		ts.Status = new(state.TaskSetDraining) // the service is being deleted
+	}
+	desired := state.ComputedDesiredCount(ts.Scale, p.svc().DesiredCount)
+	if deref(ts.Status) == state.TaskSetDraining {
+		desired = 0
+	}
+	ts.ComputedDesiredCount = desired
+	b := p.binding(ts)
+	view, live, err := p.view(b, tasks)
+	if err != nil {
+		return 0, 0, err
+	}
+	plan := Step(id, int(desired), view)
+	launched, err := p.apply(rec, b, plan, tasks)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tasks {
+		switch last := deref(t.Task.LastStatus); {
+		case last == model.TaskRunning:
+			running++
+		case last != model.TaskStopped:
+			pending++
+		}
+	}
+	pending += int32(launched)
+	ts.RunningCount, ts.PendingCount = running, pending
+	status := ecstypes.StabilityStatusStabilizing
+	if plan.Steady {
+		status = ecstypes.StabilityStatusSteadyState
+	}
+	if status != ts.StabilityStatus {
+		ts.StabilityStatus, ts.StabilityStatusAt = status, shape.TimeOf(p.now)
+	}
+	if deref(ts.Status) == state.TaskSetDraining && live == 0 && launched == 0 {
+		p.event(fmt.Sprintf("(service %s, taskSet %s) has been deleted.", p.name(), id))
+		return running, pending, p.tx.Delete(key)
+	}
+	if after, _ := json.Marshal(rec); string(after) == string(before) {
+		return running, pending, nil
+	}
+	ts.UpdatedAt = shape.TimeOf(p.now)
+	return running, pending, store.Put(p.tx, key, *rec)
+}
+
+// binding is where a set's tasks send their traffic.
+func (p *pass) binding(ts *ecstypes.TaskSet) *traffic.Binding {
+	b := &traffic.Binding{Tx: p.tx, Scope: p.sc, Cluster: p.cluster, Service: p.name(),
+		LoadBalancers: ts.LoadBalancers, Registries: ts.ServiceRegistries, Now: p.now}
+	if ext := deref(ts.ExternalId); ext != "" {
+		b.Attributes = map[string]string{"ECS_TASK_SET_EXTERNAL_ID": ext}
+	}
+	return b
+}
+
+// view turns a set's task records into Step's inputs, keeping their
+// traffic in step on the way: a running task is registered, a stopping or
+// stopped one deregistered, and a task waiting for its drain is stopped
+// once the drain is over. live counts the tasks not yet STOPPED.
+func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, live int, err error) {
+	grace := time.Duration(deref(p.svc().HealthCheckGracePeriodSeconds)) * time.Second
+	for i := range tasks {
+		rec := &tasks[i]
+		t := rec.Task
+		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
+		if last != model.TaskStopped {
+			live++
+		}
+		var ts []traffic.Target
+		if b.HasTraffic() {
+			if ts, err = b.Targets(*rec); err != nil {
+				return nil, 0, err
+			}
+			if last == model.TaskStopped || desired != state.DesiredRunning {
+				if _, err := b.Deregister(*rec, ts); err != nil {
+					return nil, 0, err
+				}
+				continue
+			}
+			if rec.PendingStop != nil {
+				if err := p.finishDrain(b, rec, ts); err != nil {
+					return nil, 0, err
+				}
+				continue
+			}
+		}
+		if last == model.TaskStopped || desired != state.DesiredRunning {
+			continue
+		}
+		running := last == model.TaskRunning
+		checked := hasHealthCheck(rec.Definition)
+		inGrace := !t.StartedAt.IsZero() && p.now.Sub(t.StartedAt.Time) < grace
+		task := Task{
+			ARN:       deref(t.TaskArn),
+			Running:   running,
+			Healthy:   running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
+			Unhealthy: running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
+		}
+		if running && b.HasTraffic() {
+			if err := b.Register(*rec, ts); err != nil {
+				return nil, 0, err
+			}
+			if len(ts) > 0 {
+				lbHealthy, lbUnhealthy, why, err := b.Health(ts)
+				if err != nil {
+					return nil, 0, err
+				}
+				task.Healthy = task.Healthy && lbHealthy
+				if lbUnhealthy && !inGrace && !task.Unhealthy {
+					task.Unhealthy, task.UnhealthyReason = true, why
+				}
+			}
+			if err := b.SetRegistryHealth(*rec, task.Healthy); err != nil {
+				return nil, 0, err
+			}
+		}
+		view = append(view, task)
+	}
+	return view, live, nil
+}
+
+// finishDrain stops a task waiting for its drain once its targets are gone.
+func (p *pass) finishDrain(b *traffic.Binding, rec *model.TaskRecord, ts []traffic.Target) error {
+	still, err := b.Deregister(*rec, ts)
+	if err != nil || still {
+		return err
+	}
+	ps := rec.PendingStop
+	rec.PendingStop = nil
+	return state.RequestStop(p.tx, p.sc, p.cluster, rec, ps.Code, ps.Reason, p.now)
+}
+
+func hasHealthCheck(td ecstypes.TaskDefinition) bool {
+	return slices.ContainsFunc(td.ContainerDefinitions, func(c ecstypes.ContainerDefinition) bool {
+		return c.HealthCheck != nil && (c.Essential == nil || *c.Essential)
+	})
+}
+
+// apply carries out a set's plan, records service events, and returns how
+// many tasks it started.
+func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, tasks []model.TaskRecord) (int, error) {
+	who := fmt.Sprintf("(service %s, taskSet %s)", p.name(), deref(rec.TaskSet.Id))
+	var stopped, drained []string
+	for _, s := range plan.Stops {
+		i := slices.IndexFunc(tasks, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
+		if i < 0 {
+			continue
+		}
+		t := &tasks[i]
+		if b.HasTraffic() {
+			ts, err := b.Targets(*t)
+			if err != nil {
+				return 0, err
+			}
+			draining, err := b.Deregister(*t, ts)
+			if err != nil {
+				return 0, err
+			}
+			if draining {
+				// Stopped by finishDrain once requests in flight are done.
+				t.PendingStop = &model.PendingStop{Code: ecstypes.TaskStopCodeServiceSchedulerInitiated, Reason: s.Reason}
+				if err := state.PutTask(p.tx, p.sc, p.cluster, t); err != nil {
+					return 0, err
+				}
+				drained = append(drained, s.ARN)
+				continue
+			}
+		}
+		if err := state.RequestStop(p.tx, p.sc, p.cluster, t, ecstypes.TaskStopCodeServiceSchedulerInitiated, s.Reason, p.now); err != nil {
+			return 0, err
+		}
+		stopped = append(stopped, s.ARN)
+	}
+	if len(drained) > 0 {
+		p.event(fmt.Sprintf("%s has begun draining connections on %d tasks.", who, len(drained)))
+	}
+	if len(stopped) > 0 {
+		p.event(fmt.Sprintf("%s has stopped %d running tasks: %s.", who, len(stopped), taskList(stopped)))
+	}
+	if plan.Launch == 0 {
+		return 0, nil
+	}
+	return p.launch(rec, plan.Launch, who)
+}
+
+// launch places and creates n tasks of a set.
+func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) {
+	ts := &rec.TaskSet
+	svc := p.svc()
+	l := &state.Launch{
+		Scope: p.sc, Cluster: p.cluster, Definition: rec.Definition, LaunchType: ts.LaunchType, Count: n,
+		Group: "service:" + p.name(), StartedBy: deref(ts.Id), Network: ts.NetworkConfiguration,
+		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
+	}
+	if len(ts.CapacityProviderStrategy) > 0 {
+		l.LaunchType = ecstypes.LaunchTypeFargate
+		l.Provider = deref(ts.CapacityProviderStrategy[0].CapacityProvider)
+	}
+	if svc.PropagateTags == ecstypes.PropagateTagsService {
+		l.Tags = svc.Tags
+	}
+	pl, err := state.Place(p.tx, l, nil, p.now)
+	if err != nil {
+		p.throttledEvent("place:"+deref(ts.Id), fmt.Sprintf("%s was unable to place a task: %v", who, err))
+		return 0, nil
+	}
+	var started []string
+	for _, t := range pl.Targets {
+		task, err := state.CreateTask(p.tx, l, t, p.now)
+		if err != nil {
+			return 0, err
+		}
+		started = append(started, deref(task.TaskArn))
+	}
+	if len(started) > 0 {
+		p.event(fmt.Sprintf("%s has started %d tasks: %s.", who, len(started), taskList(started)))
+	}
+	if len(started) < n {
+		msg := "was unable to place a task because no container instance met all of its requirements."
+		if pl.Explanation != nil {
+			msg = "was " + pl.Explanation.Event()
+		} else if len(pl.Failures) > 0 {
+			msg = "was unable to place a task: " + deref(pl.Failures[0].Reason) + ": " + deref(pl.Failures[0].Detail)
+		}
+		p.throttledEvent("place:"+deref(ts.Id), who+" "+msg)
+	}
+	return len(started), nil
+}
+
+// event prepends a service event, keeping the newest MaxServiceEvents.
+func (p *pass) event(msg string) {
+	svc := p.svc()
+	e := ecstypes.ServiceEvent{Id: new(state.NewID()), CreatedAt: shape.TimeOf(p.now), Message: new(msg)}
+	svc.Events = append([]ecstypes.ServiceEvent{e}, svc.Events...)
+	if len(svc.Events) > model.MaxServiceEvents {
+		svc.Events = svc.Events[:model.MaxServiceEvents]
+	}
+	p.c.log.Info("service event", "msg", msg)
+}
+
+// throttledEvent says a repeated condition at most once a minute.
+func (p *pass) throttledEvent(kind, msg string) {
+	if p.rec.Throttled == nil {
+		p.rec.Throttled = map[string]int64{}
+	}
+	if last := p.rec.Throttled[kind]; p.now.Unix()-last < 60 {
+		return
+	}
+	p.rec.Throttled[kind] = p.now.Unix()
+	p.event(msg)
+}
+
+func taskList(arns []string) string {
+	parts := make([]string, len(arns))
+	for i, a := range arns {
+		parts[i] = "(task " + state.LastSegment(a) + ")"
+	}
+	return strings.Join(parts, " ")
+}
