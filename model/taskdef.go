@@ -114,7 +114,15 @@ func checkFargate(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) erro
 		return violation("Fargate requires that 'memory' be defined at the task level.")
 	}
 	if !FargateSizeValid(cpu, mem) {
-		return violation("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid combinations.", cpu, mem)
+		return violation("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid values.", cpu, mem)
+	}
+	// Fargate shares a PID namespace within the task only, and no IPC
+	// namespace at all; ECS refuses both at registration.
+	if in.PidMode != "" && in.PidMode != ecstypes.PidModeTask {
+		return violation("Tasks using the Fargate launch type do not support pidMode '%s'. The supported value for pidMode is 'task'.", in.PidMode)
+	}
+	if in.IpcMode != "" {
+		return violation("Tasks using the Fargate launch type do not support ipcMode.")
 	}
 	for _, c := range in.ContainerDefinitions {
 		name := deref(c.Name)
@@ -178,7 +186,8 @@ func compatibilities(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) [
 	if in.NetworkMode != ecstypes.NetworkModeAwsvpc {
 		out = append([]ecstypes.Compatibility{ecstypes.CompatibilityExternal}, out...)
 	}
-	if in.NetworkMode == ecstypes.NetworkModeAwsvpc && FargateSizeValid(cpu, mem) {
+	fargateNamespaces := (in.PidMode == "" || in.PidMode == ecstypes.PidModeTask) && in.IpcMode == ""
+	if in.NetworkMode == ecstypes.NetworkModeAwsvpc && FargateSizeValid(cpu, mem) && fargateNamespaces {
 		out = append(out, ecstypes.CompatibilityFargate)
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -79,6 +80,9 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 		return c, err
 	}
 	if err := tx.Put(state.ActiveClusterKey(*c.ClusterArn), []byte(state.ClusterKey(sc, name))); err != nil {
+		return c, err
+	}
+	if err := tx.Delete(state.InactiveClusterKey(*c.ClusterArn)); err != nil {
 		return c, err
 	}
 	return presentCluster(c, clusterCounts{}, createdFields), nil
@@ -265,15 +269,18 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		}
 		switch {
 		case st.activeServices > 0:
-			return awsErr(codeClusterContainsServices, "The cluster %s cannot be deleted while services are active: delete its %d service(s) first.", name, st.activeServices)
+			return awsErr(codeClusterContainsServices, "The Cluster cannot be deleted while Services are active.")
 		case st.running+st.pending > 0:
-			return awsErr(codeClusterContainsTasks, "The cluster %s cannot be deleted while tasks are active: stop its %d task(s) first.", name, st.running+st.pending)
+			return awsErr(codeClusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.")
 		case st.instances > 0:
-			return awsErr(codeClusterContainsInstances, "The cluster %s cannot be deleted while container instances are active: deregister its %d instance(s) first.", name, st.instances)
+			return awsErr(codeClusterContainsInstances, "The Cluster cannot be deleted while Container Instances are active.")
 		}
 		c.Status = new(clusterInactive)
 		out = presentCluster(c, st, nil)
 		if err := tx.Delete(state.ActiveClusterKey(*c.ClusterArn)); err != nil {
+			return err
+		}
+		if err := tx.Put(state.InactiveClusterKey(*c.ClusterArn), []byte(a.now().UTC().Format(time.RFC3339Nano))); err != nil {
 			return err
 		}
 		return store.Put(tx, state.ClusterKey(sc, name), c)

@@ -25,7 +25,7 @@ func New(db store.Backend, log *slog.Logger) *API {
 
 // Service describes the ECS API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	return &awsapi.JSONService{
+	return speakECS(&awsapi.JSONService{
 		SigningName:    ecstypes.SigningName,
 		TargetPrefix:   ecstypes.ServiceTarget,
 		ValidationCode: awsapi.CodeInvalidParameter,
@@ -75,7 +75,7 @@ func (a *API) Service() *awsapi.JSONService {
 			"DeleteAttributes":              awsapi.JSON(a.DeleteAttributes),
 			"ListServicesByNamespace":       awsapi.JSON(a.ListServicesByNamespace),
 		},
-	}
+	})
 }
 
 // scope is the account and region the call addresses.

@@ -52,7 +52,8 @@ func (a *API) ReapStoppedTasks(ctx context.Context, retention time.Duration) (in
 	return len(old), err
 }
 
-// RunReaper reaps stopped tasks every interval until ctx ends.
+// RunReaper reaps stopped tasks and INACTIVE clusters every interval until
+// ctx ends.
 func (a *API) RunReaper(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -65,6 +66,11 @@ func (a *API) RunReaper(ctx context.Context, interval time.Duration) {
 				a.log.Warn("reap stopped tasks", "err", err)
 			} else if n > 0 {
 				a.log.Debug("reaped stopped tasks", "count", n)
+			}
+			if n, err := a.ReapInactiveClusters(ctx, model.InactiveClusterRetention); err != nil {
+				a.log.Warn("reap inactive clusters", "err", err)
+			} else if n > 0 {
+				a.log.Debug("reaped inactive clusters", "count", n)
 			}
 		}
 	}
