@@ -85,18 +85,21 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 	return td, nil
 }
 
+// troubleshooting ends ECS's refusals of a task size.
+const troubleshooting = "For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
+
 // taskSize parses the task-level cpu and memory and writes them back in
 // ECS's canonical form ("1 vCPU" is stored as "1024").
 func taskSize(in *ecstypes.RegisterTaskDefinitionRequest, td *ecstypes.TaskDefinition) (cpu, mem int, err error) {
 	if in.Cpu != nil {
 		if cpu, err = ParseTaskCPU(*in.Cpu); err != nil {
-			return 0, 0, violation("Invalid 'cpu' setting for task: %v.", err)
+			return 0, 0, violation("Invalid 'cpu' setting for task. %s", troubleshooting)
 		}
 		td.Cpu = new(strconv.Itoa(cpu))
 	}
 	if in.Memory != nil {
 		if mem, err = ParseTaskMemory(*in.Memory); err != nil {
-			return 0, 0, violation("Invalid 'memory' setting for task: %v.", err)
+			return 0, 0, violation("Invalid 'memory' setting for task. %s", troubleshooting)
 		}
 		td.Memory = new(strconv.Itoa(mem))
 	}
@@ -163,6 +166,9 @@ func checkVolumes(volumes []ecstypes.Volume, fargate bool) error {
 func checkTaskTotals(cs []ecstypes.ContainerDefinition, taskCPU, taskMem int) error {
 	var cpu, mem int
 	for _, c := range cs {
+		if taskMem > 0 && c.Memory != nil && int(*c.Memory) > taskMem {
+			return violation("The 'memory' setting for container '%s' is greater than for the task.", deref(c.Name))
+		}
 		cpu += int(c.Cpu)
 		switch {
 		case c.Memory != nil:

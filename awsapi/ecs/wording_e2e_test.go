@@ -90,6 +90,24 @@ func TestECSAnswers(t *testing.T) {
 				PidMode: types.PidModeHost, ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img")}}})
 			return err
 		}, "ClientException", "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is 'task'."},
+		{"task cpu that is not a size", func() error {
+			in := container(aws.String("app"), aws.String("img"))
+			in.Cpu = aws.String("lots")
+			_, err := c.RegisterTaskDefinition(ctx, in)
+			return err
+		}, "ClientException", "Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."},
+		{"container memory above the task's", func() error {
+			in := container(aws.String("app"), aws.String("img"))
+			in.Memory = aws.String("16")
+			_, err := c.RegisterTaskDefinition(ctx, in)
+			return err
+		}, "ClientException", "The 'memory' setting for container 'app' is greater than for the task."},
+		{"no Fargate size", func() error {
+			_, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), NetworkMode: types.NetworkModeAwsvpc,
+				RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("1024"), Memory: aws.String("1024"),
+				ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img")}}})
+			return err
+		}, "ClientException", "No Fargate configuration exists for given values: 1024 CPU, 1024 memory. See the Amazon ECS documentation for the valid values."},
 		{"start a task on no container instance", func() error {
 			_, err := c.StartTask(ctx, &ecs.StartTaskInput{Cluster: aws.String("w"), TaskDefinition: aws.String("ec2only"), ContainerInstances: []string{}})
 			return err
