@@ -43,8 +43,10 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	switch {
 	case daemon && len(in.PlacementStrategy) > 0:
 		return nil, invalidParam("Placement strategies are not supported with DAEMON scheduling strategy.")
-	case daemon && (in.LaunchType == ecstypes.LaunchTypeFargate || len(in.CapacityProviderStrategy) > 0):
-		return nil, invalidParam("The DAEMON scheduling strategy does not support FARGATE or capacity provider strategies.")
+	case daemon && len(in.CapacityProviderStrategy) > 0:
+		return nil, invalidParam("Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy.")
+	case daemon && in.LaunchType == ecstypes.LaunchTypeFargate:
+		return nil, invalidParam("The DAEMON scheduling strategy does not support the FARGATE launch type.")
 	case !daemon && in.DesiredCount == nil:
 		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
 	case in.DesiredCount != nil && *in.DesiredCount < 0:

@@ -117,7 +117,7 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	}
 	l.Definition = rec.TaskDefinition
 	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
-		return nil, invalidParam("Specifying both a launchType and capacityProviderStrategy is not supported.")
+		return nil, invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
 	}
 	switch {
 	case in.LaunchType != "":

@@ -158,6 +158,17 @@ func TestECSAnswers(t *testing.T) {
 				TaskDefinition: aws.String("ec2only"), DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc})
 			return err
 		}, "InvalidParameterException", "Task definition does not support launch_type FARGATE."},
+		{"launch type and capacity provider strategy", func() error {
+			_, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("w"), TaskDefinition: aws.String("ec2only"), LaunchType: types.LaunchTypeEc2,
+				CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}})
+			return err
+		}, "InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."},
+		{"DAEMON service with a capacity provider strategy", func() error {
+			_, err := c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("w"), ServiceName: aws.String("d"), TaskDefinition: aws.String("ec2only"),
+				SchedulingStrategy:       types.SchedulingStrategyDaemon,
+				CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}})
+			return err
+		}, "InvalidParameterException", "Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy."},
 		{"delete a cluster with a service", func() error {
 			_, err := c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("w")})
 			return err
