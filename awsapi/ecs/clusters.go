@@ -128,7 +128,8 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 	return out, nil
 }
 
-// ListClusters lists the ARNs of ACTIVE clusters, in name order.
+// ListClusters lists cluster ARNs in name order: the ACTIVE clusters and,
+// as ECS does, the deleted (INACTIVE) ones until they are reaped.
 func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
 	sc := scope(ctx)
 	size, err := pageSize(in.MaxResults, 100, 100)
@@ -146,7 +147,6 @@ func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest
 	}); err != nil {
 		return nil, internal("list clusters", err)
 	}
-	all = slices.DeleteFunc(all, func(c ecstypes.Cluster) bool { return derefStr(c.Status) != clusterActive })
 	items, next := page(all, func(c ecstypes.Cluster) string { return *c.ClusterName }, after, size)
 	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}}
 	for _, c := range items {

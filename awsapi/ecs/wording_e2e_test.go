@@ -219,9 +219,10 @@ func TestDescribeServicesFailureARN(t *testing.T) {
 	}
 }
 
-// TestDeletedClusterStaysDescribable checks that DescribeClusters answers a
-// deleted cluster as INACTIVE (ECS keeps them discoverable a while), that
-// other calls find no such cluster, and that creating it again works.
+// TestDeletedClusterStaysDescribable checks that DescribeClusters and
+// ListClusters still answer a deleted cluster, as INACTIVE (ECS keeps them
+// discoverable a while), that other calls find no such cluster or refuse
+// it, and that creating it again works.
 func TestDeletedClusterStaysDescribable(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
@@ -234,8 +235,19 @@ func TestDeletedClusterStaysDescribable(t *testing.T) {
 	if len(desc.Clusters) != 1 || aws.ToString(desc.Clusters[0].Status) != "INACTIVE" || len(desc.Failures) != 0 {
 		t.Fatalf("DescribeClusters after delete: %+v", desc)
 	}
+	list := must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	if len(list.ClusterArns) != 1 || list.ClusterArns[0] != "arn:aws:ecs:us-east-1:000000000000:cluster/old" {
+		t.Fatalf("ListClusters after delete: %v", list.ClusterArns)
+	}
 	_, err := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("old")})
 	wantCode(t, err, "ClusterNotFoundException")
+	_, err = c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/old"),
+		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterException" ||
+		ae.ErrorMessage() != "The specified cluster is inactive. Specify an active cluster and try again." {
+		t.Fatalf("TagResource on an INACTIVE cluster: %v", err)
+	}
 	again := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("old")}))(t)
 	if aws.ToString(again.Cluster.Status) != "ACTIVE" {
 		t.Fatalf("re-created cluster is %s", aws.ToString(again.Cluster.Status))
