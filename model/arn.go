@@ -128,3 +128,22 @@ func ValidName(s string) bool {
 	}
 	return true
 }
+
+// TaskDefRevisionText returns the text after "FAMILY:" in a task definition
+// reference (FAMILY:REV or its ARN), unparsed, and whether the reference has
+// a revision part at all. ECS words its refusals after it: "Revision is
+// missing." without one, "Invalid revision number. Number: X" for a REV
+// that is not a revision number.
+func TaskDefRevisionText(ref string) (rev string, has bool) {
+	if a, isARN := ParseARN(ref); isARN {
+		ref = strings.TrimPrefix(a.Resource, "task-definition/")
+	}
+	_, rev, has = strings.Cut(ref, ":")
+	return rev, has
+}
+
+// ValidRevision reports whether rev is a revision number: 1 or more.
+func ValidRevision(rev string) bool {
+	n, err := strconv.ParseInt(rev, 10, 32)
+	return err == nil && n >= 1
+}

@@ -51,3 +51,26 @@ func TestParseTaskDefRef(t *testing.T) {
 		})
 	}
 }
+
+func TestTaskDefRevisionText(t *testing.T) {
+	tests := []struct {
+		name, in, rev string
+		has, valid    bool
+	}{
+		{"family only", "web", "", false, false},
+		{"family and revision", "web:7", "7", true, true},
+		{"ARN with revision", "arn:aws:ecs:us-east-1:000000000000:task-definition/web:2", "2", true, true},
+		{"ARN without revision", "arn:aws:ecs:us-east-1:000000000000:task-definition/web", "", false, false},
+		{"word revision", "web:latest", "latest", true, false},
+		{"zero revision", "web:0", "0", true, false},
+		{"empty revision", "web:", "", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rev, has := TaskDefRevisionText(tt.in)
+			if rev != tt.rev || has != tt.has || ValidRevision(rev) != tt.valid {
+				t.Errorf("TaskDefRevisionText(%q) = %q, %v (valid %v); want %q, %v (valid %v)", tt.in, rev, has, ValidRevision(rev), tt.rev, tt.has, tt.valid)
+			}
+		})
+	}
+}

@@ -23,6 +23,9 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 	names := make([]string, 0, len(defs))
 	for _, c := range defs {
 		name := deref(c.Name)
+		if name == "" {
+			return nil, violation("Container.name should not be null or empty.")
+		}
 		if !ValidName(name) {
 			return nil, violation("Invalid container name %q: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", name)
 		}
@@ -41,7 +44,7 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 	for i, c := range defs {
 		name := deref(c.Name)
 		if deref(c.Image) == "" {
-			return nil, violation("Container.image should not be null or empty (container '%s').", name)
+			return nil, violation("Container.image should not be null or empty.")
 		}
 		if err := checkMemory(c, ec2, taskMemory); err != nil {
 			return nil, err

@@ -85,18 +85,21 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 	return td, nil
 }
 
+// troubleshooting ends ECS's refusals of a task size.
+const troubleshooting = "For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
+
 // taskSize parses the task-level cpu and memory and writes them back in
 // ECS's canonical form ("1 vCPU" is stored as "1024").
 func taskSize(in *ecstypes.RegisterTaskDefinitionRequest, td *ecstypes.TaskDefinition) (cpu, mem int, err error) {
 	if in.Cpu != nil {
 		if cpu, err = ParseTaskCPU(*in.Cpu); err != nil {
-			return 0, 0, violation("Invalid 'cpu' setting for task: %v.", err)
+			return 0, 0, violation("Invalid 'cpu' setting for task. %s", troubleshooting)
 		}
 		td.Cpu = new(strconv.Itoa(cpu))
 	}
 	if in.Memory != nil {
 		if mem, err = ParseTaskMemory(*in.Memory); err != nil {
-			return 0, 0, violation("Invalid 'memory' setting for task: %v.", err)
+			return 0, 0, violation("Invalid 'memory' setting for task. %s", troubleshooting)
 		}
 		td.Memory = new(strconv.Itoa(mem))
 	}
@@ -114,7 +117,15 @@ func checkFargate(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) erro
 		return violation("Fargate requires that 'memory' be defined at the task level.")
 	}
 	if !FargateSizeValid(cpu, mem) {
-		return violation("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid combinations.", cpu, mem)
+		return violation("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid values.", cpu, mem)
+	}
+	// Fargate shares a PID namespace within the task only, and no IPC
+	// namespace at all; ECS refuses both at registration.
+	if in.PidMode != "" && in.PidMode != ecstypes.PidModeTask {
+		return violation("Tasks using the Fargate launch type do not support pidMode '%s'. The supported value for pidMode is 'task'.", in.PidMode)
+	}
+	if in.IpcMode != "" {
+		return violation("Tasks using the Fargate launch type do not support ipcMode.")
 	}
 	for _, c := range in.ContainerDefinitions {
 		name := deref(c.Name)
@@ -155,6 +166,9 @@ func checkVolumes(volumes []ecstypes.Volume, fargate bool) error {
 func checkTaskTotals(cs []ecstypes.ContainerDefinition, taskCPU, taskMem int) error {
 	var cpu, mem int
 	for _, c := range cs {
+		if taskMem > 0 && c.Memory != nil && int(*c.Memory) > taskMem {
+			return violation("The 'memory' setting for container '%s' is greater than for the task.", deref(c.Name))
+		}
 		cpu += int(c.Cpu)
 		switch {
 		case c.Memory != nil:
@@ -178,7 +192,8 @@ func compatibilities(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) [
 	if in.NetworkMode != ecstypes.NetworkModeAwsvpc {
 		out = append([]ecstypes.Compatibility{ecstypes.CompatibilityExternal}, out...)
 	}
-	if in.NetworkMode == ecstypes.NetworkModeAwsvpc && FargateSizeValid(cpu, mem) {
+	fargateNamespaces := (in.PidMode == "" || in.PidMode == ecstypes.PidModeTask) && in.IpcMode == ""
+	if in.NetworkMode == ecstypes.NetworkModeAwsvpc && FargateSizeValid(cpu, mem) && fargateNamespaces {
 		out = append(out, ecstypes.CompatibilityFargate)
 	}
 	return out

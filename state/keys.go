@@ -50,11 +50,16 @@ func InstancesPrefix(s model.Scope, cluster string) string {
 //	wharf/nodes/NODE                      nodeRecord (agent heartbeat)
 //	wharf/node-tasks/NODE/TASK-ARN        task key: the tasks assigned to a node
 //	wharf/clusters/CLUSTER-ARN            cluster key: every ACTIVE cluster, all regions
+//	wharf/inactive-clusters/CLUSTER-ARN   deletion time (RFC 3339): every INACTIVE cluster until reaped
 func NodeKey(node string) string                { return "wharf/nodes/" + node }
 func NodeTasksPrefix(node string) string        { return "wharf/node-tasks/" + node + "/" }
 func NodeTaskKey(node, taskARN string) string   { return NodeTasksPrefix(node) + taskARN }
 func ActiveClustersPrefix() string              { return "wharf/clusters/" }
 func ActiveClusterKey(clusterARN string) string { return ActiveClustersPrefix() + clusterARN }
+func InactiveClustersPrefix() string            { return "wharf/inactive-clusters/" }
+func InactiveClusterKey(clusterARN string) string {
+	return InactiveClustersPrefix() + clusterARN
+}
 
 func TaskKey(s model.Scope, cluster, id string) string     { return TasksPrefix(s, cluster) + id }
 func InstanceKey(s model.Scope, cluster, id string) string { return InstancesPrefix(s, cluster) + id }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -81,6 +82,9 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 	if err := tx.Put(state.ActiveClusterKey(*c.ClusterArn), []byte(state.ClusterKey(sc, name))); err != nil {
 		return c, err
 	}
+	if err := tx.Delete(state.InactiveClusterKey(*c.ClusterArn)); err != nil {
+		return c, err
+	}
 	return presentCluster(c, clusterCounts{}, createdFields), nil
 }
 
@@ -124,7 +128,8 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 	return out, nil
 }
 
-// ListClusters lists the ARNs of ACTIVE clusters, in name order.
+// ListClusters lists cluster ARNs in name order: the ACTIVE clusters and,
+// as ECS does, the deleted (INACTIVE) ones until they are reaped.
 func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
 	sc := scope(ctx)
 	size, err := pageSize(in.MaxResults, 100, 100)
@@ -142,7 +147,6 @@ func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest
 	}); err != nil {
 		return nil, internal("list clusters", err)
 	}
-	all = slices.DeleteFunc(all, func(c ecstypes.Cluster) bool { return derefStr(c.Status) != clusterActive })
 	items, next := page(all, func(c ecstypes.Cluster) string { return *c.ClusterName }, after, size)
 	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}}
 	for _, c := range items {
@@ -265,15 +269,18 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		}
 		switch {
 		case st.activeServices > 0:
-			return awsErr(codeClusterContainsServices, "The cluster %s cannot be deleted while services are active: delete its %d service(s) first.", name, st.activeServices)
+			return awsErr(codeClusterContainsServices, "The Cluster cannot be deleted while Services are active.")
 		case st.running+st.pending > 0:
-			return awsErr(codeClusterContainsTasks, "The cluster %s cannot be deleted while tasks are active: stop its %d task(s) first.", name, st.running+st.pending)
+			return awsErr(codeClusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.")
 		case st.instances > 0:
-			return awsErr(codeClusterContainsInstances, "The cluster %s cannot be deleted while container instances are active: deregister its %d instance(s) first.", name, st.instances)
+			return awsErr(codeClusterContainsInstances, "The Cluster cannot be deleted while Container Instances are active.")
 		}
 		c.Status = new(clusterInactive)
 		out = presentCluster(c, st, nil)
 		if err := tx.Delete(state.ActiveClusterKey(*c.ClusterArn)); err != nil {
+			return err
+		}
+		if err := tx.Put(state.InactiveClusterKey(*c.ClusterArn), []byte(a.now().UTC().Format(time.RFC3339Nano))); err != nil {
 			return err
 		}
 		return store.Put(tx, state.ClusterKey(sc, name), c)

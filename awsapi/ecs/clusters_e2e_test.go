@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -170,11 +171,10 @@ func TestClusterLifecycle(t *testing.T) {
 		if len(desc.Clusters) != 1 || aws.ToString(desc.Clusters[0].Status) != "INACTIVE" {
 			t.Fatalf("deleted cluster not describable as INACTIVE: %+v", desc)
 		}
+		// ECS goes on listing a deleted cluster while it stays discoverable.
 		list := must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
-		for _, arn := range list.ClusterArns {
-			if arn == "arn:aws:ecs:us-east-1:000000000000:cluster/prod" {
-				t.Fatal("ListClusters lists an INACTIVE cluster")
-			}
+		if !slices.Contains(list.ClusterArns, "arn:aws:ecs:us-east-1:000000000000:cluster/prod") {
+			t.Fatalf("ListClusters does not list the INACTIVE cluster: %v", list.ClusterArns)
 		}
 		again := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))(t)
 		if aws.ToString(again.Cluster.Status) != "ACTIVE" {

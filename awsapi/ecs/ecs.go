@@ -25,7 +25,7 @@ func New(db store.Backend, log *slog.Logger) *API {
 
 // Service describes the ECS API for mounting on awsapi.Server.
 func (a *API) Service() *awsapi.JSONService {
-	return &awsapi.JSONService{
+	return speakECS(&awsapi.JSONService{
 		SigningName:    ecstypes.SigningName,
 		TargetPrefix:   ecstypes.ServiceTarget,
 		ValidationCode: awsapi.CodeInvalidParameter,
@@ -80,7 +80,7 @@ func (a *API) Service() *awsapi.JSONService {
 			"UpdateServicePrimaryTaskSet":   awsapi.JSON(a.UpdateServicePrimaryTaskSet),
 			"DeleteTaskSet":                 awsapi.JSON(a.DeleteTaskSet),
 		},
-	}
+	})
 }
 
 // scope is the account and region the call addresses.

@@ -8,15 +8,25 @@ import (
 
 // ECS error codes, as in the service model.
 const (
-	codeClusterNotFound           = "ClusterNotFoundException"
-	codeClusterContainsServices   = "ClusterContainsServicesException"
-	codeClusterContainsTasks      = "ClusterContainsTasksException"
-	codeClusterContainsInstances  = "ClusterContainsContainerInstancesException"
-	codeResourceNotFound          = "ResourceNotFoundException"
-	codeResourceInUse             = "ResourceInUseException"
-	codeUpdateInProgress          = "UpdateInProgressException"
-	codeServiceNotFound           = "ServiceNotFoundException"
-	codeTaskDefinitionNotFoundMsg = "Unable to describe task definition."
+	codeClusterNotFound          = "ClusterNotFoundException"
+	codeClusterContainsServices  = "ClusterContainsServicesException"
+	codeClusterContainsTasks     = "ClusterContainsTasksException"
+	codeClusterContainsInstances = "ClusterContainsContainerInstancesException"
+	codeResourceNotFound         = "ResourceNotFoundException"
+	codeResourceInUse            = "ResourceInUseException"
+	codeUpdateInProgress         = "UpdateInProgressException"
+	codeServiceNotFound          = "ServiceNotFoundException"
+)
+
+// ECS's own wording of its most common answers, word for word: scripts
+// and SDK users match on them.
+const (
+	msgClusterNotFound        = "Cluster not found."
+	msgServiceNotFound        = "Service not found."
+	msgTaskDefNotFound        = "Unable to describe task definition."
+	msgLaunchTaskDefNotFound  = "TaskDefinition not found."
+	msgRevisionMissing        = "Revision is missing."
+	msgServiceScaledAboveZero = "The service cannot be stopped while it is scaled above 0."
 )
 
 func invalidParam(format string, args ...any) error {
@@ -27,12 +37,20 @@ func clientError(format string, args ...any) error {
 	return awsapi.Errorf(awsapi.CodeClientException, format, args...)
 }
 
-func clusterNotFound(name string) error {
-	return awsapi.Errorf(codeClusterNotFound, "Cluster not found: %q does not exist in this region (create it with CreateCluster).", name)
+// clusterNotFound is ECS's answer for a cluster that does not exist (or is
+// INACTIVE); ECS does not name the cluster in it.
+func clusterNotFound(string) error {
+	return awsapi.Errorf(codeClusterNotFound, "%s", msgClusterNotFound)
 }
 
-func taskDefNotFound(ref string) error {
-	return clientError("%s No task definition matches %q.", codeTaskDefinitionNotFoundMsg, ref)
+// taskDefNotFound is DescribeTaskDefinition's (and DeregisterTaskDefinition's)
+// answer for a revision or family that does not exist.
+func taskDefNotFound(string) error { return clientError("%s", msgTaskDefNotFound) }
+
+// invalidRevision is ECS's answer for FAMILY:REV where REV is not a
+// revision number.
+func invalidRevision(rev string) error {
+	return invalidParam("Invalid revision number. Number: %s", rev)
 }
 
 // internal wraps an unexpected failure with the operation it interrupted;

@@ -118,13 +118,17 @@ func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (state.I
 func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.DescribeContainerInstancesRequest) (*ecstypes.DescribeContainerInstancesResponse, error) {
 	sc := scope(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
-	if len(in.ContainerInstances) > 100 {
-		return nil, invalidParam("containerInstances can have at most 100 entries, got %d.", len(in.ContainerInstances))
-	}
 	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
 	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		// The cluster is checked before the list, as ECS does.
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
+		}
+		if len(in.ContainerInstances) == 0 {
+			return invalidParam("Container instance cannot be empty.")
+		}
+		if len(in.ContainerInstances) > 100 {
+			return invalidParam("containerInstances can have at most 100 entries, got %d.", len(in.ContainerInstances))
 		}
 		for _, ref := range in.ContainerInstances {
 			rec, ok, err := findInstance(tx, sc, name, ref)

@@ -172,7 +172,7 @@ func TestAgentProtocol(t *testing.T) {
 	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), LaunchType: types.LaunchTypeFargate})
 	wantCode(t, err, "InvalidParameterException") // awsvpc needs a network configuration
 	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("p"), LaunchType: types.LaunchTypeFargate})
-	wantCode(t, err, "ClientException") // not Fargate-compatible
+	wantCode(t, err, "InvalidParameterException") // not Fargate-compatible: "Task definition does not support launch_type FARGATE."
 	must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("default"),
 		CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}}))(t)
 	fg := must(c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), CapacityProviderStrategy: spot, NetworkConfiguration: net,

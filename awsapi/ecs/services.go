@@ -18,8 +18,10 @@ import (
 
 const codeServiceNotActive = "ServiceNotActiveException"
 
-func serviceNotFound(name string) error {
-	return awsapi.Errorf(codeServiceNotFound, "Service not found: %s does not exist in this cluster.", name)
+// serviceNotFound is ECS's answer for a service that does not exist; ECS
+// does not name it.
+func serviceNotFound(string) error {
+	return awsapi.Errorf(codeServiceNotFound, "%s", msgServiceNotFound)
 }
 
 // CreateService stores a service and its first deployment; the service
@@ -41,8 +43,10 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	switch {
 	case daemon && len(in.PlacementStrategy) > 0:
 		return nil, invalidParam("Placement strategies are not supported with DAEMON scheduling strategy.")
-	case daemon && (in.LaunchType == ecstypes.LaunchTypeFargate || len(in.CapacityProviderStrategy) > 0):
-		return nil, invalidParam("The DAEMON scheduling strategy does not support FARGATE or capacity provider strategies.")
+	case daemon && len(in.CapacityProviderStrategy) > 0:
+		return nil, invalidParam("Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy.")
+	case daemon && in.LaunchType == ecstypes.LaunchTypeFargate:
+		return nil, invalidParam("The DAEMON scheduling strategy does not support the FARGATE launch type.")
 	case !daemon && in.DesiredCount == nil:
 		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
 	case in.DesiredCount != nil && *in.DesiredCount < 0:
@@ -72,7 +76,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 			return err
 		}
 		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
-			return invalidParam("Creation of service was not idempotent: service %s already exists in cluster %s.", name, cluster)
+			return invalidParam("Creation of service was not idempotent.")
 		}
 		now := a.now()
 		svc := ecstypes.Service{
@@ -225,7 +229,7 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 		}
 		svc := &rec.Service
 		if derefStr(svc.Status) != model.ServiceActive {
-			return awsErr(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, derefStr(svc.Status))
+			return awsErr(codeServiceNotActive, "Service was not ACTIVE.")
 		}
 		if state.UsesTaskSets(svc) {
 			err := a.updateTaskSetService(tx, key, &rec, in) // taskset_services.go
@@ -328,7 +332,7 @@ func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceReque
 		}
 		svc := &rec.Service
 		if svc.DesiredCount > 0 && !deref(in.Force) && svc.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon {
-			return invalidParam("The service cannot be stopped while it is scaled above 0: update desiredCount to 0 first, or pass force.")
+			return invalidParam("%s", msgServiceScaledAboveZero)
 		}
 		svc.Status = new(model.ServiceDraining)
 		svc.DesiredCount = 0

@@ -35,7 +35,7 @@ func TestServiceAPI(t *testing.T) {
 	}{
 		{"duplicate", &ecs.CreateServiceInput{Cluster: aws.String("s"), ServiceName: aws.String("a"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)}, "InvalidParameterException"},
 		{"no desired count", &ecs.CreateServiceInput{Cluster: aws.String("s"), ServiceName: aws.String("d"), TaskDefinition: aws.String("app")}, "InvalidParameterException"},
-		{"unknown task definition", &ecs.CreateServiceInput{Cluster: aws.String("s"), ServiceName: aws.String("d"), TaskDefinition: aws.String("nope"), DesiredCount: aws.Int32(1)}, "InvalidParameterException"},
+		{"unknown task definition", &ecs.CreateServiceInput{Cluster: aws.String("s"), ServiceName: aws.String("d"), TaskDefinition: aws.String("nope"), DesiredCount: aws.Int32(1)}, "ClientException"}, // "TaskDefinition not found."
 		{"unknown cluster", &ecs.CreateServiceInput{Cluster: aws.String("ghost"), ServiceName: aws.String("d"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)}, "ClusterNotFoundException"},
 		{"min healthy above 100", &ecs.CreateServiceInput{Cluster: aws.String("s"), ServiceName: aws.String("d"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1),
 			DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(150)}}, "InvalidParameterException"},

@@ -56,7 +56,7 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, apply
 			return err
 		}
 		if !ok {
-			return invalidParam("The referenced task was not found: %s.", taskRef)
+			return invalidParam("The referenced task was not found.")
 		}
 		if !apply(&rec, a.now()) {
 			return nil

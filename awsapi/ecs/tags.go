@@ -73,8 +73,12 @@ func resolveTaggable(sc model.Scope, arn string) (taggable, error) {
 		return taggable{
 			get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
 				c, ok, err := store.Get[ecstypes.Cluster](tx, key)
-				if err == nil && (!ok || derefStr(c.Status) != clusterActive) {
+				switch {
+				case err != nil:
+				case !ok:
 					err = clusterNotFound(rest)
+				case derefStr(c.Status) != clusterActive:
+					err = invalidParam("The specified cluster is inactive. Specify an active cluster and try again.")
 				}
 				return c.Tags, err
 			},

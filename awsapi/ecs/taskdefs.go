@@ -63,7 +63,7 @@ func ruleError(err error) error {
 func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (state.TaskDefRecord, error) {
 	r, ok := model.ParseTaskDefRef(ref)
 	if !ok {
-		return state.TaskDefRecord{}, clientError("Invalid task definition %q: use FAMILY, FAMILY:REVISION or a task definition ARN.", ref)
+		return state.TaskDefRecord{}, badTaskDefRef(ref)
 	}
 	if r.Revision > 0 {
 		rec, ok, err := store.Get[state.TaskDefRecord](tx, state.TaskDefKey(sc, r.Family, r.Revision))
@@ -85,6 +85,16 @@ func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (state.TaskDefReco
 		}
 	}
 	return state.TaskDefRecord{}, taskDefNotFound(ref)
+}
+
+// badTaskDefRef is ECS's answer for a reference that cannot name a task
+// definition: a revision that is not a number is an invalid parameter; any
+// other malformed name is simply not found.
+func badTaskDefRef(ref string) error {
+	if rev, has := model.TaskDefRevisionText(ref); has && !model.ValidRevision(rev) {
+		return invalidRevision(rev)
+	}
+	return taskDefNotFound(ref)
 }
 
 // DescribeTaskDefinition describes one revision; with include TAGS its tags.
@@ -202,8 +212,8 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 // and running tasks and services keep using it.
 func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.DeregisterTaskDefinitionRequest) (*ecstypes.DeregisterTaskDefinitionResponse, error) {
 	sc := scope(ctx)
-	if r, ok := model.ParseTaskDefRef(*in.TaskDefinition); ok && r.Revision == 0 {
-		return nil, clientError("Invalid task definition %q: DeregisterTaskDefinition needs FAMILY:REVISION or a full ARN.", *in.TaskDefinition)
+	if _, has := model.TaskDefRevisionText(*in.TaskDefinition); !has {
+		return nil, clientError("%s", msgRevisionMissing)
 	}
 	var out ecstypes.TaskDefinition
 	_, err := a.db.Update(ctx, func(tx store.Tx) error {

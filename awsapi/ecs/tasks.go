@@ -35,7 +35,16 @@ func (a *API) RunTask(ctx context.Context, in *ecstypes.RunTaskRequest) (*ecstyp
 
 // StartTask starts one task on each named container instance.
 func (a *API) StartTask(ctx context.Context, in *ecstypes.StartTaskRequest) (*ecstypes.StartTaskResponse, error) {
-	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+	if len(in.ContainerInstances) == 0 {
+		// As ECS, a missing cluster is reported before the empty list.
+		if err := a.db.View(ctx, func(tx store.ReadTx) error {
+			return requireCluster(tx, scope(ctx), model.ClusterName(derefStr(in.Cluster)))
+		}); err != nil {
+			return nil, err
+		}
+		return nil, clientError("Container Instances cannot be empty.")
+	}
+	if len(in.ContainerInstances) > 10 {
 		return nil, invalidParam("containerInstances must name between 1 and 10 container instances, got %d.", len(in.ContainerInstances))
 	}
 	run := &ecstypes.RunTaskRequest{
@@ -96,8 +105,10 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	}
 	rec, err := findTaskDef(tx, sc, *in.TaskDefinition)
 	if err != nil {
-		if _, isAPI := awsapi.AsError(err); isAPI {
-			return nil, invalidParam("TaskDefinition not found: %s", *in.TaskDefinition)
+		// RunTask, StartTask and the service calls word a missing task
+		// definition differently from DescribeTaskDefinition.
+		if e, isAPI := awsapi.AsError(err); isAPI && e.Message == msgTaskDefNotFound {
+			return nil, clientError("%s", msgLaunchTaskDefNotFound)
 		}
 		return nil, err
 	}
@@ -106,7 +117,7 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	}
 	l.Definition = rec.TaskDefinition
 	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
-		return nil, invalidParam("Specifying both a launchType and capacityProviderStrategy is not supported.")
+		return nil, invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
 	}
 	switch {
 	case in.LaunchType != "":
@@ -128,7 +139,7 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 		return nil, invalidParam("launchType EXTERNAL is not supported by wharf; use EC2 or FARGATE.")
 	}
 	if l.LaunchType == ecstypes.LaunchTypeFargate && !slices.Contains(l.Definition.Compatibilities, ecstypes.CompatibilityFargate) {
-		return nil, clientError("Task definition does not support launch_type FARGATE.")
+		return nil, invalidParam("Task definition does not support launch_type FARGATE.")
 	}
 	awsvpc := l.Definition.NetworkMode == ecstypes.NetworkModeAwsvpc
 	if awsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil) {
@@ -191,7 +202,7 @@ func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecst
 			return err
 		}
 		if !ok {
-			return invalidParam("The referenced task was not found: %s.", *in.Task)
+			return invalidParam("The referenced task was not found.")
 		}
 		if err := state.RequestStop(tx, sc, name, &rec, ecstypes.TaskStopCodeUserInitiated, reason, a.now()); err != nil {
 			return err
@@ -209,16 +220,18 @@ func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecst
 func (a *API) DescribeTasks(ctx context.Context, in *ecstypes.DescribeTasksRequest) (*ecstypes.DescribeTasksResponse, error) {
 	sc := scope(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
-	if len(in.Tasks) == 0 {
-		return nil, invalidParam("Tasks cannot be empty.")
-	}
-	if len(in.Tasks) > 100 {
-		return nil, invalidParam("tasks can have at most 100 entries, got %d.", len(in.Tasks))
-	}
 	out := &ecstypes.DescribeTasksResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
 	err := a.db.View(ctx, func(tx store.ReadTx) error {
+		// ECS checks the cluster before the list: a missing cluster with
+		// no tasks named is ClusterNotFoundException.
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
+		}
+		if len(in.Tasks) == 0 {
+			return invalidParam("Tasks cannot be empty.")
+		}
+		if len(in.Tasks) > 100 {
+			return invalidParam("tasks can have at most 100 entries, got %d.", len(in.Tasks))
 		}
 		for _, ref := range in.Tasks {
 			rec, ok, err := state.FindTask(tx, sc, name, ref)

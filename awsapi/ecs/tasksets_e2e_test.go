@@ -90,7 +90,7 @@ func TestTaskSetAPI(t *testing.T) {
 			&ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("rolling"), TaskDefinition: aws.String("app")}},
 		{"on a missing service", "ServiceNotFoundException", "", &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ghost"), TaskDefinition: aws.String("app")}},
 		{"in a missing cluster", "ClusterNotFoundException", "", &ecs.CreateTaskSetInput{Cluster: aws.String("ghost"), Service: aws.String("ext"), TaskDefinition: aws.String("app")}},
-		{"with a missing task definition", "InvalidParameterException", "", &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("nope")}},
+		{"with a missing task definition", "ClientException", "TaskDefinition not found.", &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("nope")}},
 		{"with a scale above 100", "InvalidParameterException", "", &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app"),
 			Scale: &types.Scale{Value: 150, Unit: types.ScaleUnitPercent}}},
 		{"with two load balancers", "InvalidParameterException", "CreateTaskSet cannot have more than 1 load balancer.", &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"),

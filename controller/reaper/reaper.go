@@ -1,6 +1,6 @@
 // Package reaper is the stopped-task reaper: a controller that deletes the
 // records of tasks that have been STOPPED for longer than ECS keeps them
-// describable. The rule is one pure function, Expired; the controller
+// describable, and forgets clusters an hour after they were deleted. The rule is one pure function, Expired; the controller
 // runs a pass at start and every Interval on the controller runtime,
 // retrying a failed pass with backoff.
 //
@@ -17,6 +17,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -58,9 +59,27 @@ func (r *Reaper) Run(ctx context.Context) error {
 			if n > 0 {
 				r.log.Debug("reaped stopped tasks", "count", n)
 			}
+			if err != nil {
+				return err
+			}
+			n, err = r.ReapClusters(ctx)
+			if n > 0 {
+				r.log.Debug("reaped inactive clusters", "count", n)
+			}
 			return err
 		},
 	}).Run(ctx)
+}
+
+// ReapClusters forgets the clusters deleted more than an hour ago
+// (model.InactiveClusterRetention) and returns how many.
+func (r *Reaper) ReapClusters(ctx context.Context) (int, error) {
+	n := 0
+	_, err := r.db.Update(ctx, func(tx store.Tx) (err error) {
+		n, err = state.ReapInactiveClusters(tx, r.now(), model.InactiveClusterRetention)
+		return err
+	})
+	return n, err
 }
 
 // Reap deletes the records of tasks that stopped more than
