@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -24,18 +25,11 @@ func isBuiltinProvider(name string) bool { return slices.Contains(builtinProvide
 // providerName is the short name of a capacity provider given by name or ARN.
 func providerName(ref string) string {
 	if arn, ok := model.ParseARN(ref); ok {
-		if name, found := cutPrefix(arn.Resource, "capacity-provider/"); found {
+		if name, found := strings.CutPrefix(arn.Resource, "capacity-provider/"); found {
 			return name
 		}
 	}
 	return ref
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return s, false
 }
 
 // DescribeCapacityProviders describes FARGATE, FARGATE_SPOT and the Auto
