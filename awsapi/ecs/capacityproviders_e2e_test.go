@@ -100,6 +100,16 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 			aws.ToString(got.Failures[0].Arn) != "arn:aws:ecs:us-east-1:000000000000:capacity-provider/nope" {
 			t.Fatalf("by name: %+v", got)
 		}
+		first := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1)}))(t)
+		if len(first.CapacityProviders) != 1 || aws.ToString(first.CapacityProviders[0].Name) != "asg-two" || first.NextToken == nil {
+			t.Fatalf("named, first page: %+v", first)
+		}
+		second := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1), NextToken: first.NextToken}))(t)
+		if len(second.CapacityProviders) != 1 || aws.ToString(second.CapacityProviders[0].Name) != "FARGATE_SPOT" || second.NextToken != nil {
+			t.Fatalf("named, second page: %+v", second)
+		}
+		_, err := c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{NextToken: aws.String("garbage")})
+		wantCode(t, err, "InvalidParameterException")
 		if plain := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-one"}}))(t); len(plain.CapacityProviders[0].Tags) != 0 {
 			t.Fatal("tags without include TAGS")
 		}
