@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 )
@@ -49,6 +50,16 @@ type TaskRecord struct {
 	// once its load balancer targets have drained; until then the task keeps
 	// serving the requests in flight.
 	PendingStop *PendingStop `json:"pendingStop,omitempty"`
+	// Protection is the task's scale-in protection, set by
+	// UpdateTaskProtection; state.TaskProtected says whether it holds now.
+	Protection *TaskProtection `json:"protection,omitempty"`
+}
+
+// TaskProtection keeps a service's task from being stopped by scale-in and
+// deployments until ExpiresAt.
+type TaskProtection struct {
+	Enabled   bool      `json:"enabled"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // PendingStop is a stop waiting for a drain.

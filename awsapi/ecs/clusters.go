@@ -73,7 +73,7 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 	if in.ServiceConnectDefaults != nil {
 		c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
 	}
-	if err := validateCapacityProviders(c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
+	if err := validateCapacityProviders(tx, sc, name, c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
 		return c, err
 	}
 	if err := store.Put(tx, state.ClusterKey(sc, name), c); err != nil {
@@ -198,10 +198,14 @@ func (a *API) UpdateClusterSettings(ctx context.Context, in *ecstypes.UpdateClus
 // PutClusterCapacityProviders replaces a cluster's capacity providers and
 // default strategy.
 func (a *API) PutClusterCapacityProviders(ctx context.Context, in *ecstypes.PutClusterCapacityProvidersRequest) (*ecstypes.PutClusterCapacityProvidersResponse, error) {
-	if err := validateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	c, err := a.updateCluster(ctx, *in.Cluster, func(c *ecstypes.Cluster) error {
+	sc := scope(ctx)
+	c, err := a.updateClusterTx(ctx, *in.Cluster, func(tx store.ReadTx, c *ecstypes.Cluster) error {
+		if err := validateCapacityProviders(tx, sc, *c.ClusterName, in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
+			return err
+		}
+		if err := checkProvidersRemovable(tx, sc, *c.ClusterName, c.CapacityProviders, in.CapacityProviders); err != nil {
+			return err
+		}
 		c.CapacityProviders = orEmpty(in.CapacityProviders)
 		c.DefaultCapacityProviderStrategy = orEmpty(in.DefaultCapacityProviderStrategy)
 		return nil
@@ -215,6 +219,12 @@ func (a *API) PutClusterCapacityProviders(ctx context.Context, in *ecstypes.PutC
 // updateCluster applies change to an ACTIVE cluster in one transaction and
 // returns it as the Update* calls present it.
 func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstypes.Cluster) error) (*ecstypes.Cluster, error) {
+	return a.updateClusterTx(ctx, ref, func(_ store.ReadTx, c *ecstypes.Cluster) error { return change(c) })
+}
+
+// updateClusterTx is updateCluster for a change that reads other records in
+// the same transaction.
+func (a *API) updateClusterTx(ctx context.Context, ref string, change func(store.ReadTx, *ecstypes.Cluster) error) (*ecstypes.Cluster, error) {
 	sc := scope(ctx)
 	name := model.ClusterName(ref)
 	var out ecstypes.Cluster
@@ -226,7 +236,7 @@ func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstyp
 		if !ok || derefStr(c.Status) != clusterActive {
 			return clusterNotFound(name)
 		}
-		if err := change(&c); err != nil {
+		if err := change(tx, &c); err != nil {
 			return err
 		}
 		if err := store.Put(tx, state.ClusterKey(sc, name), c); err != nil {

@@ -137,6 +137,11 @@ func resolveTaggable(sc model.Scope, arn string) (taggable, error) {
 				return store.Put(tx, key, rec)
 			},
 		}, nil
+	case "capacity-provider":
+		if isBuiltinProvider(rest) {
+			return taggable{}, invalidParam("The %s capacity provider is managed by AWS and can't be tagged.", rest)
+		}
+		return providerTaggable(sc, rest), nil
 	}
 	return taggable{}, invalidParam("resourceArn %q: wharf does not tag %s resources yet.", arn, kind)
 }
