@@ -2,8 +2,11 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
 )
 
 // fargateSizes lists, per task CPU (units), the memory values (MiB) Fargate
@@ -74,4 +77,18 @@ func ParseTaskMemory(s string) (int, error) {
 		return 0, fmt.Errorf("invalid memory value %q: give MiB (\"2048\") or GB (\"2 GB\")", s)
 	}
 	return n, nil
+}
+
+// FargateProviders are the capacity providers AWS manages; every other
+// provider is an Auto Scaling group's, whose tasks run on container
+// instances (launch type EC2).
+var FargateProviders = []string{"FARGATE", "FARGATE_SPOT"}
+
+// ProviderLaunchType is the launch type of the tasks a capacity provider
+// runs: FARGATE for FARGATE and FARGATE_SPOT, EC2 for the others.
+func ProviderLaunchType(provider string) ecstypes.LaunchType {
+	if slices.Contains(FargateProviders, provider) {
+		return ecstypes.LaunchTypeFargate
+	}
+	return ecstypes.LaunchTypeEc2
 }

@@ -22,6 +22,10 @@ var fuzzOps = []string{
 	"DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
 	"DeleteTaskDefinitions", "TagResource", "UntagResource", "ListTagsForResource", "ListAccountSettings",
 	"PutAccountSetting", "PutAccountSettingDefault", "DeleteAccountSetting", "NoSuchOperation",
+	"CreateCapacityProvider", "UpdateCapacityProvider", "DeleteCapacityProvider", "CreateService", "UpdateService",
+	"DeleteService", "DescribeServices", "CreateTaskSet", "DescribeTaskSets", "UpdateTaskSet", "DeleteTaskSet",
+	"UpdateServicePrimaryTaskSet", "GetTaskProtection", "UpdateTaskProtection", "SubmitAttachmentStateChanges",
+	"UpdateContainerAgent",
 }
 
 // FuzzECSRequest sends arbitrary bodies through the whole request path
@@ -39,6 +43,10 @@ func FuzzECSRequest(f *testing.F) {
 		`{"resourceArn":"arn:aws:ecs:us-east-1:000000000000:cluster/seed","tags":[{"key":"aws:x","value":"1"}]}`,
 		`{"cluster":"seed","capacityProviders":["FARGATE"],"defaultCapacityProviderStrategy":[{"capacityProvider":"FARGATE","weight":-1}]}`,
 		`{"name":"containerInsights","value":"bogus"}`, `{"maxResults":0,"nextToken":"%%%"}`,
+		`{"name":"cp","autoScalingGroupProvider":{"autoScalingGroupArn":"arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:x","managedScaling":{"minimumScalingStepSize":9,"maximumScalingStepSize":2}}}`,
+		`{"cluster":"seed","serviceName":"s","desiredCount":1,"deploymentController":{"type":"EXTERNAL"}}`,
+		`{"cluster":"seed","service":"s","taskDefinition":"f:1","scale":{"value":101,"unit":"PERCENT"}}`,
+		`{"cluster":"seed","tasks":["t"],"protectionEnabled":true,"expiresInMinutes":99999}`,
 		`{"registeredAt":"not a time","family":"\u0000"}`, `{"family":"f","containerDefinitions":[{"name":"a","image":"b","memory":1e400}]}`,
 	}
 	for i, s := range seeds {

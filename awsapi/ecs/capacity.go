@@ -18,7 +18,7 @@ import (
 // capacity providers exist in every region of every account. Auto Scaling
 // group providers (capacityproviders.go) are stored per region; their
 // tasks run on the cluster's container instances (launch type EC2).
-var builtinProviders = []string{"FARGATE", "FARGATE_SPOT"}
+var builtinProviders = model.FargateProviders
 
 func isBuiltinProvider(name string) bool { return slices.Contains(builtinProviders, name) }
 

@@ -133,10 +133,7 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 		l.Provider = pickProvider(strategy)
 		// An Auto Scaling group provider's tasks run on the cluster's
 		// container instances, as EC2 tasks do.
-		l.LaunchType = ecstypes.LaunchTypeFargate
-		if !isBuiltinProvider(l.Provider) {
-			l.LaunchType = ecstypes.LaunchTypeEc2
-		}
+		l.LaunchType = model.ProviderLaunchType(l.Provider)
 	default:
 		l.LaunchType = ecstypes.LaunchTypeEc2
 	}

@@ -181,6 +181,7 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 			Healthy:    running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
 			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
 			Retiring:   draining[deref(t.ContainerInstanceArn)],
+			Protected:  state.TaskProtected(*rec, r.now),
 		}
 		if running && task.Live && r.hasTraffic() {
 			if err := r.register(*rec, ts); err != nil {
@@ -426,8 +427,8 @@ func (r *run) launch(n int) error {
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
 	}
 	if len(primary.CapacityProviderStrategy) > 0 {
-		l.LaunchType = ecstypes.LaunchTypeFargate
 		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)
+		l.LaunchType = model.ProviderLaunchType(l.Provider)
 	}
 	if svc.PropagateTags == ecstypes.PropagateTagsService {
 		l.Tags = svc.Tags
