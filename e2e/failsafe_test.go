@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -164,5 +165,56 @@ func TestCrashLoopWithoutBreaker(t *testing.T) {
 	}
 	if launched > 10 {
 		t.Fatalf("%d launches in 40 s: the relaunches are not throttled", launched)
+	}
+}
+
+// TestProtectedTasks: a task with scale-in protection outlives a scale-in
+// and holds a deployment back until its protection is turned off.
+func TestProtectedTasks(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prot")}))(t)
+	v1 := plainDef(t, c, imgs, "prot-web")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prot"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
+	waitStable(t, c, "prot", "web", 180*time.Second)
+	tasks := serviceTasks(t, c, "prot", "web")
+	// The first-listed task is protected: scale-in stops tasks in the
+	// order it reads them, so without protection this one would go first.
+	keep := aws.ToString(tasks[0].TaskArn)
+	must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep},
+		ProtectionEnabled: true, ExpiresInMinutes: aws.Int32(60)}))(t)
+
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), DesiredCount: aws.Int32(1)}))(t)
+	waitCondition(t, 60*time.Second, "scaled in to 1", func() bool {
+		ts := serviceTasks(t, c, "prot", "web")
+		return len(ts) == 1 && aws.ToString(ts[0].TaskArn) == keep
+	})
+
+	v2 := plainDef(t, c, imgs, "prot-web", "-term-delay", "10ms")
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	// The new task comes up and stays up for the stabilisation window; the
+	// protected one keeps running and the deployment waits for it.
+	waitCondition(t, 90*time.Second, "new task running beside the protected one", func() bool {
+		n := 0
+		for _, task := range serviceTasks(t, c, "prot", "web") {
+			if aws.ToString(task.TaskDefinitionArn) == v2 && running(task) {
+				n++
+			}
+		}
+		return n == 1
+	})
+	time.Sleep(12 * time.Second) // longer than the stabilisation window
+	s := describeService(t, c, "prot", "web")
+	if s.Deployments[0].RolloutState != types.DeploymentRolloutStateInProgress || !slices.ContainsFunc(serviceTasks(t, c, "prot", "web"), func(task types.Task) bool {
+		return aws.ToString(task.TaskArn) == keep
+	}) {
+		t.Fatalf("the protected task was stopped or the deployment completed without it: %s", eventText(s, 10))
+	}
+	must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep}, ProtectionEnabled: false}))(t)
+	s = waitStable(t, c, "prot", "web", 90*time.Second)
+	if aws.ToString(s.TaskDefinition) != v2 || s.RunningCount != 1 {
+		t.Fatalf("after protection ended: %s running %d", aws.ToString(s.TaskDefinition), s.RunningCount)
 	}
 }
