@@ -182,6 +182,7 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
 			Retiring:   draining[deref(t.ContainerInstanceArn)],
 			Protected:  state.TaskProtected(*rec, r.now),
+			Instance:   deref(t.ContainerInstanceArn),
 		}
 		if running && task.Live && r.hasTraffic() {
 			if err := r.register(*rec, ts); err != nil {

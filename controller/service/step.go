@@ -65,6 +65,9 @@ type Task struct {
 	// Protected: task scale-in protection is on; neither a scale-in nor a
 	// deployment stops it.
 	Protected bool
+	// Instance is the container instance the task runs on; scale-in keeps
+	// the service spread across instances.
+	Instance string
 }
 
 // Rollout states.
@@ -270,23 +273,37 @@ func retire(s Spec, live, retiring []Task) []Stop {
 // rank orders tasks for stopping: unhealthy, then young, then stable.
 func rank(t Task) int { return boolInt(t.Healthy) + boolInt(t.Stable) }
 
-// scaleIn stops primary tasks above the desired count: tasks that are not
-// stable first, never protected ones.
+// scaleIn stops primary tasks above the desired count: unhealthy ones
+// first, then young ones, then stable ones, never protected ones; within
+// each rank from the instance that runs the most of the service's tasks, so
+// what remains stays spread (swarmkit's rule). Four tasks on instances
+// a, a, a, b scaled to 2: both stops come from a, leaving one on each.
 func scaleIn(s Spec, ours []Task, deployment string) []Stop {
 	extra := len(ours) - s.Desired
 	if extra <= 0 {
 		return nil
 	}
-	order := slices.Clone(ours)
-	slices.SortStableFunc(order, func(a, b Task) int { return rank(a) - rank(b) })
-	var stops []Stop
-	for _, t := range order {
-		if len(stops) == extra {
-			break
-		}
+	perInstance := map[string]int{}
+	var cands []Task
+	for _, t := range ours {
+		perInstance[t.Instance]++
 		if !t.Protected {
-			stops = append(stops, Stop{t.ARN, "Scaling activity initiated by (deployment " + deployment + ")"})
+			cands = append(cands, t)
 		}
+	}
+	var stops []Stop
+	for len(stops) < extra && len(cands) > 0 {
+		best := 0
+		for i, t := range cands[1:] {
+			b := cands[best]
+			if r, rb := rank(t), rank(b); r < rb || r == rb && perInstance[t.Instance] > perInstance[b.Instance] {
+				best = i + 1
+			}
+		}
+		t := cands[best]
+		cands = slices.Delete(cands, best, best+1)
+		perInstance[t.Instance]--
+		stops = append(stops, Stop{t.ARN, "Scaling activity initiated by (deployment " + deployment + ")"})
 	}
 	return stops
 }

@@ -168,3 +168,34 @@ func TestRollbackResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestScaleInSpreads: scale-in stops tasks from the instance running the
+// most of the service's tasks, the least healthy first.
+func TestScaleInSpreads(t *testing.T) {
+	on := func(arn, inst string, stable bool) Task {
+		return Task{ARN: arn, Deployment: "d", Live: true, Healthy: true, Stable: stable, Instance: inst}
+	}
+	tests := []struct {
+		name    string
+		desired int
+		tasks   []Task
+		want    []string
+	}{
+		{"from the busiest instance", 2, []Task{on("a1", "a", true), on("a2", "a", true), on("a3", "a", true), on("b1", "b", true)}, []string{"a1", "a2"}},
+		{"balanced stays balanced", 2, []Task{on("a1", "a", true), on("b1", "b", true), on("a2", "a", true), on("b2", "b", true)}, []string{"a1", "b1"}},
+		{"young before stable, wherever they run", 3, []Task{on("a1", "a", true), on("a2", "a", true), on("a3", "a", true), on("b1", "b", false)}, []string{"b1"}},
+		{"protected tasks stay", 1, []Task{{ARN: "a1", Deployment: "d", Live: true, Healthy: true, Stable: true, Instance: "a", Protected: true}, on("a2", "a", true), on("b1", "b", true)}, []string{"a2", "b1"}},
+		{"nothing to stop", 3, []Task{on("a1", "a", true)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, s := range scaleIn(Spec{Desired: tt.desired}, tt.tasks, "d") {
+				got = append(got, s.ARN)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("stops %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
