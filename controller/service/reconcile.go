@@ -51,6 +51,8 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 
 // run is one reconcile pass's context.
 type run struct {
+	// traffic is the traffic work view planned for apply.
+	traffic []trafficWork
 	c       *Controller
 	tx      store.Tx
 	sc      model.Scope
@@ -129,14 +131,12 @@ func (r *run) drainingInstances() (map[string]bool, error) {
 }
 
 // view turns records into Step's inputs, counting each deployment's failed
-// tasks for the circuit breaker and the launch throttle. On the way it
-// keeps the tasks' traffic in step: a running task is registered with the
-// service's target groups and Cloud Map services, a stopped one
-// deregistered, and a task waiting for its drain is stopped once the drain
-// is over.
+// tasks for the circuit breaker and the launch throttle, and plans each
+// task's traffic (trafficStep) for apply to carry out. It only reads.
 func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHealthy bool) ([]Deployment, []Task, map[string]failures, error) {
 	svc := r.svc()
 	grace := time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
+	withTraffic := r.hasTraffic()
 	var tasks []Task
 	var lives []taskLife
 	for i := range mine {
@@ -147,32 +147,27 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 		if last == model.TaskStopped {
 			life.stopped, life.failed = stoppedAt(t), taskFailed(t)
 		}
-		var ts []target
-		if r.hasTraffic() {
+		running := last == model.TaskRunning
+		obs := trafficTask{stopped: last == model.TaskStopped, wantRunning: desired == state.DesiredRunning, running: running, pendingStop: rec.PendingStop != nil}
+		work := trafficWork{task: i, act: trafficStep(obs)}
+		if withTraffic {
 			var err error
-			if ts, err = r.targetsOf(*rec); err != nil {
+			if work.targets, err = r.targetsOf(*rec); err != nil {
 				return nil, nil, nil, err
 			}
-			if last == model.TaskStopped || desired != state.DesiredRunning {
-				if _, err := r.deregister(*rec, ts); err != nil {
-					return nil, nil, nil, err
-				}
-				lives = append(lives, life)
-				continue
-			}
-			if rec.PendingStop != nil {
-				if err := r.finishDrain(rec, ts); err != nil {
-					return nil, nil, nil, err
-				}
-				continue
-			}
+		}
+		// A drain finishes even if the service has since lost its traffic.
+		if work.act.finishDrain || withTraffic && work.act.deregister {
+			r.traffic = append(r.traffic, work)
+		}
+		if work.act.finishDrain {
+			continue // stopped by apply once drained; no longer the service's
 		}
 		if last == model.TaskStopped {
 			lives = append(lives, life)
 			continue
 		}
 		checked := hasHealthCheck(rec.Definition)
-		running := last == model.TaskRunning
 		inGrace := !t.StartedAt.IsZero() && r.now.Sub(t.StartedAt.Time) < grace
 		task := Task{
 			ARN:        deref(t.TaskArn),
@@ -184,26 +179,20 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 			Protected:  state.TaskProtected(*rec, r.now),
 			Instance:   deref(t.ContainerInstanceArn),
 		}
-		if running && task.Live && r.hasTraffic() {
-			if err := r.register(*rec, ts); err != nil {
+		if withTraffic && work.act.register && len(work.targets) > 0 {
+			lbHealthy, lbUnhealthy, why, err := r.lbHealth(work.targets)
+			if err != nil {
 				return nil, nil, nil, err
 			}
-			if len(ts) > 0 {
-				lbHealthy, lbUnhealthy, why, err := r.lbHealth(ts)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				task.Healthy = task.Healthy && lbHealthy
-				if lbUnhealthy && !inGrace && !task.Unhealthy {
-					task.Unhealthy, task.UnhealthyReason = true, why
-				}
+			task.Healthy = task.Healthy && lbHealthy
+			if lbUnhealthy && !inGrace && !task.Unhealthy {
+				task.Unhealthy, task.UnhealthyReason = true, why
 			}
 		}
 		task.Stable = task.Healthy && life.ranFor(r.now, r.c.window)
-		if running && task.Live && r.hasTraffic() {
-			if err := r.setRegistryHealth(*rec, task.Healthy); err != nil {
-				return nil, nil, nil, err
-			}
+		if withTraffic && work.act.register {
+			work.healthy = task.Healthy
+			r.traffic = append(r.traffic, work)
 		}
 		life.healthy = task.Healthy
 		lives = append(lives, life)
@@ -274,9 +263,15 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 	})
 }
 
-// apply carries out a plan and records what happened.
+// apply carries out a plan and records what happened: first each task's
+// traffic work, then the stops and launches.
 func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	svc := r.svc()
+	for _, w := range r.traffic {
+		if err := r.applyTraffic(&mine[w.task], w); err != nil {
+			return err
+		}
+	}
 	var stopped, drained []string
 	for _, s := range p.Stops {
 		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
