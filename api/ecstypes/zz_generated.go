@@ -3,6 +3,7 @@
 package ecstypes
 
 import (
+	"encoding/json"
 	"regexp"
 	"unicode/utf8"
 
@@ -547,6 +548,142 @@ var ErrorHTTPStatus = map[string]int{}
 // (aws.protocols#awsQueryError) to that code.
 var ErrorCodes = map[string]string{}
 
+// AcceleratorManufacturer is the Smithy enum com.amazonaws.ecs#AcceleratorManufacturer.
+type AcceleratorManufacturer string
+
+// Values of AcceleratorManufacturer.
+const (
+	AcceleratorManufacturerAmazonWebServices AcceleratorManufacturer = "amazon-web-services"
+	AcceleratorManufacturerAmd               AcceleratorManufacturer = "amd"
+	AcceleratorManufacturerNvidia            AcceleratorManufacturer = "nvidia"
+	AcceleratorManufacturerXilinx            AcceleratorManufacturer = "xilinx"
+	AcceleratorManufacturerHabana            AcceleratorManufacturer = "habana"
+)
+
+// Values returns all known values of AcceleratorManufacturer, in model order.
+func (AcceleratorManufacturer) Values() []AcceleratorManufacturer {
+	return []AcceleratorManufacturer{
+		AcceleratorManufacturerAmazonWebServices,
+		AcceleratorManufacturerAmd,
+		AcceleratorManufacturerNvidia,
+		AcceleratorManufacturerXilinx,
+		AcceleratorManufacturerHabana,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AcceleratorManufacturer values.
+func (v AcceleratorManufacturer) validate() error {
+	switch v {
+	case "", AcceleratorManufacturerAmazonWebServices, AcceleratorManufacturerAmd, AcceleratorManufacturerNvidia, AcceleratorManufacturerXilinx, AcceleratorManufacturerHabana:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [amazon-web-services, amd, nvidia, xilinx, habana]")
+}
+
+// AcceleratorName is the Smithy enum com.amazonaws.ecs#AcceleratorName.
+type AcceleratorName string
+
+// Values of AcceleratorName.
+const (
+	AcceleratorNameA100          AcceleratorName = "a100"
+	AcceleratorNameInferentia    AcceleratorName = "inferentia"
+	AcceleratorNameK520          AcceleratorName = "k520"
+	AcceleratorNameK80           AcceleratorName = "k80"
+	AcceleratorNameM60           AcceleratorName = "m60"
+	AcceleratorNameRadeonProV520 AcceleratorName = "radeon-pro-v520"
+	AcceleratorNameT4            AcceleratorName = "t4"
+	AcceleratorNameVu9p          AcceleratorName = "vu9p"
+	AcceleratorNameV100          AcceleratorName = "v100"
+	AcceleratorNameA10g          AcceleratorName = "a10g"
+	AcceleratorNameH100          AcceleratorName = "h100"
+	AcceleratorNameT4g           AcceleratorName = "t4g"
+	AcceleratorNameL40s          AcceleratorName = "l40s"
+	AcceleratorNameL4            AcceleratorName = "l4"
+)
+
+// Values returns all known values of AcceleratorName, in model order.
+func (AcceleratorName) Values() []AcceleratorName {
+	return []AcceleratorName{
+		AcceleratorNameA100,
+		AcceleratorNameInferentia,
+		AcceleratorNameK520,
+		AcceleratorNameK80,
+		AcceleratorNameM60,
+		AcceleratorNameRadeonProV520,
+		AcceleratorNameT4,
+		AcceleratorNameVu9p,
+		AcceleratorNameV100,
+		AcceleratorNameA10g,
+		AcceleratorNameH100,
+		AcceleratorNameT4g,
+		AcceleratorNameL40s,
+		AcceleratorNameL4,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AcceleratorName values.
+func (v AcceleratorName) validate() error {
+	switch v {
+	case "", AcceleratorNameA100, AcceleratorNameInferentia, AcceleratorNameK520, AcceleratorNameK80, AcceleratorNameM60, AcceleratorNameRadeonProV520, AcceleratorNameT4, AcceleratorNameVu9p, AcceleratorNameV100, AcceleratorNameA10g, AcceleratorNameH100, AcceleratorNameT4g, AcceleratorNameL40s, AcceleratorNameL4:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [a100, inferentia, k520, k80, m60, radeon-pro-v520, t4, vu9p, v100, a10g, h100, t4g, l40s, l4]")
+}
+
+// AcceleratorType is the Smithy enum com.amazonaws.ecs#AcceleratorType.
+type AcceleratorType string
+
+// Values of AcceleratorType.
+const (
+	AcceleratorTypeGpu       AcceleratorType = "gpu"
+	AcceleratorTypeFpga      AcceleratorType = "fpga"
+	AcceleratorTypeInference AcceleratorType = "inference"
+)
+
+// Values returns all known values of AcceleratorType, in model order.
+func (AcceleratorType) Values() []AcceleratorType {
+	return []AcceleratorType{
+		AcceleratorTypeGpu,
+		AcceleratorTypeFpga,
+		AcceleratorTypeInference,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AcceleratorType values.
+func (v AcceleratorType) validate() error {
+	switch v {
+	case "", AcceleratorTypeGpu, AcceleratorTypeFpga, AcceleratorTypeInference:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [gpu, fpga, inference]")
+}
+
+// AccessType is the Smithy enum com.amazonaws.ecs#AccessType.
+type AccessType string
+
+// Values of AccessType.
+const (
+	AccessTypePublic  AccessType = "PUBLIC"
+	AccessTypePrivate AccessType = "PRIVATE"
+)
+
+// Values returns all known values of AccessType, in model order.
+func (AccessType) Values() []AccessType {
+	return []AccessType{
+		AccessTypePublic,
+		AccessTypePrivate,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AccessType values.
+func (v AccessType) validate() error {
+	switch v {
+	case "", AccessTypePublic, AccessTypePrivate:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [PUBLIC, PRIVATE]")
+}
+
 // AgentUpdateStatus is the Smithy enum com.amazonaws.ecs#AgentUpdateStatus.
 type AgentUpdateStatus string
 
@@ -635,6 +772,56 @@ func (v AssignPublicIp) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ENABLED, DISABLED]")
 }
 
+// AttestationPolicyStatus is the Smithy enum com.amazonaws.ecs#AttestationPolicyStatus.
+type AttestationPolicyStatus string
+
+// Values of AttestationPolicyStatus.
+const (
+	AttestationPolicyStatusConfigured AttestationPolicyStatus = "CONFIGURED"
+)
+
+// Values returns all known values of AttestationPolicyStatus, in model order.
+func (AttestationPolicyStatus) Values() []AttestationPolicyStatus {
+	return []AttestationPolicyStatus{
+		AttestationPolicyStatusConfigured,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AttestationPolicyStatus values.
+func (v AttestationPolicyStatus) validate() error {
+	switch v {
+	case "", AttestationPolicyStatusConfigured:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [CONFIGURED]")
+}
+
+// AutoRepairActionsStatus is the Smithy enum com.amazonaws.ecs#AutoRepairActionsStatus.
+type AutoRepairActionsStatus string
+
+// Values of AutoRepairActionsStatus.
+const (
+	AutoRepairActionsStatusEnabled  AutoRepairActionsStatus = "ENABLED"
+	AutoRepairActionsStatusDisabled AutoRepairActionsStatus = "DISABLED"
+)
+
+// Values returns all known values of AutoRepairActionsStatus, in model order.
+func (AutoRepairActionsStatus) Values() []AutoRepairActionsStatus {
+	return []AutoRepairActionsStatus{
+		AutoRepairActionsStatusEnabled,
+		AutoRepairActionsStatusDisabled,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known AutoRepairActionsStatus values.
+func (v AutoRepairActionsStatus) validate() error {
+	switch v {
+	case "", AutoRepairActionsStatusEnabled, AutoRepairActionsStatusDisabled:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ENABLED, DISABLED]")
+}
+
 // AvailabilityZoneRebalancing is the Smithy enum com.amazonaws.ecs#AvailabilityZoneRebalancing.
 type AvailabilityZoneRebalancing string
 
@@ -661,6 +848,62 @@ func (v AvailabilityZoneRebalancing) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ENABLED, DISABLED]")
 }
 
+// BareMetal is the Smithy enum com.amazonaws.ecs#BareMetal.
+type BareMetal string
+
+// Values of BareMetal.
+const (
+	BareMetalIncluded BareMetal = "included"
+	BareMetalRequired BareMetal = "required"
+	BareMetalExcluded BareMetal = "excluded"
+)
+
+// Values returns all known values of BareMetal, in model order.
+func (BareMetal) Values() []BareMetal {
+	return []BareMetal{
+		BareMetalIncluded,
+		BareMetalRequired,
+		BareMetalExcluded,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known BareMetal values.
+func (v BareMetal) validate() error {
+	switch v {
+	case "", BareMetalIncluded, BareMetalRequired, BareMetalExcluded:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [included, required, excluded]")
+}
+
+// BurstablePerformance is the Smithy enum com.amazonaws.ecs#BurstablePerformance.
+type BurstablePerformance string
+
+// Values of BurstablePerformance.
+const (
+	BurstablePerformanceIncluded BurstablePerformance = "included"
+	BurstablePerformanceRequired BurstablePerformance = "required"
+	BurstablePerformanceExcluded BurstablePerformance = "excluded"
+)
+
+// Values returns all known values of BurstablePerformance, in model order.
+func (BurstablePerformance) Values() []BurstablePerformance {
+	return []BurstablePerformance{
+		BurstablePerformanceIncluded,
+		BurstablePerformanceRequired,
+		BurstablePerformanceExcluded,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known BurstablePerformance values.
+func (v BurstablePerformance) validate() error {
+	switch v {
+	case "", BurstablePerformanceIncluded, BurstablePerformanceRequired, BurstablePerformanceExcluded:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [included, required, excluded]")
+}
+
 // CPUArchitecture is the Smithy enum com.amazonaws.ecs#CPUArchitecture.
 type CPUArchitecture string
 
@@ -685,6 +928,34 @@ func (v CPUArchitecture) validate() error {
 		return nil
 	}
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [X86_64, ARM64]")
+}
+
+// CapacityOptionType is the Smithy enum com.amazonaws.ecs#CapacityOptionType.
+type CapacityOptionType string
+
+// Values of CapacityOptionType.
+const (
+	CapacityOptionTypeOnDemand CapacityOptionType = "ON_DEMAND"
+	CapacityOptionTypeSpot     CapacityOptionType = "SPOT"
+	CapacityOptionTypeReserved CapacityOptionType = "RESERVED"
+)
+
+// Values returns all known values of CapacityOptionType, in model order.
+func (CapacityOptionType) Values() []CapacityOptionType {
+	return []CapacityOptionType{
+		CapacityOptionTypeOnDemand,
+		CapacityOptionTypeSpot,
+		CapacityOptionTypeReserved,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known CapacityOptionType values.
+func (v CapacityOptionType) validate() error {
+	switch v {
+	case "", CapacityOptionTypeOnDemand, CapacityOptionTypeSpot, CapacityOptionTypeReserved:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ON_DEMAND, SPOT, RESERVED]")
 }
 
 // CapacityProviderField is the Smithy enum com.amazonaws.ecs#CapacityProviderField.
@@ -716,8 +987,10 @@ type CapacityProviderStatus string
 
 // Values of CapacityProviderStatus.
 const (
-	CapacityProviderStatusActive   CapacityProviderStatus = "ACTIVE"
-	CapacityProviderStatusInactive CapacityProviderStatus = "INACTIVE"
+	CapacityProviderStatusActive         CapacityProviderStatus = "ACTIVE"
+	CapacityProviderStatusInactive       CapacityProviderStatus = "INACTIVE"
+	CapacityProviderStatusProvisioning   CapacityProviderStatus = "PROVISIONING"
+	CapacityProviderStatusDeprovisioning CapacityProviderStatus = "DEPROVISIONING"
 )
 
 // Values returns all known values of CapacityProviderStatus, in model order.
@@ -725,16 +998,48 @@ func (CapacityProviderStatus) Values() []CapacityProviderStatus {
 	return []CapacityProviderStatus{
 		CapacityProviderStatusActive,
 		CapacityProviderStatusInactive,
+		CapacityProviderStatusProvisioning,
+		CapacityProviderStatusDeprovisioning,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known CapacityProviderStatus values.
 func (v CapacityProviderStatus) validate() error {
 	switch v {
-	case "", CapacityProviderStatusActive, CapacityProviderStatusInactive:
+	case "", CapacityProviderStatusActive, CapacityProviderStatusInactive, CapacityProviderStatusProvisioning, CapacityProviderStatusDeprovisioning:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ACTIVE, INACTIVE]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ACTIVE, INACTIVE, PROVISIONING, DEPROVISIONING]")
+}
+
+// CapacityProviderType is the Smithy enum com.amazonaws.ecs#CapacityProviderType.
+type CapacityProviderType string
+
+// Values of CapacityProviderType.
+const (
+	CapacityProviderTypeEc2Autoscaling   CapacityProviderType = "EC2_AUTOSCALING"
+	CapacityProviderTypeManagedInstances CapacityProviderType = "MANAGED_INSTANCES"
+	CapacityProviderTypeFargate          CapacityProviderType = "FARGATE"
+	CapacityProviderTypeFargateSpot      CapacityProviderType = "FARGATE_SPOT"
+)
+
+// Values returns all known values of CapacityProviderType, in model order.
+func (CapacityProviderType) Values() []CapacityProviderType {
+	return []CapacityProviderType{
+		CapacityProviderTypeEc2Autoscaling,
+		CapacityProviderTypeManagedInstances,
+		CapacityProviderTypeFargate,
+		CapacityProviderTypeFargateSpot,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known CapacityProviderType values.
+func (v CapacityProviderType) validate() error {
+	switch v {
+	case "", CapacityProviderTypeEc2Autoscaling, CapacityProviderTypeManagedInstances, CapacityProviderTypeFargate, CapacityProviderTypeFargateSpot:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [EC2_AUTOSCALING, MANAGED_INSTANCES, FARGATE, FARGATE_SPOT]")
 }
 
 // CapacityProviderUpdateStatus is the Smithy enum com.amazonaws.ecs#CapacityProviderUpdateStatus.
@@ -748,6 +1053,9 @@ const (
 	CapacityProviderUpdateStatusUpdateInProgress CapacityProviderUpdateStatus = "UPDATE_IN_PROGRESS"
 	CapacityProviderUpdateStatusUpdateComplete   CapacityProviderUpdateStatus = "UPDATE_COMPLETE"
 	CapacityProviderUpdateStatusUpdateFailed     CapacityProviderUpdateStatus = "UPDATE_FAILED"
+	CapacityProviderUpdateStatusCreateInProgress CapacityProviderUpdateStatus = "CREATE_IN_PROGRESS"
+	CapacityProviderUpdateStatusCreateComplete   CapacityProviderUpdateStatus = "CREATE_COMPLETE"
+	CapacityProviderUpdateStatusCreateFailed     CapacityProviderUpdateStatus = "CREATE_FAILED"
 )
 
 // Values returns all known values of CapacityProviderUpdateStatus, in model order.
@@ -759,16 +1067,47 @@ func (CapacityProviderUpdateStatus) Values() []CapacityProviderUpdateStatus {
 		CapacityProviderUpdateStatusUpdateInProgress,
 		CapacityProviderUpdateStatusUpdateComplete,
 		CapacityProviderUpdateStatusUpdateFailed,
+		CapacityProviderUpdateStatusCreateInProgress,
+		CapacityProviderUpdateStatusCreateComplete,
+		CapacityProviderUpdateStatusCreateFailed,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known CapacityProviderUpdateStatus values.
 func (v CapacityProviderUpdateStatus) validate() error {
 	switch v {
-	case "", CapacityProviderUpdateStatusDeleteInProgress, CapacityProviderUpdateStatusDeleteComplete, CapacityProviderUpdateStatusDeleteFailed, CapacityProviderUpdateStatusUpdateInProgress, CapacityProviderUpdateStatusUpdateComplete, CapacityProviderUpdateStatusUpdateFailed:
+	case "", CapacityProviderUpdateStatusDeleteInProgress, CapacityProviderUpdateStatusDeleteComplete, CapacityProviderUpdateStatusDeleteFailed, CapacityProviderUpdateStatusUpdateInProgress, CapacityProviderUpdateStatusUpdateComplete, CapacityProviderUpdateStatusUpdateFailed, CapacityProviderUpdateStatusCreateInProgress, CapacityProviderUpdateStatusCreateComplete, CapacityProviderUpdateStatusCreateFailed:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [DELETE_IN_PROGRESS, DELETE_COMPLETE, DELETE_FAILED, UPDATE_IN_PROGRESS, UPDATE_COMPLETE, UPDATE_FAILED]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [DELETE_IN_PROGRESS, DELETE_COMPLETE, DELETE_FAILED, UPDATE_IN_PROGRESS, UPDATE_COMPLETE, UPDATE_FAILED, CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED]")
+}
+
+// CapacityReservationPreference is the Smithy enum com.amazonaws.ecs#CapacityReservationPreference.
+type CapacityReservationPreference string
+
+// Values of CapacityReservationPreference.
+const (
+	CapacityReservationPreferenceReservationsOnly     CapacityReservationPreference = "RESERVATIONS_ONLY"
+	CapacityReservationPreferenceReservationsFirst    CapacityReservationPreference = "RESERVATIONS_FIRST"
+	CapacityReservationPreferenceReservationsExcluded CapacityReservationPreference = "RESERVATIONS_EXCLUDED"
+)
+
+// Values returns all known values of CapacityReservationPreference, in model order.
+func (CapacityReservationPreference) Values() []CapacityReservationPreference {
+	return []CapacityReservationPreference{
+		CapacityReservationPreferenceReservationsOnly,
+		CapacityReservationPreferenceReservationsFirst,
+		CapacityReservationPreferenceReservationsExcluded,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known CapacityReservationPreference values.
+func (v CapacityReservationPreference) validate() error {
+	switch v {
+	case "", CapacityReservationPreferenceReservationsOnly, CapacityReservationPreferenceReservationsFirst, CapacityReservationPreferenceReservationsExcluded:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [RESERVATIONS_ONLY, RESERVATIONS_FIRST, RESERVATIONS_EXCLUDED]")
 }
 
 // ClusterField is the Smithy enum com.amazonaws.ecs#ClusterField.
@@ -832,9 +1171,10 @@ type Compatibility string
 
 // Values of Compatibility.
 const (
-	CompatibilityEc2      Compatibility = "EC2"
-	CompatibilityFargate  Compatibility = "FARGATE"
-	CompatibilityExternal Compatibility = "EXTERNAL"
+	CompatibilityEc2              Compatibility = "EC2"
+	CompatibilityFargate          Compatibility = "FARGATE"
+	CompatibilityExternal         Compatibility = "EXTERNAL"
+	CompatibilityManagedInstances Compatibility = "MANAGED_INSTANCES"
 )
 
 // Values returns all known values of Compatibility, in model order.
@@ -843,16 +1183,17 @@ func (Compatibility) Values() []Compatibility {
 		CompatibilityEc2,
 		CompatibilityFargate,
 		CompatibilityExternal,
+		CompatibilityManagedInstances,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known Compatibility values.
 func (v Compatibility) validate() error {
 	switch v {
-	case "", CompatibilityEc2, CompatibilityFargate, CompatibilityExternal:
+	case "", CompatibilityEc2, CompatibilityFargate, CompatibilityExternal, CompatibilityManagedInstances:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]")
 }
 
 // Connectivity is the Smithy enum com.amazonaws.ecs#Connectivity.
@@ -969,6 +1310,34 @@ func (v ContainerInstanceStatus) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED]")
 }
 
+// CpuManufacturer is the Smithy enum com.amazonaws.ecs#CpuManufacturer.
+type CpuManufacturer string
+
+// Values of CpuManufacturer.
+const (
+	CpuManufacturerIntel             CpuManufacturer = "intel"
+	CpuManufacturerAmd               CpuManufacturer = "amd"
+	CpuManufacturerAmazonWebServices CpuManufacturer = "amazon-web-services"
+)
+
+// Values returns all known values of CpuManufacturer, in model order.
+func (CpuManufacturer) Values() []CpuManufacturer {
+	return []CpuManufacturer{
+		CpuManufacturerIntel,
+		CpuManufacturerAmd,
+		CpuManufacturerAmazonWebServices,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known CpuManufacturer values.
+func (v CpuManufacturer) validate() error {
+	switch v {
+	case "", CpuManufacturerIntel, CpuManufacturerAmd, CpuManufacturerAmazonWebServices:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [intel, amd, amazon-web-services]")
+}
+
 // DeploymentControllerType is the Smithy enum com.amazonaws.ecs#DeploymentControllerType.
 type DeploymentControllerType string
 
@@ -997,6 +1366,128 @@ func (v DeploymentControllerType) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ECS, CODE_DEPLOY, EXTERNAL]")
 }
 
+// DeploymentLifecycleHookAction is the Smithy enum com.amazonaws.ecs#DeploymentLifecycleHookAction.
+type DeploymentLifecycleHookAction string
+
+// Values of DeploymentLifecycleHookAction.
+const (
+	DeploymentLifecycleHookActionRollback DeploymentLifecycleHookAction = "ROLLBACK"
+	DeploymentLifecycleHookActionContinue DeploymentLifecycleHookAction = "CONTINUE"
+)
+
+// Values returns all known values of DeploymentLifecycleHookAction, in model order.
+func (DeploymentLifecycleHookAction) Values() []DeploymentLifecycleHookAction {
+	return []DeploymentLifecycleHookAction{
+		DeploymentLifecycleHookActionRollback,
+		DeploymentLifecycleHookActionContinue,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known DeploymentLifecycleHookAction values.
+func (v DeploymentLifecycleHookAction) validate() error {
+	switch v {
+	case "", DeploymentLifecycleHookActionRollback, DeploymentLifecycleHookActionContinue:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ROLLBACK, CONTINUE]")
+}
+
+// DeploymentLifecycleHookStage is the Smithy enum com.amazonaws.ecs#DeploymentLifecycleHookStage.
+type DeploymentLifecycleHookStage string
+
+// Values of DeploymentLifecycleHookStage.
+const (
+	DeploymentLifecycleHookStageReconcileService           DeploymentLifecycleHookStage = "RECONCILE_SERVICE"
+	DeploymentLifecycleHookStagePreScaleUp                 DeploymentLifecycleHookStage = "PRE_SCALE_UP"
+	DeploymentLifecycleHookStagePostScaleUp                DeploymentLifecycleHookStage = "POST_SCALE_UP"
+	DeploymentLifecycleHookStageTestTrafficShift           DeploymentLifecycleHookStage = "TEST_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePostTestTrafficShift       DeploymentLifecycleHookStage = "POST_TEST_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePreProductionTrafficShift  DeploymentLifecycleHookStage = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStageProductionTrafficShift     DeploymentLifecycleHookStage = "PRODUCTION_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePostProductionTrafficShift DeploymentLifecycleHookStage = "POST_PRODUCTION_TRAFFIC_SHIFT"
+)
+
+// Values returns all known values of DeploymentLifecycleHookStage, in model order.
+func (DeploymentLifecycleHookStage) Values() []DeploymentLifecycleHookStage {
+	return []DeploymentLifecycleHookStage{
+		DeploymentLifecycleHookStageReconcileService,
+		DeploymentLifecycleHookStagePreScaleUp,
+		DeploymentLifecycleHookStagePostScaleUp,
+		DeploymentLifecycleHookStageTestTrafficShift,
+		DeploymentLifecycleHookStagePostTestTrafficShift,
+		DeploymentLifecycleHookStagePreProductionTrafficShift,
+		DeploymentLifecycleHookStageProductionTrafficShift,
+		DeploymentLifecycleHookStagePostProductionTrafficShift,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known DeploymentLifecycleHookStage values.
+func (v DeploymentLifecycleHookStage) validate() error {
+	switch v {
+	case "", DeploymentLifecycleHookStageReconcileService, DeploymentLifecycleHookStagePreScaleUp, DeploymentLifecycleHookStagePostScaleUp, DeploymentLifecycleHookStageTestTrafficShift, DeploymentLifecycleHookStagePostTestTrafficShift, DeploymentLifecycleHookStagePreProductionTrafficShift, DeploymentLifecycleHookStageProductionTrafficShift, DeploymentLifecycleHookStagePostProductionTrafficShift:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT]")
+}
+
+// DeploymentLifecycleHookStatus is the Smithy enum com.amazonaws.ecs#DeploymentLifecycleHookStatus.
+type DeploymentLifecycleHookStatus string
+
+// Values of DeploymentLifecycleHookStatus.
+const (
+	DeploymentLifecycleHookStatusAwaitingAction DeploymentLifecycleHookStatus = "AWAITING_ACTION"
+	DeploymentLifecycleHookStatusInProgress     DeploymentLifecycleHookStatus = "IN_PROGRESS"
+	DeploymentLifecycleHookStatusSucceeded      DeploymentLifecycleHookStatus = "SUCCEEDED"
+	DeploymentLifecycleHookStatusFailed         DeploymentLifecycleHookStatus = "FAILED"
+	DeploymentLifecycleHookStatusTimedOut       DeploymentLifecycleHookStatus = "TIMED_OUT"
+)
+
+// Values returns all known values of DeploymentLifecycleHookStatus, in model order.
+func (DeploymentLifecycleHookStatus) Values() []DeploymentLifecycleHookStatus {
+	return []DeploymentLifecycleHookStatus{
+		DeploymentLifecycleHookStatusAwaitingAction,
+		DeploymentLifecycleHookStatusInProgress,
+		DeploymentLifecycleHookStatusSucceeded,
+		DeploymentLifecycleHookStatusFailed,
+		DeploymentLifecycleHookStatusTimedOut,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known DeploymentLifecycleHookStatus values.
+func (v DeploymentLifecycleHookStatus) validate() error {
+	switch v {
+	case "", DeploymentLifecycleHookStatusAwaitingAction, DeploymentLifecycleHookStatusInProgress, DeploymentLifecycleHookStatusSucceeded, DeploymentLifecycleHookStatusFailed, DeploymentLifecycleHookStatusTimedOut:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT]")
+}
+
+// DeploymentLifecycleHookTargetType is the Smithy enum com.amazonaws.ecs#DeploymentLifecycleHookTargetType.
+type DeploymentLifecycleHookTargetType string
+
+// Values of DeploymentLifecycleHookTargetType.
+const (
+	DeploymentLifecycleHookTargetTypeAwsLambda DeploymentLifecycleHookTargetType = "AWS_LAMBDA"
+	DeploymentLifecycleHookTargetTypePause     DeploymentLifecycleHookTargetType = "PAUSE"
+)
+
+// Values returns all known values of DeploymentLifecycleHookTargetType, in model order.
+func (DeploymentLifecycleHookTargetType) Values() []DeploymentLifecycleHookTargetType {
+	return []DeploymentLifecycleHookTargetType{
+		DeploymentLifecycleHookTargetTypeAwsLambda,
+		DeploymentLifecycleHookTargetTypePause,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known DeploymentLifecycleHookTargetType values.
+func (v DeploymentLifecycleHookTargetType) validate() error {
+	switch v {
+	case "", DeploymentLifecycleHookTargetTypeAwsLambda, DeploymentLifecycleHookTargetTypePause:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [AWS_LAMBDA, PAUSE]")
+}
+
 // DeploymentRolloutState is the Smithy enum com.amazonaws.ecs#DeploymentRolloutState.
 type DeploymentRolloutState string
 
@@ -1023,6 +1514,36 @@ func (v DeploymentRolloutState) validate() error {
 		return nil
 	}
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [COMPLETED, FAILED, IN_PROGRESS]")
+}
+
+// DeploymentStrategy is the Smithy enum com.amazonaws.ecs#DeploymentStrategy.
+type DeploymentStrategy string
+
+// Values of DeploymentStrategy.
+const (
+	DeploymentStrategyRolling   DeploymentStrategy = "ROLLING"
+	DeploymentStrategyBlueGreen DeploymentStrategy = "BLUE_GREEN"
+	DeploymentStrategyLinear    DeploymentStrategy = "LINEAR"
+	DeploymentStrategyCanary    DeploymentStrategy = "CANARY"
+)
+
+// Values returns all known values of DeploymentStrategy, in model order.
+func (DeploymentStrategy) Values() []DeploymentStrategy {
+	return []DeploymentStrategy{
+		DeploymentStrategyRolling,
+		DeploymentStrategyBlueGreen,
+		DeploymentStrategyLinear,
+		DeploymentStrategyCanary,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known DeploymentStrategy values.
+func (v DeploymentStrategy) validate() error {
+	switch v {
+	case "", DeploymentStrategyRolling, DeploymentStrategyBlueGreen, DeploymentStrategyLinear, DeploymentStrategyCanary:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ROLLING, BLUE_GREEN, LINEAR, CANARY]")
 }
 
 // DesiredStatus is the Smithy enum com.amazonaws.ecs#DesiredStatus.
@@ -1235,6 +1756,96 @@ func (v FirelensConfigurationType) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [fluentd, fluentbit]")
 }
 
+// GatewayConnectorHealthCheckProtocol is the Smithy enum com.amazonaws.ecs#GatewayConnectorHealthCheckProtocol.
+type GatewayConnectorHealthCheckProtocol string
+
+// Values of GatewayConnectorHealthCheckProtocol.
+const (
+	GatewayConnectorHealthCheckProtocolHttp  GatewayConnectorHealthCheckProtocol = "HTTP"
+	GatewayConnectorHealthCheckProtocolHttps GatewayConnectorHealthCheckProtocol = "HTTPS"
+)
+
+// Values returns all known values of GatewayConnectorHealthCheckProtocol, in model order.
+func (GatewayConnectorHealthCheckProtocol) Values() []GatewayConnectorHealthCheckProtocol {
+	return []GatewayConnectorHealthCheckProtocol{
+		GatewayConnectorHealthCheckProtocolHttp,
+		GatewayConnectorHealthCheckProtocolHttps,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known GatewayConnectorHealthCheckProtocol values.
+func (v GatewayConnectorHealthCheckProtocol) validate() error {
+	switch v {
+	case "", GatewayConnectorHealthCheckProtocolHttp, GatewayConnectorHealthCheckProtocolHttps:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [HTTP, HTTPS]")
+}
+
+// GatewayRouteStatus is the Smithy enum com.amazonaws.ecs#GatewayRouteStatus.
+type GatewayRouteStatus string
+
+// Values of GatewayRouteStatus.
+const (
+	GatewayRouteStatusActive           GatewayRouteStatus = "ACTIVE"
+	GatewayRouteStatusCreateInProgress GatewayRouteStatus = "CREATE_IN_PROGRESS"
+	GatewayRouteStatusCreateFailed     GatewayRouteStatus = "CREATE_FAILED"
+	GatewayRouteStatusUpdateInProgress GatewayRouteStatus = "UPDATE_IN_PROGRESS"
+	GatewayRouteStatusUpdateFailed     GatewayRouteStatus = "UPDATE_FAILED"
+	GatewayRouteStatusDeleteInProgress GatewayRouteStatus = "DELETE_IN_PROGRESS"
+	GatewayRouteStatusDeleteFailed     GatewayRouteStatus = "DELETE_FAILED"
+)
+
+// Values returns all known values of GatewayRouteStatus, in model order.
+func (GatewayRouteStatus) Values() []GatewayRouteStatus {
+	return []GatewayRouteStatus{
+		GatewayRouteStatusActive,
+		GatewayRouteStatusCreateInProgress,
+		GatewayRouteStatusCreateFailed,
+		GatewayRouteStatusUpdateInProgress,
+		GatewayRouteStatusUpdateFailed,
+		GatewayRouteStatusDeleteInProgress,
+		GatewayRouteStatusDeleteFailed,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known GatewayRouteStatus values.
+func (v GatewayRouteStatus) validate() error {
+	switch v {
+	case "", GatewayRouteStatusActive, GatewayRouteStatusCreateInProgress, GatewayRouteStatusCreateFailed, GatewayRouteStatusUpdateInProgress, GatewayRouteStatusUpdateFailed, GatewayRouteStatusDeleteInProgress, GatewayRouteStatusDeleteFailed:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ACTIVE, CREATE_IN_PROGRESS, CREATE_FAILED, UPDATE_IN_PROGRESS, UPDATE_FAILED, DELETE_IN_PROGRESS, DELETE_FAILED]")
+}
+
+// GpuSharingMode is the Smithy enum com.amazonaws.ecs#GpuSharingMode.
+type GpuSharingMode string
+
+// Values of GpuSharingMode.
+const (
+	GpuSharingModeIdle      GpuSharingMode = "IDLE"
+	GpuSharingModeNvidiaMps GpuSharingMode = "NVIDIA_MPS"
+	GpuSharingModeDedicated GpuSharingMode = "DEDICATED"
+)
+
+// Values returns all known values of GpuSharingMode, in model order.
+func (GpuSharingMode) Values() []GpuSharingMode {
+	return []GpuSharingMode{
+		GpuSharingModeIdle,
+		GpuSharingModeNvidiaMps,
+		GpuSharingModeDedicated,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known GpuSharingMode values.
+func (v GpuSharingMode) validate() error {
+	switch v {
+	case "", GpuSharingModeIdle, GpuSharingModeNvidiaMps, GpuSharingModeDedicated:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [IDLE, NVIDIA_MPS, DEDICATED]")
+}
+
 // HealthStatus is the Smithy enum com.amazonaws.ecs#HealthStatus.
 type HealthStatus string
 
@@ -1261,6 +1872,32 @@ func (v HealthStatus) validate() error {
 		return nil
 	}
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [HEALTHY, UNHEALTHY, UNKNOWN]")
+}
+
+// InstanceGeneration is the Smithy enum com.amazonaws.ecs#InstanceGeneration.
+type InstanceGeneration string
+
+// Values of InstanceGeneration.
+const (
+	InstanceGenerationCurrent  InstanceGeneration = "current"
+	InstanceGenerationPrevious InstanceGeneration = "previous"
+)
+
+// Values returns all known values of InstanceGeneration, in model order.
+func (InstanceGeneration) Values() []InstanceGeneration {
+	return []InstanceGeneration{
+		InstanceGenerationCurrent,
+		InstanceGenerationPrevious,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known InstanceGeneration values.
+func (v InstanceGeneration) validate() error {
+	switch v {
+	case "", InstanceGenerationCurrent, InstanceGenerationPrevious:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [current, previous]")
 }
 
 // InstanceHealthCheckState is the Smithy enum com.amazonaws.ecs#InstanceHealthCheckState.
@@ -1298,23 +1935,29 @@ type InstanceHealthCheckType string
 
 // Values of InstanceHealthCheckType.
 const (
-	InstanceHealthCheckTypeContainerRuntime InstanceHealthCheckType = "CONTAINER_RUNTIME"
+	InstanceHealthCheckTypeContainerRuntime   InstanceHealthCheckType = "CONTAINER_RUNTIME"
+	InstanceHealthCheckTypeAcceleratedCompute InstanceHealthCheckType = "ACCELERATED_COMPUTE"
+	InstanceHealthCheckTypeDaemon             InstanceHealthCheckType = "DAEMON"
+	InstanceHealthCheckTypeAgentConnectivity  InstanceHealthCheckType = "AGENT_CONNECTIVITY"
 )
 
 // Values returns all known values of InstanceHealthCheckType, in model order.
 func (InstanceHealthCheckType) Values() []InstanceHealthCheckType {
 	return []InstanceHealthCheckType{
 		InstanceHealthCheckTypeContainerRuntime,
+		InstanceHealthCheckTypeAcceleratedCompute,
+		InstanceHealthCheckTypeDaemon,
+		InstanceHealthCheckTypeAgentConnectivity,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known InstanceHealthCheckType values.
 func (v InstanceHealthCheckType) validate() error {
 	switch v {
-	case "", InstanceHealthCheckTypeContainerRuntime:
+	case "", InstanceHealthCheckTypeContainerRuntime, InstanceHealthCheckTypeAcceleratedCompute, InstanceHealthCheckTypeDaemon, InstanceHealthCheckTypeAgentConnectivity:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [CONTAINER_RUNTIME]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [CONTAINER_RUNTIME, ACCELERATED_COMPUTE, DAEMON, AGENT_CONNECTIVITY]")
 }
 
 // IpcMode is the Smithy enum com.amazonaws.ecs#IpcMode.
@@ -1345,14 +1988,43 @@ func (v IpcMode) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [host, task, none]")
 }
 
+// IsolationMode is the Smithy enum com.amazonaws.ecs#IsolationMode.
+type IsolationMode string
+
+// Values of IsolationMode.
+const (
+	IsolationModeShared              IsolationMode = "SHARED"
+	IsolationModeIsolatedSandbox     IsolationMode = "ISOLATED_SANDBOX"
+	IsolationModeConfidentialSandbox IsolationMode = "CONFIDENTIAL_SANDBOX"
+)
+
+// Values returns all known values of IsolationMode, in model order.
+func (IsolationMode) Values() []IsolationMode {
+	return []IsolationMode{
+		IsolationModeShared,
+		IsolationModeIsolatedSandbox,
+		IsolationModeConfidentialSandbox,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known IsolationMode values.
+func (v IsolationMode) validate() error {
+	switch v {
+	case "", IsolationModeShared, IsolationModeIsolatedSandbox, IsolationModeConfidentialSandbox:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [SHARED, ISOLATED_SANDBOX, CONFIDENTIAL_SANDBOX]")
+}
+
 // LaunchType is the Smithy enum com.amazonaws.ecs#LaunchType.
 type LaunchType string
 
 // Values of LaunchType.
 const (
-	LaunchTypeEc2      LaunchType = "EC2"
-	LaunchTypeFargate  LaunchType = "FARGATE"
-	LaunchTypeExternal LaunchType = "EXTERNAL"
+	LaunchTypeEc2              LaunchType = "EC2"
+	LaunchTypeFargate          LaunchType = "FARGATE"
+	LaunchTypeExternal         LaunchType = "EXTERNAL"
+	LaunchTypeManagedInstances LaunchType = "MANAGED_INSTANCES"
 )
 
 // Values returns all known values of LaunchType, in model order.
@@ -1361,16 +2033,71 @@ func (LaunchType) Values() []LaunchType {
 		LaunchTypeEc2,
 		LaunchTypeFargate,
 		LaunchTypeExternal,
+		LaunchTypeManagedInstances,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known LaunchType values.
 func (v LaunchType) validate() error {
 	switch v {
-	case "", LaunchTypeEc2, LaunchTypeFargate, LaunchTypeExternal:
+	case "", LaunchTypeEc2, LaunchTypeFargate, LaunchTypeExternal, LaunchTypeManagedInstances:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]")
+}
+
+// LocalStorage is the Smithy enum com.amazonaws.ecs#LocalStorage.
+type LocalStorage string
+
+// Values of LocalStorage.
+const (
+	LocalStorageIncluded LocalStorage = "included"
+	LocalStorageRequired LocalStorage = "required"
+	LocalStorageExcluded LocalStorage = "excluded"
+)
+
+// Values returns all known values of LocalStorage, in model order.
+func (LocalStorage) Values() []LocalStorage {
+	return []LocalStorage{
+		LocalStorageIncluded,
+		LocalStorageRequired,
+		LocalStorageExcluded,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known LocalStorage values.
+func (v LocalStorage) validate() error {
+	switch v {
+	case "", LocalStorageIncluded, LocalStorageRequired, LocalStorageExcluded:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [included, required, excluded]")
+}
+
+// LocalStorageType is the Smithy enum com.amazonaws.ecs#LocalStorageType.
+type LocalStorageType string
+
+// Values of LocalStorageType.
+const (
+	LocalStorageTypeHdd LocalStorageType = "hdd"
+	LocalStorageTypeSsd LocalStorageType = "ssd"
+)
+
+// Values returns all known values of LocalStorageType, in model order.
+func (LocalStorageType) Values() []LocalStorageType {
+	return []LocalStorageType{
+		LocalStorageTypeHdd,
+		LocalStorageTypeSsd,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known LocalStorageType values.
+func (v LocalStorageType) validate() error {
+	switch v {
+	case "", LocalStorageTypeHdd, LocalStorageTypeSsd:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [hdd, ssd]")
 }
 
 // LogDriver is the Smithy enum com.amazonaws.ecs#LogDriver.
@@ -1459,6 +2186,64 @@ func (v ManagedDraining) validate() error {
 		return nil
 	}
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [ENABLED, DISABLED]")
+}
+
+// ManagedInstancesMonitoringOptions is the Smithy enum com.amazonaws.ecs#ManagedInstancesMonitoringOptions.
+type ManagedInstancesMonitoringOptions string
+
+// Values of ManagedInstancesMonitoringOptions.
+const (
+	ManagedInstancesMonitoringOptionsBasic    ManagedInstancesMonitoringOptions = "BASIC"
+	ManagedInstancesMonitoringOptionsDetailed ManagedInstancesMonitoringOptions = "DETAILED"
+)
+
+// Values returns all known values of ManagedInstancesMonitoringOptions, in model order.
+func (ManagedInstancesMonitoringOptions) Values() []ManagedInstancesMonitoringOptions {
+	return []ManagedInstancesMonitoringOptions{
+		ManagedInstancesMonitoringOptionsBasic,
+		ManagedInstancesMonitoringOptionsDetailed,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ManagedInstancesMonitoringOptions values.
+func (v ManagedInstancesMonitoringOptions) validate() error {
+	switch v {
+	case "", ManagedInstancesMonitoringOptionsBasic, ManagedInstancesMonitoringOptionsDetailed:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [BASIC, DETAILED]")
+}
+
+// ManagedResourceStatus is the Smithy enum com.amazonaws.ecs#ManagedResourceStatus.
+type ManagedResourceStatus string
+
+// Values of ManagedResourceStatus.
+const (
+	ManagedResourceStatusProvisioning   ManagedResourceStatus = "PROVISIONING"
+	ManagedResourceStatusActive         ManagedResourceStatus = "ACTIVE"
+	ManagedResourceStatusDeprovisioning ManagedResourceStatus = "DEPROVISIONING"
+	ManagedResourceStatusDeleted        ManagedResourceStatus = "DELETED"
+	ManagedResourceStatusFailed         ManagedResourceStatus = "FAILED"
+)
+
+// Values returns all known values of ManagedResourceStatus, in model order.
+func (ManagedResourceStatus) Values() []ManagedResourceStatus {
+	return []ManagedResourceStatus{
+		ManagedResourceStatusProvisioning,
+		ManagedResourceStatusActive,
+		ManagedResourceStatusDeprovisioning,
+		ManagedResourceStatusDeleted,
+		ManagedResourceStatusFailed,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ManagedResourceStatus values.
+func (v ManagedResourceStatus) validate() error {
+	switch v {
+	case "", ManagedResourceStatusProvisioning, ManagedResourceStatusActive, ManagedResourceStatusDeprovisioning, ManagedResourceStatusDeleted, ManagedResourceStatusFailed:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [PROVISIONING, ACTIVE, DEPROVISIONING, DELETED, FAILED]")
 }
 
 // ManagedScalingStatus is the Smithy enum com.amazonaws.ecs#ManagedScalingStatus.
@@ -1556,6 +2341,8 @@ const (
 	OSFamilyWindowsServer2022Full OSFamily = "WINDOWS_SERVER_2022_FULL"
 	OSFamilyWindowsServer20h2Core OSFamily = "WINDOWS_SERVER_20H2_CORE"
 	OSFamilyLinux                 OSFamily = "LINUX"
+	OSFamilyWindowsServer2025Core OSFamily = "WINDOWS_SERVER_2025_CORE"
+	OSFamilyWindowsServer2025Full OSFamily = "WINDOWS_SERVER_2025_FULL"
 )
 
 // Values returns all known values of OSFamily, in model order.
@@ -1569,16 +2356,18 @@ func (OSFamily) Values() []OSFamily {
 		OSFamilyWindowsServer2022Full,
 		OSFamilyWindowsServer20h2Core,
 		OSFamilyLinux,
+		OSFamilyWindowsServer2025Core,
+		OSFamilyWindowsServer2025Full,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known OSFamily values.
 func (v OSFamily) validate() error {
 	switch v {
-	case "", OSFamilyWindowsServer2019Full, OSFamilyWindowsServer2019Core, OSFamilyWindowsServer2016Full, OSFamilyWindowsServer2004Core, OSFamilyWindowsServer2022Core, OSFamilyWindowsServer2022Full, OSFamilyWindowsServer20h2Core, OSFamilyLinux:
+	case "", OSFamilyWindowsServer2019Full, OSFamilyWindowsServer2019Core, OSFamilyWindowsServer2016Full, OSFamilyWindowsServer2004Core, OSFamilyWindowsServer2022Core, OSFamilyWindowsServer2022Full, OSFamilyWindowsServer20h2Core, OSFamilyLinux, OSFamilyWindowsServer2025Core, OSFamilyWindowsServer2025Full:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [WINDOWS_SERVER_2019_FULL, WINDOWS_SERVER_2019_CORE, WINDOWS_SERVER_2016_FULL, WINDOWS_SERVER_2004_CORE, WINDOWS_SERVER_2022_CORE, WINDOWS_SERVER_2022_FULL, WINDOWS_SERVER_20H2_CORE, LINUX]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [WINDOWS_SERVER_2019_FULL, WINDOWS_SERVER_2019_CORE, WINDOWS_SERVER_2016_FULL, WINDOWS_SERVER_2004_CORE, WINDOWS_SERVER_2022_CORE, WINDOWS_SERVER_2022_FULL, WINDOWS_SERVER_20H2_CORE, LINUX, WINDOWS_SERVER_2025_CORE, WINDOWS_SERVER_2025_FULL]")
 }
 
 // PidMode is the Smithy enum com.amazonaws.ecs#PidMode.
@@ -1666,23 +2455,51 @@ type PlatformDeviceType string
 
 // Values of PlatformDeviceType.
 const (
-	PlatformDeviceTypeGpu PlatformDeviceType = "GPU"
+	PlatformDeviceTypeGpu          PlatformDeviceType = "GPU"
+	PlatformDeviceTypeNeuronDevice PlatformDeviceType = "NEURON_DEVICE"
 )
 
 // Values returns all known values of PlatformDeviceType, in model order.
 func (PlatformDeviceType) Values() []PlatformDeviceType {
 	return []PlatformDeviceType{
 		PlatformDeviceTypeGpu,
+		PlatformDeviceTypeNeuronDevice,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known PlatformDeviceType values.
 func (v PlatformDeviceType) validate() error {
 	switch v {
-	case "", PlatformDeviceTypeGpu:
+	case "", PlatformDeviceTypeGpu, PlatformDeviceTypeNeuronDevice:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [GPU]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [GPU, NEURON_DEVICE]")
+}
+
+// PropagateMITags is the Smithy enum com.amazonaws.ecs#PropagateMITags.
+type PropagateMITags string
+
+// Values of PropagateMITags.
+const (
+	PropagateMITagsCapacityProvider PropagateMITags = "CAPACITY_PROVIDER"
+	PropagateMITagsNone             PropagateMITags = "NONE"
+)
+
+// Values returns all known values of PropagateMITags, in model order.
+func (PropagateMITags) Values() []PropagateMITags {
+	return []PropagateMITags{
+		PropagateMITagsCapacityProvider,
+		PropagateMITagsNone,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known PropagateMITags values.
+func (v PropagateMITags) validate() error {
+	switch v {
+	case "", PropagateMITagsCapacityProvider, PropagateMITagsNone:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [CAPACITY_PROVIDER, NONE]")
 }
 
 // PropagateTags is the Smithy enum com.amazonaws.ecs#PropagateTags.
@@ -1737,6 +2554,32 @@ func (v ProxyConfigurationType) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [APPMESH]")
 }
 
+// ResourceManagementType is the Smithy enum com.amazonaws.ecs#ResourceManagementType.
+type ResourceManagementType string
+
+// Values of ResourceManagementType.
+const (
+	ResourceManagementTypeCustomer ResourceManagementType = "CUSTOMER"
+	ResourceManagementTypeEcs      ResourceManagementType = "ECS"
+)
+
+// Values returns all known values of ResourceManagementType, in model order.
+func (ResourceManagementType) Values() []ResourceManagementType {
+	return []ResourceManagementType{
+		ResourceManagementTypeCustomer,
+		ResourceManagementTypeEcs,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ResourceManagementType values.
+func (v ResourceManagementType) validate() error {
+	switch v {
+	case "", ResourceManagementTypeCustomer, ResourceManagementTypeEcs:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [CUSTOMER, ECS]")
+}
+
 // ResourceType is the Smithy enum com.amazonaws.ecs#ResourceType.
 type ResourceType string
 
@@ -1744,6 +2587,7 @@ type ResourceType string
 const (
 	ResourceTypeGpu                  ResourceType = "GPU"
 	ResourceTypeInferenceAccelerator ResourceType = "InferenceAccelerator"
+	ResourceTypeNeuronDevice         ResourceType = "NeuronDevice"
 )
 
 // Values returns all known values of ResourceType, in model order.
@@ -1751,16 +2595,17 @@ func (ResourceType) Values() []ResourceType {
 	return []ResourceType{
 		ResourceTypeGpu,
 		ResourceTypeInferenceAccelerator,
+		ResourceTypeNeuronDevice,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known ResourceType values.
 func (v ResourceType) validate() error {
 	switch v {
-	case "", ResourceTypeGpu, ResourceTypeInferenceAccelerator:
+	case "", ResourceTypeGpu, ResourceTypeInferenceAccelerator, ResourceTypeNeuronDevice:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [GPU, InferenceAccelerator]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [GPU, InferenceAccelerator, NeuronDevice]")
 }
 
 // ScaleUnit is the Smithy enum com.amazonaws.ecs#ScaleUnit.
@@ -1839,6 +2684,126 @@ func (v Scope) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [task, shared]")
 }
 
+// ServiceConnectAccessLoggingFormat is the Smithy enum com.amazonaws.ecs#ServiceConnectAccessLoggingFormat.
+type ServiceConnectAccessLoggingFormat string
+
+// Values of ServiceConnectAccessLoggingFormat.
+const (
+	ServiceConnectAccessLoggingFormatText ServiceConnectAccessLoggingFormat = "TEXT"
+	ServiceConnectAccessLoggingFormatJson ServiceConnectAccessLoggingFormat = "JSON"
+)
+
+// Values returns all known values of ServiceConnectAccessLoggingFormat, in model order.
+func (ServiceConnectAccessLoggingFormat) Values() []ServiceConnectAccessLoggingFormat {
+	return []ServiceConnectAccessLoggingFormat{
+		ServiceConnectAccessLoggingFormatText,
+		ServiceConnectAccessLoggingFormatJson,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ServiceConnectAccessLoggingFormat values.
+func (v ServiceConnectAccessLoggingFormat) validate() error {
+	switch v {
+	case "", ServiceConnectAccessLoggingFormatText, ServiceConnectAccessLoggingFormatJson:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [TEXT, JSON]")
+}
+
+// ServiceConnectContainerLogLevel is the Smithy enum com.amazonaws.ecs#ServiceConnectContainerLogLevel.
+type ServiceConnectContainerLogLevel string
+
+// Values of ServiceConnectContainerLogLevel.
+const (
+	ServiceConnectContainerLogLevelDebug ServiceConnectContainerLogLevel = "debug"
+	ServiceConnectContainerLogLevelInfo  ServiceConnectContainerLogLevel = "info"
+)
+
+// Values returns all known values of ServiceConnectContainerLogLevel, in model order.
+func (ServiceConnectContainerLogLevel) Values() []ServiceConnectContainerLogLevel {
+	return []ServiceConnectContainerLogLevel{
+		ServiceConnectContainerLogLevelDebug,
+		ServiceConnectContainerLogLevelInfo,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ServiceConnectContainerLogLevel values.
+func (v ServiceConnectContainerLogLevel) validate() error {
+	switch v {
+	case "", ServiceConnectContainerLogLevelDebug, ServiceConnectContainerLogLevelInfo:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [debug, info]")
+}
+
+// ServiceConnectIncludeQueryParameters is the Smithy enum com.amazonaws.ecs#ServiceConnectIncludeQueryParameters.
+type ServiceConnectIncludeQueryParameters string
+
+// Values of ServiceConnectIncludeQueryParameters.
+const (
+	ServiceConnectIncludeQueryParametersDisabled ServiceConnectIncludeQueryParameters = "DISABLED"
+	ServiceConnectIncludeQueryParametersEnabled  ServiceConnectIncludeQueryParameters = "ENABLED"
+)
+
+// Values returns all known values of ServiceConnectIncludeQueryParameters, in model order.
+func (ServiceConnectIncludeQueryParameters) Values() []ServiceConnectIncludeQueryParameters {
+	return []ServiceConnectIncludeQueryParameters{
+		ServiceConnectIncludeQueryParametersDisabled,
+		ServiceConnectIncludeQueryParametersEnabled,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ServiceConnectIncludeQueryParameters values.
+func (v ServiceConnectIncludeQueryParameters) validate() error {
+	switch v {
+	case "", ServiceConnectIncludeQueryParametersDisabled, ServiceConnectIncludeQueryParametersEnabled:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [DISABLED, ENABLED]")
+}
+
+// ServiceDeploymentLifecycleStage is the Smithy enum com.amazonaws.ecs#ServiceDeploymentLifecycleStage.
+type ServiceDeploymentLifecycleStage string
+
+// Values of ServiceDeploymentLifecycleStage.
+const (
+	ServiceDeploymentLifecycleStageReconcileService           ServiceDeploymentLifecycleStage = "RECONCILE_SERVICE"
+	ServiceDeploymentLifecycleStagePreScaleUp                 ServiceDeploymentLifecycleStage = "PRE_SCALE_UP"
+	ServiceDeploymentLifecycleStageScaleUp                    ServiceDeploymentLifecycleStage = "SCALE_UP"
+	ServiceDeploymentLifecycleStagePostScaleUp                ServiceDeploymentLifecycleStage = "POST_SCALE_UP"
+	ServiceDeploymentLifecycleStageTestTrafficShift           ServiceDeploymentLifecycleStage = "TEST_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStagePostTestTrafficShift       ServiceDeploymentLifecycleStage = "POST_TEST_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStageProductionTrafficShift     ServiceDeploymentLifecycleStage = "PRODUCTION_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStagePostProductionTrafficShift ServiceDeploymentLifecycleStage = "POST_PRODUCTION_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStageBakeTime                   ServiceDeploymentLifecycleStage = "BAKE_TIME"
+	ServiceDeploymentLifecycleStageCleanUp                    ServiceDeploymentLifecycleStage = "CLEAN_UP"
+)
+
+// Values returns all known values of ServiceDeploymentLifecycleStage, in model order.
+func (ServiceDeploymentLifecycleStage) Values() []ServiceDeploymentLifecycleStage {
+	return []ServiceDeploymentLifecycleStage{
+		ServiceDeploymentLifecycleStageReconcileService,
+		ServiceDeploymentLifecycleStagePreScaleUp,
+		ServiceDeploymentLifecycleStageScaleUp,
+		ServiceDeploymentLifecycleStagePostScaleUp,
+		ServiceDeploymentLifecycleStageTestTrafficShift,
+		ServiceDeploymentLifecycleStagePostTestTrafficShift,
+		ServiceDeploymentLifecycleStageProductionTrafficShift,
+		ServiceDeploymentLifecycleStagePostProductionTrafficShift,
+		ServiceDeploymentLifecycleStageBakeTime,
+		ServiceDeploymentLifecycleStageCleanUp,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ServiceDeploymentLifecycleStage values.
+func (v ServiceDeploymentLifecycleStage) validate() error {
+	switch v {
+	case "", ServiceDeploymentLifecycleStageReconcileService, ServiceDeploymentLifecycleStagePreScaleUp, ServiceDeploymentLifecycleStageScaleUp, ServiceDeploymentLifecycleStagePostScaleUp, ServiceDeploymentLifecycleStageTestTrafficShift, ServiceDeploymentLifecycleStagePostTestTrafficShift, ServiceDeploymentLifecycleStageProductionTrafficShift, ServiceDeploymentLifecycleStagePostProductionTrafficShift, ServiceDeploymentLifecycleStageBakeTime, ServiceDeploymentLifecycleStageCleanUp:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP]")
+}
+
 // ServiceDeploymentRollbackMonitorsStatus is the Smithy enum com.amazonaws.ecs#ServiceDeploymentRollbackMonitorsStatus.
 type ServiceDeploymentRollbackMonitorsStatus string
 
@@ -1882,6 +2847,7 @@ const (
 	ServiceDeploymentStatusRollbackInProgress ServiceDeploymentStatus = "ROLLBACK_IN_PROGRESS"
 	ServiceDeploymentStatusRollbackSuccessful ServiceDeploymentStatus = "ROLLBACK_SUCCESSFUL"
 	ServiceDeploymentStatusRollbackFailed     ServiceDeploymentStatus = "ROLLBACK_FAILED"
+	ServiceDeploymentStatusRollbackRequested  ServiceDeploymentStatus = "ROLLBACK_REQUESTED"
 )
 
 // Values returns all known values of ServiceDeploymentStatus, in model order.
@@ -1895,16 +2861,17 @@ func (ServiceDeploymentStatus) Values() []ServiceDeploymentStatus {
 		ServiceDeploymentStatusRollbackInProgress,
 		ServiceDeploymentStatusRollbackSuccessful,
 		ServiceDeploymentStatusRollbackFailed,
+		ServiceDeploymentStatusRollbackRequested,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known ServiceDeploymentStatus values.
 func (v ServiceDeploymentStatus) validate() error {
 	switch v {
-	case "", ServiceDeploymentStatusPending, ServiceDeploymentStatusSuccessful, ServiceDeploymentStatusStopped, ServiceDeploymentStatusStopRequested, ServiceDeploymentStatusInProgress, ServiceDeploymentStatusRollbackInProgress, ServiceDeploymentStatusRollbackSuccessful, ServiceDeploymentStatusRollbackFailed:
+	case "", ServiceDeploymentStatusPending, ServiceDeploymentStatusSuccessful, ServiceDeploymentStatusStopped, ServiceDeploymentStatusStopRequested, ServiceDeploymentStatusInProgress, ServiceDeploymentStatusRollbackInProgress, ServiceDeploymentStatusRollbackSuccessful, ServiceDeploymentStatusRollbackFailed, ServiceDeploymentStatusRollbackRequested:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [PENDING, SUCCESSFUL, STOPPED, STOP_REQUESTED, IN_PROGRESS, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [PENDING, SUCCESSFUL, STOPPED, STOP_REQUESTED, IN_PROGRESS, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED, ROLLBACK_REQUESTED]")
 }
 
 // ServiceField is the Smithy enum com.amazonaws.ecs#ServiceField.
@@ -1931,6 +2898,32 @@ func (v ServiceField) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [TAGS]")
 }
 
+// ServiceRevisionCleanup is the Smithy enum com.amazonaws.ecs#ServiceRevisionCleanup.
+type ServiceRevisionCleanup string
+
+// Values of ServiceRevisionCleanup.
+const (
+	ServiceRevisionCleanupBlocking ServiceRevisionCleanup = "BLOCKING"
+	ServiceRevisionCleanupDeferred ServiceRevisionCleanup = "DEFERRED"
+)
+
+// Values returns all known values of ServiceRevisionCleanup, in model order.
+func (ServiceRevisionCleanup) Values() []ServiceRevisionCleanup {
+	return []ServiceRevisionCleanup{
+		ServiceRevisionCleanupBlocking,
+		ServiceRevisionCleanupDeferred,
+	}
+}
+
+// validate checks that v is absent ("") or one of the known ServiceRevisionCleanup values.
+func (v ServiceRevisionCleanup) validate() error {
+	switch v {
+	case "", ServiceRevisionCleanupBlocking, ServiceRevisionCleanupDeferred:
+		return nil
+	}
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [BLOCKING, DEFERRED]")
+}
+
 // SettingName is the Smithy enum com.amazonaws.ecs#SettingName.
 type SettingName string
 
@@ -1945,6 +2938,8 @@ const (
 	SettingNameTagResourceAuthorization        SettingName = "tagResourceAuthorization"
 	SettingNameFargateTaskRetirementWaitPeriod SettingName = "fargateTaskRetirementWaitPeriod"
 	SettingNameGuardDutyActivate               SettingName = "guardDutyActivate"
+	SettingNameDefaultLogDriverMode            SettingName = "defaultLogDriverMode"
+	SettingNameFargateEventWindows             SettingName = "fargateEventWindows"
 )
 
 // Values returns all known values of SettingName, in model order.
@@ -1959,16 +2954,18 @@ func (SettingName) Values() []SettingName {
 		SettingNameTagResourceAuthorization,
 		SettingNameFargateTaskRetirementWaitPeriod,
 		SettingNameGuardDutyActivate,
+		SettingNameDefaultLogDriverMode,
+		SettingNameFargateEventWindows,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known SettingName values.
 func (v SettingName) validate() error {
 	switch v {
-	case "", SettingNameServiceLongArnFormat, SettingNameTaskLongArnFormat, SettingNameContainerInstanceLongArnFormat, SettingNameAwsvpcTrunking, SettingNameContainerInsights, SettingNameFargateFipsMode, SettingNameTagResourceAuthorization, SettingNameFargateTaskRetirementWaitPeriod, SettingNameGuardDutyActivate:
+	case "", SettingNameServiceLongArnFormat, SettingNameTaskLongArnFormat, SettingNameContainerInstanceLongArnFormat, SettingNameAwsvpcTrunking, SettingNameContainerInsights, SettingNameFargateFipsMode, SettingNameTagResourceAuthorization, SettingNameFargateTaskRetirementWaitPeriod, SettingNameGuardDutyActivate, SettingNameDefaultLogDriverMode, SettingNameFargateEventWindows:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [serviceLongArnFormat, taskLongArnFormat, containerInstanceLongArnFormat, awsvpcTrunking, containerInsights, fargateFIPSMode, tagResourceAuthorization, fargateTaskRetirementWaitPeriod, guardDutyActivate]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [serviceLongArnFormat, taskLongArnFormat, containerInstanceLongArnFormat, awsvpcTrunking, containerInsights, fargateFIPSMode, tagResourceAuthorization, fargateTaskRetirementWaitPeriod, guardDutyActivate, defaultLogDriverMode, fargateEventWindows]")
 }
 
 // SettingType is the Smithy enum com.amazonaws.ecs#SettingType.
@@ -2266,6 +3263,7 @@ const (
 	TaskStopCodeServiceSchedulerInitiated TaskStopCode = "ServiceSchedulerInitiated"
 	TaskStopCodeSpotInterruption          TaskStopCode = "SpotInterruption"
 	TaskStopCodeTerminationNotice         TaskStopCode = "TerminationNotice"
+	TaskStopCodeInfrastructureHealth      TaskStopCode = "InfrastructureHealth"
 )
 
 // Values returns all known values of TaskStopCode, in model order.
@@ -2277,16 +3275,17 @@ func (TaskStopCode) Values() []TaskStopCode {
 		TaskStopCodeServiceSchedulerInitiated,
 		TaskStopCodeSpotInterruption,
 		TaskStopCodeTerminationNotice,
+		TaskStopCodeInfrastructureHealth,
 	}
 }
 
 // validate checks that v is absent ("") or one of the known TaskStopCode values.
 func (v TaskStopCode) validate() error {
 	switch v {
-	case "", TaskStopCodeTaskFailedToStart, TaskStopCodeEssentialContainerExited, TaskStopCodeUserInitiated, TaskStopCodeServiceSchedulerInitiated, TaskStopCodeSpotInterruption, TaskStopCodeTerminationNotice:
+	case "", TaskStopCodeTaskFailedToStart, TaskStopCodeEssentialContainerExited, TaskStopCodeUserInitiated, TaskStopCodeServiceSchedulerInitiated, TaskStopCodeSpotInterruption, TaskStopCodeTerminationNotice, TaskStopCodeInfrastructureHealth:
 		return nil
 	}
-	return shape.Invalid("", string(v), "Member must satisfy enum value set: [TaskFailedToStart, EssentialContainerExited, UserInitiated, ServiceSchedulerInitiated, SpotInterruption, TerminationNotice]")
+	return shape.Invalid("", string(v), "Member must satisfy enum value set: [TaskFailedToStart, EssentialContainerExited, UserInitiated, ServiceSchedulerInitiated, SpotInterruption, TerminationNotice, InfrastructureHealth]")
 }
 
 // ThresholdType is the Smithy enum com.amazonaws.ecs#ThresholdType.
@@ -2421,6 +3420,28 @@ func (v VersionConsistency) validate() error {
 	return shape.Invalid("", string(v), "Member must satisfy enum value set: [enabled, disabled]")
 }
 
+// The minimum and maximum number of accelerators (such as GPUs) for instance type selection.
+type AcceleratorCountRequest struct {
+	// The minimum number of accelerators.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum number of accelerators.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; AcceleratorCountRequest has no constraints.
+func (v *AcceleratorCountRequest) Validate() error { return nil }
+
+// The minimum and maximum total accelerator memory in mebibytes (MiB) for instance type selection.
+type AcceleratorTotalMemoryMiBRequest struct {
+	// The minimum total accelerator memory in MiB.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum total accelerator memory in MiB.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; AcceleratorTotalMemoryMiBRequest has no constraints.
+func (v *AcceleratorTotalMemoryMiBRequest) Validate() error { return nil }
+
 // You don't have authorization to perform the requested action.
 type AccessDeniedException struct {
 	// Message that describes the cause of the exception.
@@ -2443,6 +3464,21 @@ func (v *AccessDeniedException) Error() string {
 	}
 	return "AccessDeniedException"
 }
+
+// The advanced settings for a load balancer used in blue/green deployments.
+type AdvancedConfiguration struct {
+	// The Amazon Resource Name (ARN) of the alternate target group for Amazon ECS blue/green deployments.
+	AlternateTargetGroupArn *string `json:"alternateTargetGroupArn,omitzero"`
+	// The Amazon Resource Name (ARN) that that identifies the production listener rule (in the case of an Application Load Balancer) or listener (in the case for an Network Load Balancer) for routing...
+	ProductionListenerRule *string `json:"productionListenerRule,omitzero"`
+	// The Amazon Resource Name (ARN) that identifies ) that identifies the test listener rule (in the case of an Application Load Balancer) or listener (in the case for an Network Load Balancer) for...
+	TestListenerRule *string `json:"testListenerRule,omitzero"`
+	// The Amazon Resource Name (ARN) of the IAM role that grants Amazon ECS permission to call the Elastic Load Balancing APIs for you.
+	RoleArn *string `json:"roleArn,omitzero"`
+}
+
+// Validate implements shape.Validator; AdvancedConfiguration has no constraints.
+func (v *AdvancedConfiguration) Validate() error { return nil }
 
 // An object representing a container instance or task attachment.
 type Attachment struct {
@@ -2534,6 +3570,24 @@ func (v *AttributeLimitExceededException) Error() string {
 	return "AttributeLimitExceededException"
 }
 
+// The auto repair configuration for an Amazon ECS Managed Instances capacity provider.
+type AutoRepairConfiguration struct {
+	// The status of auto repair actions for the capacity provider.
+	ActionsStatus AutoRepairActionsStatus `json:"actionsStatus,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *AutoRepairConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.ActionsStatus.validate(); err != nil {
+		return shape.Prefix(err, "actionsStatus")
+	}
+	return nil
+}
+
 // The details of the Auto Scaling group for the capacity provider.
 type AutoScalingGroupProvider struct {
 	// The Amazon Resource Name (ARN) that identifies the Auto Scaling group, or the Auto Scaling group name.
@@ -2620,6 +3674,17 @@ func (v *AwsVpcConfiguration) Validate() error {
 	return nil
 }
 
+// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps) for instance type selection.
+type BaselineEbsBandwidthMbpsRequest struct {
+	// The minimum baseline Amazon EBS bandwidth in Mbps.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum baseline Amazon EBS bandwidth in Mbps.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; BaselineEbsBandwidthMbpsRequest has no constraints.
+func (v *BaselineEbsBandwidthMbpsRequest) Validate() error { return nil }
+
 // Your Amazon Web Services account was blocked.
 type BlockedException struct {
 	// Message that describes the cause of the exception.
@@ -2643,6 +3708,17 @@ func (v *BlockedException) Error() string {
 	return "BlockedException"
 }
 
+// Configuration for a canary deployment strategy that shifts a fixed percentage of traffic to the new service revision, waits for a specified bake time, then shifts the remaining traffic.
+type CanaryConfiguration struct {
+	// The percentage of production traffic to shift to the new service revision during the canary phase.
+	CanaryPercent float64 `json:"canaryPercent"`
+	// The amount of time in minutes to wait during the canary phase before shifting the remaining production traffic to the new service revision.
+	CanaryBakeTimeInMinutes int32 `json:"canaryBakeTimeInMinutes"`
+}
+
+// Validate implements shape.Validator; CanaryConfiguration has no constraints.
+func (v *CanaryConfiguration) Validate() error { return nil }
+
 // The details for a capacity provider.
 type CapacityProvider struct {
 	// The Amazon Resource Name (ARN) that identifies the capacity provider.
@@ -2659,6 +3735,12 @@ type CapacityProvider struct {
 	UpdateStatusReason *string `json:"updateStatusReason,omitzero"`
 	// The metadata that you apply to the capacity provider to help you categorize and organize it.
 	Tags []Tag `json:"tags,omitzero"`
+	// The cluster that this capacity provider is associated with.
+	Cluster *string `json:"cluster,omitzero"`
+	// The configuration for the Amazon ECS Managed Instances provider.
+	ManagedInstancesProvider *ManagedInstancesProvider `json:"managedInstancesProvider,omitzero"`
+	// The type of capacity provider.
+	Type CapacityProviderType `json:"type,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -2678,6 +3760,12 @@ func (v *CapacityProvider) Validate() error {
 	}
 	if err := validateTags(v.Tags); err != nil {
 		return shape.Prefix(err, "tags")
+	}
+	if err := v.ManagedInstancesProvider.Validate(); err != nil {
+		return shape.Prefix(err, "managedInstancesProvider")
+	}
+	if err := v.Type.validate(); err != nil {
+		return shape.Prefix(err, "type")
 	}
 	return nil
 }
@@ -2712,6 +3800,26 @@ func (v *CapacityProviderStrategyItem) Validate() error {
 	}
 	if v.Base > 100000 {
 		return shape.InvalidInt("base", int64(v.Base), "Member must have value less than or equal to 100000")
+	}
+	return nil
+}
+
+// The Capacity Reservation configurations to be used when using the RESERVED capacity option type.
+type CapacityReservationRequest struct {
+	// The ARN of the Capacity Reservation resource group in which to run the instance.
+	ReservationGroupArn *string `json:"reservationGroupArn,omitzero"`
+	// The preference on when capacity reservations should be used.
+	ReservationPreference CapacityReservationPreference `json:"reservationPreference,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *CapacityReservationRequest) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.ReservationPreference.validate(); err != nil {
+		return shape.Prefix(err, "reservationPreference")
 	}
 	return nil
 }
@@ -3020,6 +4128,10 @@ type Container struct {
 	MemoryReservation *string `json:"memoryReservation,omitzero"`
 	// The IDs of each GPU assigned to the container.
 	GpuIds []string `json:"gpuIds,omitzero"`
+	// The IDs of each Neuron device assigned to the container.
+	NeuronDeviceIds []string `json:"neuronDeviceIds,omitzero"`
+	// The GPU sharing strategy that the task definition specifies for the container.
+	GpuSharingStrategy *SharingStrategy `json:"gpuSharingStrategy,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -3036,6 +4148,9 @@ func (v *Container) Validate() error {
 	}
 	if err := validateManagedAgents(v.ManagedAgents); err != nil {
 		return shape.Prefix(err, "managedAgents")
+	}
+	if err := v.GpuSharingStrategy.Validate(); err != nil {
+		return shape.Prefix(err, "gpuSharingStrategy")
 	}
 	return nil
 }
@@ -3256,6 +4371,8 @@ type ContainerInstance struct {
 	Tags []Tag `json:"tags,omitzero"`
 	// An object representing the health status of the container instance.
 	HealthStatus *ContainerInstanceHealthStatus `json:"healthStatus,omitzero"`
+	// The state of each GPU on the container instance, including its sharing mode and available memory.
+	GpuDevices []GpuDevice `json:"gpuDevices,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -3275,6 +4392,9 @@ func (v *ContainerInstance) Validate() error {
 	}
 	if err := v.HealthStatus.Validate(); err != nil {
 		return shape.Prefix(err, "healthStatus")
+	}
+	if err := validateGpuDevices(v.GpuDevices); err != nil {
+		return shape.Prefix(err, "gpuDevices")
 	}
 	return nil
 }
@@ -3396,7 +4516,9 @@ type CreateCapacityProviderRequest struct {
 	// The details of the Auto Scaling group for the capacity provider.
 	AutoScalingGroupProvider *AutoScalingGroupProvider `json:"autoScalingGroupProvider,omitzero"`
 	// The metadata that you apply to the capacity provider to categorize and organize them more conveniently.
-	Tags []Tag `json:"tags,omitzero"`
+	Tags                     []Tag                                        `json:"tags,omitzero"`
+	Cluster                  *string                                      `json:"cluster,omitzero"`
+	ManagedInstancesProvider *CreateManagedInstancesProviderConfiguration `json:"managedInstancesProvider,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -3416,6 +4538,9 @@ func (v *CreateCapacityProviderRequest) Validate() error {
 	}
 	if err := validateTags(v.Tags); err != nil {
 		return shape.Prefix(err, "tags")
+	}
+	if err := v.ManagedInstancesProvider.Validate(); err != nil {
+		return shape.Prefix(err, "managedInstancesProvider")
 	}
 	return nil
 }
@@ -3498,6 +4623,44 @@ func (v *CreateClusterResponse) Validate() error {
 	return nil
 }
 
+// The configuration for creating a Amazon ECS Managed Instances provider.
+type CreateManagedInstancesProviderConfiguration struct {
+	// The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS uses to manage instances on your behalf.
+	InfrastructureRoleArn *string `json:"infrastructureRoleArn,omitzero"`
+	// The launch template configuration that specifies how Amazon ECS should launch Amazon EC2 instances.
+	InstanceLaunchTemplate *InstanceLaunchTemplate `json:"instanceLaunchTemplate,omitzero"`
+	// Specifies whether to propagate tags from the capacity provider to the Amazon ECS Managed Instances.
+	PropagateTags PropagateMITags `json:"propagateTags,omitzero"`
+	// Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.
+	InfrastructureOptimization *InfrastructureOptimization `json:"infrastructureOptimization,omitzero"`
+	// The auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+	AutoRepairConfiguration *AutoRepairConfiguration `json:"autoRepairConfiguration,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *CreateManagedInstancesProviderConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.InfrastructureRoleArn == nil {
+		return shape.Required("infrastructureRoleArn")
+	}
+	if v.InstanceLaunchTemplate == nil {
+		return shape.Required("instanceLaunchTemplate")
+	}
+	if err := v.InstanceLaunchTemplate.Validate(); err != nil {
+		return shape.Prefix(err, "instanceLaunchTemplate")
+	}
+	if err := v.PropagateTags.validate(); err != nil {
+		return shape.Prefix(err, "propagateTags")
+	}
+	if err := v.AutoRepairConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "autoRepairConfiguration")
+	}
+	return nil
+}
+
 // CreateServiceRequest is the Smithy structure com.amazonaws.ecs#CreateServiceRequest.
 type CreateServiceRequest struct {
 	// The short name or full Amazon Resource Name (ARN) of the cluster that you run your service on.
@@ -3552,6 +4715,8 @@ type CreateServiceRequest struct {
 	VolumeConfigurations []ServiceVolumeConfiguration `json:"volumeConfigurations,omitzero"`
 	// The VPC Lattice configuration for the service being created.
 	VpcLatticeConfigurations []VpcLatticeConfiguration `json:"vpcLatticeConfigurations,omitzero"`
+	GatewayConnectors        []GatewayConnector        `json:"gatewayConnectors,omitzero"`
+	Monitoring               *MonitoringConfiguration  `json:"monitoring,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -3604,6 +4769,12 @@ func (v *CreateServiceRequest) Validate() error {
 	}
 	if err := validateVpcLatticeConfigurations(v.VpcLatticeConfigurations); err != nil {
 		return shape.Prefix(err, "vpcLatticeConfigurations")
+	}
+	if err := validateGatewayConnectorList(v.GatewayConnectors); err != nil {
+		return shape.Prefix(err, "gatewayConnectors")
+	}
+	if err := v.Monitoring.Validate(); err != nil {
+		return shape.Prefix(err, "monitoring")
 	}
 	return nil
 }
@@ -3804,6 +4975,7 @@ func (v *DeleteAttributesResponse) Validate() error {
 type DeleteCapacityProviderRequest struct {
 	// The short name or full Amazon Resource Name (ARN) of the capacity provider to delete.
 	CapacityProvider *string `json:"capacityProvider,omitzero"`
+	Cluster          *string `json:"cluster,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -4130,6 +5302,18 @@ type DeploymentConfiguration struct {
 	MinimumHealthyPercent *int32 `json:"minimumHealthyPercent,omitzero"`
 	// Information about the CloudWatch alarms.
 	Alarms *DeploymentAlarms `json:"alarms,omitzero"`
+	// The deployment strategy for the service.
+	Strategy DeploymentStrategy `json:"strategy,omitzero"`
+	// The time period when both blue and green service revisions are running simultaneously after the production traffic has shifted.
+	BakeTimeInMinutes *int32 `json:"bakeTimeInMinutes,omitzero"`
+	// An array of deployment lifecycle hook objects to run custom logic or pause the deployment at specific stages of the deployment lifecycle.
+	LifecycleHooks []DeploymentLifecycleHook `json:"lifecycleHooks,omitzero"`
+	// Configuration for linear deployment strategy.
+	LinearConfiguration *LinearConfiguration `json:"linearConfiguration,omitzero"`
+	// Configuration for canary deployment strategy.
+	CanaryConfiguration *CanaryConfiguration `json:"canaryConfiguration,omitzero"`
+	// The early success criteria configuration for a rolling deployment.
+	EarlySuccessCriteria *DeploymentEarlySuccessCriteria `json:"earlySuccessCriteria,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -4143,6 +5327,15 @@ func (v *DeploymentConfiguration) Validate() error {
 	}
 	if err := v.Alarms.Validate(); err != nil {
 		return shape.Prefix(err, "alarms")
+	}
+	if err := v.Strategy.validate(); err != nil {
+		return shape.Prefix(err, "strategy")
+	}
+	if err := validateDeploymentLifecycleHookList(v.LifecycleHooks); err != nil {
+		return shape.Prefix(err, "lifecycleHooks")
+	}
+	if err := v.EarlySuccessCriteria.Validate(); err != nil {
+		return shape.Prefix(err, "earlySuccessCriteria")
 	}
 	return nil
 }
@@ -4168,6 +5361,28 @@ func (v *DeploymentController) Validate() error {
 	return nil
 }
 
+// You can use early success criteria only with rolling deployment strategy.
+type DeploymentEarlySuccessCriteria struct {
+	// Specifies whether to use the early success criteria for the service deployment.
+	Enable bool `json:"enable"`
+	// The percentage of healthy tasks that the target service revision must reach before Amazon ECS considers the deployment successful.
+	HealthyPercent *int32 `json:"healthyPercent,omitzero"`
+	// The time when Amazon ECS removes the source revisions' tasks relative to deployment completion.
+	SourceServiceRevisionCleanup ServiceRevisionCleanup `json:"sourceServiceRevisionCleanup,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *DeploymentEarlySuccessCriteria) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.SourceServiceRevisionCleanup.validate(); err != nil {
+		return shape.Prefix(err, "sourceServiceRevisionCleanup")
+	}
+	return nil
+}
+
 // The amount of ephemeral storage to allocate for the deployment.
 type DeploymentEphemeralStorage struct {
 	// Specify an Key Management Service key ID to encrypt the ephemeral storage for deployment.
@@ -4176,6 +5391,94 @@ type DeploymentEphemeralStorage struct {
 
 // Validate implements shape.Validator; DeploymentEphemeralStorage has no constraints.
 func (v *DeploymentEphemeralStorage) Validate() error { return nil }
+
+// A deployment lifecycle hook runs custom logic or pauses the deployment at specific stages of the deployment process.
+type DeploymentLifecycleHook struct {
+	// The type of action the lifecycle hook performs.
+	TargetType DeploymentLifecycleHookTargetType `json:"targetType,omitzero"`
+	// The Amazon Resource Name (ARN) of the hook target.
+	HookTargetArn *string `json:"hookTargetArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the IAM role that grants Amazon ECS permission to call Lambda functions on your behalf.
+	RoleArn *string `json:"roleArn,omitzero"`
+	// The lifecycle stages at which to run the hook.
+	LifecycleStages []DeploymentLifecycleHookStage `json:"lifecycleStages,omitzero"`
+	// Use this field to specify custom parameters that Amazon ECS passes to your Lambda function on each invocation.
+	HookDetails json.RawMessage `json:"hookDetails,omitzero"`
+	// The timeout configuration for the lifecycle hook.
+	TimeoutConfiguration *DeploymentLifecycleHookTimeoutConfiguration `json:"timeoutConfiguration,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *DeploymentLifecycleHook) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.TargetType.validate(); err != nil {
+		return shape.Prefix(err, "targetType")
+	}
+	if err := validateDeploymentLifecycleHookStageList(v.LifecycleStages); err != nil {
+		return shape.Prefix(err, "lifecycleStages")
+	}
+	if err := v.TimeoutConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "timeoutConfiguration")
+	}
+	return nil
+}
+
+// The details of a deployment lifecycle hook that is active during a service deployment.
+type DeploymentLifecycleHookDetail struct {
+	// The ID of the lifecycle hook.
+	HookId *string `json:"hookId,omitzero"`
+	// The type of action the lifecycle hook performs, such as AWS_LAMBDA or PAUSE .
+	TargetType DeploymentLifecycleHookTargetType `json:"targetType,omitzero"`
+	// The Amazon Resource Name (ARN) of the hook target.
+	TargetArn *string `json:"targetArn,omitzero"`
+	// The status of the lifecycle hook.
+	Status DeploymentLifecycleHookStatus `json:"status,omitzero"`
+	// The time when the lifecycle hook times out.
+	ExpiresAt shape.Timestamp `json:"expiresAt,omitzero"`
+	// The action Amazon ECS takes when the lifecycle hook times out.
+	TimeoutAction DeploymentLifecycleHookAction `json:"timeoutAction,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *DeploymentLifecycleHookDetail) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.TargetType.validate(); err != nil {
+		return shape.Prefix(err, "targetType")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if err := v.TimeoutAction.validate(); err != nil {
+		return shape.Prefix(err, "timeoutAction")
+	}
+	return nil
+}
+
+// The timeout configuration for a deployment lifecycle hook.
+type DeploymentLifecycleHookTimeoutConfiguration struct {
+	// The number of minutes Amazon ECS waits for the lifecycle hook to complete before taking the timeout action.
+	TimeoutInMinutes *int32 `json:"timeoutInMinutes,omitzero"`
+	// The action Amazon ECS takes when the lifecycle hook times out.
+	Action DeploymentLifecycleHookAction `json:"action,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *DeploymentLifecycleHookTimeoutConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.Action.validate(); err != nil {
+		return shape.Prefix(err, "action")
+	}
+	return nil
+}
 
 // DeregisterContainerInstanceRequest is the Smithy structure com.amazonaws.ecs#DeregisterContainerInstanceRequest.
 type DeregisterContainerInstanceRequest struct {
@@ -4263,6 +5566,7 @@ type DescribeCapacityProvidersRequest struct {
 	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The nextToken value returned from a previous paginated DescribeCapacityProviders request where maxResults was used and the results exceeded the value of that parameter.
 	NextToken *string `json:"nextToken,omitzero"`
+	Cluster   *string `json:"cluster,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -4752,6 +6056,49 @@ func (v *EBSTagSpecification) Validate() error {
 	return nil
 }
 
+// Represents the Amazon Web Services resources managed by Amazon ECS for an Express service, including ingress paths, auto-scaling policies, metric alarms, and security groups.
+type ECSManagedResources struct {
+	// The ingress paths and endpoints for the Express service.
+	IngressPaths []ManagedIngressPath `json:"ingressPaths,omitzero"`
+	// The auto-scaling configuration and policies for the Express service.
+	AutoScaling *ManagedAutoScaling `json:"autoScaling,omitzero"`
+	// The CloudWatch metric alarms associated with the Express service.
+	MetricAlarms []ManagedMetricAlarm `json:"metricAlarms,omitzero"`
+	// The security groups managed by the Express service.
+	ServiceSecurityGroups []ManagedSecurityGroup `json:"serviceSecurityGroups,omitzero"`
+	// The log groups managed by the Express service.
+	LogGroups []ManagedLogGroup `json:"logGroups,omitzero"`
+	// The gateway-managed connections for the service revision, including the gateway routes and infrastructure that a gateway created for the service's connector.
+	GatewayConnections []GatewayConnection `json:"gatewayConnections,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ECSManagedResources) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := validateManagedIngressPaths(v.IngressPaths); err != nil {
+		return shape.Prefix(err, "ingressPaths")
+	}
+	if err := v.AutoScaling.Validate(); err != nil {
+		return shape.Prefix(err, "autoScaling")
+	}
+	if err := validateManagedMetricAlarms(v.MetricAlarms); err != nil {
+		return shape.Prefix(err, "metricAlarms")
+	}
+	if err := validateManagedSecurityGroups(v.ServiceSecurityGroups); err != nil {
+		return shape.Prefix(err, "serviceSecurityGroups")
+	}
+	if err := validateManagedLogGroups(v.LogGroups); err != nil {
+		return shape.Prefix(err, "logGroups")
+	}
+	if err := validateGatewayConnectionList(v.GatewayConnections); err != nil {
+		return shape.Prefix(err, "gatewayConnections")
+	}
+	return nil
+}
+
 // The authorization configuration details for the Amazon EFS file system.
 type EFSAuthorizationConfig struct {
 	// The Amazon EFS access point ID to use.
@@ -5016,6 +6363,171 @@ func (v *FirelensConfiguration) Validate() error {
 	return nil
 }
 
+// A gateway-managed connection for a service revision.
+type GatewayConnection struct {
+	// The Amazon Resource Name (ARN) of the gateway.
+	GatewayArn *string `json:"gatewayArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the gateway route for the connection.
+	GatewayRouteArn *string `json:"gatewayRouteArn,omitzero"`
+	// The name of the service port that receives gateway-managed ingress traffic.
+	PortName *string `json:"portName,omitzero"`
+	// The URL that the gateway uses to route ingress traffic to the service.
+	ServiceUrl *string `json:"serviceUrl,omitzero"`
+	// The access type of the gateway ingress path.
+	AccessType AccessType `json:"accessType,omitzero"`
+	// The status of the gateway route for the connection.
+	Status GatewayRouteStatus `json:"status,omitzero"`
+	// The gateway-managed infrastructure resources for the connection.
+	Resources *GatewayConnectionResources `json:"resources,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *GatewayConnection) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.AccessType.validate(); err != nil {
+		return shape.Prefix(err, "accessType")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	return nil
+}
+
+// The Application Load Balancer resources that a gateway created and manages for a connection.
+type GatewayConnectionAlbResources struct {
+	// The Amazon Resource Name (ARN) of the Amazon Web Services Certificate Manager certificate that is attached to the load balancer listener.
+	AcmCertificateArn *string `json:"acmCertificateArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the load balancer.
+	LoadBalancerArn *string `json:"loadBalancerArn,omitzero"`
+	// The Amazon Resource Names (ARNs) of the security groups that the gateway attaches to the load balancer.
+	LoadBalancerSecurityGroupArns []string `json:"loadBalancerSecurityGroupArns,omitzero"`
+	// The Amazon Resource Name (ARN) of the listener on the load balancer.
+	ListenerArn *string `json:"listenerArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the listener rule that routes production traffic to the service.
+	ListenerRuleArn *string `json:"listenerRuleArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the listener rule that routes test traffic to the service during progressive deployments.
+	TestListenerRuleArn *string `json:"testListenerRuleArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the target group that receives production traffic.
+	TargetGroupArn *string `json:"targetGroupArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the alternate target group that the gateway uses during progressive deployments.
+	AlternateTargetGroupArn *string `json:"alternateTargetGroupArn,omitzero"`
+}
+
+// Validate implements shape.Validator; GatewayConnectionAlbResources has no constraints.
+func (v *GatewayConnectionAlbResources) Validate() error { return nil }
+
+// The gateway-managed infrastructure resources for a connection, as a union keyed by gateway type.
+type GatewayConnectionResources struct {
+	// The Application Load Balancer resources for a host-based, shared ALB gateway.
+	HostSharedAlb []GatewayConnectionAlbResources `json:"hostSharedAlb,omitzero"`
+}
+
+// Validate implements shape.Validator; GatewayConnectionResources has no constraints.
+func (v *GatewayConnectionResources) Validate() error { return nil }
+
+// A gateway connector that attaches an Amazon ECS service to a gateway ingress path.
+type GatewayConnector struct {
+	// The name of the service port that the gateway routes ingress traffic to.
+	PortName *string `json:"portName,omitzero"`
+	// The health check that the gateway uses to determine whether the targets for this connector are healthy.
+	HealthCheck *GatewayConnectorHealthCheck `json:"healthCheck,omitzero"`
+	// The filters that control which gateway ingress paths the connector applies to.
+	Filters *GatewayConnectorFilters `json:"filters,omitzero"`
+	// The deregistration delay settings for the targets of this connector.
+	DeregistrationDelay *GatewayConnectorDeregistrationDelay `json:"deregistrationDelay,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *GatewayConnector) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.PortName == nil {
+		return shape.Required("portName")
+	}
+	if err := v.HealthCheck.Validate(); err != nil {
+		return shape.Prefix(err, "healthCheck")
+	}
+	if err := v.Filters.Validate(); err != nil {
+		return shape.Prefix(err, "filters")
+	}
+	return nil
+}
+
+// The amount of time to allow in-flight requests to complete before a deregistering target is removed.
+type GatewayConnectorDeregistrationDelay struct {
+	// The amount of time, in seconds, to wait before a deregistering target is removed.
+	TimeoutSeconds *int32 `json:"timeoutSeconds,omitzero"`
+}
+
+// Validate implements shape.Validator; GatewayConnectorDeregistrationDelay has no constraints.
+func (v *GatewayConnectorDeregistrationDelay) Validate() error { return nil }
+
+// The filters that determine which gateway ingress paths a connector applies to.
+type GatewayConnectorFilters struct {
+	// The access types of the gateway ingress paths that the connector applies to.
+	AccessTypes []AccessType `json:"accessTypes,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *GatewayConnectorFilters) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := validateAccessTypeList(v.AccessTypes); err != nil {
+		return shape.Prefix(err, "accessTypes")
+	}
+	return nil
+}
+
+// The health check configuration that a gateway uses to evaluate the targets associated with a gateway connector.
+type GatewayConnectorHealthCheck struct {
+	// The protocol that the gateway uses to perform health checks.
+	HealthCheckProtocol GatewayConnectorHealthCheckProtocol `json:"healthCheckProtocol,omitzero"`
+	// The port that the gateway uses to perform health checks on the targets.
+	HealthCheckPort *int32 `json:"healthCheckPort,omitzero"`
+	// The destination path for health check requests.
+	HealthCheckPath *string `json:"healthCheckPath,omitzero"`
+	// The amount of time, in seconds, during which no response from a target means a failed health check.
+	HealthCheckTimeoutSeconds *int32 `json:"healthCheckTimeoutSeconds,omitzero"`
+	// The approximate amount of time, in seconds, between health checks of an individual target.
+	HealthCheckIntervalSeconds *int32 `json:"healthCheckIntervalSeconds,omitzero"`
+	// The number of consecutive successful health checks that a target must pass before the gateway considers it healthy.
+	HealthyThresholdCount *int32 `json:"healthyThresholdCount,omitzero"`
+	// The number of consecutive failed health checks that a target must fail before the gateway considers it unhealthy.
+	UnhealthyThresholdCount *int32 `json:"unhealthyThresholdCount,omitzero"`
+	// The HTTP or gRPC codes that indicate a successful health check response from a target.
+	Matcher *GatewayConnectorHealthCheckMatcher `json:"matcher,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *GatewayConnectorHealthCheck) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.HealthCheckProtocol.validate(); err != nil {
+		return shape.Prefix(err, "healthCheckProtocol")
+	}
+	return nil
+}
+
+// The codes that indicate a successful health check response from a target.
+type GatewayConnectorHealthCheckMatcher struct {
+	// The HTTP codes that indicate a successful response from a target.
+	HttpCode *string `json:"httpCode,omitzero"`
+	// The gRPC codes that indicate a successful response from a target.
+	GrpcCode *string `json:"grpcCode,omitzero"`
+}
+
+// Validate implements shape.Validator; GatewayConnectorHealthCheckMatcher has no constraints.
+func (v *GatewayConnectorHealthCheckMatcher) Validate() error { return nil }
+
 // GetTaskProtectionRequest is the Smithy structure com.amazonaws.ecs#GetTaskProtectionRequest.
 type GetTaskProtectionRequest struct {
 	// The short name or full Amazon Resource Name (ARN) of the cluster that hosts the service that the task sets exist in.
@@ -5046,6 +6558,32 @@ type GetTaskProtectionResponse struct {
 
 // Validate implements shape.Validator; GetTaskProtectionResponse has no constraints.
 func (v *GetTaskProtectionResponse) Validate() error { return nil }
+
+// The state of a GPU on a container instance, including its sharing mode and the memory that's available for new containers.
+type GpuDevice struct {
+	// The ID of the GPU.
+	GpuId *string `json:"gpuId,omitzero"`
+	// How the GPU is shared between containers.
+	SharingMode GpuSharingMode `json:"sharingMode,omitzero"`
+	// The total amount of GPU memory, in MiB, that the Amazon ECS container agent reported for the GPU.
+	TotalMemoryInMiB *int32 `json:"totalMemoryInMiB,omitzero"`
+	// The amount of GPU memory, in MiB, that's available to allocate to new containers that use the nvidiaMps sharing strategy.
+	RemainingMemoryInMiB *int32 `json:"remainingMemoryInMiB,omitzero"`
+	// The number of containers that Amazon ECS assigned to the GPU.
+	ContainerCount *int32 `json:"containerCount,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *GpuDevice) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.SharingMode.validate(); err != nil {
+		return shape.Prefix(err, "sharingMode")
+	}
+	return nil
+}
 
 // An object representing a container health check.
 type HealthCheck struct {
@@ -5139,6 +6677,15 @@ type InferenceAcceleratorOverride struct {
 // Validate implements shape.Validator; InferenceAcceleratorOverride has no constraints.
 func (v *InferenceAcceleratorOverride) Validate() error { return nil }
 
+// The configuration that controls how Amazon ECS optimizes your infrastructure.
+type InfrastructureOptimization struct {
+	// This parameter defines the number of seconds Amazon ECS Managed Instances waits before optimizing EC2 instances that have become idle or underutilized.
+	ScaleInAfter *int32 `json:"scaleInAfter,omitzero"`
+}
+
+// Validate implements shape.Validator; InfrastructureOptimization has no constraints.
+func (v *InfrastructureOptimization) Validate() error { return nil }
+
 // An object representing the result of a container instance health status check.
 type InstanceHealthCheckResult struct {
 	// The type of container instance health status that was verified.
@@ -5149,6 +6696,8 @@ type InstanceHealthCheckResult struct {
 	LastUpdated shape.Timestamp `json:"lastUpdated,omitzero"`
 	// The Unix timestamp for when the container instance health status last changed.
 	LastStatusChange shape.Timestamp `json:"lastStatusChange,omitzero"`
+	// The reason for the container instance health status.
+	StatusReason *string `json:"statusReason,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -5162,6 +6711,197 @@ func (v *InstanceHealthCheckResult) Validate() error {
 	}
 	if err := v.Status.validate(); err != nil {
 		return shape.Prefix(err, "status")
+	}
+	return nil
+}
+
+// The launch template configuration for Amazon ECS Managed Instances.
+type InstanceLaunchTemplate struct {
+	// The Amazon Resource Name (ARN) of the instance profile that Amazon ECS applies to Amazon ECS Managed Instances.
+	Ec2InstanceProfileArn *string `json:"ec2InstanceProfileArn,omitzero"`
+	// The network configuration for Amazon ECS Managed Instances.
+	NetworkConfiguration *ManagedInstancesNetworkConfiguration `json:"networkConfiguration,omitzero"`
+	// The storage configuration for Amazon ECS Managed Instances.
+	StorageConfiguration *ManagedInstancesStorageConfiguration `json:"storageConfiguration,omitzero"`
+	// The local storage configuration for Amazon ECS Managed Instances.
+	LocalStorageConfiguration *ManagedInstancesLocalStorageConfiguration `json:"localStorageConfiguration,omitzero"`
+	// CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring.
+	Monitoring ManagedInstancesMonitoringOptions `json:"monitoring,omitzero"`
+	// The capacity option type.
+	CapacityOptionType CapacityOptionType `json:"capacityOptionType,omitzero"`
+	// Determines whether tags are propagated to the instance metadata service (IMDS) for Amazon EC2 instances launched by the Managed Instances capacity provider.
+	InstanceMetadataTagsPropagation *bool `json:"instanceMetadataTagsPropagation,omitzero"`
+	// The instance requirements.
+	InstanceRequirements *InstanceRequirementsRequest `json:"instanceRequirements,omitzero"`
+	// Determines whether to enable FIPS 140-2 validated cryptographic modules on EC2 instances launched by the capacity provider.
+	FipsEnabled *bool `json:"fipsEnabled,omitzero"`
+	// Capacity reservation specifications.
+	CapacityReservations *CapacityReservationRequest `json:"capacityReservations,omitzero"`
+	// Specifies whether instances that this capacity provider launches have [Nitro Sandbox] enabled.
+	NitroEnclavesEnabled *bool `json:"nitroEnclavesEnabled,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *InstanceLaunchTemplate) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Ec2InstanceProfileArn == nil {
+		return shape.Required("ec2InstanceProfileArn")
+	}
+	if v.NetworkConfiguration == nil {
+		return shape.Required("networkConfiguration")
+	}
+	if err := v.Monitoring.validate(); err != nil {
+		return shape.Prefix(err, "monitoring")
+	}
+	if err := v.CapacityOptionType.validate(); err != nil {
+		return shape.Prefix(err, "capacityOptionType")
+	}
+	if err := v.InstanceRequirements.Validate(); err != nil {
+		return shape.Prefix(err, "instanceRequirements")
+	}
+	if err := v.CapacityReservations.Validate(); err != nil {
+		return shape.Prefix(err, "capacityReservations")
+	}
+	return nil
+}
+
+// The updated launch template configuration for Amazon ECS Managed Instances.
+type InstanceLaunchTemplateUpdate struct {
+	// The updated Amazon Resource Name (ARN) of the instance profile.
+	Ec2InstanceProfileArn *string `json:"ec2InstanceProfileArn,omitzero"`
+	// The updated network configuration for Amazon ECS Managed Instances.
+	NetworkConfiguration *ManagedInstancesNetworkConfiguration `json:"networkConfiguration,omitzero"`
+	// The updated storage configuration for Amazon ECS Managed Instances.
+	StorageConfiguration *ManagedInstancesStorageConfiguration `json:"storageConfiguration,omitzero"`
+	// Determines whether tags are propagated to the instance metadata service (IMDS) for Amazon EC2 instances launched by the Managed Instances capacity provider.
+	InstanceMetadataTagsPropagation *bool `json:"instanceMetadataTagsPropagation,omitzero"`
+	// The updated local storage configuration for Amazon ECS Managed Instances.
+	LocalStorageConfiguration *ManagedInstancesLocalStorageConfiguration `json:"localStorageConfiguration,omitzero"`
+	// CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring.
+	Monitoring ManagedInstancesMonitoringOptions `json:"monitoring,omitzero"`
+	// The updated instance requirements for attribute-based instance type selection.
+	InstanceRequirements *InstanceRequirementsRequest `json:"instanceRequirements,omitzero"`
+	// The updated capacity reservations specifications for Amazon ECS Managed Instances.
+	CapacityReservations *CapacityReservationRequest `json:"capacityReservations,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *InstanceLaunchTemplateUpdate) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.Monitoring.validate(); err != nil {
+		return shape.Prefix(err, "monitoring")
+	}
+	if err := v.InstanceRequirements.Validate(); err != nil {
+		return shape.Prefix(err, "instanceRequirements")
+	}
+	if err := v.CapacityReservations.Validate(); err != nil {
+		return shape.Prefix(err, "capacityReservations")
+	}
+	return nil
+}
+
+// The instance requirements for attribute-based instance type selection.
+type InstanceRequirementsRequest struct {
+	// The minimum and maximum number of vCPUs for the instance types.
+	VCpuCount *VCpuCountRangeRequest `json:"vCpuCount,omitzero"`
+	// The minimum and maximum amount of memory in mebibytes (MiB) for the instance types.
+	MemoryMiB *MemoryMiBRequest `json:"memoryMiB,omitzero"`
+	// The CPU manufacturers to include or exclude.
+	CpuManufacturers []CpuManufacturer `json:"cpuManufacturers,omitzero"`
+	// The minimum and maximum amount of memory per vCPU in gibibytes (GiB).
+	MemoryGiBPerVCpu *MemoryGiBPerVCpuRequest `json:"memoryGiBPerVCpu,omitzero"`
+	// The instance types to exclude from selection.
+	ExcludedInstanceTypes []string `json:"excludedInstanceTypes,omitzero"`
+	// The instance generations to include.
+	InstanceGenerations []InstanceGeneration `json:"instanceGenerations,omitzero"`
+	// The maximum price for Spot instances as a percentage over the lowest priced On-Demand instance.
+	SpotMaxPricePercentageOverLowestPrice *int32 `json:"spotMaxPricePercentageOverLowestPrice,omitzero"`
+	// The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.
+	OnDemandMaxPricePercentageOverLowestPrice *int32 `json:"onDemandMaxPricePercentageOverLowestPrice,omitzero"`
+	// Indicates whether to include bare metal instance types.
+	BareMetal BareMetal `json:"bareMetal,omitzero"`
+	// Indicates whether to include burstable performance instance types (T2, T3, T3a, T4g).
+	BurstablePerformance BurstablePerformance `json:"burstablePerformance,omitzero"`
+	// Indicates whether the instance types must support hibernation.
+	RequireHibernateSupport *bool `json:"requireHibernateSupport,omitzero"`
+	// The minimum and maximum number of network interfaces for the instance types.
+	NetworkInterfaceCount *NetworkInterfaceCountRequest `json:"networkInterfaceCount,omitzero"`
+	// Indicates whether to include instance types with local storage.
+	LocalStorage LocalStorage `json:"localStorage,omitzero"`
+	// The local storage types to include.
+	LocalStorageTypes []LocalStorageType `json:"localStorageTypes,omitzero"`
+	// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
+	TotalLocalStorageGB *TotalLocalStorageGBRequest `json:"totalLocalStorageGB,omitzero"`
+	// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps).
+	BaselineEbsBandwidthMbps *BaselineEbsBandwidthMbpsRequest `json:"baselineEbsBandwidthMbps,omitzero"`
+	// The accelerator types to include.
+	AcceleratorTypes []AcceleratorType `json:"acceleratorTypes,omitzero"`
+	// The minimum and maximum number of accelerators for the instance types.
+	AcceleratorCount *AcceleratorCountRequest `json:"acceleratorCount,omitzero"`
+	// The accelerator manufacturers to include.
+	AcceleratorManufacturers []AcceleratorManufacturer `json:"acceleratorManufacturers,omitzero"`
+	// The specific accelerator names to include.
+	AcceleratorNames []AcceleratorName `json:"acceleratorNames,omitzero"`
+	// The minimum and maximum total accelerator memory in mebibytes (MiB).
+	AcceleratorTotalMemoryMiB *AcceleratorTotalMemoryMiBRequest `json:"acceleratorTotalMemoryMiB,omitzero"`
+	// The minimum and maximum network bandwidth in gigabits per second (Gbps).
+	NetworkBandwidthGbps *NetworkBandwidthGbpsRequest `json:"networkBandwidthGbps,omitzero"`
+	// The instance types to include in the selection.
+	AllowedInstanceTypes []string `json:"allowedInstanceTypes,omitzero"`
+	// The maximum price for Spot instances as a percentage of the optimal On-Demand price.
+	MaxSpotPriceAsPercentageOfOptimalOnDemandPrice *int32 `json:"maxSpotPriceAsPercentageOfOptimalOnDemandPrice,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *InstanceRequirementsRequest) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.VCpuCount == nil {
+		return shape.Required("vCpuCount")
+	}
+	if err := v.VCpuCount.Validate(); err != nil {
+		return shape.Prefix(err, "vCpuCount")
+	}
+	if v.MemoryMiB == nil {
+		return shape.Required("memoryMiB")
+	}
+	if err := v.MemoryMiB.Validate(); err != nil {
+		return shape.Prefix(err, "memoryMiB")
+	}
+	if err := validateCpuManufacturerSet(v.CpuManufacturers); err != nil {
+		return shape.Prefix(err, "cpuManufacturers")
+	}
+	if err := validateInstanceGenerationSet(v.InstanceGenerations); err != nil {
+		return shape.Prefix(err, "instanceGenerations")
+	}
+	if err := v.BareMetal.validate(); err != nil {
+		return shape.Prefix(err, "bareMetal")
+	}
+	if err := v.BurstablePerformance.validate(); err != nil {
+		return shape.Prefix(err, "burstablePerformance")
+	}
+	if err := v.LocalStorage.validate(); err != nil {
+		return shape.Prefix(err, "localStorage")
+	}
+	if err := validateLocalStorageTypeSet(v.LocalStorageTypes); err != nil {
+		return shape.Prefix(err, "localStorageTypes")
+	}
+	if err := validateAcceleratorTypeSet(v.AcceleratorTypes); err != nil {
+		return shape.Prefix(err, "acceleratorTypes")
+	}
+	if err := validateAcceleratorManufacturerSet(v.AcceleratorManufacturers); err != nil {
+		return shape.Prefix(err, "acceleratorManufacturers")
+	}
+	if err := validateAcceleratorNameSet(v.AcceleratorNames); err != nil {
+		return shape.Prefix(err, "acceleratorNames")
 	}
 	return nil
 }
@@ -5233,6 +6973,17 @@ func (v *LimitExceededException) Error() string {
 	}
 	return "LimitExceededException"
 }
+
+// Configuration for linear deployment strategy that shifts production traffic in equal percentage increments with configurable wait times between each step until 100% of traffic is shifted to the new...
+type LinearConfiguration struct {
+	// The percentage of production traffic to shift in each step during a linear deployment.
+	StepPercent float64 `json:"stepPercent"`
+	// The amount of time in minutes to wait between each traffic shifting step during a linear deployment.
+	StepBakeTimeInMinutes int32 `json:"stepBakeTimeInMinutes"`
+}
+
+// Validate implements shape.Validator; LinearConfiguration has no constraints.
+func (v *LinearConfiguration) Validate() error { return nil }
 
 // The Linux-specific options that are applied to the container, such as Linux KernelCapabilities.
 type LinuxParameters struct {
@@ -5520,7 +7271,8 @@ type ListServicesRequest struct {
 	// The launch type to use when filtering the ListServices results.
 	LaunchType LaunchType `json:"launchType,omitzero"`
 	// The scheduling strategy to use when filtering the ListServices results.
-	SchedulingStrategy SchedulingStrategy `json:"schedulingStrategy,omitzero"`
+	SchedulingStrategy     SchedulingStrategy     `json:"schedulingStrategy,omitzero"`
+	ResourceManagementType ResourceManagementType `json:"resourceManagementType,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -5534,6 +7286,9 @@ func (v *ListServicesRequest) Validate() error {
 	}
 	if err := v.SchedulingStrategy.validate(); err != nil {
 		return shape.Prefix(err, "schedulingStrategy")
+	}
+	if err := v.ResourceManagementType.validate(); err != nil {
+		return shape.Prefix(err, "resourceManagementType")
 	}
 	return nil
 }
@@ -5680,6 +7435,7 @@ type ListTasksRequest struct {
 	DesiredStatus DesiredStatus `json:"desiredStatus,omitzero"`
 	// The launch type to use when filtering the ListTasks results.
 	LaunchType LaunchType `json:"launchType,omitzero"`
+	DaemonName *string    `json:"daemonName,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -5718,6 +7474,8 @@ type LoadBalancer struct {
 	ContainerName *string `json:"containerName,omitzero"`
 	// The port on the container to associate with the load balancer.
 	ContainerPort *int32 `json:"containerPort,omitzero"`
+	// The advanced settings for the load balancer used in blue/green deployments.
+	AdvancedConfiguration *AdvancedConfiguration `json:"advancedConfiguration,omitzero"`
 }
 
 // Validate implements shape.Validator; LoadBalancer has no constraints.
@@ -5808,6 +7566,421 @@ func (v *ManagedAgentStateChange) Validate() error {
 	return nil
 }
 
+// The Application Auto Scaling policy created by Amazon ECS when you create an Express service.
+type ManagedApplicationAutoScalingPolicy struct {
+	// The Amazon Resource Name (ARN) of the Application Auto Scaling policy associated with the Express service.
+	Arn *string `json:"arn,omitzero"`
+	// The status of Application Auto Scaling policy creation.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the Application Auto Scaling policy is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the Application Auto Scaling policy was last updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The type of Application Auto Scaling policy associated with the Express service.
+	PolicyType *string `json:"policyType,omitzero"`
+	// The target value for the auto scaling metric.
+	TargetValue float64 `json:"targetValue"`
+	// The metric used for auto scaling decisions.
+	Metric *string `json:"metric,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedApplicationAutoScalingPolicy) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	if v.PolicyType == nil {
+		return shape.Required("policyType")
+	}
+	if v.Metric == nil {
+		return shape.Required("metric")
+	}
+	return nil
+}
+
+// The auto scaling configuration created by Amazon ECS for an Express service.
+type ManagedAutoScaling struct {
+	// Represents a scalable target.
+	ScalableTarget *ManagedScalableTarget `json:"scalableTarget,omitzero"`
+	// The policy used for auto scaling.
+	ApplicationAutoScalingPolicies []ManagedApplicationAutoScalingPolicy `json:"applicationAutoScalingPolicies,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedAutoScaling) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.ScalableTarget.Validate(); err != nil {
+		return shape.Prefix(err, "scalableTarget")
+	}
+	if err := validateManagedApplicationAutoScalingPolicies(v.ApplicationAutoScalingPolicies); err != nil {
+		return shape.Prefix(err, "applicationAutoScalingPolicies")
+	}
+	return nil
+}
+
+// The ACM certificate associated with the HTTPS domain created for the Express service.
+type ManagedCertificate struct {
+	// The Amazon Resource Name (ARN) of the ACM certificate.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the ACM; certificate.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the ACM certificate is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the ACM certificate was last updated
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The fully qualified domain name (FQDN) that is secured with this ACM certificate.
+	DomainName *string `json:"domainName,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedCertificate) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	if v.DomainName == nil {
+		return shape.Required("domainName")
+	}
+	return nil
+}
+
+// The entry point into the Express service.
+type ManagedIngressPath struct {
+	// The type of access to the endpoint for the Express service.
+	AccessType AccessType `json:"accessType,omitzero"`
+	// The endpoint for access to the Express service.
+	Endpoint *string `json:"endpoint,omitzero"`
+	// The Application Load Balancer associated with the Express service.
+	LoadBalancer *ManagedLoadBalancer `json:"loadBalancer,omitzero"`
+	// The security groups associated with the Application Load Balancer.
+	LoadBalancerSecurityGroups []ManagedSecurityGroup `json:"loadBalancerSecurityGroups,omitzero"`
+	// The ACM certificate for the Express service's domain.
+	Certificate *ManagedCertificate `json:"certificate,omitzero"`
+	// The listeners associated with the Application Load Balancer.
+	Listener *ManagedListener `json:"listener,omitzero"`
+	// The listener rules for the Application Load Balancer.
+	Rule *ManagedListenerRule `json:"rule,omitzero"`
+	// The target groups associated with the Application Load Balancer.
+	TargetGroups []ManagedTargetGroup `json:"targetGroups,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedIngressPath) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.AccessType == "" {
+		return shape.Required("accessType")
+	}
+	if err := v.AccessType.validate(); err != nil {
+		return shape.Prefix(err, "accessType")
+	}
+	if v.Endpoint == nil {
+		return shape.Required("endpoint")
+	}
+	if err := v.LoadBalancer.Validate(); err != nil {
+		return shape.Prefix(err, "loadBalancer")
+	}
+	if err := validateManagedSecurityGroups(v.LoadBalancerSecurityGroups); err != nil {
+		return shape.Prefix(err, "loadBalancerSecurityGroups")
+	}
+	if err := v.Certificate.Validate(); err != nil {
+		return shape.Prefix(err, "certificate")
+	}
+	if err := v.Listener.Validate(); err != nil {
+		return shape.Prefix(err, "listener")
+	}
+	if err := v.Rule.Validate(); err != nil {
+		return shape.Prefix(err, "rule")
+	}
+	if err := validateManagedTargetGroups(v.TargetGroups); err != nil {
+		return shape.Prefix(err, "targetGroups")
+	}
+	return nil
+}
+
+// The local storage configuration for Amazon ECS Managed Instances.
+type ManagedInstancesLocalStorageConfiguration struct {
+	// Use instance store volumes for data storage when available.
+	UseLocalStorage bool `json:"useLocalStorage"`
+}
+
+// Validate implements shape.Validator; ManagedInstancesLocalStorageConfiguration has no constraints.
+func (v *ManagedInstancesLocalStorageConfiguration) Validate() error { return nil }
+
+// The network configuration for Amazon ECS Managed Instances.
+type ManagedInstancesNetworkConfiguration struct {
+	// The list of subnet IDs where Amazon ECS can launch Amazon ECS Managed Instances.
+	Subnets []string `json:"subnets,omitzero"`
+	// The list of security group IDs to apply to Amazon ECS Managed Instances.
+	SecurityGroups []string `json:"securityGroups,omitzero"`
+}
+
+// Validate implements shape.Validator; ManagedInstancesNetworkConfiguration has no constraints.
+func (v *ManagedInstancesNetworkConfiguration) Validate() error { return nil }
+
+// The configuration for a Amazon ECS Managed Instances provider.
+type ManagedInstancesProvider struct {
+	// The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS assumes to manage instances.
+	InfrastructureRoleArn *string `json:"infrastructureRoleArn,omitzero"`
+	// The launch template that defines how Amazon ECS launches Amazon ECS Managed Instances.
+	InstanceLaunchTemplate *InstanceLaunchTemplate `json:"instanceLaunchTemplate,omitzero"`
+	// Determines whether tags from the capacity provider are automatically applied to Amazon ECS Managed Instances.
+	PropagateTags PropagateMITags `json:"propagateTags,omitzero"`
+	// Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.
+	InfrastructureOptimization *InfrastructureOptimization `json:"infrastructureOptimization,omitzero"`
+	// The auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+	AutoRepairConfiguration *AutoRepairConfiguration `json:"autoRepairConfiguration,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedInstancesProvider) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.InstanceLaunchTemplate.Validate(); err != nil {
+		return shape.Prefix(err, "instanceLaunchTemplate")
+	}
+	if err := v.PropagateTags.validate(); err != nil {
+		return shape.Prefix(err, "propagateTags")
+	}
+	if err := v.AutoRepairConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "autoRepairConfiguration")
+	}
+	return nil
+}
+
+// The storage configuration for Amazon ECS Managed Instances.
+type ManagedInstancesStorageConfiguration struct {
+	// The size of the data volume.
+	StorageSizeGiB *int32 `json:"storageSizeGiB,omitzero"`
+}
+
+// Validate implements shape.Validator; ManagedInstancesStorageConfiguration has no constraints.
+func (v *ManagedInstancesStorageConfiguration) Validate() error { return nil }
+
+// The listeners associated with the Express service's Application Load Balancer.
+type ManagedListener struct {
+	// The Amazon Resource Name (ARN) of the load balancer listener.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the load balancer listener.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Informaion about why the load balancer listener is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when this listener was most recently updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedListener) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	return nil
+}
+
+// The listener rule associated with the Express service's Application Load Balancer.
+type ManagedListenerRule struct {
+	// The Amazon Resource Name (ARN) of the load balancer listener rule.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the load balancer listener rule.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the load balancer listener rule is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when this listener rule was most recently updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedListenerRule) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	return nil
+}
+
+// The Application Load Balancer associated with the Express service.
+type ManagedLoadBalancer struct {
+	// The Amazon Resource Name (ARN) of the load balancer.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the load balancer.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the load balancer is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when this load balancer was most recently updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The scheme of the load balancer.
+	Scheme *string `json:"scheme,omitzero"`
+	// The IDs of the subnets associated with the load balancer.
+	SubnetIds []string `json:"subnetIds,omitzero"`
+	// The IDs of the security groups associated with the load balancer.
+	SecurityGroupIds []string `json:"securityGroupIds,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedLoadBalancer) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	if v.Scheme == nil {
+		return shape.Required("scheme")
+	}
+	return nil
+}
+
+// The Cloudwatch Log Group created by Amazon ECS for an Express service.
+type ManagedLogGroup struct {
+	// The Amazon Resource Name (ARN) of the Cloudwatch Log Group associated with the Express service.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the Cloudwatch LogGroup.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the Cloudwatch LogGroup is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the Cloudwatch LogGroup was last updated
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The name of the Cloudwatch Log Group associated with the Express service.
+	LogGroupName *string `json:"logGroupName,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedLogGroup) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	if v.LogGroupName == nil {
+		return shape.Required("logGroupName")
+	}
+	return nil
+}
+
+// The CloudWatch metric alarm associated with the Express service's scaling policy.
+type ManagedMetricAlarm struct {
+	// The Amazon Resource Name (ARN) of the CloudWatch metric alarm.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the CloudWatch metric alarm.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the CloudWatch metric alarm is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the CloudWatch metric alarm was last updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedMetricAlarm) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	return nil
+}
+
+// Represents a scalable target.
+type ManagedScalableTarget struct {
+	// The ARN of the scalable target.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the scalable target.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the scalable target is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the target was most recently updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The minimum value to scale to in response to a scale-in activity.
+	MinCapacity int32 `json:"minCapacity"`
+	// The maximum value to scale to in response to a scale-out activity.
+	MaxCapacity int32 `json:"maxCapacity"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedScalableTarget) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	return nil
+}
+
 // The managed scaling settings for the Auto Scaling group capacity provider.
 type ManagedScaling struct {
 	// Determines whether to use managed scaling for the capacity provider.
@@ -5866,6 +8039,36 @@ func (v *ManagedScaling) Validate() error {
 	return nil
 }
 
+// A security group associated with the Express service.
+type ManagedSecurityGroup struct {
+	// The ARN of the security group.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the security group.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the security group is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the security group was last updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedSecurityGroup) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	return nil
+}
+
 // The managed storage configuration for the cluster.
 type ManagedStorageConfiguration struct {
 	// Specify a Key Management Service key ID to encrypt the managed storage.
@@ -5876,6 +8079,99 @@ type ManagedStorageConfiguration struct {
 
 // Validate implements shape.Validator; ManagedStorageConfiguration has no constraints.
 func (v *ManagedStorageConfiguration) Validate() error { return nil }
+
+// The target group associated with the Express service's Application Load Balancer.
+type ManagedTargetGroup struct {
+	// The Amazon Resource Name (ARN) of the target group.
+	Arn *string `json:"arn,omitzero"`
+	// The status of the target group.
+	Status ManagedResourceStatus `json:"status,omitzero"`
+	// Information about why the target group is in the current status.
+	StatusReason *string `json:"statusReason,omitzero"`
+	// The Unix timestamp for when the target group was last updated.
+	UpdatedAt shape.Timestamp `json:"updatedAt,omitzero"`
+	// The destination for health checks on the targets.
+	HealthCheckPath *string `json:"healthCheckPath,omitzero"`
+	// The port the load balancer uses when performing health checks on targets.
+	HealthCheckPort int32 `json:"healthCheckPort"`
+	// The port on which the targets receive traffic.
+	Port int32 `json:"port"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ManagedTargetGroup) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Status == "" {
+		return shape.Required("status")
+	}
+	if err := v.Status.validate(); err != nil {
+		return shape.Prefix(err, "status")
+	}
+	if v.UpdatedAt.IsZero() {
+		return shape.Required("updatedAt")
+	}
+	if v.HealthCheckPath == nil {
+		return shape.Required("healthCheckPath")
+	}
+	return nil
+}
+
+// The minimum and maximum amount of memory per vCPU in gibibytes (GiB).
+type MemoryGiBPerVCpuRequest struct {
+	// The minimum amount of memory per vCPU in GiB.
+	Min *float64 `json:"min,omitzero"`
+	// The maximum amount of memory per vCPU in GiB.
+	Max *float64 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; MemoryGiBPerVCpuRequest has no constraints.
+func (v *MemoryGiBPerVCpuRequest) Validate() error { return nil }
+
+// The minimum and maximum amount of memory in mebibytes (MiB) for instance type selection.
+type MemoryMiBRequest struct {
+	// The minimum amount of memory in MiB.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum amount of memory in MiB.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *MemoryMiBRequest) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Min == nil {
+		return shape.Required("min")
+	}
+	return nil
+}
+
+// The configuration for a specific set of metrics to collect for a service.
+type MetricConfiguration struct {
+	// The list of metric names to configure.
+	MetricNames []string `json:"metricNames,omitzero"`
+	// The resolution, in seconds, at which to collect the metrics.
+	ResolutionSeconds *int32 `json:"resolutionSeconds,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *MetricConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.MetricNames == nil {
+		return shape.Required("metricNames")
+	}
+	if v.ResolutionSeconds == nil {
+		return shape.Required("resolutionSeconds")
+	}
+	return nil
+}
 
 // Amazon ECS can't determine the current version of the Amazon ECS container agent on the container instance and doesn't have enough information to proceed with an update.
 type MissingVersionException struct {
@@ -5898,6 +8194,24 @@ func (v *MissingVersionException) Error() string {
 		return "MissingVersionException: " + *v.Message
 	}
 	return "MissingVersionException"
+}
+
+// The optional monitoring configuration for a service, which defines the resolution for the service-level CPUUtilization and MemoryUtilization Amazon CloudWatch metrics.
+type MonitoringConfiguration struct {
+	// The list of metric configurations for the service monitoring.
+	MetricConfigurations []MetricConfiguration `json:"metricConfigurations,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *MonitoringConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := validateMetricConfigurationList(v.MetricConfigurations); err != nil {
+		return shape.Prefix(err, "metricConfigurations")
+	}
+	return nil
 }
 
 // The details for a volume mount point that's used in a container definition.
@@ -5935,6 +8249,17 @@ func (v *NamespaceNotFoundException) Error() string {
 	}
 	return "NamespaceNotFoundException"
 }
+
+// The minimum and maximum network bandwidth in gigabits per second (Gbps) for instance type selection.
+type NetworkBandwidthGbpsRequest struct {
+	// The minimum network bandwidth in Gbps.
+	Min *float64 `json:"min,omitzero"`
+	// The maximum network bandwidth in Gbps.
+	Max *float64 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; NetworkBandwidthGbpsRequest has no constraints.
+func (v *NetworkBandwidthGbpsRequest) Validate() error { return nil }
 
 // Details on the network bindings between a container and its host container instance.
 type NetworkBinding struct {
@@ -5995,6 +8320,17 @@ type NetworkInterface struct {
 // Validate implements shape.Validator; NetworkInterface has no constraints.
 func (v *NetworkInterface) Validate() error { return nil }
 
+// The minimum and maximum number of network interfaces for instance type selection.
+type NetworkInterfaceCountRequest struct {
+	// The minimum number of network interfaces.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum number of network interfaces.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; NetworkInterfaceCountRequest has no constraints.
+func (v *NetworkInterfaceCountRequest) Validate() error { return nil }
+
 // There's no update available for this Amazon ECS container agent.
 type NoUpdateAvailableException struct {
 	// Message that describes the cause of the exception.
@@ -6016,6 +8352,26 @@ func (v *NoUpdateAvailableException) Error() string {
 		return "NoUpdateAvailableException: " + *v.Message
 	}
 	return "NoUpdateAvailableException"
+}
+
+// The GPU memory and compute limits for a container that shares a GPU by using NVIDIA Multi-Process Service (MPS).
+type NvidiaMpsAllocation struct {
+	// The amount of GPU memory, in MiB, to allocate to the container.
+	Memory *int32 `json:"memory,omitzero"`
+	// The maximum percentage of the GPU's compute capacity that the container can use.
+	MaxComputePercent *int32 `json:"maxComputePercent,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *NvidiaMpsAllocation) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Memory == nil {
+		return shape.Required("memory")
+	}
+	return nil
 }
 
 // An object representing a constraint on task placement.
@@ -6476,7 +8832,8 @@ type RegisterTaskDefinitionRequest struct {
 	// The operating system that your tasks definitions run on.
 	RuntimePlatform *RuntimePlatform `json:"runtimePlatform,omitzero"`
 	// Enables fault injection when you register your task definition and allows for fault injection requests to be accepted from the task's containers.
-	EnableFaultInjection *bool `json:"enableFaultInjection,omitzero"`
+	EnableFaultInjection          *bool                          `json:"enableFaultInjection,omitzero"`
+	TrustedExecutionConfiguration *TrustedExecutionConfiguration `json:"trustedExecutionConfiguration,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -6524,6 +8881,9 @@ func (v *RegisterTaskDefinitionRequest) Validate() error {
 	if err := v.RuntimePlatform.Validate(); err != nil {
 		return shape.Prefix(err, "runtimePlatform")
 	}
+	if err := v.TrustedExecutionConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "trustedExecutionConfiguration")
+	}
 	return nil
 }
 
@@ -6567,6 +8927,17 @@ func (v *RepositoryCredentials) Validate() error {
 	}
 	return nil
 }
+
+// The resolved configuration for a service revision, which contains the actual resources your service revision uses, such as which target groups serve traffic.
+type ResolvedConfiguration struct {
+	// The resolved load balancer configuration for the service revision.
+	LoadBalancers []ServiceRevisionLoadBalancer `json:"loadBalancers,omitzero"`
+	// The resolved VPC Lattice configuration for the service revision.
+	VpcLatticeConfigurations []ServiceRevisionVpcLatticeConfiguration `json:"vpcLatticeConfigurations,omitzero"`
+}
+
+// Validate implements shape.Validator; ResolvedConfiguration has no constraints.
+func (v *ResolvedConfiguration) Validate() error { return nil }
 
 // Describes the resources available for a container instance.
 type Resource struct {
@@ -6639,6 +9010,8 @@ type ResourceRequirement struct {
 	Value *string `json:"value,omitzero"`
 	// The type of resource to assign to a container.
 	Type ResourceType `json:"type,omitzero"`
+	// The strategy that the container uses to share a GPU with other containers.
+	SharingStrategy *SharingStrategy `json:"sharingStrategy,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -6655,6 +9028,9 @@ func (v *ResourceRequirement) Validate() error {
 	}
 	if err := v.Type.validate(); err != nil {
 		return shape.Prefix(err, "type")
+	}
+	if err := v.SharingStrategy.Validate(); err != nil {
+		return shape.Prefix(err, "sharingStrategy")
 	}
 	return nil
 }
@@ -6796,6 +9172,39 @@ func (v *RuntimePlatform) Validate() error {
 	return nil
 }
 
+// The runtime platform that Amazon ECS applies to a service revision.
+type RuntimePlatformOverride struct {
+	// The CPU architecture that tasks in this service revision run on.
+	CpuArchitecture *string `json:"cpuArchitecture,omitzero"`
+}
+
+// Validate implements shape.Validator; RuntimePlatformOverride has no constraints.
+func (v *RuntimePlatformOverride) Validate() error { return nil }
+
+// This parameter is specified when you're using an Amazon S3 Files file system for task storage.
+type S3FilesVolumeConfiguration struct {
+	// The full ARN of the S3 Files file system to mount.
+	FileSystemArn *string `json:"fileSystemArn,omitzero"`
+	// The directory within the Amazon S3 Files file system to mount as the root directory.
+	RootDirectory *string `json:"rootDirectory,omitzero"`
+	// The port to use for sending encrypted data between the ECS host and the S3 Files file system.
+	TransitEncryptionPort *int32 `json:"transitEncryptionPort,omitzero"`
+	// The full ARN of the S3 Files access point to use.
+	AccessPointArn *string `json:"accessPointArn,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *S3FilesVolumeConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.FileSystemArn == nil {
+		return shape.Required("fileSystemArn")
+	}
+	return nil
+}
+
 // A floating-point percentage of the desired number of tasks to place and keep running in the task set.
 type Scale struct {
 	// The value, specified as a percent total of a service's desiredCount, to scale the task set.
@@ -6928,6 +9337,12 @@ type Service struct {
 	EnableExecuteCommand bool `json:"enableExecuteCommand"`
 	// Indicates whether to use Availability Zone rebalancing for the service.
 	AvailabilityZoneRebalancing AvailabilityZoneRebalancing `json:"availabilityZoneRebalancing,omitzero"`
+	// The ARN of the current service deployment.
+	CurrentServiceDeployment *string `json:"currentServiceDeployment,omitzero"`
+	// The list of the service revisions.
+	CurrentServiceRevisions []ServiceCurrentRevisionSummary `json:"currentServiceRevisions,omitzero"`
+	// Identifies whether an ECS Service is an Express Service managed by ECS, or managed by the customer.
+	ResourceManagementType ResourceManagementType `json:"resourceManagementType,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -6975,6 +9390,35 @@ func (v *Service) Validate() error {
 	if err := v.AvailabilityZoneRebalancing.validate(); err != nil {
 		return shape.Prefix(err, "availabilityZoneRebalancing")
 	}
+	if err := v.ResourceManagementType.validate(); err != nil {
+		return shape.Prefix(err, "resourceManagementType")
+	}
+	return nil
+}
+
+// Configuration for Service Connect access logging.
+type ServiceConnectAccessLogConfiguration struct {
+	// The format for Service Connect access log output.
+	Format ServiceConnectAccessLoggingFormat `json:"format,omitzero"`
+	// Specifies whether to include query parameters in Service Connect access logs.
+	IncludeQueryParameters ServiceConnectIncludeQueryParameters `json:"includeQueryParameters,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ServiceConnectAccessLogConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Format == "" {
+		return shape.Required("format")
+	}
+	if err := v.Format.validate(); err != nil {
+		return shape.Prefix(err, "format")
+	}
+	if err := v.IncludeQueryParameters.validate(); err != nil {
+		return shape.Prefix(err, "includeQueryParameters")
+	}
 	return nil
 }
 
@@ -6984,6 +9428,8 @@ type ServiceConnectClientAlias struct {
 	Port *int32 `json:"port,omitzero"`
 	// The dnsName is the name that you use in the applications of client tasks to connect to this service.
 	DnsName *string `json:"dnsName,omitzero"`
+	// The configuration for test traffic routing rules used during blue/green deployments with Amazon ECS Service Connect.
+	TestTrafficRules *ServiceConnectTestTrafficRules `json:"testTrafficRules,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7001,6 +9447,9 @@ func (v *ServiceConnectClientAlias) Validate() error {
 	if *v.Port > 65535 {
 		return shape.InvalidInt("port", int64(*v.Port), "Member must have value less than or equal to 65535")
 	}
+	if err := v.TestTrafficRules.Validate(); err != nil {
+		return shape.Prefix(err, "testTrafficRules")
+	}
 	return nil
 }
 
@@ -7013,6 +9462,10 @@ type ServiceConnectConfiguration struct {
 	// The list of Service Connect service objects.
 	Services         []ServiceConnectService `json:"services,omitzero"`
 	LogConfiguration *LogConfiguration       `json:"logConfiguration,omitzero"`
+	// The configuration for Service Connect access logging.
+	AccessLogConfiguration *ServiceConnectAccessLogConfiguration `json:"accessLogConfiguration,omitzero"`
+	// The settings for the Service Connect proxy container that Amazon ECS adds to each task in this service.
+	ContainerConfigurations []ServiceConnectContainerConfiguration `json:"containerConfigurations,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7026,6 +9479,30 @@ func (v *ServiceConnectConfiguration) Validate() error {
 	}
 	if err := v.LogConfiguration.Validate(); err != nil {
 		return shape.Prefix(err, "logConfiguration")
+	}
+	if err := v.AccessLogConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "accessLogConfiguration")
+	}
+	if err := validateServiceConnectContainerConfigurations(v.ContainerConfigurations); err != nil {
+		return shape.Prefix(err, "containerConfigurations")
+	}
+	return nil
+}
+
+// Contains a configuration setting for the Service Connect proxy container, such as the log level.
+type ServiceConnectContainerConfiguration struct {
+	// The log level of the Service Connect proxy container.
+	LogLevel ServiceConnectContainerLogLevel `json:"logLevel,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ServiceConnectContainerConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.LogLevel.validate(); err != nil {
+		return shape.Prefix(err, "logLevel")
 	}
 	return nil
 }
@@ -7086,6 +9563,68 @@ type ServiceConnectServiceResource struct {
 // Validate implements shape.Validator; ServiceConnectServiceResource has no constraints.
 func (v *ServiceConnectServiceResource) Validate() error { return nil }
 
+// The header matching rules for test traffic routing in Amazon ECS blue/green deployments.
+type ServiceConnectTestTrafficHeaderMatchRules struct {
+	// The exact value that the HTTP header must match for the test traffic routing rule to apply.
+	Exact *string `json:"exact,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ServiceConnectTestTrafficHeaderMatchRules) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Exact == nil {
+		return shape.Required("exact")
+	}
+	return nil
+}
+
+// The HTTP header rules used to identify and route test traffic during Amazon ECS blue/green deployments.
+type ServiceConnectTestTrafficHeaderRules struct {
+	// The name of the HTTP header to examine for test traffic routing.
+	Name *string `json:"name,omitzero"`
+	// The header value matching configuration that determines how the HTTP header value is evaluated for test traffic routing decisions.
+	Value *ServiceConnectTestTrafficHeaderMatchRules `json:"value,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ServiceConnectTestTrafficHeaderRules) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Name == nil {
+		return shape.Required("name")
+	}
+	if err := v.Value.Validate(); err != nil {
+		return shape.Prefix(err, "value")
+	}
+	return nil
+}
+
+// The test traffic routing configuration for Amazon ECS blue/green deployments.
+type ServiceConnectTestTrafficRules struct {
+	// The HTTP header-based routing rules that determine which requests should be routed to the new service version during blue/green deployment testing.
+	Header *ServiceConnectTestTrafficHeaderRules `json:"header,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *ServiceConnectTestTrafficRules) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Header == nil {
+		return shape.Required("header")
+	}
+	if err := v.Header.Validate(); err != nil {
+		return shape.Prefix(err, "header")
+	}
+	return nil
+}
+
 // The certificate root authority that secures your service.
 type ServiceConnectTlsCertificateAuthority struct {
 	// The ARN of the Amazon Web Services Private Certificate Authority certificate.
@@ -7116,6 +9655,21 @@ func (v *ServiceConnectTlsConfiguration) Validate() error {
 	}
 	return nil
 }
+
+// The summary of the current service revision configuration
+type ServiceCurrentRevisionSummary struct {
+	// The ARN of the current service revision.
+	Arn *string `json:"arn,omitzero"`
+	// The number of requested tasks in the current service revision
+	RequestedTaskCount int32 `json:"requestedTaskCount"`
+	// The number of running tasks of the current service revision
+	RunningTaskCount int32 `json:"runningTaskCount"`
+	// The number of pending tasks in the current service revision
+	PendingTaskCount int32 `json:"pendingTaskCount"`
+}
+
+// Validate implements shape.Validator; ServiceCurrentRevisionSummary has no constraints.
+func (v *ServiceCurrentRevisionSummary) Validate() error { return nil }
 
 // Information about the service deployment.
 type ServiceDeployment struct {
@@ -7150,6 +9704,10 @@ type ServiceDeployment struct {
 	DeploymentCircuitBreaker *ServiceDeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitzero"`
 	// The CloudWatch alarms that determine when a service deployment fails.
 	Alarms *ServiceDeploymentAlarms `json:"alarms,omitzero"`
+	// The current lifecycle stage of the deployment.
+	LifecycleStage ServiceDeploymentLifecycleStage `json:"lifecycleStage,omitzero"`
+	// The details of the lifecycle hooks for the current service deployment.
+	LifecycleHookDetails []DeploymentLifecycleHookDetail `json:"lifecycleHookDetails,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7169,6 +9727,12 @@ func (v *ServiceDeployment) Validate() error {
 	}
 	if err := v.Alarms.Validate(); err != nil {
 		return shape.Prefix(err, "alarms")
+	}
+	if err := v.LifecycleStage.validate(); err != nil {
+		return shape.Prefix(err, "lifecycleStage")
+	}
+	if err := validateDeploymentLifecycleHookDetailList(v.LifecycleHookDetails); err != nil {
+		return shape.Prefix(err, "lifecycleHookDetails")
 	}
 	return nil
 }
@@ -7286,6 +9850,8 @@ type ServiceManagedEBSVolumeConfiguration struct {
 	RoleArn *string `json:"roleArn,omitzero"`
 	// The filesystem type for the volume.
 	FilesystemType TaskFilesystemType `json:"filesystemType,omitzero"`
+	// The rate, in MiB/s, at which data is fetched from a snapshot of an existing EBS volume to create new volumes for attachment to the tasks maintained by the service.
+	VolumeInitializationRate *int32 `json:"volumeInitializationRate,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7402,6 +9968,16 @@ type ServiceRevision struct {
 	CreatedAt shape.Timestamp `json:"createdAt,omitzero"`
 	// The VPC Lattice configuration for the service revision.
 	VpcLatticeConfigurations []VpcLatticeConfiguration `json:"vpcLatticeConfigurations,omitzero"`
+	// The resolved configuration for the service revision which contains the actual resources your service revision uses, such as which target groups serve traffic.
+	ResolvedConfiguration *ResolvedConfiguration `json:"resolvedConfiguration,omitzero"`
+	// The resources created and managed by Amazon ECS when you create an Express service for Amazon ECS.
+	EcsManagedResources *ECSManagedResources `json:"ecsManagedResources,omitzero"`
+	// The effective runtime overrides that Amazon ECS applies to this service revision.
+	Overrides *ServiceRevisionOverrides `json:"overrides,omitzero"`
+	// The gateway connectors that are associated with the service revision.
+	GatewayConnectors []GatewayConnector `json:"gatewayConnectors,omitzero"`
+	// The optional monitoring configuration for the service, which defines the resolution for the service-level CPUUtilization and MemoryUtilization Amazon CloudWatch metrics.
+	Monitoring *MonitoringConfiguration `json:"monitoring,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7428,8 +10004,37 @@ func (v *ServiceRevision) Validate() error {
 	if err := validateVpcLatticeConfigurations(v.VpcLatticeConfigurations); err != nil {
 		return shape.Prefix(err, "vpcLatticeConfigurations")
 	}
+	if err := v.EcsManagedResources.Validate(); err != nil {
+		return shape.Prefix(err, "ecsManagedResources")
+	}
+	if err := validateGatewayConnectorList(v.GatewayConnectors); err != nil {
+		return shape.Prefix(err, "gatewayConnectors")
+	}
+	if err := v.Monitoring.Validate(); err != nil {
+		return shape.Prefix(err, "monitoring")
+	}
 	return nil
 }
+
+// The resolved load balancer configuration for a service revision.
+type ServiceRevisionLoadBalancer struct {
+	// The Amazon Resource Name (ARN) of the target group associated with the service revision.
+	TargetGroupArn *string `json:"targetGroupArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the production listener rule or listener that directs traffic to the target group associated with the service revision.
+	ProductionListenerRule *string `json:"productionListenerRule,omitzero"`
+}
+
+// Validate implements shape.Validator; ServiceRevisionLoadBalancer has no constraints.
+func (v *ServiceRevisionLoadBalancer) Validate() error { return nil }
+
+// Contains the runtime overrides that Amazon ECS automatically applies to a service revision when the effective runtime configuration differs from the task definition.
+type ServiceRevisionOverrides struct {
+	// The runtime platform override that Amazon ECS automatically applies to the service revision.
+	RuntimePlatform *RuntimePlatformOverride `json:"runtimePlatform,omitzero"`
+}
+
+// Validate implements shape.Validator; ServiceRevisionOverrides has no constraints.
+func (v *ServiceRevisionOverrides) Validate() error { return nil }
 
 // The information about the number of requested, pending, and running tasks for a service revision.
 type ServiceRevisionSummary struct {
@@ -7441,10 +10046,25 @@ type ServiceRevisionSummary struct {
 	RunningTaskCount int32 `json:"runningTaskCount"`
 	// The number of pending tasks for the service revision.
 	PendingTaskCount int32 `json:"pendingTaskCount"`
+	// The percentage of test traffic that is directed to this service revision.
+	RequestedTestTrafficWeight float64 `json:"requestedTestTrafficWeight"`
+	// The percentage of production traffic that is directed to this service revision.
+	RequestedProductionTrafficWeight float64 `json:"requestedProductionTrafficWeight"`
 }
 
 // Validate implements shape.Validator; ServiceRevisionSummary has no constraints.
 func (v *ServiceRevisionSummary) Validate() error { return nil }
+
+// The resolved VPC Lattice configuration for a service revision.
+type ServiceRevisionVpcLatticeConfiguration struct {
+	// The Amazon Resource Name (ARN) of the target group associated with the service revision.
+	TargetGroupArn *string `json:"targetGroupArn,omitzero"`
+	// The Amazon Resource Name (ARN) of the production listener rule or listener that directs traffic to the target group associated with the service revision.
+	ProductionListenerRule *string `json:"productionListenerRule,omitzero"`
+}
+
+// Validate implements shape.Validator; ServiceRevisionVpcLatticeConfiguration has no constraints.
+func (v *ServiceRevisionVpcLatticeConfiguration) Validate() error { return nil }
 
 // The configuration for a volume specified in the task definition as a volume that is configured at launch time.
 type ServiceVolumeConfiguration struct {
@@ -7505,6 +10125,24 @@ func (v *Setting) Validate() error {
 	}
 	if err := v.Type.validate(); err != nil {
 		return shape.Prefix(err, "type")
+	}
+	return nil
+}
+
+// The strategy that a container uses to share a GPU with other containers.
+type SharingStrategy struct {
+	// Shares a GPU between containers by using NVIDIA Multi-Process Service (MPS).
+	NvidiaMps *NvidiaMpsAllocation `json:"nvidiaMps,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *SharingStrategy) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if err := v.NvidiaMps.Validate(); err != nil {
+		return shape.Prefix(err, "nvidiaMps")
 	}
 	return nil
 }
@@ -7954,6 +10592,8 @@ type Task struct {
 	EphemeralStorage *EphemeralStorage `json:"ephemeralStorage,omitzero"`
 	// The Fargate ephemeral storage settings for the task.
 	FargateEphemeralStorage *TaskEphemeralStorage `json:"fargateEphemeralStorage,omitzero"`
+	// A summary of the trusted execution configuration for the task, including the isolation mode.
+	TrustedExecutionSummary *TrustedExecutionSummary `json:"trustedExecutionSummary,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -7988,6 +10628,9 @@ func (v *Task) Validate() error {
 	}
 	if err := validateTags(v.Tags); err != nil {
 		return shape.Prefix(err, "tags")
+	}
+	if err := v.TrustedExecutionSummary.Validate(); err != nil {
+		return shape.Prefix(err, "trustedExecutionSummary")
 	}
 	return nil
 }
@@ -8044,6 +10687,10 @@ type TaskDefinition struct {
 	EphemeralStorage *EphemeralStorage `json:"ephemeralStorage,omitzero"`
 	// Enables fault injection and allows for fault injection requests to be accepted from the task's containers.
 	EnableFaultInjection *bool `json:"enableFaultInjection,omitzero"`
+	// The Unix timestamp for the time when the task definition delete was requested.
+	DeleteRequestedAt shape.Timestamp `json:"deleteRequestedAt,omitzero"`
+	// The trusted execution configuration for tasks that use this task definition, including the isolation mode and, if configured, an attestation policy.
+	TrustedExecutionConfiguration *TrustedExecutionConfiguration `json:"trustedExecutionConfiguration,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -8090,6 +10737,9 @@ func (v *TaskDefinition) Validate() error {
 	}
 	if err := v.ProxyConfiguration.Validate(); err != nil {
 		return shape.Prefix(err, "proxyConfiguration")
+	}
+	if err := v.TrustedExecutionConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "trustedExecutionConfiguration")
 	}
 	return nil
 }
@@ -8149,6 +10799,8 @@ type TaskManagedEBSVolumeConfiguration struct {
 	TerminationPolicy *TaskManagedEBSVolumeTerminationPolicy `json:"terminationPolicy,omitzero"`
 	// The Linux filesystem type for the volume.
 	FilesystemType TaskFilesystemType `json:"filesystemType,omitzero"`
+	// The rate, in MiB/s, at which data is fetched from a snapshot of an existing Amazon EBS volume to create a new volume for attachment to the task.
+	VolumeInitializationRate *int32 `json:"volumeInitializationRate,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -8419,6 +11071,66 @@ func (v *Tmpfs) Validate() error {
 	return nil
 }
 
+// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
+type TotalLocalStorageGBRequest struct {
+	// The minimum total local storage in GB.
+	Min *float64 `json:"min,omitzero"`
+	// The maximum total local storage in GB.
+	Max *float64 `json:"max,omitzero"`
+}
+
+// Validate implements shape.Validator; TotalLocalStorageGBRequest has no constraints.
+func (v *TotalLocalStorageGBRequest) Validate() error { return nil }
+
+// The trusted execution configuration for a task.
+type TrustedExecutionConfiguration struct {
+	// The isolation mode for tasks that use this task definition.
+	IsolationMode IsolationMode `json:"isolationMode,omitzero"`
+	// The base64-encoded attestation policy envelope for the task.
+	AttestationPolicy *string `json:"attestationPolicy,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *TrustedExecutionConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.IsolationMode == "" {
+		return shape.Required("isolationMode")
+	}
+	if err := v.IsolationMode.validate(); err != nil {
+		return shape.Prefix(err, "isolationMode")
+	}
+	return nil
+}
+
+// A summary of the trusted execution configuration for a task.
+type TrustedExecutionSummary struct {
+	// The isolation mode that the task runs in.
+	IsolationMode IsolationMode `json:"isolationMode,omitzero"`
+	// The status of the attestation policy for the task.
+	AttestationPolicyStatus AttestationPolicyStatus `json:"attestationPolicyStatus,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *TrustedExecutionSummary) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.IsolationMode == "" {
+		return shape.Required("isolationMode")
+	}
+	if err := v.IsolationMode.validate(); err != nil {
+		return shape.Prefix(err, "isolationMode")
+	}
+	if err := v.AttestationPolicyStatus.validate(); err != nil {
+		return shape.Prefix(err, "attestationPolicyStatus")
+	}
+	return nil
+}
+
 // The ulimit settings to pass to the container.
 type Ulimit struct {
 	// The type of the ulimit.
@@ -8505,7 +11217,9 @@ type UpdateCapacityProviderRequest struct {
 	// The name of the capacity provider to update.
 	Name *string `json:"name,omitzero"`
 	// An object that represent the parameters to update for the Auto Scaling group capacity provider.
-	AutoScalingGroupProvider *AutoScalingGroupProviderUpdate `json:"autoScalingGroupProvider,omitzero"`
+	AutoScalingGroupProvider *AutoScalingGroupProviderUpdate              `json:"autoScalingGroupProvider,omitzero"`
+	Cluster                  *string                                      `json:"cluster,omitzero"`
+	ManagedInstancesProvider *UpdateManagedInstancesProviderConfiguration `json:"managedInstancesProvider,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -8522,6 +11236,9 @@ func (v *UpdateCapacityProviderRequest) Validate() error {
 	}
 	if err := v.AutoScalingGroupProvider.Validate(); err != nil {
 		return shape.Prefix(err, "autoScalingGroupProvider")
+	}
+	if err := v.ManagedInstancesProvider.Validate(); err != nil {
+		return shape.Prefix(err, "managedInstancesProvider")
 	}
 	return nil
 }
@@ -8748,6 +11465,44 @@ func (v *UpdateInProgressException) Error() string {
 	return "UpdateInProgressException"
 }
 
+// The updated configuration for a Amazon ECS Managed Instances provider.
+type UpdateManagedInstancesProviderConfiguration struct {
+	// The updated Amazon Resource Name (ARN) of the infrastructure role.
+	InfrastructureRoleArn *string `json:"infrastructureRoleArn,omitzero"`
+	// The updated launch template configuration.
+	InstanceLaunchTemplate *InstanceLaunchTemplateUpdate `json:"instanceLaunchTemplate,omitzero"`
+	// The updated tag propagation setting.
+	PropagateTags PropagateMITags `json:"propagateTags,omitzero"`
+	// The updated infrastructure optimization configuration.
+	InfrastructureOptimization *InfrastructureOptimization `json:"infrastructureOptimization,omitzero"`
+	// The updated auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+	AutoRepairConfiguration *AutoRepairConfiguration `json:"autoRepairConfiguration,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *UpdateManagedInstancesProviderConfiguration) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.InfrastructureRoleArn == nil {
+		return shape.Required("infrastructureRoleArn")
+	}
+	if v.InstanceLaunchTemplate == nil {
+		return shape.Required("instanceLaunchTemplate")
+	}
+	if err := v.InstanceLaunchTemplate.Validate(); err != nil {
+		return shape.Prefix(err, "instanceLaunchTemplate")
+	}
+	if err := v.PropagateTags.validate(); err != nil {
+		return shape.Prefix(err, "propagateTags")
+	}
+	if err := v.AutoRepairConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "autoRepairConfiguration")
+	}
+	return nil
+}
+
 // UpdateServicePrimaryTaskSetRequest is the Smithy structure com.amazonaws.ecs#UpdateServicePrimaryTaskSetRequest.
 type UpdateServicePrimaryTaskSetRequest struct {
 	// The short name or full Amazon Resource Name (ARN) of the cluster that hosts the service that the task set exists in.
@@ -8838,6 +11593,9 @@ type UpdateServiceRequest struct {
 	VolumeConfigurations []ServiceVolumeConfiguration `json:"volumeConfigurations,omitzero"`
 	// An object representing the VPC Lattice configuration for the service being updated.
 	VpcLatticeConfigurations []VpcLatticeConfiguration `json:"vpcLatticeConfigurations,omitzero"`
+	DeploymentController     *DeploymentController     `json:"deploymentController,omitzero"`
+	GatewayConnectors        []GatewayConnector        `json:"gatewayConnectors,omitzero"`
+	Monitoring               *MonitoringConfiguration  `json:"monitoring,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -8878,6 +11636,15 @@ func (v *UpdateServiceRequest) Validate() error {
 	}
 	if err := validateVpcLatticeConfigurations(v.VpcLatticeConfigurations); err != nil {
 		return shape.Prefix(err, "vpcLatticeConfigurations")
+	}
+	if err := v.DeploymentController.Validate(); err != nil {
+		return shape.Prefix(err, "deploymentController")
+	}
+	if err := validateGatewayConnectorList(v.GatewayConnectors); err != nil {
+		return shape.Prefix(err, "gatewayConnectors")
+	}
+	if err := v.Monitoring.Validate(); err != nil {
+		return shape.Prefix(err, "monitoring")
 	}
 	return nil
 }
@@ -8992,6 +11759,26 @@ func (v *UpdateTaskSetResponse) Validate() error {
 	return nil
 }
 
+// The minimum and maximum number of vCPUs for instance type selection.
+type VCpuCountRangeRequest struct {
+	// The minimum number of vCPUs.
+	Min *int32 `json:"min,omitzero"`
+	// The maximum number of vCPUs.
+	Max *int32 `json:"max,omitzero"`
+}
+
+// Validate checks v against the model's constraints and returns the first
+// violation as a *shape.ValidationError, or nil.
+func (v *VCpuCountRangeRequest) Validate() error {
+	if v == nil {
+		return nil
+	}
+	if v.Min == nil {
+		return shape.Required("min")
+	}
+	return nil
+}
+
 // The Docker and Amazon ECS container agent version information about a container instance.
 type VersionInfo struct {
 	// The version number of the Amazon ECS container agent.
@@ -9019,6 +11806,8 @@ type Volume struct {
 	FsxWindowsFileServerVolumeConfiguration *FSxWindowsFileServerVolumeConfiguration `json:"fsxWindowsFileServerVolumeConfiguration,omitzero"`
 	// Indicates whether the volume should be configured at launch time.
 	ConfiguredAtLaunch *bool `json:"configuredAtLaunch,omitzero"`
+	// This parameter is specified when you use an Amazon S3 Files file system for task storage.
+	S3filesVolumeConfiguration *S3FilesVolumeConfiguration `json:"s3filesVolumeConfiguration,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -9036,6 +11825,9 @@ func (v *Volume) Validate() error {
 	if err := v.FsxWindowsFileServerVolumeConfiguration.Validate(); err != nil {
 		return shape.Prefix(err, "fsxWindowsFileServerVolumeConfiguration")
 	}
+	if err := v.S3filesVolumeConfiguration.Validate(); err != nil {
+		return shape.Prefix(err, "s3filesVolumeConfiguration")
+	}
 	return nil
 }
 
@@ -9050,6 +11842,19 @@ type VolumeFrom struct {
 // Validate implements shape.Validator; VolumeFrom has no constraints.
 func (v *VolumeFrom) Validate() error { return nil }
 
+// The advanced settings for VPC Lattice used in blue/green deployments.
+type VpcLatticeAdvancedConfiguration struct {
+	// The Amazon Resource Name (ARN) of the alternate target group associated with the VPC Lattice Configuration for Amazon ECS blue/green deployments.
+	AlternateTargetGroupArn *string `json:"alternateTargetGroupArn,omitzero"`
+	// The Amazon Resource Name (ARN) that identifies the production listener rule or listener for routing production traffic.
+	ProductionListenerRule *string `json:"productionListenerRule,omitzero"`
+	// The Amazon Resource Name (ARN) that identifies the test listener rule or listener for routing test traffic.
+	TestListenerRule *string `json:"testListenerRule,omitzero"`
+}
+
+// Validate implements shape.Validator; VpcLatticeAdvancedConfiguration has no constraints.
+func (v *VpcLatticeAdvancedConfiguration) Validate() error { return nil }
+
 // The VPC Lattice configuration for your service that holds the information for the target group(s) Amazon ECS tasks will be registered to.
 type VpcLatticeConfiguration struct {
 	// The ARN of the IAM role to associate with this VPC Lattice configuration.
@@ -9058,6 +11863,8 @@ type VpcLatticeConfiguration struct {
 	TargetGroupArn *string `json:"targetGroupArn,omitzero"`
 	// The name of the port mapping to register in the VPC Lattice target group.
 	PortName *string `json:"portName,omitzero"`
+	// The advanced settings for VPC Lattice used in blue/green deployments.
+	AdvancedConfiguration *VpcLatticeAdvancedConfiguration `json:"advancedConfiguration,omitzero"`
 }
 
 // Validate checks v against the model's constraints and returns the first
@@ -9074,6 +11881,58 @@ func (v *VpcLatticeConfiguration) Validate() error {
 	}
 	if v.PortName == nil {
 		return shape.Required("portName")
+	}
+	return nil
+}
+
+// validateAcceleratorManufacturerSet checks a value of AcceleratorManufacturerSet: its length and each element.
+func validateAcceleratorManufacturerSet(v []AcceleratorManufacturer) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateAcceleratorNameSet checks a value of AcceleratorNameSet: its length and each element.
+func validateAcceleratorNameSet(v []AcceleratorName) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateAcceleratorTypeSet checks a value of AcceleratorTypeSet: its length and each element.
+func validateAcceleratorTypeSet(v []AcceleratorType) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateAccessTypeList checks a value of AccessTypeList: its length and each element.
+func validateAccessTypeList(v []AccessType) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
 	}
 	return nil
 }
@@ -9286,6 +12145,58 @@ func validateContainers(v []Container) error {
 	return nil
 }
 
+// validateCpuManufacturerSet checks a value of CpuManufacturerSet: its length and each element.
+func validateCpuManufacturerSet(v []CpuManufacturer) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateDeploymentLifecycleHookDetailList checks a value of DeploymentLifecycleHookDetailList: its length and each element.
+func validateDeploymentLifecycleHookDetailList(v []DeploymentLifecycleHookDetail) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateDeploymentLifecycleHookList checks a value of DeploymentLifecycleHookList: its length and each element.
+func validateDeploymentLifecycleHookList(v []DeploymentLifecycleHook) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateDeploymentLifecycleHookStageList checks a value of DeploymentLifecycleHookStageList: its length and each element.
+func validateDeploymentLifecycleHookStageList(v []DeploymentLifecycleHookStage) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
 // validateDeployments checks a value of Deployments: its length and each element.
 func validateDeployments(v []Deployment) error {
 	if v == nil {
@@ -9351,6 +12262,45 @@ func validateEnvironmentFiles(v []EnvironmentFile) error {
 	return nil
 }
 
+// validateGatewayConnectionList checks a value of GatewayConnectionList: its length and each element.
+func validateGatewayConnectionList(v []GatewayConnection) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateGatewayConnectorList checks a value of GatewayConnectorList: its length and each element.
+func validateGatewayConnectorList(v []GatewayConnector) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateGpuDevices checks a value of GpuDevices: its length and each element.
+func validateGpuDevices(v []GpuDevice) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
 // validateHostEntryList checks a value of HostEntryList: its length and each element.
 func validateHostEntryList(v []HostEntry) error {
 	if v == nil {
@@ -9377,6 +12327,19 @@ func validateInferenceAccelerators(v []InferenceAccelerator) error {
 	return nil
 }
 
+// validateInstanceGenerationSet checks a value of InstanceGenerationSet: its length and each element.
+func validateInstanceGenerationSet(v []InstanceGeneration) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
 // validateInstanceHealthCheckResultList checks a value of InstanceHealthCheckResultList: its length and each element.
 func validateInstanceHealthCheckResultList(v []InstanceHealthCheckResult) error {
 	if v == nil {
@@ -9384,6 +12347,19 @@ func validateInstanceHealthCheckResultList(v []InstanceHealthCheckResult) error 
 	}
 	for i := range v {
 		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateLocalStorageTypeSet checks a value of LocalStorageTypeSet: its length and each element.
+func validateLocalStorageTypeSet(v []LocalStorageType) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].validate(); err != nil {
 			return shape.Prefix(err, shape.Index(i))
 		}
 	}
@@ -9405,6 +12381,97 @@ func validateManagedAgentStateChanges(v []ManagedAgentStateChange) error {
 
 // validateManagedAgents checks a value of ManagedAgents: its length and each element.
 func validateManagedAgents(v []ManagedAgent) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedApplicationAutoScalingPolicies checks a value of ManagedApplicationAutoScalingPolicies: its length and each element.
+func validateManagedApplicationAutoScalingPolicies(v []ManagedApplicationAutoScalingPolicy) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedIngressPaths checks a value of ManagedIngressPaths: its length and each element.
+func validateManagedIngressPaths(v []ManagedIngressPath) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedLogGroups checks a value of ManagedLogGroups: its length and each element.
+func validateManagedLogGroups(v []ManagedLogGroup) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedMetricAlarms checks a value of ManagedMetricAlarms: its length and each element.
+func validateManagedMetricAlarms(v []ManagedMetricAlarm) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedSecurityGroups checks a value of ManagedSecurityGroups: its length and each element.
+func validateManagedSecurityGroups(v []ManagedSecurityGroup) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateManagedTargetGroups checks a value of ManagedTargetGroups: its length and each element.
+func validateManagedTargetGroups(v []ManagedTargetGroup) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateMetricConfigurationList checks a value of MetricConfigurationList: its length and each element.
+func validateMetricConfigurationList(v []MetricConfiguration) error {
 	if v == nil {
 		return nil
 	}
@@ -9522,6 +12589,19 @@ func validateSecretList(v []Secret) error {
 
 // validateServiceConnectClientAliasList checks a value of ServiceConnectClientAliasList: its length and each element.
 func validateServiceConnectClientAliasList(v []ServiceConnectClientAlias) error {
+	if v == nil {
+		return nil
+	}
+	for i := range v {
+		if err := v[i].Validate(); err != nil {
+			return shape.Prefix(err, shape.Index(i))
+		}
+	}
+	return nil
+}
+
+// validateServiceConnectContainerConfigurations checks a value of ServiceConnectContainerConfigurations: its length and each element.
+func validateServiceConnectContainerConfigurations(v []ServiceConnectContainerConfiguration) error {
 	if v == nil {
 		return nil
 	}
