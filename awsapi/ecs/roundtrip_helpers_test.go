@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -244,6 +245,9 @@ func orRoot(path string) string {
 func show(v reflect.Value) string {
 	if !v.IsValid() {
 		return "nothing"
+	}
+	if b, err := json.Marshal(v.Interface()); err == nil {
+		return string(b)
 	}
 	return fmt.Sprintf("%#v", v.Interface())
 }
