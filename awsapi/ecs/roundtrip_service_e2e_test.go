@@ -298,4 +298,19 @@ func TestUpdateServiceRoundTrip(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a new deployment keeps the per-deployment settings", func(t *testing.T) {
+		up := &ecs.UpdateServiceInput{Cluster: aws.String(f.cluster), Service: aws.String("up-ec2"), ForceNewDeployment: true}
+		before := primary(t, describeService(t, c, f.cluster, "up-ec2"))
+		must(c.UpdateService(ctx, up))(t)
+		after := primary(t, describeService(t, c, f.cluster, "up-ec2"))
+		if aws.ToString(after.Id) == aws.ToString(before.Id) {
+			t.Fatal("forceNewDeployment made no deployment")
+		}
+		kept := struct {
+			ServiceConnectConfiguration *types.ServiceConnectConfiguration
+			VolumeConfigurations        []types.ServiceVolumeConfiguration
+			VpcLatticeConfigurations    []types.VpcLatticeConfiguration
+		}{sc, vols, lattice}
+		echoed(t, kept, nil, nil, after)
+	})
 }

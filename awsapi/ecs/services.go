@@ -126,7 +126,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		}
 		rec := model.ServiceRecord{}
 		state.NewDeployment(&svc, &rec, l.Definition, now)
-		setDeploymentSettings(&svc, deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations})
+		deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations}.apply(&svc)
 		rec.Service = svc
 		out = svc
 		return store.Put(tx, key, rec)
@@ -205,29 +205,32 @@ func overlaySent[T any](dst, src *T) {
 }
 
 // deploymentSettings are the service settings ECS keeps per deployment
-// (DescribeServices returns them on deployments[], not on the service).
+// (DescribeServices returns them on deployments[], not on the service), as
+// a request names them (nil: not named).
 type deploymentSettings struct {
 	serviceConnect *ecstypes.ServiceConnectConfiguration
 	volumes        []ecstypes.ServiceVolumeConfiguration
 	vpcLattice     []ecstypes.VpcLatticeConfiguration
 }
 
-// primarySettings returns the settings of the service's current PRIMARY
-// deployment, which a new deployment inherits unless the update names them.
-func primarySettings(svc *ecstypes.Service) deploymentSettings {
-	for _, d := range svc.Deployments {
-		if derefStr(d.Status) == model.DeploymentPrimary {
-			return deploymentSettings{d.ServiceConnectConfiguration, d.VolumeConfigurations, d.VpcLatticeConfigurations}
-		}
-	}
-	return deploymentSettings{}
+// named reports whether the request names any of them: a new deployment.
+func (ds deploymentSettings) named() bool {
+	return ds.serviceConnect != nil || ds.volumes != nil || ds.vpcLattice != nil
 }
 
-// setDeploymentSettings stores ds on the deployment state.NewDeployment
-// just put first.
-func setDeploymentSettings(svc *ecstypes.Service, ds deploymentSettings) {
+// apply stores the named settings on the deployment state.NewDeployment
+// just put first; the others stay as it carried them over.
+func (ds deploymentSettings) apply(svc *ecstypes.Service) {
 	d := &svc.Deployments[0]
-	d.ServiceConnectConfiguration, d.VolumeConfigurations, d.VpcLatticeConfigurations = ds.serviceConnect, ds.volumes, ds.vpcLattice
+	if ds.serviceConnect != nil {
+		d.ServiceConnectConfiguration = ds.serviceConnect
+	}
+	if ds.volumes != nil {
+		d.VolumeConfigurations = ds.volumes
+	}
+	if ds.vpcLattice != nil {
+		d.VpcLatticeConfigurations = ds.vpcLattice
+	}
 }
 
 func checkPlacement(cs []ecstypes.PlacementConstraint, ss []ecstypes.PlacementStrategy) error {
@@ -297,17 +300,8 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 			}
 			svc.DeploymentController = c
 		}
-		redeploy := in.ForceNewDeployment
-		settings := primarySettings(svc)
-		if in.ServiceConnectConfiguration != nil {
-			settings.serviceConnect, redeploy = in.ServiceConnectConfiguration, true
-		}
-		if in.VolumeConfigurations != nil {
-			settings.volumes, redeploy = in.VolumeConfigurations, true
-		}
-		if in.VpcLatticeConfigurations != nil {
-			settings.vpcLattice, redeploy = in.VpcLatticeConfigurations, true
-		}
+		settings := deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations}
+		redeploy := in.ForceNewDeployment || settings.named()
 		if in.PlatformVersion != nil && *in.PlatformVersion != derefStr(svc.PlatformVersion) {
 			svc.PlatformVersion, redeploy = in.PlatformVersion, true
 		}
@@ -351,7 +345,7 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 				svc.PlatformVersion, svc.PlatformFamily = new("LATEST"), new("Linux")
 			}
 			state.NewDeployment(svc, &rec, l.Definition, a.now())
-			setDeploymentSettings(svc, settings)
+			settings.apply(svc)
 		}
 		rec.Steady = false
 		out = *svc
