@@ -341,8 +341,14 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 			redeploy = true
 		}
 		if redeploy {
-			if l.LaunchType == ecstypes.LaunchTypeFargate && svc.PlatformVersion == nil {
-				svc.PlatformVersion, svc.PlatformFamily = new("LATEST"), new("Linux")
+			if l.LaunchType == ecstypes.LaunchTypeFargate {
+				// A service moved onto Fargate gets what CreateService gives one.
+				if svc.PlatformVersion == nil {
+					svc.PlatformVersion = new("LATEST")
+				}
+				if svc.PlatformFamily == nil {
+					svc.PlatformFamily = new("Linux")
+				}
 			}
 			state.NewDeployment(svc, &rec, l.Definition, a.now())
 			settings.apply(svc)
