@@ -51,6 +51,8 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 		EphemeralStorage:        in.EphemeralStorage,
 		RuntimePlatform:         in.RuntimePlatform,
 		EnableFaultInjection:    in.EnableFaultInjection,
+
+		TrustedExecutionConfiguration: in.TrustedExecutionConfiguration,
 	}
 	family := deref(in.Family)
 	if !ValidName(family) {

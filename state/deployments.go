@@ -13,10 +13,20 @@ import (
 // CreateService and UpdateService; the service scheduler for a rollback.
 func NewDeployment(svc *ecstypes.Service, rec *model.ServiceRecord, td ecstypes.TaskDefinition, now time.Time) string {
 	id := model.NewDeploymentID()
+	var prev ecstypes.Deployment
 	for i := range svc.Deployments {
+		if deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
+			prev = svc.Deployments[i]
+		}
 		svc.Deployments[i].Status = new(model.DeploymentActive)
 	}
 	d := ecstypes.Deployment{
+		// Settings ECS keeps per deployment carry over from the previous
+		// primary; the caller replaces those its request names.
+		ServiceConnectConfiguration: prev.ServiceConnectConfiguration,
+		VolumeConfigurations:        prev.VolumeConfigurations,
+		VpcLatticeConfigurations:    prev.VpcLatticeConfigurations,
+
 		Id:                       new(id),
 		Status:                   new(model.DeploymentPrimary),
 		TaskDefinition:           td.TaskDefinitionArn,

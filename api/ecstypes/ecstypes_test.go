@@ -235,7 +235,7 @@ func TestEnums(t *testing.T) {
 	if LaunchTypeFargate != "FARGATE" || LaunchTypeEc2 != "EC2" {
 		t.Fatal("enum constants")
 	}
-	if got := LaunchType("").Values(); !reflect.DeepEqual(got, []LaunchType{"EC2", "FARGATE", "EXTERNAL"}) {
+	if got := LaunchType("").Values(); !reflect.DeepEqual(got, []LaunchType{"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"}) {
 		t.Fatalf("Values = %v", got)
 	}
 }

@@ -106,13 +106,21 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 			LoadBalancers:                 orEmpty(in.LoadBalancers),
 			ServiceRegistries:             orEmpty(in.ServiceRegistries),
 			RoleArn:                       in.Role,
+			AvailabilityZoneRebalancing:   in.AvailabilityZoneRebalancing,
 		}
 		if daemon {
 			svc.SchedulingStrategy = ecstypes.SchedulingStrategyDaemon
 		}
+		if svc.AvailabilityZoneRebalancing == "" && !daemon {
+			// ECS turns it on for new services that can use it.
+			svc.AvailabilityZoneRebalancing = ecstypes.AvailabilityZoneRebalancingEnabled
+		}
 		if l.LaunchType == ecstypes.LaunchTypeFargate {
 			svc.PlatformVersion = new("LATEST")
 			svc.PlatformFamily = new("Linux")
+		}
+		if in.PlatformVersion != nil {
+			svc.PlatformVersion = in.PlatformVersion
 		}
 		if len(in.CapacityProviderStrategy) > 0 {
 			svc.LaunchType = ""
@@ -122,6 +130,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		}
 		rec := model.ServiceRecord{}
 		state.NewDeployment(&svc, &rec, l.Definition, now)
+		deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations}.apply(&svc)
 		rec.Service = svc
 		out = svc
 		return store.Put(tx, key, rec)
@@ -175,18 +184,7 @@ func deploymentConfig(in *ecstypes.DeploymentConfiguration, daemon bool, cur *ec
 		out = &c
 	}
 	if in != nil {
-		if in.MinimumHealthyPercent != nil {
-			out.MinimumHealthyPercent = in.MinimumHealthyPercent
-		}
-		if in.MaximumPercent != nil {
-			out.MaximumPercent = in.MaximumPercent
-		}
-		if in.DeploymentCircuitBreaker != nil {
-			out.DeploymentCircuitBreaker = in.DeploymentCircuitBreaker
-		}
-		if in.Alarms != nil {
-			out.Alarms = in.Alarms
-		}
+		overlaySent(out, in)
 	}
 	minH, maxP := *out.MinimumHealthyPercent, *out.MaximumPercent
 	if minH < 0 || minH > 100 {
@@ -196,6 +194,47 @@ func deploymentConfig(in *ecstypes.DeploymentConfiguration, daemon bool, cur *ec
 		return nil, invalidParam("maximumPercent must be at least 100, got %d.", maxP)
 	}
 	return out, nil
+}
+
+// overlaySent copies onto dst every member of src that was sent (is not
+// the zero value): what UpdateService does with a structure it merges.
+// Reflection keeps it whole as the generated shape gains members.
+func overlaySent[T any](dst, src *T) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range s.NumField() {
+		if f := s.Field(i); !f.IsZero() {
+			d.Field(i).Set(f)
+		}
+	}
+}
+
+// deploymentSettings are the service settings ECS keeps per deployment
+// (DescribeServices returns them on deployments[], not on the service), as
+// a request names them (nil: not named).
+type deploymentSettings struct {
+	serviceConnect *ecstypes.ServiceConnectConfiguration
+	volumes        []ecstypes.ServiceVolumeConfiguration
+	vpcLattice     []ecstypes.VpcLatticeConfiguration
+}
+
+// named reports whether the request names any of them: a new deployment.
+func (ds deploymentSettings) named() bool {
+	return ds.serviceConnect != nil || ds.volumes != nil || ds.vpcLattice != nil
+}
+
+// apply stores the named settings on the deployment state.NewDeployment
+// just put first; the others stay as it carried them over.
+func (ds deploymentSettings) apply(svc *ecstypes.Service) {
+	d := &svc.Deployments[0]
+	if ds.serviceConnect != nil {
+		d.ServiceConnectConfiguration = ds.serviceConnect
+	}
+	if ds.volumes != nil {
+		d.VolumeConfigurations = ds.volumes
+	}
+	if ds.vpcLattice != nil {
+		d.VpcLatticeConfigurations = ds.vpcLattice
+	}
 }
 
 func checkPlacement(cs []ecstypes.PlacementConstraint, ss []ecstypes.PlacementStrategy) error {
@@ -257,12 +296,33 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 		if in.PropagateTags != "" {
 			svc.PropagateTags = in.PropagateTags
 		}
-		redeploy := in.ForceNewDeployment
+		if in.EnableECSManagedTags != nil {
+			svc.EnableECSManagedTags = *in.EnableECSManagedTags
+		}
+		if in.AvailabilityZoneRebalancing != "" {
+			// As in ECS, this alone starts no deployment.
+			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+		}
+		if c := in.DeploymentController; c != nil && c.Type != "" {
+			if c.Type != ecstypes.DeploymentControllerTypeEcs {
+				return invalidParam("wharf supports the ECS deployment controller only, not %s.", c.Type)
+			}
+			svc.DeploymentController = c
+		}
+		settings := deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations}
+		redeploy := in.ForceNewDeployment || settings.named()
+		if in.PlatformVersion != nil && *in.PlatformVersion != derefStr(svc.PlatformVersion) {
+			svc.PlatformVersion, redeploy = in.PlatformVersion, true
+		}
 		if in.NetworkConfiguration != nil && !reflect.DeepEqual(in.NetworkConfiguration, svc.NetworkConfiguration) {
 			svc.NetworkConfiguration, redeploy = in.NetworkConfiguration, true
 		}
 		if in.CapacityProviderStrategy != nil && !reflect.DeepEqual(in.CapacityProviderStrategy, svc.CapacityProviderStrategy) {
 			svc.CapacityProviderStrategy, redeploy = in.CapacityProviderStrategy, true
+			if len(svc.CapacityProviderStrategy) > 0 {
+				// ECS moves a launch-type service to the strategy.
+				svc.LaunchType = ""
+			}
 		}
 		if in.PlacementConstraints != nil {
 			svc.PlacementConstraints, redeploy = in.PlacementConstraints, true
@@ -290,7 +350,17 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 			redeploy = true
 		}
 		if redeploy {
+			if l.LaunchType == ecstypes.LaunchTypeFargate {
+				// A service moved onto Fargate gets what CreateService gives one.
+				if svc.PlatformVersion == nil {
+					svc.PlatformVersion = new("LATEST")
+				}
+				if svc.PlatformFamily == nil {
+					svc.PlatformFamily = new("Linux")
+				}
+			}
 			state.NewDeployment(svc, &rec, l.Definition, a.now())
+			settings.apply(svc)
 		}
 		rec.Steady = false
 		out = *svc

@@ -137,8 +137,8 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	default:
 		l.LaunchType = ecstypes.LaunchTypeEc2
 	}
-	if l.LaunchType == ecstypes.LaunchTypeExternal {
-		return nil, invalidParam("launchType EXTERNAL is not supported by wharf; use EC2 or FARGATE.")
+	if l.LaunchType == ecstypes.LaunchTypeExternal || l.LaunchType == ecstypes.LaunchTypeManagedInstances {
+		return nil, invalidParam("launchType %s is not supported by wharf; use EC2 or FARGATE.", l.LaunchType)
 	}
 	if l.LaunchType == ecstypes.LaunchTypeFargate && !slices.Contains(l.Definition.Compatibilities, ecstypes.CompatibilityFargate) {
 		return nil, invalidParam("Task definition does not support launch_type FARGATE.")
