@@ -135,7 +135,7 @@ func TestECSAnswers(t *testing.T) {
 		{"launch type outside the enum", func() error {
 			_, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("w"), TaskDefinition: aws.String("ec2only"), LaunchType: "SPACESHIP"})
 			return err
-		}, "InvalidParameterException", "launch type should be one of [EC2,FARGATE,EXTERNAL]"},
+		}, "InvalidParameterException", "launch type should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]"},
 		{"network mode outside the enum", func() error {
 			in := container(aws.String("app"), aws.String("img"))
 			in.NetworkMode = "bogus"

@@ -20,10 +20,10 @@ func TestECSEnumError(t *testing.T) {
 		msg  string
 	}{
 		{"generated launchType", (&ecstypes.RunTaskRequest{TaskDefinition: new("td"), LaunchType: "X"}).Validate(),
-			awsapi.CodeInvalidParameter, "launch type should be one of [EC2,FARGATE,EXTERNAL]"},
+			awsapi.CodeInvalidParameter, "launch type should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]"},
 		{"generated list element", (&ecstypes.RegisterTaskDefinitionRequest{Family: new("f"), ContainerDefinitions: []ecstypes.ContainerDefinition{},
 			RequiresCompatibilities: []ecstypes.Compatibility{"EC2", "MOON"}}).Validate(),
-			awsapi.CodeInvalidParameter, "requiresCompatibilities should be one of [EC2,FARGATE,EXTERNAL]"},
+			awsapi.CodeInvalidParameter, "requiresCompatibilities should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]"},
 		{"nested member", shape.Prefix(shape.Prefix(shape.Invalid("logDriver", "x", "Member must satisfy enum value set: [a, b]"), "1"), "containerDefinitions"),
 			awsapi.CodeInvalidParameter, "logDriver should be one of [a,b]"},
 		{"not an enum violation", shape.Required("family"), "", ""},

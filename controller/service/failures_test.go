@@ -3,6 +3,8 @@ package service
 import (
 	"testing"
 	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
 )
 
 func TestCountFailures(t *testing.T) {
@@ -67,6 +69,30 @@ func TestThrottle(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.f.throttle(tt.now); got.held != tt.held {
 				t.Fatalf("held %v, want %v", got.held, tt.held)
+			}
+		})
+	}
+}
+
+func TestBreakerConfig(t *testing.T) {
+	no := false
+	tests := []struct {
+		name      string
+		cb        ecstypes.DeploymentCircuitBreaker
+		desired   int
+		threshold int
+		reset     bool
+	}{
+		{"defaults", ecstypes.DeploymentCircuitBreaker{Enable: true}, 10, 5, true},
+		{"a count", ecstypes.DeploymentCircuitBreaker{Enable: true, ThresholdConfiguration: &ecstypes.ThresholdConfiguration{Type: ecstypes.ThresholdTypeCount, Value: 2}}, 10, 2, true},
+		{"unbounded percent", ecstypes.DeploymentCircuitBreaker{Enable: true, ThresholdConfiguration: &ecstypes.ThresholdConfiguration{Type: ecstypes.ThresholdTypeUnboundedPercent, Value: 25}}, 4, 1, true},
+		{"no reset", ecstypes.DeploymentCircuitBreaker{Enable: true, ResetOnHealthyTask: &no}, 4, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th, reset := breakerConfig(&tt.cb, tt.desired)
+			if th != tt.threshold || reset != tt.reset {
+				t.Fatalf("breakerConfig = %d, %v; want %d, %v", th, reset, tt.threshold, tt.reset)
 			}
 		})
 	}

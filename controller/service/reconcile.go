@@ -545,8 +545,13 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// breakerConfig reads a circuit breaker's threshold and whether a task
-// that stays up resets its failure count (ECS's default: it does).
+// breakerConfig reads a circuit breaker's threshold (thresholdConfiguration,
+// ECS's default when absent) and whether a task that stays up resets its
+// failure count (resetOnHealthyTask, default true).
 func breakerConfig(cb *ecstypes.DeploymentCircuitBreaker, desired int) (threshold int, resetOnHealthy bool) {
-	return model.CircuitBreakerThreshold(desired), true
+	threshold = model.CircuitBreakerThreshold(desired)
+	if tc := cb.ThresholdConfiguration; tc != nil {
+		threshold = model.BreakerThreshold(desired, string(tc.Type), int(tc.Value))
+	}
+	return threshold, cb.ResetOnHealthyTask == nil || *cb.ResetOnHealthyTask
 }
