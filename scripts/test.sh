@@ -32,3 +32,6 @@ go test -run '^$' -fuzz FuzzECSRequest -fuzztime "${FUZZTIME:-15s}" ./server
 
 echo "== aws CLI"
 bash scripts/cli-e2e.sh
+
+echo "== Terraform"
+bash scripts/tf-e2e.sh
