@@ -44,7 +44,9 @@ func startWithDNS(t testing.TB, noAgent bool) *dnsWharf {
 	if os.Getenv("WHARF_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Log: log,
+	dataDir := t.TempDir()
+	t.Cleanup(func() { wharftest.RemoveContainers(t, dataDir) })
+	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dataDir, Log: log,
 		NoAgent: noAgent, CleanupAfter: 2 * time.Second, DNSListen: fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))})
 	if err != nil {
 		t.Fatalf("start wharf: %v", err)

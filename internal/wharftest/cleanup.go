@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
@@ -13,8 +14,14 @@ import (
 
 // removeContainers removes every container this wharf's agent created (they
 // carry its node id), so a test leaves no task running behind it.
-func (w *Wharf) removeContainers() {
-	b, err := os.ReadFile(filepath.Join(w.DataDir, "agent", "agent.json"))
+func (w *Wharf) removeContainers() { RemoveContainers(w.t, w.DataDir) }
+
+// RemoveContainers removes every container that the agent of the wharf
+// with this data dir created. Tests that start wharf themselves register
+// it with t.Cleanup before they start it (cleanups run last-first, so it
+// runs after wharf has stopped).
+func RemoveContainers(t testing.TB, dataDir string) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "agent", "agent.json"))
 	if err != nil {
 		return // the agent never started
 	}
@@ -28,18 +35,18 @@ func (w *Wharf) removeContainers() {
 	defer cancel()
 	rt, err := docker.New(ctx, "")
 	if err != nil {
-		w.t.Errorf("clean up containers: %v", err)
+		t.Errorf("clean up containers: %v", err)
 		return
 	}
 	defer rt.Close()
 	list, err := rt.ListContainers(ctx, map[string]string{agentproto.NodeAttribute: id.NodeID}, true)
 	if err != nil {
-		w.t.Errorf("clean up containers: %v", err)
+		t.Errorf("clean up containers: %v", err)
 		return
 	}
 	for _, c := range list {
 		if err := rt.RemoveContainer(ctx, c.ID, true); err != nil {
-			w.t.Errorf("clean up containers: %v", err)
+			t.Errorf("clean up containers: %v", err)
 		}
 	}
 }
