@@ -7,7 +7,20 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 AWS=${AWS:-/usr/bin/aws}   # Debian's awscli (v2); a pyenv shim may shadow it on PATH
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+pid=
+# wharf leaves task containers running when it stops; the script removes the
+# ones its agent made (they carry its node id).
+cleanup() {
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  local node
+  node=$(jq -r .nodeId "$work/data/agent/agent.json" 2>/dev/null)
+  if [ -n "$node" ] && [ "$node" != null ]; then
+    docker ps -aq --filter "label=wharf.node-id=$node" | xargs -r docker rm -f >/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 export AWS_ACCESS_KEY_ID=wharf AWS_SECRET_ACCESS_KEY=wharf AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
 passed=0 failed=0
