@@ -89,7 +89,7 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 		}
 	}
 	if len(started) > 0 {
-		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
+		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), state.TaskList(started)))
 	}
 	if err := r.count(); err != nil {
 		return err

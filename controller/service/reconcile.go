@@ -240,7 +240,7 @@ func (r *run) finishDrain(rec *model.TaskRecord, ts []target) error {
 	if err := state.RequestStop(r.tx, r.sc, r.cluster, rec, ps.Code, ps.Reason, r.now); err != nil {
 		return err
 	}
-	r.event(fmt.Sprintf("(service %s) has stopped 1 running tasks: %s.", deref(r.svc().ServiceName), taskList([]string{deref(rec.Task.TaskArn)})))
+	r.event(fmt.Sprintf("(service %s) has stopped 1 running tasks: %s.", deref(r.svc().ServiceName), state.TaskList([]string{deref(rec.Task.TaskArn)})))
 	return nil
 }
 
@@ -307,7 +307,7 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 		r.event(fmt.Sprintf("(service %s) has begun draining connections on %d tasks.", deref(svc.ServiceName), len(drained)))
 	}
 	if len(stopped) > 0 {
-		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", deref(svc.ServiceName), len(stopped), taskList(stopped)))
+		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", deref(svc.ServiceName), len(stopped), state.TaskList(stopped)))
 	}
 	if p.Failed != "" {
 		r.failDeployment(p)
@@ -443,7 +443,7 @@ func (r *run) launch(n int) error {
 		started = append(started, deref(task.TaskArn))
 	}
 	if len(started) > 0 {
-		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), taskList(started)))
+		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
 	}
 	if len(started) < n {
 		msg := "no container instance met all of its requirements."
@@ -500,35 +500,17 @@ func (r *run) count() error {
 	return nil
 }
 
-// event prepends a service event, keeping the newest MaxServiceEvents.
+// event prepends a service event.
 func (r *run) event(msg string) {
-	svc := r.svc()
-	e := ecstypes.ServiceEvent{Id: new(state.NewID()), CreatedAt: shape.TimeOf(r.now), Message: new(msg)}
-	svc.Events = append([]ecstypes.ServiceEvent{e}, svc.Events...)
-	if len(svc.Events) > model.MaxServiceEvents {
-		svc.Events = svc.Events[:model.MaxServiceEvents]
-	}
+	state.AddServiceEvent(r.svc(), msg, r.now)
 	r.c.log.Info("service event", "msg", msg)
 }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (r *run) throttledEvent(kind, msg string) {
-	if r.rec.Throttled == nil {
-		r.rec.Throttled = map[string]int64{}
+	if state.EventDue(r.rec, kind, r.now) {
+		r.event(msg)
 	}
-	if last := r.rec.Throttled[kind]; r.now.Unix()-last < 60 {
-		return
-	}
-	r.rec.Throttled[kind] = r.now.Unix()
-	r.event(msg)
-}
-
-func taskList(arns []string) string {
-	parts := make([]string, len(arns))
-	for i, a := range arns {
-		parts[i] = "(task " + state.LastSegment(a) + ")"
-	}
-	return strings.Join(parts, " ")
 }
 
 func decodeTask(b []byte) (model.TaskRecord, error) {

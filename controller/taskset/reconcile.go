@@ -278,7 +278,7 @@ func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, ta
 		p.event(fmt.Sprintf("%s has begun draining connections on %d tasks.", who, len(drained)))
 	}
 	if len(stopped) > 0 {
-		p.event(fmt.Sprintf("%s has stopped %d running tasks: %s.", who, len(stopped), taskList(stopped)))
+		p.event(fmt.Sprintf("%s has stopped %d running tasks: %s.", who, len(stopped), state.TaskList(stopped)))
 	}
 	if plan.Launch == 0 {
 		return 0, nil
@@ -316,7 +316,7 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 		started = append(started, deref(task.TaskArn))
 	}
 	if len(started) > 0 {
-		p.event(fmt.Sprintf("%s has started %d tasks: %s.", who, len(started), taskList(started)))
+		p.event(fmt.Sprintf("%s has started %d tasks: %s.", who, len(started), state.TaskList(started)))
 	}
 	if len(started) < n {
 		msg := "was unable to place a task because no container instance met all of its requirements."
@@ -330,33 +330,15 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 	return len(started), nil
 }
 
-// event prepends a service event, keeping the newest MaxServiceEvents.
+// event prepends a service event.
 func (p *pass) event(msg string) {
-	svc := p.svc()
-	e := ecstypes.ServiceEvent{Id: new(state.NewID()), CreatedAt: shape.TimeOf(p.now), Message: new(msg)}
-	svc.Events = append([]ecstypes.ServiceEvent{e}, svc.Events...)
-	if len(svc.Events) > model.MaxServiceEvents {
-		svc.Events = svc.Events[:model.MaxServiceEvents]
-	}
+	state.AddServiceEvent(p.svc(), msg, p.now)
 	p.c.log.Info("service event", "msg", msg)
 }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (p *pass) throttledEvent(kind, msg string) {
-	if p.rec.Throttled == nil {
-		p.rec.Throttled = map[string]int64{}
+	if state.EventDue(p.rec, kind, p.now) {
+		p.event(msg)
 	}
-	if last := p.rec.Throttled[kind]; p.now.Unix()-last < 60 {
-		return
-	}
-	p.rec.Throttled[kind] = p.now.Unix()
-	p.event(msg)
-}
-
-func taskList(arns []string) string {
-	parts := make([]string, len(arns))
-	for i, a := range arns {
-		parts[i] = "(task " + state.LastSegment(a) + ")"
-	}
-	return strings.Join(parts, " ")
 }
