@@ -287,22 +287,7 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 			return err
 		}
 		svc.DeploymentConfiguration = dc
-		if in.HealthCheckGracePeriodSeconds != nil {
-			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
-		}
-		if in.EnableExecuteCommand != nil {
-			svc.EnableExecuteCommand = *in.EnableExecuteCommand
-		}
-		if in.PropagateTags != "" {
-			svc.PropagateTags = in.PropagateTags
-		}
-		if in.EnableECSManagedTags != nil {
-			svc.EnableECSManagedTags = *in.EnableECSManagedTags
-		}
-		if in.AvailabilityZoneRebalancing != "" {
-			// As in ECS, this alone starts no deployment.
-			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
-		}
+		updateSettings(svc, in)
 		if c := in.DeploymentController; c != nil && c.Type != "" {
 			if c.Type != ecstypes.DeploymentControllerTypeEcs {
 				return invalidParam("wharf supports the ECS deployment controller only, not %s.", c.Type)
@@ -493,4 +478,25 @@ func (a *API) ListServices(ctx context.Context, in *ecstypes.ListServicesRequest
 		out.NextToken = new(awsapi.PageToken("services", next))
 	}
 	return out, nil
+}
+
+// updateSettings applies the members of UpdateService that start no
+// deployment, for every deployment controller.
+func updateSettings(svc *ecstypes.Service, in *ecstypes.UpdateServiceRequest) {
+	if in.HealthCheckGracePeriodSeconds != nil {
+		svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		svc.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.PropagateTags != "" {
+		svc.PropagateTags = in.PropagateTags
+	}
+	if in.EnableECSManagedTags != nil {
+		svc.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.AvailabilityZoneRebalancing != "" {
+		// As in ECS, this alone starts no deployment.
+		svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+	}
 }

@@ -143,15 +143,7 @@ func (a *API) updateTaskSetService(tx store.Tx, key string, rec *model.ServiceRe
 		return err
 	}
 	svc.DeploymentConfiguration = dc
-	if in.HealthCheckGracePeriodSeconds != nil {
-		svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
-	}
-	if in.EnableExecuteCommand != nil {
-		svc.EnableExecuteCommand = *in.EnableExecuteCommand
-	}
-	if in.PropagateTags != "" {
-		svc.PropagateTags = in.PropagateTags
-	}
+	updateSettings(svc, in)
 	if in.PlacementConstraints != nil {
 		svc.PlacementConstraints = in.PlacementConstraints
 	}
