@@ -44,6 +44,7 @@ type Agent struct {
 	id    *identity
 	cl    *client
 	rep   *reporter
+	reg   *registrar // joins the clusters beside the poll loop (register.go)
 	meta  *metadataServer
 	ready atomic.Bool
 	hooks []containerHook
@@ -92,6 +93,7 @@ func New(cfg Config) (*Agent, error) {
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, engine: cfg.Runtime, sleep: sleepCtx}
 	a.rep = newReporter(cl, cfg.Log)
+	a.reg = newRegistrar(a)
 	if a.creds, err = newCredentialsAgent(a); err != nil {
 		return nil, err
 	}
@@ -106,7 +108,8 @@ func New(cfg Config) (*Agent, error) {
 // NodeID is the agent's stable identity.
 func (a *Agent) NodeID() string { return a.id.NodeID }
 
-// Ready reports whether the agent has registered and synced once.
+// Ready reports whether the agent has polled and synced its tasks once;
+// registration in the clusters goes on in the background (register.go).
 func (a *Agent) Ready() bool { return a.ready.Load() }
 
 // Run serves until ctx ends. Until it can start (Docker out of reach, …)
@@ -122,6 +125,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.rep.run(ctx) })
 	wg.Go(func() { a.logs.run(ctx) })
 	wg.Go(func() { a.creds.run(ctx, gw) })
+	wg.Go(func() { a.reg.run(ctx) })
 	defer func() {
 		a.stopRunners()
 		wg.Wait()
@@ -130,14 +134,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.adoptStrays(ctx); err != nil {
 		a.cfg.Log.Warn("agent: could not list existing task containers", "err", err)
 	}
-	registered := map[string]bool{}
 	var rev int64
 	backoff := time.Second
 	for ctx.Err() == nil {
 		resp, err := a.cl.poll(ctx, agentproto.PollRequest{NodeID: a.id.NodeID, AfterRevision: rev, WaitSeconds: 20})
-		if err == nil {
-			err = a.sync(ctx, resp, registered)
-		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -152,6 +152,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			rev = 0
 			continue
 		}
+		a.sync(ctx, resp)
 		backoff = time.Second
 		rev = resp.Revision
 		if a.checkDocker(ctx) {
@@ -163,47 +164,23 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// sync registers in new clusters and brings the task runners in line with
-// the assignments.
-func (a *Agent) sync(ctx context.Context, resp *agentproto.PollResponse, registered map[string]bool) error {
+// sync hands the clusters to serve to the registrar, which joins them in
+// the background, and brings the task runners in line with the
+// assignments at once: tasks wait for no registration.
+func (a *Agent) sync(ctx context.Context, resp *agentproto.PollResponse) {
 	want := resp.Clusters
 	if !a.cfg.AutoJoin {
 		want = a.cfg.Clusters
 	}
-	keep := map[string]bool{}
-	for _, c := range want {
-		keep[c] = true
-		if registered[c] {
-			continue
-		}
-		if err := a.register(ctx, c); err != nil {
-			return err
-		}
-		registered[c] = true
-	}
-	for c := range registered {
-		if !keep[c] {
-			delete(registered, c)
-		}
-	}
-	if err := a.id.forget(keep); err != nil {
-		return err
-	}
+	a.reg.setWant(want)
 	a.refreshDNS(ctx)
 	a.syncTasks(ctx, resp.Tasks)
-	return nil
 }
 
-// register makes this host a container instance of cluster, as the same
-// instance as before when it was one.
-func (a *Agent) register(ctx context.Context, cluster string) error {
-	info, err := a.cfg.Runtime.Info(ctx)
-	if err != nil {
-		return err
-	}
-	region := regionOf(cluster)
-	in := ecstypes.RegisterContainerInstanceRequest{
-		Cluster: new(cluster),
+// registration is what this host registers as in a cluster of region (the
+// cluster and instance ARN left for the caller to fill).
+func (a *Agent) registration(region string, info docker.Info) ecstypes.RegisterContainerInstanceRequest {
+	return ecstypes.RegisterContainerInstanceRequest{
 		TotalResources: []ecstypes.Resource{
 			{Name: new("CPU"), Type: new("INTEGER"), IntegerValue: int32(info.NCPU * 1024)},
 			{Name: new("MEMORY"), Type: new("INTEGER"), IntegerValue: int32(info.MemTotal >> 20)},
@@ -213,22 +190,6 @@ func (a *Agent) register(ctx context.Context, cluster string) error {
 		VersionInfo: &ecstypes.VersionInfo{AgentVersion: new(a.cfg.Version), DockerVersion: new("DockerVersion: " + info.ServerVersion)},
 		Attributes:  a.attributes(region),
 	}
-	if prev := a.id.instance(cluster); prev != "" {
-		in.ContainerInstanceArn = new(prev)
-	}
-	var out ecstypes.RegisterContainerInstanceResponse
-	err = a.cl.callECS(ctx, region, "RegisterContainerInstance", in, &out)
-	if err != nil && in.ContainerInstanceArn != nil {
-		// The old instance is gone (its cluster was re-created): start anew.
-		in.ContainerInstanceArn = nil
-		err = a.cl.callECS(ctx, region, "RegisterContainerInstance", in, &out)
-	}
-	if err != nil {
-		return fmt.Errorf("register in %s: %w", cluster, err)
-	}
-	arn := *out.ContainerInstance.ContainerInstanceArn
-	a.cfg.Log.Info("agent: registered container instance", "cluster", cluster, "instance", arn)
-	return a.id.setInstance(cluster, arn)
 }
 
 // attributes are what this host offers, named as the ECS agent names them,

@@ -119,3 +119,33 @@ func regionOf(arn string) string {
 	}
 	return "us-east-1"
 }
+
+// register is a bulk registration (agentproto.RegisterPath).
+func (c *client) register(ctx context.Context, req agentproto.RegisterRequest) (*agentproto.RegisterResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+agentproto.RegisterPath, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("register: %s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	var out agentproto.RegisterResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	if len(out.Results) != len(req.Clusters) {
+		return nil, fmt.Errorf("register: %d results for %d clusters", len(out.Results), len(req.Clusters))
+	}
+	return &out, nil
+}

@@ -1,6 +1,6 @@
-// Package agent owns one host: it registers the host as a container
-// instance of the clusters it serves, long-polls the control plane for the
-// tasks assigned to it, runs each with a runner.Runner on the local Docker
+// Package agent owns one host: it long-polls the control plane for the
+// tasks assigned to it, registers the host as a container instance of the
+// clusters it serves (in the background, in bulk: register.go), runs each with a runner.Runner on the local Docker
 // engine, reports every state change back, and serves the task metadata
 // endpoint v4 to the containers.
 //

@@ -20,6 +20,7 @@ type identity struct {
 	path      string
 	NodeID    string            `json:"nodeId"`
 	Instances map[string]string `json:"instances"` // cluster ARN → container instance ARN
+	saves     int               // writes of the file since loading, for tests
 }
 
 func loadIdentity(dir string) (*identity, error) {
@@ -49,10 +50,23 @@ func (id *identity) instance(cluster string) string {
 	return id.Instances[cluster]
 }
 
-func (id *identity) setInstance(cluster, arn string) error {
+// setInstances notes several clusters' instances in one write.
+func (id *identity) setInstances(arns map[string]string) error {
+	if len(arns) == 0 {
+		return nil
+	}
 	id.mu.Lock()
 	defer id.mu.Unlock()
-	id.Instances[cluster] = arn
+	changed := false
+	for c, arn := range arns {
+		if id.Instances[c] != arn {
+			id.Instances[c] = arn
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
 	return id.save()
 }
 
@@ -82,6 +96,7 @@ func (id *identity) save() error {
 	if err != nil {
 		return err
 	}
+	id.saves++
 	tmp := id.path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("save agent identity: %w", err)

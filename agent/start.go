@@ -50,11 +50,14 @@ func (h *health) get() error {
 	return h.err
 }
 
-// Health is nil once the agent has registered and synced and nothing it
-// needs is failing; otherwise an error naming the cause, such as
+// Health is nil once the agent polls and has synced its tasks and nothing
+// it needs is failing (registering in the clusters goes on meanwhile); otherwise an error naming the cause, such as
 // "agent: cannot reach Docker: …".
 func (a *Agent) Health() error {
 	if err := a.health.get(); err != nil {
+		return err
+	}
+	if err := a.reg.health(); err != nil {
 		return err
 	}
 	if !a.Ready() {

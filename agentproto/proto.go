@@ -7,7 +7,8 @@
 //
 //  1. RegisterContainerInstance (the ECS operation, unchanged) once per
 //     cluster it serves, with attribute NodeAttribute = its node id, and
-//     containerInstanceArn set when it re-registers after a restart.
+//     containerInstanceArn set when it re-registers after a restart; or
+//     POST RegisterPath (wharf's own) for a batch of clusters at once.
 //  2. POST PollPath (wharf's own): a long poll that returns every task
 //     assigned to the node that the agent has not yet reported STOPPED, and
 //     the clusters it should serve. Each poll is also the node's heartbeat.

@@ -12,4 +12,5 @@ func mountECS(m *mounter) {
 	e := ecs.New(m.DB, m.Log)
 	m.API.RegisterJSON(e.Service())
 	m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
+	m.API.Handle("POST "+agentproto.RegisterPath, e.RegisterHandler())
 }

@@ -78,7 +78,8 @@ type Server struct {
 
 // Start opens the store, binds the port, serves in the background and
 // starts the embedded agent. It returns once requests can be answered;
-// /_wharf/health turns 200 once the agent has registered.
+// /_wharf/health turns 200 once the agent polls (it joins the clusters in
+// the background meanwhile).
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen

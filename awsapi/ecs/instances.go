@@ -6,9 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
-	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -56,50 +54,14 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 				return err
 			}
 		}
-		id := state.NewID()
-		var prev state.InstanceRecord
-		if arn := derefStr(in.ContainerInstanceArn); arn != "" {
-			id = instanceID(arn)
-			prev, ok, err = store.Get[state.InstanceRecord](tx, state.InstanceKey(sc, name, id))
-			if err != nil {
-				return err
-			}
-			if !ok || sc.ContainerInstanceARN(name, id) != arn {
-				return invalidParam("containerInstanceArn %s is not registered in cluster %s.", arn, name)
-			}
-		}
-		node := ""
-		for _, at := range in.Attributes {
-			if derefStr(at.Name) == agentproto.NodeAttribute {
-				node = derefStr(at.Value)
-			}
-		}
-		ci := ecstypes.ContainerInstance{
-			ContainerInstanceArn: new(sc.ContainerInstanceARN(name, id)),
-			Ec2InstanceId:        new("i-" + id[:17]),
-			Version:              prev.Instance.Version + 1,
-			VersionInfo:          in.VersionInfo,
-			RegisteredResources:  in.TotalResources,
-			Status:               new(instanceActive),
-			AgentConnected:       node != "",
-			Attributes:           orEmpty(in.Attributes),
-			RegisteredAt:         shape.TimeOf(a.now()),
-			Tags:                 orEmpty(in.Tags),
-			Attachments:          []ecstypes.Attachment{},
-		}
-		if prev.Instance.ContainerInstanceArn != nil {
-			ci.RegisteredAt = prev.Instance.RegisteredAt
-			if len(in.Tags) == 0 {
-				ci.Tags = prev.Instance.Tags
-			}
-		}
+		node := nodeOf(in.Attributes)
 		if node != "" {
 			if err := store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
 				return err
 			}
 		}
-		out = ci
-		return store.Put(tx, state.InstanceKey(sc, name, id), state.InstanceRecord{Instance: ci, NodeID: node})
+		out, err = a.registerInstanceTx(tx, sc, name, in, node)
+		return err
 	})
 	if err != nil {
 		return nil, err
