@@ -40,8 +40,8 @@ func Start(t testing.TB) *Wharf {
 
 // StartWithAgent runs wharf as `wharf up` does, with the embedded agent on
 // the local Docker engine, and waits until the agent polls (it joins the
-// clusters in the background). Tests
-// calling it need the engine; see RequireDocker.
+// clusters in the background). Tests calling it need the engine; see
+// RequireDocker.
 func StartWithAgent(t testing.TB) *Wharf {
 	t.Helper()
 	w := &Wharf{t: t, DataDir: t.TempDir(), agent: true}
