@@ -49,6 +49,7 @@ type Agent struct {
 	hooks []containerHook
 	logs  *logShipper
 	creds *credentialsAgent // task role credentials (credentials.go)
+	eng   *engine           // what the runners use (engine.go)
 
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
@@ -84,6 +85,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}}
+	a.eng = newEngine(cfg.Runtime, id.NodeID, cfg.Log)
 	a.rep = newReporter(cl, cfg.Log)
 	if a.creds, err = newCredentialsAgent(a); err != nil {
 		return nil, err
@@ -113,6 +115,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent: task metadata endpoint: %w", err)
 	}
 	var wg sync.WaitGroup
+	wg.Go(func() { a.eng.hub.run(ctx) })
 	wg.Go(func() { a.meta.serve(ctx) })
 	wg.Go(func() { a.rep.run(ctx) })
 	wg.Go(func() { a.logs.run(ctx) })
@@ -305,7 +308,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		delete(a.tasks, as.TaskARN)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	r := runner.New(a.cfg.Runtime, runner.Config{
+	r := runner.New(a.eng, runner.Config{
 		BindIP:      a.cfg.BindIP,
 		MetadataURI: a.meta.uri,
 		ExtraEnv:    a.extraEnv,
