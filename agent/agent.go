@@ -50,9 +50,10 @@ type Agent struct {
 	hooks []containerHook
 	logs  *logShipper
 	creds *credentialsAgent // task role credentials (credentials.go)
+	eng   *engine           // what the runners use (engine.go)
 
 	// Starting and staying healthy (start.go).
-	engine   engine
+	probe    dockerProbe
 	health   health
 	sleep    func(ctx context.Context, d time.Duration) bool
 	dockerAt time.Time // the last Docker check; only Run's goroutine uses these two
@@ -91,7 +92,8 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
-	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, engine: cfg.Runtime, sleep: sleepCtx}
+	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, probe: cfg.Runtime, sleep: sleepCtx}
+	a.eng = newEngine(cfg.Runtime, id.NodeID, cfg.Log)
 	a.rep = newReporter(cl, cfg.Log)
 	a.reg = newRegistrar(a)
 	if a.creds, err = newCredentialsAgent(a); err != nil {
@@ -121,6 +123,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return nil // ctx ended before the agent could start
 	}
 	var wg sync.WaitGroup
+	wg.Go(func() { a.eng.hub.run(ctx) })
 	wg.Go(func() { a.meta.serve(ctx) })
 	wg.Go(func() { a.rep.run(ctx) })
 	wg.Go(func() { a.logs.run(ctx) })
@@ -275,7 +278,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		delete(a.tasks, as.TaskARN)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	r := runner.New(a.cfg.Runtime, runner.Config{
+	r := runner.New(a.eng, runner.Config{
 		BindIP:      a.cfg.BindIP,
 		MetadataURI: a.meta.uri,
 		ExtraEnv:    a.extraEnv,

@@ -26,8 +26,8 @@ const (
 	dockerCheckEvery = 10 * time.Second
 )
 
-// engine is what starting the agent needs of the Docker runtime.
-type engine interface {
+// dockerProbe is what starting the agent needs of the Docker runtime.
+type dockerProbe interface {
 	Ping(ctx context.Context) error
 	BridgeGateway(ctx context.Context) (string, error)
 }
@@ -107,10 +107,10 @@ func (a *Agent) start(ctx context.Context) (string, error) {
 
 // prepare is one attempt of start.
 func (a *Agent) prepare(ctx context.Context) (string, error) {
-	if err := a.engine.Ping(ctx); err != nil {
+	if err := a.probe.Ping(ctx); err != nil {
 		return "", fmt.Errorf("agent: cannot reach Docker (start dockerd, or run wharf with --no-agent): %w", err)
 	}
-	gw, err := a.engine.BridgeGateway(ctx)
+	gw, err := a.probe.BridgeGateway(ctx)
 	if err != nil {
 		return "", fmt.Errorf("agent: cannot find the host's address on Docker's bridge: %w", err)
 	}
@@ -129,7 +129,7 @@ func (a *Agent) checkDocker(ctx context.Context) bool {
 	a.dockerAt = time.Now()
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := a.engine.Ping(pctx); err != nil {
+	if err := a.probe.Ping(pctx); err != nil {
 		if ctx.Err() == nil {
 			a.health.set(fmt.Errorf("agent: cannot reach Docker: %w", err))
 		}

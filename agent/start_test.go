@@ -49,13 +49,13 @@ func (e *flakyEngine) BridgeGateway(context.Context) (string, error) {
 	return e.gw, nil
 }
 
-func testAgent(t *testing.T, eng engine) *Agent {
+func testAgent(t *testing.T, eng dockerProbe) *Agent {
 	t.Helper()
 	a, err := New(Config{Server: "http://127.0.0.1:1", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.engine = eng
+	a.probe = eng
 	return a
 }
 

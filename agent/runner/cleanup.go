@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/volume"
-
 	"github.com/wharfhq/wharf/runtime/docker"
 )
 
@@ -30,12 +27,12 @@ func Cleanup(ctx context.Context, rt Runtime, taskARN string) error {
 			errs = append(errs, err)
 		}
 	}
-	vols, err := rt.Client().VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelTaskARN+"="+taskARN))})
+	vols, err := rt.ListVolumes(ctx, map[string]string{LabelTaskARN: taskARN})
 	if err != nil {
-		errs = append(errs, fmt.Errorf("docker: list volumes: %w", err))
+		errs = append(errs, err)
 	}
-	for _, v := range vols.Volumes {
-		if err := rt.RemoveVolume(ctx, v.Name); err != nil && !docker.IsNotFound(err) {
+	for _, name := range vols {
+		if err := rt.RemoveVolume(ctx, name); err != nil && !docker.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}

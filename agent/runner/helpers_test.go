@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
@@ -48,7 +50,7 @@ func setup(t *testing.T) (*docker.Runtime, images.Images) {
 		t.Skipf("no docker engine: %v", err)
 	}
 	t.Cleanup(func() { rt.Close() })
-	imgOnce.Do(func() { imgs, imgErr = images.Ensure(context.Background(), rt.Client()) })
+	imgOnce.Do(func() { imgs, imgErr = images.Ensure(context.Background(), rt) })
 	if imgErr != nil {
 		t.Fatal(imgErr)
 	}
@@ -301,4 +303,16 @@ func inspectName(t *testing.T, rt *docker.Runtime, st agentproto.TaskStatus, nam
 		t.Fatal(err)
 	}
 	return s
+}
+
+// rawEngine is a plain engine client, for tests that check what
+// runtime/docker does not report (host configuration, names).
+func rawEngine(t *testing.T) *client.Client {
+	t.Helper()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
 }

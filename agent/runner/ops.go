@@ -142,8 +142,12 @@ func (r *Runner) createOp(ctx context.Context, a agentproto.Assignment, name str
 	}
 	for _, v := range needs {
 		if v.mustExist {
-			if _, err := r.rt.Client().VolumeInspect(ctx, v.spec.Name); err != nil {
-				return failed(reasonCannotCreate, fmt.Errorf("volume %s: %w", v.spec.Name, err))
+			ok, err := r.rt.VolumeExists(ctx, v.spec.Name)
+			if err == nil && !ok {
+				err = fmt.Errorf("docker: volume %s: %w", v.spec.Name, fmt.Errorf("no such volume: %s", v.spec.Name))
+			}
+			if err != nil {
+				return failed(reasonCannotCreate, err)
 			}
 			continue
 		}
@@ -233,20 +237,18 @@ func (r *Runner) provisionOp(ctx context.Context, id string, spec docker.Contain
 		res.reason = reasonResourceInit + "the pause container has no address on Docker's default bridge"
 		return res
 	}
-	res.mac = macOf(ctx, r.rt, id, ip)
+	res.mac = macOf(st)
 	return res
 }
 
-// macOf is the container's MAC address on the default bridge, read from
-// the engine (runtime/docker does not report it); failing that, the one
-// Docker derives from the IP address (02:42 and the four bytes).
-func macOf(ctx context.Context, rt Runtime, id, ip string) string {
-	if info, err := rt.Client().ContainerInspect(ctx, id); err == nil && info.NetworkSettings != nil {
-		if ep := info.NetworkSettings.Networks["bridge"]; ep != nil && ep.MacAddress != "" {
-			return ep.MacAddress
-		}
+// macOf is the container's MAC address on the default bridge as the
+// engine reports it; failing that, the one Docker derives from the IP
+// address (02:42 and the four bytes).
+func macOf(st docker.ContainerState) string {
+	if mac := st.MACs["bridge"]; mac != "" {
+		return mac
 	}
-	if v4 := net.ParseIP(ip).To4(); v4 != nil {
+	if v4 := net.ParseIP(st.Networks["bridge"]).To4(); v4 != nil {
 		return fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", v4[0], v4[1], v4[2], v4[3])
 	}
 	return ""

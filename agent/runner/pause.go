@@ -6,15 +6,10 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/docker/docker/api/types/image"
 
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -44,8 +39,7 @@ func ensurePauseImage(ctx context.Context, rt Runtime) (string, error) {
 	ref := pauseImageRepo + ":" + shortHash(string(bin), 16)
 	pauseMu.Lock()
 	defer pauseMu.Unlock()
-	cli := rt.Client()
-	if _, err := cli.ImageInspect(ctx, ref); err == nil {
+	if _, err := rt.ImageLabels(ctx, ref); err == nil {
 		return ref, nil
 	} else if !docker.IsNotFound(err) {
 		return "", fmt.Errorf("pause image: inspect %s: %w", ref, err)
@@ -62,36 +56,10 @@ func ensurePauseImage(ctx context.Context, rt Runtime) (string, error) {
 	if err := tw.Close(); err != nil {
 		return "", err
 	}
-	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, ref, image.ImportOptions{
-		Changes: []string{`ENTRYPOINT ["/pause"]`, `LABEL wharf.pause="1"`},
-	})
-	if err != nil {
-		return "", fmt.Errorf("pause image: import %s: %w", ref, err)
-	}
-	defer rc.Close()
-	if err := streamError(rc); err != nil {
-		return "", fmt.Errorf("pause image: import %s: %w", ref, err)
+	if err := rt.ImportImage(ctx, ref, &buf, []string{`ENTRYPOINT ["/pause"]`, `LABEL wharf.pause="1"`}); err != nil {
+		return "", fmt.Errorf("pause image: %w", err)
 	}
 	return ref, nil
-}
-
-// streamError reads an engine JSON message stream to its end and returns
-// the first error it carries.
-func streamError(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if msg.Error != "" {
-			return errors.New(msg.Error)
-		}
-	}
 }
 
 // Signal numbers and the set the program waits for (bit n-1 for signal n).

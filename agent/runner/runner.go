@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"reflect"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/docker/docker/client"
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
@@ -30,13 +29,12 @@ type Runtime interface {
 	Events(ctx context.Context, labelFilter map[string]string) (<-chan docker.ContainerEvent, <-chan error)
 	CreateVolume(ctx context.Context, spec docker.VolumeSpec) error
 	RemoveVolume(ctx context.Context, name string) error
-	// Client is the raw engine client. The runner uses it only for what
-	// Runtime has no method for: importing the pause image, listing and
-	// inspecting volumes, and reading the pause container's MAC address.
-	Client() *client.Client
+	VolumeExists(ctx context.Context, name string) (bool, error)
+	ListVolumes(ctx context.Context, labelFilter map[string]string) ([]string, error)
+	// ImageLabels and ImportImage make the pause image (see pause.go).
+	ImageLabels(ctx context.Context, ref string) (map[string]string, error)
+	ImportImage(ctx context.Context, ref string, rootfs io.Reader, changes []string) error
 }
-
-var _ Runtime = (*docker.Runtime)(nil)
 
 // Config is how the agent sets up every runner.
 type Config struct {
@@ -460,7 +458,7 @@ func (r *Runner) refresh(ctx context.Context) error {
 		c.id = st.ID
 		c.observe(st)
 		if c == r.pause && c.phase == phaseRunning && c.mac == "" {
-			c.mac = macOf(ctx, r.rt, c.id, c.ip)
+			c.mac = macOf(st)
 		}
 	}
 	if len(seen) > 0 {

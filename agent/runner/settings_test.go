@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/volume"
-
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
@@ -87,11 +84,11 @@ func TestContainerSettings(t *testing.T) {
 
 	// The two task-scoped volumes exist until Cleanup.
 	taskVolumes := func() int {
-		list, err := rt.Client().VolumeList(context.Background(), volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelTaskARN+"="+a.TaskARN))})
+		list, err := rt.ListVolumes(context.Background(), map[string]string{LabelTaskARN: a.TaskARN})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(list.Volumes)
+		return len(list)
 	}
 	if n := taskVolumes(); n != 2 {
 		t.Errorf("%d task volumes before cleanup, want 2", n)
@@ -140,7 +137,7 @@ func TestDockerSettings(t *testing.T) {
 		{name: "side", shares: 512, memory: 256 << 20, cpu: "512"},
 	} {
 		c := container(t, st, tt.name)
-		info, err := rt.Client().ContainerInspect(context.Background(), deref(c.RuntimeId))
+		info, err := rawEngine(t).ContainerInspect(context.Background(), deref(c.RuntimeId))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func RemoveContainers(t testing.TB, dataDir string) {
 		return
 	}
 	for _, c := range list {
-		if err := rt.RemoveContainer(ctx, c.ID, true); err != nil {
+		if err := rt.RemoveContainer(ctx, c.ID, true); err != nil && !docker.IsNotFound(err) {
 			t.Errorf("clean up containers: %v", err)
 		}
 	}

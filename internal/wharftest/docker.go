@@ -33,7 +33,7 @@ func Images(t testing.TB) (*docker.Runtime, images.Images) {
 	rt := Docker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	imgs, err := images.Ensure(ctx, rt.Client())
+	imgs, err := images.Ensure(ctx, rt)
 	if err != nil {
 		t.Fatalf("build test images: %v", err)
 	}

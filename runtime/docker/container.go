@@ -85,6 +85,7 @@ type ContainerState struct {
 	Health     string    // "" (no health check), starting, healthy or unhealthy
 	Ports      []PublishedPort
 	Networks   map[string]string // network name → IPv4 address
+	MACs       map[string]string // network name → MAC address, where the engine reports one
 }
 
 // PublishedPort is one container port bound on the host.
@@ -107,6 +108,7 @@ func (r *Runtime) InspectContainer(ctx context.Context, id string) (ContainerSta
 		ImageID:   c.Image,
 		CreatedAt: parseTime(c.Created),
 		Networks:  map[string]string{},
+		MACs:      map[string]string{},
 	}
 	if c.Config != nil {
 		st.Image, st.Labels = c.Config.Image, c.Config.Labels
@@ -123,6 +125,9 @@ func (r *Runtime) InspectContainer(ctx context.Context, id string) (ContainerSta
 		for name, ep := range ns.Networks {
 			if ep != nil {
 				st.Networks[name] = ep.IPAddress
+				if ep.MacAddress != "" {
+					st.MACs[name] = ep.MacAddress
+				}
 			}
 		}
 		for port, bindings := range ns.Ports {

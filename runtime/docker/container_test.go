@@ -237,7 +237,7 @@ func TestLinksAndUserNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = rt.Client().NetworkRemove(context.Background(), netID) })
+	t.Cleanup(func() { _ = rt.cli.NetworkRemove(context.Background(), netID) })
 	if again, err := rt.EnsureNetwork(ctx, net); err != nil || again != netID {
 		t.Fatalf("second EnsureNetwork = %s, %v; want %s", again, err, netID)
 	}
@@ -316,7 +316,7 @@ echo "nofile=$(ulimit -n)"; touch /rootfs-file 2>/dev/null || echo rootfs=ro; ec
 	if st.ExitCode != 0 {
 		t.Errorf("exit code %d", st.ExitCode)
 	}
-	raw, err := rt.Client().ContainerInspect(context.Background(), id)
+	raw, err := rt.cli.ContainerInspect(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

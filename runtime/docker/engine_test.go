@@ -66,6 +66,9 @@ func TestEventsDie(t *testing.T) {
 			continue
 		}
 		got = append(got, ev.Action+ev.Health)
+		if ev.Attributes["wharf.test.mark"] != mark { // the agent routes events by label
+			t.Errorf("%s event without the container's labels: %v", ev.Action, ev.Attributes)
+		}
 		if ev.Action == "health_status" && ev.Health == "healthy" {
 			if err := rt.KillContainer(ctx, id, ""); err != nil {
 				t.Fatal(err)

@@ -18,6 +18,9 @@ type ContainerEvent struct {
 	ExitCode int    // for "die"
 	Health   string // for "health_status": starting, healthy or unhealthy
 	Time     time.Time
+	// Attributes are the engine's attributes of the event: the
+	// container's labels, its name and image, exitCode for "die".
+	Attributes map[string]string
 }
 
 // Events streams start, die, oom and health_status events of the containers
@@ -64,6 +67,8 @@ func toEvent(m events.Message) ContainerEvent {
 		Name:   m.Actor.Attributes["name"],
 		Action: string(m.Action),
 		Time:   time.Unix(0, m.TimeNano),
+
+		Attributes: m.Actor.Attributes,
 	}
 	// Health events come as "health_status: healthy". An "oom" event may
 	// come without InspectContainer reporting OOMKilled: engines miss the

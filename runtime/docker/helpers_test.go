@@ -52,7 +52,7 @@ func testImages(t *testing.T, rt *Runtime) images.Images {
 	t.Helper()
 	imgOnce.Do(func() {
 		start := time.Now()
-		imgs, imgErr = images.Ensure(context.Background(), rt.Client())
+		imgs, imgErr = images.Ensure(context.Background(), rt)
 		t.Logf("images.Ensure took %v", time.Since(start))
 	})
 	if imgErr != nil {

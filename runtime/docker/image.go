@@ -3,7 +3,11 @@ package docker
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"time"
 
+	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 )
 
@@ -47,4 +51,66 @@ func (r *Runtime) pull(ctx context.Context, ref string) error {
 		return err
 	}
 	return ctx.Err() // a cancelled pull can end its stream without an error message
+}
+
+// ImageLabels returns the labels of the local image ref; an image that is
+// not on the engine gives an error IsNotFound recognises.
+func (r *Runtime) ImageLabels(ctx context.Context, ref string) (map[string]string, error) {
+	insp, err := r.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("docker: inspect image %s: %w", ref, err)
+	}
+	labels := map[string]string{}
+	if insp.Config != nil {
+		maps.Copy(labels, insp.Config.Labels)
+	}
+	return labels, nil
+}
+
+// ImportImage makes the image ref from rootfs, a tar stream of a root
+// filesystem, applying Dockerfile instructions such as `ENTRYPOINT ["/x"]`
+// (changes). It is how images are made where no registry is reachable.
+func (r *Runtime) ImportImage(ctx context.Context, ref string, rootfs io.Reader, changes []string) error {
+	rc, err := r.cli.ImageImport(ctx, image.ImportSource{Source: rootfs, SourceName: "-"}, ref, image.ImportOptions{Changes: changes})
+	if err != nil {
+		return fmt.Errorf("docker: import image %s: %w", ref, err)
+	}
+	defer rc.Close()
+	if err := drainJSON(rc); err != nil {
+		return fmt.Errorf("docker: import image %s: %w", ref, err)
+	}
+	return nil
+}
+
+// BuildImage builds buildContext (a tar stream with a Dockerfile at its
+// root) with the classic builder, tags the result ref and labels it.
+func (r *Runtime) BuildImage(ctx context.Context, ref string, buildContext io.Reader, labels map[string]string) error {
+	resp, err := r.cli.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
+		Tags:        []string{ref},
+		Labels:      labels,
+		Remove:      true,
+		ForceRemove: true,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		return fmt.Errorf("docker: build image %s: %w", ref, err)
+	}
+	defer resp.Body.Close()
+	if err := drainJSON(resp.Body); err != nil {
+		return fmt.Errorf("docker: build image %s: %w", ref, err)
+	}
+	return nil
+}
+
+// PruneDanglingImages removes the untagged images carrying all the labels
+// in labelFilter that were created olderThan ago or earlier (a younger one
+// may be a parallel build's, between its last step and its tagging).
+func (r *Runtime) PruneDanglingImages(ctx context.Context, labelFilter map[string]string, olderThan time.Duration) error {
+	args := labelArgs(labelFilter)
+	args.Add("dangling", "true")
+	args.Add("until", olderThan.String())
+	if _, err := r.cli.ImagesPrune(ctx, args); err != nil {
+		return fmt.Errorf("docker: prune images: %w", err)
+	}
+	return nil
 }

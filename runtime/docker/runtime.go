@@ -49,10 +49,6 @@ func Dial(host string) (*Runtime, error) {
 // Close releases the client's connections.
 func (r *Runtime) Close() error { return r.cli.Close() }
 
-// Client returns the underlying Docker client, for test support code (such
-// as testkit/images) and diagnostics; the agent uses Runtime's methods.
-func (r *Runtime) Client() *client.Client { return r.cli }
-
 // Ping checks that the engine answers and negotiates the API version.
 func (r *Runtime) Ping(ctx context.Context) error {
 	p, err := r.cli.Ping(ctx)

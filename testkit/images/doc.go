@@ -19,6 +19,7 @@
 // them: `docker rm -f $(docker ps -aq -f label=wharf.test=1)` removes strays.
 //
 // This package is test support: it depends only on the standard library and
-// the Docker client module, and no production (non-test) package of wharf
-// may import it.
+// containerd's errdefs, reaches the engine through the small Engine
+// interface (*docker.Runtime of runtime/docker has its methods), and no
+// production (non-test) package of wharf may import it.
 package images

@@ -7,8 +7,6 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,10 +19,16 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/build"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
 )
+
+// Engine is what Ensure needs of a Docker engine; *docker.Runtime
+// (runtime/docker) has these methods. Not-found errors are recognised by
+// containerd's errdefs.
+type Engine interface {
+	ImageLabels(ctx context.Context, ref string) (map[string]string, error)
+	BuildImage(ctx context.Context, ref string, buildContext io.Reader, labels map[string]string) error
+	PruneDanglingImages(ctx context.Context, labelFilter map[string]string, olderThan time.Duration) error
+}
 
 // Image references built by Ensure.
 const (
@@ -62,7 +66,7 @@ var (
 	builds   atomic.Int32   // images built by this process (for tests)
 )
 
-// Ensure makes sure both test images exist on the engine behind cli and are
+// Ensure makes sure both test images exist on the engine and are
 // up to date with the current testapp source and host busybox, building them
 // if needed.
 //
@@ -70,7 +74,7 @@ var (
 // testkit/images, the Go version and the busybox binary, so an up-to-date
 // engine costs two image inspections and no `go build`. Where the sources
 // cannot be found, the key is the hash of the freshly built build context.
-func Ensure(ctx context.Context, cli *client.Client) (Images, error) {
+func Ensure(ctx context.Context, cli Engine) (Images, error) {
 	imgs := Images{App: AppRef, Busybox: BusyboxRef}
 	k := sourceKey()
 	if k != "" {
@@ -93,7 +97,7 @@ func Ensure(ctx context.Context, cli *client.Client) (Images, error) {
 	// Best effort: drop untagged test images left by earlier rebuilds. Only
 	// those created 10 minutes ago or more: a younger one may be a parallel
 	// process's build between its last step and its tagging.
-	defer cli.ImagesPrune(ctx, filters.NewArgs(filters.Arg("dangling", "true"), filters.Arg("label", TestLabel+"=1"), filters.Arg("until", "10m")))
+	defer cli.PruneDanglingImages(ctx, map[string]string{TestLabel: "1"}, 10*time.Minute)
 	for _, bc := range bcs {
 		hash := k
 		if hash == "" {
@@ -111,31 +115,21 @@ func Ensure(ctx context.Context, cli *client.Client) (Images, error) {
 }
 
 // hasKey tells whether the image ref exists and is labelled with hash.
-func hasKey(ctx context.Context, cli *client.Client, ref, hash string) (bool, error) {
-	insp, err := cli.ImageInspect(ctx, ref)
+func hasKey(ctx context.Context, cli Engine, ref, hash string) (bool, error) {
+	labels, err := cli.ImageLabels(ctx, ref)
 	if cerrdefs.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("images: inspect %s: %w", ref, err)
 	}
-	return insp.Config != nil && insp.Config.Labels[HashLabel] == hash, nil
+	return labels[HashLabel] == hash, nil
 }
 
-func buildImage(ctx context.Context, cli *client.Client, bc buildContext, hash string) error {
+func buildImage(ctx context.Context, cli Engine, bc buildContext, hash string) error {
 	builds.Add(1)
-	resp, err := cli.ImageBuild(ctx, bytes.NewReader(bc.tar), build.ImageBuildOptions{
-		Tags:        []string{bc.ref},
-		Labels:      map[string]string{HashLabel: hash, TestLabel: "1"},
-		Remove:      true,
-		ForceRemove: true,
-		Version:     build.BuilderV1,
-	})
-	if err != nil {
-		return fmt.Errorf("images: build %s: %w", bc.ref, err)
-	}
-	defer resp.Body.Close()
-	if err := drainBuildOutput(resp.Body); err != nil {
+	labels := map[string]string{HashLabel: hash, TestLabel: "1"}
+	if err := cli.BuildImage(ctx, bc.ref, bytes.NewReader(bc.tar), labels); err != nil {
 		return fmt.Errorf("images: build %s: %w", bc.ref, err)
 	}
 	return nil
@@ -186,32 +180,6 @@ func computeSourceKey() string {
 	}
 	h.Write(bb)
 	return "src-" + hex.EncodeToString(h.Sum(nil))
-}
-
-// drainBuildOutput reads the engine's JSON message stream to its end and
-// returns the first error it reports.
-func drainBuildOutput(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	for {
-		var msg struct {
-			Stream      string `json:"stream"`
-			Error       string `json:"error"`
-			ErrorDetail *struct {
-				Message string `json:"message"`
-			} `json:"errorDetail"`
-		}
-		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if msg.ErrorDetail != nil && msg.ErrorDetail.Message != "" {
-			return errors.New(msg.ErrorDetail.Message)
-		}
-		if msg.Error != "" {
-			return errors.New(msg.Error)
-		}
-	}
 }
 
 // buildContexts builds the testapp and both build contexts once per process.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/wharfhq/wharf/runtime/docker"
 )
 
 // engine returns a client for the local engine, skipping the test when none
@@ -36,7 +38,12 @@ func TestEnsure(t *testing.T) {
 	ctx := context.Background()
 
 	start := time.Now()
-	imgs, err := Ensure(ctx, cli)
+	rt, err := docker.New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	imgs, err := Ensure(ctx, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +75,7 @@ func TestEnsure(t *testing.T) {
 
 	start = time.Now()
 	before := builds.Load()
-	if _, err := Ensure(ctx, cli); err != nil {
+	if _, err := Ensure(ctx, rt); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("second Ensure: %v", time.Since(start))

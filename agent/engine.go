@@ -1,0 +1,239 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/wharfhq/wharf/agent/runner"
+	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/runtime/docker"
+)
+
+// engine is the runtime the agent's runners use: the Docker runtime with
+// one events stream for the whole agent instead of one per task, fanned
+// out to the runners by task ARN, and a bound on the containers being
+// created or started at once, so that a burst of tasks does not queue
+// hundreds of requests on the engine (each slower for the others).
+type engine struct {
+	*docker.Runtime
+	hub   *eventHub
+	slots chan struct{} // one per create or start in progress
+}
+
+var _ runner.Runtime = (*engine)(nil)
+
+// maxStarting bounds the container creations and starts in progress at
+// once: the engine serialises much of them anyway, and beyond a few the
+// requests only wait longer inside it.
+const maxStarting = 8
+
+func newEngine(rt *docker.Runtime, nodeID string, log *slog.Logger) *engine {
+	filter := map[string]string{agentproto.NodeAttribute: nodeID, runner.LabelTaskARN: ""}
+	return &engine{Runtime: rt, hub: newEventHub(rt, filter, log), slots: make(chan struct{}, maxStarting)}
+}
+
+func (e *engine) acquire(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *engine) release() { <-e.slots }
+
+// CreateContainer creates the container once fewer than maxStarting
+// creations and starts are in progress.
+func (e *engine) CreateContainer(ctx context.Context, spec docker.ContainerSpec) (string, error) {
+	if err := e.acquire(ctx); err != nil {
+		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
+	}
+	defer e.release()
+	return e.Runtime.CreateContainer(ctx, spec)
+}
+
+// StartContainer starts the container once fewer than maxStarting
+// creations and starts are in progress.
+func (e *engine) StartContainer(ctx context.Context, id string) error {
+	if err := e.acquire(ctx); err != nil {
+		return fmt.Errorf("docker: start container %s: %w", id, err)
+	}
+	defer e.release()
+	return e.Runtime.StartContainer(ctx, id)
+}
+
+// Events serves a runner's subscription (the task's ARN label alone) from
+// the agent's stream; any other filter gets its own engine stream.
+func (e *engine) Events(ctx context.Context, labelFilter map[string]string) (<-chan docker.ContainerEvent, <-chan error) {
+	arn, ok := labelFilter[runner.LabelTaskARN]
+	if !ok || arn == "" || len(labelFilter) != 1 {
+		return e.Runtime.Events(ctx, labelFilter)
+	}
+	return e.hub.subscribe(ctx, arn)
+}
+
+// eventSource is where the hub reads events: *docker.Runtime.
+type eventSource interface {
+	Events(ctx context.Context, labelFilter map[string]string) (<-chan docker.ContainerEvent, <-chan error)
+}
+
+// eventHub reads one events stream and hands each event to the
+// subscribers of the task it is about. A subscription behaves like an
+// engine stream of its own: its channel closes when the subscriber's
+// context ends, or, after an error, when the agent's stream broke or the
+// subscriber fell behind. A runner then subscribes again and looks at its
+// containers afresh, so nothing is lost for good.
+type eventHub struct {
+	src    eventSource
+	filter map[string]string
+	log    *slog.Logger
+	retry  time.Duration // the first pause before subscribing again
+
+	mu   sync.Mutex
+	up   chan struct{} // closed while the stream is up
+	live bool
+	subs map[string]map[*hubSub]struct{} // by task ARN
+}
+
+type hubSub struct {
+	ch     chan docker.ContainerEvent
+	errc   chan error
+	closed bool
+}
+
+// subBuffer is how many events a subscriber may leave unread before it is
+// dropped (and so told to look again); a task has a handful of containers,
+// each with a few events.
+const subBuffer = 256
+
+// upWait bounds how long a subscription waits for the agent's stream to
+// be up before it is refused (the runner retries).
+const upWait = 5 * time.Second
+
+func newEventHub(src eventSource, filter map[string]string, log *slog.Logger) *eventHub {
+	return &eventHub{src: src, filter: filter, log: log, retry: time.Second, up: make(chan struct{}), subs: map[string]map[*hubSub]struct{}{}}
+}
+
+var errHubDown = errors.New("agent: the engine's events stream is down")
+
+// subscribe returns the events of the containers of task arn until ctx
+// ends. The subscription counts from the call on: it waits (a little) for
+// the agent's stream to be up, so no event after it returns is missed.
+func (h *eventHub) subscribe(ctx context.Context, arn string) (<-chan docker.ContainerEvent, <-chan error) {
+	s := &hubSub{ch: make(chan docker.ContainerEvent, subBuffer), errc: make(chan error, 1)}
+	h.mu.Lock()
+	up := h.up
+	h.mu.Unlock()
+	timer := time.NewTimer(upWait)
+	defer timer.Stop()
+	select {
+	case <-up:
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.live || ctx.Err() != nil {
+		s.errc <- errHubDown
+		close(s.ch)
+		return s.ch, s.errc
+	}
+	if h.subs[arn] == nil {
+		h.subs[arn] = map[*hubSub]struct{}{}
+	}
+	h.subs[arn][s] = struct{}{}
+	go func() {
+		<-ctx.Done()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.drop(arn, s, nil)
+	}()
+	return s.ch, s.errc
+}
+
+// drop ends subscription s, with err for its reader if not nil; h.mu is
+// held.
+func (h *eventHub) drop(arn string, s *hubSub, err error) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	delete(h.subs[arn], s)
+	if len(h.subs[arn]) == 0 {
+		delete(h.subs, arn)
+	}
+	if err != nil {
+		s.errc <- err
+	}
+	close(s.ch)
+}
+
+// deliver hands ev to the subscribers of its task.
+func (h *eventHub) deliver(ev docker.ContainerEvent) {
+	arn := ev.Attributes[runner.LabelTaskARN]
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[arn] {
+		select {
+		case s.ch <- ev:
+		default:
+			h.drop(arn, s, fmt.Errorf("agent: task %s fell %d events behind", arn, subBuffer))
+		}
+	}
+}
+
+// setLive marks the stream up or down; down ends every subscription with
+// err, since their events may be lost.
+func (h *eventHub) setLive(live bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if live == h.live {
+		return
+	}
+	h.live = live
+	if live {
+		close(h.up)
+		return
+	}
+	h.up = make(chan struct{})
+	for arn, subs := range h.subs {
+		for s := range subs {
+			h.drop(arn, s, err)
+		}
+	}
+}
+
+// run reads the agent's events stream until ctx ends, subscribing again
+// (with a growing pause, reset by any event) when it breaks.
+func (h *eventHub) run(ctx context.Context) {
+	defer h.setLive(false, context.Canceled)
+	for backoff := h.retry; ; backoff = min(2*backoff, 30*time.Second) {
+		events, errs := h.src.Events(ctx, h.filter)
+		h.setLive(true, nil)
+		for ev := range events {
+			backoff = h.retry
+			h.deliver(ev)
+		}
+		var err error
+		select {
+		case err = <-errs:
+		default:
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("the stream ended")
+		}
+		h.log.Warn("agent: engine events", "err", err)
+		h.setLive(false, fmt.Errorf("agent: engine events: %w", err))
+		if !sleepCtx(ctx, backoff) {
+			return
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/wharfhq/wharf/agent/runner"
+	"github.com/wharfhq/wharf/runtime/docker"
+)
+
+// fakeSource is an engine events source the test feeds: each Events call
+// is a stream on streams, fed through in and broken through brk.
+type fakeSource struct{ streams chan fakeStream }
+
+type fakeStream struct {
+	in  chan docker.ContainerEvent
+	brk chan error
+}
+
+func (f *fakeSource) Events(ctx context.Context, _ map[string]string) (<-chan docker.ContainerEvent, <-chan error) {
+	s := fakeStream{in: make(chan docker.ContainerEvent), brk: make(chan error)}
+	out, errc := make(chan docker.ContainerEvent), make(chan error, 1)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case ev := <-s.in:
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-s.brk:
+				errc <- err
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	f.streams <- s
+	return out, errc
+}
+
+// startHub runs a hub on a fake source and returns the first stream.
+func startHub(t *testing.T) (*eventHub, *fakeSource, fakeStream) {
+	t.Helper()
+	src := &fakeSource{streams: make(chan fakeStream, 4)}
+	h := newEventHub(src, nil, slog.New(slog.DiscardHandler))
+	h.retry = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return h, src, next(t, src)
+}
+
+func next(t *testing.T, src *fakeSource) fakeStream {
+	t.Helper()
+	select {
+	case s := <-src.streams:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("the hub did not subscribe")
+	}
+	return fakeStream{}
+}
+
+func ev(arn, id string) docker.ContainerEvent {
+	return docker.ContainerEvent{ID: id, Action: "start", Attributes: map[string]string{runner.LabelTaskARN: arn}}
+}
+
+// recv is the next event of a subscription; ok false when it closed.
+func recv(t *testing.T, ch <-chan docker.ContainerEvent) (docker.ContainerEvent, bool) {
+	t.Helper()
+	select {
+	case e, ok := <-ch:
+		return e, ok
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+	return docker.ContainerEvent{}, false
+}
+
+func TestEventHub(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		run  func(t *testing.T, h *eventHub, src *fakeSource, s fakeStream)
+	}{
+		{name: "routes by task ARN", run: func(t *testing.T, h *eventHub, src *fakeSource, s fakeStream) {
+			a, _ := h.subscribe(t.Context(), "arn:a")
+			b, _ := h.subscribe(t.Context(), "arn:b")
+			for _, e := range []docker.ContainerEvent{ev("arn:a", "a1"), ev("arn:other", "x"), ev("arn:b", "b1"), ev("arn:a", "a2")} {
+				s.in <- e
+			}
+			for _, want := range []struct {
+				ch <-chan docker.ContainerEvent
+				id string
+			}{{a, "a1"}, {a, "a2"}, {b, "b1"}} {
+				if e, ok := recv(t, want.ch); !ok || e.ID != want.id {
+					t.Errorf("got %q (open %v), want %q", e.ID, ok, want.id)
+				}
+			}
+		}},
+		{name: "a cancelled subscription closes without error", run: func(t *testing.T, h *eventHub, src *fakeSource, s fakeStream) {
+			ctx, cancel := context.WithCancel(t.Context())
+			a, errs := h.subscribe(ctx, "arn:a")
+			cancel()
+			if _, ok := recv(t, a); ok {
+				t.Fatal("an event after cancel")
+			}
+			select {
+			case err := <-errs:
+				t.Errorf("error %v", err)
+			default:
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.subs) != 0 {
+				t.Errorf("subscriptions left: %v", h.subs)
+			}
+		}},
+		{name: "a broken stream ends subscriptions with its error, then the hub subscribes again", run: func(t *testing.T, h *eventHub, src *fakeSource, s fakeStream) {
+			a, errs := h.subscribe(t.Context(), "arn:a")
+			s.brk <- errors.New("unexpected EOF")
+			if _, ok := recv(t, a); ok {
+				t.Fatal("open after the break")
+			}
+			if err := <-errs; err == nil || err.Error() != "agent: engine events: unexpected EOF" {
+				t.Errorf("error %v", err)
+			}
+			s2 := next(t, src)
+			a, _ = h.subscribe(t.Context(), "arn:a") // waits for the new stream
+			s2.in <- ev("arn:a", "a3")
+			if e, ok := recv(t, a); !ok || e.ID != "a3" {
+				t.Errorf("after resubscribing: %q %v", e.ID, ok)
+			}
+		}},
+		{name: "a subscriber that falls behind is dropped, the others are served", run: func(t *testing.T, h *eventHub, src *fakeSource, s fakeStream) {
+			slow, errs := h.subscribe(t.Context(), "arn:slow")
+			b, _ := h.subscribe(t.Context(), "arn:b")
+			for range subBuffer + 1 {
+				s.in <- ev("arn:slow", "s")
+			}
+			s.in <- ev("arn:b", "b1")
+			if e, ok := recv(t, b); !ok || e.ID != "b1" {
+				t.Errorf("b: %q %v", e.ID, ok)
+			}
+			n := 0
+			for range slow {
+				n++
+			}
+			if n != subBuffer {
+				t.Errorf("slow read %d events before the close, want %d", n, subBuffer)
+			}
+			if err := <-errs; err == nil {
+				t.Error("no error for the slow subscriber")
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, src, s := startHub(t)
+			tt.run(t, h, src, s)
+		})
+	}
+}
+
+func TestEngineBoundsStarts(t *testing.T) {
+	t.Parallel()
+	e := &engine{slots: make(chan struct{}, maxStarting)}
+	for range maxStarting {
+		if err := e.acquire(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if err := e.acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire beyond %d = %v, want to wait", maxStarting, err)
+	}
+	e.release()
+	if err := e.acquire(t.Context()); err != nil {
+		t.Errorf("after a release: %v", err)
+	}
+}
