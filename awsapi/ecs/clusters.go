@@ -334,22 +334,18 @@ func (st clusterCounts) statistics() []ecstypes.KeyValuePair {
 // countCluster reads the cluster's tasks, services and container instances.
 func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCounts, error) {
 	st := clusterCounts{byType: map[string]int{}}
-	tasks, err := store.List[model.TaskRecord](tx, state.TasksPrefix(sc, cluster))
+	// Task counts come from the cluster's index record, not a scan.
+	counts, err := state.ClusterTaskCounts(tx, sc, cluster)
 	if err != nil {
 		return st, err
 	}
-	for _, rec := range tasks {
-		t := rec.Task
-		lt := launchTypeWord(t.LaunchType)
-		switch derefStr(t.LastStatus) {
-		case "RUNNING":
-			st.running++
-			st.byType["running"+lt+"TasksCount"]++
-		case "STOPPED", "DELETED":
-		default:
-			st.pending++
-			st.byType["pending"+lt+"TasksCount"]++
-		}
+	for lt, n := range counts.Running {
+		st.running += n
+		st.byType["running"+launchTypeWord(ecstypes.LaunchType(lt))+"TasksCount"] += n
+	}
+	for lt, n := range counts.Pending {
+		st.pending += n
+		st.byType["pending"+launchTypeWord(ecstypes.LaunchType(lt))+"TasksCount"] += n
 	}
 	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {

@@ -11,12 +11,12 @@ package reaper
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -63,43 +63,38 @@ func (r *Reaper) Run(ctx context.Context) error {
 	}).Run(ctx)
 }
 
+// reapBatch bounds one pass's transaction: a large backlog is reaped a
+// batch at a time, each a small write.
+const reapBatch = 500
+
 // Reap deletes the records of tasks that stopped more than
-// StoppedTaskRetention ago and returns how many.
+// StoppedTaskRetention ago and returns how many. It reads the index of
+// stopped tasks by stop time, so a pass costs what it deletes, not the
+// key space.
 func (r *Reaper) Reap(ctx context.Context) (int, error) {
-	now := r.now()
-	var old []string
-	err := r.db.View(ctx, func(tx store.ReadTx) error {
-		kvs, err := tx.List("ecs/", "", 0)
+	cutoff := r.now().Add(-StoppedTaskRetention).UnixNano()
+	total := 0
+	for {
+		n := 0
+		_, err := r.db.Update(ctx, func(tx store.Tx) error {
+			old, err := state.StoppedBefore(tx, cutoff, reapBatch)
+			if err != nil {
+				return err
+			}
+			for _, o := range old {
+				if err := state.DeleteTaskKey(tx, o.Key); err != nil {
+					return err
+				}
+			}
+			n = len(old)
+			return nil
+		})
 		if err != nil {
-			return err
+			return total, err
 		}
-		for _, kv := range kvs {
-			if !strings.Contains(kv.Key, "/tasks/") {
-				continue
-			}
-			rec, ok, err := store.Get[model.TaskRecord](tx, kv.Key)
-			if err != nil || !ok {
-				return err
-			}
-			if Expired(rec.Task, now, StoppedTaskRetention) {
-				old = append(old, kv.Key)
-			}
+		total += n
+		if n < reapBatch {
+			return total, nil
 		}
-		return nil
-	})
-	if err != nil || len(old) == 0 {
-		return 0, err
 	}
-	_, err = r.db.Update(ctx, func(tx store.Tx) error {
-		for _, k := range old {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return len(old), nil
 }

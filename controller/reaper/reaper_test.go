@@ -73,6 +73,11 @@ func TestReap(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The records were written as a store from before the indexes holds
+	// them; opening indexes them once.
+	if _, err := state.BuildIndexes(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := r.Reap(ctx); err != nil || n != 1 {
 		t.Fatalf("reaped %d (%v), want 1", n, err)
 	}
