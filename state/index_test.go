@@ -202,7 +202,9 @@ func sameCounts(a, b map[string]int) bool {
 }
 
 func sortPorts(p []scheduler.Port) {
-	slices.SortFunc(p, func(a, b scheduler.Port) int { return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol)) })
+	slices.SortFunc(p, func(a, b scheduler.Port) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol))
+	})
 }
 
 // taskOps drives tasks through the writes wharf makes: RunTask, the
