@@ -1,8 +1,10 @@
 // Package reaper is the stopped-task reaper: a controller that deletes the
 // records of tasks that have been STOPPED for longer than ECS keeps them
-// describable. The rule is one pure function, Expired; the controller
-// runs a pass at start and every Interval on the controller runtime,
-// retrying a failed pass with backoff.
+// describable. The rule is one pure function, Expired; a pass finds the
+// tasks it holds for through state's index of STOPPED tasks by stop time
+// (the same stop time Expired reads), so it never scans the key space. The
+// controller runs a pass at start and every Interval on the controller
+// runtime, retrying a failed pass with backoff.
 //
 // It imports store, state, model and controller/ctrl; never awsapi, the
 // agent or another controller.
