@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/store/bolt"
 )
 
 // BenchmarkScale measures the ECS calls whose cost grows with the size of a
@@ -220,6 +223,47 @@ func scaleRun(b *testing.B, ni, nt int) {
 	}
 	b.ReportMetric(float64(fi.Size())/float64(len(taskARNs)), "db-bytes/task")
 	b.Logf("instances=%d tasks=%d: wharf.db %d bytes, %d bytes/task", ni, nt, fi.Size(), fi.Size()/int64(len(taskARNs)))
+	// The file grows in steps; the records themselves say what a task
+	// costs, split into its record and its index entries.
+	stopHB()
+	w.Stop()
+	recs, idx := storedBytes(b, filepath.Join(w.DataDir, "wharf.db"))
+	b.ReportMetric(float64(recs)/float64(len(taskARNs)), "record-bytes/task")
+	b.ReportMetric(float64(idx)/float64(len(taskARNs)), "index-bytes/task")
+	b.Logf("instances=%d tasks=%d: task records %d bytes/task, index entries %d bytes/task (keys and values)",
+		ni, nt, recs/int64(len(taskARNs)), idx/int64(len(taskARNs)))
+}
+
+// storedBytes sums the keys and values of task records and of everything
+// kept beside them per task (index entries, node assignments).
+func storedBytes(b *testing.B, path string) (records, index int64) {
+	db, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(context.Background(), func(tx store.ReadTx) error {
+		for _, prefix := range []string{"ecs/", "wharf/"} {
+			kvs, err := tx.List(prefix, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				n := int64(len(kv.Key) + len(kv.Value))
+				switch p := strings.SplitN(kv.Key, "/", 5); {
+				case len(p) == 5 && p[3] == "tasks":
+					records += n
+				case len(p) >= 4 && p[3] == "idx", p[1] == "idx", p[1] == "node-tasks":
+					index += n
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return records, index
 }
 
 // measure runs fn n times and reports its p50 and p99 in milliseconds.
