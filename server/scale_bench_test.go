@@ -133,7 +133,7 @@ func scaleRun(b *testing.B, ni, nt int) {
 		}
 		taskARNs = append(taskARNs, arns...)
 	}
-	b.Logf("instances=%d tasks=%d: setup %v", ni, nt, time.Since(setup).Round(time.Millisecond))
+	progress(b, "instances=%d tasks=%d: setup %v", ni, nt, time.Since(setup).Round(time.Millisecond))
 	b.StartTimer()
 
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -222,7 +222,7 @@ func scaleRun(b *testing.B, ni, nt int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(fi.Size())/float64(len(taskARNs)), "db-bytes/task")
-	b.Logf("instances=%d tasks=%d: wharf.db %d bytes, %d bytes/task", ni, nt, fi.Size(), fi.Size()/int64(len(taskARNs)))
+	progress(b, "instances=%d tasks=%d: wharf.db %d bytes, %d bytes/task", ni, nt, fi.Size(), fi.Size()/int64(len(taskARNs)))
 	// The file grows in steps; the records themselves say what a task
 	// costs, split into its record and its index entries.
 	stopHB()
@@ -230,7 +230,7 @@ func scaleRun(b *testing.B, ni, nt int) {
 	recs, idx := storedBytes(b, filepath.Join(w.DataDir, "wharf.db"))
 	b.ReportMetric(float64(recs)/float64(len(taskARNs)), "record-bytes/task")
 	b.ReportMetric(float64(idx)/float64(len(taskARNs)), "index-bytes/task")
-	b.Logf("instances=%d tasks=%d: task records %d bytes/task, index entries %d bytes/task (keys and values)",
+	progress(b, "instances=%d tasks=%d: task records %d bytes/task, index entries %d bytes/task (keys and values)",
 		ni, nt, recs/int64(len(taskARNs)), idx/int64(len(taskARNs)))
 }
 
@@ -266,6 +266,14 @@ func storedBytes(b *testing.B, path string) (records, index int64) {
 	return records, index
 }
 
+// progress logs at once as well as in the benchmark's log, so that a
+// long run that is cut short still shows what it measured.
+func progress(b *testing.B, format string, args ...any) {
+	b.Helper()
+	fmt.Fprintf(os.Stderr, "scale: "+format+"\n", args...)
+	b.Logf(format, args...)
+}
+
 // measure runs fn n times and reports its p50 and p99 in milliseconds.
 func measure(b *testing.B, name string, n int, fn func() error) {
 	b.Helper()
@@ -281,7 +289,7 @@ func measure(b *testing.B, name string, n int, fn func() error) {
 	pct := func(p float64) float64 { return float64(d[int(float64(len(d)-1)*p)].Microseconds()) / 1000 }
 	b.ReportMetric(pct(0.50), name+"-p50-ms")
 	b.ReportMetric(pct(0.99), name+"-p99-ms")
-	b.Logf("%-30s n=%-3d p50 %9.2f ms  p99 %9.2f ms", name, n, pct(0.50), pct(0.99))
+	progress(b, "%-30s n=%-3d p50 %9.2f ms  p99 %9.2f ms", name, n, pct(0.50), pct(0.99))
 }
 
 // heartbeatAll polls every node every 15 s (the heartbeat timeout is 45 s)
