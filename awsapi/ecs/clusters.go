@@ -347,7 +347,9 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 		st.pending += n
 		st.byType["pending"+launchTypeWord(ecstypes.LaunchType(lt))+"TasksCount"] += n
 	}
-	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
+	// Services and instances are read for the few fields counted only:
+	// decoding whole records (events, attributes) is what made this slow.
+	services, err := store.List[serviceHead](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -363,7 +365,7 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["draining"+lt+"ServiceCount"]++
 		}
 	}
-	instances, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, cluster))
+	instances, err := store.List[instanceHead](tx, state.InstancesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -373,6 +375,21 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 		}
 	}
 	return st, nil
+}
+
+// serviceHead and instanceHead are the parts of a stored service or
+// container instance record that countCluster reads.
+type serviceHead struct {
+	Service struct {
+		Status     *string             `json:"status"`
+		LaunchType ecstypes.LaunchType `json:"launchType"`
+	} `json:"service"`
+}
+
+type instanceHead struct {
+	Instance struct {
+		Status *string `json:"status"`
+	} `json:"instance"`
 }
 
 func launchTypeWord(lt ecstypes.LaunchType) string {
