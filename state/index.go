@@ -119,7 +119,7 @@ func factsOf(taskKey string, r *model.TaskRecord) (taskFacts, error) {
 		f.instance, f.holds = LastSegment(arn), true
 		p := PlacedTask(*r)
 		f.reserved = p.Reserved
-		b, err := json.Marshal(IndexedTask{Instance: arn, Task: p})
+		b, err := encodeIndexedTask(IndexedTask{Instance: arn, Task: p})
 		if err != nil {
 			return f, fmt.Errorf("state: encode index entry of %s: %w", taskKey, err)
 		}

@@ -28,12 +28,16 @@ type Usage struct {
 // resources, as the scheduler sees them, by container instance ARN, from
 // the instance-tasks index.
 func ClusterTasksByInstance(tx store.ReadTx, sc model.Scope, cluster string) (map[string][]scheduler.PlacedTask, error) {
-	recs, err := store.List[IndexedTask](tx, InstanceTasksPrefix(sc, cluster))
+	kvs, err := tx.List(InstanceTasksPrefix(sc, cluster), "", 0)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]scheduler.PlacedTask{}
-	for _, r := range recs {
+	for _, kv := range kvs {
+		r, err := decodeIndexedTask(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
+		}
 		out[r.Instance] = append(out[r.Instance], r.Task)
 	}
 	return out, nil
