@@ -15,6 +15,7 @@ import (
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/runtime/docker"
+	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -99,6 +100,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	// A store from before the task indexes is indexed once, before any
+	// reader relies on them.
+	if built, err := state.BuildIndexes(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, err
+	} else if built {
+		cfg.Log.Debug("built the task indexes of the store", "dir", cfg.DataDir)
 	}
 	s := &Server{cfg: cfg, db: db, done: make(chan error, 1)}
 	var lc net.ListenConfig

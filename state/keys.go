@@ -17,6 +17,7 @@ import (
 //	ecs/ACCOUNT/REGION/tasks/CLUSTER/ID              (tasks; see the agent issue)
 //	ecs/ACCOUNT/REGION/services/CLUSTER/NAME         (services)
 //	ecs/ACCOUNT/REGION/instances/CLUSTER/ID          (container instances)
+//	ecs/ACCOUNT/REGION/idx/…                         task indexes (index.go)
 func Root(s model.Scope) string { return "ecs/" + s.Account + "/" + s.Region + "/" }
 
 func ClustersPrefix(s model.Scope) string       { return Root(s) + "clusters/" }
@@ -51,6 +52,8 @@ func InstancesPrefix(s model.Scope, cluster string) string {
 //	wharf/node-tasks/NODE/TASK-ARN        task key: the tasks assigned to a node
 //	wharf/clusters/CLUSTER-ARN            cluster key: every ACTIVE cluster, all regions
 //	wharf/inactive-clusters/CLUSTER-ARN   deletion time (RFC 3339): every INACTIVE cluster until reaped
+//	wharf/idx/stopped/STOPPED-AT/TASK-KEY  STOPPED tasks by stop time (index.go)
+//	wharf/index-version                   the task indexes' layout, once built
 func NodeKey(node string) string                { return "wharf/nodes/" + node }
 func NodeTasksPrefix(node string) string        { return "wharf/node-tasks/" + node + "/" }
 func NodeTaskKey(node, taskARN string) string   { return NodeTasksPrefix(node) + taskARN }

@@ -25,19 +25,20 @@ type Usage struct {
 }
 
 // ClusterTasksByInstance reads the cluster's tasks that still hold
-// resources, as the scheduler sees them, by container instance ARN.
+// resources, as the scheduler sees them, by container instance ARN, from
+// the instance-tasks index.
 func ClusterTasksByInstance(tx store.ReadTx, sc model.Scope, cluster string) (map[string][]scheduler.PlacedTask, error) {
-	recs, err := store.List[model.TaskRecord](tx, TasksPrefix(sc, cluster))
+	kvs, err := tx.List(InstanceTasksPrefix(sc, cluster), "", 0)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]scheduler.PlacedTask{}
-	for _, r := range recs {
-		ci := deref(r.Task.ContainerInstanceArn)
-		if ci == "" || deref(r.Task.LastStatus) == model.TaskStopped {
-			continue
+	for _, kv := range kvs {
+		r, err := decodeIndexedTask(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
 		}
-		out[ci] = append(out[ci], PlacedTask(r))
+		out[r.Instance] = append(out[r.Instance], r.Task)
 	}
 	return out, nil
 }
@@ -55,24 +56,11 @@ func PlacedTask(r model.TaskRecord) scheduler.PlacedTask {
 	}
 }
 
-// InstanceUsage sums what the instance's tasks that are not STOPPED hold.
+// InstanceUsage is what the instance's tasks that are not STOPPED hold,
+// from the instance's usage record.
 func InstanceUsage(tx store.ReadTx, sc model.Scope, cluster, instanceARN string) (Usage, error) {
-	byInstance, err := ClusterTasksByInstance(tx, sc, cluster)
-	if err != nil {
-		return Usage{}, err
-	}
-	var u Usage
-	for _, t := range byInstance[instanceARN] {
-		if t.LastStatus == model.TaskRunning {
-			u.Running++
-		} else {
-			u.Pending++
-		}
-		u.Reserved.CPU += t.Reserved.CPU
-		u.Reserved.Memory += t.Reserved.Memory
-		u.Reserved.Ports = append(u.Reserved.Ports, t.Reserved.Ports...)
-	}
-	return u, nil
+	u, _, err := store.Get[Usage](tx, InstanceUsageKey(sc, cluster, LastSegment(instanceARN)))
+	return u, err
 }
 
 // Remaining is registered minus usage, in ECS's resource shape: CPU and

@@ -191,13 +191,28 @@ func MarkStopped(rec *model.TaskRecord, now time.Time) {
 	}
 }
 
-// PutTask writes a task record and keeps the node index in step: a task
-// leaves its node's assignments once it is STOPPED, and every other write
-// rewrites the index entry, which wakes the node's long poll.
+// PutTask writes a task record and keeps the indexes in step (see
+// index.go), in the same transaction: every task write goes through here.
+// A task leaves its node's assignments once it is STOPPED, and every other
+// write rewrites the node index entry, which wakes the node's long poll.
 func PutTask(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord) error {
 	arn := deref(rec.Task.TaskArn)
-	key := TaskKey(sc, cluster, LastSegment(arn))
+	id := LastSegment(arn)
+	key := TaskKey(sc, cluster, id)
+	// The indexes move from what the stored version contributed to what
+	// this one does.
+	old, had, err := store.Get[model.TaskRecord](tx, key)
+	if err != nil {
+		return err
+	}
+	prev := &old
+	if !had {
+		prev = nil
+	}
 	if err := store.Put(tx, key, rec); err != nil {
+		return err
+	}
+	if err := indexTask(tx, sc, cluster, id, prev, rec); err != nil {
 		return err
 	}
 	if rec.NodeID == "" {

@@ -351,24 +351,22 @@ func (st clusterCounts) statistics() []ecstypes.KeyValuePair {
 // countCluster reads the cluster's tasks, services and container instances.
 func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCounts, error) {
 	st := clusterCounts{byType: map[string]int{}}
-	tasks, err := store.List[model.TaskRecord](tx, state.TasksPrefix(sc, cluster))
+	// Task counts come from the cluster's index record, not a scan.
+	counts, err := state.ClusterTaskCounts(tx, sc, cluster)
 	if err != nil {
 		return st, err
 	}
-	for _, rec := range tasks {
-		t := rec.Task
-		lt := launchTypeWord(t.LaunchType)
-		switch derefStr(t.LastStatus) {
-		case "RUNNING":
-			st.running++
-			st.byType["running"+lt+"TasksCount"]++
-		case "STOPPED", "DELETED":
-		default:
-			st.pending++
-			st.byType["pending"+lt+"TasksCount"]++
-		}
+	for lt, n := range counts.Running {
+		st.running += n
+		st.byType["running"+launchTypeWord(ecstypes.LaunchType(lt))+"TasksCount"] += n
 	}
-	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
+	for lt, n := range counts.Pending {
+		st.pending += n
+		st.byType["pending"+launchTypeWord(ecstypes.LaunchType(lt))+"TasksCount"] += n
+	}
+	// Services and instances are read for the few fields counted only:
+	// decoding whole records (events, attributes) is what made this slow.
+	services, err := store.List[serviceHead](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -384,7 +382,7 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 			st.byType["draining"+lt+"ServiceCount"]++
 		}
 	}
-	instances, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, cluster))
+	instances, err := store.List[instanceHead](tx, state.InstancesPrefix(sc, cluster))
 	if err != nil {
 		return st, err
 	}
@@ -394,6 +392,21 @@ func countCluster(tx store.ReadTx, sc model.Scope, cluster string) (clusterCount
 		}
 	}
 	return st, nil
+}
+
+// serviceHead and instanceHead are the parts of a stored service or
+// container instance record that countCluster reads.
+type serviceHead struct {
+	Service struct {
+		Status     *string             `json:"status"`
+		LaunchType ecstypes.LaunchType `json:"launchType"`
+	} `json:"service"`
+}
+
+type instanceHead struct {
+	Instance struct {
+		Status *string `json:"status"`
+	} `json:"instance"`
 }
 
 func launchTypeWord(lt ecstypes.LaunchType) string {

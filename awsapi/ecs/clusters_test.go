@@ -40,16 +40,16 @@ func TestDeleteClusterRefusesWhileInUse(t *testing.T) {
 			return store.Put(tx, state.ServicesPrefix(sc, "busy")+"web", model.ServiceRecord{Service: ecstypes.Service{Status: new("ACTIVE"), LaunchType: ecstypes.LaunchTypeFargate}})
 		}, codeClusterContainsServices},
 		{"running task", func(tx store.Tx) error {
-			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t1", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
+			return state.PutTask(tx, sc, "busy", &model.TaskRecord{Task: ecstypes.Task{TaskArn: new(sc.TaskARN("busy", "t1")), LastStatus: new("RUNNING"), LaunchType: ecstypes.LaunchTypeEc2}})
 		}, codeClusterContainsTasks},
 		{"pending task", func(tx store.Tx) error {
-			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t2", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("PROVISIONING")}})
+			return state.PutTask(tx, sc, "busy", &model.TaskRecord{Task: ecstypes.Task{TaskArn: new(sc.TaskARN("busy", "t2")), LastStatus: new("PROVISIONING")}})
 		}, codeClusterContainsTasks},
 		{"container instance", func(tx store.Tx) error {
 			return store.Put(tx, state.InstancesPrefix(sc, "busy")+"i1", state.InstanceRecord{Instance: ecstypes.ContainerInstance{Status: new("ACTIVE"), ContainerInstanceArn: new(sc.ContainerInstanceARN("busy", "i1"))}})
 		}, codeClusterContainsInstances},
 		{"only stopped tasks", func(tx store.Tx) error {
-			return store.Put(tx, state.TasksPrefix(sc, "busy")+"t3", model.TaskRecord{Task: ecstypes.Task{LastStatus: new("STOPPED")}})
+			return state.PutTask(tx, sc, "busy", &model.TaskRecord{Task: ecstypes.Task{TaskArn: new(sc.TaskARN("busy", "t3")), LastStatus: new("STOPPED")}})
 		}, ""},
 	}
 	for _, tt := range tests {

@@ -278,26 +278,33 @@ func (a *API) ListTasks(ctx context.Context, in *ecstypes.ListTasksRequest) (*ec
 	if desired == "" {
 		desired = state.DesiredRunning
 	}
-	var tasks []ecstypes.Task
+	// One page reads about one page of records (one more tells whether
+	// another page follows), through the group index when a service is
+	// named; the token is the last task's ARN, so ids sort as ARNs do.
+	out := &ecstypes.ListTasksResponse{TaskArns: []string{}}
+	var next string
 	err = a.db.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
-		recs, err := store.List[model.TaskRecord](tx, state.TasksPrefix(sc, name))
-		for _, r := range recs {
-			if taskMatches(r, in, desired) {
-				tasks = append(tasks, r.Task)
+		collect := func(r model.TaskRecord) (bool, error) {
+			if !taskMatches(r, in, desired) {
+				return true, nil
 			}
+			if len(out.TaskArns) == size {
+				next = out.TaskArns[size-1]
+				return false, nil
+			}
+			out.TaskArns = append(out.TaskArns, *r.Task.TaskArn)
+			return true, nil
 		}
-		return err
+		if in.ServiceName != nil {
+			return state.ScanGroupTasks(tx, sc, name, "service:"+state.LastSegment(*in.ServiceName), state.LastSegment(after), collect)
+		}
+		return state.ScanTasks(tx, sc, name, state.LastSegment(after), collect)
 	})
 	if err != nil {
 		return nil, err
-	}
-	items, next := page(tasks, func(t ecstypes.Task) string { return *t.TaskArn }, after, size)
-	out := &ecstypes.ListTasksResponse{TaskArns: []string{}}
-	for _, t := range items {
-		out.TaskArns = append(out.TaskArns, *t.TaskArn)
 	}
 	if next != "" {
 		out.NextToken = new(awsapi.PageToken("tasks", next))

@@ -42,9 +42,9 @@ var servingRE = regexp.MustCompile(`serving on (http://\S+) `)
 // turns healthy once the socket leads to an engine: the agent retries.
 func TestUpWithoutDocker(t *testing.T) {
 	rt := wharftest.Docker(t) // the engine the socket will lead to at the end
-	engineSock, ok := strings.CutPrefix(rt.Client().DaemonHost(), "unix://")
+	engineSock, ok := strings.CutPrefix(rt.Host(), "unix://")
 	if !ok {
-		t.Skipf("the engine is at %s, not on a unix socket", rt.Client().DaemonHost())
+		t.Skipf("the engine is at %s, not on a unix socket", rt.Host())
 	}
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "docker.sock")

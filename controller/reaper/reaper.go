@@ -1,8 +1,11 @@
 // Package reaper is the stopped-task reaper: a controller that deletes the
 // records of tasks that have been STOPPED for longer than ECS keeps them
-// describable, and forgets clusters an hour after they were deleted. The rule is one pure function, Expired; the controller
-// runs a pass at start and every Interval on the controller runtime,
-// retrying a failed pass with backoff.
+// describable, and forgets clusters an hour after they were deleted. The
+// rule is one pure function, Expired; a pass finds the tasks it holds for
+// through state's index of STOPPED tasks by stop time (the same stop time
+// Expired reads), so it never scans the key space. The controller runs a
+// pass at start and every Interval on the controller runtime, retrying a
+// failed pass with backoff.
 //
 // It imports store, state, model and controller/ctrl; never awsapi, the
 // agent or another controller.
@@ -11,7 +14,6 @@ package reaper
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
@@ -82,43 +84,38 @@ func (r *Reaper) ReapClusters(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// reapBatch bounds one pass's transaction: a large backlog is reaped a
+// batch at a time, each a small write.
+const reapBatch = 500
+
 // Reap deletes the records of tasks that stopped more than
-// StoppedTaskRetention ago and returns how many.
+// StoppedTaskRetention ago and returns how many. It reads the index of
+// stopped tasks by stop time, so a pass costs what it deletes, not the
+// key space.
 func (r *Reaper) Reap(ctx context.Context) (int, error) {
-	now := r.now()
-	var old []string
-	err := r.db.View(ctx, func(tx store.ReadTx) error {
-		kvs, err := tx.List("ecs/", "", 0)
+	cutoff := r.now().Add(-StoppedTaskRetention).UnixNano()
+	total := 0
+	for {
+		n := 0
+		_, err := r.db.Update(ctx, func(tx store.Tx) error {
+			old, err := state.StoppedBefore(tx, cutoff, reapBatch)
+			if err != nil {
+				return err
+			}
+			for _, o := range old {
+				if err := state.DeleteTaskKey(tx, o.Key); err != nil {
+					return err
+				}
+			}
+			n = len(old)
+			return nil
+		})
 		if err != nil {
-			return err
+			return total, err
 		}
-		for _, kv := range kvs {
-			if !strings.Contains(kv.Key, "/tasks/") {
-				continue
-			}
-			rec, ok, err := store.Get[model.TaskRecord](tx, kv.Key)
-			if err != nil || !ok {
-				return err
-			}
-			if Expired(rec.Task, now, StoppedTaskRetention) {
-				old = append(old, kv.Key)
-			}
+		total += n
+		if n < reapBatch {
+			return total, nil
 		}
-		return nil
-	})
-	if err != nil || len(old) == 0 {
-		return 0, err
 	}
-	_, err = r.db.Update(ctx, func(tx store.Tx) error {
-		for _, k := range old {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return len(old), nil
 }

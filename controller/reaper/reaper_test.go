@@ -2,6 +2,7 @@ package reaper
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -73,6 +74,11 @@ func TestReap(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The records were written as a store from before the indexes holds
+	// them; opening indexes them once.
+	if _, err := state.BuildIndexes(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := r.Reap(ctx); err != nil || n != 1 {
 		t.Fatalf("reaped %d (%v), want 1", n, err)
 	}
@@ -90,5 +96,52 @@ func TestReap(t *testing.T) {
 	}
 	if n, err := r.Reap(ctx); err != nil || n != 0 {
 		t.Fatalf("second pass reaped %d (%v), want 0", n, err)
+	}
+}
+
+// TestReapInBatches reaps a backlog larger than one transaction's batch,
+// written through state.PutTask (which indexes stopped tasks as it goes).
+func TestReapInBatches(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	r := New(db, slog.New(slog.DiscardHandler))
+	r.now = func() time.Time { return now }
+	sc := model.Scope{Account: "000000000000", Region: "eu-west-1"}
+	const old = reapBatch + 7
+	if _, err := db.Update(ctx, func(tx store.Tx) error {
+		for i := range old + 3 {
+			tk := task(model.TaskStopped, 2*time.Hour-time.Duration(i)*time.Second)
+			if i >= old {
+				tk = task(model.TaskStopped, 10*time.Minute)
+			}
+			tk.TaskArn = new(sc.TaskARN("c", fmt.Sprintf("t%04d", i)))
+			if err := state.PutTask(tx, sc, "c", &model.TaskRecord{Task: tk}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Reap(ctx); err != nil || n != old {
+		t.Fatalf("reaped %d (%v), want %d", n, err, old)
+	}
+	err = db.View(ctx, func(tx store.ReadTx) error {
+		left, err := tx.List(state.TasksPrefix(sc, "c"), "", 0)
+		if len(left) != 3 {
+			t.Errorf("%d tasks left, want the 3 recent ones", len(left))
+		}
+		idx, _ := tx.List(state.StoppedPrefix, "", 0)
+		if len(idx) != 3 {
+			t.Errorf("%d stopped index entries left, want 3", len(idx))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

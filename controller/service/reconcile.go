@@ -69,15 +69,11 @@ func (r *run) pass() error {
 		return r.count()
 	}
 	name := deref(svc.ServiceName)
-	all, err := store.List[model.TaskRecord](r.tx, state.TasksPrefix(r.sc, r.cluster))
+	// The service's own tasks, through the group index: a pass costs the
+	// service, not the cluster.
+	mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+name)
 	if err != nil {
 		return err
-	}
-	var mine []model.TaskRecord
-	for _, t := range all {
-		if deref(t.Task.Group) == "service:"+name {
-			mine = append(mine, t)
-		}
 	}
 	draining, err := r.drainingInstances()
 	if err != nil {
@@ -460,7 +456,7 @@ func (r *run) launch(n int) error {
 // count refreshes the service's and deployments' task counts.
 func (r *run) count() error {
 	svc := r.svc()
-	all, err := store.List[model.TaskRecord](r.tx, state.TasksPrefix(r.sc, r.cluster))
+	all, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ func Dial(host string) (*Runtime, error) {
 // Close releases the client's connections.
 func (r *Runtime) Close() error { return r.cli.Close() }
 
+// Host is the engine's address, e.g. unix:///var/run/docker.sock.
+func (r *Runtime) Host() string { return r.cli.DaemonHost() }
+
 // Ping checks that the engine answers and negotiates the API version.
 func (r *Runtime) Ping(ctx context.Context) error {
 	p, err := r.cli.Ping(ctx)
