@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -75,7 +76,7 @@ func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2t
 // RemoveTags removes tags by key; absent keys are not an error.
 func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*elbv2types.RemoveTagsOutput, error) {
 	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t elbv2types.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+		return slices.DeleteFunc(slices.Clone(cur), func(t elbv2types.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
 	})
 	if err != nil {
 		return nil, err
@@ -84,8 +85,8 @@ func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*
 }
 
 func (a *API) changeTags(ctx context.Context, arns []string, change func([]elbv2types.Tag) []elbv2types.Tag) error {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		for _, arn := range arns {
 			t, err := resolveTagged(tx, sc, arn)
 			if err != nil {
@@ -106,9 +107,9 @@ func (a *API) changeTags(ctx context.Context, arns []string, change func([]elbv2
 
 // DescribeTags lists the tags of resources, in the order given.
 func (a *API) DescribeTags(ctx context.Context, in *elbv2types.DescribeTagsInput) (*elbv2types.DescribeTagsOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := []elbv2types.TagDescription{}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		for _, arn := range in.ResourceArns {
 			t, err := resolveTagged(tx, sc, arn)
 			if err != nil {

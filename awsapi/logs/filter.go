@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -30,7 +31,7 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {
 		return nil, invalidParam("You cannot specify both logStreamNames and logStreamNamePrefix.")
 	}
-	pat, err := ParsePattern(derefStr(in.FilterPattern))
+	pat, err := ParsePattern(awsapi.Deref(in.FilterPattern))
 	if err != nil {
 		return nil, invalidParam("Invalid filter pattern: %v", err)
 	}
@@ -49,12 +50,12 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 		return nil, err
 	}
 	out := &logstypes.FilterLogEventsResponse{Events: []logstypes.FilteredLogEvent{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err
 		}
-		streams, err := filterStreams(tx, g, in.LogStreamNames, derefStr(in.LogStreamNamePrefix), start, end)
+		streams, err := filterStreams(tx, g, in.LogStreamNames, awsapi.Deref(in.LogStreamNamePrefix), start, end)
 		if err != nil {
 			return err
 		}

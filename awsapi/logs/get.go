@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -48,7 +49,7 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 	if !forward {
 		at = posEnd
 	}
-	tok := derefStr(in.NextToken)
+	tok := awsapi.Deref(in.NextToken)
 	if tok != "" {
 		dir, p, err := parseEventToken(tok)
 		if err != nil {
@@ -57,7 +58,7 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 		forward, at = dir == 'f', p
 	}
 	var evs []event
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err

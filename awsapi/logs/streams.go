@@ -14,7 +14,7 @@ import (
 // CreateLogStream creates an empty stream in a group.
 func (a *API) CreateLogStream(ctx context.Context, in *logstypes.CreateLogStreamRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, err := getGroup(tx, sc, *in.LogGroupName)
 		if err != nil {
 			return err
@@ -41,7 +41,7 @@ func (a *API) CreateLogStream(ctx context.Context, in *logstypes.CreateLogStream
 // DeleteLogStream deletes a stream; the janitor deletes its events.
 func (a *API) DeleteLogStream(ctx context.Context, in *logstypes.DeleteLogStreamRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, err := getGroup(tx, sc, *in.LogGroupName)
 		if err != nil {
 			return err
@@ -51,7 +51,7 @@ func (a *API) DeleteLogStream(ctx context.Context, in *logstypes.DeleteLogStream
 			return err
 		}
 		g.StoredBytes -= s.StoredBytes
-		if err := store.Put(tx, groupKey(sc.account, sc.region, g.Name), g); err != nil {
+		if err := store.Put(tx, groupKey(sc.Account, sc.Region, g.Name), g); err != nil {
 			return err
 		}
 		if err := tx.Put(tombstonesPrefix+hex16(g.ID)+"/"+hex16(s.ID), []byte("{}")); err != nil {
@@ -86,12 +86,12 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 	}
 	limit := limitOr(in.Limit, 50)
 	var streams []streamRec
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err
 		}
-		streams, err = store.List[streamRec](tx, streamsPrefix(g.ID)+derefStr(in.LogStreamNamePrefix))
+		streams, err = store.List[streamRec](tx, streamsPrefix(g.ID)+awsapi.Deref(in.LogStreamNamePrefix))
 		return err
 	})
 	if err != nil {

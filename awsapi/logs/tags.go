@@ -60,7 +60,7 @@ func (a *API) untagGroup(ctx context.Context, op, name string, keys []string) er
 
 func (a *API) groupTags(ctx context.Context, op, name string) (map[string]string, error) {
 	var tags map[string]string
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, scopeOf(ctx), name)
 		tags = g.Tags
 		return err

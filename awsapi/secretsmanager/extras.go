@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -14,13 +15,13 @@ import (
 // (it does not enforce IAM), so the answer names the secret only, as AWS
 // answers for a secret without a policy. Terraform reads it on refresh.
 func (a *API) GetResourcePolicy(ctx context.Context, in *smt.GetResourcePolicyRequest) (*smt.GetResourcePolicyResponse, error) {
-	account, region := scope(ctx)
-	now := a.now().UTC()
+	sc := awsapi.ScopeOf(ctx)
+	now := a.Now().UTC()
 	var rec secretRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		var ok bool
 		var err error
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
+		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err == nil && !ok {
 			err = notFound()
 		}
@@ -50,7 +51,7 @@ func (a *API) GetRandomPassword(_ context.Context, in *smt.GetRandomPasswordRequ
 	}
 	drop := func(s string) string {
 		return strings.Map(func(r rune) rune {
-			if strings.ContainsRune(deref(in.ExcludeCharacters), r) {
+			if strings.ContainsRune(awsapi.Deref(in.ExcludeCharacters), r) {
 				return -1
 			}
 			return r
@@ -61,13 +62,13 @@ func (a *API) GetRandomPassword(_ context.Context, in *smt.GetRandomPasswordRequ
 		set     string
 		exclude *bool
 	}{{lower, in.ExcludeLowercase}, {upper, in.ExcludeUppercase}, {digits, in.ExcludeNumbers}, {punctuation, in.ExcludePunctuation}} {
-		if !deref(c.exclude) {
+		if !awsapi.Deref(c.exclude) {
 			if s := drop(c.set); s != "" {
 				classes = append(classes, s)
 			}
 		}
 	}
-	if deref(in.IncludeSpace) {
+	if awsapi.Deref(in.IncludeSpace) {
 		classes = append(classes, " ")
 	}
 	if len(classes) == 0 {

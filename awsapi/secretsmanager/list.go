@@ -19,8 +19,8 @@ import (
 // together, the values of one filter OR, a value starting with "!" negates)
 // and sorted by creation date, a page at a time. Values are never listed.
 func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt.ListSecretsResponse, error) {
-	account, region := scope(ctx)
-	size := int(deref(in.MaxResults))
+	sc := awsapi.ScopeOf(ctx)
+	size := int(awsapi.Deref(in.MaxResults))
 	if size == 0 {
 		size = 100
 	}
@@ -33,17 +33,17 @@ func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt
 			return nil, invalidParam("Each filter needs a Key and at least one value.")
 		}
 	}
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	var recs []secretRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err = store.List[secretRecord](tx, secretsPrefix(account, region))
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		recs, err = store.List[secretRecord](tx, secretsPrefix(sc))
 		return err
 	})
 	if err != nil {
 		return nil, internal("ListSecrets", err)
 	}
 	recs = slices.DeleteFunc(recs, func(r secretRecord) bool {
-		if r.gone(now) || r.scheduled() && !deref(in.IncludePlannedDeletion) {
+		if r.gone(now) || r.scheduled() && !awsapi.Deref(in.IncludePlannedDeletion) {
 			return true
 		}
 		return !matchesAll(&r, in.Filters)
@@ -119,18 +119,18 @@ func matches(r *secretRecord, f smt.Filter) bool {
 		fields, fold = []string{r.Description}, true
 	case smt.FilterNameStringTypeTagKey:
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Key))
+			fields = append(fields, awsapi.Deref(t.Key))
 		}
 	case smt.FilterNameStringTypeTagValue:
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Value))
+			fields = append(fields, awsapi.Deref(t.Value))
 		}
 	case smt.FilterNameStringTypePrimaryRegion, smt.FilterNameStringTypeOwningService:
 		// No secret wharf holds is replicated or owned by a service.
 	case smt.FilterNameStringTypeAll:
 		fields, fold = []string{r.Name, r.Description}, true
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Key), deref(t.Value))
+			fields = append(fields, awsapi.Deref(t.Key), awsapi.Deref(t.Value))
 		}
 	}
 	matched, positive := false, false
@@ -157,8 +157,8 @@ func matches(r *secretRecord, f smt.Filter) bool {
 // ListSecretVersionIds lists a secret's versions (those without a label
 // only with IncludeDeprecated), newest first.
 func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersionIdsRequest) (*smt.ListSecretVersionIdsResponse, error) {
-	account, region := scope(ctx)
-	size := int(deref(in.MaxResults))
+	sc := awsapi.ScopeOf(ctx)
+	size := int(awsapi.Deref(in.MaxResults))
 	if size == 0 {
 		size = 100
 	}
@@ -166,11 +166,11 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 	if err != nil {
 		return nil, err
 	}
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	var rec secretRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		var ok bool
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
+		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err == nil && !ok {
 			err = notFound()
 		}
@@ -181,7 +181,7 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 	}
 	var vs []versionRecord
 	for i := len(rec.Versions) - 1; i >= 0; i-- {
-		if v := rec.Versions[i]; len(v.Stages) > 0 || deref(in.IncludeDeprecated) {
+		if v := rec.Versions[i]; len(v.Stages) > 0 || awsapi.Deref(in.IncludeDeprecated) {
 			vs = append(vs, v)
 		}
 	}
@@ -192,7 +192,7 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 	end := min(start+size, len(vs))
 	out := &smt.ListSecretVersionIdsResponse{ARN: new(rec.ARN), Name: new(rec.Name), Versions: []smt.SecretVersionsListEntry{}}
 	for _, v := range vs[start:end] {
-		out.Versions = append(out.Versions, smt.SecretVersionsListEntry{VersionId: new(v.ID), VersionStages: orEmpty(slices.Clone(v.Stages)),
+		out.Versions = append(out.Versions, smt.SecretVersionsListEntry{VersionId: new(v.ID), VersionStages: awsapi.OrEmpty(slices.Clone(v.Stages)),
 			CreatedDate: shape.TimeOf(v.Created), LastAccessedDate: shape.TimeOf(v.Accessed)})
 	}
 	if end < len(vs) {
@@ -206,9 +206,9 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	_, err := a.update(ctx, "TagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+	_, err := a.update(ctx, "TagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
 		for _, t := range in.Tags {
-			i := slices.IndexFunc(rec.Tags, func(c smt.Tag) bool { return deref(c.Key) == deref(t.Key) })
+			i := slices.IndexFunc(rec.Tags, func(c smt.Tag) bool { return awsapi.Deref(c.Key) == awsapi.Deref(t.Key) })
 			if i >= 0 {
 				rec.Tags[i] = t
 			} else {
@@ -226,8 +226,8 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (*struct{}, error) {
-	_, err := a.update(ctx, "UntagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
-		rec.Tags = slices.DeleteFunc(rec.Tags, func(t smt.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	_, err := a.update(ctx, "UntagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+		rec.Tags = slices.DeleteFunc(rec.Tags, func(t smt.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
 		rec.Changed = now
 		return nil
 	})
@@ -248,9 +248,9 @@ func decodeToken(op string, tok *string) (string, error) {
 // Purge deletes the secrets whose recovery window has ended (reads treat
 // them as gone already); controller/secretpurge runs it periodically.
 func (a *API) Purge(ctx context.Context) error {
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	n := 0
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		n = 0
 		kvs, err := tx.List("secretsmanager/", "", 0)
 		if err != nil {
@@ -272,7 +272,7 @@ func (a *API) Purge(ctx context.Context) error {
 		return nil
 	})
 	if n > 0 {
-		a.log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
+		a.Log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -17,7 +18,7 @@ const maxTags = 50
 
 func checkTags(tags []sdtypes.Tag) error {
 	for _, t := range tags {
-		k := deref(t.Key)
+		k := awsapi.Deref(t.Key)
 		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
 			return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
 		}
@@ -78,8 +79,8 @@ func orErr(err, def error) error {
 }
 
 func (a *API) changeTags(ctx context.Context, arn string, change func([]sdtypes.Tag) []sdtypes.Tag) error {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		r, err := resolveTagged(tx, sc, arn)
 		if err != nil {
 			return err
@@ -98,10 +99,10 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
 		out := slices.Clone(cur)
 		for _, t := range in.Tags {
-			i := slices.IndexFunc(out, func(c sdtypes.Tag) bool { return deref(c.Key) == deref(t.Key) })
+			i := slices.IndexFunc(out, func(c sdtypes.Tag) bool { return awsapi.Deref(c.Key) == awsapi.Deref(t.Key) })
 			if i >= 0 {
 				out[i] = t
 			} else {
@@ -118,8 +119,8 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceRequest) (*sdtypes.UntagResourceResponse, error) {
-	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t sdtypes.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+		return slices.DeleteFunc(slices.Clone(cur), func(t sdtypes.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
 	})
 	if err != nil {
 		return nil, err
@@ -130,13 +131,13 @@ func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceReques
 // ListTagsForResource lists a resource's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *sdtypes.ListTagsForResourceRequest) (*sdtypes.ListTagsForResourceResponse, error) {
 	var tags []sdtypes.Tag
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		r, err := resolveTagged(tx, scope(ctx), deref(in.ResourceARN))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		r, err := resolveTagged(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.ResourceARN))
 		tags = r.tags
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.ListTagsForResourceResponse{Tags: orEmpty(tags)}, nil
+	return &sdtypes.ListTagsForResourceResponse{Tags: awsapi.OrEmpty(tags)}, nil
 }
