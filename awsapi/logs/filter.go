@@ -39,13 +39,13 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 	if end < math.MaxInt64 {
 		end++ // FilterLogEvents' endTime is inclusive, GetLogEvents' is not
 	}
-	limit := limitOr(in.Limit, 10000)
+	limit := awsapi.PageLimit(in.Limit, 10000)
 	list := "FilterLogEvents/" + name
-	cur, err := decodeToken(list, in.NextToken)
+	cur, err := pageCursor(list, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	resume, err := parseFilterCursor(cur)
+	resume, err := parseFilterCursor(cur.After)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 			}
 			if len(out.Events) >= limit || size >= maxResponseBytes || scanned >= maxScan {
 				if h.Len() > 0 {
-					out.NextToken = encodeToken(list, filterCursor{ts: e.ts, stream: c.name, seq: e.seq}.String())
+					out.NextToken = cur.Next(filterCursor{ts: e.ts, stream: c.name, seq: e.seq}.String())
 				}
 				return nil
 			}

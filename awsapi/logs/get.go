@@ -43,7 +43,7 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 		return nil, err
 	}
 	start, end := timeRange(in.StartTime, in.EndTime)
-	limit := limitOr(in.Limit, 10000)
+	limit := awsapi.PageLimit(in.Limit, 10000)
 	forward := in.StartFromHead != nil && *in.StartFromHead
 	at := pos{start, 0}
 	if !forward {

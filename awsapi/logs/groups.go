@@ -79,43 +79,29 @@ func (a *API) DescribeLogGroups(ctx context.Context, in *logstypes.DescribeLogGr
 	if in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil {
 		return nil, invalidParam("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	}
-	after, err := decodeToken("DescribeLogGroups", in.NextToken)
+	c, err := pageCursor("DescribeLogGroups", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	limit := limitOr(in.Limit, 50)
-	base := groupsPrefix(sc.Account, sc.Region)
-	prefix := base + awsapi.Deref(in.LogGroupNamePrefix)
-	if after != "" {
-		after = base + after
-	}
 	pattern := awsapi.Deref(in.LogGroupNamePattern)
+	keep := func(g *groupRec) bool {
+		return strings.Contains(g.Name, pattern) && (in.LogGroupClass == "" || g.Class == string(in.LogGroupClass))
+	}
 	out := &logstypes.DescribeLogGroupsResponse{LogGroups: []logstypes.LogGroup{}}
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
-		for {
-			groups, last, err := store.Page[groupRec](tx, prefix, after, 256)
-			if err != nil {
-				return err
+		// Keyed by name under the scope's prefix: the store's order is the
+		// answer's, and a name prefix narrows the keys read.
+		groups, next, err := awsapi.StorePage(tx, groupsPrefix(sc.Account, sc.Region), awsapi.Deref(in.LogGroupNamePrefix),
+			c, awsapi.PageLimit(in.Limit, 50), keep)
+		for _, g := range groups {
+			lg := g.shape(sc)
+			if in.LogGroupNamePattern != nil {
+				lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
 			}
-			for _, g := range groups {
-				if !strings.Contains(g.Name, pattern) || in.LogGroupClass != "" && g.Class != string(in.LogGroupClass) {
-					continue
-				}
-				if len(out.LogGroups) == limit {
-					out.NextToken = encodeToken("DescribeLogGroups", *out.LogGroups[limit-1].LogGroupName)
-					return nil
-				}
-				lg := g.shape(sc)
-				if in.LogGroupNamePattern != nil {
-					lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
-				}
-				out.LogGroups = append(out.LogGroups, lg)
-			}
-			if last == "" {
-				return nil
-			}
-			after = last
+			out.LogGroups = append(out.LogGroups, lg)
 		}
+		out.NextToken = next
+		return err
 	})
 	if err != nil {
 		return nil, wrap("DescribeLogGroups", err)

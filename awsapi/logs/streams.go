@@ -80,15 +80,21 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 	}
 	desc := in.Descending != nil && *in.Descending
 	list := fmt.Sprintf("DescribeLogStreams/%s/%v/%v", name, byTime, desc)
-	after, err := decodeToken(list, in.NextToken)
+	c, err := pageCursor(list, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	limit := limitOr(in.Limit, 50)
+	limit := awsapi.PageLimit(in.Limit, 50)
 	var streams []streamRec
+	var next *string
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
+			return err
+		}
+		if !byTime && !desc {
+			// Keyed by name: the store's order is the answer's.
+			streams, next, err = awsapi.StorePage[streamRec](tx, streamsPrefix(g.ID), awsapi.Deref(in.LogStreamNamePrefix), c, limit, nil)
 			return err
 		}
 		streams, err = store.List[streamRec](tx, streamsPrefix(g.ID)+awsapi.Deref(in.LogStreamNamePrefix))
@@ -97,6 +103,19 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 	if err != nil {
 		return nil, wrap("DescribeLogStreams", err)
 	}
+	if byTime || desc {
+		streams, next = sortedPage(streams, byTime, desc, c, limit)
+	}
+	out := &logstypes.DescribeLogStreamsResponse{LogStreams: make([]logstypes.LogStream, 0, len(streams)), NextToken: next}
+	for _, s := range streams {
+		out.LogStreams = append(out.LogStreams, s.shape(sc, name))
+	}
+	return out, nil
+}
+
+// sortedPage cuts the page after c out of streams in the order asked for
+// other than the store's: by name descending, or by the last event's time.
+func sortedPage(streams []streamRec, byTime, desc bool, c awsapi.Cursor, limit int) ([]streamRec, *string) {
 	// The sort key: the name, or the last event's time then the name
 	// (streams without events first).
 	key := func(s streamRec) string { return s.Name }
@@ -117,18 +136,15 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 		return c
 	})
 	start := 0
-	if after != "" {
-		for start < len(streams) && (!desc && key(streams[start]) <= after || desc && key(streams[start]) >= after) {
+	if c.After != "" {
+		for start < len(streams) && (!desc && key(streams[start]) <= c.After || desc && key(streams[start]) >= c.After) {
 			start++
 		}
 	}
 	end := min(start+limit, len(streams))
-	out := &logstypes.DescribeLogStreamsResponse{LogStreams: make([]logstypes.LogStream, 0, end-start)}
-	for _, s := range streams[start:end] {
-		out.LogStreams = append(out.LogStreams, s.shape(sc, name))
-	}
+	var next *string
 	if end < len(streams) && end > start {
-		out.NextToken = encodeToken(list, key(streams[end-1]))
+		next = c.Next(key(streams[end-1]))
 	}
-	return out, nil
+	return streams[start:end], next
 }

@@ -20,14 +20,12 @@ import (
 // and sorted by creation date, a page at a time. Values are never listed.
 func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt.ListSecretsResponse, error) {
 	sc := awsapi.ScopeOf(ctx)
-	size := int(awsapi.Deref(in.MaxResults))
-	if size == 0 {
-		size = 100
-	}
-	after, err := decodeToken("ListSecrets", in.NextToken)
+	size := awsapi.PageLimit(in.MaxResults, 100)
+	c, err := pageCursor("ListSecrets", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
+	after := c.After
 	for _, f := range in.Filters {
 		if f.Key == "" || len(f.Values) == 0 {
 			return nil, invalidParam("Each filter needs a Key and at least one value.")
@@ -72,7 +70,7 @@ func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt
 		out.SecretList = append(out.SecretList, listEntry(&recs[i]))
 	}
 	if end < len(recs) {
-		out.NextToken = new(awsapi.PageToken("ListSecrets", sortKey(&recs[end-1])))
+		out.NextToken = c.Next(sortKey(&recs[end-1]))
 	}
 	return out, nil
 }
@@ -158,14 +156,12 @@ func matches(r *secretRecord, f smt.Filter) bool {
 // only with IncludeDeprecated), newest first.
 func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersionIdsRequest) (*smt.ListSecretVersionIdsResponse, error) {
 	sc := awsapi.ScopeOf(ctx)
-	size := int(awsapi.Deref(in.MaxResults))
-	if size == 0 {
-		size = 100
-	}
-	after, err := decodeToken("ListSecretVersionIds", in.NextToken)
+	size := awsapi.PageLimit(in.MaxResults, 100)
+	c, err := pageCursor("ListSecretVersionIds", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
+	after := c.After
 	now := a.Now().UTC()
 	var rec secretRecord
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
@@ -196,7 +192,7 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 			CreatedDate: shape.TimeOf(v.Created), LastAccessedDate: shape.TimeOf(v.Accessed)})
 	}
 	if end < len(vs) {
-		out.NextToken = new(awsapi.PageToken("ListSecretVersionIds", vs[end-1].ID))
+		out.NextToken = c.Next(vs[end-1].ID)
 	}
 	return out, nil
 }
@@ -237,12 +233,9 @@ func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (
 // Paging tokens are opaque: the sort key of the last item returned, tied
 // to the operation that made it.
 
-func decodeToken(op string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(op, tok)
-	if !ok {
-		return "", awsapi.Errorf(codeInvalidNextToken, "The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
-	}
-	return last, nil
+func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
+	return awsapi.ParseCursor(op, tok, awsapi.Errorf(codeInvalidNextToken,
+		"The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op))
 }
 
 // Purge deletes the secrets whose recovery window has ended (reads treat

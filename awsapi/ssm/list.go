@@ -30,35 +30,29 @@ func (a *API) GetParametersByPath(ctx context.Context, in *ssmtypes.GetParameter
 	if err != nil {
 		return nil, err
 	}
-	size := int(awsapi.Deref(in.MaxResults))
-	if size == 0 {
-		size = 10
-	}
-	after, err := decodeToken("GetParametersByPath", in.NextToken)
+	c, err := pageCursor("GetParametersByPath", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ssmtypes.GetParametersByPathResult{Parameters: []ssmtypes.Parameter{}}
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[paramRecord](tx, paramsPrefix(sc)+path)
+		// Keyed by name: the store's order is the answer's, and the path
+		// narrows the keys read.
+		recs, next, err := awsapi.StorePage(tx, paramsPrefix(sc), path, c, awsapi.PageLimit(in.MaxResults, 10), func(rec *paramRecord) bool {
+			return (awsapi.Deref(in.Recursive) || !strings.Contains(rec.Name[len(path):], "/")) && filters.match(rec)
+		})
 		if err != nil {
 			return err
 		}
 		for i := range recs {
 			rec := &recs[i]
-			if rec.Name <= after || !awsapi.Deref(in.Recursive) && strings.Contains(rec.Name[len(path):], "/") || !filters.match(rec) {
-				continue
-			}
-			if len(out.Parameters) == size {
-				out.NextToken = new(awsapi.PageToken("GetParametersByPath", awsapi.Deref(out.Parameters[size-1].Name)))
-				break
-			}
 			p, err := a.parameter(sc, rec, len(rec.Versions)-1, awsapi.Deref(in.WithDecryption), "")
 			if err != nil {
 				return err
 			}
 			out.Parameters = append(out.Parameters, p)
 		}
+		out.NextToken = next
 		return nil
 	})
 	if err != nil {
@@ -87,32 +81,19 @@ func (a *API) DescribeParameters(ctx context.Context, in *ssmtypes.DescribeParam
 	if err != nil {
 		return nil, err
 	}
-	size := int(awsapi.Deref(in.MaxResults))
-	if size == 0 {
-		size = 50
-	}
-	after, err := decodeToken("DescribeParameters", in.NextToken)
+	c, err := pageCursor("DescribeParameters", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ssmtypes.DescribeParametersResult{Parameters: []ssmtypes.ParameterMetadata{}}
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[paramRecord](tx, paramsPrefix(sc))
-		if err != nil {
-			return err
-		}
+		// Keyed by name: the store's order is the answer's.
+		recs, next, err := awsapi.StorePage(tx, paramsPrefix(sc), "", c, awsapi.PageLimit(in.MaxResults, 50), filters.match)
 		for i := range recs {
-			rec := &recs[i]
-			if rec.Name <= after || !filters.match(rec) {
-				continue
-			}
-			if len(out.Parameters) == size {
-				out.NextToken = new(awsapi.PageToken("DescribeParameters", awsapi.Deref(out.Parameters[size-1].Name)))
-				break
-			}
-			out.Parameters = append(out.Parameters, metadata(sc, rec))
+			out.Parameters = append(out.Parameters, metadata(sc, &recs[i]))
 		}
-		return nil
+		out.NextToken = next
+		return err
 	})
 	if err != nil {
 		return nil, wrap("DescribeParameters", err)
@@ -315,12 +296,9 @@ func (a *API) ListTagsForResource(ctx context.Context, in *ssmtypes.ListTagsForR
 // Paging tokens are opaque: the name (or zero-padded version) of the last
 // item returned, tied to the operation that made it.
 
-func decodeToken(op string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(op, tok)
-	if !ok {
-		return "", awsapi.Errorf(codeInvalidNextToken, "The nextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
-	}
-	return last, nil
+func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
+	return awsapi.ParseCursor(op, tok, awsapi.Errorf(codeInvalidNextToken,
+		"The nextToken is not valid: pass the NextToken of the previous %s response unchanged.", op))
 }
 
 // encodeVersion sorts versions as strings in numeric order.

@@ -264,11 +264,7 @@ func errOr(a, b error) error {
 // GetParameterHistory answers every version of a parameter, oldest first.
 func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameterHistoryRequest) (*ssmtypes.GetParameterHistoryResult, error) {
 	sc := awsapi.ScopeOf(ctx)
-	size := int(awsapi.Deref(in.MaxResults))
-	if size == 0 {
-		size = 50
-	}
-	after, err := decodeToken("GetParameterHistory", in.NextToken)
+	c, err := pageCursor("GetParameterHistory", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -281,13 +277,12 @@ func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameter
 		if err != nil {
 			return err
 		}
-		start := slices.IndexFunc(rec.Versions, func(v paramVersion) bool { return encodeVersion(v.Version) > after })
-		if start < 0 {
-			start = len(rec.Versions)
-		}
-		end := min(start+size, len(rec.Versions))
-		for i := start; i < end; i++ {
-			v := &rec.Versions[i]
+		// The versions of one record, oldest first.
+		var page []paramVersion
+		page, out.NextToken = awsapi.SlicePage(rec.Versions, func(v paramVersion) string { return encodeVersion(v.Version) },
+			c, awsapi.PageLimit(in.MaxResults, 50))
+		for i := range page {
+			v := &page[i]
 			val, err := value(a.kr, sc, rec.Name, v, awsapi.Deref(in.WithDecryption))
 			if err != nil {
 				return err
@@ -305,9 +300,6 @@ func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameter
 				h.AllowedPattern = new(v.AllowedPattern)
 			}
 			out.Parameters = append(out.Parameters, h)
-		}
-		if end < len(rec.Versions) {
-			out.NextToken = new(awsapi.PageToken("GetParameterHistory", encodeVersion(rec.Versions[end-1].Version)))
 		}
 		return nil
 	})
