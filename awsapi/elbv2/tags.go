@@ -2,7 +2,6 @@ package elbv2
 
 import (
 	"context"
-	"slices"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/awsapi"
@@ -10,6 +9,36 @@ import (
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
+
+// maxTags is ELB's limit of tags on one resource.
+const maxTags = 50
+
+// tagRules are ELB's tag rules in its words.
+var tagRules = awsapi.TagRules{
+	Max: maxTags,
+	TooMany: func(n int) error {
+		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, n)
+	},
+	Duplicate: func(k string) error { return apiError(codeDuplicateTagKeys, "Tag key %q is given more than once.", k) },
+	KeyLen: func(k string, n int) error {
+		return validation("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
+	},
+	ValueLen: func(k string, n int) error {
+		return validation("Tag values must be at most 256 characters long, got %d (key %q).", n, k)
+	},
+	Reserved: func(k string) error { return validation("Tag key %q uses the reserved prefix aws:.", k) },
+}
+
+func tagKey(t elbv2types.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t elbv2types.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
+// checkTags applies ELB's tag rules to tags being added.
+func checkTags(tags []elbv2types.Tag) error {
+	if err := awsapi.CheckTags(tagRules, tags, tagKV); err != nil {
+		return err
+	}
+	return tagRules.Count(len(tags))
+}
 
 // tagged reads and writes the tags of the resource an ARN names.
 type tagged struct {
@@ -66,7 +95,7 @@ func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2t
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag { return mergeTags(cur, in.Tags) })
+	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag { return awsapi.MergeTags(cur, in.Tags, tagKey) })
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +105,7 @@ func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2t
 // RemoveTags removes tags by key; absent keys are not an error.
 func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*elbv2types.RemoveTagsOutput, error) {
 	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t elbv2types.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
+		return awsapi.RemoveTags(cur, in.TagKeys, tagKey)
 	})
 	if err != nil {
 		return nil, err

@@ -203,15 +203,8 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 		return nil, err
 	}
 	_, err := a.update(ctx, "TagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
-		for _, t := range in.Tags {
-			i := slices.IndexFunc(rec.Tags, func(c smt.Tag) bool { return awsapi.Deref(c.Key) == awsapi.Deref(t.Key) })
-			if i >= 0 {
-				rec.Tags[i] = t
-			} else {
-				rec.Tags = append(rec.Tags, t)
-			}
-		}
-		if len(rec.Tags) > 50 {
+		rec.Tags = awsapi.MergeTags(rec.Tags, in.Tags, tagKey)
+		if len(rec.Tags) > tagRules.Max {
 			return invalidParam("A secret can have at most 50 tags; this request would make %d.", len(rec.Tags))
 		}
 		rec.Changed = now
@@ -223,7 +216,7 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (*struct{}, error) {
 	_, err := a.update(ctx, "UntagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
-		rec.Tags = slices.DeleteFunc(rec.Tags, func(t smt.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
+		rec.Tags = awsapi.RemoveTags(rec.Tags, in.TagKeys, tagKey)
 		rec.Changed = now
 		return nil
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
@@ -433,15 +432,21 @@ func (a *API) RestoreSecret(ctx context.Context, in *smt.RestoreSecretRequest) (
 	return &smt.RestoreSecretResponse{ARN: new(rec.ARN), Name: new(rec.Name)}, nil
 }
 
-// checkTags refuses the tag keys AWS reserves.
+// tagRules are Secrets Manager's tag rules in its words (key and value
+// lengths are checked by the model).
+var tagRules = awsapi.TagRules{
+	Max:      50,
+	TooMany:  func(n int) error { return invalidParam("A secret can have at most 50 tags, got %d.", n) },
+	Reserved: func(k string) error { return invalidParam("Tag key %q uses the prefix aws:, which AWS reserves.", k) },
+}
+
+func tagKey(t smt.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t smt.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
+// checkTags applies the rules to the tags of a request.
 func checkTags(tags []smt.Tag) error {
-	if len(tags) > 50 {
-		return invalidParam("A secret can have at most 50 tags, got %d.", len(tags))
+	if err := tagRules.Count(len(tags)); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		if strings.HasPrefix(strings.ToLower(awsapi.Deref(t.Key)), "aws:") {
-			return invalidParam("Tag key %q uses the prefix aws:, which AWS reserves.", awsapi.Deref(t.Key))
-		}
-	}
-	return nil
+	return awsapi.CheckTags(tagRules, tags, tagKV)
 }

@@ -2,9 +2,7 @@ package servicediscovery
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"unicode/utf8"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -16,20 +14,27 @@ import (
 // maxTags is Cloud Map's limit of tags on one resource.
 const maxTags = 50
 
+// tagRules are Cloud Map's tag rules in its words (values are checked by
+// the model).
+var tagRules = awsapi.TagRules{
+	Max: maxTags,
+	TooMany: func(n int) error {
+		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, n)
+	},
+	KeyLen: func(k string, n int) error {
+		return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
+	},
+	Reserved: func(k string) error { return invalid("Tag key %q uses the reserved prefix aws:.", k) },
+}
+
+func tagKey(t sdtypes.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t sdtypes.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
 func checkTags(tags []sdtypes.Tag) error {
-	for _, t := range tags {
-		k := awsapi.Deref(t.Key)
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
-			return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return invalid("Tag key %q uses the reserved prefix aws:.", k)
-		}
+	if err := awsapi.CheckTags(tagRules, tags, tagKV); err != nil {
+		return err
 	}
-	if len(tags) > maxTags {
-		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, len(tags))
-	}
-	return nil
+	return tagRules.Count(len(tags))
 }
 
 // taggedResource reads and writes the tags of a namespace or service ARN.
@@ -100,16 +105,7 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 		return nil, err
 	}
 	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
-		out := slices.Clone(cur)
-		for _, t := range in.Tags {
-			i := slices.IndexFunc(out, func(c sdtypes.Tag) bool { return awsapi.Deref(c.Key) == awsapi.Deref(t.Key) })
-			if i >= 0 {
-				out[i] = t
-			} else {
-				out = append(out, t)
-			}
-		}
-		return out
+		return awsapi.MergeTags(cur, in.Tags, tagKey)
 	})
 	if err != nil {
 		return nil, err
@@ -120,7 +116,7 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceRequest) (*sdtypes.UntagResourceResponse, error) {
 	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t sdtypes.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
+		return awsapi.RemoveTags(cur, in.TagKeys, tagKey)
 	})
 	if err != nil {
 		return nil, err

@@ -213,16 +213,24 @@ func underPath(name, path string, recursive bool) bool {
 // checkTags refuses more tags than a parameter may have and the keys AWS
 // reserves.
 func checkTags(tags []ssmtypes.Tag, have int) error {
-	if have+len(tags) > maxTags {
-		return awsapi.Errorf(codeTooManyTags, "A parameter can have at most %d tags.", maxTags)
+	if err := tagRules.Count(have + len(tags)); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		if strings.HasPrefix(strings.ToLower(awsapi.Deref(t.Key)), "aws:") {
-			return errValidation("Tag key %q uses the prefix aws:, which AWS reserves.", awsapi.Deref(t.Key))
-		}
-	}
-	return nil
+	return awsapi.CheckTags(tagRules, tags, tagKV)
 }
+
+// tagRules are Parameter Store's tag rules in its words (key and value
+// lengths are checked by the model).
+var tagRules = awsapi.TagRules{
+	Max: maxTags,
+	TooMany: func(int) error {
+		return awsapi.Errorf(codeTooManyTags, "A parameter can have at most %d tags.", maxTags)
+	},
+	Reserved: func(k string) error { return errValidation("Tag key %q uses the prefix aws:, which AWS reserves.", k) },
+}
+
+func tagKey(t ssmtypes.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t ssmtypes.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
 
 // tagged runs fn on the tags of the parameter a tagging call names.
 func (a *API) tagged(ctx context.Context, op string, typ ssmtypes.ResourceTypeForTagging, id string, write bool, fn func(rec *paramRecord) error) error {
@@ -275,7 +283,7 @@ func (a *API) AddTagsToResource(ctx context.Context, in *ssmtypes.AddTagsToResou
 // RemoveTagsFromResource removes tags from a parameter by key.
 func (a *API) RemoveTagsFromResource(ctx context.Context, in *ssmtypes.RemoveTagsFromResourceRequest) (*struct{}, error) {
 	return nil, a.tagged(ctx, "RemoveTagsFromResource", in.ResourceType, awsapi.Deref(in.ResourceId), true, func(rec *paramRecord) error {
-		rec.Tags = slices.DeleteFunc(rec.Tags, func(t ssmtypes.Tag) bool { return slices.Contains(in.TagKeys, awsapi.Deref(t.Key)) })
+		rec.Tags = awsapi.RemoveTags(rec.Tags, in.TagKeys, tagKey)
 		return nil
 	})
 }
