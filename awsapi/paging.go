@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"context"
 	"encoding/base64"
 	"slices"
 	"strings"
@@ -113,6 +114,16 @@ func StorePage[T any](tx store.ReadTx, prefix, match string, c Cursor, limit int
 		return items, nil, nil
 	}
 	return items, c.Next(strings.TrimPrefix(after, prefix)), nil
+}
+
+// ViewPage is StorePage in a read transaction of its own, for lists that
+// need nothing else read with them.
+func ViewPage[T any](ctx context.Context, db store.Backend, prefix, match string, c Cursor, limit int, keep func(*T) bool) (items []T, next *string, err error) {
+	err = db.View(ctx, func(tx store.ReadTx) (err error) {
+		items, next, err = StorePage(tx, prefix, match, c, limit, keep)
+		return err
+	})
+	return items, next, err
 }
 
 // SlicePage cuts the page after the cursor out of items sorted ascending by

@@ -21,6 +21,23 @@ type TagRules struct {
 	Reserved  func(key string) error        // a key beginning aws: (any case)
 }
 
+// TagRulesIn are the rules in the wording most services share: invalid
+// makes the service's error for a bad key or value, tooMany its error for
+// too many tags. A service sets Duplicate, or drops a rule, on the result.
+func TagRulesIn(max int, invalid, tooMany func(format string, args ...any) error) TagRules {
+	return TagRules{
+		Max:     max,
+		TooMany: func(n int) error { return tooMany("A resource can have at most %d tags, got %d.", max, n) },
+		KeyLen: func(k string, n int) error {
+			return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
+		},
+		ValueLen: func(k string, n int) error {
+			return invalid("Tag values must be at most 256 characters long, got %d (key %q).", n, k)
+		},
+		Reserved: func(k string) error { return invalid("Tag key %q uses the reserved prefix aws:.", k) },
+	}
+}
+
 // Count checks the number of tags a resource would have.
 func (r TagRules) Count(n int) error {
 	if r.TooMany != nil && n > r.Max {
@@ -45,8 +62,8 @@ func (r TagRules) Check(key, value string) error {
 }
 
 // CheckTags checks the tags of a request in order (a repeated key, then
-// Check); kv reads a generated tag shape's key and value. The count is
-// checked apart (Count), before or after, as the service does.
+// Check), then their count; kv reads a generated tag shape's key and value.
+// A service that answers too many tags first calls Count before.
 func CheckTags[T any](r TagRules, tags []T, kv func(T) (key, value string)) error {
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
@@ -59,7 +76,7 @@ func CheckTags[T any](r TagRules, tags []T, kv func(T) (key, value string)) erro
 			return err
 		}
 	}
-	return nil
+	return r.Count(len(tags))
 }
 
 // MergeTags is cur with add overlaid by key: a key cur has takes add's

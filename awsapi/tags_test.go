@@ -34,6 +34,8 @@ func TestCheckTags(t *testing.T) {
 		{name: "long key in characters", tags: []tag{{strings.Repeat("é", 129), ""}}, want: "key length 129"},
 		{name: "long value", tags: []tag{{"a", strings.Repeat("x", 257)}}, want: "value length 257"},
 		{name: "reserved in any case", tags: []tag{{"AWS:x", ""}}, want: "reserved AWS:x"},
+		{name: "too many, after the tags", tags: []tag{{"a", ""}, {"b", ""}, {"aws:c", ""}}, want: "reserved aws:c"},
+		{name: "too many", tags: []tag{{"a", ""}, {"b", ""}, {"c", ""}}, want: "too many 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +51,22 @@ func TestCheckTags(t *testing.T) {
 		}
 		if err := rules.Count(3); fmt.Sprint(err) != "too many 3" {
 			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("wharf's wording", func(t *testing.T) {
+		r := awsapi.TagRulesIn(1, func(f string, a ...any) error { return fmt.Errorf("invalid: "+f, a...) },
+			func(f string, a ...any) error { return fmt.Errorf("limit: "+f, a...) })
+		for _, tc := range []struct {
+			tags []tag
+			want string
+		}{
+			{[]tag{{"aws:k", ""}}, `invalid: Tag key "aws:k" uses the reserved prefix aws:.`},
+			{[]tag{{"k", strings.Repeat("v", 257)}}, `invalid: Tag values must be at most 256 characters long, got 257 (key "k").`},
+			{[]tag{{"a", ""}, {"b", ""}}, "limit: A resource can have at most 1 tags, got 2."},
+		} {
+			if err := awsapi.CheckTags(r, tc.tags, kv); fmt.Sprint(err) != tc.want {
+				t.Errorf("err %v, want %s", err, tc.want)
+			}
 		}
 	})
 	t.Run("unset rules are not checked", func(t *testing.T) {

@@ -13,32 +13,21 @@ import (
 // maxTags is ELB's limit of tags on one resource.
 const maxTags = 50
 
-// tagRules are ELB's tag rules in its words.
-var tagRules = awsapi.TagRules{
-	Max: maxTags,
-	TooMany: func(n int) error {
-		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, n)
-	},
-	Duplicate: func(k string) error { return apiError(codeDuplicateTagKeys, "Tag key %q is given more than once.", k) },
-	KeyLen: func(k string, n int) error {
-		return validation("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
-	},
-	ValueLen: func(k string, n int) error {
-		return validation("Tag values must be at most 256 characters long, got %d (key %q).", n, k)
-	},
-	Reserved: func(k string) error { return validation("Tag key %q uses the reserved prefix aws:.", k) },
-}
+// tagRules are ELB's tag rules in its words; a key given twice is
+// DuplicateTagKeys.
+var tagRules = func() awsapi.TagRules {
+	r := awsapi.TagRulesIn(maxTags, validation, func(format string, args ...any) error {
+		return apiError(codeTooManyTags, format, args...)
+	})
+	r.Duplicate = func(k string) error { return apiError(codeDuplicateTagKeys, "Tag key %q is given more than once.", k) }
+	return r
+}()
 
 func tagKey(t elbv2types.Tag) string             { return awsapi.Deref(t.Key) }
 func tagKV(t elbv2types.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
 
 // checkTags applies ELB's tag rules to tags being added.
-func checkTags(tags []elbv2types.Tag) error {
-	if err := awsapi.CheckTags(tagRules, tags, tagKV); err != nil {
-		return err
-	}
-	return tagRules.Count(len(tags))
-}
+func checkTags(tags []elbv2types.Tag) error { return awsapi.CheckTags(tagRules, tags, tagKV) }
 
 // tagged reads and writes the tags of the resource an ARN names.
 type tagged struct {

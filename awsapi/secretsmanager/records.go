@@ -2,13 +2,13 @@ package secretsmanager
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -189,14 +189,7 @@ func secretARN(sc model.Scope, name string) string {
 
 // newVersionID is a random UUID, for versions made without a
 // ClientRequestToken.
-func newVersionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newVersionID() string { return awsapi.NewUUID() }
 
 // day truncates t to its UTC date: AWS keeps access dates to the day.
 func day(t time.Time) time.Time {

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -362,38 +359,11 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("bin"), SecretBinary: []byte("binary-canary-5d01e7")}))(t)
 	values = append(values, "binary-canary-5d01e7")
 	w.Stop()
-	assertNotOnDisk(t, w.DataDir, values...)
+	apitest.NotOnDisk(t, w.DataDir, values...)
 	w.Start()
 	c = client(w, "us-east-1")
 	if got := apitest.Must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("canary")}))(t); aws.ToString(got.SecretString) != values[1] {
 		t.Fatalf("after restart: %q", aws.ToString(got.SecretString))
-	}
-}
-
-func assertNotOnDisk(t *testing.T, dir string, values ...string) {
-	t.Helper()
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, v := range values {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds the plaintext %q", path, v)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files == 0 {
-		t.Fatal("the data dir holds no files")
 	}
 }
 

@@ -179,34 +179,25 @@ func (a *API) GetNamespace(ctx context.Context, in *sdtypes.GetNamespaceRequest)
 // ListNamespaces lists namespaces, filtered by TYPE, NAME or HTTP_NAME, a
 // page at a time in the store's (id) order.
 func (a *API) ListNamespaces(ctx context.Context, in *sdtypes.ListNamespacesRequest) (*sdtypes.ListNamespacesResponse, error) {
-	if err := checkFilters(in.Filters, func(f sdtypes.NamespaceFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values }); err != nil {
-		return nil, err
-	}
-	keep := func(ns *sdstate.Namespace) bool {
-		for _, f := range in.Filters {
-			var v string
+	keep, err := matcher(in.Filters, func(f sdtypes.NamespaceFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values },
+		func(f sdtypes.NamespaceFilter, ns *sdstate.Namespace) string {
 			switch f.Name {
 			case sdtypes.NamespaceFilterNameType:
-				v = string(ns.NS.Type)
+				return string(ns.NS.Type)
 			case sdtypes.NamespaceFilterNameName, sdtypes.NamespaceFilterNameHttpName:
-				v = awsapi.Deref(ns.NS.Name)
+				return awsapi.Deref(ns.NS.Name)
 			}
-			if m, _ := filterMatch(f.Condition, f.Values, v); !m {
-				return false
-			}
-		}
-		return true
+			return ""
+		})
+	if err != nil {
+		return nil, err
 	}
 	c, limit, err := paging("namespaces", in.NextToken, in.MaxResults, 100)
 	if err != nil {
 		return nil, err
 	}
-	var pg []sdstate.Namespace
-	var next *string
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		pg, next, err = awsapi.StorePage(tx, sdstate.NamespacesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
-		return err
-	}); err != nil {
+	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.NamespacesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	if err != nil {
 		return nil, err
 	}
 	out := []sdtypes.NamespaceSummary{}
@@ -218,16 +209,25 @@ func (a *API) ListNamespaces(ctx context.Context, in *sdtypes.ListNamespacesRequ
 	return &sdtypes.ListNamespacesResponse{Namespaces: out, NextToken: next}, nil
 }
 
-// checkFilters refuses, before any record is read, the filters whose
-// condition does not fit their values.
-func checkFilters[F any](filters []F, cond func(F) (sdtypes.FilterCondition, []string)) error {
+// matcher refuses, before any record is read, the filters whose condition
+// does not fit their values, and returns the test a record must pass:
+// every filter's condition on the value (value) it names.
+func matcher[F, T any](filters []F, cond func(F) (sdtypes.FilterCondition, []string), value func(F, *T) string) (func(*T) bool, error) {
 	for _, f := range filters {
 		c, values := cond(f)
 		if _, err := filterMatch(c, values, ""); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return func(r *T) bool {
+		for _, f := range filters {
+			c, values := cond(f)
+			if m, _ := filterMatch(c, values, value(f, r)); !m {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 // filterMatch applies a Cloud Map filter condition (EQ by default).
@@ -301,38 +301,27 @@ func (a *API) ListOperations(ctx context.Context, in *sdtypes.ListOperationsRequ
 			return nil, invalid("Filter %q is not supported by wharf.", f.Name)
 		}
 	}
-	if err := checkFilters(in.Filters, func(f sdtypes.OperationFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values }); err != nil {
-		return nil, err
-	}
-	keep := func(op *sdstate.Operation) bool {
-		for _, f := range in.Filters {
-			var v string
+	keep, err := matcher(in.Filters, func(f sdtypes.OperationFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values },
+		func(f sdtypes.OperationFilter, op *sdstate.Operation) string {
 			switch f.Name {
 			case sdtypes.OperationFilterNameNamespaceId:
-				v = op.Op.Targets["NAMESPACE"]
+				return op.Op.Targets["NAMESPACE"]
 			case sdtypes.OperationFilterNameServiceId:
-				v = op.Op.Targets["SERVICE"]
+				return op.Op.Targets["SERVICE"]
 			case sdtypes.OperationFilterNameStatus:
-				v = string(op.Op.Status)
-			case sdtypes.OperationFilterNameType:
-				v = string(op.Op.Type)
+				return string(op.Op.Status)
 			}
-			if m, _ := filterMatch(f.Condition, f.Values, v); !m {
-				return false
-			}
-		}
-		return true
+			return string(op.Op.Type)
+		})
+	if err != nil {
+		return nil, err
 	}
 	c, limit, err := paging("operations", in.NextToken, in.MaxResults, 100)
 	if err != nil {
 		return nil, err
 	}
-	var pg []sdstate.Operation
-	var next *string
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		pg, next, err = awsapi.StorePage(tx, sdstate.OperationsPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
-		return err
-	}); err != nil {
+	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.OperationsPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	if err != nil {
 		return nil, err
 	}
 	out := []sdtypes.OperationSummary{}

@@ -148,38 +148,28 @@ func (a *API) GetService(ctx context.Context, in *sdtypes.GetServiceRequest) (*s
 
 // ListServices lists services, filtered by NAMESPACE_ID.
 func (a *API) ListServices(ctx context.Context, in *sdtypes.ListServicesRequest) (*sdtypes.ListServicesResponse, error) {
-	// The filter values name namespaces by id or ARN; compare ids.
-	ids := make([][]string, len(in.Filters))
-	for k, f := range in.Filters {
+	for _, f := range in.Filters {
 		if f.Name != sdtypes.ServiceFilterNameNamespaceId {
 			return nil, invalid("Filter %q is not supported by wharf.", f.Name)
 		}
-		ids[k] = make([]string, len(f.Values))
-		for i, v := range f.Values {
-			ids[k][i] = nsID(v)
-		}
-		if _, err := filterMatch(f.Condition, ids[k], ""); err != nil {
-			return nil, err
-		}
 	}
-	keep := func(s *sdstate.Service) bool {
-		for k, f := range in.Filters {
-			if m, _ := filterMatch(f.Condition, ids[k], awsapi.Deref(s.Svc.NamespaceId)); !m {
-				return false
-			}
+	// The filter values name namespaces by id or ARN; compare ids.
+	keep, err := matcher(in.Filters, func(f sdtypes.ServiceFilter) (sdtypes.FilterCondition, []string) {
+		ids := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			ids[i] = nsID(v)
 		}
-		return true
+		return f.Condition, ids
+	}, func(_ sdtypes.ServiceFilter, s *sdstate.Service) string { return awsapi.Deref(s.Svc.NamespaceId) })
+	if err != nil {
+		return nil, err
 	}
 	c, limit, err := paging("services", in.NextToken, in.MaxResults, 100)
 	if err != nil {
 		return nil, err
 	}
-	var pg []sdstate.Service
-	var next *string
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		pg, next, err = awsapi.StorePage(tx, sdstate.ServicesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
-		return err
-	}); err != nil {
+	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.ServicesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	if err != nil {
 		return nil, err
 	}
 	out := []sdtypes.ServiceSummary{}

@@ -14,28 +14,15 @@ import (
 // maxTags is Cloud Map's limit of tags on one resource.
 const maxTags = 50
 
-// tagRules are Cloud Map's tag rules in its words (values are checked by
-// the model).
-var tagRules = awsapi.TagRules{
-	Max: maxTags,
-	TooMany: func(n int) error {
-		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, n)
-	},
-	KeyLen: func(k string, n int) error {
-		return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
-	},
-	Reserved: func(k string) error { return invalid("Tag key %q uses the reserved prefix aws:.", k) },
-}
+// tagRules are Cloud Map's tag rules in its words.
+var tagRules = awsapi.TagRulesIn(maxTags, invalid, func(format string, args ...any) error {
+	return apiError(codeTooManyTags, format, args...)
+})
 
 func tagKey(t sdtypes.Tag) string             { return awsapi.Deref(t.Key) }
 func tagKV(t sdtypes.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
 
-func checkTags(tags []sdtypes.Tag) error {
-	if err := awsapi.CheckTags(tagRules, tags, tagKV); err != nil {
-		return err
-	}
-	return tagRules.Count(len(tags))
-}
+func checkTags(tags []sdtypes.Tag) error { return awsapi.CheckTags(tagRules, tags, tagKV) }
 
 // taggedResource reads and writes the tags of a namespace or service ARN.
 type taggedResource struct {

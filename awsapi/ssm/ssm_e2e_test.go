@@ -1,12 +1,8 @@
 package ssm_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -332,26 +328,7 @@ func TestRegionsAndNoPlaintextOnDisk(t *testing.T) {
 		t.Fatalf("ARN %s", aws.ToString(p.ARN))
 	}
 	w.Stop()
-	files := 0
-	err = filepath.WalkDir(w.DataDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, v := range []string{"west-canary-b71c04", "plain-canary-0be3d9"} {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds %q in plaintext", path, v)
-			}
-		}
-		return nil
-	})
-	if err != nil || files == 0 {
-		t.Fatalf("walk %s: %d files, %v", w.DataDir, files, err)
-	}
+	apitest.NotOnDisk(t, w.DataDir, "west-canary-b71c04", "plain-canary-0be3d9")
 	w.Start()
 	west = client(w, "eu-west-1")
 	if p := apitest.Must(west.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r"), WithDecryption: aws.Bool(true)}))(t).Parameter; aws.ToString(p.Value) != "west-canary-b71c04" {

@@ -5,7 +5,11 @@
 package apitest
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -85,5 +89,34 @@ func WantCodeStatus(t testing.TB, err error, code string, status int) {
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) && re.HTTPStatusCode() != status {
 		t.Fatalf("%s: HTTP %d, want %d", code, re.HTTPStatusCode(), status)
+	}
+}
+
+// NotOnDisk fails the test if any file under dir (a stopped wharf's data
+// dir) holds one of values in plaintext, or if dir holds no files at all.
+func NotOnDisk(t testing.TB, dir string, values ...string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		for _, v := range values {
+			if bytes.Contains(b, []byte(v)) {
+				t.Errorf("%s holds the plaintext %q", path, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", dir, err)
+	}
+	if files == 0 {
+		t.Fatalf("%s holds no files", dir)
 	}
 }
