@@ -39,6 +39,16 @@ func ScopeOf(ctx context.Context) model.Scope {
 	return model.Scope{Account: r.Account, Region: r.Region}
 }
 
+// Read runs fn in a read transaction of db and returns what it read.
+func Read[T any](ctx context.Context, db store.Backend, fn func(store.ReadTx) (T, error)) (T, error) {
+	var v T
+	err := db.View(ctx, func(tx store.ReadTx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
 // Deref is *p, or T's zero value when p is nil (an absent optional member).
 func Deref[T any](p *T) T {
 	if p == nil {

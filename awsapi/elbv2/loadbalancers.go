@@ -213,10 +213,8 @@ func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadB
 
 // DescribeLoadBalancerAttributes lists a load balancer's attributes.
 func (a *API) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2types.DescribeLoadBalancerAttributesInput) (*elbv2types.DescribeLoadBalancerAttributesOutput, error) {
-	var lb lbstate.LoadBalancer
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		lb, err = getLB(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.LoadBalancerArn))
-		return err
+	lb, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (lbstate.LoadBalancer, error) {
+		return getLB(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.LoadBalancerArn))
 	})
 	if err != nil {
 		return nil, err

@@ -336,10 +336,8 @@ func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTarget
 
 // DescribeTargetGroupAttributes lists a target group's attributes.
 func (a *API) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2types.DescribeTargetGroupAttributesInput) (*elbv2types.DescribeTargetGroupAttributesOutput, error) {
-	var rec lbstate.TargetGroup
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		rec, err = getTG(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.TargetGroupArn))
-		return err
+	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (lbstate.TargetGroup, error) {
+		return getTG(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.TargetGroupArn))
 	})
 	if err != nil {
 		return nil, err

@@ -223,10 +223,8 @@ func (a *API) DiscoverInstances(ctx context.Context, in *sdtypes.DiscoverInstanc
 // DiscoverInstancesRevision answers the revision of a service's instances,
 // which grows with every registration, deregistration and health change.
 func (a *API) DiscoverInstancesRevision(ctx context.Context, in *sdtypes.DiscoverInstancesRevisionRequest) (*sdtypes.DiscoverInstancesRevisionResponse, error) {
-	var svc sdstate.Service
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		svc, err = findService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.NamespaceName), awsapi.Deref(in.ServiceName))
-		return err
+	svc, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Service, error) {
+		return findService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.NamespaceName), awsapi.Deref(in.ServiceName))
 	})
 	if err != nil {
 		return nil, err

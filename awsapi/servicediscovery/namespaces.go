@@ -165,10 +165,8 @@ func getNamespace(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Namespac
 
 // GetNamespace describes a namespace.
 func (a *API) GetNamespace(ctx context.Context, in *sdtypes.GetNamespaceRequest) (*sdtypes.GetNamespaceResponse, error) {
-	var ns sdstate.Namespace
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		ns, err = getNamespace(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
-		return err
+	ns, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Namespace, error) {
+		return getNamespace(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
 	})
 	if err != nil {
 		return nil, err
@@ -192,11 +190,7 @@ func (a *API) ListNamespaces(ctx context.Context, in *sdtypes.ListNamespacesRequ
 	if err != nil {
 		return nil, err
 	}
-	c, limit, err := paging("namespaces", in.NextToken, in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.NamespacesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	pg, next, err := listPage(ctx, a, "namespaces", sdstate.NamespacesPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -316,11 +310,7 @@ func (a *API) ListOperations(ctx context.Context, in *sdtypes.ListOperationsRequ
 	if err != nil {
 		return nil, err
 	}
-	c, limit, err := paging("operations", in.NextToken, in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.OperationsPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	pg, next, err := listPage(ctx, a, "operations", sdstate.OperationsPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
 	if err != nil {
 		return nil, err
 	}

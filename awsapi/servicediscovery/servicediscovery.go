@@ -1,6 +1,7 @@
 package servicediscovery
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,6 +101,17 @@ func mapErr(err error) error {
 		return apiError(codeCustomHealth, "%s", msg)
 	}
 	return err
+}
+
+// listPage reads the page of the records under prefix that keep passes
+// after the request's NextToken, at most MaxResults (1 to 100, default
+// 100) of them.
+func listPage[T any](ctx context.Context, a *API, list, prefix string, tok *string, maxResults *int32, keep func(*T) bool) ([]T, *string, error) {
+	c, limit, err := paging(list, tok, maxResults, 100)
+	if err != nil {
+		return nil, nil, err
+	}
+	return awsapi.ViewPage(ctx, a.DB, prefix, "", c, limit, keep)
 }
 
 // paging decodes a list's NextToken and MaxResults (1 to max, default

@@ -135,10 +135,8 @@ func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceReques
 
 // GetService describes a service.
 func (a *API) GetService(ctx context.Context, in *sdtypes.GetServiceRequest) (*sdtypes.GetServiceResponse, error) {
-	var svc sdstate.Service
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		svc, err = getService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
-		return err
+	svc, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Service, error) {
+		return getService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
 	})
 	if err != nil {
 		return nil, err
@@ -164,11 +162,7 @@ func (a *API) ListServices(ctx context.Context, in *sdtypes.ListServicesRequest)
 	if err != nil {
 		return nil, err
 	}
-	c, limit, err := paging("services", in.NextToken, in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := awsapi.ViewPage(ctx, a.DB, sdstate.ServicesPrefix(awsapi.ScopeOf(ctx)), "", c, limit, keep)
+	pg, next, err := listPage(ctx, a, "services", sdstate.ServicesPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
 	if err != nil {
 		return nil, err
 	}
