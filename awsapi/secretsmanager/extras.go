@@ -8,27 +8,15 @@ import (
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/store"
 )
 
 // GetResourcePolicy answers a secret's resource policy: wharf keeps none
 // (it does not enforce IAM), so the answer names the secret only, as AWS
 // answers for a secret without a policy. Terraform reads it on refresh.
 func (a *API) GetResourcePolicy(ctx context.Context, in *smt.GetResourcePolicyRequest) (*smt.GetResourcePolicyResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	now := a.Now().UTC()
-	var rec secretRecord
-	err := a.DB.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		var err error
-		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	rec, err := a.read(ctx, "GetResourcePolicy", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("GetResourcePolicy", err)
+		return nil, err
 	}
 	return &smt.GetResourcePolicyResponse{ARN: new(rec.ARN), Name: new(rec.Name)}, nil
 }

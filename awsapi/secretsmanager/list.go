@@ -155,25 +155,15 @@ func matches(r *secretRecord, f smt.Filter) bool {
 // ListSecretVersionIds lists a secret's versions (those without a label
 // only with IncludeDeprecated), newest first.
 func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersionIdsRequest) (*smt.ListSecretVersionIdsResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
 	size := awsapi.PageLimit(in.MaxResults, 100)
 	c, err := pageCursor("ListSecretVersionIds", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	after := c.After
-	now := a.Now().UTC()
-	var rec secretRecord
-	err = a.DB.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	rec, err := a.read(ctx, "ListSecretVersionIds", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("ListSecretVersionIds", err)
+		return nil, err
 	}
 	var vs []versionRecord
 	for i := len(rec.Versions) - 1; i >= 0; i-- {

@@ -129,6 +129,20 @@ func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*s
 	return out, nil
 }
 
+// read reads the secret id names (not one whose recovery window has
+// ended) for op.
+func (a *API) read(ctx context.Context, op, id string) (secretRecord, error) {
+	sc, now := awsapi.ScopeOf(ctx), a.Now().UTC()
+	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (secretRecord, error) {
+		rec, ok, err := find(tx, sc, id, now)
+		if err == nil && !ok {
+			err = notFound()
+		}
+		return rec, err
+	})
+	return rec, wrap(op, err)
+}
+
 // GetSecretValue opens one version of a secret: AWSCURRENT unless the
 // request names a VersionId or VersionStage.
 func (a *API) GetSecretValue(ctx context.Context, in *smt.GetSecretValueRequest) (*smt.GetSecretValueResponse, error) {
@@ -344,20 +358,9 @@ func (a *API) UpdateSecretVersionStage(ctx context.Context, in *smt.UpdateSecret
 
 // DescribeSecret answers everything about a secret except its value.
 func (a *API) DescribeSecret(ctx context.Context, in *smt.DescribeSecretRequest) (*smt.DescribeSecretResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	now := a.Now().UTC()
-	var rec secretRecord
-	err := a.DB.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		var err error
-		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	rec, err := a.read(ctx, "DescribeSecret", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("DescribeSecret", err)
+		return nil, err
 	}
 	out := &smt.DescribeSecretResponse{
 		ARN: new(rec.ARN), Name: new(rec.Name), VersionIdsToStages: rec.stagesByVersion(),
