@@ -16,38 +16,43 @@ import (
 
 // RegisterInstance registers or updates an instance.
 func (a *API) RegisterInstance(ctx context.Context, in *sdtypes.RegisterInstanceRequest) (*sdtypes.RegisterInstanceResponse, error) {
+	opID, err := a.instanceOp(ctx, awsapi.Deref(in.ServiceId), func(tx store.Tx, sc model.Scope, svcID string) (string, error) {
+		return sdstate.RegisterInstance(tx, sc, svcID, awsapi.Deref(in.InstanceId), awsapi.Deref(in.CreatorRequestId), in.Attributes, a.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sdtypes.RegisterInstanceResponse{OperationId: opID}, nil
+}
+
+// instanceOp runs change, one of sdstate's operations on the instances of
+// a service, in a transaction and answers the operation's id.
+func (a *API) instanceOp(ctx context.Context, serviceID string, change func(tx store.Tx, sc model.Scope, svcID string) (string, error)) (*string, error) {
 	sc := awsapi.ScopeOf(ctx)
 	var opID string
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, awsapi.Deref(in.ServiceId))
+		svc, err := getService(tx, sc, serviceID)
 		if err != nil {
 			return err
 		}
-		opID, err = sdstate.RegisterInstance(tx, sc, awsapi.Deref(svc.Svc.Id), awsapi.Deref(in.InstanceId), awsapi.Deref(in.CreatorRequestId), in.Attributes, a.Now())
+		opID, err = change(tx, sc, awsapi.Deref(svc.Svc.Id))
 		return mapErr(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.RegisterInstanceResponse{OperationId: new(opID)}, nil
+	return new(opID), nil
 }
 
 // DeregisterInstance removes an instance.
 func (a *API) DeregisterInstance(ctx context.Context, in *sdtypes.DeregisterInstanceRequest) (*sdtypes.DeregisterInstanceResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	var opID string
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, awsapi.Deref(in.ServiceId))
-		if err != nil {
-			return err
-		}
-		opID, err = sdstate.DeregisterInstance(tx, sc, awsapi.Deref(svc.Svc.Id), awsapi.Deref(in.InstanceId), a.Now())
-		return mapErr(err)
+	opID, err := a.instanceOp(ctx, awsapi.Deref(in.ServiceId), func(tx store.Tx, sc model.Scope, svcID string) (string, error) {
+		return sdstate.DeregisterInstance(tx, sc, svcID, awsapi.Deref(in.InstanceId), a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.DeregisterInstanceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.DeregisterInstanceResponse{OperationId: opID}, nil
 }
 
 // GetInstance describes an instance.
