@@ -116,8 +116,8 @@ func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerI
 		}
 		return planListener(tx, sc, lb, nil, *in.Port, in.Protocol, in.DefaultActions)
 	}
-	var p listenerPlan
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
+	p, err := awsapi.Read(ctx, a.DB, plan)
+	if err != nil {
 		return nil, err
 	}
 	release, err := a.reserve(ctx, p, 0)
@@ -174,8 +174,8 @@ func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerI
 		}
 		return planListener(tx, sc, lb, &l, port, proto, actions)
 	}
-	var p listenerPlan
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
+	p, err := awsapi.Read(ctx, a.DB, plan)
+	if err != nil {
 		return nil, err
 	}
 	release, err := a.reserve(ctx, p, oldPort)

@@ -12,6 +12,7 @@ import (
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -52,19 +53,29 @@ func targetIDs(tg lbstate.TargetGroup, in []elbv2types.TargetDescription) ([]lbs
 	return out, nil
 }
 
+// changeTargets runs change on the targets of a request, in its target
+// group, in one transaction.
+func (a *API) changeTargets(ctx context.Context, tgARN *string, targets []elbv2types.TargetDescription,
+	change func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		tg, err := getTG(tx, sc, awsapi.Deref(tgARN))
+		if err != nil {
+			return err
+		}
+		ids, err := targetIDs(tg, targets)
+		if err != nil {
+			return err
+		}
+		return change(tx, sc, tg, ids)
+	})
+	return err
+}
+
 // RegisterTargets registers targets; registering a registered target again
 // changes nothing, and registering a draining one starts it anew.
 func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTargetsInput) (*elbv2types.RegisterTargetsOutput, error) {
-	sc := awsapi.ScopeOf(ctx)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		tg, err := getTG(tx, sc, awsapi.Deref(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		ids, err := targetIDs(tg, in.Targets)
-		if err != nil {
-			return err
-		}
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
 		existing, err := store.List[lbstate.Target](tx, lbstate.TargetsPrefix(sc, tg.ID))
 		if err != nil {
 			return err
@@ -93,17 +104,8 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 // deregistration delay (less when they finish sooner). A group no listener
 // uses has nothing to drain, so its targets go at once.
 func (a *API) DeregisterTargets(ctx context.Context, in *elbv2types.DeregisterTargetsInput) (*elbv2types.DeregisterTargetsOutput, error) {
-	sc := awsapi.ScopeOf(ctx)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		tg, err := getTG(tx, sc, awsapi.Deref(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		ids, err := targetIDs(tg, in.Targets)
-		if err != nil {
-			return err
-		}
-		err = lbstate.DeregisterTargets(tx, tg, ids, a.Now())
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, _ model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
+		err := lbstate.DeregisterTargets(tx, tg, ids, a.Now())
 		if errors.Is(err, lbstate.ErrNotRegistered) {
 			return apiError(codeInvalidTarget, "%s.", err.Error())
 		}

@@ -31,11 +31,7 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 	now := a.nowMillis()
 	out := &logstypes.PutLogEventsResponse{}
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		g, err := getGroup(tx, sc, *in.LogGroupName)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+		g, s, err := getStream(tx, sc, *in.LogGroupName, *in.LogStreamName)
 		if err != nil {
 			return err
 		}

@@ -59,11 +59,7 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 	}
 	var evs []event
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
-		g, err := getGroup(tx, sc, name)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+		g, s, err := getStream(tx, sc, name, *in.LogStreamName)
 		if err != nil {
 			return err
 		}

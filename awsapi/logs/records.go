@@ -107,15 +107,17 @@ func getGroup(tx store.ReadTx, sc scope, name string) (groupRec, error) {
 	return g, nil
 }
 
-func getStream(tx store.ReadTx, g groupRec, name string) (streamRec, error) {
-	s, ok, err := store.Get[streamRec](tx, streamKey(g.ID, name))
+// getStream reads a group of the caller's scope and a stream of it.
+func getStream(tx store.ReadTx, sc scope, group, name string) (groupRec, streamRec, error) {
+	g, err := getGroup(tx, sc, group)
 	if err != nil {
-		return s, err
+		return g, streamRec{}, err
 	}
-	if !ok {
-		return s, streamNotFound()
+	s, ok, err := store.Get[streamRec](tx, streamKey(g.ID, name))
+	if err == nil && !ok {
+		err = streamNotFound()
 	}
-	return s, nil
+	return g, s, err
 }
 
 // nextID allocates an id for a group or stream; ids are never reused, so

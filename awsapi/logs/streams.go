@@ -42,11 +42,7 @@ func (a *API) CreateLogStream(ctx context.Context, in *logstypes.CreateLogStream
 func (a *API) DeleteLogStream(ctx context.Context, in *logstypes.DeleteLogStreamRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		g, err := getGroup(tx, sc, *in.LogGroupName)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+		g, s, err := getStream(tx, sc, *in.LogGroupName, *in.LogStreamName)
 		if err != nil {
 			return err
 		}
