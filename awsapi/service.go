@@ -49,6 +49,13 @@ func Read[T any](ctx context.Context, db store.Backend, fn func(store.ReadTx) (T
 	return v, err
 }
 
+// ReadRef reads, in a read transaction of db, what ref names in the
+// caller's scope with get (a service's getX(tx, scope, id or ARN)).
+func ReadRef[T any](ctx context.Context, db store.Backend, get func(store.ReadTx, model.Scope, string) (T, error), ref string) (T, error) {
+	sc := ScopeOf(ctx)
+	return Read(ctx, db, func(tx store.ReadTx) (T, error) { return get(tx, sc, ref) })
+}
+
 // Deref is *p, or T's zero value when p is nil (an absent optional member).
 func Deref[T any](p *T) T {
 	if p == nil {

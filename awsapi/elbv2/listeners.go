@@ -98,6 +98,18 @@ func (a *API) reserve(ctx context.Context, p listenerPlan, oldPort int32) (relea
 	return release, nil
 }
 
+// planAndReserve reads a listener's plan and binds its port (unless it
+// keeps oldPort). The caller runs plan again in its writing transaction:
+// the store may change while the port is bound.
+func (a *API) planAndReserve(ctx context.Context, plan func(store.ReadTx) (listenerPlan, error), oldPort int32) (listenerPlan, func(), error) {
+	p, err := awsapi.Read(ctx, a.DB, plan)
+	if err != nil {
+		return p, nil, err
+	}
+	release, err := a.reserve(ctx, p, oldPort)
+	return p, release, err
+}
+
 // CreateListener creates an HTTP listener. Its port is bound on the load
 // balancer's address before the listener is stored, so a busy port fails
 // the call and nothing is written.
@@ -116,11 +128,7 @@ func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerI
 		}
 		return planListener(tx, sc, lb, nil, *in.Port, in.Protocol, in.DefaultActions)
 	}
-	p, err := awsapi.Read(ctx, a.DB, plan)
-	if err != nil {
-		return nil, err
-	}
-	release, err := a.reserve(ctx, p, 0)
+	p, release, err := a.planAndReserve(ctx, plan, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +182,7 @@ func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerI
 		}
 		return planListener(tx, sc, lb, &l, port, proto, actions)
 	}
-	p, err := awsapi.Read(ctx, a.DB, plan)
-	if err != nil {
-		return nil, err
-	}
-	release, err := a.reserve(ctx, p, oldPort)
+	p, release, err := a.planAndReserve(ctx, plan, oldPort)
 	if err != nil {
 		return nil, err
 	}

@@ -213,9 +213,7 @@ func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadB
 
 // DescribeLoadBalancerAttributes lists a load balancer's attributes.
 func (a *API) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2types.DescribeLoadBalancerAttributesInput) (*elbv2types.DescribeLoadBalancerAttributesOutput, error) {
-	lb, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (lbstate.LoadBalancer, error) {
-		return getLB(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.LoadBalancerArn))
-	})
+	lb, err := awsapi.ReadRef(ctx, a.DB, getLB, awsapi.Deref(in.LoadBalancerArn))
 	if err != nil {
 		return nil, err
 	}

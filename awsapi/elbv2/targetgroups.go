@@ -336,9 +336,7 @@ func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTarget
 
 // DescribeTargetGroupAttributes lists a target group's attributes.
 func (a *API) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2types.DescribeTargetGroupAttributesInput) (*elbv2types.DescribeTargetGroupAttributesOutput, error) {
-	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (lbstate.TargetGroup, error) {
-		return getTG(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.TargetGroupArn))
-	})
+	rec, err := awsapi.ReadRef(ctx, a.DB, getTG, awsapi.Deref(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
 	}

@@ -165,9 +165,7 @@ func getNamespace(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Namespac
 
 // GetNamespace describes a namespace.
 func (a *API) GetNamespace(ctx context.Context, in *sdtypes.GetNamespaceRequest) (*sdtypes.GetNamespaceResponse, error) {
-	ns, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Namespace, error) {
-		return getNamespace(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
-	})
+	ns, err := awsapi.ReadRef(ctx, a.DB, getNamespace, awsapi.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}

@@ -135,9 +135,7 @@ func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceReques
 
 // GetService describes a service.
 func (a *API) GetService(ctx context.Context, in *sdtypes.GetServiceRequest) (*sdtypes.GetServiceResponse, error) {
-	svc, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Service, error) {
-		return getService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.Id))
-	})
+	svc, err := awsapi.ReadRef(ctx, a.DB, getService, awsapi.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
