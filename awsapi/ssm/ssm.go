@@ -1,7 +1,6 @@
 package ssm
 
 import (
-	"fmt"
 	"log/slog"
 
 	"github.com/wharfhq/wharf/api/ssmtypes"
@@ -71,10 +70,6 @@ func errValidation(format string, args ...any) error {
 func notFound(name string) error {
 	return awsapi.Errorf(codeNotFound, "Parameter %s not found.", name)
 }
-
-// internal wraps an unexpected failure with the operation it interrupted;
-// awsapi answers ServerException and logs the detail.
-func internal(op string, err error) error { return fmt.Errorf("ssm %s: %w", op, err) }
 
 // wrap leaves API errors (and nil) as they are and marks anything else
 // internal.
