@@ -28,15 +28,24 @@ func (a *API) RegisterInstance(ctx context.Context, in *sdtypes.RegisterInstance
 // instanceOp runs change, one of sdstate's operations on the instances of
 // a service, in a transaction and answers the operation's id.
 func (a *API) instanceOp(ctx context.Context, serviceID string, change func(tx store.Tx, sc model.Scope, svcID string) (string, error)) (*string, error) {
-	sc := awsapi.ScopeOf(ctx)
-	var opID string
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+	return a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
 		svc, err := getService(tx, sc, serviceID)
 		if err != nil {
-			return err
+			return "", err
 		}
-		opID, err = change(tx, sc, awsapi.Deref(svc.Svc.Id))
-		return mapErr(err)
+		opID, err := change(tx, sc, awsapi.Deref(svc.Svc.Id))
+		return opID, mapErr(err)
+	})
+}
+
+// operation runs change in a transaction in the caller's scope and
+// answers the id of the Cloud Map operation change recorded.
+func (a *API) operation(ctx context.Context, change func(tx store.Tx, sc model.Scope) (string, error)) (*string, error) {
+	sc := awsapi.ScopeOf(ctx)
+	var opID string
+	_, err := a.DB.Update(ctx, func(tx store.Tx) (err error) {
+		opID, err = change(tx, sc)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -243,26 +243,23 @@ func filterMatch(cond sdtypes.FilterCondition, values []string, v string) (bool,
 
 // DeleteNamespace deletes a namespace that has no services.
 func (a *API) DeleteNamespace(ctx context.Context, in *sdtypes.DeleteNamespaceRequest) (*sdtypes.DeleteNamespaceResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	var opID string
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
 		ns, err := getNamespace(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
-			return err
+			return "", err
 		}
 		if n := ns.NS.ServiceCount; n != nil && *n > 0 {
-			return apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", awsapi.Deref(ns.NS.Id), *n)
+			return "", apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", awsapi.Deref(ns.NS.Id), *n)
 		}
 		if err := tx.Delete(sdstate.NamespaceKey(sc, awsapi.Deref(ns.NS.Id))); err != nil {
-			return err
+			return "", err
 		}
-		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": awsapi.Deref(ns.NS.Id)}, a.Now())
-		return err
+		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": awsapi.Deref(ns.NS.Id)}, a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.DeleteNamespaceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.DeleteNamespaceResponse{OperationId: opID}, nil
 }
 
 // GetOperation describes an operation; wharf's have all succeeded.

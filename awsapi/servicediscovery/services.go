@@ -175,41 +175,38 @@ func (a *API) ListServices(ctx context.Context, in *sdtypes.ListServicesRequest)
 
 // UpdateService changes a service's description and DNS records.
 func (a *API) UpdateService(ctx context.Context, in *sdtypes.UpdateServiceRequest) (*sdtypes.UpdateServiceResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	var opID string
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
 		svc, err := getService(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
-			return err
+			return "", err
 		}
 		if ch := in.Service; ch != nil {
 			if ch.HealthCheckConfig != nil {
-				return invalid("wharf does not run Route 53 health checks.")
+				return "", invalid("wharf does not run Route 53 health checks.")
 			}
 			if ch.Description != nil {
 				svc.Svc.Description = ch.Description
 			}
 			if ch.DnsConfig != nil {
 				if svc.Svc.DnsConfig == nil {
-					return invalid("Service %s has no DNS records to update.", awsapi.Deref(svc.Svc.Id))
+					return "", invalid("Service %s has no DNS records to update.", awsapi.Deref(svc.Svc.Id))
 				}
 				if err := checkDnsRecords(svc.Svc.DnsConfig.RoutingPolicy, ch.DnsConfig.DnsRecords); err != nil {
-					return err
+					return "", err
 				}
 				svc.Svc.DnsConfig.DnsRecords = ch.DnsConfig.DnsRecords
 			}
 		}
 		svc.Revision++
 		if err := store.Put(tx, sdstate.ServiceKey(sc, awsapi.Deref(svc.Svc.Id)), svc); err != nil {
-			return err
+			return "", err
 		}
-		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeUpdateService, map[string]string{"SERVICE": awsapi.Deref(svc.Svc.Id)}, a.Now())
-		return err
+		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeUpdateService, map[string]string{"SERVICE": awsapi.Deref(svc.Svc.Id)}, a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.UpdateServiceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.UpdateServiceResponse{OperationId: opID}, nil
 }
 
 // DeleteService deletes a service that has no instances.
