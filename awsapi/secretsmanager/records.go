@@ -125,6 +125,15 @@ func aad(arn, version string) []byte {
 	return []byte("secretsmanager\x00" + arn + "\x00" + version)
 }
 
+// get finds the secret id names, or answers ResourceNotFoundException.
+func get(tx store.ReadTx, sc model.Scope, id string, now time.Time) (secretRecord, error) {
+	rec, ok, err := find(tx, sc, id, now)
+	if err == nil && !ok {
+		err = notFound()
+	}
+	return rec, err
+}
+
 // find resolves a SecretId (a name, a full ARN, or an ARN without the
 // random suffix) in the caller's account and region. Secrets whose
 // recovery window has ended count as gone.

@@ -133,13 +133,7 @@ func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*s
 // ended) for op.
 func (a *API) read(ctx context.Context, op, id string) (secretRecord, error) {
 	sc, now := awsapi.ScopeOf(ctx), a.Now().UTC()
-	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (secretRecord, error) {
-		rec, ok, err := find(tx, sc, id, now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return rec, err
-	})
+	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (secretRecord, error) { return get(tx, sc, id, now) })
 	return rec, wrap(op, err)
 }
 
@@ -151,14 +145,10 @@ func (a *API) GetSecretValue(ctx context.Context, in *smt.GetSecretValueRequest)
 	var rec secretRecord
 	var ver versionRecord
 	err := a.DB.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
 		var err error
-		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
+		rec, err = get(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return notFound()
 		}
 		if rec.scheduled() {
 			return markedForDeletion("GetSecretValue")
@@ -240,14 +230,10 @@ func (a *API) update(ctx context.Context, op, secretID string, allowScheduled bo
 	now := a.Now().UTC()
 	var rec secretRecord
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		var ok bool
 		var err error
-		rec, ok, err = find(tx, sc, secretID, now)
+		rec, err = get(tx, sc, secretID, now)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return notFound()
 		}
 		if rec.scheduled() && !allowScheduled {
 			return markedForDeletion(op)
@@ -395,14 +381,10 @@ func (a *API) DeleteSecret(ctx context.Context, in *smt.DeleteSecretRequest) (*s
 	now := a.Now().UTC()
 	var rec secretRecord
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		var ok bool
 		var err error
-		rec, ok, err = find(tx, sc, awsapi.Deref(in.SecretId), now)
+		rec, err = get(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return notFound()
 		}
 		key := secretKey(sc, rec.Name)
 		if force {
