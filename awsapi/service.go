@@ -56,6 +56,16 @@ func ReadRef[T any](ctx context.Context, db store.Backend, get func(store.ReadTx
 	return Read(ctx, db, func(tx store.ReadTx) (T, error) { return get(tx, sc, ref) })
 }
 
+// Find reads the record at key, or answers notFound() (the service's
+// error for a reference that names nothing) when there is none.
+func Find[T any](tx store.ReadTx, key string, notFound func() error) (T, error) {
+	v, ok, err := store.Get[T](tx, key)
+	if err == nil && !ok {
+		err = notFound()
+	}
+	return v, err
+}
+
 // Deref is *p, or T's zero value when p is nil (an absent optional member).
 func Deref[T any](p *T) T {
 	if p == nil {

@@ -182,12 +182,7 @@ func getListener(tx store.ReadTx, sc model.Scope, arn string) (lbstate.Listener,
 	if err != nil {
 		return lbstate.Listener{}, err
 	}
-	l, ok, err := store.Get[lbstate.Listener](tx, lbstate.ListenerKey(sc, r.LBID, r.ID))
-	if err != nil {
-		return l, err
-	}
-	if !ok {
-		return l, listenerNotFound(arn)
-	}
-	return l, nil
+	return awsapi.Find[lbstate.Listener](tx, lbstate.ListenerKey(sc, r.LBID, r.ID), func() error {
+		return listenerNotFound(arn)
+	})
 }

@@ -97,14 +97,7 @@ func (s scope) groupName(name, identifier *string) (string, error) {
 }
 
 func getGroup(tx store.ReadTx, sc scope, name string) (groupRec, error) {
-	g, ok, err := store.Get[groupRec](tx, groupKey(sc.Account, sc.Region, name))
-	if err != nil {
-		return g, err
-	}
-	if !ok {
-		return g, groupNotFound()
-	}
-	return g, nil
+	return awsapi.Find[groupRec](tx, groupKey(sc.Account, sc.Region, name), groupNotFound)
 }
 
 // getStream reads a group of the caller's scope and a stream of it.
@@ -113,10 +106,7 @@ func getStream(tx store.ReadTx, sc scope, group, name string) (groupRec, streamR
 	if err != nil {
 		return g, streamRec{}, err
 	}
-	s, ok, err := store.Get[streamRec](tx, streamKey(g.ID, name))
-	if err == nil && !ok {
-		err = streamNotFound()
-	}
+	s, err := awsapi.Find[streamRec](tx, streamKey(g.ID, name), streamNotFound)
 	return g, s, err
 }
 

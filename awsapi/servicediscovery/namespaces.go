@@ -153,14 +153,9 @@ func nsID(ref string) string {
 
 func getNamespace(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Namespace, error) {
 	id := nsID(ref)
-	ns, ok, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id))
-	if err != nil {
-		return ns, err
-	}
-	if !ok {
-		return ns, apiError(codeNamespaceNotFound, "No namespace exists with ID %q.", ref)
-	}
-	return ns, nil
+	return awsapi.Find[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id), func() error {
+		return apiError(codeNamespaceNotFound, "No namespace exists with ID %q.", ref)
+	})
 }
 
 // GetNamespace describes a namespace.

@@ -42,14 +42,9 @@ func checkDnsRecords(policy sdtypes.RoutingPolicy, recs []sdtypes.DnsRecord) err
 // getService reads a service by id or ARN.
 func getService(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Service, error) {
 	_, id, _ := sdstate.ParseServiceRef(sc, ref)
-	svc, ok, err := store.Get[sdstate.Service](tx, sdstate.ServiceKey(sc, id))
-	if err != nil {
-		return svc, err
-	}
-	if !ok {
-		return svc, apiError(codeServiceNotFound, "No service exists with ID %q.", ref)
-	}
-	return svc, nil
+	return awsapi.Find[sdstate.Service](tx, sdstate.ServiceKey(sc, id), func() error {
+		return apiError(codeServiceNotFound, "No service exists with ID %q.", ref)
+	})
 }
 
 // CreateService creates a service in a namespace.
