@@ -16,6 +16,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/internal/wiretest"
 )
 
 // Shapes as smithygen writes them for a Query service.
@@ -145,21 +146,7 @@ func queryServer(t *testing.T) *httptest.Server {
 
 func post(t *testing.T, url, body string, hdr ...string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	return wiretest.PostForm(t, url, body, hdr...)
 }
 
 func TestQueryWire(t *testing.T) {

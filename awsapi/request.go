@@ -41,7 +41,10 @@ func RequestFrom(ctx context.Context) *Request {
 const DefaultAccount = "000000000000"
 
 // NewRequestID returns a random id in the UUID layout AWS uses.
-func NewRequestID() string {
+func NewRequestID() string { return NewUUID() }
+
+// NewUUID returns a random (version 4) UUID, for the ids AWS makes so.
+func NewUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

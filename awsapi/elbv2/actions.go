@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -56,13 +57,13 @@ func checkActions(tx store.ReadTx, sc model.Scope, lbARN string, actions []elbv2
 			if c == nil {
 				return nil, validation("A fixed-response action needs FixedResponseConfig.")
 			}
-			if !fixedStatusRE.MatchString(deref(c.StatusCode)) {
-				return nil, validation("Fixed response status code must be 2XX, 4XX or 5XX, got %q.", deref(c.StatusCode))
+			if !fixedStatusRE.MatchString(awsapi.Deref(c.StatusCode)) {
+				return nil, validation("Fixed response status code must be 2XX, 4XX or 5XX, got %q.", awsapi.Deref(c.StatusCode))
 			}
-			if ct := deref(c.ContentType); ct != "" && !slices.Contains(fixedTypes, ct) {
+			if ct := awsapi.Deref(c.ContentType); ct != "" && !slices.Contains(fixedTypes, ct) {
 				return nil, validation("Fixed response content type must be one of %v, got %q.", fixedTypes, ct)
 			}
-			if len(deref(c.MessageBody)) > 1024 {
+			if len(awsapi.Deref(c.MessageBody)) > 1024 {
 				return nil, validation("Fixed response message body must be at most 1024 characters.")
 			}
 		case elbv2types.ActionTypeEnumRedirect:
@@ -74,7 +75,7 @@ func checkActions(tx store.ReadTx, sc model.Scope, lbARN string, actions []elbv2
 			if c.StatusCode == "" {
 				return nil, validation("Redirect status code must be HTTP_301 or HTTP_302.")
 			}
-			if p := deref(c.Protocol); p != "" && !redirectProtRE.MatchString(p) {
+			if p := awsapi.Deref(c.Protocol); p != "" && !redirectProtRE.MatchString(p) {
 				return nil, validation("Redirect protocol must be HTTP, HTTPS or #{protocol}, got %q.", p)
 			}
 		case elbv2types.ActionTypeEnumAuthenticateOidc, elbv2types.ActionTypeEnumAuthenticateCognito:
@@ -96,11 +97,11 @@ func checkForward(tx store.ReadTx, sc model.Scope, lbARN string, a elbv2types.Ac
 	if a.ForwardConfig != nil {
 		tuples = a.ForwardConfig.TargetGroups
 	}
-	arn := deref(a.TargetGroupArn)
+	arn := awsapi.Deref(a.TargetGroupArn)
 	switch {
 	case arn != "" && len(tuples) == 0:
 		tuples = []elbv2types.TargetGroupTuple{{TargetGroupArn: new(arn)}}
-	case arn != "" && (len(tuples) != 1 || deref(tuples[0].TargetGroupArn) != arn):
+	case arn != "" && (len(tuples) != 1 || awsapi.Deref(tuples[0].TargetGroupArn) != arn):
 		return a, validation("With both TargetGroupArn and ForwardConfig, ForwardConfig must name that one target group.")
 	case len(tuples) == 0:
 		return a, validation("A forward action needs TargetGroupArn or ForwardConfig.TargetGroups.")
@@ -110,7 +111,7 @@ func checkForward(tx store.ReadTx, sc model.Scope, lbARN string, a elbv2types.Ac
 	out := make([]elbv2types.TargetGroupTuple, 0, len(tuples))
 	var seen []string
 	for _, t := range tuples {
-		tgARN := deref(t.TargetGroupArn)
+		tgARN := awsapi.Deref(t.TargetGroupArn)
 		if slices.Contains(seen, tgARN) {
 			return a, validation("Target group %q is named more than once in one forward action.", tgARN)
 		}
@@ -139,7 +140,7 @@ func checkForward(tx store.ReadTx, sc model.Scope, lbARN string, a elbv2types.Ac
 	a.ForwardConfig = &elbv2types.ForwardActionConfig{TargetGroups: out, TargetGroupStickinessConfig: stick}
 	a.TargetGroupArn = nil
 	if len(out) == 1 {
-		a.TargetGroupArn = new(deref(out[0].TargetGroupArn))
+		a.TargetGroupArn = new(awsapi.Deref(out[0].TargetGroupArn))
 	}
 	return a, nil
 }

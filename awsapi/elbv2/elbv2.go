@@ -3,7 +3,6 @@ package elbv2
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/awsapi"
@@ -33,11 +32,9 @@ type Config struct {
 
 // API implements the ELBv2 operations.
 type API struct {
-	db    store.Backend
-	log   *slog.Logger
+	awsapi.Base
 	addr  string
 	ports Ports
-	now   func() time.Time
 }
 
 // New returns the ELBv2 API over db.
@@ -45,10 +42,7 @@ func New(db store.Backend, cfg Config) *API {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1"
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	return &API{db: db, log: cfg.Log, addr: cfg.Addr, ports: cfg.Ports, now: time.Now}
+	return &API{Base: awsapi.NewBase(db, cfg.Log), addr: cfg.Addr, ports: cfg.Ports}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -88,12 +82,6 @@ func (a *API) Service() *awsapi.QueryService {
 			"DescribeTags":                   awsapi.Query(a.DescribeTags),
 		},
 	}
-}
-
-// scope is the account and region the call addresses.
-func scope(ctx context.Context) model.Scope {
-	r := awsapi.RequestFrom(ctx)
-	return model.Scope{Account: r.Account, Region: r.Region}
 }
 
 // ELBv2 error codes on the wire (elbv2types.ErrorCodes).
@@ -141,20 +129,6 @@ func listenerNotFound(ref string) error {
 
 func ruleNotFound(ref string) error {
 	return apiError(codeRuleNotFound, "One or more rules not found: %s", ref)
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func derefInt(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // parseRef parses an ARN of kind in the caller's scope; notFound builds the
@@ -208,18 +182,7 @@ func getListener(tx store.ReadTx, sc model.Scope, arn string) (lbstate.Listener,
 	if err != nil {
 		return lbstate.Listener{}, err
 	}
-	l, ok, err := store.Get[lbstate.Listener](tx, lbstate.ListenerKey(sc, r.LBID, r.ID))
-	if err != nil {
-		return l, err
-	}
-	if !ok {
-		return l, listenerNotFound(arn)
-	}
-	return l, nil
-}
-
-// isCode reports whether err is the API error code.
-func isCode(err error, code string) bool {
-	e, ok := awsapi.AsError(err)
-	return ok && e.Code == code
+	return awsapi.Find[lbstate.Listener](tx, lbstate.ListenerKey(sc, r.LBID, r.ID), func() error {
+		return listenerNotFound(arn)
+	})
 }

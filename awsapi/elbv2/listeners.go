@@ -2,10 +2,13 @@ package elbv2
 
 import (
 	"context"
+	"fmt"
 	"reflect"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -48,7 +51,7 @@ func planListener(tx store.ReadTx, sc model.Scope, lb lbstate.LoadBalancer, cur 
 	if err := checkListenerProtocol(proto); err != nil {
 		return p, err
 	}
-	lbARN := deref(lb.LB.LoadBalancerArn)
+	lbARN := awsapi.Deref(lb.LB.LoadBalancerArn)
 	norm, err := checkActions(tx, sc, lbARN, actions)
 	if err != nil {
 		return p, err
@@ -58,13 +61,13 @@ func planListener(tx store.ReadTx, sc model.Scope, lb lbstate.LoadBalancer, cur 
 		return p, err
 	}
 	for _, o := range others {
-		if cur != nil && o.ID == cur.ID || derefInt(o.L.Port) != port {
+		if cur != nil && o.ID == cur.ID || awsapi.Deref(o.L.Port) != port {
 			continue
 		}
 		if cur == nil && o.L.Protocol == proto && reflect.DeepEqual(o.L.DefaultActions, norm) {
 			return listenerPlan{lb: lb, listener: o, existing: true}, nil
 		}
-		return p, apiError(codeDuplicateListener, "A listener already exists on port %d of load balancer %q.", port, deref(lb.LB.LoadBalancerName))
+		return p, apiError(codeDuplicateListener, "A listener already exists on port %d of load balancer %q.", port, awsapi.Deref(lb.LB.LoadBalancerName))
 	}
 	if cur == nil && len(others) >= maxListeners {
 		return p, apiError("TooManyListeners", "A load balancer can have at most %d listeners.", maxListeners)
@@ -73,7 +76,7 @@ func planListener(tx store.ReadTx, sc model.Scope, lb lbstate.LoadBalancer, cur 
 		p.listener = *cur
 	} else {
 		id := lbstate.NewID()
-		name := deref(lb.LB.LoadBalancerName)
+		name := awsapi.Deref(lb.LB.LoadBalancerName)
 		p.listener = lbstate.Listener{ID: id, LBID: lb.ID, LBName: name, DefaultRuleID: lbstate.NewID(), Scope: sc,
 			L: elbv2types.Listener{ListenerArn: new(lbstate.ListenerARN(sc, name, lb.ID, id)), LoadBalancerArn: new(lbARN)}}
 	}
@@ -84,27 +87,39 @@ func planListener(tx store.ReadTx, sc model.Scope, lb lbstate.LoadBalancer, cur 
 // reserve binds the listener's port through the data plane; nothing is
 // bound when the listener already listens there.
 func (a *API) reserve(ctx context.Context, p listenerPlan, oldPort int32) (release func(), err error) {
-	port := derefInt(p.listener.L.Port)
+	port := awsapi.Deref(p.listener.L.Port)
 	if p.existing || oldPort == port || a.ports == nil {
 		return func() {}, nil
 	}
-	release, err = a.ports.Reserve(ctx, deref(p.listener.L.ListenerArn), p.lb.Addr, int(port))
+	release, err = a.ports.Reserve(ctx, awsapi.Deref(p.listener.L.ListenerArn), p.lb.Addr, int(port))
 	if err != nil {
 		return nil, apiError(codeInvalidConfig, "wharf cannot listen on %s port %d for this listener: %v. Choose another port, or stop what uses it.", p.lb.Addr, port, err)
 	}
 	return release, nil
 }
 
+// planAndReserve reads a listener's plan and binds its port (unless it
+// keeps oldPort). The caller runs plan again in its writing transaction:
+// the store may change while the port is bound.
+func (a *API) planAndReserve(ctx context.Context, plan func(store.ReadTx) (listenerPlan, error), oldPort int32) (listenerPlan, func(), error) {
+	p, err := awsapi.Read(ctx, a.DB, plan)
+	if err != nil {
+		return p, nil, err
+	}
+	release, err := a.reserve(ctx, p, oldPort)
+	return p, release, err
+}
+
 // CreateListener creates an HTTP listener. Its port is bound on the load
 // balancer's address before the listener is stored, so a busy port fails
 // the call and nothing is written.
 func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerInput) (*elbv2types.CreateListenerOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
 	plan := func(tx store.ReadTx) (listenerPlan, error) {
-		lb, err := getLB(tx, sc, deref(in.LoadBalancerArn))
+		lb, err := getLB(tx, sc, awsapi.Deref(in.LoadBalancerArn))
 		if err != nil {
 			return listenerPlan{}, err
 		}
@@ -113,15 +128,11 @@ func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerI
 		}
 		return planListener(tx, sc, lb, nil, *in.Port, in.Protocol, in.DefaultActions)
 	}
-	var p listenerPlan
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
-		return nil, err
-	}
-	release, err := a.reserve(ctx, p, 0)
+	p, release, err := a.planAndReserve(ctx, plan, 0)
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		// Check again: the store may have changed while the port was bound.
 		again, err := plan(tx)
 		if err != nil {
@@ -147,18 +158,18 @@ func (a *API) CreateListener(ctx context.Context, in *elbv2types.CreateListenerI
 
 // ModifyListener changes a listener's port, protocol or default actions.
 func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerInput) (*elbv2types.ModifyListenerOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var oldPort int32
 	plan := func(tx store.ReadTx) (listenerPlan, error) {
-		l, err := getListener(tx, sc, deref(in.ListenerArn))
+		l, err := getListener(tx, sc, awsapi.Deref(in.ListenerArn))
 		if err != nil {
 			return listenerPlan{}, err
 		}
-		lb, err := getLB(tx, sc, deref(l.L.LoadBalancerArn))
+		lb, err := getLB(tx, sc, awsapi.Deref(l.L.LoadBalancerArn))
 		if err != nil {
 			return listenerPlan{}, err
 		}
-		oldPort = derefInt(l.L.Port)
+		oldPort = awsapi.Deref(l.L.Port)
 		port, proto, actions := oldPort, l.L.Protocol, l.L.DefaultActions
 		if in.Port != nil {
 			port = *in.Port
@@ -171,15 +182,11 @@ func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerI
 		}
 		return planListener(tx, sc, lb, &l, port, proto, actions)
 	}
-	var p listenerPlan
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) { p, err = plan(tx); return err }); err != nil {
-		return nil, err
-	}
-	release, err := a.reserve(ctx, p, oldPort)
+	p, release, err := a.planAndReserve(ctx, plan, oldPort)
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		again, err := plan(tx)
 		if err != nil {
 			return err
@@ -196,12 +203,12 @@ func (a *API) ModifyListener(ctx context.Context, in *elbv2types.ModifyListenerI
 
 // DescribeListeners describes a load balancer's listeners, or the named ones.
 func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeListenersInput) (*elbv2types.DescribeListenersOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if in.LoadBalancerArn == nil && len(in.ListenerArns) == 0 {
 		return nil, validation("You must specify either a load balancer ARN or one or more listener ARNs.")
 	}
 	var ls []elbv2types.Listener
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if len(in.ListenerArns) > 0 {
 			for _, arn := range in.ListenerArns {
 				l, err := getListener(tx, sc, arn)
@@ -212,7 +219,7 @@ func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeList
 			}
 			return nil
 		}
-		lb, err := getLB(tx, sc, deref(in.LoadBalancerArn))
+		lb, err := getLB(tx, sc, awsapi.Deref(in.LoadBalancerArn))
 		if err != nil {
 			return err
 		}
@@ -225,8 +232,14 @@ func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeList
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(ls, func(i, j int) bool { return derefInt(ls[i].Port) < derefInt(ls[j].Port) })
-	page, next, err := pageOf(ls, func(l elbv2types.Listener) string { return deref(l.ListenerArn) }, "listeners", in.Marker, in.PageSize)
+	// By port; the marker's sort key must follow the same order, so it is
+	// the zero-padded port (then the ARN, for listeners of several load
+	// balancers on one port).
+	key := func(l elbv2types.Listener) string {
+		return fmt.Sprintf("%05d/%s", awsapi.Deref(l.Port), awsapi.Deref(l.ListenerArn))
+	}
+	slices.SortStableFunc(ls, func(x, y elbv2types.Listener) int { return strings.Compare(key(x), key(y)) })
+	page, next, err := pageOf(ls, key, "listeners", in.Marker, in.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +249,9 @@ func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeList
 // DeleteListener deletes a listener and its rules; the data plane closes
 // its port.
 func (a *API) DeleteListener(ctx context.Context, in *elbv2types.DeleteListenerInput) (*elbv2types.DeleteListenerOutput, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		l, err := getListener(tx, sc, deref(in.ListenerArn))
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		l, err := getListener(tx, sc, awsapi.Deref(in.ListenerArn))
 		if err != nil {
 			return err
 		}

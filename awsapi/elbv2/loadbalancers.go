@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -40,8 +41,8 @@ func checkName(kind, name string) error {
 // CreateLoadBalancer creates an application load balancer; creating one
 // again with the same settings answers the existing one, as in AWS.
 func (a *API) CreateLoadBalancer(ctx context.Context, in *elbv2types.CreateLoadBalancerInput) (*elbv2types.CreateLoadBalancerOutput, error) {
-	sc := scope(ctx)
-	name := deref(in.Name)
+	sc := awsapi.ScopeOf(ctx)
+	name := awsapi.Deref(in.Name)
 	if err := checkName("LoadBalancer", name); err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *elbv2types.CreateLoadB
 		ipType = elbv2types.IpAddressTypeIpv4
 	}
 	var out elbv2types.LoadBalancer
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		cur, ok, err := store.Get[lbstate.LoadBalancer](tx, lbstate.LBKey(sc, name))
 		if err != nil {
 			return err
@@ -82,7 +83,7 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *elbv2types.CreateLoadB
 			LoadBalancerArn:       new(lbstate.LBARN(sc, name, id)),
 			DNSName:               new(lbstate.DNSName(sc, name, lbstate.NewDNSID(), scheme == elbv2types.LoadBalancerSchemeEnumInternal)),
 			CanonicalHostedZoneId: new(hostedZoneID),
-			CreatedTime:           shape.TimeOf(a.now().Truncate(1e6)),
+			CreatedTime:           shape.TimeOf(a.Now().Truncate(1e6)),
 			LoadBalancerName:      new(name),
 			Scheme:                scheme,
 			VpcId:                 new(defaultVPC),
@@ -108,7 +109,7 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *elbv2types.CreateLoadB
 func zones(sc model.Scope, in *elbv2types.CreateLoadBalancerInput) []elbv2types.AvailabilityZone {
 	subnets := slices.Clone(in.Subnets)
 	for _, m := range in.SubnetMappings {
-		subnets = append(subnets, deref(m.SubnetId))
+		subnets = append(subnets, awsapi.Deref(m.SubnetId))
 	}
 	if len(subnets) == 0 {
 		subnets = []string{"subnet-local"}
@@ -120,11 +121,13 @@ func zones(sc model.Scope, in *elbv2types.CreateLoadBalancerInput) []elbv2types.
 	return out
 }
 
-// DescribeLoadBalancers describes the named load balancers, or all of them.
+// DescribeLoadBalancers describes the named load balancers, or all of them
+// a page at a time (read from the store in name order).
 func (a *API) DescribeLoadBalancers(ctx context.Context, in *elbv2types.DescribeLoadBalancersInput) (*elbv2types.DescribeLoadBalancersOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var lbs []elbv2types.LoadBalancer
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	var next *string
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		switch {
 		case len(in.LoadBalancerArns) > 0:
 			for _, arn := range in.LoadBalancerArns {
@@ -146,35 +149,43 @@ func (a *API) DescribeLoadBalancers(ctx context.Context, in *elbv2types.Describe
 				lbs = append(lbs, lb.LB)
 			}
 		default:
-			all, err := store.List[lbstate.LoadBalancer](tx, lbstate.LBsPrefix(sc))
+			c, n, err := paging("lbs", in.Marker, in.PageSize)
 			if err != nil {
 				return err
 			}
-			for _, lb := range all {
+			// Keyed by name: the store's order is the answer's order.
+			page, more, err := awsapi.StorePage[lbstate.LoadBalancer](tx, lbstate.LBsPrefix(sc), "", c, n, nil)
+			for _, lb := range page {
 				lbs = append(lbs, lb.LB)
 			}
+			next = more
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(lbs, func(i, j int) bool { return deref(lbs[i].LoadBalancerName) < deref(lbs[j].LoadBalancerName) })
-	page, next, err := pageOf(lbs, func(l elbv2types.LoadBalancer) string { return deref(l.LoadBalancerName) }, "lbs", in.Marker, in.PageSize)
-	if err != nil {
-		return nil, err
+	if len(in.LoadBalancerArns) > 0 || len(in.Names) > 0 {
+		sort.SliceStable(lbs, func(i, j int) bool {
+			return awsapi.Deref(lbs[i].LoadBalancerName) < awsapi.Deref(lbs[j].LoadBalancerName)
+		})
+		lbs, next, err = pageOf(lbs, func(l elbv2types.LoadBalancer) string { return awsapi.Deref(l.LoadBalancerName) }, "lbs", in.Marker, in.PageSize)
+		if err != nil {
+			return nil, err
+		}
 	}
-	return &elbv2types.DescribeLoadBalancersOutput{LoadBalancers: page, NextMarker: next}, nil
+	return &elbv2types.DescribeLoadBalancersOutput{LoadBalancers: lbs, NextMarker: next}, nil
 }
 
 // DeleteLoadBalancer deletes a load balancer with its listeners and rules;
 // its target groups stay. Deleting one that does not exist succeeds.
 func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadBalancerInput) (*elbv2types.DeleteLoadBalancerOutput, error) {
-	sc := scope(ctx)
-	arn := deref(in.LoadBalancerArn)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	arn := awsapi.Deref(in.LoadBalancerArn)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		lb, err := getLB(tx, sc, arn)
-		if isCode(err, codeLBNotFound) {
+		if awsapi.IsCode(err, codeLBNotFound) {
 			return nil // already gone
 		}
 		if err != nil {
@@ -192,7 +203,7 @@ func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadB
 				return err
 			}
 		}
-		return tx.Delete(lbstate.LBKey(sc, deref(lb.LB.LoadBalancerName)))
+		return tx.Delete(lbstate.LBKey(sc, awsapi.Deref(lb.LB.LoadBalancerName)))
 	})
 	if err != nil {
 		return nil, err
@@ -202,11 +213,7 @@ func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadB
 
 // DescribeLoadBalancerAttributes lists a load balancer's attributes.
 func (a *API) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2types.DescribeLoadBalancerAttributesInput) (*elbv2types.DescribeLoadBalancerAttributesOutput, error) {
-	var lb lbstate.LoadBalancer
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		lb, err = getLB(tx, scope(ctx), deref(in.LoadBalancerArn))
-		return err
-	})
+	lb, err := awsapi.ReadRef(ctx, a.DB, getLB, awsapi.Deref(in.LoadBalancerArn))
 	if err != nil {
 		return nil, err
 	}
@@ -216,14 +223,14 @@ func (a *API) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2types
 // ModifyLoadBalancerAttributes changes attributes and answers all of them.
 func (a *API) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2types.ModifyLoadBalancerAttributesInput) (*elbv2types.ModifyLoadBalancerAttributesOutput, error) {
 	for _, at := range in.Attributes {
-		if err := lbstate.CheckLBAttribute(deref(at.Key), deref(at.Value)); err != nil {
+		if err := lbstate.CheckLBAttribute(awsapi.Deref(at.Key), awsapi.Deref(at.Value)); err != nil {
 			return nil, validation("%s", err.Error())
 		}
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var attrs map[string]string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		lb, err := getLB(tx, sc, deref(in.LoadBalancerArn))
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		lb, err := getLB(tx, sc, awsapi.Deref(in.LoadBalancerArn))
 		if err != nil {
 			return err
 		}
@@ -231,10 +238,10 @@ func (a *API) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2types.M
 			lb.Attributes = lbstate.DefaultLBAttributes()
 		}
 		for _, at := range in.Attributes {
-			lb.Attributes[deref(at.Key)] = deref(at.Value)
+			lb.Attributes[awsapi.Deref(at.Key)] = awsapi.Deref(at.Value)
 		}
 		attrs = lb.Attributes
-		return store.Put(tx, lbstate.LBKey(sc, deref(lb.LB.LoadBalancerName)), lb)
+		return store.Put(tx, lbstate.LBKey(sc, awsapi.Deref(lb.LB.LoadBalancerName)), lb)
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -31,7 +32,7 @@ func checkConditions(conds []elbv2types.RuleCondition) ([]elbv2types.RuleConditi
 	out := make([]elbv2types.RuleCondition, 0, len(conds))
 	once := map[string]bool{}
 	for _, c := range conds {
-		field := deref(c.Field)
+		field := awsapi.Deref(c.Field)
 		var vals []string
 		pick := func(cfg []string) error {
 			if len(c.Values) > 0 && len(cfg) > 0 {
@@ -82,10 +83,10 @@ func checkConditions(conds []elbv2types.RuleCondition) ([]elbv2types.RuleConditi
 			n.Values, n.HostHeaderConfig = vals, &elbv2types.HostHeaderConditionConfig{Values: vals}
 		case "http-header":
 			h := c.HttpHeaderConfig
-			if h == nil || deref(h.HttpHeaderName) == "" || len(h.Values) == 0 {
+			if h == nil || awsapi.Deref(h.HttpHeaderName) == "" || len(h.Values) == 0 {
 				return nil, validation("Condition http-header needs HttpHeaderConfig with a header name and values.")
 			}
-			n.HttpHeaderConfig = &elbv2types.HttpHeaderConditionConfig{HttpHeaderName: new(deref(h.HttpHeaderName)), Values: slices.Clone(h.Values)}
+			n.HttpHeaderConfig = &elbv2types.HttpHeaderConditionConfig{HttpHeaderName: new(awsapi.Deref(h.HttpHeaderName)), Values: slices.Clone(h.Values)}
 		case "http-request-method":
 			if c.HttpRequestMethodConfig == nil || len(c.HttpRequestMethodConfig.Values) == 0 {
 				return nil, validation("Condition http-request-method needs HttpRequestMethodConfig with values.")
@@ -101,7 +102,7 @@ func checkConditions(conds []elbv2types.RuleCondition) ([]elbv2types.RuleConditi
 				return nil, validation("Condition query-string needs QueryStringConfig with values.")
 			}
 			for _, kv := range c.QueryStringConfig.Values {
-				if deref(kv.Value) == "" {
+				if awsapi.Deref(kv.Value) == "" {
 					return nil, validation("Condition query-string: every pair needs a Value.")
 				}
 			}
@@ -178,7 +179,7 @@ func checkPriority(tx store.ReadTx, sc model.Scope, l lbstate.Listener, self str
 	}
 	for _, r := range rules {
 		if r.ID != self && r.Priority == int(prio) {
-			return apiError(codePriorityInUse, "Priority %d is already in use by rule %s of this listener.", prio, deref(r.R.RuleArn))
+			return apiError(codePriorityInUse, "Priority %d is already in use by rule %s of this listener.", prio, awsapi.Deref(r.R.RuleArn))
 		}
 	}
 	return nil
@@ -186,7 +187,7 @@ func checkPriority(tx store.ReadTx, sc model.Scope, l lbstate.Listener, self str
 
 // CreateRule adds a rule to a listener.
 func (a *API) CreateRule(ctx context.Context, in *elbv2types.CreateRuleInput) (*elbv2types.CreateRuleOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -195,12 +196,12 @@ func (a *API) CreateRule(ctx context.Context, in *elbv2types.CreateRuleInput) (*
 		return nil, err
 	}
 	var out elbv2types.Rule
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
-		l, err := getListener(tx, sc, deref(in.ListenerArn))
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
+		l, err := getListener(tx, sc, awsapi.Deref(in.ListenerArn))
 		if err != nil {
 			return err
 		}
-		if err := checkPriority(tx, sc, l, "", derefInt(in.Priority)); err != nil {
+		if err := checkPriority(tx, sc, l, "", awsapi.Deref(in.Priority)); err != nil {
 			return err
 		}
 		existing, err := tx.List(lbstate.RulesPrefix(sc, l.ID), "", 0)
@@ -210,12 +211,12 @@ func (a *API) CreateRule(ctx context.Context, in *elbv2types.CreateRuleInput) (*
 		if len(existing) >= maxRules {
 			return apiError(codeTooManyRules, "A listener can have at most %d rules besides its default rule.", maxRules)
 		}
-		actions, err := checkActions(tx, sc, deref(l.L.LoadBalancerArn), in.Actions)
+		actions, err := checkActions(tx, sc, awsapi.Deref(l.L.LoadBalancerArn), in.Actions)
 		if err != nil {
 			return err
 		}
 		id := lbstate.NewID()
-		prio := derefInt(in.Priority)
+		prio := awsapi.Deref(in.Priority)
 		out = elbv2types.Rule{
 			RuleArn: new(lbstate.RuleARN(sc, l.LBName, l.LBID, l.ID, id)), Priority: new(strconv.Itoa(int(prio))),
 			Conditions: conds, Actions: actions, IsDefault: new(false),
@@ -231,12 +232,12 @@ func (a *API) CreateRule(ctx context.Context, in *elbv2types.CreateRuleInput) (*
 // DescribeRules describes a listener's rules (its default rule last), or
 // the named ones.
 func (a *API) DescribeRules(ctx context.Context, in *elbv2types.DescribeRulesInput) (*elbv2types.DescribeRulesOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if in.ListenerArn == nil && len(in.RuleArns) == 0 {
 		return nil, validation("You must specify either a listener ARN or one or more rule ARNs.")
 	}
 	var rules []elbv2types.Rule
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if len(in.RuleArns) > 0 {
 			for _, arn := range in.RuleArns {
 				r, err := getRule(tx, sc, arn)
@@ -251,7 +252,7 @@ func (a *API) DescribeRules(ctx context.Context, in *elbv2types.DescribeRulesInp
 			}
 			return nil
 		}
-		l, err := getListener(tx, sc, deref(in.ListenerArn))
+		l, err := getListener(tx, sc, awsapi.Deref(in.ListenerArn))
 		if err != nil {
 			return err
 		}
@@ -272,9 +273,9 @@ func (a *API) DescribeRules(ctx context.Context, in *elbv2types.DescribeRulesInp
 	// Pages follow the priority order: the marker is the position.
 	pos := make(map[string]string, len(rules))
 	for i, r := range rules {
-		pos[deref(r.RuleArn)] = strconv.Itoa(100000 + i)
+		pos[awsapi.Deref(r.RuleArn)] = strconv.Itoa(100000 + i)
 	}
-	page, next, err := pageOf(rules, func(r elbv2types.Rule) string { return pos[deref(r.RuleArn)] }, "rules", in.Marker, in.PageSize)
+	page, next, err := pageOf(rules, func(r elbv2types.Rule) string { return pos[awsapi.Deref(r.RuleArn)] }, "rules", in.Marker, in.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +284,7 @@ func (a *API) DescribeRules(ctx context.Context, in *elbv2types.DescribeRulesInp
 
 // ModifyRule replaces a rule's conditions and/or actions.
 func (a *API) ModifyRule(ctx context.Context, in *elbv2types.ModifyRuleInput) (*elbv2types.ModifyRuleOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var conds []elbv2types.RuleCondition
 	if len(in.Conditions) > 0 {
 		var err error
@@ -292,8 +293,8 @@ func (a *API) ModifyRule(ctx context.Context, in *elbv2types.ModifyRuleInput) (*
 		}
 	}
 	var out elbv2types.Rule
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		r, err := getRule(tx, sc, deref(in.RuleArn))
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		r, err := getRule(tx, sc, awsapi.Deref(in.RuleArn))
 		if err != nil {
 			return err
 		}
@@ -304,7 +305,7 @@ func (a *API) ModifyRule(ctx context.Context, in *elbv2types.ModifyRuleInput) (*
 			r.rule.R.Conditions = conds
 		}
 		if len(in.Actions) > 0 {
-			actions, err := checkActions(tx, sc, deref(r.listener.L.LoadBalancerArn), in.Actions)
+			actions, err := checkActions(tx, sc, awsapi.Deref(r.listener.L.LoadBalancerArn), in.Actions)
 			if err != nil {
 				return err
 			}
@@ -321,9 +322,9 @@ func (a *API) ModifyRule(ctx context.Context, in *elbv2types.ModifyRuleInput) (*
 
 // DeleteRule deletes a rule; the default rule cannot be deleted.
 func (a *API) DeleteRule(ctx context.Context, in *elbv2types.DeleteRuleInput) (*elbv2types.DeleteRuleOutput, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		r, err := getRule(tx, sc, deref(in.RuleArn))
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		r, err := getRule(tx, sc, awsapi.Deref(in.RuleArn))
 		if err != nil {
 			return err
 		}
@@ -340,12 +341,12 @@ func (a *API) DeleteRule(ctx context.Context, in *elbv2types.DeleteRuleInput) (*
 
 // SetRulePriorities changes the priorities of rules of one listener at once.
 func (a *API) SetRulePriorities(ctx context.Context, in *elbv2types.SetRulePrioritiesInput) (*elbv2types.SetRulePrioritiesOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var out []elbv2types.Rule
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		var listenerID string
 		for _, p := range in.RulePriorities {
-			r, err := getRule(tx, sc, deref(p.RuleArn))
+			r, err := getRule(tx, sc, awsapi.Deref(p.RuleArn))
 			if err != nil {
 				return err
 			}
@@ -356,7 +357,7 @@ func (a *API) SetRulePriorities(ctx context.Context, in *elbv2types.SetRulePrior
 				return validation("All rules given to SetRulePriorities must belong to one listener.")
 			}
 			listenerID = r.listener.ID
-			prio := derefInt(p.Priority)
+			prio := awsapi.Deref(p.Priority)
 			if prio < 1 || prio > 50000 {
 				return validation("Rule priority must be from 1 to 50000, got %d.", prio)
 			}
@@ -377,9 +378,9 @@ func (a *API) SetRulePriorities(ctx context.Context, in *elbv2types.SetRulePrior
 		seen := map[int]string{}
 		for _, r := range all {
 			if other, ok := seen[r.Priority]; ok {
-				return apiError(codePriorityInUse, "Priority %d would be used by both %s and %s.", r.Priority, other, deref(r.R.RuleArn))
+				return apiError(codePriorityInUse, "Priority %d would be used by both %s and %s.", r.Priority, other, awsapi.Deref(r.R.RuleArn))
 			}
-			seen[r.Priority] = deref(r.R.RuleArn)
+			seen[r.Priority] = awsapi.Deref(r.R.RuleArn)
 		}
 		return nil
 	})

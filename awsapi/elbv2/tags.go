@@ -2,13 +2,32 @@ package elbv2
 
 import (
 	"context"
-	"slices"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
+
+// maxTags is ELB's limit of tags on one resource.
+const maxTags = 50
+
+// tagRules are ELB's tag rules in its words; a key given twice is
+// DuplicateTagKeys.
+var tagRules = func() awsapi.TagRules {
+	r := awsapi.TagRulesIn(maxTags, validation, func(format string, args ...any) error {
+		return apiError(codeTooManyTags, format, args...)
+	})
+	r.Duplicate = func(k string) error { return apiError(codeDuplicateTagKeys, "Tag key %q is given more than once.", k) }
+	return r
+}()
+
+func tagKey(t elbv2types.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t elbv2types.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
+// checkTags applies ELB's tag rules to tags being added.
+func checkTags(tags []elbv2types.Tag) error { return awsapi.CheckTags(tagRules, tags, tagKV) }
 
 // tagged reads and writes the tags of the resource an ARN names.
 type tagged struct {
@@ -65,7 +84,7 @@ func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2t
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag { return mergeTags(cur, in.Tags) })
+	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag { return awsapi.MergeTags(cur, in.Tags, tagKey) })
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +94,7 @@ func (a *API) AddTags(ctx context.Context, in *elbv2types.AddTagsInput) (*elbv2t
 // RemoveTags removes tags by key; absent keys are not an error.
 func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*elbv2types.RemoveTagsOutput, error) {
 	err := a.changeTags(ctx, in.ResourceArns, func(cur []elbv2types.Tag) []elbv2types.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t elbv2types.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+		return awsapi.RemoveTags(cur, in.TagKeys, tagKey)
 	})
 	if err != nil {
 		return nil, err
@@ -84,8 +103,8 @@ func (a *API) RemoveTags(ctx context.Context, in *elbv2types.RemoveTagsInput) (*
 }
 
 func (a *API) changeTags(ctx context.Context, arns []string, change func([]elbv2types.Tag) []elbv2types.Tag) error {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		for _, arn := range arns {
 			t, err := resolveTagged(tx, sc, arn)
 			if err != nil {
@@ -106,9 +125,9 @@ func (a *API) changeTags(ctx context.Context, arns []string, change func([]elbv2
 
 // DescribeTags lists the tags of resources, in the order given.
 func (a *API) DescribeTags(ctx context.Context, in *elbv2types.DescribeTagsInput) (*elbv2types.DescribeTagsOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := []elbv2types.TagDescription{}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		for _, arn := range in.ResourceArns {
 			t, err := resolveTagged(tx, sc, arn)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -64,15 +65,15 @@ func (h healthSettings) apply(tg *elbv2types.TargetGroup) error {
 // checkHealth applies ELB's limits to an application target group's
 // health check.
 func checkHealth(tg *elbv2types.TargetGroup) error {
-	if p := deref(tg.HealthCheckPort); p != "traffic-port" {
+	if p := awsapi.Deref(tg.HealthCheckPort); p != "traffic-port" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return validation("Health check port must be 'traffic-port' or a port from 1 to 65535, got %q.", p)
 		}
 	}
-	if p := deref(tg.HealthCheckPath); p == "" || p[0] != '/' || len(p) > 1024 {
+	if p := awsapi.Deref(tg.HealthCheckPath); p == "" || p[0] != '/' || len(p) > 1024 {
 		return validation("Health check path must start with '/' and be at most 1024 characters, got %q.", p)
 	}
-	interval, timeout := derefInt(tg.HealthCheckIntervalSeconds), derefInt(tg.HealthCheckTimeoutSeconds)
+	interval, timeout := awsapi.Deref(tg.HealthCheckIntervalSeconds), awsapi.Deref(tg.HealthCheckTimeoutSeconds)
 	switch {
 	case interval < 5 || interval > 300:
 		return validation("Health check interval must be from 5 to 300 seconds, got %d.", interval)
@@ -81,14 +82,14 @@ func checkHealth(tg *elbv2types.TargetGroup) error {
 	case timeout >= interval:
 		return validation("Health check timeout (%d) must be smaller than the interval (%d).", timeout, interval)
 	}
-	if n := derefInt(tg.HealthyThresholdCount); n < 2 || n > 10 {
+	if n := awsapi.Deref(tg.HealthyThresholdCount); n < 2 || n > 10 {
 		return validation("Healthy threshold count must be from 2 to 10, got %d.", n)
 	}
-	if n := derefInt(tg.UnhealthyThresholdCount); n < 2 || n > 10 {
+	if n := awsapi.Deref(tg.UnhealthyThresholdCount); n < 2 || n > 10 {
 		return validation("Unhealthy threshold count must be from 2 to 10, got %d.", n)
 	}
-	if _, err := lbstate.ParseMatcher(deref(tg.Matcher.HttpCode)); err != nil {
-		return validation("Health check matcher HttpCode %q: %s", deref(tg.Matcher.HttpCode), err.Error())
+	if _, err := lbstate.ParseMatcher(awsapi.Deref(tg.Matcher.HttpCode)); err != nil {
+		return validation("Health check matcher HttpCode %q: %s", awsapi.Deref(tg.Matcher.HttpCode), err.Error())
 	}
 	return nil
 }
@@ -106,8 +107,8 @@ func defaultHealthTimeout(protocol elbv2types.ProtocolEnum) int32 {
 // CreateTargetGroup creates a target group of instance or ip targets;
 // creating one again with the same settings answers the existing one.
 func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTargetGroupInput) (*elbv2types.CreateTargetGroupOutput, error) {
-	sc := scope(ctx)
-	name := deref(in.Name)
+	sc := awsapi.ScopeOf(ctx)
+	name := awsapi.Deref(in.Name)
 	if err := checkName("Target group", name); err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTarget
 	default:
 		return nil, apiError(codeUnsupportedProto, "Protocol %q is not supported by application load balancer target groups; use HTTP or HTTPS.", in.Protocol)
 	}
-	if pv := deref(in.ProtocolVersion); pv != "" && pv != "HTTP1" {
+	if pv := awsapi.Deref(in.ProtocolVersion); pv != "" && pv != "HTTP1" {
 		return nil, validation("wharf proxies HTTP/1.1 to targets; ProtocolVersion %q is not supported.", pv)
 	}
 	if in.Port == nil {
@@ -147,7 +148,7 @@ func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTarget
 		HealthyThresholdCount: new(int32(5)), UnhealthyThresholdCount: new(int32(2)),
 		Matcher: &elbv2types.Matcher{HttpCode: new("200")},
 	}
-	if v := deref(in.VpcId); v != "" {
+	if v := awsapi.Deref(in.VpcId); v != "" {
 		tg.VpcId = new(v)
 	}
 	hs := healthSettings{protocol: in.HealthCheckProtocol, port: in.HealthCheckPort, path: in.HealthCheckPath,
@@ -157,7 +158,7 @@ func (a *API) CreateTargetGroup(ctx context.Context, in *elbv2types.CreateTarget
 		return nil, err
 	}
 	var out elbv2types.TargetGroup
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		cur, ok, err := store.Get[lbstate.TargetGroup](tx, lbstate.TGKey(sc, name))
 		if err != nil {
 			return err
@@ -192,11 +193,13 @@ func usage(tx store.ReadTx, sc model.Scope) (map[string][]string, error) {
 }
 
 // DescribeTargetGroups describes the named target groups, those of a load
-// balancer, or all of them.
+// balancer, or all of them, a page at a time (read from the store in name
+// order).
 func (a *API) DescribeTargetGroups(ctx context.Context, in *elbv2types.DescribeTargetGroupsInput) (*elbv2types.DescribeTargetGroupsOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var tgs []elbv2types.TargetGroup
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	var next *string
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		used, err := usage(tx, sc)
 		if err != nil {
 			return err
@@ -223,25 +226,27 @@ func (a *API) DescribeTargetGroups(ctx context.Context, in *elbv2types.DescribeT
 				recs = append(recs, tg)
 			}
 		default:
-			all, err := store.List[lbstate.TargetGroup](tx, lbstate.TGsPrefix(sc))
-			if err != nil {
-				return err
-			}
-			lbARN := deref(in.LoadBalancerArn)
+			lbARN := awsapi.Deref(in.LoadBalancerArn)
 			if lbARN != "" {
 				if _, err := getLB(tx, sc, lbARN); err != nil {
 					return err
 				}
 			}
-			for _, tg := range all {
-				if lbARN == "" || slices.Contains(used[deref(tg.TG.TargetGroupArn)], lbARN) {
-					recs = append(recs, tg)
-				}
+			c, n, err := paging("tgs", in.Marker, in.PageSize)
+			if err != nil {
+				return err
+			}
+			// Keyed by name: the store's order is the answer's order.
+			recs, next, err = awsapi.StorePage(tx, lbstate.TGsPrefix(sc), "", c, n, func(tg *lbstate.TargetGroup) bool {
+				return lbARN == "" || slices.Contains(used[awsapi.Deref(tg.TG.TargetGroupArn)], lbARN)
+			})
+			if err != nil {
+				return err
 			}
 		}
 		for _, r := range recs {
 			tg := r.TG
-			tg.LoadBalancerArns = append([]string{}, used[deref(tg.TargetGroupArn)]...)
+			tg.LoadBalancerArns = append([]string{}, used[awsapi.Deref(tg.TargetGroupArn)]...)
 			tgs = append(tgs, tg)
 		}
 		return nil
@@ -249,20 +254,24 @@ func (a *API) DescribeTargetGroups(ctx context.Context, in *elbv2types.DescribeT
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(tgs, func(i, j int) bool { return deref(tgs[i].TargetGroupName) < deref(tgs[j].TargetGroupName) })
-	page, next, err := pageOf(tgs, func(t elbv2types.TargetGroup) string { return deref(t.TargetGroupName) }, "tgs", in.Marker, in.PageSize)
-	if err != nil {
-		return nil, err
+	if len(in.TargetGroupArns) > 0 || len(in.Names) > 0 {
+		sort.SliceStable(tgs, func(i, j int) bool {
+			return awsapi.Deref(tgs[i].TargetGroupName) < awsapi.Deref(tgs[j].TargetGroupName)
+		})
+		tgs, next, err = pageOf(tgs, func(t elbv2types.TargetGroup) string { return awsapi.Deref(t.TargetGroupName) }, "tgs", in.Marker, in.PageSize)
+		if err != nil {
+			return nil, err
+		}
 	}
-	return &elbv2types.DescribeTargetGroupsOutput{TargetGroups: page, NextMarker: next}, nil
+	return &elbv2types.DescribeTargetGroupsOutput{TargetGroups: tgs, NextMarker: next}, nil
 }
 
 // ModifyTargetGroup changes a target group's health check.
 func (a *API) ModifyTargetGroup(ctx context.Context, in *elbv2types.ModifyTargetGroupInput) (*elbv2types.ModifyTargetGroupOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var out elbv2types.TargetGroup
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, err := getTG(tx, sc, deref(in.TargetGroupArn))
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		rec, err := getTG(tx, sc, awsapi.Deref(in.TargetGroupArn))
 		if err != nil {
 			return err
 		}
@@ -277,8 +286,8 @@ func (a *API) ModifyTargetGroup(ctx context.Context, in *elbv2types.ModifyTarget
 			return err
 		}
 		out = rec.TG
-		out.LoadBalancerArns = append([]string{}, used[deref(out.TargetGroupArn)]...)
-		return store.Put(tx, lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)), rec)
+		out.LoadBalancerArns = append([]string{}, used[awsapi.Deref(out.TargetGroupArn)]...)
+		return store.Put(tx, lbstate.TGKey(sc, awsapi.Deref(rec.TG.TargetGroupName)), rec)
 	})
 	if err != nil {
 		return nil, err
@@ -289,11 +298,11 @@ func (a *API) ModifyTargetGroup(ctx context.Context, in *elbv2types.ModifyTarget
 // DeleteTargetGroup deletes a target group no listener or rule uses, with
 // its registrations. Deleting one that does not exist succeeds.
 func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTargetGroupInput) (*elbv2types.DeleteTargetGroupOutput, error) {
-	sc := scope(ctx)
-	arn := deref(in.TargetGroupArn)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	arn := awsapi.Deref(in.TargetGroupArn)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, err := getTG(tx, sc, arn)
-		if isCode(err, codeTGNotFound) {
+		if awsapi.IsCode(err, codeTGNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -317,7 +326,7 @@ func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTarget
 				}
 			}
 		}
-		return tx.Delete(lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)))
+		return tx.Delete(lbstate.TGKey(sc, awsapi.Deref(rec.TG.TargetGroupName)))
 	})
 	if err != nil {
 		return nil, err
@@ -327,11 +336,7 @@ func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTarget
 
 // DescribeTargetGroupAttributes lists a target group's attributes.
 func (a *API) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2types.DescribeTargetGroupAttributesInput) (*elbv2types.DescribeTargetGroupAttributesOutput, error) {
-	var rec lbstate.TargetGroup
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		rec, err = getTG(tx, scope(ctx), deref(in.TargetGroupArn))
-		return err
-	})
+	rec, err := awsapi.ReadRef(ctx, a.DB, getTG, awsapi.Deref(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
 	}
@@ -341,14 +346,14 @@ func (a *API) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2types.
 // ModifyTargetGroupAttributes changes attributes and answers all of them.
 func (a *API) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2types.ModifyTargetGroupAttributesInput) (*elbv2types.ModifyTargetGroupAttributesOutput, error) {
 	for _, at := range in.Attributes {
-		if err := lbstate.CheckTGAttribute(deref(at.Key), deref(at.Value)); err != nil {
+		if err := lbstate.CheckTGAttribute(awsapi.Deref(at.Key), awsapi.Deref(at.Value)); err != nil {
 			return nil, validation("%s", err.Error())
 		}
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var attrs map[string]string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, err := getTG(tx, sc, deref(in.TargetGroupArn))
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		rec, err := getTG(tx, sc, awsapi.Deref(in.TargetGroupArn))
 		if err != nil {
 			return err
 		}
@@ -356,10 +361,10 @@ func (a *API) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2types.Mo
 			rec.Attributes = lbstate.DefaultTGAttributes()
 		}
 		for _, at := range in.Attributes {
-			rec.Attributes[deref(at.Key)] = deref(at.Value)
+			rec.Attributes[awsapi.Deref(at.Key)] = awsapi.Deref(at.Value)
 		}
 		attrs = rec.Attributes
-		return store.Put(tx, lbstate.TGKey(sc, deref(rec.TG.TargetGroupName)), rec)
+		return store.Put(tx, lbstate.TGKey(sc, awsapi.Deref(rec.TG.TargetGroupName)), rec)
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -23,7 +24,7 @@ func TestTargetGroups(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
 
-	def := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp,
+	def := apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), VpcId: aws.String("vpc-123")}))(t).TargetGroups[0]
 	if def.TargetType != types.TargetTypeEnumInstance || aws.ToInt32(def.HealthCheckIntervalSeconds) != 30 ||
 		aws.ToInt32(def.HealthCheckTimeoutSeconds) != 6 || aws.ToInt32(def.HealthyThresholdCount) != 5 ||
@@ -32,18 +33,18 @@ func TestTargetGroups(t *testing.T) {
 		def.HealthCheckProtocol != types.ProtocolEnumHttp || !aws.ToBool(def.HealthCheckEnabled) || aws.ToString(def.VpcId) != "vpc-123" {
 		t.Fatalf("defaults %+v", def)
 	}
-	secure := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("secure"), Protocol: types.ProtocolEnumHttps,
+	secure := apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("secure"), Protocol: types.ProtocolEnumHttps,
 		Port: aws.Int32(443)}))(t).TargetGroups[0]
 	if got := aws.ToInt32(secure.HealthCheckTimeoutSeconds); got != 10 || secure.HealthCheckProtocol != types.ProtocolEnumHttps {
 		t.Fatalf("an HTTPS target group's default health check timeout is %d s over %s, want 10 s over HTTPS", got, secure.HealthCheckProtocol)
 	}
-	must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: secure.TargetGroupArn}))(t)
+	apitest.Must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: secure.TargetGroupArn}))(t)
 
 	in := &elb.CreateTargetGroupInput{Name: aws.String("api"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080),
 		TargetType: types.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"), HealthCheckIntervalSeconds: aws.Int32(10),
 		HealthCheckTimeoutSeconds: aws.Int32(3), HealthyThresholdCount: aws.Int32(3), UnhealthyThresholdCount: aws.Int32(4),
 		Matcher: &types.Matcher{HttpCode: aws.String("200-299")}, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}
-	tg := must(c.CreateTargetGroup(ctx, in))(t).TargetGroups[0]
+	tg := apitest.Must(c.CreateTargetGroup(ctx, in))(t).TargetGroups[0]
 	arn := aws.ToString(tg.TargetGroupArn)
 	if !tgARNRE.MatchString(arn) || tg.TargetType != types.TargetTypeEnumIp || aws.ToInt32(tg.Port) != 8080 ||
 		aws.ToString(tg.HealthCheckPath) != "/health" || aws.ToInt32(tg.HealthCheckIntervalSeconds) != 10 ||
@@ -52,14 +53,14 @@ func TestTargetGroups(t *testing.T) {
 	}
 
 	t.Run("create again", func(t *testing.T) {
-		again := must(c.CreateTargetGroup(ctx, in))(t).TargetGroups[0]
+		again := apitest.Must(c.CreateTargetGroup(ctx, in))(t).TargetGroups[0]
 		if aws.ToString(again.TargetGroupArn) != arn {
 			t.Fatal("a second identical CreateTargetGroup made another group")
 		}
 		other := *in
 		other.Port = aws.Int32(9090)
 		_, err := c.CreateTargetGroup(ctx, &other)
-		wantCode(t, err, "DuplicateTargetGroupName")
+		apitest.WantCode(t, err, "DuplicateTargetGroupName")
 	})
 	t.Run("validation", func(t *testing.T) {
 		bad := func(mod func(*elb.CreateTargetGroupInput), code string) {
@@ -67,7 +68,7 @@ func TestTargetGroups(t *testing.T) {
 			in := &elb.CreateTargetGroupInput{Name: aws.String("bad"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp}
 			mod(in)
 			_, err := c.CreateTargetGroup(ctx, in)
-			wantCode(t, err, code)
+			apitest.WantCode(t, err, code)
 		}
 		bad(func(in *elb.CreateTargetGroupInput) {
 			in.HealthCheckTimeoutSeconds, in.HealthCheckIntervalSeconds = aws.Int32(10), aws.Int32(10)
@@ -83,36 +84,36 @@ func TestTargetGroups(t *testing.T) {
 		bad(func(in *elb.CreateTargetGroupInput) { in.Name = aws.String("no spaces") }, "ValidationError")
 	})
 	t.Run("describe", func(t *testing.T) {
-		all := must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{}))(t)
+		all := apitest.Must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{}))(t)
 		if len(all.TargetGroups) != 2 || aws.ToString(all.TargetGroups[0].TargetGroupName) != "api" {
 			t.Fatalf("all: %d", len(all.TargetGroups))
 		}
-		byName := must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"api"}}))(t)
-		byARN := must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}}))(t)
+		byName := apitest.Must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"api"}}))(t)
+		byARN := apitest.Must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}}))(t)
 		if aws.ToString(byName.TargetGroups[0].TargetGroupArn) != arn || aws.ToString(byARN.TargetGroups[0].TargetGroupName) != "api" {
 			t.Fatal("by name or ARN")
 		}
 		_, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"nope"}})
-		wantCode(t, err, "TargetGroupNotFound")
+		apitest.WantCode(t, err, "TargetGroupNotFound")
 		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{missingARN(arn)}})
-		wantCode(t, err, "TargetGroupNotFound")
+		apitest.WantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("modify", func(t *testing.T) {
-		mod := must(c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(arn), HealthCheckPath: aws.String("/ready"),
+		mod := apitest.Must(c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(arn), HealthCheckPath: aws.String("/ready"),
 			HealthCheckIntervalSeconds: aws.Int32(15), Matcher: &types.Matcher{HttpCode: aws.String("200,204")}}))(t).TargetGroups[0]
 		if aws.ToString(mod.HealthCheckPath) != "/ready" || aws.ToInt32(mod.HealthCheckIntervalSeconds) != 15 ||
 			aws.ToString(mod.Matcher.HttpCode) != "200,204" || aws.ToInt32(mod.HealthCheckTimeoutSeconds) != 3 {
 			t.Fatalf("modified %+v", mod)
 		}
 		_, err := c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(arn), HealthCheckTimeoutSeconds: aws.Int32(20)})
-		wantCode(t, err, "ValidationError")
+		apitest.WantCode(t, err, "ValidationError")
 	})
 	t.Run("attributes", func(t *testing.T) {
-		attrs := must(c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)}))(t)
+		attrs := apitest.Must(c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)}))(t)
 		if attr(attrs.Attributes, "deregistration_delay.timeout_seconds") != "300" || attr(attrs.Attributes, "load_balancing.algorithm.type") != "round_robin" {
 			t.Fatalf("defaults %v", attrs.Attributes)
 		}
-		mod := must(c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(arn),
+		mod := apitest.Must(c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(arn),
 			Attributes: []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("10")},
 				{Key: aws.String("load_balancing.algorithm.type"), Value: aws.String("least_outstanding_requests")}}}))(t)
 		if attr(mod.Attributes, "deregistration_delay.timeout_seconds") != "10" || attr(mod.Attributes, "load_balancing.algorithm.type") != "least_outstanding_requests" {
@@ -121,33 +122,33 @@ func TestTargetGroups(t *testing.T) {
 		for _, kv := range [][2]string{{"deregistration_delay.timeout_seconds", "3601"}, {"load_balancing.algorithm.type", "fastest"}, {"bogus", "1"}} {
 			_, err := c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(arn),
 				Attributes: []types.TargetGroupAttribute{{Key: aws.String(kv[0]), Value: aws.String(kv[1])}}})
-			wantCode(t, err, "ValidationError")
+			apitest.WantCode(t, err, "ValidationError")
 		}
 		_, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(missingARN(arn))})
-		wantCode(t, err, "TargetGroupNotFound")
+		apitest.WantCode(t, err, "TargetGroupNotFound")
 	})
 	t.Run("delete", func(t *testing.T) {
-		lb := must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
-		l := must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp,
+		lb := apitest.Must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
+		l := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp,
 			Port: aws.Int32(freePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}}}))(t)
-		used := must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn}))(t)
+		used := apitest.Must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn}))(t)
 		if len(used.TargetGroups) != 1 || used.TargetGroups[0].LoadBalancerArns[0] != aws.ToString(lb.LoadBalancerArn) {
 			t.Fatalf("groups of the load balancer: %+v", used.TargetGroups)
 		}
 		_, err := c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
-		wantCode(t, err, "ResourceInUse")
-		must(c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.Listeners[0].ListenerArn}))(t)
-		must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)}))(t)
-		must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)}))(t) // gone: fine
+		apitest.WantCode(t, err, "ResourceInUse")
+		apitest.Must(c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.Listeners[0].ListenerArn}))(t)
+		apitest.Must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)}))(t)
+		apitest.Must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)}))(t) // gone: fine
 		_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
-		wantCode(t, err, "TargetGroupNotFound")
+		apitest.WantCode(t, err, "TargetGroupNotFound")
 	})
 }
 
 // health maps "ID:PORT" to "state/reason".
 func health(t *testing.T, c *elb.Client, arn string, targets ...types.TargetDescription) map[string]string {
 	t.Helper()
-	out := must(c.DescribeTargetHealth(context.Background(), &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn), Targets: targets}))(t)
+	out := apitest.Must(c.DescribeTargetHealth(context.Background(), &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn), Targets: targets}))(t)
 	m := map[string]string{}
 	for _, d := range out.TargetHealthDescriptions {
 		if aws.ToString(d.HealthCheckPort) != fmt.Sprint(aws.ToInt32(d.Target.Port)) {
@@ -177,26 +178,26 @@ func TestTargetsAndHealth(t *testing.T) {
 	}
 	dead := types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(freePort(t))}
 
-	tg := aws.ToString(must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: types.ProtocolEnumHttp,
+	tg := aws.ToString(apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp, HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2),
 		HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(t).TargetGroups[0].TargetGroupArn)
 
 	t.Run("invalid targets", func(t *testing.T) {
 		_, err := c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("not-an-ip")}}})
-		wantCode(t, err, "InvalidTarget")
+		apitest.WantCode(t, err, "InvalidTarget")
 		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("10.0.0.1"), Port: aws.Int32(70000)}}})
-		wantCode(t, err, "ValidationError")
-		inst := must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80)}))(t)
+		apitest.WantCode(t, err, "ValidationError")
+		inst := apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80)}))(t)
 		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("10.0.0.1")}}})
-		wantCode(t, err, "InvalidTarget")
-		must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-0123456789abcdef0")}}}))(t)
+		apitest.WantCode(t, err, "InvalidTarget")
+		apitest.Must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: inst.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-0123456789abcdef0")}}}))(t)
 		_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(missingARN(tg)), Targets: []types.TargetDescription{target(ok)}})
-		wantCode(t, err, "TargetGroupNotFound")
+		apitest.WantCode(t, err, "TargetGroupNotFound")
 		_, err = c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("10.9.9.9")}}})
-		wantCode(t, err, "InvalidTarget")
+		apitest.WantCode(t, err, "InvalidTarget")
 	})
 
-	must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{target(ok), target(failing), target(slow), dead}}))(t)
+	apitest.Must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{target(ok), target(failing), target(slow), dead}}))(t)
 	key := func(d types.TargetDescription) string { return fmt.Sprintf("127.0.0.1:%d", aws.ToInt32(d.Port)) }
 
 	t.Run("unused until a listener forwards to the group", func(t *testing.T) {
@@ -206,8 +207,8 @@ func TestTargetsAndHealth(t *testing.T) {
 			}
 		}
 	})
-	lb := must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
-	must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(freePort(t)),
+	lb := apitest.Must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
+	apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(freePort(t)),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}}}))(t)
 
 	// The first check runs at once; failures need two checks 5s apart.
@@ -242,7 +243,7 @@ func TestTargetsAndHealth(t *testing.T) {
 		}
 	})
 	t.Run("deregister", func(t *testing.T) {
-		must(c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{target(failing), dead}}))(t)
+		apitest.Must(c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{target(failing), dead}}))(t)
 		// Nothing in flight: the drain ends at once.
 		deadline := time.Now().Add(10 * time.Second)
 		for len(health(t, c, tg)) != 2 {
@@ -253,7 +254,7 @@ func TestTargetsAndHealth(t *testing.T) {
 		}
 	})
 	t.Run("health checks disabled", func(t *testing.T) {
-		must(c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(tg), HealthCheckEnabled: aws.Bool(false)}))(t)
+		apitest.Must(c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(tg), HealthCheckEnabled: aws.Bool(false)}))(t)
 		if s := health(t, c, tg)[key(target(slow))]; s != "unavailable/Target.HealthCheckDisabled" {
 			t.Fatalf("%s", s)
 		}

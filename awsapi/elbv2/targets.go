@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -26,8 +28,8 @@ var instanceRE = regexp.MustCompile(`^(i-[0-9a-zA-Z]{1,32}|[0-9a-f]{32})$`)
 func targetIDs(tg lbstate.TargetGroup, in []elbv2types.TargetDescription) ([]lbstate.TargetID, error) {
 	out := make([]lbstate.TargetID, 0, len(in))
 	for _, t := range in {
-		id := strings.TrimSpace(deref(t.Id))
-		port := derefInt(tg.TG.Port)
+		id := strings.TrimSpace(awsapi.Deref(t.Id))
+		port := awsapi.Deref(tg.TG.Port)
 		if t.Port != nil {
 			port = *t.Port
 		}
@@ -51,19 +53,29 @@ func targetIDs(tg lbstate.TargetGroup, in []elbv2types.TargetDescription) ([]lbs
 	return out, nil
 }
 
+// changeTargets runs change on the targets of a request, in its target
+// group, in one transaction.
+func (a *API) changeTargets(ctx context.Context, tgARN *string, targets []elbv2types.TargetDescription,
+	change func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		tg, err := getTG(tx, sc, awsapi.Deref(tgARN))
+		if err != nil {
+			return err
+		}
+		ids, err := targetIDs(tg, targets)
+		if err != nil {
+			return err
+		}
+		return change(tx, sc, tg, ids)
+	})
+	return err
+}
+
 // RegisterTargets registers targets; registering a registered target again
 // changes nothing, and registering a draining one starts it anew.
 func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTargetsInput) (*elbv2types.RegisterTargetsOutput, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		tg, err := getTG(tx, sc, deref(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		ids, err := targetIDs(tg, in.Targets)
-		if err != nil {
-			return err
-		}
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
 		existing, err := store.List[lbstate.Target](tx, lbstate.TargetsPrefix(sc, tg.ID))
 		if err != nil {
 			return err
@@ -71,7 +83,7 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 		count := len(existing)
 		regs := make([]lbstate.Registration, len(ids))
 		for i, id := range ids {
-			regs[i] = lbstate.Registration{TargetID: id, AvailabilityZone: deref(in.Targets[i].AvailabilityZone)}
+			regs[i] = lbstate.Registration{TargetID: id, AvailabilityZone: awsapi.Deref(in.Targets[i].AvailabilityZone)}
 			if !slices.ContainsFunc(existing, func(t lbstate.Target) bool { return t.TargetID == id }) {
 				count++
 			}
@@ -79,7 +91,7 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 		if count > maxTargets {
 			return apiError(codeTooManyTargets, "A target group can have at most %d targets.", maxTargets)
 		}
-		return lbstate.RegisterTargets(tx, tg, regs, a.now())
+		return lbstate.RegisterTargets(tx, tg, regs, a.Now())
 	})
 	if err != nil {
 		return nil, err
@@ -92,17 +104,8 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 // deregistration delay (less when they finish sooner). A group no listener
 // uses has nothing to drain, so its targets go at once.
 func (a *API) DeregisterTargets(ctx context.Context, in *elbv2types.DeregisterTargetsInput) (*elbv2types.DeregisterTargetsOutput, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		tg, err := getTG(tx, sc, deref(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		ids, err := targetIDs(tg, in.Targets)
-		if err != nil {
-			return err
-		}
-		err = lbstate.DeregisterTargets(tx, tg, ids, a.now())
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, _ model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
+		err := lbstate.DeregisterTargets(tx, tg, ids, a.Now())
 		if errors.Is(err, lbstate.ErrNotRegistered) {
 			return apiError(codeInvalidTarget, "%s.", err.Error())
 		}
@@ -117,10 +120,10 @@ func (a *API) DeregisterTargets(ctx context.Context, in *elbv2types.DeregisterTa
 // DescribeTargetHealth reports each target's health as the data plane last
 // judged it, with ELB's states and reason codes.
 func (a *API) DescribeTargetHealth(ctx context.Context, in *elbv2types.DescribeTargetHealthInput) (*elbv2types.DescribeTargetHealthOutput, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := []elbv2types.TargetHealthDescription{}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		tg, err := getTG(tx, sc, deref(in.TargetGroupArn))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		tg, err := getTG(tx, sc, awsapi.Deref(in.TargetGroupArn))
 		if err != nil {
 			return err
 		}
@@ -128,7 +131,7 @@ func (a *API) DescribeTargetHealth(ctx context.Context, in *elbv2types.DescribeT
 		if err != nil {
 			return err
 		}
-		inUse := len(used[deref(tg.TG.TargetGroupArn)]) > 0
+		inUse := len(used[awsapi.Deref(tg.TG.TargetGroupArn)]) > 0
 		var ids []lbstate.TargetID
 		if len(in.Targets) > 0 {
 			if ids, err = targetIDs(tg, in.Targets); err != nil {
@@ -159,7 +162,7 @@ func (a *API) DescribeTargetHealth(ctx context.Context, in *elbv2types.DescribeT
 }
 
 func describeHealth(tx store.ReadTx, tg lbstate.TargetGroup, id lbstate.TargetID, h lbstate.Health) elbv2types.TargetHealthDescription {
-	port := deref(tg.TG.HealthCheckPort)
+	port := awsapi.Deref(tg.TG.HealthCheckPort)
 	if port == "traffic-port" || port == "" {
 		port = strconv.Itoa(int(id.Port))
 	}

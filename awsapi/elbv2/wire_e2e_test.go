@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/internal/wiretest"
 )
 
 const ns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
@@ -24,21 +25,7 @@ const ns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 // post sends a form-encoded Query call as an SDK would, but with any body.
 func post(t *testing.T, endpoint, form string, hdr ...string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(form))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	return wiretest.PostForm(t, endpoint+"/", form, hdr...)
 }
 
 var errorRE = regexp.MustCompile(`^<ErrorResponse xmlns="` + regexp.QuoteMeta(ns) + `"><Error><Type>Sender</Type><Code>([A-Za-z]+)</Code><Message>[^<]+</Message></Error><RequestId>([0-9a-f-]{36})</RequestId></ErrorResponse>$`)

@@ -12,6 +12,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -24,8 +25,8 @@ func BenchmarkPutLogEvents(b *testing.B) {
 	w := wharftest.Start(b)
 	c, ctx := cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
 	g, s := aws.String("/bench"), aws.String("s")
-	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: g}))(b)
-	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: g, LogStreamName: s}))(b)
+	apitest.Must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: g}))(b)
+	apitest.Must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: g, LogStreamName: s}))(b)
 	const batch = 10000
 	ts := time.Now().Add(-time.Hour).UnixMilli()
 	in := &cwl.PutLogEventsInput{LogGroupName: g, LogStreamName: s, LogEvents: make([]types.InputLogEvent, batch)}
@@ -55,7 +56,7 @@ func BenchmarkPutLogEvents(b *testing.B) {
 	p := cwl.NewGetLogEventsPaginator(c, &cwl.GetLogEventsInput{LogGroupName: g, LogStreamName: s, StartFromHead: aws.Bool(true)},
 		func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
 	for p.HasMorePages() {
-		read += len(must(p.NextPage(ctx))(b).Events)
+		read += len(apitest.Must(p.NextPage(ctx))(b).Events)
 	}
 	if read != events {
 		b.Fatalf("read %d of %d events", read, events)
@@ -66,7 +67,7 @@ func BenchmarkPutLogEvents(b *testing.B) {
 	matched := 0
 	fp := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: g, FilterPattern: aws.String(`{ $.level = "error" }`)})
 	for fp.HasMorePages() {
-		matched += len(must(fp.NextPage(ctx))(b).Events)
+		matched += len(apitest.Must(fp.NextPage(ctx))(b).Events)
 	}
 	if matched != (events+9)/10 {
 		b.Fatalf("filter matched %d, want %d", matched, (events+9)/10)

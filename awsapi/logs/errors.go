@@ -2,7 +2,6 @@ package logs
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
@@ -27,14 +26,14 @@ func streamNotFound() error {
 	return awsapi.Errorf(codeResourceNotFound, "The specified log stream does not exist.")
 }
 
-// internal wraps an unexpected failure with the operation it interrupted;
-// awsapi turns it into a ServerException and logs the detail. A closed
-// store (wharf is shutting down) is CloudWatch's retryable
-// ServiceUnavailableException instead.
-func internal(op string, err error) error {
+// wrap leaves API errors as they are and wraps anything else with the
+// operation it interrupted; awsapi turns it into a ServerException and logs
+// the detail. A closed store (wharf is shutting down) is CloudWatch's
+// retryable ServiceUnavailableException instead.
+func wrap(op string, err error) error {
 	if errors.Is(err, store.ErrClosed) {
 		return &awsapi.Error{Code: codeServiceUnavailable, Message: "The service is shutting down; retry shortly.",
 			Fault: awsapi.ServerFault, Status: 503}
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return awsapi.Wrap(op, err)
 }

@@ -30,12 +30,8 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 	}
 	now := a.nowMillis()
 	out := &logstypes.PutLogEventsResponse{}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		g, err := getGroup(tx, sc, *in.LogGroupName)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		g, s, err := getStream(tx, sc, *in.LogGroupName, *in.LogStreamName)
 		if err != nil {
 			return err
 		}
@@ -61,7 +57,7 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 			return nil
 		}
 		g.StoredBytes += added
-		return store.Put(tx, groupKey(sc.account, sc.region, g.Name), g)
+		return store.Put(tx, groupKey(sc.Account, sc.Region, g.Name), g)
 	})
 	if err != nil {
 		return nil, wrap("PutLogEvents", err)

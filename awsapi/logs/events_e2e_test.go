@@ -12,6 +12,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -20,9 +21,9 @@ func setupStream(t *testing.T, c *cwl.Client, group, stream string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-		wantCode(t, err, "ResourceAlreadyExistsException")
+		apitest.WantCode(t, err, "ResourceAlreadyExistsException")
 	}
-	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))(t)
+	apitest.Must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))(t)
 }
 
 // put sends msgs with timestamps base, base+step, …
@@ -32,7 +33,7 @@ func put(t *testing.T, c *cwl.Client, group, stream string, base, step int64, ms
 	for i, m := range msgs {
 		in.LogEvents = append(in.LogEvents, types.InputLogEvent{Timestamp: aws.Int64(base + int64(i)*step), Message: aws.String(m)})
 	}
-	return must(c.PutLogEvents(context.Background(), in))(t)
+	return apitest.Must(c.PutLogEvents(context.Background(), in))(t)
 }
 
 func messages[E any](evs []E, msg func(E) *string) []string {
@@ -68,7 +69,7 @@ func TestPutAndGetLogEvents(t *testing.T) {
 	get := func(t *testing.T, in cwl.GetLogEventsInput) *cwl.GetLogEventsOutput {
 		t.Helper()
 		in.LogGroupName, in.LogStreamName = aws.String(g), aws.String(s)
-		return must(c.GetLogEvents(ctx, &in))(t)
+		return apitest.Must(c.GetLogEvents(ctx, &in))(t)
 	}
 
 	out := put(t, c, g, s, base, 10, numbered("e", 1, 10)...)
@@ -76,7 +77,7 @@ func TestPutAndGetLogEvents(t *testing.T) {
 		t.Fatalf("put: %+v", out)
 	}
 	// Any sequence token is accepted (CloudWatch ignores them now).
-	must(c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s), SequenceToken: aws.String("bogus"),
+	apitest.Must(c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s), SequenceToken: aws.String("bogus"),
 		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base + 100), Message: aws.String("e11")}}}))(t)
 
 	t.Run("newest first by default", func(t *testing.T) {
@@ -156,7 +157,7 @@ func TestPutAndGetLogEvents(t *testing.T) {
 		setupStream(t, c, g, "ties")
 		put(t, c, g, "ties", base, 0, "a", "b")
 		put(t, c, g, "ties", base, 0, "c")
-		out := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("ties"), StartFromHead: aws.Bool(true)}))(t)
+		out := apitest.Must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("ties"), StartFromHead: aws.Bool(true)}))(t)
 		if fmt.Sprint(outMsgs(out.Events)) != "[a b c]" {
 			t.Fatalf("ties %v", outMsgs(out.Events))
 		}
@@ -173,22 +174,22 @@ func TestPutAndGetLogEvents(t *testing.T) {
 			return in
 		}
 		_, err := c.PutLogEvents(ctx, batch(now-25*3600*1000, now))
-		wantCode(t, err, "InvalidParameterException") // spans more than 24 hours
-		r := must(c.PutLogEvents(ctx, batch(now-15*24*3600*1000, now-15*24*3600*1000+1)))(t).RejectedLogEventsInfo
+		apitest.WantCode(t, err, "InvalidParameterException") // spans more than 24 hours
+		r := apitest.Must(c.PutLogEvents(ctx, batch(now-15*24*3600*1000, now-15*24*3600*1000+1)))(t).RejectedLogEventsInfo
 		if r == nil || aws.ToInt32(r.TooOldLogEventEndIndex) != 1 || r.TooNewLogEventStartIndex != nil || r.ExpiredLogEventEndIndex != nil {
 			t.Fatalf("too old: %+v", r)
 		}
-		r = must(c.PutLogEvents(ctx, batch(now-1000, now, now+3*3600*1000)))(t).RejectedLogEventsInfo
+		r = apitest.Must(c.PutLogEvents(ctx, batch(now-1000, now, now+3*3600*1000)))(t).RejectedLogEventsInfo
 		if r == nil || aws.ToInt32(r.TooNewLogEventStartIndex) != 2 || r.TooOldLogEventEndIndex != nil || r.ExpiredLogEventEndIndex != nil {
 			t.Fatalf("too new: %+v", r)
 		}
-		must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(g), RetentionInDays: aws.Int32(1)}))(t)
-		r = must(c.PutLogEvents(ctx, batch(now-30*3600*1000, now-10*3600*1000)))(t).RejectedLogEventsInfo
-		must(c.DeleteRetentionPolicy(ctx, &cwl.DeleteRetentionPolicyInput{LogGroupName: aws.String(g)}))(t)
+		apitest.Must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(g), RetentionInDays: aws.Int32(1)}))(t)
+		r = apitest.Must(c.PutLogEvents(ctx, batch(now-30*3600*1000, now-10*3600*1000)))(t).RejectedLogEventsInfo
+		apitest.Must(c.DeleteRetentionPolicy(ctx, &cwl.DeleteRetentionPolicyInput{LogGroupName: aws.String(g)}))(t)
 		if r == nil || aws.ToInt32(r.ExpiredLogEventEndIndex) != 0 || r.TooOldLogEventEndIndex != nil || r.TooNewLogEventStartIndex != nil {
 			t.Fatalf("expired: %+v", r)
 		}
-		got := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("edges"), StartFromHead: aws.Bool(true)}))(t)
+		got := apitest.Must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("edges"), StartFromHead: aws.Bool(true)}))(t)
 		if want := fmt.Sprint([]string{fmt.Sprint(now - 10*3600*1000), fmt.Sprint(now - 1000), fmt.Sprint(now)}); fmt.Sprint(outMsgs(got.Events)) != want {
 			t.Fatalf("stored %v, want %v", outMsgs(got.Events), want)
 		}
@@ -197,18 +198,18 @@ func TestPutAndGetLogEvents(t *testing.T) {
 	t.Run("batch rules", func(t *testing.T) {
 		_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s),
 			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base + 2), Message: aws.String("b")}, {Timestamp: aws.Int64(base + 1), Message: aws.String("a")}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("nope"),
 			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base), Message: aws.String("a")}}})
-		wantCode(t, err, "ResourceNotFoundException")
+		apitest.WantCode(t, err, "ResourceNotFoundException")
 		_, err = c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("nope"), LogStreamName: aws.String(s),
 			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base), Message: aws.String("a")}}})
-		wantCode(t, err, "ResourceNotFoundException")
+		apitest.WantCode(t, err, "ResourceNotFoundException")
 		_, err = c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s),
 			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base), Message: aws.String(strings.Repeat("x", 300<<10))}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s), NextToken: aws.String("f/123")})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 
 	t.Run("a full batch", func(t *testing.T) {
@@ -218,13 +219,13 @@ func TestPutAndGetLogEvents(t *testing.T) {
 		for i := range 10000 {
 			in.LogEvents = append(in.LogEvents, types.InputLogEvent{Timestamp: aws.Int64(now - 10000 + int64(i)), Message: aws.String(fmt.Sprintf("line %05d", i))})
 		}
-		must(c.PutLogEvents(ctx, in))(t)
+		apitest.Must(c.PutLogEvents(ctx, in))(t)
 		var n int
 		var last string
 		p := cwl.NewGetLogEventsPaginator(c, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String("big"),
 			StartFromHead: aws.Bool(true), Limit: aws.Int32(3000)}, func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
 		for p.HasMorePages() {
-			page := must(p.NextPage(ctx))(t)
+			page := apitest.Must(p.NextPage(ctx))(t)
 			for _, e := range page.Events {
 				if m := aws.ToString(e.Message); m <= last {
 					t.Fatalf("out of order: %s after %s", m, last)
@@ -254,7 +255,7 @@ func TestFilterLogEvents(t *testing.T) {
 	filter := func(t *testing.T, in cwl.FilterLogEventsInput) []string {
 		t.Helper()
 		in.LogGroupName = aws.String(g)
-		return filteredMsgs(must(c.FilterLogEvents(ctx, &in))(t).Events)
+		return filteredMsgs(apitest.Must(c.FilterLogEvents(ctx, &in))(t).Events)
 	}
 
 	t.Run("interleaved by time", func(t *testing.T) {
@@ -296,14 +297,14 @@ func TestFilterLogEvents(t *testing.T) {
 		var ids, msgs []string
 		p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: aws.String(g), Limit: aws.Int32(2)})
 		for p.HasMorePages() {
-			for _, e := range must(p.NextPage(ctx))(t).Events {
+			for _, e := range apitest.Must(p.NextPage(ctx))(t).Events {
 				ids, msgs = append(ids, aws.ToString(e.EventId)), append(msgs, aws.ToString(e.Message))
 			}
 		}
 		if len(msgs) != 9 || msgs[8] != "ERROR [db] timeout" {
 			t.Fatalf("paged %q", msgs)
 		}
-		again := must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(g)}))(t)
+		again := apitest.Must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(g)}))(t)
 		for i, e := range again.Events {
 			if aws.ToString(e.EventId) != ids[i] || len(ids[i]) != 56 {
 				t.Fatalf("event %d id %s, first read %s", i, aws.ToString(e.EventId), ids[i])
@@ -313,11 +314,11 @@ func TestFilterLogEvents(t *testing.T) {
 
 	t.Run("errors", func(t *testing.T) {
 		_, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(g), FilterPattern: aws.String(`{ $.level = }`)})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(g), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("nope")})
-		wantCode(t, err, "ResourceNotFoundException")
+		apitest.WantCode(t, err, "ResourceNotFoundException")
 	})
 }
 
@@ -333,11 +334,11 @@ func TestRetentionExpiresEvents(t *testing.T) {
 	put(t, c, g, s, now.Add(-10*24*time.Hour).UnixMilli(), 1, "old1", "old2")
 	put(t, c, g, s, now.Add(-8*24*time.Hour).UnixMilli(), 1, "old3")
 	put(t, c, g, s, now.Add(-time.Hour).UnixMilli(), 1, "new1", "new2")
-	must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(g), RetentionInDays: aws.Int32(7)}))(t)
+	apitest.Must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(g), RetentionInDays: aws.Int32(7)}))(t)
 	deadline := time.Now().Add(10 * time.Second)
 	var got []string
 	for time.Now().Before(deadline) {
-		out := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s), StartFromHead: aws.Bool(true)}))(t)
+		out := apitest.Must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(g), LogStreamName: aws.String(s), StartFromHead: aws.Bool(true)}))(t)
 		if got = outMsgs(out.Events); fmt.Sprint(got) == "[new1 new2]" {
 			break
 		}
@@ -346,7 +347,7 @@ func TestRetentionExpiresEvents(t *testing.T) {
 	if fmt.Sprint(got) != "[new1 new2]" {
 		t.Fatalf("after retention: %v", got)
 	}
-	groups := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(g)}))(t)
+	groups := apitest.Must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(g)}))(t)
 	if b := aws.ToInt64(groups.LogGroups[0].StoredBytes); b != int64(len("new1new2")) {
 		t.Fatalf("storedBytes %d after expiry", b)
 	}

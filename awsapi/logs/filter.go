@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -30,7 +31,7 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {
 		return nil, invalidParam("You cannot specify both logStreamNames and logStreamNamePrefix.")
 	}
-	pat, err := ParsePattern(derefStr(in.FilterPattern))
+	pat, err := ParsePattern(awsapi.Deref(in.FilterPattern))
 	if err != nil {
 		return nil, invalidParam("Invalid filter pattern: %v", err)
 	}
@@ -38,23 +39,23 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 	if end < math.MaxInt64 {
 		end++ // FilterLogEvents' endTime is inclusive, GetLogEvents' is not
 	}
-	limit := limitOr(in.Limit, 10000)
+	limit := awsapi.PageLimit(in.Limit, 10000)
 	list := "FilterLogEvents/" + name
-	cur, err := decodeToken(list, in.NextToken)
+	cur, err := pageCursor(list, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	resume, err := parseFilterCursor(cur)
+	resume, err := parseFilterCursor(cur.After)
 	if err != nil {
 		return nil, err
 	}
 	out := &logstypes.FilterLogEventsResponse{Events: []logstypes.FilteredLogEvent{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err
 		}
-		streams, err := filterStreams(tx, g, in.LogStreamNames, derefStr(in.LogStreamNamePrefix), start, end)
+		streams, err := filterStreams(tx, g, in.LogStreamNames, awsapi.Deref(in.LogStreamNamePrefix), start, end)
 		if err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func (a *API) FilterLogEvents(ctx context.Context, in *logstypes.FilterLogEvents
 			}
 			if len(out.Events) >= limit || size >= maxResponseBytes || scanned >= maxScan {
 				if h.Len() > 0 {
-					out.NextToken = encodeToken(list, filterCursor{ts: e.ts, stream: c.name, seq: e.seq}.String())
+					out.NextToken = cur.Next(filterCursor{ts: e.ts, stream: c.name, seq: e.seq}.String())
 				}
 				return nil
 			}

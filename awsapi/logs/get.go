@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/logstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -42,13 +43,13 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 		return nil, err
 	}
 	start, end := timeRange(in.StartTime, in.EndTime)
-	limit := limitOr(in.Limit, 10000)
+	limit := awsapi.PageLimit(in.Limit, 10000)
 	forward := in.StartFromHead != nil && *in.StartFromHead
 	at := pos{start, 0}
 	if !forward {
 		at = posEnd
 	}
-	tok := derefStr(in.NextToken)
+	tok := awsapi.Deref(in.NextToken)
 	if tok != "" {
 		dir, p, err := parseEventToken(tok)
 		if err != nil {
@@ -57,12 +58,8 @@ func (a *API) GetLogEvents(ctx context.Context, in *logstypes.GetLogEventsReques
 		forward, at = dir == 'f', p
 	}
 	var evs []event
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		g, err := getGroup(tx, sc, name)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		g, s, err := getStream(tx, sc, name, *in.LogStreamName)
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,8 @@ func (a *API) CreateLogGroup(ctx context.Context, in *logstypes.CreateLogGroupRe
 	if class == "" {
 		class = string(logstypes.LogGroupClassStandard)
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		key := groupKey(sc.account, sc.region, *in.LogGroupName)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		key := groupKey(sc.Account, sc.Region, *in.LogGroupName)
 		if _, ok, err := tx.Get(key); err != nil || ok {
 			if err != nil {
 				return err
@@ -34,7 +34,7 @@ func (a *API) CreateLogGroup(ctx context.Context, in *logstypes.CreateLogGroupRe
 			return err
 		}
 		return store.Put(tx, key, groupRec{ID: id, Name: *in.LogGroupName, CreationTime: a.nowMillis(),
-			KmsKeyID: derefStr(in.KmsKeyId), Class: class, Tags: in.Tags})
+			KmsKeyID: awsapi.Deref(in.KmsKeyId), Class: class, Tags: in.Tags})
 	})
 	if err != nil {
 		return nil, wrap("CreateLogGroup", err)
@@ -46,7 +46,7 @@ func (a *API) CreateLogGroup(ctx context.Context, in *logstypes.CreateLogGroupRe
 // deletes their events in the background (they are unreachable already).
 func (a *API) DeleteLogGroup(ctx context.Context, in *logstypes.DeleteLogGroupRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, err := getGroup(tx, sc, *in.LogGroupName)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (a *API) DeleteLogGroup(ctx context.Context, in *logstypes.DeleteLogGroupRe
 		if err := tx.Put(tombstonesPrefix+hex16(g.ID), []byte("{}")); err != nil {
 			return err
 		}
-		return tx.Delete(groupKey(sc.account, sc.region, g.Name))
+		return tx.Delete(groupKey(sc.Account, sc.Region, g.Name))
 	})
 	if err != nil {
 		return nil, wrap("DeleteLogGroup", err)
@@ -79,43 +79,29 @@ func (a *API) DescribeLogGroups(ctx context.Context, in *logstypes.DescribeLogGr
 	if in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil {
 		return nil, invalidParam("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	}
-	after, err := decodeToken("DescribeLogGroups", in.NextToken)
+	c, err := pageCursor("DescribeLogGroups", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	limit := limitOr(in.Limit, 50)
-	base := groupsPrefix(sc.account, sc.region)
-	prefix := base + derefStr(in.LogGroupNamePrefix)
-	if after != "" {
-		after = base + after
+	pattern := awsapi.Deref(in.LogGroupNamePattern)
+	keep := func(g *groupRec) bool {
+		return strings.Contains(g.Name, pattern) && (in.LogGroupClass == "" || g.Class == string(in.LogGroupClass))
 	}
-	pattern := derefStr(in.LogGroupNamePattern)
 	out := &logstypes.DescribeLogGroupsResponse{LogGroups: []logstypes.LogGroup{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		for {
-			groups, last, err := store.Page[groupRec](tx, prefix, after, 256)
-			if err != nil {
-				return err
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		// Keyed by name under the scope's prefix: the store's order is the
+		// answer's, and a name prefix narrows the keys read.
+		groups, next, err := awsapi.StorePage(tx, groupsPrefix(sc.Account, sc.Region), awsapi.Deref(in.LogGroupNamePrefix),
+			c, awsapi.PageLimit(in.Limit, 50), keep)
+		for _, g := range groups {
+			lg := g.shape(sc)
+			if in.LogGroupNamePattern != nil {
+				lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
 			}
-			for _, g := range groups {
-				if !strings.Contains(g.Name, pattern) || in.LogGroupClass != "" && g.Class != string(in.LogGroupClass) {
-					continue
-				}
-				if len(out.LogGroups) == limit {
-					out.NextToken = encodeToken("DescribeLogGroups", *out.LogGroups[limit-1].LogGroupName)
-					return nil
-				}
-				lg := g.shape(sc)
-				if in.LogGroupNamePattern != nil {
-					lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
-				}
-				out.LogGroups = append(out.LogGroups, lg)
-			}
-			if last == "" {
-				return nil
-			}
-			after = last
+			out.LogGroups = append(out.LogGroups, lg)
 		}
+		out.NextToken = next
+		return err
 	})
 	if err != nil {
 		return nil, wrap("DescribeLogGroups", err)
@@ -156,31 +142,13 @@ func (a *API) DeleteRetentionPolicy(ctx context.Context, in *logstypes.DeleteRet
 // updateGroup applies change to the named group of the caller's scope.
 func (a *API) updateGroup(ctx context.Context, name string, change func(*groupRec)) error {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err
 		}
 		change(&g)
-		return store.Put(tx, groupKey(sc.account, sc.region, name), g)
+		return store.Put(tx, groupKey(sc.Account, sc.Region, name), g)
 	})
 	return err
-}
-
-// wrap passes API errors through and wraps anything else as internal.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := awsapi.AsError(err); ok {
-		return err
-	}
-	return internal(op, err)
-}
-
-func derefStr(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

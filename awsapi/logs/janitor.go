@@ -26,7 +26,7 @@ func (a *API) Sweep(ctx context.Context) error {
 // sweepTombstones deletes the events of deleted groups and streams.
 func (a *API) sweepTombstones(ctx context.Context) error {
 	var marks []string
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, err := tx.List(tombstonesPrefix, "", 0)
 		for _, kv := range kvs {
 			marks = append(marks, kv.Key)
@@ -41,7 +41,7 @@ func (a *API) sweepTombstones(ctx context.Context) error {
 		prefix := "e/" + ids + "/"
 		for {
 			var more bool
-			_, err := a.db.Update(ctx, func(tx store.Tx) error {
+			_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 				kvs, err := tx.List(prefix, "", janitorBatch)
 				if err != nil {
 					return err
@@ -71,7 +71,7 @@ func (a *API) sweepTombstones(ctx context.Context) error {
 func (a *API) expire(ctx context.Context) error {
 	var groups []groupRec
 	var keys []string
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, err := tx.List("g/", "", 0)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ func (a *API) expire(ctx context.Context) error {
 // stream, a bounded batch of chunks per transaction.
 func (a *API) expireGroup(ctx context.Context, groupKey string, gid uint64, cutoff int64) error {
 	var streams []streamRec
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		streams, err = store.List[streamRec](tx, streamsPrefix(gid))
 		return err
@@ -118,7 +118,7 @@ func (a *API) expireGroup(ctx context.Context, groupKey string, gid uint64, cuto
 		}
 		for {
 			var more bool
-			_, err := a.db.Update(ctx, func(tx store.Tx) error {
+			_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 				var err error
 				more, err = expireChunks(tx, groupKey, gid, s.Name, cutoff)
 				return err

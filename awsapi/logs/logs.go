@@ -2,7 +2,6 @@ package logs
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/wharfhq/wharf/api/logstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -12,9 +11,7 @@ import (
 // API implements the CloudWatch Logs operations over db, the logs' own
 // store (see the package documentation).
 type API struct {
-	db  store.Backend
-	log *slog.Logger
-	now func() time.Time
+	awsapi.Base
 	// wake nudges the janitor after a change it should act on soon (a
 	// retention policy, a deletion).
 	wake chan struct{}
@@ -22,7 +19,7 @@ type API struct {
 
 // New returns the CloudWatch Logs API over db.
 func New(db store.Backend, log *slog.Logger) *API {
-	return &API{db: db, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+	return &API{Base: awsapi.NewBase(db, log), wake: make(chan struct{}, 1)}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -66,4 +63,4 @@ func (a *API) nudge() {
 	}
 }
 
-func (a *API) nowMillis() int64 { return a.now().UnixMilli() }
+func (a *API) nowMillis() int64 { return a.Now().UnixMilli() }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/logstypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -37,23 +38,21 @@ type streamRec struct {
 	NextSeq       uint64 `json:"nextSeq"`
 }
 
-// scope is the account and region a call addresses.
-type scope struct{ account, region string }
+// scope is the caller's account and region, with the ARNs and references
+// of log groups in it.
+type scope model.Scope
 
-func scopeOf(ctx context.Context) scope {
-	r := awsapi.RequestFrom(ctx)
-	return scope{account: r.Account, region: r.Region}
-}
+func scopeOf(ctx context.Context) scope { return scope(awsapi.ScopeOf(ctx)) }
 
 // groupARN is the ARN DescribeLogGroups reports in arn (with ":*").
 func (s scope) groupARN(name string) string {
-	return "arn:aws:logs:" + s.region + ":" + s.account + ":log-group:" + name + ":*"
+	return "arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + name + ":*"
 }
 
 // groupResourceARN is the ARN without the trailing ":*", as logGroupArn and
 // the tagging operations use it.
 func (s scope) groupResourceARN(name string) string {
-	return "arn:aws:logs:" + s.region + ":" + s.account + ":log-group:" + name
+	return "arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + name
 }
 
 func (s scope) streamARN(group, stream string) string {
@@ -63,7 +62,7 @@ func (s scope) streamARN(group, stream string) string {
 // groupNameFromARN returns the group an ARN of this scope names
 // (arn:aws:logs:REGION:ACCOUNT:log-group:NAME, optionally ending in ":*").
 func (s scope) groupNameFromARN(arn string) (string, bool) {
-	prefix := "arn:aws:logs:" + s.region + ":" + s.account + ":log-group:"
+	prefix := "arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:"
 	name, ok := strings.CutPrefix(arn, prefix)
 	if !ok {
 		return "", false
@@ -98,25 +97,17 @@ func (s scope) groupName(name, identifier *string) (string, error) {
 }
 
 func getGroup(tx store.ReadTx, sc scope, name string) (groupRec, error) {
-	g, ok, err := store.Get[groupRec](tx, groupKey(sc.account, sc.region, name))
-	if err != nil {
-		return g, err
-	}
-	if !ok {
-		return g, groupNotFound()
-	}
-	return g, nil
+	return awsapi.Find[groupRec](tx, groupKey(sc.Account, sc.Region, name), groupNotFound)
 }
 
-func getStream(tx store.ReadTx, g groupRec, name string) (streamRec, error) {
-	s, ok, err := store.Get[streamRec](tx, streamKey(g.ID, name))
+// getStream reads a group of the caller's scope and a stream of it.
+func getStream(tx store.ReadTx, sc scope, group, name string) (groupRec, streamRec, error) {
+	g, err := getGroup(tx, sc, group)
 	if err != nil {
-		return s, err
+		return g, streamRec{}, err
 	}
-	if !ok {
-		return s, streamNotFound()
-	}
-	return s, nil
+	s, err := awsapi.Find[streamRec](tx, streamKey(g.ID, name), streamNotFound)
+	return g, s, err
 }
 
 // nextID allocates an id for a group or stream; ids are never reused, so

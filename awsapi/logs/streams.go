@@ -14,7 +14,7 @@ import (
 // CreateLogStream creates an empty stream in a group.
 func (a *API) CreateLogStream(ctx context.Context, in *logstypes.CreateLogStreamRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, err := getGroup(tx, sc, *in.LogGroupName)
 		if err != nil {
 			return err
@@ -41,17 +41,13 @@ func (a *API) CreateLogStream(ctx context.Context, in *logstypes.CreateLogStream
 // DeleteLogStream deletes a stream; the janitor deletes its events.
 func (a *API) DeleteLogStream(ctx context.Context, in *logstypes.DeleteLogStreamRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		g, err := getGroup(tx, sc, *in.LogGroupName)
-		if err != nil {
-			return err
-		}
-		s, err := getStream(tx, g, *in.LogStreamName)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		g, s, err := getStream(tx, sc, *in.LogGroupName, *in.LogStreamName)
 		if err != nil {
 			return err
 		}
 		g.StoredBytes -= s.StoredBytes
-		if err := store.Put(tx, groupKey(sc.account, sc.region, g.Name), g); err != nil {
+		if err := store.Put(tx, groupKey(sc.Account, sc.Region, g.Name), g); err != nil {
 			return err
 		}
 		if err := tx.Put(tombstonesPrefix+hex16(g.ID)+"/"+hex16(s.ID), []byte("{}")); err != nil {
@@ -80,23 +76,42 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 	}
 	desc := in.Descending != nil && *in.Descending
 	list := fmt.Sprintf("DescribeLogStreams/%s/%v/%v", name, byTime, desc)
-	after, err := decodeToken(list, in.NextToken)
+	c, err := pageCursor(list, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	limit := limitOr(in.Limit, 50)
+	limit := awsapi.PageLimit(in.Limit, 50)
 	var streams []streamRec
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, sc, name)
 		if err != nil {
 			return err
 		}
-		streams, err = store.List[streamRec](tx, streamsPrefix(g.ID)+derefStr(in.LogStreamNamePrefix))
+		if !byTime && !desc {
+			// Keyed by name: the store's order is the answer's.
+			streams, next, err = awsapi.StorePage[streamRec](tx, streamsPrefix(g.ID), awsapi.Deref(in.LogStreamNamePrefix), c, limit, nil)
+			return err
+		}
+		streams, err = store.List[streamRec](tx, streamsPrefix(g.ID)+awsapi.Deref(in.LogStreamNamePrefix))
 		return err
 	})
 	if err != nil {
 		return nil, wrap("DescribeLogStreams", err)
 	}
+	if byTime || desc {
+		streams, next = sortedPage(streams, byTime, desc, c, limit)
+	}
+	out := &logstypes.DescribeLogStreamsResponse{LogStreams: make([]logstypes.LogStream, 0, len(streams)), NextToken: next}
+	for _, s := range streams {
+		out.LogStreams = append(out.LogStreams, s.shape(sc, name))
+	}
+	return out, nil
+}
+
+// sortedPage cuts the page after c out of streams in the order asked for
+// other than the store's: by name descending, or by the last event's time.
+func sortedPage(streams []streamRec, byTime, desc bool, c awsapi.Cursor, limit int) ([]streamRec, *string) {
 	// The sort key: the name, or the last event's time then the name
 	// (streams without events first).
 	key := func(s streamRec) string { return s.Name }
@@ -117,18 +132,15 @@ func (a *API) DescribeLogStreams(ctx context.Context, in *logstypes.DescribeLogS
 		return c
 	})
 	start := 0
-	if after != "" {
-		for start < len(streams) && (!desc && key(streams[start]) <= after || desc && key(streams[start]) >= after) {
+	if c.After != "" {
+		for start < len(streams) && (!desc && key(streams[start]) <= c.After || desc && key(streams[start]) >= c.After) {
 			start++
 		}
 	}
 	end := min(start+limit, len(streams))
-	out := &logstypes.DescribeLogStreamsResponse{LogStreams: make([]logstypes.LogStream, 0, end-start)}
-	for _, s := range streams[start:end] {
-		out.LogStreams = append(out.LogStreams, s.shape(sc, name))
-	}
+	var next *string
 	if end < len(streams) && end > start {
-		out.NextToken = encodeToken(list, key(streams[end-1]))
+		next = c.Next(key(streams[end-1]))
 	}
-	return out, nil
+	return streams[start:end], next
 }

@@ -13,13 +13,21 @@ import (
 // maxTags is CloudWatch Logs' limit of tags on one log group.
 const maxTags = 50
 
+// tagRules are CloudWatch Logs' tag rules in its words (key and value
+// lengths are checked by the model).
+var tagRules = awsapi.TagRules{
+	Max:      maxTags,
+	TooMany:  func(n int) error { return invalidParam("A log group can have at most %d tags, got %d.", maxTags, n) },
+	Reserved: func(k string) error { return invalidParam("Tag key %q uses the reserved prefix aws:.", k) },
+}
+
 func validateTags(tags map[string]string) error {
-	if len(tags) > maxTags {
-		return invalidParam("A log group can have at most %d tags, got %d.", maxTags, len(tags))
+	if err := tagRules.Count(len(tags)); err != nil {
+		return err
 	}
-	for k := range tags {
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return invalidParam("Tag key %q uses the reserved prefix aws:.", k)
+	for k, v := range tags {
+		if err := tagRules.Check(k, v); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -60,7 +68,7 @@ func (a *API) untagGroup(ctx context.Context, op, name string, keys []string) er
 
 func (a *API) groupTags(ctx context.Context, op, name string) (map[string]string, error) {
 	var tags map[string]string
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		g, err := getGroup(tx, scopeOf(ctx), name)
 		tags = g.Tags
 		return err

@@ -7,27 +7,16 @@ import (
 	"strings"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
-	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/awsapi"
 )
 
 // GetResourcePolicy answers a secret's resource policy: wharf keeps none
 // (it does not enforce IAM), so the answer names the secret only, as AWS
 // answers for a secret without a policy. Terraform reads it on refresh.
 func (a *API) GetResourcePolicy(ctx context.Context, in *smt.GetResourcePolicyRequest) (*smt.GetResourcePolicyResponse, error) {
-	account, region := scope(ctx)
-	now := a.now().UTC()
-	var rec secretRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		var err error
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	rec, err := a.read(ctx, "GetResourcePolicy", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("GetResourcePolicy", err)
+		return nil, err
 	}
 	return &smt.GetResourcePolicyResponse{ARN: new(rec.ARN), Name: new(rec.Name)}, nil
 }
@@ -50,7 +39,7 @@ func (a *API) GetRandomPassword(_ context.Context, in *smt.GetRandomPasswordRequ
 	}
 	drop := func(s string) string {
 		return strings.Map(func(r rune) rune {
-			if strings.ContainsRune(deref(in.ExcludeCharacters), r) {
+			if strings.ContainsRune(awsapi.Deref(in.ExcludeCharacters), r) {
 				return -1
 			}
 			return r
@@ -61,13 +50,13 @@ func (a *API) GetRandomPassword(_ context.Context, in *smt.GetRandomPasswordRequ
 		set     string
 		exclude *bool
 	}{{lower, in.ExcludeLowercase}, {upper, in.ExcludeUppercase}, {digits, in.ExcludeNumbers}, {punctuation, in.ExcludePunctuation}} {
-		if !deref(c.exclude) {
+		if !awsapi.Deref(c.exclude) {
 			if s := drop(c.set); s != "" {
 				classes = append(classes, s)
 			}
 		}
 	}
-	if deref(in.IncludeSpace) {
+	if awsapi.Deref(in.IncludeSpace) {
 		classes = append(classes, " ")
 	}
 	if len(classes) == 0 {

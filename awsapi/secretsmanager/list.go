@@ -19,31 +19,29 @@ import (
 // together, the values of one filter OR, a value starting with "!" negates)
 // and sorted by creation date, a page at a time. Values are never listed.
 func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt.ListSecretsResponse, error) {
-	account, region := scope(ctx)
-	size := int(deref(in.MaxResults))
-	if size == 0 {
-		size = 100
-	}
-	after, err := decodeToken("ListSecrets", in.NextToken)
+	sc := awsapi.ScopeOf(ctx)
+	size := awsapi.PageLimit(in.MaxResults, 100)
+	c, err := pageCursor("ListSecrets", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
+	after := c.After
 	for _, f := range in.Filters {
 		if f.Key == "" || len(f.Values) == 0 {
 			return nil, invalidParam("Each filter needs a Key and at least one value.")
 		}
 	}
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	var recs []secretRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err = store.List[secretRecord](tx, secretsPrefix(account, region))
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		recs, err = store.List[secretRecord](tx, secretsPrefix(sc))
 		return err
 	})
 	if err != nil {
 		return nil, internal("ListSecrets", err)
 	}
 	recs = slices.DeleteFunc(recs, func(r secretRecord) bool {
-		if r.gone(now) || r.scheduled() && !deref(in.IncludePlannedDeletion) {
+		if r.gone(now) || r.scheduled() && !awsapi.Deref(in.IncludePlannedDeletion) {
 			return true
 		}
 		return !matchesAll(&r, in.Filters)
@@ -72,7 +70,7 @@ func (a *API) ListSecrets(ctx context.Context, in *smt.ListSecretsRequest) (*smt
 		out.SecretList = append(out.SecretList, listEntry(&recs[i]))
 	}
 	if end < len(recs) {
-		out.NextToken = new(awsapi.PageToken("ListSecrets", sortKey(&recs[end-1])))
+		out.NextToken = c.Next(sortKey(&recs[end-1]))
 	}
 	return out, nil
 }
@@ -119,18 +117,18 @@ func matches(r *secretRecord, f smt.Filter) bool {
 		fields, fold = []string{r.Description}, true
 	case smt.FilterNameStringTypeTagKey:
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Key))
+			fields = append(fields, awsapi.Deref(t.Key))
 		}
 	case smt.FilterNameStringTypeTagValue:
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Value))
+			fields = append(fields, awsapi.Deref(t.Value))
 		}
 	case smt.FilterNameStringTypePrimaryRegion, smt.FilterNameStringTypeOwningService:
 		// No secret wharf holds is replicated or owned by a service.
 	case smt.FilterNameStringTypeAll:
 		fields, fold = []string{r.Name, r.Description}, true
 		for _, t := range r.Tags {
-			fields = append(fields, deref(t.Key), deref(t.Value))
+			fields = append(fields, awsapi.Deref(t.Key), awsapi.Deref(t.Value))
 		}
 	}
 	matched, positive := false, false
@@ -157,31 +155,19 @@ func matches(r *secretRecord, f smt.Filter) bool {
 // ListSecretVersionIds lists a secret's versions (those without a label
 // only with IncludeDeprecated), newest first.
 func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersionIdsRequest) (*smt.ListSecretVersionIdsResponse, error) {
-	account, region := scope(ctx)
-	size := int(deref(in.MaxResults))
-	if size == 0 {
-		size = 100
-	}
-	after, err := decodeToken("ListSecretVersionIds", in.NextToken)
+	size := awsapi.PageLimit(in.MaxResults, 100)
+	c, err := pageCursor("ListSecretVersionIds", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	now := a.now().UTC()
-	var rec secretRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	after := c.After
+	rec, err := a.read(ctx, "ListSecretVersionIds", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("ListSecretVersionIds", err)
+		return nil, err
 	}
 	var vs []versionRecord
 	for i := len(rec.Versions) - 1; i >= 0; i-- {
-		if v := rec.Versions[i]; len(v.Stages) > 0 || deref(in.IncludeDeprecated) {
+		if v := rec.Versions[i]; len(v.Stages) > 0 || awsapi.Deref(in.IncludeDeprecated) {
 			vs = append(vs, v)
 		}
 	}
@@ -192,11 +178,11 @@ func (a *API) ListSecretVersionIds(ctx context.Context, in *smt.ListSecretVersio
 	end := min(start+size, len(vs))
 	out := &smt.ListSecretVersionIdsResponse{ARN: new(rec.ARN), Name: new(rec.Name), Versions: []smt.SecretVersionsListEntry{}}
 	for _, v := range vs[start:end] {
-		out.Versions = append(out.Versions, smt.SecretVersionsListEntry{VersionId: new(v.ID), VersionStages: orEmpty(slices.Clone(v.Stages)),
+		out.Versions = append(out.Versions, smt.SecretVersionsListEntry{VersionId: new(v.ID), VersionStages: awsapi.OrEmpty(slices.Clone(v.Stages)),
 			CreatedDate: shape.TimeOf(v.Created), LastAccessedDate: shape.TimeOf(v.Accessed)})
 	}
 	if end < len(vs) {
-		out.NextToken = new(awsapi.PageToken("ListSecretVersionIds", vs[end-1].ID))
+		out.NextToken = c.Next(vs[end-1].ID)
 	}
 	return out, nil
 }
@@ -206,16 +192,9 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	_, err := a.update(ctx, "TagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
-		for _, t := range in.Tags {
-			i := slices.IndexFunc(rec.Tags, func(c smt.Tag) bool { return deref(c.Key) == deref(t.Key) })
-			if i >= 0 {
-				rec.Tags[i] = t
-			} else {
-				rec.Tags = append(rec.Tags, t)
-			}
-		}
-		if len(rec.Tags) > 50 {
+	_, err := a.update(ctx, "TagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+		rec.Tags = awsapi.MergeTags(rec.Tags, in.Tags, tagKey)
+		if len(rec.Tags) > tagRules.Max {
 			return invalidParam("A secret can have at most 50 tags; this request would make %d.", len(rec.Tags))
 		}
 		rec.Changed = now
@@ -226,8 +205,8 @@ func (a *API) TagResource(ctx context.Context, in *smt.TagResourceRequest) (*str
 
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (*struct{}, error) {
-	_, err := a.update(ctx, "UntagResource", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
-		rec.Tags = slices.DeleteFunc(rec.Tags, func(t smt.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	_, err := a.update(ctx, "UntagResource", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+		rec.Tags = awsapi.RemoveTags(rec.Tags, in.TagKeys, tagKey)
 		rec.Changed = now
 		return nil
 	})
@@ -237,20 +216,17 @@ func (a *API) UntagResource(ctx context.Context, in *smt.UntagResourceRequest) (
 // Paging tokens are opaque: the sort key of the last item returned, tied
 // to the operation that made it.
 
-func decodeToken(op string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(op, tok)
-	if !ok {
-		return "", awsapi.Errorf(codeInvalidNextToken, "The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
-	}
-	return last, nil
+func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
+	return awsapi.ParseCursor(op, tok, awsapi.Errorf(codeInvalidNextToken,
+		"The NextToken is not valid: pass the NextToken of the previous %s response unchanged.", op))
 }
 
 // Purge deletes the secrets whose recovery window has ended (reads treat
 // them as gone already); controller/secretpurge runs it periodically.
 func (a *API) Purge(ctx context.Context) error {
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	n := 0
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		n = 0
 		kvs, err := tx.List("secretsmanager/", "", 0)
 		if err != nil {
@@ -272,7 +248,7 @@ func (a *API) Purge(ctx context.Context) error {
 		return nil
 	})
 	if n > 0 {
-		a.log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
+		a.Log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
 	}
 	return err
 }

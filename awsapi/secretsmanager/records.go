@@ -2,13 +2,14 @@ package secretsmanager
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -51,11 +52,11 @@ type versionRecord struct {
 	Sealed   string    `json:"sealed"`
 }
 
-func secretsPrefix(account, region string) string {
-	return "secretsmanager/" + account + "/" + region + "/secrets/"
+func secretsPrefix(sc model.Scope) string {
+	return "secretsmanager/" + sc.Account + "/" + sc.Region + "/secrets/"
 }
 
-func secretKey(account, region, name string) string { return secretsPrefix(account, region) + name }
+func secretKey(sc model.Scope, name string) string { return secretsPrefix(sc) + name }
 
 // scheduled reports whether the secret waits for deletion.
 func (r *secretRecord) scheduled() bool { return !r.DeletedAt.IsZero() }
@@ -124,14 +125,23 @@ func aad(arn, version string) []byte {
 	return []byte("secretsmanager\x00" + arn + "\x00" + version)
 }
 
+// get finds the secret id names, or answers ResourceNotFoundException.
+func get(tx store.ReadTx, sc model.Scope, id string, now time.Time) (secretRecord, error) {
+	rec, ok, err := find(tx, sc, id, now)
+	if err == nil && !ok {
+		err = notFound()
+	}
+	return rec, err
+}
+
 // find resolves a SecretId (a name, a full ARN, or an ARN without the
 // random suffix) in the caller's account and region. Secrets whose
 // recovery window has ended count as gone.
-func find(tx store.ReadTx, account, region, id string, now time.Time) (secretRecord, bool, error) {
+func find(tx store.ReadTx, sc model.Scope, id string, now time.Time) (secretRecord, bool, error) {
 	var names []string
 	if rest, ok := strings.CutPrefix(id, "arn:"); ok {
 		parts := strings.SplitN(rest, ":", 5)
-		if len(parts) != 5 || parts[1] != "secretsmanager" || parts[2] != region || parts[3] != account {
+		if len(parts) != 5 || parts[1] != "secretsmanager" || parts[2] != sc.Region || parts[3] != sc.Account {
 			return secretRecord{}, false, nil
 		}
 		name, ok := strings.CutPrefix(parts[4], "secret:")
@@ -148,7 +158,7 @@ func find(tx store.ReadTx, account, region, id string, now time.Time) (secretRec
 		names = []string{id}
 	}
 	for i, name := range names {
-		rec, ok, err := store.Get[secretRecord](tx, secretKey(account, region, name))
+		rec, ok, err := store.Get[secretRecord](tx, secretKey(sc, name))
 		if err != nil {
 			return rec, false, err
 		}
@@ -176,26 +186,19 @@ func checkName(name string) error {
 
 // secretARN is arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX,
 // with six random letters and digits as AWS adds.
-func secretARN(account, region, name string) string {
+func secretARN(sc model.Scope, name string) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return "arn:aws:secretsmanager:" + region + ":" + account + ":secret:" + name + "-" + string(b[:])
+	return "arn:aws:secretsmanager:" + sc.Region + ":" + sc.Account + ":secret:" + name + "-" + string(b[:])
 }
 
 // newVersionID is a random UUID, for versions made without a
 // ClientRequestToken.
-func newVersionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newVersionID() string { return awsapi.NewUUID() }
 
 // day truncates t to its UTC date: AWS keeps access dates to the day.
 func day(t time.Time) time.Time {

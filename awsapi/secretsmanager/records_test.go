@@ -24,7 +24,7 @@ func newTestAPI(t *testing.T) (*API, *time.Time) {
 	t.Cleanup(func() { _ = db.Close() })
 	a := New(db, keyring.Ephemeral(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	a.now = func() time.Time { return now }
+	a.Now = func() time.Time { return now }
 	return a, &now
 }
 
@@ -57,7 +57,7 @@ func TestRecoveryWindowEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	_ = a.db.View(ctx, func(tx store.ReadTx) error {
+	_ = a.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, _ := tx.List("secretsmanager/", "", 0)
 		for _, kv := range kvs {
 			keys = append(keys, kv.Key)

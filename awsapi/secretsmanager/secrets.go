@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -62,7 +62,7 @@ func (a *API) addVersion(rec *secretRecord, id string, v secretValue, stages []s
 }
 
 func versionID(token *string) string {
-	if t := deref(token); t != "" {
+	if t := awsapi.Deref(token); t != "" {
 		return t
 	}
 	return newVersionID()
@@ -71,8 +71,8 @@ func versionID(token *string) string {
 // CreateSecret creates a secret, with a first version labelled AWSCURRENT
 // when the request carries a value.
 func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*smt.CreateSecretResponse, error) {
-	account, region := scope(ctx)
-	name := deref(in.Name)
+	sc := awsapi.ScopeOf(ctx)
+	name := awsapi.Deref(in.Name)
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -86,10 +86,10 @@ func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*s
 	if len(in.AddReplicaRegions) > 0 {
 		return nil, invalidParam("wharf does not replicate secrets to other regions: leave AddReplicaRegions out.")
 	}
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	out := &smt.CreateSecretResponse{Name: new(name)}
-	key := secretKey(account, region, name)
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	key := secretKey(sc, name)
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, exists, err := store.Get[secretRecord](tx, key)
 		if err != nil {
 			return err
@@ -110,8 +110,8 @@ func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*s
 			return awsapi.Errorf(codeResourceExists, "The operation failed because the secret %s already exists.", name)
 		}
 		rec = secretRecord{
-			ARN: secretARN(account, region, name), Name: name, Description: deref(in.Description),
-			KmsKeyID: deref(in.KmsKeyId), Tags: in.Tags, Created: now, Changed: now, Versions: []versionRecord{},
+			ARN: secretARN(sc, name), Name: name, Description: awsapi.Deref(in.Description),
+			KmsKeyID: awsapi.Deref(in.KmsKeyId), Tags: in.Tags, Created: now, Changed: now, Versions: []versionRecord{},
 		}
 		if hasValue {
 			id := versionID(in.ClientRequestToken)
@@ -129,30 +129,26 @@ func (a *API) CreateSecret(ctx context.Context, in *smt.CreateSecretRequest) (*s
 	return out, nil
 }
 
-// wrap leaves API errors as they are and marks anything else internal.
-func wrap(op string, err error) error {
-	if _, ok := awsapi.AsError(err); ok || err == nil {
-		return err
-	}
-	return internal(op, err)
+// read reads the secret id names (not one whose recovery window has
+// ended) for op.
+func (a *API) read(ctx context.Context, op, id string) (secretRecord, error) {
+	sc, now := awsapi.ScopeOf(ctx), a.Now().UTC()
+	rec, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (secretRecord, error) { return get(tx, sc, id, now) })
+	return rec, wrap(op, err)
 }
 
 // GetSecretValue opens one version of a secret: AWSCURRENT unless the
 // request names a VersionId or VersionStage.
 func (a *API) GetSecretValue(ctx context.Context, in *smt.GetSecretValueRequest) (*smt.GetSecretValueResponse, error) {
-	account, region := scope(ctx)
-	now := a.now().UTC()
+	sc := awsapi.ScopeOf(ctx)
+	now := a.Now().UTC()
 	var rec secretRecord
 	var ver versionRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
+		rec, err = get(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return notFound()
 		}
 		if rec.scheduled() {
 			return markedForDeletion("GetSecretValue")
@@ -168,11 +164,11 @@ func (a *API) GetSecretValue(ctx context.Context, in *smt.GetSecretValueRequest)
 		return nil, internal("GetSecretValue", err)
 	}
 	if day(ver.Accessed) != day(now) || day(rec.Accessed) != day(now) {
-		a.touch(ctx, account, region, rec.Name, ver.ID, now)
+		a.touch(ctx, sc, rec.Name, ver.ID, now)
 	}
 	out := &smt.GetSecretValueResponse{
 		ARN: new(rec.ARN), Name: new(rec.Name), VersionId: new(ver.ID),
-		VersionStages: orEmpty(slices.Clone(ver.Stages)), CreatedDate: shape.TimeOf(ver.Created),
+		VersionStages: awsapi.OrEmpty(slices.Clone(ver.Stages)), CreatedDate: shape.TimeOf(ver.Created),
 	}
 	if ver.Binary {
 		out.SecretBinary = plain
@@ -208,9 +204,9 @@ func pickVersion(rec *secretRecord, id, stage *string) (versionRecord, error) {
 
 // touch records the access date of a secret and a version (best effort:
 // a failure is logged, the read it follows has succeeded).
-func (a *API) touch(ctx context.Context, account, region, name, version string, now time.Time) {
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		key := secretKey(account, region, name)
+func (a *API) touch(ctx context.Context, sc model.Scope, name, version string, now time.Time) {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		key := secretKey(sc, name)
 		rec, ok, err := store.Get[secretRecord](tx, key)
 		if err != nil || !ok {
 			return err
@@ -222,7 +218,7 @@ func (a *API) touch(ctx context.Context, account, region, name, version string, 
 		return store.Put(tx, key, rec)
 	})
 	if err != nil {
-		a.log.Warn("secretsmanager: could not record the access date", "secret", name, "err", err)
+		a.Log.Warn("secretsmanager: could not record the access date", "secret", name, "err", err)
 	}
 }
 
@@ -230,18 +226,14 @@ func (a *API) touch(ctx context.Context, account, region, name, version string, 
 // stores what fn leaves in rec. Secrets scheduled for deletion are refused
 // unless allowScheduled.
 func (a *API) update(ctx context.Context, op, secretID string, allowScheduled bool, fn func(rec *secretRecord, now time.Time) error) (secretRecord, error) {
-	account, region := scope(ctx)
-	now := a.now().UTC()
+	sc := awsapi.ScopeOf(ctx)
+	now := a.Now().UTC()
 	var rec secretRecord
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		var ok bool
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		var err error
-		rec, ok, err = find(tx, account, region, secretID, now)
+		rec, err = get(tx, sc, secretID, now)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return notFound()
 		}
 		if rec.scheduled() && !allowScheduled {
 			return markedForDeletion(op)
@@ -249,7 +241,7 @@ func (a *API) update(ctx context.Context, op, secretID string, allowScheduled bo
 		if err := fn(&rec, now); err != nil {
 			return err
 		}
-		return store.Put(tx, secretKey(account, region, rec.Name), rec)
+		return store.Put(tx, secretKey(sc, rec.Name), rec)
 	})
 	return rec, wrap(op, err)
 }
@@ -269,7 +261,7 @@ func (a *API) PutSecretValue(ctx context.Context, in *smt.PutSecretValueRequest)
 		stages = []string{stageCurrent}
 	}
 	id := versionID(in.ClientRequestToken)
-	rec, err := a.update(ctx, "PutSecretValue", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+	rec, err := a.update(ctx, "PutSecretValue", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
 		_, err := a.addVersion(rec, id, v, stages, now)
 		return err
 	})
@@ -277,7 +269,7 @@ func (a *API) PutSecretValue(ctx context.Context, in *smt.PutSecretValueRequest)
 		return nil, err
 	}
 	return &smt.PutSecretValueResponse{ARN: new(rec.ARN), Name: new(rec.Name), VersionId: new(id),
-		VersionStages: orEmpty(slices.Clone(rec.Versions[rec.versionBy(id)].Stages))}, nil
+		VersionStages: awsapi.OrEmpty(slices.Clone(rec.Versions[rec.versionBy(id)].Stages))}, nil
 }
 
 // UpdateSecret changes the description or key id, and with a value adds a
@@ -288,7 +280,7 @@ func (a *API) UpdateSecret(ctx context.Context, in *smt.UpdateSecretRequest) (*s
 		return nil, err
 	}
 	out := &smt.UpdateSecretResponse{}
-	rec, err := a.update(ctx, "UpdateSecret", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+	rec, err := a.update(ctx, "UpdateSecret", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
 		if in.Description != nil {
 			rec.Description = *in.Description
 			rec.Changed = now
@@ -314,8 +306,8 @@ func (a *API) UpdateSecret(ctx context.Context, in *smt.UpdateSecretRequest) (*s
 
 // UpdateSecretVersionStage moves a staging label between versions.
 func (a *API) UpdateSecretVersionStage(ctx context.Context, in *smt.UpdateSecretVersionStageRequest) (*smt.UpdateSecretVersionStageResponse, error) {
-	stage := deref(in.VersionStage)
-	rec, err := a.update(ctx, "UpdateSecretVersionStage", deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
+	stage := awsapi.Deref(in.VersionStage)
+	rec, err := a.update(ctx, "UpdateSecretVersionStage", awsapi.Deref(in.SecretId), false, func(rec *secretRecord, now time.Time) error {
 		at := rec.versionAt(stage)
 		if in.RemoveFromVersionId != nil {
 			from := rec.versionBy(*in.RemoveFromVersionId)
@@ -352,20 +344,9 @@ func (a *API) UpdateSecretVersionStage(ctx context.Context, in *smt.UpdateSecret
 
 // DescribeSecret answers everything about a secret except its value.
 func (a *API) DescribeSecret(ctx context.Context, in *smt.DescribeSecretRequest) (*smt.DescribeSecretResponse, error) {
-	account, region := scope(ctx)
-	now := a.now().UTC()
-	var rec secretRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		var ok bool
-		var err error
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
-		if err == nil && !ok {
-			err = notFound()
-		}
-		return err
-	})
+	rec, err := a.read(ctx, "DescribeSecret", awsapi.Deref(in.SecretId))
 	if err != nil {
-		return nil, wrap("DescribeSecret", err)
+		return nil, err
 	}
 	out := &smt.DescribeSecretResponse{
 		ARN: new(rec.ARN), Name: new(rec.Name), VersionIdsToStages: rec.stagesByVersion(),
@@ -385,7 +366,7 @@ func (a *API) DescribeSecret(ctx context.Context, in *smt.DescribeSecretRequest)
 // DeleteSecret schedules the deletion after a recovery window (7 to 30
 // days, 30 by default), or deletes at once with ForceDeleteWithoutRecovery.
 func (a *API) DeleteSecret(ctx context.Context, in *smt.DeleteSecretRequest) (*smt.DeleteSecretResponse, error) {
-	force := deref(in.ForceDeleteWithoutRecovery)
+	force := awsapi.Deref(in.ForceDeleteWithoutRecovery)
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
 	}
@@ -396,20 +377,16 @@ func (a *API) DeleteSecret(ctx context.Context, in *smt.DeleteSecretRequest) (*s
 			return nil, invalidParam("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive), got %d.", days)
 		}
 	}
-	account, region := scope(ctx)
-	now := a.now().UTC()
+	sc := awsapi.ScopeOf(ctx)
+	now := a.Now().UTC()
 	var rec secretRecord
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		var ok bool
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		var err error
-		rec, ok, err = find(tx, account, region, deref(in.SecretId), now)
+		rec, err = get(tx, sc, awsapi.Deref(in.SecretId), now)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return notFound()
-		}
-		key := secretKey(account, region, rec.Name)
+		key := secretKey(sc, rec.Name)
 		if force {
 			rec.DeleteAfter = now
 			return tx.Delete(key)
@@ -428,7 +405,7 @@ func (a *API) DeleteSecret(ctx context.Context, in *smt.DeleteSecretRequest) (*s
 
 // RestoreSecret cancels a scheduled deletion.
 func (a *API) RestoreSecret(ctx context.Context, in *smt.RestoreSecretRequest) (*smt.RestoreSecretResponse, error) {
-	rec, err := a.update(ctx, "RestoreSecret", deref(in.SecretId), true, func(rec *secretRecord, now time.Time) error {
+	rec, err := a.update(ctx, "RestoreSecret", awsapi.Deref(in.SecretId), true, func(rec *secretRecord, now time.Time) error {
 		if rec.scheduled() {
 			rec.DeletedAt, rec.DeleteAfter, rec.Changed = time.Time{}, time.Time{}, now
 		}
@@ -440,22 +417,21 @@ func (a *API) RestoreSecret(ctx context.Context, in *smt.RestoreSecretRequest) (
 	return &smt.RestoreSecretResponse{ARN: new(rec.ARN), Name: new(rec.Name)}, nil
 }
 
-// checkTags refuses the tag keys AWS reserves.
-func checkTags(tags []smt.Tag) error {
-	if len(tags) > 50 {
-		return invalidParam("A secret can have at most 50 tags, got %d.", len(tags))
-	}
-	for _, t := range tags {
-		if strings.HasPrefix(strings.ToLower(deref(t.Key)), "aws:") {
-			return invalidParam("Tag key %q uses the prefix aws:, which AWS reserves.", deref(t.Key))
-		}
-	}
-	return nil
+// tagRules are Secrets Manager's tag rules in its words (key and value
+// lengths are checked by the model).
+var tagRules = awsapi.TagRules{
+	Max:      50,
+	TooMany:  func(n int) error { return invalidParam("A secret can have at most 50 tags, got %d.", n) },
+	Reserved: func(k string) error { return invalidParam("Tag key %q uses the prefix aws:, which AWS reserves.", k) },
 }
 
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+func tagKey(t smt.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t smt.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
+// checkTags applies the rules to the tags of a request.
+func checkTags(tags []smt.Tag) error {
+	if err := tagRules.Count(len(tags)); err != nil {
+		return err
 	}
-	return s
+	return awsapi.CheckTags(tagRules, tags, tagKV)
 }

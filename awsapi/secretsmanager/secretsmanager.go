@@ -1,10 +1,8 @@
 package secretsmanager
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -14,15 +12,13 @@ import (
 
 // API implements the Secrets Manager operations.
 type API struct {
-	db  store.Backend
-	kr  *keyring.Keyring
-	log *slog.Logger
-	now func() time.Time
+	awsapi.Base
+	kr *keyring.Keyring
 }
 
 // New returns the Secrets Manager API over db, sealing values with kr.
 func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
-	return &API{db: db, kr: kr, log: log, now: time.Now}
+	return &API{Base: awsapi.NewBase(db, log), kr: kr}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -78,19 +74,9 @@ func invalidParam(format string, args ...any) error {
 // awsapi answers ServerException and logs the detail.
 func internal(op string, err error) error { return fmt.Errorf("secretsmanager %s: %w", op, err) }
 
-// scope is the account and region the call addresses.
-func scope(ctx context.Context) (account, region string) {
-	r := awsapi.RequestFrom(ctx)
-	return r.Account, r.Region
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// wrap leaves API errors (and nil) as they are and marks anything else
+// internal.
+func wrap(op string, err error) error { return awsapi.Wrap("secretsmanager "+op, err) }
 
 func errValidation(format string, args ...any) error {
 	return awsapi.Errorf(codeValidation, format, args...)

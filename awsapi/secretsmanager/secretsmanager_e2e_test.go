@@ -3,11 +3,7 @@ package secretsmanager_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,34 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
 func client(w *wharftest.Wharf, region string) *sm.Client {
-	return sm.NewFromConfig(w.Config(region))
-}
-
-func must[T any](v T, err error) func(testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
-func wantCode(t testing.TB, err error, code, inMessage string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("want %s, got %v", code, err)
-	}
-	if !strings.Contains(ae.ErrorMessage(), inMessage) {
-		t.Fatalf("%s message %q does not mention %q", code, ae.ErrorMessage(), inMessage)
-	}
+	return apitest.Client(w, region, sm.NewFromConfig)
 }
 
 var arnRE = regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:db/password-[A-Za-z0-9]{6}$`)
@@ -51,7 +26,7 @@ var arnRE = regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:000000000000:s
 func TestCreateGetDescribe(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	cr := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/password"), SecretString: aws.String("hunter2"),
+	cr := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/password"), SecretString: aws.String("hunter2"),
 		Description: aws.String("the db"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}}}))(t)
 	arn := aws.ToString(cr.ARN)
 	if !arnRE.MatchString(arn) || aws.ToString(cr.Name) != "db/password" || aws.ToString(cr.VersionId) == "" {
@@ -59,36 +34,36 @@ func TestCreateGetDescribe(t *testing.T) {
 	}
 	for name, id := range map[string]string{"name": "db/password", "arn": arn, "partial arn": strings.TrimSuffix(arn, arn[len(arn)-7:])} {
 		t.Run(name, func(t *testing.T) {
-			got := must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(id)}))(t)
+			got := apitest.Must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(id)}))(t)
 			if aws.ToString(got.SecretString) != "hunter2" || aws.ToString(got.ARN) != arn || aws.ToString(got.VersionId) != aws.ToString(cr.VersionId) ||
 				!slices.Equal(got.VersionStages, []string{"AWSCURRENT"}) || got.CreatedDate == nil {
 				t.Fatalf("GetSecretValue(%s): %+v", id, got)
 			}
 		})
 	}
-	d := must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String(arn)}))(t)
+	d := apitest.Must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String(arn)}))(t)
 	if aws.ToString(d.Name) != "db/password" || aws.ToString(d.Description) != "the db" || len(d.Tags) != 1 ||
 		!slices.Equal(d.VersionIdsToStages[aws.ToString(cr.VersionId)], []string{"AWSCURRENT"}) || d.CreatedDate == nil ||
 		d.LastChangedDate == nil || d.LastAccessedDate == nil || d.DeletedDate != nil {
 		t.Fatalf("DescribeSecret: %+v", d)
 	}
 
-	bin := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("cert"), SecretBinary: []byte{0, 1, 2, 255}}))(t)
-	gb := must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: bin.ARN}))(t)
+	bin := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("cert"), SecretBinary: []byte{0, 1, 2, 255}}))(t)
+	gb := apitest.Must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: bin.ARN}))(t)
 	if !bytes.Equal(gb.SecretBinary, []byte{0, 1, 2, 255}) || gb.SecretString != nil {
 		t.Fatalf("binary secret: %+v", gb)
 	}
 
 	// A secret without a value has no version yet.
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("empty")}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("empty")}))(t)
 	_, err := c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("empty")})
-	wantCode(t, err, "ResourceNotFoundException", "staging label: AWSCURRENT")
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "staging label: AWSCURRENT")
 }
 
 func TestErrors(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v")}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v")}))(t)
 	tests := []struct {
 		name      string
 		call      func() error
@@ -164,7 +139,7 @@ func TestErrors(t *testing.T) {
 		}, "ResourceNotFoundException", "can't find"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), tt.code, tt.msg) })
+		t.Run(tt.name, func(t *testing.T) { apitest.WantCodeIn(t, tt.call(), tt.code, tt.msg) })
 	}
 }
 
@@ -172,24 +147,24 @@ func TestIdempotentCreate(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
 	tok := "11111111-2222-3333-4444-555555555555"
-	first := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok)}))(t)
-	again := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok)}))(t)
+	first := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok)}))(t)
+	again := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok)}))(t)
 	if aws.ToString(again.ARN) != aws.ToString(first.ARN) || aws.ToString(again.VersionId) != tok || aws.ToString(first.VersionId) != tok {
 		t.Fatalf("retry answered %+v, first %+v", again, first)
 	}
 	_, err := c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v2"), ClientRequestToken: aws.String(tok)})
-	wantCode(t, err, "ResourceExistsException", "different value")
+	apitest.WantCodeIn(t, err, "ResourceExistsException", "different value")
 	_, err = c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1")})
-	wantCode(t, err, "ResourceExistsException", "already exists")
+	apitest.WantCodeIn(t, err, "ResourceExistsException", "already exists")
 
 	// The same for PutSecretValue: a retry is harmless, a changed value is refused.
 	tok2 := "66666666-2222-3333-4444-555555555555"
 	for range 2 {
-		must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v2"), ClientRequestToken: aws.String(tok2)}))(t)
+		apitest.Must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v2"), ClientRequestToken: aws.String(tok2)}))(t)
 	}
 	_, err = c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v3"), ClientRequestToken: aws.String(tok2)})
-	wantCode(t, err, "ResourceExistsException", "can't modify an existing version")
-	vs := must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("idem")}))(t)
+	apitest.WantCodeIn(t, err, "ResourceExistsException", "can't modify an existing version")
+	vs := apitest.Must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("idem")}))(t)
 	if len(vs.Versions) != 2 {
 		t.Fatalf("versions after retries: %+v", vs.Versions)
 	}
@@ -198,8 +173,8 @@ func TestIdempotentCreate(t *testing.T) {
 func TestRotationStages(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	v1 := aws.ToString(must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("rot"), SecretString: aws.String("one")}))(t).VersionId)
-	p := must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("two")}))(t)
+	v1 := aws.ToString(apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("rot"), SecretString: aws.String("one")}))(t).VersionId)
+	p := apitest.Must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("two")}))(t)
 	v2 := aws.ToString(p.VersionId)
 	if !slices.Equal(p.VersionStages, []string{"AWSCURRENT"}) {
 		t.Fatalf("PutSecretValue stages %v", p.VersionStages)
@@ -207,7 +182,7 @@ func TestRotationStages(t *testing.T) {
 	get := func(in *sm.GetSecretValueInput) string {
 		t.Helper()
 		in.SecretId = aws.String("rot")
-		return aws.ToString(must(c.GetSecretValue(ctx, in))(t).SecretString)
+		return aws.ToString(apitest.Must(c.GetSecretValue(ctx, in))(t).SecretString)
 	}
 	if got := get(&sm.GetSecretValueInput{}); got != "two" {
 		t.Fatalf("AWSCURRENT = %q", got)
@@ -219,25 +194,25 @@ func TestRotationStages(t *testing.T) {
 		t.Fatalf("by VersionId = %q", got)
 	}
 	_, err := c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("rot"), VersionId: aws.String(v1), VersionStage: aws.String("AWSCURRENT")})
-	wantCode(t, err, "ResourceNotFoundException", "staging label: AWSCURRENT")
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "staging label: AWSCURRENT")
 
-	u := must(c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("rot"), SecretString: aws.String("three"), Description: aws.String("d")}))(t)
+	u := apitest.Must(c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("rot"), SecretString: aws.String("three"), Description: aws.String("d")}))(t)
 	v3 := aws.ToString(u.VersionId)
-	d := must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("rot")}))(t)
+	d := apitest.Must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("rot")}))(t)
 	want := map[string][]string{v3: {"AWSCURRENT"}, v2: {"AWSPREVIOUS"}}
 	if len(d.VersionIdsToStages) != 2 || !slices.Equal(d.VersionIdsToStages[v3], want[v3]) || !slices.Equal(d.VersionIdsToStages[v2], want[v2]) || aws.ToString(d.Description) != "d" {
 		t.Fatalf("VersionIdsToStages %v (v1 %s v2 %s v3 %s)", d.VersionIdsToStages, v1, v2, v3)
 	}
-	all := must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("rot"), IncludeDeprecated: aws.Bool(true)}))(t)
-	labelled := must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("rot")}))(t)
+	all := apitest.Must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("rot"), IncludeDeprecated: aws.Bool(true)}))(t)
+	labelled := apitest.Must(c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("rot")}))(t)
 	if len(all.Versions) != 3 || len(labelled.Versions) != 2 || aws.ToString(all.Versions[0].VersionId) != v3 {
 		t.Fatalf("ListSecretVersionIds: all %d labelled %d", len(all.Versions), len(labelled.Versions))
 	}
 
 	// Roll back by moving AWSCURRENT to v1.
 	_, err = c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("rot"), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v1)})
-	wantCode(t, err, "InvalidParameterException", "RemoveFromVersionId")
-	must(c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("rot"), VersionStage: aws.String("AWSCURRENT"),
+	apitest.WantCodeIn(t, err, "InvalidParameterException", "RemoveFromVersionId")
+	apitest.Must(c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("rot"), VersionStage: aws.String("AWSCURRENT"),
 		MoveToVersionId: aws.String(v1), RemoveFromVersionId: aws.String(v3)}))(t)
 	if got := get(&sm.GetSecretValueInput{}); got != "one" {
 		t.Fatalf("after the move AWSCURRENT = %q", got)
@@ -252,19 +227,19 @@ func TestListSecrets(t *testing.T) {
 	c, ctx := client(w, "us-east-1"), context.Background()
 	for i := range 7 {
 		team := []string{"core", "web"}[i%2]
-		must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(fmt.Sprintf("app/s%d", i)), SecretString: aws.String("v"),
+		apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(fmt.Sprintf("app/s%d", i)), SecretString: aws.String("v"),
 			Description: aws.String("Service " + team), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String(team)}}}))(t)
 	}
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("other"), SecretString: aws.String("v")}))(t)
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("gone"), SecretString: aws.String("v")}))(t)
-	must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("gone")}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("other"), SecretString: aws.String("v")}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("gone"), SecretString: aws.String("v")}))(t)
+	apitest.Must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("gone")}))(t)
 
 	names := func(in *sm.ListSecretsInput) []string {
 		t.Helper()
 		var out []string
 		p := sm.NewListSecretsPaginator(c, in)
 		for p.HasMorePages() {
-			page := must(p.NextPage(ctx))(t)
+			page := apitest.Must(p.NextPage(ctx))(t)
 			if in.MaxResults != nil && len(page.SecretList) > int(*in.MaxResults) {
 				t.Fatalf("page of %d > MaxResults %d", len(page.SecretList), *in.MaxResults)
 			}
@@ -301,7 +276,7 @@ func TestListSecrets(t *testing.T) {
 			}
 		})
 	}
-	page := must(c.ListSecrets(ctx, &sm.ListSecretsInput{MaxResults: aws.Int32(1), Filters: filter(types.FilterNameStringTypeName, "other")}))(t)
+	page := apitest.Must(c.ListSecrets(ctx, &sm.ListSecretsInput{MaxResults: aws.Int32(1), Filters: filter(types.FilterNameStringTypeName, "other")}))(t)
 	e := page.SecretList[0]
 	if len(e.SecretVersionsToStages) != 1 || e.CreatedDate == nil || page.NextToken != nil {
 		t.Fatalf("entry %+v, next %v", e, page.NextToken)
@@ -311,10 +286,10 @@ func TestListSecrets(t *testing.T) {
 func TestTags(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	arn := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("t"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}))(t).ARN
-	must(c.TagResource(ctx, &sm.TagResourceInput{SecretId: arn, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}))(t)
-	must(c.UntagResource(ctx, &sm.UntagResourceInput{SecretId: arn, TagKeys: []string{"b", "nope"}}))(t)
-	d := must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: arn}))(t)
+	arn := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("t"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}))(t).ARN
+	apitest.Must(c.TagResource(ctx, &sm.TagResourceInput{SecretId: arn, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}))(t)
+	apitest.Must(c.UntagResource(ctx, &sm.UntagResourceInput{SecretId: arn, TagKeys: []string{"b", "nope"}}))(t)
+	d := apitest.Must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: arn}))(t)
 	if len(d.Tags) != 1 || aws.ToString(d.Tags[0].Key) != "a" || aws.ToString(d.Tags[0].Value) != "2" {
 		t.Fatalf("tags %+v", d.Tags)
 	}
@@ -323,54 +298,54 @@ func TestTags(t *testing.T) {
 func TestDeleteAndRestore(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	arn := aws.ToString(must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")}))(t).ARN)
-	del := must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("d"), RecoveryWindowInDays: aws.Int64(7)}))(t)
+	arn := aws.ToString(apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")}))(t).ARN)
+	del := apitest.Must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("d"), RecoveryWindowInDays: aws.Int64(7)}))(t)
 	if aws.ToString(del.ARN) != arn || del.DeletionDate == nil {
 		t.Fatalf("DeleteSecret %+v", del)
 	}
-	d := must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("d")}))(t)
+	d := apitest.Must(c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("d")}))(t)
 	if d.DeletedDate == nil || del.DeletionDate.Sub(*d.DeletedDate).Hours() != 7*24 {
 		t.Fatalf("scheduled: DeletedDate %v DeletionDate %v", d.DeletedDate, del.DeletionDate)
 	}
 	_, err := c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("d")})
-	wantCode(t, err, "InvalidRequestException", "marked for deletion")
+	apitest.WantCodeIn(t, err, "InvalidRequestException", "marked for deletion")
 	_, err = c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("d"), SecretString: aws.String("v2")})
-	wantCode(t, err, "InvalidRequestException", "marked for deletion")
+	apitest.WantCodeIn(t, err, "InvalidRequestException", "marked for deletion")
 	_, err = c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("d")})
-	wantCode(t, err, "InvalidRequestException", "already scheduled")
+	apitest.WantCodeIn(t, err, "InvalidRequestException", "already scheduled")
 	_, err = c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")})
-	wantCode(t, err, "InvalidRequestException", "scheduled for deletion")
+	apitest.WantCodeIn(t, err, "InvalidRequestException", "scheduled for deletion")
 
-	must(c.RestoreSecret(ctx, &sm.RestoreSecretInput{SecretId: aws.String(arn)}))(t)
-	if got := must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("d")}))(t); aws.ToString(got.SecretString) != "v" {
+	apitest.Must(c.RestoreSecret(ctx, &sm.RestoreSecretInput{SecretId: aws.String(arn)}))(t)
+	if got := apitest.Must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("d")}))(t); aws.ToString(got.SecretString) != "v" {
 		t.Fatalf("after restore: %+v", got)
 	}
 
 	// Without recovery: gone at once, and the name is free again.
-	must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("d"), ForceDeleteWithoutRecovery: aws.Bool(true)}))(t)
+	apitest.Must(c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("d"), ForceDeleteWithoutRecovery: aws.Bool(true)}))(t)
 	_, err = c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("d")})
-	wantCode(t, err, "ResourceNotFoundException", "can't find")
-	again := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("new")}))(t)
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "can't find")
+	again := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("new")}))(t)
 	if aws.ToString(again.ARN) == arn {
 		t.Fatal("a new secret of the same name got the old ARN")
 	}
 	_, err = c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(arn)})
-	wantCode(t, err, "ResourceNotFoundException", "can't find")
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "can't find")
 }
 
 func TestRegionsAreSeparate(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	east, west := client(w, "us-east-1"), client(w, "eu-west-1")
-	arn := aws.ToString(must(west.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("r"), SecretString: aws.String("west")}))(t).ARN)
+	arn := aws.ToString(apitest.Must(west.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("r"), SecretString: aws.String("west")}))(t).ARN)
 	if !strings.HasPrefix(arn, "arn:aws:secretsmanager:eu-west-1:000000000000:secret:r-") {
 		t.Fatalf("ARN %s", arn)
 	}
 	_, err := east.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("r")})
-	wantCode(t, err, "ResourceNotFoundException", "can't find")
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "can't find")
 	_, err = east.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(arn)})
-	wantCode(t, err, "ResourceNotFoundException", "can't find")
-	must(east.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("r"), SecretString: aws.String("east")}))(t)
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "can't find")
+	apitest.Must(east.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("r"), SecretString: aws.String("east")}))(t)
 }
 
 // TestNoPlaintextOnDisk stores values, stops wharf, and looks through
@@ -379,67 +354,40 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
 	values := []string{"plaintext-canary-7f3a9c", "rotated-canary-18be22"}
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("canary"), SecretString: aws.String(values[0])}))(t)
-	must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("canary"), SecretString: aws.String(values[1])}))(t)
-	must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("bin"), SecretBinary: []byte("binary-canary-5d01e7")}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("canary"), SecretString: aws.String(values[0])}))(t)
+	apitest.Must(c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("canary"), SecretString: aws.String(values[1])}))(t)
+	apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("bin"), SecretBinary: []byte("binary-canary-5d01e7")}))(t)
 	values = append(values, "binary-canary-5d01e7")
 	w.Stop()
-	assertNotOnDisk(t, w.DataDir, values...)
+	apitest.NotOnDisk(t, w.DataDir, values...)
 	w.Start()
 	c = client(w, "us-east-1")
-	if got := must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("canary")}))(t); aws.ToString(got.SecretString) != values[1] {
+	if got := apitest.Must(c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("canary")}))(t); aws.ToString(got.SecretString) != values[1] {
 		t.Fatalf("after restart: %q", aws.ToString(got.SecretString))
-	}
-}
-
-func assertNotOnDisk(t *testing.T, dir string, values ...string) {
-	t.Helper()
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, v := range values {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds the plaintext %q", path, v)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files == 0 {
-		t.Fatal("the data dir holds no files")
 	}
 }
 
 func TestResourcePolicyAndRandomPassword(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := client(w, "us-east-1"), context.Background()
-	arn := must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("p"), SecretString: aws.String("v")}))(t).ARN
-	pol := must(c.GetResourcePolicy(ctx, &sm.GetResourcePolicyInput{SecretId: aws.String("p")}))(t)
+	arn := apitest.Must(c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("p"), SecretString: aws.String("v")}))(t).ARN
+	pol := apitest.Must(c.GetResourcePolicy(ctx, &sm.GetResourcePolicyInput{SecretId: aws.String("p")}))(t)
 	if aws.ToString(pol.ARN) != aws.ToString(arn) || pol.ResourcePolicy != nil {
 		t.Fatalf("GetResourcePolicy %+v", pol)
 	}
 	_, err := c.GetResourcePolicy(ctx, &sm.GetResourcePolicyInput{SecretId: aws.String("nope")})
-	wantCode(t, err, "ResourceNotFoundException", "can't find")
+	apitest.WantCodeIn(t, err, "ResourceNotFoundException", "can't find")
 
-	pw := aws.ToString(must(c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{}))(t).RandomPassword)
+	pw := aws.ToString(apitest.Must(c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{}))(t).RandomPassword)
 	if len(pw) != 32 || !strings.ContainsAny(pw, "0123456789") || !strings.ContainsAny(pw, "abcdefghijklmnopqrstuvwxyz") || !strings.ContainsAny(pw, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 		t.Fatalf("default password %q", pw)
 	}
-	pw = aws.ToString(must(c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{PasswordLength: aws.Int64(12), ExcludePunctuation: aws.Bool(true),
+	pw = aws.ToString(apitest.Must(c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{PasswordLength: aws.Int64(12), ExcludePunctuation: aws.Bool(true),
 		ExcludeUppercase: aws.Bool(true), ExcludeCharacters: aws.String("abc")}))(t).RandomPassword)
 	if len(pw) != 12 || strings.ContainsAny(pw, "abcABCXYZ!#%") {
 		t.Fatalf("restricted password %q", pw)
 	}
 	_, err = c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{ExcludeLowercase: aws.Bool(true), ExcludeUppercase: aws.Bool(true),
 		ExcludeNumbers: aws.Bool(true), ExcludePunctuation: aws.Bool(true)})
-	wantCode(t, err, "InvalidParameterException", "excludes every character")
+	apitest.WantCodeIn(t, err, "InvalidParameterException", "excludes every character")
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -14,52 +16,66 @@ import (
 
 // RegisterInstance registers or updates an instance.
 func (a *API) RegisterInstance(ctx context.Context, in *sdtypes.RegisterInstanceRequest) (*sdtypes.RegisterInstanceResponse, error) {
-	sc := scope(ctx)
-	var opID string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, deref(in.ServiceId))
-		if err != nil {
-			return err
-		}
-		opID, err = sdstate.RegisterInstance(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), deref(in.CreatorRequestId), in.Attributes, a.now())
-		return mapErr(err)
+	opID, err := a.instanceOp(ctx, awsapi.Deref(in.ServiceId), func(tx store.Tx, sc model.Scope, svcID string) (string, error) {
+		return sdstate.RegisterInstance(tx, sc, svcID, awsapi.Deref(in.InstanceId), awsapi.Deref(in.CreatorRequestId), in.Attributes, a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.RegisterInstanceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.RegisterInstanceResponse{OperationId: opID}, nil
+}
+
+// instanceOp runs change, one of sdstate's operations on the instances of
+// a service, in a transaction and answers the operation's id.
+func (a *API) instanceOp(ctx context.Context, serviceID string, change func(tx store.Tx, sc model.Scope, svcID string) (string, error)) (*string, error) {
+	return a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+		svc, err := getService(tx, sc, serviceID)
+		if err != nil {
+			return "", err
+		}
+		opID, err := change(tx, sc, awsapi.Deref(svc.Svc.Id))
+		return opID, mapErr(err)
+	})
+}
+
+// operation runs change in a transaction in the caller's scope and
+// answers the id of the Cloud Map operation change recorded.
+func (a *API) operation(ctx context.Context, change func(tx store.Tx, sc model.Scope) (string, error)) (*string, error) {
+	sc := awsapi.ScopeOf(ctx)
+	var opID string
+	_, err := a.DB.Update(ctx, func(tx store.Tx) (err error) {
+		opID, err = change(tx, sc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return new(opID), nil
 }
 
 // DeregisterInstance removes an instance.
 func (a *API) DeregisterInstance(ctx context.Context, in *sdtypes.DeregisterInstanceRequest) (*sdtypes.DeregisterInstanceResponse, error) {
-	sc := scope(ctx)
-	var opID string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, deref(in.ServiceId))
-		if err != nil {
-			return err
-		}
-		opID, err = sdstate.DeregisterInstance(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), a.now())
-		return mapErr(err)
+	opID, err := a.instanceOp(ctx, awsapi.Deref(in.ServiceId), func(tx store.Tx, sc model.Scope, svcID string) (string, error) {
+		return sdstate.DeregisterInstance(tx, sc, svcID, awsapi.Deref(in.InstanceId), a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.DeregisterInstanceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.DeregisterInstanceResponse{OperationId: opID}, nil
 }
 
 // GetInstance describes an instance.
 func (a *API) GetInstance(ctx context.Context, in *sdtypes.GetInstanceRequest) (*sdtypes.GetInstanceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var inst sdstate.Instance
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		svc, err := getService(tx, sc, deref(in.ServiceId))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		svc, err := getService(tx, sc, awsapi.Deref(in.ServiceId))
 		if err != nil {
 			return err
 		}
-		v, ok, err := store.Get[sdstate.Instance](tx, sdstate.InstanceKey(sc, deref(svc.Svc.Id), deref(in.InstanceId)))
+		v, ok, err := store.Get[sdstate.Instance](tx, sdstate.InstanceKey(sc, awsapi.Deref(svc.Svc.Id), awsapi.Deref(in.InstanceId)))
 		if err == nil && !ok {
-			err = apiError(codeInstanceNotFound, "No instance %q is registered with service %s.", deref(in.InstanceId), deref(svc.Svc.Id))
+			err = apiError(codeInstanceNotFound, "No instance %q is registered with service %s.", awsapi.Deref(in.InstanceId), awsapi.Deref(svc.Svc.Id))
 		}
 		inst = v
 		return err
@@ -72,28 +88,29 @@ func (a *API) GetInstance(ctx context.Context, in *sdtypes.GetInstanceRequest) (
 
 // ListInstances lists a service's instances.
 func (a *API) ListInstances(ctx context.Context, in *sdtypes.ListInstancesRequest) (*sdtypes.ListInstancesResponse, error) {
-	sc := scope(ctx)
-	var all []sdstate.Instance
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		svc, err := getService(tx, sc, deref(in.ServiceId))
+	sc := awsapi.ScopeOf(ctx)
+	var pg []sdstate.Instance
+	var next *string
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		svc, err := getService(tx, sc, awsapi.Deref(in.ServiceId))
 		if err != nil {
 			return err
 		}
-		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		c, limit, err := paging("instances", in.NextToken, in.MaxResults, 100)
+		if err != nil {
+			return err
+		}
+		pg, next, err = awsapi.StorePage[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, awsapi.Deref(svc.Svc.Id)), "", c, limit, nil)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]sdtypes.InstanceSummary, 0, len(all))
-	for _, i := range all {
+	out := make([]sdtypes.InstanceSummary, 0, len(pg))
+	for _, i := range pg {
 		out = append(out, sdtypes.InstanceSummary{Id: i.Inst.Id, Attributes: i.Inst.Attributes})
 	}
-	pg, next, err := page(out, func(i sdtypes.InstanceSummary) string { return deref(i.Id) }, "instances", in.NextToken, in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
-	return &sdtypes.ListInstancesResponse{Instances: pg, NextToken: next}, nil
+	return &sdtypes.ListInstancesResponse{Instances: out, NextToken: next}, nil
 }
 
 // healthOf is an instance's status as Cloud Map reports it: UNKNOWN for a
@@ -113,12 +130,12 @@ func findService(tx store.ReadTx, sc model.Scope, nsName, svcName string) (sdsta
 	}
 	nsID := ""
 	for _, ns := range namespaces {
-		http := deref(ns.NS.Name)
+		http := awsapi.Deref(ns.NS.Name)
 		if p := ns.NS.Properties; p != nil && p.HttpProperties != nil {
-			http = deref(p.HttpProperties.HttpName)
+			http = awsapi.Deref(p.HttpProperties.HttpName)
 		}
 		if strings.EqualFold(http, nsName) {
-			nsID = deref(ns.NS.Id)
+			nsID = awsapi.Deref(ns.NS.Id)
 		}
 	}
 	if nsID == "" {
@@ -129,7 +146,7 @@ func findService(tx store.ReadTx, sc model.Scope, nsName, svcName string) (sdsta
 		return sdstate.Service{}, err
 	}
 	for _, s := range services {
-		if deref(s.Svc.NamespaceId) == nsID && strings.EqualFold(deref(s.Svc.Name), svcName) {
+		if awsapi.Deref(s.Svc.NamespaceId) == nsID && strings.EqualFold(awsapi.Deref(s.Svc.Name), svcName) {
 			return s, nil
 		}
 	}
@@ -146,14 +163,14 @@ func (a *API) DiscoverInstances(ctx context.Context, in *sdtypes.DiscoverInstanc
 		}
 		limit = int(*in.MaxResults)
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var svc sdstate.Service
 	var all []sdstate.Instance
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		if svc, err = findService(tx, scope(ctx), deref(in.NamespaceName), deref(in.ServiceName)); err != nil {
+	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
+		if svc, err = findService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.NamespaceName), awsapi.Deref(in.ServiceName)); err != nil {
 			return err
 		}
-		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, awsapi.Deref(svc.Svc.Id)))
 		return err
 	})
 	if err != nil {
@@ -220,10 +237,8 @@ func (a *API) DiscoverInstances(ctx context.Context, in *sdtypes.DiscoverInstanc
 // DiscoverInstancesRevision answers the revision of a service's instances,
 // which grows with every registration, deregistration and health change.
 func (a *API) DiscoverInstancesRevision(ctx context.Context, in *sdtypes.DiscoverInstancesRevisionRequest) (*sdtypes.DiscoverInstancesRevisionResponse, error) {
-	var svc sdstate.Service
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		svc, err = findService(tx, scope(ctx), deref(in.NamespaceName), deref(in.ServiceName))
-		return err
+	svc, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (sdstate.Service, error) {
+		return findService(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.NamespaceName), awsapi.Deref(in.ServiceName))
 	})
 	if err != nil {
 		return nil, err
@@ -233,40 +248,29 @@ func (a *API) DiscoverInstancesRevision(ctx context.Context, in *sdtypes.Discove
 
 // GetInstancesHealthStatus reports the health of a service's instances.
 func (a *API) GetInstancesHealthStatus(ctx context.Context, in *sdtypes.GetInstancesHealthStatusRequest) (*sdtypes.GetInstancesHealthStatusResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var svc sdstate.Service
-	var all []sdstate.Instance
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		if svc, err = getService(tx, sc, deref(in.ServiceId)); err != nil {
+	var pg []sdstate.Instance
+	var next *string
+	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
+		if svc, err = getService(tx, sc, awsapi.Deref(in.ServiceId)); err != nil {
 			return err
 		}
-		all, err = store.List[sdstate.Instance](tx, sdstate.InstancesPrefix(sc, deref(svc.Svc.Id)))
+		c, limit, err := paging("health", in.NextToken, in.MaxResults, 100)
+		if err != nil {
+			return err
+		}
+		pg, next, err = awsapi.StorePage(tx, sdstate.InstancesPrefix(sc, awsapi.Deref(svc.Svc.Id)), "", c, limit, func(i *sdstate.Instance) bool {
+			return len(in.Instances) == 0 || slices.Contains(in.Instances, awsapi.Deref(i.Inst.Id))
+		})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	type pair struct {
-		id string
-		h  sdtypes.HealthStatus
-	}
-	var items []pair
-	for _, i := range all {
-		want := len(in.Instances) == 0
-		for _, id := range in.Instances {
-			want = want || id == deref(i.Inst.Id)
-		}
-		if want {
-			items = append(items, pair{deref(i.Inst.Id), healthOf(svc, i)})
-		}
-	}
-	pg, next, err := page(items, func(p pair) string { return p.id }, "health", in.NextToken, in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
 	status := map[string]sdtypes.HealthStatus{}
-	for _, p := range pg {
-		status[p.id] = p.h
+	for _, i := range pg {
+		status[awsapi.Deref(i.Inst.Id)] = healthOf(svc, i)
 	}
 	return &sdtypes.GetInstancesHealthStatusResponse{Status: status, NextToken: next}, nil
 }
@@ -274,13 +278,13 @@ func (a *API) GetInstancesHealthStatus(ctx context.Context, in *sdtypes.GetInsta
 // UpdateInstanceCustomHealthStatus sets the health of an instance of a
 // service with HealthCheckCustomConfig; DNS answers follow at once.
 func (a *API) UpdateInstanceCustomHealthStatus(ctx context.Context, in *sdtypes.UpdateInstanceCustomHealthStatusRequest) (*sdtypes.UpdateInstanceCustomHealthStatusOutput, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, deref(in.ServiceId))
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		svc, err := getService(tx, sc, awsapi.Deref(in.ServiceId))
 		if err != nil {
 			return err
 		}
-		return mapErr(sdstate.SetInstanceHealth(tx, sc, deref(svc.Svc.Id), deref(in.InstanceId), sdtypes.HealthStatus(in.Status)))
+		return mapErr(sdstate.SetInstanceHealth(tx, sc, awsapi.Deref(svc.Svc.Id), awsapi.Deref(in.InstanceId), sdtypes.HealthStatus(in.Status)))
 	})
 	if err != nil {
 		return nil, err

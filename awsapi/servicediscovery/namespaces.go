@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -44,7 +45,7 @@ func checkDNSName(what, name string) error {
 }
 
 func (a *API) createNamespace(ctx context.Context, spec namespaceSpec) (string, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if spec.typ != sdtypes.NamespaceTypeHttp {
 		if err := checkDNSName("Namespace name", spec.name); err != nil {
 			return "", err
@@ -55,23 +56,23 @@ func (a *API) createNamespace(ctx context.Context, spec namespaceSpec) (string, 
 		return "", err
 	}
 	var opID string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		all, err := store.List[sdstate.Namespace](tx, sdstate.NamespacesPrefix(sc))
 		if err != nil {
 			return err
 		}
 		for _, ns := range all {
-			if !strings.EqualFold(deref(ns.NS.Name), spec.name) {
+			if !strings.EqualFold(awsapi.Deref(ns.NS.Name), spec.name) {
 				continue
 			}
-			if spec.creatorRequestID != "" && deref(ns.NS.CreatorRequestId) == spec.creatorRequestID && ns.NS.Type == spec.typ {
+			if spec.creatorRequestID != "" && awsapi.Deref(ns.NS.CreatorRequestId) == spec.creatorRequestID && ns.NS.Type == spec.typ {
 				opID = ns.OperationID // a retry: answer the first call's operation
 				return nil
 			}
-			return apiError(codeNamespaceExists, "A namespace named %q already exists (%s).", spec.name, deref(ns.NS.Id))
+			return apiError(codeNamespaceExists, "A namespace named %q already exists (%s).", spec.name, awsapi.Deref(ns.NS.Id))
 		}
 		id := sdstate.NewID("ns-", 16)
-		now := a.now().Truncate(time.Millisecond)
+		now := a.Now().Truncate(time.Millisecond)
 		ns := sdtypes.Namespace{
 			Id: new(id), Arn: new(sdstate.NamespaceARN(sc, id)), Name: new(spec.name), Type: spec.typ,
 			ServiceCount: new(int32(0)), Properties: &sdtypes.NamespaceProperties{HttpProperties: &sdtypes.HttpProperties{HttpName: new(spec.name)}},
@@ -102,8 +103,8 @@ func (a *API) createNamespace(ctx context.Context, spec namespaceSpec) (string, 
 
 // CreateHttpNamespace creates a namespace discovered through the API only.
 func (a *API) CreateHttpNamespace(ctx context.Context, in *sdtypes.CreateHttpNamespaceRequest) (*sdtypes.CreateHttpNamespaceResponse, error) {
-	id, err := a.createNamespace(ctx, namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId),
-		description: deref(in.Description), typ: sdtypes.NamespaceTypeHttp, tags: in.Tags})
+	id, err := a.createNamespace(ctx, namespaceSpec{name: awsapi.Deref(in.Name), creatorRequestID: awsapi.Deref(in.CreatorRequestId),
+		description: awsapi.Deref(in.Description), typ: sdtypes.NamespaceTypeHttp, tags: in.Tags})
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +114,8 @@ func (a *API) CreateHttpNamespace(ctx context.Context, in *sdtypes.CreateHttpNam
 // CreatePrivateDnsNamespace creates a namespace wharf's DNS server answers
 // for (the VPC is recorded; wharf has one network).
 func (a *API) CreatePrivateDnsNamespace(ctx context.Context, in *sdtypes.CreatePrivateDnsNamespaceRequest) (*sdtypes.CreatePrivateDnsNamespaceResponse, error) {
-	spec := namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId), description: deref(in.Description),
-		vpc: deref(in.Vpc), typ: sdtypes.NamespaceTypeDnsPrivate, tags: in.Tags}
+	spec := namespaceSpec{name: awsapi.Deref(in.Name), creatorRequestID: awsapi.Deref(in.CreatorRequestId), description: awsapi.Deref(in.Description),
+		vpc: awsapi.Deref(in.Vpc), typ: sdtypes.NamespaceTypeDnsPrivate, tags: in.Tags}
 	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
 		spec.soaTTL = p.DnsProperties.SOA.TTL
 	}
@@ -128,7 +129,7 @@ func (a *API) CreatePrivateDnsNamespace(ctx context.Context, in *sdtypes.CreateP
 // CreatePublicDnsNamespace creates a public DNS namespace; wharf answers
 // for it like a private one.
 func (a *API) CreatePublicDnsNamespace(ctx context.Context, in *sdtypes.CreatePublicDnsNamespaceRequest) (*sdtypes.CreatePublicDnsNamespaceResponse, error) {
-	spec := namespaceSpec{name: deref(in.Name), creatorRequestID: deref(in.CreatorRequestId), description: deref(in.Description),
+	spec := namespaceSpec{name: awsapi.Deref(in.Name), creatorRequestID: awsapi.Deref(in.CreatorRequestId), description: awsapi.Deref(in.Description),
 		typ: sdtypes.NamespaceTypeDnsPublic, tags: in.Tags}
 	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
 		spec.soaTTL = p.DnsProperties.SOA.TTL
@@ -152,66 +153,68 @@ func nsID(ref string) string {
 
 func getNamespace(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Namespace, error) {
 	id := nsID(ref)
-	ns, ok, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id))
-	if err != nil {
-		return ns, err
-	}
-	if !ok {
-		return ns, apiError(codeNamespaceNotFound, "No namespace exists with ID %q.", ref)
-	}
-	return ns, nil
+	return awsapi.Find[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, id), func() error {
+		return apiError(codeNamespaceNotFound, "No namespace exists with ID %q.", ref)
+	})
 }
 
 // GetNamespace describes a namespace.
 func (a *API) GetNamespace(ctx context.Context, in *sdtypes.GetNamespaceRequest) (*sdtypes.GetNamespaceResponse, error) {
-	var ns sdstate.Namespace
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		ns, err = getNamespace(tx, scope(ctx), deref(in.Id))
-		return err
-	})
+	ns, err := awsapi.ReadRef(ctx, a.DB, getNamespace, awsapi.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
 	return &sdtypes.GetNamespaceResponse{Namespace: &ns.NS}, nil
 }
 
-// ListNamespaces lists namespaces, filtered by TYPE, NAME or HTTP_NAME.
+// ListNamespaces lists namespaces, filtered by TYPE, NAME or HTTP_NAME, a
+// page at a time in the store's (id) order.
 func (a *API) ListNamespaces(ctx context.Context, in *sdtypes.ListNamespacesRequest) (*sdtypes.ListNamespacesResponse, error) {
-	var all []sdstate.Namespace
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[sdstate.Namespace](tx, sdstate.NamespacesPrefix(scope(ctx)))
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	var out []sdtypes.NamespaceSummary
-	for _, ns := range all {
-		ok := true
-		for _, f := range in.Filters {
-			var v string
+	keep, err := matcher(in.Filters, func(f sdtypes.NamespaceFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values },
+		func(f sdtypes.NamespaceFilter, ns *sdstate.Namespace) string {
 			switch f.Name {
 			case sdtypes.NamespaceFilterNameType:
-				v = string(ns.NS.Type)
+				return string(ns.NS.Type)
 			case sdtypes.NamespaceFilterNameName, sdtypes.NamespaceFilterNameHttpName:
-				v = deref(ns.NS.Name)
+				return awsapi.Deref(ns.NS.Name)
 			}
-			m, err := filterMatch(f.Condition, f.Values, v)
-			if err != nil {
-				return nil, err
-			}
-			ok = ok && m
-		}
-		if ok {
-			n := ns.NS
-			out = append(out, sdtypes.NamespaceSummary{Id: n.Id, Arn: n.Arn, Name: n.Name, Type: n.Type, Description: n.Description,
-				ServiceCount: n.ServiceCount, Properties: n.Properties, CreateDate: n.CreateDate})
-		}
-	}
-	pg, next, err := page(out, func(n sdtypes.NamespaceSummary) string { return deref(n.Id) }, "namespaces", in.NextToken, in.MaxResults, 100)
+			return ""
+		})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.ListNamespacesResponse{Namespaces: orEmpty(pg), NextToken: next}, nil
+	pg, next, err := listPage(ctx, a, "namespaces", sdstate.NamespacesPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := []sdtypes.NamespaceSummary{}
+	for _, ns := range pg {
+		n := ns.NS
+		out = append(out, sdtypes.NamespaceSummary{Id: n.Id, Arn: n.Arn, Name: n.Name, Type: n.Type, Description: n.Description,
+			ServiceCount: n.ServiceCount, Properties: n.Properties, CreateDate: n.CreateDate})
+	}
+	return &sdtypes.ListNamespacesResponse{Namespaces: out, NextToken: next}, nil
+}
+
+// matcher refuses, before any record is read, the filters whose condition
+// does not fit their values, and returns the test a record must pass:
+// every filter's condition on the value (value) it names.
+func matcher[F, T any](filters []F, cond func(F) (sdtypes.FilterCondition, []string), value func(F, *T) string) (func(*T) bool, error) {
+	for _, f := range filters {
+		c, values := cond(f)
+		if _, err := filterMatch(c, values, ""); err != nil {
+			return nil, err
+		}
+	}
+	return func(r *T) bool {
+		for _, f := range filters {
+			c, values := cond(f)
+			if m, _ := filterMatch(c, values, value(f, r)); !m {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 // filterMatch applies a Cloud Map filter condition (EQ by default).
@@ -233,44 +236,34 @@ func filterMatch(cond sdtypes.FilterCondition, values []string, v string) (bool,
 	return false, invalid("Filter condition %q is not supported here.", cond)
 }
 
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 // DeleteNamespace deletes a namespace that has no services.
 func (a *API) DeleteNamespace(ctx context.Context, in *sdtypes.DeleteNamespaceRequest) (*sdtypes.DeleteNamespaceResponse, error) {
-	sc := scope(ctx)
-	var opID string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		ns, err := getNamespace(tx, sc, deref(in.Id))
+	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+		ns, err := getNamespace(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
-			return err
+			return "", err
 		}
 		if n := ns.NS.ServiceCount; n != nil && *n > 0 {
-			return apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", deref(ns.NS.Id), *n)
+			return "", apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", awsapi.Deref(ns.NS.Id), *n)
 		}
-		if err := tx.Delete(sdstate.NamespaceKey(sc, deref(ns.NS.Id))); err != nil {
-			return err
+		if err := tx.Delete(sdstate.NamespaceKey(sc, awsapi.Deref(ns.NS.Id))); err != nil {
+			return "", err
 		}
-		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": deref(ns.NS.Id)}, a.now())
-		return err
+		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": awsapi.Deref(ns.NS.Id)}, a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.DeleteNamespaceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.DeleteNamespaceResponse{OperationId: opID}, nil
 }
 
 // GetOperation describes an operation; wharf's have all succeeded.
 func (a *API) GetOperation(ctx context.Context, in *sdtypes.GetOperationRequest) (*sdtypes.GetOperationResponse, error) {
 	var op sdstate.Operation
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		v, ok, err := store.Get[sdstate.Operation](tx, sdstate.OperationKey(scope(ctx), deref(in.OperationId)))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		v, ok, err := store.Get[sdstate.Operation](tx, sdstate.OperationKey(awsapi.ScopeOf(ctx), awsapi.Deref(in.OperationId)))
 		if err == nil && !ok {
-			err = apiError(codeOperationNotFound, "No operation exists with ID %q.", deref(in.OperationId))
+			err = apiError(codeOperationNotFound, "No operation exists with ID %q.", awsapi.Deref(in.OperationId))
 		}
 		op = v
 		return err
@@ -282,45 +275,38 @@ func (a *API) GetOperation(ctx context.Context, in *sdtypes.GetOperationRequest)
 }
 
 // ListOperations lists operations, filtered by NAMESPACE_ID, SERVICE_ID,
-// STATUS or TYPE.
+// STATUS or TYPE, a page at a time in the store's (id) order.
 func (a *API) ListOperations(ctx context.Context, in *sdtypes.ListOperationsRequest) (*sdtypes.ListOperationsResponse, error) {
-	var all []sdstate.Operation
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[sdstate.Operation](tx, sdstate.OperationsPrefix(scope(ctx)))
-		return err
-	}); err != nil {
-		return nil, err
+	for _, f := range in.Filters {
+		switch f.Name {
+		case sdtypes.OperationFilterNameNamespaceId, sdtypes.OperationFilterNameServiceId,
+			sdtypes.OperationFilterNameStatus, sdtypes.OperationFilterNameType:
+		default:
+			return nil, invalid("Filter %q is not supported by wharf.", f.Name)
+		}
 	}
-	var out []sdtypes.OperationSummary
-	for _, op := range all {
-		ok := true
-		for _, f := range in.Filters {
-			var v string
+	keep, err := matcher(in.Filters, func(f sdtypes.OperationFilter) (sdtypes.FilterCondition, []string) { return f.Condition, f.Values },
+		func(f sdtypes.OperationFilter, op *sdstate.Operation) string {
 			switch f.Name {
 			case sdtypes.OperationFilterNameNamespaceId:
-				v = op.Op.Targets["NAMESPACE"]
+				return op.Op.Targets["NAMESPACE"]
 			case sdtypes.OperationFilterNameServiceId:
-				v = op.Op.Targets["SERVICE"]
+				return op.Op.Targets["SERVICE"]
 			case sdtypes.OperationFilterNameStatus:
-				v = string(op.Op.Status)
-			case sdtypes.OperationFilterNameType:
-				v = string(op.Op.Type)
-			default:
-				return nil, invalid("Filter %q is not supported by wharf.", f.Name)
+				return string(op.Op.Status)
 			}
-			m, err := filterMatch(f.Condition, f.Values, v)
-			if err != nil {
-				return nil, err
-			}
-			ok = ok && m
-		}
-		if ok {
-			out = append(out, sdtypes.OperationSummary{Id: op.Op.Id, Status: op.Op.Status})
-		}
-	}
-	pg, next, err := page(out, func(o sdtypes.OperationSummary) string { return deref(o.Id) }, "operations", in.NextToken, in.MaxResults, 100)
+			return string(op.Op.Type)
+		})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.ListOperationsResponse{Operations: orEmpty(pg), NextToken: next}, nil
+	pg, next, err := listPage(ctx, a, "operations", sdstate.OperationsPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := []sdtypes.OperationSummary{}
+	for _, op := range pg {
+		out = append(out, sdtypes.OperationSummary{Id: op.Op.Id, Status: op.Op.Status})
+	}
+	return &sdtypes.ListOperationsResponse{Operations: out, NextToken: next}, nil
 }

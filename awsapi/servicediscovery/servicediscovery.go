@@ -6,28 +6,21 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
-	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
 // API implements the Cloud Map operations.
 type API struct {
-	db  store.Backend
-	log *slog.Logger
-	now func() time.Time
+	awsapi.Base
 }
 
 // New returns the Cloud Map API over db.
 func New(db store.Backend, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &API{db: db, log: log, now: time.Now}
+	return &API{Base: awsapi.NewBase(db, log)}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -64,11 +57,6 @@ func (a *API) Service() *awsapi.JSONService {
 			"ListTagsForResource":              awsapi.JSON(a.ListTagsForResource),
 		},
 	}
-}
-
-func scope(ctx context.Context) model.Scope {
-	r := awsapi.RequestFrom(ctx)
-	return model.Scope{Account: r.Account, Region: r.Region}
 }
 
 // Cloud Map's error codes.
@@ -115,54 +103,26 @@ func mapErr(err error) error {
 	return err
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// Paging: NextToken is the last returned item's sort key, base64-encoded
-// with the name of the list it belongs to.
-
-func encodeToken(list, last string) *string {
-	if last == "" {
-		return nil
-	}
-	return new(awsapi.PageToken(list, last))
-}
-
-func decodeToken(list string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(list, tok)
-	if !ok {
-		return "", invalid("Invalid NextToken: pass the NextToken of the previous response unchanged.")
-	}
-	return last, nil
-}
-
-// page cuts items (sorted ascending by key) after the token's key; max is
-// the model's limit and the default.
-func page[T any](items []T, key func(T) string, list string, tok *string, maxResults *int32, max int) ([]T, *string, error) {
-	after, err := decodeToken(list, tok)
+// listPage reads the page of the records under prefix that keep passes
+// after the request's NextToken, at most MaxResults (1 to 100, default
+// 100) of them.
+func listPage[T any](ctx context.Context, a *API, list, prefix string, tok *string, maxResults *int32, keep func(*T) bool) ([]T, *string, error) {
+	c, limit, err := paging(list, tok, maxResults, 100)
 	if err != nil {
 		return nil, nil, err
 	}
-	n := max
-	if maxResults != nil {
-		if *maxResults < 1 || int(*maxResults) > max {
-			return nil, nil, invalid("MaxResults must be from 1 to %d, got %d.", max, *maxResults)
-		}
-		n = int(*maxResults)
+	return awsapi.ViewPage(ctx, a.DB, prefix, "", c, limit, keep)
+}
+
+// paging decodes a list's NextToken and MaxResults (1 to max, default
+// max); the list is then read a page at a time with awsapi.StorePage.
+func paging(list string, tok *string, maxResults *int32, max int) (awsapi.Cursor, int, error) {
+	c, err := awsapi.ParseCursor(list, tok, invalid("Invalid NextToken: pass the NextToken of the previous response unchanged."))
+	if err != nil {
+		return c, 0, err
 	}
-	start := 0
-	for after != "" && start < len(items) && key(items[start]) <= after {
-		start++
+	if maxResults != nil && (*maxResults < 1 || int(*maxResults) > max) {
+		return c, 0, invalid("MaxResults must be from 1 to %d, got %d.", max, *maxResults)
 	}
-	end := min(start+n, len(items))
-	out := items[start:end]
-	var next *string
-	if end < len(items) && len(out) > 0 {
-		next = encodeToken(list, key(out[len(out)-1]))
-	}
-	return out, next, nil
+	return c, awsapi.PageLimit(maxResults, max), nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -41,23 +42,18 @@ func checkDnsRecords(policy sdtypes.RoutingPolicy, recs []sdtypes.DnsRecord) err
 // getService reads a service by id or ARN.
 func getService(tx store.ReadTx, sc model.Scope, ref string) (sdstate.Service, error) {
 	_, id, _ := sdstate.ParseServiceRef(sc, ref)
-	svc, ok, err := store.Get[sdstate.Service](tx, sdstate.ServiceKey(sc, id))
-	if err != nil {
-		return svc, err
-	}
-	if !ok {
-		return svc, apiError(codeServiceNotFound, "No service exists with ID %q.", ref)
-	}
-	return svc, nil
+	return awsapi.Find[sdstate.Service](tx, sdstate.ServiceKey(sc, id), func() error {
+		return apiError(codeServiceNotFound, "No service exists with ID %q.", ref)
+	})
 }
 
 // CreateService creates a service in a namespace.
 func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceRequest) (*sdtypes.CreateServiceResponse, error) {
-	sc := scope(ctx)
-	name := deref(in.Name)
-	nsRef := deref(in.NamespaceId)
+	sc := awsapi.ScopeOf(ctx)
+	name := awsapi.Deref(in.Name)
+	nsRef := awsapi.Deref(in.NamespaceId)
 	if nsRef == "" && in.DnsConfig != nil {
-		nsRef = deref(in.DnsConfig.NamespaceId)
+		nsRef = awsapi.Deref(in.DnsConfig.NamespaceId)
 	}
 	if nsRef == "" {
 		return nil, invalid("NamespaceId is required.")
@@ -69,12 +65,12 @@ func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceReques
 		return nil, err
 	}
 	var out sdtypes.Service
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		ns, err := getNamespace(tx, sc, nsRef)
 		if err != nil {
 			return err
 		}
-		nsID := deref(ns.NS.Id)
+		nsID := awsapi.Deref(ns.NS.Id)
 		svc := sdtypes.Service{Name: new(name), NamespaceId: new(nsID), InstanceCount: new(int32(0)),
 			HealthCheckCustomConfig: in.HealthCheckCustomConfig, Description: in.Description, CreatorRequestId: in.CreatorRequestId}
 		if svc.HealthCheckCustomConfig != nil {
@@ -107,24 +103,24 @@ func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceReques
 			return err
 		}
 		for _, s := range all {
-			if deref(s.Svc.NamespaceId) != nsID || !strings.EqualFold(deref(s.Svc.Name), name) {
+			if awsapi.Deref(s.Svc.NamespaceId) != nsID || !strings.EqualFold(awsapi.Deref(s.Svc.Name), name) {
 				continue
 			}
-			if cr := deref(in.CreatorRequestId); cr != "" && cr == deref(s.Svc.CreatorRequestId) {
+			if cr := awsapi.Deref(in.CreatorRequestId); cr != "" && cr == awsapi.Deref(s.Svc.CreatorRequestId) {
 				out = s.Svc // a retry
 				return nil
 			}
-			return apiError(codeServiceExists, "A service named %q already exists in namespace %s (%s).", name, nsID, deref(s.Svc.Id))
+			return apiError(codeServiceExists, "A service named %q already exists in namespace %s (%s).", name, nsID, awsapi.Deref(s.Svc.Id))
 		}
 		id := sdstate.NewID("srv-", 16)
 		svc.Id, svc.Arn = new(id), new(sdstate.ServiceARN(sc, id))
-		svc.CreateDate.Time = a.now().Truncate(time.Millisecond)
+		svc.CreateDate.Time = a.Now().Truncate(time.Millisecond)
 		out = svc
-		ns.NS.ServiceCount = new(deref32(ns.NS.ServiceCount) + 1)
+		ns.NS.ServiceCount = new(awsapi.Deref(ns.NS.ServiceCount) + 1)
 		if err := store.Put(tx, sdstate.NamespaceKey(sc, nsID), ns); err != nil {
 			return err
 		}
-		return store.Put(tx, sdstate.ServiceKey(sc, id), sdstate.Service{Svc: svc, Scope: sc, NamespaceName: deref(ns.NS.Name), Tags: in.Tags})
+		return store.Put(tx, sdstate.ServiceKey(sc, id), sdstate.Service{Svc: svc, Scope: sc, NamespaceName: awsapi.Deref(ns.NS.Name), Tags: in.Tags})
 	})
 	if err != nil {
 		return nil, err
@@ -132,20 +128,9 @@ func (a *API) CreateService(ctx context.Context, in *sdtypes.CreateServiceReques
 	return &sdtypes.CreateServiceResponse{Service: &out}, nil
 }
 
-func deref32(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
 // GetService describes a service.
 func (a *API) GetService(ctx context.Context, in *sdtypes.GetServiceRequest) (*sdtypes.GetServiceResponse, error) {
-	var svc sdstate.Service
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		svc, err = getService(tx, scope(ctx), deref(in.Id))
-		return err
-	})
+	svc, err := awsapi.ReadRef(ctx, a.DB, getService, awsapi.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -154,99 +139,88 @@ func (a *API) GetService(ctx context.Context, in *sdtypes.GetServiceRequest) (*s
 
 // ListServices lists services, filtered by NAMESPACE_ID.
 func (a *API) ListServices(ctx context.Context, in *sdtypes.ListServicesRequest) (*sdtypes.ListServicesResponse, error) {
-	var all []sdstate.Service
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[sdstate.Service](tx, sdstate.ServicesPrefix(scope(ctx)))
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	var out []sdtypes.ServiceSummary
-	for _, s := range all {
-		ok := true
-		for _, f := range in.Filters {
-			if f.Name != sdtypes.ServiceFilterNameNamespaceId {
-				return nil, invalid("Filter %q is not supported by wharf.", f.Name)
-			}
-			vals := make([]string, len(f.Values))
-			for i, v := range f.Values {
-				vals[i] = nsID(v)
-			}
-			m, err := filterMatch(f.Condition, vals, deref(s.Svc.NamespaceId))
-			if err != nil {
-				return nil, err
-			}
-			ok = ok && m
-		}
-		if ok {
-			v := s.Svc
-			out = append(out, sdtypes.ServiceSummary{Id: v.Id, Arn: v.Arn, Name: v.Name, Type: v.Type, Description: v.Description,
-				InstanceCount: v.InstanceCount, DnsConfig: v.DnsConfig, HealthCheckCustomConfig: v.HealthCheckCustomConfig, CreateDate: v.CreateDate})
+	for _, f := range in.Filters {
+		if f.Name != sdtypes.ServiceFilterNameNamespaceId {
+			return nil, invalid("Filter %q is not supported by wharf.", f.Name)
 		}
 	}
-	pg, next, err := page(out, func(s sdtypes.ServiceSummary) string { return deref(s.Id) }, "services", in.NextToken, in.MaxResults, 100)
+	// The filter values name namespaces by id or ARN; compare ids.
+	keep, err := matcher(in.Filters, func(f sdtypes.ServiceFilter) (sdtypes.FilterCondition, []string) {
+		ids := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			ids[i] = nsID(v)
+		}
+		return f.Condition, ids
+	}, func(_ sdtypes.ServiceFilter, s *sdstate.Service) string { return awsapi.Deref(s.Svc.NamespaceId) })
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.ListServicesResponse{Services: orEmpty(pg), NextToken: next}, nil
+	pg, next, err := listPage(ctx, a, "services", sdstate.ServicesPrefix(awsapi.ScopeOf(ctx)), in.NextToken, in.MaxResults, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := []sdtypes.ServiceSummary{}
+	for _, s := range pg {
+		v := s.Svc
+		out = append(out, sdtypes.ServiceSummary{Id: v.Id, Arn: v.Arn, Name: v.Name, Type: v.Type, Description: v.Description,
+			InstanceCount: v.InstanceCount, DnsConfig: v.DnsConfig, HealthCheckCustomConfig: v.HealthCheckCustomConfig, CreateDate: v.CreateDate})
+	}
+	return &sdtypes.ListServicesResponse{Services: out, NextToken: next}, nil
 }
 
 // UpdateService changes a service's description and DNS records.
 func (a *API) UpdateService(ctx context.Context, in *sdtypes.UpdateServiceRequest) (*sdtypes.UpdateServiceResponse, error) {
-	sc := scope(ctx)
-	var opID string
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, deref(in.Id))
+	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+		svc, err := getService(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
-			return err
+			return "", err
 		}
 		if ch := in.Service; ch != nil {
 			if ch.HealthCheckConfig != nil {
-				return invalid("wharf does not run Route 53 health checks.")
+				return "", invalid("wharf does not run Route 53 health checks.")
 			}
 			if ch.Description != nil {
 				svc.Svc.Description = ch.Description
 			}
 			if ch.DnsConfig != nil {
 				if svc.Svc.DnsConfig == nil {
-					return invalid("Service %s has no DNS records to update.", deref(svc.Svc.Id))
+					return "", invalid("Service %s has no DNS records to update.", awsapi.Deref(svc.Svc.Id))
 				}
 				if err := checkDnsRecords(svc.Svc.DnsConfig.RoutingPolicy, ch.DnsConfig.DnsRecords); err != nil {
-					return err
+					return "", err
 				}
 				svc.Svc.DnsConfig.DnsRecords = ch.DnsConfig.DnsRecords
 			}
 		}
 		svc.Revision++
-		if err := store.Put(tx, sdstate.ServiceKey(sc, deref(svc.Svc.Id)), svc); err != nil {
-			return err
+		if err := store.Put(tx, sdstate.ServiceKey(sc, awsapi.Deref(svc.Svc.Id)), svc); err != nil {
+			return "", err
 		}
-		opID, err = sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeUpdateService, map[string]string{"SERVICE": deref(svc.Svc.Id)}, a.now())
-		return err
+		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeUpdateService, map[string]string{"SERVICE": awsapi.Deref(svc.Svc.Id)}, a.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.UpdateServiceResponse{OperationId: new(opID)}, nil
+	return &sdtypes.UpdateServiceResponse{OperationId: opID}, nil
 }
 
 // DeleteService deletes a service that has no instances.
 func (a *API) DeleteService(ctx context.Context, in *sdtypes.DeleteServiceRequest) (*sdtypes.DeleteServiceResponse, error) {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		svc, err := getService(tx, sc, deref(in.Id))
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		svc, err := getService(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
 			return err
 		}
-		id := deref(svc.Svc.Id)
-		if n := deref32(svc.Svc.InstanceCount); n > 0 {
+		id := awsapi.Deref(svc.Svc.Id)
+		if n := awsapi.Deref(svc.Svc.InstanceCount); n > 0 {
 			return apiError(codeResourceInUse, "Service %s has %d registered instances: deregister them first.", id, n)
 		}
-		if ns, ok, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, deref(svc.Svc.NamespaceId))); err != nil {
+		if ns, ok, err := store.Get[sdstate.Namespace](tx, sdstate.NamespaceKey(sc, awsapi.Deref(svc.Svc.NamespaceId))); err != nil {
 			return err
 		} else if ok {
-			ns.NS.ServiceCount = new(max(deref32(ns.NS.ServiceCount)-1, 0))
-			if err := store.Put(tx, sdstate.NamespaceKey(sc, deref(ns.NS.Id)), ns); err != nil {
+			ns.NS.ServiceCount = new(max(awsapi.Deref(ns.NS.ServiceCount)-1, 0))
+			if err := store.Put(tx, sdstate.NamespaceKey(sc, awsapi.Deref(ns.NS.Id)), ns); err != nil {
 				return err
 			}
 		}

@@ -2,11 +2,10 @@ package servicediscovery
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"unicode/utf8"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -15,21 +14,15 @@ import (
 // maxTags is Cloud Map's limit of tags on one resource.
 const maxTags = 50
 
-func checkTags(tags []sdtypes.Tag) error {
-	for _, t := range tags {
-		k := deref(t.Key)
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
-			return invalid("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return invalid("Tag key %q uses the reserved prefix aws:.", k)
-		}
-	}
-	if len(tags) > maxTags {
-		return apiError(codeTooManyTags, "A resource can have at most %d tags, got %d.", maxTags, len(tags))
-	}
-	return nil
-}
+// tagRules are Cloud Map's tag rules in its words.
+var tagRules = awsapi.TagRulesIn(maxTags, invalid, func(format string, args ...any) error {
+	return apiError(codeTooManyTags, format, args...)
+})
+
+func tagKey(t sdtypes.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t sdtypes.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
+
+func checkTags(tags []sdtypes.Tag) error { return awsapi.CheckTags(tagRules, tags, tagKV) }
 
 // taggedResource reads and writes the tags of a namespace or service ARN.
 type taggedResource struct {
@@ -78,8 +71,8 @@ func orErr(err, def error) error {
 }
 
 func (a *API) changeTags(ctx context.Context, arn string, change func([]sdtypes.Tag) []sdtypes.Tag) error {
-	sc := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		r, err := resolveTagged(tx, sc, arn)
 		if err != nil {
 			return err
@@ -98,17 +91,8 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
-		out := slices.Clone(cur)
-		for _, t := range in.Tags {
-			i := slices.IndexFunc(out, func(c sdtypes.Tag) bool { return deref(c.Key) == deref(t.Key) })
-			if i >= 0 {
-				out[i] = t
-			} else {
-				out = append(out, t)
-			}
-		}
-		return out
+	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+		return awsapi.MergeTags(cur, in.Tags, tagKey)
 	})
 	if err != nil {
 		return nil, err
@@ -118,8 +102,8 @@ func (a *API) TagResource(ctx context.Context, in *sdtypes.TagResourceRequest) (
 
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceRequest) (*sdtypes.UntagResourceResponse, error) {
-	err := a.changeTags(ctx, deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t sdtypes.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	err := a.changeTags(ctx, awsapi.Deref(in.ResourceARN), func(cur []sdtypes.Tag) []sdtypes.Tag {
+		return awsapi.RemoveTags(cur, in.TagKeys, tagKey)
 	})
 	if err != nil {
 		return nil, err
@@ -130,13 +114,13 @@ func (a *API) UntagResource(ctx context.Context, in *sdtypes.UntagResourceReques
 // ListTagsForResource lists a resource's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *sdtypes.ListTagsForResourceRequest) (*sdtypes.ListTagsForResourceResponse, error) {
 	var tags []sdtypes.Tag
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		r, err := resolveTagged(tx, scope(ctx), deref(in.ResourceARN))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		r, err := resolveTagged(tx, awsapi.ScopeOf(ctx), awsapi.Deref(in.ResourceARN))
 		tags = r.tags
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &sdtypes.ListTagsForResourceResponse{Tags: orEmpty(tags)}, nil
+	return &sdtypes.ListTagsForResourceResponse{Tags: awsapi.OrEmpty(tags)}, nil
 }

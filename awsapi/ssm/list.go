@@ -15,8 +15,8 @@ import (
 // children, or with Recursive the whole hierarchy below it, by name, a
 // page at a time.
 func (a *API) GetParametersByPath(ctx context.Context, in *ssmtypes.GetParametersByPathRequest) (*ssmtypes.GetParametersByPathResult, error) {
-	account, region := scope(ctx)
-	path := deref(in.Path)
+	sc := awsapi.ScopeOf(ctx)
+	path := awsapi.Deref(in.Path)
 	if !strings.HasPrefix(path, "/") {
 		return nil, errValidation(`The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". Got %q.`, path)
 	}
@@ -30,35 +30,29 @@ func (a *API) GetParametersByPath(ctx context.Context, in *ssmtypes.GetParameter
 	if err != nil {
 		return nil, err
 	}
-	size := int(deref(in.MaxResults))
-	if size == 0 {
-		size = 10
-	}
-	after, err := decodeToken("GetParametersByPath", in.NextToken)
+	c, err := pageCursor("GetParametersByPath", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ssmtypes.GetParametersByPathResult{Parameters: []ssmtypes.Parameter{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[paramRecord](tx, paramsPrefix(account, region)+path)
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		// Keyed by name: the store's order is the answer's, and the path
+		// narrows the keys read.
+		recs, next, err := awsapi.StorePage(tx, paramsPrefix(sc), path, c, awsapi.PageLimit(in.MaxResults, 10), func(rec *paramRecord) bool {
+			return (awsapi.Deref(in.Recursive) || !strings.Contains(rec.Name[len(path):], "/")) && filters.match(rec)
+		})
 		if err != nil {
 			return err
 		}
 		for i := range recs {
 			rec := &recs[i]
-			if rec.Name <= after || !deref(in.Recursive) && strings.Contains(rec.Name[len(path):], "/") || !filters.match(rec) {
-				continue
-			}
-			if len(out.Parameters) == size {
-				out.NextToken = new(awsapi.PageToken("GetParametersByPath", deref(out.Parameters[size-1].Name)))
-				break
-			}
-			p, err := a.parameter(account, region, rec, len(rec.Versions)-1, deref(in.WithDecryption), "")
+			p, err := a.parameter(sc, rec, len(rec.Versions)-1, awsapi.Deref(in.WithDecryption), "")
 			if err != nil {
 				return err
 			}
 			out.Parameters = append(out.Parameters, p)
 		}
+		out.NextToken = next
 		return nil
 	})
 	if err != nil {
@@ -70,7 +64,7 @@ func (a *API) GetParametersByPath(ctx context.Context, in *ssmtypes.GetParameter
 // DescribeParameters answers the metadata of the parameters that pass the
 // filters (never their values), by name, a page at a time.
 func (a *API) DescribeParameters(ctx context.Context, in *ssmtypes.DescribeParametersRequest) (*ssmtypes.DescribeParametersResult, error) {
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, errValidation("You can use either Filters or ParameterFilters in a single request, not both.")
 	}
@@ -87,32 +81,19 @@ func (a *API) DescribeParameters(ctx context.Context, in *ssmtypes.DescribeParam
 	if err != nil {
 		return nil, err
 	}
-	size := int(deref(in.MaxResults))
-	if size == 0 {
-		size = 50
-	}
-	after, err := decodeToken("DescribeParameters", in.NextToken)
+	c, err := pageCursor("DescribeParameters", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ssmtypes.DescribeParametersResult{Parameters: []ssmtypes.ParameterMetadata{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[paramRecord](tx, paramsPrefix(account, region))
-		if err != nil {
-			return err
-		}
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		// Keyed by name: the store's order is the answer's.
+		recs, next, err := awsapi.StorePage(tx, paramsPrefix(sc), "", c, awsapi.PageLimit(in.MaxResults, 50), filters.match)
 		for i := range recs {
-			rec := &recs[i]
-			if rec.Name <= after || !filters.match(rec) {
-				continue
-			}
-			if len(out.Parameters) == size {
-				out.NextToken = new(awsapi.PageToken("DescribeParameters", deref(out.Parameters[size-1].Name)))
-				break
-			}
-			out.Parameters = append(out.Parameters, metadata(account, region, rec))
+			out.Parameters = append(out.Parameters, metadata(sc, &recs[i]))
 		}
-		return nil
+		out.NextToken = next
+		return err
 	})
 	if err != nil {
 		return nil, wrap("DescribeParameters", err)
@@ -133,7 +114,7 @@ type filterSet []filter
 func compileFilters(in []ssmtypes.ParameterStringFilter, allowed []string) (filterSet, error) {
 	var out filterSet
 	for _, f := range in {
-		key := deref(f.Key)
+		key := awsapi.Deref(f.Key)
 		base := key
 		if strings.HasPrefix(key, "tag:") {
 			base = "tag:"
@@ -141,7 +122,7 @@ func compileFilters(in []ssmtypes.ParameterStringFilter, allowed []string) (filt
 		if !slices.Contains(allowed, base) {
 			return nil, awsapi.Errorf(codeInvalidFilterKey, "The filter key %s is not valid here; valid keys are %s.", key, strings.Join(allowed, ", "))
 		}
-		opt := deref(f.Option)
+		opt := awsapi.Deref(f.Option)
 		options := map[string][]string{
 			"Name": {"Equals", "BeginsWith", "Contains"}, "KeyId": {"Equals", "BeginsWith"}, "Path": {"Recursive", "OneLevel"},
 		}[base]
@@ -193,14 +174,14 @@ func (fs filterSet) match(rec *paramRecord) bool {
 			continue
 		case strings.HasPrefix(f.key, "tag:"):
 			k := strings.TrimPrefix(f.key, "tag:")
-			i := slices.IndexFunc(rec.Tags, func(t ssmtypes.Tag) bool { return deref(t.Key) == k })
+			i := slices.IndexFunc(rec.Tags, func(t ssmtypes.Tag) bool { return awsapi.Deref(t.Key) == k })
 			if i < 0 {
 				return false
 			}
 			if len(f.values) == 0 {
 				continue
 			}
-			fields = []string{deref(rec.Tags[i].Value)}
+			fields = []string{awsapi.Deref(rec.Tags[i].Value)}
 		}
 		if !slices.ContainsFunc(f.values, func(want string) bool {
 			return slices.ContainsFunc(fields, func(got string) bool {
@@ -232,25 +213,33 @@ func underPath(name, path string, recursive bool) bool {
 // checkTags refuses more tags than a parameter may have and the keys AWS
 // reserves.
 func checkTags(tags []ssmtypes.Tag, have int) error {
-	if have+len(tags) > maxTags {
-		return awsapi.Errorf(codeTooManyTags, "A parameter can have at most %d tags.", maxTags)
+	if err := tagRules.Count(have + len(tags)); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		if strings.HasPrefix(strings.ToLower(deref(t.Key)), "aws:") {
-			return errValidation("Tag key %q uses the prefix aws:, which AWS reserves.", deref(t.Key))
-		}
-	}
-	return nil
+	return awsapi.CheckTags(tagRules, tags, tagKV)
 }
+
+// tagRules are Parameter Store's tag rules in its words (key and value
+// lengths are checked by the model).
+var tagRules = awsapi.TagRules{
+	Max: maxTags,
+	TooMany: func(int) error {
+		return awsapi.Errorf(codeTooManyTags, "A parameter can have at most %d tags.", maxTags)
+	},
+	Reserved: func(k string) error { return errValidation("Tag key %q uses the prefix aws:, which AWS reserves.", k) },
+}
+
+func tagKey(t ssmtypes.Tag) string             { return awsapi.Deref(t.Key) }
+func tagKV(t ssmtypes.Tag) (key, value string) { return awsapi.Deref(t.Key), awsapi.Deref(t.Value) }
 
 // tagged runs fn on the tags of the parameter a tagging call names.
 func (a *API) tagged(ctx context.Context, op string, typ ssmtypes.ResourceTypeForTagging, id string, write bool, fn func(rec *paramRecord) error) error {
 	if typ != ssmtypes.ResourceTypeForTaggingParameter {
 		return awsapi.Errorf(codeInvalidResourceType, "wharf keeps tags for parameters only: ResourceType must be Parameter, got %q.", typ)
 	}
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	body := func(tx store.ReadTx) (paramRecord, error) {
-		rec, _, r, found, err := lookup(tx, account, region, id)
+		rec, _, r, found, err := lookup(tx, sc, id)
 		if err == nil && (!found || r.selector != "") {
 			err = awsapi.Errorf(codeInvalidResourceID, "The resource ID %s is not valid: no parameter has that name.", id)
 		}
@@ -261,24 +250,24 @@ func (a *API) tagged(ctx context.Context, op string, typ ssmtypes.ResourceTypeFo
 	}
 	var err error
 	if write {
-		_, err = a.db.Update(ctx, func(tx store.Tx) error {
+		_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 			rec, err := body(tx)
 			if err != nil {
 				return err
 			}
-			return store.Put(tx, paramKey(account, region, rec.Name), rec)
+			return store.Put(tx, paramKey(sc, rec.Name), rec)
 		})
 	} else {
-		err = a.db.View(ctx, func(tx store.ReadTx) error { _, err := body(tx); return err })
+		err = a.DB.View(ctx, func(tx store.ReadTx) error { _, err := body(tx); return err })
 	}
 	return wrap(op, err)
 }
 
 // AddTagsToResource tags a parameter, replacing the values of keys it has.
 func (a *API) AddTagsToResource(ctx context.Context, in *ssmtypes.AddTagsToResourceRequest) (*struct{}, error) {
-	return nil, a.tagged(ctx, "AddTagsToResource", in.ResourceType, deref(in.ResourceId), true, func(rec *paramRecord) error {
+	return nil, a.tagged(ctx, "AddTagsToResource", in.ResourceType, awsapi.Deref(in.ResourceId), true, func(rec *paramRecord) error {
 		for _, t := range in.Tags {
-			if i := slices.IndexFunc(rec.Tags, func(c ssmtypes.Tag) bool { return deref(c.Key) == deref(t.Key) }); i >= 0 {
+			if i := slices.IndexFunc(rec.Tags, func(c ssmtypes.Tag) bool { return awsapi.Deref(c.Key) == awsapi.Deref(t.Key) }); i >= 0 {
 				rec.Tags[i] = t
 			} else {
 				if err := checkTags([]ssmtypes.Tag{t}, len(rec.Tags)); err != nil {
@@ -293,8 +282,8 @@ func (a *API) AddTagsToResource(ctx context.Context, in *ssmtypes.AddTagsToResou
 
 // RemoveTagsFromResource removes tags from a parameter by key.
 func (a *API) RemoveTagsFromResource(ctx context.Context, in *ssmtypes.RemoveTagsFromResourceRequest) (*struct{}, error) {
-	return nil, a.tagged(ctx, "RemoveTagsFromResource", in.ResourceType, deref(in.ResourceId), true, func(rec *paramRecord) error {
-		rec.Tags = slices.DeleteFunc(rec.Tags, func(t ssmtypes.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	return nil, a.tagged(ctx, "RemoveTagsFromResource", in.ResourceType, awsapi.Deref(in.ResourceId), true, func(rec *paramRecord) error {
+		rec.Tags = awsapi.RemoveTags(rec.Tags, in.TagKeys, tagKey)
 		return nil
 	})
 }
@@ -302,7 +291,7 @@ func (a *API) RemoveTagsFromResource(ctx context.Context, in *ssmtypes.RemoveTag
 // ListTagsForResource answers a parameter's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *ssmtypes.ListTagsForResourceRequest) (*ssmtypes.ListTagsForResourceResult, error) {
 	out := &ssmtypes.ListTagsForResourceResult{TagList: []ssmtypes.Tag{}}
-	err := a.tagged(ctx, "ListTagsForResource", in.ResourceType, deref(in.ResourceId), false, func(rec *paramRecord) error {
+	err := a.tagged(ctx, "ListTagsForResource", in.ResourceType, awsapi.Deref(in.ResourceId), false, func(rec *paramRecord) error {
 		out.TagList = append(out.TagList, rec.Tags...)
 		return nil
 	})
@@ -315,12 +304,9 @@ func (a *API) ListTagsForResource(ctx context.Context, in *ssmtypes.ListTagsForR
 // Paging tokens are opaque: the name (or zero-padded version) of the last
 // item returned, tied to the operation that made it.
 
-func decodeToken(op string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(op, tok)
-	if !ok {
-		return "", awsapi.Errorf(codeInvalidNextToken, "The nextToken is not valid: pass the NextToken of the previous %s response unchanged.", op)
-	}
-	return last, nil
+func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
+	return awsapi.ParseCursor(op, tok, awsapi.Errorf(codeInvalidNextToken,
+		"The nextToken is not valid: pass the NextToken of the previous %s response unchanged.", op))
 }
 
 // encodeVersion sorts versions as strings in numeric order.

@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/api/ssmtypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -18,12 +19,12 @@ var dataTypes = []string{"text", "aws:ec2:image", "aws:ssm:integration"}
 // PutParameter creates a parameter, or with Overwrite adds a version to
 // one. Attributes the request leaves out keep their previous values.
 func (a *API) PutParameter(ctx context.Context, in *ssmtypes.PutParameterRequest) (*ssmtypes.PutParameterResult, error) {
-	account, region := scope(ctx)
-	name := deref(in.Name)
+	sc := awsapi.ScopeOf(ctx)
+	name := awsapi.Deref(in.Name)
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	overwrite := deref(in.Overwrite)
+	overwrite := awsapi.Deref(in.Overwrite)
 	switch {
 	case in.Policies != nil:
 		return nil, errValidation("wharf does not apply parameter policies: leave Policies out.")
@@ -35,11 +36,11 @@ func (a *API) PutParameter(ctx context.Context, in *ssmtypes.PutParameterRequest
 	if err := checkTags(in.Tags, 0); err != nil {
 		return nil, err
 	}
-	val := deref(in.Value)
-	now, user := a.now().UTC(), awsapi.CallerARN(ctx)
+	val := awsapi.Deref(in.Value)
+	now, user := a.Now().UTC(), awsapi.CallerARN(ctx)
 	out := &ssmtypes.PutParameterResult{}
-	key := paramKey(account, region, name)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	key := paramKey(sc, name)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, exists, err := store.Get[paramRecord](tx, key)
 		if err != nil {
 			return err
@@ -64,7 +65,7 @@ func (a *API) PutParameter(ctx context.Context, in *ssmtypes.PutParameterRequest
 			rec.Versions = rec.Versions[1:]
 		}
 		v.Version, v.Modified, v.User = prev.Version+1, now, user
-		if v.Sealed, err = a.kr.Seal([]byte(val), aad(account, region, name, v.Version)); err != nil {
+		if v.Sealed, err = a.kr.Seal([]byte(val), aad(sc, name, v.Version)); err != nil {
 			return err
 		}
 		rec.Versions = append(rec.Versions, v)
@@ -95,14 +96,14 @@ func nextVersion(in *ssmtypes.PutParameterRequest, prev paramVersion, exists boo
 		v.AllowedPattern = *in.AllowedPattern
 	}
 	if in.DataType != nil || v.DataType == "" {
-		v.DataType = deref(in.DataType)
+		v.DataType = awsapi.Deref(in.DataType)
 		if v.DataType == "" {
 			v.DataType = "text"
 		}
 	}
 	switch {
 	case v.Type != ssmtypes.ParameterTypeSecureString && in.KeyId != nil:
-		return v, errValidation("KeyId is only for SecureString parameters, and %s is a %s.", deref(in.Name), v.Type)
+		return v, errValidation("KeyId is only for SecureString parameters, and %s is a %s.", awsapi.Deref(in.Name), v.Type)
 	case v.Type != ssmtypes.ParameterTypeSecureString:
 	case in.KeyId != nil:
 		v.KeyID = *in.KeyId
@@ -147,17 +148,17 @@ func nextVersion(in *ssmtypes.PutParameterRequest, prev paramVersion, exists boo
 // GetParameter answers one parameter (a name or ARN, optionally with
 // ":VERSION" or ":LABEL").
 func (a *API) GetParameter(ctx context.Context, in *ssmtypes.GetParameterRequest) (*ssmtypes.GetParameterResult, error) {
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var p ssmtypes.Parameter
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
-		rec, i, r, found, err := lookup(tx, account, region, deref(in.Name))
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
+		rec, i, r, found, err := lookup(tx, sc, awsapi.Deref(in.Name))
 		if err != nil {
 			return err
 		}
 		if !found {
-			return notFound(deref(in.Name))
+			return notFound(awsapi.Deref(in.Name))
 		}
-		p, err = a.parameter(account, region, &rec, i, deref(in.WithDecryption), r.selector)
+		p, err = a.parameter(sc, &rec, i, awsapi.Deref(in.WithDecryption), r.selector)
 		return err
 	})
 	if err != nil {
@@ -170,16 +171,16 @@ func (a *API) GetParameter(ctx context.Context, in *ssmtypes.GetParameterRequest
 // (or a version or label that does not exist) come back in
 // InvalidParameters, as given.
 func (a *API) GetParameters(ctx context.Context, in *ssmtypes.GetParametersRequest) (*ssmtypes.GetParametersResult, error) {
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := &ssmtypes.GetParametersResult{Parameters: []ssmtypes.Parameter{}, InvalidParameters: []string{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		seen := map[string]bool{}
 		for _, n := range in.Names {
 			if seen[n] {
 				continue
 			}
 			seen[n] = true
-			rec, i, r, found, err := lookup(tx, account, region, n)
+			rec, i, r, found, err := lookup(tx, sc, n)
 			if _, isAPI := awsapi.AsError(err); !found || isAPI {
 				out.InvalidParameters = append(out.InvalidParameters, n)
 				continue
@@ -187,7 +188,7 @@ func (a *API) GetParameters(ctx context.Context, in *ssmtypes.GetParametersReque
 			if err != nil {
 				return err
 			}
-			p, err := a.parameter(account, region, &rec, i, deref(in.WithDecryption), r.selector)
+			p, err := a.parameter(sc, &rec, i, awsapi.Deref(in.WithDecryption), r.selector)
 			if err != nil {
 				return err
 			}
@@ -203,11 +204,11 @@ func (a *API) GetParameters(ctx context.Context, in *ssmtypes.GetParametersReque
 
 // DeleteParameter deletes a parameter and its history.
 func (a *API) DeleteParameter(ctx context.Context, in *ssmtypes.DeleteParameterRequest) (*struct{}, error) {
-	account, region := scope(ctx)
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		deleted, err := deleteParam(tx, account, region, deref(in.Name))
+	sc := awsapi.ScopeOf(ctx)
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		deleted, err := deleteParam(tx, sc, awsapi.Deref(in.Name))
 		if err == nil && !deleted {
-			err = notFound(deref(in.Name))
+			err = notFound(awsapi.Deref(in.Name))
 		}
 		return err
 	})
@@ -216,12 +217,12 @@ func (a *API) DeleteParameter(ctx context.Context, in *ssmtypes.DeleteParameterR
 
 // DeleteParameters deletes up to ten parameters and says which did not exist.
 func (a *API) DeleteParameters(ctx context.Context, in *ssmtypes.DeleteParametersRequest) (*ssmtypes.DeleteParametersResult, error) {
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := &ssmtypes.DeleteParametersResult{DeletedParameters: []string{}, InvalidParameters: []string{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		out.DeletedParameters, out.InvalidParameters = out.DeletedParameters[:0], out.InvalidParameters[:0]
 		for _, n := range in.Names {
-			deleted, err := deleteParam(tx, account, region, n)
+			deleted, err := deleteParam(tx, sc, n)
 			if err != nil {
 				return err
 			}
@@ -239,13 +240,13 @@ func (a *API) DeleteParameters(ctx context.Context, in *ssmtypes.DeleteParameter
 	return out, nil
 }
 
-func deleteParam(tx store.Tx, account, region, name string) (bool, error) {
-	r, ok := parseRef(account, region, name)
+func deleteParam(tx store.Tx, sc model.Scope, name string) (bool, error) {
+	r, ok := parseRef(sc, name)
 	if !ok || r.selector != "" {
 		return false, nil
 	}
 	for _, n := range r.names {
-		key := paramKey(account, region, n)
+		key := paramKey(sc, n)
 		if _, found, err := tx.Get(key); err != nil || found {
 			return found, errOr(err, tx.Delete(key))
 		}
@@ -262,37 +263,32 @@ func errOr(a, b error) error {
 
 // GetParameterHistory answers every version of a parameter, oldest first.
 func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameterHistoryRequest) (*ssmtypes.GetParameterHistoryResult, error) {
-	account, region := scope(ctx)
-	size := int(deref(in.MaxResults))
-	if size == 0 {
-		size = 50
-	}
-	after, err := decodeToken("GetParameterHistory", in.NextToken)
+	sc := awsapi.ScopeOf(ctx)
+	c, err := pageCursor("GetParameterHistory", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ssmtypes.GetParameterHistoryResult{Parameters: []ssmtypes.ParameterHistory{}}
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		rec, _, r, found, err := lookup(tx, account, region, deref(in.Name))
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		rec, _, r, found, err := lookup(tx, sc, awsapi.Deref(in.Name))
 		if err == nil && (!found || r.selector != "") {
-			err = notFound(deref(in.Name))
+			err = notFound(awsapi.Deref(in.Name))
 		}
 		if err != nil {
 			return err
 		}
-		start := slices.IndexFunc(rec.Versions, func(v paramVersion) bool { return encodeVersion(v.Version) > after })
-		if start < 0 {
-			start = len(rec.Versions)
-		}
-		end := min(start+size, len(rec.Versions))
-		for i := start; i < end; i++ {
-			v := &rec.Versions[i]
-			val, err := value(a.kr, account, region, rec.Name, v, deref(in.WithDecryption))
+		// The versions of one record, oldest first.
+		var page []paramVersion
+		page, out.NextToken = awsapi.SlicePage(rec.Versions, func(v paramVersion) string { return encodeVersion(v.Version) },
+			c, awsapi.PageLimit(in.MaxResults, 50))
+		for i := range page {
+			v := &page[i]
+			val, err := value(a.kr, sc, rec.Name, v, awsapi.Deref(in.WithDecryption))
 			if err != nil {
 				return err
 			}
 			h := ssmtypes.ParameterHistory{Name: new(rec.Name), Type: v.Type, LastModifiedDate: shape.TimeOf(v.Modified),
-				LastModifiedUser: new(v.User), Value: new(val), Version: v.Version, Labels: orEmpty(slices.Clone(v.Labels)),
+				LastModifiedUser: new(v.User), Value: new(val), Version: v.Version, Labels: awsapi.OrEmpty(slices.Clone(v.Labels)),
 				Tier: v.Tier, Policies: []ssmtypes.ParameterInlinePolicy{}, DataType: new(v.DataType)}
 			if v.KeyID != "" {
 				h.KeyId = new(v.KeyID)
@@ -304,9 +300,6 @@ func (a *API) GetParameterHistory(ctx context.Context, in *ssmtypes.GetParameter
 				h.AllowedPattern = new(v.AllowedPattern)
 			}
 			out.Parameters = append(out.Parameters, h)
-		}
-		if end < len(rec.Versions) {
-			out.NextToken = new(awsapi.PageToken("GetParameterHistory", encodeVersion(rec.Versions[end-1].Version)))
 		}
 		return nil
 	})
@@ -328,12 +321,12 @@ func validLabel(l string) bool {
 // default), moving each from the version that had it. Labels that break
 // the naming rules come back in InvalidLabels.
 func (a *API) LabelParameterVersion(ctx context.Context, in *ssmtypes.LabelParameterVersionRequest) (*ssmtypes.LabelParameterVersionResult, error) {
-	account, region := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	out := &ssmtypes.LabelParameterVersionResult{InvalidLabels: []string{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, i, r, found, err := lookup(tx, account, region, deref(in.Name))
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		rec, i, r, found, err := lookup(tx, sc, awsapi.Deref(in.Name))
 		if err == nil && (!found || r.selector != "") {
-			err = notFound(deref(in.Name))
+			err = notFound(awsapi.Deref(in.Name))
 		}
 		if err != nil {
 			return err
@@ -358,7 +351,7 @@ func (a *API) LabelParameterVersion(ctx context.Context, in *ssmtypes.LabelParam
 			return awsapi.Errorf(codeLabelLimit, "A parameter version can have at most %d labels; this request would give version %d %d.", maxLabels, rec.Versions[i].Version, n)
 		}
 		out.ParameterVersion = rec.Versions[i].Version
-		return store.Put(tx, paramKey(account, region, rec.Name), rec)
+		return store.Put(tx, paramKey(sc, rec.Name), rec)
 	})
 	if err != nil {
 		return nil, wrap("LabelParameterVersion", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/wharfhq/wharf/api/ssmtypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/keyring"
+	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -50,23 +51,23 @@ const (
 	defaultKeyID     = "alias/aws/ssm"
 )
 
-func paramsPrefix(account, region string) string {
-	return "ssm/" + account + "/" + region + "/params/"
+func paramsPrefix(sc model.Scope) string {
+	return "ssm/" + sc.Account + "/" + sc.Region + "/params/"
 }
 
-func paramKey(account, region, name string) string { return paramsPrefix(account, region) + name }
+func paramKey(sc model.Scope, name string) string { return paramsPrefix(sc) + name }
 
 // paramARN is arn:aws:ssm:REGION:ACCOUNT:parameter/NAME; a hierarchical
 // name's leading slash is not repeated.
-func paramARN(account, region, name string) string {
-	return "arn:aws:ssm:" + region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")
+func paramARN(sc model.Scope, name string) string {
+	return "arn:aws:ssm:" + sc.Region + ":" + sc.Account + ":parameter/" + strings.TrimPrefix(name, "/")
 }
 
 func (r *paramRecord) current() *paramVersion { return &r.Versions[len(r.Versions)-1] }
 
 // aad binds a sealed value to its parameter and version.
-func aad(account, region, name string, version int64) []byte {
-	return []byte("ssm\x00" + account + "\x00" + region + "\x00" + name + "\x00" + strconv.FormatInt(version, 10))
+func aad(sc model.Scope, name string, version int64) []byte {
+	return []byte("ssm\x00" + sc.Account + "\x00" + sc.Region + "\x00" + name + "\x00" + strconv.FormatInt(version, 10))
 }
 
 // nameChars are the characters a parameter name may use.
@@ -103,10 +104,10 @@ type ref struct {
 
 // parseRef reads a reference in the caller's account and region; ok is
 // false for an ARN of another service, account or region.
-func parseRef(account, region, s string) (r ref, ok bool) {
+func parseRef(sc model.Scope, s string) (r ref, ok bool) {
 	if rest, isARN := strings.CutPrefix(s, "arn:"); isARN {
 		parts := strings.SplitN(rest, ":", 5)
-		if len(parts) != 5 || parts[1] != "ssm" || parts[2] != region || parts[3] != account {
+		if len(parts) != 5 || parts[1] != "ssm" || parts[2] != sc.Region || parts[3] != sc.Account {
 			return r, false
 		}
 		res, found := strings.CutPrefix(parts[4], "parameter/")
@@ -130,13 +131,13 @@ func parseRef(account, region, s string) (r ref, ok bool) {
 // lookup finds the record and version a reference names, and the parsed
 // reference. found is false when no parameter has the name; a selector
 // naming no version is an error (ParameterVersionNotFound).
-func lookup(tx store.ReadTx, account, region, s string) (rec paramRecord, v int, r ref, found bool, err error) {
-	r, ok := parseRef(account, region, s)
+func lookup(tx store.ReadTx, sc model.Scope, s string) (rec paramRecord, v int, r ref, found bool, err error) {
+	r, ok := parseRef(sc, s)
 	if !ok {
 		return rec, 0, r, false, nil
 	}
 	for _, name := range r.names {
-		rec, found, err = store.Get[paramRecord](tx, paramKey(account, region, name))
+		rec, found, err = store.Get[paramRecord](tx, paramKey(sc, name))
 		if err != nil || found {
 			break
 		}
@@ -167,24 +168,24 @@ func pick(rec *paramRecord, sel string) (int, error) {
 
 // value answers a version's value: in clear for String and StringList,
 // and for SecureString only when decrypt; otherwise the ciphertext.
-func value(kr *keyring.Keyring, account, region, name string, v *paramVersion, decrypt bool) (string, error) {
+func value(kr *keyring.Keyring, sc model.Scope, name string, v *paramVersion, decrypt bool) (string, error) {
 	if v.Type == ssmtypes.ParameterTypeSecureString && !decrypt {
 		return base64.StdEncoding.EncodeToString([]byte(v.Sealed)), nil
 	}
-	plain, err := kr.Open(v.Sealed, aad(account, region, name, v.Version))
+	plain, err := kr.Open(v.Sealed, aad(sc, name, v.Version))
 	return string(plain), err
 }
 
 // parameter is the Parameter shape of one version.
-func (a *API) parameter(account, region string, rec *paramRecord, i int, decrypt bool, selector string) (ssmtypes.Parameter, error) {
+func (a *API) parameter(sc model.Scope, rec *paramRecord, i int, decrypt bool, selector string) (ssmtypes.Parameter, error) {
 	v := &rec.Versions[i]
-	val, err := value(a.kr, account, region, rec.Name, v, decrypt)
+	val, err := value(a.kr, sc, rec.Name, v, decrypt)
 	if err != nil {
 		return ssmtypes.Parameter{}, err
 	}
 	p := ssmtypes.Parameter{
 		Name: new(rec.Name), Type: v.Type, Value: new(val), Version: v.Version,
-		LastModifiedDate: shape.TimeOf(v.Modified), ARN: new(paramARN(account, region, rec.Name)), DataType: new(v.DataType),
+		LastModifiedDate: shape.TimeOf(v.Modified), ARN: new(paramARN(sc, rec.Name)), DataType: new(v.DataType),
 	}
 	if selector != "" {
 		p.Selector = new(":" + selector)
@@ -194,10 +195,10 @@ func (a *API) parameter(account, region string, rec *paramRecord, i int, decrypt
 
 // metadata is the ParameterMetadata shape of the current version: never a
 // value.
-func metadata(account, region string, rec *paramRecord) ssmtypes.ParameterMetadata {
+func metadata(sc model.Scope, rec *paramRecord) ssmtypes.ParameterMetadata {
 	v := rec.current()
 	m := ssmtypes.ParameterMetadata{
-		Name: new(rec.Name), ARN: new(paramARN(account, region, rec.Name)), Type: v.Type, Version: v.Version,
+		Name: new(rec.Name), ARN: new(paramARN(sc, rec.Name)), Type: v.Type, Version: v.Version,
 		LastModifiedDate: shape.TimeOf(v.Modified), LastModifiedUser: new(v.User), Tier: v.Tier,
 		Policies: []ssmtypes.ParameterInlinePolicy{}, DataType: new(v.DataType),
 	}

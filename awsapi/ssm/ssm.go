@@ -1,10 +1,7 @@
 package ssm
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/wharfhq/wharf/api/ssmtypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -14,15 +11,13 @@ import (
 
 // API implements the Parameter Store operations.
 type API struct {
-	db  store.Backend
-	kr  *keyring.Keyring
-	log *slog.Logger
-	now func() time.Time
+	awsapi.Base
+	kr *keyring.Keyring
 }
 
 // New returns the Parameter Store API over db, sealing values with kr.
 func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *API {
-	return &API{db: db, kr: kr, log: log, now: time.Now}
+	return &API{Base: awsapi.NewBase(db, log), kr: kr}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -76,36 +71,6 @@ func notFound(name string) error {
 	return awsapi.Errorf(codeNotFound, "Parameter %s not found.", name)
 }
 
-// internal wraps an unexpected failure with the operation it interrupted;
-// awsapi answers ServerException and logs the detail.
-func internal(op string, err error) error { return fmt.Errorf("ssm %s: %w", op, err) }
-
 // wrap leaves API errors (and nil) as they are and marks anything else
 // internal.
-func wrap(op string, err error) error {
-	if _, ok := awsapi.AsError(err); ok || err == nil {
-		return err
-	}
-	return internal(op, err)
-}
-
-// scope is the account and region the call addresses.
-func scope(ctx context.Context) (account, region string) {
-	r := awsapi.RequestFrom(ctx)
-	return r.Account, r.Region
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
+func wrap(op string, err error) error { return awsapi.Wrap("ssm "+op, err) }

@@ -1,13 +1,8 @@
 package ssm_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,34 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
 func client(w *wharftest.Wharf, region string) *ssm.Client {
-	return ssm.NewFromConfig(w.Config(region))
-}
-
-func must[T any](v T, err error) func(testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
-func wantCode(t testing.TB, err error, code, inMessage string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("want %s, got %v", code, err)
-	}
-	if !strings.Contains(ae.ErrorMessage(), inMessage) {
-		t.Fatalf("%s message %q does not mention %q", code, ae.ErrorMessage(), inMessage)
-	}
+	return apitest.Client(w, region, ssm.NewFromConfig)
 }
 
 func put(t testing.TB, c *ssm.Client, name, value string, typ types.ParameterType, opts ...func(*ssm.PutParameterInput)) int64 {
@@ -51,7 +25,7 @@ func put(t testing.TB, c *ssm.Client, name, value string, typ types.ParameterTyp
 	for _, o := range opts {
 		o(in)
 	}
-	return must(c.PutParameter(context.Background(), in))(t).Version
+	return apitest.Must(c.PutParameter(context.Background(), in))(t).Version
 }
 
 func overwrite(in *ssm.PutParameterInput) { in.Overwrite = aws.Bool(true) }
@@ -63,48 +37,48 @@ func TestPutGet(t *testing.T) {
 	put(t, c, "/app/db/password", "s3cr3t", types.ParameterTypeSecureString)
 	put(t, c, "hosts", "a,b,c", types.ParameterTypeStringList)
 
-	p := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host")}))(t).Parameter
+	p := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host")}))(t).Parameter
 	if aws.ToString(p.Value) != "db.local" || p.Type != types.ParameterTypeString || p.Version != 1 || p.LastModifiedDate == nil ||
 		aws.ToString(p.ARN) != "arn:aws:ssm:us-east-1:000000000000:parameter/app/db/host" || aws.ToString(p.DataType) != "text" {
 		t.Fatalf("GetParameter: %+v", p)
 	}
-	if p := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("hosts")}))(t).Parameter; aws.ToString(p.Value) != "a,b,c" ||
+	if p := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("hosts")}))(t).Parameter; aws.ToString(p.Value) != "a,b,c" ||
 		aws.ToString(p.ARN) != "arn:aws:ssm:us-east-1:000000000000:parameter/hosts" {
 		t.Fatalf("StringList: %+v", p)
 	}
 
-	enc := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/password")}))(t).Parameter
+	enc := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/password")}))(t).Parameter
 	if v := aws.ToString(enc.Value); v == "s3cr3t" || v == "" || strings.Contains(v, "s3cr3t") {
 		t.Fatalf("SecureString without decryption answered %q", v)
 	}
-	dec := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/password"), WithDecryption: aws.Bool(true)}))(t).Parameter
+	dec := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/password"), WithDecryption: aws.Bool(true)}))(t).Parameter
 	if aws.ToString(dec.Value) != "s3cr3t" || dec.Type != types.ParameterTypeSecureString {
 		t.Fatalf("SecureString with decryption: %+v", dec)
 	}
 
 	// By ARN, with the leading slash of the name dropped in the ARN.
-	byARN := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("arn:aws:ssm:us-east-1:000000000000:parameter/app/db/host")}))(t).Parameter
+	byARN := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("arn:aws:ssm:us-east-1:000000000000:parameter/app/db/host")}))(t).Parameter
 	if aws.ToString(byARN.Name) != "/app/db/host" || aws.ToString(byARN.Value) != "db.local" {
 		t.Fatalf("by ARN: %+v", byARN)
 	}
 
 	// Overwrite makes version 2; version 1 stays readable by selector.
 	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/db/host"), Value: aws.String("db2"), Type: types.ParameterTypeString})
-	wantCode(t, err, "ParameterAlreadyExists", "overwrite")
+	apitest.WantCodeIn(t, err, "ParameterAlreadyExists", "overwrite")
 	if v := put(t, c, "/app/db/host", "db2", "", overwrite); v != 2 {
 		t.Fatalf("overwrite made version %d", v)
 	}
-	cur := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host")}))(t).Parameter
-	old := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host:1")}))(t).Parameter
+	cur := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host")}))(t).Parameter
+	old := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host:1")}))(t).Parameter
 	if aws.ToString(cur.Value) != "db2" || cur.Type != types.ParameterTypeString || aws.ToString(old.Value) != "db.local" || aws.ToString(old.Selector) != ":1" {
 		t.Fatalf("versions: current %+v, :1 %+v", cur, old)
 	}
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/db/host:9")})
-	wantCode(t, err, "ParameterVersionNotFound", "version 9")
+	apitest.WantCodeIn(t, err, "ParameterVersionNotFound", "version 9")
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/nope")})
-	wantCode(t, err, "ParameterNotFound", "/nope")
+	apitest.WantCodeIn(t, err, "ParameterNotFound", "/nope")
 
-	gs := must(c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/app/db/host", "/missing", "hosts", "/app/db/host:7",
+	gs := apitest.Must(c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/app/db/host", "/missing", "hosts", "/app/db/host:7",
 		"arn:aws:ssm:us-east-1:000000000000:parameter/app/db/password"}, WithDecryption: aws.Bool(true)}))(t)
 	var got []string
 	for _, p := range gs.Parameters {
@@ -145,14 +119,14 @@ func TestPutErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.PutParameter(ctx, &tt.in)
-			wantCode(t, err, tt.code, tt.msg)
+			apitest.WantCodeIn(t, err, tt.code, tt.msg)
 		})
 	}
 	// Advanced holds up to 8 KiB; the pattern matches the whole value.
 	put(t, c, "/big", strings.Repeat("x", 5000), types.ParameterTypeString, func(in *ssm.PutParameterInput) { in.Tier = types.ParameterTierAdvanced })
 	put(t, c, "/n", "123", types.ParameterTypeString, func(in *ssm.PutParameterInput) { in.AllowedPattern = aws.String(`\d+`) })
 	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/n"), Value: aws.String("x"), Overwrite: aws.Bool(true)})
-	wantCode(t, err, "ParameterPatternMismatchException", `\d+`)
+	apitest.WantCodeIn(t, err, "ParameterPatternMismatchException", `\d+`)
 }
 
 func TestByPath(t *testing.T) {
@@ -170,7 +144,7 @@ func TestByPath(t *testing.T) {
 		var out []string
 		p := ssm.NewGetParametersByPathPaginator(c, in)
 		for p.HasMorePages() {
-			page := must(p.NextPage(ctx))(t)
+			page := apitest.Must(p.NextPage(ctx))(t)
 			for _, prm := range page.Parameters {
 				out = append(out, aws.ToString(prm.Name))
 				if in.WithDecryption != nil && aws.ToString(prm.Value) != "value of "+aws.ToString(prm.Name) {
@@ -203,13 +177,13 @@ func TestByPath(t *testing.T) {
 		})
 	}
 	_, err := c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("svc")})
-	wantCode(t, err, "ValidationException", "forward slash")
+	apitest.WantCodeIn(t, err, "ValidationException", "forward slash")
 	_, err = c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/svc"), ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Name"), Values: []string{"x"}}}})
-	wantCode(t, err, "InvalidFilterKey", "") // the model gives this error no message member
+	apitest.WantCodeIn(t, err, "InvalidFilterKey", "") // the model gives this error no message member
 	_, err = c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/svc"), NextToken: aws.String("bogus")})
-	wantCode(t, err, "InvalidNextToken", "nextToken")
+	apitest.WantCodeIn(t, err, "InvalidNextToken", "nextToken")
 	// Without decryption a SecureString's value is ciphertext.
-	page := must(c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/svc")}))(t)
+	page := apitest.Must(c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/svc")}))(t)
 	for _, p := range page.Parameters {
 		if aws.ToString(p.Name) == "/svc/b" && strings.Contains(aws.ToString(p.Value), "value of") {
 			t.Fatalf("SecureString in clear without WithDecryption: %q", aws.ToString(p.Value))
@@ -233,7 +207,7 @@ func TestDescribe(t *testing.T) {
 		var out []string
 		p := ssm.NewDescribeParametersPaginator(c, in)
 		for p.HasMorePages() {
-			for _, m := range must(p.NextPage(ctx))(t).Parameters {
+			for _, m := range apitest.Must(p.NextPage(ctx))(t).Parameters {
 				out = append(out, aws.ToString(m.Name))
 			}
 		}
@@ -268,17 +242,17 @@ func TestDescribe(t *testing.T) {
 			}
 		})
 	}
-	m := must(c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: f("Name", "", "/team/sub/s")}))(t).Parameters[0]
+	m := apitest.Must(c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: f("Name", "", "/team/sub/s")}))(t).Parameters[0]
 	if m.Type != types.ParameterTypeSecureString || aws.ToString(m.KeyId) != "alias/aws/ssm" || m.Version != 1 || m.Tier != types.ParameterTierStandard ||
 		aws.ToString(m.LastModifiedUser) != "arn:aws:iam::000000000000:root" || aws.ToString(m.ARN) != "arn:aws:ssm:us-east-1:000000000000:parameter/team/sub/s" {
 		t.Fatalf("metadata %+v", m)
 	}
 	_, err := c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: f("Colour", "", "x")})
-	wantCode(t, err, "ValidationException", "ParameterFilters.1.Key")
+	apitest.WantCodeIn(t, err, "ValidationException", "ParameterFilters.1.Key")
 	_, err = c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: f("Type", "BeginsWith", "S")})
-	wantCode(t, err, "InvalidFilterOption", "BeginsWith")
+	apitest.WantCodeIn(t, err, "InvalidFilterOption", "BeginsWith")
 	_, err = c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: f("Type", "")})
-	wantCode(t, err, "InvalidFilterValue", "Type")
+	apitest.WantCodeIn(t, err, "InvalidFilterValue", "Type")
 }
 
 func TestDeleteHistoryLabelsTags(t *testing.T) {
@@ -288,53 +262,53 @@ func TestDeleteHistoryLabelsTags(t *testing.T) {
 	put(t, c, "/h", "two", "", overwrite)
 	put(t, c, "/h", "three", "", overwrite, func(in *ssm.PutParameterInput) { in.Description = aws.String("third") })
 
-	hist := must(c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/h"), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(2)}))(t)
+	hist := apitest.Must(c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/h"), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(2)}))(t)
 	if len(hist.Parameters) != 2 || aws.ToString(hist.Parameters[0].Value) != "one" || hist.NextToken == nil {
 		t.Fatalf("history page 1: %+v", hist)
 	}
-	hist = must(c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/h"), WithDecryption: aws.Bool(true), NextToken: hist.NextToken}))(t)
+	hist = apitest.Must(c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/h"), WithDecryption: aws.Bool(true), NextToken: hist.NextToken}))(t)
 	if len(hist.Parameters) != 1 || aws.ToString(hist.Parameters[0].Value) != "three" || aws.ToString(hist.Parameters[0].Description) != "third" || hist.NextToken != nil {
 		t.Fatalf("history page 2: %+v", hist)
 	}
 
-	lab := must(c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/h"), ParameterVersion: aws.Int64(1), Labels: []string{"stable", "aws-bad", "9lives"}}))(t)
+	lab := apitest.Must(c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/h"), ParameterVersion: aws.Int64(1), Labels: []string{"stable", "aws-bad", "9lives"}}))(t)
 	if lab.ParameterVersion != 1 || !slices.Equal(lab.InvalidLabels, []string{"aws-bad", "9lives"}) {
 		t.Fatalf("LabelParameterVersion: %+v", lab)
 	}
-	p := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/h:stable"), WithDecryption: aws.Bool(true)}))(t).Parameter
+	p := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/h:stable"), WithDecryption: aws.Bool(true)}))(t).Parameter
 	if aws.ToString(p.Value) != "one" || aws.ToString(p.Selector) != ":stable" {
 		t.Fatalf("by label: %+v", p)
 	}
-	must(c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/h"), Labels: []string{"stable"}}))(t)
-	if p := must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/h:stable"), WithDecryption: aws.Bool(true)}))(t).Parameter; aws.ToString(p.Value) != "three" {
+	apitest.Must(c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/h"), Labels: []string{"stable"}}))(t)
+	if p := apitest.Must(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/h:stable"), WithDecryption: aws.Bool(true)}))(t).Parameter; aws.ToString(p.Value) != "three" {
 		t.Fatalf("moved label: %+v", p)
 	}
 	_, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/h"), ParameterVersion: aws.Int64(8), Labels: []string{"x"}})
-	wantCode(t, err, "ParameterVersionNotFound", "version 8")
+	apitest.WantCodeIn(t, err, "ParameterVersionNotFound", "version 8")
 
-	must(c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h"),
+	apitest.Must(c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h"),
 		Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("2")}}}))(t)
-	must(c.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h"), TagKeys: []string{"a"}}))(t)
-	tags := must(c.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h")}))(t).TagList
+	apitest.Must(c.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h"), TagKeys: []string{"a"}}))(t)
+	tags := apitest.Must(c.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/h")}))(t).TagList
 	if len(tags) != 1 || aws.ToString(tags[0].Key) != "b" {
 		t.Fatalf("tags %+v", tags)
 	}
 	_, err = c.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String("/nope")})
-	wantCode(t, err, "InvalidResourceId", "")
+	apitest.WantCodeIn(t, err, "InvalidResourceId", "")
 	_, err = c.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: types.ResourceTypeForTaggingDocument, ResourceId: aws.String("/h")})
-	wantCode(t, err, "InvalidResourceType", "")
+	apitest.WantCodeIn(t, err, "InvalidResourceType", "")
 
-	must(c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/h")}))(t)
+	apitest.Must(c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/h")}))(t)
 	_, err = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/h")})
-	wantCode(t, err, "ParameterNotFound", "/h")
+	apitest.WantCodeIn(t, err, "ParameterNotFound", "/h")
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/h")})
-	wantCode(t, err, "ParameterNotFound", "/h")
+	apitest.WantCodeIn(t, err, "ParameterNotFound", "/h")
 	// A new parameter of the same name starts again at version 1.
 	if v := put(t, c, "/h", "again", types.ParameterTypeString); v != 1 {
 		t.Fatalf("recreated at version %d", v)
 	}
 	put(t, c, "/d1", "v", types.ParameterTypeString)
-	del := must(c.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: []string{"/d1", "/h", "/none"}}))(t)
+	del := apitest.Must(c.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: []string{"/d1", "/h", "/none"}}))(t)
 	if !slices.Equal(del.DeletedParameters, []string{"/d1", "/h"}) || !slices.Equal(del.InvalidParameters, []string{"/none"}) {
 		t.Fatalf("DeleteParameters: %+v", del)
 	}
@@ -347,36 +321,17 @@ func TestRegionsAndNoPlaintextOnDisk(t *testing.T) {
 	put(t, west, "/r", "west-canary-b71c04", types.ParameterTypeSecureString)
 	put(t, west, "/s", "plain-canary-0be3d9", types.ParameterTypeString)
 	_, err := east.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r")})
-	wantCode(t, err, "ParameterNotFound", "/r")
+	apitest.WantCodeIn(t, err, "ParameterNotFound", "/r")
 	_, err = east.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("arn:aws:ssm:eu-west-1:000000000000:parameter/r")})
-	wantCode(t, err, "ParameterNotFound", "/r")
-	if p := must(west.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r")}))(t).Parameter; !strings.HasPrefix(aws.ToString(p.ARN), "arn:aws:ssm:eu-west-1:") {
+	apitest.WantCodeIn(t, err, "ParameterNotFound", "/r")
+	if p := apitest.Must(west.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r")}))(t).Parameter; !strings.HasPrefix(aws.ToString(p.ARN), "arn:aws:ssm:eu-west-1:") {
 		t.Fatalf("ARN %s", aws.ToString(p.ARN))
 	}
 	w.Stop()
-	files := 0
-	err = filepath.WalkDir(w.DataDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, v := range []string{"west-canary-b71c04", "plain-canary-0be3d9"} {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds %q in plaintext", path, v)
-			}
-		}
-		return nil
-	})
-	if err != nil || files == 0 {
-		t.Fatalf("walk %s: %d files, %v", w.DataDir, files, err)
-	}
+	apitest.NotOnDisk(t, w.DataDir, "west-canary-b71c04", "plain-canary-0be3d9")
 	w.Start()
 	west = client(w, "eu-west-1")
-	if p := must(west.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r"), WithDecryption: aws.Bool(true)}))(t).Parameter; aws.ToString(p.Value) != "west-canary-b71c04" {
+	if p := apitest.Must(west.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r"), WithDecryption: aws.Bool(true)}))(t).Parameter; aws.ToString(p.Value) != "west-canary-b71c04" {
 		t.Fatalf("after restart: %q", aws.ToString(p.Value))
 	}
 }
