@@ -24,29 +24,13 @@ const failReasonHealth = "Task failed container health checks"
 // (Step), apply. Being one transaction is what keeps a task from being
 // started twice, even across a control plane restart.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
-	parts := strings.Split(key, "/")
-	if len(parts) != 6 {
-		return nil
-	}
-	sc := model.Scope{Account: parts[1], Region: parts[2]}
-	cluster := parts[4]
-	_, err := c.db.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
-		if err != nil || !ok || deref(rec.Service.Status) == model.ServiceInactive {
-			return err
-		}
-		before, _ := json.Marshal(rec)
-		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: &rec, now: c.now()}
-		if err := r.pass(); err != nil {
-			return err
-		}
-		after, _ := json.Marshal(rec)
-		if string(before) == string(after) {
+	return state.UpdateService(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+		if deref(rec.Service.Status) == model.ServiceInactive {
 			return nil
 		}
-		return store.Put(tx, key, rec)
+		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: c.now()}
+		return r.pass()
 	})
-	return err
 }
 
 // run is one reconcile pass's context.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
@@ -20,29 +19,13 @@ import (
 // read, decide (Step per set), apply. One transaction is what keeps a task
 // from being started twice.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
-	parts := strings.Split(key, "/")
-	if len(parts) != 6 {
-		return nil
-	}
-	sc := model.Scope{Account: parts[1], Region: parts[2]}
-	cluster := parts[4]
-	_, err := c.db.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[model.ServiceRecord](tx, key)
-		if err != nil || !ok || !state.UsesTaskSets(&rec.Service) {
-			return err
-		}
-		before, _ := json.Marshal(rec)
-		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: &rec, now: c.now()}
-		if err := p.run(); err != nil {
-			return err
-		}
-		after, _ := json.Marshal(rec)
-		if string(before) == string(after) {
+	return state.UpdateService(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+		if !state.UsesTaskSets(&rec.Service) {
 			return nil
 		}
-		return store.Put(tx, key, rec)
+		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: c.now()}
+		return p.run()
 	})
-	return err
 }
 
 // pass is one reconcile pass's context.
