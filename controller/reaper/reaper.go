@@ -93,28 +93,41 @@ const reapBatch = 500
 // stopped tasks by stop time, so a pass costs what it deletes, not the
 // key space.
 func (r *Reaper) Reap(ctx context.Context) (int, error) {
-	cutoff := r.now().Add(-StoppedTaskRetention).UnixNano()
+	now := r.now()
+	cutoff := now.Add(-StoppedTaskRetention).UnixNano()
 	total := 0
 	for {
-		n := 0
+		found, deleted := 0, 0
 		_, err := r.db.Update(ctx, func(tx store.Tx) error {
 			old, err := state.StoppedBefore(tx, cutoff, reapBatch)
 			if err != nil {
 				return err
 			}
+			found, deleted = len(old), 0
 			for _, o := range old {
+				// The index finds candidates; Expired decides on the record
+				// itself, so an index entry that disagrees deletes nothing.
+				rec, ok, err := store.Get[model.TaskRecord](tx, o.Key)
+				if err != nil {
+					return err
+				}
+				if !ok || !Expired(rec.Task, now, StoppedTaskRetention) {
+					continue
+				}
 				if err := state.DeleteTaskKey(tx, o.Key); err != nil {
 					return err
 				}
+				deleted++
 			}
-			n = len(old)
 			return nil
 		})
 		if err != nil {
 			return total, err
 		}
-		total += n
-		if n < reapBatch {
+		total += deleted
+		// A short batch was the last; a batch that deleted nothing would
+		// only find the same entries again.
+		if found < reapBatch || deleted == 0 {
 			return total, nil
 		}
 	}
