@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/controller/credexpiry"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
-	"github.com/wharfhq/wharf/controller/secretpurge"
 	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
@@ -76,10 +75,10 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
 	}
 	if secrets != nil {
-		bg.Add("secret purge", secretpurge.New(secrets, cfg.Log.With("service", "secretsmanager")))
+		bg.Add("secret purge", ctrl.Periodic("secret purge", time.Minute, cfg.Log.With("service", "secretsmanager"), secrets.Purge))
 	}
 	if creds != nil {
-		bg.Add("credentials expiry", credexpiry.New(creds, cfg.Log.With("component", "credentials")))
+		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
 	}
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)

@@ -228,7 +228,7 @@ func (s *Service) SecretFor(ctx context.Context, accessKey string) (string, erro
 }
 
 // Purge deletes the records of keys that expired more than an hour ago
-// (controller/credexpiry runs it periodically).
+// (the server runs it every 10 minutes, a ctrl.Periodic).
 func (s *Service) Purge(ctx context.Context) error {
 	cutoff := s.now().Add(-keep)
 	_, err := s.db.Update(ctx, func(tx store.Tx) error {

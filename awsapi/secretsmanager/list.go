@@ -222,7 +222,7 @@ func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
 }
 
 // Purge deletes the secrets whose recovery window has ended (reads treat
-// them as gone already); controller/secretpurge runs it periodically.
+// them as gone already); the server runs it every minute (ctrl.Periodic).
 func (a *API) Purge(ctx context.Context) error {
 	now := a.Now().UTC()
 	n := 0
