@@ -312,6 +312,7 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 		svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return slices.Contains(p.Retire, deref(d.Id)) })
 		for _, id := range p.Retire {
 			delete(r.rec.Definitions, id)
+			delete(r.rec.BreakerResets, id)
 		}
 	}
 	if p.Steady && !r.rec.Steady {
