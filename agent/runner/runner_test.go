@@ -143,11 +143,15 @@ func TestNonEssentialExit(t *testing.T) {
 func TestStopTimeoutKillsAContainerIgnoringSIGTERM(t *testing.T) {
 	t.Parallel()
 	rt, img := setup(t)
-	main := def("main", img.App, "-ignore-term")
+	main := listen("main", img.App, 8080)
+	main.Command = append(main.Command, "-ignore-term")
 	main.StopTimeout = new(int32(2))
 	a := newTask(t, rt, ecstypes.NetworkModeBridge, main)
 	h := start(t, rt, testConfig(), a)
-	h.waitStatus(model.TaskRunning)
+	// Stop only once the app serves: before its SIGTERM handler is
+	// installed Go's default handling exits 2, and this test is about a
+	// container that ignores SIGTERM.
+	waitServing(t, h.waitStatus(model.TaskRunning), "main", 8080)
 
 	begin := time.Now()
 	h.stop(a, "Task stopped by the test")
