@@ -115,6 +115,16 @@ else
   echo "skip services: image wharf-test/app:latest not built (run go test ./testkit/images first)"
 fi
 
+# Each other AWS service's CLI checks live in scripts/cli/<service>.sh; they
+# run here, against the same wharf, with ok/fail/expect available and
+# "$AWS" --endpoint-url "$url" for their own service.
+for part in "$here"/scripts/cli/*.sh; do
+  [ -e "$part" ] || continue
+  echo "-- $(basename "$part")"
+  # shellcheck source=/dev/null
+  source "$part"
+done
+
 # Restart: everything is still there, and SIGTERM ends wharf within 10 s.
 t0=$(date +%s%N)
 kill -TERM "$pid"
