@@ -11,6 +11,7 @@ import (
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
+	"github.com/wharfhq/wharf/controller/scheduledscaling"
 	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
@@ -58,6 +59,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
+	autoscaling := mountApplicationAutoScaling(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -71,6 +73,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("task-set controller", taskset.New(db, cfg.Log.With("component", "task-set-controller")))
 	bg.Add("stopped-task reaper", reaper.New(db, cfg.Log.With("component", "reaper")))
 	bg.Add("load balancer data plane", lbPlane)
+	bg.Add("scheduled scaling", scheduledscaling.New(autoscaling, cfg.Log.With("component", "scheduled-scaling"), nil))
 	if logsAPI != nil {
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
 	}

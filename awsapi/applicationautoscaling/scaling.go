@@ -1,0 +1,201 @@
+package applicationautoscaling
+
+import (
+	"math"
+	"time"
+
+	aas "github.com/wharfhq/wharf/api/applicationautoscalingtypes"
+)
+
+// The arithmetic of scaling, as pure functions over plain values: what a
+// policy asks for given the current capacity and a metric, and whether the
+// target's bounds, suspensions and cooldowns let it happen. The handlers
+// read the store, call these, and write what they decide.
+
+// Not-scaled reason codes, as AWS reports them in NotScaledReasons.
+const (
+	notScaledAtMax     = "AlreadyAtMaxCapacity"
+	notScaledAtMin     = "AlreadyAtMinCapacity"
+	notScaledAtDesired = "AlreadyAtDesiredCapacity"
+)
+
+// clamp keeps n within [lo, hi].
+func clamp(n, lo, hi int32) int32 { return max(lo, min(n, hi)) }
+
+// targetTrackingCapacity is the capacity that brings a metric proportional
+// to capacity (an average utilization, requests per target) back to the
+// target: ceil(current × metric / target), rounded up so that the new
+// capacity never leaves the metric above the target. With current 4, CPU 90
+// and target 60: ceil(6) = 6; CPU 40 at target 60: ceil(2.67) = 3.
+func targetTrackingCapacity(current int32, metric, target float64) int32 {
+	if current <= 0 || target <= 0 || math.IsNaN(metric) {
+		return current
+	}
+	// A hair below the integer stays there: 3 × 60 / 60 is 3, not 4.
+	n := math.Ceil(float64(current)*metric/target - 1e-9)
+	return int32(min(n, math.MaxInt32))
+}
+
+// findStep is the adjustment of the step whose interval holds the breach
+// (metric − threshold). Above the threshold an interval holds its lower
+// bound and not its upper; below it, its upper and not its lower, as AWS
+// defines them. ok is false when no step holds the breach.
+func findStep(steps []aas.StepAdjustment, breach float64) (adj int32, ok bool) {
+	for _, s := range steps {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if s.MetricIntervalLowerBound != nil {
+			lo = *s.MetricIntervalLowerBound
+		}
+		if s.MetricIntervalUpperBound != nil {
+			hi = *s.MetricIntervalUpperBound
+		}
+		var in bool
+		if breach >= 0 {
+			in = breach >= lo && breach < hi
+		} else {
+			in = breach > lo && breach <= hi
+		}
+		if in {
+			return deref32(s.ScalingAdjustment), true
+		}
+	}
+	return 0, false
+}
+
+// adjust applies a step's adjustment to the current capacity.
+//
+//	ChangeInCapacity         current + adj                 (4, +2 → 6)
+//	ExactCapacity            adj                           (4, 10 → 10)
+//	PercentChangeInCapacity  current + current·adj/100, the change rounded
+//	                         towards zero but at least ±1, then at least
+//	                         minMagnitude in size          (10, +25% → 12;
+//	                         2, +10% → 3; 10, −25% → 8)
+func adjust(current int32, typ aas.AdjustmentType, adj, minMagnitude int32) int32 {
+	switch typ {
+	case aas.AdjustmentTypeExactCapacity:
+		return adj
+	case aas.AdjustmentTypePercentChangeInCapacity:
+		change := float64(current) * float64(adj) / 100
+		var n int32
+		switch {
+		case change >= 1 || change <= -1:
+			n = int32(math.Trunc(change))
+		case change > 0:
+			n = 1
+		case change < 0:
+			n = -1
+		}
+		if minMagnitude > 0 && n != 0 && abs32(n) < minMagnitude {
+			n = minMagnitude * sign32(n)
+		}
+		return current + n
+	default:
+		return current + adj
+	}
+}
+
+// bounds is what limits any scaling of a target.
+type bounds struct {
+	Min, Max          int32
+	InSuspended       bool // DynamicScalingInSuspended
+	OutSuspended      bool // DynamicScalingOutSuspended
+	DisableScaleIn    bool // a target tracking policy's DisableScaleIn
+	Now               time.Time
+	LastOut, LastIn   time.Time     // the policy's last scale-out and scale-in
+	OutCooldown       time.Duration // the policy's scale-out cooldown
+	InCooldown        time.Duration // the policy's scale-in cooldown
+	BaseAtLastOut     int32         // the capacity the last scale-out started from
+	StepOutRecomputes bool          // step scaling: a larger scale-out may interrupt the cooldown
+}
+
+// decision is what a policy does now.
+type decision struct {
+	Scale   bool
+	Desired int32
+	// NotScaled is the AWS reason code when the policy wanted a change the
+	// bounds refused ("" when it wanted none or was held by a cooldown or
+	// a suspension).
+	NotScaled string
+	// Held says why nothing happened otherwise (for the log).
+	Held string
+}
+
+// decide turns what a policy asks for (want, from current) into what
+// happens: clamped to [Min, Max], held by suspensions and cooldowns.
+//
+// Scale-out is fast: a scale-out cooldown only stops a further scale-out
+// that adds no more than the last one did (step scaling recomputes from
+// the capacity the last scale-out started from; target tracking's want is
+// already absolute). Scale-in is conservative: it waits out both the
+// scale-in and the scale-out cooldowns.
+func decide(current, want int32, b bounds) decision {
+	switch {
+	case want > current:
+		if b.OutSuspended {
+			return decision{Desired: current, Held: "dynamic scale-out is suspended"}
+		}
+		if !b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown)) {
+			if !b.StepOutRecomputes {
+				return decision{Desired: current, Held: "in scale-out cooldown"}
+			}
+		}
+		n := clamp(want, b.Min, b.Max)
+		if n <= current {
+			return decision{Desired: current, NotScaled: notScaledAtMax}
+		}
+		return decision{Scale: true, Desired: n}
+	case want < current:
+		if b.InSuspended || b.DisableScaleIn {
+			return decision{Desired: current, Held: "scale-in is disabled or suspended"}
+		}
+		if (!b.LastIn.IsZero() && b.Now.Before(b.LastIn.Add(b.InCooldown))) ||
+			(!b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown))) {
+			return decision{Desired: current, Held: "in cooldown"}
+		}
+		n := clamp(want, b.Min, b.Max)
+		if n >= current {
+			return decision{Desired: current, NotScaled: notScaledAtMin}
+		}
+		return decision{Scale: true, Desired: n}
+	}
+	return decision{Desired: current, NotScaled: notScaledAtDesired}
+}
+
+// stepWant is what a step policy asks for on a breach, from current. In
+// its scale-out cooldown it recomputes from the capacity the last
+// scale-out started from, so that only a larger scale-out goes ahead (the
+// capacity the last one added counts), as AWS documents.
+func stepWant(cfg *aas.StepScalingPolicyConfiguration, current int32, breach float64, b bounds) (int32, bool) {
+	adj, ok := findStep(cfg.StepAdjustments, breach)
+	if !ok {
+		return current, false
+	}
+	from := current
+	inCooldown := !b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown))
+	want := adjust(from, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
+	if want > current && inCooldown {
+		want = adjust(b.BaseAtLastOut, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
+	}
+	return want, true
+}
+
+func deref32(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func abs32(n int32) int32 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func sign32(n int32) int32 {
+	if n < 0 {
+		return -1
+	}
+	return 1
+}
