@@ -158,8 +158,10 @@ type suspended struct {
 
 func (t *targetRecord) scope() model.Scope { return model.Scope{Account: t.Account, Region: t.Region} }
 
-func targetsRoot() string                 { return "aas/targets/" }
-func targetsPrefix(sc model.Scope) string { return targetsRoot() + sc.Account + "/" + sc.Region + "/ecs/" }
+func targetsRoot() string { return "aas/targets/" }
+func targetsPrefix(sc model.Scope) string {
+	return targetsRoot() + sc.Account + "/" + sc.Region + "/ecs/"
+}
 func targetKey(sc model.Scope, resourceID string) string {
 	return targetsPrefix(sc) + resourceID
 }
