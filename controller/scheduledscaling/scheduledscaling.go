@@ -94,6 +94,14 @@ func (w *wakeup) Run(ctx context.Context, q *ctrl.Queue) error {
 				waiting = false
 			case <-w.replan:
 			case <-w.clock.Until(at):
+				// The plan that fired is spent: until the pass plans
+				// anew, only the resync stands (a pass's plan is always
+				// after the time it ran, so never equal to this one).
+				w.mu.Lock()
+				if w.next.Equal(at) {
+					w.next = time.Time{}
+				}
+				w.mu.Unlock()
 				waiting = false
 			}
 		}
