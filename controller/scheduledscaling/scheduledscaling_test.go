@@ -12,7 +12,7 @@ import (
 
 // fakeScheduler reports each pass's time and plans the next one.
 type fakeScheduler struct {
-	passes chan time.Time
+	passes  chan time.Time
 	nothing atomic.Bool // plan nothing
 	nudge   chan struct{}
 }
