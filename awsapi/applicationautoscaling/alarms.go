@@ -104,8 +104,8 @@ func policyARNOf(sc model.Scope, resourceID string, p *policyRecord) string {
 }
 
 // policyWant is the capacity a policy asks for on an alarm, and the
-// bounds that hold it. A target tracking policy's high alarm only scales
-// out and its low alarm only in.
+// bounds that hold it. A target tracking policy acts only on its own
+// alarms: the high one only scales out, the low one only in.
 func (a *API) policyWant(t *targetRecord, p *policyRecord, resourceID, alarmName string, current int32, metric, threshold float64, now time.Time) (int32, bounds) {
 	b := bounds{Min: t.Min, Max: t.Max, InSuspended: t.Suspended.In, OutSuspended: t.Suspended.Out, Now: now,
 		LastOut: p.LastOut, LastIn: p.LastIn, BaseAtLastOut: p.BaseAtLastOut}
@@ -120,14 +120,16 @@ func (a *API) policyWant(t *targetRecord, p *policyRecord, resourceID, alarmName
 	case aas.PolicyTypeTargetTrackingScaling:
 		b.DisableScaleIn = awsapi.Deref(p.TT.DisableScaleIn)
 		b.OutCooldown, b.InCooldown = secs(p.TT.ScaleOutCooldown), secs(p.TT.ScaleInCooldown)
-		want := targetTrackingCapacity(current, metric, awsapi.Deref(p.TT.TargetValue))
-		if alarmName == p.alarmHigh(resourceID) && want < current || alarmName == p.alarmLow(resourceID) && want > current {
-			want = current
+		switch alarmName {
+		case p.alarmHigh(resourceID):
+			return targetTrackingWant(current, metric, awsapi.Deref(p.TT.TargetValue), true, b), b
+		case p.alarmLow(resourceID):
+			return targetTrackingWant(current, metric, awsapi.Deref(p.TT.TargetValue), false, b), b
 		}
-		return want, b
+		return current, b // not one of its alarms
 	default:
 		b.OutCooldown = secs(p.Step.Cooldown)
-		b.InCooldown, b.StepOutRecomputes = b.OutCooldown, true
+		b.InCooldown = b.OutCooldown
 		if !slices.Contains(p.StepAlarms, alarmName) {
 			p.StepAlarms = append(p.StepAlarms, alarmName)
 		}
@@ -136,5 +138,23 @@ func (a *API) policyWant(t *targetRecord, p *policyRecord, resourceID, alarmName
 			return current, b
 		}
 		return want, b
+	}
+}
+
+// AlarmAction adapts HandleAlarm to the handler CloudWatch's alarm
+// controller calls for actions naming arn:aws:autoscaling: policies, which
+// does not pass the alarm's threshold: threshold reads it (step scaling
+// needs it; target tracking does not, so a nil threshold serves target
+// tracking alone).
+func (a *API) AlarmAction(threshold func(ctx context.Context, alarmName string) (float64, error)) func(ctx context.Context, policyARN, alarmName, alarmState string, metricValue float64) error {
+	return func(ctx context.Context, policyARN, alarmName, alarmState string, metricValue float64) error {
+		var thr float64
+		if threshold != nil && alarmState == "ALARM" {
+			var err error
+			if thr, err = threshold(ctx, alarmName); err != nil {
+				return fmt.Errorf("read the threshold of alarm %s: %w", alarmName, err)
+			}
+		}
+		return a.HandleAlarm(ctx, policyARN, alarmName, alarmState, metricValue, thr)
 	}
 }

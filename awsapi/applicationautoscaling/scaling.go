@@ -96,16 +96,20 @@ func adjust(current int32, typ aas.AdjustmentType, adj, minMagnitude int32) int3
 
 // bounds is what limits any scaling of a target.
 type bounds struct {
-	Min, Max          int32
-	InSuspended       bool // DynamicScalingInSuspended
-	OutSuspended      bool // DynamicScalingOutSuspended
-	DisableScaleIn    bool // a target tracking policy's DisableScaleIn
-	Now               time.Time
-	LastOut, LastIn   time.Time     // the policy's last scale-out and scale-in
-	OutCooldown       time.Duration // the policy's scale-out cooldown
-	InCooldown        time.Duration // the policy's scale-in cooldown
-	BaseAtLastOut     int32         // the capacity the last scale-out started from
-	StepOutRecomputes bool          // step scaling: a larger scale-out may interrupt the cooldown
+	Min, Max        int32
+	InSuspended     bool // DynamicScalingInSuspended
+	OutSuspended    bool // DynamicScalingOutSuspended
+	DisableScaleIn  bool // a target tracking policy's DisableScaleIn
+	Now             time.Time
+	LastOut, LastIn time.Time     // the policy's last scale-out and scale-in
+	OutCooldown     time.Duration // the policy's scale-out cooldown
+	InCooldown      time.Duration // the policy's scale-in cooldown
+	BaseAtLastOut   int32         // the capacity the last scale-out started from
+}
+
+// inOutCooldown reports whether the policy's scale-out cooldown runs.
+func (b bounds) inOutCooldown() bool {
+	return !b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown))
 }
 
 // decision is what a policy does now.
@@ -123,21 +127,16 @@ type decision struct {
 // decide turns what a policy asks for (want, from current) into what
 // happens: clamped to [Min, Max], held by suspensions and cooldowns.
 //
-// Scale-out is fast: a scale-out cooldown only stops a further scale-out
-// that adds no more than the last one did (step scaling recomputes from
-// the capacity the last scale-out started from; target tracking's want is
-// already absolute). Scale-in is conservative: it waits out both the
-// scale-in and the scale-out cooldowns.
+// Scale-out is fast: its cooldown holds nothing here, because in the
+// cooldown the policy computes want from the capacity the last scale-out
+// started from (outWant), so only a scale-out larger than the last one
+// goes ahead, as AWS documents. Scale-in is conservative: it waits out
+// both the scale-in and the scale-out cooldowns.
 func decide(current, want int32, b bounds) decision {
 	switch {
 	case want > current:
 		if b.OutSuspended {
 			return decision{Desired: current, Held: "dynamic scale-out is suspended"}
-		}
-		if !b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown)) {
-			if !b.StepOutRecomputes {
-				return decision{Desired: current, Held: "in scale-out cooldown"}
-			}
 		}
 		n := clamp(want, b.Min, b.Max)
 		if n <= current {
@@ -148,8 +147,7 @@ func decide(current, want int32, b bounds) decision {
 		if b.InSuspended || b.DisableScaleIn {
 			return decision{Desired: current, Held: "scale-in is disabled or suspended"}
 		}
-		if (!b.LastIn.IsZero() && b.Now.Before(b.LastIn.Add(b.InCooldown))) ||
-			(!b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown))) {
+		if (!b.LastIn.IsZero() && b.Now.Before(b.LastIn.Add(b.InCooldown))) || b.inOutCooldown() {
 			return decision{Desired: current, Held: "in cooldown"}
 		}
 		n := clamp(want, b.Min, b.Max)
@@ -161,22 +159,48 @@ func decide(current, want int32, b bounds) decision {
 	return decision{Desired: current, NotScaled: notScaledAtDesired}
 }
 
-// stepWant is what a step policy asks for on a breach, from current. In
-// its scale-out cooldown it recomputes from the capacity the last
-// scale-out started from, so that only a larger scale-out goes ahead (the
-// capacity the last one added counts), as AWS documents.
+// outWant is a scale-out's want computed by f from the right capacity:
+// the current one, or in the scale-out cooldown the one the last
+// scale-out started from (the capacity it added counts as added already).
+// A want that is no larger than current is no scale-out: current.
+//
+//	base 2, scaled to 4 a minute ago, f = ×2:   from 2 → 4, no change
+//	the same with f = ×3:                       from 2 → 6, scale to 6
+func outWant(current int32, b bounds, f func(from int32) int32) int32 {
+	from := current
+	if b.inOutCooldown() {
+		from = b.BaseAtLastOut
+	}
+	return max(f(from), current)
+}
+
+// stepWant is what a step policy asks for on a breach, from current
+// (scale-outs through outWant). ok is false when no step holds the breach.
 func stepWant(cfg *aas.StepScalingPolicyConfiguration, current int32, breach float64, b bounds) (int32, bool) {
 	adj, ok := findStep(cfg.StepAdjustments, breach)
 	if !ok {
 		return current, false
 	}
-	from := current
-	inCooldown := !b.LastOut.IsZero() && b.Now.Before(b.LastOut.Add(b.OutCooldown))
-	want := adjust(from, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
-	if want > current && inCooldown {
-		want = adjust(b.BaseAtLastOut, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
+	apply := func(from int32) int32 {
+		return adjust(from, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
 	}
-	return want, true
+	if want := apply(current); want <= current {
+		return want, true
+	}
+	return outWant(current, b, apply), true
+}
+
+// targetTrackingWant is what a target tracking policy asks for at metric:
+// its high alarm only scales out (through outWant), its low alarm only in.
+func targetTrackingWant(current int32, metric, target float64, high bool, b bounds) int32 {
+	want := targetTrackingCapacity(current, metric, target)
+	switch {
+	case high && want > current:
+		return outWant(current, b, func(from int32) int32 { return targetTrackingCapacity(from, metric, target) })
+	case high, !high && want > current:
+		return current
+	}
+	return want
 }
 
 func deref32(p *int32) int32 {

@@ -125,9 +125,7 @@ func TestDecide(t *testing.T) {
 		{"scale-in suspended", 5, 2, with(func(b *bounds) { b.InSuspended = true }), false, 5, ""},
 		{"scale-in disabled", 5, 2, with(func(b *bounds) { b.DisableScaleIn = true }), false, 5, ""},
 		{"scale-out suspended does not stop scale-in", 5, 2, with(func(b *bounds) { b.OutSuspended = true }), true, 2, ""},
-		{"target tracking: out held in the scale-out cooldown", 2, 5, with(func(b *bounds) { b.LastOut = now.Add(-time.Minute) }), false, 2, ""},
-		{"target tracking: out after the cooldown", 2, 5, with(func(b *bounds) { b.LastOut = now.Add(-6 * time.Minute) }), true, 5, ""},
-		{"step: a larger scale-out interrupts the cooldown", 4, 6, with(func(b *bounds) { b.LastOut = now.Add(-time.Minute); b.StepOutRecomputes = true }), true, 6, ""},
+		{"a scale-out in the scale-out cooldown goes ahead (want was computed from the base)", 4, 6, with(func(b *bounds) { b.LastOut = now.Add(-time.Minute) }), true, 6, ""},
 		{"scale-out not held by a scale-in cooldown", 2, 5, with(func(b *bounds) { b.LastIn = now.Add(-time.Minute) }), true, 5, ""},
 		{"scale-in held by its cooldown", 5, 2, with(func(b *bounds) { b.LastIn = now.Add(-time.Minute) }), false, 5, ""},
 		{"scale-in held by a recent scale-out", 5, 2, with(func(b *bounds) { b.LastOut = now.Add(-time.Minute) }), false, 5, ""},
@@ -198,6 +196,36 @@ func TestCheckStep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := checkStep(tc.cfg); (err == nil) != tc.valid {
 				t.Fatalf("checkStep: %v, want valid %v", err, tc.valid)
+			}
+		})
+	}
+}
+
+func TestTargetTrackingWant(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	b := bounds{Min: 1, Max: 20, Now: now, OutCooldown: 300 * time.Second, InCooldown: 300 * time.Second}
+	// Scaled out from 2 to 4 a minute ago.
+	cooling := b
+	cooling.LastOut, cooling.BaseAtLastOut = now.Add(-time.Minute), 2
+	tests := []struct {
+		name    string
+		current int32
+		metric  float64
+		high    bool
+		b       bounds
+		want    int32
+	}{
+		{"high alarm scales out", 2, 100, true, b, 4},
+		{"high alarm never scales in", 4, 10, true, b, 4},
+		{"low alarm scales in", 4, 20, false, b, 2},
+		{"low alarm never scales out", 2, 90, false, b, 2},
+		{"in the cooldown the same load adds nothing more", 4, 100, true, cooling, 4},
+		{"in the cooldown more load adds from the base", 4, 150, true, cooling, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := targetTrackingWant(tc.current, tc.metric, 50, tc.high, tc.b); got != tc.want {
+				t.Fatalf("targetTrackingWant = %d, want %d", got, tc.want)
 			}
 		})
 	}
