@@ -2,7 +2,6 @@ package applicationautoscaling
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -47,11 +46,34 @@ func newActivity(t *targetRecord, now time.Time, description, cause string) acti
 		Description: description, Cause: cause, Start: now, Status: aas.ScalingActivityStatusCodeSuccessful}
 }
 
-// putActivity writes an activity; one with a desired count to set is
-// written InProgress with a pending marker, which apply clears.
+// putActivity writes an activity. One with a desired count to set is
+// written InProgress with a pending marker, which apply clears; it
+// overrides any older activity of the target still pending (marked
+// Overridden, as AWS says), so that a stale decision never lands after a
+// newer one.
 func putActivity(tx store.Tx, act *activityRecord) (key string, err error) {
-	key = activityKey(model.Scope{Account: act.Account, Region: act.Region}, act.ResourceID, act.Start, act.ID)
+	sc := model.Scope{Account: act.Account, Region: act.Region}
+	key = activityKey(sc, act.ResourceID, act.Start, act.ID)
 	if act.Desired != nil {
+		older, err := tx.List(pendingPrefix+activitiesPrefix(sc, act.ResourceID), "", 0)
+		if err != nil {
+			return "", err
+		}
+		for _, kv := range older {
+			k := strings.TrimPrefix(kv.Key, pendingPrefix)
+			if prev, ok, err := store.Get[activityRecord](tx, k); err != nil {
+				return "", err
+			} else if ok {
+				prev.Status, prev.End = aas.ScalingActivityStatusCodeOverridden, act.Start
+				prev.StatusMessage = "Overridden by a newer scaling activity."
+				if err := store.Put(tx, k, prev); err != nil {
+					return "", err
+				}
+			}
+			if err := tx.Delete(kv.Key); err != nil {
+				return "", err
+			}
+		}
 		act.Status = aas.ScalingActivityStatusCodeInProgress
 		act.StatusMessage = ""
 		if err := tx.Put(pendingPrefix+key, []byte("{}")); err != nil {
@@ -70,24 +92,22 @@ func scaleActivity(t *targetRecord, now time.Time, n int32, cause string) activi
 	return act
 }
 
-// apply carries out a pending activity: the service's desiredCount is
-// written through state.UpdateService (the service scheduler follows),
-// then the activity is marked done. Applying one twice sets the same count
-// twice, so a crash between the steps is healed by applying it again.
+// apply carries out a pending activity in one transaction with the
+// service: the desiredCount is written (state.UpdateService; the service
+// scheduler follows), the activity marked done and its pending marker
+// cleared together. An activity no longer pending (done, or overridden by
+// a newer one) changes nothing, so applying twice or late is harmless.
 func (a *API) apply(ctx context.Context, key string) error {
 	act, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (activityRecord, error) {
-		act, ok, err := store.Get[activityRecord](tx, key)
-		if err == nil && !ok {
-			err = errGone
-		}
+		act, _, err := store.Get[activityRecord](tx, key)
 		return act, err
 	})
-	if errors.Is(err, errGone) || (err == nil && act.Desired == nil) {
-		_, err = a.DB.Update(ctx, func(tx store.Tx) error { return tx.Delete(pendingPrefix + key) })
-		return err
-	}
 	if err != nil {
 		return fmt.Errorf("read activity %s: %w", key, err)
+	}
+	if act.Desired == nil {
+		_, err = a.DB.Update(ctx, func(tx store.Tx) error { return tx.Delete(pendingPrefix + key) })
+		return err
 	}
 	sc := model.Scope{Account: act.Account, Region: act.Region}
 	cluster, service, err := checkTarget(namespace, dimension, act.ResourceID)
@@ -95,44 +115,49 @@ func (a *API) apply(ctx context.Context, key string) error {
 		return err
 	}
 	n := *act.Desired
-	found := false
-	err = state.UpdateService(ctx, a.DB, state.ServiceKey(sc, cluster, service), func(_ store.Tx, _ model.Scope, _ string, rec *model.ServiceRecord) error {
-		if awsapi.Deref(rec.Service.Status) != model.ServiceActive {
-			return nil
+	// finish marks the activity done (or failed) and clears its marker;
+	// false when it was no longer pending.
+	finish := func(tx store.Tx, ok bool) (bool, error) {
+		if _, pending, err := tx.Get(pendingPrefix + key); err != nil || !pending {
+			return false, err
 		}
-		found = true
-		rec.Service.DesiredCount = n
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set desired count of %s to %d: %w", act.ResourceID, n, err)
-	}
-	now := a.Now().UTC()
-	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
-		cur, ok, err := store.Get[activityRecord](tx, key)
-		if err != nil || !ok {
-			return err
+		cur, _, err := store.Get[activityRecord](tx, key)
+		if err != nil {
+			return false, err
 		}
-		cur.End = now
-		if found {
-			cur.Status = aas.ScalingActivityStatusCodeSuccessful
-			cur.StatusMessage = fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", n)
-		} else {
+		cur.End = a.Now().UTC()
+		cur.Status = aas.ScalingActivityStatusCodeSuccessful
+		cur.StatusMessage = fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", n)
+		if !ok {
 			cur.Status = aas.ScalingActivityStatusCodeFailed
 			cur.StatusMessage = fmt.Sprintf("Failed to set desired count to %d. ECS service doesn't exist: %s", n, act.ResourceID)
 		}
 		if err := store.Put(tx, key, cur); err != nil {
-			return err
+			return false, err
 		}
-		return tx.Delete(pendingPrefix + key)
-	})
-	if err == nil {
-		a.Log.Info("scaled", "resource", act.ResourceID, "desiredCount", n, "cause", act.Cause, "applied", found)
+		return true, tx.Delete(pendingPrefix + key)
 	}
-	return err
+	applied, seen := false, false
+	err = state.UpdateService(ctx, a.DB, state.ServiceKey(sc, cluster, service), func(tx store.Tx, _ model.Scope, _ string, rec *model.ServiceRecord) error {
+		seen = true
+		active := awsapi.Deref(rec.Service.Status) == model.ServiceActive
+		done, err := finish(tx, active)
+		if done && active {
+			rec.Service.DesiredCount, applied = n, true
+		}
+		return err
+	})
+	if err == nil && !seen { // no such service: UpdateService did not call back
+		_, err = a.DB.Update(ctx, func(tx store.Tx) error { _, err := finish(tx, false); return err })
+	}
+	if err != nil {
+		return fmt.Errorf("set desired count of %s to %d: %w", act.ResourceID, n, err)
+	}
+	if applied {
+		a.Log.Info("scaled", "resource", act.ResourceID, "desiredCount", n, "cause", act.Cause)
+	}
+	return nil
 }
-
-var errGone = errors.New("activity gone")
 
 // applyAll applies the pending activities keys names, and reports the
 // first failure (the rest are still tried; a failed one stays pending).

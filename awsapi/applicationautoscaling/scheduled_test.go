@@ -128,8 +128,9 @@ func TestRunDueFiresEachTickOnce(t *testing.T) {
 	step("the next tick fires", at("12:30:00"), a, 4, 2, time.Time{})
 }
 
-// TestRunDueFinishesPending: an activity a crash left InProgress is
-// applied by the next pass.
+// TestRunDueFinishesPending: activities a crash left InProgress are
+// applied by the next pass; of two, the newer overrides the older, which
+// never lands.
 func TestRunDueFinishesPending(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
@@ -138,25 +139,42 @@ func TestRunDueFinishesPending(t *testing.T) {
 		ScalableDimension: dimension, MinCapacity: new(int32(1)), MaxCapacity: new(int32(5))}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := fx.db.Update(ctx, func(tx store.Tx) error {
-		tr, err := getTarget(tx, fx.sc, "service/c/web")
-		if err != nil {
+	var older string
+	for i, n := range []int32{4, 3} {
+		_, err := fx.db.Update(ctx, func(tx store.Tx) error {
+			tr, err := getTarget(tx, fx.sc, "service/c/web")
+			if err != nil {
+				return err
+			}
+			act := scaleActivity(&tr, fx.now.Add(time.Duration(i)*time.Second), n, "monitor alarm x in state ALARM triggered policy p")
+			k, err := putActivity(tx, &act)
+			if i == 0 {
+				older = k
+			}
 			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		act := scaleActivity(&tr, fx.now, 4, "monitor alarm x in state ALARM triggered policy p")
-		_, err = putActivity(tx, &act)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if acts := fx.activities(t, a); len(acts) != 1 || acts[0].StatusCode != aas.ScalingActivityStatusCodeInProgress || fx.desired(t) != 1 {
-		t.Fatalf("before: %+v, desired %d", acts, fx.desired(t))
+	status := func() []aas.ScalingActivityStatusCode {
+		var out []aas.ScalingActivityStatusCode
+		for _, act := range fx.activities(t, a) {
+			out = append(out, act.StatusCode)
+		}
+		return out
+	}
+	if got := status(); len(got) != 2 || got[0] != aas.ScalingActivityStatusCodeInProgress || got[1] != aas.ScalingActivityStatusCodeOverridden || fx.desired(t) != 1 {
+		t.Fatalf("before: %v, desired %d", got, fx.desired(t))
 	}
 	if _, err := fx.api().RunDue(ctx, fx.now); err != nil {
 		t.Fatal(err)
 	}
-	if acts := fx.activities(t, a); len(acts) != 1 || acts[0].StatusCode != aas.ScalingActivityStatusCodeSuccessful || fx.desired(t) != 4 {
-		t.Fatalf("after: %+v, desired %d", acts, fx.desired(t))
+	if got := status(); len(got) != 2 || got[0] != aas.ScalingActivityStatusCodeSuccessful || fx.desired(t) != 3 {
+		t.Fatalf("after: %v, desired %d", got, fx.desired(t))
+	}
+	// Applying the overridden one late changes nothing.
+	if err := a.apply(ctx, older); err != nil || fx.desired(t) != 3 {
+		t.Fatalf("late apply of the overridden activity: %v, desired %d", err, fx.desired(t))
 	}
 }
