@@ -92,7 +92,8 @@ func (s *scheduledRecord) next(now time.Time) time.Time {
 }
 
 // PutScheduledAction creates or updates a scheduled action: what an update
-// leaves out keeps its value.
+// leaves out keeps its value, but for StartTime and EndTime, which it
+// clears.
 func (a *API) PutScheduledAction(ctx context.Context, in *aas.PutScheduledActionRequest) (*aas.PutScheduledActionResponse, error) {
 	sc := awsapi.ScopeOf(ctx)
 	resourceID, name := awsapi.Deref(in.ResourceId), awsapi.Deref(in.ScheduledActionName)
@@ -146,12 +147,9 @@ func (a *API) PutScheduledAction(ctx context.Context, in *aas.PutScheduledAction
 		if in.Timezone != nil {
 			s.Timezone = *in.Timezone
 		}
-		if !start.IsZero() {
-			s.Start = start.UTC()
-		}
-		if !end.IsZero() {
-			s.End = end.UTC()
-		}
+		// An update without start and end times deletes the old ones, as
+		// AWS documents.
+		s.Start, s.End = start.UTC(), end.UTC()
 		if ta := in.ScalableTargetAction; ta != nil {
 			if ta.MinCapacity != nil {
 				s.Min = ta.MinCapacity

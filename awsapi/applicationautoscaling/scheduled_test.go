@@ -178,3 +178,39 @@ func TestRunDueFinishesPending(t *testing.T) {
 		t.Fatalf("late apply of the overridden activity: %v, desired %d", err, fx.desired(t))
 	}
 }
+
+func TestScheduledDue(t *testing.T) {
+	day := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, time.UTC) }
+	tests := []struct {
+		name string
+		s    scheduledRecord
+		now  time.Time
+		want time.Time // zero: not due
+	}{
+		{"hourly, due", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(9, 30)}, day(10, 5), day(10, 0)},
+		{"a tick before the action was put never fires", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(10, 1)}, day(10, 5), time.Time{}},
+		{"already fired", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(9, 30), LastFired: day(10, 0)}, day(10, 5), time.Time{}},
+		{"before StartTime", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(9, 30), Start: day(11, 0)}, day(10, 5), time.Time{}},
+		{"at StartTime", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(9, 30), Start: day(11, 0)}, day(11, 0), day(11, 0)},
+		{"after EndTime", scheduledRecord{Schedule: "cron(0 * * * ? *)", Since: day(9, 30), End: day(9, 59)}, day(10, 5), time.Time{}},
+		{"rate counts from StartTime", scheduledRecord{Schedule: "rate(20 minutes)", Since: day(9, 0), Start: day(9, 10)}, day(9, 55), day(9, 50)},
+		{"rate counts from the put without StartTime", scheduledRecord{Schedule: "rate(20 minutes)", Since: day(9, 0)}, day(9, 55), day(9, 40)},
+		{"cron in its time zone", scheduledRecord{Schedule: "cron(0 9 * * ? *)", Timezone: "Asia/Tokyo", Since: day(0, 0).Add(-time.Hour)}, day(0, 30), day(0, 0)},
+		{"at() in its time zone", scheduledRecord{Schedule: "at(2026-03-02T05:00:00)", Timezone: "America/New_York", Since: day(0, 0)}, day(10, 0), day(10, 0)},
+		{"at() not yet", scheduledRecord{Schedule: "at(2026-03-02T05:00:00)", Timezone: "America/New_York", Since: day(0, 0)}, day(9, 59), time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.s.due(tc.now)
+			if tc.want.IsZero() {
+				if ok {
+					t.Fatalf("due at %v, want not due", got)
+				}
+				return
+			}
+			if !ok || !got.Equal(tc.want) {
+				t.Fatalf("due = %v (%v), want %v", got, ok, tc.want)
+			}
+		})
+	}
+}
