@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	// Time zones work whether or not the host has tzdata.
+	_ "time/tzdata"
 
 	aas "github.com/wharfhq/wharf/api/applicationautoscalingtypes"
 	"github.com/wharfhq/wharf/api/shape"
