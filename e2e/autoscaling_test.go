@@ -58,6 +58,7 @@ func TestAutoScaling(t *testing.T) {
 	if fired := time.Now(); fired.Before(at) {
 		t.Fatalf("fired at %v, before %v", fired, at)
 	}
+	t.Logf("scheduled action's desired count seen %v after its time", time.Since(at).Round(time.Millisecond))
 	if s := waitStable(t, c, "as", "web", 120*time.Second); s.RunningCount != 2 {
 		t.Fatalf("after the scheduled action: running %d", s.RunningCount)
 	}
@@ -71,12 +72,15 @@ func TestAutoScaling(t *testing.T) {
 			StepAdjustments: []aastypes.StepAdjustment{
 				{MetricIntervalLowerBound: aws.Float64(0), MetricIntervalUpperBound: aws.Float64(20), ScalingAdjustment: aws.Int32(1)},
 				{MetricIntervalLowerBound: aws.Float64(20), ScalingAdjustment: aws.Int32(2)}}}}))(t)
+	alarmed := time.Now()
 	if err := api.HandleAlarm(ctx, aws.ToString(pol.PolicyARN), "as-web-cpu-high", "ALARM", 90, 60); err != nil {
 		t.Fatal(err)
 	}
+	decided := time.Since(alarmed)
 	if s := waitStable(t, c, "as", "web", 120*time.Second); s.DesiredCount != 3 || s.RunningCount != 3 {
 		t.Fatalf("after the alarm: desired %d running %d", s.DesiredCount, s.RunningCount)
 	}
+	t.Logf("alarm to desired count 3: %v; to 3 tasks running and stable: %v", decided.Round(time.Microsecond), time.Since(alarmed).Round(time.Millisecond))
 	acts := must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
 	var lines []string
 	for _, a := range acts {

@@ -387,11 +387,12 @@ func TestScheduledActions(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the scheduled action did not raise the desired count (now %d)", desired(t, e))
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	if time.Now().Before(at) {
 		t.Fatalf("the scheduled action fired before its time %v", at)
 	}
+	t.Logf("desired count raised %v after the action's time (polled every 20ms)", time.Since(at).Round(time.Millisecond))
 	ts := apitest.Must(c.DescribeScalableTargets(ctx, &aasc.DescribeScalableTargetsInput{ServiceNamespace: types.ServiceNamespaceEcs}))(t).ScalableTargets
 	if aws.ToInt32(ts[0].MinCapacity) != 3 || aws.ToInt32(ts[0].MaxCapacity) != 6 {
 		t.Fatalf("bounds after the action: %+v", ts[0])
