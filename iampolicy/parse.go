@@ -48,7 +48,7 @@ type Statement struct {
 // Principals is a Principal element: "*" (Any) or principals by kind
 // ("AWS", "Service", "Federated", "CanonicalUser").
 type Principals struct {
-	Any bool
+	Any    bool
 	ByKind map[string][]string
 }
 
