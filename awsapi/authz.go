@@ -19,6 +19,9 @@ type Authorizer func(ctx context.Context, req *Request, action string, resources
 // is allowed (wharf's behaviour before IAM).
 func (s *Server) SetAuthorizer(a Authorizer) { s.authorizer = a }
 
+// CodeAccessDeniedQuery is the Query services' code for a refused call.
+const CodeAccessDeniedQuery = "AccessDenied"
+
 type conditionKey struct{}
 
 // ConditionKeys are the condition keys of the call in ctx that its HTTP
@@ -44,7 +47,7 @@ func (s *Server) authorizeQuery(ctx context.Context, r *http.Request, req *Reque
 	if s.authorizer == nil || req.Principal == nil {
 		return nil
 	}
-	return s.authorize(ctx, r, req, service, actions.QueryInput(params), "AccessDenied")
+	return s.authorize(ctx, r, req, service, actions.QueryInput(params), CodeAccessDeniedQuery)
 }
 
 func (s *Server) authorize(ctx context.Context, r *http.Request, req *Request, service string, in actions.Input, code string) *Error {
@@ -66,9 +69,14 @@ func (s *Server) authorize(ctx context.Context, r *http.Request, req *Request, s
 		s.log.Error("authorize the call", "op", req.Operation, "request_id", req.ID, "err", err)
 		return internalError(req.ID)
 	}
-	if e.Code == CodeAccessDenied || e.Code == "AccessDenied" {
-		// The same refusal, in each protocol's code.
-		e = &Error{Code: code, Message: e.Message, Status: e.Status}
+	if e.Code == CodeAccessDenied || e.Code == CodeAccessDeniedQuery {
+		// The same refusal, in each protocol's code and status (the JSON
+		// services answer 400, the Query ones 403).
+		status := http.StatusBadRequest
+		if code == CodeAccessDeniedQuery {
+			status = http.StatusForbidden
+		}
+		e = &Error{Code: code, Message: e.Message, Status: status}
 	}
 	return e
 }
