@@ -284,7 +284,9 @@ func tagsOut(ts []tag) []iamtypes.Tag {
 var tagRules = func() awsapi.TagRules {
 	r := awsapi.TagRulesIn(50, func(f string, args ...any) error { return invalidInput(f, args...) },
 		func(f string, args ...any) error { return limitExceeded(f, args...) })
-	r.Duplicate = func(k string) error { return invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.") }
+	r.Duplicate = func(k string) error {
+		return invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+	}
 	return r
 }()
 
