@@ -147,3 +147,53 @@ func TestIAMPoliciesAcrossServices(t *testing.T) {
 	_, err = ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/app/url with an explicit deny in an identity-based policy")
 }
+
+// TestIAMTaskRoleCarriesItsPolicies: the credentials an SDK inside a task
+// gets for its task role carry the role's policies when IAM knows the
+// role: calls signed with them may read the parameters the role allows
+// and nothing else. (The calls are made from the test with the task's
+// keys: tasks reaching wharf's API themselves comes with authentication.)
+func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	sdk := buildAWSCreds(t)
+	w := wharftest.StartWithAgent(t)
+	ctx, c := context.Background(), w.ECS()
+	ic, admin := iam.NewFromConfig(w.Config("us-east-1")), ssm.NewFromConfig(w.Config("us-east-1"))
+	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("param-reader"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("param-reader"), PolicyName: aws.String("read"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/mine/*"}]}`)}))(t)
+	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/a"), Value: aws.String("yes"), Type: "String"}))(t)
+	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/theirs/a"), Value: aws.String("no"), Type: "String"}))(t)
+
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("role")}))(t)
+	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("reader"), NetworkMode: types.NetworkModeBridge,
+		TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/param-reader"),
+		Volumes:     []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}},
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
+			EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
+			MountPoints: []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}}}))(t)
+	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("role"), TaskDefinition: aws.String("reader"), LaunchType: types.LaunchTypeEc2}))(t)
+	if len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v", run.Failures)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	task := waitTask(t, c, "role", arn, time.Minute, "RUNNING", running)
+	var got awsCreds
+	getJSON(t, hostURL(t, container(t, task, "app"), 8080)+"/aws-creds", &got)
+	cfg := w.Config("us-east-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
+	asTask := ssm.NewFromConfig(cfg)
+
+	if p := must(asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/mine/a")}))(t); aws.ToString(p.Parameter.Value) != "yes" {
+		t.Fatalf("GetParameter /mine/a = %+v", p.Parameter)
+	}
+	caller := "arn:aws:sts::000000000000:assumed-role/param-reader/" + arn[strings.LastIndexByte(arn, '/')+1:]
+	_, err := asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/theirs/a")})
+	wantDenied(t, err, "AccessDeniedException", "User: "+caller+" is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/theirs/a because no identity-based policy allows the ssm:GetParameter action")
+	_, err = asTask.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/b"), Value: aws.String("v"), Type: "String"})
+	wantDenied(t, err, "AccessDeniedException", "User: "+caller+" is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/mine/b because no identity-based policy allows the ssm:PutParameter action")
+
+	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
+	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
+}
