@@ -6,7 +6,8 @@ import (
 )
 
 // IAM over the Query protocol; it is also the authorizer of every call
-// and resolves its users' access keys. Roles that IAM does not know keep
+// (mountSTS adds session policies to it) and resolves its users' access
+// keys. Roles that IAM does not know keep
 // wharf's behaviour before IAM (allowed) while Strict is off.
 //
 // TODO(merge): set Strict from the auth setting (--auth, or a listen

@@ -3,13 +3,15 @@ package server
 import (
 	"context"
 
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/awsapi/iam"
 	"github.com/wharfhq/wharf/awsapi/sts"
 	"github.com/wharfhq/wharf/keyring"
 )
 
 // STS over the Query protocol, reading roles and users from IAM, and
-// resolving the session keys it issues.
+// resolving the session keys it issues. Authorization is IAM's, then the
+// session policy of an AssumeRole session.
 func mountSTS(m *mounter, dir *iam.API) *sts.API {
 	var kr *keyring.Keyring
 	if m.KeyringErr == nil {
@@ -18,6 +20,12 @@ func mountSTS(m *mounter, dir *iam.API) *sts.API {
 	api := sts.New(m.DB, sts.Config{Dir: stsDirectory{dir}, Keyring: kr, Log: m.Log.With("service", "sts")})
 	m.API.RegisterQuery(api.Service())
 	m.API.AddKeyResolver(api.ResolveKey)
+	m.API.SetAuthorizer(func(ctx context.Context, req *awsapi.Request, action string, resources []string) error {
+		if err := dir.Authorize(ctx, req, action, resources); err != nil {
+			return err
+		}
+		return api.CheckSessionPolicy(ctx, req, action, resources)
+	})
 	return api
 }
 

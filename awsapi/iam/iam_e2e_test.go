@@ -242,6 +242,19 @@ func TestSTS(t *testing.T) {
 	_, err = ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
 	apitest.WantCodeIn(t, err, "AccessDeniedException", "User: arn:aws:sts::000000000000:assumed-role/deployer/ci is not authorized to perform: ecs:ListClusters on resource: *")
 
+	// A session policy narrows the role's permissions to their intersection.
+	apitest.Must(c.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("deployer"), PolicyName: aws.String("ecs"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`)}))(t)
+	narrow := apitest.Must(s.AssumeRole(ctx, &stssdk.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/deployer"), RoleSessionName: aws.String("narrow"),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:List*","Resource":"*"}]}`)}))(t)
+	ncfg := w.Config(apitest.Region)
+	ncfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(narrow.Credentials.AccessKeyId), aws.ToString(narrow.Credentials.SecretAccessKey), aws.ToString(narrow.Credentials.SessionToken))
+	nc := ecs.NewFromConfig(ncfg)
+	apitest.Must(nc.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	_, err = nc.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("x")})
+	apitest.WantCodeIn(t, err, "AccessDeniedException", "on resource: * because no session policy allows the ecs:CreateCluster action")
+	apitest.Must(ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+
 	// A user may assume the role its account trusts once its policy allows.
 	ucfg := userConfig(t, w, c, "bob", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::000000000000:role/deployer"}]}`)
 	us := stssdk.NewFromConfig(ucfg)

@@ -85,7 +85,10 @@ type session struct {
 	UserName    string            `json:"userName,omitempty"`
 	Account     string            `json:"account"`
 	Tags        map[string]string `json:"tags,omitempty"`
-	Expires     time.Time         `json:"expires"`
+	// Policy is AssumeRole's inline session policy ("" when none): the
+	// session may do only what both it and the role's policies allow.
+	Policy  string    `json:"policy,omitempty"`
+	Expires time.Time `json:"expires"`
 }
 
 // caller is the principal of the call in ctx; with auth off an unknown
@@ -184,7 +187,7 @@ func (a *API) AssumeRole(ctx context.Context, r *ststypes.AssumeRoleRequest) (*s
 		tags[*t.Key] = *t.Value
 	}
 	s := session{Type: "AssumedRole", ARN: "arn:aws:sts::" + accountOf(role.ARN) + ":assumed-role/" + role.Name + "/" + name,
-		RoleARN: role.ARN, RoleID: role.ID, Account: accountOf(role.ARN), Tags: tags}
+		RoleARN: role.ARN, RoleID: role.ID, Account: accountOf(role.ARN), Tags: tags, Policy: awsapi.Deref(r.Policy)}
 	creds, err := a.issue(ctx, &s, time.Duration(dur)*time.Second)
 	if err != nil {
 		return nil, err
