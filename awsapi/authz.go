@@ -52,15 +52,23 @@ func (s *Server) authorizeQuery(ctx context.Context, r *http.Request, req *Reque
 
 func (s *Server) authorize(ctx context.Context, r *http.Request, req *Request, service string, in actions.Input, code string) *Error {
 	call := actions.For(service, req.Operation, req.Region, req.Account, in)
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		call.Context["aws:SourceIp"] = []string{host}
-	}
-	secure := "false"
+	// The keys every request has, whatever its service.
+	global := map[string][]string{"aws:SecureTransport": {"false"}}
 	if r.TLS != nil {
-		secure = "true"
+		global["aws:SecureTransport"] = []string{"true"}
 	}
-	call.Context["aws:SecureTransport"] = []string{secure}
-	err := s.authorizer(context.WithValue(ctx, conditionKey{}, call.Context), req, call.Action, call.Resources)
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		global["aws:SourceIp"] = []string{host}
+	}
+	var err error
+	for _, c := range append([]actions.Call{call}, call.Also...) {
+		for k, v := range global {
+			c.Context[k] = v
+		}
+		if err = s.authorizer(context.WithValue(ctx, conditionKey{}, c.Context), req, c.Action, c.Resources); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		return nil
 	}

@@ -15,6 +15,18 @@ type Call struct {
 	// Context holds the condition keys the call's parameters give, by
 	// their documented names.
 	Context map[string][]string
+	// Also are further authorizations the call needs: ECS's tag-on-create
+	// (a create call that sets tags also needs ecs:TagResource, with
+	// ecs:CreateAction naming the create call).
+	Also []Call
+}
+
+// ecsTagOnCreate are the ECS calls that tag what they create; with tags
+// they also need ecs:TagResource (ECS developer guide, "Grant permission
+// to tag resources on creation").
+var ecsTagOnCreate = map[string]bool{
+	"CreateCapacityProvider": true, "CreateCluster": true, "CreateService": true, "CreateTaskSet": true,
+	"RegisterContainerInstance": true, "RegisterTaskDefinition": true, "RunTask": true, "StartTask": true,
 }
 
 // scope is the account and region of ARNs built for a call.
@@ -81,6 +93,19 @@ func For(signingName, op, region, account string, in Input) Call {
 	}
 	if keys := in.Strings("tagKeys"); len(keys) > 0 {
 		c.Context["aws:TagKeys"] = keys
+	}
+	if prefix == "ecs" && ecsTagOnCreate[op] && len(in.Tags()) > 0 {
+		tag := Call{Action: "ecs:TagResource", Resources: []string{"*"}, Context: map[string][]string{"ecs:CreateAction": {op}}}
+		switch op {
+		case "CreateCluster":
+			tag.Resources = []string{sc.arn("ecs", "cluster/"+in.String("clusterName"))}
+		case "CreateService":
+			tag.Resources = c.Resources
+		}
+		for k, v := range c.Context {
+			tag.Context[k] = v
+		}
+		c.Also = append(c.Also, tag)
 	}
 	return c
 }

@@ -56,6 +56,14 @@ func TestFor(t *testing.T) {
 			}
 		})
 	}
+	tagged := For("ecs", "CreateCluster", r, a, JSONInput([]byte(`{"clusterName":"c","tags":[{"key":"k","value":"v"}]}`)))
+	if len(tagged.Also) != 1 || tagged.Also[0].Action != "ecs:TagResource" || tagged.Also[0].Context["ecs:CreateAction"][0] != "CreateCluster" ||
+		tagged.Also[0].Resources[0] != "arn:aws:ecs:us-east-1:111122223333:cluster/c" {
+		t.Fatalf("tag-on-create: %+v", tagged.Also)
+	}
+	if untagged := For("ecs", "CreateCluster", r, a, JSONInput([]byte(`{"clusterName":"c"}`))); len(untagged.Also) != 0 {
+		t.Fatalf("untagged create needs %+v", untagged.Also)
+	}
 	if got := For("monitoring", "PutMetricData", r, a, QueryInput(nil)).Action; got != "cloudwatch:PutMetricData" {
 		t.Fatalf("action = %q", got)
 	}

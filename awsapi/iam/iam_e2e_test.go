@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	stssdk "github.com/aws/aws-sdk-go-v2/service/sts"
@@ -311,4 +312,21 @@ func BenchmarkCallAuthorized(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// TestTagOnCreate: an ECS create call that sets tags also needs
+// ecs:TagResource (with ecs:CreateAction), as ECS documents.
+func TestTagOnCreate(t *testing.T) {
+	w, c := apitest.Start(t, iamsdk.NewFromConfig)
+	ctx := context.Background()
+	e := ecs.NewFromConfig(userConfig(t, w, c, "creator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:CreateCluster","Resource":"*"}]}`))
+	apitest.Must(e.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("plain")}))(t)
+	tags := []ecstypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}}
+	_, err := e.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tagged"), Tags: tags})
+	apitest.WantCodeIn(t, err, "AccessDeniedException", "ecs:TagResource on resource: arn:aws:ecs:us-east-1:000000000000:cluster/tagged")
+	apitest.Must(c.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("creator"), PolicyName: aws.String("tag"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:TagResource","Resource":"*","Condition":{"StringEquals":{"ecs:CreateAction":"CreateCluster"}}}]}`)}))(t)
+	apitest.Must(e.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tagged"), Tags: tags}))(t)
+	_, err = e.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/plain"), Tags: tags})
+	apitest.WantCode(t, err, "AccessDeniedException")
 }
