@@ -25,7 +25,13 @@ func callerUser(ctx context.Context, name string) (string, error) {
 	if p := awsapi.RequestFrom(ctx).Principal; p != nil && p.UserName != "" {
 		return p.UserName, nil
 	}
-	return "", validation("userName", "", "")
+	return "", nonUserCaller()
+}
+
+// nonUserCaller is IAM's answer to a call about "my own user" from a
+// caller that is no user.
+func nonUserCaller() error {
+	return awsapi.Errorf(awsapi.CodeValidationError, "Must specify userName when calling with non-User credentials")
 }
 
 // CreateAccessKey makes an access key for a user (AKIA…, with its secret,

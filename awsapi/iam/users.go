@@ -59,7 +59,7 @@ func (a *API) GetUser(ctx context.Context, r *iamtypes.NameRequest) (any, error)
 				acct := account(ctx)
 				return &iamtypes.UserResult{User: iamtypes.User{Path: "/", UserId: acct, Arn: "arn:aws:iam::" + acct + ":root", CreateDate: iamTime(a.Now())}}, nil
 			}
-			return nil, validation("userName", "", "")
+			return nil, nonUserCaller()
 		}
 		name = p.UserName
 	}
