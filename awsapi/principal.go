@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Principal is an identity wharf vouches for: the role whose credentials
@@ -18,6 +19,17 @@ type Principal struct {
 	Account string
 	// TaskARN is the task the credentials were minted for.
 	TaskARN string
+	// Type is "Root", "User" or "AssumedRole" ("" reads as AssumedRole,
+	// for the task credentials minted before it existed).
+	Type string
+	// UserName is an IAM user's name (Type "User").
+	UserName string
+	// AccessKey is the key the call was signed with.
+	AccessKey string
+	// Tags are the principal's tags (aws:PrincipalTag/…).
+	Tags map[string]string
+	// SessionExpiry is when temporary credentials expire (zero otherwise).
+	SessionExpiry time.Time
 }
 
 // Credential is what a signed call says about its signer.

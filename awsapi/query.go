@@ -161,6 +161,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 		}
 		return fail(Errorf(CodeInvalidAction, "%s has no operation named %q", svc.SigningName, truncate(action, 80)))
 	}
+	if e := s.authorizeQuery(WithRequest(r.Context(), req), r, req, svc.SigningName, params); e != nil {
+		return fail(e)
+	}
 	resp, err := h(WithRequest(r.Context(), req), params)
 	if err != nil {
 		if e, ok := AsError(err); ok {

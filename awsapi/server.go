@@ -30,6 +30,8 @@ type Server struct {
 	mux     *http.ServeMux           // /_wharf/… and anything not an AWS call
 	// principals resolves signed calls' access keys (see principal.go).
 	principals PrincipalResolver
+	// authorizer judges each call against IAM policies (see authz.go).
+	authorizer Authorizer
 }
 
 // NewServer returns a Server answering for account.
@@ -116,6 +118,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 		return fail(Errorf(CodeSerialization, "could not read the request body: %v", err))
 	}
 	ctx := WithRequest(r.Context(), req)
+	if e := s.authorizeJSON(ctx, r, req, svc.SigningName, body); e != nil {
+		return fail(e)
+	}
 	resp, err := h(ctx, body)
 	if err != nil {
 		if e, ok := svc.toAPIError(err); ok {

@@ -60,6 +60,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
 	autoscaling := mountApplicationAutoScaling(m)
+	stsAPI := mountSTS(m, mountIAM(m))
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -83,6 +84,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	if creds != nil {
 		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
 	}
+	bg.Add("sts session expiry", ctrl.Periodic("sts session expiry", 10*time.Minute, cfg.Log.With("service", "sts"), stsAPI.Purge))
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}

@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/wharfhq/wharf/internal/wharftest"
+)
+
+// Until authentication lands, a call signed with an IAM user's access key
+// is that user's (IAM's key resolver knows the key); calls with wharftest's
+// dummy key are the account's, and allowed, as with auth off.
+
+const ecsListDescribe = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:List*","ecs:Describe*"],"Resource":"*"}]}`
+
+// iamUser makes user name with the inline policy doc (none when empty)
+// and returns an AWS config signing with a new access key of it.
+func iamUser(t *testing.T, w *wharftest.Wharf, name, doc string) aws.Config {
+	t.Helper()
+	ctx, c := context.Background(), iam.NewFromConfig(w.Config("us-east-1"))
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+	if doc != "" {
+		must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}))(t)
+	}
+	k := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}))(t).AccessKey
+	cfg := w.Config("us-east-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	return cfg
+}
+
+// wantDenied fails unless err is code with exactly message.
+func wantDenied(t *testing.T, err error, code, message string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code || ae.ErrorMessage() != message {
+		t.Fatalf("want %s %q, got %v", code, message, err)
+	}
+}
+
+// TestIAMUserLimitedToListDescribe: a user whose policy allows only
+// ecs:List* and ecs:Describe* sees a running task but can neither create
+// a cluster nor stop the task (AccessDeniedException in AWS's wording,
+// naming the action and the resource), and a group's explicit deny on
+// one cluster beats the user's allow.
+func TestIAMUserLimitedToListDescribe(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	ctx, admin := context.Background(), w.ECS()
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("iam")}))(t)
+	waitInstance(t, admin, "iam")
+	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("iam-app"), NetworkMode: types.NetworkModeBridge,
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
+			Command: []string{"-listen", ":8080"}}}}))(t)
+	run := must(admin.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("iam"), TaskDefinition: aws.String("iam-app")}))(t)
+	if len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v", run.Failures)
+	}
+	taskARN := aws.ToString(run.Tasks[0].TaskArn)
+	waitTask(t, admin, "iam", taskARN, time.Minute, "RUNNING", running)
+
+	viewer := ecs.NewFromConfig(iamUser(t, w, "viewer", ecsListDescribe))
+	clusters := must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	if len(clusters.ClusterArns) != 1 || !strings.HasSuffix(clusters.ClusterArns[0], ":cluster/iam") {
+		t.Fatalf("ListClusters as viewer: %v", clusters.ClusterArns)
+	}
+	tasks := must(viewer.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t)
+	if len(tasks.Tasks) != 1 || !running(tasks.Tasks[0]) {
+		t.Fatalf("DescribeTasks as viewer: %+v", tasks)
+	}
+
+	_, err := viewer.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("mine")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:CreateCluster on resource: * because no identity-based policy allows the ecs:CreateCluster action")
+	_, err = viewer.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("iam"), Task: aws.String(taskARN)})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:StopTask on resource: "+taskARN+" because no identity-based policy allows the ecs:StopTask action")
+	if got := must(admin.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t); !running(got.Tasks[0]) || aws.ToString(got.Tasks[0].DesiredStatus) != "RUNNING" {
+		t.Fatalf("the refused StopTask stopped the task: %s", describe(got.Tasks[0]))
+	}
+	if out := must(admin.ListClusters(ctx, &ecs.ListClustersInput{}))(t); len(out.ClusterArns) != 1 {
+		t.Fatalf("the refused CreateCluster created a cluster: %v", out.ClusterArns)
+	}
+
+	// A group's explicit deny on this cluster wins over the user's allow.
+	ic := iam.NewFromConfig(w.Config("us-east-1"))
+	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("no-iam-cluster")}))(t)
+	must(ic.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("no-iam-cluster"), PolicyName: aws.String("deny"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ecs:Describe*","Resource":"*",
+			"Condition":{"ArnEquals":{"ecs:cluster":"arn:aws:ecs:us-east-1:000000000000:cluster/iam"}}}]}`)}))(t)
+	must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("no-iam-cluster"), UserName: aws.String("viewer")}))(t)
+	_, err = viewer.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:DescribeTasks on resource: "+taskARN+" with an explicit deny in an identity-based policy")
+	must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+
+	must(admin.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("iam"), Task: aws.String(taskARN)}))(t)
+	waitTask(t, admin, "iam", taskARN, time.Minute, "STOPPED", stopped)
+}
+
+// TestIAMPoliciesAcrossServices: managed policies through a group, resource
+// ARNs with wildcards (Secrets Manager, SSM), a Query service's refusal
+// (AccessDenied), and aws:SourceIp.
+func TestIAMPoliciesAcrossServices(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.Config("us-east-1")
+	ic := iam.NewFromConfig(admin)
+	smAdmin, ssmAdmin := sm.NewFromConfig(admin), ssm.NewFromConfig(admin)
+	appDB := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("s1")}))(t).ARN)
+	other := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("other/db"), SecretString: aws.String("s2")}))(t).ARN)
+	must(ssmAdmin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("http://x"), Type: "String"}))(t)
+
+	cfg := iamUser(t, w, "reader", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:app/*"},
+		{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`)
+	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))(t)
+	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")}))(t)
+	must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("reader")}))(t)
+	smc, ssmc, lbc := sm.NewFromConfig(cfg), ssm.NewFromConfig(cfg), elb.NewFromConfig(cfg)
+
+	if v := must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(appDB)}))(t); aws.ToString(v.SecretString) != "s1" {
+		t.Fatalf("app/db = %q", aws.ToString(v.SecretString))
+	}
+	_, err := smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(other)})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: secretsmanager:GetSecretValue on resource: "+other+" because no identity-based policy allows the secretsmanager:GetSecretValue action")
+	if p := must(ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")}))(t); aws.ToString(p.Parameter.Value) != "http://x" {
+		t.Fatalf("GetParameter = %+v", p.Parameter)
+	}
+	_, err = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("y"), Type: "String", Overwrite: aws.Bool(true)})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/app/url because no identity-based policy allows the ssm:PutParameter action")
+	_, err = lbc.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	wantDenied(t, err, "AccessDenied", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: elasticloadbalancing:DescribeLoadBalancers on resource: * because no identity-based policy allows the elasticloadbalancing:DescribeLoadBalancers action")
+
+	// Calls from loopback only: moving the allowed range away denies all.
+	must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`)}))(t)
+	_, err = ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/app/url with an explicit deny in an identity-based policy")
+}
+
+// TestIAMTaskRoleCarriesItsPolicies: the credentials an SDK inside a task
+// gets for its task role carry the role's policies when IAM knows the
+// role: calls signed with them may read the parameters the role allows
+// and nothing else. (The calls are made from the test with the task's
+// keys: tasks reaching wharf's API themselves comes with authentication.)
+func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	sdk := buildAWSCreds(t)
+	w := wharftest.StartWithAgent(t)
+	ctx, c := context.Background(), w.ECS()
+	ic, admin := iam.NewFromConfig(w.Config("us-east-1")), ssm.NewFromConfig(w.Config("us-east-1"))
+	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("param-reader"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("param-reader"), PolicyName: aws.String("read"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/mine/*"}]}`)}))(t)
+	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/a"), Value: aws.String("yes"), Type: "String"}))(t)
+	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/theirs/a"), Value: aws.String("no"), Type: "String"}))(t)
+
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("role")}))(t)
+	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("reader"), NetworkMode: types.NetworkModeBridge,
+		TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/param-reader"),
+		Volumes:     []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}},
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
+			EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
+			MountPoints: []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}}}))(t)
+	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("role"), TaskDefinition: aws.String("reader"), LaunchType: types.LaunchTypeEc2}))(t)
+	if len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v", run.Failures)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	task := waitTask(t, c, "role", arn, time.Minute, "RUNNING", running)
+	var got awsCreds
+	getJSON(t, hostURL(t, container(t, task, "app"), 8080)+"/aws-creds", &got)
+	cfg := w.Config("us-east-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
+	asTask := ssm.NewFromConfig(cfg)
+
+	if p := must(asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/mine/a")}))(t); aws.ToString(p.Parameter.Value) != "yes" {
+		t.Fatalf("GetParameter /mine/a = %+v", p.Parameter)
+	}
+	caller := "arn:aws:sts::000000000000:assumed-role/param-reader/" + arn[strings.LastIndexByte(arn, '/')+1:]
+	_, err := asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/theirs/a")})
+	wantDenied(t, err, "AccessDeniedException", "User: "+caller+" is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/theirs/a because no identity-based policy allows the ssm:GetParameter action")
+	_, err = asTask.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/b"), Value: aws.String("v"), Type: "String"})
+	wantDenied(t, err, "AccessDeniedException", "User: "+caller+" is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/mine/b because no identity-based policy allows the ssm:PutParameter action")
+
+	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
+	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
+}
