@@ -143,7 +143,10 @@ func TestPtrAndMatched(t *testing.T) {
 	if last := r.Rows[0][len(r.Rows[0])-1]; last != (Field{"@ptr", "p20"}) {
 		t.Errorf("last field %v, want @ptr p20", last)
 	}
-	st := run(t, `stats count(*) by user`, 1000)
+	st := run(t, `filter ispresent(user) | stats count(*) by user`, 1000)
+	if st.Matched != 5 {
+		t.Errorf("stats query matched %d, want the 5 events that reached stats", st.Matched)
+	}
 	for _, row := range st.Rows {
 		for _, f := range row {
 			if f.Name == "@ptr" {

@@ -173,14 +173,13 @@ func (q *Query) Exec(limit int) *Exec {
 		}
 	}
 	for i := len(q.cmds); i >= 0; i-- {
+		if i < len(q.cmds) {
+			next = newStage(q.cmds[i], next)
+		}
 		if i == first {
 			cnt.next = next
 			next = cnt
 		}
-		if i == len(q.cmds) {
-			continue
-		}
-		next = newStage(q.cmds[i], next)
 	}
 	return &Exec{head: next, counter: cnt, out: out}
 }

@@ -73,6 +73,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("load balancer data plane", lbPlane)
 	if logsAPI != nil {
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
+		bg.Add("logs insights queries", logsAPI.QueryRunner())
 	}
 	if secrets != nil {
 		bg.Add("secret purge", ctrl.Periodic("secret purge", time.Minute, cfg.Log.With("service", "secretsmanager"), secrets.Purge))

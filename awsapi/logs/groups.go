@@ -60,6 +60,9 @@ func (a *API) DeleteLogGroup(ctx context.Context, in *logstypes.DeleteLogGroupRe
 				return err
 			}
 		}
+		if err := deleteGroupFilters(tx, sc, g.Name); err != nil {
+			return err
+		}
 		if err := tx.Put(tombstonesPrefix+hex16(g.ID), []byte("{}")); err != nil {
 			return err
 		}
