@@ -68,7 +68,7 @@ func TestInsightsQueries(t *testing.T) {
 			two = append(two, msg)
 		}
 	}
-	put(t, c, "/ecs/api", "api/app/1", base, 30000, one...)      // 0s, 30s, … 150s
+	put(t, c, "/ecs/api", "api/app/1", base, 30000, one...)       // 0s, 30s, … 150s
 	put(t, c, "/ecs/api", "api/app/2", base+15000, 30000, two...) // 15s, 45s, … 165s
 	put(t, c, "/ecs/worker", "worker/1", base, 1000, "[ERROR] job 7 failed: timeout after 30s", "[INFO] job 8 done in 12s")
 	start, end := base/1000-60, base/1000+600
