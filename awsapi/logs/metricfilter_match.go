@@ -140,6 +140,9 @@ func (e *matchEvent) delimitedFields() []string {
 func (m *matcher) match(e *matchEvent) (bool, map[string]string) {
 	switch {
 	case m.json != nil:
+		if !mayMatchJSON(m.json.root, e.msg) {
+			return false, nil
+		}
 		doc, ok := e.document()
 		return ok && m.json.root.eval(doc), nil
 	case m.delim != nil:
@@ -150,6 +153,46 @@ func (m *matcher) match(e *matchEvent) (bool, map[string]string) {
 		return true, bound
 	}
 	return m.terms.Match(e.msg), nil
+}
+
+// mayMatchJSON is a cheap test that rules out most messages a JSON
+// pattern cannot match without decoding them: a condition on $.a.key
+// needs "key" in the message, and an equality with a plain quoted word
+// needs the word. It never rules out a message that matches.
+func mayMatchJSON(x expr, msg string) bool {
+	switch x := x.(type) {
+	case andExpr:
+		return mayMatchJSON(x.l, msg) && mayMatchJSON(x.r, msg)
+	case orExpr:
+		return mayMatchJSON(x.l, msg) || mayMatchJSON(x.r, msg)
+	case cond:
+		if x.op == "NOT EXISTS" || len(x.sel) == 0 {
+			return true
+		}
+		last := x.sel[len(x.sel)-1]
+		if last.any || last.index >= 0 || !plainWord(last.name) {
+			return true
+		}
+		if !strings.Contains(msg, `"`+last.name+`"`) {
+			return false
+		}
+		if x.op == "=" && x.lit.quoted && x.lit.re == nil && plainWord(x.lit.str) && x.lit.str != "" {
+			return strings.Contains(msg, x.lit.str)
+		}
+	}
+	return true
+}
+
+// plainWord reports whether s appears verbatim in any JSON encoding of it
+// (no character JSON may escape).
+func plainWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isAlnum(c) && c < 0x80 || c == '_' || c == '-' || c == '.' || c == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // bindDelimited is delimited.matchFrom that also records each named
