@@ -495,3 +495,15 @@ func (c *collector) push(r *record) bool {
 }
 func (c *collector) finish()   {}
 func (c *collector) need() int { return c.limit }
+
+// DiscoveredFields are the fields Logs Insights finds in a message (those
+// of a JSON event, flattened with dots), as GetLogRecord shows them.
+func DiscoveredFields(msg string) map[string]string {
+	r := &record{ev: Event{Message: msg}, hasEvent: true}
+	r.discover()
+	out := make(map[string]string, len(r.fields))
+	for k, v := range r.fields {
+		out[k] = v.String()
+	}
+	return out
+}

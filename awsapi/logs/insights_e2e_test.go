@@ -115,6 +115,17 @@ func TestInsightsQueries(t *testing.T) {
 				t.Fatalf("row without @ptr: %+v", row)
 			}
 		}
+		// The pointer finds the whole record.
+		ptr := out.Results[0][len(out.Results[0])-1].Value
+		rec := apitest.Must(c.GetLogRecord(ctx, &cwl.GetLogRecordInput{LogRecordPointer: ptr}))(t).LogRecord
+		if rec["@logStream"] != "api/app/2" || rec["path"] != "/items/11" || rec["status"] != "500" ||
+			rec["@log"] != "000000000000:/ecs/api" || !strings.Contains(rec["@message"], `"latency":120`) {
+			t.Fatalf("log record %v", rec)
+		}
+		_, err := logsClient(w, "eu-west-1").GetLogRecord(ctx, &cwl.GetLogRecordInput{LogRecordPointer: ptr})
+		apitest.WantCode(t, err, "ResourceNotFoundException")
+		_, err = c.GetLogRecord(ctx, &cwl.GetLogRecordInput{LogRecordPointer: aws.String("bogus")})
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 
 	t.Run("several groups and a regex parse", func(t *testing.T) {

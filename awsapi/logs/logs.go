@@ -56,6 +56,7 @@ func (a *API) Service() *awsapi.JSONService {
 			"GetQueryResults":       awsapi.JSON(a.GetQueryResults),
 			"StopQuery":             awsapi.JSON(a.StopQuery),
 			"DescribeQueries":       awsapi.JSON(a.DescribeQueries),
+			"GetLogRecord":          awsapi.JSON(a.GetLogRecord),
 			"PutMetricFilter":       awsapi.JSON(a.PutMetricFilter),
 			"DescribeMetricFilters": awsapi.JSON(a.DescribeMetricFilters),
 			"DeleteMetricFilter":    awsapi.JSON(a.DeleteMetricFilter),
