@@ -218,5 +218,11 @@ func deleteGroupFilters(tx store.Tx, sc scope, group string) error {
 	return nil
 }
 
+// countFilters is a group's metricFilterCount.
+func countFilters(tx store.ReadTx, sc scope, group string) (int32, error) {
+	kvs, err := tx.List(groupFiltersPrefix(sc.Account, sc.Region, group), "", maxFiltersPerGroup)
+	return int32(len(kvs)), err
+}
+
 // isSelector reports whether a metric value or dimension names a field.
 func isSelector(s string) bool { return strings.HasPrefix(s, "$") }

@@ -60,6 +60,10 @@ func TestMetricFilters(t *testing.T) {
 		if len(names) != 7 {
 			t.Fatalf("paged %q, want 7 filters", names)
 		}
+		groups := apitest.Must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/ecs/api")}))(t)
+		if len(groups.LogGroups) != 1 || aws.ToInt32(groups.LogGroups[0].MetricFilterCount) != 6 {
+			t.Fatalf("metricFilterCount %+v", groups.LogGroups)
+		}
 		byMetric := apitest.Must(c.DescribeMetricFilters(ctx, &cwl.DescribeMetricFiltersInput{MetricName: aws.String("Errors"),
 			MetricNamespace: aws.String("App")}))(t)
 		if len(byMetric.MetricFilters) != 6 {
