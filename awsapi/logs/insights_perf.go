@@ -27,7 +27,9 @@ func PerformanceGroup(cluster string) string {
 // PerformanceStream is the stream of a container instance's events
 // (AgentTelemetry-ID on the EC2 launch type; FARGATE tasks use
 // FargateTelemetry-ID).
-func PerformanceStream(containerInstanceID string) string { return "AgentTelemetry-" + containerInstanceID }
+func PerformanceStream(containerInstanceID string) string {
+	return "AgentTelemetry-" + containerInstanceID
+}
 
 // performanceRetentionDays is how long ECS keeps performance events.
 const performanceRetentionDays = 1

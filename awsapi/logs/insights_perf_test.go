@@ -57,7 +57,7 @@ func TestPerformanceEvents(t *testing.T) {
 	}
 	out, err := a.StartQuery(rctx, &logstypes.StartQueryRequest{LogGroupName: new(PerformanceGroup("prod")),
 		QueryString: new(`filter Type = "Task" | stats sum(CpuUtilized) as cpu, avg(MemoryUtilized) as mem by TaskDefinitionFamily`),
-		StartTime: new(at.Unix() - 60), EndTime: new(at.Unix() + 120)})
+		StartTime:   new(at.Unix() - 60), EndTime: new(at.Unix() + 120)})
 	if err != nil {
 		t.Fatal(err)
 	}
