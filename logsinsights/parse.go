@@ -32,7 +32,12 @@ type namedExpr struct {
 type fieldsCmd struct{ items []namedExpr }
 type displayCmd struct{ names []string }
 type filterCmd struct{ cond expr }
-type limitCmd struct{ n int }
+// limitCmd is limit N, or limit any N: any stops the query at the Nth
+// event found instead of returning the N first in the query's order.
+type limitCmd struct {
+	n   int
+	any bool
+}
 type dedupCmd struct{ names []string }
 
 type sortKey struct {
@@ -73,12 +78,40 @@ func Parse(src string) (*Query, error) {
 		if t.kind == tEOF {
 			break
 		}
+
 		if !p.isOp("|") {
 			return nil, p.unexpected(t)
 		}
 		p.i++
 	}
+	q.defaultOrder()
 	return q, nil
+}
+
+// maxLimit is the largest limit a query may ask for.
+const maxLimit = 100000
+
+// defaultOrder gives a query of log events that sorts nothing the order
+// Logs Insights answers in, newest first: a sort by @timestamp desc before
+// its first limit or dedup, so that `limit 20` is the 20 most recent
+// events. A query with stats, a sort, or a limit any keeps its order.
+func (q *Query) defaultOrder() {
+	at := len(q.cmds)
+	for i, c := range q.cmds {
+		switch c := c.(type) {
+		case *statsCmd, sortCmd:
+			return
+		case limitCmd:
+			if c.any {
+				return
+			}
+			at = min(at, i)
+		case dedupCmd:
+			at = min(at, i)
+		}
+	}
+	newest := sortCmd{keys: []sortKey{{x: fieldExpr{"@timestamp"}, desc: true}}}
+	q.cmds = append(q.cmds[:at], append([]command{newest}, q.cmds[at:]...)...)
 }
 
 type parser struct {
@@ -180,11 +213,15 @@ func (p *parser) command(q *Query) (command, error) {
 	case "sort":
 		return p.sortCommand()
 	case "limit":
-		n := p.take()
-		if n.kind != tNum || n.num != float64(int(n.num)) || n.num < 1 {
-			return nil, p.errAt(n, "limit needs a positive whole number")
+		anyN := p.isWord("any")
+		if anyN {
+			p.i++
 		}
-		return limitCmd{int(n.num)}, nil
+		n := p.take()
+		if n.kind != tNum || n.num != float64(int(n.num)) || n.num < 1 || n.num > maxLimit {
+			return nil, p.errAt(n, "limit needs a whole number from 1 to %d", maxLimit)
+		}
+		return limitCmd{n: int(n.num), any: anyN}, nil
 	case "dedup":
 		names, err := p.nameList()
 		return dedupCmd{names}, err

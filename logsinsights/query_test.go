@@ -69,15 +69,15 @@ func TestQueries(t *testing.T) {
 			"@timestamp=2024-01-02 03:01:20.000 @message=[ERROR] java.lang.NullPointerException at Handler.java:42"},
 		{"newest first with limit", `fields @timestamp, @logStream | sort @timestamp desc | limit 2`,
 			"@timestamp=2024-01-02 03:03:10.000 @logStream=web/1; @timestamp=2024-01-02 03:02:20.000 @logStream=web/1"},
-		{"json field comparison", `fields path, status | filter status >= 500`,
-			"path=/items status=500; path=/users status=503"},
+		{"json field comparison, newest first", `fields path, status | filter status >= 500`,
+			"path=/users status=503; path=/items status=500"},
 		{"nested json field", `fields err.code | filter ispresent(err.code)`, "err.code=E42"},
 		{"json array element", `fields tags.1 | filter ispresent(tags.0)`, "tags.1=b"},
 		{"or and in", `fields user | filter status = 404 or user in ["ann"] | sort @timestamp asc`,
 			"user=ann; user=ann; user=cid"},
 		{"not in and not like", `fields user | filter ispresent(user) and user not in ["ann", "bob"]`, "user=cid"},
 		{"not like regex", `fields @message | filter @message not like /\{/ and @message not like /INFO/`,
-			"@message=[ERROR] java.lang.NullPointerException at Handler.java:42; @message=[WARN] slow request 900 ms"},
+			"@message=[WARN] slow request 900 ms; @message=[ERROR] java.lang.NullPointerException at Handler.java:42"},
 		{"like substring", `fields @timestamp | filter @message like "slow request"`, "@timestamp=2024-01-02 03:02:20.000"},
 		{"regex match operator", `fields user | filter user =~ /^b/ | limit 1`, "user=bob"},
 		{"case-insensitive regex", `fields @logStream | filter @message like /(?i)nullpointer/`, "@logStream=web/2"},
@@ -108,16 +108,19 @@ func TestQueries(t *testing.T) {
 			"resource=items n=3; n=3; resource=users n=2"}, // events without a path make a group without a resource,
 		{"string functions", `fields toupper(user) as u, strlen(path) as l, concat(user, "@", path) as c, substr(path, 1, 3) as s, replace(path, "/", "_") as r | filter user = "cid"`,
 			"u=CID l=6 c=cid@/items s=ite r=_items"},
-		{"trim and blank checks", `fields trim("  x ") as t, isempty("") as e, isblank("  ") as b, isempty(user) as ne | limit 1`,
+		{"trim and blank checks", `fields trim("  x ") as t, isempty("") as e, isblank("  ") as b, isempty(user) as ne | filter @message like /started/`,
 			"t=x e=1 b=1 ne=1"},
 		{"number functions", `fields abs(-2.5) as a, ceil(2.1) as c, floor(2.9) as f | limit 1`, "a=2.5 c=3 f=2"},
-		{"dedup keeps the first of each", `fields user | filter ispresent(user) | dedup user`, "user=ann; user=bob; user=cid"},
+		{"dedup keeps the newest of each", `fields user | filter ispresent(user) | dedup user`, "user=bob; user=cid; user=ann"},
+		{"dedup in time order", `fields user | filter ispresent(user) | sort @timestamp asc | dedup user`, "user=ann; user=bob; user=cid"},
 		{"dedup after sort", `fields user, latency | filter ispresent(user) | sort latency desc | dedup user`,
 			"user=bob latency=1000; user=ann latency=30; user=cid latency=7"},
 		{"sort by a parsed field", `parse @message "[*] *" as v, rest | sort v asc | limit 3 | display v`,
 			"v=ERROR; v=INFO; v=WARN"},
 		{"stats then filter", `stats count(*) as n by @logStream | filter n > 4`, "@logStream=web/1 n=5"},
-		{"ingestion time", `fields @ingestionTime | limit 1`, "@ingestionTime=2024-01-02 03:00:00.005"},
+		{"ingestion time", `fields @ingestionTime | limit 1`, "@ingestionTime=2024-01-02 03:03:10.005"},
+		{"limit is the newest events", `fields @timestamp | limit 2`, "@timestamp=2024-01-02 03:03:10.000; @timestamp=2024-01-02 03:02:20.000"},
+		{"limit any is the first found", `fields @timestamp | limit any 2`, "@timestamp=2024-01-02 03:00:00.000; @timestamp=2024-01-02 03:00:10.000"},
 		{"log and stream", `fields @log, @logStream | limit 1`, "@log=000000000000:/app @logStream=web/1"},
 		{"backquoted field", "fields `err.code` as code | filter ispresent(code)", "code=E42"},
 		{"comment lines", "# errors only\nfields status\n| filter status = 503", "status=503"},
@@ -140,8 +143,8 @@ func TestPtrAndMatched(t *testing.T) {
 	if r.Matched != 2 || len(r.Rows) != 2 {
 		t.Fatalf("matched %d rows %d, want 2 and 2", r.Matched, len(r.Rows))
 	}
-	if last := r.Rows[0][len(r.Rows[0])-1]; last != (Field{"@ptr", "p20"}) {
-		t.Errorf("last field %v, want @ptr p20", last)
+	if last := r.Rows[0][len(r.Rows[0])-1]; last != (Field{"@ptr", "p190"}) {
+		t.Errorf("last field %v, want @ptr p190", last)
 	}
 	st := run(t, `filter ispresent(user) | stats count(*) by user`, 1000)
 	if st.Matched != 5 {
@@ -157,7 +160,7 @@ func TestPtrAndMatched(t *testing.T) {
 }
 
 func TestLimitStopsEarly(t *testing.T) {
-	q, err := Parse(`fields @message | limit 2`)
+	q, err := Parse(`fields @message | limit any 2`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +206,7 @@ func TestParseErrors(t *testing.T) {
 		{"parse names do not match", `parse @message "* *" as a`, "has 2 * but 1 names"},
 		{"parse regex without names", `parse @message /(\d+)/`, "needs named groups"},
 		{"bad regex", `filter @message like /(/`, "invalid regex"},
-		{"limit zero", `fields a | limit 0`, "limit needs a positive whole number"},
+		{"limit zero", `fields a | limit 0`, "limit needs a whole number from 1 to 100000"},
 		{"stray symbol", "fields a\n| filter a ; b", "unexpected symbol found ; at line 2 and position 12"},
 		{"unsupported command", `pattern @message`, "not supported"},
 		{"unterminated string", `filter a = "x`, "unterminated string"},
