@@ -32,6 +32,7 @@ type namedExpr struct {
 type fieldsCmd struct{ items []namedExpr }
 type displayCmd struct{ names []string }
 type filterCmd struct{ cond expr }
+
 // limitCmd is limit N, or limit any N: any stops the query at the Nth
 // event found instead of returning the N first in the query's order.
 type limitCmd struct {
