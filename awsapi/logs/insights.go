@@ -28,7 +28,7 @@ const (
 	queryKeep        = 24 * time.Hour   // how long a finished query's results stay readable
 	maxKeptQueries   = 200              // past it, the oldest finished queries go first
 	maxQueryGroups   = 50
-	defaultRowLimit  = 1000
+	defaultRowLimit  = 10000 // StartQuery's limit when it gives none
 )
 
 const (
