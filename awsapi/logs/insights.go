@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -325,7 +326,7 @@ func (a *API) runQuery(ctx context.Context, q *query) {
 	q.status, q.cancel = logstypes.QueryStatusRunning, cancel
 	ins.mu.Unlock()
 
-	res, stats, err := a.execQuery(ctx, q)
+	res, stats, err := a.execQuerySafe(ctx, q)
 
 	ins.mu.Lock()
 	defer ins.mu.Unlock()
@@ -350,4 +351,15 @@ func (a *API) runQuery(ctx context.Context, q *query) {
 			q.rows[i] = out
 		}
 	}
+}
+
+// execQuerySafe is execQuery with a panic turned into the query's failure:
+// it runs on a worker goroutine, where a panic would end wharf.
+func (a *API) execQuerySafe(ctx context.Context, q *query) (res logsinsights.Result, st logstypes.QueryStatistics, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("query %s panicked: %v\n%s", q.id, p, debug.Stack())
+		}
+	}()
+	return a.execQuery(ctx, q)
 }
