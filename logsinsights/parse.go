@@ -383,7 +383,11 @@ func (p *parser) parseCommand() (parseCmd, error) {
 			}
 			b.WriteString(regexp.QuoteMeta(part))
 		}
-		pc.re = regexp.MustCompile(b.String())
+		re, err := regexp.Compile(b.String())
+		if err != nil { // invalid UTF-8
+			return pc, p.errAt(t, "invalid parse pattern: %v", err)
+		}
+		pc.re = re
 		if !p.isWord("as") {
 			return pc, p.errAt(p.peek(), "parse with a pattern needs `as` and a name for each *")
 		}
