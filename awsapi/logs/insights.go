@@ -73,6 +73,9 @@ type query struct {
 // StartQuery compiles a query and schedules it over one or more groups.
 func (a *API) StartQuery(ctx context.Context, in *logstypes.StartQueryRequest) (*logstypes.StartQueryResponse, error) {
 	sc := scopeOf(ctx)
+	if in.QueryLanguage != "" && in.QueryLanguage != logstypes.QueryLanguageCwli {
+		return nil, invalidParam("queryLanguage %s is not served by wharf: use CWLI, the Logs Insights query language.", in.QueryLanguage)
+	}
 	groups, err := a.queryGroups(ctx, sc, in)
 	if err != nil {
 		return nil, err

@@ -170,6 +170,9 @@ func TestInsightsQueries(t *testing.T) {
 		_, err = c.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String("/ecs/api"), QueryString: aws.String(`fields a`),
 			StartTime: aws.Int64(end), EndTime: aws.Int64(start)})
 		apitest.WantCode(t, err, "InvalidParameterException")
+		_, err = c.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String("/ecs/api"), QueryString: aws.String(`SELECT 1`),
+			QueryLanguage: types.QueryLanguageSql, StartTime: aws.Int64(start), EndTime: aws.Int64(end)})
+		apitest.WantCodeIn(t, err, "InvalidParameterException", "queryLanguage SQL")
 		_, err = c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: aws.String("no-such-query")})
 		apitest.WantCode(t, err, "ResourceNotFoundException")
 	})
