@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,7 +93,11 @@ func compileMatcher(src string) (*matcher, error) {
 	case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
 		m.json, err = parseJSONPattern(s[1 : len(s)-1])
 	case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
-		m.delim, err = parseDelimited(s[1 : len(s)-1])
+		if m.delim, err = parseDelimited(s[1 : len(s)-1]); err == nil {
+			// "..., ..." means what one "..." does; each one more would
+			// multiply the ways a message is tried on every ingested event.
+			m.delim = &delimited{fields: slices.CompactFunc(m.delim.fields, func(x, y fieldSpec) bool { return x.ellipsis && y.ellipsis })}
+		}
 	default:
 		m.terms, err = ParsePattern(s)
 	}
