@@ -187,7 +187,7 @@ func (a *API) TestMetricFilter(ctx context.Context, in *logstypes.TestMetricFilt
 	for i, msg := range in.LogEventMessages {
 		var ev matchEvent
 		ev.reset(msg)
-		ok, bound := m.match(&ev)
+		ok, bound := m.match(&ev, true)
 		if !ok {
 			continue
 		}

@@ -141,8 +141,8 @@ func (e *matchEvent) delimitedFields() []string {
 }
 
 // match reports whether the event matches and, for a space-delimited
-// pattern, the values of its named fields.
-func (m *matcher) match(e *matchEvent) (bool, map[string]string) {
+// pattern when bind is set, the values of its named fields.
+func (m *matcher) match(e *matchEvent, bind bool) (bool, map[string]string) {
 	switch {
 	case m.json != nil:
 		if !mayMatchJSON(m.json.root, e.msg) {
@@ -151,10 +151,14 @@ func (m *matcher) match(e *matchEvent) (bool, map[string]string) {
 		doc, ok := e.document()
 		return ok && m.json.root.eval(doc), nil
 	case m.delim != nil:
-		bound := map[string]string{}
-		if !bindDelimited(m.delim.fields, e.delimitedFields(), bound) {
+		if !bindDelimited(m.delim.fields, e.delimitedFields(), nil) {
 			return false, nil
 		}
+		if !bind {
+			return true, nil
+		}
+		bound := map[string]string{}
+		bindDelimited(m.delim.fields, e.delimitedFields(), bound)
 		return true, bound
 	}
 	return m.terms.Match(e.msg), nil
@@ -219,7 +223,9 @@ func bindDelimited(specs []fieldSpec, vals []string, bind map[string]string) boo
 		if f.op != "" && !(cond{op: f.op, lit: f.lit}).test(fieldValue(vals[0], f.lit)) {
 			return false
 		}
-		bind[f.name] = vals[0]
+		if bind != nil {
+			bind[f.name] = vals[0]
+		}
 		vals = vals[1:]
 	}
 	return len(vals) == 0
@@ -310,6 +316,8 @@ type compiledFilter struct {
 	raw []byte
 	m   *matcher
 	ts  []compiledTransform
+	// binds: a value or dimension names a space-delimited field.
+	binds bool
 }
 
 type compiledTransform struct {
@@ -363,7 +371,9 @@ func compileFilter(rec filterRec) (*compiledFilter, error) {
 				return nil, err
 			}
 			ct.dims = append(ct.dims, namedSrc{name, src})
+			c.binds = c.binds || src.field != ""
 		}
+		c.binds = c.binds || ct.value.field != ""
 		c.ts = append(c.ts, ct)
 	}
 	return c, nil
@@ -401,7 +411,7 @@ func (a *API) emitMetrics(ctx context.Context, group string, fs []*compiledFilte
 		e := &evs[i]
 		me.reset(e.msg)
 		for _, f := range fs {
-			ok, bound := f.m.match(&me)
+			ok, bound := f.m.match(&me, f.binds)
 			for k := range f.ts {
 				t := &f.ts[k]
 				if t.rec.Default != nil {
