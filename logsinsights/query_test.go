@@ -128,6 +128,11 @@ func TestQueries(t *testing.T) {
 			"t=2024-01-02 03:01:00.000 n=2; t=2024-01-02 03:02:00.000 n=1"},
 		{"datefloor", `fields datefloor(@timestamp, 1h) as h | limit 1`, "h=2024-01-02 03:00:00.000"},
 		{"stats without by over nothing", `filter user = "nobody" | stats count(*)`, ""},
+		{"latest message per stream", `stats latest(@message) as last by @logStream`,
+			`@logStream=web/1 last={"level":"error","path":"/users","status":503,"latency":1000,"user":"bob"}; @logStream=web/2 last={"level":"info","path":"/items","status":404,"latency":7,"user":"cid","tags":["a","b"]}`},
+		{"bin with a long unit", `filter @logStream = "web/1" | stats count(*) as n by bin(5min)`, "bin(5min)=2024-01-02 03:00:00.000 n=5"},
+		{"regex on a number", `fields path | filter status like /^5\d\d$/`, "path=/users; path=/items"},
+		{"string order comparison", `fields user | filter user >= "bob" and user < "c"`, "user=bob; user=bob"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,6 +140,24 @@ func TestQueries(t *testing.T) {
 				t.Errorf("%s\n got: %s\nwant: %s", c.query, got, c.want)
 			}
 		})
+	}
+}
+
+// An access log parsed with a glob, as in CloudWatch's examples.
+func TestParseAccessLog(t *testing.T) {
+	q, err := Parse(`parse @message '* - * [*] "* * *" * *' as host, ident, date, method, path, proto, status, bytes | filter status >= 400 | display method, path, status, bytes`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := q.Exec(10)
+	for _, m := range []string{
+		`127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326`,
+		`10.1.2.3 - - [10/Oct/2000:13:56:01 -0700] "POST /login HTTP/1.1" 401 12`,
+	} {
+		x.Add(&Event{Timestamp: base, Message: m})
+	}
+	if got := format(x.Finish().Rows); got != "method=POST path=/login status=401 bytes=12" {
+		t.Errorf("got %s", got)
 	}
 }
 
