@@ -77,6 +77,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("scheduled scaling", scheduledscaling.New(autoscaling, cfg.Log.With("component", "scheduled-scaling"), nil))
 	if logsAPI != nil {
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
+		bg.Add("logs insights queries", logsAPI.QueryRunner())
 	}
 	if secrets != nil {
 		bg.Add("secret purge", ctrl.Periodic("secret purge", time.Minute, cfg.Log.With("service", "secretsmanager"), secrets.Purge))

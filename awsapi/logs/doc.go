@@ -1,7 +1,11 @@
 // Package logs serves Amazon CloudWatch Logs (AWS JSON 1.1, target
 // Logs_20140328, signing name logs): log groups and streams, PutLogEvents,
 // GetLogEvents, FilterLogEvents with CloudWatch's filter pattern language,
-// retention policies and tags, with CloudWatch's error codes and messages.
+// retention policies and tags, Logs Insights queries (StartQuery and
+// friends, run on background workers by package logsinsights, insights*.go)
+// and metric filters that publish datapoints through a MetricSink as
+// PutLogEvents stores events (metricfilter*.go), with CloudWatch's error
+// codes and messages.
 //
 // Storage. Log events are data-plane volume, so they live in their own
 // store.Backend (a bbolt file next to wharf.db, opened with a history of one
@@ -15,6 +19,7 @@
 //	x/GID[/SID]                   events of a deleted group or stream, left
 //	                              for the janitor to delete in small steps
 //	m/next-id                     the id counter for groups and streams
+//	mf/ACCOUNT/REGION/GROUP:NAME  a metric filter (JSON)
 //
 // A position is (timestamp, seq): seq numbers a stream's events in the order
 // they were ingested, so positions are unique and totally ordered, and a

@@ -30,9 +30,14 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 	}
 	now := a.nowMillis()
 	out := &logstypes.PutLogEventsResponse{}
+	var stored []event
+	var filters []*compiledFilter
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		g, s, err := getStream(tx, sc, *in.LogGroupName, *in.LogStreamName)
 		if err != nil {
+			return err
+		}
+		if filters, err = a.filters.forGroup(tx, sc, g.Name); err != nil {
 			return err
 		}
 		first, last, rejected := admit(in.LogEvents, now, g.RetentionInDays)
@@ -42,6 +47,7 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 			evs = append(evs, event{ts: *e.Timestamp, seq: s.NextSeq, ingest: now, msg: *e.Message})
 			s.NextSeq++
 		}
+		stored = evs
 		added, err := insertEvents(tx, eventsPrefix(g.ID, s.ID), &s, evs)
 		if err != nil {
 			return err
@@ -62,6 +68,7 @@ func (a *API) PutLogEvents(ctx context.Context, in *logstypes.PutLogEventsReques
 	if err != nil {
 		return nil, wrap("PutLogEvents", err)
 	}
+	a.emitMetrics(ctx, *in.LogGroupName, filters, stored)
 	return out, nil
 }
 

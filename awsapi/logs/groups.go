@@ -60,6 +60,9 @@ func (a *API) DeleteLogGroup(ctx context.Context, in *logstypes.DeleteLogGroupRe
 				return err
 			}
 		}
+		if err := deleteGroupFilters(tx, sc, g.Name); err != nil {
+			return err
+		}
 		if err := tx.Put(tombstonesPrefix+hex16(g.ID), []byte("{}")); err != nil {
 			return err
 		}
@@ -95,6 +98,9 @@ func (a *API) DescribeLogGroups(ctx context.Context, in *logstypes.DescribeLogGr
 			c, awsapi.PageLimit(in.Limit, 50), keep)
 		for _, g := range groups {
 			lg := g.shape(sc)
+			if n, err := countFilters(tx, sc, g.Name); err == nil {
+				lg.MetricFilterCount = new(n)
+			}
 			if in.LogGroupNamePattern != nil {
 				lg = logstypes.LogGroup{LogGroupName: lg.LogGroupName, CreationTime: lg.CreationTime, Arn: lg.Arn}
 			}

@@ -15,11 +15,16 @@ type API struct {
 	// wake nudges the janitor after a change it should act on soon (a
 	// retention policy, a deletion).
 	wake chan struct{}
+	// insights holds Logs Insights queries (insights.go).
+	insights *insights
+	// filters are the metric filters' compiled patterns and the sink of
+	// their datapoints (metricfilter.go).
+	filters *metricFilters
 }
 
 // New returns the CloudWatch Logs API over db.
 func New(db store.Backend, log *slog.Logger) *API {
-	return &API{Base: awsapi.NewBase(db, log), wake: make(chan struct{}, 1)}
+	return &API{Base: awsapi.NewBase(db, log), wake: make(chan struct{}, 1), insights: newInsights(), filters: newMetricFilters()}
 }
 
 // Service describes the API for mounting on awsapi.Server.
@@ -47,6 +52,15 @@ func (a *API) Service() *awsapi.JSONService {
 			"TagLogGroup":           awsapi.JSON(a.TagLogGroup),
 			"UntagLogGroup":         awsapi.JSON(a.UntagLogGroup),
 			"ListTagsLogGroup":      awsapi.JSON(a.ListTagsLogGroup),
+			"StartQuery":            awsapi.JSON(a.StartQuery),
+			"GetQueryResults":       awsapi.JSON(a.GetQueryResults),
+			"StopQuery":             awsapi.JSON(a.StopQuery),
+			"DescribeQueries":       awsapi.JSON(a.DescribeQueries),
+			"GetLogRecord":          awsapi.JSON(a.GetLogRecord),
+			"PutMetricFilter":       awsapi.JSON(a.PutMetricFilter),
+			"DescribeMetricFilters": awsapi.JSON(a.DescribeMetricFilters),
+			"DeleteMetricFilter":    awsapi.JSON(a.DeleteMetricFilter),
+			"TestMetricFilter":      awsapi.JSON(a.TestMetricFilter),
 		},
 	}
 }
