@@ -11,6 +11,7 @@ import (
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
+	"github.com/wharfhq/wharf/controller/schedules"
 	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
@@ -58,6 +59,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
+	events := mountEventBridge(m, logsAPI)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -80,6 +82,8 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	if creds != nil {
 		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
 	}
+	bg.Add("event delivery", events.Deliverer())
+	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events))
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}
