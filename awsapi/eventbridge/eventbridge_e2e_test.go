@@ -203,4 +203,3 @@ func TestPutEventsToLogGroup(t *testing.T) {
 		t.Fatalf("transformed event: %v", shaped)
 	}
 }
-
