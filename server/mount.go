@@ -9,6 +9,7 @@ import (
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/controller/ecsevents"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/schedules"
@@ -84,6 +85,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	}
 	bg.Add("event delivery", events.Deliverer())
 	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events))
+	bg.Add("ecs events", ecsevents.New(db, events, cfg.Log.With("component", "ecs-events")))
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}
