@@ -61,6 +61,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
 	events := mountEventBridge(m, logsAPI)
+	sched := mountScheduler(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -84,7 +85,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
 	}
 	bg.Add("event delivery", events.Deliverer())
-	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events))
+	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events, sched))
 	bg.Add("ecs events", ecsevents.New(db, events, cfg.Log.With("component", "ecs-events")))
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
