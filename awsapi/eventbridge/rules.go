@@ -76,6 +76,7 @@ func (a *API) PutRule(ctx context.Context, in *eventbridgetypes.PutRuleRequest) 
 	if err != nil {
 		return nil, wrap("PutRule", err)
 	}
+	a.poke() // after the commit, so that the controller reads the new tick
 	return &eventbridgetypes.PutRuleResponse{RuleArn: new(ruleARN(sc, bus, *in.Name))}, nil
 }
 
@@ -117,11 +118,11 @@ func (a *API) syncTick(tx store.Tx, sc model.Scope, r *ruleRecord, now time.Time
 	if next.IsZero() {
 		return tx.Delete(key)
 	}
-	defer a.poke()
 	return store.Put(tx, key, tickRecord{Account: sc.Account, Region: sc.Region, Bus: r.Bus, Rule: r.Name, Next: next})
 }
 
-// poke wakes the schedules controller: a tick changed.
+// poke wakes the schedules controller after a tick changed (after the
+// commit: woken earlier, it would read the old tick and sleep on).
 func (a *API) poke() {
 	select {
 	case a.nudge <- struct{}{}:
@@ -253,6 +254,9 @@ func (a *API) setState(ctx context.Context, bus, name string, state eventbridget
 		}
 		return a.syncTick(tx, sc, &r, now)
 	})
+	if err == nil {
+		a.poke()
+	}
 	return err
 }
 

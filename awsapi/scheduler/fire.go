@@ -70,7 +70,6 @@ func (a *API) syncTick(tx store.Tx, sc model.Scope, r *scheduleRecord, now time.
 	if t.IsZero() {
 		return tx.Delete(key)
 	}
-	defer a.poke()
 	return store.Put(tx, key, tickRecord{Account: sc.Account, Region: sc.Region, Group: r.Group, Name: r.Name,
 		Nominal: t, Next: t.Add(a.jitter(a.window(r)))})
 }

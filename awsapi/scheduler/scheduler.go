@@ -190,7 +190,8 @@ func errValidation(format string, args ...any) error {
 
 func wrap(op string, err error) error { return awsapi.Wrap("scheduler "+op, err) }
 
-// poke wakes the schedules controller: a tick changed.
+// poke wakes the schedules controller after a tick changed (after the
+// commit: woken earlier, it would read the old tick and sleep on).
 func (a *API) poke() {
 	select {
 	case a.nudge <- struct{}{}:

@@ -129,6 +129,7 @@ func (a *API) CreateSchedule(ctx context.Context, in *schedulertypes.CreateSched
 	if err != nil {
 		return nil, wrap("CreateSchedule", err)
 	}
+	a.poke()
 	return &schedulertypes.CreateScheduleOutput{ScheduleArn: new(scheduleARN(sc, r.Group, r.Name))}, nil
 }
 
@@ -160,6 +161,7 @@ func (a *API) UpdateSchedule(ctx context.Context, in *schedulertypes.UpdateSched
 	if err != nil {
 		return nil, wrap("UpdateSchedule", err)
 	}
+	a.poke()
 	return &schedulertypes.UpdateScheduleOutput{ScheduleArn: new(scheduleARN(sc, r.Group, r.Name))}, nil
 }
 
