@@ -101,11 +101,58 @@ func ServiceEvents(prev, cur *model.ServiceRecord, now time.Time) []Event {
 		out = append(out, Event{DetailType: DeploymentChange, Resources: []string{arn}, Detail: marshal(map[string]any{
 			"eventType": typ, "eventName": name, "deploymentId": id, "updatedAt": iso(now), "reason": reason})})
 	}
+	for _, msg := range newServiceEvents(prev, cur) {
+		if !strings.Contains(msg, "was unable to place a task") {
+			continue
+		}
+		out = append(out, Event{DetailType: ServiceAction, Resources: []string{arn}, Detail: marshal(map[string]any{
+			"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE", "clusterArn": deref(svc.ClusterArn),
+			"reason": placementReason(msg), "createdAt": iso(now)})})
+	}
 	if cur.Steady && (prev == nil || !prev.Steady) {
 		out = append(out, Event{DetailType: ServiceAction, Resources: []string{arn}, Detail: marshal(map[string]any{
 			"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE", "clusterArn": deref(svc.ClusterArn), "createdAt": iso(now)})})
 	}
 	return out
+}
+
+// keptServiceEvents is how many of a service's newest events the
+// controller remembers to tell new ones apart.
+const keptServiceEvents = 10
+
+// newServiceEvents are the messages of the service events cur has and
+// prev had not (newest first, as ECS lists them).
+func newServiceEvents(prev, cur *model.ServiceRecord) []string {
+	seen := map[string]bool{}
+	if prev != nil {
+		for _, e := range prev.Service.Events {
+			seen[deref(e.Id)] = true
+		}
+	}
+	var out []string
+	for i, e := range cur.Service.Events {
+		if seen[deref(e.Id)] || i >= keptServiceEvents {
+			break
+		}
+		out = append(out, deref(e.Message))
+	}
+	return out
+}
+
+// placementReason is the reason of a placement failure event, from the
+// service event's wording.
+func placementReason(msg string) string {
+	switch {
+	case strings.Contains(msg, "insufficient memory"):
+		return "RESOURCE:MEMORY"
+	case strings.Contains(msg, "insufficient CPU"):
+		return "RESOURCE:CPU"
+	case strings.Contains(msg, "port required"):
+		return "RESOURCE:PORTS"
+	case strings.Contains(msg, "attribute"):
+		return "ATTRIBUTE"
+	}
+	return "RESOURCE"
 }
 
 // detailOf is a resource as ECS puts it in an event: its API shape with

@@ -63,6 +63,11 @@ func service(steady bool, rollouts ...ecstypes.DeploymentRolloutState) *model.Se
 	return r
 }
 
+func withEvent(r *model.ServiceRecord, id, msg string) *model.ServiceRecord {
+	r.Service.Events = append([]ecstypes.ServiceEvent{{Id: new(id), Message: new(msg)}}, r.Service.Events...)
+	return r
+}
+
 func TestServiceEvents(t *testing.T) {
 	inProgress, done, failed := ecstypes.DeploymentRolloutStateInProgress, ecstypes.DeploymentRolloutStateCompleted, ecstypes.DeploymentRolloutStateFailed
 	for _, tc := range []struct {
@@ -75,6 +80,9 @@ func TestServiceEvents(t *testing.T) {
 		{"failed", service(false, done, inProgress), service(false, done, failed), []string{"SERVICE_DEPLOYMENT_FAILED"}},
 		{"unchanged", service(true, done), service(true, done), nil},
 		{"from slim", slim(service(true, done)).(*model.ServiceRecord), service(true, done), nil},
+		{"placement failure", service(true, done), withEvent(service(true, done), "2", "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance 4b8f has insufficient memory available."), []string{"SERVICE_TASK_PLACEMENT_FAILURE"}},
+		{"an old event", withEvent(service(true, done), "2", "(service web) was unable to place a task"), withEvent(service(true, done), "2", "(service web) was unable to place a task"), nil},
+		{"other events", service(true, done), withEvent(service(true, done), "3", "(service web) has started 1 tasks: (task 1)."), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			evs := ServiceEvents(tc.prev, tc.cur, now)

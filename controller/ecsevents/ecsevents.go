@@ -200,6 +200,12 @@ func slim(v any) any {
 		return s
 	case *model.ServiceRecord:
 		s := &model.ServiceRecord{Steady: r.Steady}
+		for i, e := range r.Service.Events {
+			if i >= keptServiceEvents {
+				break
+			}
+			s.Service.Events = append(s.Service.Events, ecstypes.ServiceEvent{Id: e.Id})
+		}
 		for _, d := range r.Service.Deployments {
 			s.Service.Deployments = append(s.Service.Deployments, ecstypes.Deployment{Id: d.Id, RolloutState: d.RolloutState})
 		}
