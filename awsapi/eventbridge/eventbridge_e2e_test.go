@@ -86,6 +86,10 @@ func TestRules(t *testing.T) {
 		lt[0].EcsParameters.NetworkConfiguration.AwsvpcConfiguration.Subnets[0] != "subnet-1" || aws.ToString(lt[0].EcsParameters.Tags[0].Key) != "k" {
 		t.Fatalf("ListTargetsByRule: %+v", lt)
 	}
+	byTarget := apitest.Must(c.ListRuleNamesByTarget(ctx, &eventbridge.ListRuleNamesByTargetInput{TargetArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/batch")}))(t)
+	if len(byTarget.RuleNames) != 1 || byTarget.RuleNames[0] != "nightly" {
+		t.Fatalf("ListRuleNamesByTarget: %+v", byTarget.RuleNames)
+	}
 	_, err := c.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("nightly")})
 	apitest.WantCodeIn(t, err, "ValidationException", "has targets")
 	rt := apitest.Must(c.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("nightly"), Ids: []string{"job", "ghost"}}))(t)

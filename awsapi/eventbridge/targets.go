@@ -142,3 +142,34 @@ func (a *API) ListTargetsByRule(ctx context.Context, in *eventbridgetypes.ListTa
 	}
 	return out, nil
 }
+
+// ListRuleNamesByTarget lists the rules of a bus that have a target with
+// the given ARN, by name.
+func (a *API) ListRuleNamesByTarget(ctx context.Context, in *eventbridgetypes.ListRuleNamesByTargetRequest) (*eventbridgetypes.ListRuleNamesByTargetResponse, error) {
+	sc := awsapi.ScopeOf(ctx)
+	bus := busName(in.EventBusName)
+	c, err := awsapi.ParseCursor("rules-by-target/"+bus, in.NextToken, errValidation("The NextToken is not valid."))
+	if err != nil {
+		return nil, err
+	}
+	keep := func(r *ruleRecord) bool {
+		return slices.ContainsFunc(r.Targets, func(t eventbridgetypes.Target) bool { return awsapi.Deref(t.Arn) == *in.TargetArn })
+	}
+	var recs []ruleRecord
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		if err := requireBus(tx, sc, bus); err != nil {
+			return err
+		}
+		recs, next, err = awsapi.StorePage(tx, rulesPrefix(sc, bus), "", c, awsapi.PageLimit(in.Limit, 100), keep)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("ListRuleNamesByTarget", err)
+	}
+	out := &eventbridgetypes.ListRuleNamesByTargetResponse{RuleNames: []string{}, NextToken: next}
+	for _, r := range recs {
+		out.RuleNames = append(out.RuleNames, r.Name)
+	}
+	return out, nil
+}
