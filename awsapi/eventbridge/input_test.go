@@ -66,7 +66,7 @@ func TestCheckTarget(t *testing.T) {
 func TestRunTaskRequest(t *testing.T) {
 	p := &eventbridgetypes.EcsParameters{TaskDefinitionArn: new("job"), TaskCount: new(int32(3)), LaunchType: eventbridgetypes.LaunchTypeFargate,
 		NetworkConfiguration: &eventbridgetypes.NetworkConfiguration{AwsvpcConfiguration: &eventbridgetypes.AwsVpcConfiguration{Subnets: []string{"s"}, AssignPublicIp: eventbridgetypes.AssignPublicIpEnabled}},
-		Group: new("g"), PropagateTags: eventbridgetypes.PropagateTagsTaskDefinition, Tags: []eventbridgetypes.Tag{{Key: new("k"), Value: new("v")}}}
+		Group:                new("g"), PropagateTags: eventbridgetypes.PropagateTagsTaskDefinition, Tags: []eventbridgetypes.Tag{{Key: new("k"), Value: new("v")}}}
 	req := runTaskRequest("arn:c", p, "events-rule/r", `{"containerOverrides":[{"name":"app","command":["x"]}]}`)
 	if *req.Cluster != "arn:c" || *req.Count != 3 || req.LaunchType != "FARGATE" || *req.StartedBy != "events-rule/r" || *req.Group != "g" ||
 		req.NetworkConfiguration.AwsvpcConfiguration.Subnets[0] != "s" || req.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp != "ENABLED" ||
