@@ -89,8 +89,19 @@ func TestRateRuleStartsTasks(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // one shortened minute and a half
 	settled := len(startedBy(t, c, "ev", "events-rule/every"))
 	time.Sleep(3 * time.Second) // three shortened minutes: no tick may fire
-	if n := len(startedBy(t, c, "ev", "events-rule/every")); n != settled {
-		t.Fatalf("a disabled rule started %d more tasks", n-settled)
+	arns = startedBy(t, c, "ev", "events-rule/every")
+	if len(arns) != settled {
+		t.Fatalf("a disabled rule started %d more tasks", len(arns)-settled)
+	}
+	waitAllStopped(t, c, "ev", arns)
+}
+
+// waitAllStopped waits for the tasks to stop (they exit at once), so that
+// no container is still being created when the test's wharf shuts down.
+func waitAllStopped(t testing.TB, c *ecs.Client, cluster string, arns []string) {
+	t.Helper()
+	for _, arn := range arns {
+		waitTask(t, c, cluster, arn, 60*time.Second, "STOPPED", stopped)
 	}
 }
 
@@ -143,6 +154,7 @@ func TestSchedulerStartsTask(t *testing.T) {
 	if n := len(startedBy(t, c, "sch", "chronos-schedule/nightly-once")); n != 1 {
 		t.Fatalf("one-time schedule started %d tasks", n)
 	}
+	waitAllStopped(t, c, "sch", arns)
 }
 
 // TestTaskStateChangesToLogGroup: a pattern rule on ECS's task state
