@@ -116,3 +116,22 @@ func TestCompileRefuses(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkMatch is the cost of matching one decoded event against a
+// typical ECS task state change rule.
+func BenchmarkMatch(b *testing.B) {
+	p, err := Compile(`{"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{"lastStatus":["STOPPED"],"stopCode":[{"anything-but":"UserInitiated"}],"containers":{"exitCode":[{"numeric":[">",0]}]}}}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := decode([]byte(`{"source":"aws.ecs","detail-type":"ECS Task State Change","detail":{"lastStatus":"STOPPED","stopCode":"EssentialContainerExited","containers":[{"name":"a","exitCode":0},{"name":"b","exitCode":1}]}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj := ev.(map[string]any)
+	for b.Loop() {
+		if !p.MatchValue(obj) {
+			b.Fatal("no match")
+		}
+	}
+}
