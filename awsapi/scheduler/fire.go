@@ -100,7 +100,9 @@ func (a *API) FireDue(ctx context.Context) (time.Time, error) {
 		}
 		soonest = earliest(soonest, next)
 		if fired {
-			go a.invoke(context.WithoutCancel(ctx), model.Scope{Account: t.Account, Region: t.Region}, r)
+			// The target runs beside the other due ticks (RunTask may wait
+			// for instances) and ends with the controller.
+			go a.invoke(ctx, model.Scope{Account: t.Account, Region: t.Region}, r)
 		}
 	}
 	return soonest, nil
