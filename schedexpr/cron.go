@@ -1,31 +1,39 @@
 package schedexpr
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// cronSpec is a parsed six-field cron: sets of allowed values, plus the
-// day rules that depend on the month (L, W, #).
-type cronSpec struct {
-	minutes, hours, months uint64   // bit i set: value i allowed
-	years                  []bool   // index year-1970
-	dom                    dayField // day-of-month; any when '?'
-	dow                    dayField // day-of-week (1 SUN … 7 SAT); any when '?'
+// Cron is cron(minutes hours day-of-month month day-of-week year) as AWS
+// reads it: all six fields, one of day-of-month and day-of-week is ?, days
+// of the week run 1-7 from SUN, and L, W and # as documented.
+type Cron struct {
+	loc     *time.Location
+	minutes [60]bool
+	hours   [24]bool
+	months  [13]bool // 1-12
+	years   map[int]bool
+	anyYear bool
+	dom     *domSpec // nil when day-of-month is ?
+	dow     *dowSpec // nil when day-of-week is ?
 }
 
-// dayField is a day field: a plain set, or one of the special forms.
-type dayField struct {
-	any     bool   // '?' (or '*', which AWS reads the same in a day field)
-	set     uint64 // plain values
-	last    bool   // dom L: the month's last day; dow nL: the last weekday n
-	lastOff int    // dom L-n: n days before the last
-	weekday int    // dom nW: weekday nearest day n; -1 with last (LW)
-	nth     int    // dow n#k: the kth weekday n (nth = k)
-	dowVal  int    // the weekday of nL and n#k
+// domSpec is a day-of-month field.
+type domSpec struct {
+	days    [32]bool
+	last    bool // L
+	lastWk  bool // LW: the last weekday of the month
+	nearest []int
+}
+
+// dowSpec is a day-of-week field (weekdays 0=SUN … 6=SAT, Go's numbering).
+type dowSpec struct {
+	days [7]bool
+	nth  []struct{ day, n int } // 3#2: the second Tuesday
+	last []int                  // 5L: the last Thursday
 }
 
 const (
@@ -36,100 +44,111 @@ const (
 var monthNames = map[string]int{"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12}
 var dayNames = map[string]int{"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 
-func parseCron(body string) (*cronSpec, error) {
-	f := strings.Fields(body)
+func parseCron(expr, body string, loc *time.Location) (Schedule, error) {
+	fail := func(format string, args ...any) (Schedule, error) {
+		return nil, &Error{Expr: expr, Reason: fmt.Sprintf(format, args...)}
+	}
+	f := strings.Fields(strings.ToUpper(body))
 	if len(f) != 6 {
-		return nil, fmt.Errorf("a cron expression has six fields (minutes hours day-of-month month day-of-week year), got %d", len(f))
+		return fail("cron() takes six fields: minutes hours day-of-month month day-of-week year")
 	}
-	c := &cronSpec{}
-	var err error
-	if c.minutes, err = parseSet(f[0], 0, 59, nil); err != nil {
-		return nil, fmt.Errorf("minutes: %w", err)
+	c := &Cron{loc: loc, years: map[int]bool{}}
+	if err := setField(c.minutes[:], f[0], 0, 59, nil); err != nil {
+		return fail("minutes: %v", err)
 	}
-	if c.hours, err = parseSet(f[1], 0, 23, nil); err != nil {
-		return nil, fmt.Errorf("hours: %w", err)
+	if err := setField(c.hours[:], f[1], 0, 23, nil); err != nil {
+		return fail("hours: %v", err)
 	}
-	if c.months, err = parseSet(f[3], 1, 12, monthNames); err != nil {
-		return nil, fmt.Errorf("month: %w", err)
+	if err := setField(c.months[:], f[3], 1, 12, monthNames); err != nil {
+		return fail("month: %v", err)
 	}
-	if c.dom, err = parseDom(f[2]); err != nil {
-		return nil, fmt.Errorf("day-of-month: %w", err)
-	}
-	if c.dow, err = parseDow(f[4]); err != nil {
-		return nil, fmt.Errorf("day-of-week: %w", err)
-	}
-	if (f[2] == "?") == (f[4] == "?") {
-		return nil, errors.New("one of day-of-month and day-of-week must be '?', and only one")
-	}
-	c.years = make([]bool, maxYear-minYear+1)
 	if f[5] == "*" {
-		for i := range c.years {
-			c.years[i] = true
-		}
+		c.anyYear = true
 	} else {
-		for part := range strings.SplitSeq(f[5], ",") {
-			lo, hi, step, err := parseRange(part, minYear, maxYear, nil)
-			if err != nil {
-				return nil, fmt.Errorf("year: %w", err)
-			}
-			for y := lo; y <= hi; y += step {
-				c.years[y-minYear] = true
+		ys := make([]bool, maxYear+1)
+		if err := setField(ys, f[5], minYear, maxYear, nil); err != nil {
+			return fail("year: %v", err)
+		}
+		for y := minYear; y <= maxYear; y++ {
+			if ys[y] {
+				c.years[y] = true
 			}
 		}
+	}
+	switch {
+	case f[2] == "?" && f[4] == "?":
+		return fail("day-of-month and day-of-week cannot both be ?")
+	case f[2] != "?" && f[4] != "?":
+		return fail("one of day-of-month and day-of-week must be ?")
+	case f[2] != "?":
+		d, err := parseDOM(f[2])
+		if err != nil {
+			return fail("day-of-month: %v", err)
+		}
+		c.dom = d
+	default:
+		d, err := parseDOW(f[4])
+		if err != nil {
+			return fail("day-of-week: %v", err)
+		}
+		c.dow = d
 	}
 	return c, nil
 }
 
-// parseSet reads a comma-separated list of values, ranges (a-b), steps
-// (a/n, a-b/n, */n) and '*'.
-func parseSet(field string, lo, hi int, names map[string]int) (uint64, error) {
-	var set uint64
-	for part := range strings.SplitSeq(field, ",") {
-		a, b, step, err := parseRange(part, lo, hi, names)
-		if err != nil {
-			return 0, err
-		}
-		for v := a; v <= b; v += step {
-			set |= 1 << v
-		}
-	}
-	return set, nil
-}
-
-func parseRange(part string, lo, hi int, names map[string]int) (a, b, step int, err error) {
-	step = 1
-	if base, s, ok := strings.Cut(part, "/"); ok {
-		if step, err = strconv.Atoi(s); err != nil || step <= 0 {
-			return 0, 0, 0, fmt.Errorf("%q: the increment must be a positive number", part)
-		}
-		part = base
-		defer func() {
-			if err == nil && !strings.Contains(base, "-") && base != "*" {
-				b = hi // a/n runs from a to the end of the range
+// setField fills set[lo..hi] from a field of values, ranges, lists and
+// increments (*, 5, 1-5, 1,3, 0/15, 10-40/5).
+func setField(set []bool, field string, lo, hi int, names map[string]int) error {
+	for _, part := range strings.Split(field, ",") {
+		from, to, step := lo, hi, 1
+		rng, inc, hasInc := strings.Cut(part, "/")
+		if hasInc {
+			n, err := strconv.Atoi(inc)
+			if err != nil || n < 1 {
+				return fmt.Errorf("bad increment %q", inc)
 			}
-		}()
-	}
-	if part == "*" {
-		return lo, hi, step, nil
-	}
-	first, last, isRange := strings.Cut(part, "-")
-	if a, err = value(first, lo, hi, names); err != nil {
-		return 0, 0, 0, err
-	}
-	b = a
-	if isRange {
-		if b, err = value(last, lo, hi, names); err != nil {
-			return 0, 0, 0, err
+			step = n
 		}
-		if b < a {
-			return 0, 0, 0, fmt.Errorf("%q: a range must run from low to high", part)
+		switch {
+		case rng == "*":
+		case strings.Contains(rng, "-"):
+			a, b, _ := strings.Cut(rng, "-")
+			var err error
+			if from, err = value(a, lo, hi, names); err != nil {
+				return err
+			}
+			if to, err = value(b, lo, hi, names); err != nil {
+				return err
+			}
+		default:
+			v, err := value(rng, lo, hi, names)
+			if err != nil {
+				return err
+			}
+			from = v
+			if !hasInc {
+				to = v
+			}
+		}
+		if from > to {
+			// A wrapping range (FRI-MON, NOV-FEB), as AWS allows.
+			for v := from; v <= hi; v += step {
+				set[v] = true
+			}
+			for v := lo; v <= to; v += step {
+				set[v] = true
+			}
+			continue
+		}
+		for v := from; v <= to; v += step {
+			set[v] = true
 		}
 	}
-	return a, b, step, nil
+	return nil
 }
 
 func value(s string, lo, hi int, names map[string]int) (int, error) {
-	if v, ok := names[strings.ToUpper(s)]; ok {
+	if v, ok := names[s]; ok {
 		return v, nil
 	}
 	v, err := strconv.Atoi(s)
@@ -139,83 +158,166 @@ func value(s string, lo, hi int, names map[string]int) (int, error) {
 	return v, nil
 }
 
-func parseDom(f string) (dayField, error) {
-	switch {
-	case f == "?" || f == "*":
-		return dayField{any: true}, nil
-	case f == "L":
-		return dayField{last: true}, nil
-	case f == "LW":
-		return dayField{weekday: -1, last: true}, nil
-	case strings.HasPrefix(f, "L-"):
-		n, err := strconv.Atoi(f[2:])
-		if err != nil || n < 0 || n > 30 {
-			return dayField{}, fmt.Errorf("%q: L-n takes n from 0 to 30", f)
+func parseDOM(field string) (*domSpec, error) {
+	d := &domSpec{}
+	for _, part := range strings.Split(field, ",") {
+		switch {
+		case part == "L":
+			d.last = true
+		case part == "LW":
+			d.lastWk = true
+		case strings.HasSuffix(part, "W"):
+			n, err := value(strings.TrimSuffix(part, "W"), 1, 31, nil)
+			if err != nil {
+				return nil, err
+			}
+			d.nearest = append(d.nearest, n)
+		default:
+			if err := setField(d.days[:], part, 1, 31, nil); err != nil {
+				return nil, err
+			}
 		}
-		return dayField{last: true, lastOff: n}, nil
-	case strings.HasSuffix(f, "W"):
-		n, err := value(strings.TrimSuffix(f, "W"), 1, 31, nil)
-		if err != nil {
-			return dayField{}, err
-		}
-		return dayField{weekday: n}, nil
 	}
-	set, err := parseSet(f, 1, 31, nil)
-	return dayField{set: set}, err
+	return d, nil
 }
 
-func parseDow(f string) (dayField, error) {
-	switch {
-	case f == "?" || f == "*":
-		return dayField{any: true}, nil
-	case f == "L":
-		return dayField{set: 1 << 7}, nil
-	case strings.HasSuffix(f, "L"):
-		d, err := value(strings.TrimSuffix(f, "L"), 1, 7, dayNames)
-		return dayField{last: true, dowVal: d}, err
-	case strings.Contains(f, "#"):
-		ds, ks, _ := strings.Cut(f, "#")
-		d, err := value(ds, 1, 7, dayNames)
-		if err != nil {
-			return dayField{}, err
+func parseDOW(field string) (*dowSpec, error) {
+	d := &dowSpec{}
+	var set [8]bool // 1-7
+	for _, part := range strings.Split(field, ",") {
+		switch {
+		case part == "L":
+			set[7] = true // L alone is the last day of the week: Saturday
+		case strings.Contains(part, "#"):
+			a, b, _ := strings.Cut(part, "#")
+			day, err := value(a, 1, 7, dayNames)
+			if err != nil {
+				return nil, err
+			}
+			n, err := value(b, 1, 5, nil)
+			if err != nil {
+				return nil, err
+			}
+			d.nth = append(d.nth, struct{ day, n int }{day - 1, n})
+		case len(part) > 1 && strings.HasSuffix(part, "L"):
+			day, err := value(strings.TrimSuffix(part, "L"), 1, 7, dayNames)
+			if err != nil {
+				return nil, err
+			}
+			d.last = append(d.last, day-1)
+		default:
+			if err := setField(set[:], part, 1, 7, dayNames); err != nil {
+				return nil, err
+			}
 		}
-		k, err := strconv.Atoi(ks)
-		if err != nil || k < 1 || k > 5 {
-			return dayField{}, fmt.Errorf("%q: the n of d#n runs from 1 to 5", f)
-		}
-		return dayField{dowVal: d, nth: k}, nil
 	}
-	set, err := parseSet(f, 1, 7, dayNames)
-	return dayField{set: set}, err
+	for i := 1; i <= 7; i++ {
+		d.days[i-1] = set[i]
+	}
+	return d, nil
 }
 
-// dayMatches reports whether the date (y, m, d) passes both day fields.
-func (c *cronSpec) dayMatches(y int, m time.Month, d int) bool {
-	lastDay := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-	wd := int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Weekday()) + 1 // 1 SUN … 7 SAT
-	return c.dom.matchDom(y, m, d, lastDay) && c.dow.matchDow(d, wd, lastDay)
+// Next is the first minute strictly after after that the expression
+// names, in its time zone.
+func (c *Cron) Next(after time.Time) time.Time {
+	t := after.In(c.loc)
+	// Start from the day of after; walk days until one matches, bounded by
+	// the last year a cron can name.
+	y, m, d := t.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	end := time.Date(maxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	for ; day.Before(end); day = day.AddDate(0, 0, 1) {
+		if !c.anyYear && !c.years[day.Year()] {
+			if day.Year() > c.lastYear() {
+				return time.Time{}
+			}
+			day = time.Date(day.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+			continue
+		}
+		if !c.months[day.Month()] {
+			day = time.Date(day.Year(), day.Month()+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+			continue
+		}
+		if !c.dayMatches(day) {
+			continue
+		}
+		for h := 0; h < 24; h++ {
+			if !c.hours[h] {
+				continue
+			}
+			for mi := 0; mi < 60; mi++ {
+				if !c.minutes[mi] {
+					continue
+				}
+				at := time.Date(day.Year(), day.Month(), day.Day(), h, mi, 0, 0, c.loc)
+				// As EventBridge Scheduler: a wall time that a DST
+				// change skips does not fire (time.Date moved it to
+				// another hour), and a repeated one fires once.
+				if at.Hour() != h || at.Minute() != mi {
+					continue
+				}
+				if at.After(after) {
+					return at
+				}
+			}
+		}
+	}
+	return time.Time{}
 }
 
-func (f dayField) matchDom(y int, m time.Month, d, lastDay int) bool {
-	switch {
-	case f.any:
+func (c *Cron) lastYear() int {
+	last := 0
+	for y := range c.years {
+		last = max(last, y)
+	}
+	return last
+}
+
+// dayMatches applies the day-of-month or day-of-week field to day (a date
+// at midnight UTC; only its calendar fields count).
+func (c *Cron) dayMatches(day time.Time) bool {
+	dim := daysIn(day.Year(), day.Month())
+	if d := c.dom; d != nil {
+		if d.days[day.Day()] || d.last && day.Day() == dim {
+			return true
+		}
+		if d.lastWk && day.Day() == nearestWeekday(day.Year(), day.Month(), dim) {
+			return true
+		}
+		for _, n := range d.nearest {
+			if n <= dim && day.Day() == nearestWeekday(day.Year(), day.Month(), n) {
+				return true
+			}
+		}
+		return false
+	}
+	d := c.dow
+	wd := int(day.Weekday())
+	if d.days[wd] {
 		return true
-	case f.weekday != 0:
-		target := f.weekday
-		if f.weekday < 0 {
-			target = lastDay
-		}
-		return d == nearestWeekday(y, m, target, lastDay)
-	case f.last:
-		return d == lastDay-f.lastOff
 	}
-	return f.set&(1<<d) != 0
+	for _, nth := range d.nth {
+		if nth.day == wd && (day.Day()-1)/7+1 == nth.n {
+			return true
+		}
+	}
+	for _, l := range d.last {
+		if l == wd && day.Day()+7 > dim {
+			return true
+		}
+	}
+	return false
 }
 
-// nearestWeekday is the weekday (MON–FRI) nearest day n of the month,
-// never crossing into another month, as W defines it.
-func nearestWeekday(y int, m time.Month, n, lastDay int) int {
-	n = min(n, lastDay)
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// nearestWeekday is the weekday nearest day n of the month, never crossing
+// into another month (15W: the 15th if a weekday, else the Friday before
+// or Monday after).
+func nearestWeekday(y int, m time.Month, n int) int {
+	dim := daysIn(y, m)
 	switch time.Date(y, m, n, 0, 0, 0, 0, time.UTC).Weekday() {
 	case time.Saturday:
 		if n == 1 {
@@ -223,61 +325,10 @@ func nearestWeekday(y int, m time.Month, n, lastDay int) int {
 		}
 		return n - 1
 	case time.Sunday:
-		if n == lastDay {
+		if n == dim {
 			return n - 2
 		}
 		return n + 1
 	}
 	return n
-}
-
-func (f dayField) matchDow(d, wd, lastDay int) bool {
-	switch {
-	case f.any:
-		return true
-	case f.last:
-		return wd == f.dowVal && d+7 > lastDay
-	case f.nth != 0:
-		return wd == f.dowVal && (d-1)/7+1 == f.nth
-	}
-	return f.set&(1<<wd) != 0
-}
-
-// next is the first matching minute strictly after t, in t's zone. It
-// walks day by day (at most to maxYear), then picks the first allowed
-// hour and minute of a matching day; a wall time that a DST change skips
-// does not fire, one it repeats fires once.
-func (c *cronSpec) next(t time.Time) (time.Time, bool) {
-	loc := t.Location()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-	for day.Year() <= maxYear {
-		y, m, d := day.Date()
-		switch {
-		case y < minYear || !c.years[y-minYear]:
-			day = time.Date(y+1, 1, 1, 0, 0, 0, 0, loc)
-			continue
-		case c.months&(1<<int(m)) == 0:
-			day = time.Date(y, m+1, 1, 0, 0, 0, 0, loc)
-			continue
-		}
-		if c.dayMatches(y, m, d) {
-			for h := 0; h < 24; h++ {
-				if c.hours&(1<<h) == 0 {
-					continue
-				}
-				for mi := 0; mi < 60; mi++ {
-					if c.minutes&(1<<mi) == 0 {
-						continue
-					}
-					cand := time.Date(y, m, d, h, mi, 0, 0, loc)
-					if cand.Hour() != h || cand.Minute() != mi || !cand.After(t) {
-						continue // skipped by DST, or not after t
-					}
-					return cand, true
-				}
-			}
-		}
-		day = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-	}
-	return time.Time{}, false
 }

@@ -1,165 +1,106 @@
-// Package schedexpr parses and evaluates AWS schedule expressions, as
-// Application Auto Scaling scheduled actions, EventBridge rules and
-// EventBridge Scheduler take them:
-//
-//	at(yyyy-mm-ddThh:mm:ss)                 once, in the schedule's time zone
-//	rate(VALUE UNIT)                         every VALUE minute(s), hour(s) or day(s)
-//	cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR)
-//
-// The cron form is AWS's six fields: day-of-week counts 1 (SUN) to 7 (SAT),
-// one of the two day fields must be '?', months and days may be named
-// (JAN, MON), and the wildcards are , - * / plus L (last day of the month,
-// or in day-of-week the last such weekday: 6L), W (the weekday nearest a
-// day of the month: 15W, LW) and # (the nth such weekday: 6#3). The finest
-// resolution is one minute.
-//
-// It is pure: no clock, no I/O. Callers give the time zone and, for rate(),
-// the anchor the rate counts from. It imports only the standard library.
+// Package schedexpr parses the schedule expressions of EventBridge rules,
+// EventBridge Scheduler and Application Auto Scaling's scheduled actions —
+// at(), rate() and cron() — and computes when they next fire. It is pure:
+// no clock, no I/O.
 package schedexpr
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Kind is the form of an expression.
-type Kind int
-
-const (
-	At Kind = iota + 1
-	Rate
-	Cron
-)
-
-// Schedule is one parsed expression.
-type Schedule struct {
-	Kind Kind
-	// Expr is the expression as given.
-	Expr string
-	// at is the wall-clock time of at(), read in the caller's zone.
-	at time.Time
-	// Every is the interval of rate().
-	Every time.Duration
-	cron  *cronSpec
+// Schedule is a parsed expression.
+type Schedule interface {
+	// Next is the first fire strictly after after, or the zero time when
+	// there is none (a past at(), a cron whose years have run out). For
+	// rate() the ticks are anchored at after: Next(t) is t plus the rate,
+	// so a caller keeps its ticks on the grid of its first one by passing
+	// the previous tick.
+	Next(after time.Time) time.Time
 }
 
-// Parse reads an expression; the error says what is wrong in the words a
-// caller can act on.
-func Parse(expr string) (*Schedule, error) {
-	e := strings.TrimSpace(expr)
-	open, close := strings.IndexByte(e, '('), strings.LastIndexByte(e, ')')
-	if open < 0 || close != len(e)-1 {
-		return nil, fmt.Errorf("schedule expression %q must be at(...), rate(...) or cron(...)", expr)
+// Error is an expression that does not parse; the message says what to fix.
+type Error struct{ Expr, Reason string }
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("invalid schedule expression %q: %s", e.Expr, e.Reason)
+}
+
+// Parse reads at(…), rate(…) or cron(…). tz is the time zone of at() and
+// cron() (nil is UTC); rate() ignores it.
+func Parse(expr string, tz *time.Location) (Schedule, error) {
+	if tz == nil {
+		tz = time.UTC
 	}
-	body := strings.TrimSpace(e[open+1 : close])
-	s := &Schedule{Expr: expr}
-	switch e[:open] {
-	case "at":
-		t, err := time.Parse("2006-01-02T15:04:05", body)
-		if err != nil {
-			return nil, fmt.Errorf("at() expression %q: the time must be yyyy-mm-ddThh:mm:ss", expr)
-		}
-		s.Kind, s.at = At, t
+	fail := func(format string, args ...any) (Schedule, error) {
+		return nil, &Error{Expr: expr, Reason: fmt.Sprintf(format, args...)}
+	}
+	kind, body, ok := strings.Cut(expr, "(")
+	if !ok || !strings.HasSuffix(body, ")") {
+		return fail("an expression is at(...), rate(...) or cron(...)")
+	}
+	body = strings.TrimSpace(strings.TrimSuffix(body, ")"))
+	switch kind {
 	case "rate":
-		d, err := parseRate(body)
-		if err != nil {
-			return nil, fmt.Errorf("rate() expression %q: %w", expr, err)
-		}
-		s.Kind, s.Every = Rate, d
+		return parseRate(expr, body)
 	case "cron":
-		c, err := parseCron(body)
+		return parseCron(expr, body, tz)
+	case "at":
+		t, err := time.ParseInLocation("2006-01-02T15:04:05", body, tz)
 		if err != nil {
-			return nil, fmt.Errorf("cron() expression %q: %w", expr, err)
+			return fail("at() takes yyyy-mm-ddThh:mm:ss")
 		}
-		s.Kind, s.cron = Cron, c
-	default:
-		return nil, fmt.Errorf("schedule expression %q must be at(...), rate(...) or cron(...)", expr)
+		return At{T: t}, nil
 	}
-	return s, nil
+	return fail("an expression is at(...), rate(...) or cron(...)")
 }
 
-// parseRate reads "VALUE UNIT": a positive whole number and minute(s),
-// hour(s) or day(s), singular exactly when the value is 1, as AWS requires.
-func parseRate(body string) (time.Duration, error) {
+// At fires once, at T.
+type At struct{ T time.Time }
+
+// Next is T when it is after after.
+func (a At) Next(after time.Time) time.Time {
+	if a.T.After(after) {
+		return a.T
+	}
+	return time.Time{}
+}
+
+// Rate fires every Every.
+type Rate struct{ Every time.Duration }
+
+// Next is after plus the rate.
+func (r Rate) Next(after time.Time) time.Time { return after.Add(r.Every) }
+
+func parseRate(expr, body string) (Schedule, error) {
+	fail := func(reason string) (Schedule, error) { return nil, &Error{Expr: expr, Reason: reason} }
 	f := strings.Fields(body)
 	if len(f) != 2 {
-		return 0, errors.New("the rate must be a value and a unit, such as 5 minutes")
+		return fail("rate() takes a value and a unit: rate(5 minutes)")
 	}
 	n, err := strconv.Atoi(f[0])
-	if err != nil || n <= 0 {
-		return 0, errors.New("the value must be a positive whole number")
+	if err != nil || n < 1 {
+		return fail("the value of rate() must be a positive whole number")
 	}
-	units := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
-	unit := f[1]
-	if n != 1 {
-		if !strings.HasSuffix(unit, "s") {
-			return 0, fmt.Errorf("a value of %d takes a plural unit (minutes, hours, days)", n)
+	var unit time.Duration
+	switch strings.TrimSuffix(f[1], "s") {
+	case "minute":
+		unit = time.Minute
+	case "hour":
+		unit = time.Hour
+	case "day":
+		unit = 24 * time.Hour
+	default:
+		return fail("the unit of rate() is minute(s), hour(s) or day(s)")
+	}
+	// As EventBridge: a value of 1 takes the singular unit, others the plural.
+	if plural := strings.HasSuffix(f[1], "s"); plural != (n != 1) {
+		if n == 1 {
+			return fail("a value of 1 takes a singular unit: rate(1 " + strings.TrimSuffix(f[1], "s") + ")")
 		}
-		unit = strings.TrimSuffix(unit, "s")
+		return fail("a value above 1 takes a plural unit: rate(" + f[0] + " " + f[1] + "s)")
 	}
-	d, ok := units[unit]
-	if !ok {
-		return 0, errors.New("the unit must be minute(s), hour(s) or day(s) (singular for a value of 1)")
-	}
-	return time.Duration(n) * d, nil
-}
-
-// Next is the first time the schedule fires strictly after `after`, in loc
-// (nil: UTC). For rate() the ticks are anchor + k·Every, k ≥ 1, so that a
-// schedule keeps its phase across restarts. ok is false when it never
-// fires again.
-func (s *Schedule) Next(after time.Time, loc *time.Location, anchor time.Time) (t time.Time, ok bool) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	switch s.Kind {
-	case At:
-		at := time.Date(s.at.Year(), s.at.Month(), s.at.Day(), s.at.Hour(), s.at.Minute(), s.at.Second(), 0, loc)
-		return at, at.After(after)
-	case Rate:
-		if !after.Before(anchor) {
-			k := after.Sub(anchor)/s.Every + 1
-			return anchor.Add(k * s.Every), true
-		}
-		return anchor.Add(s.Every), true
-	case Cron:
-		return s.cron.next(after.In(loc))
-	}
-	return time.Time{}, false
-}
-
-// Latest is the last tick in (after, now]: the one tick a scheduler that
-// was away fires on its return (AWS does not replay the ticks it missed).
-// ok is false when there is none.
-func (s *Schedule) Latest(after, now time.Time, loc *time.Location, anchor time.Time) (t time.Time, ok bool) {
-	if s.Kind == Rate {
-		if now.Before(anchor.Add(s.Every)) {
-			return time.Time{}, false
-		}
-		k := now.Sub(anchor) / s.Every
-		t = anchor.Add(k * s.Every)
-		return t, t.After(after)
-	}
-	next, ok := s.Next(after, loc, anchor)
-	if !ok || next.After(now) {
-		return time.Time{}, false
-	}
-	// Walk forward; bounded, as a cron fires at most once a minute and a
-	// caller that was away for long skips to the last day first.
-	if gap := now.Sub(next); s.Kind == Cron && gap > 48*time.Hour {
-		if later, ok2 := s.Next(now.Add(-48*time.Hour), loc, anchor); ok2 && !later.After(now) {
-			next = later
-		}
-	}
-	for range 2 * 24 * 60 {
-		n, ok := s.Next(next, loc, anchor)
-		if !ok || n.After(now) {
-			return next, true
-		}
-		next = n
-	}
-	return next, true
+	return Rate{Every: time.Duration(n) * unit}, nil
 }

@@ -9,9 +9,11 @@ import (
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/controller/ecsevents"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/scheduledscaling"
+	"github.com/wharfhq/wharf/controller/schedules"
 	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
@@ -61,6 +63,8 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	mountSSM(m)
 	autoscaling := mountApplicationAutoScaling(m)
 	stsAPI := mountSTS(m, mountIAM(m))
+	events := mountEventBridge(m, logsAPI)
+	sched := mountScheduler(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -86,6 +90,9 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
 	}
 	bg.Add("sts session expiry", ctrl.Periodic("sts session expiry", 10*time.Minute, cfg.Log.With("service", "sts"), stsAPI.Purge))
+	bg.Add("event delivery", events.Deliverer())
+	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events, sched))
+	bg.Add("ecs events", ecsevents.New(db, events, cfg.Log.With("component", "ecs-events")))
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}

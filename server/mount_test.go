@@ -18,9 +18,11 @@ func TestBackgroundRunners(t *testing.T) {
 		want []string
 	}{
 		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "scheduled scaling", "log retention", "secret purge", "credentials expiry", "sts session expiry"}},
+			"load balancer data plane", "scheduled scaling", "log retention", "logs insights queries", "secret purge", "credentials expiry",
+			"sts session expiry", "event delivery", "schedules", "ecs events"}},
 		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "scheduled scaling", "secret purge", "credentials expiry", "sts session expiry"}},
+			"load balancer data plane", "scheduled scaling", "secret purge", "credentials expiry",
+			"sts session expiry", "event delivery", "schedules", "ecs events"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -357,7 +357,7 @@ func TestScheduledActions(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, schedule, want string }{
 		{"not an expression", "every day", "Invalid schedule expression"},
-		{"a bad cron", "cron(0 10 * * * *)", "one of day-of-month and day-of-week must be '?'"},
+		{"a bad cron", "cron(0 10 * * * *)", "one of day-of-month and day-of-week must be ?"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.PutScheduledAction(ctx, putIn("bad", tc.schedule, 1, 2))

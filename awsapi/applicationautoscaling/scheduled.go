@@ -35,30 +35,76 @@ type scheduledRecord struct {
 	LastFired time.Time `json:"lastFired,omitzero"`
 }
 
-// plan is the parsed schedule of an action: its expression, zone and the
-// anchor its rate() counts from.
-func (s *scheduledRecord) plan() (*schedexpr.Schedule, *time.Location, time.Time, error) {
-	expr, err := schedexpr.Parse(s.Schedule)
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
+// plan is the parsed schedule of an action: its expression (in its time
+// zone) and the anchor its rate() counts from.
+func (s *scheduledRecord) plan() (schedexpr.Schedule, time.Time, error) {
 	loc := time.UTC
 	if s.Timezone != "" {
+		var err error
 		if loc, err = time.LoadLocation(s.Timezone); err != nil {
-			return nil, nil, time.Time{}, err
+			return nil, time.Time{}, err
 		}
+	}
+	expr, err := schedexpr.Parse(s.Schedule, loc)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	anchor := s.Since
 	if !s.Start.IsZero() {
 		anchor = s.Start
 	}
-	return expr, loc, anchor, nil
+	return expr, anchor, nil
+}
+
+// tickAfter is the first tick strictly after after. rate() ticks are
+// anchor + k·Every, k ≥ 1, so that an action keeps its phase across
+// restarts.
+func tickAfter(expr schedexpr.Schedule, after, anchor time.Time) (time.Time, bool) {
+	if r, ok := expr.(schedexpr.Rate); ok {
+		if after.Before(anchor) {
+			return anchor.Add(r.Every), true
+		}
+		return anchor.Add((after.Sub(anchor)/r.Every + 1) * r.Every), true
+	}
+	t := expr.Next(after)
+	return t, !t.IsZero()
+}
+
+// latestTick is the last tick in (after, now]: the one tick fired on
+// return after an absence (AWS does not replay the ticks it missed).
+func latestTick(expr schedexpr.Schedule, after, now, anchor time.Time) (time.Time, bool) {
+	if r, ok := expr.(schedexpr.Rate); ok {
+		if now.Before(anchor.Add(r.Every)) {
+			return time.Time{}, false
+		}
+		t := anchor.Add(now.Sub(anchor) / r.Every * r.Every)
+		return t, t.After(after)
+	}
+	next, ok := tickAfter(expr, after, anchor)
+	if !ok || next.After(now) {
+		return time.Time{}, false
+	}
+	// A cron fires at most once a minute; after a long absence start from
+	// the last two days. Bounded either way.
+	if now.Sub(next) > 48*time.Hour {
+		if later, ok := tickAfter(expr, now.Add(-48*time.Hour), anchor); ok && !later.After(now) {
+			next = later
+		}
+	}
+	for range 2 * 24 * 60 {
+		n, ok := tickAfter(expr, next, anchor)
+		if !ok || n.After(now) {
+			break
+		}
+		next = n
+	}
+	return next, true
 }
 
 // due is the tick to fire at now, if any: the latest tick after the last
 // one fired (and after the action was put), within StartTime and EndTime.
 func (s *scheduledRecord) due(now time.Time) (time.Time, bool) {
-	expr, loc, anchor, err := s.plan()
+	expr, anchor, err := s.plan()
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -69,7 +115,7 @@ func (s *scheduledRecord) due(now time.Time) (time.Time, bool) {
 	if !s.Start.IsZero() && s.Start.Add(-time.Nanosecond).After(after) {
 		after = s.Start.Add(-time.Nanosecond)
 	}
-	tick, ok := expr.Latest(after, now, loc, anchor)
+	tick, ok := latestTick(expr, after, now, anchor)
 	if !ok || !s.End.IsZero() && tick.After(s.End) {
 		return time.Time{}, false
 	}
@@ -78,7 +124,7 @@ func (s *scheduledRecord) due(now time.Time) (time.Time, bool) {
 
 // next is the action's next tick after now (zero when none).
 func (s *scheduledRecord) next(now time.Time) time.Time {
-	expr, loc, anchor, err := s.plan()
+	expr, anchor, err := s.plan()
 	if err != nil {
 		return time.Time{}
 	}
@@ -86,7 +132,7 @@ func (s *scheduledRecord) next(now time.Time) time.Time {
 	if !s.Start.IsZero() && s.Start.After(from) {
 		from = s.Start.Add(-time.Nanosecond)
 	}
-	t, ok := expr.Next(from, loc, anchor)
+	t, ok := tickAfter(expr, from, anchor)
 	if !ok || !s.End.IsZero() && t.After(s.End) {
 		return time.Time{}
 	}
@@ -103,8 +149,12 @@ func (a *API) PutScheduledAction(ctx context.Context, in *aas.PutScheduledAction
 		return nil, err
 	}
 	if in.Schedule != nil {
-		if _, err := schedexpr.Parse(*in.Schedule); err != nil {
-			return nil, errValidation("Invalid schedule expression: %s", err)
+		if _, err := schedexpr.Parse(*in.Schedule, time.UTC); err != nil {
+			reason := err.Error()
+			if e, ok := err.(*schedexpr.Error); ok {
+				reason = e.Reason
+			}
+			return nil, errValidation("Invalid schedule expression: %s", reason)
 		}
 	}
 	if in.Timezone != nil {
