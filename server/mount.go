@@ -9,6 +9,7 @@ import (
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/controller/ecrlifecycle"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/service"
@@ -58,6 +59,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
+	ecrAPI := mountECR(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -79,6 +81,9 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	}
 	if creds != nil {
 		bg.Add("credentials expiry", ctrl.Periodic("credentials expiry", 10*time.Minute, cfg.Log.With("component", "credentials"), creds.Purge))
+	}
+	if ecrAPI != nil {
+		bg.Add("ecr lifecycle", ecrlifecycle.New(ecrAPI, cfg.Log.With("service", "ecr")))
 	}
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
