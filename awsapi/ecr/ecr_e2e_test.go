@@ -42,7 +42,9 @@ func create(t *testing.T, c *ecr.Client, name string, opts ...func(*ecr.CreateRe
 	return *apitest.Must(c.CreateRepository(context.Background(), in))(t).Repository
 }
 
-func immutable(in *ecr.CreateRepositoryInput) { in.ImageTagMutability = types.ImageTagMutabilityImmutable }
+func immutable(in *ecr.CreateRepositoryInput) {
+	in.ImageTagMutability = types.ImageTagMutabilityImmutable
+}
 
 func TestRepositories(t *testing.T) {
 	w, c, _ := start(t)
