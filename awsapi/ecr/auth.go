@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecrtypes"
@@ -36,8 +37,9 @@ func (a *API) GetAuthorizationToken(ctx context.Context, in *ecrtypes.GetAuthori
 	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + password))
 	data := ecrtypes.AuthorizationData{AuthorizationToken: new(token), ExpiresAt: shape.TimeOf(expires), ProxyEndpoint: new("http://" + a.host)}
 	out := &ecrtypes.GetAuthorizationTokenResponse{}
-	// One entry per registry asked for; they are all wharf's one registry.
-	for range max(1, len(in.RegistryIds)) {
+	// One entry for wharf's registry, when asked for or by default; wharf
+	// has no other account's.
+	if len(in.RegistryIds) == 0 || slices.Contains(in.RegistryIds, a.account) {
 		out.AuthorizationData = append(out.AuthorizationData, data)
 	}
 	return out, nil
