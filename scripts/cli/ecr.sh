@@ -44,6 +44,8 @@ if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   else fail "ecr docker push"; fi
   ecr_expect "describe-images after push" '.imageDetails[0].imageTags[0]' v1 -- describe-images --repository-name cli/web
   ecr_error "delete-repository not empty" RepositoryNotEmptyException -- delete-repository --repository-name cli/web
-  docker rmi "$host/cli/web:v1" >/dev/null 2>&1
+  # The test's image goes, with the digest reference the push left.
+  refs=$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$host/cli/web:v1" 2>/dev/null | grep "^$host/")
+  docker rmi "$host/cli/web:v1" $refs >/dev/null 2>&1
 fi
 ecr_expect "delete-repository --force" .repository.repositoryName cli/web -- delete-repository --repository-name cli/web --force
