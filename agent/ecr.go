@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
 )
@@ -42,44 +44,30 @@ func (a *Agent) pullECR(ctx context.Context, as agentproto.Assignment, image str
 		}
 		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): unable to get execution role credentials: %w", err)
 	}
-	var out struct {
-		AuthorizationData []struct {
-			AuthorizationToken string `json:"authorizationToken"`
-			ProxyEndpoint      string `json:"proxyEndpoint"`
-		} `json:"authorizationData"`
-	}
-	in := map[string]any{}
-	if len(registryIDs) > 0 {
-		in["registryIds"] = registryIDs
-	}
-	err = a.cl.callAs(ctx, cred, region, "ecr", "AmazonEC2ContainerRegistry_V20150921", "GetAuthorizationToken", in, &out)
-	if err != nil || len(out.AuthorizationData) == 0 {
-		if aws == nil {
+	tok, err := a.ecrToken(ctx, cred, region, registryIDs)
+	if err != nil || tok == nil {
+		if aws == nil || err == nil {
 			return false, nil // not wharf's registry, as far as the agent can tell
 		}
-		if err == nil {
-			return false, nil // another account's registry
-		}
-		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): failed to get an ECR authorization token: %s", callErrorText(err))
+		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): failed to get an ECR authorization token: %w", err)
 	}
-	ad := out.AuthorizationData[0]
-	u, err := url.Parse(ad.ProxyEndpoint)
-	if err != nil || u.Host == "" {
-		return true, fmt.Errorf("the control plane answered an unusable ECR proxyEndpoint %q", ad.ProxyEndpoint)
-	}
-	if aws == nil && host != u.Host {
+	if aws == nil && host != tok.host {
 		return false, nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(ad.AuthorizationToken)
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if err != nil || !ok {
-		return true, errors.New("the control plane answered an unusable ECR authorization token")
-	}
-	local, alias := u.Host+"/"+rest, ""
+	local, alias := tok.host+"/"+rest, ""
 	if aws != nil && !strings.Contains(rest, "@") {
 		alias = image // the name the container is created under
 	}
-	if err := a.eng.PullAuth(ctx, local, user, pass, alias); err != nil {
+	err = a.eng.PullAuth(ctx, local, tok.user, tok.pass, alias)
+	if err != nil && strings.Contains(err.Error(), "unauthorized") {
+		// A cached token the control plane no longer knows (its data dir
+		// was reset): once more with a new one.
+		a.forgetECRToken(cred, region, registryIDs)
+		if tok, err = a.ecrToken(ctx, cred, region, registryIDs); err == nil && tok != nil {
+			err = a.eng.PullAuth(ctx, local, tok.user, tok.pass, alias)
+		}
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return true, ctx.Err()
 		}
@@ -89,4 +77,75 @@ func (a *Agent) pullECR(ctx context.Context, as agentproto.Assignment, image str
 		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): failed to resolve ref %s: %w", image, err)
 	}
 	return true, nil
+}
+
+// ecrAuth is a registry login from GetAuthorizationToken.
+type ecrAuth struct {
+	host, user, pass string
+	expires          time.Time
+}
+
+// ecrTokens caches logins per region and credential until shortly before
+// they expire, so that task starts do not each mint a token.
+type ecrTokens struct {
+	mu sync.Mutex
+	m  map[string]*ecrAuth
+}
+
+var tokenCache = &ecrTokens{m: map[string]*ecrAuth{}}
+
+// ecrTokenKey names a login: the control plane too, as agents of several
+// wharfs may share a process (tests).
+func (a *Agent) ecrTokenKey(cred agentproto.Credentials, region string, registryIDs []string) string {
+	return a.cl.base + "\x00" + region + "\x00" + cred.AccessKeyID + "\x00" + strings.Join(registryIDs, ",")
+}
+
+func (a *Agent) forgetECRToken(cred agentproto.Credentials, region string, registryIDs []string) {
+	tokenCache.mu.Lock()
+	delete(tokenCache.m, a.ecrTokenKey(cred, region, registryIDs))
+	tokenCache.mu.Unlock()
+}
+
+// ecrToken is a login to wharf's registry for cred in region (nil when
+// the control plane has none for registryIDs).
+func (a *Agent) ecrToken(ctx context.Context, cred agentproto.Credentials, region string, registryIDs []string) (*ecrAuth, error) {
+	key := a.ecrTokenKey(cred, region, registryIDs)
+	tokenCache.mu.Lock()
+	tok := tokenCache.m[key]
+	tokenCache.mu.Unlock()
+	if tok != nil && time.Until(tok.expires) > 10*time.Minute {
+		return tok, nil
+	}
+	var out struct {
+		AuthorizationData []struct {
+			AuthorizationToken string  `json:"authorizationToken"`
+			ProxyEndpoint      string  `json:"proxyEndpoint"`
+			ExpiresAt          float64 `json:"expiresAt"`
+		} `json:"authorizationData"`
+	}
+	in := map[string]any{}
+	if len(registryIDs) > 0 {
+		in["registryIds"] = registryIDs
+	}
+	if err := a.cl.callAs(ctx, cred, region, "ecr", "AmazonEC2ContainerRegistry_V20150921", "GetAuthorizationToken", in, &out); err != nil {
+		return nil, errors.New(callErrorText(err))
+	}
+	if len(out.AuthorizationData) == 0 {
+		return nil, nil
+	}
+	ad := out.AuthorizationData[0]
+	u, err := url.Parse(ad.ProxyEndpoint)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("the control plane answered an unusable ECR proxyEndpoint %q", ad.ProxyEndpoint)
+	}
+	raw, err := base64.StdEncoding.DecodeString(ad.AuthorizationToken)
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if err != nil || !ok {
+		return nil, errors.New("the control plane answered an unusable ECR authorization token")
+	}
+	tok = &ecrAuth{host: u.Host, user: user, pass: pass, expires: time.Unix(int64(ad.ExpiresAt), 0)}
+	tokenCache.mu.Lock()
+	tokenCache.m[key] = tok
+	tokenCache.mu.Unlock()
+	return tok, nil
 }
