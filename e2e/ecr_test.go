@@ -218,6 +218,17 @@ func TestECRPipeline(t *testing.T) {
 		if len(det) != 1 || det[0].LastRecordedPullTime == nil {
 			t.Fatalf("lastRecordedPullTime after the tasks pulled: %+v", det)
 		}
+		// A re-pushed mutable tag is what the next task runs (ECR images
+		// are pulled at every start, as on Fargate).
+		d.build(appURI+":v1", imgs.App, "app v1, rebuilt")
+		d.must("push", appURI+":v1")
+		rebuilt := strings.TrimSpace(d.must("image", "inspect", "-f", "{{.Id}}", appURI+":v1"))
+		d.must("rmi", appURI+":v1")
+		run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("by-aws-name")}))(t)
+		waitTask(t, c, "ecr", aws.ToString(run.Tasks[0].TaskArn), 90*time.Second, "RUNNING", running)
+		if got := strings.TrimSpace(d.must("image", "inspect", "-f", "{{.Id}}", awsName)); got != rebuilt {
+			t.Fatalf("the task ran %s, not the re-pushed image %s", got, rebuilt)
+		}
 		for _, family := range []string{"missing-tag", "missing-aws"} {
 			run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String(family)}))(t)
 			task := waitTask(t, c, "ecr", aws.ToString(run.Tasks[0].TaskArn), 90*time.Second, "STOPPED", stopped)

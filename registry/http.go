@@ -112,8 +112,8 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 	img := Describe(dgst, req.Header.Get("Content-Type"), body)
 	img.Tag = tag
 	if err := r.hooks.Pushed(ctx, name, img); err != nil {
-		// The manifest is stored; DescribeImages learns of it at the next
-		// push or the reconcile pass.
+		// The manifest is stored but ECR does not list it: the log says
+		// so, and pushing it again records it.
 		r.log.Error("registry: record a push", "repository", name, "digest", dgst, "err", err)
 	}
 }
