@@ -2,6 +2,7 @@ package ecr_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -356,4 +357,40 @@ func TestLifecyclePolicy(t *testing.T) {
 		_, err := c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("svc")})
 		apitest.WantCode(t, err, "LifecyclePolicyNotFoundException")
 	})
+}
+
+func TestPaging(t *testing.T) {
+	_, c, reg := start(t)
+	ctx := context.Background()
+	create(t, c, "many")
+	for i := range 5 {
+		reg.mustPush("many", fmt.Sprintf("t%d", i), fmt.Sprintf("image %d", i%3)) // 3 images, 5 tags
+	}
+	var ids []string
+	var tok *string
+	for range 10 {
+		out := apitest.Must(c.ListImages(ctx, &ecr.ListImagesInput{RepositoryName: aws.String("many"), MaxResults: aws.Int32(2), NextToken: tok}))(t)
+		for _, id := range out.ImageIds {
+			ids = append(ids, aws.ToString(id.ImageTag))
+		}
+		if tok = out.NextToken; tok == nil {
+			break
+		}
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"t0", "t1", "t2", "t3", "t4"}) {
+		t.Fatalf("ListImages pages: %v", ids)
+	}
+	var n int
+	tok = nil
+	for range 10 {
+		out := apitest.Must(c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("many"), MaxResults: aws.Int32(2), NextToken: tok}))(t)
+		n += len(out.ImageDetails)
+		if tok = out.NextToken; tok == nil {
+			break
+		}
+	}
+	if n != 3 {
+		t.Fatalf("DescribeImages pages: %d images, want 3", n)
+	}
 }

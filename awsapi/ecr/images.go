@@ -243,9 +243,11 @@ func (a *API) ListImages(ctx context.Context, in *ecrtypes.ListImagesRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	page, next := awsapi.SlicePage(ids, func(id ecrtypes.ImageIdentifier) string {
+	key := func(id ecrtypes.ImageIdentifier) string {
 		return awsapi.Deref(id.ImageDigest) + "/" + awsapi.Deref(id.ImageTag)
-	}, c, awsapi.PageLimit(in.MaxResults, 100))
+	}
+	slices.SortFunc(ids, func(x, y ecrtypes.ImageIdentifier) int { return strings.Compare(key(x), key(y)) })
+	page, next := awsapi.SlicePage(ids, key, c, awsapi.PageLimit(in.MaxResults, 100))
 	return &ecrtypes.ListImagesResponse{ImageIds: awsapi.OrEmpty(page), NextToken: next}, nil
 }
 

@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/wharfhq/wharf/api/ecrtypes"
 	"github.com/wharfhq/wharf/api/shape"
@@ -108,6 +109,8 @@ func (a *API) StartLifecyclePolicyPreview(ctx context.Context, in *ecrtypes.Star
 			i := slices.IndexFunc(imgs, func(im imageRecord) bool { return im.Digest == e.Digest })
 			prev.Results = append(prev.Results, previewResult{Digest: e.Digest, Tags: imgs[i].Tags, PushedAt: imgs[i].PushedAt, Priority: e.Priority})
 		}
+		// By digest, the order GetLifecyclePolicyPreview pages in.
+		slices.SortFunc(prev.Results, func(x, y previewResult) int { return strings.Compare(x.Digest, y.Digest) })
 		rec.Preview = prev
 		return store.Put(tx, repoKey(sc, name), rec)
 	})
