@@ -25,37 +25,58 @@ import (
 // ecrHost is the registry host of ECR in AWS.
 var ecrHost = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
 
+// registryRef is an image name that names a registry host.
+type registryRef struct {
+	host, rest      string // HOST and REPO[:TAG|@DIGEST]
+	account, region string // of an ECR host in AWS's form, else ""
+}
+
+// parseRegistryRef reads image; ok is false for a name with no registry
+// host (Docker Hub's or a local one), which is never wharf's ECR.
+func parseRegistryRef(image string) (registryRef, bool) {
+	host, rest, ok := strings.Cut(image, "/")
+	if !ok || rest == "" || !strings.ContainsAny(host, ".:") && host != "localhost" {
+		return registryRef{}, false
+	}
+	r := registryRef{host: host, rest: rest}
+	if m := ecrHost.FindStringSubmatch(host); m != nil {
+		r.account, r.region = m[1], m[2]
+	}
+	return r, true
+}
+
 // pullECR is runner.Config.PullImage.
 func (a *Agent) pullECR(ctx context.Context, as agentproto.Assignment, image string) (bool, error) {
-	host, rest, ok := strings.Cut(image, "/")
-	if !ok || !strings.ContainsAny(host, ".:") {
+	ref, ok := parseRegistryRef(image)
+	if !ok {
 		return false, nil // a Docker Hub or local name
 	}
+	host, rest := ref.host, ref.rest
 	region := regionOf(as.TaskARN)
 	registryIDs := []string{}
-	aws := ecrHost.FindStringSubmatch(host)
-	if aws != nil {
-		region, registryIDs = aws[2], []string{aws[1]}
+	inAWS := ref.account != ""
+	if inAWS {
+		region, registryIDs = ref.region, []string{ref.account}
 	}
 	cred, err := a.creds.executionCredentials(ctx, as)
 	if err != nil {
-		if aws == nil {
+		if !inAWS {
 			return false, nil
 		}
 		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): unable to get execution role credentials: %w", err)
 	}
 	tok, err := a.ecrToken(ctx, cred, region, registryIDs)
 	if err != nil || tok == nil {
-		if aws == nil || err == nil {
+		if !inAWS || err == nil {
 			return false, nil // not wharf's registry, as far as the agent can tell
 		}
 		return true, fmt.Errorf("pull image manifest has been retried 1 time(s): failed to get an ECR authorization token: %w", err)
 	}
-	if aws == nil && host != tok.host {
+	if !inAWS && host != tok.host {
 		return false, nil
 	}
 	local, alias := tok.host+"/"+rest, ""
-	if aws != nil && !strings.Contains(rest, "@") {
+	if inAWS && !strings.Contains(rest, "@") {
 		alias = image // the name the container is created under
 	}
 	err = a.eng.PullAuth(ctx, local, tok.user, tok.pass, alias)
