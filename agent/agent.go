@@ -282,6 +282,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		BindIP:      a.cfg.BindIP,
 		MetadataURI: a.meta.uri,
 		ExtraEnv:    a.extraEnv,
+		PullImage:   a.pullECR,
 		Log:         a.cfg.Log,
 		Labels:      map[string]string{agentproto.NodeAttribute: a.id.NodeID},
 	}, as, func(st agentproto.TaskStatus) { a.logs.observe(as, st); a.rep.put(st) })

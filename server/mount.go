@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/controller/ecsevents"
+	"github.com/wharfhq/wharf/controller/ecrlifecycle"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/scheduledscaling"
@@ -65,6 +66,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	stsAPI := mountSTS(m, mountIAM(m))
 	events := mountEventBridge(m, logsAPI)
 	sched := mountScheduler(m)
+	ecrAPI := mountECR(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -93,6 +95,9 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("event delivery", events.Deliverer())
 	bg.Add("schedules", schedules.New(cfg.Log.With("component", "schedules"), events, sched))
 	bg.Add("ecs events", ecsevents.New(db, events, cfg.Log.With("component", "ecs-events")))
+	if ecrAPI != nil {
+		bg.Add("ecr lifecycle", ecrlifecycle.New(ecrAPI, cfg.Log.With("service", "ecr")))
+	}
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}

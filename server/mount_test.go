@@ -19,10 +19,10 @@ func TestBackgroundRunners(t *testing.T) {
 	}{
 		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
 			"load balancer data plane", "scheduled scaling", "log retention", "logs insights queries", "secret purge", "credentials expiry",
-			"sts session expiry", "event delivery", "schedules", "ecs events"}},
+			"sts session expiry", "event delivery", "schedules", "ecs events", "ecr lifecycle"}},
 		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
 			"load balancer data plane", "scheduled scaling", "secret purge", "credentials expiry",
-			"sts session expiry", "event delivery", "schedules", "ecs events"}},
+			"sts session expiry", "event delivery", "schedules", "ecs events", "ecr lifecycle"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

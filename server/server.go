@@ -117,6 +117,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s.ln = ln
+	// The bound address (with the port chosen for :0): ECR's repository
+	// URIs name it.
+	s.cfg.Listen = ln.Addr().String()
 	if !cfg.NoAgent {
 		if err := s.newAgent(ctx); err != nil {
 			_ = ln.Close()

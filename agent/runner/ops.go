@@ -109,7 +109,15 @@ func engineMessage(err error) string {
 	return err.Error()
 }
 
-func (r *Runner) pullOp(ctx context.Context, image string) result {
+func (r *Runner) pullOp(ctx context.Context, a agentproto.Assignment, image string) result {
+	if r.cfg.PullImage != nil {
+		if handled, err := r.cfg.PullImage(ctx, a, image); handled {
+			if err != nil {
+				return result{reason: reasonCannotPull + err.Error(), err: err}
+			}
+			return result{}
+		}
+	}
 	err := r.rt.EnsureImage(ctx, image, false)
 	var pe *docker.PullError
 	switch {

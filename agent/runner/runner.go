@@ -51,6 +51,11 @@ type Config struct {
 	StopTimeout time.Duration // default for containers without stopTimeout (ECS: 30s)
 	Log         *slog.Logger
 	Now         func() time.Time
+	// PullImage, when set, pulls the images it recognises itself (ECR
+	// images, from wharf's registry with the task's execution role) and
+	// reports handled; others are left to EnsureImage. Its error is the
+	// CannotPullContainerError detail. It may be called from any goroutine.
+	PullImage func(ctx context.Context, a agentproto.Assignment, image string) (handled bool, err error)
 	// Labels are added to every container and task volume the runner
 	// creates (the ECS labels win), e.g. the agent's node id, so that an
 	// agent sharing an engine with others can tell its own tasks apart.
@@ -280,7 +285,7 @@ func (r *Runner) apply(ctx, pullCtx context.Context, a agentproto.Assignment, ac
 			r.times.pullStarted = r.cfg.Now()
 		}
 		image := c.image
-		r.dispatch(ctx, pullCtx, c, opPull, func(ctx context.Context) result { return r.pullOp(ctx, image) })
+		r.dispatch(ctx, pullCtx, c, opPull, func(ctx context.Context) result { return r.pullOp(ctx, a, image) })
 	case actCreate:
 		name := c.name
 		spec, needs, err := r.task.spec(c.def, c.dockerName, r.specInput())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 )
 
 // PullError is returned by EnsureImage when an image is neither present nor
@@ -51,6 +52,33 @@ func (r *Runtime) pull(ctx context.Context, ref string) error {
 		return err
 	}
 	return ctx.Err() // a cancelled pull can end its stream without an error message
+}
+
+// PullAuth pulls ref from its registry with a user and password (an ECR
+// token) and tags the result as alias too when alias is not "" (so a
+// container can be created under the name a task definition gives).
+func (r *Runtime) PullAuth(ctx context.Context, ref, user, password, alias string) error {
+	auth, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: user, Password: password})
+	if err != nil {
+		return fmt.Errorf("docker: encode registry credentials: %w", err)
+	}
+	rc, err := r.cli.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := drainJSON(rc); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if alias != "" {
+		if err := r.cli.ImageTag(ctx, ref, alias); err != nil {
+			return fmt.Errorf("docker: tag %s as %s: %w", ref, alias, err)
+		}
+	}
+	return nil
 }
 
 // ImageLabels returns the labels of the local image ref; an image that is
