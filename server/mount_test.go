@@ -22,7 +22,7 @@ func TestBackgroundRunners(t *testing.T) {
 			"sts session expiry", "event delivery", "schedules", "ecs events", "ecr lifecycle"}},
 		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
 			"load balancer data plane", "scheduled scaling", "secret purge", "credentials expiry",
-			"sts session expiry", "event delivery", "schedules", "ecs events", "ecr lifecycle"}},
+			"sts session expiry", "event delivery", "schedules", "ecs events"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
