@@ -28,8 +28,12 @@ type Server struct {
 	json    map[string]*JSONService  // by X-Amz-Target prefix
 	query   map[string]*QueryService // by Version (see query.go)
 	mux     *http.ServeMux           // /_wharf/… and anything not an AWS call
-	// principals resolves signed calls' access keys (see principal.go).
-	principals PrincipalResolver
+	// resolvers find signed calls' access keys (see principal.go).
+	resolvers []KeyResolver
+	// The front door's checks (authn.go).
+	requireAuth, checkHost bool
+	hostNames              map[string]bool
+	now                    func() time.Time // nil: time.Now
 }
 
 // NewServer returns a Server answering for account.
@@ -47,18 +51,23 @@ func (s *Server) RegisterJSON(svc *JSONService) { s.json[svc.TargetPrefix] = svc
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_wharf/") {
+	start := time.Now()
+	target := r.Header.Get("X-Amz-Target")
+	awsCall := !strings.HasPrefix(r.URL.Path, "/_wharf/") && (target != "" || isQuery(r))
+	if e := s.checkBrowser(r); e != nil {
+		if !awsCall {
+			http.Error(w, e.Message, e.status())
+			return
+		}
+		s.refuse(w, r, &Request{ID: NewRequestID()}, target, e, start)
+		return
+	}
+	if !awsCall {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
-	start := time.Now()
 	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host}
 	w.Header().Set("X-Amzn-RequestId", req.ID)
-	target := r.Header.Get("X-Amz-Target")
-	if target == "" && !isQuery(r) {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
 	// An AWS call's work does not depend on the client's side of the
 	// connection: net/http cancels r.Context() as soon as it reads EOF
 	// there, which a client that half-closes after its request (busybox
@@ -69,6 +78,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
+	if e := s.authenticate(r, req, target == ""); e != nil {
+		s.refuse(w, r, req, target, e, start)
+		return
+	}
 	if target == "" {
 		s.logQuery(r, req, s.serveQuery(w, r, req), start)
 		return
@@ -100,9 +113,6 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	if r.Method != http.MethodPost {
 		return fail(&Error{Code: CodeMethodNotAllowed, Message: "AWS JSON calls must use POST"})
 	}
-	if e := s.identify(r, req); e != nil {
-		return fail(e)
-	}
 	h := svc.Ops[op]
 	if h == nil {
 		return fail(svc.unknown(op))
@@ -131,17 +141,16 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	return http.StatusOK
 }
 
-// identify fills in who and where a call is from: the region and access key
-// of its SigV4 credential scope (the default region when unsigned), and the
-// principal the key belongs to. Both protocols call it.
-func (s *Server) identify(r *http.Request, req *Request) *Error {
-	scope, signed, err := ParseScope(r)
-	if err != nil {
-		e, _ := AsError(err)
-		return e
+// refuse answers a call the front door turned away (a foreign Host, a
+// cross-site Origin, a failed authentication) in its protocol's shape.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, req *Request, target string, e *Error, start time.Time) {
+	w.Header().Set("X-Amzn-RequestId", req.ID)
+	if target == "" {
+		writeXMLError(w, s.queryNamespace(r), e, req.ID)
+	} else {
+		writeJSONError(w, e)
 	}
-	if signed {
-		req.Region, req.AccessKey = scope.Region, scope.AccessKey
-	}
-	return s.resolvePrincipal(r, req)
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call refused", slog.String("code", e.Code),
+		slog.String("access_key", req.AccessKey), slog.String("remote", r.RemoteAddr),
+		slog.Int("status", e.status()), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
 }

@@ -15,6 +15,6 @@ func mountCredentials(m *mounter) *credentials.Service {
 	}
 	cs := credentials.New(m.DB, m.Keyring, m.Log)
 	m.API.Handle("POST "+agentproto.CredentialsPath, cs.Handler())
-	m.API.SetPrincipalResolver(cs.Resolve)
+	m.API.AddKeyResolver(cs.Resolve)
 	return cs
 }
