@@ -249,17 +249,15 @@ func bufferBody(r *http.Request) ([]byte, *Error) {
 	return body, nil
 }
 
-// Authenticate verifies the SigV4 signature of one of wharf's own
-// endpoints' requests (an agent's first registration) as for an AWS call
-// of the JSON protocol. With auth off an unsigned request, or one signed
-// with an unknown key, is the account's root user.
+// Authenticate verifies the SigV4 signature of a request to one of wharf's
+// own endpoints (an agent asking for its secret) as for an AWS call of the
+// JSON protocol. With auth off, a request that is unsigned or signed with
+// a key no resolver knows gets neither a principal nor an error: the
+// caller decides what an unverified caller may do.
 func (s *Server) Authenticate(r *http.Request) (*Principal, *Error) {
 	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account}
 	if e := s.authenticate(r, req, false); e != nil {
 		return nil, e
-	}
-	if req.Principal == nil {
-		return RootPrincipal(s.account, req.AccessKey), nil
 	}
 	return req.Principal, nil
 }

@@ -192,7 +192,9 @@ func TestSignatureVerification(t *testing.T) {
 		}),
 		with(good, func(c *sigCase) {
 			c.name, c.status, c.code = "malformed header", 400, CodeIncompleteSig
-			c.mutate = func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIATESTKEY/20260301/eu-west-1/echo/aws4_request") }
+			c.mutate = func(r *http.Request) {
+				r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIATESTKEY/20260301/eu-west-1/echo/aws4_request")
+			}
 		}),
 	}
 	s := authServer(t, true)
@@ -296,5 +298,9 @@ func TestAuthenticateOwnEndpoint(t *testing.T) {
 	}
 	if _, e := s.Authenticate(sigCase{unsign: true}.request(t)); e == nil {
 		t.Fatal("unsigned request authenticated")
+	}
+	off := authServer(t, false)
+	if p, e := off.Authenticate(sigCase{unsign: true}.request(t)); p != nil || e != nil {
+		t.Fatalf("auth off, unsigned: %+v %v; want neither", p, e)
 	}
 }

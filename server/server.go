@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/awsapi/credentials"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -43,8 +44,33 @@ type Config struct {
 	// RUNNING and healthy before it counts towards its deployment (0 =
 	// the service scheduler's default).
 	StabilizationWindow time.Duration
-	Version             string
-	Log                 *slog.Logger
+	// Auth requires every AWS call to be signed with a known key (wharf up
+	// --auth). It is on whatever this says when Listen is not loopback.
+	Auth bool
+	// HostNames are names besides IP addresses and localhost that clients
+	// reach wharf by (--host-name); requests sent to any other name are
+	// refused (DNS rebinding).
+	HostNames []string
+	// KeyringFile, when set, holds the key that seals secrets instead of
+	// DATA_DIR/keyring.json (--keyring-file; WHARF_KEYRING_KEY wins).
+	KeyringFile string
+	// TLSCert and TLSKey serve HTTPS with this certificate (PEM files).
+	TLSCert, TLSKey string
+	Version         string
+	Log             *slog.Logger
+}
+
+// IsLoopback reports whether listen (HOST:PORT) binds loopback only.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultListen is where wharf listens unless told otherwise.
@@ -75,6 +101,10 @@ type Server struct {
 	// closers release what services opened (the logs store), once the
 	// runners and HTTP calls that use them have stopped.
 	closers []func() error
+	// root is the account root user's keys (DATA_DIR/credentials).
+	root        *credentials.Root
+	rootCreated bool
+	authOn      bool
 }
 
 // Start opens the store, binds the port, serves in the background and
@@ -109,7 +139,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	} else if built {
 		cfg.Log.Debug("built the task indexes of the store", "dir", cfg.DataDir)
 	}
-	s := &Server{cfg: cfg, db: db, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, db: db, done: make(chan error, 1), authOn: cfg.Auth || !IsLoopback(cfg.Listen)}
+	if s.root, s.rootCreated, err = credentials.LoadOrCreateRoot(cfg.DataDir, cfg.Account); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
@@ -128,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.cancel = cancel
 	cp := newControlPlane(s.db, s.cfg, s.healthy)
 	s.closers = cp.closers
+	s.secureFrontDoor(cp.api)
 	// Every controller and data plane runs under one supervisor until
 	// Shutdown; it restarts a failed one with backoff.
 	s.wg.Go(func() { _ = cp.bg.Run(bg) })
@@ -159,6 +194,7 @@ func (s *Server) newAgent(ctx context.Context) error {
 	}
 	a, err := agent.New(agent.Config{
 		Server: "http://" + s.ln.Addr().String(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
+		AccessKeyID: s.root.AccessKeyID, SecretAccessKey: s.root.SecretAccessKey,
 		BindIP: s.cfg.BindIP, AutoJoin: true, CleanupAfter: s.cfg.CleanupAfter, Version: s.cfg.Version,
 		Log: s.cfg.Log.With("component", "agent"),
 	})
@@ -169,6 +205,31 @@ func (s *Server) newAgent(ctx context.Context) error {
 	s.rt, s.agent = rt, a
 	return nil
 }
+
+// secureFrontDoor turns on the API's checks: the root keys, the Host
+// names it answers to, and authentication when required.
+func (s *Server) secureFrontDoor(api *awsapi.Server) {
+	names := append([]string{}, s.cfg.HostNames...)
+	if host, _, err := net.SplitHostPort(s.cfg.Listen); err == nil && host != "" {
+		names = append(names, host)
+	}
+	api.SetAccess(awsapi.Access{RequireAuth: s.authOn, CheckHost: true, HostNames: names})
+	api.AddKeyResolver(s.root.Resolve)
+	if !s.authOn {
+		s.cfg.Log.Warn("AUTH IS OFF: every process on this host (host-network task containers included) has full access to wharf's APIs and secrets, with any or no credentials; start with --auth to require signed requests",
+			"listen", s.cfg.Listen)
+	}
+}
+
+// AuthOn reports whether every AWS call must be signed with a known key.
+func (s *Server) AuthOn() bool { return s.authOn }
+
+// RootCredentials is the path of the root keys' file, and whether this
+// start wrote it.
+func (s *Server) RootCredentials() (path string, created bool) { return s.root.Path, s.rootCreated }
+
+// RootKeys are the account root user's access key and secret.
+func (s *Server) RootKeys() (accessKeyID, secret string) { return s.root.AccessKeyID, s.root.SecretAccessKey }
 
 func (s *Server) healthy() error {
 	if s.agent != nil {
