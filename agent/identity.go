@@ -26,7 +26,7 @@ type identity struct {
 	// TokenKey keys the task metadata URI tokens (tokens.go), so that they
 	// cannot be derived from the node id and task ARN, which are public.
 	TokenKey string `json:"tokenKey,omitempty"`
-	saves     int               // writes of the file since loading, for tests
+	saves    int    // writes of the file since loading, for tests
 }
 
 func loadIdentity(dir string) (*identity, error) {

@@ -229,7 +229,9 @@ func (s *Server) AuthOn() bool { return s.authOn }
 func (s *Server) RootCredentials() (path string, created bool) { return s.root.Path, s.rootCreated }
 
 // RootKeys are the account root user's access key and secret.
-func (s *Server) RootKeys() (accessKeyID, secret string) { return s.root.AccessKeyID, s.root.SecretAccessKey }
+func (s *Server) RootKeys() (accessKeyID, secret string) {
+	return s.root.AccessKeyID, s.root.SecretAccessKey
+}
 
 func (s *Server) healthy() error {
 	if s.agent != nil {

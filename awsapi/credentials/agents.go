@@ -28,8 +28,8 @@ type Agents struct {
 	db       store.Backend
 	auth     func(*http.Request) (*awsapi.Principal, *awsapi.Error)
 	required func() bool // auth is on
-	log  *slog.Logger
-	now  func() time.Time
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // agentPrefix is where the agents' secret hashes live.
