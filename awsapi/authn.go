@@ -15,8 +15,9 @@ import (
 //
 //   - Host: a browser page can reach a loopback wharf through a name it
 //     controls (DNS rebinding); such a request carries that name as its
-//     Host. Only IP literals, localhost and the names configured with
-//     Access.HostNames are answered. An IP literal cannot be rebound.
+//     Host. Only IP literals, localhost, AWS's endpoint names and the
+//     names configured with Access.HostNames are answered: none of them
+//     can be rebound by a page's DNS.
 //   - Origin: a cross-site form POST (an AWS Query call needs no CORS
 //     preflight) carries the page's Origin; SDKs and the CLI send none.
 //     A state-changing request whose Origin is not this server is refused.
@@ -62,6 +63,14 @@ func (s *Server) hostAllowed(host string) bool {
 	}
 	if net.ParseIP(host) != nil {
 		return true
+	}
+	// AWS's own endpoint names (a client's host prefix, such as
+	// data-servicediscovery.…, or an /etc/hosts entry pointing one at
+	// wharf): no web page's DNS can rebind them.
+	for _, suffix := range []string{".amazonaws.com", ".amazonaws.com.cn", ".api.aws"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
 	}
 	return s.hostNames[host]
 }
