@@ -15,6 +15,7 @@ import (
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/awsapi/credentials"
+	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -54,10 +55,16 @@ type Config struct {
 	// KeyringFile, when set, holds the key that seals secrets instead of
 	// DATA_DIR/keyring.json (--keyring-file; WHARF_KEYRING_KEY wins).
 	KeyringFile string
+	// KeyringKey is WHARF_KEYRING_KEY's value: the sealing key (or a
+	// keyring's JSON) from the environment, which wins over KeyringFile.
+	KeyringKey string
 	// TLSCert and TLSKey serve HTTPS with this certificate (PEM files).
 	TLSCert, TLSKey string
 	Version         string
 	Log             *slog.Logger
+
+	// keyring is the keyring Start opened and checked, for the mounts.
+	keyring *keyring.Keyring
 }
 
 // IsLoopback reports whether listen (HOST:PORT) binds loopback only.
@@ -138,6 +145,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	} else if built {
 		cfg.Log.Debug("built the task indexes of the store", "dir", cfg.DataDir)
+	}
+	// A keyring that does not hold the keys of the sealed values stops the
+	// start: never a silent new key.
+	if cfg.keyring, err = openKeyringChecked(ctx, db, cfg); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	s := &Server{cfg: cfg, db: db, done: make(chan error, 1), authOn: cfg.Auth || !IsLoopback(cfg.Listen)}
 	if s.root, s.rootCreated, err = credentials.LoadOrCreateRoot(cfg.DataDir, cfg.Account); err != nil {

@@ -107,7 +107,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
 		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version,
-		Auth: *auth, HostNames: hostNames, KeyringFile: *keyringFile, TLSCert: *tlsCert, TLSKey: *tlsKey})
+		Auth: *auth, HostNames: hostNames, KeyringFile: *keyringFile, KeyringKey: os.Getenv("WHARF_KEYRING_KEY"), TLSCert: *tlsCert, TLSKey: *tlsKey})
 	if err != nil {
 		return err
 	}
