@@ -40,6 +40,9 @@ type Config struct {
 	// control plane (RegisterContainerInstance, SubmitTaskStateChange) and
 	// its first registration, which issues the agent's own secret.
 	AccessKeyID, SecretAccessKey string
+	// TLSPin is the DER certificate of an https Server, accepted exactly
+	// (the embedded agent's server may hold a certificate for other names).
+	TLSPin []byte
 }
 
 // Agent runs the tasks the control plane assigns to this host.
@@ -95,7 +98,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second},
+	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second, Transport: pinnedTransport(cfg.TLSPin)},
 		key: agentproto.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey}, secret: id.secret}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, probe: cfg.Runtime, sleep: sleepCtx}
 	a.eng = newEngine(cfg.Runtime, id.NodeID, cfg.Log)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,7 @@ type Server struct {
 	// runners and HTTP calls that use them have stopped.
 	closers []func() error
 	// root is the account root user's keys (DATA_DIR/credentials).
+	tls         *tls.Config // nil: plain HTTP
 	root        *credentials.Root
 	rootCreated bool
 	authOn      bool
@@ -164,6 +166,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s.ln = ln
+	if certFile, keyFile := tlsFiles(cfg); certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			_ = ln.Close()
+			_ = db.Close()
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	} else if !IsLoopback(cfg.Listen) {
+		cfg.Log.Warn("serving plain HTTP off loopback: secret values and task credentials cross the network in clear; run `wharf ca` or give --tls-cert/--tls-key", "listen", cfg.Listen)
+	}
 	if !cfg.NoAgent {
 		if err := s.newAgent(ctx); err != nil {
 			_ = ln.Close()
@@ -180,9 +193,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Shutdown; it restarts a failed one with backoff.
 	s.wg.Go(func() { _ = cp.bg.Run(bg) })
 	api := cp.api
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	// net/http's own complaints (TLS handshakes a client broke off) go to
+	// wharf's log at debug level, not to stderr.
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug)}
+	served := ln
+	if s.tls != nil {
+		served = tls.NewListener(ln, s.tls)
+	}
 	go func() {
-		err := s.http.Serve(ln)
+		err := s.http.Serve(served)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -206,7 +225,7 @@ func (s *Server) newAgent(ctx context.Context) error {
 		return fmt.Errorf("the agent's Docker engine address: %w", err)
 	}
 	a, err := agent.New(agent.Config{
-		Server: "http://" + s.ln.Addr().String(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
+		Server: s.URL(), TLSPin: s.tlsPin(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
 		AccessKeyID: s.root.AccessKeyID, SecretAccessKey: s.root.SecretAccessKey,
 		BindIP: s.cfg.BindIP, AutoJoin: true, CleanupAfter: s.cfg.CleanupAfter, Version: s.cfg.Version,
 		Log: s.cfg.Log.With("component", "agent"),
@@ -253,8 +272,22 @@ func (s *Server) healthy() error {
 	return nil
 }
 
-// URL is the endpoint clients use (http://HOST:PORT).
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// URL is the endpoint clients use (http://HOST:PORT, https:// with TLS).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.ln.Addr().String()
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// tlsPin is the served certificate, which the embedded agent accepts
+// exactly (whatever names it holds), or nil without TLS.
+func (s *Server) tlsPin() []byte {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.Certificates[0].Certificate[0]
+}
 
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

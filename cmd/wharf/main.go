@@ -50,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return up(ctx, args[1:], stdout, stderr)
+	case "ca":
+		return ca(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "wharf %s (%s)\n", version, goVersion())
 		return nil
@@ -59,6 +61,31 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// ca makes the local CA and a server certificate under DATA_DIR/tls,
+// which `wharf up` serves when it listens off loopback.
+func ca(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", server.DefaultDataDir(), "directory for wharf's state")
+	var names stringList
+	fs.Var(&names, "host-name", "a name or address the certificate is for, besides localhost, loopback and this host's name and addresses (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := server.MakeCA(*dataDir, names, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `wharf's local CA is %s; the server certificate %s (key %s)
+is served by 'wharf up' when it listens off loopback (or give --tls-cert/--tls-key).
+Trust the CA:
+  aws CLI and SDKs:  export AWS_CA_BUNDLE=%s
+  Debian/Ubuntu:     sudo cp %s /usr/local/share/ca-certificates/wharf-ca.crt && sudo update-ca-certificates
+  Docker (ECR):      sudo mkdir -p /etc/docker/certs.d/HOST:PORT && sudo cp %s /etc/docker/certs.d/HOST:PORT/ca.crt
+`, f.CACert, f.Cert, f.Key, f.CACert, f.CACert, f.CACert)
+	return nil
 }
 
 // stringList is a repeatable string flag.
