@@ -34,6 +34,8 @@ type Server struct {
 	requireAuth, checkHost bool
 	hostNames              map[string]bool
 	now                    func() time.Time // nil: time.Now
+	// auditor hears of every AWS call (authn_audit.go).
+	auditor func(AuditRecord)
 }
 
 // NewServer returns a Server answering for account.
@@ -78,15 +80,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
+	service := ""
+	if s.auditor != nil {
+		service, req.Operation = s.serviceOf(r, target)
+	}
 	if e := s.authenticate(r, req, target == ""); e != nil {
 		s.refuse(w, r, req, target, e, start)
+		s.audit(r, req, service, e.status(), e.Code, start)
 		return
 	}
 	if target == "" {
-		s.logQuery(r, req, s.serveQuery(w, r, req), start)
+		status := s.serveQuery(w, r, req)
+		s.logQuery(r, req, status, start)
+		s.audit(r, req, service, status, w.Header().Get("X-Amzn-ErrorType"), start)
 		return
 	}
 	status := s.serveJSON(w, r, req, target)
+	s.audit(r, req, service, status, w.Header().Get("X-Amzn-ErrorType"), start)
 	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call",
 		slog.String("op", req.Operation), slog.String("region", req.Region),
 		slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
@@ -104,7 +114,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 			status = fail(internalError(req.ID))
 		}
 	}()
-	prefix, op, _ := strings.Cut(target, ".")
+	// The operation follows the last dot: some prefixes have dots of
+	// their own (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101).
+	prefix, op := splitTarget(target)
 	req.Operation = op
 	svc := s.json[prefix]
 	if svc == nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -162,5 +163,55 @@ func TestAuthCLI(t *testing.T) {
 	wrong := []string{"AWS_ACCESS_KEY_ID=" + akid, "AWS_SECRET_ACCESS_KEY=wrong"}
 	if out, err := run(wrong, "elbv2", "describe-load-balancers"); err == nil || !strings.Contains(out, "SignatureDoesNotMatch") {
 		t.Fatalf("wrong secret, Query: %v: %s", err, out)
+	}
+}
+
+// TestAuditTrail: calls (a refused one included) are read back through
+// CloudTrail's LookupEvents with the aws CLI, filtered by access key.
+func TestAuditTrail(t *testing.T) {
+	awsCLI, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("no aws CLI")
+	}
+	w := wharftest.StartWith(t, wharftest.Options{Auth: true})
+	ctx := context.Background()
+	root := w.Config("eu-west-1")
+	if _, err := ecs.NewFromConfig(root).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("audited")}); err != nil {
+		t.Fatal(err)
+	}
+	bad := root.Copy()
+	bad.Credentials = credentials.NewStaticCredentialsProvider("AKIAINTRUDER0000000", "x", "")
+	_, _ = ecs.NewFromConfig(bad).DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("audited")})
+
+	lookup := func(key, value string) []map[string]any {
+		t.Helper()
+		cmd := exec.Command(awsCLI, "--endpoint-url", w.URL(), "--region", "eu-west-1", "--output", "json", "cloudtrail", "lookup-events",
+			"--lookup-attributes", "AttributeKey="+key+",AttributeValue="+value)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "AWS_SHARED_CREDENTIALS_FILE=" + w.CredentialsFile()}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("lookup-events: %v: %s%s", err, out, stderr.Bytes())
+		}
+		var resp struct{ Events []map[string]any }
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Events
+	}
+	akid, _ := w.RootKeys()
+	evs := lookup("AccessKeyId", akid)
+	if len(evs) != 1 || evs[0]["EventName"] != "CreateCluster" || evs[0]["Username"] != "root" || evs[0]["EventSource"] != "ecs.amazonaws.com" {
+		t.Fatalf("root's events: %v", evs)
+	}
+	var detail map[string]any
+	_ = json.Unmarshal([]byte(evs[0]["CloudTrailEvent"].(string)), &detail)
+	if detail["sourceIPAddress"] != "127.0.0.1" || detail["userIdentity"].(map[string]any)["arn"] != "arn:aws:iam::000000000000:root" {
+		t.Fatalf("CloudTrailEvent %v", detail)
+	}
+	evs = lookup("AccessKeyId", "AKIAINTRUDER0000000")
+	if len(evs) != 1 || evs[0]["EventName"] != "DeleteCluster" || !strings.Contains(evs[0]["CloudTrailEvent"].(string), `"errorCode":"UnrecognizedClientException"`) {
+		t.Fatalf("the intruder's attempt: %v", evs)
 	}
 }
