@@ -64,6 +64,11 @@ func (s *Server) hostAllowed(host string) bool {
 	if net.ParseIP(host) != nil {
 		return true
 	}
+	// Cloud Map's DiscoverInstances goes to data-<endpoint host>, which a
+	// user maps in /etc/hosts (data-localhost).
+	if rest, ok := strings.CutPrefix(host, "data-"); ok && (rest == "localhost" || s.hostNames[rest]) {
+		return true
+	}
 	// AWS's own endpoint names (a client's host prefix, such as
 	// data-servicediscovery.…, or an /etc/hosts entry pointing one at
 	// wharf): no web page's DNS can rebind them.

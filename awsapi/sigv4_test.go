@@ -255,6 +255,7 @@ func TestBrowserChecks(t *testing.T) {
 		{"ipv6 loopback", "[::1]:8555", "", false, 200},
 		{"configured name", "wharf.internal:8555", "", false, 200},
 		{"aws endpoint name", "data-servicediscovery.us-east-1.amazonaws.com", "", false, 200},
+		{"cloud map data- host", "data-localhost:8555", "", false, 200},
 		{"rebound name", "evil.example:8555", "", false, 403},
 		{"aws name as a suffix only", "evil-amazonaws.com", "", false, 403},
 		{"rebound name query", "evil.example", "", true, 403},
