@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,7 +77,7 @@ type sigCase struct {
 	msg     string // a part of the message
 }
 
-func (c sigCase) request(t *testing.T) *http.Request {
+func (c sigCase) request(t testing.TB) *http.Request {
 	t.Helper()
 	body := `{}`
 	if c.query {
@@ -305,5 +306,38 @@ func TestAuthenticateOwnEndpoint(t *testing.T) {
 	off := authServer(t, false)
 	if p, e := off.Authenticate(sigCase{unsign: true}.request(t)); p != nil || e != nil {
 		t.Fatalf("auth off, unsigned: %+v %v; want neither", p, e)
+	}
+}
+
+// BenchmarkVerify is the front door alone (no network, no SDK): one JSON
+// call signed by aws-sdk-go-v2, served with auth on (verified) and with
+// auth off (a key wharf does not know: not verified, as users' calls are).
+func BenchmarkVerify(b *testing.B) {
+	for _, require := range []bool{false, true} {
+		b.Run(fmt.Sprintf("auth=%v", require), func(b *testing.B) {
+			s := authServer(b, require)
+			key := "AKIAUNKNOWN"
+			if require {
+				key = testKey
+			}
+			reqs := make([]*http.Request, 0, 64)
+			for range cap(reqs) {
+				reqs = append(reqs, sigCase{key: key, secret: testSecret}.request(b))
+			}
+			bodies := make([]string, len(reqs))
+			for i := range bodies {
+				bodies[i] = "{}"
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				r := reqs[i%len(reqs)]
+				r.Body = io.NopCloser(strings.NewReader(bodies[i%len(reqs)]))
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, r)
+				if rec.Code != 200 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
 	}
 }
