@@ -61,7 +61,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, e.Message, e.status())
 			return
 		}
-		s.refuse(w, r, &Request{ID: NewRequestID()}, target, e, start)
+		req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account}
+		s.refuse(w, r, req, target, e, start)
+		s.audit(r, req, "", e.status(), e.Code, start)
 		return
 	}
 	if !awsCall {

@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,6 +72,7 @@ type sigCase struct {
 	at      time.Time // signing time
 	presign bool
 	unsign  bool // no signature at all
+	path    string
 	mutate  func(*http.Request)
 	status  int
 	code    string // "" = success
@@ -83,7 +85,7 @@ func (c sigCase) request(t testing.TB) *http.Request {
 	if c.query {
 		body = "Action=Who&Version=2020-01-01"
 	}
-	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8555/", strings.NewReader(body))
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8555"+cmp.Or(c.path, "/"), strings.NewReader(body))
 	if c.query {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	} else {
@@ -136,6 +138,8 @@ func TestSignatureVerification(t *testing.T) {
 		with(good, func(c *sigCase) { c.name = "skew within 5 min"; c.at = testNow.Add(-4 * time.Minute) }),
 		with(good, func(c *sigCase) { c.name = "presigned"; c.presign = true }),
 		with(good, func(c *sigCase) { c.name = "presigned query"; c.presign, c.query = true, true }),
+		with(good, func(c *sigCase) { c.name = "escaped path"; c.path = "/a%20b/c%2Fd~e" }),
+		with(good, func(c *sigCase) { c.name = "presigned escaped path"; c.path, c.presign = "/x%2By/z", true }),
 		with(good, func(c *sigCase) {
 			c.name, c.secret, c.status, c.code, c.msg = "bad signature", "wrong", 400, "InvalidSignatureException", badSig
 		}),
