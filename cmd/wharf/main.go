@@ -146,8 +146,12 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "WARNING: auth is off: every process on this host, host-network task containers included, has full access to wharf's APIs and secrets. Start with --auth to require signed requests.\n")
 	}
 	log.Info("wharf is up", "version", version, "endpoint", srv.URL(), "data_dir", *dataDir, "account", *account)
-	fmt.Fprintf(stdout, "wharf %s serving on %s (data in %s)\n  try: aws --endpoint-url %s ecs list-clusters\n",
-		version, srv.URL(), *dataDir, srv.URL())
+	try := "aws --endpoint-url " + srv.URL() + " ecs list-clusters"
+	if srv.AuthOn() {
+		try = "AWS_SHARED_CREDENTIALS_FILE=" + creds + " " + try
+	}
+	fmt.Fprintf(stdout, "wharf %s serving on %s (data in %s, auth %s)\n  try: %s\n",
+		version, srv.URL(), *dataDir, map[bool]string{true: "on", false: "off"}[srv.AuthOn()], try)
 
 	select {
 	case <-ctx.Done():
