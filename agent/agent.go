@@ -36,6 +36,13 @@ type Config struct {
 	CleanupAfter time.Duration
 	Version      string
 	Log          *slog.Logger
+	// AccessKeyID and SecretAccessKey sign the agent's AWS calls to the
+	// control plane (RegisterContainerInstance, SubmitTaskStateChange) and
+	// its first registration, which issues the agent's own secret.
+	AccessKeyID, SecretAccessKey string
+	// TLSPin is the DER certificate of an https Server, accepted exactly
+	// (the embedded agent's server may hold a certificate for other names).
+	TLSPin []byte
 }
 
 // Agent runs the tasks the control plane assigns to this host.
@@ -91,7 +98,8 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second}}
+	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second, Transport: pinnedTransport(cfg.TLSPin)},
+		key: agentproto.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey}, secret: id.secret}
 	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, probe: cfg.Runtime, sleep: sleepCtx}
 	a.eng = newEngine(cfg.Runtime, id.NodeID, cfg.Log)
 	a.rep = newReporter(cl, cfg.Log)
@@ -103,6 +111,7 @@ func New(cfg Config) (*Agent, error) {
 		a.hooks = append(a.hooks, mk(a))
 	}
 	a.meta = newMetadataServer(cfg.Runtime, id.NodeID, a.lookup, cfg.Log)
+	a.meta.tokenKey = id.TokenKey
 	a.logs = newLogShipper(a)
 	return a, nil
 }
@@ -140,7 +149,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	var rev int64
 	backoff := time.Second
 	for ctx.Err() == nil {
-		resp, err := a.cl.poll(ctx, agentproto.PollRequest{NodeID: a.id.NodeID, AfterRevision: rev, WaitSeconds: 20})
+		err := a.ensureSecret(ctx)
+		var resp *agentproto.PollResponse
+		if err == nil {
+			resp, err = a.cl.poll(ctx, agentproto.PollRequest{NodeID: a.id.NodeID, AfterRevision: rev, WaitSeconds: 20})
+			a.forgetSecretOn(err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break

@@ -3,12 +3,16 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
@@ -19,6 +23,12 @@ import (
 type client struct {
 	base string
 	http *http.Client
+	// key signs the agent's own AWS calls (a root or IAM key; "" with auth
+	// off is a placeholder any key works as).
+	key agentproto.Credentials
+	// secret is the agent's own secret, issued at its first registration
+	// and sent as a bearer token to the agent endpoints (secret.go).
+	secret func() string
 }
 
 // callECS calls an ECS operation in region.
@@ -31,7 +41,7 @@ func (c *client) callECS(ctx context.Context, region, op string, in, out any) er
 // credential scope carries the region so the control plane files the call
 // under it.
 func (c *client) call(ctx context.Context, region, signingName, target, op string, in, out any) error {
-	return c.callAs(ctx, agentproto.Credentials{AccessKeyID: "wharf-agent"}, region, signingName, target, op, in, out)
+	return c.callAs(ctx, c.key, region, signingName, target, op, in, out)
 }
 
 // callAs is call signed as cred says: with its access key and session
@@ -48,10 +58,8 @@ func (c *client) callAs(ctx context.Context, cred agentproto.Credentials, region
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", target+"."+op)
-	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=host, Signature=-",
-		cred.AccessKeyID, time.Now().UTC().Format("20060102"), region, signingName))
-	if cred.Token != "" {
-		req.Header.Set("X-Amz-Security-Token", cred.Token)
+	if err := sign(ctx, req, body, cred, region, signingName); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -69,6 +77,36 @@ func (c *client) callAs(ctx context.Context, cred agentproto.Credentials, region
 		return nil
 	}
 	return json.Unmarshal(b, out)
+}
+
+// sign signs req (with body) as cred, for signingName in region, as the
+// SDKs do.
+func sign(ctx context.Context, req *http.Request, body []byte, cred agentproto.Credentials, region, signingName string) error {
+	if cred.AccessKeyID == "" {
+		cred = agentproto.Credentials{AccessKeyID: "wharf-agent", SecretAccessKey: "auth-off"}
+	}
+	sum := sha256.Sum256(body)
+	return v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: cred.AccessKeyID, SecretAccessKey: cred.SecretAccessKey, SessionToken: cred.Token},
+		req, hex.EncodeToString(sum[:]), signingName, region, time.Now())
+}
+
+// httpError is an agent endpoint's refusal; a 401 wraps errUnauthorized.
+func httpError(op string, resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	err := fmt.Errorf("%s: %s: %s", op, resp.Status, bytes.TrimSpace(b))
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%w (%w)", err, errUnauthorized)
+	}
+	return err
+}
+
+// bearer adds the agent's secret to a request to an agent endpoint.
+func (c *client) bearer(req *http.Request) {
+	if c.secret != nil {
+		if s := c.secret(); s != "" {
+			req.Header.Set("Authorization", "Bearer "+s)
+		}
+	}
 }
 
 // CallError is a control plane call answered with an error.
@@ -96,14 +134,14 @@ func (c *client) poll(ctx context.Context, req agentproto.PollRequest) (*agentpr
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
+	c.bearer(hreq)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("poll: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("poll: %s: %s", resp.Status, bytes.TrimSpace(b))
+		return nil, httpError("poll", resp)
 	}
 	var out agentproto.PollResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
@@ -131,14 +169,14 @@ func (c *client) register(ctx context.Context, req agentproto.RegisterRequest) (
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
+	c.bearer(hreq)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("register: %s: %s", resp.Status, bytes.TrimSpace(b))
+		return nil, httpError("register", resp)
 	}
 	var out agentproto.RegisterResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {

@@ -147,6 +147,7 @@ func (c *credentialsAgent) mint(ctx context.Context, taskARN, role string) (agen
 		return agentproto.Credentials{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	c.a.cl.bearer(req)
 	resp, err := c.a.cl.http.Do(req)
 	if err != nil {
 		return agentproto.Credentials{}, fmt.Errorf("get %s role credentials: %w", role, err)

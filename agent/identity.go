@@ -20,7 +20,13 @@ type identity struct {
 	path      string
 	NodeID    string            `json:"nodeId"`
 	Instances map[string]string `json:"instances"` // cluster ARN → container instance ARN
-	saves     int               // writes of the file since loading, for tests
+	// Secret authenticates the agent to the control plane's agent
+	// endpoints (secret.go); "" until issued.
+	Secret string `json:"secret,omitempty"`
+	// TokenKey keys the task metadata URI tokens (tokens.go), so that they
+	// cannot be derived from the node id and task ARN, which are public.
+	TokenKey string `json:"tokenKey,omitempty"`
+	saves    int    // writes of the file since loading, for tests
 }
 
 func loadIdentity(dir string) (*identity, error) {
@@ -31,6 +37,7 @@ func loadIdentity(dir string) (*identity, error) {
 		var r [8]byte
 		_, _ = rand.Read(r[:])
 		id.NodeID = "node-" + hex.EncodeToString(r[:])
+		id.TokenKey = newTokenKey()
 		return id, id.save()
 	case err != nil:
 		return nil, fmt.Errorf("read agent identity: %w", err)
@@ -40,6 +47,14 @@ func loadIdentity(dir string) (*identity, error) {
 	}
 	if id.Instances == nil {
 		id.Instances = map[string]string{}
+	}
+	if id.TokenKey == "" {
+		// An identity from before the keyed tokens: running tasks' URIs
+		// change with the key, which only new containers see.
+		id.TokenKey = newTokenKey()
+		if err := id.save(); err != nil {
+			return nil, err
+		}
 	}
 	return id, nil
 }

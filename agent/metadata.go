@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -31,8 +29,9 @@ type metadataServer struct {
 	ln     net.Listener
 	base   string
 	// tokens maps a URI token to its task and container; filled as URIs
-	// are handed out, and rebuilt by the same hash after a restart.
-	tokens tokenTable
+	// are handed out, and rebuilt by the same keyed hash after a restart.
+	tokens   tokenTable
+	tokenKey string // identity.TokenKey
 }
 
 func newMetadataServer(rt *docker.Runtime, node string, lookup func(string) (agentproto.TaskStatus, agentproto.Assignment, bool), log *slog.Logger) *metadataServer {
@@ -64,8 +63,7 @@ func (m *metadataServer) serve(ctx context.Context) {
 
 // uri is ECS_CONTAINER_METADATA_URI_V4 for one container of a task.
 func (m *metadataServer) uri(taskARN, container string) string {
-	sum := sha256.Sum256([]byte(m.node + "\x00" + taskARN + "\x00" + container))
-	tok := hex.EncodeToString(sum[:12])
+	tok := metadataToken(m.tokenKey, taskARN, container)
 	m.tokens.put(tok, taskARN, container)
 	return m.base + tok
 }

@@ -2,34 +2,45 @@ package awsapi
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
 	"time"
 )
 
-// Principal is an identity wharf vouches for: the role whose credentials
-// wharf minted for a task (its task role or its execution role).
+// Principal types, as IAM's policy variables and STS's
+// GetCallerIdentity tell them apart.
+const (
+	PrincipalRoot        = "Root"
+	PrincipalUser        = "User"
+	PrincipalAssumedRole = "AssumedRole"
+)
+
+// Principal is an identity wharf vouches for: the account's root user, an
+// IAM user, or a role session (a task's role credentials, an AssumeRole).
 type Principal struct {
-	// ARN names the caller as STS names an assumed role:
-	// arn:aws:sts::ACCOUNT:assumed-role/ROLE-NAME/SESSION.
+	// ARN names the caller: arn:aws:iam::ACCOUNT:root, …:user/NAME, or as
+	// STS names an assumed role arn:aws:sts::ACCOUNT:assumed-role/ROLE-NAME/SESSION.
 	ARN string
-	// RoleARN is the IAM role: arn:aws:iam::ACCOUNT:role/ROLE-NAME.
+	// RoleARN is the IAM role of a role session: arn:aws:iam::ACCOUNT:role/ROLE-NAME.
 	RoleARN string
-	// Account is the role's account.
+	// Account is the principal's account.
 	Account string
-	// TaskARN is the task the credentials were minted for.
+	// TaskARN is the task a role session's credentials were minted for.
 	TaskARN string
-	// Type is "Root", "User" or "AssumedRole" ("" reads as AssumedRole,
-	// for the task credentials minted before it existed).
+	// Type is PrincipalRoot, PrincipalUser or PrincipalAssumedRole.
 	Type string
-	// UserName is an IAM user's name (Type "User").
+	// UserName is an IAM user's name.
 	UserName string
-	// AccessKey is the key the call was signed with.
+	// AccessKey is the access key the call was signed with.
 	AccessKey string
-	// Tags are the principal's tags (aws:PrincipalTag/…).
+	// Tags are the principal's tags (aws:PrincipalTag).
 	Tags map[string]string
-	// SessionExpiry is when temporary credentials expire (zero otherwise).
+	// SessionExpiry is when a role session's credentials expire (zero for
+	// long-term keys).
 	SessionExpiry time.Time
+}
+
+// RootPrincipal is the account's root user.
+func RootPrincipal(account, accessKey string) *Principal {
+	return &Principal{ARN: "arn:aws:iam::" + account + ":root", Account: account, Type: PrincipalRoot, AccessKey: accessKey}
 }
 
 // Credential is what a signed call says about its signer.
@@ -38,44 +49,34 @@ type Credential struct {
 	SessionToken string // X-Amz-Security-Token, "" when absent
 }
 
-// PrincipalResolver finds whose access key a call was signed with. It
-// answers (nil, nil) for keys it does not know (any key works while auth
-// is off), a principal for keys it minted, and an *Error to refuse the
-// call (an expired key, a wrong session token).
-type PrincipalResolver func(ctx context.Context, cred Credential) (*Principal, error)
+// KeyResolver finds an access key's secret and whose it is. It answers
+// ("", nil, nil) for a key it does not know (the next resolver is asked);
+// the secret and principal for one it knows; an *Error to refuse the call
+// outright (an expired session, a session token that is not the key's:
+// ExpiredTokenException, UnrecognizedClientException), which the front
+// door translates to the Query protocol's codes. A resolver checks the
+// session token: a long-term key sent with one, or a session key with a
+// wrong one, is refused. Any other error answers InternalFailure.
+type KeyResolver func(ctx context.Context, cred Credential) (secret string, p *Principal, err error)
 
-// SetPrincipalResolver installs r for every later call.
-func (s *Server) SetPrincipalResolver(r PrincipalResolver) { s.principals = r }
+// AddKeyResolver adds r after the resolvers already installed; a signed
+// call's key is looked up in each, in order, until one knows it.
+func (s *Server) AddKeyResolver(r KeyResolver) { s.resolvers = append(s.resolvers, r) }
 
-// resolvePrincipal fills req.Principal for a signed call; the error it
-// returns is the answer to send instead.
-func (s *Server) resolvePrincipal(r *http.Request, req *Request) *Error {
-	if s.principals == nil || req.AccessKey == "" {
-		return nil
-	}
-	token := r.Header.Get("X-Amz-Security-Token")
-	if token == "" {
-		token = r.URL.Query().Get("X-Amz-Security-Token")
-	}
-	p, err := s.principals(r.Context(), Credential{AccessKey: req.AccessKey, SessionToken: token})
-	if err != nil {
-		if e, ok := AsError(err); ok {
-			return e
+// resolveKey asks each resolver in turn.
+func (s *Server) resolveKey(ctx context.Context, cred Credential) (string, *Principal, error) {
+	for _, r := range s.resolvers {
+		secret, p, err := r(ctx, cred)
+		if err != nil || p != nil {
+			return secret, p, err
 		}
-		s.log.Error("resolve the caller's access key", "request_id", req.ID, "err", err)
-		return internalError(req.ID)
 	}
-	if p != nil {
-		req.Principal = p
-		s.log.LogAttrs(r.Context(), slog.LevelDebug, "caller", slog.String("request_id", req.ID),
-			slog.String("access_key", req.AccessKey), slog.String("principal", p.ARN))
-	}
-	return nil
+	return "", nil, nil
 }
 
-// CallerARN is the ARN AWS reports as the caller of a request (an
-// assumed role, or the account's root user when wharf does not know the
-// key), as in SSM's LastModifiedUser.
+// CallerARN is the ARN AWS reports as the caller of a request (the
+// principal that signed it, or the account's root user when auth is off
+// and wharf does not know the key), as in SSM's LastModifiedUser.
 func CallerARN(ctx context.Context) string {
 	r := RequestFrom(ctx)
 	if r.Principal != nil {

@@ -151,9 +151,6 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 		return fail(Errorf(CodeInvalidAction, "no service answers Action %q with Version %q", truncate(action, 80), truncate(version, 40)))
 	}
 	ns = svc.XMLNamespace
-	if e := s.identify(r, req); e != nil {
-		return fail(e)
-	}
 	h := svc.Ops[action]
 	if h == nil {
 		if svc.Known[action] {

@@ -80,7 +80,7 @@ func (s *Server) restHandler(svc *RESTService, h RESTHandler) http.Handler {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		if e := s.identify(r, req); e != nil {
+		if e := s.authenticate(r, req, false); e != nil {
 			fail(e)
 			return
 		}

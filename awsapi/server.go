@@ -28,8 +28,14 @@ type Server struct {
 	json    map[string]*JSONService  // by X-Amz-Target prefix
 	query   map[string]*QueryService // by Version (see query.go)
 	mux     *http.ServeMux           // /_wharf/… and anything not an AWS call
-	// principals resolves signed calls' access keys (see principal.go).
-	principals PrincipalResolver
+	// resolvers find signed calls' access keys (see principal.go).
+	resolvers []KeyResolver
+	// The front door's checks (authn.go).
+	requireAuth, checkHost bool
+	hostNames              map[string]bool
+	now                    func() time.Time // nil: time.Now
+	// auditor hears of every AWS call (authn_audit.go).
+	auditor func(AuditRecord)
 	// authorizer judges each call against IAM policies (see authz.go).
 	authorizer Authorizer
 }
@@ -49,18 +55,25 @@ func (s *Server) RegisterJSON(svc *JSONService) { s.json[svc.TargetPrefix] = svc
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_wharf/") {
+	start := time.Now()
+	target := r.Header.Get("X-Amz-Target")
+	awsCall := !strings.HasPrefix(r.URL.Path, "/_wharf/") && (target != "" || isQuery(r))
+	if e := s.checkBrowser(r); e != nil {
+		if !awsCall {
+			http.Error(w, e.Message, e.status())
+			return
+		}
+		req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account}
+		s.refuse(w, r, req, target, e, start)
+		s.audit(r, req, "", e.status(), e.Code, start)
+		return
+	}
+	if !awsCall {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
-	start := time.Now()
 	req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host}
 	w.Header().Set("X-Amzn-RequestId", req.ID)
-	target := r.Header.Get("X-Amz-Target")
-	if target == "" && !isQuery(r) {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
 	// An AWS call's work does not depend on the client's side of the
 	// connection: net/http cancels r.Context() as soon as it reads EOF
 	// there, which a client that half-closes after its request (busybox
@@ -71,11 +84,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
+	service := ""
+	if s.auditor != nil {
+		service, req.Operation = s.serviceOf(r, target)
+	}
+	if e := s.authenticate(r, req, target == ""); e != nil {
+		s.refuse(w, r, req, target, e, start)
+		s.audit(r, req, service, e.status(), e.Code, start)
+		return
+	}
 	if target == "" {
-		s.logQuery(r, req, s.serveQuery(w, r, req), start)
+		status := s.serveQuery(w, r, req)
+		s.logQuery(r, req, status, start)
+		s.audit(r, req, service, status, w.Header().Get("X-Amzn-ErrorType"), start)
 		return
 	}
 	status := s.serveJSON(w, r, req, target)
+	s.audit(r, req, service, status, w.Header().Get("X-Amzn-ErrorType"), start)
 	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call",
 		slog.String("op", req.Operation), slog.String("region", req.Region),
 		slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
@@ -93,7 +118,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 			status = fail(internalError(req.ID))
 		}
 	}()
-	prefix, op, _ := strings.Cut(target, ".")
+	// The operation follows the last dot: some prefixes have dots of
+	// their own (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101).
+	prefix, op := splitTarget(target)
 	req.Operation = op
 	svc := s.json[prefix]
 	if svc == nil {
@@ -101,9 +128,6 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	}
 	if r.Method != http.MethodPost {
 		return fail(&Error{Code: CodeMethodNotAllowed, Message: "AWS JSON calls must use POST"})
-	}
-	if e := s.identify(r, req); e != nil {
-		return fail(e)
 	}
 	h := svc.Ops[op]
 	if h == nil {
@@ -136,17 +160,16 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	return http.StatusOK
 }
 
-// identify fills in who and where a call is from: the region and access key
-// of its SigV4 credential scope (the default region when unsigned), and the
-// principal the key belongs to. Both protocols call it.
-func (s *Server) identify(r *http.Request, req *Request) *Error {
-	scope, signed, err := ParseScope(r)
-	if err != nil {
-		e, _ := AsError(err)
-		return e
+// refuse answers a call the front door turned away (a foreign Host, a
+// cross-site Origin, a failed authentication) in its protocol's shape.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, req *Request, target string, e *Error, start time.Time) {
+	w.Header().Set("X-Amzn-RequestId", req.ID)
+	if target == "" {
+		writeXMLError(w, s.queryNamespace(r), e, req.ID)
+	} else {
+		writeJSONError(w, e)
 	}
-	if signed {
-		req.Region, req.AccessKey = scope.Region, scope.AccessKey
-	}
-	return s.resolvePrincipal(r, req)
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call refused", slog.String("code", e.Code),
+		slog.String("access_key", req.AccessKey), slog.String("remote", r.RemoteAddr),
+		slog.Int("status", e.status()), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))
 }

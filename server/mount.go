@@ -53,7 +53,7 @@ type controlPlane struct {
 // Both lists are explicit, in this order.
 func newControlPlane(db store.Backend, cfg Config, healthy func() error) *controlPlane {
 	m := &mounter{API: awsapi.NewServer(cfg.Log, cfg.Account), DB: db, Log: cfg.Log, Cfg: cfg}
-	m.Keyring, m.KeyringErr = openKeyring(cfg.DataDir)
+	m.Keyring, m.KeyringErr = openKeyring(cfg)
 
 	creds := mountCredentials(m)
 	mountECS(m)
@@ -67,6 +67,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	events := mountEventBridge(m, logsAPI)
 	sched := mountScheduler(m)
 	ecrAPI := mountECR(m)
+	mountCloudTrail(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -104,13 +105,16 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	return &controlPlane{api: m.API, bg: bg, closers: m.closers}
 }
 
-// openKeyring opens the keyring that seals secret values, in the data dir
-// (in memory when there is none, as for the fuzz tests).
-func openKeyring(dataDir string) (*keyring.Keyring, error) {
-	if dataDir == "" {
+// openKeyring is the keyring Start opened and checked (keyring.go), or
+// one in memory when there is no data dir, as for the fuzz tests.
+func openKeyring(cfg Config) (*keyring.Keyring, error) {
+	if cfg.keyring != nil {
+		return cfg.keyring, nil
+	}
+	if cfg.DataDir == "" {
 		return keyring.Ephemeral(), nil
 	}
-	return keyring.Open(dataDir)
+	return keyring.Open(cfg.DataDir)
 }
 
 // refuseAll makes every operation of svc fail because its keyring could

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/awsapi/credentials"
 	"github.com/wharfhq/wharf/awsapi/ecs"
 )
 
@@ -11,6 +12,8 @@ import (
 func mountECS(m *mounter) {
 	e := ecs.New(m.DB, m.Log)
 	m.API.RegisterJSON(e.Service())
-	m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
-	m.API.Handle("POST "+agentproto.RegisterPath, e.RegisterHandler())
+	// Only the agent holding a node's secret polls or registers as it.
+	agents := credentials.NewAgents(m.DB, m.API, m.Log)
+	m.API.Handle("POST "+agentproto.PollPath, agents.Require(e.PollHandler()))
+	m.API.Handle("POST "+agentproto.RegisterPath, agents.Require(e.RegisterHandler()))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/awsapi/credentials"
+	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -43,8 +46,39 @@ type Config struct {
 	// RUNNING and healthy before it counts towards its deployment (0 =
 	// the service scheduler's default).
 	StabilizationWindow time.Duration
-	Version             string
-	Log                 *slog.Logger
+	// Auth requires every AWS call to be signed with a known key (wharf up
+	// --auth). It is on whatever this says when Listen is not loopback.
+	Auth bool
+	// HostNames are names besides IP addresses and localhost that clients
+	// reach wharf by (--host-name); requests sent to any other name are
+	// refused (DNS rebinding).
+	HostNames []string
+	// KeyringFile, when set, holds the key that seals secrets instead of
+	// DATA_DIR/keyring.json (--keyring-file; WHARF_KEYRING_KEY wins).
+	KeyringFile string
+	// KeyringKey is WHARF_KEYRING_KEY's value: the sealing key (or a
+	// keyring's JSON) from the environment, which wins over KeyringFile.
+	KeyringKey string
+	// TLSCert and TLSKey serve HTTPS with this certificate (PEM files).
+	TLSCert, TLSKey string
+	Version         string
+	Log             *slog.Logger
+
+	// keyring is the keyring Start opened and checked, for the mounts.
+	keyring *keyring.Keyring
+}
+
+// IsLoopback reports whether listen (HOST:PORT) binds loopback only.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultListen is where wharf listens unless told otherwise.
@@ -75,6 +109,11 @@ type Server struct {
 	// closers release what services opened (the logs store), once the
 	// runners and HTTP calls that use them have stopped.
 	closers []func() error
+	// root is the account root user's keys (DATA_DIR/credentials).
+	tls         *tls.Config // nil: plain HTTP
+	root        *credentials.Root
+	rootCreated bool
+	authOn      bool
 }
 
 // Start opens the store, binds the port, serves in the background and
@@ -109,7 +148,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	} else if built {
 		cfg.Log.Debug("built the task indexes of the store", "dir", cfg.DataDir)
 	}
-	s := &Server{cfg: cfg, db: db, done: make(chan error, 1)}
+	// A keyring that does not hold the keys of the sealed values stops the
+	// start: never a silent new key.
+	if cfg.keyring, err = openKeyringChecked(ctx, db, cfg); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: db, done: make(chan error, 1), authOn: cfg.Auth || !IsLoopback(cfg.Listen)}
+	if s.root, s.rootCreated, err = credentials.LoadOrCreateRoot(cfg.DataDir, cfg.Account); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
@@ -120,6 +169,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// The bound address (with the port chosen for :0): ECR's repository
 	// URIs name it.
 	s.cfg.Listen = ln.Addr().String()
+	if certFile, keyFile := tlsFiles(cfg); certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			_ = ln.Close()
+			_ = db.Close()
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	} else if !IsLoopback(cfg.Listen) {
+		cfg.Log.Warn("serving plain HTTP off loopback: secret values and task credentials cross the network in clear; run `wharf ca` or give --tls-cert/--tls-key", "listen", cfg.Listen)
+	}
 	if !cfg.NoAgent {
 		if err := s.newAgent(ctx); err != nil {
 			_ = ln.Close()
@@ -131,13 +191,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.cancel = cancel
 	cp := newControlPlane(s.db, s.cfg, s.healthy)
 	s.closers = cp.closers
+	s.secureFrontDoor(cp.api)
 	// Every controller and data plane runs under one supervisor until
 	// Shutdown; it restarts a failed one with backoff.
 	s.wg.Go(func() { _ = cp.bg.Run(bg) })
 	api := cp.api
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	// net/http's own complaints (TLS handshakes a client broke off) go to
+	// wharf's log at debug level, not to stderr.
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug)}
+	served := ln
+	if s.tls != nil {
+		served = tls.NewListener(ln, s.tls)
+	}
 	go func() {
-		err := s.http.Serve(ln)
+		err := s.http.Serve(served)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -161,7 +228,8 @@ func (s *Server) newAgent(ctx context.Context) error {
 		return fmt.Errorf("the agent's Docker engine address: %w", err)
 	}
 	a, err := agent.New(agent.Config{
-		Server: "http://" + s.ln.Addr().String(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
+		Server: s.URL(), TLSPin: s.tlsPin(), DataDir: filepath.Join(s.cfg.DataDir, "agent"), Runtime: rt,
+		AccessKeyID: s.root.AccessKeyID, SecretAccessKey: s.root.SecretAccessKey,
 		BindIP: s.cfg.BindIP, AutoJoin: true, CleanupAfter: s.cfg.CleanupAfter, Version: s.cfg.Version,
 		Log: s.cfg.Log.With("component", "agent"),
 	})
@@ -173,6 +241,33 @@ func (s *Server) newAgent(ctx context.Context) error {
 	return nil
 }
 
+// secureFrontDoor turns on the API's checks: the root keys, the Host
+// names it answers to, and authentication when required.
+func (s *Server) secureFrontDoor(api *awsapi.Server) {
+	names := append([]string{}, s.cfg.HostNames...)
+	if host, _, err := net.SplitHostPort(s.cfg.Listen); err == nil && host != "" {
+		names = append(names, host)
+	}
+	api.SetAccess(awsapi.Access{RequireAuth: s.authOn, CheckHost: true, HostNames: names})
+	api.AddKeyResolver(s.root.Resolve)
+	if !s.authOn {
+		s.cfg.Log.Warn("AUTH IS OFF: every process on this host (host-network task containers included) has full access to wharf's APIs and secrets, with any or no credentials; start with --auth to require signed requests",
+			"listen", s.cfg.Listen)
+	}
+}
+
+// AuthOn reports whether every AWS call must be signed with a known key.
+func (s *Server) AuthOn() bool { return s.authOn }
+
+// RootCredentials is the path of the root keys' file, and whether this
+// start wrote it.
+func (s *Server) RootCredentials() (path string, created bool) { return s.root.Path, s.rootCreated }
+
+// RootKeys are the account root user's access key and secret.
+func (s *Server) RootKeys() (accessKeyID, secret string) {
+	return s.root.AccessKeyID, s.root.SecretAccessKey
+}
+
 func (s *Server) healthy() error {
 	if s.agent != nil {
 		return s.agent.Health()
@@ -180,8 +275,22 @@ func (s *Server) healthy() error {
 	return nil
 }
 
-// URL is the endpoint clients use (http://HOST:PORT).
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// URL is the endpoint clients use (http://HOST:PORT, https:// with TLS).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.ln.Addr().String()
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// tlsPin is the served certificate, which the embedded agent accepts
+// exactly (whatever names it holds), or nil without TLS.
+func (s *Server) tlsPin() []byte {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.Certificates[0].Certificate[0]
+}
 
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -180,12 +179,13 @@ func (s *Service) newKey(role, taskID string, req agentproto.CredentialsRequest,
 
 func aad(akid string) []byte { return []byte("credentials\x00" + akid) }
 
-// Resolve is an awsapi.PrincipalResolver: keys this service minted resolve
-// to their role; expired ones, or ones sent with another session token, are
-// refused as AWS refuses them; any other key is not this service's to judge.
-func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (*awsapi.Principal, error) {
+// Resolve is an awsapi.KeyResolver: keys this service minted resolve to
+// their secret and their role session; expired ones, or ones sent with
+// another session token, are refused as AWS refuses them; any other key is
+// not this service's to judge.
+func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, *awsapi.Principal, error) {
 	if !strings.HasPrefix(cred.AccessKey, "ASIA") {
-		return nil, nil
+		return "", nil, nil
 	}
 	var r record
 	var found bool
@@ -195,36 +195,21 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (*awsapi.
 		return err
 	})
 	if err != nil || !found {
-		return nil, err
+		return "", nil, err
 	}
 	sum := sha256.Sum256([]byte(cred.SessionToken))
 	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.TokenHash)) != 1 {
-		return nil, awsapi.Errorf(awsapi.CodeUnrecognizedClient, "The security token included in the request is invalid.")
+		return "", nil, awsapi.Errorf(awsapi.CodeUnrecognizedClient, "The security token included in the request is invalid.")
 	}
 	if !s.now().Before(r.Expires) {
-		return nil, awsapi.Errorf("ExpiredTokenException", "The security token included in the request is expired.")
+		return "", nil, awsapi.Errorf("ExpiredTokenException", "The security token included in the request is expired")
 	}
-	return &awsapi.Principal{ARN: r.Principal, RoleARN: r.RoleARN, Account: r.Account, TaskARN: r.TaskARN}, nil
-}
-
-// SecretFor returns the secret key of a minted access key (for signature
-// verification, when it comes).
-func (s *Service) SecretFor(ctx context.Context, accessKey string) (string, error) {
-	var r record
-	var found bool
-	err := s.db.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		r, found, err = store.Get[record](tx, prefix+accessKey)
-		return err
-	})
+	secret, err := s.kr.Open(r.SealedSecret, aad(cred.AccessKey))
 	if err != nil {
-		return "", err
+		return "", nil, fmt.Errorf("open the secret of access key %s: %w", cred.AccessKey, err)
 	}
-	if !found {
-		return "", errors.New("credentials: unknown access key")
-	}
-	b, err := s.kr.Open(r.SealedSecret, aad(accessKey))
-	return string(b), err
+	return string(secret), &awsapi.Principal{ARN: r.Principal, RoleARN: r.RoleARN, Account: r.Account, TaskARN: r.TaskARN,
+		Type: awsapi.PrincipalAssumedRole, AccessKey: r.AccessKeyID, SessionExpiry: r.Expires}, nil
 }
 
 // Purge deletes the records of keys that expired more than an hour ago

@@ -3,6 +3,8 @@ package credentials
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -88,8 +92,8 @@ func TestMint(t *testing.T) {
 		t.Fatalf("override: %+v, %v", cr, err)
 	}
 	// The secret is stored sealed, and opens again.
-	if got, err := f.s.SecretFor(ctx, cr.AccessKeyID); err != nil || got != cr.SecretAccessKey {
-		t.Fatalf("SecretFor: %v", err)
+	if got, _, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}); err != nil || got != cr.SecretAccessKey {
+		t.Fatalf("Resolve's secret: %v", err)
 	}
 	_ = f.s.db.View(ctx, func(tx store.ReadTx) error {
 		kvs, _ := tx.List(prefix, "", 0)
@@ -143,21 +147,21 @@ func TestResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token})
-	if err != nil || p == nil || p.ARN != "arn:aws:sts::111122223333:assumed-role/app/t1" || p.RoleARN != cr.RoleArn || p.Account != "111122223333" || p.TaskARN != arn {
+	secret, p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token})
+	if err != nil || p == nil || secret != cr.SecretAccessKey || p.Type != awsapi.PrincipalAssumedRole || p.ARN != "arn:aws:sts::111122223333:assumed-role/app/t1" || p.RoleARN != cr.RoleArn || p.Account != "111122223333" || p.TaskARN != arn {
 		t.Fatalf("Resolve: %+v, %v", p, err)
 	}
 	for name, cred := range map[string]awsapi.Credential{
 		"static key":     {AccessKey: "AKIDWHARFTEST"},
 		"unknown minted": {AccessKey: "ASIAAAAAAAAAAAAAAAAA", SessionToken: "x"},
 	} {
-		if p, err := f.s.Resolve(ctx, cred); p != nil || err != nil {
+		if _, p, err := f.s.Resolve(ctx, cred); p != nil || err != nil {
 			t.Errorf("%s: %+v, %v; want neither", name, p, err)
 		}
 	}
 	wantCode := func(cred awsapi.Credential, code string) {
 		t.Helper()
-		_, err := f.s.Resolve(ctx, cred)
+		_, _, err := f.s.Resolve(ctx, cred)
 		if e, ok := awsapi.AsError(err); !ok || e.Code != code {
 			t.Fatalf("Resolve(%+v): %v, want %s", cred, err, code)
 		}
@@ -176,14 +180,15 @@ func TestResolve(t *testing.T) {
 	if err := f.s.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}); p != nil || err != nil {
+	if _, p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}); p != nil || err != nil {
 		t.Fatalf("after the purge: %+v, %v", p, err)
 	}
 }
 
 // TestServerAttributes sends signed calls through awsapi.Server with the
-// resolver installed: the handler sees the role as the request's
-// principal, and a forged token never reaches it.
+// resolver installed (auth off): the handler sees the role as the
+// request's principal, a forged token or signature never reaches it, and
+// a key wharf does not know is the root user's.
 func TestServerAttributes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -193,17 +198,19 @@ func TestServerAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := awsapi.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), "000000000000")
-	srv.SetPrincipalResolver(f.s.Resolve)
+	srv.AddKeyResolver(f.s.Resolve)
 	srv.RegisterJSON(&awsapi.JSONService{SigningName: "echo", TargetPrefix: "Echo", ValidationCode: "ValidationException",
 		Ops: map[string]awsapi.Handler{"Who": func(ctx context.Context, _ []byte) (any, error) {
 			return map[string]string{"caller": awsapi.CallerARN(ctx)}, nil
 		}}})
-	call := func(akid, token string) (int, map[string]string) {
+	call := func(akid, secret, token string) (int, map[string]string) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
 		req.Header.Set("X-Amz-Target", "Echo.Who")
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+akid+"/20260301/eu-west-1/echo/aws4_request, SignedHeaders=host, Signature=00")
-		if token != "" {
-			req.Header.Set("X-Amz-Security-Token", token)
+		sum := sha256.Sum256([]byte("{}"))
+		err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: token},
+			req, hex.EncodeToString(sum[:]), "echo", "eu-west-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
@@ -211,14 +218,17 @@ func TestServerAttributes(t *testing.T) {
 		_ = json.Unmarshal(rec.Body.Bytes(), &out)
 		return rec.Code, out
 	}
-	if code, out := call(cr.AccessKeyID, cr.Token); code != 200 || out["caller"] != "arn:aws:sts::111122223333:assumed-role/app/t1" {
+	if code, out := call(cr.AccessKeyID, cr.SecretAccessKey, cr.Token); code != 200 || out["caller"] != "arn:aws:sts::111122223333:assumed-role/app/t1" {
 		t.Fatalf("minted key: %d %v", code, out)
 	}
-	if code, out := call("AKIDANYTHING", ""); code != 200 || out["caller"] != "arn:aws:iam::000000000000:root" {
+	if code, out := call("AKIDANYTHING", "x", ""); code != 200 || out["caller"] != "arn:aws:iam::000000000000:root" {
 		t.Fatalf("any other key: %d %v", code, out)
 	}
-	if code, out := call(cr.AccessKeyID, "forged"); code != 400 || out["__type"] != "UnrecognizedClientException" {
+	if code, out := call(cr.AccessKeyID, cr.SecretAccessKey, "forged"); code != 400 || out["__type"] != "UnrecognizedClientException" {
 		t.Fatalf("forged token: %d %v", code, out)
+	}
+	if code, out := call(cr.AccessKeyID, "not-the-secret", cr.Token); code != 400 || out["__type"] != "InvalidSignatureException" {
+		t.Fatalf("forged signature: %d %v", code, out)
 	}
 }
 

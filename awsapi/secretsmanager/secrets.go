@@ -3,12 +3,14 @@ package secretsmanager
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -160,6 +162,12 @@ func (a *API) GetSecretValue(ctx context.Context, in *smt.GetSecretValueRequest)
 		return nil, wrap("GetSecretValue", err)
 	}
 	plain, err := a.kr.Open(ver.Sealed, aad(rec.ARN, ver.ID))
+	if errors.Is(err, keyring.ErrOpen) {
+		// The key that sealed it is gone or the value was altered: AWS's
+		// answer when KMS cannot decrypt, not a 500.
+		a.Log.Error("secretsmanager: a secret value does not open", "secret", rec.ARN, "version", ver.ID, "err", err)
+		return nil, awsapi.Errorf("DecryptionFailure", "Secrets Manager can't decrypt the protected secret text using the provided KMS key: the key that sealed version %s of %s is not in wharf's keyring.", ver.ID, rec.Name)
+	}
 	if err != nil {
 		return nil, internal("GetSecretValue", err)
 	}

@@ -2,6 +2,7 @@ package ssm
 
 import (
 	"encoding/base64"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -173,6 +174,11 @@ func value(kr *keyring.Keyring, sc model.Scope, name string, v *paramVersion, de
 		return base64.StdEncoding.EncodeToString([]byte(v.Sealed)), nil
 	}
 	plain, err := kr.Open(v.Sealed, aad(sc, name, v.Version))
+	if errors.Is(err, keyring.ErrOpen) {
+		// KMS's refusal as SSM passes it on, not a 500: the key that
+		// sealed the value is gone, or the value was altered.
+		return "", awsapi.Errorf("InvalidKeyId", "The ciphertext of parameter %s (version %d) refers to a key that is not in wharf's keyring, so it cannot be decrypted.", name, v.Version)
+	}
 	return string(plain), err
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,7 +26,8 @@ var version = "dev"
 const usage = `wharf — Amazon ECS you run yourself
 
 Usage:
-  wharf up [--listen HOST:PORT] [--data-dir DIR] [--no-agent] [--log-level LEVEL]
+  wharf up [--listen HOST:PORT] [--data-dir DIR] [--auth] [--host-name NAME]… [--no-agent] [--log-level LEVEL]
+  wharf ca [--data-dir DIR] [--host-name NAME]…
   wharf version
 
 Run 'wharf up -h' for the flags of up.
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return up(ctx, args[1:], stdout, stderr)
+	case "ca":
+		return ca(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "wharf %s (%s)\n", version, goVersion())
 		return nil
@@ -58,6 +62,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
 }
+
+// ca makes the local CA and a server certificate under DATA_DIR/tls,
+// which `wharf up` serves when it listens off loopback.
+func ca(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", server.DefaultDataDir(), "directory for wharf's state")
+	var names stringList
+	fs.Var(&names, "host-name", "a name or address the certificate is for, besides localhost, loopback and this host's name and addresses (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := server.MakeCA(*dataDir, names, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `wharf's local CA is %s; the server certificate %s (key %s)
+is served by 'wharf up' when it listens off loopback (or give --tls-cert/--tls-key).
+Trust the CA:
+  aws CLI and SDKs:  export AWS_CA_BUNDLE=%s
+  Debian/Ubuntu:     sudo cp %s /usr/local/share/ca-certificates/wharf-ca.crt && sudo update-ca-certificates
+  Docker (ECR):      sudo mkdir -p /etc/docker/certs.d/HOST:PORT && sudo cp %s /etc/docker/certs.d/HOST:PORT/ca.crt
+`, f.CACert, f.Cert, f.Key, f.CACert, f.CACert, f.CACert)
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func goVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -79,8 +114,17 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
 	dnsListen := fs.String("dns-listen", "127.0.0.1:8553", `HOST:PORT of the DNS server for Cloud Map namespaces ("" = none); containers use port 53 on the Docker bridge`)
 	window := fs.Duration("stabilization-window", service.DefaultStabilizationWindow, "how long a service's new task must stay RUNNING and healthy before it counts towards its deployment")
+	auth := fs.Bool("auth", false, "require every AWS call to be signed with a known key (always on when --listen is not a loopback address)")
+	var hostNames stringList
+	fs.Var(&hostNames, "host-name", "a name clients reach wharf by besides its IP addresses and localhost (repeatable); requests to other names are refused")
+	keyringFile := fs.String("keyring-file", "", "file holding the key that seals secrets (default DATA_DIR/keyring.json; the WHARF_KEYRING_KEY environment variable wins)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -89,13 +133,25 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
-		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version})
+		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version,
+		Auth: *auth, HostNames: hostNames, KeyringFile: *keyringFile, KeyringKey: os.Getenv("WHARF_KEYRING_KEY"), TLSCert: *tlsCert, TLSKey: *tlsKey})
 	if err != nil {
 		return err
 	}
+	creds, created := srv.RootCredentials()
+	if created {
+		fmt.Fprintf(stdout, "wharf wrote the account's root keys to %s (mode 0600); use them with\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --endpoint-url %s ecs list-clusters\n", creds, creds, srv.URL())
+	}
+	if !srv.AuthOn() {
+		fmt.Fprintf(stderr, "WARNING: auth is off: every process on this host, host-network task containers included, has full access to wharf's APIs and secrets. Start with --auth to require signed requests.\n")
+	}
 	log.Info("wharf is up", "version", version, "endpoint", srv.URL(), "data_dir", *dataDir, "account", *account)
-	fmt.Fprintf(stdout, "wharf %s serving on %s (data in %s)\n  try: aws --endpoint-url %s ecs list-clusters\n",
-		version, srv.URL(), *dataDir, srv.URL())
+	try := "aws --endpoint-url " + srv.URL() + " ecs list-clusters"
+	if srv.AuthOn() {
+		try = "AWS_SHARED_CREDENTIALS_FILE=" + creds + " " + try
+	}
+	fmt.Fprintf(stdout, "wharf %s serving on %s (data in %s, auth %s)\n  try: %s\n",
+		version, srv.URL(), *dataDir, map[bool]string{true: "on", false: "off"}[srv.AuthOn()], try)
 
 	select {
 	case <-ctx.Done():

@@ -25,7 +25,32 @@ type Wharf struct {
 	t       testing.TB
 	DataDir string
 	agent   bool
+	opts    Options
 	srv     *server.Server
+}
+
+// Options are the settings StartWith takes.
+type Options struct {
+	// Agent runs the embedded agent (needs Docker, see RequireDocker).
+	Agent bool
+	// Auth requires signed calls (wharf up --auth); Config then signs with
+	// the root keys of DATA_DIR/credentials.
+	Auth bool
+	// HostNames are extra names wharf answers to (--host-name).
+	HostNames []string
+}
+
+// StartWith runs wharf with o's settings; it is shut down (and with an
+// agent its containers removed) at the test's end.
+func StartWith(t testing.TB, o Options) *Wharf {
+	t.Helper()
+	w := &Wharf{t: t, DataDir: t.TempDir(), agent: o.Agent, opts: o}
+	if o.Agent {
+		t.Cleanup(w.removeContainers)
+	}
+	w.start()
+	t.Cleanup(w.stop)
+	return w
 }
 
 // Start runs wharf's control plane alone (no agent, no Docker) with a new
@@ -60,7 +85,7 @@ func (w *Wharf) start() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log,
-		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent)})
+		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent), Auth: w.opts.Auth, HostNames: w.opts.HostNames})
 	if err != nil {
 		w.t.Fatalf("start wharf: %v", err)
 	}
@@ -129,12 +154,26 @@ func (w *Wharf) Restart() {
 // URL is the endpoint.
 func (w *Wharf) URL() string { return w.srv.URL() }
 
-// Config is an SDK config for region, pointed at wharf with dummy keys.
+// RootKeys are the account root user's keys (DATA_DIR/credentials).
+func (w *Wharf) RootKeys() (accessKeyID, secret string) { return w.srv.RootKeys() }
+
+// CredentialsFile is the path of the root keys' file, in the aws CLI's format.
+func (w *Wharf) CredentialsFile() string {
+	p, _ := w.srv.RootCredentials()
+	return p
+}
+
+// Config is an SDK config for region, pointed at wharf with dummy keys
+// (the root keys with auth on).
 func (w *Wharf) Config(region string) aws.Config {
+	akid, secret := "AKIDWHARFTEST", "secret"
+	if w.opts.Auth {
+		akid, secret = w.srv.RootKeys()
+	}
 	return aws.Config{
 		Region:       region,
 		BaseEndpoint: aws.String(w.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDWHARFTEST", "secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(akid, secret, ""),
 		// Only connection failures are retried: every API error, a 500
 		// included, reaches the test on the first attempt.
 		Retryer: func() aws.Retryer {

@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/wharftest"
+)
+
+// TestAuthWithAgent runs `wharf up --auth` with its agent on real
+// containers: the agent gets its secret and runs tasks; a task's secrets
+// arrive through the execution role's credentials (the agent's signed
+// calls are verified); the SDK inside a task gets task-role keys whose
+// signed calls wharf verifies; and the node id DescribeContainerInstances
+// shows is not enough to mint credentials.
+func TestAuthWithAgent(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	sdk := buildAWSCreds(t)
+	w := wharftest.StartWith(t, wharftest.Options{Agent: true, Auth: true})
+	ctx := context.Background()
+	c := w.ECS()
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("auth")}))(t)
+	must(ssm.NewFromConfig(w.Config("us-east-1")).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"),
+		Value: aws.String("key-canary-51d0"), Type: ssmtypes.ParameterTypeSecureString}))(t)
+
+	// Secrets through the execution role.
+	arn := secretTask(t, c, "auth", "withsecret", imgs.App, map[string]string{"API_KEY": "/app/key"})
+	task := waitTask(t, c, "auth", arn, 60*time.Second, "RUNNING", running)
+	var env map[string]string
+	getJSON(t, hostURL(t, container(t, task, "app"), 8080)+"/env", &env)
+	if env["API_KEY"] != "key-canary-51d0" {
+		t.Fatalf("API_KEY = %q", env["API_KEY"])
+	}
+
+	// Task-role keys from the SDK inside a task.
+	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("sdk"), TaskRoleArn: aws.String(taskRole),
+		NetworkMode: types.NetworkModeBridge,
+		Volumes:     []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}},
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
+			EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"},
+			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
+			MountPoints:  []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}}}))(t)
+	sdkArn := aws.ToString(must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("auth"), TaskDefinition: aws.String("sdk")}))(t).Tasks[0].TaskArn)
+	sdkTask := waitTask(t, c, "auth", sdkArn, 60*time.Second, "RUNNING", running)
+	var got awsCreds
+	getJSON(t, hostURL(t, container(t, sdkTask, "app"), 8080)+"/aws-creds", &got)
+	cfg := w.Config("us-east-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
+	if _, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}); err != nil {
+		t.Fatalf("task-role keys: %v", err)
+	}
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, "forged", got.SessionToken)
+	_, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "InvalidSignatureException")
+
+	// The node id is public; minting with it alone is refused.
+	ci := must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("auth")}))(t).ContainerInstanceArns
+	desc := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("auth"), ContainerInstances: ci}))(t)
+	node := ""
+	for _, a := range desc.ContainerInstances[0].Attributes {
+		if aws.ToString(a.Name) == agentproto.NodeAttribute {
+			node = aws.ToString(a.Value)
+		}
+	}
+	body, _ := json.Marshal(agentproto.CredentialsRequest{NodeID: node, TaskARN: arn, Role: agentproto.RoleExecution})
+	resp, err := http.Post(w.URL()+agentproto.CredentialsPath, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if node == "" || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("minting as node %q without its secret: %d", node, resp.StatusCode)
+	}
+	for _, a := range []string{arn, sdkArn} {
+		must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("auth"), Task: aws.String(a)}))(t)
+		waitTask(t, c, "auth", a, 30*time.Second, "STOPPED", stopped)
+	}
+	if !strings.HasPrefix(got.AccessKeyID, "ASIA") {
+		t.Fatalf("task keys %q", got.AccessKeyID)
+	}
+}
