@@ -277,7 +277,8 @@ func TestSTS(t *testing.T) {
 	wrong := w.Config(apitest.Region)
 	wrong.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(st.Credentials.AccessKeyId), "x", "not-the-token")
 	_, err = stssdk.NewFromConfig(wrong).GetCallerIdentity(ctx, &stssdk.GetCallerIdentityInput{})
-	apitest.WantCode(t, err, "UnrecognizedClientException")
+	// STS speaks the Query protocol, whose code for a bad token is InvalidClientTokenId.
+	apitest.WantCode(t, err, "InvalidClientTokenId")
 }
 
 // BenchmarkCallAuthorized prints the latency (p50, p99) of ECS
