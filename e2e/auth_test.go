@@ -36,6 +36,11 @@ func TestAuthWithAgent(t *testing.T) {
 	must(ssm.NewFromConfig(w.Config("us-east-1")).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"),
 		Value: aws.String("key-canary-51d0"), Type: ssmtypes.ParameterTypeSecureString}))(t)
 
+	// With auth on, the roles a task names must exist in IAM and grant
+	// what the task needs.
+	taskRoleWith(t, w, "ecsTaskExecutionRole", "arn:aws:ssm:*:*:parameter/app/*", "ssm:GetParameters")
+	taskRoleWith(t, w, "app-role", "*", "ecs:ListClusters")
+
 	// Secrets through the execution role.
 	arn := secretTask(t, c, "auth", "withsecret", imgs.App, map[string]string{"API_KEY": "/app/key"})
 	task := waitTask(t, c, "auth", arn, 60*time.Second, "RUNNING", running)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -153,16 +154,25 @@ func TestIAMPoliciesAcrossServices(t *testing.T) {
 // role: calls signed with them may read the parameters the role allows
 // and nothing else. (The calls are made from the test with the task's
 // keys: tasks reaching wharf's API themselves comes with authentication.)
+// taskRoleWith creates an IAM role that ECS tasks may assume, with one
+// inline policy allowing actions on resource.
+func taskRoleWith(t *testing.T, w *wharftest.Wharf, name, resource string, actions ...string) {
+	t.Helper()
+	ctx, ic := context.Background(), iam.NewFromConfig(w.Config("us-east-1"))
+	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	acts, _ := json.Marshal(actions)
+	must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + string(acts) + `,"Resource":"` + resource + `"}]}`)}))(t)
+}
+
 func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 	_, imgs := wharftest.Images(t)
 	sdk := buildAWSCreds(t)
 	w := wharftest.StartWithAgent(t)
 	ctx, c := context.Background(), w.ECS()
-	ic, admin := iam.NewFromConfig(w.Config("us-east-1")), ssm.NewFromConfig(w.Config("us-east-1"))
-	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("param-reader"), AssumeRolePolicyDocument: aws.String(
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
-	must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("param-reader"), PolicyName: aws.String("read"), PolicyDocument: aws.String(
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/mine/*"}]}`)}))(t)
+	admin := ssm.NewFromConfig(w.Config("us-east-1"))
+	taskRoleWith(t, w, "param-reader", "arn:aws:ssm:*:*:parameter/mine/*", "ssm:GetParameter")
 	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/a"), Value: aws.String("yes"), Type: "String"}))(t)
 	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/theirs/a"), Value: aws.String("no"), Type: "String"}))(t)
 
