@@ -8,9 +8,10 @@ import (
 // ECS over JSON 1.1, and the endpoint agents poll for their assignments.
 // Its controllers (service scheduler, task sets, reaper) are listed in
 // newControlPlane.
-func mountECS(m *mounter) {
+func mountECS(m *mounter) *ecs.API {
 	e := ecs.New(m.DB, m.Log)
 	m.API.RegisterJSON(e.Service())
 	m.API.Handle("POST "+agentproto.PollPath, e.PollHandler())
 	m.API.Handle("POST "+agentproto.RegisterPath, e.RegisterHandler())
+	return e
 }
