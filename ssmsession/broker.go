@@ -60,6 +60,12 @@ type Broker struct {
 	results map[string]Result // the last finished sessions, for tests and logs
 	order   []string
 	closed  bool
+	// wrap, in tests, wraps each session's transport (to record it).
+	wrap func(Transport) Transport
+
+	base    context.Context // ends at Close: every session's and handshake's
+	stopAll context.CancelFunc
+	wg      sync.WaitGroup // the data channel handlers, waited for by Close
 }
 
 type grant struct {
@@ -73,8 +79,9 @@ func NewBroker(log *slog.Logger) *Broker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	base, stop := context.WithCancel(context.Background())
 	return &Broker{log: log, TokenTTL: 2 * time.Minute, pending: map[string]grant{},
-		running: map[string]context.CancelFunc{}, results: map[string]Result{}}
+		running: map[string]context.CancelFunc{}, results: map[string]Result{}, base: base, stopAll: stop}
 }
 
 // Use sets how commands start (the local agent's exec).
@@ -115,15 +122,14 @@ func (b *Broker) Result(sessionID string) (Result, bool) {
 	return r, ok
 }
 
-// Close ends every running session (with channel_closed) and refuses new
-// ones.
+// Close ends every running session (with channel_closed), refuses new
+// ones and returns once their handlers are done.
 func (b *Broker) Close() error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.closed = true
-	for _, cancel := range b.running {
-		cancel()
-	}
+	b.mu.Unlock()
+	b.stopAll()
+	b.wg.Wait()
 	return nil
 }
 
@@ -146,6 +152,15 @@ func (b *Broker) redeem(id, token string) (Target, Starter, error) {
 // the token in its first message and runs the session.
 func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, StreamPath)
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		http.Error(w, "wharf is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	b.wg.Add(1)
+	b.mu.Unlock()
+	defer b.wg.Done()
 	// The clients are CLIs and SDKs, not browsers: no Origin to check; the
 	// one-shot token authenticates.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -157,6 +172,7 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	defer context.AfterFunc(b.base, cancel)()
 
 	t, start, err := b.open(ctx, conn, id)
 	if err != nil {
@@ -165,11 +181,6 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		_ = conn.Close(websocket.StatusGoingAway, "wharf is stopping")
-		return
-	}
 	b.running[id] = cancel
 	b.mu.Unlock()
 	defer func() {
@@ -179,7 +190,11 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	log := b.log.With("session", id, "task", t.TaskARN, "container", t.Container)
-	ch := &Channel{SessionID: id, Interactive: t.Interactive, T: wsTransport{conn}, Log: log,
+	var tr Transport = wsTransport{conn}
+	if b.wrap != nil {
+		tr = b.wrap(tr)
+	}
+	ch := &Channel{SessionID: id, Interactive: t.Interactive, T: tr, Log: log,
 		Start: func(ctx context.Context, rows, cols uint) (Process, error) { return start(ctx, t, rows, cols) }}
 	var transcript io.WriteCloser
 	if t.Transcript != nil {

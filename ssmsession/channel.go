@@ -111,24 +111,28 @@ func (c *Channel) Run(ctx context.Context) (Result, error) {
 	c.started = time.Now()
 
 	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel, below: the reader returns once ctx ends
+	defer wg.Wait() // after the cancels below: the reader returns once readCtx ends
+	// The reader outlives ctx until Run returns: a WebSocket read cut by
+	// its context closes the connection, and channel_closed must get out
+	// first.
+	readCtx, stopReading := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReading()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	in := inbound{handshake: make(chan struct{}), keys: make(chan []byte, 64), sizes: make(chan sizeData, 8)}
-	wg.Go(func() { cancel(c.read(ctx, in)) })
+	wg.Go(func() { cancel(c.read(ctx, readCtx, in)) })
 	wg.Go(func() { c.retransmit(ctx) })
 
-	res := Result{}
 	if err := c.sendHandshakeRequest(ctx); err != nil {
-		return res, err
+		return Result{}, err
 	}
 	select {
 	case <-in.handshake:
 	case <-ctx.Done():
-		return res, context.Cause(ctx)
+		return c.cut(ctx), nil
 	}
 	if err := c.send(ctx, TypeOutput, PayloadHandshakeComplete, mustJSON(handshakeComplete{HandshakeTimeToComplete: int64(time.Since(c.started))})); err != nil {
-		return res, err
+		return Result{}, err
 	}
 	// The plugin sends its terminal size as soon as the handshake is
 	// complete; starting with it spares the command a resize at once.
@@ -138,12 +142,12 @@ func (c *Channel) Run(ctx context.Context) (Result, error) {
 		rows, cols = uint(s.Rows), uint(s.Cols)
 	case <-time.After(250 * time.Millisecond):
 	case <-ctx.Done():
-		return res, context.Cause(ctx)
+		return c.cut(ctx), nil
 	}
 	proc, err := c.Start(ctx, rows, cols)
 	if err != nil {
 		c.close(context.WithoutCancel(ctx), "Unable to start command: "+err.Error())
-		return res, fmt.Errorf("start command: %w", err)
+		return Result{}, fmt.Errorf("start command: %w", err)
 	}
 	defer proc.Close()
 	// Closing the process ends its Read when the session is cut short.
@@ -152,30 +156,35 @@ func (c *Channel) Run(ctx context.Context) (Result, error) {
 	wg.Go(func() { c.feed(ctx, proc, in) })
 
 	outErr := c.pump(ctx, proc)
-	// Whatever ended the output, the client hears channel_closed (unless
-	// it is the one that left).
-	final := context.WithoutCancel(ctx)
-	if cause := context.Cause(ctx); cause != nil {
-		res.FirstOutput = c.first()
-		if errors.Is(cause, ErrClientGone) {
-			res.Reason = "client closed the session"
-			return res, nil
-		}
-		res.Reason = cause.Error()
-		if errors.Is(cause, errTerminated) {
-			res.Reason = "client terminated the session"
-		}
-		c.close(final, "")
-		return res, nil
+	if ctx.Err() != nil {
+		return c.cut(ctx), nil
 	}
 	if outErr != nil {
 		c.Log.Debug("command output ended", "session", c.SessionID, "err", outErr)
 	}
-	res.ExitCode = c.exitCode(final, proc)
+	final := context.WithoutCancel(ctx)
+	res := Result{ExitCode: c.exitCode(final, proc)}
 	c.drain(ctx)
 	res.FirstOutput = c.first()
 	c.close(final, "")
 	return res, nil
+}
+
+// cut ends a session that did not end by its command's exit: the client
+// left, asked to terminate, or ctx ended (the task stopped, wharf stops).
+// The client hears channel_closed unless it is the one that left.
+func (c *Channel) cut(ctx context.Context) Result {
+	cause := context.Cause(ctx)
+	res := Result{ExitCode: -1, Reason: cause.Error(), FirstOutput: c.first()}
+	switch {
+	case errors.Is(cause, ErrClientGone):
+		res.Reason = "client closed the session"
+		return res
+	case errors.Is(cause, errTerminated):
+		res.Reason = "client terminated the session"
+	}
+	c.close(context.WithoutCancel(ctx), "")
+	return res
 }
 
 var errTerminated = errors.New("ssmsession: client terminated the session")
@@ -271,13 +280,13 @@ func (c *Channel) drain(ctx context.Context) {
 }
 
 // read handles the client's messages until the transport fails.
-func (c *Channel) read(ctx context.Context, in inbound) error {
+func (c *Channel) read(ctx, readCtx context.Context, in inbound) error {
 	shook := false
 	for {
-		b, err := c.T.Read(ctx)
+		b, err := c.T.Read(readCtx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
+			if readCtx.Err() != nil {
+				return nil // Run is over
 			}
 			return fmt.Errorf("%w: %v", ErrClientGone, err)
 		}
@@ -374,6 +383,9 @@ func (c *Channel) retransmit(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if ctx.Err() != nil {
+				return
+			}
 			c.mu.Lock()
 			var due [][]byte
 			seqs := make([]int64, 0, len(c.unacked))
@@ -445,8 +457,6 @@ func (c *Channel) close(ctx context.Context, output string) {
 			SessionID: c.SessionID, MessageType: TypeChannelClosed, SchemaVersion: 1, Output: output})}
 	wire, err := m.Marshal()
 	if err == nil {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
 		err = c.write(ctx, wire)
 	}
 	if err != nil {
@@ -454,11 +464,18 @@ func (c *Channel) close(ctx context.Context, output string) {
 	}
 }
 
+// write sends one message. A WebSocket write cut by its context closes
+// the connection, so the session's end never cuts one: only a client that
+// takes no data for writeTimeout does.
 func (c *Channel) write(ctx context.Context, b []byte) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.T.Write(ctx, b)
 }
+
+const writeTimeout = 10 * time.Second
 
 func newUUID() [16]byte {
 	var u [16]byte
