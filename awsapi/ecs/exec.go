@@ -3,7 +3,6 @@ package ecs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -61,7 +60,7 @@ func (a *API) ExecuteCommand(ctx context.Context, in *ecstypes.ExecuteCommandReq
 	}
 	cmd, err := splitCommand(derefStr(in.Command))
 	if err != nil {
-		return nil, invalidParam("%s", err.Error())
+		return nil, invalidParam("The command cannot be run: %v.", err)
 	}
 	var rec model.TaskRecord
 	var cluster ecstypes.Cluster
@@ -229,13 +228,13 @@ func splitCommand(s string) ([]string, error) {
 		}
 	}
 	if quote != 0 || escaped {
-		return nil, errors.New("The command has an unterminated quote or escape.")
+		return nil, errors.New("it has an unterminated quote or escape")
 	}
 	if inWord {
 		args = append(args, cur.String())
 	}
 	if len(args) == 0 {
-		return nil, fmt.Errorf("The command cannot be empty.")
+		return nil, errors.New("it is empty")
 	}
 	return args, nil
 }
