@@ -32,9 +32,15 @@ func (s *syncBuffer) String() string {
 
 // serve starts a broker over httptest whose commands are proc.
 func serve(t *testing.T, proc *fakeProcess) (*Broker, string) {
+	return serveEach(t, func() *fakeProcess { return proc })
+}
+
+// serveEach starts a broker whose every session runs a new process.
+func serveEach(t *testing.T, newProc func() *fakeProcess) (*Broker, string) {
 	t.Helper()
 	b := NewBroker(slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	b.Use(func(_ context.Context, _ Target, rows, cols uint) (Process, error) {
+		proc := newProc()
 		_ = proc.Resize(context.Background(), rows, cols) // the start size, as the first one
 		return proc, nil
 	})
@@ -116,8 +122,7 @@ func TestChannelSession(t *testing.T) {
 }
 
 func TestBrokerTokens(t *testing.T) {
-	proc := newFakeProcess("", 0)
-	b, base := serve(t, proc)
+	b, base := serveEach(t, func() *fakeProcess { return newFakeProcess("", 0) })
 	first, err := b.Open(Target{TaskARN: "task-1", Cmd: []string{"sh"}, Interactive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +161,7 @@ func TestBrokerTokens(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("terminated session: %v", err)
 		}
+		waitFor(t, "the session's result", func() bool { _, ok := b.Result(first.SessionID); return ok })
 		res, _ := b.Result(first.SessionID)
 		if res.Reason != "client terminated the session" {
 			t.Errorf("result = %+v", res)

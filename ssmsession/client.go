@@ -125,11 +125,17 @@ func (c *Client) output(ctx context.Context, m Message) error {
 			}
 		case PayloadHandshakeComplete:
 			c.mu.Lock()
-			if !c.readied {
-				c.readied = true
+			first := !c.readied
+			c.readied = true
+			c.mu.Unlock()
+			if first {
+				// As the plugin does, say the terminal's size at once
+				// (the command starts with it), then take input.
+				if err := c.Resize(ctx, 24, 80); err != nil {
+					return err
+				}
 				close(c.ready)
 			}
-			c.mu.Unlock()
 		case PayloadOutput:
 			if _, err := c.out.Write(d.Payload); err != nil {
 				return err
