@@ -10,8 +10,8 @@ elif ! bash "$exec_script" "$exec_plugin_dir" >"$work/smp.log" 2>&1; then
 else
   expect "register exec task definition" .taskDefinition.revision 1 -- register-task-definition --family execsh \
     --container-definitions '[{"name":"sh","image":"wharf-test/busybox:latest","memory":32,"command":["sleep","600"],"stopTimeout":2}]'
-  exec_task=$(ecs run-task --cluster demo --task-definition execsh --enable-execute-command --query 'tasks[0].taskArn' --output text)
-  plain_task=$(ecs run-task --cluster demo --task-definition execsh --query 'tasks[0].taskArn' --output text)
+  exec_task=$(ecs run-task --cluster demo --launch-type EC2 --task-definition execsh --enable-execute-command --query 'tasks[0].taskArn' --output text)
+  plain_task=$(ecs run-task --cluster demo --launch-type EC2 --task-definition execsh --query 'tasks[0].taskArn' --output text)
   if timeout 60 "$AWS" --endpoint-url "$url" ecs wait tasks-running --cluster demo --tasks "$exec_task" "$plain_task"; then ok "exec tasks running"; else fail "exec tasks running"; fi
   expect "ExecuteCommandAgent RUNNING" '.tasks[0].containers[0].managedAgents[0].lastStatus' RUNNING -- describe-tasks --cluster demo --tasks "$exec_task"
   # The plugin reads stdin for the whole session: give it one that stays open.
