@@ -200,3 +200,36 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// Input is delivered once and in sequence, whatever order it comes in.
+func TestChannelOrdersInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		arrive []int64
+		want   []int64
+	}{
+		{name: "in order", arrive: []int64{0, 1, 2}, want: []int64{0, 1, 2}},
+		{name: "early ones wait for the gap", arrive: []int64{0, 2, 3, 1}, want: []int64{0, 1, 2, 3}},
+		{name: "resent copies are dropped", arrive: []int64{0, 0, 1, 0, 1, 2}, want: []int64{0, 1, 2}},
+		{name: "nothing before the first", arrive: []int64{1, 2}, want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Channel{early: map[int64]Message{}}
+			var got []int64
+			for _, s := range tc.arrive {
+				for _, m := range c.order(Message{SequenceNumber: s}) {
+					got = append(got, m.SequenceNumber)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("delivered %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("delivered %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
