@@ -13,9 +13,11 @@ const taskARNLabel = "com.amazonaws.ecs.task-arn"
 
 // Exec runs an ECS Exec session's command in one of this host's task
 // containers, with a TTY, through the engine's exec API. It is the
-// ssmsession.Starter of the embedded agent (`wharf up`): the control
-// plane calls it in-process. A fleet's agent would serve the same call
-// over a relay from the control plane; the seam is this one function.
+// ssmsession.Starter of the embedded agent (`wharf up`), registered for
+// this agent's node: the control plane calls it in-process. A fleet's
+// agent would serve the same call through a relay from the control plane
+// (registered for its own node); today a task on another host's agent is
+// refused with TargetNotConnectedException.
 func (a *Agent) Exec(ctx context.Context, t ssmsession.Target, rows, cols uint) (ssmsession.Process, error) {
 	// The session names the container by its Docker id; checking its
 	// task label keeps a session from reaching a container that is not

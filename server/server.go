@@ -128,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.cancel = cancel
 	cp := newControlPlane(s.db, s.cfg, s.healthy)
 	if s.agent != nil {
-		cp.execs.Use(s.agent.Exec) // ECS Exec runs in the embedded agent's containers
+		cp.execs.Use(s.agent.NodeID(), s.agent.Exec) // ECS Exec runs in the embedded agent's containers
 	}
 	s.closers = cp.closers
 	// Every controller and data plane runs under one supervisor until

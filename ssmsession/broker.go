@@ -26,6 +26,7 @@ const StreamPath = "/_wharf/ecs-exec/v1/data-channel/"
 // Target is what one session runs, and where.
 type Target struct {
 	TaskARN, Cluster string
+	NodeID           string // the agent host the task runs on
 	Container        string // the container's name in the task
 	RuntimeID        string // its Docker id
 	Cmd              []string
@@ -54,7 +55,7 @@ type Broker struct {
 	TokenTTL time.Duration
 
 	mu      sync.Mutex
-	start   Starter
+	starts  map[string]Starter // by agent node id
 	pending map[string]grant // by session id
 	running map[string]context.CancelFunc
 	results map[string]Result // the last finished sessions, for tests and logs
@@ -81,25 +82,26 @@ func NewBroker(log *slog.Logger) *Broker {
 	}
 	base, stop := context.WithCancel(context.Background())
 	return &Broker{log: log, TokenTTL: 2 * time.Minute, pending: map[string]grant{},
-		running: map[string]context.CancelFunc{}, results: map[string]Result{}, base: base, stopAll: stop}
+		running: map[string]context.CancelFunc{}, results: map[string]Result{}, starts: map[string]Starter{}, base: base, stopAll: stop}
 }
 
-// Use sets how commands start (the local agent's exec).
-func (b *Broker) Use(s Starter) {
+// Use sets how commands start on one agent host: the embedded agent's
+// exec for its own node; in a fleet, a relay per connected agent.
+func (b *Broker) Use(node string, s Starter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.start = s
+	b.starts[node] = s
 }
 
-// ErrNoAgent is a broker with nothing to run commands with (no agent on
-// this control plane).
-var ErrNoAgent = errors.New("ssmsession: no agent can run commands")
+// ErrNoAgent is a target on a host that no agent serves here (a control
+// plane without an agent, or a task on another host's agent).
+var ErrNoAgent = errors.New("ssmsession: no agent can run commands on the task's host")
 
 // Open grants a session for t.
 func (b *Broker) Open(t Target) (Grant, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.start == nil || b.closed {
+	if b.starts[t.NodeID] == nil || b.closed {
 		return Grant{}, ErrNoAgent
 	}
 	now := time.Now()
@@ -145,7 +147,11 @@ func (b *Broker) redeem(id, token string) (Target, Starter, error) {
 		return Target{}, nil, errors.New("token does not open this session")
 	}
 	delete(b.pending, id)
-	return g.target, b.start, nil
+	start := b.starts[g.target.NodeID]
+	if start == nil {
+		return Target{}, nil, ErrNoAgent
+	}
+	return g.target, start, nil
 }
 
 // ServeHTTP accepts a client's WebSocket on StreamPath+sessionId, checks

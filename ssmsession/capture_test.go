@@ -45,7 +45,7 @@ func TestCaptureFixtures(t *testing.T) {
 	b := NewBroker(nil)
 	proc := newFakeProcess("hi\r\n", 0)
 	rec := &recorder{}
-	b.Use(func(context.Context, Target, uint, uint) (Process, error) { return proc, nil })
+	b.Use("", func(context.Context, Target, uint, uint) (Process, error) { return proc, nil })
 	b.wrap = func(tr Transport) Transport { rec.Transport = tr; return rec }
 	srv := httptest.NewServer(b)
 	defer srv.Close()

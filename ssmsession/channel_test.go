@@ -39,7 +39,7 @@ func serve(t *testing.T, proc *fakeProcess) (*Broker, string) {
 func serveEach(t *testing.T, newProc func() *fakeProcess) (*Broker, string) {
 	t.Helper()
 	b := NewBroker(slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	b.Use(func(_ context.Context, _ Target, rows, cols uint) (Process, error) {
+	b.Use("", func(_ context.Context, _ Target, rows, cols uint) (Process, error) {
 		proc := newProc()
 		_ = proc.Resize(context.Background(), rows, cols) // the start size, as the first one
 		return proc, nil
@@ -173,6 +173,11 @@ func TestBrokerTokens(t *testing.T) {
 		_ = c.Terminate(ctx)
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	})
+	t.Run("a task on a host no agent here serves is refused", func(t *testing.T) {
+		if _, err := b.Open(Target{TaskARN: "elsewhere", NodeID: "other-host"}); !errors.Is(err, ErrNoAgent) {
+			t.Errorf("open = %v, want ErrNoAgent", err)
 		}
 	})
 	t.Run("a closed broker ends running sessions", func(t *testing.T) {

@@ -100,7 +100,7 @@ func (a *API) ExecuteCommand(ctx context.Context, in *ecstypes.ExecuteCommandReq
 	if a.exec.sessions == nil {
 		return nil, awsapi.Errorf(codeTargetNotConnected, "%s", msgExecInternal)
 	}
-	target := ssmsession.Target{TaskARN: derefStr(t.TaskArn), Cluster: name, Container: derefStr(c.Name),
+	target := ssmsession.Target{TaskARN: derefStr(t.TaskArn), Cluster: name, NodeID: rec.NodeID, Container: derefStr(c.Name),
 		RuntimeID: derefStr(c.RuntimeId), Cmd: cmd, Interactive: true}
 	if group := transcriptGroup(cluster, rec.Definition, target.Container); group != "" && a.exec.transcripts != nil {
 		open := a.exec.transcripts
