@@ -56,7 +56,7 @@ type Broker struct {
 
 	mu      sync.Mutex
 	starts  map[string]Starter // by agent node id
-	pending map[string]grant // by session id
+	pending map[string]grant   // by session id
 	running map[string]context.CancelFunc
 	results map[string]Result // the last finished sessions, for tests and logs
 	order   []string
