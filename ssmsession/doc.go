@@ -12,6 +12,8 @@
 //
 // The protocol was learnt by reading the plugin's source; none of its code
 // is used here. The package imports no AWS service package and no Docker
-// code: the Broker's caller supplies a Starter that runs the command (the
-// local agent today, an agent relay in a fleet).
+// code: the Broker's caller supplies, per agent node, a Starter that runs
+// the command (the embedded agent's docker exec today; in a fleet, a relay
+// to the task's host would register the same way). Client is the plugin's
+// end in Go, for programs that take ExecuteCommand's session themselves.
 package ssmsession
