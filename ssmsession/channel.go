@@ -141,6 +141,7 @@ func (c *Channel) Run(ctx context.Context) (Result, error) {
 	case s := <-in.sizes:
 		rows, cols = uint(s.Rows), uint(s.Cols)
 	case <-time.After(250 * time.Millisecond):
+		rows, cols = 24, 80 // a client that says nothing gets a classic terminal
 	case <-ctx.Done():
 		return c.cut(ctx), nil
 	}

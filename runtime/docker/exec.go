@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
@@ -52,7 +53,22 @@ func (r *Runtime) Exec(ctx context.Context, id string, spec ExecSpec) (*Exec, er
 	if err != nil {
 		return nil, fmt.Errorf("docker: exec attach %s: %w", short(created.ID), err)
 	}
-	return &Exec{r: r, id: created.ID, hj: hj}, nil
+	e := &Exec{r: r, id: created.ID, hj: hj}
+	if size != nil {
+		// Engines before API 1.42 ignore ConsoleSize: the terminal starts
+		// 0x0. Size it as the docker CLI does, once the process is there
+		// (a resize just after the start may find it not running yet). It
+		// is best effort: a command already gone (no such exec) printed
+		// what it had to, and its output is read all the same.
+		for i := range 5 {
+			err := e.Resize(ctx, spec.Rows, spec.Cols)
+			if err == nil || IsNotFound(err) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+		}
+	}
+	return e, nil
 }
 
 // Read reads the command's output. Without a TTY the engine multiplexes
