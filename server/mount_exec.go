@@ -32,7 +32,9 @@ func mountExec(m *mounter, e *ecs.API, logsAPI *logs.API) *ssmsession.Broker {
 	}
 	e.UseExec(b, opener)
 	m.API.Handle("GET "+ssmsession.StreamPath+"{session}", b)
-	m.closers = append(m.closers, b.Close)
+	// First of the closers: sessions cut by the shutdown still write their
+	// transcripts, before the logs store closes.
+	m.closers = append([]func() error{b.Close}, m.closers...)
 	return b
 }
 

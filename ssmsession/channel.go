@@ -467,7 +467,7 @@ func (c *Channel) close(ctx context.Context, output string) {
 
 // write sends one message. A WebSocket write cut by its context closes
 // the connection, so the session's end never cuts one: only a client that
-// takes no data for writeTimeout does.
+// takes no data for writeTimeout does (within wharf's 10 s to stop).
 func (c *Channel) write(ctx context.Context, b []byte) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
@@ -476,7 +476,7 @@ func (c *Channel) write(ctx context.Context, b []byte) error {
 	return c.T.Write(ctx, b)
 }
 
-const writeTimeout = 10 * time.Second
+const writeTimeout = 5 * time.Second
 
 func newUUID() [16]byte {
 	var u [16]byte
