@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhq/wharf/controller/service"
 	"github.com/wharfhq/wharf/controller/taskset"
 	"github.com/wharfhq/wharf/keyring"
+	"github.com/wharfhq/wharf/ssmsession"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -45,6 +46,8 @@ type controlPlane struct {
 	// bg holds every controller and data plane; Server.Start runs it.
 	bg      *ctrl.Supervisor
 	closers []func() error
+	// execs serves ECS Exec sessions; the agent that runs them joins it.
+	execs *ssmsession.Broker
 }
 
 // newControlPlane mounts every AWS service wharf serves, and wharf's own
@@ -56,9 +59,10 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	m.Keyring, m.KeyringErr = openKeyring(cfg)
 
 	creds := mountCredentials(m)
-	mountECS(m)
+	ecsAPI := mountECS(m)
 	lbPlane := mountELBv2(m)
 	logsAPI := mountLogs(m)
+	execs := mountExec(m, ecsAPI, logsAPI)
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
@@ -102,7 +106,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	if dnsServer != nil {
 		bg.Add("dns server", dnsServer)
 	}
-	return &controlPlane{api: m.API, bg: bg, closers: m.closers}
+	return &controlPlane{api: m.API, bg: bg, closers: m.closers, execs: execs}
 }
 
 // openKeyring is the keyring Start opened and checked (keyring.go), or

@@ -190,6 +190,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	cp := newControlPlane(s.db, s.cfg, s.healthy)
+	if s.agent != nil {
+		cp.execs.Use(s.agent.NodeID(), s.agent.Exec) // ECS Exec runs in the embedded agent's containers
+	}
 	s.closers = cp.closers
 	s.secureFrontDoor(cp.api)
 	// Every controller and data plane runs under one supervisor until

@@ -13,9 +13,10 @@ import (
 
 // API implements the ECS operations.
 type API struct {
-	db  store.Backend
-	log *slog.Logger
-	now func() time.Time
+	db   store.Backend
+	log  *slog.Logger
+	now  func() time.Time
+	exec execConfig // ECS Exec (exec.go); empty refuses ExecuteCommand
 }
 
 // New returns the ECS API over db.
@@ -86,6 +87,7 @@ func (a *API) Service() *awsapi.JSONService {
 			"UpdateTaskSet":                 awsapi.JSON(a.UpdateTaskSet),
 			"UpdateServicePrimaryTaskSet":   awsapi.JSON(a.UpdateServicePrimaryTaskSet),
 			"DeleteTaskSet":                 awsapi.JSON(a.DeleteTaskSet),
+			"ExecuteCommand":                awsapi.JSON(a.ExecuteCommand),
 		},
 	})
 }

@@ -244,7 +244,7 @@ func (a *API) DescribeTasks(ctx context.Context, in *ecstypes.DescribeTasksReque
 				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.TaskARN(name, ref[strings.LastIndexByte(ref, '/')+1:])), Reason: new("MISSING")})
 				continue
 			}
-			t := rec.Task
+			t := withExecAgent(rec.Task)
 			if !slices.Contains(in.Include, ecstypes.TaskFieldTags) {
 				t.Tags = []ecstypes.Tag{}
 			}
