@@ -55,6 +55,8 @@ type Agent struct {
 	meta  *metadataServer
 	ready atomic.Bool
 	hooks []containerHook
+	// api proxies containers' AWS calls to the control plane (apiproxy.go).
+	api *apiProxy
 	logs  *logShipper
 	creds *credentialsAgent // task role credentials (credentials.go)
 	eng   *engine           // what the runners use (engine.go)
@@ -107,6 +109,9 @@ func New(cfg Config) (*Agent, error) {
 	if a.creds, err = newCredentialsAgent(a); err != nil {
 		return nil, err
 	}
+	// The API endpoint first: every later hook wins over it.
+	a.api = newAPIProxy(a)
+	a.hooks = append(a.hooks, a.api.hook)
 	for _, mk := range hookMakers {
 		a.hooks = append(a.hooks, mk(a))
 	}
@@ -137,6 +142,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.rep.run(ctx) })
 	wg.Go(func() { a.logs.run(ctx) })
 	wg.Go(func() { a.creds.run(ctx, gw) })
+	wg.Go(func() { a.api.run(ctx, gw) })
 	wg.Go(func() { a.reg.run(ctx) })
 	defer func() {
 		a.stopRunners()

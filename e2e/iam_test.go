@@ -204,6 +204,20 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 	_, err = asTask.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/b"), Value: aws.String("v"), Type: "String"})
 	wantDenied(t, err, "AccessDeniedException", "User: "+caller+" is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/mine/b because no identity-based policy allows the ssm:PutParameter action")
 
+	// The unmodified SDK inside the task, with nothing but the defaults the
+	// agent gave its container (AWS_ENDPOINT_URL, AWS_REGION, the
+	// credentials URI), reaches wharf as its task role.
+	base := hostURL(t, container(t, task, "app"), 8080)
+	var inside map[string]string
+	getJSON(t, base+"/ssm-parameter?name=/mine/a", &inside)
+	if inside["Value"] != "yes" {
+		t.Fatalf("inside the task, GetParameter /mine/a = %v", inside)
+	}
+	getJSON(t, base+"/ssm-parameter?name=/theirs/a", &inside)
+	if inside["Code"] != "AccessDeniedException" || !strings.Contains(inside["Message"], caller) {
+		t.Fatalf("inside the task, GetParameter /theirs/a = %v, want AccessDeniedException naming %s", inside, caller)
+	}
+
 	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
 	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/controller/ctrl"
-	"github.com/wharfhq/wharf/controller/ecsevents"
 	"github.com/wharfhq/wharf/controller/ecrlifecycle"
+	"github.com/wharfhq/wharf/controller/ecsevents"
 	"github.com/wharfhq/wharf/controller/logretention"
 	"github.com/wharfhq/wharf/controller/reaper"
 	"github.com/wharfhq/wharf/controller/scheduledscaling"

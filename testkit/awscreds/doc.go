@@ -6,6 +6,9 @@
 //	                 retrieves (it finds the container credentials provider
 //	                 through AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), and the
 //	                 RoleArn of the endpoint it used, as JSON
+//	GET /ssm-parameter?name=N  SSM GetParameter through the SDK's defaults
+//	                 (AWS_ENDPOINT_URL, AWS_REGION and the container
+//	                 credentials): {"Value"} or {"Code", "Message"}
 //
 // on -listen (":8080"), and exits 0 on SIGTERM.
 //

@@ -12,7 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
 )
 
 func main() {
@@ -22,6 +25,7 @@ func main() {
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /aws-creds", awsCreds)
+	mux.HandleFunc("GET /ssm-parameter", ssmParameter)
 	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -64,6 +68,32 @@ func awsCreds(w http.ResponseWriter, r *http.Request) {
 			resp.Body.Close()
 			out["RoleArn"] = v.RoleArn
 		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// ssmParameter reads the parameter ?name= with the SDK's defaults only: the
+// endpoint (AWS_ENDPOINT_URL), region and credentials the container was
+// given. It answers {"Value": …} or {"Code": …, "Message": …}.
+func ssmParameter(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		http.Error(w, "load config: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	out := map[string]string{}
+	got, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(r.URL.Query().Get("name"))})
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		out["Value"] = aws.ToString(got.Parameter.Value)
+	case errors.As(err, &ae):
+		out["Code"], out["Message"] = ae.ErrorCode(), ae.ErrorMessage()
+	default:
+		out["Code"], out["Message"] = "ClientError", err.Error()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
