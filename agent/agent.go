@@ -56,7 +56,7 @@ type Agent struct {
 	ready atomic.Bool
 	hooks []containerHook
 	// api proxies containers' AWS calls to the control plane (apiproxy.go).
-	api *apiProxy
+	api   *apiProxy
 	logs  *logShipper
 	creds *credentialsAgent // task role credentials (credentials.go)
 	eng   *engine           // what the runners use (engine.go)
