@@ -246,7 +246,7 @@ func (c *credentialsAgent) taskFor(id string) (agentproto.Assignment, bool) {
 // none.
 func (c *credentialsAgent) executionCredentials(ctx context.Context, as agentproto.Assignment) (agentproto.Credentials, error) {
 	if roleARN(as, agentproto.RoleExecution) == "" {
-		return agentproto.Credentials{AccessKeyID: "wharf-agent"}, nil
+		return c.a.cl.key, nil
 	}
 	return c.get(ctx, as.TaskARN, agentproto.RoleExecution)
 }

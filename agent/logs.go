@@ -96,7 +96,14 @@ func (a *Agent) awslogsHook(ctx context.Context, as agentproto.Assignment, conta
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := a.logsStream(ctx, cfg)
+	// The execution role is what writes awslogs (the agent's own key when
+	// the task has none, as an instance role would): a role without the
+	// logs permissions fails the task here, as in ECS.
+	cred, err := a.creds.executionCredentials(ctx, as)
+	if err != nil {
+		return nil, fmt.Errorf("failed to validate logger args: unable to retrieve execution role credentials: %w", err)
+	}
+	err = a.logsStreamAs(ctx, cred, cfg)
 	if isCode(err, "ResourceNotFoundException") {
 		return nil, errors.New(reasonNoLogGroup)
 	}
@@ -110,18 +117,24 @@ func (a *Agent) awslogsHook(ctx context.Context, as agentproto.Assignment, conta
 // awslogs-create-group). Without a stream name (no prefix, container not
 // created yet) it only checks the group.
 func (a *Agent) logsStream(ctx context.Context, cfg awslogsConfig) error {
+	return a.logsStreamAs(ctx, a.cl.key, cfg)
+}
+
+// logsStreamAs is logsStream signed with cred.
+func (a *Agent) logsStreamAs(ctx context.Context, cred agentproto.Credentials, cfg awslogsConfig) error {
+	call := func(op string, in any) error {
+		return a.cl.callAs(ctx, cred, cfg.region, logstypes.SigningName, logstypes.ServiceTarget, op, in, nil)
+	}
 	if cfg.createGroup {
-		err := a.logsCall(ctx, cfg.region, "CreateLogGroup", logstypes.CreateLogGroupRequest{LogGroupName: new(cfg.group)}, nil)
+		err := call("CreateLogGroup", logstypes.CreateLogGroupRequest{LogGroupName: new(cfg.group)})
 		if err != nil && !isCode(err, "ResourceAlreadyExistsException") {
 			return err
 		}
 	}
 	if cfg.stream == "" {
-		return a.logsCall(ctx, cfg.region, "DescribeLogStreams",
-			logstypes.DescribeLogStreamsRequest{LogGroupName: new(cfg.group), Limit: new(int32(1))}, nil)
+		return call("DescribeLogStreams", logstypes.DescribeLogStreamsRequest{LogGroupName: new(cfg.group), Limit: new(int32(1))})
 	}
-	err := a.logsCall(ctx, cfg.region, "CreateLogStream",
-		logstypes.CreateLogStreamRequest{LogGroupName: new(cfg.group), LogStreamName: new(cfg.stream)}, nil)
+	err := call("CreateLogStream", logstypes.CreateLogStreamRequest{LogGroupName: new(cfg.group), LogStreamName: new(cfg.stream)})
 	if isCode(err, "ResourceAlreadyExistsException") {
 		return nil
 	}

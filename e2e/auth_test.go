@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -95,5 +96,17 @@ func TestAuthWithAgent(t *testing.T) {
 	}
 	if !strings.HasPrefix(got.AccessKeyID, "ASIA") {
 		t.Fatalf("task keys %q", got.AccessKeyID)
+	}
+
+	// An execution role without the logs permissions: awslogs cannot start,
+	// so the task fails with the refusal in its reason, as in ECS.
+	taskRoleWith(t, w, "no-logs", "*", "ssm:GetParameters")
+	must(cloudwatchlogs.NewFromConfig(w.Config("us-east-1")).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/auth/app")}))(t)
+	def := awslogsDef("nologs", imgs.App, map[string]string{"awslogs-group": "/auth/app", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}, "-listen", ":8080")
+	def.ExecutionRoleArn = aws.String("arn:aws:iam::000000000000:role/no-logs")
+	must(c.RegisterTaskDefinition(ctx, def))(t)
+	failed := waitTask(t, c, "auth", runOne(t, c, "auth", "nologs"), 60*time.Second, "STOPPED", stopped)
+	if r := aws.ToString(failed.StoppedReason); !strings.Contains(r, "AccessDeniedException") || !strings.Contains(r, "logs:CreateLogStream") {
+		t.Fatalf("stopped reason %q, want the logs refusal", r)
 	}
 }
