@@ -58,6 +58,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
+	_, cwBg := mountCloudWatch(m)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -71,6 +72,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("task-set controller", taskset.New(db, cfg.Log.With("component", "task-set-controller")))
 	bg.Add("stopped-task reaper", reaper.New(db, cfg.Log.With("component", "reaper")))
 	bg.Add("load balancer data plane", lbPlane)
+	bg.Add("cloudwatch", cwBg)
 	if logsAPI != nil {
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
 	}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/wharfhq/wharf/awsapi/cloudwatch"
+	"github.com/wharfhq/wharf/controller/alarms"
+	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/metrics"
+)
+
+// CloudWatch metrics and alarms, over awsQuery (the aws CLI) and RPC v2
+// CBOR (aws-sdk-go-v2). Metrics live in memory, saved to
+// DATA_DIR/metrics.gob every minute and at shutdown; alarms are records
+// in the store. The returned supervisor runs the alarm evaluator, the
+// metrics saver and retention, and the ECS metrics publisher.
+func mountCloudWatch(m *mounter) (*cloudwatch.API, *ctrl.Supervisor) {
+	clock := metrics.ClockFromEnv()
+	log := m.Log.With("service", "cloudwatch")
+	ms := metrics.NewStore()
+	ms.Now = clock.Now
+	path := ""
+	if m.Cfg.DataDir != "" {
+		path = filepath.Join(m.Cfg.DataDir, metrics.FileName)
+		if err := ms.Load(path); err != nil {
+			log.Error("metrics: starting empty", "err", err)
+		}
+		m.closers = append(m.closers, func() error { return ms.Save(path) })
+	}
+	api := cloudwatch.New(m.DB, ms, log)
+	api.Now = clock.Now
+	m.API.RegisterQuery(api.Service())
+	m.API.RegisterRPCv2(api.RPCv2())
+
+	bg := &ctrl.Supervisor{Log: log}
+	ev := &alarms.Controller{DB: m.DB, M: ms, Log: log.With("component", "alarms"), Now: clock.Now}
+	// Alarms are evaluated once a period end; ten passes a (metric) minute
+	// keep the delay after a period's end short.
+	bg.Add("alarm evaluation", ctrl.Periodic("alarm evaluation", clock.Real(6*time.Second), log, ev.Pass))
+	bg.Add("metrics retention", ctrl.Periodic("metrics retention", clock.Real(time.Minute), log, func(ctx context.Context) error {
+		ms.Compact(clock.Now())
+		if path == "" {
+			return nil
+		}
+		return ms.Save(path)
+	}))
+	return api, bg
+}
