@@ -370,7 +370,9 @@ func (a *API) DescribeAlarmHistory(ctx context.Context, in *cw.DescribeAlarmHist
 	key := func(h metrics.HistoryItem) string { return metrics.HistoryKey(acct, region, h) }
 	if in.ScanBy != cw.ScanByTimestampAscending {
 		slices.Reverse(kept)
-		key = func(h metrics.HistoryItem) string { return fmt.Sprintf("%020d", ^uint64(h.Time.UnixNano())) + h.AlarmName }
+		key = func(h metrics.HistoryItem) string {
+			return fmt.Sprintf("%020d", ^uint64(h.Time.UnixNano())) + h.AlarmName
+		}
 	}
 	page, next := awsapi.SlicePage(kept, key, c, awsapi.PageLimit(in.MaxRecords, 100))
 	out := &cw.DescribeAlarmHistoryOutput{AlarmHistoryItems: []cw.AlarmHistoryItem{}, NextToken: next}

@@ -17,7 +17,9 @@ import (
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
-func dim(n, v string) types.Dimension { return types.Dimension{Name: aws.String(n), Value: aws.String(v)} }
+func dim(n, v string) types.Dimension {
+	return types.Dimension{Name: aws.String(n), Value: aws.String(v)}
+}
 
 func TestMetricsRoundTrip(t *testing.T) {
 	w, c := apitest.Start(t, cloudwatch.NewFromConfig)
@@ -112,7 +114,9 @@ func TestAlarmsAPI(t *testing.T) {
 		return err
 	}
 	apitest.Must(0, put("high-latency", nil))(t)
-	apitest.Must(0, put("low-latency", func(in *cloudwatch.PutMetricAlarmInput) { in.ComparisonOperator = types.ComparisonOperatorLessThanThreshold }))(t)
+	apitest.Must(0, put("low-latency", func(in *cloudwatch.PutMetricAlarmInput) {
+		in.ComparisonOperator = types.ComparisonOperatorLessThanThreshold
+	}))(t)
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.DatapointsToAlarm = aws.Int32(4) }), "InvalidParameterValue")
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.ExtendedStatistic = aws.String("p90") }), "InvalidParameterCombination")
 
