@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/awsapi/cloudwatch"
 	"github.com/wharfhq/wharf/controller/alarms"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/metrics"
+	"github.com/wharfhq/wharf/metrics/ecsusage"
 )
 
 // CloudWatch metrics and alarms, over awsQuery (the aws CLI) and RPC v2
@@ -46,5 +48,8 @@ func mountCloudWatch(m *mounter) (*cloudwatch.API, *ctrl.Supervisor) {
 		}
 		return ms.Save(path)
 	}))
+	usage := &ecsusage.Usage{DB: m.DB, M: ms, Log: log.With("component", "ecs-metrics"), Now: clock.Now}
+	m.API.Handle("POST "+agentproto.StatsPath, usage.Handler())
+	bg.Add("ecs metrics", ctrl.Periodic("ecs metrics", clock.Real(time.Minute), log, usage.Publish))
 	return api, bg
 }

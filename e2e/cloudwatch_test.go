@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/wharfhq/wharf/controller/alarms"
+	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/metrics"
+)
+
+// cwTimeScale shortens metric time in the CloudWatch tests: a metric
+// minute lasts two real seconds. Periods, evaluation ranges and the ECS
+// utilization formula are unchanged.
+const cwTimeScale = 30
+
+// TestCPUAlarm: a service whose task burns a CPU makes AWS/ECS
+// CPUUtilization for the service rise far above its 256-unit reservation,
+// and an alarm on it (2 of 2 one-minute periods above 50%) goes to ALARM
+// and runs its action. It logs the time from the task running to ALARM.
+func TestCPUAlarm(t *testing.T) {
+	t.Setenv(metrics.TimeScaleEnv, "30")
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
+
+	var mu sync.Mutex
+	var fired []alarms.AlarmChange
+	alarms.RegisterActionHandler("arn:aws:sns:us-east-1:000000000000:cpu-test", func(_ context.Context, _ string, ch alarms.AlarmChange) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fired = append(fired, ch)
+		return nil
+	})
+
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cw")}))(t)
+	def := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("burn"), Cpu: aws.String("256"), Memory: aws.String("64"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("burn"), Image: aws.String(imgs.App), Cpu: 256, Memory: aws.Int32(64),
+			Command: []string{"-listen", ":8080", "-cpu-load", "1"}, DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
+	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high"), Namespace: aws.String("AWS/ECS"),
+		MetricName: aws.String("CPUUtilization"), Dimensions: []cwtypes.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
+		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
+		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+		AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:cpu-test"}}))(t)
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cw"), ServiceName: aws.String("burn"),
+		TaskDefinition: def.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}))(t)
+	waitCondition(t, 2*time.Minute, "burn task running", func() bool {
+		return describeService(t, c, "cw", "burn").RunningCount == 1
+	})
+	start := time.Now()
+
+	var alarm cwtypes.MetricAlarm
+	waitCondition(t, 3*time.Minute, "alarm in ALARM", func() bool {
+		out := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high"}}))(t)
+		alarm = out.MetricAlarms[0]
+		return alarm.StateValue == cwtypes.StateValueAlarm
+	})
+	took := time.Since(start)
+	t.Logf("CPU load to ALARM: %s real (%.1f metric minutes at time scale %d); reason: %s",
+		took.Round(100*time.Millisecond), took.Minutes()*cwTimeScale, cwTimeScale, aws.ToString(alarm.StateReason))
+
+	// The metric the alarm watched is there, per service and per cluster.
+	now := time.Now()
+	for _, dims := range [][]cwtypes.Dimension{
+		{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
+		{{Name: aws.String("ClusterName"), Value: aws.String("cw")}},
+	} {
+		st := must(cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("CPUUtilization"),
+			Dimensions: dims, StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)), Period: aws.Int32(3600),
+			Statistics: []cwtypes.Statistic{cwtypes.StatisticAverage, cwtypes.StatisticMaximum}}))(t)
+		if len(st.Datapoints) == 0 || aws.ToFloat64(st.Datapoints[0].Maximum) < 50 || st.Datapoints[0].Unit != cwtypes.StandardUnitPercent {
+			t.Fatalf("CPUUtilization %d dims: %+v", len(dims), st.Datapoints)
+		}
+		t.Logf("CPUUtilization (%d dims): average %.0f%%, maximum %.0f%% of 256 units", len(dims), aws.ToFloat64(st.Datapoints[0].Average), aws.ToFloat64(st.Datapoints[0].Maximum))
+	}
+	mem := must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("MemoryUtilization")}))(t)
+	if len(mem.Metrics) != 2 {
+		t.Fatalf("MemoryUtilization metrics: %+v", mem.Metrics)
+	}
+	waitCondition(t, 30*time.Second, "alarm action ran", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(fired) > 0 && fired[0].NewState == "ALARM"
+	})
+
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cw"), Service: aws.String("burn"), DesiredCount: aws.Int32(0)}))(t)
+	waitCondition(t, time.Minute, "burn task stopped", func() bool { return len(serviceTasks(t, c, "cw", "burn")) == 0 || allStopped(serviceTasks(t, c, "cw", "burn")) })
+}
+
+func allStopped(ts []types.Task) bool {
+	for _, t := range ts {
+		if !stopped(t) {
+			return false
+		}
+	}
+	return true
+}
