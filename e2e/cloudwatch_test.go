@@ -93,7 +93,9 @@ func TestCPUAlarm(t *testing.T) {
 	})
 
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cw"), Service: aws.String("burn"), DesiredCount: aws.Int32(0)}))(t)
-	waitCondition(t, time.Minute, "burn task stopped", func() bool { return len(serviceTasks(t, c, "cw", "burn")) == 0 || allStopped(serviceTasks(t, c, "cw", "burn")) })
+	waitCondition(t, time.Minute, "burn task stopped", func() bool {
+		return len(serviceTasks(t, c, "cw", "burn")) == 0 || allStopped(serviceTasks(t, c, "cw", "burn"))
+	})
 }
 
 func allStopped(ts []types.Task) bool {
