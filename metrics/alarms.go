@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -115,6 +117,7 @@ type HistoryItem struct {
 	Time      time.Time `json:"time"`
 	Summary   string    `json:"summary"`
 	Data      string    `json:"data"`
+	ID        string    `json:"id"`
 }
 
 // HistoryKeep is how long history is kept (CloudWatch keeps 30 days).
@@ -125,13 +128,19 @@ func HistoryPrefix(account, region string) string {
 	return AlarmsRoot + account + "/" + region + "/history/"
 }
 
-// HistoryKey orders items by time (nanoseconds, zero-padded), then name.
+// HistoryKey orders items by time (nanoseconds, zero-padded), then name;
+// a random suffix keeps items of one instant apart.
 func HistoryKey(account, region string, h HistoryItem) string {
-	return fmt.Sprintf("%s%020d/%s", HistoryPrefix(account, region), h.Time.UnixNano(), h.AlarmName)
+	return fmt.Sprintf("%s%020d/%s/%s", HistoryPrefix(account, region), h.Time.UnixNano(), h.AlarmName, h.ID)
 }
 
 // PutHistory records h in tx.
 func PutHistory(tx store.Tx, account, region string, h HistoryItem) error {
+	if h.ID == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		h.ID = hex.EncodeToString(b[:])
+	}
 	return store.Put(tx, HistoryKey(account, region, h), h)
 }
 

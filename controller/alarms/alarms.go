@@ -90,7 +90,7 @@ func (c *Controller) Pass(ctx context.Context) error {
 			return err
 		}
 		for _, kv := range kvs {
-			if !strings.Contains(kv.Key, "/alarms/") {
+			if kind(kv.Key) != "alarms" {
 				continue
 			}
 			var al metrics.Alarm
@@ -246,11 +246,10 @@ func (c *Controller) prune(ctx context.Context, now time.Time) error {
 			return err
 		}
 		for _, kv := range kvs {
-			_, rest, ok := strings.Cut(kv.Key, "/history/")
-			if !ok {
+			if kind(kv.Key) != "history" {
 				continue
 			}
-			ts, _, _ := strings.Cut(rest, "/")
+			ts := strings.SplitN(kv.Key, "/", 6)[4]
 			if ts < cut {
 				if err := tx.Delete(kv.Key); err != nil {
 					return err
@@ -260,6 +259,15 @@ func (c *Controller) prune(ctx context.Context, now time.Time) error {
 		return nil
 	})
 	return err
+}
+
+// kind is the record kind of a key cloudwatch/ACCOUNT/REGION/KIND/…
+func kind(key string) string {
+	parts := strings.SplitN(key, "/", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
 }
 
 func wrapErr(name string, err error) error {

@@ -1,0 +1,92 @@
+package alarms
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wharfhq/wharf/metrics"
+	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/store/bolt"
+)
+
+// TestPassTransitionsAndActions runs the controller on a real store: a
+// metric above the threshold for two minutes sets ALARM once (one history
+// item, one action run); an Auto Scaling action runs again each period
+// the state holds; a disabled alarm runs none.
+func TestPassTransitionsAndActions(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 12, 2, 5, 0, time.UTC)
+	ms := metrics.NewStore()
+	ms.Now = func() time.Time { return now }
+	c := &Controller{DB: db, M: ms, Log: slog.Default(), Now: func() time.Time { return now }}
+	id := metrics.ID{Account: "000000000000", Region: "us-east-1", Namespace: "App", Name: "Load"}
+	for m := range 2 {
+		v := 90.0
+		ms.Put(metrics.Datum{ID: id, Time: now.Add(time.Duration(m-2) * time.Minute), Value: &v})
+	}
+	runs := map[string]int{}
+	RegisterActionHandler("arn:aws:sns:", func(_ context.Context, arn string, _ AlarmChange) error { runs[arn]++; return nil })
+	RegisterActionHandler("arn:aws:autoscaling:", func(_ context.Context, arn string, _ AlarmChange) error { runs[arn]++; return nil })
+	const sns, scale = "arn:aws:sns:us-east-1:000000000000:t", "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:p"
+	put := func(name string, enabled bool) {
+		al := metrics.Alarm{Account: id.Account, Region: id.Region, Name: name, Namespace: "App", MetricName: "Load", Statistic: "Maximum",
+			Period: 60, EvaluationPeriods: 2, Threshold: 50, ComparisonOperator: "GreaterThanThreshold", State: metrics.StateInsufficientData,
+			ActionsEnabled: enabled, AlarmActions: []string{sns, scale}}
+		if _, err := db.Update(ctx, func(tx store.Tx) error { return store.Put(tx, metrics.AlarmKey(id.Account, id.Region, name), al) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("on", true)
+	put("off", false)
+	get := func(name string) metrics.Alarm {
+		var al metrics.Alarm
+		_ = db.View(ctx, func(tx store.ReadTx) (err error) {
+			al, _, err = store.Get[metrics.Alarm](tx, metrics.AlarmKey(id.Account, id.Region, name))
+			return err
+		})
+		return al
+	}
+
+	if err := c.Pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if al := get("on"); al.State != metrics.StateAlarm || al.ActionsDue || runs[sns] != 1 || runs[scale] != 1 {
+		t.Fatalf("first pass: state %s due %v runs %v", al.State, al.ActionsDue, runs)
+	}
+	if al := get("off"); al.State != metrics.StateAlarm || al.ActionsDue {
+		t.Fatalf("disabled alarm: state %s due %v", al.State, al.ActionsDue)
+	}
+	// The same period again: nothing runs.
+	if err := c.Pass(ctx); err != nil || runs[sns] != 1 || runs[scale] != 1 {
+		t.Fatalf("same period: %v %v", runs, err)
+	}
+	// The next period, still breaching: only the Auto Scaling action runs again.
+	v := 95.0
+	ms.Put(metrics.Datum{ID: id, Time: now, Value: &v})
+	now = now.Add(time.Minute)
+	if err := c.Pass(ctx); err != nil || runs[sns] != 1 || runs[scale] != 2 {
+		t.Fatalf("next period: %v %v", runs, err)
+	}
+	var hist []metrics.HistoryItem
+	_ = db.View(ctx, func(tx store.ReadTx) (err error) {
+		hist, err = store.List[metrics.HistoryItem](tx, metrics.HistoryPrefix(id.Account, id.Region))
+		return err
+	})
+	states := 0
+	for _, h := range hist {
+		if h.Type == "StateUpdate" && h.AlarmName == "on" {
+			states++
+		}
+	}
+	if states != 1 {
+		t.Fatalf("state updates for 'on': %d (%+v)", states, hist)
+	}
+}
