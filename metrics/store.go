@@ -103,6 +103,8 @@ type Datum struct {
 	Set   *StatSet
 	// Values with Counts (nil Counts: 1 each).
 	Values, Counts []float64
+	// Agg is an aggregate made by an in-process publisher (response times).
+	Agg *Agg
 }
 
 // StatSet is a CloudWatch statistic set.
@@ -129,6 +131,8 @@ func (s *Store) Put(data ...Datum) {
 		se.Last = max(se.Last, now)
 		p := se.point(0, d.Time.Unix())
 		switch {
+		case d.Agg != nil:
+			p.Merge(d.Agg)
 		case d.Set != nil:
 			p.AddSet(d.Set.Sum, d.Set.SampleCount, d.Set.Min, d.Set.Max)
 		case len(d.Values) > 0:

@@ -58,7 +58,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	secrets := mountSecretsManager(m)
 	dnsServer := mountServiceDiscovery(m)
 	mountSSM(m)
-	_, cwBg := mountCloudWatch(m)
+	_, cwBg := mountCloudWatch(m, lbPlane)
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))

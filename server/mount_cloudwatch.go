@@ -9,7 +9,9 @@ import (
 	"github.com/wharfhq/wharf/awsapi/cloudwatch"
 	"github.com/wharfhq/wharf/controller/alarms"
 	"github.com/wharfhq/wharf/controller/ctrl"
+	"github.com/wharfhq/wharf/dataplane/lb"
 	"github.com/wharfhq/wharf/metrics"
+	"github.com/wharfhq/wharf/metrics/albusage"
 	"github.com/wharfhq/wharf/metrics/ecsusage"
 )
 
@@ -17,8 +19,9 @@ import (
 // CBOR (aws-sdk-go-v2). Metrics live in memory, saved to
 // DATA_DIR/metrics.gob every minute and at shutdown; alarms are records
 // in the store. The returned supervisor runs the alarm evaluator, the
-// metrics saver and retention, and the ECS metrics publisher.
-func mountCloudWatch(m *mounter) (*cloudwatch.API, *ctrl.Supervisor) {
+// metrics saver and retention, and the ECS and load balancer metrics
+// publishers.
+func mountCloudWatch(m *mounter, lbPlane *lb.Plane) (*cloudwatch.API, *ctrl.Supervisor) {
 	clock := metrics.ClockFromEnv()
 	log := m.Log.With("service", "cloudwatch")
 	ms := metrics.NewStore()
@@ -51,5 +54,9 @@ func mountCloudWatch(m *mounter) (*cloudwatch.API, *ctrl.Supervisor) {
 	usage := &ecsusage.Usage{DB: m.DB, M: ms, Log: log.With("component", "ecs-metrics"), Now: clock.Now}
 	m.API.Handle("POST "+agentproto.StatsPath, usage.Handler())
 	bg.Add("ecs metrics", ctrl.Periodic("ecs metrics", clock.Real(time.Minute), log, usage.Publish))
+	if lbPlane != nil {
+		alb := &albusage.Publisher{Src: lbPlane, M: ms, Now: clock.Now}
+		bg.Add("alb metrics", ctrl.Periodic("alb metrics", clock.Real(time.Minute), log, alb.Publish))
+	}
 	return api, bg
 }
