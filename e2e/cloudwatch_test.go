@@ -26,6 +26,8 @@ const cwTimeScale = 30
 // CPUUtilization for the service rise far above its 256-unit reservation,
 // and an alarm on it (2 of 2 one-minute periods above 50%) goes to ALARM
 // and runs its action. It logs the time from the task running to ALARM.
+// Container Insights, on for the cluster, publishes counts and per-task
+// usage.
 func TestCPUAlarm(t *testing.T) {
 	t.Setenv(metrics.TimeScaleEnv, "30")
 	_, imgs := wharftest.Images(t)
@@ -42,7 +44,8 @@ func TestCPUAlarm(t *testing.T) {
 		return nil
 	})
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cw")}))(t)
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cw"),
+		Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}}))(t)
 	def := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("burn"), Cpu: aws.String("256"), Memory: aws.String("64"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("burn"), Image: aws.String(imgs.App), Cpu: 256, Memory: aws.Int32(64),
 			Command: []string{"-listen", ":8080", "-cpu-load", "1"}, DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
@@ -86,6 +89,15 @@ func TestCPUAlarm(t *testing.T) {
 	if len(mem.Metrics) != 2 {
 		t.Fatalf("MemoryUtilization metrics: %+v", mem.Metrics)
 	}
+	// Container Insights is on for the cluster: task counts and per-task usage.
+	waitCondition(t, 30*time.Second, "Container Insights metrics", func() bool {
+		ci := must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("ECS/ContainerInsights")}))(t)
+		names := map[string]bool{}
+		for _, m := range ci.Metrics {
+			names[aws.ToString(m.MetricName)+"/"+string(rune('0'+len(m.Dimensions)))] = true
+		}
+		return names["RunningTaskCount/2"] && names["TaskCount/1"] && names["CpuUtilized/3"] && names["MemoryUtilized/2"]
+	})
 	waitCondition(t, 30*time.Second, "alarm action ran", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -97,6 +97,7 @@ func (u *Usage) Record(rep agentproto.StatsReport) {
 // TaskSample is one task's usage and reservation, with where it belongs.
 type TaskSample struct {
 	Account, Region, Cluster, Service string
+	TaskID, Family                    string
 	CPUUsed, CPUReserved              float64
 	MemUsed, MemReserved              float64
 }
@@ -119,22 +120,46 @@ func (u *Usage) Publish(ctx context.Context) error {
 		return nil
 	}
 	var samples []TaskSample
+	var insights []ClusterInsights
 	err := u.DB.View(ctx, func(tx store.ReadTx) error {
+		seen := map[model.Scope]map[string]bool{}
 		for arn, r := range rates {
 			s, ok, err := sampleOf(tx, arn, r)
 			if err != nil {
 				return err
 			}
-			if ok {
-				samples = append(samples, s)
+			if !ok {
+				continue
 			}
+			samples = append(samples, s)
+			sc := model.Scope{Account: s.Account, Region: s.Region}
+			if seen[sc] == nil {
+				seen[sc] = map[string]bool{}
+			}
+			if seen[sc][s.Cluster] {
+				continue
+			}
+			seen[sc][s.Cluster] = true
+			if on, err := insightsOn(tx, sc, s.Cluster); err != nil || !on {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			ci, err := readInsights(tx, sc, s.Cluster)
+			if err != nil {
+				return err
+			}
+			insights = append(insights, ci)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("ecs metrics: read tasks: %w", err)
 	}
-	u.M.Put(Datums(samples, u.Now())...)
+	at := u.Now()
+	u.M.Put(Datums(samples, at)...)
+	u.M.Put(InsightsDatums(insights, samples, at)...)
 	return nil
 }
 
@@ -152,7 +177,7 @@ func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, bool, error) {
 		return TaskSample{}, false, err
 	}
 	cpu, mem := Reservation(&rec)
-	s := TaskSample{Account: a.Account, Region: a.Region, Cluster: parts[1],
+	s := TaskSample{Account: a.Account, Region: a.Region, Cluster: parts[1], TaskID: parts[2], Family: deref(rec.Definition.Family),
 		CPUUsed: r.CPUUnits, CPUReserved: cpu, MemUsed: r.MemMiB, MemReserved: mem}
 	if g := deref(rec.Task.Group); strings.HasPrefix(g, "service:") {
 		s.Service = strings.TrimPrefix(g, "service:")

@@ -90,3 +90,33 @@ func TestReservation(t *testing.T) {
 		})
 	}
 }
+
+func TestInsightsDatums(t *testing.T) {
+	ci := []ClusterInsights{{Account: "a", Region: "r", Cluster: "prod", Tasks: 2,
+		Services: []ServiceCounts{{Service: "web", Running: 2, Pending: 0, Desired: 3}}}}
+	samples := []TaskSample{
+		{Account: "a", Region: "r", Cluster: "prod", Service: "web", TaskID: "t1", Family: "web", CPUUsed: 100, CPUReserved: 256, MemUsed: 30, MemReserved: 64},
+		{Account: "a", Region: "r", Cluster: "prod", Service: "web", TaskID: "t2", Family: "web", CPUUsed: 50, CPUReserved: 256, MemUsed: 10, MemReserved: 64},
+		{Account: "a", Region: "r", Cluster: "off", TaskID: "t3", CPUUsed: 1, CPUReserved: 1},
+	}
+	got := map[string]float64{}
+	for _, d := range InsightsDatums(ci, samples, t0) {
+		k := d.Name
+		for _, dim := range d.Dims {
+			k += "/" + dim.Value
+		}
+		got[k] = *d.Value
+	}
+	want := map[string]float64{
+		"TaskCount/prod": 2, "ServiceCount/prod": 1, "DesiredTaskCount/prod/web": 3, "RunningTaskCount/prod/web": 2,
+		"CpuUtilized/prod": 150, "CpuReserved/prod/web": 512, "MemoryUtilized/prod/web/t1": 30, "MemoryReserved/prod": 128,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if _, ok := got["CpuUtilized/off"]; ok {
+		t.Error("a cluster without Container Insights published")
+	}
+}
