@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,46 @@ func allStopped(ts []types.Task) bool {
 		}
 	}
 	return true
+}
+
+// TestDeploymentAlarmRollsBack: a service whose deploymentConfiguration
+// names an alarm fails a deployment while that alarm is in ALARM, and rolls
+// back to the previous task definition.
+func TestDeploymentAlarmRollsBack(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
+	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("web-5xx"), Namespace: aws.String("App"), MetricName: aws.String("Errors"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, TreatMissingData: aws.String("ignore")}))(t)
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dep")}))(t)
+	register := func(env string) string {
+		out := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
+				Command: []string{"-listen", ":8080"}, Environment: []types.KeyValuePair{{Name: aws.String("V"), Value: aws.String(env)}},
+				DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
+		return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	}
+	v1, v2 := register("1"), register("2")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dep"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(1),
+		DeploymentConfiguration: &types.DeploymentConfiguration{Alarms: &types.DeploymentAlarms{AlarmNames: []string{"web-5xx"}, Enable: true, Rollback: true}}}))(t)
+	waitStable(t, c, "dep", "web", 3*time.Minute)
+
+	// The alarm goes off as the new revision rolls out (set first, so that
+	// the rollout cannot complete before the scheduler sees it).
+	must(cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("web-5xx"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("errors seen")}))(t)
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	// The failed deployment is retired once the rollback completes: its
+	// event stays.
+	var svc types.Service
+	waitCondition(t, time.Minute, "deployment failed and rolled back", func() bool {
+		svc = describeService(t, c, "dep", "web")
+		return aws.ToString(svc.TaskDefinition) == v1 && strings.Contains(eventText(svc, 10), "rolling back to deployment")
+	})
+	if !strings.Contains(eventText(svc, 10), "deployment failed: alarm detected.") {
+		t.Fatalf("events: %s", eventText(svc, 10))
+	}
+	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	waitCondition(t, time.Minute, "tasks stopped", func() bool { return allStopped(serviceTasks(t, c, "dep", "web")) })
 }
