@@ -1,7 +1,10 @@
 package cloudwatch_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -159,3 +162,34 @@ func TestAlarmsAPI(t *testing.T) {
 }
 
 var _ = wharftest.Start
+
+// TestQueryGzip: the aws CLI gzips PutMetricData bodies over 10 KiB
+// (requestCompression); the Query protocol inflates them.
+func TestQueryGzip(t *testing.T) {
+	w, c := apitest.Start(t, cloudwatch.NewFromConfig)
+	form := url.Values{"Action": {"PutMetricData"}, "Version": {"2010-08-01"}, "Namespace": {"Zip"}}
+	for i := 1; i <= 200; i++ {
+		form.Set(fmt.Sprintf("MetricData.member.%d.MetricName", i), fmt.Sprintf("metric-%03d-with-a-long-name-to-pass-ten-kib", i))
+		form.Set(fmt.Sprintf("MetricData.member.%d.Value", i), "1")
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write([]byte(form.Encode()))
+	_ = zw.Close()
+	req, _ := http.NewRequest(http.MethodPost, w.URL()+"/", &buf)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	out := apitest.Must(c.ListMetrics(context.Background(), &cloudwatch.ListMetricsInput{Namespace: aws.String("Zip")}))(t)
+	if len(out.Metrics) != 200 {
+		t.Fatalf("listed %d metrics", len(out.Metrics))
+	}
+}
