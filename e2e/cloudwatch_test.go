@@ -55,6 +55,12 @@ func TestCPUAlarm(t *testing.T) {
 		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
 		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
 		AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:cpu-test"}}))(t)
+	// The same alarm with missing data as not breaching: it needs two whole
+	// breaching minutes, the worst case of the figure.
+	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high-strict"), Namespace: aws.String("AWS/ECS"),
+		MetricName: aws.String("CPUUtilization"), Dimensions: []cwtypes.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
+		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
+		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching")}))(t)
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cw"), ServiceName: aws.String("burn"),
 		TaskDefinition: def.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}))(t)
 	waitCondition(t, 2*time.Minute, "burn task running", func() bool {
@@ -71,6 +77,13 @@ func TestCPUAlarm(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("CPU load to ALARM: %s real (%.1f metric minutes at time scale %d); reason: %s",
 		took.Round(100*time.Millisecond), took.Minutes()*cwTimeScale, cwTimeScale, aws.ToString(alarm.StateReason))
+
+	waitCondition(t, 3*time.Minute, "strict alarm in ALARM", func() bool {
+		out := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high-strict"}}))(t)
+		return out.MetricAlarms[0].StateValue == cwtypes.StateValueAlarm
+	})
+	took = time.Since(start)
+	t.Logf("CPU load to ALARM with two whole breaching minutes: %s real (%.1f metric minutes)", took.Round(100*time.Millisecond), took.Minutes()*cwTimeScale)
 
 	// The metric the alarm watched is there, per service and per cluster.
 	now := time.Now()
