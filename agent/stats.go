@@ -76,7 +76,7 @@ func (a *Agent) sampleTasks(ctx context.Context) []agentproto.TaskUsage {
 				continue
 			}
 			u.CPUNanos += s.CPUUsage
-			u.MemoryBytes += s.MemoryUsage
+			u.MemoryBytes += workingSet(s.MemoryUsage, s.Raw)
 			u.Containers++
 		}
 		if u.Containers > 0 {
@@ -103,4 +103,26 @@ func (c *client) postStats(ctx context.Context, rep agentproto.StatsReport) erro
 		return fmt.Errorf("stats: %s: %s", resp.Status, bytes.TrimSpace(b))
 	}
 	return nil
+}
+
+// workingSet is the memory a container uses as the ECS agent counts it:
+// the cgroup's usage less its page cache (cache on cgroup v1,
+// inactive_file on v2), which the kernel reclaims under pressure.
+func workingSet(usage uint64, raw json.RawMessage) uint64 {
+	var doc struct {
+		MemoryStats struct {
+			Stats map[string]uint64 `json:"stats"`
+		} `json:"memory_stats"`
+	}
+	if json.Unmarshal(raw, &doc) != nil {
+		return usage
+	}
+	cache, ok := doc.MemoryStats.Stats["inactive_file"]
+	if !ok {
+		cache = doc.MemoryStats.Stats["cache"]
+	}
+	if cache > usage {
+		return usage
+	}
+	return usage - cache
 }
