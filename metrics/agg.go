@@ -23,7 +23,9 @@ type Centroid struct {
 // minutes or an hour): enough for every statistic CloudWatch serves.
 type Agg struct {
 	Sum, Min, Max, N float64
-	// C holds the values for percentiles, sorted by Mean.
+	// C holds the values for percentiles, sorted by Mean. While every
+	// value is the same (Min == Max) it stays nil: the common minute of one
+	// value, or of a constant, costs no allocation.
 	C []Centroid
 	// NoPct is set once a statistic set (which carries no values) went into
 	// the aggregate: percentiles are then unavailable, as in CloudWatch.
@@ -35,8 +37,19 @@ func (a *Agg) AddValue(v, count float64) {
 	if count <= 0 {
 		return
 	}
+	a.materialize(v)
 	a.addStats(v*count, count, v, v)
-	a.addCentroid(Centroid{Mean: v, Weight: count})
+	if a.C != nil {
+		a.addCentroid(Centroid{Mean: v, Weight: count})
+	}
+}
+
+// materialize turns the implicit single centroid (every value so far equal
+// to Min) into C before a different value v goes in.
+func (a *Agg) materialize(v float64) {
+	if a.C == nil && !a.NoPct && a.N > 0 && (v != a.Min || a.Min != a.Max) {
+		a.C = []Centroid{{Mean: a.Min, Weight: a.N}}
+	}
 }
 
 // AddSet adds a statistic set (sum, sample count, minimum, maximum).
@@ -101,11 +114,19 @@ func (a *Agg) Merge(b *Agg) {
 	if b.N == 0 {
 		return
 	}
-	a.addStats(b.Sum, b.N, b.Min, b.Max)
 	if b.NoPct {
+		a.addStats(b.Sum, b.N, b.Min, b.Max)
 		a.NoPct, a.C = true, nil
 		return
 	}
+	if b.C == nil {
+		a.AddValue(b.Min, b.N) // b holds one value, N times
+		return
+	}
+	if a.C == nil && !a.NoPct && a.N > 0 {
+		a.C = []Centroid{{Mean: a.Min, Weight: a.N}}
+	}
+	a.addStats(b.Sum, b.N, b.Min, b.Max)
 	for _, c := range b.C {
 		a.addCentroid(c)
 	}
@@ -115,8 +136,11 @@ func (a *Agg) Merge(b *Agg) {
 // lie (nearest rank over the centroids); ok is false when the aggregate
 // cannot answer (a statistic set went in, or it is empty).
 func (a *Agg) Percentile(p float64) (float64, bool) {
-	if a.NoPct || a.N == 0 || len(a.C) == 0 {
+	if a.NoPct || a.N == 0 {
 		return 0, false
+	}
+	if a.C == nil {
+		return a.Min, true // every value equal
 	}
 	rank := p / 100 * a.N
 	cum := 0.0

@@ -36,6 +36,24 @@ func TestAggStatistics(t *testing.T) {
 				a.AddValue(v, 1)
 			}
 		}, "p99", 99, false}, // beyond 32 distinct values the sketch merges: checked below
+		{"constant values keep no centroid", func(a *Agg) { a.AddValue(7, 3); a.AddValue(7, 1) }, "p90", 7, true},
+		{"merges of constants and mixes", func(a *Agg) {
+			var x, y, z Agg
+			x.AddValue(1, 2)
+			y.AddValue(5, 1)
+			z.AddValue(9, 1)
+			z.AddValue(10, 1)
+			a.Merge(&x)
+			a.Merge(&y)
+			a.Merge(&z) // 1 1 5 9 10
+		}, "p50", 5, true},
+		{"median after mixing", func(a *Agg) {
+			var x Agg
+			x.AddValue(3, 1)
+			x.AddValue(4, 1)
+			a.AddValue(1, 1)
+			a.Merge(&x)
+		}, "p50", 3, true},
 		{"no percentile after a statistic set", func(a *Agg) { a.AddValue(5, 1); a.AddSet(10, 2, 4, 6) }, "p50", 0, false},
 		{"empty", func(*Agg) {}, "Sum", 0, false},
 	}
