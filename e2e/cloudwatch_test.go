@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +174,53 @@ func TestDeploymentAlarmRollsBack(t *testing.T) {
 	}
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
 	waitCondition(t, time.Minute, "tasks stopped", func() bool { return allStopped(serviceTasks(t, c, "dep", "web")) })
+}
+
+// TestLoadBalancerMetrics: requests through wharf's load balancer to a
+// task show in AWS/ApplicationELB: request counts by target status class,
+// response times, requests per target and healthy hosts.
+func TestLoadBalancerMetrics(t *testing.T) {
+	t.Setenv(metrics.TimeScaleEnv, "30")
+	e := newLBEnv(t)
+	cw := cloudwatch.NewFromConfig(e.w.Config("us-east-1"))
+	ts := e.run(1)
+	tg := e.group("web", "1", ts...)
+	_, base := e.listener(forwardTo(tg))
+	e.waitHealth(tg, "healthy", ts...)
+	for _, path := range []string{"/", "/", "/", "/", "/", "/sleep?d=300ms", "/sleep?d=300ms"} {
+		resp := must(http.Get(base + path))(t)
+		resp.Body.Close()
+	}
+	lbDim := strings.SplitN(e.lb, ":loadbalancer/", 2)[1]
+	tgDim := tg[strings.Index(tg, "targetgroup/"):]
+	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}, {Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}}
+	stat := func(name string, s cwtypes.Statistic, dims []cwtypes.Dimension) float64 {
+		now := time.Now()
+		out := must(cw.GetMetricStatistics(e.ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(name),
+			Dimensions: dims, StartTime: aws.Time(now.Add(-24 * time.Hour)), EndTime: aws.Time(now.Add(24 * time.Hour)), Period: aws.Int32(86400),
+			Statistics: []cwtypes.Statistic{s}}))(t)
+		v := 0.0
+		for _, dp := range out.Datapoints {
+			switch s {
+			case cwtypes.StatisticSum:
+				v += aws.ToFloat64(dp.Sum)
+			case cwtypes.StatisticMaximum:
+				v = max(v, aws.ToFloat64(dp.Maximum))
+			}
+		}
+		return v
+	}
+	waitCondition(t, 30*time.Second, "7 requests counted", func() bool { return stat("RequestCount", cwtypes.StatisticSum, dims[:1]) == 7 })
+	if got := stat("HTTPCode_Target_2XX_Count", cwtypes.StatisticSum, dims); got != 7 {
+		t.Fatalf("HTTPCode_Target_2XX_Count = %v", got)
+	}
+	if got := stat("TargetResponseTime", cwtypes.StatisticMaximum, dims[:1]); got < 0.3 || got > 5 {
+		t.Fatalf("TargetResponseTime maximum = %v", got)
+	}
+	if got := stat("RequestCountPerTarget", cwtypes.StatisticSum, dims[1:]); got != 7 {
+		t.Fatalf("RequestCountPerTarget = %v", got)
+	}
+	if got := stat("HealthyHostCount", cwtypes.StatisticMaximum, dims); got != 1 {
+		t.Fatalf("HealthyHostCount = %v", got)
+	}
 }
