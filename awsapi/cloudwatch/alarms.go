@@ -82,7 +82,10 @@ func alarmFromInput(in *cw.PutMetricAlarmInput) (metrics.Alarm, error) {
 		return metrics.Alarm{}, errMissing("The parameter Period is required.")
 	}
 	period := int64(*in.Period)
-	if !slices.Contains([]int64{10, 20, 30}, period) && (period < 60 || period%60 != 0) {
+	if slices.Contains([]int64{10, 20, 30}, period) {
+		return metrics.Alarm{}, errInvalid("The value %d for parameter Period is not served: wharf keeps metrics at 1-minute resolution, so high-resolution alarms (10, 20 or 30 seconds) are not evaluated; use a multiple of 60.", period)
+	}
+	if period < 60 || period%60 != 0 {
 		return metrics.Alarm{}, errInvalid("The value %d for parameter Period is invalid: it must be 10, 20, 30 or a multiple of 60.", period)
 	}
 	n := int(awsapi.Deref(in.EvaluationPeriods))
