@@ -1,6 +1,7 @@
 // Package cloudwatch serves Amazon CloudWatch's metrics and metric alarms:
-// PutMetricData, GetMetricStatistics, GetMetricData (MetricStat queries;
-// metric math expressions are refused as not served yet), ListMetrics,
+// PutMetricData, GetMetricStatistics, GetMetricData (MetricStat queries and
+// simple metric math: arithmetic, SUM, AVG, MIN, MAX, METRICS(); other
+// math functions are refused by name), ListMetrics,
 // PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
 // SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the
 // tag operations, over both protocols clients speak: awsQuery (the aws CLI)

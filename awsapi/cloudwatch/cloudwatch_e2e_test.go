@@ -62,8 +62,19 @@ func TestMetricsRoundTrip(t *testing.T) {
 		if len(r) != 1 || len(r[0].Values) != 1 || r[0].Values[0] != 150 || r[0].StatusCode != types.StatusCodeComplete {
 			t.Fatalf("results: %+v", r)
 		}
+		// Metric math: the sum per minute over both metrics, scaled.
+		webDims := []types.Dimension{dim("Service", "web"), dim("Env", "prod")}
+		math := apitest.Must(c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now), EndTime: aws.Time(now.Add(5 * time.Minute)), ScanBy: types.ScanByTimestampAscending,
+			MetricDataQueries: []types.MetricDataQuery{
+				{Id: aws.String("lat"), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Latency"), Dimensions: webDims}, Period: aws.Int32(60), Stat: aws.String("Sum")}, ReturnData: aws.Bool(false)},
+				{Id: aws.String("req"), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Requests"), Dimensions: []types.Dimension{dim("Service", "api")}}, Period: aws.Int32(60), Stat: aws.String("Sum")}, ReturnData: aws.Bool(false)},
+				{Id: aws.String("total"), Expression: aws.String("SUM(METRICS()) / 10"), Label: aws.String("total")},
+			}}))(t).MetricDataResults
+		if len(math) != 1 || len(math[0].Values) != 2 || math[0].Values[0] != 14.1 || math[0].Values[1] != 40 || aws.ToString(math[0].Label) != "total" {
+			t.Fatalf("math: %+v", math)
+		}
 		_, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now), EndTime: aws.Time(now.Add(5 * time.Minute)),
-			MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("e1"), Expression: aws.String("SUM(METRICS())")}}})
+			MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("e1"), Expression: aws.String("ANOMALY_DETECTION_BAND(m1)")}}})
 		apitest.WantCode(t, err, "InvalidParameterValue")
 	})
 

@@ -2,9 +2,12 @@ package cloudwatch
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	cw "github.com/wharfhq/wharf/api/cloudwatchtypes"
 	"github.com/wharfhq/wharf/api/shape"
@@ -14,8 +17,9 @@ import (
 
 var queryID = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
 
-// GetMetricData answers MetricStat queries. Metric math (Expression) is not
-// served yet: such a query is refused, saying so.
+// GetMetricData answers MetricStat queries and simple metric math
+// (math.go: arithmetic, SUM, AVG, MIN, MAX, METRICS()); other math
+// functions are refused by name.
 func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw.GetMetricDataOutput, error) {
 	acct, region := scope(ctx)
 	if len(in.MetricDataQueries) == 0 {
@@ -27,24 +31,23 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 	if !in.EndTime.After(in.StartTime.Time) {
 		return nil, errInvalid("The parameter StartTime must be less than the parameter EndTime.")
 	}
-	limit := defaultMaxPoints
-	if in.MaxDatapoints != nil && *in.MaxDatapoints > 0 {
-		limit = int(*in.MaxDatapoints)
-	}
-	seen := map[string]bool{}
-	out := &cw.GetMetricDataOutput{MetricDataResults: []cw.MetricDataResult{}}
-	total := 0
+	vars := map[string]series{}
+	var all []series
+	var exprs []int
 	for i, q := range in.MetricDataQueries {
 		id := awsapi.Deref(q.Id)
 		if !queryID.MatchString(id) {
 			return nil, errInvalid("The value %s for parameter MetricDataQueries.member.%d.Id is invalid: it must start with a lowercase letter and hold only letters, digits and underscores.", id, i+1)
 		}
-		if seen[id] {
+		if _, dup := vars[id]; dup || slices.ContainsFunc(exprs, func(j int) bool { return awsapi.Deref(in.MetricDataQueries[j].Id) == id }) {
 			return nil, errInvalid("The value %s for parameter MetricDataQueries.member.%d.Id is not unique.", id, i+1)
 		}
-		seen[id] = true
 		if q.Expression != nil {
-			return nil, errInvalid("MetricDataQueries.member.%d: metric math expressions are not served by wharf yet; use MetricStat queries.", i+1)
+			if q.MetricStat != nil {
+				return nil, errCombination("MetricDataQueries.member.%d must specify either MetricStat or Expression, not both.", i+1)
+			}
+			exprs = append(exprs, i)
+			continue
 		}
 		ms := q.MetricStat
 		if ms == nil || ms.Metric == nil {
@@ -58,34 +61,71 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 		if !validStat(stat) {
 			return nil, errInvalid("The value %s for parameter MetricDataQueries.member.%d.MetricStat.Stat is not supported: wharf serves SampleCount, Average, Sum, Minimum, Maximum and pNN.NN.", stat, i+1)
 		}
+		s := series{}
+		start, minPeriod := alignStart(in.StartTime.Time, a.Now())
+		if bucketPeriod := max(period, 60); bucketPeriod%minPeriod == 0 {
+			mid := metrics.ID{Account: acct, Region: region, Namespace: awsapi.Deref(ms.Metric.Namespace), Name: awsapi.Deref(ms.Metric.MetricName), Dims: dims(ms.Metric.Dimensions)}
+			buckets, _ := a.M.Fetch(metrics.Query{ID: mid, Unit: string(ms.Unit), Start: start, End: in.EndTime.Time, Period: bucketPeriod})
+			for _, b := range buckets {
+				if v, ok := b.Stat(stat); ok {
+					s[b.Start.Unix()] = v
+				}
+			}
+		}
+		vars[id] = s
+		all = append(all, s)
+	}
+	// Expressions may use one another: evaluate those whose ids are known
+	// until none is left (or none can go on).
+	for pending := exprs; len(pending) > 0; {
+		var next []int
+		var lastErr error
+		for _, i := range pending {
+			q := in.MetricDataQueries[i]
+			s, err := evalExpression(*q.Expression, vars, all)
+			if err != nil {
+				next, lastErr = append(next, i), fmt.Errorf("MetricDataQueries.member.%d: %s: %w", i+1, *q.Expression, err)
+				continue
+			}
+			vars[awsapi.Deref(q.Id)] = s
+		}
+		if len(next) == len(pending) {
+			return nil, errInvalid("%v", lastErr)
+		}
+		pending = next
+	}
+
+	limit := defaultMaxPoints
+	if in.MaxDatapoints != nil && *in.MaxDatapoints > 0 {
+		limit = int(*in.MaxDatapoints)
+	}
+	out := &cw.GetMetricDataOutput{MetricDataResults: []cw.MetricDataResult{}}
+	total := 0
+	for _, q := range in.MetricDataQueries {
 		if q.ReturnData != nil && !*q.ReturnData {
 			continue
 		}
-		start, minPeriod := alignStart(in.StartTime.Time, a.Now())
-		bucketPeriod := max(period, 60)
 		res := cw.MetricDataResult{Id: q.Id, Label: q.Label, StatusCode: cw.StatusCodeComplete, Timestamps: []shape.Timestamp{}, Values: []float64{}}
 		if res.Label == nil {
-			res.Label = ms.Metric.MetricName
+			if q.MetricStat != nil {
+				res.Label = q.MetricStat.Metric.MetricName
+			} else {
+				res.Label = q.Id
+			}
 		}
-		if bucketPeriod%minPeriod == 0 {
-			mid := metrics.ID{Account: acct, Region: region, Namespace: awsapi.Deref(ms.Metric.Namespace), Name: awsapi.Deref(ms.Metric.MetricName), Dims: dims(ms.Metric.Dimensions)}
-			buckets, _ := a.M.Fetch(metrics.Query{ID: mid, Unit: string(ms.Unit), Start: start, End: in.EndTime.Time, Period: bucketPeriod})
-			if in.ScanBy != cw.ScanByTimestampAscending {
-				slices.Reverse(buckets)
+		s := vars[awsapi.Deref(q.Id)]
+		ts := slices.Sorted(maps.Keys(s))
+		if in.ScanBy != cw.ScanByTimestampAscending {
+			slices.Reverse(ts)
+		}
+		for _, t := range ts {
+			if total >= limit {
+				res.StatusCode = cw.StatusCodePartialData
+				break
 			}
-			for _, b := range buckets {
-				v, ok := b.Stat(stat)
-				if !ok {
-					continue
-				}
-				if total >= limit {
-					res.StatusCode = cw.StatusCodePartialData
-					break
-				}
-				res.Timestamps = append(res.Timestamps, shape.TimeOf(b.Start))
-				res.Values = append(res.Values, v)
-				total++
-			}
+			res.Timestamps = append(res.Timestamps, shape.TimeOf(time.Unix(t, 0).UTC()))
+			res.Values = append(res.Values, s[t])
+			total++
 		}
 		out.MetricDataResults = append(out.MetricDataResults, res)
 	}
