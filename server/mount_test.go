@@ -18,9 +18,9 @@ func TestBackgroundRunners(t *testing.T) {
 		want []string
 	}{
 		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "log retention", "secret purge", "credentials expiry"}},
+			"load balancer data plane", "cloudwatch", "log retention", "secret purge", "credentials expiry"}},
 		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "secret purge", "credentials expiry"}},
+			"load balancer data plane", "cloudwatch", "secret purge", "credentials expiry"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
