@@ -31,8 +31,8 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 	if !in.EndTime.After(in.StartTime.Time) {
 		return nil, errInvalid("The parameter StartTime must be less than the parameter EndTime.")
 	}
-	vars := map[string]series{}
-	var all []series
+	vars := map[string]metrics.Series{}
+	var all []metrics.Series
 	var exprs []int
 	for i, q := range in.MetricDataQueries {
 		id := awsapi.Deref(q.Id)
@@ -61,7 +61,7 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 		if !validStat(stat) {
 			return nil, errInvalid("The value %s for parameter MetricDataQueries.member.%d.MetricStat.Stat is not supported: wharf serves SampleCount, Average, Sum, Minimum, Maximum and pNN.NN.", stat, i+1)
 		}
-		s := series{}
+		s := metrics.Series{}
 		start, minPeriod := alignStart(in.StartTime.Time, a.Now())
 		if bucketPeriod := max(period, 60); bucketPeriod%minPeriod == 0 {
 			mid := metrics.ID{Account: acct, Region: region, Namespace: awsapi.Deref(ms.Metric.Namespace), Name: awsapi.Deref(ms.Metric.MetricName), Dims: dims(ms.Metric.Dimensions)}
@@ -82,7 +82,7 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 		var lastErr error
 		for _, i := range pending {
 			q := in.MetricDataQueries[i]
-			s, err := evalExpression(*q.Expression, vars, all)
+			s, err := metrics.EvalExpression(*q.Expression, vars, all)
 			if err != nil {
 				next, lastErr = append(next, i), fmt.Errorf("MetricDataQueries.member.%d: %s: %w", i+1, *q.Expression, err)
 				continue

@@ -1,4 +1,4 @@
-package cloudwatch
+package metrics
 
 import (
 	"fmt"
@@ -15,25 +15,25 @@ import (
 // timestamp, the series that have a value there. Other functions are
 // refused by name.
 
-// series is one time series: value by Unix time.
-type series map[int64]float64
+// Series is one time series: value by Unix time.
+type Series map[int64]float64
 
 // mathValue is a scalar, a series, or a list of series (METRICS()).
 type mathValue struct {
 	scalar *float64
-	s      series
-	list   []series
+	s      Series
+	list   []Series
 }
 
 type mathParser struct {
 	toks []string
 	pos  int
-	vars map[string]series // the request's evaluated queries, by id
-	all  []series          // METRICS()
+	vars map[string]Series // the request's evaluated queries, by id
+	all  []Series          // METRICS()
 }
 
-// evalExpression evaluates expr over vars; all is what METRICS() returns.
-func evalExpression(expr string, vars map[string]series, all []series) (series, error) {
+// EvalExpression evaluates expr over vars; all is what METRICS() returns.
+func EvalExpression(expr string, vars map[string]Series, all []Series) (Series, error) {
 	toks, err := tokenize(expr)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (p *mathParser) call(name string) (mathValue, error) {
 	if fn != "SUM" && fn != "AVG" && fn != "MIN" && fn != "MAX" {
 		return mathValue{}, fmt.Errorf("the function %s is not served by wharf yet (served: SUM, AVG, MIN, MAX, METRICS)", name)
 	}
-	var args []series
+	var args []Series
 	for {
 		v, err := p.sum()
 		if err != nil {
@@ -200,9 +200,9 @@ func (p *mathParser) call(name string) (mathValue, error) {
 	}
 }
 
-// reduce applies SUM, AVG, MIN or MAX across series at each timestamp.
-func reduce(fn string, args []series) series {
-	out := series{}
+// reduce applies SUM, AVG, MIN or MAX across Series at each timestamp.
+func reduce(fn string, args []Series) Series {
+	out := Series{}
 	n := map[int64]float64{}
 	for _, s := range args {
 		for t, v := range s {
@@ -254,7 +254,7 @@ func binary(op string, l, r mathValue) (mathValue, error) {
 		}
 		return mathValue{scalar: &v}, nil
 	case l.scalar != nil:
-		out := series{}
+		out := Series{}
 		for t, b := range r.s {
 			if v, ok := apply(*l.scalar, b); ok {
 				out[t] = v
@@ -262,7 +262,7 @@ func binary(op string, l, r mathValue) (mathValue, error) {
 		}
 		return mathValue{s: out}, nil
 	case r.scalar != nil:
-		out := series{}
+		out := Series{}
 		for t, a := range l.s {
 			if v, ok := apply(a, *r.scalar); ok {
 				out[t] = v
@@ -270,7 +270,7 @@ func binary(op string, l, r mathValue) (mathValue, error) {
 		}
 		return mathValue{s: out}, nil
 	}
-	out := series{}
+	out := Series{}
 	for t, a := range l.s {
 		if b, both := r.s[t]; both {
 			if v, ok := apply(a, b); ok {
