@@ -65,6 +65,71 @@ type Alarm struct {
 	ActionsDue bool `json:"actionsDue,omitempty"`
 
 	Tags []Tag `json:"tags,omitempty"`
+
+	// Queries are a metric math alarm's queries (PutMetricAlarm's
+	// Metrics): the one with ReturnData is evaluated. Empty for an alarm on
+	// one metric (Namespace, MetricName, …).
+	Queries []AlarmQuery `json:"queries,omitempty"`
+}
+
+// AlarmQuery is one query of a metric math alarm: a metric statistic, or
+// an expression over the other queries' ids.
+type AlarmQuery struct {
+	ID         string `json:"id"`
+	Expression string `json:"expression,omitempty"`
+	Label      string `json:"label,omitempty"`
+	ReturnData bool   `json:"returnData"`
+	Namespace  string `json:"namespace,omitempty"`
+	MetricName string `json:"metricName,omitempty"`
+	Dims       []Dim  `json:"dims,omitempty"`
+	Period     int64  `json:"period,omitempty"`
+	Stat       string `json:"stat,omitempty"`
+	Unit       string `json:"unit,omitempty"`
+}
+
+// QuerySeries evaluates a metric math alarm's queries over [start, end)
+// and returns the series of the query with ReturnData.
+func (s *Store) QuerySeries(al *Alarm, start, end time.Time) (Series, error) {
+	vars := map[string]Series{}
+	var all []Series
+	var exprs []AlarmQuery
+	for _, q := range al.Queries {
+		if q.Expression != "" {
+			exprs = append(exprs, q)
+			continue
+		}
+		buckets, _ := s.Fetch(Query{ID: ID{Account: al.Account, Region: al.Region, Namespace: q.Namespace, Name: q.MetricName, Dims: q.Dims},
+			Unit: q.Unit, Start: start, End: end, Period: max(q.Period, 60)})
+		ser := Series{}
+		for _, b := range buckets {
+			if v, ok := b.Stat(q.Stat); ok {
+				ser[b.Start.Unix()] = v
+			}
+		}
+		vars[q.ID], all = ser, append(all, ser)
+	}
+	for len(exprs) > 0 {
+		var next []AlarmQuery
+		var lastErr error
+		for _, q := range exprs {
+			ser, err := EvalExpression(q.Expression, vars, all)
+			if err != nil {
+				next, lastErr = append(next, q), fmt.Errorf("%s: %w", q.Expression, err)
+				continue
+			}
+			vars[q.ID] = ser
+		}
+		if len(next) == len(exprs) {
+			return nil, lastErr
+		}
+		exprs = next
+	}
+	for _, q := range al.Queries {
+		if q.ReturnData {
+			return vars[q.ID], nil
+		}
+	}
+	return nil, fmt.Errorf("no query returns data")
 }
 
 // Tag is a resource tag.

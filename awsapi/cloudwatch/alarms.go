@@ -64,8 +64,11 @@ func (a *API) PutMetricAlarm(ctx context.Context, in *cw.PutMetricAlarmInput) (*
 // alarmFromInput checks a PutMetricAlarm request as CloudWatch does and
 // builds the alarm's definition.
 func alarmFromInput(in *cw.PutMetricAlarmInput) (metrics.Alarm, error) {
-	if len(in.Metrics) > 0 || in.ThresholdMetricId != nil {
-		return metrics.Alarm{}, errInvalid("Alarms on metric math expressions or anomaly detection bands (Metrics, ThresholdMetricId) are not served by wharf yet; set MetricName, Namespace, Statistic and Period.")
+	if in.ThresholdMetricId != nil {
+		return metrics.Alarm{}, errInvalid("Alarms on anomaly detection bands (ThresholdMetricId) are not served by wharf yet.")
+	}
+	if len(in.Metrics) > 0 {
+		return mathAlarm(in)
 	}
 	if in.MetricName == nil || in.Namespace == nil {
 		return metrics.Alarm{}, errMissing("The parameters MetricName and Namespace are required for an alarm on a single metric.")
@@ -88,6 +91,71 @@ func alarmFromInput(in *cw.PutMetricAlarmInput) (metrics.Alarm, error) {
 	if period < 60 || period%60 != 0 {
 		return metrics.Alarm{}, errInvalid("The value %d for parameter Period is invalid: it must be 10, 20, 30 or a multiple of 60.", period)
 	}
+	return alarmRest(in, metrics.Alarm{Namespace: *in.Namespace, MetricName: *in.MetricName, Dims: dims(in.Dimensions), Unit: string(in.Unit),
+		Statistic: string(in.Statistic), ExtendedStatistic: awsapi.Deref(in.ExtendedStatistic), Period: period})
+}
+
+// mathAlarm checks a metric math alarm's Metrics: no single-metric member
+// beside them, exactly one query returning data, periods of whole
+// minutes, expressions wharf can evaluate.
+func mathAlarm(in *cw.PutMetricAlarmInput) (metrics.Alarm, error) {
+	if in.MetricName != nil || in.Namespace != nil || in.Statistic != "" || in.ExtendedStatistic != nil || in.Period != nil || len(in.Dimensions) > 0 || in.Unit != "" {
+		return metrics.Alarm{}, errCombination("Metrics cannot be specified together with MetricName, Namespace, Statistic, ExtendedStatistic, Period, Dimensions or Unit.")
+	}
+	al := metrics.Alarm{}
+	returning := 0
+	trial := map[string]metrics.Series{}
+	for i, q := range in.Metrics {
+		aq := metrics.AlarmQuery{ID: awsapi.Deref(q.Id), Expression: awsapi.Deref(q.Expression), Label: awsapi.Deref(q.Label),
+			ReturnData: q.ReturnData == nil || *q.ReturnData, Period: int64(awsapi.Deref(q.Period))}
+		if !queryID.MatchString(aq.ID) {
+			return al, errInvalid("The value %s for parameter Metrics.member.%d.Id is invalid.", aq.ID, i+1)
+		}
+		if (q.Expression == nil) == (q.MetricStat == nil) {
+			return al, errCombination("Metrics.member.%d must specify exactly one of MetricStat and Expression.", i+1)
+		}
+		if ms := q.MetricStat; ms != nil {
+			if ms.Metric == nil || !validStat(awsapi.Deref(ms.Stat)) {
+				return al, errInvalid("Metrics.member.%d.MetricStat needs a Metric and a Stat wharf serves (SampleCount, Average, Sum, Minimum, Maximum, pNN.NN).", i+1)
+			}
+			aq.Namespace, aq.MetricName, aq.Dims = awsapi.Deref(ms.Metric.Namespace), awsapi.Deref(ms.Metric.MetricName), dims(ms.Metric.Dimensions)
+			aq.Period, aq.Stat, aq.Unit = int64(awsapi.Deref(ms.Period)), awsapi.Deref(ms.Stat), string(ms.Unit)
+			if aq.Period < 60 || aq.Period%60 != 0 {
+				return al, errInvalid("The value %d for parameter Metrics.member.%d.MetricStat.Period is not served: wharf evaluates alarms on whole minutes (a multiple of 60).", aq.Period, i+1)
+			}
+		}
+		if aq.ReturnData {
+			returning++
+			if aq.Period > 0 {
+				al.Period = aq.Period
+			}
+		}
+		if al.Period == 0 && aq.Period > 0 && aq.Expression == "" {
+			al.Period = aq.Period
+		}
+		trial[aq.ID] = metrics.Series{}
+		al.Queries = append(al.Queries, aq)
+	}
+	if returning != 1 {
+		return al, errInvalid("Exactly one element of the Metrics list must have ReturnData set to true.")
+	}
+	for i, q := range al.Queries {
+		if q.Expression == "" {
+			continue
+		}
+		if _, err := metrics.EvalExpression(q.Expression, trial, nil); err != nil && !strings.Contains(err.Error(), "single number") {
+			return al, errInvalid("Metrics.member.%d.Expression %q: %v", i+1, q.Expression, err)
+		}
+	}
+	if al.Period == 0 {
+		return al, errMissing("A metric math alarm needs a Period on its MetricStat queries or on the expression that returns data.")
+	}
+	return alarmRest(in, al)
+}
+
+// alarmRest checks and fills in what both kinds of alarm share.
+func alarmRest(in *cw.PutMetricAlarmInput, al metrics.Alarm) (metrics.Alarm, error) {
+	period := al.Period
 	n := int(awsapi.Deref(in.EvaluationPeriods))
 	if n < 1 {
 		return metrics.Alarm{}, errInvalid("The parameter EvaluationPeriods must be greater than or equal to 1.")
@@ -129,15 +197,12 @@ func alarmFromInput(in *cw.PutMetricAlarmInput) (metrics.Alarm, error) {
 	if in.ActionsEnabled != nil {
 		enabled = *in.ActionsEnabled
 	}
-	return metrics.Alarm{
-		Name: awsapi.Deref(in.AlarmName), Description: awsapi.Deref(in.AlarmDescription), ActionsEnabled: enabled,
-		OKActions: in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
-		Namespace: *in.Namespace, MetricName: *in.MetricName, Dims: dims(in.Dimensions), Unit: string(in.Unit),
-		Statistic: string(in.Statistic), ExtendedStatistic: awsapi.Deref(in.ExtendedStatistic),
-		Period: period, EvaluationPeriods: n, DatapointsToAlarm: m, Threshold: *in.Threshold,
-		ComparisonOperator: string(in.ComparisonOperator), TreatMissingData: treat,
-		EvaluateLowSampleCountPercentile: awsapi.Deref(in.EvaluateLowSampleCountPercentile),
-	}, nil
+	al.Name, al.Description, al.ActionsEnabled = awsapi.Deref(in.AlarmName), awsapi.Deref(in.AlarmDescription), enabled
+	al.OKActions, al.AlarmActions, al.InsufficientDataActions = in.OKActions, in.AlarmActions, in.InsufficientDataActions
+	al.EvaluationPeriods, al.DatapointsToAlarm, al.Threshold = n, m, *in.Threshold
+	al.ComparisonOperator, al.TreatMissingData = string(in.ComparisonOperator), treat
+	al.EvaluateLowSampleCountPercentile = awsapi.Deref(in.EvaluateLowSampleCountPercentile)
+	return al, nil
 }
 
 // toWire is an alarm as DescribeAlarms answers it.
@@ -172,6 +237,25 @@ func toWire(al metrics.Alarm) cw.MetricAlarm {
 	}
 	if al.EvaluateLowSampleCountPercentile != "" {
 		w.EvaluateLowSampleCountPercentile = new(al.EvaluateLowSampleCountPercentile)
+	}
+	if len(al.Queries) > 0 {
+		w.MetricName, w.Namespace, w.Period, w.Dimensions = nil, nil, nil, nil
+		for _, q := range al.Queries {
+			mq := cw.MetricDataQuery{Id: new(q.ID), ReturnData: new(q.ReturnData)}
+			if q.Label != "" {
+				mq.Label = new(q.Label)
+			}
+			if q.Expression != "" {
+				mq.Expression = new(q.Expression)
+				if q.Period > 0 {
+					mq.Period = new(int32(q.Period))
+				}
+			} else {
+				mq.MetricStat = &cw.MetricStat{Metric: &cw.Metric{Namespace: new(q.Namespace), MetricName: new(q.MetricName), Dimensions: wireDims(q.Dims)},
+					Period: new(int32(q.Period)), Stat: new(q.Stat), Unit: cw.StandardUnit(q.Unit)}
+			}
+			w.Metrics = append(w.Metrics, mq)
+		}
 	}
 	return w
 }

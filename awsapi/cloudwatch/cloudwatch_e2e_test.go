@@ -134,6 +134,25 @@ func TestAlarmsAPI(t *testing.T) {
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.DatapointsToAlarm = aws.Int32(4) }), "InvalidParameterValue")
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.ExtendedStatistic = aws.String("p90") }), "InvalidParameterCombination")
 
+	// A metric math alarm: an error rate.
+	apitest.Must(c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("error-rate"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(5),
+		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, Metrics: []types.MetricDataQuery{
+			{Id: aws.String("e"), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Errors")}, Period: aws.Int32(60), Stat: aws.String("Sum")}},
+			{Id: aws.String("r"), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Requests")}, Period: aws.Int32(60), Stat: aws.String("Sum")}},
+			{Id: aws.String("rate"), Expression: aws.String("e * 100 / r"), Label: aws.String("error rate")},
+		}}))(t)
+	_, err := c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("bad-math"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(5),
+		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, Metrics: []types.MetricDataQuery{
+			{Id: aws.String("e"), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Errors")}, Period: aws.Int32(60), Stat: aws.String("Sum")}},
+			{Id: aws.String("rate"), Expression: aws.String("e * 100 / nope")},
+		}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	rate := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"error-rate"}}))(t).MetricAlarms
+	if len(rate) != 1 || len(rate[0].Metrics) != 3 || aws.ToString(rate[0].Metrics[2].Expression) != "e * 100 / r" || rate[0].MetricName != nil {
+		t.Fatalf("math alarm: %+v", rate)
+	}
+	apitest.Must(c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"error-rate"}}))(t)
+
 	out := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String("high")}))(t)
 	if len(out.MetricAlarms) != 1 {
 		t.Fatalf("alarms: %+v", out.MetricAlarms)
@@ -164,7 +183,7 @@ func TestAlarmsAPI(t *testing.T) {
 	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "team" {
 		t.Fatalf("tags: %+v", tags.Tags)
 	}
-	_, err := c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"high-latency", "nope"}})
+	_, err = c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"high-latency", "nope"}})
 	apitest.WantCode(t, err, "ResourceNotFound")
 	apitest.Must(c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"high-latency", "low-latency"}}))(t)
 	if out := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}))(t); len(out.MetricAlarms) != 0 {

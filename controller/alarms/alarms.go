@@ -123,11 +123,22 @@ func (c *Controller) Pass(ctx context.Context) error {
 func Range(m *metrics.Store, al *metrics.Alarm, end time.Time) []Datapoint {
 	p := time.Duration(al.Period) * time.Second
 	start := end.Add(-time.Duration(al.EvaluationPeriods) * p)
-	buckets, _ := m.Fetch(metrics.Query{ID: al.MetricID(), Unit: al.Unit, Start: start, End: end, Period: max(al.Period, 60)})
 	dps := make([]Datapoint, al.EvaluationPeriods)
 	for i := range dps {
 		dps[i].Start = start.Add(time.Duration(i) * p)
 	}
+	if len(al.Queries) > 0 {
+		// A metric math alarm: an expression that cannot be evaluated
+		// leaves its datapoints missing.
+		ser, _ := m.QuerySeries(al, start, end)
+		for t, v := range ser {
+			if i := int(time.Unix(t, 0).Sub(start) / p); i >= 0 && i < len(dps) {
+				dps[i].Value = &v
+			}
+		}
+		return dps
+	}
+	buckets, _ := m.Fetch(metrics.Query{ID: al.MetricID(), Unit: al.Unit, Start: start, End: end, Period: max(al.Period, 60)})
 	for _, b := range buckets {
 		i := int(b.Start.Sub(start) / p)
 		if i < 0 || i >= len(dps) {

@@ -90,3 +90,28 @@ func TestPassTransitionsAndActions(t *testing.T) {
 		t.Fatalf("state updates for 'on': %d (%+v)", states, hist)
 	}
 }
+
+// TestRangeMetricMath: a metric math alarm's range is its expression's
+// series, period by period.
+func TestRangeMetricMath(t *testing.T) {
+	ms := metrics.NewStore()
+	end := time.Date(2026, 1, 1, 12, 3, 0, 0, time.UTC)
+	ms.Now = func() time.Time { return end }
+	put := func(name string, minute int, v float64) {
+		ms.Put(metrics.Datum{ID: metrics.ID{Account: "a", Region: "r", Namespace: "App", Name: name}, Time: end.Add(time.Duration(minute-3) * time.Minute), Value: &v})
+	}
+	put("Errors", 0, 5)
+	put("Requests", 0, 100)
+	put("Errors", 1, 30)
+	put("Requests", 1, 60)
+	put("Requests", 2, 50)
+	al := &metrics.Alarm{Account: "a", Region: "r", Period: 60, EvaluationPeriods: 3, Queries: []metrics.AlarmQuery{
+		{ID: "e", Namespace: "App", MetricName: "Errors", Period: 60, Stat: "Sum"},
+		{ID: "r", Namespace: "App", MetricName: "Requests", Period: 60, Stat: "Sum"},
+		{ID: "rate", Expression: "e * 100 / r", ReturnData: true},
+	}}
+	dps := Range(ms, al, end)
+	if len(dps) != 3 || dps[0].Value == nil || *dps[0].Value != 5 || dps[1].Value == nil || *dps[1].Value != 50 || dps[2].Value != nil {
+		t.Fatalf("range: %+v", dps)
+	}
+}
