@@ -144,6 +144,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.creds.run(ctx, gw) })
 	wg.Go(func() { a.api.run(ctx, gw) })
 	wg.Go(func() { a.reg.run(ctx) })
+	wg.Go(func() { a.reportStats(ctx) })
 	defer func() {
 		a.stopRunners()
 		wg.Wait()

@@ -36,10 +36,16 @@ func ConditionKeys(ctx context.Context) map[string][]string {
 
 // authorizeJSON is serveJSON's hook: the JSON body gives the resources.
 func (s *Server) authorizeJSON(ctx context.Context, r *http.Request, req *Request, service string, body []byte) *Error {
+	return s.authorizeBody(ctx, r, req, service, body, CodeAccessDenied)
+}
+
+// authorizeBody is the hook of the protocols whose input reads as JSON
+// (JSON 1.1, restJson1's body, rpcv2Cbor converted); code is the refusal's.
+func (s *Server) authorizeBody(ctx context.Context, r *http.Request, req *Request, service string, body []byte, code string) *Error {
 	if s.authorizer == nil || req.Principal == nil {
 		return nil
 	}
-	return s.authorize(ctx, r, req, service, actions.JSONInput(body), CodeAccessDenied)
+	return s.authorize(ctx, r, req, service, actions.JSONInput(body), code)
 }
 
 // authorizeQuery is serveQuery's hook; Query services answer AccessDenied.

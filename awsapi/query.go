@@ -205,6 +205,10 @@ func readQueryParams(w http.ResponseWriter, r *http.Request) (url.Values, error)
 		}
 		return nil, Errorf(CodeMalformedQuery, "could not read the request body: %v", err)
 	}
+	// The CLI gzips large PutMetricData bodies (requestCompression).
+	if body, err = gunzip(r, body); err != nil {
+		return nil, Errorf(CodeMalformedQuery, "%v", err)
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, Errorf(CodeMalformedQuery, "the request body is not valid form encoding: %v", err)

@@ -94,6 +94,10 @@ func (s *Server) restHandler(svc *RESTService, h RESTHandler) http.Handler {
 			fail(Errorf(CodeSerialization, "could not read the request body: %v", err))
 			return
 		}
+		if e := s.authorizeJSON(WithRequest(ctx, req), r, req, svc.SigningName, body); e != nil {
+			fail(e)
+			return
+		}
 		resp, err := h(WithRequest(ctx, req), r, body)
 		if err != nil {
 			var inv *invalidInput

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/controller/alarms"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/controller/ecrlifecycle"
 	"github.com/wharfhq/wharf/controller/ecsevents"
@@ -72,6 +73,11 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	sched := mountScheduler(m)
 	ecrAPI := mountECR(m)
 	mountCloudTrail(m)
+	cw, cwBg := mountCloudWatch(m, lbPlane, map[string]alarms.ActionHandler{"arn:aws:autoscaling:": scalingAction(autoscaling)})
+	autoscaling.Alarms = cw.Alarms()
+	if logsAPI != nil {
+		logsAPI.SetMetricSink(metricFilterSink(cw.M))
+	}
 	m.API.Handle("GET /_wharf/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := healthy(); err != nil {
 			jsonStatus(w, http.StatusServiceUnavailable, fmt.Sprintf("{\"status\":%q}", err.Error()))
@@ -86,6 +92,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	bg.Add("stopped-task reaper", reaper.New(db, cfg.Log.With("component", "reaper")))
 	bg.Add("load balancer data plane", lbPlane)
 	bg.Add("scheduled scaling", scheduledscaling.New(autoscaling, cfg.Log.With("component", "scheduled-scaling"), nil))
+	bg.Add("cloudwatch", cwBg)
 	if logsAPI != nil {
 		bg.Add("log retention", logretention.New(logsAPI, cfg.Log.With("service", "logs")))
 		bg.Add("logs insights queries", logsAPI.QueryRunner())

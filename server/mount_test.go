@@ -18,10 +18,10 @@ func TestBackgroundRunners(t *testing.T) {
 		want []string
 	}{
 		{"with a data dir", Config{DataDir: t.TempDir()}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "scheduled scaling", "log retention", "logs insights queries", "secret purge", "credentials expiry",
+			"load balancer data plane", "scheduled scaling", "cloudwatch", "log retention", "logs insights queries", "secret purge", "credentials expiry",
 			"sts session expiry", "event delivery", "schedules", "ecs events", "ecr lifecycle"}},
 		{"without a data dir CloudWatch Logs is off", Config{}, []string{"service scheduler", "task-set controller", "stopped-task reaper",
-			"load balancer data plane", "scheduled scaling", "secret purge", "credentials expiry",
+			"load balancer data plane", "scheduled scaling", "cloudwatch", "secret purge", "credentials expiry",
 			"sts session expiry", "event delivery", "schedules", "ecs events"}},
 	}
 	for _, tt := range tests {

@@ -140,21 +140,3 @@ func (a *API) policyWant(t *targetRecord, p *policyRecord, resourceID, alarmName
 		return want, b
 	}
 }
-
-// AlarmAction adapts HandleAlarm to the handler CloudWatch's alarm
-// controller calls for actions naming arn:aws:autoscaling: policies, which
-// does not pass the alarm's threshold: threshold reads it (step scaling
-// needs it; target tracking does not, so a nil threshold serves target
-// tracking alone).
-func (a *API) AlarmAction(threshold func(ctx context.Context, alarmName string) (float64, error)) func(ctx context.Context, policyARN, alarmName, alarmState string, metricValue float64) error {
-	return func(ctx context.Context, policyARN, alarmName, alarmState string, metricValue float64) error {
-		var thr float64
-		if threshold != nil && alarmState == "ALARM" {
-			var err error
-			if thr, err = threshold(ctx, alarmName); err != nil {
-				return fmt.Errorf("read the threshold of alarm %s: %w", alarmName, err)
-			}
-		}
-		return a.HandleAlarm(ctx, policyARN, alarmName, alarmState, metricValue, thr)
-	}
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -80,6 +81,12 @@ func (r *run) pass() error {
 		if cb := dc.DeploymentCircuitBreaker; cb != nil {
 			spec.Breaker, spec.Rollback = cb.Enable, cb.Rollback
 			spec.BreakerThreshold, resetOnHealthy = breakerConfig(cb, spec.Desired)
+		}
+		if al := dc.Alarms; al != nil && al.Enable {
+			if spec.InAlarm, err = inAlarm(r.tx, r.sc, al.AlarmNames); err != nil {
+				return err
+			}
+			spec.AlarmRollback = al.Rollback
 		}
 	}
 	deps, tasks, failures, err := r.view(mine, draining, resetOnHealthy)
@@ -334,7 +341,11 @@ func (r *run) failDeployment(p Plan) {
 			d.UpdatedAt = shape.TimeOf(r.now)
 		}
 	}
-	r.event(fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", name, p.Failed))
+	what := "tasks failed to start."
+	if strings.HasPrefix(p.FailReason, "ECS deployment alarms") {
+		what = "alarm detected."
+	}
+	r.event(fmt.Sprintf("(service %s) (deployment %s) deployment failed: %s", name, p.Failed, what))
 	if p.RollbackTo == "" {
 		return
 	}
@@ -517,4 +528,21 @@ func breakerConfig(cb *ecstypes.DeploymentCircuitBreaker, desired int) (threshol
 		threshold = model.BreakerThreshold(desired, string(tc.Type), int(tc.Value))
 	}
 	return threshold, cb.ResetOnHealthyTask == nil || *cb.ResetOnHealthyTask
+}
+
+// inAlarm is which of a service's deployment alarms (CloudWatch alarms of
+// its account and region) are in ALARM now; an alarm that does not exist
+// is not.
+func inAlarm(tx store.ReadTx, sc model.Scope, names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		al, ok, err := store.Get[metrics.Alarm](tx, metrics.AlarmKey(sc.Account, sc.Region, n))
+		if err != nil {
+			return nil, fmt.Errorf("read deployment alarm %s: %w", n, err)
+		}
+		if ok && al.State == metrics.StateAlarm {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

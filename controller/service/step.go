@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/wharfhq/wharf/model"
 )
@@ -25,6 +26,10 @@ type Spec struct {
 	// HoldLaunches is set while the launch throttle delays the next start
 	// (tasks keep failing): nothing is started this pass.
 	HoldLaunches bool
+	// InAlarm lists the deployment alarms (deploymentConfiguration.alarms,
+	// when enabled) now in ALARM; AlarmRollback is that config's rollback.
+	InAlarm       []string
+	AlarmRollback bool
 }
 
 // Deployment is one deployment as Step sees it.
@@ -112,7 +117,8 @@ type Plan struct {
 // update of ECS (and of Kubernetes' deployment controller):
 //
 //  1. stop tasks that failed their health checks (they are replaced below);
-//  2. trip the circuit breaker once enough of the primary's tasks failed;
+//  2. trip the circuit breaker once enough of the primary's tasks failed,
+//     or fail the deployment while one of its alarms is in ALARM;
 //  3. start primary tasks up to the desired count, never going above
 //     maxPercent of it in total (desired 4, max 200%: at most 8 tasks);
 //  4. stop tasks of old deployments (and on draining instances) while the
@@ -139,9 +145,17 @@ func Step(s Spec, deps []Deployment, tasks []Task, stable string) Plan {
 	p.Stops = sick
 	ours, retiring := splitPrimary(live, primary)
 
-	if primary != nil && tripped(s, *primary) {
+	// Alarms judge a new revision: a deployment back to the last stable
+	// task definition (a rollback) is not failed by the alarm that caused it.
+	alarmed := primary != nil && primary.Rollout == RolloutInProgress && len(s.InAlarm) > 0 && primary.TaskDefinition != stable
+	if primary != nil && (tripped(s, *primary) || alarmed) {
 		p.Failed, p.FailReason = primary.ID, "ECS deployment circuit breaker: tasks failed to start."
-		if s.Rollback && stable != "" && stable != primary.TaskDefinition {
+		rollback := s.Rollback
+		if alarmed && !tripped(s, *primary) {
+			p.FailReason = fmt.Sprintf("ECS deployment alarms: alarm %s is in ALARM state.", strings.Join(s.InAlarm, ", "))
+			rollback = s.AlarmRollback
+		}
+		if rollback && stable != "" && stable != primary.TaskDefinition {
 			p.RollbackTo = stable
 			if d := resumable(deps, stable); d != nil {
 				p.Resume = d.ID

@@ -27,12 +27,14 @@ type listener struct {
 }
 
 func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw, start := &statusWriter{ResponseWriter: w}, time.Now() // counted for CloudWatch (traffic.go)
+	defer func() { l.plane.traffic.count(l.arn, sw, time.Since(start)) }()
 	act := l.router.Load().match(r)
 	if act == nil {
-		l.plane.answer(w, http.StatusServiceUnavailable)
+		l.plane.answer(sw, http.StatusServiceUnavailable)
 		return
 	}
-	act.serve(l.plane, w, r, l.port)
+	act.serve(l.plane, sw, r, l.port)
 }
 
 // reservation is a port bound by Reserve for a listener being created.

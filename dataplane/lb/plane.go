@@ -46,6 +46,8 @@ type Plane struct {
 	listeners map[string]*listener    // by listener ARN
 	groups    map[string]*group       // by target group ARN
 	bindErr   map[string]string       // listener ARN → last bind error, logged once
+
+	traffic traffic // CloudWatch counts (traffic.go)
 }
 
 // New returns a data plane; Run serves it.

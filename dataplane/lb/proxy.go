@@ -46,6 +46,9 @@ func (f *forward) serve(p *Plane, w http.ResponseWriter, r *http.Request, port i
 		p.answer(w, http.StatusServiceUnavailable)
 		return
 	}
+	if sw, ok := w.(*statusWriter); ok {
+		sw.tg = g.arn // the target's answer (traffic.go)
+	}
 	defer func() {
 		if g.done(u) {
 			p.poke() // a draining target went idle: its drain can end
@@ -112,6 +115,9 @@ func traceID() string {
 // otherwise, as ELB does.
 func (p *Plane) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusBadGateway
+	if sw, ok := w.(*statusWriter); ok {
+		sw.elb = true // HTTPCode_ELB_5XX, not the target's
+	}
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		status = http.StatusGatewayTimeout
 	}
