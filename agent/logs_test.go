@@ -95,6 +95,7 @@ func TestAwslogsHook(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	a := &Agent{cl: &client{base: srv.URL, http: srv.Client()}}
+	a.creds = &credentialsAgent{a: a} // no execution role: the agent's own key
 	ctx := context.Background()
 	hook := func(opts map[string]string) error {
 		_, err := a.awslogsHook(ctx, assignmentWith(awslogs(opts)), "app")

@@ -74,7 +74,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	ecrAPI := mountECR(m)
 	mountCloudTrail(m)
 	cw, cwBg := mountCloudWatch(m, lbPlane, map[string]alarms.ActionHandler{"arn:aws:autoscaling:": scalingAction(autoscaling)})
-	autoscaling.Alarms = cw.Alarms()
+	joinCloudWatch(autoscaling, cw)
 	if logsAPI != nil {
 		logsAPI.SetMetricSink(metricFilterSink(cw.M))
 	}

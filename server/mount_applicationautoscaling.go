@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/awsapi/applicationautoscaling"
+	"github.com/wharfhq/wharf/awsapi/cloudwatch"
 	"github.com/wharfhq/wharf/controller/alarms"
 	"github.com/wharfhq/wharf/metrics"
 )
@@ -26,10 +27,17 @@ func mountApplicationAutoScaling(m *mounter) *applicationautoscaling.API {
 		api.Second = c.Real(time.Second)
 	}
 	m.API.RegisterJSON(api.Service())
+	return api
+}
+
+// joinCloudWatch makes Application Auto Scaling write its target tracking
+// alarms through CloudWatch; the test hook runs last, so that it may
+// replace what was wired.
+func joinCloudWatch(api *applicationautoscaling.API, cw *cloudwatch.API) {
+	api.Alarms = cw.Alarms()
 	if TestHookApplicationAutoScaling != nil {
 		TestHookApplicationAutoScaling(api)
 	}
-	return api
 }
 
 // scalingAction runs the Auto Scaling policy an alarm action names, with

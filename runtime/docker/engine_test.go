@@ -151,10 +151,17 @@ func TestStats(t *testing.T) {
 	rt, img := setup(t)
 	id := run(t, rt, ContainerSpec{Image: img.App, Memory: 128 << 20, Command: []string{"-cpu-load", "1", "-alloc-mb", "16"}})
 	waitFor(t, rt, id, slow, "running", func(s ContainerState) bool { return s.Running })
-	time.Sleep(500 * time.Millisecond)
-	s, err := rt.Stats(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
+	// The program allocates its 16 MiB after it starts: on a loaded machine
+	// that takes a while, so read until it shows (bounded).
+	var s Stats
+	for deadline := time.Now().Add(slow); ; time.Sleep(200 * time.Millisecond) {
+		var err error
+		if s, err = rt.Stats(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		if s.MemoryUsage >= 16<<20 && s.CPUUsage > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 	if s.CPUUsage == 0 || s.SystemCPUUsage == 0 || s.OnlineCPUs == 0 || s.Read.IsZero() {
 		t.Errorf("cpu stats = %+v", s)
