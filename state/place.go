@@ -38,7 +38,7 @@ func ClusterTasksByInstance(tx store.ReadTx, sc model.Scope, cluster string) (ma
 	}
 	out := map[string][]scheduler.PlacedTask{}
 	for _, kv := range kvs {
-		r, err := placedTasks.get(kv)
+		r, err := decodeIndexedTask(kv.Key, kv.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -253,13 +253,13 @@ func FilterInstances(recs []InstanceRecord, expr string) ([]InstanceRecord, erro
 }
 
 // placeableInstances remembers container instance records as placement
-// sees them, and placedTasks the instance-tasks index entries. Every
-// placement reads every instance and every placed task of the cluster, and
-// decoding them was most of its cost (75 placements/s across 1,000
-// instances; RunTask 13× slower at 10,000 tasks than at 100). An entry
-// whose stored bytes are unchanged is not decoded again. Keyed by store key
-// and checked against the bytes, the caches are exact whichever store or
-// revision the bytes come from; what they hand out is shared, read only.
+// sees them. Every placement reads every instance of the cluster, and
+// decoding their JSON was most of its cost (75 placements/s across 1,000
+// instances); a record whose stored bytes are unchanged is not decoded
+// again. Keyed by store key and checked against the bytes, the cache is
+// exact whichever store or revision the bytes come from; what it hands out
+// is shared, read only. (Instance-tasks entries have a flat encoding that
+// decodes about as fast as such a cache answers, so they are not cached.)
 var (
 	placeableInstances = newDecodeCache(func(kv store.KV) (cachedInstance, error) {
 		var r InstanceRecord
@@ -268,7 +268,6 @@ var (
 		}
 		return cachedInstance{inst: scheduler.InstanceFromECS(r.Instance), node: r.NodeID, status: deref(r.Instance.Status)}, nil
 	})
-	placedTasks = newDecodeCache(func(kv store.KV) (IndexedTask, error) { return decodeIndexedTask(kv.Key, kv.Value) })
 )
 
 // maxCached bounds each cache; past it, it starts over.
