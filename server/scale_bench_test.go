@@ -134,6 +134,11 @@ func scaleRun(b *testing.B, ni, nt int) {
 		taskARNs = append(taskARNs, arns...)
 	}
 	progress(b, "instances=%d tasks=%d: setup %v", ni, nt, time.Since(setup).Round(time.Millisecond))
+	var mem runtimeMem
+	mem.read()
+	b.ReportMetric(float64(mem.heapInuse)/(1<<20), "heap-inuse-MiB")
+	b.ReportMetric(float64(mem.sys)/(1<<20), "sys-MiB")
+	progress(b, "instances=%d tasks=%d: heap in use %d MiB, runtime sys %d MiB (wharf and the benchmark's client)", ni, nt, mem.heapInuse>>20, mem.sys>>20)
 	b.StartTimer()
 
 	rng := rand.New(rand.NewPCG(1, 2))

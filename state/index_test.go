@@ -25,7 +25,7 @@ var (
 
 const testCluster = "c"
 
-func openTestDB(t *testing.T) store.Backend {
+func openTestDB(t testing.TB) store.Backend {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
 	if err != nil {

@@ -27,11 +27,16 @@ type TaskDefRecord struct {
 }
 
 // FamilyRecord remembers a family's last revision number, which ECS never
-// reuses even after revisions are deleted, and how many revisions are ACTIVE.
+// reuses even after revisions are deleted, how many revisions are ACTIVE and
+// which is the latest ACTIVE one, so that a reference by family is one read
+// however many revisions the family has (see LatestActiveTaskDef).
 type FamilyRecord struct {
 	Family       string `json:"family"`
 	LastRevision int32  `json:"lastRevision"`
 	Active       int    `json:"active"`
+	// LatestActive is 0 when no revision is ACTIVE, or in a record written
+	// before it existed (Active > 0): readers then scan the revisions.
+	LatestActive int32 `json:"latestActive,omitempty"`
 }
 
 // HeartbeatTimeout is how long after its last poll an agent still counts

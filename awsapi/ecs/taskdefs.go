@@ -32,9 +32,8 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 			return err
 		}
 		fam.Family = family
-		fam.LastRevision++
-		fam.Active++
-		td.Revision = fam.LastRevision
+		td.Revision = fam.LastRevision + 1
+		state.NoteRegistered(&fam, td.Revision)
 		td.TaskDefinitionArn = new(sc.TaskDefinitionARN(family, td.Revision))
 		td.Status = ecstypes.TaskDefinitionStatusActive
 		td.RegisteredAt = shape.TimeOf(a.now())
@@ -75,16 +74,14 @@ func findTaskDef(tx store.ReadTx, sc model.Scope, ref string) (state.TaskDefReco
 		}
 		return rec, nil
 	}
-	revs, err := store.List[state.TaskDefRecord](tx, state.FamilyRevsPrefix(sc, r.Family))
-	if err != nil {
+	rec, ok, err := state.LatestActiveTaskDef(tx, sc, r.Family)
+	if err != nil || !ok {
+		if err == nil {
+			err = taskDefNotFound(ref)
+		}
 		return state.TaskDefRecord{}, err
 	}
-	for i := len(revs) - 1; i >= 0; i-- {
-		if revs[i].TaskDefinition.Status == ecstypes.TaskDefinitionStatusActive {
-			return revs[i], nil
-		}
-	}
-	return state.TaskDefRecord{}, taskDefNotFound(ref)
+	return rec, nil
 }
 
 // badTaskDefRef is ECS's answer for a reference that cannot name a task
@@ -225,7 +222,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 		if td.Status == ecstypes.TaskDefinitionStatusActive {
 			td.Status = ecstypes.TaskDefinitionStatusInactive
 			td.DeregisteredAt = shape.TimeOf(a.now())
-			if err := a.adjustActive(tx, sc, *td.Family, -1); err != nil {
+			if err := a.noteDeregistered(tx, sc, *td.Family, td.Revision); err != nil {
 				return err
 			}
 			if err := store.Put(tx, state.TaskDefKey(sc, *td.Family, td.Revision), rec); err != nil {
@@ -241,7 +238,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 	return &ecstypes.DeregisterTaskDefinitionResponse{TaskDefinition: &out}, nil
 }
 
-func (a *API) adjustActive(tx store.Tx, sc model.Scope, family string, delta int) error {
+func (a *API) noteDeregistered(tx store.Tx, sc model.Scope, family string, rev int32) error {
 	fam, ok, err := store.Get[state.FamilyRecord](tx, state.FamilyKey(sc, family))
 	if err != nil {
 		return err
@@ -249,7 +246,9 @@ func (a *API) adjustActive(tx store.Tx, sc model.Scope, family string, delta int
 	if !ok {
 		return fmt.Errorf("family record %s missing", family)
 	}
-	fam.Active += delta
+	if err := state.NoteDeregistered(tx, sc, &fam, rev); err != nil {
+		return err
+	}
 	return store.Put(tx, state.FamilyKey(sc, family), fam)
 }
 
