@@ -272,7 +272,7 @@ func (a *API) DescribeAlarms(ctx context.Context, in *cw.DescribeAlarmsInput) (*
 		return nil, errCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
 	}
 	if in.ChildrenOfAlarmName != nil || in.ParentsOfAlarmName != nil {
-		return nil, errInvalid("ChildrenOfAlarmName and ParentsOfAlarmName apply to composite alarms, which wharf does not serve yet.")
+		return a.describeRelatives(ctx, in)
 	}
 	out := &cw.DescribeAlarmsOutput{MetricAlarms: []cw.MetricAlarm{}, CompositeAlarms: []cw.CompositeAlarm{}}
 	c, err := awsapi.ParseCursor("alarms", in.NextToken, awsapi.Errorf(codeInvalidNextToken, "The service cannot decode the NextToken."))

@@ -1,8 +1,9 @@
-// Package cloudwatch serves Amazon CloudWatch's metrics and metric alarms:
+// Package cloudwatch serves Amazon CloudWatch's metrics, metric alarms and
+// composite alarms:
 // PutMetricData, GetMetricStatistics, GetMetricData (MetricStat queries and
 // simple metric math: arithmetic, SUM, AVG, MIN, MAX, METRICS(); other
 // math functions are refused by name), ListMetrics,
-// PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
+// PutMetricAlarm, PutCompositeAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
 // SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the
 // tag operations, over both protocols clients speak: awsQuery (the aws CLI)
 // and Smithy RPC v2 CBOR (aws-sdk-go-v2 since 2025).

@@ -130,3 +130,51 @@ func alarmTypeWanted(types []cw.AlarmType, al *metrics.Alarm) bool {
 	}
 	return len(types) == 0 || slices.Contains(types, cw.AlarmTypeMetricAlarm)
 }
+
+// describeRelatives answers DescribeAlarms' ChildrenOfAlarmName (the
+// alarms a composite alarm's rule names) and ParentsOfAlarmName (the
+// composite alarms whose rule names the alarm), in name order.
+func (a *API) describeRelatives(ctx context.Context, in *cw.DescribeAlarmsInput) (*cw.DescribeAlarmsOutput, error) {
+	acct, region := scope(ctx)
+	if in.ChildrenOfAlarmName != nil && in.ParentsOfAlarmName != nil {
+		return nil, errCombination("ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.")
+	}
+	all, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) ([]metrics.Alarm, error) {
+		return store.List[metrics.Alarm](tx, metrics.AlarmsPrefix(acct, region))
+	})
+	if err != nil {
+		return nil, wrap("DescribeAlarms", err)
+	}
+	var names map[string]bool
+	if child := awsapi.Deref(in.ChildrenOfAlarmName); in.ChildrenOfAlarmName != nil {
+		names = map[string]bool{}
+		for _, al := range all {
+			if al.Name != child || al.Rule == "" {
+				continue
+			}
+			if r, err := metrics.ParseRule(al.Rule); err == nil {
+				for _, n := range r.Names() {
+					names[n] = true
+				}
+			}
+		}
+	}
+	parent := awsapi.Deref(in.ParentsOfAlarmName)
+	out := &cw.DescribeAlarmsOutput{MetricAlarms: []cw.MetricAlarm{}, CompositeAlarms: []cw.CompositeAlarm{}}
+	for _, al := range all {
+		take := names[al.Name]
+		if in.ParentsOfAlarmName != nil && al.Rule != "" {
+			if r, err := metrics.ParseRule(al.Rule); err == nil && slices.Contains(r.Names(), parent) {
+				take = true
+			}
+		}
+		switch {
+		case !take:
+		case al.Rule != "":
+			out.CompositeAlarms = append(out.CompositeAlarms, compositeToWire(al))
+		default:
+			out.MetricAlarms = append(out.MetricAlarms, toWire(al))
+		}
+	}
+	return out, nil
+}

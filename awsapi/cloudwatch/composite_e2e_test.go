@@ -53,6 +53,11 @@ func TestCompositeAlarmsAPI(t *testing.T) {
 	if len(metricOnly.MetricAlarms) != 2 || len(metricOnly.CompositeAlarms) != 0 {
 		t.Fatalf("default listing: %d metric, %d composite", len(metricOnly.MetricAlarms), len(metricOnly.CompositeAlarms))
 	}
+	kids := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{ChildrenOfAlarmName: aws.String("page")}))(t)
+	parents := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{ParentsOfAlarmName: aws.String("deploying")}))(t)
+	if len(kids.MetricAlarms) != 2 || len(parents.CompositeAlarms) != 1 || aws.ToString(parents.CompositeAlarms[0].AlarmName) != "page" {
+		t.Fatalf("children %d, parents %+v", len(kids.MetricAlarms), parents.CompositeAlarms)
+	}
 	apitest.Must(c.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("page"), StateValue: types.StateValueOk, StateReason: aws.String("test")}))(t)
 	apitest.Must(c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"page"}}))(t)
 	left := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{types.AlarmTypeCompositeAlarm}}))(t)
