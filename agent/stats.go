@@ -75,9 +75,11 @@ func (a *Agent) sampleTasks(ctx context.Context) []agentproto.TaskUsage {
 			if err != nil {
 				continue
 			}
+			mem := workingSet(s.MemoryUsage, s.Raw)
 			u.CPUNanos += s.CPUUsage
-			u.MemoryBytes += workingSet(s.MemoryUsage, s.Raw)
+			u.MemoryBytes += mem
 			u.Containers++
+			u.PerContainer = append(u.PerContainer, agentproto.ContainerUsage{Name: deref(c.Name), CPUNanos: s.CPUUsage, MemoryBytes: mem})
 		}
 		if u.Containers > 0 {
 			out = append(out, u)

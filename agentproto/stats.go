@@ -27,4 +27,14 @@ type TaskUsage struct {
 	// rate (a container restarted).
 	Containers int       `json:"containers"`
 	SampledAt  time.Time `json:"sampledAt"`
+	// PerContainer is the same figures by container, for Container
+	// Insights' Container performance events (older agents omit it).
+	PerContainer []ContainerUsage `json:"perContainer,omitempty"`
+}
+
+// ContainerUsage is one container's share of a TaskUsage.
+type ContainerUsage struct {
+	Name        string `json:"name"`
+	CPUNanos    uint64 `json:"cpuNanos"`
+	MemoryBytes uint64 `json:"memoryBytes"`
 }

@@ -9,10 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aasc "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/wharfhq/wharf/awsapi/applicationautoscaling"
 	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/server"
 )
 
@@ -93,5 +96,82 @@ func TestAutoScaling(t *testing.T) {
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("activities:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestStepScalingOnAlarm runs the whole chain a seed uses: a StepScaling
+// policy, a CloudWatch alarm on a custom metric with the policy's ARN in
+// its AlarmActions, PutMetricData above the threshold; the alarm
+// controller evaluates the alarm, runs the policy, and the service
+// scheduler starts the added tasks. Metric time runs 30 times faster.
+func TestStepScalingOnAlarm(t *testing.T) {
+	t.Setenv(metrics.TimeScaleEnv, "30")
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	as := aasc.NewFromConfig(w.Config("us-east-1"))
+	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
+
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("step")}))(t)
+	def := webDef(t, c, imgs, "step-web")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("step"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(1)}))(t)
+	t.Cleanup(func() {
+		_, _ = as.DeregisterScalableTarget(ctx, &aasc.DeregisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
+			ResourceId: aws.String("service/step/web"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount})
+		_, _ = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("step"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
+	})
+	if s := waitStable(t, c, "step", "web", 120*time.Second); s.RunningCount != 1 {
+		t.Fatalf("running %d", s.RunningCount)
+	}
+	id, dim, ns := aws.String("service/step/web"), aastypes.ScalableDimensionECSServiceDesiredCount, aastypes.ServiceNamespaceEcs
+	must(as.RegisterScalableTarget(ctx, &aasc.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(4)}))(t)
+	// Queue depth 10–30 over the threshold of 10 adds one task, more adds two.
+	pol := must(as.PutScalingPolicy(ctx, &aasc.PutScalingPolicyInput{PolicyName: aws.String("queue-step"), ServiceNamespace: ns, ResourceId: id,
+		ScalableDimension: dim, PolicyType: aastypes.PolicyTypeStepScaling,
+		StepScalingPolicyConfiguration: &aastypes.StepScalingPolicyConfiguration{AdjustmentType: aastypes.AdjustmentTypeChangeInCapacity,
+			Cooldown: aws.Int32(600), MetricAggregationType: aastypes.MetricAggregationTypeMaximum,
+			StepAdjustments: []aastypes.StepAdjustment{
+				{MetricIntervalLowerBound: aws.Float64(0), MetricIntervalUpperBound: aws.Float64(20), ScalingAdjustment: aws.Int32(1)},
+				{MetricIntervalLowerBound: aws.Float64(20), ScalingAdjustment: aws.Int32(2)}}}}))(t)
+	dims := []cwtypes.Dimension{{Name: aws.String("Queue"), Value: aws.String("jobs")}}
+	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("jobs-queue-deep"), Namespace: aws.String("Wharf/Test"),
+		MetricName: aws.String("QueueDepth"), Dimensions: dims, Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(60),
+		EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+		AlarmActions: []string{aws.ToString(pol.PolicyARN)}}))(t)
+
+	start := time.Now()
+	// The queue stays deep: 45 (35 over the threshold, the second step)
+	// each poll, as a producer would report it.
+	waitCondition(t, 60*time.Second, "the alarm's policy to raise the desired count to 3", func() bool {
+		must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
+			MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("QueueDepth"), Dimensions: dims, Value: aws.Float64(45)}}}))(t)
+		return describeService(t, c, "step", "web").DesiredCount == 3
+	})
+	decided := time.Since(start)
+	if s := waitStable(t, c, "step", "web", 120*time.Second); s.DesiredCount != 3 || s.RunningCount != 3 {
+		t.Fatalf("after the alarm: desired %d running %d", s.DesiredCount, s.RunningCount)
+	}
+	t.Logf("PutMetricData above the threshold to desired count 3: %v real (%.1f metric minutes); to 3 tasks running: %v",
+		decided.Round(100*time.Millisecond), decided.Minutes()*30, time.Since(start).Round(100*time.Millisecond))
+	al := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"jobs-queue-deep"}}))(t).MetricAlarms
+	if len(al) != 1 || al[0].StateValue != cwtypes.StateValueAlarm {
+		t.Fatalf("alarm: %+v", al)
+	}
+	acts := must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
+	if len(acts) == 0 || aws.ToString(acts[0].Cause) != "monitor alarm jobs-queue-deep in state ALARM triggered policy queue-step" ||
+		acts[0].StatusCode != aastypes.ScalingActivityStatusCodeSuccessful {
+		t.Fatalf("activities: %+v", acts)
+	}
+	// The alarm stays in ALARM while the cooldown (600 s) runs: no second
+	// scale-out to 4 within it, though the alarm re-invokes the policy.
+	for i := 0; i < 5; i++ {
+		must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
+			MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("QueueDepth"), Dimensions: dims, Value: aws.Float64(45)}}}))(t)
+		if d := describeService(t, c, "step", "web").DesiredCount; d != 3 {
+			t.Fatalf("desired count %d within the cooldown", d)
+		}
+		time.Sleep(time.Second)
 	}
 }

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -232,4 +236,87 @@ func TestLoadBalancerMetrics(t *testing.T) {
 	if got := stat("HealthyHostCount", cwtypes.StatisticMaximum, dims); got != 1 {
 		t.Fatalf("HealthyHostCount = %v", got)
 	}
+}
+
+// TestContainerInsightsPerformanceEvents: a service in a cluster with
+// Container Insights on yields, each (metric) minute, ECS's performance
+// log events in /aws/ecs/containerinsights/CLUSTER/performance: Task,
+// Container, Service and Cluster events, readable with GetLogEvents and
+// queried with Logs Insights.
+func TestContainerInsightsPerformanceEvents(t *testing.T) {
+	t.Setenv(metrics.TimeScaleEnv, "60")
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ctx := w.ECS(), context.Background()
+	logs := cwl.NewFromConfig(w.Config("us-east-1"))
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("perf"),
+		Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}}))(t)
+	def := webDef(t, c, imgs, "perf-web")
+	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("perf"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(1)}))(t)
+	t.Cleanup(func() {
+		_, _ = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("perf"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
+	})
+	start := time.Now().Add(-time.Minute)
+	group := "/aws/ecs/containerinsights/perf/performance"
+
+	byType := map[string]map[string]any{}
+	var stream string
+	waitCondition(t, 90*time.Second, "Task, Container, Service and Cluster performance events", func() bool {
+		ls, err := logs.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(group)})
+		if err != nil || len(ls.LogStreams) == 0 {
+			return false
+		}
+		stream = aws.ToString(ls.LogStreams[0].LogStreamName)
+		evs := must(logs.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)}))(t)
+		for _, e := range evs.Events {
+			var doc map[string]any
+			if json.Unmarshal([]byte(aws.ToString(e.Message)), &doc) == nil {
+				byType[fmt.Sprint(doc["Type"])] = doc
+			}
+		}
+		return byType["Task"] != nil && byType["Container"] != nil && byType["Service"] != nil && byType["Cluster"] != nil
+	})
+	if !strings.HasPrefix(stream, "AgentTelemetry-") {
+		t.Errorf("stream %q", stream)
+	}
+	task, ctr := byType["Task"], byType["Container"]
+	if task["ClusterName"] != "perf" || task["ServiceName"] != "web" || task["TaskDefinitionFamily"] != "perf-web" ||
+		task["KnownStatus"] != "RUNNING" || task["MemoryReserved"] != float64(48) || task["CloudWatchMetrics"] == nil {
+		t.Errorf("Task event: %v", task)
+	}
+	if ctr["ContainerName"] != "web" || ctr["TaskId"] != task["TaskId"] || ctr["Image"] != imgs.App || ctr["MemoryReserved"] != float64(48) {
+		t.Errorf("Container event: %v", ctr)
+	}
+	if mu, _ := ctr["MemoryUtilized"].(float64); mu <= 0 {
+		t.Errorf("Container event without memory used: %v", ctr)
+	}
+	if s := byType["Service"]; s["DesiredTaskCount"] != float64(1) || s["ServiceName"] != "web" {
+		t.Errorf("Service event: %v", s)
+	}
+	g := must(logs.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)}))(t)
+	if len(g.LogGroups) != 1 || aws.ToInt32(g.LogGroups[0].RetentionInDays) != 1 {
+		t.Errorf("performance group: %+v", g.LogGroups)
+	}
+
+	q := `filter Type = "Container" | stats count(*) as n, max(MemoryUtilized) as mem by ContainerName`
+	id := must(logs.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String(group), QueryString: aws.String(q),
+		StartTime: aws.Int64(start.Unix()), EndTime: aws.Int64(time.Now().Add(time.Minute).Unix())}))(t).QueryId
+	var rows [][]cwltypes.ResultField
+	waitCondition(t, 20*time.Second, "the Insights query to complete", func() bool {
+		out := must(logs.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: id}))(t)
+		rows = out.Results
+		return out.Status == cwltypes.QueryStatusComplete
+	})
+	if len(rows) != 1 {
+		t.Fatalf("query rows: %+v", rows)
+	}
+	fields := map[string]string{}
+	for _, f := range rows[0] {
+		fields[aws.ToString(f.Field)] = aws.ToString(f.Value)
+	}
+	if fields["ContainerName"] != "web" || fields["n"] == "" || fields["n"] == "0" {
+		t.Fatalf("query row: %v", fields)
+	}
+	t.Logf("Insights over the performance group: %v", fields)
 }

@@ -215,3 +215,47 @@ func TestTaskStateChangesToLogGroup(t *testing.T) {
 		t.Fatalf("stoppedAt %q is not ISO 8601", d.StoppedAt)
 	}
 }
+
+// TestEventsDeliveredAfterRestart: an event PutEvents acknowledged is
+// delivered even though its target can only take it after a restart. The
+// rule's ECS target runs the family's latest revision, which at first
+// asks for more memory than any instance has: RunTask places nothing, a
+// retriable failure, and the delivery waits in the store with backoff.
+// wharf restarts; a revision that fits is registered; the retried
+// delivery starts it (startedBy events-rule/RULE).
+func TestEventsDeliveredAfterRestart(t *testing.T) {
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c, ev, ctx := w.ECS(), eventbridge.NewFromConfig(w.Config("us-east-1")), context.Background()
+	cluster := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("durable")}))(t).Cluster
+	huge := shortTaskDef("late", imgs.App)
+	huge.ContainerDefinitions[0].Memory = aws.Int32(1 << 30)
+	must(c.RegisterTaskDefinition(ctx, huge))(t)
+	must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("orders"), EventPattern: aws.String(`{"source":["shop"]}`)}))(t)
+	must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("orders"), Targets: []ebtypes.Target{{
+		Id: aws.String("job"), Arn: cluster.ClusterArn, RoleArn: aws.String("arn:aws:iam::000000000000:role/events"),
+		EcsParameters: &ebtypes.EcsParameters{TaskDefinitionArn: aws.String("late"), TaskCount: aws.Int32(1)}}}}))(t)
+	out := must(ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+		{Source: aws.String("shop"), DetailType: aws.String("order"), Detail: aws.String(`{"id":1}`)}}}))(t)
+	if out.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %+v", out.Entries)
+	}
+	// A few attempts fail before the restart.
+	time.Sleep(2 * time.Second)
+	if n := len(startedBy(t, c, "durable", "events-rule/orders")); n != 0 {
+		t.Fatalf("%d tasks started before a revision fits", n)
+	}
+
+	w.Restart()
+	c, ctx = w.ECS(), context.Background()
+	must(c.RegisterTaskDefinition(ctx, shortTaskDef("late", imgs.App)))(t)
+	var arns []string
+	waitCondition(t, 90*time.Second, "the retried delivery to start a task after the restart", func() bool {
+		arns = startedBy(t, c, "durable", "events-rule/orders")
+		return len(arns) > 0
+	})
+	if len(arns) != 1 {
+		t.Fatalf("%d tasks for one event", len(arns))
+	}
+	waitAllStopped(t, c, "durable", arns)
+}

@@ -70,6 +70,10 @@ type Alarm struct {
 	// Metrics): the one with ReturnData is evaluated. Empty for an alarm on
 	// one metric (Namespace, MetricName, …).
 	Queries []AlarmQuery `json:"queries,omitempty"`
+
+	// Rule is a composite alarm's AlarmRule (rule.go); a composite alarm
+	// has no metric and is evaluated from the other alarms' states.
+	Rule string `json:"rule,omitempty"`
 }
 
 // AlarmQuery is one query of a metric math alarm: a metric statistic, or

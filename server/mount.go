@@ -73,7 +73,7 @@ func newControlPlane(db store.Backend, cfg Config, healthy func() error) *contro
 	sched := mountScheduler(m)
 	ecrAPI := mountECR(m)
 	mountCloudTrail(m)
-	cw, cwBg := mountCloudWatch(m, lbPlane, map[string]alarms.ActionHandler{"arn:aws:autoscaling:": scalingAction(autoscaling)})
+	cw, cwBg := mountCloudWatch(m, lbPlane, logsAPI, map[string]alarms.ActionHandler{"arn:aws:autoscaling:": scalingAction(autoscaling)})
 	joinCloudWatch(autoscaling, cw)
 	if logsAPI != nil {
 		logsAPI.SetMetricSink(metricFilterSink(cw.M))

@@ -34,6 +34,9 @@ func (a *API) PutMetricAlarm(ctx context.Context, in *cw.PutMetricAlarmInput) (*
 		if err != nil {
 			return err
 		}
+		if exists && old.Rule != "" {
+			return errInvalid("The alarm %s is a composite alarm; a metric alarm needs another name.", al.Name)
+		}
 		summary := fmt.Sprintf("Alarm %q created", al.Name)
 		if exists {
 			summary = fmt.Sprintf("Alarm %q updated", al.Name)
@@ -260,7 +263,8 @@ func toWire(al metrics.Alarm) cw.MetricAlarm {
 	return w
 }
 
-// DescribeAlarms lists metric alarms by names or name prefix, state and
+// DescribeAlarms lists metric alarms (and composite alarms when
+// AlarmTypes asks) by names or name prefix, state and
 // action prefix, in name order.
 func (a *API) DescribeAlarms(ctx context.Context, in *cw.DescribeAlarmsInput) (*cw.DescribeAlarmsOutput, error) {
 	acct, region := scope(ctx)
@@ -268,18 +272,15 @@ func (a *API) DescribeAlarms(ctx context.Context, in *cw.DescribeAlarmsInput) (*
 		return nil, errCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
 	}
 	if in.ChildrenOfAlarmName != nil || in.ParentsOfAlarmName != nil {
-		return nil, errInvalid("ChildrenOfAlarmName and ParentsOfAlarmName apply to composite alarms, which wharf does not serve yet.")
+		return a.describeRelatives(ctx, in)
 	}
 	out := &cw.DescribeAlarmsOutput{MetricAlarms: []cw.MetricAlarm{}, CompositeAlarms: []cw.CompositeAlarm{}}
-	if len(in.AlarmTypes) > 0 && !slices.Contains(in.AlarmTypes, cw.AlarmTypeMetricAlarm) {
-		return out, nil
-	}
 	c, err := awsapi.ParseCursor("alarms", in.NextToken, awsapi.Errorf(codeInvalidNextToken, "The service cannot decode the NextToken."))
 	if err != nil {
 		return nil, err
 	}
 	keep := func(al *metrics.Alarm) bool {
-		return (len(in.AlarmNames) == 0 || slices.Contains(in.AlarmNames, al.Name)) &&
+		return alarmTypeWanted(in.AlarmTypes, al) && (len(in.AlarmNames) == 0 || slices.Contains(in.AlarmNames, al.Name)) &&
 			(in.StateValue == "" || al.State == string(in.StateValue)) &&
 			(in.ActionPrefix == nil || hasActionPrefix(al, *in.ActionPrefix))
 	}
@@ -288,6 +289,10 @@ func (a *API) DescribeAlarms(ctx context.Context, in *cw.DescribeAlarmsInput) (*
 		return nil, wrap("DescribeAlarms", err)
 	}
 	for _, al := range items {
+		if al.Rule != "" {
+			out.CompositeAlarms = append(out.CompositeAlarms, compositeToWire(al))
+			continue
+		}
 		out.MetricAlarms = append(out.MetricAlarms, toWire(al))
 	}
 	out.NextToken = next

@@ -1,8 +1,9 @@
-// Package cloudwatch serves Amazon CloudWatch's metrics and metric alarms:
+// Package cloudwatch serves Amazon CloudWatch's metrics, metric alarms and
+// composite alarms:
 // PutMetricData, GetMetricStatistics, GetMetricData (MetricStat queries and
 // simple metric math: arithmetic, SUM, AVG, MIN, MAX, METRICS(); other
 // math functions are refused by name), ListMetrics,
-// PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
+// PutMetricAlarm, PutCompositeAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
 // SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the
 // tag operations, over both protocols clients speak: awsQuery (the aws CLI)
 // and Smithy RPC v2 CBOR (aws-sdk-go-v2 since 2025).
@@ -40,6 +41,7 @@ func (a *API) ops() map[string]awsapi.Handler {
 		"GetMetricData":           awsapi.JSON(a.GetMetricData),
 		"ListMetrics":             awsapi.JSON(a.ListMetrics),
 		"PutMetricAlarm":          awsapi.JSON(a.PutMetricAlarm),
+		"PutCompositeAlarm":       awsapi.JSON(a.PutCompositeAlarm),
 		"DescribeAlarms":          awsapi.JSON(a.DescribeAlarms),
 		"DescribeAlarmsForMetric": awsapi.JSON(a.DescribeAlarmsForMetric),
 		"DeleteAlarms":            awsapi.JSON(a.DeleteAlarms),
@@ -67,6 +69,7 @@ func (a *API) Service() *awsapi.QueryService {
 			"GetMetricData":           awsapi.Query(a.GetMetricData),
 			"ListMetrics":             awsapi.Query(a.ListMetrics),
 			"PutMetricAlarm":          awsapi.Query(a.PutMetricAlarm),
+			"PutCompositeAlarm":       awsapi.Query(a.PutCompositeAlarm),
 			"DescribeAlarms":          awsapi.Query(a.DescribeAlarms),
 			"DescribeAlarmsForMetric": awsapi.Query(a.DescribeAlarmsForMetric),
 			"DeleteAlarms":            awsapi.Query(a.DeleteAlarms),

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,8 +100,14 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 	if in.MaxDatapoints != nil && *in.MaxDatapoints > 0 {
 		limit = int(*in.MaxDatapoints)
 	}
+	skip, err := metricDataOffset(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
 	out := &cw.GetMetricDataOutput{MetricDataResults: []cw.MetricDataResult{}}
-	total := 0
+	// The datapoints of all results, in order, are one sequence: a page
+	// holds at most limit of them, the NextToken says how many came before.
+	seen, taken := 0, 0
 	for _, q := range in.MetricDataQueries {
 		if q.ReturnData != nil && !*q.ReturnData {
 			continue
@@ -119,17 +126,36 @@ func (a *API) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw
 			slices.Reverse(ts)
 		}
 		for _, t := range ts {
-			if total >= limit {
+			seen++
+			if seen <= skip {
+				continue
+			}
+			if taken >= limit {
 				res.StatusCode = cw.StatusCodePartialData
+				out.NextToken = awsapi.Cursor{List: "metricdata"}.Next(fmt.Sprintf("%020d", skip+taken))
 				break
 			}
 			res.Timestamps = append(res.Timestamps, shape.TimeOf(time.Unix(t, 0).UTC()))
 			res.Values = append(res.Values, s[t])
-			total++
+			taken++
 		}
 		out.MetricDataResults = append(out.MetricDataResults, res)
 	}
 	return out, nil
+}
+
+// metricDataOffset is how many datapoints earlier pages returned.
+func metricDataOffset(tok *string) (int, error) {
+	bad := awsapi.Errorf(codeInvalidNextToken, "The service cannot decode the NextToken.")
+	c, err := awsapi.ParseCursor("metricdata", tok, bad)
+	if err != nil || c.After == "" {
+		return 0, err
+	}
+	n, err := strconv.Atoi(c.After)
+	if err != nil || n < 0 {
+		return 0, bad
+	}
+	return n, nil
 }
 
 func validStat(s string) bool {

@@ -14,61 +14,13 @@ import (
 	"github.com/wharfhq/wharf/model"
 )
 
-// deliveryQueue bounds the events waiting for their targets. EventBridge
-// delivers at least once with retries; wharf delivers from memory, so a
-// full queue (or a restart) drops deliveries, with a log line each.
-const deliveryQueue = 4096
-
-// delivery is one event on its way to one rule's targets.
+// delivery is one event on its way to a rule's target, decoded.
 type delivery struct {
 	sc        model.Scope
 	rule      string
 	ruleARN   string
-	targets   []eventbridgetypes.Target
 	event     map[string]any
 	eventJSON string
-}
-
-func (a *API) enqueue(sc model.Scope, r *ruleRecord, event map[string]any, eventJSON string) {
-	d := delivery{sc: sc, rule: r.Name, ruleARN: ruleARN(sc, r.Bus, r.Name), targets: r.Targets, event: event, eventJSON: eventJSON}
-	select {
-	case a.queue <- d:
-	default:
-		a.Log.Warn("events: delivery queue full; event dropped", "rule", d.ruleARN, "event", event["id"])
-	}
-}
-
-// Deliverer is the background work that delivers queued events to their
-// targets; the server runs it.
-func (a *API) Deliverer() interface {
-	Run(ctx context.Context) error
-} {
-	return deliverer{a}
-}
-
-type deliverer struct{ a *API }
-
-func (d deliverer) Run(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case job := <-d.a.queue:
-			d.a.deliver(ctx, job)
-		}
-	}
-}
-
-// deliver invokes each target; a failure is logged (EventBridge counts it
-// in FailedInvocations) and does not stop the others.
-func (a *API) deliver(ctx context.Context, d delivery) {
-	for i := range d.targets {
-		t := &d.targets[i]
-		input := targetInput(t, d.event, d.eventJSON, d.rule, d.ruleARN)
-		if err := a.invoke(ctx, d, t, input); err != nil {
-			a.Log.Warn("events: target invocation failed", "rule", d.ruleARN, "target", awsapi.Deref(t.Id), "arn", awsapi.Deref(t.Arn), "err", err)
-		}
-	}
 }
 
 func (a *API) invoke(ctx context.Context, d delivery, t *eventbridgetypes.Target, input string) error {
@@ -76,24 +28,24 @@ func (a *API) invoke(ctx context.Context, d delivery, t *eventbridgetypes.Target
 	switch {
 	case strings.HasPrefix(arn, "arn:aws:ecs:") && strings.Contains(arn, ":cluster/"):
 		if a.tasks == nil || t.EcsParameters == nil {
-			return errors.New("ECS targets are not served")
+			return permanent{errors.New("ECS targets are not served")}
 		}
 		req := runTaskRequest(arn, t.EcsParameters, "events-rule/"+d.rule, input)
 		_, err := a.RunTaskAs(ctx, d.sc, req)
 		return err
 	case strings.HasPrefix(arn, "arn:aws:logs:"):
 		if a.logs == nil {
-			return errors.New("CloudWatch Logs is not served")
+			return permanent{errors.New("CloudWatch Logs is not served")}
 		}
 		group, ok := logGroupOf(arn)
 		if !ok {
-			return fmt.Errorf("%s is not a log group ARN", arn)
+			return permanent{fmt.Errorf("%s is not a log group ARN", arn)}
 		}
 		at, _ := time.Parse(time.RFC3339, fmt.Sprint(d.event["time"]))
 		// EventBridge writes each event to a stream named after its id.
 		return a.logs.WriteEvent(ctx, d.sc, group, fmt.Sprint(d.event["id"]), at, input)
 	}
-	return fmt.Errorf("wharf does not deliver to %s targets", arn)
+	return permanent{fmt.Errorf("wharf does not deliver to %s targets", arn)}
 }
 
 // RunTaskAs runs req with wharf's ECS in scope sc; a RunTask that places

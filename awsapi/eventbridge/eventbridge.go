@@ -41,7 +41,7 @@ type API struct {
 	// Minute is how long a schedule's minute lasts (time.Minute but in
 	// tests that shorten the clock): rate() periods are scaled by it.
 	Minute   time.Duration
-	queue    chan delivery
+	q        deliveryQueue
 	nudge    chan struct{}
 	patterns patternCache
 }
@@ -49,7 +49,7 @@ type API struct {
 // New returns the EventBridge API over db.
 func New(db store.Backend, tasks TaskRunner, logs LogWriter, log *slog.Logger) *API {
 	return &API{Base: awsapi.NewBase(db, log), tasks: tasks, logs: logs, Minute: time.Minute,
-		queue: make(chan delivery, deliveryQueue), nudge: make(chan struct{}, 1)}
+		nudge: make(chan struct{}, 1)}
 }
 
 // Service describes the API for mounting on awsapi.Server.

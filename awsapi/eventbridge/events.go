@@ -3,6 +3,7 @@ package eventbridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,8 @@ func (a *API) PutEvents(ctx context.Context, in *eventbridgetypes.PutEventsReque
 			switch {
 			case awsapi.IsCode(err, codeNotFound):
 				code, msg = "InvalidArgument", "Event bus "+busName(e.EventBusName)+" does not exist."
+			case errors.Is(err, errQueueFull):
+				code, msg = "ThrottlingException", "Rate exceeded: the event delivery queue is full."
 			case err != nil:
 				return nil, wrap("PutEvents", err)
 			default:
@@ -100,6 +103,7 @@ func (a *API) publish(ctx context.Context, sc model.Scope, bus string, source, d
 	if err != nil {
 		return "", err
 	}
+	var matched []*ruleRecord
 	for i := range rules {
 		r := &rules[i]
 		if r.State != eventbridgetypes.RuleStateEnabled || r.EventPattern == "" || len(r.Targets) == 0 {
@@ -109,7 +113,11 @@ func (a *API) publish(ctx context.Context, sc model.Scope, bus string, source, d
 		if err != nil || !p.MatchValue(event) {
 			continue
 		}
-		a.enqueue(sc, r, event, eventJSON)
+		matched = append(matched, r)
+	}
+	// The deliveries are in the store before the event is acknowledged.
+	if err := a.enqueue(ctx, sc, matched, eventJSON); err != nil {
+		return "", err
 	}
 	return id, nil
 }

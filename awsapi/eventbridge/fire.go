@@ -35,7 +35,10 @@ func (a *API) FireDue(ctx context.Context) (time.Time, error) {
 		}
 		soonest = earliest(soonest, next)
 		if fired {
-			a.fire(model.Scope{Account: t.Account, Region: t.Region}, &rule, t.Next)
+			if err := a.fire(ctx, model.Scope{Account: t.Account, Region: t.Region}, &rule, t.Next); err != nil {
+				// The tick is claimed: it does not fire again (at most once).
+				a.Log.Error("events: scheduled event not queued", "rule", rule.Name, "tick", t.Next, "err", err)
+			}
 		}
 	}
 	return soonest, nil
@@ -95,9 +98,9 @@ func (a *API) claim(ctx context.Context, seen tickRecord, now time.Time) (rule r
 }
 
 // fire queues a rule's Scheduled Event for its targets.
-func (a *API) fire(sc model.Scope, r *ruleRecord, tick time.Time) {
+func (a *API) fire(ctx context.Context, sc model.Scope, r *ruleRecord, tick time.Time) error {
 	if len(r.Targets) == 0 {
-		return
+		return nil
 	}
 	env := map[string]any{
 		"version": "0", "id": awsapi.NewUUID(), "detail-type": "Scheduled Event", "source": "aws.events",
@@ -105,10 +108,5 @@ func (a *API) fire(sc model.Scope, r *ruleRecord, tick time.Time) {
 		"resources": []string{ruleARN(sc, r.Bus, r.Name)}, "detail": json.RawMessage("{}"),
 	}
 	eventJSON := marshal(env)
-	event, err := decodeObject(eventJSON)
-	if err != nil {
-		a.Log.Error("events: scheduled event", "rule", r.Name, "err", err)
-		return
-	}
-	a.enqueue(sc, r, event, eventJSON)
+	return a.enqueue(ctx, sc, []*ruleRecord{r}, eventJSON)
 }

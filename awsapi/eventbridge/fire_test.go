@@ -36,7 +36,7 @@ func TestFireOncePerTick(t *testing.T) {
 		{Id: new("l"), Arn: new("arn:aws:logs:us-east-1:000000000000:log-group:g")}}}); err != nil {
 		t.Fatal(err)
 	}
-	queued := func() int { return len(a.queue) + len(b.queue) }
+	queued := func() int { return len(queuedDeliveries(t, db)) }
 	for _, step := range []struct {
 		name    string
 		api     *API
@@ -68,8 +68,9 @@ func TestFireOncePerTick(t *testing.T) {
 			}
 		})
 	}
-	d := <-a.queue
-	if d.event["detail-type"] != "Scheduled Event" || d.event["source"] != "aws.events" || d.rule != "r" {
-		t.Fatalf("scheduled event: %v", d.event)
+	d := queuedDeliveries(t, db)[0]
+	event, err := decodeObject(d.Event)
+	if err != nil || event["detail-type"] != "Scheduled Event" || event["source"] != "aws.events" || d.Rule != "r" {
+		t.Fatalf("scheduled event: %v %v", event, err)
 	}
 }

@@ -97,9 +97,15 @@ func (c *Controller) Pass(ctx context.Context) error {
 	}
 	var errs []error
 	for i := range all {
+		if all[i].Rule != "" {
+			continue // a composite alarm (composite.go)
+		}
 		if err := c.evaluate(ctx, &all[i], now); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.composites(ctx, now); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.prune(ctx, now); err != nil {
 		errs = append(errs, err)

@@ -101,7 +101,9 @@ func ServiceEvents(prev, cur *model.ServiceRecord, now time.Time) []Event {
 		out = append(out, Event{DetailType: DeploymentChange, Resources: []string{arn}, Detail: marshal(map[string]any{
 			"eventType": typ, "eventName": name, "deploymentId": id, "updatedAt": iso(now), "reason": reason})})
 	}
-	for _, msg := range newServiceEvents(prev, cur) {
+	fresh := newServiceEvents(prev, cur)
+	out = append(out, stopEvents(arn, deref(svc.ClusterArn), fresh, now)...)
+	for _, msg := range fresh {
 		if !strings.Contains(msg, "was unable to place a task") {
 			continue
 		}

@@ -1,7 +1,8 @@
 // Package ecsevents sends ECS's events to EventBridge's default bus, as
 // ECS does: "ECS Task State Change", "ECS Container Instance State
-// Change", "ECS Service Action" and "ECS Deployment State Change", each
-// with its detail in ECS's shape.
+// Change", "ECS Service Action" (steady state, placement failure,
+// TASKS_STOPPED, SERVICE_DESIRED_COUNT_UPDATED for task sets) and "ECS
+// Deployment State Change", each with its detail in ECS's shape.
 //
 // It leaves the ECS code paths alone: it watches the store's task,
 // service and container instance records and compares each write with the
@@ -130,15 +131,16 @@ func (c *Controller) listAndWatch(ctx context.Context) error {
 	return errors.New("watch closed")
 }
 
-// kindOf is "tasks", "services" or "instances" for the keys
-// ecs/ACCOUNT/REGION/KIND/CLUSTER/ID, and "" for any other.
+// kindOf is "tasks", "services", "instances" or "tasksets" for the keys
+// ecs/ACCOUNT/REGION/KIND/CLUSTER/ID (task sets: …/CLUSTER/SERVICE/ID),
+// and "" for any other.
 func kindOf(key string) string {
 	parts := strings.SplitN(key, "/", 6)
 	if len(parts) != 6 || parts[0] != "ecs" {
 		return ""
 	}
 	switch parts[3] {
-	case "tasks", "services", "instances":
+	case "tasks", "services", "instances", "tasksets":
 		return parts[3]
 	}
 	return ""
@@ -174,6 +176,13 @@ func (c *Controller) observe(ctx context.Context, kv store.KV, send bool) {
 		}
 		prev, _ := c.last[kv.Key].(*state.InstanceRecord)
 		events, cur = InstanceEvents(prev, &r, now), &r
+	case "tasksets":
+		var r state.TaskSetRecord
+		if json.Unmarshal(kv.Value, &r) != nil {
+			return
+		}
+		prev, _ := c.last[kv.Key].(*state.TaskSetRecord)
+		events, cur = TaskSetEvents(prev, &r, now), &r
 	}
 	c.last[kv.Key] = slim(cur)
 	if !send {
@@ -215,6 +224,10 @@ func slim(v any) any {
 		s := &state.InstanceRecord{}
 		s.Instance.Status, s.Instance.AgentConnected = i.Status, i.AgentConnected
 		s.Instance.RunningTasksCount, s.Instance.PendingTasksCount = i.RunningTasksCount, i.PendingTasksCount
+		return s
+	case *state.TaskSetRecord:
+		s := &state.TaskSetRecord{}
+		s.TaskSet.ComputedDesiredCount = r.TaskSet.ComputedDesiredCount
 		return s
 	}
 	return v

@@ -45,6 +45,9 @@ type Usage struct {
 	Log *slog.Logger
 	// Now is the metrics clock: the time datapoints are stamped with.
 	Now func() time.Time
+	// Perf, when set, receives each minute the Container Insights
+	// performance figures of the tasks in clusters with it on (perf.go).
+	Perf PerfSink
 
 	mu   sync.Mutex
 	last map[string]agentproto.TaskUsage // previous report, by task ARN
@@ -56,7 +59,12 @@ type Rate struct {
 	CPUUnits float64 // 1024 = one CPU busy
 	MemMiB   float64
 	At       time.Time // real time of the later report
+	// Containers is the same by container name, when the agent reports it.
+	Containers map[string]ContainerRate
 }
+
+// ContainerRate is one container's usage over the same interval.
+type ContainerRate struct{ CPUUnits, MemMiB float64 }
 
 // Handler serves agentproto.StatsPath.
 func (u *Usage) Handler() http.Handler {
@@ -87,9 +95,10 @@ func (u *Usage) Record(rep agentproto.StatsReport) {
 			continue // a first sample, or a container restarted: no rate yet
 		}
 		u.rate[t.TaskARN] = Rate{
-			CPUUnits: float64(t.CPUNanos-prev.CPUNanos) / float64(dt.Nanoseconds()) * 1024,
-			MemMiB:   float64(t.MemoryBytes) / (1 << 20),
-			At:       t.SampledAt,
+			CPUUnits:   float64(t.CPUNanos-prev.CPUNanos) / float64(dt.Nanoseconds()) * 1024,
+			MemMiB:     float64(t.MemoryBytes) / (1 << 20),
+			At:         t.SampledAt,
+			Containers: containerRates(prev.PerContainer, t.PerContainer, dt),
 		}
 	}
 }
@@ -121,10 +130,11 @@ func (u *Usage) Publish(ctx context.Context) error {
 	}
 	var samples []TaskSample
 	var insights []ClusterInsights
+	var perf []PerfTask
 	err := u.DB.View(ctx, func(tx store.ReadTx) error {
 		seen := map[model.Scope]map[string]bool{}
 		for arn, r := range rates {
-			s, ok, err := sampleOf(tx, arn, r)
+			s, rec, ok, err := sampleOf(tx, arn, r)
 			if err != nil {
 				return err
 			}
@@ -136,21 +146,23 @@ func (u *Usage) Publish(ctx context.Context) error {
 			if seen[sc] == nil {
 				seen[sc] = map[string]bool{}
 			}
-			if seen[sc][s.Cluster] {
-				continue
-			}
-			seen[sc][s.Cluster] = true
-			if on, err := insightsOn(tx, sc, s.Cluster); err != nil || !on {
-				if err != nil {
+			on, known := seen[sc][s.Cluster]
+			if !known {
+				if on, err = insightsOn(tx, sc, s.Cluster); err != nil {
 					return err
 				}
-				continue
+				seen[sc][s.Cluster] = on
+				if on {
+					ci, err := readInsights(tx, sc, s.Cluster)
+					if err != nil {
+						return err
+					}
+					insights = append(insights, ci)
+				}
 			}
-			ci, err := readInsights(tx, sc, s.Cluster)
-			if err != nil {
-				return err
+			if on && u.Perf != nil {
+				perf = append(perf, perfTask(s, &rec, r))
 			}
-			insights = append(insights, ci)
 		}
 		return nil
 	})
@@ -160,21 +172,28 @@ func (u *Usage) Publish(ctx context.Context) error {
 	at := u.Now()
 	u.M.Put(Datums(samples, at)...)
 	u.M.Put(InsightsDatums(insights, samples, at)...)
+	if u.Perf != nil && len(insights) > 0 {
+		// Log events carry real time: the performance group is read with
+		// the logs API's clock, not the (test-scaled) metrics clock.
+		if err := u.Perf(ctx, perf, insights, now); err != nil {
+			return fmt.Errorf("ecs metrics: performance events: %w", err)
+		}
+	}
 	return nil
 }
 
 // sampleOf reads the task arn names and pairs its rate with its
 // reservation; ok is false for a task that is gone or not running.
-func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, bool, error) {
+func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, model.TaskRecord, bool, error) {
 	a, ok := model.ParseARN(arn)
 	parts := strings.Split(a.Resource, "/")
 	if !ok || len(parts) != 3 || parts[0] != "task" {
-		return TaskSample{}, false, nil
+		return TaskSample{}, model.TaskRecord{}, false, nil
 	}
 	sc := model.Scope{Account: a.Account, Region: a.Region}
 	rec, found, err := store.Get[model.TaskRecord](tx, state.TaskKey(sc, parts[1], parts[2]))
 	if err != nil || !found {
-		return TaskSample{}, false, err
+		return TaskSample{}, rec, false, err
 	}
 	cpu, mem := Reservation(&rec)
 	s := TaskSample{Account: a.Account, Region: a.Region, Cluster: parts[1], TaskID: parts[2], Family: deref(rec.Definition.Family),
@@ -182,7 +201,7 @@ func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, bool, error) {
 	if g := deref(rec.Task.Group); strings.HasPrefix(g, "service:") {
 		s.Service = strings.TrimPrefix(g, "service:")
 	}
-	return s, true, nil
+	return s, rec, true, nil
 }
 
 // Reservation is a task's CPU units and MiB as ECS counts them for

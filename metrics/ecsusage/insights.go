@@ -46,6 +46,7 @@ func insightsOn(tx store.ReadTx, sc model.Scope, cluster string) (bool, error) {
 type ServiceCounts struct {
 	Service                   string
 	Running, Pending, Desired float64
+	Deployments, TaskSets     float64
 }
 
 // ClusterInsights is what Container Insights publishes for one cluster.
@@ -72,7 +73,8 @@ func readInsights(tx store.ReadTx, sc model.Scope, cluster string) (ClusterInsig
 			continue
 		}
 		ci.Services = append(ci.Services, ServiceCounts{Service: deref(s.Service.ServiceName),
-			Running: float64(s.Service.RunningCount), Pending: float64(s.Service.PendingCount), Desired: float64(s.Service.DesiredCount)})
+			Running: float64(s.Service.RunningCount), Pending: float64(s.Service.PendingCount), Desired: float64(s.Service.DesiredCount),
+			Deployments: float64(len(s.Service.Deployments)), TaskSets: float64(len(s.Service.TaskSets))})
 	}
 	return ci, nil
 }
