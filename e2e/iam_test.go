@@ -15,6 +15,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
@@ -220,4 +221,91 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 
 	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
 	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
+}
+
+// TestIAMPassRole: launching a task hands its task definition's roles to
+// ECS, which needs iam:PassRole on each; registering the task definition
+// does not. A user allowed ecs:* but not iam:PassRole registers a task
+// definition with a task role, is refused RunTask and CreateService for
+// it (naming the role), and may run one without roles; a user allowed to
+// pass the role to ecs-tasks.amazonaws.com may run it.
+func TestIAMPassRole(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("pass")}))(t)
+	const role = "arn:aws:iam::000000000000:role/app-task"
+	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
+
+	deployer := ecs.NewFromConfig(iamUser(t, w, "deployer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
+	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("with-role"), TaskRoleArn: aws.String(role),
+		ContainerDefinitions: container}))(t)
+	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("no-role"), ContainerDefinitions: container}))(t)
+
+	refusal := "User: arn:aws:iam::000000000000:user/deployer is not authorized to perform: iam:PassRole on resource: " + role +
+		" because no identity-based policy allows the iam:PassRole action"
+	_, err := deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("with-role")})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	_, err = deployer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("with-role"), DesiredCount: aws.Int32(0)})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	// An override naming a role is a role passed too.
+	_, err = deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("no-role"),
+		Overrides: &types.TaskOverride{TaskRoleArn: aws.String(role)}})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	// No roles, nothing to pass: the call is ECS's to answer (no
+	// container instance here, so ECS's refusal for that).
+	_, err = deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("no-role")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	if out := must(admin.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("pass")}))(t); len(out.ServiceArns) != 0 {
+		t.Fatalf("the refused CreateService created %v", out.ServiceArns)
+	}
+
+	passer := ecs.NewFromConfig(iamUser(t, w, "passer", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:*","Resource":"*"},
+		{"Effect":"Allow","Action":"iam:PassRole","Resource":"`+role+`","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]}`))
+	_, err = passer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("with-role")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	must(passer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("with-role"), DesiredCount: aws.Int32(0)}))(t)
+}
+
+// TestIAMResourceTagConditions: aws:ResourceTag/KEY and
+// ecs:ResourceTag/KEY on ECS clusters and services, and
+// secretsmanager:ResourceTag/KEY on secrets, judged against the tags the
+// resources carry.
+func TestIAMResourceTagConditions(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	tag := func(k, v string) []types.Tag { return []types.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("web"), Tags: tag("team", "web")}))(t)
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("db"), Tags: tag("team", "db")}))(t)
+	smAdmin := sm.NewFromConfig(w.Config("us-east-1"))
+	webSecret := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("web/key"), SecretString: aws.String("w"),
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}}}))(t).ARN)
+	must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/key"), SecretString: aws.String("d"),
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("db")}}}))(t)
+
+	cfg := iamUser(t, w, "webdev", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"web"}}},
+		{"Effect":"Deny","Action":"ecs:DeleteCluster","Resource":"*","Condition":{"StringEquals":{"ecs:ResourceTag/team":"web"}}},
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"secretsmanager:ResourceTag/team":"web"}}}]}`)
+	dev, smc := ecs.NewFromConfig(cfg), sm.NewFromConfig(cfg)
+
+	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"web"}}))(t)
+	_, err := dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DescribeClusters on resource: arn:aws:ecs:us-east-1:000000000000:cluster/db because no identity-based policy allows the ecs:DescribeClusters action")
+	_, err = dev.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("web")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DeleteCluster on resource: arn:aws:ecs:us-east-1:000000000000:cluster/web with an explicit deny in an identity-based policy")
+	// A tag added later counts at once.
+	must(admin.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/db"), Tags: tag("team", "web")}))(t)
+	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}}))(t)
+
+	if v := must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("web/key")}))(t); aws.ToString(v.SecretString) != "w" {
+		t.Fatalf("web/key = %q", aws.ToString(v.SecretString))
+	}
+	must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(webSecret)}))(t)
+	_, err = smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("db/key")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:db/key-?????? because no identity-based policy allows the secretsmanager:GetSecretValue action")
 }
