@@ -2,14 +2,20 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -308,4 +314,61 @@ func TestIAMResourceTagConditions(t *testing.T) {
 	must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(webSecret)}))(t)
 	_, err = smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("db/key")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:db/key-?????? because no identity-based policy allows the secretsmanager:GetSecretValue action")
+}
+
+// signedCall sends a SigV4-signed request (service's signing name) with
+// cfg's credentials and decodes its JSON answer; it fails the test
+// unless the answer is 200.
+func signedCall(t *testing.T, cfg aws.Config, url, service, method, path string, header map[string]string, body string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, method, url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	creds := must(cfg.Credentials.Retrieve(ctx))(t)
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp := must(http.DefaultClient.Do(req))(t)
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	return out
+}
+
+// TestAuditEveryProtocol: calls over rpcv2Cbor (CloudWatch through its
+// SDK) and restJson1 (EventBridge Scheduler) are in the audit trail as
+// the JSON and Query calls are, named by their operation and event
+// source, read back through CloudTrail's LookupEvents.
+func TestAuditEveryProtocol(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	cfg := iamUser(t, w, "auditee", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	must(cloudwatch.NewFromConfig(cfg).ListMetrics(ctx, &cloudwatch.ListMetricsInput{}))(t)
+	signedCall(t, cfg, w.URL(), "scheduler", http.MethodGet, "/schedule-groups", nil, "")
+
+	out := signedCall(t, w.Config("us-east-1"), w.URL(), "cloudtrail", http.MethodPost, "/",
+		map[string]string{"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"},
+		`{"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"auditee"}]}`)
+	got := map[string]string{}
+	events, _ := out["Events"].([]any)
+	for _, e := range events {
+		ev, _ := e.(map[string]any)
+		name, _ := ev["EventName"].(string)
+		source, _ := ev["EventSource"].(string)
+		got[name] = source
+	}
+	for name, source := range map[string]string{"ListMetrics": "monitoring.amazonaws.com", "ListScheduleGroups": "scheduler.amazonaws.com"} {
+		if got[name] != source {
+			t.Errorf("event %s from %q, want %q (events: %v)", name, got[name], source, got)
+		}
+	}
 }
