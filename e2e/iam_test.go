@@ -372,3 +372,23 @@ func TestAuditEveryProtocol(t *testing.T) {
 		}
 	}
 }
+
+// TestIAMResourceTagOnTaskDefinition: RunTask is judged against the tags
+// of the task definition it names, its family alone meaning the latest
+// revision.
+func TestIAMResourceTagOnTaskDefinition(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tags")}))(t)
+	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
+	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("approved"), ContainerDefinitions: container,
+		Tags: []types.Tag{{Key: aws.String("approved"), Value: aws.String("yes")}}}))(t)
+	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("unvetted"), ContainerDefinitions: container}))(t)
+	runner := ecs.NewFromConfig(iamUser(t, w, "runner", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:RunTask","Resource":"*","Condition":{"StringEquals":{"ecs:ResourceTag/approved":"yes"}}}]}`))
+	_, err := runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("approved")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	_, err = runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("unvetted:1")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/runner is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:us-east-1:000000000000:task-definition/unvetted:1 because no identity-based policy allows the ecs:RunTask action")
+}

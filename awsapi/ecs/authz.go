@@ -93,6 +93,14 @@ func (a *API) ResourceTags(ctx context.Context, arn string) (map[string]string, 
 			}
 			return err
 		}
+		if rest, ok := strings.CutPrefix(p.Resource, "task-definition/"); ok {
+			// RunTask names a family alone for its latest revision.
+			rec, err := findTaskDef(tx, sc, rest)
+			if err == nil {
+				tags = rec.Tags
+			}
+			return nil
+		}
 		r, err := resolveTaggable(sc, arn)
 		if err != nil {
 			return nil // not a taggable ECS resource
