@@ -392,3 +392,33 @@ func TestIAMResourceTagOnTaskDefinition(t *testing.T) {
 	_, err = runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("unvetted:1")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/runner is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:us-east-1:000000000000:task-definition/unvetted:1 because no identity-based policy allows the ecs:RunTask action")
 }
+
+// TestIAMPermissionsBoundary: through the SDK, a boundary set on a user
+// caps what its policies grant, GetUser reports it, and removing it
+// restores the grant.
+func TestIAMPermissionsBoundary(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(w.Config("us-east-1"))
+	boundary := aws.ToString(must(ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ecs-read"),
+		PolicyDocument: aws.String(ecsListDescribe)}))(t).Policy.Arn)
+	dev := ecs.NewFromConfig(iamUser(t, w, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
+	must(ic.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(boundary)}))(t)
+	u := must(ic.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bounded")}))(t).User
+	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != boundary || u.PermissionsBoundary.PermissionsBoundaryType != "Policy" {
+		t.Fatalf("GetUser PermissionsBoundary = %+v", u.PermissionsBoundary)
+	}
+	must(dev.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	_, err := dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("nope")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/bounded is not authorized to perform: ecs:CreateCluster on resource: * because no permissions boundary allows the ecs:CreateCluster action")
+	must(ic.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bounded")}))(t)
+	must(dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("yes")}))(t)
+
+	// A role created with a boundary reports it.
+	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bounded-task"), PermissionsBoundary: aws.String(boundary),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	r := must(ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("bounded-task")}))(t).Role
+	if r.PermissionsBoundary == nil || aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn) != boundary {
+		t.Fatalf("GetRole PermissionsBoundary = %+v", r.PermissionsBoundary)
+	}
+}
