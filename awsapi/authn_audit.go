@@ -83,3 +83,85 @@ func splitTarget(target string) (prefix, op string) {
 	}
 	return target[:i], target[i+1:]
 }
+
+// registryEvent names a call to ECR's registry (/v2/) as ECR's CloudTrail
+// events name the layer and image calls a docker push or pull makes; ""
+// for what ECR does not record (the /v2/ version check, tag listing).
+func registryEvent(method, path string) (event, repo string) {
+	rest, ok := strings.CutPrefix(path, "/v2/")
+	if !ok {
+		return "", ""
+	}
+	for _, k := range []string{"/blobs/uploads/", "/manifests/", "/blobs/"} {
+		i := strings.LastIndex(rest, k)
+		if i <= 0 {
+			continue
+		}
+		repo, ref := rest[:i], rest[i+len(k):]
+		switch {
+		case k == "/blobs/uploads/" && method == http.MethodPost:
+			return "InitiateLayerUpload", repo
+		case k == "/blobs/uploads/" && method == http.MethodPatch:
+			return "UploadLayerPart", repo
+		case k == "/blobs/uploads/" && method == http.MethodPut:
+			return "CompleteLayerUpload", repo
+		case k == "/manifests/" && method == http.MethodPut:
+			return "PutImage", repo
+		case k == "/manifests/" && method == http.MethodGet:
+			return "BatchGetImage", repo
+		case k == "/blobs/" && method == http.MethodGet:
+			return "GetDownloadUrlForLayer", repo
+		case k == "/blobs/" && method == http.MethodHead && ref != "":
+			return "BatchCheckLayerAvailability", repo
+		}
+		return "", ""
+	}
+	return "", ""
+}
+
+// AuditRegistry wraps ECR's registry handler (/v2/) so that a docker
+// push's and pull's calls are in the audit trail as ECR's events:
+// InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage,
+// BatchCheckLayerAvailability, BatchGetImage, GetDownloadUrlForLayer.
+// The registry authenticates with an ECR token, which names no principal:
+// its events carry none.
+func (s *Server) AuditRegistry(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event, _ := registryEvent(r.Method, r.URL.Path)
+		if s.auditor == nil || event == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &auditStatus{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		region := DefaultRegion
+		// ACCOUNT.dkr.ecr.REGION.amazonaws.com, when docker names wharf so.
+		if _, after, ok := strings.Cut(strings.ToLower(r.Host), ".dkr.ecr."); ok {
+			if reg, _, ok := strings.Cut(after, "."); ok && reg != "" {
+				region = reg
+			}
+		}
+		req := &Request{ID: NewRequestID(), Region: region, Account: s.account, Operation: event}
+		code := ""
+		if rec.status >= 400 {
+			code = http.StatusText(rec.status)
+		}
+		s.audit(r, req, "ecr", rec.status, code, start)
+	})
+}
+
+// auditStatus remembers the status a handler answers.
+type auditStatus struct {
+	http.ResponseWriter
+	status int
+}
+
+func (a *auditStatus) WriteHeader(code int) {
+	a.status = code
+	a.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines) through the recorder.
+func (a *auditStatus) Unwrap() http.ResponseWriter { return a.ResponseWriter }

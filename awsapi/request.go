@@ -19,6 +19,10 @@ type Request struct {
 	// Principal is who signed the call when wharf knows its access key (a
 	// task or execution role's minted credentials); nil otherwise.
 	Principal *Principal
+	// authz is the authorizer's hook for checks a service makes once it
+	// has read its records (Authorize in authz.go); nil when no policy
+	// is evaluated for the call.
+	authz func(ctx context.Context, action string, resources []string, keys map[string][]string) error
 }
 
 type requestKey struct{}

@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -17,8 +20,24 @@ import (
 // access key of the SigV4 scope, the caller's principal, a bounded
 // context, and AWS's error shape.
 
-// RESTHandler serves one REST JSON operation.
-type RESTHandler func(ctx context.Context, r *http.Request, body []byte) (any, error)
+// RESTHandler serves one REST JSON operation, and names it: the name is
+// the call's IAM action and audit event (CreateSchedule), where the route
+// only gives a method and a path.
+type RESTHandler struct {
+	op    string
+	serve func(ctx context.Context, r *http.Request, body []byte) (any, error)
+}
+
+// opName is the operation a typed handler serves: its method's name
+// (scheduler.(*API).CreateSchedule-fm → CreateSchedule).
+func opName(fn any) string {
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return ""
+	}
+	name := strings.TrimSuffix(f.Name(), "-fm")
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
 
 // RESTService is one REST JSON service.
 type RESTService struct {
@@ -44,7 +63,7 @@ func (s *Server) RegisterREST(svc *RESTService) {
 // in the members bound to the path and query, run the model's
 // validation, call fn.
 func REST[Req, Resp any](bind func(r *http.Request, req *Req) error, fn func(context.Context, *Req) (*Resp, error)) RESTHandler {
-	return func(ctx context.Context, r *http.Request, body []byte) (any, error) {
+	return RESTHandler{op: opName(fn), serve: func(ctx context.Context, r *http.Request, body []byte) (any, error) {
 		req := new(Req)
 		if err := DecodeJSON(body, req); err != nil {
 			return nil, err
@@ -55,16 +74,24 @@ func REST[Req, Resp any](bind func(r *http.Request, req *Req) error, fn func(con
 			}
 		}
 		return invoke(ctx, req, fn)
-	}
+	}}
 }
 
 func (s *Server) restHandler(svc *RESTService, h RESTHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host, Operation: r.Pattern}
+		op := h.op
+		if op == "" {
+			op = r.Pattern
+		}
+		req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host, Operation: op}
 		w.Header().Set("X-Amzn-RequestId", req.ID)
+		status, errCode := http.StatusOK, ""
+		// Every call is audited as the other protocols' are, refusals
+		// included (deferred first, so it runs after a panic's answer).
+		defer func() { s.audit(r, req, svc.SigningName, status, errCode, start) }()
 		fail := func(e *Error) {
-			status := e.status()
+			status, errCode = e.status(), e.Code
 			if st, ok := svc.Status[e.Code]; ok {
 				status = st
 			}
@@ -98,7 +125,7 @@ func (s *Server) restHandler(svc *RESTService, h RESTHandler) http.Handler {
 			fail(e)
 			return
 		}
-		resp, err := h(WithRequest(ctx, req), r, body)
+		resp, err := h.serve(WithRequest(ctx, req), r, body)
 		if err != nil {
 			var inv *invalidInput
 			switch e, ok := AsError(err); {

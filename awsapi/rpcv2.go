@@ -64,6 +64,7 @@ func (s *Server) RegisterRPCv2(svc *RPCv2Service) {
 		req := &Request{ID: NewRequestID(), Region: DefaultRegion, Account: s.account, Host: r.Host}
 		w.Header().Set("X-Amzn-RequestId", req.ID)
 		status := s.serveRPCv2(w, r, req, svc)
+		s.audit(r, req, svc.SigningName, status, w.Header().Get("X-Amzn-ErrorType"), start)
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "api call",
 			slog.String("op", req.Operation), slog.String("region", req.Region), slog.String("protocol", "rpcv2Cbor"),
 			slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("request_id", req.ID))

@@ -38,6 +38,8 @@ type Server struct {
 	auditor func(AuditRecord)
 	// authorizer judges each call against IAM policies (see authz.go).
 	authorizer Authorizer
+	// tagLookups find resources' tags for the authorizer, by service.
+	tagLookups map[string]TagLookup
 }
 
 // NewServer returns a Server answering for account.

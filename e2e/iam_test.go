@@ -2,19 +2,26 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
@@ -220,4 +227,198 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 
 	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
 	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
+}
+
+// TestIAMPassRole: launching a task hands its task definition's roles to
+// ECS, which needs iam:PassRole on each; registering the task definition
+// does not. A user allowed ecs:* but not iam:PassRole registers a task
+// definition with a task role, is refused RunTask and CreateService for
+// it (naming the role), and may run one without roles; a user allowed to
+// pass the role to ecs-tasks.amazonaws.com may run it.
+func TestIAMPassRole(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("pass")}))(t)
+	const role = "arn:aws:iam::000000000000:role/app-task"
+	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
+
+	deployer := ecs.NewFromConfig(iamUser(t, w, "deployer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
+	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("with-role"), TaskRoleArn: aws.String(role),
+		ContainerDefinitions: container}))(t)
+	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("no-role"), ContainerDefinitions: container}))(t)
+
+	refusal := "User: arn:aws:iam::000000000000:user/deployer is not authorized to perform: iam:PassRole on resource: " + role +
+		" because no identity-based policy allows the iam:PassRole action"
+	_, err := deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("with-role")})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	_, err = deployer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("with-role"), DesiredCount: aws.Int32(0)})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	// An override naming a role is a role passed too.
+	_, err = deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("no-role"),
+		Overrides: &types.TaskOverride{TaskRoleArn: aws.String(role)}})
+	wantDenied(t, err, "AccessDeniedException", refusal)
+	// No roles, nothing to pass: the call is ECS's to answer (no
+	// container instance here, so ECS's refusal for that).
+	_, err = deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("no-role")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	if out := must(admin.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("pass")}))(t); len(out.ServiceArns) != 0 {
+		t.Fatalf("the refused CreateService created %v", out.ServiceArns)
+	}
+
+	passer := ecs.NewFromConfig(iamUser(t, w, "passer", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:*","Resource":"*"},
+		{"Effect":"Allow","Action":"iam:PassRole","Resource":"`+role+`","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]}`))
+	_, err = passer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("with-role")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	must(passer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("with-role"), DesiredCount: aws.Int32(0)}))(t)
+}
+
+// TestIAMResourceTagConditions: aws:ResourceTag/KEY and
+// ecs:ResourceTag/KEY on ECS clusters and services, and
+// secretsmanager:ResourceTag/KEY on secrets, judged against the tags the
+// resources carry.
+func TestIAMResourceTagConditions(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	tag := func(k, v string) []types.Tag { return []types.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("web"), Tags: tag("team", "web")}))(t)
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("db"), Tags: tag("team", "db")}))(t)
+	smAdmin := sm.NewFromConfig(w.Config("us-east-1"))
+	webSecret := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("web/key"), SecretString: aws.String("w"),
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}}}))(t).ARN)
+	must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/key"), SecretString: aws.String("d"),
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("db")}}}))(t)
+
+	cfg := iamUser(t, w, "webdev", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"web"}}},
+		{"Effect":"Deny","Action":"ecs:DeleteCluster","Resource":"*","Condition":{"StringEquals":{"ecs:ResourceTag/team":"web"}}},
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"secretsmanager:ResourceTag/team":"web"}}}]}`)
+	dev, smc := ecs.NewFromConfig(cfg), sm.NewFromConfig(cfg)
+
+	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"web"}}))(t)
+	_, err := dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DescribeClusters on resource: arn:aws:ecs:us-east-1:000000000000:cluster/db because no identity-based policy allows the ecs:DescribeClusters action")
+	_, err = dev.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("web")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DeleteCluster on resource: arn:aws:ecs:us-east-1:000000000000:cluster/web with an explicit deny in an identity-based policy")
+	// A tag added later counts at once.
+	must(admin.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/db"), Tags: tag("team", "web")}))(t)
+	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}}))(t)
+
+	if v := must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("web/key")}))(t); aws.ToString(v.SecretString) != "w" {
+		t.Fatalf("web/key = %q", aws.ToString(v.SecretString))
+	}
+	must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(webSecret)}))(t)
+	_, err = smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("db/key")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:db/key-?????? because no identity-based policy allows the secretsmanager:GetSecretValue action")
+}
+
+// signedCall sends a SigV4-signed request (service's signing name) with
+// cfg's credentials and decodes its JSON answer; it fails the test
+// unless the answer is 200.
+func signedCall(t *testing.T, cfg aws.Config, url, service, method, path string, header map[string]string, body string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, method, url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	creds := must(cfg.Credentials.Retrieve(ctx))(t)
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp := must(http.DefaultClient.Do(req))(t)
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	return out
+}
+
+// TestAuditEveryProtocol: calls over rpcv2Cbor (CloudWatch through its
+// SDK) and restJson1 (EventBridge Scheduler) are in the audit trail as
+// the JSON and Query calls are, named by their operation and event
+// source, read back through CloudTrail's LookupEvents.
+func TestAuditEveryProtocol(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	cfg := iamUser(t, w, "auditee", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	must(cloudwatch.NewFromConfig(cfg).ListMetrics(ctx, &cloudwatch.ListMetricsInput{}))(t)
+	signedCall(t, cfg, w.URL(), "scheduler", http.MethodGet, "/schedule-groups", nil, "")
+
+	out := signedCall(t, w.Config("us-east-1"), w.URL(), "cloudtrail", http.MethodPost, "/",
+		map[string]string{"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"},
+		`{"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"auditee"}]}`)
+	got := map[string]string{}
+	events, _ := out["Events"].([]any)
+	for _, e := range events {
+		ev, _ := e.(map[string]any)
+		name, _ := ev["EventName"].(string)
+		source, _ := ev["EventSource"].(string)
+		got[name] = source
+	}
+	for name, source := range map[string]string{"ListMetrics": "monitoring.amazonaws.com", "ListScheduleGroups": "scheduler.amazonaws.com"} {
+		if got[name] != source {
+			t.Errorf("event %s from %q, want %q (events: %v)", name, got[name], source, got)
+		}
+	}
+}
+
+// TestIAMResourceTagOnTaskDefinition: RunTask is judged against the tags
+// of the task definition it names, its family alone meaning the latest
+// revision.
+func TestIAMResourceTagOnTaskDefinition(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	admin := w.ECS()
+	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tags")}))(t)
+	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
+	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("approved"), ContainerDefinitions: container,
+		Tags: []types.Tag{{Key: aws.String("approved"), Value: aws.String("yes")}}}))(t)
+	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("unvetted"), ContainerDefinitions: container}))(t)
+	runner := ecs.NewFromConfig(iamUser(t, w, "runner", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ecs:RunTask","Resource":"*","Condition":{"StringEquals":{"ecs:ResourceTag/approved":"yes"}}}]}`))
+	_, err := runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("approved")})
+	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
+	_, err = runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("unvetted:1")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/runner is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:us-east-1:000000000000:task-definition/unvetted:1 because no identity-based policy allows the ecs:RunTask action")
+}
+
+// TestIAMPermissionsBoundary: through the SDK, a boundary set on a user
+// caps what its policies grant, GetUser reports it, and removing it
+// restores the grant.
+func TestIAMPermissionsBoundary(t *testing.T) {
+	w := wharftest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(w.Config("us-east-1"))
+	boundary := aws.ToString(must(ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ecs-read"),
+		PolicyDocument: aws.String(ecsListDescribe)}))(t).Policy.Arn)
+	dev := ecs.NewFromConfig(iamUser(t, w, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
+	must(ic.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(boundary)}))(t)
+	u := must(ic.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bounded")}))(t).User
+	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != boundary || u.PermissionsBoundary.PermissionsBoundaryType != "Policy" {
+		t.Fatalf("GetUser PermissionsBoundary = %+v", u.PermissionsBoundary)
+	}
+	must(dev.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	_, err := dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("nope")})
+	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/bounded is not authorized to perform: ecs:CreateCluster on resource: * because no permissions boundary allows the ecs:CreateCluster action")
+	must(ic.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bounded")}))(t)
+	must(dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("yes")}))(t)
+
+	// A role created with a boundary reports it.
+	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bounded-task"), PermissionsBoundary: aws.String(boundary),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	r := must(ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("bounded-task")}))(t).Role
+	if r.PermissionsBoundary == nil || aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn) != boundary {
+		t.Fatalf("GetRole PermissionsBoundary = %+v", r.PermissionsBoundary)
+	}
 }

@@ -41,6 +41,10 @@ type Request struct {
 	// Context holds the condition keys, by lower-cased name
 	// ("aws:sourceip", "aws:principaltag/team", "ecs:cluster").
 	Context map[string][]string
+	// Resolve, when set, is asked for a key Context lacks (given
+	// lower-cased): keys that cost a read, such as aws:ResourceTag/…,
+	// are fetched only when a policy names them.
+	Resolve func(key string) ([]string, bool)
 }
 
 // Set stores a context key (name case-insensitive).
@@ -52,7 +56,11 @@ func (r *Request) Set(key string, values ...string) {
 }
 
 func (r *Request) lookup(key string) ([]string, bool) {
-	v, ok := r.Context[strings.ToLower(key)]
+	k := strings.ToLower(key)
+	v, ok := r.Context[k]
+	if !ok && r.Resolve != nil {
+		v, ok = r.Resolve(k)
+	}
 	return v, ok
 }
 

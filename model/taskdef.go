@@ -74,6 +74,9 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 	if err := checkVolumes(in.Volumes, fargate); err != nil {
 		return td, err
 	}
+	if err := checkSecretsRole(in); err != nil {
+		return td, err
+	}
 	containers, err := normalizeContainers(in, ec2, taskMem > 0)
 	if err != nil {
 		return td, err
@@ -85,6 +88,22 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 	td.Compatibilities = compatibilities(in, taskCPU, taskMem)
 	td.RequiresAttributes = requiredAttributes(&td)
 	return td, nil
+}
+
+// checkSecretsRole refuses secrets without an execution role: the
+// execution role is what fetches them, on every launch type, and ECS
+// refuses such a task definition at registration (ClientException) rather
+// than failing its tasks later.
+func checkSecretsRole(in *ecstypes.RegisterTaskDefinitionRequest) error {
+	if deref(in.ExecutionRoleArn) != "" {
+		return nil
+	}
+	for _, c := range in.ContainerDefinitions {
+		if len(c.Secrets) > 0 {
+			return violation("When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.")
+		}
+	}
+	return nil
 }
 
 // troubleshooting ends ECS's refusals of a task size.

@@ -32,7 +32,7 @@ func mountECR(m *mounter) *ecr.API {
 	m.closers = append(m.closers, reg.Close)
 	api.SetRegistry(ecrRegistry{reg})
 	m.API.RegisterJSON(api.Service())
-	m.API.Handle("/v2/", reg)
+	m.API.Handle("/v2/", m.API.AuditRegistry(reg))
 	return api
 }
 

@@ -12,6 +12,7 @@ import (
 func mountECS(m *mounter) *ecs.API {
 	e := ecs.New(m.DB, m.Log)
 	m.API.RegisterJSON(e.Service())
+	m.API.SetResourceTags("ecs", e.ResourceTags)
 	// Only the agent holding a node's secret polls or registers as it.
 	agents := credentials.NewAgents(m.DB, m.API, m.Log)
 	m.API.Handle("POST "+agentproto.PollPath, agents.Require(e.PollHandler()))

@@ -13,5 +13,6 @@ func mountSecretsManager(m *mounter) *secretsmanager.API {
 		return nil
 	}
 	m.API.RegisterJSON(svc)
+	m.API.SetResourceTags("secretsmanager", sm.ResourceTags)
 	return sm
 }

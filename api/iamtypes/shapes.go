@@ -57,7 +57,16 @@ type User struct {
 	UserId     string `xml:"UserId"`
 	Arn        string `xml:"Arn"`
 	CreateDate string `xml:"CreateDate"`
-	Tags       []Tag  `xml:"Tags>member,omitempty"`
+	// PermissionsBoundary is set when the user has one.
+	PermissionsBoundary *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
+	Tags                []Tag                        `xml:"Tags>member,omitempty"`
+}
+
+// AttachedPermissionsBoundary names a user's or role's permissions
+// boundary: PermissionsBoundaryType is always "Policy".
+type AttachedPermissionsBoundary struct {
+	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
+	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
 }
 
 // Group is an IAM group.
@@ -75,16 +84,18 @@ type RoleLastUsed struct{}
 // Role is an IAM role; AssumeRolePolicyDocument is URL-encoded, as IAM
 // returns it.
 type Role struct {
-	Path                     string        `xml:"Path"`
-	RoleName                 string        `xml:"RoleName"`
-	RoleId                   string        `xml:"RoleId"`
-	Arn                      string        `xml:"Arn"`
-	CreateDate               string        `xml:"CreateDate"`
-	AssumeRolePolicyDocument string        `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string        `xml:"Description,omitempty"`
-	MaxSessionDuration       int32         `xml:"MaxSessionDuration"`
-	Tags                     []Tag         `xml:"Tags>member,omitempty"`
-	RoleLastUsed             *RoleLastUsed `xml:"RoleLastUsed,omitempty"`
+	Path                     string `xml:"Path"`
+	RoleName                 string `xml:"RoleName"`
+	RoleId                   string `xml:"RoleId"`
+	Arn                      string `xml:"Arn"`
+	CreateDate               string `xml:"CreateDate"`
+	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string `xml:"Description,omitempty"`
+	MaxSessionDuration       int32  `xml:"MaxSessionDuration"`
+	// PermissionsBoundary is set when the role has one.
+	PermissionsBoundary *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
+	Tags                []Tag                        `xml:"Tags>member,omitempty"`
+	RoleLastUsed        *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
 }
 
 // Policy is a managed policy.
@@ -170,9 +181,18 @@ type NameRequest struct {
 }
 
 type CreateUserRequest struct {
-	UserName string `xml:"UserName"`
-	Path     string `xml:"Path"`
-	Tags     []Tag  `xml:"Tags>member"`
+	UserName            string `xml:"UserName"`
+	Path                string `xml:"Path"`
+	PermissionsBoundary string `xml:"PermissionsBoundary"`
+	Tags                []Tag  `xml:"Tags>member"`
+}
+
+// PermissionsBoundaryRequest is Put/DeleteUserPermissionsBoundary's and
+// Put/DeleteRolePermissionsBoundary's.
+type PermissionsBoundaryRequest struct {
+	UserName            string `xml:"UserName"`
+	RoleName            string `xml:"RoleName"`
+	PermissionsBoundary string `xml:"PermissionsBoundary"`
 }
 
 type UpdateUserRequest struct {
@@ -192,6 +212,7 @@ type CreateRoleRequest struct {
 	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument"`
 	Description              string `xml:"Description"`
 	MaxSessionDuration       *int32 `xml:"MaxSessionDuration"`
+	PermissionsBoundary      string `xml:"PermissionsBoundary"`
 	Tags                     []Tag  `xml:"Tags>member"`
 }
 

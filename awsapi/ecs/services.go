@@ -33,6 +33,9 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	if !model.ValidName(name) {
 		return nil, invalidParam("Invalid service name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", name)
 	}
+	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), nil); err != nil {
+		return nil, err
+	}
 	daemon := in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon
 	if dc := in.DeploymentController; dc != nil && dc.Type != "" && dc.Type != ecstypes.DeploymentControllerTypeEcs {
 		return a.createTaskSetService(ctx, in) // EXTERNAL, CODE_DEPLOY: taskset_services.go
@@ -258,6 +261,9 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
 	}
 	if err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), nil); err != nil {
 		return nil, err
 	}
 	var out ecstypes.Service

@@ -22,6 +22,9 @@ func (a *API) RunTask(ctx context.Context, in *ecstypes.RunTaskRequest) (*ecstyp
 	if count < 1 || count > 10 {
 		return nil, invalidParam("count must be between 1 and 10, got %d.", count)
 	}
+	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), in.Overrides); err != nil {
+		return nil, err
+	}
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	if in.LaunchType == ecstypes.LaunchTypeEc2 || in.LaunchType == "" && len(in.CapacityProviderStrategy) == 0 {
 		a.awaitInstances(ctx, scope(ctx), cluster)
@@ -46,6 +49,9 @@ func (a *API) StartTask(ctx context.Context, in *ecstypes.StartTaskRequest) (*ec
 	}
 	if len(in.ContainerInstances) > 10 {
 		return nil, invalidParam("containerInstances must name between 1 and 10 container instances, got %d.", len(in.ContainerInstances))
+	}
+	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), in.Overrides); err != nil {
+		return nil, err
 	}
 	run := &ecstypes.RunTaskRequest{
 		Cluster: in.Cluster, TaskDefinition: in.TaskDefinition, Group: in.Group, StartedBy: in.StartedBy,

@@ -142,6 +142,9 @@ func (a *API) newTaskSet(tx store.Tx, sc model.Scope, cluster string, svc *ecsty
 // CreateTaskSet adds a task set to an EXTERNAL (or CODE_DEPLOY) service. It
 // starts ACTIVE; UpdateServicePrimaryTaskSet makes a set PRIMARY.
 func (a *API) CreateTaskSet(ctx context.Context, in *ecstypes.CreateTaskSetRequest) (*ecstypes.CreateTaskSetResponse, error) {
+	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), nil); err != nil {
+		return nil, err
+	}
 	sc := scope(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.TaskSet

@@ -60,26 +60,78 @@ func (a *API) Authorize(ctx context.Context, req *awsapi.Request, action string,
 	}
 	for _, res := range resources {
 		r.Resource = res
-		d := iampolicy.Evaluate(r, set.policies...)
+		tags := resourceTags(ctx, res)
+		r.Resolve = tags.resolve
+		d, by := iampolicy.EvaluateBounded(r, set.boundary, set.policies...)
+		if tags.err != nil {
+			return awsapi.Wrap("read the tags of "+res, tags.err)
+		}
 		if d == iampolicy.Allow {
 			continue
 		}
-		if d == iampolicy.ImplicitDeny && action == "sts:AssumeRole" && a.trustNamesCaller(ctx, res, p) {
+		if d == iampolicy.ImplicitDeny && by == iampolicy.ByIdentity && action == "sts:AssumeRole" && a.trustNamesCaller(ctx, res, p) {
 			continue
 		}
-		return denied(p.ARN, action, res, d)
+		return denied(p.ARN, action, res, d, by)
 	}
 	return nil
 }
 
-// denied is AWS's refusal, naming the caller, the action and the resource.
-func denied(caller, action, resource string, d iampolicy.Decision) error {
-	why := "because no identity-based policy allows the " + action + " action"
+// denied is AWS's refusal, naming the caller, the action, the resource
+// and the type of policy that refused.
+func denied(caller, action, resource string, d iampolicy.Decision, by iampolicy.Source) error {
+	kind := "identity-based policy"
+	if by == iampolicy.ByBoundary {
+		kind = "permissions boundary"
+	}
+	why := "because no " + kind + " allows the " + action + " action"
 	if d == iampolicy.ExplicitDeny {
-		why = "with an explicit deny in an identity-based policy"
+		why = "with an explicit deny in a"
+		if by == iampolicy.ByIdentity {
+			why += "n"
+		}
+		why += " " + kind
 	}
 	return &awsapi.Error{Code: awsapi.CodeAccessDenied,
 		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", caller, action, resource, why)}
+}
+
+// lazyTags reads one resource's tags the first time a policy's condition
+// names aws:ResourceTag/KEY or the resource's own service's
+// <service>:ResourceTag/KEY.
+type lazyTags struct {
+	ctx     context.Context
+	arn     string
+	service string // the ARN's service field
+	fetched bool
+	tags    map[string]string
+	err     error
+}
+
+func resourceTags(ctx context.Context, arn string) *lazyTags {
+	t := &lazyTags{ctx: ctx, arn: arn}
+	if parts := strings.SplitN(arn, ":", 4); len(parts) == 4 {
+		t.service = parts[2]
+	}
+	return t
+}
+
+// resolve answers a lower-cased condition key for iampolicy.
+func (t *lazyTags) resolve(key string) ([]string, bool) {
+	svc, name, ok := strings.Cut(key, ":resourcetag/")
+	if !ok || name == "" || (svc != "aws" && svc != t.service) {
+		return nil, false
+	}
+	if !t.fetched {
+		t.fetched = true
+		t.tags, t.err = awsapi.ResourceTags(t.ctx, t.arn)
+	}
+	for k, v := range t.tags {
+		if strings.EqualFold(k, name) {
+			return []string{v}, true
+		}
+	}
+	return nil, false
 }
 
 // policySet is what a principal's calls are judged by.
@@ -89,6 +141,8 @@ type policySet struct {
 	principalType string // "User" or "AssumedRole"
 	userID        string
 	tags          map[string]string
+	// boundary is the user's or role's permissions boundary (nil: none).
+	boundary *iampolicy.Policy
 }
 
 // policiesOf gathers a principal's identity-based policies: a user's
@@ -110,6 +164,9 @@ func (a *API) policiesOf(ctx context.Context, p *awsapi.Principal) (*policySet, 
 				set.tags[t.Key] = t.Value
 			}
 			if err := a.collect(tx, p.Account, &u, set); err != nil {
+				return err
+			}
+			if set.boundary, err = a.boundaryOf(tx, p.Account, &u); err != nil {
 				return err
 			}
 			for _, g := range u.Groups {
@@ -139,6 +196,9 @@ func (a *API) policiesOf(ctx context.Context, p *awsapi.Principal) (*policySet, 
 		set.userID = role.ID + ":" + p.ARN[strings.LastIndexByte(p.ARN, '/')+1:]
 		for _, t := range role.Tags {
 			set.tags[t.Key] = t.Value
+		}
+		if set.boundary, err = a.boundaryOf(tx, p.Account, &role); err != nil {
+			return err
 		}
 		return a.collect(tx, p.Account, &role, set)
 	})

@@ -7,8 +7,12 @@
 //
 // It is also where policies meet calls: Authorize is the awsapi
 // Authorizer that evaluates a principal's policies (package iampolicy)
-// for each call, and ResolveKey the awsapi KeyResolver of users' access
-// keys. Roles serves STS the trust policies it checks.
+// for each call, bounded by the user's or role's permissions boundary,
+// with resource tag conditions (aws:ResourceTag/KEY) read through
+// awsapi.ResourceTags only when a policy names them; services ask it
+// again mid-call through awsapi.Authorize (ECS's iam:PassRole). ResolveKey
+// is the awsapi KeyResolver of users' access keys. Roles serves STS the
+// trust policies it checks.
 //
 // Records live under wharf/iam/ in the store. It imports awsapi,
 // iampolicy, keyring and store; no other service package.

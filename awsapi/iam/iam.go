@@ -141,6 +141,10 @@ func (a *API) Service() *awsapi.QueryService {
 			"TagInstanceProfile":            awsapi.Query(a.TagInstanceProfile),
 			"UntagInstanceProfile":          awsapi.Query(a.UntagInstanceProfile),
 			"ListInstanceProfileTags":       awsapi.Query(a.ListInstanceProfileTags),
+			"PutUserPermissionsBoundary":    awsapi.Query(a.putBoundary(kindUser)),
+			"PutRolePermissionsBoundary":    awsapi.Query(a.putBoundary(kindRole)),
+			"DeleteUserPermissionsBoundary": awsapi.Query(a.deleteBoundary(kindUser)),
+			"DeleteRolePermissionsBoundary": awsapi.Query(a.deleteBoundary(kindRole)),
 		},
 	}
 }

@@ -56,6 +56,9 @@ type entity struct {
 	Trust       string `json:"trust,omitempty"`
 	Description string `json:"description,omitempty"`
 	MaxSession  int32  `json:"maxSession,omitempty"`
+	// Boundary (users and roles) is the ARN of the managed policy that is
+	// the entity's permissions boundary (boundaries.go).
+	Boundary string `json:"boundary,omitempty"`
 }
 
 // policyVersion is one version of a customer managed policy.

@@ -18,7 +18,7 @@ const defaultMaxSession = 3600
 func roleOut(e *entity) iamtypes.Role {
 	return iamtypes.Role{Path: e.Path, RoleName: e.Name, RoleId: e.ID, Arn: e.ARN, CreateDate: iamTime(e.Created),
 		AssumeRolePolicyDocument: encodeDoc(e.Trust), Description: e.Description, MaxSessionDuration: e.MaxSession,
-		Tags: tagsOut(e.Tags), RoleLastUsed: &iamtypes.RoleLastUsed{}}
+		Tags: tagsOut(e.Tags), RoleLastUsed: &iamtypes.RoleLastUsed{}, PermissionsBoundary: boundaryOut(e.Boundary)}
 }
 
 func checkMaxSession(v *int32) (int32, error) {
@@ -51,8 +51,12 @@ func (a *API) CreateRole(ctx context.Context, r *iamtypes.CreateRoleRequest) (*i
 		return nil, err
 	}
 	acct := account(ctx)
+	if err := a.checkBoundary(ctx, acct, r.PermissionsBoundary); err != nil {
+		return nil, err
+	}
 	e := entity{Kind: kindRole, Name: r.RoleName, Path: path, ID: newID("AROA", 17), ARN: arnOf(acct, kindRole, path, r.RoleName),
-		Created: a.Now().UTC(), Tags: tagsIn(r.Tags), Trust: r.AssumeRolePolicyDocument, Description: r.Description, MaxSession: maxSession}
+		Created: a.Now().UTC(), Tags: tagsIn(r.Tags), Trust: r.AssumeRolePolicyDocument, Description: r.Description, MaxSession: maxSession,
+		Boundary: r.PermissionsBoundary}
 	if err := a.createEntity(ctx, acct, e, "Role with name %s already exists."); err != nil {
 		return nil, err
 	}

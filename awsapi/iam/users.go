@@ -11,7 +11,8 @@ import (
 )
 
 func userOut(e *entity) iamtypes.User {
-	return iamtypes.User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.ARN, CreateDate: iamTime(e.Created), Tags: tagsOut(e.Tags)}
+	return iamtypes.User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.ARN, CreateDate: iamTime(e.Created), Tags: tagsOut(e.Tags),
+		PermissionsBoundary: boundaryOut(e.Boundary)}
 }
 
 func groupOut(e *entity) iamtypes.Group {
@@ -31,8 +32,11 @@ func (a *API) CreateUser(ctx context.Context, r *iamtypes.CreateUserRequest) (*i
 		return nil, err
 	}
 	acct := account(ctx)
+	if err := a.checkBoundary(ctx, acct, r.PermissionsBoundary); err != nil {
+		return nil, err
+	}
 	e := entity{Kind: kindUser, Name: r.UserName, Path: path, ID: newID("AIDA", 17), ARN: arnOf(acct, kindUser, path, r.UserName),
-		Created: a.Now().UTC(), Tags: tagsIn(r.Tags)}
+		Created: a.Now().UTC(), Tags: tagsIn(r.Tags), Boundary: r.PermissionsBoundary}
 	err = a.write(ctx, func(tx store.Tx) error {
 		if _, ok, err := store.Get[entity](tx, key(acct, kindUser, r.UserName)); err != nil || ok {
 			if ok {
