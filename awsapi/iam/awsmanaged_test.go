@@ -38,3 +38,33 @@ func TestECSManagedPoliciesAttach(t *testing.T) {
 		})
 	}
 }
+
+// Terraform's aws_iam_service_linked_role: create, then delete as a task
+// whose status it polls until SUCCEEDED.
+func TestServiceLinkedRoleDeletion(t *testing.T) {
+	_, c := apitest.Start(t, iamsdk.NewFromConfig)
+	ctx := context.Background()
+	r := apitest.Must(c.CreateServiceLinkedRole(ctx, &iamsdk.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")}))(t).Role
+	if aws.ToString(r.RoleName) != "AWSServiceRoleForECS" {
+		t.Fatalf("role %+v", r)
+	}
+	apitest.Must(c.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("plain"), AssumeRolePolicyDocument: aws.String(ecsTasksTrust)}))(t)
+	_, err := c.DeleteServiceLinkedRole(ctx, &iamsdk.DeleteServiceLinkedRoleInput{RoleName: aws.String("plain")})
+	apitest.WantCodeIn(t, err, "InvalidInput", "not a service-linked role")
+
+	del := apitest.Must(c.DeleteServiceLinkedRole(ctx, &iamsdk.DeleteServiceLinkedRoleInput{RoleName: aws.String("AWSServiceRoleForECS")}))(t)
+	id := aws.ToString(del.DeletionTaskId)
+	if !strings.HasPrefix(id, "task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/") {
+		t.Fatalf("deletion task id %q", id)
+	}
+	st := apitest.Must(c.GetServiceLinkedRoleDeletionStatus(ctx, &iamsdk.GetServiceLinkedRoleDeletionStatusInput{DeletionTaskId: aws.String(id)}))(t)
+	if st.Status != "SUCCEEDED" {
+		t.Fatalf("status %q", st.Status)
+	}
+	_, err = c.GetRole(ctx, &iamsdk.GetRoleInput{RoleName: aws.String("AWSServiceRoleForECS")})
+	apitest.WantCode(t, err, "NoSuchEntity")
+	_, err = c.GetServiceLinkedRoleDeletionStatus(ctx, &iamsdk.GetServiceLinkedRoleDeletionStatusInput{DeletionTaskId: aws.String("task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/nope")})
+	apitest.WantCode(t, err, "NoSuchEntity")
+	_, err = c.DeleteServiceLinkedRole(ctx, &iamsdk.DeleteServiceLinkedRoleInput{RoleName: aws.String("AWSServiceRoleForECS")})
+	apitest.WantCode(t, err, "NoSuchEntity")
+}

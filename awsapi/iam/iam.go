@@ -141,6 +141,10 @@ func (a *API) Service() *awsapi.QueryService {
 			"TagInstanceProfile":            awsapi.Query(a.TagInstanceProfile),
 			"UntagInstanceProfile":          awsapi.Query(a.UntagInstanceProfile),
 			"ListInstanceProfileTags":       awsapi.Query(a.ListInstanceProfileTags),
+
+			// Service-linked role deletion tasks (slrdelete.go).
+			"DeleteServiceLinkedRole":            awsapi.Query(a.DeleteServiceLinkedRole),
+			"GetServiceLinkedRoleDeletionStatus": awsapi.Query(a.GetServiceLinkedRoleDeletionStatus),
 		},
 	}
 }
