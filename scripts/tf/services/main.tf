@@ -676,3 +676,86 @@ resource "aws_scheduler_schedule" "once" {
     }
   }
 }
+
+# --- more of what ECS modules write ---------------------------------------
+# ECS's service-linked role, a custom event bus with a content-filtered
+# rule running a task, a SecureString parameter, a secret deleted without
+# recovery, data sources reading back what was made, memory tracking.
+
+resource "aws_iam_service_linked_role" "ecs" {
+  aws_service_name = "ecs.amazonaws.com"
+}
+
+resource "aws_cloudwatch_event_bus" "app" {
+  name = "tf-svc-app"
+  tags = { app = "api" }
+}
+
+resource "aws_cloudwatch_event_rule" "orders" {
+  name           = "tf-svc-orders"
+  event_bus_name = aws_cloudwatch_event_bus.app.name
+  event_pattern = jsonencode({
+    source      = ["com.example.orders"]
+    detail-type = [{ prefix = "Order" }]
+    detail      = { amount = [{ numeric = [">", 100] }], region = [{ "anything-but" = ["cn-north-1"] }] }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "orders" {
+  rule           = aws_cloudwatch_event_rule.orders.name
+  event_bus_name = aws_cloudwatch_event_bus.app.name
+  arn            = aws_ecs_cluster.svc.arn
+  role_arn       = aws_iam_role.events.arn
+  ecs_target {
+    task_definition_arn = aws_ecs_task_definition.api.arn
+    launch_type         = "FARGATE"
+    network_configuration {
+      subnets = ["subnet-local"]
+    }
+  }
+  input_transformer {
+    input_paths    = { id = "$.detail.id" }
+    input_template = "{\"containerOverrides\":[{\"name\":\"api\",\"environment\":[{\"name\":\"ORDER\",\"value\":<id>}]}]}"
+  }
+}
+
+resource "aws_ssm_parameter" "token" {
+  name  = "/api/token"
+  type  = "SecureString"
+  value = "t0ken"
+  tags  = { app = "api" }
+}
+
+resource "aws_secretsmanager_secret" "api_key" {
+  name                    = "tf-svc/api-key"
+  recovery_window_in_days = 0
+  description             = "the api key"
+}
+
+data "aws_ecr_repository" "api" {
+  name = aws_ecr_repository.api.name
+}
+
+data "aws_iam_role" "execution" {
+  name = aws_iam_role.execution.name
+}
+
+resource "aws_cloudwatch_log_group" "batch" {
+  name              = "/ecs/tf-svc-batch"
+  retention_in_days = 30
+  log_group_class   = "STANDARD"
+}
+
+resource "aws_appautoscaling_policy" "mem" {
+  name               = "api-mem"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.api.service_namespace
+  resource_id        = aws_appautoscaling_target.api.resource_id
+  scalable_dimension = aws_appautoscaling_target.api.scalable_dimension
+  target_tracking_scaling_policy_configuration {
+    target_value = 75
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
+    }
+  }
+}
