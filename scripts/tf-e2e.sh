@@ -96,5 +96,29 @@ plan_empty "services: second plan is empty"
 step "services: update in place" apply -auto-approve -var step=2
 plan_empty "services: plan after the update is empty" -var step=2
 step "services: destroy" destroy -auto-approve -var step=2
+# What the destroy leaves, read with the aws CLI (the root keys): nothing.
+AWS=${AWS:-/usr/bin/aws}
+if [ -x "$AWS" ]; then
+  left=$(
+    export AWS_SHARED_CREDENTIALS_FILE=$work/data2/credentials AWS_CONFIG_FILE=/dev/null AWS_REGION=us-east-1 AWS_PAGER=""
+    a() { "$AWS" --endpoint-url "$url2" --output text "$@" 2>&1; }
+    a iam list-roles --query 'Roles[].RoleName'
+    a iam list-policies --scope Local --query 'Policies[].PolicyName'
+    a iam list-users --query 'Users[].UserName'
+    a iam list-groups --query 'Groups[].GroupName'
+    a iam list-instance-profiles --query 'InstanceProfiles[].InstanceProfileName'
+    a ecr describe-repositories --query 'repositories[].repositoryName'
+    a logs describe-log-groups --query 'logGroups[].logGroupName'
+    a logs describe-query-definitions --query 'queryDefinitions[].name'
+    a cloudwatch describe-alarms --query 'MetricAlarms[].AlarmName'
+    a events list-rules --query 'Rules[].Name'
+    a events list-event-buses --query 'EventBuses[?Name!=`default`].Name'
+    a scheduler list-schedules --query 'Schedules[].Name'
+    a scheduler list-schedule-groups --query 'ScheduleGroups[?Name!=`default`].Name'
+    a application-autoscaling describe-scalable-targets --service-namespace ecs --query 'ScalableTargets[].ResourceId'
+    a ssm describe-parameters --query 'Parameters[].Name'
+  )
+  if [ -z "$left" ]; then ok "services: destroy leaves nothing"; else fail "services: destroy left: $(echo "$left" | head -20)"; fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
