@@ -18,7 +18,8 @@ import (
 // Series is one time series: value by Unix time.
 type Series map[int64]float64
 
-// mathValue is a scalar, a series, or a list of series (METRICS()).
+// mathValue is a scalar, a series, or a list of series (METRICS() or an
+// array literal such as [m1, m2]).
 type mathValue struct {
 	scalar *float64
 	s      Series
@@ -50,7 +51,7 @@ func EvalExpression(expr string, vars map[string]Series, all []Series) (Series, 
 	case v.s != nil:
 		return v.s, nil
 	case v.list != nil:
-		return nil, fmt.Errorf("the expression returns several time series; wrap METRICS() in SUM, AVG, MIN or MAX")
+		return nil, fmt.Errorf("the expression returns several time series; wrap METRICS() or the array in SUM, AVG, MIN or MAX")
 	}
 	return nil, fmt.Errorf("the expression returns a single number, not a time series")
 }
@@ -62,7 +63,7 @@ func tokenize(s string) ([]string, error) {
 		switch {
 		case unicode.IsSpace(c):
 			i++
-		case strings.ContainsRune("+-*/(),", c):
+		case strings.ContainsRune("+-*/(),[]", c):
 			toks = append(toks, string(c))
 			i++
 		case unicode.IsDigit(c) || c == '.':
@@ -145,6 +146,8 @@ func (p *mathParser) atom() (mathValue, error) {
 		}
 		p.pos++
 		return v, err
+	case tok == "[":
+		return p.array()
 	case unicode.IsDigit(rune(tok[0])) || tok[0] == '.':
 		f, err := strconv.ParseFloat(tok, 64)
 		if err != nil {
@@ -200,6 +203,35 @@ func (p *mathParser) call(name string) (mathValue, error) {
 	}
 }
 
+// array reads an array of time series, "[m1, m2]" (the opening bracket
+// read), as the argument of a function such as MAX([errors, requests]).
+func (p *mathParser) array() (mathValue, error) {
+	list := []Series{}
+	for {
+		v, err := p.sum()
+		if err != nil {
+			return v, err
+		}
+		switch {
+		case v.s != nil:
+			list = append(list, v.s)
+		case v.list != nil:
+			list = append(list, v.list...)
+		default:
+			return mathValue{}, fmt.Errorf("an array [...] holds time series, not numbers")
+		}
+		switch p.peek() {
+		case ",":
+			p.pos++
+			continue
+		case "]":
+			p.pos++
+			return mathValue{list: list}, nil
+		}
+		return mathValue{}, fmt.Errorf("expected , or ] in an array")
+	}
+}
+
 // reduce applies SUM, AVG, MIN or MAX across Series at each timestamp.
 func reduce(fn string, args []Series) Series {
 	out := Series{}
@@ -230,7 +262,7 @@ func reduce(fn string, args []Series) Series {
 
 func binary(op string, l, r mathValue) (mathValue, error) {
 	if l.list != nil || r.list != nil {
-		return mathValue{}, fmt.Errorf("arithmetic on METRICS() needs SUM, AVG, MIN or MAX first")
+		return mathValue{}, fmt.Errorf("arithmetic on METRICS() or an array needs SUM, AVG, MIN or MAX first")
 	}
 	apply := func(a, b float64) (float64, bool) {
 		switch op {

@@ -22,7 +22,13 @@ func TestEvalExpression(t *testing.T) {
 		{"(m1 - m2) * 2", Series{60: 10, 120: 40}, false},
 		{"SUM(METRICS())", Series{60: 15, 120: 20, 180: 30}, false},
 		{"AVG(m1, m2)", Series{60: 7.5, 120: 10, 180: 30}, false},
-		{"MAX([m1, m2])", nil, true},
+		{"MAX([m1, m2])", Series{60: 10, 120: 20, 180: 30}, false},
+		{"100 * m2 / MAX([m1, m2])", Series{60: 50, 120: 0}, false}, // m2 has no value at 180
+		{"SUM([m1, METRICS()])", Series{60: 25, 120: 40, 180: 60}, false},
+		{"[m1, m2]", nil, true},     // several series: an alarm or a result needs one
+		{"[m1, m2] * 2", nil, true}, // arithmetic on an array is not served
+		{"MAX([m1, 2])", nil, true},
+		{"MAX([m1, m2)", nil, true},
 		{"MIN(m1, m2)", Series{60: 5, 120: 0, 180: 30}, false},
 		{"RATE(m1)", nil, true},
 		{"m3", nil, true},

@@ -150,6 +150,16 @@ func TestPushRecordsAndImmutability(t *testing.T) {
 	}
 }
 
+// A fresh registry (nothing pushed yet: wharf's first start) has nothing
+// to collect, and says so without an error.
+func TestGCOnAnEmptyRegistry(t *testing.T) {
+	r, _, _, _ := newTest(t)
+	r.Quiet = 0
+	if swept, err := r.GC(context.Background()); err != nil || !swept {
+		t.Fatalf("GC: swept %v, %v", swept, err)
+	}
+}
+
 func TestGCRemovesUnreferencedBlobs(t *testing.T) {
 	r, _, srv, dir := newTest(t)
 	ctx := context.Background()

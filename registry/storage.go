@@ -216,6 +216,11 @@ func (r *Registry) GC(ctx context.Context) (bool, error) {
 	if !quiet {
 		return false, nil
 	}
+	// A registry nothing was ever pushed to has no repositories directory;
+	// distribution's mark step reports that as an error it does not wrap.
+	if _, err := r.driver.Stat(ctx, "/docker/registry/v2/repositories"); isPathNotFound(err) {
+		return true, nil
+	}
 	err := storage.MarkAndSweep(ctx, r.driver, r.ns, storage.GCOpts{RemoveUntagged: false, Quiet: true})
 	if err != nil && !isPathNotFound(err) {
 		return false, fmt.Errorf("registry: garbage collect: %w", err)

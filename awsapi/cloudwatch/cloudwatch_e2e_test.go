@@ -134,12 +134,12 @@ func TestAlarmsAPI(t *testing.T) {
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.DatapointsToAlarm = aws.Int32(4) }), "InvalidParameterValue")
 	apitest.WantCode(t, put("bad", func(in *cloudwatch.PutMetricAlarmInput) { in.ExtendedStatistic = aws.String("p90") }), "InvalidParameterCombination")
 
-	// A metric math alarm: an error rate.
+	// A metric math alarm: an error rate, with an array argument as the seeds write it.
 	apitest.Must(c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("error-rate"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(5),
 		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, Metrics: []types.MetricDataQuery{
 			{Id: aws.String("e"), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Errors")}, Period: aws.Int32(60), Stat: aws.String("Sum")}},
 			{Id: aws.String("r"), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("Requests")}, Period: aws.Int32(60), Stat: aws.String("Sum")}},
-			{Id: aws.String("rate"), Expression: aws.String("e * 100 / r"), Label: aws.String("error rate")},
+			{Id: aws.String("rate"), Expression: aws.String("e * 100 / MAX([e, r])"), Label: aws.String("error rate")},
 		}}))(t)
 	_, err := c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("bad-math"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(5),
 		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, Metrics: []types.MetricDataQuery{
@@ -148,7 +148,7 @@ func TestAlarmsAPI(t *testing.T) {
 		}})
 	apitest.WantCode(t, err, "InvalidParameterValue")
 	rate := apitest.Must(c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"error-rate"}}))(t).MetricAlarms
-	if len(rate) != 1 || len(rate[0].Metrics) != 3 || aws.ToString(rate[0].Metrics[2].Expression) != "e * 100 / r" || rate[0].MetricName != nil {
+	if len(rate) != 1 || len(rate[0].Metrics) != 3 || aws.ToString(rate[0].Metrics[2].Expression) != "e * 100 / MAX([e, r])" || rate[0].MetricName != nil {
 		t.Fatalf("math alarm: %+v", rate)
 	}
 	apitest.Must(c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"error-rate"}}))(t)

@@ -30,6 +30,88 @@ var awsManaged = []awsPolicy{
     "Resource": "*"
   }]
 }`},
+	// The container instance role of the EC2 launch type (the document of
+	// the v7 era: the agent's calls, ECR pulls, awslogs).
+	{Name: "AmazonEC2ContainerServiceforEC2Role", Path: "/service-role/", Version: "v7",
+		Description: "Default policy for the Amazon EC2 Role for Amazon EC2 Container Service.", Doc: `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "ec2:DescribeTags",
+        "ecs:CreateCluster",
+        "ecs:DeregisterContainerInstance",
+        "ecs:DiscoverPollEndpoint",
+        "ecs:Poll",
+        "ecs:RegisterContainerInstance",
+        "ecs:StartTelemetrySession",
+        "ecs:UpdateContainerInstancesState",
+        "ecs:Submit*",
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Effect": "Allow",
+      "Action": "ecs:TagResource",
+      "Resource": "*",
+      "Condition": {"StringEquals": {"ecs:CreateAction": ["CreateCluster", "RegisterContainerInstance"]}}
+    }
+  ]
+}`},
+	// The role EventBridge rules and Scheduler schedules run tasks with.
+	{Name: "AmazonEC2ContainerServiceEventsRole", Path: "/service-role/", Version: "v3",
+		Description: "Policy to enable CloudWatch Events for EC2 Container Service", Doc: `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": ["*"]},
+    {
+      "Effect": "Allow",
+      "Action": "iam:PassRole",
+      "Resource": ["*"],
+      "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    },
+    {
+      "Effect": "Allow",
+      "Action": "ecs:TagResource",
+      "Resource": "*",
+      "Condition": {"StringEquals": {"ecs:CreateAction": ["RunTask"]}}
+    }
+  ]
+}`},
+	// Service auto scaling's role before the service-linked role existed.
+	{Name: "AmazonEC2ContainerServiceAutoscaleRole", Path: "/service-role/", Version: "v2",
+		Description: "Policy to enable Task Autoscaling for Amazon EC2 Container Service", Doc: `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"], "Resource": ["*"]},
+    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"], "Resource": ["*"]}
+  ]
+}`},
+	// The classic load balancer service role.
+	{Name: "AmazonEC2ContainerServiceRole", Path: "/service-role/", Version: "v2",
+		Description: "Default policy for Amazon ECS service role.", Doc: `{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Effect": "Allow",
+    "Action": [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:Describe*",
+      "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+      "elasticloadbalancing:DeregisterTargets",
+      "elasticloadbalancing:Describe*",
+      "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+      "elasticloadbalancing:RegisterTargets"
+    ],
+    "Resource": "*"
+  }]
+}`},
 	{Name: "AmazonEC2ContainerRegistryReadOnly", Path: "/", Version: "v3",
 		Description: "Provides read-only access to Amazon EC2 Container Registry repositories.", Doc: `{
   "Version": "2012-10-17",

@@ -145,6 +145,10 @@ func (a *API) Service() *awsapi.QueryService {
 			"PutRolePermissionsBoundary":    awsapi.Query(a.putBoundary(kindRole)),
 			"DeleteUserPermissionsBoundary": awsapi.Query(a.deleteBoundary(kindUser)),
 			"DeleteRolePermissionsBoundary": awsapi.Query(a.deleteBoundary(kindRole)),
+
+			// Service-linked role deletion tasks (slrdelete.go).
+			"DeleteServiceLinkedRole":            awsapi.Query(a.DeleteServiceLinkedRole),
+			"GetServiceLinkedRoleDeletionStatus": awsapi.Query(a.GetServiceLinkedRoleDeletionStatus),
 		},
 	}
 }

@@ -4,8 +4,9 @@
 // retention policies and tags, Logs Insights queries (StartQuery and
 // friends, run on background workers by package logsinsights, insights*.go)
 // and metric filters that publish datapoints through a MetricSink as
-// PutLogEvents stores events (metricfilter*.go), with CloudWatch's error
-// codes and messages.
+// PutLogEvents stores events (metricfilter*.go), saved Insights queries
+// (query definitions, querydefs.go), with CloudWatch's error codes and
+// messages.
 //
 // Storage. Log events are data-plane volume, so they live in their own
 // store.Backend (a bbolt file next to wharf.db, opened with a history of one
@@ -20,6 +21,7 @@
 //	                              for the janitor to delete in small steps
 //	m/next-id                     the id counter for groups and streams
 //	mf/ACCOUNT/REGION/GROUP:NAME  a metric filter (JSON)
+//	qd/ACCOUNT/REGION/ID          a query definition (JSON)
 //
 // A position is (timestamp, seq): seq numbers a stream's events in the order
 // they were ingested, so positions are unique and totally ordered, and a
