@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 )
@@ -41,6 +42,30 @@ func List[T any](tx ReadTx, prefix string) ([]T, error) {
 		return nil, err
 	}
 	return decodeAll[T](kvs)
+}
+
+// DeleteWhere deletes, in one transaction of db, every record under prefix
+// that drop says must go (expired keys and sessions, say).
+func DeleteWhere[T any](ctx context.Context, db Backend, prefix string, drop func(T) bool) error {
+	_, err := db.Update(ctx, func(tx Tx) error {
+		kvs, err := tx.List(prefix, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			var v T
+			if err := json.Unmarshal(kv.Value, &v); err != nil {
+				return fmt.Errorf("store: decode %s: %w", kv.Key, err)
+			}
+			if drop(v) {
+				if err := tx.Delete(kv.Key); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // Page returns up to limit records under prefix whose keys sort after `after`

@@ -216,21 +216,7 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, 
 // (the server runs it every 10 minutes, a ctrl.Periodic).
 func (s *Service) Purge(ctx context.Context) error {
 	cutoff := s.now().Add(-keep)
-	_, err := s.db.Update(ctx, func(tx store.Tx) error {
-		recs, err := store.List[record](tx, prefix)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if r.Expires.Before(cutoff) {
-				if err := tx.Delete(prefix + r.AccessKeyID); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	return err
+	return store.DeleteWhere(ctx, s.db, prefix, func(r record) bool { return r.Expires.Before(cutoff) })
 }
 
 func randomBytes(n int) []byte {

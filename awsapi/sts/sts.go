@@ -315,21 +315,7 @@ type sessionOK struct {
 // Purge deletes sessions that expired over an hour ago (run periodically).
 func (a *API) Purge(ctx context.Context) error {
 	cutoff := a.Now().Add(-time.Hour)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		all, err := store.List[session](tx, prefix)
-		if err != nil {
-			return err
-		}
-		for _, s := range all {
-			if s.Expires.Before(cutoff) {
-				if err := tx.Delete(prefix + s.AccessKeyID); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	return err
+	return store.DeleteWhere(ctx, a.DB, prefix, func(s session) bool { return s.Expires.Before(cutoff) })
 }
 
 func randomBytes(n int) []byte {
