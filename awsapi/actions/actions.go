@@ -69,6 +69,32 @@ func For(signingName, op, region, account string, in Input) Call {
 		if r := in.String("repositoryName"); r != "" {
 			c.Resources = []string{sc.arn("ecr", "repository/"+r)}
 		}
+	case "cloudwatch":
+		// Alarm operations name their alarms; metric operations have no
+		// resource.
+		names := in.Strings("AlarmNames")
+		if n := in.String("AlarmName"); n != "" {
+			names = append(names, n)
+		}
+		for _, n := range names {
+			c.Resources = append(c.Resources, sc.arn("cloudwatch", "alarm:"+n))
+		}
+	case "events":
+		// Rule operations name a rule of a bus (the default bus's ARN has
+		// no bus in it).
+		rule := in.String("Rule")
+		if rule == "" && strings.HasSuffix(op, "Rule") {
+			rule = in.String("Name")
+		}
+		if rule != "" && !strings.HasPrefix(rule, "arn:") {
+			if bus := in.String("EventBusName"); bus != "" && bus != "default" {
+				rule = bus + "/" + rule
+			}
+			rule = sc.arn("events", "rule/"+rule)
+		}
+		if rule != "" {
+			c.Resources = []string{rule}
+		}
 	}
 	if len(c.Resources) == 0 {
 		// Tagging calls of every service name their resource alike.

@@ -44,6 +44,15 @@ func TestFor(t *testing.T) {
 		{"iam query tags", "iam", "CreateRole", QueryInput(url.Values{"RoleName": {"r"}, "Tags.member.1.Key": {"team"}, "Tags.member.1.Value": {"web"}}), []string{"arn:aws:iam::111122223333:role/r"}, "aws:TagKeys", "team"},
 		{"sts assume role", "sts", "AssumeRole", QueryInput(url.Values{"RoleArn": {"arn:aws:iam::111122223333:role/r"}}), []string{"arn:aws:iam::111122223333:role/r"}, "", ""},
 		{"cloudwatch prefix", "monitoring", "PutMetricData", QueryInput(url.Values{}), []string{"*"}, "", ""},
+		{"cloudwatch alarm by name", "monitoring", "PutMetricAlarm", QueryInput(url.Values{"AlarmName": {"cpu-high"}}),
+			[]string{"arn:aws:cloudwatch:us-east-1:111122223333:alarm:cpu-high"}, "", ""},
+		{"cloudwatch alarms over rpcv2", "monitoring", "DeleteAlarms", JSONInput([]byte(`{"AlarmNames":["a","b"]}`)),
+			[]string{"arn:aws:cloudwatch:us-east-1:111122223333:alarm:a", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:b"}, "", ""},
+		{"events rule of the default bus", "events", "PutRule", JSONInput([]byte(`{"Name":"nightly"}`)),
+			[]string{"arn:aws:events:us-east-1:111122223333:rule/nightly"}, "", ""},
+		{"events targets of a custom bus's rule", "events", "PutTargets", JSONInput([]byte(`{"Rule":"r","EventBusName":"orders"}`)),
+			[]string{"arn:aws:events:us-east-1:111122223333:rule/orders/r"}, "", ""},
+		{"events put events has no resource", "events", "PutEvents", JSONInput([]byte(`{"Entries":[]}`)), []string{"*"}, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
