@@ -158,6 +158,9 @@ func (c *Controller) evaluate(ctx context.Context, seen *metrics.Alarm, now time
 	key := metrics.AlarmKey(seen.Account, seen.Region, seen.Name)
 	var al metrics.Alarm
 	var old string
+	// The evaluation range, read once: it decides the state and gives the
+	// actions the newest datapoint.
+	var dps []Datapoint
 	_, err := c.DB.Update(ctx, func(tx store.Tx) error {
 		cur, ok, err := store.Get[metrics.Alarm](tx, key)
 		if err != nil || !ok {
@@ -168,7 +171,8 @@ func (c *Controller) evaluate(ctx context.Context, seen *metrics.Alarm, now time
 		if !fresh {
 			return nil
 		}
-		v := Evaluate(&al, Range(c.M, &al, end))
+		dps = Range(c.M, &al, end)
+		v := Evaluate(&al, dps)
 		al.LastEvaluated = end
 		h := metrics.Transition(&al, v.State, v.Reason, "", now)
 		if err := store.Put(tx, key, al); err != nil {
@@ -186,7 +190,11 @@ func (c *Controller) evaluate(ctx context.Context, seen *metrics.Alarm, now time
 		return c.clearDue(ctx, key, &al)
 	}
 	change := AlarmChange{Alarm: al, OldState: old, NewState: al.State, Reason: al.StateReason, Time: now,
-		Value: newest(Range(c.M, &al, end))}
+		Value: newest(dps)}
+	if !fresh {
+		// Actions still due from an earlier pass: the range as it is now.
+		change.Value = newest(Range(c.M, &al, end))
+	}
 	var runs []string
 	for _, arn := range al.ActionsFor(al.State) {
 		if al.ActionsDue || (fresh && repeats(arn)) {
