@@ -1,0 +1,52 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/store/bolt"
+)
+
+func TestOptimisticRetriesOnConflict(t *testing.T) {
+	db, err := bolt.Open(t.TempDir()+"/t.db", bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	plans := 0
+	_, _, err = store.Optimistic(ctx, db, func(tx store.ReadTx) (int64, error) {
+		plans++
+		kv, _, err := tx.Get("n")
+		if plans == 1 { // another writer moves the record after this read
+			if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("2")) }); err != nil {
+				return 0, err
+			}
+		}
+		return kv.ModRev, err
+	}, func(tx store.Tx, rev int64) error {
+		if err := store.CheckRev(tx, "n", rev); err != nil {
+			return err
+		}
+		return tx.Put("n", []byte("3"))
+	})
+	if err != nil || plans != 2 {
+		t.Fatalf("err %v after %d plans, want nil after 2", err, plans)
+	}
+	if err := db.View(ctx, func(tx store.ReadTx) error {
+		if err := store.CheckRev(tx, "missing", 0); err != nil {
+			return err
+		}
+		if err := store.CheckRev(tx, "n", 1); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("stale revision: %v, want ErrConflict", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
