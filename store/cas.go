@@ -36,7 +36,8 @@ const MaxConflictRetries = 16
 // Optimistic runs plan on a snapshot and commit in an Update until commit
 // does not report ErrConflict, at most MaxConflictRetries times. plan does
 // the expensive reading and deciding without the write lock; commit checks
-// (CheckRev) what plan read and writes the result.
+// (CheckRev) what plan read and writes the result. plan must not write:
+// bbolt may make a write wait for the snapshot plan is reading.
 func Optimistic[P any](ctx context.Context, db Backend, plan func(ReadTx) (P, error), commit func(Tx, P) error) (P, int64, error) {
 	var p P
 	for attempt := 0; ; attempt++ {

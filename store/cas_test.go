@@ -19,14 +19,26 @@ func TestOptimisticRetriesOnConflict(t *testing.T) {
 	if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("1")) }); err != nil {
 		t.Fatal(err)
 	}
+	// The first plan hands commit the revision an earlier reader saw, as if
+	// another writer moved the record between plan and commit. (A write
+	// cannot be made from inside plan: bbolt may wait for the open read.)
+	var stale int64
+	if err := db.View(ctx, func(tx store.ReadTx) error {
+		kv, _, err := tx.Get("n")
+		stale = kv.ModRev
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("2")) }); err != nil {
+		t.Fatal(err)
+	}
 	plans := 0
 	_, _, err = store.Optimistic(ctx, db, func(tx store.ReadTx) (int64, error) {
 		plans++
 		kv, _, err := tx.Get("n")
-		if plans == 1 { // another writer moves the record after this read
-			if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("2")) }); err != nil {
-				return 0, err
-			}
+		if plans == 1 {
+			return stale, err
 		}
 		return kv.ModRev, err
 	}, func(tx store.Tx, rev int64) error {
