@@ -42,6 +42,11 @@ type Options struct {
 	// LockTimeout bounds the wait for the file lock in Open. <= 0 means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
+	// MaxTxnOps, when > 0, is the most distinct keys one Update may write
+	// (put or delete); an fn that writes more fails with an error wrapping
+	// store.ErrTooManyOps and writes nothing. 0 means no limit. Set it to
+	// etcd's default, 128, to hold code to what an etcd store will accept.
+	MaxTxnOps int
 }
 
 func (o Options) withDefaults() Options {
@@ -69,10 +74,14 @@ type DB struct {
 	history  int64
 	watchBuf int
 
-	// writeMu serialises Update end to end (bbolt would serialise the
-	// transaction anyway) so that publishing after commit happens in
-	// revision order.
-	writeMu sync.Mutex
+	maxTxnOps int
+
+	// Updates go to the committer goroutine (see group.go), which runs
+	// them in groups, one bbolt transaction and one fsync each, and
+	// publishes after commit in revision order.
+	reqs          chan *request // unbuffered: a request is either taken or not sent
+	stop          chan struct{} // closed by Close: the committer ends
+	committerDone chan struct{} // closed when the committer has ended
 
 	mu        sync.Mutex // guards the fields below and every live watcher
 	closed    bool
@@ -112,11 +121,17 @@ func Open(path string, opts Options) (*DB, error) {
 		watchBuf: opts.WatchBuffer,
 		live:     map[*watcher]struct{}{},
 		done:     make(chan struct{}),
+
+		maxTxnOps:     opts.MaxTxnOps,
+		reqs:          make(chan *request),
+		stop:          make(chan struct{}),
+		committerDone: make(chan struct{}),
 	}
 	if err := bdb.Update(d.init); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("bolt: initialise %s: %w", path, err)
 	}
+	go d.committer()
 	return d, nil
 }
 
@@ -157,20 +172,25 @@ func (d *DB) Path() string { return d.path }
 // in-flight Update to finish and closes the file. Later calls, including
 // Close, return store.ErrClosed.
 func (d *DB) Close() error {
-	d.writeMu.Lock()
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
-		d.writeMu.Unlock()
 		return store.ErrClosed
 	}
 	d.closed = true
+	d.mu.Unlock()
+
+	// The committer finishes the group it is in (publishing it) and ends;
+	// Updates not yet taken see d.stop and return store.ErrClosed.
+	close(d.stop)
+	<-d.committerDone
+
+	d.mu.Lock()
 	close(d.done)
 	for w := range d.live {
 		d.finishLocked(w, store.ErrClosed)
 	}
 	d.mu.Unlock()
-	d.writeMu.Unlock()
 
 	d.wg.Wait() // replaying watchers observe done and close themselves
 	if err := d.bolt.Close(); err != nil {
@@ -215,47 +235,34 @@ func (d *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	return fn(rt)
 }
 
-// Update runs fn in a read-write transaction; see store.Backend. A panic in
-// fn rolls back and releases every lock before propagating.
+// Update runs fn in a read-write transaction; see store.Backend. fn runs on
+// the calling goroutine, in a group commit with other concurrent Updates
+// (see group.go); a panic in fn discards its writes and propagates without
+// affecting the group.
 func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
 	if d.isClosed() {
 		return 0, store.ErrClosed
 	}
-	// Waiting for writeMu may have taken a while.
-	if err := ctx.Err(); err != nil {
-		return 0, err
+	r := &request{ctx: ctx, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
+	select {
+	case d.reqs <- r:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-d.stop:
+		return 0, store.ErrClosed
 	}
-	btx, err := d.bolt.Begin(true)
-	if err != nil {
-		return 0, d.beginErr("begin write", err)
+	// Once taken, the request is answered within its group, so these waits
+	// need no context: returning early could hide a commit fn made.
+	<-r.wake
+	if r.tx != nil {
+		r.runFn(fn)
+		<-r.wake
 	}
-	// Rollback after a successful (or failed) Commit is a no-op returning
-	// ErrTxClosed; deferring it covers errors and panics in fn alike.
-	defer func() { _ = btx.Rollback() }()
-	rt, err := newReadTx(btx)
-	if err != nil {
-		return 0, err
+	if r.err != nil {
+		return 0, r.err
 	}
-	wt := &writeTx{readTx: *rt, base: rt.rev}
-	defer func() { wt.done = true }() // also on panic
-	if err := fn(wt); err != nil {
-		return 0, err
-	}
-	if len(wt.events) == 0 {
-		return wt.base, nil // rolled back by the deferred call: nothing to write
-	}
-	rev := wt.base + 1
-	if err := commitMeta(btx, rev, wt.events, d.history); err != nil {
-		return 0, err
-	}
-	if err := btx.Commit(); err != nil {
-		return 0, fmt.Errorf("bolt: commit revision %d to %s: %w", rev, d.path, err)
-	}
-	d.publish(rev, wt.events)
-	return rev, nil
+	return r.rev, nil
 }
