@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -82,6 +83,7 @@ type DB struct {
 	reqs          chan *request // unbuffered: a request is either taken or not sent
 	stop          chan struct{} // closed by Close: the committer ends
 	committerDone chan struct{} // closed when the committer has ended
+	commits       atomic.Int64  // bbolt commits (fsyncs) made by Update, for tests
 
 	mu        sync.Mutex // guards the fields below and every live watcher
 	closed    bool

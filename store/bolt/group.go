@@ -138,6 +138,7 @@ func (d *DB) runGroup(first *request) {
 		err = fmt.Errorf("bolt: commit revisions %d-%d to %s: %w", base+1, rev, d.path, err)
 		return
 	}
+	d.commits.Add(1)
 	d.publishGroup(batch)
 }
 
