@@ -248,7 +248,7 @@ func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error)
 	if d.isClosed() {
 		return 0, store.ErrClosed
 	}
-	r := &request{ctx: ctx, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
+	r := &request{ctxErr: ctx.Err, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
 	select {
 	case d.reqs <- r:
 	case <-ctx.Done():

@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -44,7 +43,7 @@ var errFnPanicked = errors.New("bolt: update function panicked")
 
 // request is one Update waiting for, or in, a group.
 type request struct {
-	ctx context.Context
+	ctxErr func() error // the caller's ctx.Err: a cancelled caller's fn is skipped
 	// wake is signalled by the committer at most twice: first for fn's
 	// turn (tx set) unless the request ends without one, then with the
 	// result (rev, err). Buffered, so the committer never waits for a
@@ -161,7 +160,7 @@ func (d *DB) nextInGroup(n int, began time.Time) *request {
 // rev+1. r's own outcome goes into r; an error returned means the bbolt
 // transaction failed and the whole group with it.
 func (d *DB) turn(r *request, btx *bbolt.Tx, rt *readTx, rev int64) error {
-	if err := r.ctx.Err(); err != nil {
+	if err := r.ctxErr(); err != nil {
 		r.err = err // cancelled while waiting: fn does not run
 		return nil
 	}
