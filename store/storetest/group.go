@@ -148,12 +148,12 @@ func testOverlayReads(t *testing.T, b store.Backend) {
 		for _, w := range want {
 			kv, ok, err := tx.Get(w.key)
 			if err != nil || !ok || string(kv.Value) != w.val {
-				return fmt.Errorf("Get(%s) = %q, %v, %v; want %q", w.key, kv.Value, ok, err, w.val)
+				return fmt.Errorf("tx.Get(%s) = %q, %v, %v; want %q", w.key, kv.Value, ok, err, w.val)
 			}
 		}
 		for _, k := range []string{"ov/a", "ov/c", "ov/h", "ov/zz"} {
 			if kv, ok, err := tx.Get(k); err != nil || ok {
-				return fmt.Errorf("Get(%s) = %q, %v, %v; want no record", k, kv.Value, ok, err)
+				return fmt.Errorf("tx.Get(%s) = %q, %v, %v; want no record", k, kv.Value, ok, err)
 			}
 		}
 		revs := map[string][2]int64{ // CreateRev, ModRev
@@ -164,11 +164,11 @@ func testOverlayReads(t *testing.T, b store.Backend) {
 			return err
 		}
 		if !slices.Equal(keys(all), wantKeys) {
-			return fmt.Errorf("List(ov/) = %q, want %q", keys(all), wantKeys)
+			return fmt.Errorf("tx.List(ov/) = %q, want %q", keys(all), wantKeys)
 		}
 		for _, kv := range all {
 			if r := revs[kv.Key]; kv.CreateRev != r[0] || kv.ModRev != r[1] {
-				return fmt.Errorf("List: %s CreateRev %d ModRev %d, want %d, %d", kv.Key, kv.CreateRev, kv.ModRev, r[0], r[1])
+				return fmt.Errorf("tx.List: %s CreateRev %d ModRev %d, want %d, %d", kv.Key, kv.CreateRev, kv.ModRev, r[0], r[1])
 			}
 		}
 		cases := []struct {
