@@ -77,13 +77,13 @@ type DB struct {
 
 	maxTxnOps int
 
-	// Updates go to the committer goroutine (see group.go), which runs
-	// them in groups, one bbolt transaction and one fsync each, and
-	// publishes after commit in revision order.
-	reqs          chan *request // unbuffered: a request is either taken or not sent
-	stop          chan struct{} // closed by Close: the committer ends
-	committerDone chan struct{} // closed when the committer has ended
-	commits       atomic.Int64  // bbolt commits (fsyncs) made by Update, for tests
+	// Updates are committed in groups, one bbolt transaction and one fsync
+	// each, run by a leader that publishes after commit in revision order
+	// (see group.go).
+	sem     chan struct{} // one slot: held by the leader, and by Close for good
+	reqs    chan *request // unbuffered: a request is either taken or not sent
+	stop    chan struct{} // closed by Close: waiting Updates give up
+	commits atomic.Int64  // bbolt commits (fsyncs) made by Update, for tests
 
 	mu        sync.Mutex // guards the fields below and every live watcher
 	closed    bool
@@ -124,16 +124,15 @@ func Open(path string, opts Options) (*DB, error) {
 		live:     map[*watcher]struct{}{},
 		done:     make(chan struct{}),
 
-		maxTxnOps:     opts.MaxTxnOps,
-		reqs:          make(chan *request),
-		stop:          make(chan struct{}),
-		committerDone: make(chan struct{}),
+		maxTxnOps: opts.MaxTxnOps,
+		sem:       make(chan struct{}, 1),
+		reqs:      make(chan *request),
+		stop:      make(chan struct{}),
 	}
 	if err := bdb.Update(d.init); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("bolt: initialise %s: %w", path, err)
 	}
-	go d.committer()
 	return d, nil
 }
 
@@ -182,10 +181,11 @@ func (d *DB) Close() error {
 	d.closed = true
 	d.mu.Unlock()
 
-	// The committer finishes the group it is in (publishing it) and ends;
-	// Updates not yet taken see d.stop and return store.ErrClosed.
+	// Taking leadership for good waits for the group in flight (which
+	// publishes before letting go); Updates not taken into it see d.stop
+	// and return store.ErrClosed.
+	d.sem <- struct{}{}
 	close(d.stop)
-	<-d.committerDone
 
 	d.mu.Lock()
 	close(d.done)
@@ -235,36 +235,4 @@ func (d *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer func() { rt.done = true }()
 	return fn(rt)
-}
-
-// Update runs fn in a read-write transaction; see store.Backend. fn runs on
-// the calling goroutine, in a group commit with other concurrent Updates
-// (see group.go); a panic in fn discards its writes and propagates without
-// affecting the group.
-func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if d.isClosed() {
-		return 0, store.ErrClosed
-	}
-	r := &request{ctxErr: ctx.Err, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
-	select {
-	case d.reqs <- r:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	case <-d.stop:
-		return 0, store.ErrClosed
-	}
-	// Once taken, the request is answered within its group, so these waits
-	// need no context: returning early could hide a commit fn made.
-	<-r.wake
-	if r.tx != nil {
-		r.runFn(fn)
-		<-r.wake
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	return r.rev, nil
 }

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -12,26 +13,30 @@ import (
 
 // Group commit. An fsync costs far more than the fns of a typical Update, so
 // committing each Update on its own makes concurrent writers queue behind
-// each other's fsync. Instead one writer goroutine (the committer) opens a
-// bbolt write transaction and gives every Update that is waiting its turn
-// in it, one after another, then commits them all with one fsync.
+// each other's fsync. Instead the Update that finds no group running becomes
+// the leader: it opens a bbolt write transaction, runs its own fn, then
+// gives every Update that is waiting by then its turn in the same
+// transaction, one after another, and commits them all with one fsync.
+// There is no writer goroutine: the leader is a caller, and leadership is a
+// one-slot semaphore (DB.sem) that the next waiting Update takes when the
+// leader lets go, so an Update without contention pays no hand-off at all.
 //
-// Each fn still runs on its caller's goroutine (a panic keeps its stack,
-// and runtime.Goexit, as in t.Fatal, ends only the caller): the committer
-// hands the caller a writeTx and waits for the fn to finish. The writeTx
-// buffers fn's writes, so an fn that fails, panics or exits leaves the
-// shared bbolt transaction untouched and is never re-run; one that returns
-// nil has its writes applied, as the next revision, before the next fn's
-// turn, so later fns read them (the group is serializable in turn order).
-// Nothing is published to watchers, nor returned to a caller, before the
-// group's commit: the results of a group whose commit fails are all that
-// failure, including fns that wrote nothing but read others' writes.
+// Each fn runs on its own caller's goroutine (a panic keeps its stack, and
+// runtime.Goexit, as in t.Fatal, ends only that caller): the leader hands a
+// waiting caller a writeTx and waits for its fn to end. The writeTx buffers
+// fn's writes, so an fn that fails, panics or exits leaves the shared bbolt
+// transaction untouched and is never re-run; one that returns nil has its
+// writes applied, as the next revision, before the next fn's turn, so later
+// fns read them (the group is serializable in turn order). Nothing is
+// published to watchers, nor returned to a caller, before the group's
+// commit: the results of a group whose commit fails are all that failure,
+// including fns that wrote nothing but read others' writes.
 //
-// Groups are bounded so that a burst cannot make the first caller of a
-// group wait for many others' fns: the committer stops admitting fns after
-// maxGroupFns of them or maxGroupTime since the group began. Batching is
-// otherwise natural: whoever arrives during a commit's fsync is in the next
-// group.
+// Groups are bounded so that a burst cannot make the leader, or the first
+// callers of a group, wait for many others' fns: the leader stops admitting
+// fns after maxGroupFns of them or maxGroupTime since the group began.
+// Batching is otherwise natural: whoever arrives during a commit's fsync is
+// in the next group.
 const (
 	maxGroupFns  = 256
 	maxGroupTime = 2 * time.Millisecond
@@ -44,26 +49,28 @@ var errFnPanicked = errors.New("bolt: update function panicked")
 // request is one Update waiting for, or in, a group.
 type request struct {
 	ctxErr func() error // the caller's ctx.Err: a cancelled caller's fn is skipped
-	// wake is signalled by the committer at most twice: first for fn's
-	// turn (tx set) unless the request ends without one, then with the
-	// result (rev, err). Buffered, so the committer never waits for a
-	// caller that is gone (its fn panicked).
+	// wake is signalled by the leader at most twice: first for fn's turn
+	// (tx set) unless the request ends without one, then with the result
+	// (rev, err). Buffered, so the leader never waits for a caller that is
+	// gone (its fn panicked).
 	wake chan struct{}
 	// back is signalled by the caller when fn has ended, however it ended.
 	back chan struct{}
 	tx   *writeTx
+	// own is the leader's fn: the leader runs it itself, without hand-off.
+	own func(store.Tx) error
 
 	// Set by the caller before signalling back.
 	fnErr    error
 	returned bool // fn returned (did not panic or exit the goroutine)
 
-	// Set by the committer before the final wake.
+	// Set by the leader before the final wake.
 	rev int64
 	err error
 }
 
 // runFn is fn's turn, on the caller's goroutine. back is signalled from a
-// deferred call so the committer learns of a panic or Goexit too; the panic
+// deferred call so the leader learns of a panic or Goexit too; the panic
 // then goes on up the caller's stack.
 func (r *request) runFn(fn func(store.Tx) error) {
 	defer func() {
@@ -74,27 +81,59 @@ func (r *request) runFn(fn func(store.Tx) error) {
 	r.returned = true
 }
 
-// committer is the writer goroutine: it runs groups until Close.
-func (d *DB) committer() {
-	defer close(d.committerDone)
-	for {
-		// Close wins over waiting requests; those see d.stop too.
-		select {
-		case <-d.stop:
-			return
-		default:
-		}
-		select {
-		case <-d.stop:
-			return
-		case r := <-d.reqs:
-			d.runGroup(r)
-		}
+// Update runs fn in a read-write transaction; see store.Backend. fn runs on
+// the calling goroutine, in a group commit with other concurrent Updates; a
+// panic in fn discards its writes and propagates without affecting the
+// group.
+func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
+	if d.isClosed() {
+		return 0, store.ErrClosed
+	}
+	r := &request{ctxErr: ctx.Err, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
+	select {
+	case d.sem <- struct{}{}:
+		return d.lead(r, fn)
+	case d.reqs <- r: // taken into the running group
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-d.stop:
+		return 0, store.ErrClosed
+	}
+	// Once taken, the request is answered within its group, so these waits
+	// need no context: returning early could hide a commit fn made.
+	<-r.wake
+	if r.tx != nil {
+		r.runFn(fn)
+		<-r.wake
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.rev, nil
 }
 
-// runGroup runs first and whoever else is waiting, within the bounds, in one
-// bbolt write transaction, commits it and answers every request.
+// lead runs a group with r, the caller's own request, first. Leadership is
+// released on every way out, a panic in fn included.
+func (d *DB) lead(r *request, fn func(store.Tx) error) (int64, error) {
+	defer func() { <-d.sem }()
+	if d.isClosed() {
+		return 0, store.ErrClosed // Close is waiting for the semaphore
+	}
+	r.own = fn
+	d.runGroup(r)
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.rev, nil
+}
+
+// runGroup runs first (the leader's own request) and whoever else is
+// waiting, within the bounds, in one bbolt write transaction, commits it and
+// answers every request. If the leader's fn panics, the deferred calls roll
+// back the transaction, in which nobody else has had a turn yet.
 func (d *DB) runGroup(first *request) {
 	var batch []*request
 	var err error
@@ -165,7 +204,11 @@ func (d *DB) turn(r *request, btx *bbolt.Tx, rt *readTx, rev int64) error {
 		return nil
 	}
 	r.tx = newWriteTx(*rt, rev, d.maxTxnOps)
-	r.wake <- struct{}{}
+	if r.own != nil {
+		r.runFn(r.own)
+	} else {
+		r.wake <- struct{}{}
+	}
 	<-r.back
 	tx := r.tx
 	switch {

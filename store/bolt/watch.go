@@ -203,7 +203,7 @@ func (d *DB) readLog(prefix string, after int64) ([]store.Event, int64, error) {
 }
 
 // publishLocked hands a committed revision to live watchers. The caller
-// holds d.mu and is the committer, so revisions arrive here in order. It
+// holds d.mu and leads the group commit, so revisions arrive in order. It
 // never blocks: a watcher without buffer room is closed with
 // store.ErrCompacted.
 func (d *DB) publishLocked(rev int64, events []store.Event) {
