@@ -84,6 +84,9 @@ type DB struct {
 	reqs    chan *request // unbuffered: a request is either taken or not sent
 	stop    chan struct{} // closed by Close: waiting Updates give up
 	commits atomic.Int64  // bbolt commits (fsyncs) made by Update, for tests
+	// failCommit, set by tests only, fails a group's commit when it returns
+	// an error.
+	failCommit func() error
 
 	mu        sync.Mutex // guards the fields below and every live watcher
 	closed    bool

@@ -172,6 +172,11 @@ func (d *DB) runGroup(first *request) {
 	if rev == base {
 		return // nothing written: the deferred rollback ends the transaction
 	}
+	if d.failCommit != nil {
+		if err = d.failCommit(); err != nil {
+			return // as if bbolt's commit had failed: the deferred rollback undoes the group
+		}
+	}
 	if err = btx.Commit(); err != nil {
 		err = fmt.Errorf("bolt: commit revisions %d-%d to %s: %w", base+1, rev, d.path, err)
 		return

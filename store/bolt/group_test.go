@@ -185,3 +185,36 @@ func TestCloseWithUpdatesInFlight(t *testing.T) {
 		t.Fatalf("after reopen: revision %d and %d records, %d Updates acknowledged", rev, len(kvs), acked.Load())
 	}
 }
+
+// TestFailedCommitFailsTheGroup checks that when a group's commit fails,
+// every Update that wrote gets that error and nothing is stored, and that
+// the store goes on from the revision it had.
+func TestFailedCommitFailsTheGroup(t *testing.T) {
+	d := openT(t, filepath.Join(t.TempDir(), "wharf.db"), Options{})
+	before := put(t, d, "a", "1")
+	errDisk := errors.New("disk on fire")
+	d.failCommit = func() error { return errDisk }
+	const writers = 32
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			<-start
+			_, err := d.Update(context.Background(), func(tx store.Tx) error {
+				return tx.Put(fmt.Sprintf("f/%d", g), nil)
+			})
+			if !errors.Is(err, errDisk) {
+				t.Errorf("writer %d: %v, want the commit failure", g, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	d.failCommit = nil
+	if rev, kvs := snapshot(t, d); rev != before || len(kvs) != 1 {
+		t.Fatalf("after failed commits: revision %d (want %d), %d records (want 1)", rev, before, len(kvs))
+	}
+	if rev := put(t, d, "b", "2"); rev != before+1 {
+		t.Fatalf("next Update got revision %d, want %d", rev, before+1)
+	}
+}
