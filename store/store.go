@@ -26,6 +26,15 @@ var ErrCompacted = errors.New("store: revision compacted")
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrTooManyOps is returned by Update when its fn wrote (put or deleted)
+// more distinct keys than the backend's per-transaction limit; nothing is
+// written and the error says how many. The limit mirrors etcd's
+// --max-txn-ops, whose default is 128: every transaction on wharf's hot
+// paths (one API request, one reconcile step) is meant to fit it, so that
+// moving the store to etcd never turns a working call into a failing one.
+// Bulk work (deleting a cluster's history, say) is split into batches.
+var ErrTooManyOps = errors.New("store: too many keys written in one transaction")
+
 // KV is one stored record.
 type KV struct {
 	Key       string
@@ -77,9 +86,15 @@ type Backend interface {
 	// View runs fn on a read-only snapshot.
 	View(ctx context.Context, fn func(ReadTx) error) error
 	// Update runs fn in a read-write transaction. If fn returns an error
-	// nothing is written and that error is returned unchanged. A transaction
-	// with no writes does not bump the revision. It returns the revision the
-	// commit produced (or the current one when nothing was written).
+	// (or panics) nothing is written and that error is returned unchanged
+	// (the panic propagates). fn runs exactly once: a backend never retries
+	// it, so fn may assign to variables it captured. A transaction with no
+	// writes does not bump the revision. It returns the revision the commit
+	// produced (or the current one when nothing was written). A backend may
+	// commit several concurrent Updates together (one fsync for all), but
+	// each still gets its own revision and events, and one failing fn does
+	// not affect the others. A backend with a per-transaction write limit
+	// fails an fn that writes more keys with an error wrapping ErrTooManyOps.
 	Update(ctx context.Context, fn func(Tx) error) (rev int64, err error)
 	// Watch delivers, in revision order, every event on keys with prefix whose
 	// revision is > fromRev, then live events, until ctx ends (the channel is

@@ -35,6 +35,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestTxnLimitConformance(t *testing.T) {
+	storetest.RunTxnLimit(t, 4, func(t *testing.T) store.Backend {
+		return openT(t, filepath.Join(t.TempDir(), "wharf.db"), Options{MaxTxnOps: 4})
+	})
+}
+
 func put(t *testing.T, d *DB, key, val string) int64 {
 	t.Helper()
 	rev, err := d.Update(context.Background(), func(tx store.Tx) error { return tx.Put(key, []byte(val)) })

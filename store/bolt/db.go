@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -42,6 +43,11 @@ type Options struct {
 	// LockTimeout bounds the wait for the file lock in Open. <= 0 means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
+	// MaxTxnOps, when > 0, is the most distinct keys one Update may write
+	// (put or delete); an fn that writes more fails with an error wrapping
+	// store.ErrTooManyOps and writes nothing. 0 means no limit. Set it to
+	// etcd's default, 128, to hold code to what an etcd store will accept.
+	MaxTxnOps int
 }
 
 func (o Options) withDefaults() Options {
@@ -69,10 +75,18 @@ type DB struct {
 	history  int64
 	watchBuf int
 
-	// writeMu serialises Update end to end (bbolt would serialise the
-	// transaction anyway) so that publishing after commit happens in
-	// revision order.
-	writeMu sync.Mutex
+	maxTxnOps int
+
+	// Updates are committed in groups, one bbolt transaction and one fsync
+	// each, run by a leader that publishes after commit in revision order
+	// (see group.go).
+	sem     chan struct{} // one slot: held by the leader, and by Close for good
+	reqs    chan *request // unbuffered: a request is either taken or not sent
+	stop    chan struct{} // closed by Close: waiting Updates give up
+	commits atomic.Int64  // bbolt commits (fsyncs) made by Update, for tests
+	// failCommit, set by tests only, fails a group's commit when it returns
+	// an error.
+	failCommit func() error
 
 	mu        sync.Mutex // guards the fields below and every live watcher
 	closed    bool
@@ -112,6 +126,11 @@ func Open(path string, opts Options) (*DB, error) {
 		watchBuf: opts.WatchBuffer,
 		live:     map[*watcher]struct{}{},
 		done:     make(chan struct{}),
+
+		maxTxnOps: opts.MaxTxnOps,
+		sem:       make(chan struct{}, 1),
+		reqs:      make(chan *request),
+		stop:      make(chan struct{}),
 	}
 	if err := bdb.Update(d.init); err != nil {
 		_ = bdb.Close()
@@ -157,20 +176,26 @@ func (d *DB) Path() string { return d.path }
 // in-flight Update to finish and closes the file. Later calls, including
 // Close, return store.ErrClosed.
 func (d *DB) Close() error {
-	d.writeMu.Lock()
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
-		d.writeMu.Unlock()
 		return store.ErrClosed
 	}
 	d.closed = true
+	d.mu.Unlock()
+
+	// Taking leadership for good waits for the group in flight (which
+	// publishes before letting go); Updates not taken into it see d.stop
+	// and return store.ErrClosed.
+	d.sem <- struct{}{}
+	close(d.stop)
+
+	d.mu.Lock()
 	close(d.done)
 	for w := range d.live {
 		d.finishLocked(w, store.ErrClosed)
 	}
 	d.mu.Unlock()
-	d.writeMu.Unlock()
 
 	d.wg.Wait() // replaying watchers observe done and close themselves
 	if err := d.bolt.Close(); err != nil {
@@ -213,49 +238,4 @@ func (d *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer func() { rt.done = true }()
 	return fn(rt)
-}
-
-// Update runs fn in a read-write transaction; see store.Backend. A panic in
-// fn rolls back and releases every lock before propagating.
-func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	if d.isClosed() {
-		return 0, store.ErrClosed
-	}
-	// Waiting for writeMu may have taken a while.
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	btx, err := d.bolt.Begin(true)
-	if err != nil {
-		return 0, d.beginErr("begin write", err)
-	}
-	// Rollback after a successful (or failed) Commit is a no-op returning
-	// ErrTxClosed; deferring it covers errors and panics in fn alike.
-	defer func() { _ = btx.Rollback() }()
-	rt, err := newReadTx(btx)
-	if err != nil {
-		return 0, err
-	}
-	wt := &writeTx{readTx: *rt, base: rt.rev}
-	defer func() { wt.done = true }() // also on panic
-	if err := fn(wt); err != nil {
-		return 0, err
-	}
-	if len(wt.events) == 0 {
-		return wt.base, nil // rolled back by the deferred call: nothing to write
-	}
-	rev := wt.base + 1
-	if err := commitMeta(btx, rev, wt.events, d.history); err != nil {
-		return 0, err
-	}
-	if err := btx.Commit(); err != nil {
-		return 0, fmt.Errorf("bolt: commit revision %d to %s: %w", rev, d.path, err)
-	}
-	d.publish(rev, wt.events)
-	return rev, nil
 }

@@ -1,5 +1,6 @@
-// Package bolt is the single-node store.Backend: one bbolt file, fsync'ed on
-// every committed Update, so a wharf restart loses nothing it acknowledged.
+// Package bolt is the single-node store.Backend: one bbolt file, fsync'ed
+// before any Update returns success, so a wharf restart loses nothing it
+// acknowledged.
 //
 // Layout (three top-level buckets):
 //
@@ -18,9 +19,17 @@
 // one), so compaction is a handful of point deletes of the oldest entries in
 // the same write transaction, never a scan of the log.
 //
-// Watches. Every Update runs under one writer mutex and publishes its events
-// to live watchers after bbolt committed and before releasing the mutex, so
-// live delivery is in revision order and never shows uncommitted data. A
+// Writes. Updates are committed in groups by one writer goroutine (see
+// group.go): concurrent Updates share one bbolt write transaction and one
+// fsync, each fn still running once, on its caller's goroutine, with its own
+// revision and events; an fn's writes are buffered until it returns nil, so
+// one that fails or panics changes nothing for the others. Options.MaxTxnOps
+// bounds the keys one Update may write, as etcd's --max-txn-ops does.
+//
+// Watches. The writer goroutine publishes a group's events to live watchers
+// after bbolt committed, revision by revision, before starting the next
+// group, so live delivery is in revision order and never shows uncommitted
+// data. A
 // watch that starts in the past first replays the log in short read
 // transactions (a long-lived bbolt read transaction would stall writers that
 // need to grow the mmap), sending with back-pressure on its own goroutine.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -76,6 +78,21 @@ func (t *readTx) List(prefix, after string, limit int) ([]store.KV, error) {
 	if t.done {
 		return nil, errTxDone
 	}
+	return t.list(prefix, after, limit, nil)
+}
+
+// list merges the bbolt records under prefix with ov, a transaction's
+// pending writes (nil for none), which shadow the stored record of the same
+// key. Both sides are walked in key order, so limit stops the walk early.
+func (t *readTx) list(prefix, after string, limit int, ov map[string]*pending) ([]store.KV, error) {
+	var ovKeys []string
+	for k := range ov {
+		if strings.HasPrefix(k, prefix) && k > after {
+			ovKeys = append(ovKeys, k)
+		}
+	}
+	slices.Sort(ovKeys)
+
 	start := prefix
 	if after > start {
 		start = after
@@ -87,31 +104,73 @@ func (t *readTx) List(prefix, after string, limit int) ([]store.KV, error) {
 		k, v = c.Next()
 	}
 	var out []store.KV
-	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+	for limit <= 0 || len(out) < limit {
+		stored := k != nil && bytes.HasPrefix(k, p)
+		if len(ovKeys) > 0 && (!stored || ovKeys[0] <= string(k)) {
+			key := ovKeys[0]
+			ovKeys = ovKeys[1:]
+			if stored && key == string(k) {
+				k, v = c.Next() // shadowed by the pending write
+			}
+			if pe := ov[key]; !pe.deleted {
+				out = append(out, pe.record())
+			}
+			continue
+		}
+		if !stored {
+			break
+		}
 		kv, err := decodeRecord(string(k), v)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, kv)
-		if limit > 0 && len(out) == limit {
-			break
-		}
+		k, v = c.Next()
 	}
 	return out, nil
 }
 
 func (t *readTx) Rev() int64 { return t.rev }
 
-// writeTx implements store.Tx. Its writes carry revision base+1; events are
-// collected in operation order for the log and for live watchers.
-type writeTx struct {
-	readTx
-	base   int64
-	events []store.Event
+// pending is one key's write buffered by a writeTx: the record it will store,
+// or a deletion.
+type pending struct {
+	kv      store.KV
+	deleted bool
 }
 
-// Rev is the revision reads in this transaction reflect: the committed one
-// until the first write, then the revision the commit will produce.
+// record returns a copy the caller may modify: the value is shared with the
+// transaction's events.
+func (p *pending) record() store.KV {
+	kv := p.kv
+	kv.Value = clone(kv.Value)
+	return kv
+}
+
+// writeTx implements store.Tx for one fn of a commit group. It reads the
+// group's bbolt transaction (the committed state plus the writes of the
+// group's earlier fns) under its own pending writes, and writes only to the
+// latter: the group applies them to bbolt after fn returned nil, so a
+// failing or panicking fn leaves the shared transaction untouched without
+// anything to undo. Its writes carry revision base+1; events are collected
+// in operation order for the log and for live watchers.
+type writeTx struct {
+	readTx
+	base    int64
+	maxOps  int                 // > 0: most distinct keys fn may write
+	ov      map[string]*pending // by key
+	events  []store.Event
+	tooMany int // > 0: the key count a write was refused at
+}
+
+func newWriteTx(rt readTx, base int64, maxOps int) *writeTx {
+	rt.done = false
+	return &writeTx{readTx: rt, base: base, maxOps: maxOps, ov: map[string]*pending{}}
+}
+
+// Rev is the revision reads in this transaction reflect: the group's
+// revision so far until the first write, then the revision fn's writes
+// will commit as.
 func (t *writeTx) Rev() int64 {
 	if len(t.events) > 0 {
 		return t.base + 1
@@ -119,30 +178,80 @@ func (t *writeTx) Rev() int64 {
 	return t.base
 }
 
+func (t *writeTx) Get(key string) (store.KV, bool, error) {
+	if t.done {
+		return store.KV{}, false, errTxDone
+	}
+	if p, ok := t.ov[key]; ok {
+		if p.deleted {
+			return store.KV{}, false, nil
+		}
+		return p.record(), true, nil
+	}
+	return t.readTx.Get(key)
+}
+
+func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
+	if t.done {
+		return nil, errTxDone
+	}
+	return t.list(prefix, after, limit, t.ov)
+}
+
+// admit counts key against the per-transaction limit before its first
+// write. A refusal is remembered so that the Update fails even if fn
+// ignores the error.
+func (t *writeTx) admit(key string) error {
+	if t.maxOps <= 0 {
+		return nil
+	}
+	if _, ok := t.ov[key]; ok {
+		return nil
+	}
+	if n := len(t.ov) + 1; n > t.maxOps {
+		t.tooMany = n
+		return t.tooManyErr()
+	}
+	return nil
+}
+
+func (t *writeTx) tooManyErr() error {
+	return fmt.Errorf("%w: %d keys, limit %d", store.ErrTooManyOps, t.tooMany, t.maxOps)
+}
+
 func (t *writeTx) Put(key string, value []byte) error {
 	if t.done {
 		return errTxDone
 	}
-	if key == "" {
+	// bbolt's own checks, made here because the write reaches bbolt only
+	// after fn returned, when failing would fail the whole group.
+	switch {
+	case key == "":
 		return errors.New("bolt: put: empty key")
+	case len(key) > bbolt.MaxKeySize:
+		return fmt.Errorf("bolt: put %.64q...: key of %d bytes exceeds %d", key, len(key), bbolt.MaxKeySize)
+	case int64(len(value)) > bbolt.MaxValueSize-headerLen:
+		return fmt.Errorf("bolt: put %q: value of %d bytes exceeds %d", key, len(value), bbolt.MaxValueSize-headerLen)
+	}
+	if err := t.admit(key); err != nil {
+		return err
 	}
 	rev := t.base + 1
 	createRev := rev
-	if old := t.kv.Get([]byte(key)); old != nil {
+	if p, ok := t.ov[key]; ok {
+		if !p.deleted {
+			createRev = p.kv.CreateRev
+		}
+	} else if old := t.kv.Get([]byte(key)); old != nil {
 		c, _, err := decodeHeader(key, old)
 		if err != nil {
 			return err
 		}
 		createRev = c
 	}
-	if err := t.kv.Put([]byte(key), encodeRecord(createRev, rev, value)); err != nil {
-		return fmt.Errorf("bolt: put %q: %w", key, err)
-	}
-	t.events = append(t.events, store.Event{
-		Type: store.EventPut,
-		Rev:  rev,
-		KV:   store.KV{Key: key, Value: clone(value), CreateRev: createRev, ModRev: rev},
-	})
+	kv := store.KV{Key: key, Value: clone(value), CreateRev: createRev, ModRev: rev}
+	t.ov[key] = &pending{kv: kv}
+	t.events = append(t.events, store.Event{Type: store.EventPut, Rev: rev, KV: kv})
 	return nil
 }
 
@@ -150,21 +259,46 @@ func (t *writeTx) Delete(key string) error {
 	if t.done {
 		return errTxDone
 	}
-	old := t.kv.Get([]byte(key))
-	if old == nil {
-		// Nothing changes, so no event and (alone) no new revision.
-		return nil
-	}
-	prev, err := decodeRecord(key, old) // copies before bbolt reuses the page
-	if err != nil {
-		return err
-	}
-	if err := t.kv.Delete([]byte(key)); err != nil {
-		return fmt.Errorf("bolt: delete %q: %w", key, err)
+	var prev store.KV
+	if p, ok := t.ov[key]; ok {
+		if p.deleted {
+			return nil
+		}
+		prev = p.kv
+	} else {
+		old := t.kv.Get([]byte(key))
+		if old == nil {
+			// Nothing changes, so no event and (alone) no new revision.
+			return nil
+		}
+		if err := t.admit(key); err != nil {
+			return err
+		}
+		var err error
+		if prev, err = decodeRecord(key, old); err != nil { // copies before bbolt reuses the page
+			return err
+		}
 	}
 	rev := t.base + 1
 	prev.ModRev = rev
+	t.ov[key] = &pending{deleted: true}
 	t.events = append(t.events, store.Event{Type: store.EventDelete, Rev: rev, KV: prev})
+	return nil
+}
+
+// apply writes fn's pending writes to the group's bbolt transaction.
+func (t *writeTx) apply() error {
+	for key, p := range t.ov {
+		if p.deleted {
+			if err := t.kv.Delete([]byte(key)); err != nil {
+				return fmt.Errorf("bolt: delete %q: %w", key, err)
+			}
+			continue
+		}
+		if err := t.kv.Put([]byte(key), encodeRecord(p.kv.CreateRev, p.kv.ModRev, p.kv.Value)); err != nil {
+			return fmt.Errorf("bolt: put %q: %w", key, err)
+		}
+	}
 	return nil
 }
 

@@ -202,12 +202,11 @@ func (d *DB) readLog(prefix string, after int64) ([]store.Event, int64, error) {
 	return events, scanned, nil
 }
 
-// publish hands a committed revision to live watchers. The caller holds
-// writeMu, so revisions arrive here in order. It never blocks: a watcher
-// without buffer room is closed with store.ErrCompacted.
-func (d *DB) publish(rev int64, events []store.Event) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// publishLocked hands a committed revision to live watchers. The caller
+// holds d.mu and leads the group commit, so revisions arrive in order. It
+// never blocks: a watcher without buffer room is closed with
+// store.ErrCompacted.
+func (d *DB) publishLocked(rev int64, events []store.Event) {
 	d.published = rev
 	for w := range d.live {
 		if rev <= w.after {
