@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -154,6 +155,34 @@ func OverridesOf(in *ecstypes.TaskOverride, td ecstypes.TaskDefinition) *ecstype
 // FindTask resolves a task reference (ARN or id) in a cluster.
 func FindTask(tx store.ReadTx, sc model.Scope, cluster, ref string) (model.TaskRecord, bool, error) {
 	return store.Get[model.TaskRecord](tx, TaskKey(sc, cluster, LastSegment(ref)))
+}
+
+// InstanceStatuses reads the status (ACTIVE, DRAINING, …) of each named
+// container instance of the cluster by its key: a service pass asks about
+// the instances its own tasks are on, so it costs the service, not the
+// cluster. Records are decoded through placement's cache, which keeps an
+// unchanged record from being decoded again. An instance that is gone is
+// left out.
+func InstanceStatuses(tx store.ReadTx, sc model.Scope, cluster string, arns []string) (map[string]string, error) {
+	out := make(map[string]string, len(arns))
+	for _, arn := range arns {
+		if _, done := out[arn]; done || arn == "" {
+			continue
+		}
+		kv, ok, err := tx.Get(InstanceKey(sc, cluster, LastSegment(arn)))
+		if err != nil {
+			return nil, fmt.Errorf("state: read container instance %s: %w", arn, err)
+		}
+		if !ok {
+			continue
+		}
+		ci, err := placeableInstances.get(kv)
+		if err != nil {
+			return nil, err
+		}
+		out[arn] = ci.status
+	}
+	return out, nil
 }
 
 // RequestStop sets a task's desired status to STOPPED with a code and

@@ -60,12 +60,12 @@ func (r *run) pass() error {
 	if err != nil {
 		return err
 	}
-	draining, err := r.drainingInstances()
-	if err != nil {
-		return err
-	}
 	if svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
 		return r.daemonPass(mine)
+	}
+	draining, err := r.drainingInstances(mine)
+	if err != nil {
+		return err
 	}
 	spec := Spec{
 		Name:              name,
@@ -105,16 +105,27 @@ func (r *run) pass() error {
 	return r.apply(plan, mine)
 }
 
-// drainingInstances is the set of the cluster's DRAINING instance ARNs.
-func (r *run) drainingInstances() (map[string]bool, error) {
-	recs, err := store.List[state.InstanceRecord](r.tx, state.InstancesPrefix(r.sc, r.cluster))
-	out := map[string]bool{}
-	for _, i := range recs {
-		if deref(i.Instance.Status) == "DRAINING" {
-			out[deref(i.Instance.ContainerInstanceArn)] = true
+// drainingInstances is the set of DRAINING instances among those the
+// service's tasks that are not STOPPED run on: only their tasks retire, so
+// a pass reads those instances' records, not the cluster's.
+func (r *run) drainingInstances(mine []model.TaskRecord) (map[string]bool, error) {
+	var on []string
+	for _, t := range mine {
+		if deref(t.Task.LastStatus) != model.TaskStopped {
+			on = append(on, deref(t.Task.ContainerInstanceArn))
 		}
 	}
-	return out, err
+	status, err := state.InstanceStatuses(r.tx, r.sc, r.cluster, on)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for arn, s := range status {
+		if s == "DRAINING" {
+			out[arn] = true
+		}
+	}
+	return out, nil
 }
 
 // view turns records into Step's inputs, counting each deployment's failed
