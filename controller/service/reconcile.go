@@ -311,7 +311,7 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 		r.failDeployment(p)
 	}
 	if p.Launch > 0 {
-		if err := r.launch(p.Launch); err != nil {
+		if err := r.launch(p.Launch, mine); err != nil {
 			return err
 		}
 	}
@@ -404,8 +404,10 @@ func (r *run) resume(id string) bool {
 	return true
 }
 
-// launch places and creates n tasks of the primary deployment.
-func (r *run) launch(n int) error {
+// launch places and creates n tasks of the primary deployment. mine are
+// the service's tasks as apply left them: placement counts them one by one
+// and the rest of the cluster by instance (state.Launch.GroupTasks).
+func (r *run) launch(n int, mine []model.TaskRecord) error {
 	svc := r.svc()
 	var primary *ecstypes.Deployment
 	for i := range svc.Deployments {
@@ -424,6 +426,12 @@ func (r *run) launch(n int) error {
 		Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: primary.LaunchType, Count: n,
 		Group: "service:" + deref(svc.ServiceName), StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration,
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
+		GroupTasks: make([]state.IndexedTask, 0, len(mine)),
+	}
+	for _, rec := range mine {
+		if t, ok := state.IndexedTaskOf(rec); ok {
+			l.GroupTasks = append(l.GroupTasks, t)
+		}
 	}
 	if len(primary.CapacityProviderStrategy) > 0 {
 		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)
