@@ -44,6 +44,12 @@ type run struct {
 	cluster string
 	rec     *model.ServiceRecord
 	now     time.Time
+	// mine are the service's task records as read at the start of the
+	// pass (haveMine once read) and changed in place by apply; created
+	// are the tasks the pass started. count tallies both.
+	mine     []model.TaskRecord
+	haveMine bool
+	created  []ecstypes.Task
 }
 
 func (r *run) svc() *ecstypes.Service { return &r.rec.Service }
@@ -60,6 +66,7 @@ func (r *run) pass() error {
 	if err != nil {
 		return err
 	}
+	r.mine, r.haveMine = mine, true
 	if svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
 		return r.daemonPass(mine)
 	}
@@ -452,6 +459,7 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 			return err
 		}
 		started = append(started, deref(task.TaskArn))
+		r.created = append(r.created, task)
 	}
 	if len(started) > 0 {
 		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
@@ -468,47 +476,69 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 	return nil
 }
 
-// count refreshes the service's and deployments' task counts.
+// count refreshes the service's and deployments' task counts from the
+// service's tasks as this pass left them (the records it read, changed in
+// place, and the tasks it created), so a pass reads them once.
 func (r *run) count() error {
 	svc := r.svc()
-	all, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
-	if err != nil {
-		return err
-	}
-	running, pending := map[string]int32{}, map[string]int32{}
-	var total, totalPending int32
-	live := 0
-	for _, t := range all {
-		if deref(t.Task.Group) != "service:"+deref(svc.ServiceName) || deref(t.Task.LastStatus) == model.TaskStopped {
-			continue
+	if !r.haveMine {
+		mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
+		if err != nil {
+			return err
 		}
-		live++
-		dep := deref(t.Task.StartedBy)
-		if deref(t.Task.LastStatus) == model.TaskRunning {
-			running[dep]++
-			total++
-		} else {
-			pending[dep]++
-			totalPending++
-		}
+		r.mine, r.haveMine = mine, true
 	}
-	svc.RunningCount, svc.PendingCount = total, totalPending
+	tasks := make([]ecstypes.Task, 0, len(r.mine)+len(r.created))
+	for i := range r.mine {
+		tasks = append(tasks, r.mine[i].Task)
+	}
+	tasks = append(tasks, r.created...)
+	c := tally("service:"+deref(svc.ServiceName), tasks)
+	svc.RunningCount, svc.PendingCount = c.running, c.pending
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
 		id := deref(d.Id)
-		if d.RunningCount != running[id] || d.PendingCount != pending[id] {
-			d.RunningCount, d.PendingCount = running[id], pending[id]
+		if d.RunningCount != c.runningBy[id] || d.PendingCount != c.pendingBy[id] {
+			d.RunningCount, d.PendingCount = c.runningBy[id], c.pendingBy[id]
 			d.UpdatedAt = shape.TimeOf(r.now)
 		}
 		if deref(d.Status) == model.DeploymentPrimary {
 			d.DesiredCount = svc.DesiredCount
 		}
 	}
-	if deref(svc.Status) == model.ServiceDraining && live == 0 {
+	if deref(svc.Status) == model.ServiceDraining && c.live == 0 {
 		svc.Status = new(model.ServiceInactive)
 		svc.Deployments = []ecstypes.Deployment{}
 	}
 	return nil
+}
+
+// counts are a service's tasks that are not STOPPED: RUNNING ones and the
+// rest (pending), in all and by deployment (startedBy).
+type counts struct {
+	running, pending     int32
+	runningBy, pendingBy map[string]int32
+	live                 int
+}
+
+// tally counts the tasks of group among tasks.
+func tally(group string, tasks []ecstypes.Task) counts {
+	c := counts{runningBy: map[string]int32{}, pendingBy: map[string]int32{}}
+	for _, t := range tasks {
+		if deref(t.Group) != group || deref(t.LastStatus) == model.TaskStopped {
+			continue
+		}
+		c.live++
+		dep := deref(t.StartedBy)
+		if deref(t.LastStatus) == model.TaskRunning {
+			c.runningBy[dep]++
+			c.running++
+		} else {
+			c.pendingBy[dep]++
+			c.pending++
+		}
+	}
+	return c
 }
 
 // event prepends a service event.
