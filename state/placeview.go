@@ -65,6 +65,15 @@ func tasksByInstance(tx store.ReadTx, l *Launch, constraints []scheduler.Constra
 		}
 		out[l.Scope.ContainerInstanceARN(l.Cluster, id)] = tasks
 	}
+	// The usage entries are written with the tasks, so every instance of
+	// the group has one; should one be missing, the group's tasks still
+	// count.
+	for id, tasks := range mine {
+		arn := l.Scope.ContainerInstanceARN(l.Cluster, id)
+		if _, ok := out[arn]; !ok {
+			out[arn] = tasks
+		}
+	}
 	return out, nil
 }
 
