@@ -126,7 +126,7 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	if err != nil {
 		return out, err
 	}
-	byInstance, err := ClusterTasksByInstance(tx, l.Scope, l.Cluster)
+	byInstance, err := tasksByInstance(tx, l, scheduler.ConstraintsFrom(l.Definition.PlacementConstraints, l.Constraints))
 	if err != nil {
 		return out, err
 	}

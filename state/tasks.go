@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -36,6 +37,23 @@ type Launch struct {
 	EnableExecuteCommand bool
 	Constraints          []ecstypes.PlacementConstraint
 	Strategies           []ecstypes.PlacementStrategy
+	// GroupTasks, when not nil, are every task of Group that is placed on
+	// a container instance and not STOPPED, as the indexes see them
+	// (IndexedTaskOf): the service scheduler has read them already, and
+	// with them placement need not read the rest of the cluster's tasks
+	// one by one (tasksByInstance).
+	GroupTasks []IndexedTask
+}
+
+// IndexedTaskOf is a task as the instance-tasks index holds it; ok is
+// false for a task that holds nothing on an instance (not placed on one,
+// or STOPPED).
+func IndexedTaskOf(r model.TaskRecord) (t IndexedTask, ok bool) {
+	arn := deref(r.Task.ContainerInstanceArn)
+	if arn == "" || deref(r.Task.LastStatus) == model.TaskStopped {
+		return t, false
+	}
+	return IndexedTask{Instance: arn, Task: PlacedTask(r)}, true
 }
 
 // Target is where one task goes.
@@ -154,6 +172,34 @@ func OverridesOf(in *ecstypes.TaskOverride, td ecstypes.TaskDefinition) *ecstype
 // FindTask resolves a task reference (ARN or id) in a cluster.
 func FindTask(tx store.ReadTx, sc model.Scope, cluster, ref string) (model.TaskRecord, bool, error) {
 	return store.Get[model.TaskRecord](tx, TaskKey(sc, cluster, LastSegment(ref)))
+}
+
+// InstanceStatuses reads the status (ACTIVE, DRAINING, …) of each named
+// container instance of the cluster by its key: a service pass asks about
+// the instances its own tasks are on, so it costs the service, not the
+// cluster. Records are decoded through placement's cache, which keeps an
+// unchanged record from being decoded again. An instance that is gone is
+// left out.
+func InstanceStatuses(tx store.ReadTx, sc model.Scope, cluster string, arns []string) (map[string]string, error) {
+	out := make(map[string]string, len(arns))
+	for _, arn := range arns {
+		if _, done := out[arn]; done || arn == "" {
+			continue
+		}
+		kv, ok, err := tx.Get(InstanceKey(sc, cluster, LastSegment(arn)))
+		if err != nil {
+			return nil, fmt.Errorf("state: read container instance %s: %w", arn, err)
+		}
+		if !ok {
+			continue
+		}
+		ci, err := placeableInstances.get(kv)
+		if err != nil {
+			return nil, err
+		}
+		out[arn] = ci.status
+	}
+	return out, nil
 }
 
 // RequestStop sets a task's desired status to STOPPED with a code and

@@ -86,6 +86,7 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 				return err
 			}
 			started = append(started, deref(task.TaskArn))
+			r.created = append(r.created, task)
 		}
 	}
 	if len(started) > 0 {

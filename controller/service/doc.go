@@ -12,8 +12,13 @@
 // Step and applies the plan in the same store transaction. It imports
 // store, state, model and scheduler; never awsapi or the agent.
 //
+// A replica pass costs the service, not the cluster: it reads the
+// service's own tasks through the group index, the records of the
+// instances they run on, and, to place, each instance's usage entry
+// rather than every task of the cluster (state.Launch.GroupTasks).
+//
 //	informer on ecs/ ──▶ ctrl queue (service keys) ──▶ reconcile(service) in one Update:
-//	                                     read service + tasks + instances
+//	                                     read service + its tasks (+ their instances)
 //	                                     plan := Step(...)        (pure)
 //	                                     launch / stop / record events
 package service

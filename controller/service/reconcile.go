@@ -44,6 +44,12 @@ type run struct {
 	cluster string
 	rec     *model.ServiceRecord
 	now     time.Time
+	// mine are the service's task records as read at the start of the
+	// pass (haveMine once read) and changed in place by apply; created
+	// are the tasks the pass started. count tallies both.
+	mine     []model.TaskRecord
+	haveMine bool
+	created  []ecstypes.Task
 }
 
 func (r *run) svc() *ecstypes.Service { return &r.rec.Service }
@@ -60,12 +66,13 @@ func (r *run) pass() error {
 	if err != nil {
 		return err
 	}
-	draining, err := r.drainingInstances()
-	if err != nil {
-		return err
-	}
+	r.mine, r.haveMine = mine, true
 	if svc.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
 		return r.daemonPass(mine)
+	}
+	draining, err := r.drainingInstances(mine)
+	if err != nil {
+		return err
 	}
 	spec := Spec{
 		Name:              name,
@@ -105,16 +112,27 @@ func (r *run) pass() error {
 	return r.apply(plan, mine)
 }
 
-// drainingInstances is the set of the cluster's DRAINING instance ARNs.
-func (r *run) drainingInstances() (map[string]bool, error) {
-	recs, err := store.List[state.InstanceRecord](r.tx, state.InstancesPrefix(r.sc, r.cluster))
-	out := map[string]bool{}
-	for _, i := range recs {
-		if deref(i.Instance.Status) == "DRAINING" {
-			out[deref(i.Instance.ContainerInstanceArn)] = true
+// drainingInstances is the set of DRAINING instances among those the
+// service's tasks that are not STOPPED run on: only their tasks retire, so
+// a pass reads those instances' records, not the cluster's.
+func (r *run) drainingInstances(mine []model.TaskRecord) (map[string]bool, error) {
+	var on []string
+	for _, t := range mine {
+		if deref(t.Task.LastStatus) != model.TaskStopped {
+			on = append(on, deref(t.Task.ContainerInstanceArn))
 		}
 	}
-	return out, err
+	status, err := state.InstanceStatuses(r.tx, r.sc, r.cluster, on)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for arn, s := range status {
+		if s == "DRAINING" {
+			out[arn] = true
+		}
+	}
+	return out, nil
 }
 
 // view turns records into Step's inputs, counting each deployment's failed
@@ -300,7 +318,7 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 		r.failDeployment(p)
 	}
 	if p.Launch > 0 {
-		if err := r.launch(p.Launch); err != nil {
+		if err := r.launch(p.Launch, mine); err != nil {
 			return err
 		}
 	}
@@ -393,8 +411,10 @@ func (r *run) resume(id string) bool {
 	return true
 }
 
-// launch places and creates n tasks of the primary deployment.
-func (r *run) launch(n int) error {
+// launch places and creates n tasks of the primary deployment. mine are
+// the service's tasks as apply left them: placement counts them one by one
+// and the rest of the cluster by instance (state.Launch.GroupTasks).
+func (r *run) launch(n int, mine []model.TaskRecord) error {
 	svc := r.svc()
 	var primary *ecstypes.Deployment
 	for i := range svc.Deployments {
@@ -413,6 +433,12 @@ func (r *run) launch(n int) error {
 		Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: primary.LaunchType, Count: n,
 		Group: "service:" + deref(svc.ServiceName), StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration,
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
+		GroupTasks: make([]state.IndexedTask, 0, len(mine)),
+	}
+	for _, rec := range mine {
+		if t, ok := state.IndexedTaskOf(rec); ok {
+			l.GroupTasks = append(l.GroupTasks, t)
+		}
 	}
 	if len(primary.CapacityProviderStrategy) > 0 {
 		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)
@@ -433,6 +459,7 @@ func (r *run) launch(n int) error {
 			return err
 		}
 		started = append(started, deref(task.TaskArn))
+		r.created = append(r.created, task)
 	}
 	if len(started) > 0 {
 		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
@@ -449,47 +476,69 @@ func (r *run) launch(n int) error {
 	return nil
 }
 
-// count refreshes the service's and deployments' task counts.
+// count refreshes the service's and deployments' task counts from the
+// service's tasks as this pass left them (the records it read, changed in
+// place, and the tasks it created), so a pass reads them once.
 func (r *run) count() error {
 	svc := r.svc()
-	all, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
-	if err != nil {
-		return err
-	}
-	running, pending := map[string]int32{}, map[string]int32{}
-	var total, totalPending int32
-	live := 0
-	for _, t := range all {
-		if deref(t.Task.Group) != "service:"+deref(svc.ServiceName) || deref(t.Task.LastStatus) == model.TaskStopped {
-			continue
+	if !r.haveMine {
+		mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
+		if err != nil {
+			return err
 		}
-		live++
-		dep := deref(t.Task.StartedBy)
-		if deref(t.Task.LastStatus) == model.TaskRunning {
-			running[dep]++
-			total++
-		} else {
-			pending[dep]++
-			totalPending++
-		}
+		r.mine, r.haveMine = mine, true
 	}
-	svc.RunningCount, svc.PendingCount = total, totalPending
+	tasks := make([]ecstypes.Task, 0, len(r.mine)+len(r.created))
+	for i := range r.mine {
+		tasks = append(tasks, r.mine[i].Task)
+	}
+	tasks = append(tasks, r.created...)
+	c := tally("service:"+deref(svc.ServiceName), tasks)
+	svc.RunningCount, svc.PendingCount = c.running, c.pending
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
 		id := deref(d.Id)
-		if d.RunningCount != running[id] || d.PendingCount != pending[id] {
-			d.RunningCount, d.PendingCount = running[id], pending[id]
+		if d.RunningCount != c.runningBy[id] || d.PendingCount != c.pendingBy[id] {
+			d.RunningCount, d.PendingCount = c.runningBy[id], c.pendingBy[id]
 			d.UpdatedAt = shape.TimeOf(r.now)
 		}
 		if deref(d.Status) == model.DeploymentPrimary {
 			d.DesiredCount = svc.DesiredCount
 		}
 	}
-	if deref(svc.Status) == model.ServiceDraining && live == 0 {
+	if deref(svc.Status) == model.ServiceDraining && c.live == 0 {
 		svc.Status = new(model.ServiceInactive)
 		svc.Deployments = []ecstypes.Deployment{}
 	}
 	return nil
+}
+
+// counts are a service's tasks that are not STOPPED: RUNNING ones and the
+// rest (pending), in all and by deployment (startedBy).
+type counts struct {
+	running, pending     int32
+	runningBy, pendingBy map[string]int32
+	live                 int
+}
+
+// tally counts the tasks of group among tasks.
+func tally(group string, tasks []ecstypes.Task) counts {
+	c := counts{runningBy: map[string]int32{}, pendingBy: map[string]int32{}}
+	for _, t := range tasks {
+		if deref(t.Group) != group || deref(t.LastStatus) == model.TaskStopped {
+			continue
+		}
+		c.live++
+		dep := deref(t.StartedBy)
+		if deref(t.LastStatus) == model.TaskRunning {
+			c.runningBy[dep]++
+			c.running++
+		} else {
+			c.pendingBy[dep]++
+			c.pending++
+		}
+	}
+	return c
 }
 
 // event prepends a service event.

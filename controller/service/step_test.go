@@ -2,8 +2,11 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
 )
 
 // tasks builds n tasks of a deployment, stable (healthy for the
@@ -195,6 +198,39 @@ func TestScaleInSpreads(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("stops %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTally checks the counts DescribeServices reports from a pass's
+// tasks: STOPPED ones and other groups' are not counted, RUNNING ones are
+// running, any other status pending, by deployment.
+func TestTally(t *testing.T) {
+	task := func(group, last, dep string) ecstypes.Task {
+		return ecstypes.Task{Group: new(group), LastStatus: new(last), StartedBy: new(dep)}
+	}
+	tests := []struct {
+		name             string
+		tasks            []ecstypes.Task
+		running, pending int32
+		runningBy        map[string]int32
+		pendingBy        map[string]int32
+		live             int
+	}{
+		{"none", nil, 0, 0, map[string]int32{}, map[string]int32{}, 0},
+		{"running and pending by deployment", []ecstypes.Task{task("service:web", "RUNNING", "d1"), task("service:web", "PROVISIONING", "d2"),
+			task("service:web", "RUNNING", "d2"), task("service:web", "DEACTIVATING", "d1")},
+			2, 2, map[string]int32{"d1": 1, "d2": 1}, map[string]int32{"d1": 1, "d2": 1}, 4},
+		{"stopped tasks and other groups left out", []ecstypes.Task{task("service:web", "STOPPED", "d1"), task("service:api", "RUNNING", "d1"),
+			task("service:web", "PENDING", "d1")}, 0, 1, map[string]int32{}, map[string]int32{"d1": 1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tally("service:web", tt.tasks)
+			if c.running != tt.running || c.pending != tt.pending || c.live != tt.live ||
+				!maps.Equal(c.runningBy, tt.runningBy) || !maps.Equal(c.pendingBy, tt.pendingBy) {
+				t.Fatalf("tally = %+v", c)
 			}
 		})
 	}
