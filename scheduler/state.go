@@ -26,6 +26,21 @@ func newNode(in *Instance, index int) *node {
 	for _, p := range in.Registered.Ports {
 		n.usePort(p)
 	}
+	if u := in.Used; u != nil {
+		n.cpu += u.Reserved.CPU
+		n.mem += u.Reserved.Memory
+		for _, p := range u.Reserved.Ports {
+			n.usePort(p)
+		}
+		n.running += u.Running
+		// Copies: placing a copy counts it in the node's maps.
+		for g, c := range u.Groups {
+			n.groups = inc(n.groups, g, c)
+		}
+		for g, c := range u.Live {
+			n.live = inc(n.live, g, c)
+		}
+	}
 	for _, t := range in.Tasks {
 		if !t.holding() {
 			continue
