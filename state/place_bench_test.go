@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,11 +13,12 @@ import (
 	"github.com/wharfhq/wharf/store"
 )
 
-// BenchmarkPlaceCommit measures placement with its commit: one bolt
-// transaction per RunTask of 10 that places the tasks across 1,000
-// connected container instances (already running 2,000 tasks) and writes
-// them with their indexes, as RunTask does. It prints placements/s (the
-// issue's target is ≥ 5,000).
+// BenchmarkPlaceCommit measures placement with its commit, as RunTask
+// does it: RunTasks of 10 placed on a snapshot across 1,000 connected
+// container instances (already running 2,000 tasks), each committed with
+// its indexes in a short Update that checks what the placement read. It
+// prints placements/s (the target is ≥ 5,000) and how long the
+// write lock is held (target < 5 ms).
 func BenchmarkPlaceCommit(b *testing.B) {
 	const instances, preload, count = 1000, 2000, 10
 	db := openTestDB(b)
@@ -51,18 +53,26 @@ func BenchmarkPlaceCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	td := testDefinition(1, 6, 0)
-	var inTx time.Duration // placing and writing, without the commit
+	// As RunTask: place on a snapshot, commit in a short Update that checks
+	// what the placement read. hold is the time inside the Update's fn,
+	// while the store's write lock is held (the commit's own write-out
+	// comes after it).
+	var holds []time.Duration
+	conflicts := 0
 	runTask := func() error {
-		_, err := db.Update(ctx, func(tx store.Tx) error {
-			t0 := time.Now()
-			defer func() { inTx += time.Since(t0) }()
-			l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: count}
+		l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: count}
+		_, _, err := store.Optimistic(ctx, db, func(tx store.ReadTx) (Placement, error) {
 			p, err := Place(tx, l, nil, now)
-			if err != nil {
-				return err
+			if err == nil && len(p.Targets) != count {
+				err = fmt.Errorf("placed %d of %d: %v", len(p.Targets), count, p.Failures)
 			}
-			if len(p.Targets) != count {
-				return fmt.Errorf("placed %d of %d: %v", len(p.Targets), count, p.Failures)
+			return p, err
+		}, func(tx store.Tx, p Placement) error {
+			t0 := time.Now()
+			defer func() { holds = append(holds, time.Since(t0)) }()
+			if err := CheckReads(tx, p.Reads); err != nil {
+				conflicts++
+				return err
 			}
 			for _, t := range p.Targets {
 				if _, err := CreateTask(tx, l, t, now); err != nil {
@@ -78,7 +88,7 @@ func BenchmarkPlaceCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	inTx = 0
+	holds, conflicts = holds[:0], 0
 	start := time.Now()
 	b.ResetTimer()
 	for range b.N {
@@ -88,9 +98,15 @@ func BenchmarkPlaceCommit(b *testing.B) {
 	}
 	b.StopTimer()
 	rate := float64(b.N*count) / time.Since(start).Seconds()
-	txRate := float64(b.N*count) / inTx.Seconds()
+	slices.Sort(holds)
+	var sum time.Duration
+	for _, h := range holds {
+		sum += h
+	}
+	mean, p99, maxHold := sum/time.Duration(len(holds)), holds[len(holds)*99/100], holds[len(holds)-1]
 	b.ReportMetric(rate, "placements/s")
-	b.ReportMetric(txRate, "placements/s-before-commit")
-	fmt.Fprintf(os.Stderr, "place: %d instances, %d+ tasks: %.0f placements/s (RunTask of %d, commit included); %.0f placements/s placing and writing before the commit\n",
-		instances, preload, rate, count, txRate)
+	b.ReportMetric(float64(mean.Microseconds()), "µs-hold-mean")
+	b.ReportMetric(float64(maxHold.Microseconds()), "µs-hold-max")
+	fmt.Fprintf(os.Stderr, "place: %d instances, %d+ tasks: %.0f placements/s (RunTask of %d, commit included); write lock held %s mean, %s p99, %s max over %d commits (%d conflicts)\n",
+		instances, preload, rate, count, mean.Round(time.Microsecond), p99.Round(time.Microsecond), maxHold.Round(time.Microsecond), len(holds), conflicts)
 }
