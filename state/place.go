@@ -173,12 +173,12 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	if err != nil {
 		return out, err
 	}
-	var insts []scheduler.Instance
 	type source struct {
 		inst, usage store.KV // what the plan read, for Reads
 		node        string
 	}
-	var sources []source
+	insts := make([]scheduler.Instance, 0, len(kvs))
+	sources := make([]source, 0, len(kvs))
 	for _, kv := range kvs {
 		ci, err := placeableInstances.get(kv)
 		if err != nil {
@@ -194,13 +194,15 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 		if byInstance != nil {
 			in.Tasks = byInstance[in.ARN]
 		} else {
-			var u Usage
+			in.Used = noUsage
 			if ukv.Key != "" {
-				if u, err = usageRecords.get(ukv); err != nil {
+				if in.Used, err = usageRecords.get(ukv); err != nil {
 					return out, err
 				}
 			}
-			in.Used = usedOf(u, in.ARN, task.Group, groupHolding, groupLive)
+			if groupHolding != nil {
+				in.Used = withGroup(in.Used, in.ARN, task.Group, groupHolding, groupLive)
+			}
 		}
 		insts = append(insts, in)
 		sources = append(sources, source{inst: kv, usage: ukv, node: ci.node})

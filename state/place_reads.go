@@ -74,13 +74,16 @@ func (r *RecordingTx) Reads() []Read {
 }
 
 var (
-	usageRecords = newDecodeCache(func(kv store.KV) (Usage, error) {
+	// A usage record as the scheduler takes it (without groups), shared
+	// read only by every placement until the record changes.
+	usageRecords = newDecodeCache(func(kv store.KV) (*scheduler.Usage, error) {
 		var u Usage
 		if err := json.Unmarshal(kv.Value, &u); err != nil {
-			return u, fmt.Errorf("state: decode %s: %w", kv.Key, err)
+			return nil, fmt.Errorf("state: decode %s: %w", kv.Key, err)
 		}
-		return u, nil
+		return &scheduler.Usage{Reserved: u.Reserved, Running: u.Running}, nil
 	})
+	noUsage    = &scheduler.Usage{}
 	heartbeats = newDecodeCache(func(kv store.KV) (NodeRecord, error) {
 		var n NodeRecord
 		if err := json.Unmarshal(kv.Value, &n); err != nil {
@@ -181,17 +184,15 @@ func groupUsage(tx store.ReadTx, sc model.Scope, cluster, group string) (holding
 	}
 }
 
-// usedOf is an instance's totals as the scheduler takes them, with the
-// group's counts when they were read (holding nil: not needed).
-func usedOf(u Usage, arn, group string, holding, live map[string]int) *scheduler.Usage {
+// withGroup is u with the counts of group's tasks on the instance arn
+// (from groupUsage) added.
+func withGroup(u *scheduler.Usage, arn, group string, holding, live map[string]int) *scheduler.Usage {
 	out := &scheduler.Usage{Reserved: u.Reserved, Running: u.Running}
-	if holding != nil {
-		if c := holding[arn]; c > 0 {
-			out.Groups = map[string]int{group: c}
-		}
-		if c := live[arn]; c > 0 {
-			out.Live = map[string]int{group: c}
-		}
+	if c := holding[arn]; c > 0 {
+		out.Groups = map[string]int{group: c}
+	}
+	if c := live[arn]; c > 0 {
+		out.Live = map[string]int{group: c}
 	}
 	return out
 }
