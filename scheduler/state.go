@@ -10,11 +10,16 @@ import (
 // next copy sees it (as swarmkit's NodeInfo does). The Instance itself is
 // never modified.
 type node struct {
-	inst    *Instance
-	index   int
-	cpu     int              // CPU units reserved by holding tasks
-	mem     int              // MiB reserved by holding tasks
-	tcp     map[int]struct{} // host ports in use: the host's own and tasks'
+	inst  *Instance
+	index int
+	cpu   int // CPU units reserved by holding tasks
+	mem   int // MiB reserved by holding tasks
+	// Host ports in use: the host's own and the Used totals' are read in
+	// place (no copy: most placements never look at ports, and a map per
+	// node per placement was a good part of its cost); those of Tasks and
+	// of copies placed go in the maps.
+	fixed   [2][]Port
+	tcp     map[int]struct{}
 	udp     map[int]struct{}
 	groups  map[string]int // holding tasks per group: distinctInstance, task:group
 	live    map[string]int // holding tasks not being stopped, per group: spread
@@ -23,8 +28,19 @@ type node struct {
 
 func newNode(in *Instance, index int) *node {
 	n := &node{inst: in, index: index}
-	for _, p := range in.Registered.Ports {
-		n.usePort(p)
+	n.fixed[0] = in.Registered.Ports
+	if u := in.Used; u != nil {
+		n.cpu += u.Reserved.CPU
+		n.mem += u.Reserved.Memory
+		n.fixed[1] = u.Reserved.Ports
+		n.running += u.Running
+		// Copies: placing a copy counts it in the node's maps.
+		for g, c := range u.Groups {
+			n.groups = inc(n.groups, g, c)
+		}
+		for g, c := range u.Live {
+			n.live = inc(n.live, g, c)
+		}
 	}
 	for _, t := range in.Tasks {
 		if !t.holding() {
@@ -84,8 +100,17 @@ func (n *node) portUsed(p Port) bool {
 	if p.udp() {
 		m = n.udp
 	}
-	_, used := m[p.Port]
-	return used
+	if _, used := m[p.Port]; used {
+		return true
+	}
+	for _, ports := range n.fixed {
+		for _, q := range ports {
+			if q.Port == p.Port && q.udp() == p.udp() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // place records a new copy of t on the node. It starts out PENDING: it

@@ -65,6 +65,26 @@ type Instance struct {
 	// Tasks placed on the instance. Stopped tasks may be left in or out;
 	// they hold nothing.
 	Tasks []PlacedTask
+	// Used is what tasks not listed in Tasks hold, in total: a caller that
+	// keeps per-instance totals passes them here instead of every task
+	// (the two add up). Used is read only, never modified.
+	Used *Usage
+}
+
+// Usage is what an instance's tasks hold, summed: the placement view of
+// tasks that are not listed one by one.
+type Usage struct {
+	// Reserved is the CPU, memory and host ports of the tasks that are
+	// not STOPPED.
+	Reserved Resources
+	// Running counts the tasks in RUNNING (runningTasksCount).
+	Running int
+	// Groups counts the tasks that are not STOPPED per task group, and
+	// Live those of them not being stopped. They need only hold the
+	// groups the placement looks at: the task's own group for
+	// distinctInstance and spread, every group for a memberOf expression
+	// on task:group (see NeedsAllGroups).
+	Groups, Live map[string]int
 }
 
 // PlacedTask is a task already placed on an instance.

@@ -112,53 +112,27 @@ type Placement struct {
 	// Explanation says why tasks were left unplaced (nil when all fit), in
 	// the words of ECS's service events.
 	Explanation *scheduler.Explanation
+	// Reads are the records whose change would make Targets wrong: each
+	// chosen instance's record and usage record (a task added to or
+	// removed from an instance changes its usage record, so distinctInstance
+	// and task:group are covered too). A plan made on a snapshot commits
+	// with CheckReads on them.
+	Reads []Read
 }
 
 // Place decides where each of l.Count tasks goes: for FARGATE on a
 // connected agent host, for EC2 on a container instance chosen by the
 // scheduler (only among `only`, one each, for StartTask).
+//
+// It reads the instance records, their usage records and the agents'
+// heartbeats; tasks only when a constraint or strategy needs them: the
+// task group's through the group index for distinctInstance and spread,
+// the whole instance-tasks index for a memberOf on task:group.
 func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement, error) {
 	if l.LaunchType == ecstypes.LaunchTypeFargate {
 		return placeFargate(tx, l, now)
 	}
 	var out Placement
-	kvs, err := tx.List(InstancesPrefix(l.Scope, l.Cluster), "", 0)
-	if err != nil {
-		return out, err
-	}
-	byInstance, err := tasksByInstance(tx, l, scheduler.ConstraintsFrom(l.Definition.PlacementConstraints, l.Constraints))
-	if err != nil {
-		return out, err
-	}
-	// One scan of the agents' heartbeats rather than a read per instance.
-	beats, err := store.List[NodeRecord](tx, NodesPrefix)
-	if err != nil {
-		return out, err
-	}
-	lastSeen := make(map[string]time.Time, len(beats))
-	for _, n := range beats {
-		lastSeen[n.NodeID] = n.LastSeen
-	}
-	var insts []scheduler.Instance
-	nodes := map[string]string{}
-	for _, kv := range kvs {
-		ci, err := placeableInstances.get(kv)
-		if err != nil {
-			return out, err
-		}
-		if ci.status == "INACTIVE" {
-			continue
-		}
-		in := ci.inst
-		seen, ok := lastSeen[ci.node]
-		in.AgentConnected = ci.node != "" && ok && now.Sub(seen) < HeartbeatTimeout
-		in.Tasks = byInstance[in.ARN]
-		insts = append(insts, in)
-		nodes[in.ARN] = ci.node
-	}
-	if len(insts) == 0 && only == nil {
-		return out, &InvalidError{"No Container Instances were found in your cluster."}
-	}
 	task := scheduler.Task{
 		TaskDefinitionARN:  deref(l.Definition.TaskDefinitionArn),
 		Family:             deref(l.Definition.Family),
@@ -172,6 +146,69 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	}
 	if task.Group == "" {
 		task.Group = "family:" + task.Family
+	}
+	kvs, err := tx.List(InstancesPrefix(l.Scope, l.Cluster), "", 0)
+	if err != nil {
+		return out, err
+	}
+	// StartTask's chain looks at resources only; RunTask's at groups when
+	// its constraints and strategies say so.
+	var byInstance map[string][]scheduler.PlacedTask
+	var groupHolding, groupLive map[string]int
+	switch {
+	case only == nil && scheduler.NeedsAllGroups(task.Constraints):
+		if byInstance, err = ClusterTasksByInstance(tx, l.Scope, l.Cluster); err != nil {
+			return out, err
+		}
+	case only == nil && scheduler.NeedsGroup(task):
+		if groupHolding, groupLive, err = groupUsage(tx, l.Scope, l.Cluster, task.Group); err != nil {
+			return out, err
+		}
+	}
+	usages, err := instanceUsages(tx, l.Scope, l.Cluster)
+	if err != nil {
+		return out, err
+	}
+	beats, err := lastSeen(tx)
+	if err != nil {
+		return out, err
+	}
+	type source struct {
+		inst, usage store.KV // what the plan read, for Reads
+		node        string
+	}
+	insts := make([]scheduler.Instance, 0, len(kvs))
+	sources := make([]source, 0, len(kvs))
+	for _, kv := range kvs {
+		ci, err := placeableInstances.get(kv)
+		if err != nil {
+			return out, err
+		}
+		if ci.status == "INACTIVE" {
+			continue
+		}
+		in := ci.inst
+		beat, ok := beats[ci.node]
+		in.AgentConnected = ci.node != "" && ok && now.Sub(beat.LastSeen) < HeartbeatTimeout
+		ukv := usages[in.ID]
+		if byInstance != nil {
+			in.Tasks = byInstance[in.ARN]
+		} else {
+			in.Used = noUsage
+			if ukv.Key != "" {
+				if in.Used, err = usageRecords.get(ukv); err != nil {
+					return out, err
+				}
+			}
+			if groupHolding != nil {
+				in.Used = withGroup(in.Used, in.ARN, task.Group, groupHolding, groupLive)
+			}
+		}
+		insts = append(insts, in)
+		sources = append(sources, source{inst: kv, usage: ukv, node: ci.node})
+	}
+	if len(insts) == 0 && only == nil {
+		return out, &InvalidError{"No Container Instances were found in your cluster."}
 	}
 	if err := scheduler.ValidateConstraints(task.Constraints); err != nil {
 		return out, &InvalidError{err.Error()}
@@ -191,8 +228,15 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	for _, f := range res.Failures {
 		out.Failures = append(out.Failures, f.ECS())
 	}
+	read := map[int]bool{}
 	for _, p := range res.Placements {
-		out.Targets = append(out.Targets, Target{Node: nodes[p.InstanceARN], Instance: p.InstanceARN, AZ: insts[p.Index].Attributes["ecs.availability-zone"]})
+		src := sources[p.Index]
+		out.Targets = append(out.Targets, Target{Node: src.node, Instance: p.InstanceARN, AZ: insts[p.Index].Attributes["ecs.availability-zone"]})
+		if !read[p.Index] {
+			read[p.Index] = true
+			out.Reads = append(out.Reads, Read{Key: src.inst.Key, ModRev: src.inst.ModRev},
+				Read{Key: InstanceUsageKey(l.Scope, l.Cluster, insts[p.Index].ID), ModRev: src.usage.ModRev})
+		}
 	}
 	out.Explanation = res.Explanation
 	return out, nil

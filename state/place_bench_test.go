@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,11 +14,12 @@ import (
 	"github.com/wharfhq/wharf/store"
 )
 
-// BenchmarkPlaceCommit measures placement with its commit: one bolt
-// transaction per RunTask of 10 that places the tasks across 1,000
-// connected container instances (already running 2,000 tasks) and writes
-// them with their indexes, as RunTask does. It prints placements/s (the
-// issue's target is ≥ 5,000).
+// BenchmarkPlaceCommit measures placement with its commit, as RunTask
+// does it: RunTasks of 10 placed on a snapshot across 1,000 connected
+// container instances (already running 2,000 tasks), each committed with
+// its indexes in a short Update that checks what the placement read. It
+// prints placements/s (the target is ≥ 5,000) and how long the
+// write lock is held (target < 5 ms).
 func BenchmarkPlaceCommit(b *testing.B) {
 	const instances, preload, count = 1000, 2000, 10
 	db := openTestDB(b)
@@ -51,18 +54,29 @@ func BenchmarkPlaceCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	td := testDefinition(1, 6, 0)
-	var inTx time.Duration // placing and writing, without the commit
+	// As RunTask: place on a snapshot, commit in a short Update that checks
+	// what the placement read. hold is the time inside the Update's fn,
+	// while the store's write lock is held (the commit's own write-out
+	// comes after it).
+	var holds []time.Duration
+	var planning time.Duration // in Place, on the snapshot
+	conflicts := 0
 	runTask := func() error {
-		_, err := db.Update(ctx, func(tx store.Tx) error {
+		l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: count}
+		_, _, err := store.Optimistic(ctx, db, func(tx store.ReadTx) (Placement, error) {
 			t0 := time.Now()
-			defer func() { inTx += time.Since(t0) }()
-			l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: count}
 			p, err := Place(tx, l, nil, now)
-			if err != nil {
-				return err
+			planning += time.Since(t0)
+			if err == nil && len(p.Targets) != count {
+				err = fmt.Errorf("placed %d of %d: %v", len(p.Targets), count, p.Failures)
 			}
-			if len(p.Targets) != count {
-				return fmt.Errorf("placed %d of %d: %v", len(p.Targets), count, p.Failures)
+			return p, err
+		}, func(tx store.Tx, p Placement) error {
+			t0 := time.Now()
+			defer func() { holds = append(holds, time.Since(t0)) }()
+			if err := CheckReads(tx, p.Reads); err != nil {
+				conflicts++
+				return err
 			}
 			for _, t := range p.Targets {
 				if _, err := CreateTask(tx, l, t, now); err != nil {
@@ -78,7 +92,8 @@ func BenchmarkPlaceCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	inTx = 0
+	holds, conflicts, planning = holds[:0], 0, 0
+	cpu0 := cpuTime()
 	start := time.Now()
 	b.ResetTimer()
 	for range b.N {
@@ -88,9 +103,29 @@ func BenchmarkPlaceCommit(b *testing.B) {
 	}
 	b.StopTimer()
 	rate := float64(b.N*count) / time.Since(start).Seconds()
-	txRate := float64(b.N*count) / inTx.Seconds()
+	// Per CPU second of this process: what the rate would be on a machine
+	// not shared with other work (the wall-clock rate varies with load).
+	cpuRate := float64(b.N*count) / (cpuTime() - cpu0).Seconds()
+	slices.Sort(holds)
+	var sum time.Duration
+	for _, h := range holds {
+		sum += h
+	}
+	mean, p99, maxHold := sum/time.Duration(len(holds)), holds[len(holds)*99/100], holds[len(holds)-1]
 	b.ReportMetric(rate, "placements/s")
-	b.ReportMetric(txRate, "placements/s-before-commit")
-	fmt.Fprintf(os.Stderr, "place: %d instances, %d+ tasks: %.0f placements/s (RunTask of %d, commit included); %.0f placements/s placing and writing before the commit\n",
-		instances, preload, rate, count, txRate)
+	b.ReportMetric(float64(mean.Microseconds()), "µs-hold-mean")
+	b.ReportMetric(float64(maxHold.Microseconds()), "µs-hold-max")
+	b.ReportMetric(float64(b.N*count)/planning.Seconds(), "placements/s-planning")
+	b.ReportMetric(cpuRate, "placements/cpu-s")
+	fmt.Fprintf(os.Stderr, "place: %d instances, %d+ tasks: %.0f placements/s (RunTask of %d, commit included; %.0f per CPU second), %.0f/s in Place alone; write lock held %s mean, %s p99, %s max over %d commits (%d conflicts)\n",
+		instances, preload, rate, count, cpuRate, float64(b.N*count)/planning.Seconds(), mean.Round(time.Microsecond), p99.Round(time.Microsecond), maxHold.Round(time.Microsecond), len(holds), conflicts)
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

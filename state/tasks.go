@@ -37,23 +37,6 @@ type Launch struct {
 	EnableExecuteCommand bool
 	Constraints          []ecstypes.PlacementConstraint
 	Strategies           []ecstypes.PlacementStrategy
-	// GroupTasks, when not nil, are every task of Group that is placed on
-	// a container instance and not STOPPED, as the indexes see them
-	// (IndexedTaskOf): the service scheduler has read them already, and
-	// with them placement need not read the rest of the cluster's tasks
-	// one by one (tasksByInstance).
-	GroupTasks []IndexedTask
-}
-
-// IndexedTaskOf is a task as the instance-tasks index holds it; ok is
-// false for a task that holds nothing on an instance (not placed on one,
-// or STOPPED).
-func IndexedTaskOf(r model.TaskRecord) (t IndexedTask, ok bool) {
-	arn := deref(r.Task.ContainerInstanceArn)
-	if arn == "" || deref(r.Task.LastStatus) == model.TaskStopped {
-		return t, false
-	}
-	return IndexedTask{Instance: arn, Task: PlacedTask(r)}, true
 }
 
 // Target is where one task goes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -66,34 +67,57 @@ func (a *API) StartTask(ctx context.Context, in *ecstypes.StartTaskRequest) (*ec
 	return &ecstypes.StartTaskResponse{Tasks: tasks, Failures: failures}, nil
 }
 
-// launch resolves, places and creates tasks in one transaction.
+// launchPlan is what launch decides on a snapshot and commits.
+type launchPlan struct {
+	l     *state.Launch
+	p     state.Placement
+	reads []state.Read // the cluster, the task definition, the chosen instances
+	now   time.Time
+}
+
+// launch resolves and places tasks on a snapshot, then creates them in a
+// short transaction that first checks that nothing the placement read has
+// changed (and plans again if it has): the store's write lock is held for
+// the writes only, not for reading the cluster's instances.
 func (a *API) launch(ctx context.Context, cluster string, in *ecstypes.RunTaskRequest, count int, only []string) ([]ecstypes.Task, []ecstypes.Failure, error) {
-	tasks, failures := []ecstypes.Task{}, []ecstypes.Failure{}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		l, err := a.resolveLaunch(tx, scope(ctx), cluster, in, count)
+	sc := scope(ctx)
+	plan := func(tx store.ReadTx) (launchPlan, error) {
+		rtx := state.Recording(tx)
+		l, err := a.resolveLaunch(rtx, sc, cluster, in, count)
 		if err != nil {
-			return err
+			return launchPlan{}, err
 		}
 		now := a.now()
 		p, err := state.Place(tx, l, only, now)
 		if err != nil {
 			var inv *state.InvalidError
 			if errors.As(err, &inv) {
-				return invalidParam("%s", inv.Message)
+				return launchPlan{}, invalidParam("%s", inv.Message)
 			}
+			return launchPlan{}, err
+		}
+		return launchPlan{l: l, p: p, reads: append(rtx.Reads(), p.Reads...), now: now}, nil
+	}
+	var tasks []ecstypes.Task
+	commit := func(tx store.Tx, lp launchPlan) error {
+		tasks = tasks[:0]
+		if err := state.CheckReads(tx, lp.reads); err != nil {
 			return err
 		}
-		failures = append(failures, p.Failures...)
-		for _, t := range p.Targets {
-			task, err := state.CreateTask(tx, l, t, now)
+		for _, t := range lp.p.Targets {
+			task, err := state.CreateTask(tx, lp.l, t, lp.now)
 			if err != nil {
 				return err
 			}
 			tasks = append(tasks, task)
 		}
 		return nil
-	})
-	return tasks, failures, err
+	}
+	lp, _, err := store.Optimistic(ctx, a.db, plan, commit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append([]ecstypes.Task{}, tasks...), append([]ecstypes.Failure{}, lp.p.Failures...), nil
 }
 
 // resolveLaunch checks the request against the cluster and the task

@@ -433,12 +433,6 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 		Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: primary.LaunchType, Count: n,
 		Group: "service:" + deref(svc.ServiceName), StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration,
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
-		GroupTasks: make([]state.IndexedTask, 0, len(mine)),
-	}
-	for _, rec := range mine {
-		if t, ok := state.IndexedTaskOf(rec); ok {
-			l.GroupTasks = append(l.GroupTasks, t)
-		}
 	}
 	if len(primary.CapacityProviderStrategy) > 0 {
 		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)

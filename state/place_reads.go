@@ -1,0 +1,241 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"sync"
+
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/scheduler"
+	"github.com/wharfhq/wharf/store"
+)
+
+// What placement reads besides the instance records, each from an index or
+// a small record kept on write, never a scan of the cluster's tasks:
+//
+//	resources, ports, runningTasksCount  instance-usage records (one range read)
+//	agent liveness                       the agents' heartbeats
+//	the task's group (distinctInstance,  the group-tasks index, then those
+//	  spread)                            tasks' records
+//	every group (memberOf task:group)    the instance-tasks index, as before
+//
+// Decoded records are cached while their stored bytes stay the same, so a
+// placement decodes only what changed since the last one.
+
+// Read is a record a plan depended on, at the revision it was read
+// (ModRev 0: the record did not exist). A plan made on a snapshot commits
+// only if CheckReads finds every one unchanged.
+type Read struct {
+	Key    string
+	ModRev int64
+}
+
+// CheckReads is the compare of a plan's commit: store.ErrConflict when a
+// record changed since the plan read it.
+func CheckReads(tx store.ReadTx, reads []Read) error {
+	for _, r := range reads {
+		if err := store.CheckRev(tx, r.Key, r.ModRev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordingTx is a ReadTx that remembers every record read with Get and
+// its revision, so a plan can list what it depended on. List calls are
+// not recorded: a range's new members cannot be compared by revision.
+type RecordingTx struct {
+	store.ReadTx
+	reads map[string]int64
+}
+
+// Recording wraps tx.
+func Recording(tx store.ReadTx) *RecordingTx {
+	return &RecordingTx{ReadTx: tx, reads: map[string]int64{}}
+}
+
+// Get reads key and records its revision.
+func (r *RecordingTx) Get(key string) (store.KV, bool, error) {
+	kv, ok, err := r.ReadTx.Get(key)
+	if err == nil {
+		r.reads[key] = kv.ModRev // 0 when absent
+	}
+	return kv, ok, err
+}
+
+// Reads lists what was read so far.
+func (r *RecordingTx) Reads() []Read {
+	out := make([]Read, 0, len(r.reads))
+	for k, rev := range r.reads {
+		out = append(out, Read{Key: k, ModRev: rev})
+	}
+	return out
+}
+
+var (
+	// A usage record as the scheduler takes it (without groups), shared
+	// read only by every placement until the record changes.
+	usageRecords = newDecodeCache(func(kv store.KV) (*scheduler.Usage, error) {
+		var u Usage
+		if err := json.Unmarshal(kv.Value, &u); err != nil {
+			return nil, fmt.Errorf("state: decode %s: %w", kv.Key, err)
+		}
+		return &scheduler.Usage{Reserved: u.Reserved, Running: u.Running}, nil
+	})
+	noUsage    = &scheduler.Usage{}
+	heartbeats = newDecodeCache(func(kv store.KV) (NodeRecord, error) {
+		var n NodeRecord
+		if err := json.Unmarshal(kv.Value, &n); err != nil {
+			return n, fmt.Errorf("state: decode %s: %w", kv.Key, err)
+		}
+		return n, nil
+	})
+	// Task records are large and many: their cache keeps a digest of the
+	// bytes rather than the bytes.
+	groupMembers = newDigestCache(func(kv store.KV) (groupMember, error) {
+		var r model.TaskRecord
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return groupMember{}, fmt.Errorf("state: decode %s: %w", kv.Key, err)
+		}
+		t := &r.Task
+		last := deref(t.LastStatus)
+		return groupMember{instance: deref(t.ContainerInstanceArn), holding: last != model.TaskStopped,
+			live: last != model.TaskStopped && deref(t.DesiredStatus) != model.TaskStopped}, nil
+	})
+)
+
+// instanceUsages reads the cluster's usage records in one range, by
+// container instance id.
+func instanceUsages(tx store.ReadTx, sc model.Scope, cluster string) (map[string]store.KV, error) {
+	prefix := InstanceUsageKey(sc, cluster, "")
+	kvs, err := tx.List(prefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]store.KV, len(kvs))
+	for _, kv := range kvs {
+		out[kv.Key[len(prefix):]] = kv
+	}
+	return out, nil
+}
+
+// lastSeen reads every agent's last heartbeat, by node id.
+func lastSeen(tx store.ReadTx) (map[string]NodeRecord, error) {
+	kvs, err := tx.List(NodesPrefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]NodeRecord, len(kvs))
+	for _, kv := range kvs {
+		n, err := heartbeats.get(kv)
+		if err != nil {
+			return nil, err
+		}
+		out[n.NodeID] = n
+	}
+	return out, nil
+}
+
+// groupMember is a task of a group as spread and distinctInstance see it.
+type groupMember struct {
+	instance      string // container instance ARN; "" when not placed
+	holding, live bool   // not STOPPED; and not being stopped
+}
+
+// groupUsage counts, per container instance ARN, the group's tasks that
+// hold resources there and those of them that are live, through the
+// group-tasks index: what distinctInstance and spread need, and no other
+// task.
+func groupUsage(tx store.ReadTx, sc model.Scope, cluster, group string) (holding, live map[string]int, err error) {
+	holding, live = map[string]int{}, map[string]int{}
+	prefix := GroupTasksPrefix(sc, cluster, group)
+	cursor := ""
+	for {
+		kvs, err := tx.List(prefix, cursor, scanChunk)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range kvs {
+			key := TaskKey(sc, cluster, e.Key[len(prefix):])
+			kv, ok, err := tx.Get(key)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !ok {
+				return nil, nil, fmt.Errorf("state: group index entry %s names no task", e.Key)
+			}
+			m, err := groupMembers.get(kv)
+			if err != nil {
+				return nil, nil, err
+			}
+			if m.instance == "" || !m.holding {
+				continue
+			}
+			holding[m.instance]++
+			if m.live {
+				live[m.instance]++
+			}
+		}
+		if len(kvs) < scanChunk {
+			return holding, live, nil
+		}
+		cursor = kvs[len(kvs)-1].Key
+	}
+}
+
+// withGroup is u with the counts of group's tasks on the instance arn
+// (from groupUsage) added.
+func withGroup(u *scheduler.Usage, arn, group string, holding, live map[string]int) *scheduler.Usage {
+	out := &scheduler.Usage{Reserved: u.Reserved, Running: u.Running}
+	if c := holding[arn]; c > 0 {
+		out.Groups = map[string]int{group: c}
+	}
+	if c := live[arn]; c > 0 {
+		out.Live = map[string]int{group: c}
+	}
+	return out
+}
+
+// digestCache is decodeCache for large records: an entry is reused while
+// the record's revisions, length and a 64-bit digest of its bytes match,
+// which holds only for the same bytes (or a hash collision among records of
+// one key at one revision: not a practical concern).
+type digestCache[T any] struct {
+	decode func(store.KV) (T, error)
+	seed   maphash.Seed
+	mu     sync.Mutex
+	m      map[string]digestEntry[T]
+}
+
+type digestEntry[T any] struct {
+	createRev, modRev int64
+	n                 int
+	sum               uint64
+	v                 T
+}
+
+func newDigestCache[T any](decode func(store.KV) (T, error)) *digestCache[T] {
+	return &digestCache[T]{decode: decode, seed: maphash.MakeSeed(), m: map[string]digestEntry[T]{}}
+}
+
+func (c *digestCache[T]) get(kv store.KV) (T, error) {
+	sum := maphash.Bytes(c.seed, kv.Value)
+	c.mu.Lock()
+	e, ok := c.m[kv.Key]
+	c.mu.Unlock()
+	if ok && e.createRev == kv.CreateRev && e.modRev == kv.ModRev && e.n == len(kv.Value) && e.sum == sum {
+		return e.v, nil
+	}
+	v, err := c.decode(kv)
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxCached {
+		clear(c.m)
+	}
+	c.m[kv.Key] = digestEntry[T]{createRev: kv.CreateRev, modRev: kv.ModRev, n: len(kv.Value), sum: sum, v: v}
+	c.mu.Unlock()
+	return v, nil
+}
