@@ -30,17 +30,24 @@ func CheckRev(tx ReadTx, key string, modRev int64) error {
 	return nil
 }
 
-// MaxConflictRetries bounds how often Optimistic plans again.
-const MaxConflictRetries = 16
+// OptimisticAttempts is how often Optimistic plans on a snapshot before it
+// plans and commits in one write transaction instead.
+const OptimisticAttempts = 4
 
 // Optimistic runs plan on a snapshot and commit in an Update until commit
-// does not report ErrConflict, at most MaxConflictRetries times. plan does
-// the expensive reading and deciding without the write lock; commit checks
-// (CheckRev) what plan read and writes the result. plan must not write:
-// bbolt may make a write wait for the snapshot plan is reading.
+// does not report ErrConflict. plan does the expensive reading and deciding
+// without the write lock; commit checks (CheckRev) what plan read and
+// writes the result. plan must not write: bbolt may make a write wait for
+// the snapshot plan is reading.
+//
+// Writers that keep choosing the same records (eight RunTasks binpacking
+// onto one instance) could conflict forever, so after OptimisticAttempts
+// conflicts plan runs inside the write transaction, where what it reads
+// cannot change before commit: progress is certain, at the price of
+// holding the lock while planning.
 func Optimistic[P any](ctx context.Context, db Backend, plan func(ReadTx) (P, error), commit func(Tx, P) error) (P, int64, error) {
 	var p P
-	for attempt := 0; ; attempt++ {
+	for range OptimisticAttempts {
 		err := db.View(ctx, func(tx ReadTx) error {
 			var err error
 			p, err = plan(tx)
@@ -50,8 +57,16 @@ func Optimistic[P any](ctx context.Context, db Backend, plan func(ReadTx) (P, er
 			return p, 0, err
 		}
 		rev, err := db.Update(ctx, func(tx Tx) error { return commit(tx, p) })
-		if err == nil || !errors.Is(err, ErrConflict) || attempt+1 >= MaxConflictRetries {
+		if !errors.Is(err, ErrConflict) {
 			return p, rev, err
 		}
 	}
+	rev, err := db.Update(ctx, func(tx Tx) error {
+		var err error
+		if p, err = plan(tx); err != nil {
+			return err
+		}
+		return commit(tx, p)
+	})
+	return p, rev, err
 }

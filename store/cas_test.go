@@ -62,3 +62,35 @@ func TestOptimisticRetriesOnConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOptimisticFallsBackToOneTransaction(t *testing.T) {
+	db, err := bolt.Open(t.TempDir()+"/t.db", bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("n", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	// Every optimistic plan loses its race (it hands commit a revision one
+	// behind); only a plan made inside the write transaction wins.
+	plans, inTx := 0, 0
+	_, _, err = store.Optimistic(ctx, db, func(tx store.ReadTx) (int64, error) {
+		plans++
+		kv, _, err := tx.Get("n")
+		if _, ok := tx.(store.Tx); ok {
+			inTx++
+			return kv.ModRev, err
+		}
+		return kv.ModRev - 1, err
+	}, func(tx store.Tx, rev int64) error {
+		if err := store.CheckRev(tx, "n", rev); err != nil {
+			return err
+		}
+		return tx.Put("n", []byte("2"))
+	})
+	if err != nil || plans != store.OptimisticAttempts+1 || inTx != 1 {
+		t.Fatalf("err %v, %d plans (%d in the write transaction); want nil, %d (1)", err, plans, inTx, store.OptimisticAttempts+1)
+	}
+}
