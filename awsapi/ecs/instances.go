@@ -135,14 +135,7 @@ func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, r
 }
 
 func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
-	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
-	if err != nil {
-		return err
-	}
-	if !ok || derefStr(c.Status) != clusterActive {
-		return clusterNotFound(name)
-	}
-	return nil
+	return stateErr(state.RequireCluster(tx, sc, name))
 }
 
 // ListContainerInstances lists instance ARNs, optionally by status and by a
