@@ -4,26 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/wharfhq/wharf/agentproto"
-	"github.com/wharfhq/wharf/api/ecstypes"
-	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
-	"github.com/wharfhq/wharf/store"
 )
 
-// Bulk registration (agentproto.RegisterPath): the embedded agent joins
-// every ACTIVE cluster of every region, and on each start re-registers in
-// all of them. Per cluster through RegisterContainerInstance that is one
-// HTTP call and one fsynced transaction each — thousands on a restart —
-// so the agent sends batches of one region's clusters instead, each
-// written in one transaction. A cluster that cannot be joined (gone,
-// INACTIVE) fails alone; the rest of its batch is still written.
+// Bulk registration (agentproto.RegisterPath): the embedded agent
+// registers in a batch of one region's clusters in one call and one
+// transaction (state.RegisterBulk says why). Here the request is checked
+// and each cluster's refusal worded as ECS's error.
 
 // RegisterHandler serves agentproto.RegisterPath.
 func (a *API) RegisterHandler() http.Handler {
@@ -51,8 +42,8 @@ func (a *API) RegisterHandler() http.Handler {
 	})
 }
 
-// registerBulk registers req's node in each of req's clusters in one
-// transaction.
+// registerBulk validates req and registers its node in each of its
+// clusters.
 func (a *API) registerBulk(ctx context.Context, req agentproto.RegisterRequest) (*agentproto.RegisterResponse, error) {
 	if req.NodeID == "" {
 		return nil, invalidParam("nodeId is required.")
@@ -61,124 +52,25 @@ func (a *API) registerBulk(ctx context.Context, req agentproto.RegisterRequest) 
 		return nil, invalidParam("clusters can have at most %d entries, got %d.", agentproto.MaxRegisterBatch, len(req.Clusters))
 	}
 	in := req.Instance
-	if node := nodeOf(in.Attributes); node != req.NodeID {
+	if node := state.NodeOf(in.Attributes); node != req.NodeID {
 		return nil, invalidParam("attribute %s is %q, want the nodeId %q.", agentproto.NodeAttribute, node, req.NodeID)
 	}
 	cpu, mem := state.ResourceInt(in.TotalResources, "CPU"), state.ResourceInt(in.TotalResources, "MEMORY")
 	if cpu <= 0 || mem <= 0 {
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
-	resp := &agentproto.RegisterResponse{}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		resp.Results = resp.Results[:0] // Update may retry the function
-		if err := store.Put(tx, state.NodeKey(req.NodeID), state.NodeRecord{NodeID: req.NodeID, LastSeen: a.now()}); err != nil {
-			return err
-		}
-		for _, c := range req.Clusters {
-			res := agentproto.RegisterResult{ClusterARN: c.ClusterARN}
-			arn, err := a.registerOneTx(tx, req, c)
-			var apiErr *awsapi.Error
-			switch {
-			case errors.As(err, &apiErr):
-				res.Error = apiErr.Code + ": " + apiErr.Message
-			case err != nil:
-				return fmt.Errorf("register %s in %s: %w", req.NodeID, c.ClusterARN, err)
-			default:
-				res.ContainerInstanceARN = arn
-			}
-			resp.Results = append(resp.Results, res)
-		}
-		return nil
-	})
+	results, err := state.RegisterBulk(ctx, a.db, req.NodeID, req.Region, in, req.Clusters, a.now())
 	if err != nil {
 		return nil, err
 	}
+	resp := &agentproto.RegisterResponse{Results: make([]agentproto.RegisterResult, 0, len(results))}
+	for _, r := range results {
+		res := agentproto.RegisterResult{ClusterARN: r.ClusterARN, ContainerInstanceARN: r.ContainerInstanceARN}
+		var apiErr *awsapi.Error
+		if errors.As(stateErr(r.Err), &apiErr) {
+			res.Error = apiErr.Code + ": " + apiErr.Message
+		}
+		resp.Results = append(resp.Results, res)
+	}
 	return resp, nil
-}
-
-// registerOneTx is one cluster of a bulk registration: the cluster must be
-// ACTIVE (unlike RegisterContainerInstance, the default cluster is not
-// created here), and a previous instance that no longer exists is replaced
-// by a new one, as the agent would do after a refusal.
-func (a *API) registerOneTx(tx store.Tx, req agentproto.RegisterRequest, c agentproto.RegisterCluster) (string, error) {
-	ca, ok := model.ParseARN(c.ClusterARN)
-	name, isCluster := strings.CutPrefix(ca.Resource, "cluster/")
-	if !ok || !isCluster || ca.Service != "ecs" {
-		return "", invalidParam("%q is not a cluster ARN.", c.ClusterARN)
-	}
-	if ca.Region != req.Region {
-		return "", invalidParam("cluster %s is not in region %s.", c.ClusterARN, req.Region)
-	}
-	sc := model.Scope{Account: ca.Account, Region: ca.Region}
-	if err := requireCluster(tx, sc, name); err != nil {
-		return "", err
-	}
-	in := req.Instance
-	in.Cluster = new(name)
-	in.ContainerInstanceArn = nil
-	if prev := c.ContainerInstanceARN; prev != "" && sc.ContainerInstanceARN(name, instanceID(prev)) == prev {
-		_, found, err := findInstance(tx, sc, name, prev)
-		if err != nil {
-			return "", err
-		}
-		if found {
-			in.ContainerInstanceArn = new(prev)
-		}
-	}
-	ci, err := a.registerInstanceTx(tx, sc, name, &in, req.NodeID)
-	if err != nil {
-		return "", err
-	}
-	return *ci.ContainerInstanceArn, nil
-}
-
-// registerInstanceTx writes the container instance in of cluster name
-// (whose existence the caller checked), a new one or, when
-// in.ContainerInstanceArn is set, the same one again.
-func (a *API) registerInstanceTx(tx store.Tx, sc model.Scope, name string, in *ecstypes.RegisterContainerInstanceRequest, node string) (ecstypes.ContainerInstance, error) {
-	id := state.NewID()
-	var prev state.InstanceRecord
-	if arn := derefStr(in.ContainerInstanceArn); arn != "" {
-		id = instanceID(arn)
-		var ok bool
-		var err error
-		prev, ok, err = store.Get[state.InstanceRecord](tx, state.InstanceKey(sc, name, id))
-		if err != nil {
-			return ecstypes.ContainerInstance{}, err
-		}
-		if !ok || sc.ContainerInstanceARN(name, id) != arn {
-			return ecstypes.ContainerInstance{}, invalidParam("containerInstanceArn %s is not registered in cluster %s.", arn, name)
-		}
-	}
-	ci := ecstypes.ContainerInstance{
-		ContainerInstanceArn: new(sc.ContainerInstanceARN(name, id)),
-		Ec2InstanceId:        new("i-" + id[:17]),
-		Version:              prev.Instance.Version + 1,
-		VersionInfo:          in.VersionInfo,
-		RegisteredResources:  in.TotalResources,
-		Status:               new(instanceActive),
-		AgentConnected:       node != "",
-		Attributes:           orEmpty(in.Attributes),
-		RegisteredAt:         shape.TimeOf(a.now()),
-		Tags:                 orEmpty(in.Tags),
-		Attachments:          []ecstypes.Attachment{},
-	}
-	if prev.Instance.ContainerInstanceArn != nil {
-		ci.RegisteredAt = prev.Instance.RegisteredAt
-		if len(in.Tags) == 0 {
-			ci.Tags = prev.Instance.Tags
-		}
-	}
-	return ci, store.Put(tx, state.InstanceKey(sc, name, id), state.InstanceRecord{Instance: ci, NodeID: node})
-}
-
-// nodeOf is the agent node an instance's attributes name ("" for none).
-func nodeOf(attrs []ecstypes.Attribute) string {
-	node := ""
-	for _, at := range attrs {
-		if derefStr(at.Name) == agentproto.NodeAttribute {
-			node = derefStr(at.Value)
-		}
-	}
-	return node
 }

@@ -25,48 +25,15 @@ var attachmentStatuses = []string{"PRECREATED", "ATTACHING", "ATTACHED", "DETACH
 // task attachments (an awsvpc task's ENI), found by attachment ARN or id
 // among the cluster's tasks, and acknowledges like the other state calls.
 func (a *API) SubmitAttachmentStateChanges(ctx context.Context, in *ecstypes.SubmitAttachmentStateChangesRequest) (*ecstypes.SubmitAttachmentStateChangesResponse, error) {
-	sc := scope(ctx)
-	cluster := model.ClusterName(derefStr(in.Cluster))
+	changes := make([]state.AttachmentChange, 0, len(in.Attachments))
 	for _, ch := range in.Attachments {
 		if !slices.Contains(attachmentStatuses, *ch.Status) {
 			return nil, invalidParam("Invalid attachment status %q for %s: one of %v.", *ch.Status, *ch.AttachmentArn, attachmentStatuses)
 		}
+		changes = append(changes, state.AttachmentChange{AttachmentARN: *ch.AttachmentArn, Status: *ch.Status})
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		if err := requireCluster(tx, sc, cluster); err != nil {
-			return err
-		}
-		tasks, err := store.List[model.TaskRecord](tx, state.TasksPrefix(sc, cluster))
-		if err != nil {
-			return err
-		}
-		changed := map[int]bool{}
-		for _, ch := range in.Attachments {
-			id := state.LastSegment(*ch.AttachmentArn)
-			found := false
-			for i := range tasks {
-				for j := range tasks[i].Task.Attachments {
-					att := &tasks[i].Task.Attachments[j]
-					if derefStr(att.Id) == id {
-						att.Status = new(*ch.Status)
-						changed[i], found = true, true
-					}
-				}
-			}
-			if !found {
-				return invalidParam("The referenced attachment was not found in cluster %s: %s.", cluster, *ch.AttachmentArn)
-			}
-		}
-		for i := range changed {
-			tasks[i].Task.Version++
-			if err := state.PutTask(tx, sc, cluster, &tasks[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if err := state.SetAttachmentStatus(ctx, a.db, scope(ctx), model.ClusterName(derefStr(in.Cluster)), changes); err != nil {
+		return nil, stateErr(err)
 	}
 	return &ecstypes.SubmitAttachmentStateChangesResponse{Acknowledgment: new("ACK")}, nil
 }

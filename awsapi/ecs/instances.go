@@ -54,17 +54,15 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 				return err
 			}
 		}
-		node := nodeOf(in.Attributes)
-		if node != "" {
-			if err := store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
-				return err
-			}
+		node := state.NodeOf(in.Attributes)
+		if err := state.NoteAlive(tx, node, a.now()); err != nil {
+			return err
 		}
-		out, err = a.registerInstanceTx(tx, sc, name, in, node)
+		out, err = state.RegisterInstance(tx, sc, name, in, node, a.now())
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, stateErr(err)
 	}
 	out.RemainingResources = out.RegisteredResources
 	return &ecstypes.RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
@@ -137,14 +135,7 @@ func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, r
 }
 
 func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
-	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
-	if err != nil {
-		return err
-	}
-	if !ok || derefStr(c.Status) != clusterActive {
-		return clusterNotFound(name)
-	}
-	return nil
+	return stateErr(state.RequireCluster(tx, sc, name))
 }
 
 // ListContainerInstances lists instance ARNs, optionally by status and by a

@@ -39,7 +39,7 @@ func findProtectionTargets(tx store.ReadTx, sc model.Scope, cluster string, refs
 		arn := ref
 		if a, ok := model.ParseARN(ref); ok {
 			// A task ARN of another cluster is not in this one.
-			if c, _, found := cutTaskResource(a.Resource); !found || c != cluster {
+			if c, _, found := state.CutTaskResource(a.Resource); !found || c != cluster {
 				out = append(out, protectionTarget{failure: &ecstypes.Failure{Arn: new(ref), Reason: new(failureMissing),
 					Detail: new("The task was not found in cluster " + cluster + ".")}})
 				continue
