@@ -41,7 +41,7 @@ func (a *API) RegisterHandler() http.Handler {
 			return
 		case err != nil:
 			if r.Context().Err() == nil {
-				a.log.Error("agent bulk registration failed", "node", req.NodeID, "err", err)
+				a.Log.Error("agent bulk registration failed", "node", req.NodeID, "err", err)
 				http.Error(w, "register failed", http.StatusInternalServerError)
 			}
 			return
@@ -69,9 +69,9 @@ func (a *API) registerBulk(ctx context.Context, req agentproto.RegisterRequest) 
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
 	resp := &agentproto.RegisterResponse{}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		resp.Results = resp.Results[:0] // Update may retry the function
-		if err := store.Put(tx, state.NodeKey(req.NodeID), state.NodeRecord{NodeID: req.NodeID, LastSeen: a.now()}); err != nil {
+		if err := store.Put(tx, state.NodeKey(req.NodeID), state.NodeRecord{NodeID: req.NodeID, LastSeen: a.Now()}); err != nil {
 			return err
 		}
 		for _, c := range req.Clusters {
@@ -158,9 +158,9 @@ func (a *API) registerInstanceTx(tx store.Tx, sc model.Scope, name string, in *e
 		RegisteredResources:  in.TotalResources,
 		Status:               new(instanceActive),
 		AgentConnected:       node != "",
-		Attributes:           orEmpty(in.Attributes),
-		RegisteredAt:         shape.TimeOf(a.now()),
-		Tags:                 orEmpty(in.Tags),
+		Attributes:           awsapi.OrEmpty(in.Attributes),
+		RegisteredAt:         shape.TimeOf(a.Now()),
+		Tags:                 awsapi.OrEmpty(in.Tags),
 		Attachments:          []ecstypes.Attachment{},
 	}
 	if prev.Instance.ContainerInstanceArn != nil {

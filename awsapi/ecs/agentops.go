@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -25,14 +26,14 @@ var attachmentStatuses = []string{"PRECREATED", "ATTACHING", "ATTACHED", "DETACH
 // task attachments (an awsvpc task's ENI), found by attachment ARN or id
 // among the cluster's tasks, and acknowledges like the other state calls.
 func (a *API) SubmitAttachmentStateChanges(ctx context.Context, in *ecstypes.SubmitAttachmentStateChangesRequest) (*ecstypes.SubmitAttachmentStateChangesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	for _, ch := range in.Attachments {
 		if !slices.Contains(attachmentStatuses, *ch.Status) {
 			return nil, invalidParam("Invalid attachment status %q for %s: one of %v.", *ch.Status, *ch.AttachmentArn, attachmentStatuses)
 		}
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -78,9 +79,9 @@ func (a *API) SubmitAttachmentStateChanges(ctx context.Context, in *ecstypes.Sub
 // reported no version (a third-party agent) gets MissingVersionException,
 // as ECS answers agents that do not use its version information.
 func (a *API) UpdateContainerAgent(ctx context.Context, in *ecstypes.UpdateContainerAgentRequest) (*ecstypes.UpdateContainerAgentResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -93,12 +94,12 @@ func (a *API) UpdateContainerAgent(ctx context.Context, in *ecstypes.UpdateConta
 		}
 		switch rec.Instance.AgentUpdateStatus {
 		case ecstypes.AgentUpdateStatusPending, ecstypes.AgentUpdateStatusStaging, ecstypes.AgentUpdateStatusStaged, ecstypes.AgentUpdateStatusUpdating:
-			return awsErr(codeUpdateInProgress, "There's already an update in progress for the container agent on %s.", *in.ContainerInstance)
+			return awsapi.Errorf(codeUpdateInProgress, "There's already an update in progress for the container agent on %s.", *in.ContainerInstance)
 		}
 		if vi := rec.Instance.VersionInfo; vi == nil || derefStr(vi.AgentVersion) == "" {
-			return awsErr(codeMissingVersion, "Amazon ECS can't determine the current version of the container agent on %s and doesn't have enough information to proceed with an update. The agent did not report its version when it registered.", *in.ContainerInstance)
+			return awsapi.Errorf(codeMissingVersion, "Amazon ECS can't determine the current version of the container agent on %s and doesn't have enough information to proceed with an update. The agent did not report its version when it registered.", *in.ContainerInstance)
 		}
-		return awsErr(codeNoUpdateAvailable, "There's no update available for the container agent on %s: it is already running the latest version (%s).",
+		return awsapi.Errorf(codeNoUpdateAvailable, "There's no update available for the container agent on %s: it is already running the latest version (%s).",
 			*in.ContainerInstance, derefStr(rec.Instance.VersionInfo.AgentVersion))
 	})
 	return nil, err

@@ -35,7 +35,7 @@ func providerName(ref string) string {
 // DescribeCapacityProviders describes FARGATE, FARGATE_SPOT and the Auto
 // Scaling group providers of the region, by name or ARN, or all of them.
 func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.DescribeCapacityProvidersRequest) (*ecstypes.DescribeCapacityProvidersResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size, err := pageSize(in.MaxResults, 10, 10)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.Descri
 	withTags := slices.Contains(in.Include, ecstypes.CapacityProviderFieldTags)
 	out := &ecstypes.DescribeCapacityProvidersResponse{CapacityProviders: []ecstypes.CapacityProvider{}, Failures: []ecstypes.Failure{}}
 	var found []ecstypes.CapacityProvider
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if len(in.CapacityProviders) == 0 {
 			for _, name := range builtinProviders {
 				found = append(found, builtinProvider(sc, name, withTags))
@@ -128,7 +128,7 @@ func builtinProvider(sc model.Scope, name string, withTags bool) ecstypes.Capaci
 // presentProvider drops the tags unless the caller asked for them.
 func presentProvider(cp ecstypes.CapacityProvider, withTags bool) ecstypes.CapacityProvider {
 	if withTags {
-		cp.Tags = orEmpty(cp.Tags)
+		cp.Tags = awsapi.OrEmpty(cp.Tags)
 	} else {
 		cp.Tags = nil
 	}
@@ -192,7 +192,7 @@ func checkProvidersRemovable(tx store.ReadTx, sc model.Scope, cluster string, cu
 		return nil
 	}
 	inUse := func(p string) error {
-		return awsErr(codeResourceInUse, "The specified capacity provider is in use and cannot be removed: %s.", p)
+		return awsapi.Errorf(codeResourceInUse, "The specified capacity provider is in use and cannot be removed: %s.", p)
 	}
 	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {

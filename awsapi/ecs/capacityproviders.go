@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -84,7 +85,7 @@ func validateScaling(ms *ecstypes.ManagedScaling) error {
 
 // CreateCapacityProvider stores a new Auto Scaling group capacity provider.
 func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCapacityProviderRequest) (*ecstypes.CreateCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := *in.Name
 	if !validProviderName(name) {
 		return nil, clientError("%s", errProviderNameInvalid)
@@ -111,9 +112,9 @@ func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCap
 		Name:                     new(name),
 		Status:                   ecstypes.CapacityProviderStatusActive,
 		AutoScalingGroupProvider: &asg,
-		Tags:                     orEmpty(in.Tags),
+		Tags:                     awsapi.OrEmpty(in.Tags),
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		all, err := store.List[state.CapacityProviderRecord](tx, state.CapacityProvidersPrefix(sc))
 		if err != nil {
 			return err
@@ -143,13 +144,13 @@ func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCap
 // UpdateCapacityProvider changes an ACTIVE provider's managed scaling,
 // termination protection or draining; members left out keep their value.
 func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCapacityProviderRequest) (*ecstypes.UpdateCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := providerName(*in.Name)
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be updated.")
 	}
 	var out ecstypes.CapacityProvider
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
 		if err != nil {
 			return err
@@ -205,13 +206,13 @@ func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCap
 // has it, ECS answers with the provider unchanged but for updateStatus
 // DELETE_FAILED and a reason naming the cluster, not with an error.
 func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCapacityProviderRequest) (*ecstypes.DeleteCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := providerName(*in.CapacityProvider)
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be deleted. Disassociate them from a cluster with PutClusterCapacityProviders or by deleting the cluster.")
 	}
 	var out ecstypes.CapacityProvider
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
 		if err != nil {
 			return err

@@ -31,7 +31,7 @@ func instanceID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+
 // it (same ARN) when containerInstanceArn is given. Registering in the
 // default cluster creates it, as ECS does.
 func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.RegisterContainerInstanceRequest) (*ecstypes.RegisterContainerInstanceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
 	var out ecstypes.ContainerInstance
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 		}
 		node := nodeOf(in.Attributes)
 		if node != "" {
-			if err := store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()}); err != nil {
+			if err := store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.Now()}); err != nil {
 				return err
 			}
 		}
@@ -78,10 +78,10 @@ func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (state.I
 // DescribeContainerInstances describes up to 100 container instances with
 // their remaining resources and task counts.
 func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.DescribeContainerInstancesRequest) (*ecstypes.DescribeContainerInstancesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		// The cluster is checked before the list, as ECS does.
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
@@ -122,7 +122,7 @@ func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.Descr
 // connection, remaining resources and task counts.
 func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, rec state.InstanceRecord) (ecstypes.ContainerInstance, error) {
 	ci := rec.Instance
-	connected, err := state.NodeConnected(tx, rec.NodeID, a.now())
+	connected, err := state.NodeConnected(tx, rec.NodeID, a.Now())
 	if err != nil {
 		return ci, err
 	}
@@ -150,7 +150,7 @@ func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
 // ListContainerInstances lists instance ARNs, optionally by status and by a
 // cluster query language filter.
 func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	size, err := pageSize(in.MaxResults, 100, 100)
 	if err != nil {
@@ -161,7 +161,7 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 		return nil, err
 	}
 	var recs []state.InstanceRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
@@ -197,10 +197,10 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 // tasks still on it, ECS refuses unless force is set; the tasks are then
 // left to their services to replace.
 func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.DeregisterContainerInstanceRequest) (*ecstypes.DeregisterContainerInstanceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.ContainerInstance
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ const joinWait = 5 * time.Second
 func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string) {
 	var rev int64
 	need := false
-	_ = a.db.View(ctx, func(tx store.ReadTx) error {
+	_ = a.DB.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Rev()
 		kvs, err := tx.List(state.InstancesPrefix(sc, cluster), "", 1)
 		if err != nil || len(kvs) > 0 {
@@ -263,7 +263,7 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 		}
 		nodes, err := store.List[state.NodeRecord](tx, state.NodesPrefix)
 		for _, n := range nodes {
-			need = need || a.now().Sub(n.LastSeen) < state.HeartbeatTimeout
+			need = need || a.Now().Sub(n.LastSeen) < state.HeartbeatTimeout
 		}
 		return err
 	})
@@ -272,7 +272,7 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinWait)
 	defer cancel()
-	w, err := a.db.Watch(ctx, state.InstancesPrefix(sc, cluster), rev)
+	w, err := a.DB.Watch(ctx, state.InstancesPrefix(sc, cluster), rev)
 	if err != nil {
 		return
 	}

@@ -16,7 +16,7 @@ import (
 // region, associated with a Cloud Map namespace (by name or ARN): through
 // their service registries, or Service Connect.
 func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServicesByNamespaceRequest) (*ecstypes.ListServicesByNamespaceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size, err := pageSize(in.MaxResults, 10, 100)
 	if err != nil {
 		return nil, err
@@ -30,7 +30,7 @@ func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServ
 		ns = strings.TrimPrefix(a.Resource, "namespace/")
 	}
 	var arns []string
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		recs, err := store.List[model.ServiceRecord](tx, state.Root(sc)+"services/")
 		if err != nil {
 			return err
@@ -54,7 +54,7 @@ func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServ
 		return nil, err
 	}
 	items, next := page(arns, func(s string) string { return s }, after, size)
-	out := &ecstypes.ListServicesByNamespaceResponse{ServiceArns: orEmpty(items)}
+	out := &ecstypes.ListServicesByNamespaceResponse{ServiceArns: awsapi.OrEmpty(items)}
 	if next != "" {
 		out.NextToken = new(awsapi.PageToken("services-by-namespace", next))
 	}

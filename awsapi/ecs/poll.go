@@ -31,7 +31,7 @@ func (a *API) PollHandler() http.Handler {
 		resp, err := a.poll(r.Context(), req)
 		if err != nil {
 			if r.Context().Err() == nil {
-				a.log.Error("agent poll failed", "node", req.NodeID, "err", err)
+				a.Log.Error("agent poll failed", "node", req.NodeID, "err", err)
 				http.Error(w, "poll failed", http.StatusInternalServerError)
 			}
 			return
@@ -56,12 +56,12 @@ func (a *API) poll(ctx context.Context, req agentproto.PollRequest) (*agentproto
 
 // heartbeat records that the node is alive, at most every heartbeatEvery.
 func (a *API) heartbeat(ctx context.Context, node string) error {
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		n, ok, err := store.Get[state.NodeRecord](tx, state.NodeKey(node))
-		if err != nil || ok && a.now().Sub(n.LastSeen) < heartbeatEvery {
+		if err != nil || ok && a.Now().Sub(n.LastSeen) < heartbeatEvery {
 			return err
 		}
-		return store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.now()})
+		return store.Put(tx, state.NodeKey(node), state.NodeRecord{NodeID: node, LastSeen: a.Now()})
 	})
 	return err
 }
@@ -71,7 +71,7 @@ func (a *API) heartbeat(ctx context.Context, node string) error {
 func (a *API) waitForNode(ctx context.Context, node string, rev int64, wait time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	w, err := a.db.Watch(ctx, "wharf/", rev)
+	w, err := a.DB.Watch(ctx, "wharf/", rev)
 	if errors.Is(err, store.ErrCompacted) {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (a *API) waitForNode(ctx context.Context, node string, rev int64, wait time
 // assignments is the node's whole desired state.
 func (a *API) assignments(ctx context.Context, node string) (*agentproto.PollResponse, error) {
 	resp := &agentproto.PollResponse{Clusters: []string{}, Tasks: []agentproto.Assignment{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		resp.Revision = tx.Rev()
 		clusters, err := tx.List(state.ActiveClustersPrefix(), "", 0)
 		if err != nil {

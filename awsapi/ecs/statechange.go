@@ -7,6 +7,7 @@ import (
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -43,14 +44,14 @@ func (a *API) SubmitContainerStateChange(ctx context.Context, in *ecstypes.Submi
 // applyReport finds the task a report is about and applies it in one
 // transaction.
 func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, apply func(*model.TaskRecord, time.Time) bool) error {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(clusterRef)
 	if arn, ok := model.ParseARN(taskRef); ok {
 		if c, _, found := cutTaskResource(arn.Resource); found {
 			cluster = c
 		}
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, ok, err := state.FindTask(tx, sc, cluster, taskRef)
 		if err != nil {
 			return err
@@ -58,7 +59,7 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, apply
 		if !ok {
 			return invalidParam("The referenced task was not found.")
 		}
-		if !apply(&rec, a.now()) {
+		if !apply(&rec, a.Now()) {
 			return nil
 		}
 		return state.PutTask(tx, sc, cluster, &rec)

@@ -170,11 +170,11 @@ func (a *API) UntagResource(ctx context.Context, in *ecstypes.UntagResourceReque
 }
 
 func (a *API) changeTags(ctx context.Context, arn string, change func([]ecstypes.Tag) []ecstypes.Tag) error {
-	r, err := resolveTaggable(scope(ctx), arn)
+	r, err := resolveTaggable(awsapi.ScopeOf(ctx), arn)
 	if err != nil {
 		return err
 	}
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		cur, err := r.get(tx)
 		if err != nil {
 			return err
@@ -190,16 +190,16 @@ func (a *API) changeTags(ctx context.Context, arn string, change func([]ecstypes
 
 // ListTagsForResource lists a resource's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *ecstypes.ListTagsForResourceRequest) (*ecstypes.ListTagsForResourceResponse, error) {
-	r, err := resolveTaggable(scope(ctx), *in.ResourceArn)
+	r, err := resolveTaggable(awsapi.ScopeOf(ctx), *in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
 	var tags []ecstypes.Tag
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
 		tags, err = r.get(tx)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	return &ecstypes.ListTagsForResourceResponse{Tags: orEmpty(tags)}, nil
+	return &ecstypes.ListTagsForResourceResponse{Tags: awsapi.OrEmpty(tags)}, nil
 }

@@ -17,7 +17,7 @@ import (
 
 // RegisterTaskDefinition stores a new revision of a family.
 func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterTaskDefinitionRequest) (*ecstypes.RegisterTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	td, err := model.NewTaskDefinition(in)
 	if err != nil {
 		return nil, ruleError(err)
@@ -26,7 +26,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 		return nil, err
 	}
 	family := *in.Family
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		fam, _, err := store.Get[state.FamilyRecord](tx, state.FamilyKey(sc, family))
 		if err != nil {
 			return err
@@ -36,7 +36,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 		state.NoteRegistered(&fam, td.Revision)
 		td.TaskDefinitionArn = new(sc.TaskDefinitionARN(family, td.Revision))
 		td.Status = ecstypes.TaskDefinitionStatusActive
-		td.RegisteredAt = shape.TimeOf(a.now())
+		td.RegisteredAt = shape.TimeOf(a.Now())
 		td.RegisteredBy = new(sc.RootPrincipal())
 		if err := store.Put(tx, state.FamilyKey(sc, family), fam); err != nil {
 			return err
@@ -46,7 +46,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 	if err != nil {
 		return nil, internal("register task definition", err)
 	}
-	return &ecstypes.RegisterTaskDefinitionResponse{TaskDefinition: &td, Tags: orEmpty(in.Tags)}, nil
+	return &ecstypes.RegisterTaskDefinitionResponse{TaskDefinition: &td, Tags: awsapi.OrEmpty(in.Tags)}, nil
 }
 
 // ruleError reports a model rule violation as ECS does: a ClientException.
@@ -96,9 +96,9 @@ func badTaskDefRef(ref string) error {
 
 // DescribeTaskDefinition describes one revision; with include TAGS its tags.
 func (a *API) DescribeTaskDefinition(ctx context.Context, in *ecstypes.DescribeTaskDefinitionRequest) (*ecstypes.DescribeTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var rec state.TaskDefRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
 		rec, err = findTaskDef(tx, sc, *in.TaskDefinition)
 		return err
 	})
@@ -107,14 +107,14 @@ func (a *API) DescribeTaskDefinition(ctx context.Context, in *ecstypes.DescribeT
 	}
 	out := &ecstypes.DescribeTaskDefinitionResponse{TaskDefinition: &rec.TaskDefinition}
 	if slices.Contains(in.Include, ecstypes.TaskDefinitionFieldTags) {
-		out.Tags = orEmpty(rec.Tags)
+		out.Tags = awsapi.OrEmpty(rec.Tags)
 	}
 	return out, nil
 }
 
 // ListTaskDefinitions lists revision ARNs, by family then revision.
 func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefinitionsRequest) (*ecstypes.ListTaskDefinitionsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size, err := pageSize(in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 	}
 	type item struct{ key, arn string }
 	var items []item
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		recs, err := store.List[state.TaskDefRecord](tx, prefix)
 		for _, r := range recs {
 			if r.TaskDefinition.Status == status {
@@ -165,7 +165,7 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 // ListTaskDefinitionFamilies lists family names: ACTIVE (default) families
 // have an ACTIVE revision, INACTIVE ones have none, ALL lists both.
 func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListTaskDefinitionFamiliesRequest) (*ecstypes.ListTaskDefinitionFamiliesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size, err := pageSize(in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 		return nil, err
 	}
 	var fams []state.FamilyRecord
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
 		fams, err = store.List[state.FamilyRecord](tx, state.FamiliesPrefix(sc))
 		return err
 	}); err != nil {
@@ -208,12 +208,12 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 // DeregisterTaskDefinition marks a revision INACTIVE; it stays describable
 // and running tasks and services keep using it.
 func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.DeregisterTaskDefinitionRequest) (*ecstypes.DeregisterTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if _, has := model.TaskDefRevisionText(*in.TaskDefinition); !has {
 		return nil, clientError("%s", msgRevisionMissing)
 	}
 	var out ecstypes.TaskDefinition
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, err := findTaskDef(tx, sc, *in.TaskDefinition)
 		if err != nil {
 			return err
@@ -221,7 +221,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 		td := &rec.TaskDefinition
 		if td.Status == ecstypes.TaskDefinitionStatusActive {
 			td.Status = ecstypes.TaskDefinitionStatusInactive
-			td.DeregisteredAt = shape.TimeOf(a.now())
+			td.DeregisteredAt = shape.TimeOf(a.Now())
 			if err := a.noteDeregistered(tx, sc, *td.Family, td.Revision); err != nil {
 				return err
 			}
@@ -255,12 +255,12 @@ func (a *API) noteDeregistered(tx store.Tx, sc model.Scope, family string, rev i
 // DeleteTaskDefinitions moves up to 10 INACTIVE revisions to
 // DELETE_IN_PROGRESS; ACTIVE or unknown ones are failures.
 func (a *API) DeleteTaskDefinitions(ctx context.Context, in *ecstypes.DeleteTaskDefinitionsRequest) (*ecstypes.DeleteTaskDefinitionsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if len(in.TaskDefinitions) == 0 || len(in.TaskDefinitions) > 10 {
 		return nil, invalidParam("taskDefinitions must name between 1 and 10 task definitions, got %d.", len(in.TaskDefinitions))
 	}
 	out := &ecstypes.DeleteTaskDefinitionsResponse{TaskDefinitions: []ecstypes.TaskDefinition{}, Failures: []ecstypes.Failure{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		for _, ref := range in.TaskDefinitions {
 			fail := func(reason, detail string) {
 				arn := ref

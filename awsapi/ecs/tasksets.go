@@ -26,7 +26,7 @@ const (
 )
 
 func taskSetNotFound(ref string) error {
-	return awsErr(codeTaskSetNotFound, "The specified task set could not be found: %s. You can view your available task sets with DescribeTaskSets. Task sets are specific to each cluster, service and Region.", ref)
+	return awsapi.Errorf(codeTaskSetNotFound, "The specified task set could not be found: %s. You can view your available task sets with DescribeTaskSets. Task sets are specific to each cluster, service and Region.", ref)
 }
 
 // taskSetService reads an ACTIVE service whose tasks are run by task sets.
@@ -37,7 +37,7 @@ func taskSetService(tx store.ReadTx, sc model.Scope, cluster, ref string) (strin
 		return key, rec, err
 	}
 	if s := derefStr(rec.Service.Status); s != model.ServiceActive {
-		return key, rec, awsErr(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, s)
+		return key, rec, awsapi.Errorf(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, s)
 	}
 	if !state.UsesTaskSets(&rec.Service) {
 		return key, rec, invalidParam("Amazon ECS only supports task set management on services configured to use external deployment controllers.")
@@ -102,7 +102,7 @@ func (a *API) newTaskSet(tx store.Tx, sc model.Scope, cluster string, svc *ecsty
 	if err := checkLoadBalancers(tx, l.Definition, in.LoadBalancers); err != nil {
 		return state.TaskSetRecord{}, err
 	}
-	now := shape.TimeOf(a.now())
+	now := shape.TimeOf(a.Now())
 	id := model.NewDeploymentID()
 	name := derefStr(svc.ServiceName)
 	ts := ecstypes.TaskSet{
@@ -119,11 +119,11 @@ func (a *API) newTaskSet(tx store.Tx, sc model.Scope, cluster string, svc *ecsty
 		LaunchType:               l.LaunchType,
 		CapacityProviderStrategy: in.CapacityProviderStrategy,
 		NetworkConfiguration:     in.NetworkConfiguration,
-		LoadBalancers:            orEmpty(in.LoadBalancers),
-		ServiceRegistries:        orEmpty(in.ServiceRegistries),
+		LoadBalancers:            awsapi.OrEmpty(in.LoadBalancers),
+		ServiceRegistries:        awsapi.OrEmpty(in.ServiceRegistries),
 		Scale:                    scale,
 		StabilityStatusAt:        now,
-		Tags:                     orEmpty(in.Tags),
+		Tags:                     awsapi.OrEmpty(in.Tags),
 	}
 	if len(in.CapacityProviderStrategy) > 0 {
 		ts.LaunchType = ""
@@ -145,10 +145,10 @@ func (a *API) CreateTaskSet(ctx context.Context, in *ecstypes.CreateTaskSetReque
 	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), nil); err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
 		if err != nil {
 			return err
@@ -192,11 +192,11 @@ func (a *API) putTaskSetService(tx store.Tx, sc model.Scope, cluster, key string
 // DescribeTaskSets describes a service's task sets (all of them when none
 // is named); unknown ones are MISSING failures.
 func (a *API) DescribeTaskSets(ctx context.Context, in *ecstypes.DescribeTaskSetsRequest) (*ecstypes.DescribeTaskSetsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeTaskSetsResponse{TaskSets: []ecstypes.TaskSet{}, Failures: []ecstypes.Failure{}}
 	tags := slices.Contains(in.Include, ecstypes.TaskSetFieldTags)
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		_, svc, err := loadService(tx, sc, cluster, state.LastSegment(derefStr(in.Service)))
 		if err != nil {
 			return err
@@ -243,14 +243,14 @@ func (a *API) DescribeTaskSets(ctx context.Context, in *ecstypes.DescribeTaskSet
 
 // UpdateTaskSet changes a task set's scale, the one thing it can change.
 func (a *API) UpdateTaskSet(ctx context.Context, in *ecstypes.UpdateTaskSetRequest) (*ecstypes.UpdateTaskSetResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	scale, err := checkScale(in.Scale)
 	if err != nil {
 		return nil, err
 	}
 	var out ecstypes.TaskSet
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
 		if err != nil {
 			return err
@@ -266,7 +266,7 @@ func (a *API) UpdateTaskSet(ctx context.Context, in *ecstypes.UpdateTaskSetReque
 		}
 		ts.Scale = scale
 		ts.ComputedDesiredCount = state.ComputedDesiredCount(scale, svc.Service.DesiredCount)
-		setStability(ts, a.now())
+		setStability(ts, a.Now())
 		out = *ts
 		if err := store.Put(tx, tsKey, rec); err != nil {
 			return err
@@ -293,10 +293,10 @@ func setStability(ts *ecstypes.TaskSet, now time.Time) {
 // turns ACTIVE); the service then shows the primary's task definition,
 // launch and load balancers as its own.
 func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.UpdateServicePrimaryTaskSetRequest) (*ecstypes.UpdateServicePrimaryTaskSetResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
 		if err != nil {
 			return err
@@ -313,7 +313,7 @@ func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.Upda
 		if err != nil {
 			return err
 		}
-		now := shape.TimeOf(a.now())
+		now := shape.TimeOf(a.Now())
 		for _, r := range sets {
 			ts := &r.TaskSet
 			was := derefStr(ts.Status)
@@ -346,10 +346,10 @@ func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.Upda
 // stops its tasks, then removes it. Unless force is set it must be scaled
 // to 0 first.
 func (a *API) DeleteTaskSet(ctx context.Context, in *ecstypes.DeleteTaskSetRequest) (*ecstypes.DeleteTaskSetResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
 		if err != nil {
 			return err
@@ -365,7 +365,7 @@ func (a *API) DeleteTaskSet(ctx context.Context, in *ecstypes.DeleteTaskSetReque
 		}
 		ts.Status = new(state.TaskSetDraining)
 		ts.ComputedDesiredCount = 0
-		setStability(ts, a.now())
+		setStability(ts, a.Now())
 		out = *ts
 		if err := store.Put(tx, tsKey, rec); err != nil {
 			return err
