@@ -152,14 +152,12 @@ func (a *API) ListAttributes(ctx context.Context, in *ecstypes.ListAttributesReq
 	if in.TargetType != ecstypes.TargetTypeContainerInstance {
 		return nil, invalidParam("targetType must be container-instance.")
 	}
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("attributes", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("attributes", in.NextToken)
-	if err != nil {
-		return nil, err
-	}
+	// Attributes are parts of the instance records, several to a record,
+	// so the page is cut from the cluster's list of them.
 	var all []ecstypes.Attribute
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
@@ -180,10 +178,6 @@ func (a *API) ListAttributes(ctx context.Context, in *ecstypes.ListAttributesReq
 		return nil, err
 	}
 	key := func(at ecstypes.Attribute) string { return derefStr(at.TargetId) + "\x00" + derefStr(at.Name) }
-	items, next := page(all, key, after, size)
-	out := &ecstypes.ListAttributesResponse{Attributes: awsapi.OrEmpty(items)}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("attributes", next))
-	}
-	return out, nil
+	items, next := awsapi.SlicePage(all, key, c, size)
+	return &ecstypes.ListAttributesResponse{Attributes: awsapi.OrEmpty(items), NextToken: next}, nil
 }

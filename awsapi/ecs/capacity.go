@@ -40,7 +40,7 @@ func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.Descri
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("capacity-providers", in.NextToken)
+	c, err := awsapi.ParseCursor("capacity-providers", in.NextToken, badToken())
 	if err != nil {
 		return nil, err
 	}
@@ -87,29 +87,25 @@ func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.Descri
 	// that list by position rather than by name.
 	if len(in.CapacityProviders) > 0 {
 		start := 0
-		if after != "" {
-			n, err := strconv.Atoi(after)
+		if c.After != "" {
+			n, err := strconv.Atoi(c.After)
 			if err != nil || n < 0 {
-				return nil, invalidParam("Invalid nextToken: pass the nextToken of the previous response unchanged.")
+				return nil, badToken()
 			}
 			start = min(n, len(found))
 		}
 		end := min(start+size, len(found))
-		items, next := found[start:end], ""
+		out.CapacityProviders = append(out.CapacityProviders, found[start:end]...)
 		if end < len(found) {
-			next = strconv.Itoa(end)
-		}
-		out.CapacityProviders = append(out.CapacityProviders, items...)
-		if next != "" {
-			out.NextToken = new(awsapi.PageToken("capacity-providers", next))
+			out.NextToken = c.Next(strconv.Itoa(end))
 		}
 		return out, nil
 	}
-	items, next := page(found, func(c ecstypes.CapacityProvider) string { return *c.Name }, after, size)
+	// The builtin providers are not records: the page is cut from them
+	// merged with the stored ones.
+	items, next := awsapi.SlicePage(found, func(c ecstypes.CapacityProvider) string { return *c.Name }, c, size)
 	out.CapacityProviders = append(out.CapacityProviders, items...)
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("capacity-providers", next))
-	}
+	out.NextToken = next
 	return out, nil
 }
 

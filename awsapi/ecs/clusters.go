@@ -131,29 +131,17 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 // ListClusters lists cluster ARNs in name order: the ACTIVE clusters and,
 // as ECS does, the deleted (INACTIVE) ones until they are reaped.
 func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
-	sc := awsapi.ScopeOf(ctx)
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("clusters", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("clusters", in.NextToken)
+	items, next, err := awsapi.ViewPage[ecstypes.Cluster](ctx, a.DB, state.ClustersPrefix(awsapi.ScopeOf(ctx)), "", c, size, nil)
 	if err != nil {
-		return nil, err
-	}
-	var all []ecstypes.Cluster
-	if err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[ecstypes.Cluster](tx, state.ClustersPrefix(sc))
-		return err
-	}); err != nil {
 		return nil, internal("list clusters", err)
 	}
-	items, next := page(all, func(c ecstypes.Cluster) string { return *c.ClusterName }, after, size)
-	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}}
+	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}, NextToken: next}
 	for _, c := range items {
 		out.ClusterArns = append(out.ClusterArns, *c.ClusterArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("clusters", next))
 	}
 	return out, nil
 }

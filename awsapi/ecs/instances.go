@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
@@ -152,43 +153,44 @@ func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
 func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
 	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("container-instances", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("container-instances", in.NextToken)
-	if err != nil {
-		return nil, err
+	// A bad filter is answered after a missing cluster, as before paging
+	// read it per record.
+	var expr *scheduler.Expression
+	var badFilter error
+	if f := derefStr(in.Filter); f != "" {
+		if expr, err = scheduler.ParseExpression(f); err != nil {
+			badFilter = invalidParam("Invalid filter %q: %v", f, err)
+		}
+	}
+	keep := func(r *state.InstanceRecord) bool {
+		st := derefStr(r.Instance.Status)
+		if in.Status == "" && st == instanceInactive || in.Status != "" && string(in.Status) != st {
+			return false
+		}
+		return expr == nil || expr.Matches(scheduler.InstanceFromECS(r.Instance))
 	}
 	var recs []state.InstanceRecord
+	var next *string
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
-		all, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, name))
-		for _, r := range all {
-			st := derefStr(r.Instance.Status)
-			if in.Status == "" && st != instanceInactive || string(in.Status) == st {
-				recs = append(recs, r)
-			}
+		if badFilter != nil {
+			return badFilter
 		}
+		recs, next, err = awsapi.StorePage(tx, state.InstancesPrefix(sc, name), "", c, size, keep)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if f := derefStr(in.Filter); f != "" {
-		if recs, err = state.FilterInstances(recs, f); err != nil {
-			return nil, invalidParam("Invalid filter %q: %v", f, err)
-		}
-	}
-	items, next := page(recs, func(r state.InstanceRecord) string { return *r.Instance.ContainerInstanceArn }, after, size)
-	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}}
-	for _, r := range items {
+	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}, NextToken: next}
+	for _, r := range recs {
 		out.ContainerInstanceArns = append(out.ContainerInstanceArns, *r.Instance.ContainerInstanceArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("container-instances", next))
 	}
 	return out, nil
 }

@@ -446,42 +446,31 @@ func (a *API) DescribeServices(ctx context.Context, in *ecstypes.DescribeService
 func (a *API) ListServices(ctx context.Context, in *ecstypes.ListServicesRequest) (*ecstypes.ListServicesResponse, error) {
 	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	size, err := pageSize(in.MaxResults, 10, 100)
+	c, size, err := openPage("services", in.NextToken, in.MaxResults, 10, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("services", in.NextToken)
-	if err != nil {
-		return nil, err
+	keep := func(r *model.ServiceRecord) bool {
+		s := &r.Service
+		return derefStr(s.Status) != model.ServiceInactive &&
+			(in.LaunchType == "" || s.LaunchType == in.LaunchType) &&
+			(in.SchedulingStrategy == "" || s.SchedulingStrategy == in.SchedulingStrategy)
 	}
-	var svcs []ecstypes.Service
+	var recs []model.ServiceRecord
+	var next *string
 	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
-		recs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
-		for _, r := range recs {
-			s := r.Service
-			switch {
-			case derefStr(s.Status) == model.ServiceInactive:
-			case in.LaunchType != "" && s.LaunchType != in.LaunchType:
-			case in.SchedulingStrategy != "" && s.SchedulingStrategy != in.SchedulingStrategy:
-			default:
-				svcs = append(svcs, s)
-			}
-		}
+		recs, next, err = awsapi.StorePage(tx, state.ServicesPrefix(sc, cluster), "", c, size, keep)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	items, next := page(svcs, func(s ecstypes.Service) string { return *s.ServiceArn }, after, size)
-	out := &ecstypes.ListServicesResponse{ServiceArns: []string{}}
-	for _, s := range items {
-		out.ServiceArns = append(out.ServiceArns, *s.ServiceArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("services", next))
+	out := &ecstypes.ListServicesResponse{ServiceArns: []string{}, NextToken: next}
+	for _, r := range recs {
+		out.ServiceArns = append(out.ServiceArns, *r.Service.ServiceArn)
 	}
 	return out, nil
 }

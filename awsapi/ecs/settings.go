@@ -156,7 +156,7 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 		}
 		size = int(in.MaxResults)
 	}
-	after, err := decodeToken("account-settings", in.NextToken)
+	c, err := awsapi.ParseCursor("account-settings", in.NextToken, badToken())
 	if err != nil {
 		return nil, err
 	}
@@ -198,12 +198,10 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 	if err != nil {
 		return nil, internal("list account settings", err)
 	}
-	items, next := page(all, func(s ecstypes.Setting) string { return string(s.Name) }, after, size)
-	out := &ecstypes.ListAccountSettingsResponse{Settings: awsapi.OrEmpty(items)}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("account-settings", next))
-	}
-	return out, nil
+	// Settings are computed per name (stored, else in force), so the page
+	// is cut from the list of them.
+	items, next := awsapi.SlicePage(all, func(s ecstypes.Setting) string { return string(s.Name) }, c, size)
+	return &ecstypes.ListAccountSettingsResponse{Settings: awsapi.OrEmpty(items), NextToken: next}, nil
 }
 
 func sortedSettingNames() []ecstypes.SettingName {
