@@ -240,19 +240,4 @@ func (a *API) DeleteRole(ctx context.Context, r *iamtypes.NameRequest) (any, err
 	return &iamtypes.Empty{}, awsapi.Wrap("delete role", err)
 }
 
-// TagRole adds tags to a role.
-func (a *API) TagRole(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindRole, r.RoleName, r.Tags, nil)
-}
-
-// UntagRole removes tags from a role.
-func (a *API) UntagRole(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindRole, r.RoleName, nil, r.TagKeys)
-}
-
-// ListRoleTags lists a role's tags.
-func (a *API) ListRoleTags(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
-	return a.listTags(ctx, kindRole, r.RoleName)
-}
-
 func itoa(v int32) string { return strconv.Itoa(int(v)) }

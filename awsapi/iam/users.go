@@ -178,19 +178,33 @@ func (a *API) DeleteUser(ctx context.Context, r *iamtypes.NameRequest) (any, err
 	return &iamtypes.Empty{}, awsapi.Wrap("delete user", err)
 }
 
-// TagUser adds tags to a user.
-func (a *API) TagUser(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindUser, r.UserName, r.Tags, nil)
+// Users' and roles' tag operations are one each over the entity kind
+// (registered as TagUser, TagRole and so on); the request names the entity
+// in its kind's member.
+func (a *API) tagEntity(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+		return nil, a.retag(ctx, kind, taggedName(kind, r), r.Tags, nil)
+	}
 }
 
-// UntagUser removes tags from a user.
-func (a *API) UntagUser(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindUser, r.UserName, nil, r.TagKeys)
+func (a *API) untagEntity(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+		return nil, a.retag(ctx, kind, taggedName(kind, r), nil, r.TagKeys)
+	}
 }
 
-// ListUserTags lists a user's tags.
-func (a *API) ListUserTags(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
-	return a.listTags(ctx, kindUser, r.UserName)
+func (a *API) listEntityTags(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
+		return a.listTags(ctx, kind, taggedName(kind, r))
+	}
+}
+
+// taggedName is the user or role a tag request names.
+func taggedName(kind string, r *iamtypes.TagRequest) string {
+	if kind == kindRole {
+		return r.RoleName
+	}
+	return r.UserName
 }
 
 // retag adds and removes tags of a user or role.
@@ -220,11 +234,7 @@ func (a *API) listTags(ctx context.Context, kind, name string) (*iamtypes.TagsRe
 	if err != nil {
 		return nil, err
 	}
-	ts := tagsOut(e.Tags)
-	if ts == nil {
-		ts = []iamtypes.Tag{}
-	}
-	return &iamtypes.TagsResult{Tags: ts}, nil
+	return &iamtypes.TagsResult{Tags: awsapi.OrEmpty(tagsOut(e.Tags))}, nil
 }
 
 // CreateGroup makes a group.
