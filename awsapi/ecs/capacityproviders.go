@@ -149,16 +149,8 @@ func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCap
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be updated.")
 	}
-	var out ecstypes.CapacityProvider
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
-		if err != nil {
-			return err
-		}
-		if !ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive {
-			return providerNotFound(name)
-		}
-		asg := *rec.Provider.AutoScalingGroupProvider
+	out, err := a.changeProvider(ctx, sc, name, func(_ store.Tx, p *ecstypes.CapacityProvider) error {
+		asg := *p.AutoScalingGroupProvider
 		up := in.AutoScalingGroupProvider
 		if ms := up.ManagedScaling; ms != nil {
 			cur := *asg.ManagedScaling
@@ -186,18 +178,16 @@ func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCap
 		if up.ManagedDraining != "" {
 			asg.ManagedDraining = up.ManagedDraining
 		}
-		rec.Provider.AutoScalingGroupProvider = &asg
+		p.AutoScalingGroupProvider = &asg
 		// Nothing outside wharf has to apply the change, so it is complete
 		// at once (ECS reports UPDATE_IN_PROGRESS while it adjusts the ASG).
-		rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusUpdateComplete
-		rec.Provider.UpdateStatusReason = nil
-		out = rec.Provider
-		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+		p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusUpdateComplete
+		p.UpdateStatusReason = nil
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out = presentProvider(out, false)
 	return &ecstypes.UpdateCapacityProviderResponse{CapacityProvider: &out}, nil
 }
 
@@ -211,15 +201,7 @@ func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCap
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be deleted. Disassociate them from a cluster with PutClusterCapacityProviders or by deleting the cluster.")
 	}
-	var out ecstypes.CapacityProvider
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
-		if err != nil {
-			return err
-		}
-		if !ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive {
-			return providerNotFound(name)
-		}
+	out, err := a.changeProvider(ctx, sc, name, func(tx store.Tx, p *ecstypes.CapacityProvider) error {
 		clusters, err := store.List[ecstypes.Cluster](tx, state.ClustersPrefix(sc))
 		if err != nil {
 			return err
@@ -232,21 +214,19 @@ func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCap
 			}
 		}
 		if holder != "" {
-			rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteFailed
-			rec.Provider.UpdateStatusReason = new("The capacity provider cannot be deleted because it is associated with cluster: " + holder +
+			p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteFailed
+			p.UpdateStatusReason = new("The capacity provider cannot be deleted because it is associated with cluster: " + holder +
 				". Remove the capacity provider from the cluster and try again.")
 		} else {
-			rec.Provider.Status = ecstypes.CapacityProviderStatusInactive
-			rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteComplete
-			rec.Provider.UpdateStatusReason = nil
+			p.Status = ecstypes.CapacityProviderStatusInactive
+			p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteComplete
+			p.UpdateStatusReason = nil
 		}
-		out = rec.Provider
-		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out = presentProvider(out, false)
 	return &ecstypes.DeleteCapacityProviderResponse{CapacityProvider: &out}, nil
 }
 
@@ -254,13 +234,7 @@ func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCap
 // FARGATE and FARGATE_SPOT belong to AWS and take no tags.
 func providerTaggable(sc model.Scope, name string) taggable {
 	key := state.CapacityProviderKey(sc, name)
-	load := func(tx store.ReadTx) (state.CapacityProviderRecord, error) {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, key)
-		if err == nil && (!ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive) {
-			err = providerNotFound(name)
-		}
-		return rec, err
-	}
+	load := func(tx store.ReadTx) (state.CapacityProviderRecord, error) { return activeProvider(tx, sc, name) }
 	return taggable{
 		get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
 			rec, err := load(tx)
@@ -275,4 +249,32 @@ func providerTaggable(sc model.Scope, name string) taggable {
 			return store.Put(tx, key, rec)
 		},
 	}
+}
+
+// activeProvider reads a stored provider that is ACTIVE; an INACTIVE
+// (deleted) one is not found, as in ECS.
+func activeProvider(tx store.ReadTx, sc model.Scope, name string) (state.CapacityProviderRecord, error) {
+	rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
+	if err == nil && (!ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive) {
+		err = providerNotFound(name)
+	}
+	return rec, err
+}
+
+// changeProvider applies change to an ACTIVE stored provider in one
+// transaction and returns the provider as ECS shows it.
+func (a *API) changeProvider(ctx context.Context, sc model.Scope, name string, change func(store.Tx, *ecstypes.CapacityProvider) error) (ecstypes.CapacityProvider, error) {
+	var out ecstypes.CapacityProvider
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		rec, err := activeProvider(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, &rec.Provider); err != nil {
+			return err
+		}
+		out = rec.Provider
+		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+	})
+	return presentProvider(out, false), err
 }
