@@ -3,10 +3,7 @@ package credentials
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -170,9 +167,8 @@ func (s *Service) newKey(role, taskID string, req agentproto.CredentialsRequest,
 	if principal == "" {
 		return agentproto.Credentials{}, record{}, refuse(400, "InvalidRole", "the task's role %q is not an IAM role ARN", role)
 	}
-	sum := sha256.Sum256([]byte(token))
 	exp := now.Add(Lifetime)
-	r := record{AccessKeyID: akid, SealedSecret: sealed, TokenHash: hex.EncodeToString(sum[:]), RoleARN: role, Principal: principal,
+	r := record{AccessKeyID: akid, SealedSecret: sealed, TokenHash: awsapi.SessionTokenHash(token), RoleARN: role, Principal: principal,
 		Account: account, TaskARN: req.TaskARN, Role: req.Role, Created: now, Expires: exp}
 	return agentproto.Credentials{AccessKeyID: akid, SecretAccessKey: secret, Token: token, Expiration: exp.Format(time.RFC3339), RoleArn: role}, r, nil
 }
@@ -197,12 +193,8 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, 
 	if err != nil || !found {
 		return "", nil, err
 	}
-	sum := sha256.Sum256([]byte(cred.SessionToken))
-	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.TokenHash)) != 1 {
-		return "", nil, awsapi.Errorf(awsapi.CodeUnrecognizedClient, "The security token included in the request is invalid.")
-	}
-	if !s.now().Before(r.Expires) {
-		return "", nil, awsapi.Errorf("ExpiredTokenException", "The security token included in the request is expired")
+	if err := awsapi.CheckSession(cred.SessionToken, r.TokenHash, r.Expires, s.now()); err != nil {
+		return "", nil, err
 	}
 	secret, err := s.kr.Open(r.SealedSecret, aad(cred.AccessKey))
 	if err != nil {
