@@ -154,28 +154,50 @@ func (a *API) DeleteUser(ctx context.Context, r *iamtypes.NameRequest) (any, err
 	if err := checkName("userName", r.UserName, 64); err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kindUser, r.UserName)
-		if err != nil {
-			return err
-		}
+	return a.deleteEntity(ctx, kindUser, r.UserName, func(tx store.Tx, acct string, e entity) error {
 		keys, err := a.keysOf(tx, acct, e.Name)
 		switch {
 		case err != nil:
 			return err
 		case len(keys) > 0:
 			return deleteConflict("Cannot delete entity, must delete access keys first.")
-		case len(e.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		case len(e.Managed) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		case len(e.Groups) > 0:
+		}
+		if err := policyConflict(e); err != nil {
+			return err
+		}
+		if len(e.Groups) > 0 {
 			return deleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		return tx.Delete(key(acct, kindUser, e.Name))
+		return nil
 	})
-	return &iamtypes.Empty{}, awsapi.Wrap("delete user", err)
+}
+
+// deleteEntity deletes a user, group or role once conflict (the kind's
+// own DeleteConflict checks, in IAM's order) finds nothing in the way.
+func (a *API) deleteEntity(ctx context.Context, kind, name string, conflict func(tx store.Tx, acct string, e entity) error) (any, error) {
+	acct := account(ctx)
+	err := a.write(ctx, func(tx store.Tx) error {
+		e, err := getEntity(tx, acct, kind, name)
+		if err != nil {
+			return err
+		}
+		if err := conflict(tx, acct, e); err != nil {
+			return err
+		}
+		return tx.Delete(key(acct, kind, e.Name))
+	})
+	return &iamtypes.Empty{}, awsapi.Wrap("delete "+kind, err)
+}
+
+// policyConflict refuses to delete an entity that still has policies.
+func policyConflict(e entity) error {
+	switch {
+	case len(e.Inline) > 0:
+		return deleteConflict("Cannot delete entity, must delete policies first.")
+	case len(e.Managed) > 0:
+		return deleteConflict("Cannot delete entity, must detach all policies first.")
+	}
+	return nil
 }
 
 // Users' and roles' tag operations are one each over the entity kind
@@ -311,12 +333,7 @@ func (a *API) DeleteGroup(ctx context.Context, r *iamtypes.NameRequest) (any, er
 	if err := checkName("groupName", r.GroupName, 128); err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		g, err := getEntity(tx, acct, kindGroup, r.GroupName)
-		if err != nil {
-			return err
-		}
+	return a.deleteEntity(ctx, kindGroup, r.GroupName, func(tx store.Tx, acct string, g entity) error {
 		users, err := listEntities(tx, acct, kindUser)
 		if err != nil {
 			return err
@@ -326,15 +343,8 @@ func (a *API) DeleteGroup(ctx context.Context, r *iamtypes.NameRequest) (any, er
 				return deleteConflict("Cannot delete entity, must remove users from group first.")
 			}
 		}
-		switch {
-		case len(g.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		case len(g.Managed) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		}
-		return tx.Delete(key(acct, kindGroup, g.Name))
+		return policyConflict(g)
 	})
-	return &iamtypes.Empty{}, awsapi.Wrap("delete group", err)
 }
 
 // AddUserToGroup makes a user a member of a group.
