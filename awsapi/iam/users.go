@@ -234,18 +234,10 @@ func (a *API) retag(ctx context.Context, kind, name string, add []iamtypes.Tag, 
 	if err := checkName(kind+"Name", name, 64); err != nil {
 		return err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kind, name)
-		if err != nil {
-			return err
-		}
-		if e.Tags, err = mergeTags(removeTags(e.Tags, remove), add); err != nil {
-			return err
-		}
-		return store.Put(tx, key(acct, kind, e.Name), e)
+	return a.changeEntity(ctx, kind, name, "tag "+kind, func(_ store.Tx, _ string, e *entity) (err error) {
+		e.Tags, err = mergeTags(removeTags(e.Tags, remove), add)
+		return err
 	})
-	return awsapi.Wrap("tag "+kind, err)
 }
 
 func (a *API) listTags(ctx context.Context, kind, name string) (*iamtypes.TagsResult, error) {
