@@ -131,8 +131,21 @@ func ViewPage[T any](ctx context.Context, db store.Backend, prefix, match string
 // by time) and for the parts of one record (versions). next is nil on the
 // last page.
 func SlicePage[T any](items []T, key func(T) string, c Cursor, limit int) (page []T, next *string) {
+	return slicePage(items, key, c, limit, func(k string) bool { return k <= c.After })
+}
+
+// SlicePageDesc is SlicePage over items sorted descending by key (the
+// store lists ascending only, so a newest-first list is sliced).
+func SlicePageDesc[T any](items []T, key func(T) string, c Cursor, limit int) (page []T, next *string) {
+	return slicePage(items, key, c, limit, func(k string) bool { return k >= c.After })
+}
+
+// slicePage skips the items the cursor has passed (seen) and cuts limit
+// of the rest. The cursor's item need not still exist: a deleted item does
+// not break a client's walk through the pages.
+func slicePage[T any](items []T, key func(T) string, c Cursor, limit int, seen func(string) bool) (page []T, next *string) {
 	start := 0
-	for c.After != "" && start < len(items) && key(items[start]) <= c.After {
+	for c.After != "" && start < len(items) && seen(key(items[start])) {
 		start++
 	}
 	end := min(start+limit, len(items))

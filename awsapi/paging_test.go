@@ -128,6 +128,31 @@ func TestSlicePage(t *testing.T) {
 	}
 }
 
+func TestSlicePageDesc(t *testing.T) {
+	items := []string{"e", "d", "c", "b", "a"}
+	id := func(s string) string { return s }
+	tests := []struct {
+		name, after string
+		limit       int
+		want        string
+		next        bool
+	}{
+		{name: "first page", limit: 2, want: "[e d]", next: true},
+		{name: "middle", after: "d", limit: 2, want: "[c b]", next: true},
+		{name: "last page", after: "c", limit: 2, want: "[b a]"},
+		{name: "past the end", after: "0", limit: 2, want: "[]"},
+		{name: "after a removed item", after: "cc", limit: 1, want: "[c]", next: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			page, next := awsapi.SlicePageDesc(items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
+			if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
+				t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
+			}
+		})
+	}
+}
+
 func TestParseCursor(t *testing.T) {
 	bad := fmt.Errorf("bad token")
 	tests := []struct {

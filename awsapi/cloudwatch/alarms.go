@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	cw "github.com/wharfhq/wharf/api/cloudwatchtypes"
 	"github.com/wharfhq/wharf/api/shape"
@@ -37,29 +38,7 @@ func (a *API) PutMetricAlarm(ctx context.Context, in *cw.PutMetricAlarmInput) (*
 		if exists && old.Rule != "" {
 			return errInvalid("The alarm %s is a composite alarm; a metric alarm needs another name.", al.Name)
 		}
-		summary := fmt.Sprintf("Alarm %q created", al.Name)
-		if exists {
-			summary = fmt.Sprintf("Alarm %q updated", al.Name)
-			al.State, al.StateReason, al.StateReasonData = old.State, old.StateReason, old.StateReasonData
-			al.StateUpdated, al.StateTransitioned, al.LastEvaluated = old.StateUpdated, old.StateTransitioned, old.LastEvaluated
-			al.Tags, al.ActionsDue = old.Tags, old.ActionsDue
-		} else {
-			if err := checkTags(in.Tags); err != nil {
-				return err
-			}
-			al.State, al.StateReason = metrics.StateInsufficientData, "Unchecked: Initial alarm creation"
-			al.StateUpdated, al.StateTransitioned = now, now
-			for _, t := range in.Tags {
-				al.Tags = append(al.Tags, metrics.Tag{Key: awsapi.Deref(t.Key), Value: awsapi.Deref(t.Value)})
-			}
-		}
-		al.ConfigUpdated = now
-		if err := store.Put(tx, key, al); err != nil {
-			return err
-		}
-		data, _ := json.Marshal(map[string]any{"type": "Update", "version": "1.0", "updatedAlarm": toWire(al)})
-		return metrics.PutHistory(tx, acct, region, metrics.HistoryItem{AlarmName: al.Name, AlarmARN: al.ARN,
-			Type: string(cw.HistoryItemTypeConfigurationUpdate), Time: now, Summary: summary, Data: string(data)})
+		return putAlarm(tx, key, &al, old, exists, in.Tags, now, func(al metrics.Alarm) any { return toWire(al) })
 	})
 	return nil, wrap("PutMetricAlarm", err)
 }
@@ -473,4 +452,35 @@ func (a *API) DescribeAlarmHistory(ctx context.Context, in *cw.DescribeAlarmHist
 			Timestamp: shape.TimeOf(h.Time), HistoryItemType: cw.HistoryItemType(h.Type), HistorySummary: new(h.Summary), HistoryData: new(h.Data)})
 	}
 	return out, nil
+}
+
+// putAlarm stores a metric or composite alarm al at key and records the
+// configuration update in its history (wire: the alarm as DescribeAlarms
+// shows it). An existing alarm (old) keeps its state, tags and due
+// actions, as CloudWatch does; a new one starts INSUFFICIENT_DATA with
+// tags.
+func putAlarm(tx store.Tx, key string, al *metrics.Alarm, old metrics.Alarm, exists bool, tags []cw.Tag, now time.Time, wire func(metrics.Alarm) any) error {
+	summary := fmt.Sprintf("Alarm %q created", al.Name)
+	if exists {
+		summary = fmt.Sprintf("Alarm %q updated", al.Name)
+		al.State, al.StateReason, al.StateReasonData = old.State, old.StateReason, old.StateReasonData
+		al.StateUpdated, al.StateTransitioned, al.LastEvaluated = old.StateUpdated, old.StateTransitioned, old.LastEvaluated
+		al.Tags, al.ActionsDue = old.Tags, old.ActionsDue
+	} else {
+		if err := checkTags(tags); err != nil {
+			return err
+		}
+		al.State, al.StateReason = metrics.StateInsufficientData, "Unchecked: Initial alarm creation"
+		al.StateUpdated, al.StateTransitioned = now, now
+		for _, t := range tags {
+			al.Tags = append(al.Tags, metrics.Tag{Key: awsapi.Deref(t.Key), Value: awsapi.Deref(t.Value)})
+		}
+	}
+	al.ConfigUpdated = now
+	if err := store.Put(tx, key, *al); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"type": "Update", "version": "1.0", "updatedAlarm": wire(*al)})
+	return metrics.PutHistory(tx, al.Account, al.Region, metrics.HistoryItem{AlarmName: al.Name, AlarmARN: al.ARN,
+		Type: string(cw.HistoryItemTypeConfigurationUpdate), Time: now, Summary: summary, Data: string(data)})
 }

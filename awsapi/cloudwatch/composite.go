@@ -2,8 +2,6 @@ package cloudwatch
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -79,28 +77,9 @@ func (a *API) PutCompositeAlarm(ctx context.Context, in *cw.PutCompositeAlarmInp
 		if exists && old.Rule == "" {
 			return errInvalid("The alarm %s is a metric alarm; a composite alarm needs another name.", name)
 		}
-		summary := fmt.Sprintf("Alarm %q created", name)
-		if exists {
-			summary = fmt.Sprintf("Alarm %q updated", name)
-			al.State, al.StateReason, al.StateReasonData = old.State, old.StateReason, old.StateReasonData
-			al.StateUpdated, al.StateTransitioned, al.Tags, al.ActionsDue = old.StateUpdated, old.StateTransitioned, old.Tags, old.ActionsDue
-		} else {
-			if err := checkTags(in.Tags); err != nil {
-				return err
-			}
-			al.State, al.StateReason = metrics.StateInsufficientData, "Unchecked: Initial alarm creation"
-			al.StateUpdated, al.StateTransitioned = now, now
-			for _, t := range in.Tags {
-				al.Tags = append(al.Tags, metrics.Tag{Key: awsapi.Deref(t.Key), Value: awsapi.Deref(t.Value)})
-			}
-		}
-		al.ConfigUpdated = now
-		if err := store.Put(tx, key, al); err != nil {
-			return err
-		}
-		data, _ := json.Marshal(map[string]any{"type": "Update", "version": "1.0", "updatedAlarm": compositeToWire(al)})
-		return metrics.PutHistory(tx, acct, region, metrics.HistoryItem{AlarmName: name, AlarmARN: al.ARN,
-			Type: string(cw.HistoryItemTypeConfigurationUpdate), Time: now, Summary: summary, Data: string(data)})
+		// A composite alarm is never evaluated by period, so the
+		// LastEvaluated putAlarm carries over is always zero.
+		return putAlarm(tx, key, &al, old, exists, in.Tags, now, func(al metrics.Alarm) any { return compositeToWire(al) })
 	})
 	return nil, wrap("PutCompositeAlarm", err)
 }

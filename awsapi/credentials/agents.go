@@ -25,11 +25,9 @@ import (
 // nothing: each node gets a secret from IssueHandler, and Require lets a
 // request through only with its node's secret as a bearer token.
 type Agents struct {
-	db       store.Backend
+	awsapi.Base
 	auth     func(*http.Request) (*awsapi.Principal, *awsapi.Error)
 	required func() bool // auth is on
-	log      *slog.Logger
-	now      func() time.Time
 }
 
 // agentPrefix is where the agents' secret hashes live.
@@ -47,7 +45,7 @@ type agentRecord struct {
 // NewAgents returns the agent authenticator; api verifies the signature of
 // secret requests.
 func NewAgents(db store.Backend, api *awsapi.Server, log *slog.Logger) *Agents {
-	return &Agents{db: db, auth: api.Authenticate, required: api.AuthRequired, log: log, now: time.Now}
+	return &Agents{Base: awsapi.NewBase(db, log), auth: api.Authenticate, required: api.AuthRequired}
 }
 
 func hashSecret(s string) string {
@@ -73,7 +71,7 @@ func (g *Agents) IssueHandler() http.Handler {
 		if p != nil {
 			who = p.ARN
 		}
-		_, err := g.db.Update(r.Context(), func(tx store.Tx) error {
+		_, err := g.DB.Update(r.Context(), func(tx store.Tx) error {
 			_, found, err := store.Get[agentRecord](tx, agentPrefix+req.NodeID)
 			if err != nil {
 				return err
@@ -81,17 +79,17 @@ func (g *Agents) IssueHandler() http.Handler {
 			if found && p == nil {
 				return refuse(http.StatusForbidden, "NodeHasSecret", "node %s already has a secret; a new one is issued only to a request signed with a key of the account", req.NodeID)
 			}
-			return store.Put(tx, agentPrefix+req.NodeID, agentRecord{NodeID: req.NodeID, SecretHash: hashSecret(secret), Issued: g.now().UTC(), IssuedTo: who})
+			return store.Put(tx, agentPrefix+req.NodeID, agentRecord{NodeID: req.NodeID, SecretHash: hashSecret(secret), Issued: g.Now().UTC(), IssuedTo: who})
 		})
 		var me *mintError
 		switch {
 		case errors.As(err, &me):
 			writeJSON(w, me.status, map[string]string{"code": me.code, "message": me.message})
 		case err != nil:
-			g.log.Error("agents: issue a secret", "node", req.NodeID, "err", err)
+			g.Log.Error("agents: issue a secret", "node", req.NodeID, "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"code": "InternalError", "message": "wharf could not issue the secret; the server log says why"})
 		default:
-			g.log.Info("issued an agent secret", "node", req.NodeID, "to", who)
+			g.Log.Info("issued an agent secret", "node", req.NodeID, "to", who)
 			writeJSON(w, http.StatusOK, agentproto.SecretResponse{Secret: secret})
 		}
 	})
@@ -117,7 +115,7 @@ func (g *Agents) Require(h http.Handler) http.Handler {
 		}
 		_ = json.Unmarshal(body, &who)
 		if ok, err := g.check(r.Context(), who.NodeID, r.Header.Get("Authorization")); err != nil {
-			g.log.Error("agents: check a secret", "node", who.NodeID, "err", err)
+			g.Log.Error("agents: check a secret", "node", who.NodeID, "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"code": "InternalError", "message": "wharf could not check the agent's secret"})
 			return
 		} else if !ok {
@@ -139,7 +137,7 @@ func (g *Agents) check(ctx context.Context, node, authz string) (bool, error) {
 	}
 	var rec agentRecord
 	var found bool
-	err := g.db.View(ctx, func(tx store.ReadTx) error {
+	err := g.DB.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		rec, found, err = store.Get[agentRecord](tx, agentPrefix+node)
 		return err

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/awsapi"
@@ -23,7 +22,7 @@ import (
 func TestAgentSecret(t *testing.T) {
 	f := newFixture(t)
 	required, verified := true, true
-	g := &Agents{db: f.s.db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+	g := &Agents{Base: awsapi.NewBase(f.s.DB, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		required: func() bool { return required },
 		auth: func(*http.Request) (*awsapi.Principal, *awsapi.Error) {
 			if verified {

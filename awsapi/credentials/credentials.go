@@ -3,10 +3,7 @@ package credentials
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,15 +29,13 @@ const prefix = "wharf/credentials/"
 
 // Service mints credentials and resolves their access keys.
 type Service struct {
-	db  store.Backend
-	kr  *keyring.Keyring
-	log *slog.Logger
-	now func() time.Time
+	awsapi.Base
+	kr *keyring.Keyring
 }
 
 // New returns the credentials service over db, sealing secret keys with kr.
 func New(db store.Backend, kr *keyring.Keyring, log *slog.Logger) *Service {
-	return &Service{db: db, kr: kr, log: log, now: time.Now}
+	return &Service{Base: awsapi.NewBase(db, log), kr: kr}
 }
 
 // record is one minted key.
@@ -81,9 +76,9 @@ func (s *Service) Mint(ctx context.Context, req agentproto.CredentialsRequest) (
 		return agentproto.Credentials{}, refuse(400, "InvalidTaskArn", "%q is not an ECS task ARN", req.TaskARN)
 	}
 	sc := model.Scope{Account: a.Account, Region: a.Region}
-	now := s.now().UTC().Truncate(time.Second)
+	now := s.Now().UTC().Truncate(time.Second)
 	var out agentproto.Credentials
-	_, err := s.db.Update(ctx, func(tx store.Tx) error {
+	_, err := s.DB.Update(ctx, func(tx store.Tx) error {
 		rec, found, err := state.FindTask(tx, sc, cluster, id)
 		switch {
 		case err != nil:
@@ -110,7 +105,7 @@ func (s *Service) Mint(ctx context.Context, req agentproto.CredentialsRequest) (
 	if err != nil {
 		return agentproto.Credentials{}, err
 	}
-	s.log.LogAttrs(ctx, slog.LevelDebug, "minted credentials", slog.String("access_key", out.AccessKeyID),
+	s.Log.LogAttrs(ctx, slog.LevelDebug, "minted credentials", slog.String("access_key", out.AccessKeyID),
 		slog.String("role", out.RoleArn), slog.String("task", req.TaskARN), slog.String("kind", req.Role))
 	return out, nil
 }
@@ -170,9 +165,8 @@ func (s *Service) newKey(role, taskID string, req agentproto.CredentialsRequest,
 	if principal == "" {
 		return agentproto.Credentials{}, record{}, refuse(400, "InvalidRole", "the task's role %q is not an IAM role ARN", role)
 	}
-	sum := sha256.Sum256([]byte(token))
 	exp := now.Add(Lifetime)
-	r := record{AccessKeyID: akid, SealedSecret: sealed, TokenHash: hex.EncodeToString(sum[:]), RoleARN: role, Principal: principal,
+	r := record{AccessKeyID: akid, SealedSecret: sealed, TokenHash: awsapi.SessionTokenHash(token), RoleARN: role, Principal: principal,
 		Account: account, TaskARN: req.TaskARN, Role: req.Role, Created: now, Expires: exp}
 	return agentproto.Credentials{AccessKeyID: akid, SecretAccessKey: secret, Token: token, Expiration: exp.Format(time.RFC3339), RoleArn: role}, r, nil
 }
@@ -189,7 +183,7 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, 
 	}
 	var r record
 	var found bool
-	err := s.db.View(ctx, func(tx store.ReadTx) error {
+	err := s.DB.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		r, found, err = store.Get[record](tx, prefix+cred.AccessKey)
 		return err
@@ -197,12 +191,8 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, 
 	if err != nil || !found {
 		return "", nil, err
 	}
-	sum := sha256.Sum256([]byte(cred.SessionToken))
-	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.TokenHash)) != 1 {
-		return "", nil, awsapi.Errorf(awsapi.CodeUnrecognizedClient, "The security token included in the request is invalid.")
-	}
-	if !s.now().Before(r.Expires) {
-		return "", nil, awsapi.Errorf("ExpiredTokenException", "The security token included in the request is expired")
+	if err := awsapi.CheckSession(cred.SessionToken, r.TokenHash, r.Expires, s.Now()); err != nil {
+		return "", nil, err
 	}
 	secret, err := s.kr.Open(r.SealedSecret, aad(cred.AccessKey))
 	if err != nil {
@@ -215,8 +205,8 @@ func (s *Service) Resolve(ctx context.Context, cred awsapi.Credential) (string, 
 // Purge deletes the records of keys that expired more than an hour ago
 // (the server runs it every 10 minutes, a ctrl.Periodic).
 func (s *Service) Purge(ctx context.Context) error {
-	cutoff := s.now().Add(-keep)
-	return store.DeleteWhere(ctx, s.db, prefix, func(r record) bool { return r.Expires.Before(cutoff) })
+	cutoff := s.Now().Add(-keep)
+	return store.DeleteWhere(ctx, s.DB, prefix, func(r record) bool { return r.Expires.Before(cutoff) })
 }
 
 func randomBytes(n int) []byte {

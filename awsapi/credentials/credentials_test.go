@@ -46,7 +46,7 @@ func newFixture(t *testing.T) fixture {
 	t.Cleanup(func() { _ = db.Close() })
 	s := New(db, keyring.Ephemeral(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
+	s.Now = func() time.Time { return now }
 	return fixture{s: s, now: &now}
 }
 
@@ -60,7 +60,7 @@ func (f fixture) task(t *testing.T, id string, mut func(*model.TaskRecord)) stri
 	if mut != nil {
 		mut(&rec)
 	}
-	_, err := f.s.db.Update(context.Background(), func(tx store.Tx) error { return state.PutTask(tx, sc, "c1", &rec) })
+	_, err := f.s.DB.Update(context.Background(), func(tx store.Tx) error { return state.PutTask(tx, sc, "c1", &rec) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMint(t *testing.T) {
 	if got, _, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token}); err != nil || got != cr.SecretAccessKey {
 		t.Fatalf("Resolve's secret: %v", err)
 	}
-	_ = f.s.db.View(ctx, func(tx store.ReadTx) error {
+	_ = f.s.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, _ := tx.List(prefix, "", 0)
 		for _, kv := range kvs {
 			if bytes.Contains(kv.Value, []byte(cr.SecretAccessKey)) || bytes.Contains(kv.Value, []byte(cr.Token)) {

@@ -23,7 +23,7 @@ func (s *Service) Handler() http.Handler {
 		case errors.As(err, &me):
 			writeJSON(w, me.status, map[string]string{"code": me.code, "message": me.message})
 		case err != nil:
-			s.log.Error("credentials: mint failed", "task", req.TaskARN, "role", req.Role, "err", err)
+			s.Log.Error("credentials: mint failed", "task", req.TaskARN, "role", req.Role, "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"code": "InternalError", "message": "wharf could not mint credentials; the server log says why"})
 		default:
 			writeJSON(w, http.StatusOK, out)

@@ -32,7 +32,7 @@ func (a *API) RegisterHandler() http.Handler {
 			return
 		case err != nil:
 			if r.Context().Err() == nil {
-				a.log.Error("agent bulk registration failed", "node", req.NodeID, "err", err)
+				a.Log.Error("agent bulk registration failed", "node", req.NodeID, "err", err)
 				http.Error(w, "register failed", http.StatusInternalServerError)
 			}
 			return
@@ -59,7 +59,7 @@ func (a *API) registerBulk(ctx context.Context, req agentproto.RegisterRequest) 
 	if cpu <= 0 || mem <= 0 {
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
-	results, err := state.RegisterBulk(ctx, a.db, req.NodeID, req.Region, in, req.Clusters, a.now())
+	results, err := state.RegisterBulk(ctx, a.DB, req.NodeID, req.Region, in, req.Clusters, a.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -60,7 +61,7 @@ func TestBulkRegistration(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	var arns []string
 	for i := range 3 {
-		out := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(fmt.Sprintf("bulk-%d", i))}))(t)
+		out := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(fmt.Sprintf("bulk-%d", i))}))(t)
 		arns = append(arns, aws.ToString(out.Cluster.ClusterArn))
 	}
 	req := agentproto.RegisterRequest{NodeID: "node-bulk", Region: "us-east-1", Instance: bulkInstance("node-bulk")}
@@ -75,7 +76,7 @@ func TestBulkRegistration(t *testing.T) {
 		if res.Error != "" || !strings.Contains(res.ContainerInstanceARN, ":container-instance/bulk-"+fmt.Sprint(i)+"/") {
 			t.Fatalf("cluster %d: %+v", i, res)
 		}
-		d := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(arns[i]), ContainerInstances: []string{res.ContainerInstanceARN}}))(t)
+		d := apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(arns[i]), ContainerInstances: []string{res.ContainerInstanceARN}}))(t)
 		if len(d.ContainerInstances) != 1 || aws.ToString(d.ContainerInstances[0].Status) != "ACTIVE" || !d.ContainerInstances[0].AgentConnected {
 			t.Fatalf("cluster %d: described %+v, failures %+v", i, d.ContainerInstances, d.Failures)
 		}
@@ -93,14 +94,14 @@ func TestBulkRegistration(t *testing.T) {
 				t.Fatalf("cluster %d re-registered as %q (%s), want %q", i, res.ContainerInstanceARN, res.Error+msg, first.Results[i].ContainerInstanceARN)
 			}
 		}
-		l := must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(arns[0])}))(t)
+		l := apitest.Must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(arns[0])}))(t)
 		if len(l.ContainerInstanceArns) != 1 {
 			t.Fatalf("instances after re-registering: %v", l.ContainerInstanceArns)
 		}
 	})
 
 	t.Run("a gone cluster fails alone and a stale instance is replaced", func(t *testing.T) {
-		must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(arns[1])}))(t)
+		apitest.Must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(arns[1])}))(t)
 		again := req
 		again.Clusters = nil
 		for _, res := range first.Results {

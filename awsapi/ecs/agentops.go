@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -32,7 +33,7 @@ func (a *API) SubmitAttachmentStateChanges(ctx context.Context, in *ecstypes.Sub
 		}
 		changes = append(changes, state.AttachmentChange{AttachmentARN: *ch.AttachmentArn, Status: *ch.Status})
 	}
-	if err := state.SetAttachmentStatus(ctx, a.db, scope(ctx), model.ClusterName(derefStr(in.Cluster)), changes); err != nil {
+	if err := state.SetAttachmentStatus(ctx, a.DB, awsapi.ScopeOf(ctx), model.ClusterName(derefStr(in.Cluster)), changes); err != nil {
 		return nil, stateErr(err)
 	}
 	return &ecstypes.SubmitAttachmentStateChangesResponse{Acknowledgment: new("ACK")}, nil
@@ -45,9 +46,9 @@ func (a *API) SubmitAttachmentStateChanges(ctx context.Context, in *ecstypes.Sub
 // reported no version (a third-party agent) gets MissingVersionException,
 // as ECS answers agents that do not use its version information.
 func (a *API) UpdateContainerAgent(ctx context.Context, in *ecstypes.UpdateContainerAgentRequest) (*ecstypes.UpdateContainerAgentResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -60,12 +61,12 @@ func (a *API) UpdateContainerAgent(ctx context.Context, in *ecstypes.UpdateConta
 		}
 		switch rec.Instance.AgentUpdateStatus {
 		case ecstypes.AgentUpdateStatusPending, ecstypes.AgentUpdateStatusStaging, ecstypes.AgentUpdateStatusStaged, ecstypes.AgentUpdateStatusUpdating:
-			return awsErr(codeUpdateInProgress, "There's already an update in progress for the container agent on %s.", *in.ContainerInstance)
+			return awsapi.Errorf(codeUpdateInProgress, "There's already an update in progress for the container agent on %s.", *in.ContainerInstance)
 		}
 		if vi := rec.Instance.VersionInfo; vi == nil || derefStr(vi.AgentVersion) == "" {
-			return awsErr(codeMissingVersion, "Amazon ECS can't determine the current version of the container agent on %s and doesn't have enough information to proceed with an update. The agent did not report its version when it registered.", *in.ContainerInstance)
+			return awsapi.Errorf(codeMissingVersion, "Amazon ECS can't determine the current version of the container agent on %s and doesn't have enough information to proceed with an update. The agent did not report its version when it registered.", *in.ContainerInstance)
 		}
-		return awsErr(codeNoUpdateAvailable, "There's no update available for the container agent on %s: it is already running the latest version (%s).",
+		return awsapi.Errorf(codeNoUpdateAvailable, "There's no update available for the container agent on %s: it is already running the latest version (%s).",
 			*in.ContainerInstance, derefStr(rec.Instance.VersionInfo.AgentVersion))
 	})
 	return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -43,9 +44,9 @@ func TestSubmitAttachmentStateChanges(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	registerInstance(t, c, "", "node-att", 1024, 1024, types.Attribute{Name: aws.String("ecs.capability.task-eni")})
 	poll(t, w.URL(), agentproto.PollRequest{NodeID: "node-att"})
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("eni"), NetworkMode: types.NetworkModeAwsvpc,
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("eni"), NetworkMode: types.NetworkModeAwsvpc,
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(32)}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("eni"),
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("eni"),
 		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("run: %s", failureText(run.Failures))
@@ -58,12 +59,12 @@ func TestSubmitAttachmentStateChanges(t *testing.T) {
 			Attachments: []ecstypes.Attachment{{Id: aws.String(attID), Type: aws.String("ElasticNetworkInterface"), Status: aws.String("ATTACHED")}}},
 	})
 
-	out := must(c.SubmitAttachmentStateChanges(ctx, &ecs.SubmitAttachmentStateChangesInput{Cluster: aws.String("default"),
+	out := apitest.Must(c.SubmitAttachmentStateChanges(ctx, &ecs.SubmitAttachmentStateChangesInput{Cluster: aws.String("default"),
 		Attachments: []types.AttachmentStateChange{{AttachmentArn: aws.String("arn:aws:ecs:us-east-1:000000000000:attachment/" + attID), Status: aws.String("DETACHED")}}}))(t)
 	if aws.ToString(out.Acknowledgment) != "ACK" {
 		t.Fatalf("acknowledgment %q", aws.ToString(out.Acknowledgment))
 	}
-	d := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{task}}))(t)
+	d := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{task}}))(t)
 	if len(d.Tasks) != 1 || len(d.Tasks[0].Attachments) != 1 || aws.ToString(d.Tasks[0].Attachments[0].Status) != "DETACHED" {
 		t.Fatalf("attachments after the change: %+v", d.Tasks)
 	}
@@ -81,7 +82,7 @@ func TestSubmitAttachmentStateChanges(t *testing.T) {
 	for _, tt := range errorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.SubmitAttachmentStateChanges(ctx, &ecs.SubmitAttachmentStateChangesInput{Cluster: aws.String(tt.cluster), Attachments: []types.AttachmentStateChange{tt.change}})
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 		})
 	}
 }
@@ -92,7 +93,7 @@ func TestUpdateContainerAgent(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	versioned := registerInstance(t, c, "", "node-v", 1024, 1024)
-	unversioned := must(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{
+	unversioned := apitest.Must(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{
 		TotalResources: []types.Resource{
 			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 1024},
 			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 1024}},
@@ -113,7 +114,7 @@ func TestUpdateContainerAgent(t *testing.T) {
 				in.Cluster = aws.String(tt.cluster)
 			}
 			_, err := c.UpdateContainerAgent(ctx, in)
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 		})
 	}
 	var noUpdate *types.NoUpdateAvailableException

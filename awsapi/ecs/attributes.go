@@ -16,7 +16,7 @@ import (
 // service scheduler replaces the tasks of draining instances elsewhere,
 // within the services' deployment bounds, as ECS does.
 func (a *API) UpdateContainerInstancesState(ctx context.Context, in *ecstypes.UpdateContainerInstancesStateRequest) (*ecstypes.UpdateContainerInstancesStateResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	if in.Status != ecstypes.ContainerInstanceStatusActive && in.Status != ecstypes.ContainerInstanceStatusDraining {
 		return nil, invalidParam("status must be ACTIVE or DRAINING, got %s.", in.Status)
@@ -25,7 +25,7 @@ func (a *API) UpdateContainerInstancesState(ctx context.Context, in *ecstypes.Up
 		return nil, invalidParam("containerInstances can have at most 10 entries, got %d.", len(in.ContainerInstances))
 	}
 	out := &ecstypes.UpdateContainerInstancesStateResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func validAttribute(at ecstypes.Attribute) error {
 
 // changeAttributes edits attributes on the container instances they target.
 func (a *API) changeAttributes(ctx context.Context, clusterRef string, attrs []ecstypes.Attribute, put bool) ([]ecstypes.Attribute, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(clusterRef)
 	if len(attrs) == 0 || len(attrs) > 10 {
 		return nil, invalidParam("attributes must have between 1 and 10 entries, got %d.", len(attrs))
@@ -99,7 +99,7 @@ func (a *API) changeAttributes(ctx context.Context, clusterRef string, attrs []e
 			return nil, invalidParam("targetId is required: the container instance the attribute %s belongs to.", derefStr(at.Name))
 		}
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (a *API) changeAttributes(ctx context.Context, clusterRef string, attrs []e
 				return err
 			}
 			if !ok {
-				return awsErr("TargetNotFoundException", "Could not find container instance %s in cluster %s.", derefStr(at.TargetId), cluster)
+				return awsapi.Errorf("TargetNotFoundException", "Could not find container instance %s in cluster %s.", derefStr(at.TargetId), cluster)
 			}
 			ci := &rec.Instance
 			ci.Attributes = slices.DeleteFunc(ci.Attributes, func(x ecstypes.Attribute) bool { return derefStr(x.Name) == derefStr(at.Name) })
@@ -147,21 +147,19 @@ func (a *API) DeleteAttributes(ctx context.Context, in *ecstypes.DeleteAttribute
 // ListAttributes lists the attributes of a cluster's container instances,
 // by name and value when given.
 func (a *API) ListAttributes(ctx context.Context, in *ecstypes.ListAttributesRequest) (*ecstypes.ListAttributesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	if in.TargetType != ecstypes.TargetTypeContainerInstance {
 		return nil, invalidParam("targetType must be container-instance.")
 	}
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("attributes", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("attributes", in.NextToken)
-	if err != nil {
-		return nil, err
-	}
+	// Attributes are parts of the instance records, several to a record,
+	// so the page is cut from the cluster's list of them.
 	var all []ecstypes.Attribute
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -180,10 +178,6 @@ func (a *API) ListAttributes(ctx context.Context, in *ecstypes.ListAttributesReq
 		return nil, err
 	}
 	key := func(at ecstypes.Attribute) string { return derefStr(at.TargetId) + "\x00" + derefStr(at.Name) }
-	items, next := page(all, key, after, size)
-	out := &ecstypes.ListAttributesResponse{Attributes: orEmpty(items)}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("attributes", next))
-	}
-	return out, nil
+	items, next := awsapi.SlicePage(all, key, c, size)
+	return &ecstypes.ListAttributesResponse{Attributes: awsapi.OrEmpty(items), NextToken: next}, nil
 }

@@ -28,7 +28,7 @@ func (a *API) checkPassRole(ctx context.Context, ref string, overrides *ecstypes
 	if ref == "" {
 		return nil
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var roles []string
 	add := func(r *string) {
 		arn := derefStr(r)
@@ -46,7 +46,7 @@ func (a *API) checkPassRole(ctx context.Context, ref string, overrides *ecstypes
 		}
 		roles = append(roles, arn)
 	}
-	if err := a.db.View(ctx, func(tx store.ReadTx) error {
+	if err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		rec, err := findTaskDef(tx, sc, ref)
 		if err != nil {
 			return nil
@@ -81,7 +81,7 @@ func (a *API) ResourceTags(ctx context.Context, arn string) (map[string]string, 
 	}
 	sc := model.Scope{Account: p.Account, Region: p.Region}
 	var tags []ecstypes.Tag
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if rest, ok := strings.CutPrefix(p.Resource, "task/"); ok {
 			cluster, id, ok := strings.Cut(rest, "/")
 			if !ok {

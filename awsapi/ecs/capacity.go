@@ -35,19 +35,19 @@ func providerName(ref string) string {
 // DescribeCapacityProviders describes FARGATE, FARGATE_SPOT and the Auto
 // Scaling group providers of the region, by name or ARN, or all of them.
 func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.DescribeCapacityProvidersRequest) (*ecstypes.DescribeCapacityProvidersResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size, err := pageSize(in.MaxResults, 10, 10)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("capacity-providers", in.NextToken)
+	c, err := awsapi.ParseCursor("capacity-providers", in.NextToken, badToken())
 	if err != nil {
 		return nil, err
 	}
 	withTags := slices.Contains(in.Include, ecstypes.CapacityProviderFieldTags)
 	out := &ecstypes.DescribeCapacityProvidersResponse{CapacityProviders: []ecstypes.CapacityProvider{}, Failures: []ecstypes.Failure{}}
 	var found []ecstypes.CapacityProvider
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if len(in.CapacityProviders) == 0 {
 			for _, name := range builtinProviders {
 				found = append(found, builtinProvider(sc, name, withTags))
@@ -87,29 +87,25 @@ func (a *API) DescribeCapacityProviders(ctx context.Context, in *ecstypes.Descri
 	// that list by position rather than by name.
 	if len(in.CapacityProviders) > 0 {
 		start := 0
-		if after != "" {
-			n, err := strconv.Atoi(after)
+		if c.After != "" {
+			n, err := strconv.Atoi(c.After)
 			if err != nil || n < 0 {
-				return nil, invalidParam("Invalid nextToken: pass the nextToken of the previous response unchanged.")
+				return nil, badToken()
 			}
 			start = min(n, len(found))
 		}
 		end := min(start+size, len(found))
-		items, next := found[start:end], ""
+		out.CapacityProviders = append(out.CapacityProviders, found[start:end]...)
 		if end < len(found) {
-			next = strconv.Itoa(end)
-		}
-		out.CapacityProviders = append(out.CapacityProviders, items...)
-		if next != "" {
-			out.NextToken = new(awsapi.PageToken("capacity-providers", next))
+			out.NextToken = c.Next(strconv.Itoa(end))
 		}
 		return out, nil
 	}
-	items, next := page(found, func(c ecstypes.CapacityProvider) string { return *c.Name }, after, size)
+	// The builtin providers are not records: the page is cut from them
+	// merged with the stored ones.
+	items, next := awsapi.SlicePage(found, func(c ecstypes.CapacityProvider) string { return *c.Name }, c, size)
 	out.CapacityProviders = append(out.CapacityProviders, items...)
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("capacity-providers", next))
-	}
+	out.NextToken = next
 	return out, nil
 }
 
@@ -128,7 +124,7 @@ func builtinProvider(sc model.Scope, name string, withTags bool) ecstypes.Capaci
 // presentProvider drops the tags unless the caller asked for them.
 func presentProvider(cp ecstypes.CapacityProvider, withTags bool) ecstypes.CapacityProvider {
 	if withTags {
-		cp.Tags = orEmpty(cp.Tags)
+		cp.Tags = awsapi.OrEmpty(cp.Tags)
 	} else {
 		cp.Tags = nil
 	}
@@ -192,7 +188,7 @@ func checkProvidersRemovable(tx store.ReadTx, sc model.Scope, cluster string, cu
 		return nil
 	}
 	inUse := func(p string) error {
-		return awsErr(codeResourceInUse, "The specified capacity provider is in use and cannot be removed: %s.", p)
+		return awsapi.Errorf(codeResourceInUse, "The specified capacity provider is in use and cannot be removed: %s.", p)
 	}
 	services, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 	if err != nil {

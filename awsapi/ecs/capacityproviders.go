@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -84,7 +85,7 @@ func validateScaling(ms *ecstypes.ManagedScaling) error {
 
 // CreateCapacityProvider stores a new Auto Scaling group capacity provider.
 func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCapacityProviderRequest) (*ecstypes.CreateCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := *in.Name
 	if !validProviderName(name) {
 		return nil, clientError("%s", errProviderNameInvalid)
@@ -111,9 +112,9 @@ func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCap
 		Name:                     new(name),
 		Status:                   ecstypes.CapacityProviderStatusActive,
 		AutoScalingGroupProvider: &asg,
-		Tags:                     orEmpty(in.Tags),
+		Tags:                     awsapi.OrEmpty(in.Tags),
 	}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		all, err := store.List[state.CapacityProviderRecord](tx, state.CapacityProvidersPrefix(sc))
 		if err != nil {
 			return err
@@ -143,21 +144,13 @@ func (a *API) CreateCapacityProvider(ctx context.Context, in *ecstypes.CreateCap
 // UpdateCapacityProvider changes an ACTIVE provider's managed scaling,
 // termination protection or draining; members left out keep their value.
 func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCapacityProviderRequest) (*ecstypes.UpdateCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := providerName(*in.Name)
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be updated.")
 	}
-	var out ecstypes.CapacityProvider
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
-		if err != nil {
-			return err
-		}
-		if !ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive {
-			return providerNotFound(name)
-		}
-		asg := *rec.Provider.AutoScalingGroupProvider
+	out, err := a.changeProvider(ctx, sc, name, func(_ store.Tx, p *ecstypes.CapacityProvider) error {
+		asg := *p.AutoScalingGroupProvider
 		up := in.AutoScalingGroupProvider
 		if ms := up.ManagedScaling; ms != nil {
 			cur := *asg.ManagedScaling
@@ -185,18 +178,16 @@ func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCap
 		if up.ManagedDraining != "" {
 			asg.ManagedDraining = up.ManagedDraining
 		}
-		rec.Provider.AutoScalingGroupProvider = &asg
+		p.AutoScalingGroupProvider = &asg
 		// Nothing outside wharf has to apply the change, so it is complete
 		// at once (ECS reports UPDATE_IN_PROGRESS while it adjusts the ASG).
-		rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusUpdateComplete
-		rec.Provider.UpdateStatusReason = nil
-		out = rec.Provider
-		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+		p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusUpdateComplete
+		p.UpdateStatusReason = nil
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out = presentProvider(out, false)
 	return &ecstypes.UpdateCapacityProviderResponse{CapacityProvider: &out}, nil
 }
 
@@ -205,20 +196,12 @@ func (a *API) UpdateCapacityProvider(ctx context.Context, in *ecstypes.UpdateCap
 // has it, ECS answers with the provider unchanged but for updateStatus
 // DELETE_FAILED and a reason naming the cluster, not with an error.
 func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCapacityProviderRequest) (*ecstypes.DeleteCapacityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := providerName(*in.CapacityProvider)
 	if isBuiltinProvider(name) {
 		return nil, clientError("The FARGATE and FARGATE_SPOT capacity providers are reserved and can't be deleted. Disassociate them from a cluster with PutClusterCapacityProviders or by deleting the cluster.")
 	}
-	var out ecstypes.CapacityProvider
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
-		if err != nil {
-			return err
-		}
-		if !ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive {
-			return providerNotFound(name)
-		}
+	out, err := a.changeProvider(ctx, sc, name, func(tx store.Tx, p *ecstypes.CapacityProvider) error {
 		clusters, err := store.List[ecstypes.Cluster](tx, state.ClustersPrefix(sc))
 		if err != nil {
 			return err
@@ -231,21 +214,19 @@ func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCap
 			}
 		}
 		if holder != "" {
-			rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteFailed
-			rec.Provider.UpdateStatusReason = new("The capacity provider cannot be deleted because it is associated with cluster: " + holder +
+			p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteFailed
+			p.UpdateStatusReason = new("The capacity provider cannot be deleted because it is associated with cluster: " + holder +
 				". Remove the capacity provider from the cluster and try again.")
 		} else {
-			rec.Provider.Status = ecstypes.CapacityProviderStatusInactive
-			rec.Provider.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteComplete
-			rec.Provider.UpdateStatusReason = nil
+			p.Status = ecstypes.CapacityProviderStatusInactive
+			p.UpdateStatus = ecstypes.CapacityProviderUpdateStatusDeleteComplete
+			p.UpdateStatusReason = nil
 		}
-		out = rec.Provider
-		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out = presentProvider(out, false)
 	return &ecstypes.DeleteCapacityProviderResponse{CapacityProvider: &out}, nil
 }
 
@@ -253,13 +234,7 @@ func (a *API) DeleteCapacityProvider(ctx context.Context, in *ecstypes.DeleteCap
 // FARGATE and FARGATE_SPOT belong to AWS and take no tags.
 func providerTaggable(sc model.Scope, name string) taggable {
 	key := state.CapacityProviderKey(sc, name)
-	load := func(tx store.ReadTx) (state.CapacityProviderRecord, error) {
-		rec, ok, err := store.Get[state.CapacityProviderRecord](tx, key)
-		if err == nil && (!ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive) {
-			err = providerNotFound(name)
-		}
-		return rec, err
-	}
+	load := func(tx store.ReadTx) (state.CapacityProviderRecord, error) { return activeProvider(tx, sc, name) }
 	return taggable{
 		get: func(tx store.ReadTx) ([]ecstypes.Tag, error) {
 			rec, err := load(tx)
@@ -274,4 +249,32 @@ func providerTaggable(sc model.Scope, name string) taggable {
 			return store.Put(tx, key, rec)
 		},
 	}
+}
+
+// activeProvider reads a stored provider that is ACTIVE; an INACTIVE
+// (deleted) one is not found, as in ECS.
+func activeProvider(tx store.ReadTx, sc model.Scope, name string) (state.CapacityProviderRecord, error) {
+	rec, ok, err := store.Get[state.CapacityProviderRecord](tx, state.CapacityProviderKey(sc, name))
+	if err == nil && (!ok || rec.Provider.Status != ecstypes.CapacityProviderStatusActive) {
+		err = providerNotFound(name)
+	}
+	return rec, err
+}
+
+// changeProvider applies change to an ACTIVE stored provider in one
+// transaction and returns the provider as ECS shows it.
+func (a *API) changeProvider(ctx context.Context, sc model.Scope, name string, change func(store.Tx, *ecstypes.CapacityProvider) error) (ecstypes.CapacityProvider, error) {
+	var out ecstypes.CapacityProvider
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		rec, err := activeProvider(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, &rec.Provider); err != nil {
+			return err
+		}
+		out = rec.Provider
+		return store.Put(tx, state.CapacityProviderKey(sc, name), rec)
+	})
+	return presentProvider(out, false), err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -27,7 +28,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 
-	created := must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-one"),
+	created := apitest.Must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-one"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asgARN + "one"),
 			ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled, TargetCapacity: aws.Int32(80)}},
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}}}))(t).CapacityProvider
@@ -40,7 +41,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 		created.AutoScalingGroupProvider.ManagedDraining != types.ManagedDrainingEnabled {
 		t.Fatalf("created %+v %+v", created, ms)
 	}
-	two := must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-two"), AutoScalingGroupProvider: asgProvider("two")}))(t).CapacityProvider
+	two := apitest.Must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-two"), AutoScalingGroupProvider: asgProvider("two")}))(t).CapacityProvider
 	if m := two.AutoScalingGroupProvider.ManagedScaling; m == nil || m.Status != types.ManagedScalingStatusDisabled || aws.ToInt32(m.TargetCapacity) != 100 {
 		t.Fatalf("managed scaling defaults without managedScaling: %+v", m)
 	}
@@ -65,7 +66,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	for _, tt := range createErrors {
 		t.Run("create "+tt.name, func(t *testing.T) {
 			_, err := c.CreateCapacityProvider(ctx, tt.in)
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 		})
 	}
 	t.Run("name message", func(t *testing.T) {
@@ -79,7 +80,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 		var names []string
 		pages := 0
 		for in := (&ecs.DescribeCapacityProvidersInput{MaxResults: aws.Int32(1)}); pages < 10; pages++ {
-			out := must(c.DescribeCapacityProviders(ctx, in))(t)
+			out := apitest.Must(c.DescribeCapacityProviders(ctx, in))(t)
 			for _, cp := range out.CapacityProviders {
 				names = append(names, aws.ToString(cp.Name))
 			}
@@ -92,7 +93,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 		if strings.Join(names, ",") != "FARGATE,FARGATE_SPOT,asg-one,asg-two" || pages != 4 {
 			t.Fatalf("all providers in %d pages: %v", pages, names)
 		}
-		got := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{
+		got := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{
 			CapacityProviders: []string{"arn:aws:ecs:us-east-1:000000000000:capacity-provider/asg-one", "FARGATE", "nope"},
 			Include:           []types.CapacityProviderField{types.CapacityProviderFieldTags}}))(t)
 		if len(got.CapacityProviders) != 2 || aws.ToString(got.CapacityProviders[0].Name) != "asg-one" || tagMap(got.CapacityProviders[0].Tags) != "team=core" ||
@@ -100,37 +101,37 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 			aws.ToString(got.Failures[0].Arn) != "arn:aws:ecs:us-east-1:000000000000:capacity-provider/nope" {
 			t.Fatalf("by name: %+v", got)
 		}
-		first := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1)}))(t)
+		first := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1)}))(t)
 		if len(first.CapacityProviders) != 1 || aws.ToString(first.CapacityProviders[0].Name) != "asg-two" || first.NextToken == nil {
 			t.Fatalf("named, first page: %+v", first)
 		}
-		second := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1), NextToken: first.NextToken}))(t)
+		second := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-two", "FARGATE_SPOT"}, MaxResults: aws.Int32(1), NextToken: first.NextToken}))(t)
 		if len(second.CapacityProviders) != 1 || aws.ToString(second.CapacityProviders[0].Name) != "FARGATE_SPOT" || second.NextToken != nil {
 			t.Fatalf("named, second page: %+v", second)
 		}
 		_, err := c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{NextToken: aws.String("garbage")})
-		wantCode(t, err, "InvalidParameterException")
-		if plain := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-one"}}))(t); len(plain.CapacityProviders[0].Tags) != 0 {
+		apitest.WantCode(t, err, "InvalidParameterException")
+		if plain := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-one"}}))(t); len(plain.CapacityProviders[0].Tags) != 0 {
 			t.Fatal("tags without include TAGS")
 		}
-		if other := must(w.ECSIn("eu-west-1").DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{}))(t); len(other.CapacityProviders) != 2 {
+		if other := apitest.Must(w.ECSIn("eu-west-1").DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{}))(t); len(other.CapacityProviders) != 2 {
 			t.Fatalf("another region sees %d providers", len(other.CapacityProviders))
 		}
 	})
 
 	t.Run("tags", func(t *testing.T) {
 		arn := aws.String("arn:aws:ecs:us-east-1:000000000000:capacity-provider/asg-two")
-		must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("dev")}}}))(t)
-		if tags := must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: arn}))(t); tagMap(tags.Tags) != "env=dev" {
+		apitest.Must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("dev")}}}))(t)
+		if tags := apitest.Must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: arn}))(t); tagMap(tags.Tags) != "env=dev" {
 			t.Fatalf("tags %s", tagMap(tags.Tags))
 		}
 		_, err := c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE"),
 			Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("dev")}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 
 	t.Run("update", func(t *testing.T) {
-		up := must(c.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("asg-one"),
+		up := apitest.Must(c.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("asg-one"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{ManagedScaling: &types.ManagedScaling{TargetCapacity: aws.Int32(50)},
 				ManagedDraining: types.ManagedDrainingDisabled}}))(t).CapacityProvider
 		m := up.AutoScalingGroupProvider.ManagedScaling
@@ -139,19 +140,19 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 			t.Fatalf("updated %+v %+v", up, m)
 		}
 		_, err := c.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("ghost"), AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{}})
-		wantCode(t, err, "ClientException")
+		apitest.WantCode(t, err, "ClientException")
 		_, err = c.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("FARGATE"), AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{}})
-		wantCode(t, err, "ClientException")
+		apitest.WantCode(t, err, "ClientException")
 		_, err = c.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("asg-one"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{ManagedScaling: &types.ManagedScaling{MinimumScalingStepSize: aws.Int32(10001)}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 
 	// A cluster takes the provider; its default strategy may name it, but not
 	// mixed with Fargate, and no second cluster may take it.
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c1")}))(t)
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c2")}))(t)
-	put := must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c1"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c1")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c2")}))(t)
+	put := apitest.Must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c1"),
 		CapacityProviders:               []string{"asg-one", "FARGATE"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("asg-one"), Weight: 1}}}))(t)
 	if len(put.Cluster.CapacityProviders) != 2 {
@@ -178,7 +179,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 			} else {
 				_, err = c.PutClusterCapacityProviders(ctx, tt.in)
 			}
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 		})
 	}
 
@@ -186,9 +187,9 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	// provider: an EC2 task on one of the cluster's container instances.
 	inst := registerInstance(t, c, "c1", "node-cp", 1024, 1024)
 	poll(t, w.URL(), agentproto.PollRequest{NodeID: "node-cp"})
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("cp"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("cp"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(32)}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c1"), TaskDefinition: aws.String("cp")}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c1"), TaskDefinition: aws.String("cp")}))(t)
 	if len(run.Tasks) != 1 || run.Tasks[0].LaunchType != types.LaunchTypeEc2 || aws.ToString(run.Tasks[0].CapacityProviderName) != "asg-one" ||
 		aws.ToString(run.Tasks[0].ContainerInstanceArn) != inst {
 		t.Fatalf("task on the provider: %+v %s", run.Tasks, failureText(run.Failures))
@@ -196,39 +197,39 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	task := aws.ToString(run.Tasks[0].TaskArn)
 	_, err := c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c1"), CapacityProviders: []string{"FARGATE"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}})
-	wantCode(t, err, "ResourceInUseException")
+	apitest.WantCode(t, err, "ResourceInUseException")
 
 	// Deleting while c1 has it: answered, not refused, with DELETE_FAILED.
-	del := must(c.DeleteCapacityProvider(ctx, &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("asg-one")}))(t).CapacityProvider
+	del := apitest.Must(c.DeleteCapacityProvider(ctx, &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("asg-one")}))(t).CapacityProvider
 	if del.Status != types.CapacityProviderStatusActive || del.UpdateStatus != types.CapacityProviderUpdateStatusDeleteFailed ||
 		!strings.Contains(aws.ToString(del.UpdateStatusReason), "associated with cluster: c1") {
 		t.Fatalf("delete while associated: %+v", del)
 	}
 
 	// Once the task has stopped and the cluster let the provider go, it is deleted.
-	must(c.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("c1"), Task: aws.String(task), Status: aws.String("STOPPED"), Reason: aws.String("done")}))(t)
-	must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c1"), CapacityProviders: []string{},
+	apitest.Must(c.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("c1"), Task: aws.String(task), Status: aws.String("STOPPED"), Reason: aws.String("done")}))(t)
+	apitest.Must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c1"), CapacityProviders: []string{},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}}))(t)
-	del = must(c.DeleteCapacityProvider(ctx, &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("arn:aws:ecs:us-east-1:000000000000:capacity-provider/asg-one")}))(t).CapacityProvider
+	del = apitest.Must(c.DeleteCapacityProvider(ctx, &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("arn:aws:ecs:us-east-1:000000000000:capacity-provider/asg-one")}))(t).CapacityProvider
 	if del.Status != types.CapacityProviderStatusInactive || del.UpdateStatus != types.CapacityProviderUpdateStatusDeleteComplete || del.UpdateStatusReason != nil {
 		t.Fatalf("deleted %+v", del)
 	}
-	if d := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-one"}}))(t); d.CapacityProviders[0].Status != types.CapacityProviderStatusInactive {
+	if d := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"asg-one"}}))(t); d.CapacityProviders[0].Status != types.CapacityProviderStatusInactive {
 		t.Fatalf("described after delete: %+v", d.CapacityProviders)
 	}
 	deleteErrors := []struct{ name, ref string }{{"again", "asg-one"}, {"unknown", "ghost"}, {"FARGATE", "FARGATE"}}
 	for _, tt := range deleteErrors {
 		t.Run("delete "+tt.name, func(t *testing.T) {
 			_, err := c.DeleteCapacityProvider(ctx, &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String(tt.ref)})
-			wantCode(t, err, "ClientException")
+			apitest.WantCode(t, err, "ClientException")
 		})
 	}
 	_, err = c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("c2"), CapacityProviders: []string{"asg-one"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}})
-	wantCode(t, err, "InvalidParameterException") // INACTIVE providers cannot be associated
+	apitest.WantCode(t, err, "InvalidParameterException") // INACTIVE providers cannot be associated
 
 	// The name and the Auto Scaling group are free again.
-	again := must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-one"), AutoScalingGroupProvider: asgProvider("one")}))(t).CapacityProvider
+	again := apitest.Must(c.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg-one"), AutoScalingGroupProvider: asgProvider("one")}))(t).CapacityProvider
 	if again.Status != types.CapacityProviderStatusActive || again.UpdateStatus != "" {
 		t.Fatalf("recreated %+v", again)
 	}

@@ -15,8 +15,8 @@ import (
 // at the API's clock.
 func reapInactive(ctx context.Context, api *API) (int, error) {
 	n := 0
-	_, err := api.db.Update(ctx, func(tx store.Tx) (err error) {
-		n, err = state.ReapInactiveClusters(tx, api.now(), model.InactiveClusterRetention)
+	_, err := api.DB.Update(ctx, func(tx store.Tx) (err error) {
+		n, err = state.ReapInactiveClusters(tx, api.Now(), model.InactiveClusterRetention)
 		return err
 	})
 	return n, err
@@ -26,7 +26,7 @@ func TestReapInactiveClusters(t *testing.T) {
 	api, _ := newTestAPI(t)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	api.now = func() time.Time { return now }
+	api.Now = func() time.Time { return now }
 	for _, name := range []string{"old", "recent", "live", "reborn"} {
 		if _, err := api.CreateCluster(ctx, &ecstypes.CreateClusterRequest{ClusterName: new(name)}); err != nil {
 			t.Fatal(err)

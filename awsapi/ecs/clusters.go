@@ -22,9 +22,9 @@ const (
 // CreateCluster creates a cluster, or returns the existing ACTIVE cluster of
 // that name unchanged, as ECS does (CreateCluster is idempotent).
 func (a *API) CreateCluster(ctx context.Context, in *ecstypes.CreateClusterRequest) (*ecstypes.CreateClusterResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var out ecstypes.Cluster
-	_, err := a.db.Update(ctx, func(tx store.Tx) (err error) {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) (err error) {
 		out, err = a.createClusterTx(tx, sc, in)
 		return err
 	})
@@ -65,10 +65,10 @@ func (a *API) createClusterTx(tx store.Tx, sc model.Scope, in *ecstypes.CreateCl
 		ClusterName:                     new(name),
 		Status:                          new(clusterActive),
 		Configuration:                   in.Configuration,
-		Tags:                            orEmpty(in.Tags),
+		Tags:                            awsapi.OrEmpty(in.Tags),
 		Settings:                        mergeClusterSettings([]ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: new(insights)}}, in.Settings),
-		CapacityProviders:               orEmpty(in.CapacityProviders),
-		DefaultCapacityProviderStrategy: orEmpty(in.DefaultCapacityProviderStrategy),
+		CapacityProviders:               awsapi.OrEmpty(in.CapacityProviders),
+		DefaultCapacityProviderStrategy: awsapi.OrEmpty(in.DefaultCapacityProviderStrategy),
 	}
 	if in.ServiceConnectDefaults != nil {
 		c.ServiceConnectDefaults = &ecstypes.ClusterServiceConnectDefaults{Namespace: in.ServiceConnectDefaults.Namespace}
@@ -94,7 +94,7 @@ var createdFields = []ecstypes.ClusterField{ecstypes.ClusterFieldTags, ecstypes.
 // DescribeClusters describes up to 100 clusters (the default cluster when
 // none is named); unknown ones are failures with reason MISSING.
 func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeClustersRequest) (*ecstypes.DescribeClustersResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	refs := in.Clusters
 	if len(refs) == 0 {
 		refs = []string{model.DefaultCluster}
@@ -103,7 +103,7 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 		return nil, invalidParam("clusters can have at most 100 entries, got %d.", len(refs))
 	}
 	out := &ecstypes.DescribeClustersResponse{Clusters: []ecstypes.Cluster{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		for _, ref := range refs {
 			name := model.ClusterName(ref)
 			c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
@@ -131,29 +131,17 @@ func (a *API) DescribeClusters(ctx context.Context, in *ecstypes.DescribeCluster
 // ListClusters lists cluster ARNs in name order: the ACTIVE clusters and,
 // as ECS does, the deleted (INACTIVE) ones until they are reaped.
 func (a *API) ListClusters(ctx context.Context, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
-	sc := scope(ctx)
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("clusters", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("clusters", in.NextToken)
+	items, next, err := awsapi.ViewPage[ecstypes.Cluster](ctx, a.DB, state.ClustersPrefix(awsapi.ScopeOf(ctx)), "", c, size, nil)
 	if err != nil {
-		return nil, err
-	}
-	var all []ecstypes.Cluster
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		all, err = store.List[ecstypes.Cluster](tx, state.ClustersPrefix(sc))
-		return err
-	}); err != nil {
 		return nil, internal("list clusters", err)
 	}
-	items, next := page(all, func(c ecstypes.Cluster) string { return *c.ClusterName }, after, size)
-	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}}
+	out := &ecstypes.ListClustersResponse{ClusterArns: []string{}, NextToken: next}
 	for _, c := range items {
 		out.ClusterArns = append(out.ClusterArns, *c.ClusterArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("clusters", next))
 	}
 	return out, nil
 }
@@ -198,7 +186,7 @@ func (a *API) UpdateClusterSettings(ctx context.Context, in *ecstypes.UpdateClus
 // PutClusterCapacityProviders replaces a cluster's capacity providers and
 // default strategy.
 func (a *API) PutClusterCapacityProviders(ctx context.Context, in *ecstypes.PutClusterCapacityProvidersRequest) (*ecstypes.PutClusterCapacityProvidersResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	c, err := a.updateClusterTx(ctx, *in.Cluster, func(tx store.ReadTx, c *ecstypes.Cluster) error {
 		if err := validateCapacityProviders(tx, sc, *c.ClusterName, in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
 			return err
@@ -206,8 +194,8 @@ func (a *API) PutClusterCapacityProviders(ctx context.Context, in *ecstypes.PutC
 		if err := checkProvidersRemovable(tx, sc, *c.ClusterName, c.CapacityProviders, in.CapacityProviders); err != nil {
 			return err
 		}
-		c.CapacityProviders = orEmpty(in.CapacityProviders)
-		c.DefaultCapacityProviderStrategy = orEmpty(in.DefaultCapacityProviderStrategy)
+		c.CapacityProviders = awsapi.OrEmpty(in.CapacityProviders)
+		c.DefaultCapacityProviderStrategy = awsapi.OrEmpty(in.DefaultCapacityProviderStrategy)
 		return nil
 	})
 	if err != nil {
@@ -225,10 +213,10 @@ func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstyp
 // updateClusterTx is updateCluster for a change that reads other records in
 // the same transaction.
 func (a *API) updateClusterTx(ctx context.Context, ref string, change func(store.ReadTx, *ecstypes.Cluster) error) (*ecstypes.Cluster, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(ref)
 	var out ecstypes.Cluster
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
@@ -259,10 +247,10 @@ func (a *API) updateClusterTx(ctx context.Context, ref string, change func(store
 // still has active services, tasks that have not stopped, or registered
 // container instances.
 func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterRequest) (*ecstypes.DeleteClusterResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(*in.Cluster)
 	var out ecstypes.Cluster
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
@@ -279,18 +267,18 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 		}
 		switch {
 		case st.activeServices > 0:
-			return awsErr(codeClusterContainsServices, "The Cluster cannot be deleted while Services are active.")
+			return awsapi.Errorf(codeClusterContainsServices, "The Cluster cannot be deleted while Services are active.")
 		case st.running+st.pending > 0:
-			return awsErr(codeClusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.")
+			return awsapi.Errorf(codeClusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.")
 		case st.instances > 0:
-			return awsErr(codeClusterContainsInstances, "The Cluster cannot be deleted while Container Instances are active.")
+			return awsapi.Errorf(codeClusterContainsInstances, "The Cluster cannot be deleted while Container Instances are active.")
 		}
 		c.Status = new(clusterInactive)
 		out = presentCluster(c, st, nil)
 		if err := tx.Delete(state.ActiveClusterKey(*c.ClusterArn)); err != nil {
 			return err
 		}
-		if err := tx.Put(state.InactiveClusterKey(*c.ClusterArn), []byte(a.now().UTC().Format(time.RFC3339Nano))); err != nil {
+		if err := tx.Put(state.InactiveClusterKey(*c.ClusterArn), []byte(a.Now().UTC().Format(time.RFC3339Nano))); err != nil {
 			return err
 		}
 		return store.Put(tx, state.ClusterKey(sc, name), c)
@@ -321,10 +309,10 @@ func presentCluster(c ecstypes.Cluster, st clusterCounts, include []ecstypes.Clu
 	if !slices.Contains(include, ecstypes.ClusterFieldConfigurations) {
 		c.Configuration = nil
 	}
-	c.Tags = orEmpty(c.Tags)
-	c.Settings = orEmpty(c.Settings)
-	c.CapacityProviders = orEmpty(c.CapacityProviders)
-	c.DefaultCapacityProviderStrategy = orEmpty(c.DefaultCapacityProviderStrategy)
+	c.Tags = awsapi.OrEmpty(c.Tags)
+	c.Settings = awsapi.OrEmpty(c.Settings)
+	c.CapacityProviders = awsapi.OrEmpty(c.CapacityProviders)
+	c.DefaultCapacityProviderStrategy = awsapi.OrEmpty(c.DefaultCapacityProviderStrategy)
 	return c
 }
 
@@ -441,7 +429,7 @@ func mergeClusterSettings(current, updates []ecstypes.ClusterSetting) []ecstypes
 			out = append(out, u)
 		}
 	}
-	return orEmpty(out)
+	return awsapi.OrEmpty(out)
 }
 
 // releaseAutoJoined deregisters the container instances that the embedded

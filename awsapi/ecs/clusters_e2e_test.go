@@ -2,7 +2,6 @@ package ecs_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,43 +9,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
-
-// wantCode fails unless err is an AWS API error with code.
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want %s, got %v", code, err)
-	}
-	if ae.ErrorCode() != code {
-		t.Fatalf("want %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
-	}
-	if ae.ErrorMessage() == "" {
-		t.Fatalf("%s has no message", code)
-	}
-}
-
-// must(call)(t) returns call's value, failing the test on its error.
-func must[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
 
 func TestClusterLifecycle(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 
 	t.Run("create default", func(t *testing.T) {
-		out := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{}))(t)
+		out := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{}))(t)
 		cl := out.Cluster
 		if aws.ToString(cl.ClusterName) != "default" || aws.ToString(cl.Status) != "ACTIVE" {
 			t.Fatalf("got %s %s", aws.ToString(cl.ClusterName), aws.ToString(cl.Status))
@@ -60,9 +33,9 @@ func TestClusterLifecycle(t *testing.T) {
 	})
 
 	t.Run("create is idempotent", func(t *testing.T) {
-		first := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod"),
+		first := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod"),
 			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}))(t)
-		again := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))(t)
+		again := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))(t)
 		if aws.ToString(first.Cluster.ClusterArn) != aws.ToString(again.Cluster.ClusterArn) || len(again.Cluster.Tags) != 1 {
 			t.Fatalf("second create changed the cluster: %+v", again.Cluster)
 		}
@@ -70,11 +43,11 @@ func TestClusterLifecycle(t *testing.T) {
 
 	t.Run("invalid name", func(t *testing.T) {
 		_, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bad name!")})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 
 	t.Run("describe with include and missing", func(t *testing.T) {
-		out := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{
+		out := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{
 			Clusters: []string{"prod", "arn:aws:ecs:us-east-1:000000000000:cluster/default", "nope"},
 			Include:  []types.ClusterField{types.ClusterFieldTags, types.ClusterFieldSettings, types.ClusterFieldStatistics},
 		}))(t)
@@ -91,35 +64,35 @@ func TestClusterLifecycle(t *testing.T) {
 		if len(prod.Statistics) == 0 || len(prod.Settings) != 1 {
 			t.Fatalf("statistics %+v settings %+v", prod.Statistics, prod.Settings)
 		}
-		plain := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}}))(t)
+		plain := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}}))(t)
 		if len(plain.Clusters[0].Tags) != 0 || len(plain.Clusters[0].Statistics) != 0 {
 			t.Fatalf("tags or statistics without include: %+v", plain.Clusters[0])
 		}
 	})
 
 	t.Run("describe with no names describes default", func(t *testing.T) {
-		out := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{}))(t)
+		out := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{}))(t)
 		if len(out.Clusters) != 1 || aws.ToString(out.Clusters[0].ClusterName) != "default" {
 			t.Fatalf("got %+v", out)
 		}
 	})
 
 	t.Run("update settings", func(t *testing.T) {
-		out := must(c.UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("prod"),
+		out := apitest.Must(c.UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("prod"),
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}}))(t)
 		if aws.ToString(out.Cluster.Settings[0].Value) != "enabled" {
 			t.Fatalf("settings %+v", out.Cluster.Settings)
 		}
 		_, err := c.UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("prod"),
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("maybe")}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("ghost"),
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}})
-		wantCode(t, err, "ClusterNotFoundException")
+		apitest.WantCode(t, err, "ClusterNotFoundException")
 	})
 
 	t.Run("update cluster configuration", func(t *testing.T) {
-		out := must(c.UpdateCluster(ctx, &ecs.UpdateClusterInput{Cluster: aws.String("prod"),
+		out := apitest.Must(c.UpdateCluster(ctx, &ecs.UpdateClusterInput{Cluster: aws.String("prod"),
 			Configuration:          &types.ClusterConfiguration{ExecuteCommandConfiguration: &types.ExecuteCommandConfiguration{Logging: types.ExecuteCommandLoggingDefault}},
 			ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("internal")}}))(t)
 		if out.Cluster.Configuration == nil || out.Cluster.Configuration.ExecuteCommandConfiguration.Logging != types.ExecuteCommandLoggingDefault {
@@ -131,7 +104,7 @@ func TestClusterLifecycle(t *testing.T) {
 	})
 
 	t.Run("capacity providers", func(t *testing.T) {
-		out := must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
+		out := apitest.Must(c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
 			Cluster: aws.String("prod"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"},
 			DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{
 				{CapacityProvider: aws.String("FARGATE"), Weight: 1, Base: 1},
@@ -143,40 +116,40 @@ func TestClusterLifecycle(t *testing.T) {
 		_, err := c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
 			Cluster: aws.String("prod"), CapacityProviders: []string{"my-asg"},
 			DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 		_, err = c.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
 			Cluster: aws.String("prod"), CapacityProviders: []string{"FARGATE"},
 			DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}}})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 
-		cps := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{}))(t)
+		cps := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{}))(t)
 		if len(cps.CapacityProviders) != 2 || aws.ToString(cps.CapacityProviders[0].Name) != "FARGATE" ||
 			aws.ToString(cps.CapacityProviders[0].CapacityProviderArn) != "arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE" {
 			t.Fatalf("capacity providers %+v", cps.CapacityProviders)
 		}
-		miss := must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"FARGATE_SPOT", "nope"}}))(t)
+		miss := apitest.Must(c.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"FARGATE_SPOT", "nope"}}))(t)
 		if len(miss.CapacityProviders) != 1 || len(miss.Failures) != 1 || aws.ToString(miss.Failures[0].Reason) != "MISSING" {
 			t.Fatalf("got %+v", miss)
 		}
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		out := must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("prod")}))(t)
+		out := apitest.Must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("prod")}))(t)
 		if aws.ToString(out.Cluster.Status) != "INACTIVE" {
 			t.Fatalf("status %s", aws.ToString(out.Cluster.Status))
 		}
 		_, err := c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("prod")})
-		wantCode(t, err, "ClusterNotFoundException")
-		desc := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}}))(t)
+		apitest.WantCode(t, err, "ClusterNotFoundException")
+		desc := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}}))(t)
 		if len(desc.Clusters) != 1 || aws.ToString(desc.Clusters[0].Status) != "INACTIVE" {
 			t.Fatalf("deleted cluster not describable as INACTIVE: %+v", desc)
 		}
 		// ECS goes on listing a deleted cluster while it stays discoverable.
-		list := must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+		list := apitest.Must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 		if !slices.Contains(list.ClusterArns, "arn:aws:ecs:us-east-1:000000000000:cluster/prod") {
 			t.Fatalf("ListClusters does not list the INACTIVE cluster: %v", list.ClusterArns)
 		}
-		again := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))(t)
+		again := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))(t)
 		if aws.ToString(again.Cluster.Status) != "ACTIVE" {
 			t.Fatal("could not re-create a deleted cluster")
 		}
@@ -187,13 +160,13 @@ func TestListClustersPagination(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	for i := range 7 {
-		must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(fmt.Sprintf("c%02d", i))}))(t)
+		apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(fmt.Sprintf("c%02d", i))}))(t)
 	}
 	var all []string
 	pages := 0
 	p := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{MaxResults: aws.Int32(3)})
 	for p.HasMorePages() {
-		out := must(p.NextPage(ctx))(t)
+		out := apitest.Must(p.NextPage(ctx))(t)
 		all = append(all, out.ClusterArns...)
 		pages++
 	}
@@ -206,20 +179,20 @@ func TestListClustersPagination(t *testing.T) {
 		}
 	}
 	_, err := c.ListClusters(ctx, &ecs.ListClustersInput{NextToken: aws.String("garbage!")})
-	wantCode(t, err, "InvalidParameterException")
+	apitest.WantCode(t, err, "InvalidParameterException")
 	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{MaxResults: aws.Int32(101)})
-	wantCode(t, err, "InvalidParameterException")
+	apitest.WantCode(t, err, "InvalidParameterException")
 }
 
 func TestRegionsAreSeparate(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	eu := w.ECSIn("eu-west-1")
-	out := must(eu.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("euro")}))(t)
+	out := apitest.Must(eu.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("euro")}))(t)
 	if got := aws.ToString(out.Cluster.ClusterArn); got != "arn:aws:ecs:eu-west-1:000000000000:cluster/euro" {
 		t.Fatalf("arn %s", got)
 	}
-	us := must(w.ECS().ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	us := apitest.Must(w.ECS().ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 	if len(us.ClusterArns) != 0 {
 		t.Fatalf("us-east-1 sees %v", us.ClusterArns)
 	}

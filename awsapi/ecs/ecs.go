@@ -3,25 +3,21 @@ package ecs
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
 
 // API implements the ECS operations.
 type API struct {
-	db   store.Backend
-	log  *slog.Logger
-	now  func() time.Time
+	awsapi.Base
 	exec execConfig // ECS Exec (exec.go); empty refuses ExecuteCommand
 }
 
 // New returns the ECS API over db.
 func New(db store.Backend, log *slog.Logger) *API {
-	return &API{db: db, log: log, now: time.Now}
+	return &API{Base: awsapi.NewBase(db, log)}
 }
 
 // Service describes the ECS API for mounting on awsapi.Server.
@@ -90,12 +86,6 @@ func (a *API) Service() *awsapi.JSONService {
 			"ExecuteCommand":                awsapi.JSON(a.ExecuteCommand),
 		},
 	})
-}
-
-// scope is the account and region the call addresses.
-func scope(ctx context.Context) model.Scope {
-	r := awsapi.RequestFrom(ctx)
-	return model.Scope{Account: r.Account, Region: r.Region}
 }
 
 // awsapiEndpoint is the URL the current call was sent to.

@@ -53,7 +53,7 @@ const (
 // container: the client (the aws CLI's session-manager-plugin, or any
 // data channel client) connects to streamUrl with tokenValue.
 func (a *API) ExecuteCommand(ctx context.Context, in *ecstypes.ExecuteCommandRequest) (*ecstypes.ExecuteCommandResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	if !in.Interactive {
 		return nil, invalidParam("%s", msgInteractiveOnly)
@@ -64,7 +64,7 @@ func (a *API) ExecuteCommand(ctx context.Context, in *ecstypes.ExecuteCommandReq
 	}
 	var rec model.TaskRecord
 	var cluster ecstypes.Cluster
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (a *API) ExecuteCommand(ctx context.Context, in *ecstypes.ExecuteCommandReq
 	}
 	g, err := a.exec.sessions.Open(target)
 	if err != nil {
-		a.log.Warn("ecs exec: cannot grant a session", "task", target.TaskARN, "err", err)
+		a.Log.Warn("ecs exec: cannot grant a session", "task", target.TaskARN, "err", err)
 		return nil, awsapi.Errorf(codeTargetNotConnected, "%s", msgExecInternal)
 	}
 	url := strings.Replace(awsapiEndpoint(ctx), "http://", "ws://", 1) + ssmsession.StreamPath + g.SessionID

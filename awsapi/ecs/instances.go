@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
 )
@@ -31,7 +32,7 @@ func instanceID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+
 // it (same ARN) when containerInstanceArn is given. Registering in the
 // default cluster creates it, as ECS does.
 func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.RegisterContainerInstanceRequest) (*ecstypes.RegisterContainerInstanceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 		return nil, invalidParam("totalResources must include CPU and MEMORY (INTEGER) greater than 0.")
 	}
 	var out ecstypes.ContainerInstance
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
 		if err != nil {
 			return err
@@ -55,10 +56,10 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *ecstypes.Regist
 			}
 		}
 		node := state.NodeOf(in.Attributes)
-		if err := state.NoteAlive(tx, node, a.now()); err != nil {
+		if err := state.NoteAlive(tx, node, a.Now()); err != nil {
 			return err
 		}
-		out, err = state.RegisterInstance(tx, sc, name, in, node, a.now())
+		out, err = state.RegisterInstance(tx, sc, name, in, node, a.Now())
 		return err
 	})
 	if err != nil {
@@ -76,10 +77,10 @@ func findInstance(tx store.ReadTx, sc model.Scope, cluster, ref string) (state.I
 // DescribeContainerInstances describes up to 100 container instances with
 // their remaining resources and task counts.
 func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.DescribeContainerInstancesRequest) (*ecstypes.DescribeContainerInstancesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		// The cluster is checked before the list, as ECS does.
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
@@ -120,7 +121,7 @@ func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.Descr
 // connection, remaining resources and task counts.
 func (a *API) presentInstance(tx store.ReadTx, sc model.Scope, cluster string, rec state.InstanceRecord) (ecstypes.ContainerInstance, error) {
 	ci := rec.Instance
-	connected, err := state.NodeConnected(tx, rec.NodeID, a.now())
+	connected, err := state.NodeConnected(tx, rec.NodeID, a.Now())
 	if err != nil {
 		return ci, err
 	}
@@ -141,45 +142,46 @@ func requireCluster(tx store.ReadTx, sc model.Scope, name string) error {
 // ListContainerInstances lists instance ARNs, optionally by status and by a
 // cluster query language filter.
 func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("container-instances", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("container-instances", in.NextToken)
-	if err != nil {
-		return nil, err
+	// A bad filter is answered after a missing cluster, as before paging
+	// read it per record.
+	var expr *scheduler.Expression
+	var badFilter error
+	if f := derefStr(in.Filter); f != "" {
+		if expr, err = scheduler.ParseExpression(f); err != nil {
+			badFilter = invalidParam("Invalid filter %q: %v", f, err)
+		}
+	}
+	keep := func(r *state.InstanceRecord) bool {
+		st := derefStr(r.Instance.Status)
+		if in.Status == "" && st == instanceInactive || in.Status != "" && string(in.Status) != st {
+			return false
+		}
+		return expr == nil || expr.Matches(scheduler.InstanceFromECS(r.Instance))
 	}
 	var recs []state.InstanceRecord
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
-		all, err := store.List[state.InstanceRecord](tx, state.InstancesPrefix(sc, name))
-		for _, r := range all {
-			st := derefStr(r.Instance.Status)
-			if in.Status == "" && st != instanceInactive || string(in.Status) == st {
-				recs = append(recs, r)
-			}
+		if badFilter != nil {
+			return badFilter
 		}
+		recs, next, err = awsapi.StorePage(tx, state.InstancesPrefix(sc, name), "", c, size, keep)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if f := derefStr(in.Filter); f != "" {
-		if recs, err = state.FilterInstances(recs, f); err != nil {
-			return nil, invalidParam("Invalid filter %q: %v", f, err)
-		}
-	}
-	items, next := page(recs, func(r state.InstanceRecord) string { return *r.Instance.ContainerInstanceArn }, after, size)
-	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}}
-	for _, r := range items {
+	out := &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: []string{}, NextToken: next}
+	for _, r := range recs {
 		out.ContainerInstanceArns = append(out.ContainerInstanceArns, *r.Instance.ContainerInstanceArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("container-instances", next))
 	}
 	return out, nil
 }
@@ -188,10 +190,10 @@ func (a *API) ListContainerInstances(ctx context.Context, in *ecstypes.ListConta
 // tasks still on it, ECS refuses unless force is set; the tasks are then
 // left to their services to replace.
 func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.DeregisterContainerInstanceRequest) (*ecstypes.DeregisterContainerInstanceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.ContainerInstance
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
@@ -246,7 +248,7 @@ const joinWait = 5 * time.Second
 func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string) {
 	var rev int64
 	need := false
-	_ = a.db.View(ctx, func(tx store.ReadTx) error {
+	_ = a.DB.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Rev()
 		kvs, err := tx.List(state.InstancesPrefix(sc, cluster), "", 1)
 		if err != nil || len(kvs) > 0 {
@@ -254,7 +256,7 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 		}
 		nodes, err := store.List[state.NodeRecord](tx, state.NodesPrefix)
 		for _, n := range nodes {
-			need = need || a.now().Sub(n.LastSeen) < state.HeartbeatTimeout
+			need = need || a.Now().Sub(n.LastSeen) < state.HeartbeatTimeout
 		}
 		return err
 	})
@@ -263,7 +265,7 @@ func (a *API) awaitInstances(ctx context.Context, sc model.Scope, cluster string
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinWait)
 	defer cancel()
-	w, err := a.db.Watch(ctx, state.InstancesPrefix(sc, cluster), rev)
+	w, err := a.DB.Watch(ctx, state.InstancesPrefix(sc, cluster), rev)
 	if err != nil {
 		return
 	}

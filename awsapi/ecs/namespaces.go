@@ -16,12 +16,8 @@ import (
 // region, associated with a Cloud Map namespace (by name or ARN): through
 // their service registries, or Service Connect.
 func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServicesByNamespaceRequest) (*ecstypes.ListServicesByNamespaceResponse, error) {
-	sc := scope(ctx)
-	size, err := pageSize(in.MaxResults, 10, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken("services-by-namespace", in.NextToken)
+	sc := awsapi.ScopeOf(ctx)
+	c, size, err := openPage("services-by-namespace", in.NextToken, in.MaxResults, 10, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -29,34 +25,32 @@ func (a *API) ListServicesByNamespace(ctx context.Context, in *ecstypes.ListServ
 	if a, ok := model.ParseARN(ns); ok {
 		ns = strings.TrimPrefix(a.Resource, "namespace/")
 	}
-	var arns []string
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[model.ServiceRecord](tx, state.Root(sc)+"services/")
-		if err != nil {
-			return err
+	var recs []model.ServiceRecord
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
+		// Services of every cluster, in key order (cluster, name: the
+		// order of their ARNs); a read error stops the page.
+		var readErr error
+		keep := func(r *model.ServiceRecord) bool {
+			if readErr != nil || derefStr(r.Service.Status) == model.ServiceInactive {
+				return false
+			}
+			in, err := inNamespace(tx, sc, r.Service, ns)
+			readErr = err
+			return in && err == nil
 		}
-		for _, r := range recs {
-			svc := r.Service
-			if derefStr(svc.Status) == model.ServiceInactive {
-				continue
-			}
-			in, err := inNamespace(tx, sc, svc, ns)
-			if err != nil {
-				return err
-			}
-			if in {
-				arns = append(arns, derefStr(svc.ServiceArn))
-			}
+		recs, next, err = awsapi.StorePage(tx, state.Root(sc)+"services/", "", c, size, keep)
+		if readErr != nil {
+			return readErr
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	items, next := page(arns, func(s string) string { return s }, after, size)
-	out := &ecstypes.ListServicesByNamespaceResponse{ServiceArns: orEmpty(items)}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("services-by-namespace", next))
+	out := &ecstypes.ListServicesByNamespaceResponse{ServiceArns: []string{}, NextToken: next}
+	for _, r := range recs {
+		out.ServiceArns = append(out.ServiceArns, derefStr(r.Service.ServiceArn))
 	}
 	return out, nil
 }

@@ -4,16 +4,19 @@ import (
 	"github.com/wharfhq/wharf/awsapi"
 )
 
-// Pagination tokens are opaque to clients: the key (or sort key) of the
-// last item returned, base64-encoded with a prefix that ties the token to
-// the list it came from, so a token from one call is refused by another.
+// ECS's lists page through the shared cursor (awsapi.Cursor): records in
+// key order through awsapi.StorePage, computed lists with awsapi.SlicePage.
+// What is ECS's own is the wording of a bad token or page size.
 
+// badToken is ECS's answer to a nextToken it did not hand out for the list.
+func badToken() error {
+	return invalidParam("Invalid nextToken: pass the nextToken of the previous response unchanged.")
+}
+
+// decodeToken is the sort key a token of list resumes after ("" for none).
 func decodeToken(list string, tok *string) (string, error) {
-	last, ok := awsapi.ParsePageToken(list, tok)
-	if !ok {
-		return "", invalidParam("Invalid nextToken: pass the nextToken of the previous response unchanged.")
-	}
-	return last, nil
+	c, err := awsapi.ParseCursor(list, tok, badToken())
+	return c.After, err
 }
 
 // pageSize applies ECS's limits to maxResults: default def, between 1 and max.
@@ -28,25 +31,13 @@ func pageSize(maxResults *int32, def, max int) (int, error) {
 	return n, nil
 }
 
-// page cuts a list sorted ascending by key after the token's key.
-func page[T any](items []T, key func(T) string, after string, size int) (out []T, next string) {
-	return pageOrdered(items, key, after, size, false)
-}
-
-// pageOrdered cuts a list sorted by key (descending when desc) after the
-// token's key. Keys need not still exist: a deleted item does not break
-// a client's walk through the pages.
-func pageOrdered[T any](items []T, key func(T) string, after string, size int, desc bool) (out []T, next string) {
-	start := 0
-	if after != "" {
-		for start < len(items) && (!desc && key(items[start]) <= after || desc && key(items[start]) >= after) {
-			start++
-		}
+// openPage is the page a List request asks for: the cursor its nextToken
+// resumes (in list's tokens) and its size within ECS's limits.
+func openPage(list string, tok *string, maxResults *int32, def, max int) (awsapi.Cursor, int, error) {
+	size, err := pageSize(maxResults, def, max)
+	if err != nil {
+		return awsapi.Cursor{}, 0, err
 	}
-	end := min(start+size, len(items))
-	out = items[start:end]
-	if end < len(items) && len(out) > 0 {
-		next = key(out[len(out)-1])
-	}
-	return out, next
+	c, err := awsapi.ParseCursor(list, tok, badToken())
+	return c, size, err
 }

@@ -17,10 +17,10 @@ func (a *API) PollHandler() http.Handler {
 			http.Error(w, "poll needs a JSON body with nodeId", http.StatusBadRequest)
 			return
 		}
-		resp, err := state.Poll(r.Context(), a.db, req, a.now())
+		resp, err := state.Poll(r.Context(), a.DB, req, a.Now())
 		if err != nil {
 			if r.Context().Err() == nil {
-				a.log.Error("agent poll failed", "node", req.NodeID, "err", err)
+				a.Log.Error("agent poll failed", "node", req.NodeID, "err", err)
 				http.Error(w, "poll failed", http.StatusInternalServerError)
 			}
 			return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -80,7 +81,7 @@ func protectedTask(rec model.TaskRecord, now time.Time) ecstypes.ProtectedTask {
 
 // GetTaskProtection reports the scale-in protection of up to 100 tasks.
 func (a *API) GetTaskProtection(ctx context.Context, in *ecstypes.GetTaskProtectionRequest) (*ecstypes.GetTaskProtectionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if len(in.Tasks) == 0 {
 		return nil, invalidParam("tasks must name at least one task (up to 100).")
 	}
@@ -88,9 +89,9 @@ func (a *API) GetTaskProtection(ctx context.Context, in *ecstypes.GetTaskProtect
 		return nil, invalidParam("tasks can have at most 100 entries, got %d.", len(in.Tasks))
 	}
 	cluster := model.ClusterName(*in.Cluster)
-	now := a.now()
+	now := a.Now()
 	out := &ecstypes.GetTaskProtectionResponse{ProtectedTasks: []ecstypes.ProtectedTask{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		targets, err := findProtectionTargets(tx, sc, cluster, in.Tasks)
 		if err != nil {
 			return err
@@ -114,7 +115,7 @@ func (a *API) GetTaskProtection(ctx context.Context, in *ecstypes.GetTaskProtect
 // tasks on (for expiresInMinutes, 2 hours by default, at most 48 hours;
 // every call restarts the clock) or off.
 func (a *API) UpdateTaskProtection(ctx context.Context, in *ecstypes.UpdateTaskProtectionRequest) (*ecstypes.UpdateTaskProtectionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if len(in.Tasks) == 0 || len(in.Tasks) > 10 {
 		return nil, invalidParam("tasks must name between 1 and 10 tasks, got %d.", len(in.Tasks))
 	}
@@ -127,9 +128,9 @@ func (a *API) UpdateTaskProtection(ctx context.Context, in *ecstypes.UpdateTaskP
 	}
 	cluster := model.ClusterName(*in.Cluster)
 	out := &ecstypes.UpdateTaskProtectionResponse{ProtectedTasks: []ecstypes.ProtectedTask{}, Failures: []ecstypes.Failure{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		out.ProtectedTasks, out.Failures = out.ProtectedTasks[:0], out.Failures[:0]
-		now := a.now()
+		now := a.Now()
 		targets, err := findProtectionTargets(tx, sc, cluster, in.Tasks)
 		if err != nil {
 			return err

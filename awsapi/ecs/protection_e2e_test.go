@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -38,15 +39,15 @@ func serviceTask(t *testing.T, c *ecs.Client, cluster, service string) string {
 func TestTaskProtection(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("p")}))(t)
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("other")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("p")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("other")}))(t)
 	registerInstance(t, c, "p", "node-p", 2048, 2048)
 	poll(t, w.URL(), agentproto.PollRequest{NodeID: "node-p"})
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("prot"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("prot"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(32)}}}))(t)
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("p"), ServiceName: aws.String("web"), TaskDefinition: aws.String("prot"), DesiredCount: aws.Int32(1)}))(t)
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("p"), ServiceName: aws.String("web"), TaskDefinition: aws.String("prot"), DesiredCount: aws.Int32(1)}))(t)
 	svcTask := serviceTask(t, c, "p", "web")
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("p"), TaskDefinition: aws.String("prot")}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("p"), TaskDefinition: aws.String("prot")}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("standalone task: %s", failureText(run.Failures))
 	}
@@ -55,7 +56,7 @@ func TestTaskProtection(t *testing.T) {
 
 	get := func(t *testing.T, tasks ...string) *ecs.GetTaskProtectionOutput {
 		t.Helper()
-		return must(c.GetTaskProtection(ctx, &ecs.GetTaskProtectionInput{Cluster: aws.String("p"), Tasks: tasks}))(t)
+		return apitest.Must(c.GetTaskProtection(ctx, &ecs.GetTaskProtectionInput{Cluster: aws.String("p"), Tasks: tasks}))(t)
 	}
 	near := func(got *time.Time, want time.Time) bool {
 		return got != nil && got.Sub(want).Abs() < time.Minute
@@ -65,7 +66,7 @@ func TestTaskProtection(t *testing.T) {
 		t.Fatalf("new task: %+v", g.ProtectedTasks)
 	}
 
-	up := must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcID},
+	up := apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcID},
 		ProtectionEnabled: true, ExpiresInMinutes: aws.Int32(60)}))(t)
 	if len(up.ProtectedTasks) != 1 || !up.ProtectedTasks[0].ProtectionEnabled || aws.ToString(up.ProtectedTasks[0].TaskArn) != svcTask ||
 		!near(up.ProtectedTasks[0].ExpirationDate, time.Now().Add(time.Hour)) || len(up.Failures) != 0 {
@@ -75,18 +76,18 @@ func TestTaskProtection(t *testing.T) {
 		t.Fatalf("get after protect: %+v", g.ProtectedTasks)
 	}
 	// Asking again without expiresInMinutes restarts the clock at 2 hours.
-	up = must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: true}))(t)
+	up = apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: true}))(t)
 	if !near(up.ProtectedTasks[0].ExpirationDate, time.Now().Add(2*time.Hour)) {
 		t.Fatalf("default expiry: %+v", up.ProtectedTasks)
 	}
 	// The task still describes as it was: protection is not a task member.
-	if d := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("p"), Tasks: []string{svcTask}}))(t); len(d.Tasks) != 1 {
+	if d := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("p"), Tasks: []string{svcTask}}))(t); len(d.Tasks) != 1 {
 		t.Fatalf("describe: %s", failureText(d.Failures))
 	}
 
 	t.Run("failures", func(t *testing.T) {
 		otherARN := "arn:aws:ecs:us-east-1:000000000000:task/other/0123456789abcdef0123456789abcdef"
-		up := must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"),
+		up := apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"),
 			Tasks: []string{svcTask, standalone, "0123456789abcdef0123456789abcdef", otherARN}, ProtectionEnabled: true}))(t)
 		if len(up.ProtectedTasks) != 1 || len(up.Failures) != 3 {
 			t.Fatalf("mixed: %+v %s", up.ProtectedTasks, failureText(up.Failures))
@@ -146,10 +147,10 @@ func TestTaskProtection(t *testing.T) {
 		}, "InvalidParameterException"},
 	}
 	for _, tt := range errorCases {
-		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), tt.code) })
+		t.Run(tt.name, func(t *testing.T) { apitest.WantCode(t, tt.call(), tt.code) })
 	}
 
-	off := must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: false,
+	off := apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: false,
 		ExpiresInMinutes: aws.Int32(30)}))(t)
 	if off.ProtectedTasks[0].ProtectionEnabled || off.ProtectedTasks[0].ExpirationDate != nil {
 		t.Fatalf("unprotect: %+v", off.ProtectedTasks)
@@ -159,8 +160,8 @@ func TestTaskProtection(t *testing.T) {
 	}
 
 	// A stopped service task can no longer be protected.
-	must(c.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("p"), Task: aws.String(svcTask), Status: aws.String("STOPPED"), Reason: aws.String("done")}))(t)
-	up = must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: true}))(t)
+	apitest.Must(c.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("p"), Task: aws.String(svcTask), Status: aws.String("STOPPED"), Reason: aws.String("done")}))(t)
+	up = apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("p"), Tasks: []string{svcTask}, ProtectionEnabled: true}))(t)
 	if len(up.Failures) != 1 || aws.ToString(up.Failures[0].Reason) != "TASK_NOT_VALID" {
 		t.Fatalf("stopped task: %+v %s", up.ProtectedTasks, failureText(up.Failures))
 	}

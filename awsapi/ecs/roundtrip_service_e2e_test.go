@@ -11,6 +11,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -44,18 +45,18 @@ type rtFixture struct {
 func setUpServices(t *testing.T, w *wharftest.Wharf) rtFixture {
 	c, lb, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
 	var f rtFixture
-	f.cluster = aws.ToString(must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rt"),
+	f.cluster = aws.ToString(apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rt"),
 		CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t).Cluster.ClusterArn)
 	web := types.ContainerDefinition{Name: aws.String("web"), Image: aws.String("web:1"), Memory: aws.Int32(256),
 		PortMappings: []types.PortMapping{{Name: aws.String("web"), ContainerPort: aws.Int32(8080), Protocol: types.TransportProtocolTcp}}}
-	f.awsvpcTD = aws.ToString(must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("rt-awsvpc"),
+	f.awsvpcTD = aws.ToString(apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("rt-awsvpc"),
 		NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2, types.CompatibilityFargate},
 		Cpu: aws.String("256"), Memory: aws.String("512"), ContainerDefinitions: []types.ContainerDefinition{web},
 		Volumes: []types.Volume{{Name: aws.String("ebs"), ConfiguredAtLaunch: aws.Bool(true)}}}))(t).TaskDefinition.TaskDefinitionArn)
-	f.bridgeTD = aws.ToString(must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("rt-bridge"),
+	f.bridgeTD = aws.ToString(apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("rt-bridge"),
 		NetworkMode: types.NetworkModeBridge, ContainerDefinitions: []types.ContainerDefinition{web}}))(t).TaskDefinition.TaskDefinitionArn)
 	tg := func(name string, tt elbtypes.TargetTypeEnum) string {
-		return aws.ToString(must(lb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
+		return aws.ToString(apitest.Must(lb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
 			Port: aws.Int32(8080), VpcId: aws.String("vpc-1"), TargetType: tt}))(t).TargetGroups[0].TargetGroupArn)
 	}
 	f.ipTG, f.altTG, f.instanceTG = tg("rt-ip", elbtypes.TargetTypeEnumIp), tg("rt-alt", elbtypes.TargetTypeEnumIp), tg("rt-inst", elbtypes.TargetTypeEnumInstance)
@@ -182,7 +183,7 @@ func roundTripServices(f rtFixture) []*ecs.CreateServiceInput {
 // its tags.
 func describeService(t *testing.T, c *ecs.Client, cluster, name string) types.Service {
 	t.Helper()
-	out := must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name},
+	out := apitest.Must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name},
 		Include: []types.ServiceField{types.ServiceFieldTags}}))(t)
 	if len(out.Services) != 1 {
 		t.Fatalf("DescribeServices %s: %+v", name, out.Failures)
@@ -221,7 +222,7 @@ func TestCreateServiceRoundTrip(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	for _, in := range reqs {
 		t.Run(aws.ToString(in.ServiceName), func(t *testing.T) {
-			created := must(c.CreateService(ctx, in))(t).Service
+			created := apitest.Must(c.CreateService(ctx, in))(t).Service
 			echoed(t, in, serviceNotEchoed, serviceRenamed, created, primary(t, *created))
 			svc := describeService(t, c, f.cluster, aws.ToString(in.ServiceName))
 			echoed(t, in, serviceNotEchoed, serviceRenamed, &svc, primary(t, svc))
@@ -241,7 +242,7 @@ func TestUpdateServiceRoundTrip(t *testing.T) {
 	net := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-3"},
 		SecurityGroups: []string{"sg-2"}, AssignPublicIp: types.AssignPublicIpEnabled}}
 	for _, name := range []string{"up-ec2", "up-fargate"} {
-		must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(f.cluster), ServiceName: aws.String(name),
+		apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(f.cluster), ServiceName: aws.String(name),
 			TaskDefinition: aws.String(f.awsvpcTD), DesiredCount: aws.Int32(0), NetworkConfiguration: &types.NetworkConfiguration{
 				AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}))(t)
 	}
@@ -285,7 +286,7 @@ func TestUpdateServiceRoundTrip(t *testing.T) {
 	for _, in := range reqs {
 		t.Run(aws.ToString(in.Service), func(t *testing.T) {
 			before := describeService(t, c, f.cluster, aws.ToString(in.Service))
-			updated := must(c.UpdateService(ctx, in))(t).Service
+			updated := apitest.Must(c.UpdateService(ctx, in))(t).Service
 			echoed(t, in, serviceNotEchoed, serviceRenamed, updated, primary(t, *updated))
 			svc := describeService(t, c, f.cluster, aws.ToString(in.Service))
 			echoed(t, in, serviceNotEchoed, serviceRenamed, &svc, primary(t, svc))
@@ -301,7 +302,7 @@ func TestUpdateServiceRoundTrip(t *testing.T) {
 	t.Run("a new deployment keeps the per-deployment settings", func(t *testing.T) {
 		up := &ecs.UpdateServiceInput{Cluster: aws.String(f.cluster), Service: aws.String("up-ec2"), ForceNewDeployment: true}
 		before := primary(t, describeService(t, c, f.cluster, "up-ec2"))
-		must(c.UpdateService(ctx, up))(t)
+		apitest.Must(c.UpdateService(ctx, up))(t)
 		after := primary(t, describeService(t, c, f.cluster, "up-ec2"))
 		if aws.ToString(after.Id) == aws.ToString(before.Id) {
 			t.Fatal("forceNewDeployment made no deployment")

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -149,9 +150,9 @@ func TestRegisterTaskDefinitionRoundTrip(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	for _, in := range reqs {
 		t.Run(aws.ToString(in.Family), func(t *testing.T) {
-			reg := must(c.RegisterTaskDefinition(ctx, in))(t)
+			reg := apitest.Must(c.RegisterTaskDefinition(ctx, in))(t)
 			echoed(t, in, registerNotEchoed, nil, reg.TaskDefinition, reg)
-			desc := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: reg.TaskDefinition.TaskDefinitionArn,
+			desc := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: reg.TaskDefinition.TaskDefinitionArn,
 				Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}}))(t)
 			echoed(t, in, registerNotEchoed, nil, desc.TaskDefinition, desc)
 		})

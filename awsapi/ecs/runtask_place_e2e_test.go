@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -41,7 +42,7 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 				registerInstance(t, c, "", node, 4096, tc.memory)
 				poll(t, w.URL(), agentproto.PollRequest{NodeID: node}) // a heartbeat: the agent is connected
 			}
-			must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("race"),
+			apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("race"),
 				ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(512)}}}))(t)
 			var mu sync.Mutex
 			placed, reasons := 0, map[string]int{}
@@ -69,8 +70,8 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 				t.Errorf("failures %v, want %q among them", reasons, tc.reason)
 			}
 			var total int32
-			list := must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{}))(t)
-			desc := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: list.ContainerInstanceArns}))(t)
+			list := apitest.Must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{}))(t)
+			desc := apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: list.ContainerInstanceArns}))(t)
 			for _, ci := range desc.ContainerInstances {
 				total += ci.PendingTasksCount + ci.RunningTasksCount
 				for _, r := range ci.RemainingResources {

@@ -27,7 +27,7 @@ func serviceNotFound(string) error {
 // CreateService stores a service and its first deployment; the service
 // scheduler starts its tasks.
 func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceRequest) (*ecstypes.CreateServiceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	name := derefStr(in.ServiceName)
 	if !model.ValidName(name) {
@@ -65,7 +65,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 	run := &ecstypes.RunTaskRequest{Cluster: in.Cluster, TaskDefinition: in.TaskDefinition, LaunchType: in.LaunchType,
 		CapacityProviderStrategy: in.CapacityProviderStrategy, NetworkConfiguration: in.NetworkConfiguration, Tags: in.Tags}
 	var out ecstypes.Service
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		l, err := a.resolveLaunch(tx, sc, cluster, run, 1)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
 			return invalidParam("Creation of service was not idempotent.")
 		}
-		now := a.now()
+		now := a.Now()
 		svc := ecstypes.Service{
 			ServiceArn:                    new(sc.ServiceARN(cluster, name)),
 			ServiceName:                   new(name),
@@ -96,18 +96,18 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 			Events:                        []ecstypes.ServiceEvent{},
 			CreatedAt:                     shape.TimeOf(now),
 			CreatedBy:                     new(sc.RootPrincipal()),
-			PlacementConstraints:          orEmpty(in.PlacementConstraints),
-			PlacementStrategy:             orEmpty(in.PlacementStrategy),
+			PlacementConstraints:          awsapi.OrEmpty(in.PlacementConstraints),
+			PlacementStrategy:             awsapi.OrEmpty(in.PlacementStrategy),
 			NetworkConfiguration:          in.NetworkConfiguration,
 			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 			SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
 			DeploymentController:          &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
-			Tags:                          orEmpty(in.Tags),
+			Tags:                          awsapi.OrEmpty(in.Tags),
 			EnableECSManagedTags:          in.EnableECSManagedTags,
 			PropagateTags:                 in.PropagateTags,
 			EnableExecuteCommand:          in.EnableExecuteCommand,
-			LoadBalancers:                 orEmpty(in.LoadBalancers),
-			ServiceRegistries:             orEmpty(in.ServiceRegistries),
+			LoadBalancers:                 awsapi.OrEmpty(in.LoadBalancers),
+			ServiceRegistries:             awsapi.OrEmpty(in.ServiceRegistries),
 			RoleArn:                       in.Role,
 			AvailabilityZoneRebalancing:   in.AvailabilityZoneRebalancing,
 		}
@@ -254,7 +254,7 @@ func checkPlacement(cs []ecstypes.PlacementConstraint, ss []ecstypes.PlacementSt
 // configuration, capacity provider strategy, placement or
 // forceNewDeployment starts a new deployment; a desired count alone does not.
 func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceRequest) (*ecstypes.UpdateServiceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	name := state.LastSegment(*in.Service)
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
@@ -267,14 +267,14 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 		return nil, err
 	}
 	var out ecstypes.Service
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, rec, err := loadService(tx, sc, cluster, name)
 		if err != nil {
 			return err
 		}
 		svc := &rec.Service
 		if derefStr(svc.Status) != model.ServiceActive {
-			return awsErr(codeServiceNotActive, "Service was not ACTIVE.")
+			return awsapi.Errorf(codeServiceNotActive, "Service was not ACTIVE.")
 		}
 		if state.UsesTaskSets(svc) {
 			err := a.updateTaskSetService(tx, key, &rec, in) // taskset_services.go
@@ -350,7 +350,7 @@ func (a *API) UpdateService(ctx context.Context, in *ecstypes.UpdateServiceReque
 					svc.PlatformFamily = new("Linux")
 				}
 			}
-			state.NewDeployment(svc, &rec, l.Definition, a.now())
+			state.NewDeployment(svc, &rec, l.Definition, a.Now())
 			settings.apply(svc)
 		}
 		rec.Steady = false
@@ -379,11 +379,11 @@ func loadService(tx store.ReadTx, sc model.Scope, cluster, name string) (string,
 // DeleteService drains a service: its tasks are stopped and it turns
 // INACTIVE. Unless force is set, it must be scaled to 0 first, as in ECS.
 func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceRequest) (*ecstypes.DeleteServiceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	name := state.LastSegment(*in.Service)
 	var out ecstypes.Service
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, rec, err := loadService(tx, sc, cluster, name)
 		if err != nil {
 			return err
@@ -408,13 +408,13 @@ func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceReque
 
 // DescribeServices describes up to 10 services; unknown ones are MISSING.
 func (a *API) DescribeServices(ctx context.Context, in *ecstypes.DescribeServicesRequest) (*ecstypes.DescribeServicesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	if len(in.Services) > 10 {
 		return nil, invalidParam("services can have at most 10 entries, got %d.", len(in.Services))
 	}
 	out := &ecstypes.DescribeServicesResponse{Services: []ecstypes.Service{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -444,44 +444,33 @@ func (a *API) DescribeServices(ctx context.Context, in *ecstypes.DescribeService
 
 // ListServices lists the ARNs of a cluster's services that are not INACTIVE.
 func (a *API) ListServices(ctx context.Context, in *ecstypes.ListServicesRequest) (*ecstypes.ListServicesResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	size, err := pageSize(in.MaxResults, 10, 100)
+	c, size, err := openPage("services", in.NextToken, in.MaxResults, 10, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("services", in.NextToken)
-	if err != nil {
-		return nil, err
+	keep := func(r *model.ServiceRecord) bool {
+		s := &r.Service
+		return derefStr(s.Status) != model.ServiceInactive &&
+			(in.LaunchType == "" || s.LaunchType == in.LaunchType) &&
+			(in.SchedulingStrategy == "" || s.SchedulingStrategy == in.SchedulingStrategy)
 	}
-	var svcs []ecstypes.Service
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	var recs []model.ServiceRecord
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
-		recs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
-		for _, r := range recs {
-			s := r.Service
-			switch {
-			case derefStr(s.Status) == model.ServiceInactive:
-			case in.LaunchType != "" && s.LaunchType != in.LaunchType:
-			case in.SchedulingStrategy != "" && s.SchedulingStrategy != in.SchedulingStrategy:
-			default:
-				svcs = append(svcs, s)
-			}
-		}
+		recs, next, err = awsapi.StorePage(tx, state.ServicesPrefix(sc, cluster), "", c, size, keep)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	items, next := page(svcs, func(s ecstypes.Service) string { return *s.ServiceArn }, after, size)
-	out := &ecstypes.ListServicesResponse{ServiceArns: []string{}}
-	for _, s := range items {
-		out.ServiceArns = append(out.ServiceArns, *s.ServiceArn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("services", next))
+	out := &ecstypes.ListServicesResponse{ServiceArns: []string{}, NextToken: next}
+	for _, r := range recs {
+		out.ServiceArns = append(out.ServiceArns, *r.Service.ServiceArn)
 	}
 	return out, nil
 }

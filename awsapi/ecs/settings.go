@@ -75,7 +75,7 @@ func checkSetting(name ecstypes.SettingName, value string) error {
 // PutAccountSetting sets a setting for a principal (the caller's account
 // root when none is given).
 func (a *API) PutAccountSetting(ctx context.Context, in *ecstypes.PutAccountSettingRequest) (*ecstypes.PutAccountSettingResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if in.Name == ecstypes.SettingNameFargateFipsMode {
 		return nil, invalidParam("fargateFIPSMode can only be changed with PutAccountSettingDefault.")
 	}
@@ -95,7 +95,7 @@ func (a *API) PutAccountSetting(ctx context.Context, in *ecstypes.PutAccountSett
 
 // PutAccountSettingDefault sets the account-wide default of a setting.
 func (a *API) PutAccountSettingDefault(ctx context.Context, in *ecstypes.PutAccountSettingDefaultRequest) (*ecstypes.PutAccountSettingDefaultResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	s, err := a.putSetting(ctx, sc, sc.RootPrincipal(), in.Name, *in.Value)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (a *API) putSetting(ctx context.Context, sc model.Scope, principal string, 
 		return nil, err
 	}
 	s := ecstypes.Setting{Name: name, Value: new(value), PrincipalArn: new(principal), Type: ecstypes.SettingTypeUser}
-	if _, err := a.db.Update(ctx, func(tx store.Tx) error {
+	if _, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		return store.Put(tx, settingKey(sc, principal, name), s)
 	}); err != nil {
 		return nil, internal("put account setting", err)
@@ -118,7 +118,7 @@ func (a *API) putSetting(ctx context.Context, sc model.Scope, principal string, 
 
 // DeleteAccountSetting removes a principal's setting, so the default applies.
 func (a *API) DeleteAccountSetting(ctx context.Context, in *ecstypes.DeleteAccountSettingRequest) (*ecstypes.DeleteAccountSettingResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	principal := sc.RootPrincipal()
 	if p := derefStr(in.PrincipalArn); p != "" {
 		principal = p
@@ -127,7 +127,7 @@ func (a *API) DeleteAccountSetting(ctx context.Context, in *ecstypes.DeleteAccou
 		return nil, invalidParam("Unknown account setting name %q.", in.Name)
 	}
 	var out ecstypes.Setting
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key := settingKey(sc, principal, in.Name)
 		s, ok, err := store.Get[ecstypes.Setting](tx, key)
 		if err != nil {
@@ -148,7 +148,7 @@ func (a *API) DeleteAccountSetting(ctx context.Context, in *ecstypes.DeleteAccou
 // ListAccountSettings lists a principal's settings: only those set for it,
 // or with effectiveSettings every setting's value in force.
 func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountSettingsRequest) (*ecstypes.ListAccountSettingsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	size := 10
 	if in.MaxResults != 0 {
 		if in.MaxResults < 1 || in.MaxResults > 10 {
@@ -156,7 +156,7 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 		}
 		size = int(in.MaxResults)
 	}
-	after, err := decodeToken("account-settings", in.NextToken)
+	c, err := awsapi.ParseCursor("account-settings", in.NextToken, badToken())
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 		names = []ecstypes.SettingName{in.Name}
 	}
 	var all []ecstypes.Setting
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		for _, n := range names {
 			s, ok, err := store.Get[ecstypes.Setting](tx, settingKey(sc, principal, n))
 			if err != nil {
@@ -198,12 +198,10 @@ func (a *API) ListAccountSettings(ctx context.Context, in *ecstypes.ListAccountS
 	if err != nil {
 		return nil, internal("list account settings", err)
 	}
-	items, next := page(all, func(s ecstypes.Setting) string { return string(s.Name) }, after, size)
-	out := &ecstypes.ListAccountSettingsResponse{Settings: orEmpty(items)}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("account-settings", next))
-	}
-	return out, nil
+	// Settings are computed per name (stored, else in force), so the page
+	// is cut from the list of them.
+	items, next := awsapi.SlicePage(all, func(s ecstypes.Setting) string { return string(s.Name) }, c, size)
+	return &ecstypes.ListAccountSettingsResponse{Settings: awsapi.OrEmpty(items), NextToken: next}, nil
 }
 
 func sortedSettingNames() []ecstypes.SettingName {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/state"
 )
 
@@ -21,7 +22,7 @@ func (a *API) SubmitTaskStateChange(ctx context.Context, in *agentproto.TaskStat
 	if in.Wharf != nil {
 		st = *in.Wharf
 	}
-	err := state.ReportTaskStatus(ctx, a.db, scope(ctx), derefStr(in.Cluster), derefStr(in.Task), st, a.now())
+	err := state.ReportTaskStatus(ctx, a.DB, awsapi.ScopeOf(ctx), derefStr(in.Cluster), derefStr(in.Task), st, a.Now())
 	if err != nil {
 		return nil, stateErr(err)
 	}
@@ -32,7 +33,7 @@ func (a *API) SubmitTaskStateChange(ctx context.Context, in *agentproto.TaskStat
 func (a *API) SubmitContainerStateChange(ctx context.Context, in *ecstypes.SubmitContainerStateChangeRequest) (*ecstypes.SubmitContainerStateChangeResponse, error) {
 	change := containerFromChange(ecstypes.ContainerStateChange{ContainerName: in.ContainerName, RuntimeId: in.RuntimeId,
 		Status: in.Status, ExitCode: in.ExitCode, Reason: in.Reason, NetworkBindings: in.NetworkBindings})
-	if err := state.ReportContainer(ctx, a.db, scope(ctx), derefStr(in.Cluster), derefStr(in.Task), change); err != nil {
+	if err := state.ReportContainer(ctx, a.DB, awsapi.ScopeOf(ctx), derefStr(in.Cluster), derefStr(in.Task), change); err != nil {
 		return nil, stateErr(err)
 	}
 	return &ecstypes.SubmitContainerStateChangeResponse{Acknowledgment: new("ACK")}, nil

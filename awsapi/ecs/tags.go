@@ -2,9 +2,7 @@ package ecs
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
@@ -13,43 +11,23 @@ import (
 	"github.com/wharfhq/wharf/store"
 )
 
-// maxTags is ECS's limit of user tags on one resource.
-const maxTags = 50
+// tagRules are ECS's tag rules (at most 50 tags, keys of 1 to 128
+// characters, values of at most 256, no aws: prefix), every one answered
+// as InvalidParameterException; tags with the reserved prefix are the
+// caller's mistake, not something to store.
+var tagRules = awsapi.TagRulesIn(50, invalidParam, invalidParam)
 
-// validateTags applies ECS's tag rules; tags with the reserved aws: prefix
-// are the caller's mistake, not something to store.
+// validateTags checks a request's (or a resource's resulting) tags: ECS
+// answers too many tags before it looks at any one of them.
 func validateTags(tags []ecstypes.Tag) error {
-	if len(tags) > maxTags {
-		return invalidParam("A resource can have at most %d tags, got %d.", maxTags, len(tags))
+	if err := tagRules.Count(len(tags)); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		k, v := derefStr(t.Key), derefStr(t.Value)
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
-			return invalidParam("Tag keys must be 1 to 128 characters long, got %d (key %q).", n, k)
-		}
-		if n := utf8.RuneCountInString(v); n > 256 {
-			return invalidParam("Tag values must be at most 256 characters long, got %d (key %q).", n, k)
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return invalidParam("Tag key %q uses the reserved prefix aws:.", k)
-		}
-	}
-	return nil
+	return awsapi.CheckTags(tagRules, tags, tagKV)
 }
 
-// mergeTags overlays add on current by key.
-func mergeTags(current, add []ecstypes.Tag) []ecstypes.Tag {
-	out := slices.Clone(current)
-	for _, t := range add {
-		i := slices.IndexFunc(out, func(c ecstypes.Tag) bool { return derefStr(c.Key) == derefStr(t.Key) })
-		if i >= 0 {
-			out[i] = t
-		} else {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func tagKV(t ecstypes.Tag) (key, value string) { return derefStr(t.Key), derefStr(t.Value) }
+func tagKey(t ecstypes.Tag) string             { return derefStr(t.Key) }
 
 // taggable reads and writes the tags of one kind of resource.
 type taggable struct {
@@ -151,7 +129,7 @@ func (a *API) TagResource(ctx context.Context, in *ecstypes.TagResourceRequest) 
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := a.changeTags(ctx, *in.ResourceArn, func(cur []ecstypes.Tag) []ecstypes.Tag { return mergeTags(cur, in.Tags) })
+	err := a.changeTags(ctx, *in.ResourceArn, func(cur []ecstypes.Tag) []ecstypes.Tag { return awsapi.MergeTags(cur, in.Tags, tagKey) })
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +139,7 @@ func (a *API) TagResource(ctx context.Context, in *ecstypes.TagResourceRequest) 
 // UntagResource removes tags by key; absent keys are not an error.
 func (a *API) UntagResource(ctx context.Context, in *ecstypes.UntagResourceRequest) (*ecstypes.UntagResourceResponse, error) {
 	err := a.changeTags(ctx, *in.ResourceArn, func(cur []ecstypes.Tag) []ecstypes.Tag {
-		return slices.DeleteFunc(slices.Clone(cur), func(t ecstypes.Tag) bool { return slices.Contains(in.TagKeys, derefStr(t.Key)) })
+		return awsapi.RemoveTags(cur, in.TagKeys, tagKey)
 	})
 	if err != nil {
 		return nil, err
@@ -170,11 +148,11 @@ func (a *API) UntagResource(ctx context.Context, in *ecstypes.UntagResourceReque
 }
 
 func (a *API) changeTags(ctx context.Context, arn string, change func([]ecstypes.Tag) []ecstypes.Tag) error {
-	r, err := resolveTaggable(scope(ctx), arn)
+	r, err := resolveTaggable(awsapi.ScopeOf(ctx), arn)
 	if err != nil {
 		return err
 	}
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		cur, err := r.get(tx)
 		if err != nil {
 			return err
@@ -190,16 +168,13 @@ func (a *API) changeTags(ctx context.Context, arn string, change func([]ecstypes
 
 // ListTagsForResource lists a resource's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *ecstypes.ListTagsForResourceRequest) (*ecstypes.ListTagsForResourceResponse, error) {
-	r, err := resolveTaggable(scope(ctx), *in.ResourceArn)
+	r, err := resolveTaggable(awsapi.ScopeOf(ctx), *in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	var tags []ecstypes.Tag
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		tags, err = r.get(tx)
-		return err
-	}); err != nil {
+	tags, err := awsapi.Read(ctx, a.DB, r.get)
+	if err != nil {
 		return nil, err
 	}
-	return &ecstypes.ListTagsForResourceResponse{Tags: orEmpty(tags)}, nil
+	return &ecstypes.ListTagsForResourceResponse{Tags: awsapi.OrEmpty(tags)}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -24,28 +25,28 @@ func tagMap(tags []types.Tag) string {
 func TestTags(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	cl := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tagged")}))(t).Cluster
-	td := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("t"),
+	cl := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tagged")}))(t).Cluster
+	td := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("t"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("c"), Image: aws.String("i"), Memory: aws.Int32(32)}}}))(t).TaskDefinition
 
 	for _, arn := range []string{aws.ToString(cl.ClusterArn), aws.ToString(td.TaskDefinitionArn)} {
 		t.Run(arn, func(t *testing.T) {
-			must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
+			apitest.Must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
 				Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("2")}}}))(t)
-			must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
+			apitest.Must(c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
 				Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("3")}}}))(t)
-			got := must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
+			got := apitest.Must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
 			if tagMap(got.Tags) != "a=3,b=2" {
 				t.Fatalf("tags %s", tagMap(got.Tags))
 			}
-			must(c.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"a", "zzz"}}))(t)
-			got = must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
+			apitest.Must(c.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"a", "zzz"}}))(t)
+			got = apitest.Must(c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
 			if tagMap(got.Tags) != "b=2" {
 				t.Fatalf("after untag %s", tagMap(got.Tags))
 			}
 			_, err := c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
 				Tags: []types.Tag{{Key: aws.String("aws:reserved"), Value: aws.String("x")}}})
-			wantCode(t, err, "InvalidParameterException")
+			apitest.WantCode(t, err, "InvalidParameterException")
 		})
 	}
 
@@ -55,23 +56,23 @@ func TestTags(t *testing.T) {
 			tags = append(tags, types.Tag{Key: aws.String(fmt.Sprintf("k%d", i)), Value: aws.String("v")})
 		}
 		_, err := c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: cl.ClusterArn, Tags: tags})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 	t.Run("unknown cluster", func(t *testing.T) {
 		_, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/ghost")})
-		wantCode(t, err, "ClusterNotFoundException")
+		apitest.WantCode(t, err, "ClusterNotFoundException")
 	})
 	t.Run("unknown task definition", func(t *testing.T) {
 		_, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:task-definition/ghost:1")})
-		wantCode(t, err, "ResourceNotFoundException")
+		apitest.WantCode(t, err, "ResourceNotFoundException")
 	})
 	t.Run("not an ARN", func(t *testing.T) {
 		_, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("tagged")})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 	t.Run("other region", func(t *testing.T) {
 		_, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:eu-west-1:000000000000:cluster/tagged")})
-		wantCode(t, err, "InvalidParameterException")
+		apitest.WantCode(t, err, "InvalidParameterException")
 	})
 }
 
@@ -83,7 +84,7 @@ func TestAccountSettings(t *testing.T) {
 		if principal != "" {
 			in.PrincipalArn = aws.String(principal)
 		}
-		out := must(c.ListAccountSettings(ctx, in))(t)
+		out := apitest.Must(c.ListAccountSettings(ctx, in))(t)
 		if len(out.Settings) != 1 {
 			t.Fatalf("settings %+v", out.Settings)
 		}
@@ -92,22 +93,22 @@ func TestAccountSettings(t *testing.T) {
 	if v := effective(types.SettingNameContainerInsights, ""); v != "disabled" {
 		t.Fatalf("default containerInsights %s", v)
 	}
-	none := must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{}))(t)
+	none := apitest.Must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{}))(t)
 	if len(none.Settings) != 0 {
 		t.Fatalf("nothing was set, but got %+v", none.Settings)
 	}
-	first := must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{EffectiveSettings: true, MaxResults: 5}))(t)
-	rest := must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{EffectiveSettings: true, MaxResults: 5, NextToken: first.NextToken}))(t)
+	first := apitest.Must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{EffectiveSettings: true, MaxResults: 5}))(t)
+	rest := apitest.Must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{EffectiveSettings: true, MaxResults: 5, NextToken: first.NextToken}))(t)
 	if len(first.Settings) != 5 || first.NextToken == nil || len(rest.Settings) != 4 || rest.NextToken != nil {
 		t.Fatalf("effective settings in pages of 5: %d then %d (token %v)", len(first.Settings), len(rest.Settings), rest.NextToken)
 	}
 
-	must(c.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameContainerInsights, Value: aws.String("enabled")}))(t)
+	apitest.Must(c.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameContainerInsights, Value: aws.String("enabled")}))(t)
 	if v := effective(types.SettingNameContainerInsights, ""); v != "enabled" {
 		t.Fatalf("after default: %s", v)
 	}
 	role := "arn:aws:iam::000000000000:role/dev"
-	set := must(c.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights, Value: aws.String("disabled"), PrincipalArn: aws.String(role)}))(t)
+	set := apitest.Must(c.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights, Value: aws.String("disabled"), PrincipalArn: aws.String(role)}))(t)
 	if aws.ToString(set.Setting.PrincipalArn) != role {
 		t.Fatalf("principal %s", aws.ToString(set.Setting.PrincipalArn))
 	}
@@ -115,13 +116,13 @@ func TestAccountSettings(t *testing.T) {
 		t.Fatalf("role override: %s", v)
 	}
 	// New clusters take the account's containerInsights default.
-	cl := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("insightful")}))(t).Cluster
+	cl := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("insightful")}))(t).Cluster
 	if aws.ToString(cl.Settings[0].Value) != "enabled" {
 		t.Fatalf("cluster setting %+v", cl.Settings)
 	}
 	_, err := c.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: types.SettingNameTaskLongArnFormat, Value: aws.String("sometimes")})
-	wantCode(t, err, "InvalidParameterException")
-	must(c.DeleteAccountSetting(ctx, &ecs.DeleteAccountSettingInput{Name: types.SettingNameContainerInsights, PrincipalArn: aws.String(role)}))(t)
+	apitest.WantCode(t, err, "InvalidParameterException")
+	apitest.Must(c.DeleteAccountSetting(ctx, &ecs.DeleteAccountSettingInput{Name: types.SettingNameContainerInsights, PrincipalArn: aws.String(role)}))(t)
 	if v := effective(types.SettingNameContainerInsights, role); v != "enabled" {
 		t.Fatalf("after delete the account default applies: %s", v)
 	}
@@ -131,30 +132,30 @@ func TestRestartKeepsEverything(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	c := w.ECS()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("durable"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("durable"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))(t)
 	for range 3 {
-		must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("keep"),
+		apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("keep"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("c"), Image: aws.String("i"), Memory: aws.Int32(32)}}}))(t)
 	}
-	must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("keep:2")}))(t)
-	must(c.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
+	apitest.Must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("keep:2")}))(t)
+	apitest.Must(c.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
 
 	w.Restart()
 	c = w.ECS()
-	cl := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"durable"}, Include: []types.ClusterField{types.ClusterFieldTags}}))(t)
+	cl := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"durable"}, Include: []types.ClusterField{types.ClusterFieldTags}}))(t)
 	if len(cl.Clusters) != 1 || tagMap(cl.Clusters[0].Tags) != "k=v" {
 		t.Fatalf("cluster after restart: %+v", cl)
 	}
-	list := must(c.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("keep")}))(t)
+	list := apitest.Must(c.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("keep")}))(t)
 	if fmt.Sprint(list.TaskDefinitionArns) != "[arn:aws:ecs:us-east-1:000000000000:task-definition/keep:1 arn:aws:ecs:us-east-1:000000000000:task-definition/keep:3]" {
 		t.Fatalf("task definitions after restart: %v", list.TaskDefinitionArns)
 	}
-	next := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("keep"),
+	next := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("keep"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("c"), Image: aws.String("i"), Memory: aws.Int32(32)}}}))(t)
 	if next.TaskDefinition.Revision != 4 {
 		t.Fatalf("revision after restart %d", next.TaskDefinition.Revision)
 	}
-	s := must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: types.SettingNameAwsvpcTrunking}))(t)
+	s := apitest.Must(c.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: types.SettingNameAwsvpcTrunking}))(t)
 	if len(s.Settings) != 1 || aws.ToString(s.Settings[0].Value) != "enabled" {
 		t.Fatalf("settings after restart %+v", s.Settings)
 	}

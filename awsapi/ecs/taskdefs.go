@@ -17,7 +17,7 @@ import (
 
 // RegisterTaskDefinition stores a new revision of a family.
 func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterTaskDefinitionRequest) (*ecstypes.RegisterTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	td, err := model.NewTaskDefinition(in)
 	if err != nil {
 		return nil, ruleError(err)
@@ -26,7 +26,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 		return nil, err
 	}
 	family := *in.Family
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		fam, _, err := store.Get[state.FamilyRecord](tx, state.FamilyKey(sc, family))
 		if err != nil {
 			return err
@@ -36,7 +36,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 		state.NoteRegistered(&fam, td.Revision)
 		td.TaskDefinitionArn = new(sc.TaskDefinitionARN(family, td.Revision))
 		td.Status = ecstypes.TaskDefinitionStatusActive
-		td.RegisteredAt = shape.TimeOf(a.now())
+		td.RegisteredAt = shape.TimeOf(a.Now())
 		td.RegisteredBy = new(sc.RootPrincipal())
 		if err := store.Put(tx, state.FamilyKey(sc, family), fam); err != nil {
 			return err
@@ -46,7 +46,7 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *ecstypes.RegisterT
 	if err != nil {
 		return nil, internal("register task definition", err)
 	}
-	return &ecstypes.RegisterTaskDefinitionResponse{TaskDefinition: &td, Tags: orEmpty(in.Tags)}, nil
+	return &ecstypes.RegisterTaskDefinitionResponse{TaskDefinition: &td, Tags: awsapi.OrEmpty(in.Tags)}, nil
 }
 
 // ruleError reports a model rule violation as ECS does: a ClientException.
@@ -96,9 +96,9 @@ func badTaskDefRef(ref string) error {
 
 // DescribeTaskDefinition describes one revision; with include TAGS its tags.
 func (a *API) DescribeTaskDefinition(ctx context.Context, in *ecstypes.DescribeTaskDefinitionRequest) (*ecstypes.DescribeTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	var rec state.TaskDefRecord
-	err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
+	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
 		rec, err = findTaskDef(tx, sc, *in.TaskDefinition)
 		return err
 	})
@@ -107,19 +107,15 @@ func (a *API) DescribeTaskDefinition(ctx context.Context, in *ecstypes.DescribeT
 	}
 	out := &ecstypes.DescribeTaskDefinitionResponse{TaskDefinition: &rec.TaskDefinition}
 	if slices.Contains(in.Include, ecstypes.TaskDefinitionFieldTags) {
-		out.Tags = orEmpty(rec.Tags)
+		out.Tags = awsapi.OrEmpty(rec.Tags)
 	}
 	return out, nil
 }
 
 // ListTaskDefinitions lists revision ARNs, by family then revision.
 func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefinitionsRequest) (*ecstypes.ListTaskDefinitionsResponse, error) {
-	sc := scope(ctx)
-	size, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken("task-definitions", in.NextToken)
+	sc := awsapi.ScopeOf(ctx)
+	c, size, err := openPage("task-definitions", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -128,36 +124,38 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 		status = ecstypes.TaskDefinitionStatusActive
 	}
 	prefix := state.TaskDefsPrefix(sc)
+	match := ""
 	if f := derefStr(in.FamilyPrefix); f != "" {
 		// ECS matches familyPrefix against whole family names.
-		prefix = state.FamilyRevsPrefix(sc, f)
+		match = strings.TrimPrefix(state.FamilyRevsPrefix(sc, f), prefix)
 	}
-	type item struct{ key, arn string }
-	var items []item
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
-		recs, err := store.List[state.TaskDefRecord](tx, prefix)
-		for _, r := range recs {
-			if r.TaskDefinition.Status == status {
-				td := r.TaskDefinition
-				items = append(items, item{state.TaskDefKey(sc, *td.Family, td.Revision), *td.TaskDefinitionArn})
-			}
+	keep := func(r *state.TaskDefRecord) bool { return r.TaskDefinition.Status == status }
+	// The cursor is a revision's key after the task definitions' prefix:
+	// family then zero-padded revision, the order ECS lists them in.
+	key := func(r state.TaskDefRecord) string {
+		return strings.TrimPrefix(state.TaskDefKey(sc, *r.TaskDefinition.Family, r.TaskDefinition.Revision), prefix)
+	}
+	var recs []state.TaskDefRecord
+	var next *string
+	err = a.DB.View(ctx, func(tx store.ReadTx) (err error) {
+		if in.Sort != ecstypes.SortOrderDesc {
+			recs, next, err = awsapi.StorePage(tx, prefix, match, c, size, keep)
+			return err
 		}
+		// The store lists in ascending key order only: newest first is
+		// the whole (filtered) list, reversed and sliced.
+		all, err := store.List[state.TaskDefRecord](tx, prefix+match)
+		all = slices.DeleteFunc(all, func(r state.TaskDefRecord) bool { return !keep(&r) })
+		slices.Reverse(all)
+		recs, next = awsapi.SlicePageDesc(all, key, c, size)
 		return err
 	})
 	if err != nil {
 		return nil, internal("list task definitions", err)
 	}
-	desc := in.Sort == ecstypes.SortOrderDesc
-	if desc {
-		slices.Reverse(items)
-	}
-	pageItems, next := pageOrdered(items, func(i item) string { return i.key }, after, size, desc)
-	out := &ecstypes.ListTaskDefinitionsResponse{TaskDefinitionArns: []string{}}
-	for _, i := range pageItems {
-		out.TaskDefinitionArns = append(out.TaskDefinitionArns, i.arn)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("task-definitions", next))
+	out := &ecstypes.ListTaskDefinitionsResponse{TaskDefinitionArns: []string{}, NextToken: next}
+	for _, r := range recs {
+		out.TaskDefinitionArns = append(out.TaskDefinitionArns, *r.TaskDefinition.TaskDefinitionArn)
 	}
 	return out, nil
 }
@@ -165,42 +163,28 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *ecstypes.ListTaskDefi
 // ListTaskDefinitionFamilies lists family names: ACTIVE (default) families
 // have an ACTIVE revision, INACTIVE ones have none, ALL lists both.
 func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListTaskDefinitionFamiliesRequest) (*ecstypes.ListTaskDefinitionFamiliesResponse, error) {
-	sc := scope(ctx)
-	size, err := pageSize(in.MaxResults, 100, 100)
+	c, size, err := openPage("families", in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	after, err := decodeToken("families", in.NextToken)
-	if err != nil {
-		return nil, err
+	keep := func(f *state.FamilyRecord) bool {
+		switch in.Status {
+		case ecstypes.TaskDefinitionFamilyStatusAll:
+			return true
+		case ecstypes.TaskDefinitionFamilyStatusInactive:
+			return f.Active == 0
+		default:
+			return f.Active > 0
+		}
 	}
-	var fams []state.FamilyRecord
-	if err := a.db.View(ctx, func(tx store.ReadTx) (err error) {
-		fams, err = store.List[state.FamilyRecord](tx, state.FamiliesPrefix(sc))
-		return err
-	}); err != nil {
+	// familyPrefix is a prefix of the family names, so of their keys.
+	fams, next, err := awsapi.ViewPage(ctx, a.DB, state.FamiliesPrefix(awsapi.ScopeOf(ctx)), derefStr(in.FamilyPrefix), c, size, keep)
+	if err != nil {
 		return nil, internal("list task definition families", err)
 	}
-	prefix := derefStr(in.FamilyPrefix)
-	fams = slices.DeleteFunc(fams, func(f state.FamilyRecord) bool {
-		switch {
-		case !strings.HasPrefix(f.Family, prefix):
-			return true
-		case in.Status == ecstypes.TaskDefinitionFamilyStatusAll:
-			return false
-		case in.Status == ecstypes.TaskDefinitionFamilyStatusInactive:
-			return f.Active > 0
-		default:
-			return f.Active == 0
-		}
-	})
-	items, next := page(fams, func(f state.FamilyRecord) string { return f.Family }, after, size)
-	out := &ecstypes.ListTaskDefinitionFamiliesResponse{Families: []string{}}
-	for _, f := range items {
+	out := &ecstypes.ListTaskDefinitionFamiliesResponse{Families: []string{}, NextToken: next}
+	for _, f := range fams {
 		out.Families = append(out.Families, f.Family)
-	}
-	if next != "" {
-		out.NextToken = new(awsapi.PageToken("families", next))
 	}
 	return out, nil
 }
@@ -208,12 +192,12 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *ecstypes.ListT
 // DeregisterTaskDefinition marks a revision INACTIVE; it stays describable
 // and running tasks and services keep using it.
 func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.DeregisterTaskDefinitionRequest) (*ecstypes.DeregisterTaskDefinitionResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if _, has := model.TaskDefRevisionText(*in.TaskDefinition); !has {
 		return nil, clientError("%s", msgRevisionMissing)
 	}
 	var out ecstypes.TaskDefinition
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		rec, err := findTaskDef(tx, sc, *in.TaskDefinition)
 		if err != nil {
 			return err
@@ -221,7 +205,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *ecstypes.Deregis
 		td := &rec.TaskDefinition
 		if td.Status == ecstypes.TaskDefinitionStatusActive {
 			td.Status = ecstypes.TaskDefinitionStatusInactive
-			td.DeregisteredAt = shape.TimeOf(a.now())
+			td.DeregisteredAt = shape.TimeOf(a.Now())
 			if err := a.noteDeregistered(tx, sc, *td.Family, td.Revision); err != nil {
 				return err
 			}
@@ -255,12 +239,12 @@ func (a *API) noteDeregistered(tx store.Tx, sc model.Scope, family string, rev i
 // DeleteTaskDefinitions moves up to 10 INACTIVE revisions to
 // DELETE_IN_PROGRESS; ACTIVE or unknown ones are failures.
 func (a *API) DeleteTaskDefinitions(ctx context.Context, in *ecstypes.DeleteTaskDefinitionsRequest) (*ecstypes.DeleteTaskDefinitionsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	if len(in.TaskDefinitions) == 0 || len(in.TaskDefinitions) > 10 {
 		return nil, invalidParam("taskDefinitions must name between 1 and 10 task definitions, got %d.", len(in.TaskDefinitions))
 	}
 	out := &ecstypes.DeleteTaskDefinitionsResponse{TaskDefinitions: []ecstypes.TaskDefinition{}, Failures: []ecstypes.Failure{}}
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		for _, ref := range in.TaskDefinitions {
 			fail := func(reason, detail string) {
 				arn := ref

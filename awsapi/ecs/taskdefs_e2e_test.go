@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -86,7 +87,7 @@ func TestRegisterKeepsEveryContainerField(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	in := fullContainer()
-	out := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	out := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family:               aws.String("web"),
 		ContainerDefinitions: []types.ContainerDefinition{in, sidecar()},
 		Volumes:              []types.Volume{{Name: aws.String("data"), Host: &types.HostVolumeProperties{SourcePath: aws.String("/tmp/data")}}},
@@ -105,7 +106,7 @@ func TestRegisterKeepsEveryContainerField(t *testing.T) {
 	if td.RegisteredAt == nil || aws.ToString(td.RegisteredBy) == "" {
 		t.Fatal("registeredAt/registeredBy missing")
 	}
-	desc := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web"), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}}))(t)
+	desc := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web"), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}}))(t)
 	got := desc.TaskDefinition.ContainerDefinitions[0]
 	if a, b := asJSON(t, in), asJSON(t, got); a != b {
 		t.Fatalf("container definition changed on the way through:\n sent %s\n  got %s", a, b)
@@ -124,7 +125,7 @@ func TestRegisterKeepsEveryContainerField(t *testing.T) {
 	if side.PortMappings == nil || side.Environment == nil || side.MountPoints == nil || side.VolumesFrom == nil {
 		t.Fatalf("empty lists must be returned as []: %+v", side)
 	}
-	plain := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web:1")}))(t)
+	plain := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web:1")}))(t)
 	if len(plain.Tags) != 0 {
 		t.Fatal("tags returned without include TAGS")
 	}
@@ -134,7 +135,7 @@ func TestRegisterRevisionsAndFargate(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	reg := func(family string) *types.TaskDefinition {
-		return must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		return apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String(family), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 			NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("0.5 vCPU"), Memory: aws.String("1 GB"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("wharf-test/app:latest"),
@@ -156,12 +157,12 @@ func TestRegisterRevisionsAndFargate(t *testing.T) {
 			t.Fatalf("compatibilities %v", td.Compatibilities)
 		}
 	}
-	latest := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("api")}))(t)
+	latest := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("api")}))(t)
 	if latest.TaskDefinition.Revision != 3 {
 		t.Fatalf("latest is %d", latest.TaskDefinition.Revision)
 	}
-	must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("api:3")}))(t)
-	latest = must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("api")}))(t)
+	apitest.Must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("api:3")}))(t)
+	latest = apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("api")}))(t)
 	if latest.TaskDefinition.Revision != 2 {
 		t.Fatalf("latest ACTIVE after deregistering 3 is %d", latest.TaskDefinition.Revision)
 	}
@@ -237,13 +238,13 @@ func TestRegisterTaskDefinitionRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.RegisterTaskDefinition(ctx, tt.in)
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 			if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.msg)) {
 				t.Fatalf("message %q does not mention %q", err.Error(), tt.msg)
 			}
 		})
 	}
-	list := must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusAll}))(t)
+	list := apitest.Must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusAll}))(t)
 	if len(list.Families) != 0 {
 		t.Fatalf("a refused registration stored something: %v", list.Families)
 	}
@@ -253,7 +254,7 @@ func TestListTaskDefinitions(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	for _, f := range []string{"beta", "alpha", "beta", "alphabet", "alpha"} {
-		must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(f),
+		apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(f),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("c"), Image: aws.String("i"), Memory: aws.Int32(32)}}}))(t)
 	}
 	arn := func(s string) string { return "arn:aws:ecs:us-east-1:000000000000:task-definition/" + s }
@@ -261,7 +262,7 @@ func TestListTaskDefinitions(t *testing.T) {
 		var out []string
 		p := ecs.NewListTaskDefinitionsPaginator(c, in)
 		for p.HasMorePages() {
-			out = append(out, must(p.NextPage(ctx))(t).TaskDefinitionArns...)
+			out = append(out, apitest.Must(p.NextPage(ctx))(t).TaskDefinitionArns...)
 		}
 		return out
 	}
@@ -278,33 +279,33 @@ func TestListTaskDefinitions(t *testing.T) {
 	check("desc", all(&ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(2), Sort: types.SortOrderDesc}), "beta:2", "beta:1", "alphabet:1", "alpha:2", "alpha:1")
 	check("family", all(&ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("alpha")}), "alpha:1", "alpha:2")
 
-	must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn("alphabet:1"))}))(t)
+	apitest.Must(c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn("alphabet:1"))}))(t)
 	check("inactive", all(&ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusInactive}), "alphabet:1")
 
-	fams := must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{FamilyPrefix: aws.String("alpha")}))(t)
+	fams := apitest.Must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{FamilyPrefix: aws.String("alpha")}))(t)
 	if fmt.Sprint(fams.Families) != "[alpha]" {
 		t.Errorf("active families with prefix alpha: %v", fams.Families)
 	}
-	fams = must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusInactive}))(t)
+	fams = apitest.Must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusInactive}))(t)
 	if fmt.Sprint(fams.Families) != "[alphabet]" {
 		t.Errorf("inactive families: %v", fams.Families)
 	}
-	fams = must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusAll, MaxResults: aws.Int32(1)}))(t)
+	fams = apitest.Must(c.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{Status: types.TaskDefinitionFamilyStatusAll, MaxResults: aws.Int32(1)}))(t)
 	if len(fams.Families) != 1 || fams.NextToken == nil {
 		t.Errorf("paged families: %+v", fams)
 	}
 
 	// Deleting: only INACTIVE revisions, others are failures.
-	del := must(c.DeleteTaskDefinitions(ctx, &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"alphabet:1", "alpha:1", "nope:9"}}))(t)
+	del := apitest.Must(c.DeleteTaskDefinitions(ctx, &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"alphabet:1", "alpha:1", "nope:9"}}))(t)
 	if len(del.TaskDefinitions) != 1 || del.TaskDefinitions[0].Status != types.TaskDefinitionStatusDeleteInProgress || len(del.Failures) != 2 {
 		t.Fatalf("delete: %+v", del)
 	}
-	desc := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("alphabet:1")}))(t)
+	desc := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("alphabet:1")}))(t)
 	if desc.TaskDefinition.Status != types.TaskDefinitionStatusDeleteInProgress {
 		t.Fatalf("status after delete: %s", desc.TaskDefinition.Status)
 	}
 	_, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("nope")})
-	wantCode(t, err, "ClientException")
+	apitest.WantCode(t, err, "ClientException")
 	_, err = c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("nope:1")})
-	wantCode(t, err, "ClientException")
+	apitest.WantCode(t, err, "ClientException")
 }

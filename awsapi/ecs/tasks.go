@@ -28,7 +28,7 @@ func (a *API) RunTask(ctx context.Context, in *ecstypes.RunTaskRequest) (*ecstyp
 	}
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	if in.LaunchType == ecstypes.LaunchTypeEc2 || in.LaunchType == "" && len(in.CapacityProviderStrategy) == 0 {
-		a.awaitInstances(ctx, scope(ctx), cluster)
+		a.awaitInstances(ctx, awsapi.ScopeOf(ctx), cluster)
 	}
 	tasks, failures, err := a.launch(ctx, cluster, in, count, nil)
 	if err != nil {
@@ -41,8 +41,8 @@ func (a *API) RunTask(ctx context.Context, in *ecstypes.RunTaskRequest) (*ecstyp
 func (a *API) StartTask(ctx context.Context, in *ecstypes.StartTaskRequest) (*ecstypes.StartTaskResponse, error) {
 	if len(in.ContainerInstances) == 0 {
 		// As ECS, a missing cluster is reported before the empty list.
-		if err := a.db.View(ctx, func(tx store.ReadTx) error {
-			return requireCluster(tx, scope(ctx), model.ClusterName(derefStr(in.Cluster)))
+		if err := a.DB.View(ctx, func(tx store.ReadTx) error {
+			return requireCluster(tx, awsapi.ScopeOf(ctx), model.ClusterName(derefStr(in.Cluster)))
 		}); err != nil {
 			return nil, err
 		}
@@ -80,14 +80,14 @@ type launchPlan struct {
 // changed (and plans again if it has): the store's write lock is held for
 // the writes only, not for reading the cluster's instances.
 func (a *API) launch(ctx context.Context, cluster string, in *ecstypes.RunTaskRequest, count int, only []string) ([]ecstypes.Task, []ecstypes.Failure, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	plan := func(tx store.ReadTx) (launchPlan, error) {
 		rtx := state.Recording(tx)
 		l, err := a.resolveLaunch(rtx, sc, cluster, in, count)
 		if err != nil {
 			return launchPlan{}, err
 		}
-		now := a.now()
+		now := a.Now()
 		p, err := state.Place(tx, l, only, now)
 		if err != nil {
 			var inv *state.InvalidError
@@ -113,7 +113,7 @@ func (a *API) launch(ctx context.Context, cluster string, in *ecstypes.RunTaskRe
 		}
 		return nil
 	}
-	lp, _, err := store.Optimistic(ctx, a.db, plan, commit)
+	lp, _, err := store.Optimistic(ctx, a.DB, plan, commit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -215,7 +215,7 @@ func pickProvider(strategy []ecstypes.CapacityProviderStrategyItem) string {
 // StopTask asks for a task to stop; the agent stops its containers, each
 // with its stop timeout, and reports STOPPED.
 func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecstypes.StopTaskResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	reason := derefStr(in.Reason)
 	if reason == "" {
@@ -225,7 +225,7 @@ func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecst
 		return nil, invalidParam("reason can be at most 255 characters.")
 	}
 	var out ecstypes.Task
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecst
 		if !ok {
 			return invalidParam("The referenced task was not found.")
 		}
-		if err := state.RequestStop(tx, sc, name, &rec, ecstypes.TaskStopCodeUserInitiated, reason, a.now()); err != nil {
+		if err := state.RequestStop(tx, sc, name, &rec, ecstypes.TaskStopCodeUserInitiated, reason, a.Now()); err != nil {
 			return err
 		}
 		out = rec.Task
@@ -250,10 +250,10 @@ func (a *API) StopTask(ctx context.Context, in *ecstypes.StopTaskRequest) (*ecst
 
 // DescribeTasks describes up to 100 tasks; unknown ones are MISSING.
 func (a *API) DescribeTasks(ctx context.Context, in *ecstypes.DescribeTasksRequest) (*ecstypes.DescribeTasksResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeTasksResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		// ECS checks the cluster before the list: a missing cluster with
 		// no tasks named is ClusterNotFoundException.
 		if err := requireCluster(tx, sc, name); err != nil {
@@ -291,7 +291,7 @@ func (a *API) DescribeTasks(ctx context.Context, in *ecstypes.DescribeTasksReque
 // ListTasks lists task ARNs with ECS's filters; by default the tasks whose
 // desired status is RUNNING.
 func (a *API) ListTasks(ctx context.Context, in *ecstypes.ListTasksRequest) (*ecstypes.ListTasksResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	name := model.ClusterName(derefStr(in.Cluster))
 	size, err := pageSize(in.MaxResults, 100, 100)
 	if err != nil {
@@ -313,7 +313,7 @@ func (a *API) ListTasks(ctx context.Context, in *ecstypes.ListTasksRequest) (*ec
 	// named; the token is the last task's ARN, so ids sort as ARNs do.
 	out := &ecstypes.ListTasksResponse{TaskArns: []string{}}
 	var next string
-	err = a.db.View(ctx, func(tx store.ReadTx) error {
+	err = a.DB.View(ctx, func(tx store.ReadTx) error {
 		if err := requireCluster(tx, sc, name); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -22,7 +23,7 @@ func TestListTasksPaging(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	inst := registerInstance(t, c, "", "node-a", 4096, 8192)
 	poll(t, w.URL(), agentproto.PollRequest{NodeID: "node-a"})
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("pg"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("pg"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(16)}}}))(t)
 	var all []string
 	for _, group := range []string{"", "batch", ""} {
@@ -30,7 +31,7 @@ func TestListTasksPaging(t *testing.T) {
 		if group != "" {
 			in.Group = aws.String(group)
 		}
-		out := must(c.RunTask(ctx, in))(t)
+		out := apitest.Must(c.RunTask(ctx, in))(t)
 		if len(out.Tasks) != 9 {
 			t.Fatalf("RunTask: %d tasks, failures %s", len(out.Tasks), failureText(out.Failures))
 		}
@@ -41,7 +42,7 @@ func TestListTasksPaging(t *testing.T) {
 	slices.Sort(all)
 	stopped := all[3:5]
 	for _, arn := range stopped {
-		must(c.StopTask(ctx, &ecs.StopTaskInput{Task: aws.String(arn)}))(t)
+		apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Task: aws.String(arn)}))(t)
 	}
 	running := slices.Concat(all[:3], all[5:])
 
@@ -65,7 +66,7 @@ func TestListTasksPaging(t *testing.T) {
 			pages := 0
 			p := ecs.NewListTasksPaginator(c, &in)
 			for p.HasMorePages() {
-				out := must(p.NextPage(ctx))(t)
+				out := apitest.Must(p.NextPage(ctx))(t)
 				if len(out.TaskArns) > int(size) {
 					t.Fatalf("%s: page of %d with maxResults %d", tt.name, len(out.TaskArns), size)
 				}
@@ -82,12 +83,12 @@ func TestListTasksPaging(t *testing.T) {
 
 	// Stopping tasks hold their place until their agent reports them
 	// STOPPED, so every task still counts as pending.
-	cl := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{}))(t).Clusters[0]
+	cl := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{}))(t).Clusters[0]
 	if cl.PendingTasksCount != int32(len(all)) || cl.RunningTasksCount != 0 || cl.RegisteredContainerInstancesCount != 1 {
 		t.Errorf("cluster counts: pending %d running %d instances %d, want %d 0 1", cl.PendingTasksCount, cl.RunningTasksCount,
 			cl.RegisteredContainerInstancesCount, len(all))
 	}
-	ci := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{inst}}))(t).ContainerInstances[0]
+	ci := apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{inst}}))(t).ContainerInstances[0]
 	if ci.PendingTasksCount != int32(len(all)) || ci.RunningTasksCount != 0 {
 		t.Errorf("instance counts: pending %d running %d, want %d 0", ci.PendingTasksCount, ci.RunningTasksCount, len(all))
 	}

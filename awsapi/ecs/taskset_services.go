@@ -5,6 +5,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -21,7 +22,7 @@ import (
 // createTaskSetService is CreateService for the EXTERNAL and CODE_DEPLOY
 // deployment controllers.
 func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServiceRequest) (*ecstypes.CreateServiceResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	name := derefStr(in.ServiceName)
 	typ := in.DeploymentController.Type
@@ -62,7 +63,7 @@ func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServi
 		return nil, err
 	}
 	var out ecstypes.Service
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireCluster(tx, sc, cluster); err != nil {
 			return err
 		}
@@ -74,7 +75,7 @@ func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServi
 		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
 			return invalidParam("Creation of service was not idempotent: service %s already exists in cluster %s.", name, cluster)
 		}
-		now := a.now()
+		now := a.Now()
 		svc := ecstypes.Service{
 			ServiceArn:                    new(sc.ServiceARN(cluster, name)),
 			ServiceName:                   new(name),
@@ -87,12 +88,12 @@ func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServi
 			Events:                        []ecstypes.ServiceEvent{},
 			CreatedAt:                     shape.TimeOf(now),
 			CreatedBy:                     new(sc.RootPrincipal()),
-			PlacementConstraints:          orEmpty(in.PlacementConstraints),
-			PlacementStrategy:             orEmpty(in.PlacementStrategy),
+			PlacementConstraints:          awsapi.OrEmpty(in.PlacementConstraints),
+			PlacementStrategy:             awsapi.OrEmpty(in.PlacementStrategy),
 			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 			SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
 			DeploymentController:          &ecstypes.DeploymentController{Type: typ},
-			Tags:                          orEmpty(in.Tags),
+			Tags:                          awsapi.OrEmpty(in.Tags),
 			EnableECSManagedTags:          in.EnableECSManagedTags,
 			PropagateTags:                 in.PropagateTags,
 			EnableExecuteCommand:          in.EnableExecuteCommand,
@@ -164,7 +165,7 @@ func (a *API) updateTaskSetService(tx store.Tx, key string, rec *model.ServiceRe
 		}
 		if n := state.ComputedDesiredCount(ts.Scale, svc.DesiredCount); n != ts.ComputedDesiredCount {
 			ts.ComputedDesiredCount = n
-			setStability(ts, a.now())
+			setStability(ts, a.Now())
 			if err := store.Put(tx, state.TaskSetKey(sc, cluster, derefStr(svc.ServiceName), derefStr(ts.Id)), r); err != nil {
 				return err
 			}

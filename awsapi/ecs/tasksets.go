@@ -26,7 +26,7 @@ const (
 )
 
 func taskSetNotFound(ref string) error {
-	return awsErr(codeTaskSetNotFound, "The specified task set could not be found: %s. You can view your available task sets with DescribeTaskSets. Task sets are specific to each cluster, service and Region.", ref)
+	return awsapi.Errorf(codeTaskSetNotFound, "The specified task set could not be found: %s. You can view your available task sets with DescribeTaskSets. Task sets are specific to each cluster, service and Region.", ref)
 }
 
 // taskSetService reads an ACTIVE service whose tasks are run by task sets.
@@ -37,7 +37,7 @@ func taskSetService(tx store.ReadTx, sc model.Scope, cluster, ref string) (strin
 		return key, rec, err
 	}
 	if s := derefStr(rec.Service.Status); s != model.ServiceActive {
-		return key, rec, awsErr(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, s)
+		return key, rec, awsapi.Errorf(codeServiceNotActive, "Service was not ACTIVE: %s is %s.", name, s)
 	}
 	if !state.UsesTaskSets(&rec.Service) {
 		return key, rec, invalidParam("Amazon ECS only supports task set management on services configured to use external deployment controllers.")
@@ -102,7 +102,7 @@ func (a *API) newTaskSet(tx store.Tx, sc model.Scope, cluster string, svc *ecsty
 	if err := checkLoadBalancers(tx, l.Definition, in.LoadBalancers); err != nil {
 		return state.TaskSetRecord{}, err
 	}
-	now := shape.TimeOf(a.now())
+	now := shape.TimeOf(a.Now())
 	id := model.NewDeploymentID()
 	name := derefStr(svc.ServiceName)
 	ts := ecstypes.TaskSet{
@@ -119,11 +119,11 @@ func (a *API) newTaskSet(tx store.Tx, sc model.Scope, cluster string, svc *ecsty
 		LaunchType:               l.LaunchType,
 		CapacityProviderStrategy: in.CapacityProviderStrategy,
 		NetworkConfiguration:     in.NetworkConfiguration,
-		LoadBalancers:            orEmpty(in.LoadBalancers),
-		ServiceRegistries:        orEmpty(in.ServiceRegistries),
+		LoadBalancers:            awsapi.OrEmpty(in.LoadBalancers),
+		ServiceRegistries:        awsapi.OrEmpty(in.ServiceRegistries),
 		Scale:                    scale,
 		StabilityStatusAt:        now,
-		Tags:                     orEmpty(in.Tags),
+		Tags:                     awsapi.OrEmpty(in.Tags),
 	}
 	if len(in.CapacityProviderStrategy) > 0 {
 		ts.LaunchType = ""
@@ -145,10 +145,10 @@ func (a *API) CreateTaskSet(ctx context.Context, in *ecstypes.CreateTaskSetReque
 	if err := a.checkPassRole(ctx, derefStr(in.TaskDefinition), nil); err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
 		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
 		if err != nil {
 			return err
@@ -192,11 +192,11 @@ func (a *API) putTaskSetService(tx store.Tx, sc model.Scope, cluster, key string
 // DescribeTaskSets describes a service's task sets (all of them when none
 // is named); unknown ones are MISSING failures.
 func (a *API) DescribeTaskSets(ctx context.Context, in *ecstypes.DescribeTaskSetsRequest) (*ecstypes.DescribeTaskSetsResponse, error) {
-	sc := scope(ctx)
+	sc := awsapi.ScopeOf(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeTaskSetsResponse{TaskSets: []ecstypes.TaskSet{}, Failures: []ecstypes.Failure{}}
 	tags := slices.Contains(in.Include, ecstypes.TaskSetFieldTags)
-	err := a.db.View(ctx, func(tx store.ReadTx) error {
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		_, svc, err := loadService(tx, sc, cluster, state.LastSegment(derefStr(in.Service)))
 		if err != nil {
 			return err
@@ -243,40 +243,23 @@ func (a *API) DescribeTaskSets(ctx context.Context, in *ecstypes.DescribeTaskSet
 
 // UpdateTaskSet changes a task set's scale, the one thing it can change.
 func (a *API) UpdateTaskSet(ctx context.Context, in *ecstypes.UpdateTaskSetRequest) (*ecstypes.UpdateTaskSetResponse, error) {
-	sc := scope(ctx)
-	cluster := model.ClusterName(derefStr(in.Cluster))
 	scale, err := checkScale(in.Scale)
 	if err != nil {
 		return nil, err
 	}
-	var out ecstypes.TaskSet
-	_, err = a.db.Update(ctx, func(tx store.Tx) error {
-		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
-		if err != nil {
-			return err
-		}
-		name := derefStr(svc.Service.ServiceName)
-		tsKey, rec, err := loadTaskSet(tx, sc, cluster, name, derefStr(in.TaskSet))
-		if err != nil {
-			return err
-		}
-		ts := &rec.TaskSet
+	cluster := model.ClusterName(derefStr(in.Cluster))
+	out, err := a.changeTaskSet(ctx, cluster, derefStr(in.Service), derefStr(in.TaskSet), func(ts *ecstypes.TaskSet, svc *model.ServiceRecord) error {
 		if derefStr(ts.Status) == state.TaskSetDraining {
 			return invalidParam("The task set %s is being deleted (DRAINING) and cannot be updated.", derefStr(ts.Id))
 		}
 		ts.Scale = scale
 		ts.ComputedDesiredCount = state.ComputedDesiredCount(scale, svc.Service.DesiredCount)
-		setStability(ts, a.now())
-		out = *ts
-		if err := store.Put(tx, tsKey, rec); err != nil {
-			return err
-		}
-		return a.putTaskSetService(tx, sc, cluster, key, &svc)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ecstypes.UpdateTaskSetResponse{TaskSet: &out}, nil
+	return &ecstypes.UpdateTaskSetResponse{TaskSet: out}, nil
 }
 
 // setStability refreshes a set's stability after a change, with its time.
@@ -293,27 +276,20 @@ func setStability(ts *ecstypes.TaskSet, now time.Time) {
 // turns ACTIVE); the service then shows the primary's task definition,
 // launch and load balancers as its own.
 func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.UpdateServicePrimaryTaskSetRequest) (*ecstypes.UpdateServicePrimaryTaskSetResponse, error) {
-	sc := scope(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
-		if err != nil {
-			return err
-		}
-		name := derefStr(svc.Service.ServiceName)
+	out, err := a.changeTaskSetService(ctx, cluster, derefStr(in.Service), func(tx store.Tx, sc model.Scope, name string, _ *model.ServiceRecord) (out ecstypes.TaskSet, err error) {
 		_, target, err := loadTaskSet(tx, sc, cluster, name, derefStr(in.PrimaryTaskSet))
 		if err != nil {
-			return err
+			return out, err
 		}
 		if derefStr(target.TaskSet.Status) == state.TaskSetDraining {
-			return invalidParam("The task set %s is being deleted (DRAINING) and cannot become the primary task set.", derefStr(target.TaskSet.Id))
+			return out, invalidParam("The task set %s is being deleted (DRAINING) and cannot become the primary task set.", derefStr(target.TaskSet.Id))
 		}
 		sets, err := state.ListTaskSets(tx, sc, cluster, name)
 		if err != nil {
-			return err
+			return out, err
 		}
-		now := shape.TimeOf(a.now())
+		now := shape.TimeOf(a.Now())
 		for _, r := range sets {
 			ts := &r.TaskSet
 			was := derefStr(ts.Status)
@@ -327,47 +303,53 @@ func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.Upda
 			if derefStr(ts.Status) != was {
 				ts.UpdatedAt = now
 				if err := store.Put(tx, state.TaskSetKey(sc, cluster, name, derefStr(ts.Id)), r); err != nil {
-					return err
+					return out, err
 				}
 			}
 		}
 		if out.Id == nil { // already primary
 			out = target.TaskSet
 		}
-		return a.putTaskSetService(tx, sc, cluster, key, &svc)
+		return out, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ecstypes.UpdateServicePrimaryTaskSetResponse{TaskSet: &out}, nil
+	return &ecstypes.UpdateServicePrimaryTaskSetResponse{TaskSet: out}, nil
 }
 
 // DeleteTaskSet turns a task set DRAINING: the controller deregisters and
 // stops its tasks, then removes it. Unless force is set it must be scaled
 // to 0 first.
 func (a *API) DeleteTaskSet(ctx context.Context, in *ecstypes.DeleteTaskSetRequest) (*ecstypes.DeleteTaskSetResponse, error) {
-	sc := scope(ctx)
 	cluster := model.ClusterName(derefStr(in.Cluster))
-	var out ecstypes.TaskSet
-	_, err := a.db.Update(ctx, func(tx store.Tx) error {
-		key, svc, err := taskSetService(tx, sc, cluster, derefStr(in.Service))
-		if err != nil {
-			return err
-		}
-		name := derefStr(svc.Service.ServiceName)
-		tsKey, rec, err := loadTaskSet(tx, sc, cluster, name, derefStr(in.TaskSet))
-		if err != nil {
-			return err
-		}
-		ts := &rec.TaskSet
+	out, err := a.changeTaskSet(ctx, cluster, derefStr(in.Service), derefStr(in.TaskSet), func(ts *ecstypes.TaskSet, _ *model.ServiceRecord) error {
 		if !deref(in.Force) && ts.Scale != nil && ts.Scale.Value > 0 && derefStr(ts.Status) != state.TaskSetDraining {
 			return invalidParam("The task set %s cannot be deleted while it is scaled above 0: update its scale to 0 first, or pass force.", derefStr(ts.Id))
 		}
 		ts.Status = new(state.TaskSetDraining)
 		ts.ComputedDesiredCount = 0
-		setStability(ts, a.now())
-		out = *ts
-		if err := store.Put(tx, tsKey, rec); err != nil {
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.DeleteTaskSetResponse{TaskSet: out}, nil
+}
+
+// changeTaskSetService runs change in one write transaction on the
+// service a task set call names, then stores the service with its view of
+// its task sets refreshed; change returns the task set the call answers
+// with.
+func (a *API) changeTaskSetService(ctx context.Context, cluster, service string, change func(tx store.Tx, sc model.Scope, name string, svc *model.ServiceRecord) (ecstypes.TaskSet, error)) (*ecstypes.TaskSet, error) {
+	sc := awsapi.ScopeOf(ctx)
+	var out ecstypes.TaskSet
+	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+		key, svc, err := taskSetService(tx, sc, cluster, service)
+		if err != nil {
+			return err
+		}
+		if out, err = change(tx, sc, derefStr(svc.Service.ServiceName), &svc); err != nil {
 			return err
 		}
 		return a.putTaskSetService(tx, sc, cluster, key, &svc)
@@ -375,5 +357,22 @@ func (a *API) DeleteTaskSet(ctx context.Context, in *ecstypes.DeleteTaskSetReque
 	if err != nil {
 		return nil, err
 	}
-	return &ecstypes.DeleteTaskSetResponse{TaskSet: &out}, nil
+	return &out, nil
+}
+
+// changeTaskSet applies change to the task set ref of a service and stores
+// it, its stability refreshed, with the service.
+func (a *API) changeTaskSet(ctx context.Context, cluster, service, ref string, change func(ts *ecstypes.TaskSet, svc *model.ServiceRecord) error) (*ecstypes.TaskSet, error) {
+	return a.changeTaskSetService(ctx, cluster, service, func(tx store.Tx, sc model.Scope, name string, svc *model.ServiceRecord) (ecstypes.TaskSet, error) {
+		tsKey, rec, err := loadTaskSet(tx, sc, cluster, name, ref)
+		if err != nil {
+			return ecstypes.TaskSet{}, err
+		}
+		ts := &rec.TaskSet
+		if err := change(ts, svc); err != nil {
+			return ecstypes.TaskSet{}, err
+		}
+		setStability(ts, a.Now())
+		return *ts, store.Put(tx, tsKey, rec)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -22,15 +23,15 @@ func TestTaskSetAPI(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
 	cl := aws.String("ts")
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: cl}))(t)
-	td := aws.ToString(must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("app"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: cl}))(t)
+	td := aws.ToString(apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("app"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(32),
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}}}}))(t).TaskDefinition.TaskDefinitionArn)
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("rolling"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(0)}))(t)
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("rolling"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(0)}))(t)
 	external := &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}
 
 	t.Run("an EXTERNAL service has no task definition and no deployments", func(t *testing.T) {
-		svc := must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("ext"), DesiredCount: aws.Int32(3),
+		svc := apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("ext"), DesiredCount: aws.Int32(3),
 			DeploymentController: external}))(t).Service
 		if svc.TaskDefinition != nil || len(svc.Deployments) != 0 || svc.DeploymentController.Type != types.DeploymentControllerTypeExternal ||
 			aws.ToString(svc.Status) != "ACTIVE" || svc.DesiredCount != 3 {
@@ -61,7 +62,7 @@ func TestTaskSetAPI(t *testing.T) {
 
 	var first, second types.TaskSet
 	t.Run("CreateTaskSet", func(t *testing.T) {
-		first = *must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app"),
+		first = *apitest.Must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app"),
 			ExternalId: aws.String("blue"), Scale: &types.Scale{Value: 50, Unit: types.ScaleUnitPercent}, ClientToken: aws.String("tok-1"),
 			Tags: []types.Tag{{Key: aws.String("color"), Value: aws.String("blue")}}}))(t).TaskSet
 		id := aws.ToString(first.Id)
@@ -71,12 +72,12 @@ func TestTaskSetAPI(t *testing.T) {
 			first.LaunchType != types.LaunchTypeEc2 {
 			t.Fatalf("created %+v", first)
 		}
-		again := must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app"),
+		again := apitest.Must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app"),
 			ClientToken: aws.String("tok-1")}))(t).TaskSet
 		if aws.ToString(again.Id) != id {
 			t.Fatalf("the same client token made a second set %s", aws.ToString(again.Id))
 		}
-		second = *must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app:1")}))(t).TaskSet
+		second = *apitest.Must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app:1")}))(t).TaskSet
 		if second.Scale == nil || second.Scale.Value != 100 || second.Scale.Unit != types.ScaleUnitPercent || second.ComputedDesiredCount != 3 {
 			t.Fatalf("default scale: %+v computed %d", second.Scale, second.ComputedDesiredCount)
 		}
@@ -104,11 +105,11 @@ func TestTaskSetAPI(t *testing.T) {
 	}
 
 	t.Run("DescribeTaskSets", func(t *testing.T) {
-		all := must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext")}))(t)
+		all := apitest.Must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext")}))(t)
 		if len(all.TaskSets) != 2 || all.TaskSets[0].Tags != nil {
 			t.Fatalf("all: %+v", all.TaskSets)
 		}
-		some := must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext"),
+		some := apitest.Must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext"),
 			TaskSets: []string{aws.ToString(first.TaskSetArn), "ecs-svc/123"}, Include: []types.TaskSetField{types.TaskSetFieldTags}}))(t)
 		if len(some.TaskSets) != 1 || len(some.TaskSets[0].Tags) != 1 || len(some.Failures) != 1 || aws.ToString(some.Failures[0].Reason) != "MISSING" ||
 			aws.ToString(some.Failures[0].Arn) != "arn:aws:ecs:us-east-1:000000000000:task-set/ts/ext/ecs-svc/123" {
@@ -117,7 +118,7 @@ func TestTaskSetAPI(t *testing.T) {
 	})
 
 	t.Run("UpdateTaskSet changes the scale", func(t *testing.T) {
-		ts := must(c.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskSet: first.Id,
+		ts := apitest.Must(c.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskSet: first.Id,
 			Scale: &types.Scale{Value: 10, Unit: types.ScaleUnitPercent}}))(t).TaskSet
 		if ts.ComputedDesiredCount != 1 || ts.Scale.Value != 10 {
 			t.Fatalf("10%% of 3: %+v", ts)
@@ -128,15 +129,15 @@ func TestTaskSetAPI(t *testing.T) {
 	})
 
 	t.Run("UpdateServicePrimaryTaskSet", func(t *testing.T) {
-		ts := must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("ext"), PrimaryTaskSet: first.TaskSetArn}))(t).TaskSet
+		ts := apitest.Must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("ext"), PrimaryTaskSet: first.TaskSetArn}))(t).TaskSet
 		if aws.ToString(ts.Status) != "PRIMARY" {
 			t.Fatalf("status %s", aws.ToString(ts.Status))
 		}
-		ts = must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("ext"), PrimaryTaskSet: second.Id}))(t).TaskSet
+		ts = apitest.Must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("ext"), PrimaryTaskSet: second.Id}))(t).TaskSet
 		if aws.ToString(ts.Id) != aws.ToString(second.Id) || aws.ToString(ts.Status) != "PRIMARY" {
 			t.Fatalf("second primary: %+v", ts)
 		}
-		svc := must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: cl, Services: []string{"ext"}}))(t).Services[0]
+		svc := apitest.Must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: cl, Services: []string{"ext"}}))(t).Services[0]
 		if len(svc.TaskSets) != 2 || aws.ToString(svc.TaskSets[0].Id) != aws.ToString(second.Id) || aws.ToString(svc.TaskSets[0].Status) != "PRIMARY" ||
 			aws.ToString(svc.TaskSets[1].Status) != "ACTIVE" || aws.ToString(svc.TaskDefinition) != td || svc.LaunchType != types.LaunchTypeEc2 {
 			t.Fatalf("service after the primary changed: %+v", svc)
@@ -144,7 +145,7 @@ func TestTaskSetAPI(t *testing.T) {
 	})
 
 	t.Run("UpdateService follows the sets", func(t *testing.T) {
-		svc := must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: cl, Service: aws.String("ext"), DesiredCount: aws.Int32(4)}))(t).Service
+		svc := apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: cl, Service: aws.String("ext"), DesiredCount: aws.Int32(4)}))(t).Service
 		if svc.DesiredCount != 4 || len(svc.TaskSets) != 2 || svc.TaskSets[0].ComputedDesiredCount != 4 || svc.TaskSets[1].ComputedDesiredCount != 1 {
 			t.Fatalf("desired 4: %+v", svc.TaskSets)
 		}
@@ -157,14 +158,14 @@ func TestTaskSetAPI(t *testing.T) {
 		wantMessage(t, err, "InvalidParameterException", "scaled above 0")
 		_, err = c.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskSet: aws.String("ecs-svc/123")})
 		wantMessage(t, err, "TaskSetNotFoundException", "")
-		ts := must(c.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskSet: first.Id, Force: aws.Bool(true)}))(t).TaskSet
+		ts := apitest.Must(c.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskSet: first.Id, Force: aws.Bool(true)}))(t).TaskSet
 		if aws.ToString(ts.Status) != "DRAINING" || ts.ComputedDesiredCount != 0 {
 			t.Fatalf("deleted: %+v", ts)
 		}
 		// No agent runs here, so the set has no task and goes at once.
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			out := must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext"), TaskSets: []string{aws.ToString(first.Id)}}))(t)
+			out := apitest.Must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("ext"), TaskSets: []string{aws.ToString(first.Id)}}))(t)
 			if len(out.Failures) == 1 {
 				break
 			}
@@ -177,14 +178,14 @@ func TestTaskSetAPI(t *testing.T) {
 
 	t.Run("at most five task sets", func(t *testing.T) {
 		for range 4 {
-			must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app")}))(t)
+			apitest.Must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app")}))(t)
 		}
 		_, err := c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("ext"), TaskDefinition: aws.String("app")})
 		wantMessage(t, err, "InvalidParameterException", "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit.")
 	})
 
 	t.Run("a CODE_DEPLOY service starts with a PRIMARY task set", func(t *testing.T) {
-		svc := must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("bg"), TaskDefinition: aws.String("app"),
+		svc := apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("bg"), TaskDefinition: aws.String("app"),
 			DesiredCount: aws.Int32(2), DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeCodeDeploy}}))(t).Service
 		if len(svc.Deployments) != 0 || len(svc.TaskSets) != 1 || aws.ToString(svc.TaskSets[0].Status) != "PRIMARY" ||
 			svc.TaskSets[0].ComputedDesiredCount != 2 || svc.TaskSets[0].Scale.Value != 100 || aws.ToString(svc.TaskDefinition) != td {
@@ -195,10 +196,10 @@ func TestTaskSetAPI(t *testing.T) {
 	})
 
 	t.Run("deleting the service removes its sets", func(t *testing.T) {
-		must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: cl, Service: aws.String("ext"), Force: aws.Bool(true)}))(t)
+		apitest.Must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: cl, Service: aws.String("ext"), Force: aws.Bool(true)}))(t)
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			svc := must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: cl, Services: []string{"ext"}}))(t).Services[0]
+			svc := apitest.Must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: cl, Services: []string{"ext"}}))(t).Services[0]
 			if aws.ToString(svc.Status) == "INACTIVE" && len(svc.TaskSets) == 0 {
 				break
 			}
@@ -213,7 +214,7 @@ func TestTaskSetAPI(t *testing.T) {
 // wantMessage checks an API error's code and that its message contains msg.
 func wantMessage(t *testing.T, err error, code, msg string) {
 	t.Helper()
-	wantCode(t, err, code)
+	apitest.WantCode(t, err, code)
 	var ae smithy.APIError
 	if errors.As(err, &ae) && !strings.Contains(ae.ErrorMessage(), msg) {
 		t.Fatalf("%s: message %q does not say %q", code, ae.ErrorMessage(), msg)

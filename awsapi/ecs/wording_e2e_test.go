@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -18,10 +19,10 @@ import (
 func TestECSAnswers(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("w")}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("ec2only"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("w")}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("ec2only"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(32)}}}))(t)
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("w"), ServiceName: aws.String("up"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("w"), ServiceName: aws.String("up"),
 		TaskDefinition: aws.String("ec2only"), DesiredCount: aws.Int32(1)}))(t)
 	container := func(name, image *string) *ecs.RegisterTaskDefinitionInput {
 		return &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"),
@@ -197,7 +198,7 @@ func TestECSAnswers(t *testing.T) {
 func TestDescribeServicesFailureARN(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("d")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("d")}))(t)
 	const want = "arn:aws:ecs:us-east-1:000000000000:service/d/ghost"
 	tests := []struct {
 		name, cluster, ref string
@@ -208,7 +209,7 @@ func TestDescribeServicesFailureARN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(tt.cluster), Services: []string{tt.ref}}))(t)
+			out := apitest.Must(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(tt.cluster), Services: []string{tt.ref}}))(t)
 			if len(out.Services) != 0 || len(out.Failures) != 1 {
 				t.Fatalf("got %+v", out)
 			}
@@ -226,21 +227,21 @@ func TestDescribeServicesFailureARN(t *testing.T) {
 func TestDeletedClusterStaysDescribable(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("old")}))(t)
-	del := must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("old")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("old")}))(t)
+	del := apitest.Must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("old")}))(t)
 	if aws.ToString(del.Cluster.Status) != "INACTIVE" {
 		t.Fatalf("DeleteCluster status %s", aws.ToString(del.Cluster.Status))
 	}
-	desc := must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"old"}}))(t)
+	desc := apitest.Must(c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"old"}}))(t)
 	if len(desc.Clusters) != 1 || aws.ToString(desc.Clusters[0].Status) != "INACTIVE" || len(desc.Failures) != 0 {
 		t.Fatalf("DescribeClusters after delete: %+v", desc)
 	}
-	list := must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	list := apitest.Must(c.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 	if len(list.ClusterArns) != 1 || list.ClusterArns[0] != "arn:aws:ecs:us-east-1:000000000000:cluster/old" {
 		t.Fatalf("ListClusters after delete: %v", list.ClusterArns)
 	}
 	_, err := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("old")})
-	wantCode(t, err, "ClusterNotFoundException")
+	apitest.WantCode(t, err, "ClusterNotFoundException")
 	_, err = c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/old"),
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	var ae smithy.APIError
@@ -248,7 +249,7 @@ func TestDeletedClusterStaysDescribable(t *testing.T) {
 		ae.ErrorMessage() != "The specified cluster is inactive. Specify an active cluster and try again." {
 		t.Fatalf("TagResource on an INACTIVE cluster: %v", err)
 	}
-	again := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("old")}))(t)
+	again := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("old")}))(t)
 	if aws.ToString(again.Cluster.Status) != "ACTIVE" {
 		t.Fatalf("re-created cluster is %s", aws.ToString(again.Cluster.Status))
 	}

@@ -2,7 +2,6 @@ package eventbridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/eventbridgetypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -30,8 +30,11 @@ func (a *API) invoke(ctx context.Context, d delivery, t *eventbridgetypes.Target
 		if a.tasks == nil || t.EcsParameters == nil {
 			return permanent{errors.New("ECS targets are not served")}
 		}
-		req := runTaskRequest(arn, t.EcsParameters, "events-rule/"+d.rule, input)
-		_, err := a.RunTaskAs(ctx, d.sc, req)
+		req, err := runTaskRequest(arn, t.EcsParameters, "events-rule/"+d.rule, input)
+		if err != nil {
+			return permanent{err}
+		}
+		_, err = a.RunTaskAs(ctx, d.sc, req)
 		return err
 	case strings.HasPrefix(arn, "arn:aws:logs:"):
 		if a.logs == nil {
@@ -71,47 +74,13 @@ func logGroupOf(arn string) (string, bool) {
 	return strings.TrimSuffix(rest, ":*"), true
 }
 
-// runTaskRequest is the RunTask an ECS target makes. Its input, when a
-// JSON object, is the task's overrides (containerOverrides, cpu, …) as
-// EventBridge passes it.
-func runTaskRequest(cluster string, p *eventbridgetypes.EcsParameters, startedBy, input string) *ecstypes.RunTaskRequest {
-	count := int32(1)
-	if p.TaskCount != nil {
-		count = *p.TaskCount
-	}
-	req := &ecstypes.RunTaskRequest{
-		Cluster: new(cluster), TaskDefinition: p.TaskDefinitionArn, Count: &count,
-		LaunchType: ecstypes.LaunchType(p.LaunchType), PlatformVersion: p.PlatformVersion, Group: p.Group,
-		PropagateTags: ecstypes.PropagateTags(p.PropagateTags), ReferenceId: p.ReferenceId, StartedBy: new(startedBy),
-		EnableECSManagedTags: p.EnableECSManagedTags, EnableExecuteCommand: p.EnableExecuteCommand,
-	}
-	if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
-		v := n.AwsvpcConfiguration
-		req.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets: v.Subnets, SecurityGroups: v.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(v.AssignPublicIp)}}
-	}
-	for _, s := range p.CapacityProviderStrategy {
-		req.CapacityProviderStrategy = append(req.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: s.CapacityProvider, Weight: s.Weight, Base: s.Base})
-	}
-	for _, c := range p.PlacementConstraints {
-		req.PlacementConstraints = append(req.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
-	}
-	for _, s := range p.PlacementStrategy {
-		req.PlacementStrategy = append(req.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
-	}
+// runTaskRequest is the RunTask an ECS target makes (ecs.TargetRunTask,
+// shared with Scheduler); its input, when a JSON object, is the task's
+// overrides as EventBridge passes it.
+func runTaskRequest(cluster string, p *eventbridgetypes.EcsParameters, startedBy, input string) (*ecstypes.RunTaskRequest, error) {
+	var tags []ecstypes.Tag
 	for _, t := range p.Tags {
-		req.Tags = append(req.Tags, ecstypes.Tag{Key: t.Key, Value: t.Value})
+		tags = append(tags, ecstypes.Tag{Key: t.Key, Value: t.Value})
 	}
-	var ov ecstypes.TaskOverride
-	if strings.HasPrefix(strings.TrimSpace(input), "{") && json.Unmarshal([]byte(input), &ov) == nil && overrides(ov) {
-		req.Overrides = &ov
-	}
-	return req
-}
-
-// overrides reports whether ov overrides anything (an event decoded as
-// overrides leaves them all empty).
-func overrides(ov ecstypes.TaskOverride) bool {
-	return len(ov.ContainerOverrides) > 0 || ov.Cpu != nil || ov.Memory != nil || ov.TaskRoleArn != nil ||
-		ov.ExecutionRoleArn != nil || ov.EphemeralStorage != nil
+	return ecs.TargetRunTask(cluster, p, tags, startedBy, input)
 }

@@ -67,13 +67,16 @@ func TestRunTaskRequest(t *testing.T) {
 	p := &eventbridgetypes.EcsParameters{TaskDefinitionArn: new("job"), TaskCount: new(int32(3)), LaunchType: eventbridgetypes.LaunchTypeFargate,
 		NetworkConfiguration: &eventbridgetypes.NetworkConfiguration{AwsvpcConfiguration: &eventbridgetypes.AwsVpcConfiguration{Subnets: []string{"s"}, AssignPublicIp: eventbridgetypes.AssignPublicIpEnabled}},
 		Group:                new("g"), PropagateTags: eventbridgetypes.PropagateTagsTaskDefinition, Tags: []eventbridgetypes.Tag{{Key: new("k"), Value: new("v")}}}
-	req := runTaskRequest("arn:c", p, "events-rule/r", `{"containerOverrides":[{"name":"app","command":["x"]}]}`)
+	req, err := runTaskRequest("arn:c", p, "events-rule/r", `{"containerOverrides":[{"name":"app","command":["x"]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *req.Cluster != "arn:c" || *req.Count != 3 || req.LaunchType != "FARGATE" || *req.StartedBy != "events-rule/r" || *req.Group != "g" ||
 		req.NetworkConfiguration.AwsvpcConfiguration.Subnets[0] != "s" || req.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp != "ENABLED" ||
 		req.PropagateTags != "TASK_DEFINITION" || *req.Tags[0].Key != "k" || req.Overrides == nil || req.Overrides.ContainerOverrides[0].Command[0] != "x" {
 		t.Fatalf("RunTask request: %+v", req)
 	}
-	if req := runTaskRequest("arn:c", p, "events-rule/r", `{"version":"0","detail":{}}`); req.Overrides != nil {
+	if req, _ := runTaskRequest("arn:c", p, "events-rule/r", `{"version":"0","detail":{}}`); req.Overrides != nil {
 		t.Fatalf("an event became overrides: %+v", req.Overrides)
 	}
 }

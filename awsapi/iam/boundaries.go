@@ -73,21 +73,15 @@ func (a *API) setBoundary(ctx context.Context, kind, name, arn string) error {
 	if err := checkName(member, name, 64); err != nil {
 		return err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kind, name)
-		if err != nil {
-			return err
-		}
+	return a.changeEntity(ctx, kind, name, "set the permissions boundary of "+kind+" "+name, func(tx store.Tx, acct string, e *entity) error {
 		if arn != "" {
 			if _, _, err := findPolicy(tx, acct, arn); err != nil {
 				return err
 			}
 		}
 		e.Boundary = arn
-		return store.Put(tx, key(acct, kind, name), e)
+		return nil
 	})
-	return awsapi.Wrap("set the permissions boundary of "+kind+" "+name, err)
 }
 
 // noBoundary is what a boundary whose policy is gone allows: nothing.

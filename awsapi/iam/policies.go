@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
@@ -32,6 +33,30 @@ func ownerName(kind string, r *iamtypes.NameRequest) string {
 	return r.RoleName
 }
 
+// errUnchanged tells changeEntity that the entity is as asked already.
+var errUnchanged = errors.New("unchanged")
+
+// changeEntity applies change to the user, group or role name in one
+// write transaction and stores it (unless change answers errUnchanged); op
+// names the call in an unexpected error.
+func (a *API) changeEntity(ctx context.Context, kind, name, op string, change func(tx store.Tx, acct string, e *entity) error) error {
+	acct := account(ctx)
+	err := a.write(ctx, func(tx store.Tx) error {
+		e, err := getEntity(tx, acct, kind, name)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, acct, &e); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return nil
+			}
+			return err
+		}
+		return store.Put(tx, key(acct, kind, e.Name), e)
+	})
+	return awsapi.Wrap(op, err)
+}
+
 func maxNameLen(kind string) int {
 	if kind == kindGroup {
 		return 128
@@ -53,19 +78,13 @@ func (a *API) putInline(kind string) func(context.Context, *iamtypes.NameRequest
 		if err := checkDoc("policyDocument", r.PolicyDocument, iampolicy.Identity); err != nil {
 			return nil, err
 		}
-		acct := account(ctx)
-		err := a.write(ctx, func(tx store.Tx) error {
-			e, err := getEntity(tx, acct, kind, owner)
-			if err != nil {
-				return err
-			}
+		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "put "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if e.Inline == nil {
 				e.Inline = map[string]string{}
 			}
 			e.Inline[r.PolicyName] = r.PolicyDocument
-			return store.Put(tx, key(acct, kind, e.Name), e)
+			return nil
 		})
-		return &iamtypes.Empty{}, awsapi.Wrap("put "+kind+" policy", err)
 	}
 }
 
@@ -107,19 +126,13 @@ func (a *API) deleteInline(kind string) func(context.Context, *iamtypes.NameRequ
 		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
 			return nil, err
 		}
-		acct := account(ctx)
-		err := a.write(ctx, func(tx store.Tx) error {
-			e, err := getEntity(tx, acct, kind, owner)
-			if err != nil {
-				return err
-			}
+		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "delete "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if _, ok := e.Inline[r.PolicyName]; !ok {
 				return noSuchEntity("The %s policy with name %s cannot be found.", kind, r.PolicyName)
 			}
 			delete(e.Inline, r.PolicyName)
-			return store.Put(tx, key(acct, kind, e.Name), e)
+			return nil
 		})
-		return &iamtypes.Empty{}, awsapi.Wrap("delete "+kind+" policy", err)
 	}
 }
 
@@ -192,25 +205,19 @@ func (a *API) attach(kind string) func(context.Context, *iamtypes.NameRequest) (
 		if err := checkPolicyARN(r.PolicyArn); err != nil {
 			return nil, err
 		}
-		acct := account(ctx)
-		err := a.write(ctx, func(tx store.Tx) error {
-			e, err := getEntity(tx, acct, kind, owner)
-			if err != nil {
-				return err
-			}
+		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "attach "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if _, _, err := findPolicy(tx, acct, r.PolicyArn); err != nil {
 				return err
 			}
 			if slices.Contains(e.Managed, r.PolicyArn) {
-				return nil
+				return errUnchanged
 			}
 			if len(e.Managed) >= maxManagedPerEntity {
 				return limitExceeded("Cannot exceed quota for PoliciesPerRole: %d", maxManagedPerEntity)
 			}
 			e.Managed = append(e.Managed, r.PolicyArn)
-			return store.Put(tx, key(acct, kind, e.Name), e)
+			return nil
 		})
-		return &iamtypes.Empty{}, awsapi.Wrap("attach "+kind+" policy", err)
 	}
 }
 
@@ -221,19 +228,13 @@ func (a *API) detach(kind string) func(context.Context, *iamtypes.NameRequest) (
 		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
 			return nil, err
 		}
-		acct := account(ctx)
-		err := a.write(ctx, func(tx store.Tx) error {
-			e, err := getEntity(tx, acct, kind, owner)
-			if err != nil {
-				return err
-			}
+		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "detach "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if !slices.Contains(e.Managed, r.PolicyArn) {
 				return noSuchEntity("Policy %s was not found.", r.PolicyArn)
 			}
 			e.Managed = slices.DeleteFunc(e.Managed, func(s string) bool { return s == r.PolicyArn })
-			return store.Put(tx, key(acct, kind, e.Name), e)
+			return nil
 		})
-		return &iamtypes.Empty{}, awsapi.Wrap("detach "+kind+" policy", err)
 	}
 }
 

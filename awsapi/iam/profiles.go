@@ -219,11 +219,7 @@ func (a *API) ListInstanceProfileTags(ctx context.Context, r *iamtypes.TagReques
 	if err != nil {
 		return nil, err
 	}
-	ts := tagsOut(p.Tags)
-	if ts == nil {
-		ts = []iamtypes.Tag{}
-	}
-	return &iamtypes.TagsResult{Tags: ts}, nil
+	return &iamtypes.TagsResult{Tags: awsapi.OrEmpty(tagsOut(p.Tags))}, nil
 }
 
 func (a *API) updateProfile(ctx context.Context, name string, fn func(store.Tx, string, *profile) error) error {

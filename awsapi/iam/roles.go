@@ -214,12 +214,7 @@ func (a *API) DeleteRole(ctx context.Context, r *iamtypes.NameRequest) (any, err
 	if err := checkName("roleName", r.RoleName, 64); err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kindRole, r.RoleName)
-		if err != nil {
-			return err
-		}
+	return a.deleteEntity(ctx, kindRole, r.RoleName, func(tx store.Tx, acct string, e entity) error {
 		profiles, err := store.List[profile](tx, kindPrefix(acct, kindProfile))
 		if err != nil {
 			return err
@@ -229,30 +224,8 @@ func (a *API) DeleteRole(ctx context.Context, r *iamtypes.NameRequest) (any, err
 				return deleteConflict("Cannot delete entity, must remove roles from instance profile first.")
 			}
 		}
-		switch {
-		case len(e.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		case len(e.Managed) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		}
-		return tx.Delete(key(acct, kindRole, e.Name))
+		return policyConflict(e)
 	})
-	return &iamtypes.Empty{}, awsapi.Wrap("delete role", err)
-}
-
-// TagRole adds tags to a role.
-func (a *API) TagRole(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindRole, r.RoleName, r.Tags, nil)
-}
-
-// UntagRole removes tags from a role.
-func (a *API) UntagRole(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindRole, r.RoleName, nil, r.TagKeys)
-}
-
-// ListRoleTags lists a role's tags.
-func (a *API) ListRoleTags(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
-	return a.listTags(ctx, kindRole, r.RoleName)
 }
 
 func itoa(v int32) string { return strconv.Itoa(int(v)) }

@@ -154,43 +154,79 @@ func (a *API) DeleteUser(ctx context.Context, r *iamtypes.NameRequest) (any, err
 	if err := checkName("userName", r.UserName, 64); err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kindUser, r.UserName)
-		if err != nil {
-			return err
-		}
+	return a.deleteEntity(ctx, kindUser, r.UserName, func(tx store.Tx, acct string, e entity) error {
 		keys, err := a.keysOf(tx, acct, e.Name)
 		switch {
 		case err != nil:
 			return err
 		case len(keys) > 0:
 			return deleteConflict("Cannot delete entity, must delete access keys first.")
-		case len(e.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		case len(e.Managed) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		case len(e.Groups) > 0:
+		}
+		if err := policyConflict(e); err != nil {
+			return err
+		}
+		if len(e.Groups) > 0 {
 			return deleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		return tx.Delete(key(acct, kindUser, e.Name))
+		return nil
 	})
-	return &iamtypes.Empty{}, awsapi.Wrap("delete user", err)
 }
 
-// TagUser adds tags to a user.
-func (a *API) TagUser(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindUser, r.UserName, r.Tags, nil)
+// deleteEntity deletes a user, group or role once conflict (the kind's
+// own DeleteConflict checks, in IAM's order) finds nothing in the way.
+func (a *API) deleteEntity(ctx context.Context, kind, name string, conflict func(tx store.Tx, acct string, e entity) error) (any, error) {
+	acct := account(ctx)
+	err := a.write(ctx, func(tx store.Tx) error {
+		e, err := getEntity(tx, acct, kind, name)
+		if err != nil {
+			return err
+		}
+		if err := conflict(tx, acct, e); err != nil {
+			return err
+		}
+		return tx.Delete(key(acct, kind, e.Name))
+	})
+	return &iamtypes.Empty{}, awsapi.Wrap("delete "+kind, err)
 }
 
-// UntagUser removes tags from a user.
-func (a *API) UntagUser(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
-	return nil, a.retag(ctx, kindUser, r.UserName, nil, r.TagKeys)
+// policyConflict refuses to delete an entity that still has policies.
+func policyConflict(e entity) error {
+	switch {
+	case len(e.Inline) > 0:
+		return deleteConflict("Cannot delete entity, must delete policies first.")
+	case len(e.Managed) > 0:
+		return deleteConflict("Cannot delete entity, must detach all policies first.")
+	}
+	return nil
 }
 
-// ListUserTags lists a user's tags.
-func (a *API) ListUserTags(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
-	return a.listTags(ctx, kindUser, r.UserName)
+// Users' and roles' tag operations are one each over the entity kind
+// (registered as TagUser, TagRole and so on); the request names the entity
+// in its kind's member.
+func (a *API) tagEntity(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+		return nil, a.retag(ctx, kind, taggedName(kind, r), r.Tags, nil)
+	}
+}
+
+func (a *API) untagEntity(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.Empty, error) {
+		return nil, a.retag(ctx, kind, taggedName(kind, r), nil, r.TagKeys)
+	}
+}
+
+func (a *API) listEntityTags(kind string) func(context.Context, *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
+	return func(ctx context.Context, r *iamtypes.TagRequest) (*iamtypes.TagsResult, error) {
+		return a.listTags(ctx, kind, taggedName(kind, r))
+	}
+}
+
+// taggedName is the user or role a tag request names.
+func taggedName(kind string, r *iamtypes.TagRequest) string {
+	if kind == kindRole {
+		return r.RoleName
+	}
+	return r.UserName
 }
 
 // retag adds and removes tags of a user or role.
@@ -198,18 +234,10 @@ func (a *API) retag(ctx context.Context, kind, name string, add []iamtypes.Tag, 
 	if err := checkName(kind+"Name", name, 64); err != nil {
 		return err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		e, err := getEntity(tx, acct, kind, name)
-		if err != nil {
-			return err
-		}
-		if e.Tags, err = mergeTags(removeTags(e.Tags, remove), add); err != nil {
-			return err
-		}
-		return store.Put(tx, key(acct, kind, e.Name), e)
+	return a.changeEntity(ctx, kind, name, "tag "+kind, func(_ store.Tx, _ string, e *entity) (err error) {
+		e.Tags, err = mergeTags(removeTags(e.Tags, remove), add)
+		return err
 	})
-	return awsapi.Wrap("tag "+kind, err)
 }
 
 func (a *API) listTags(ctx context.Context, kind, name string) (*iamtypes.TagsResult, error) {
@@ -220,11 +248,7 @@ func (a *API) listTags(ctx context.Context, kind, name string) (*iamtypes.TagsRe
 	if err != nil {
 		return nil, err
 	}
-	ts := tagsOut(e.Tags)
-	if ts == nil {
-		ts = []iamtypes.Tag{}
-	}
-	return &iamtypes.TagsResult{Tags: ts}, nil
+	return &iamtypes.TagsResult{Tags: awsapi.OrEmpty(tagsOut(e.Tags))}, nil
 }
 
 // CreateGroup makes a group.
@@ -301,12 +325,7 @@ func (a *API) DeleteGroup(ctx context.Context, r *iamtypes.NameRequest) (any, er
 	if err := checkName("groupName", r.GroupName, 128); err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	err := a.write(ctx, func(tx store.Tx) error {
-		g, err := getEntity(tx, acct, kindGroup, r.GroupName)
-		if err != nil {
-			return err
-		}
+	return a.deleteEntity(ctx, kindGroup, r.GroupName, func(tx store.Tx, acct string, g entity) error {
 		users, err := listEntities(tx, acct, kindUser)
 		if err != nil {
 			return err
@@ -316,15 +335,8 @@ func (a *API) DeleteGroup(ctx context.Context, r *iamtypes.NameRequest) (any, er
 				return deleteConflict("Cannot delete entity, must remove users from group first.")
 			}
 		}
-		switch {
-		case len(g.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		case len(g.Managed) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		}
-		return tx.Delete(key(acct, kindGroup, g.Name))
+		return policyConflict(g)
 	})
-	return &iamtypes.Empty{}, awsapi.Wrap("delete group", err)
 }
 
 // AddUserToGroup makes a user a member of a group.

@@ -2,13 +2,12 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/schedulertypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/schedexpr"
 	"github.com/wharfhq/wharf/store"
@@ -165,7 +164,11 @@ func (a *API) invoke(ctx context.Context, sc model.Scope, r scheduleRecord) {
 		a.Log.Warn("scheduler: wharf does not invoke this target", "schedule", scheduleARN(sc, r.Group, r.Name), "target", arn)
 		return
 	}
-	req := runTaskRequest(arn, r.Target.EcsParameters, "chronos-schedule/"+r.Name, awsapi.Deref(r.Target.Input))
+	req, err := runTaskRequest(arn, r.Target.EcsParameters, "chronos-schedule/"+r.Name, awsapi.Deref(r.Target.Input))
+	if err != nil {
+		a.Log.Warn("scheduler: RunTask not made", "schedule", scheduleARN(sc, r.Group, r.Name), "err", err)
+		return
+	}
 	resp, err := a.runAs(ctx, sc, req)
 	switch {
 	case err != nil:
@@ -175,42 +178,15 @@ func (a *API) invoke(ctx context.Context, sc model.Scope, r scheduleRecord) {
 	}
 }
 
-// runTaskRequest is the RunTask an ECS target makes; an Input that is a
-// JSON object of task overrides overrides the task.
-func runTaskRequest(cluster string, p *schedulertypes.EcsParameters, startedBy, input string) *ecstypes.RunTaskRequest {
-	count := int32(1)
-	if p.TaskCount != nil {
-		count = *p.TaskCount
-	}
-	req := &ecstypes.RunTaskRequest{
-		Cluster: new(cluster), TaskDefinition: p.TaskDefinitionArn, Count: &count,
-		LaunchType: ecstypes.LaunchType(p.LaunchType), PlatformVersion: p.PlatformVersion, Group: p.Group,
-		PropagateTags: ecstypes.PropagateTags(p.PropagateTags), ReferenceId: p.ReferenceId, StartedBy: new(startedBy),
-		EnableECSManagedTags: awsapi.Deref(p.EnableECSManagedTags), EnableExecuteCommand: awsapi.Deref(p.EnableExecuteCommand),
-	}
-	if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
-		v := n.AwsvpcConfiguration
-		req.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets: v.Subnets, SecurityGroups: v.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(v.AssignPublicIp)}}
-	}
-	for _, s := range p.CapacityProviderStrategy {
-		req.CapacityProviderStrategy = append(req.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: s.CapacityProvider, Weight: s.Weight, Base: s.Base})
-	}
-	for _, c := range p.PlacementConstraints {
-		req.PlacementConstraints = append(req.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
-	}
-	for _, s := range p.PlacementStrategy {
-		req.PlacementStrategy = append(req.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
-	}
+// runTaskRequest is the RunTask an ECS target makes (ecs.TargetRunTask,
+// shared with EventBridge); an Input that is a JSON object of task
+// overrides overrides the task.
+func runTaskRequest(cluster string, p *schedulertypes.EcsParameters, startedBy, input string) (*ecstypes.RunTaskRequest, error) {
+	var tags []ecstypes.Tag
 	for _, m := range p.Tags {
 		for k, v := range m {
-			req.Tags = append(req.Tags, ecstypes.Tag{Key: new(k), Value: new(v)})
+			tags = append(tags, ecstypes.Tag{Key: new(k), Value: new(v)})
 		}
 	}
-	var ov ecstypes.TaskOverride
-	if strings.HasPrefix(strings.TrimSpace(input), "{") && json.Unmarshal([]byte(input), &ov) == nil &&
-		(len(ov.ContainerOverrides) > 0 || ov.Cpu != nil || ov.Memory != nil || ov.TaskRoleArn != nil || ov.ExecutionRoleArn != nil) {
-		req.Overrides = &ov
-	}
-	return req
+	return ecs.TargetRunTask(cluster, p, tags, startedBy, input)
 }

@@ -103,66 +103,69 @@ func notFound(group, name string) error {
 
 // CreateSchedule creates a schedule.
 func (a *API) CreateSchedule(ctx context.Context, in *schedulertypes.CreateScheduleInput) (*schedulertypes.CreateScheduleOutput, error) {
-	sc := awsapi.ScopeOf(ctx)
-	now := a.Now()
-	r, err := a.record(spec{name: in.Name, group: in.GroupName, expr: in.ScheduleExpression, tz: in.ScheduleExpressionTimezone,
+	arn, err := a.putSchedule(ctx, "CreateSchedule", spec{name: in.Name, group: in.GroupName, expr: in.ScheduleExpression, tz: in.ScheduleExpressionTimezone,
 		description: in.Description, kms: in.KmsKeyArn, start: in.StartDate, end: in.EndDate, state: in.State,
-		target: in.Target, window: in.FlexibleTimeWindow, after: in.ActionAfterCompletion}, now)
+		target: in.Target, window: in.FlexibleTimeWindow, after: in.ActionAfterCompletion},
+		func(tx store.Tx, key string, r *scheduleRecord) error {
+			if _, ok, err := tx.Get(key); err != nil || ok {
+				if ok {
+					return awsapi.Errorf(codeConflict, "Schedule %s already exists.", r.Name)
+				}
+				return err
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
-		if err := requireGroup(tx, sc, r.Group); err != nil {
-			return err
-		}
-		if _, ok, err := tx.Get(scheduleKey(sc, r.Group, r.Name)); err != nil || ok {
-			if ok {
-				return awsapi.Errorf(codeConflict, "Schedule %s already exists.", r.Name)
-			}
-			return err
-		}
-		if err := store.Put(tx, scheduleKey(sc, r.Group, r.Name), r); err != nil {
-			return err
-		}
-		return a.syncTick(tx, sc, &r, now)
-	})
-	if err != nil {
-		return nil, wrap("CreateSchedule", err)
-	}
-	a.poke()
-	return &schedulertypes.CreateScheduleOutput{ScheduleArn: new(scheduleARN(sc, r.Group, r.Name))}, nil
+	return &schedulertypes.CreateScheduleOutput{ScheduleArn: arn}, nil
 }
 
 // UpdateSchedule replaces a schedule's definition: members left out take
 // their defaults, as in Scheduler.
 func (a *API) UpdateSchedule(ctx context.Context, in *schedulertypes.UpdateScheduleInput) (*schedulertypes.UpdateScheduleOutput, error) {
-	sc := awsapi.ScopeOf(ctx)
-	now := a.Now()
-	r, err := a.record(spec{name: in.Name, group: in.GroupName, expr: in.ScheduleExpression, tz: in.ScheduleExpressionTimezone,
+	arn, err := a.putSchedule(ctx, "UpdateSchedule", spec{name: in.Name, group: in.GroupName, expr: in.ScheduleExpression, tz: in.ScheduleExpressionTimezone,
 		description: in.Description, kms: in.KmsKeyArn, start: in.StartDate, end: in.EndDate, state: in.State,
-		target: in.Target, window: in.FlexibleTimeWindow, after: in.ActionAfterCompletion}, now)
+		target: in.Target, window: in.FlexibleTimeWindow, after: in.ActionAfterCompletion},
+		func(tx store.Tx, key string, r *scheduleRecord) error {
+			old, err := awsapi.Find[scheduleRecord](tx, key, func() error { return notFound(r.Group, r.Name) })
+			r.Created = old.Created
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
+	return &schedulertypes.UpdateScheduleOutput{ScheduleArn: arn}, nil
+}
+
+// putSchedule stores the schedule sp defines, in its group, with its tick:
+// CreateSchedule and UpdateSchedule differ only in what they ask of the
+// record stored at key before (check).
+func (a *API) putSchedule(ctx context.Context, op string, sp spec, check func(tx store.Tx, key string, r *scheduleRecord) error) (*string, error) {
+	sc := awsapi.ScopeOf(ctx)
+	now := a.Now()
+	r, err := a.record(sp, now)
+	if err != nil {
+		return nil, err
+	}
+	key := scheduleKey(sc, r.Group, r.Name)
 	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
 		if err := requireGroup(tx, sc, r.Group); err != nil {
 			return err
 		}
-		old, err := awsapi.Find[scheduleRecord](tx, scheduleKey(sc, r.Group, r.Name), func() error { return notFound(r.Group, r.Name) })
-		if err != nil {
+		if err := check(tx, key, &r); err != nil {
 			return err
 		}
-		r.Created = old.Created
-		if err := store.Put(tx, scheduleKey(sc, r.Group, r.Name), r); err != nil {
+		if err := store.Put(tx, key, r); err != nil {
 			return err
 		}
 		return a.syncTick(tx, sc, &r, now)
 	})
 	if err != nil {
-		return nil, wrap("UpdateSchedule", err)
+		return nil, wrap(op, err)
 	}
 	a.poke()
-	return &schedulertypes.UpdateScheduleOutput{ScheduleArn: new(scheduleARN(sc, r.Group, r.Name))}, nil
+	return new(scheduleARN(sc, r.Group, r.Name)), nil
 }
 
 // GetSchedule describes a schedule.

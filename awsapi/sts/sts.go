@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -267,8 +266,7 @@ func (a *API) issue(ctx context.Context, s *session, d time.Duration) (*ststypes
 	if err != nil {
 		return nil, awsapi.Wrap("seal session secret", err)
 	}
-	sum := sha256.Sum256([]byte(token))
-	s.Sealed, s.TokenHash = sealed, hex.EncodeToString(sum[:])
+	s.Sealed, s.TokenHash = sealed, awsapi.SessionTokenHash(token)
 	s.Expires = a.Now().UTC().Add(d).Truncate(time.Second)
 	if _, err := a.DB.Update(ctx, func(tx store.Tx) error { return store.Put(tx, prefix+s.AccessKeyID, s) }); err != nil {
 		return nil, awsapi.Wrap("store session", err)
@@ -292,12 +290,8 @@ func (a *API) ResolveKey(ctx context.Context, cred awsapi.Credential) (string, *
 		return "", nil, err
 	}
 	sess := found.s
-	sum := sha256.Sum256([]byte(cred.SessionToken))
-	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(sess.TokenHash)) != 1 {
-		return "", nil, awsapi.Errorf(awsapi.CodeUnrecognizedClient, "The security token included in the request is invalid.")
-	}
-	if !a.Now().Before(sess.Expires) {
-		return "", nil, awsapi.Errorf("ExpiredTokenException", "The security token included in the request is expired")
+	if err := awsapi.CheckSession(cred.SessionToken, sess.TokenHash, sess.Expires, a.Now()); err != nil {
+		return "", nil, err
 	}
 	secret, err := a.kr.Open(sess.Sealed, aad(sess.AccessKeyID))
 	if err != nil {
