@@ -38,13 +38,13 @@ import (
 const taskRecordVersion = 2
 
 type storedTaskRecord struct {
-	V           int             `json:"v"`
-	Task        storedTask      `json:"task"`
-	Def         json.RawMessage `json:"def,omitempty"`
-	Node        string          `json:"node,omitempty"`
-	Network     *storedNetwork  `json:"network,omitempty"`
-	PendingStop *PendingStop    `json:"pendingStop,omitempty"`
-	Protection  *TaskProtection `json:"protection,omitempty"`
+	V           int                      `json:"v"`
+	Task        storedTask               `json:"task"`
+	Def         *ecstypes.TaskDefinition `json:"def,omitempty"`
+	Node        string                   `json:"node,omitempty"`
+	Network     *storedNetwork           `json:"network,omitempty"`
+	PendingStop *PendingStop             `json:"pendingStop,omitempty"`
+	Protection  *TaskProtection          `json:"protection,omitempty"`
 }
 
 type storedTask struct {
@@ -207,7 +207,8 @@ type storedAwsvpc struct {
 }
 
 // legacyTaskRecord is the form written before the version field: the wire
-// shapes themselves.
+// shapes themselves. Its fields are TaskRecord's, so that the two convert;
+// it has no methods, so it encodes as it always did.
 type legacyTaskRecord struct {
 	Task        ecstypes.Task                  `json:"task"`
 	Definition  ecstypes.TaskDefinition        `json:"definition"`
@@ -227,11 +228,7 @@ func (r TaskRecord) MarshalJSON() ([]byte, error) {
 			s.Network.Awsvpc = &storedAwsvpc{Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, PublicIP: string(a.AssignPublicIp)}
 		}
 	}
-	def, err := storeDefinition(r.Definition, r.Task.TaskDefinitionArn)
-	if err != nil {
-		return nil, fmt.Errorf("encode task definition of %s: %w", deref(r.Task.TaskArn), err)
-	}
-	s.Def = def
+	s.Def = storeDefinition(r.Definition, r.Task.TaskDefinitionArn)
 	return json.Marshal(s)
 }
 
@@ -247,8 +244,7 @@ func (r *TaskRecord) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
 		}
-		*r = TaskRecord{Task: l.Task, Definition: l.Definition, NodeID: l.NodeID, Network: l.Network,
-			PendingStop: l.PendingStop, Protection: l.Protection}
+		*r = TaskRecord(l)
 		return nil
 	case taskRecordVersion:
 	default:
@@ -266,8 +262,8 @@ func (r *TaskRecord) UnmarshalJSON(b []byte) error {
 				AssignPublicIp: ecstypes.AssignPublicIp(a.PublicIP)}
 		}
 	}
-	r.Definition, err = loadDefinition(s.Def, r.Task.TaskDefinitionArn)
-	return err
+	r.Definition = loadDefinition(s.Def, r.Task.TaskDefinitionArn)
+	return nil
 }
 
 // recordVersion reads the "v" that the stored form writes first; a record
@@ -349,9 +345,9 @@ func fromMS(v int64) shape.Timestamp {
 // storeDefinition keeps what a task runs from: ECS's JSON of the task
 // definition without what the task ARN gives (its ARN, family, revision)
 // and without the registration's stamps and status.
-func storeDefinition(td ecstypes.TaskDefinition, taskDefARN *string) (json.RawMessage, error) {
+func storeDefinition(td ecstypes.TaskDefinition, taskDefARN *string) *ecstypes.TaskDefinition {
 	if isZeroDefinition(&td) {
-		return nil, nil
+		return nil
 	}
 	if td.TaskDefinitionArn != nil && taskDefARN != nil && *td.TaskDefinitionArn == *taskDefARN {
 		if fam, rev, ok := familyRevision(*taskDefARN); ok && deref(td.Family) == fam && td.Revision == rev {
@@ -383,17 +379,14 @@ func storeDefinition(td ecstypes.TaskDefinition, taskDefARN *string) (json.RawMe
 			cd.SystemControls = nil
 		}
 	}
-	return json.Marshal(td)
+	return &td
 }
 
-func loadDefinition(b json.RawMessage, taskDefARN *string) (ecstypes.TaskDefinition, error) {
-	var td ecstypes.TaskDefinition
-	if len(b) == 0 {
-		return td, nil
+func loadDefinition(stored *ecstypes.TaskDefinition, taskDefARN *string) ecstypes.TaskDefinition {
+	if stored == nil {
+		return ecstypes.TaskDefinition{}
 	}
-	if err := json.Unmarshal(b, &td); err != nil {
-		return td, fmt.Errorf("decode task definition: %w", err)
-	}
+	td := *stored
 	if td.TaskDefinitionArn == nil && td.Family == nil && td.Revision == 0 && taskDefARN != nil {
 		if fam, rev, ok := familyRevision(*taskDefARN); ok {
 			td.TaskDefinitionArn, td.Family, td.Revision = new(*taskDefARN), new(fam), rev
@@ -408,7 +401,7 @@ func loadDefinition(b json.RawMessage, taskDefARN *string) (ecstypes.TaskDefinit
 		cd.VolumesFrom = orEmpty(cd.VolumesFrom)
 		cd.SystemControls = orEmpty(cd.SystemControls)
 	}
-	return td, nil
+	return td
 }
 
 func isZeroDefinition(td *ecstypes.TaskDefinition) bool { return reflect.ValueOf(td).Elem().IsZero() }

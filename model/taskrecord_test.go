@@ -166,15 +166,14 @@ func TestTaskRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTaskRecordKeepsEveryField fills every field of the wire task (and of
-// the definition) and checks that each one survives: a field added to the
-// generated shapes fails here until the stored form keeps it.
+// TestTaskRecordKeepsEveryField fills every field of the record (the wire
+// task and definition included) and checks that each one survives: a field
+// added to TaskRecord or to the generated shapes fails here until the
+// stored form keeps it.
 func TestTaskRecordKeepsEveryField(t *testing.T) {
 	var rec TaskRecord
 	f := filler{}
-	f.fill(reflect.ValueOf(&rec.Task).Elem())
-	f.fill(reflect.ValueOf(&rec.Definition).Elem())
-	rec.NodeID = "node"
+	f.fill(reflect.ValueOf(&rec).Elem())
 	out, b := roundTrip(t, rec)
 	want := rec
 	// The registration's stamps and status say nothing about the task.
@@ -191,6 +190,9 @@ func TestTaskRecordKeepsEveryField(t *testing.T) {
 	}
 	if !reflect.DeepEqual(out.Definition, want.Definition) {
 		t.Fatalf("definition differs\n got %+v\nwant %+v", out.Definition, want.Definition)
+	}
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("record differs\n got %+v\nwant %+v", out, want)
 	}
 }
 
@@ -339,8 +341,7 @@ func TestTaskRecordSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := json.Marshal(legacyTaskRecord{Task: rec.Task, Definition: rec.Definition, NodeID: rec.NodeID, Network: rec.Network,
-		PendingStop: rec.PendingStop, Protection: rec.Protection})
+	legacy, err := json.Marshal(legacyTaskRecord(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,5 +355,48 @@ func TestTaskRecordSize(t *testing.T) {
 	t.Logf("stored %d bytes, legacy form %d bytes", len(b), len(legacy))
 	if len(b)*100 > len(legacy)*75 {
 		t.Errorf("stored form %d bytes is more than 75%% of the legacy %d", len(b), len(legacy))
+	}
+}
+
+// BenchmarkTaskRecordCodec compares the stored form's encode and decode
+// with the legacy form's (the wire shapes as they are).
+func BenchmarkTaskRecordCodec(b *testing.B) {
+	rec := realisticTask()
+	legacyOf := func(r TaskRecord) legacyTaskRecord { return legacyTaskRecord(r) }
+	stored, err := json.Marshal(rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	legacy, err := json.Marshal(legacyOf(rec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode/v2", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/legacy", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(legacyOf(rec)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, c := range []struct {
+		name string
+		in   []byte
+	}{{"decode/v2", stored}, {"decode/legacy", legacy}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				var r TaskRecord
+				if err := json.Unmarshal(c.in, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
