@@ -103,7 +103,7 @@ type taskFacts struct {
 	group      string
 	instance   string // container instance id; "" when none
 	holds      bool   // placed on an instance and not STOPPED
-	placed     []byte // IndexedTask JSON when holds
+	placed     []byte // the instance-tasks entry when holds (indexcodec.go)
 	running    bool
 	launchType string
 	class      string // "running", "pending" or "" for the cluster counts

@@ -40,14 +40,67 @@ type entryKey struct {
 	id            string
 }
 
-func (k entryKey) instanceARN() string { return k.sc.ContainerInstanceARN(k.cluster, k.inst) }
-func (k entryKey) taskARN() string     { return k.sc.TaskARN(k.cluster, k.id) }
-func (k entryKey) defPrefix() string   { return k.sc.ARN("task-definition/") }
+// The ARNs an entry leaves out, as model.Scope writes them (arn:aws:ecs:…);
+// the encoder compares with them, the decoder rebuilds them (expand).
+func (k entryKey) base() string { return "arn:aws:ecs:" + k.sc.Region + ":" + k.sc.Account + ":" }
+func (k entryKey) instanceARN() string {
+	return "arn:aws:ecs:" + k.sc.Region + ":" + k.sc.Account + ":container-instance/" + k.cluster + "/" + k.inst
+}
+func (k entryKey) taskARN() string {
+	return "arn:aws:ecs:" + k.sc.Region + ":" + k.sc.Account + ":task/" + k.cluster + "/" + k.id
+}
+func (k entryKey) defPrefix() string { return k.base() + "task-definition/" }
+
+// expand rebuilds an entry's stored instance ARN, task ARN and definition
+// (orWhole's forms) into whole ARNs. Those it derives share one allocation:
+// placement decodes ten thousand entries.
+func (k entryKey) expand(inst, arn, def string) (string, string, string) {
+	var b strings.Builder
+	b.Grow(3*(14+len(k.sc.Region)+len(k.sc.Account)) + 64 + len(k.cluster)*2 + len(k.inst) + len(k.id) + len(def))
+	var spans [3][2]int
+	add := func(i int, parts ...string) {
+		spans[i][0] = b.Len()
+		for _, s := range [...]string{"arn:aws:ecs:", k.sc.Region, ":", k.sc.Account, ":"} {
+			b.WriteString(s)
+		}
+		for _, s := range parts {
+			b.WriteString(s)
+		}
+		spans[i][1] = b.Len()
+	}
+	wholeInst, wholeARN := inst != "", arn != ""
+	if !wholeInst {
+		add(0, "container-instance/", k.cluster, "/", k.inst)
+	}
+	if !wholeARN {
+		add(1, "task/", k.cluster, "/", k.id)
+	}
+	rest, wholeDef := strings.CutPrefix(def, "!")
+	if !wholeDef {
+		add(2, "task-definition/", def)
+	}
+	all := b.String()
+	pick := func(i int, whole bool, stored string) string {
+		if whole {
+			return strings.TrimPrefix(stored, "!")
+		}
+		return all[spans[i][0]:spans[i][1]]
+	}
+	return pick(0, wholeInst, inst), pick(1, wholeARN, arn), pick(2, wholeDef, rest)
+}
 
 // parseInstanceTaskKey splits ecs/A/R/idx/inst/CLUSTER/INSTID/TASKID.
 func parseInstanceTaskKey(key string) (entryKey, bool) {
-	p := strings.Split(key, "/")
-	if len(p) != 8 || p[0] != "ecs" || p[3] != "idx" || p[4]+"/" != instanceTasksDir {
+	var p [8]string
+	rest := key
+	for i := range 7 {
+		var ok bool
+		if p[i], rest, ok = strings.Cut(rest, "/"); !ok {
+			return entryKey{}, false
+		}
+	}
+	p[7] = rest
+	if p[0] != "ecs" || p[3] != "idx" || p[4]+"/" != instanceTasksDir || strings.Contains(p[7], "/") {
 		return entryKey{}, false
 	}
 	return entryKey{sc: model.Scope{Account: p[1], Region: p[2]}, cluster: p[5], inst: p[6], id: p[7]}, true
@@ -59,13 +112,6 @@ func orWhole(v, derived string) string {
 		return ""
 	}
 	return "!" + v
-}
-
-func fromWhole(s, derived string) string {
-	if rest, ok := strings.CutPrefix(s, "!"); ok {
-		return rest
-	}
-	return derived
 }
 
 func encodeIndexedTask(k entryKey, e IndexedTask) ([]byte, error) {
@@ -121,8 +167,7 @@ func decodeIndexedTask(key string, b []byte) (IndexedTask, error) {
 		if !ok {
 			return e, fmt.Errorf("store: decode %s: not an instance-tasks key", key)
 		}
-		inst, arn = fromWhole(inst, k.instanceARN()), fromWhole(arn, k.taskARN())
-		def = fromWhole(def, k.defPrefix()+def)
+		inst, arn, def = k.expand(inst, arn, def)
 	}
 	e.Instance = inst
 	e.Task = scheduler.PlacedTask{ARN: arn, TaskDefinitionARN: def, Group: f[4], StartedBy: f[5], LastStatus: f[6], DesiredStatus: f[7],

@@ -105,3 +105,34 @@ func TestIndexedTaskDecodeV1(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }
+
+// BenchmarkIndexedTaskDecode compares reading an entry of layout 2 (ARNs
+// rebuilt from the key) with one of layout 1 (every field whole): every
+// placement reads one entry per task of the cluster.
+func BenchmarkIndexedTaskDecode(b *testing.B) {
+	const id, inst = "0123456789abcdef0123456789abcdef", "feedfacefeedfacefeedfacefeedface"
+	key := instanceTaskKey(testScope, testCluster, inst, id)
+	k, _ := parseInstanceTaskKey(key)
+	in := IndexedTask{Instance: testScope.ContainerInstanceARN(testCluster, inst), Task: scheduler.PlacedTask{ARN: testScope.TaskARN(testCluster, id),
+		TaskDefinitionARN: testScope.TaskDefinitionARN("app", 3), Group: "service:web", StartedBy: "ecs-svc/123", LastStatus: "RUNNING",
+		DesiredStatus: "RUNNING", Reserved: scheduler.Resources{CPU: 256, Memory: 512}}}
+	v2, err := encodeIndexedTask(k, in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := in.Task
+	v1 := []byte(strings.Join([]string{flatTagV1, in.Instance, p.ARN, p.TaskDefinitionARN, p.Group, p.StartedBy, p.LastStatus, p.DesiredStatus,
+		"256", "512", ""}, flatSep))
+	for _, c := range []struct {
+		name  string
+		value []byte
+	}{{"layout2", v2}, {"layout1", v1}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := decodeIndexedTask(key, c.value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
