@@ -35,7 +35,10 @@ func TaskStatusAdvances(from, to string) bool {
 }
 
 // TaskRecord is a task as the control plane stores it, under
-// ecs/ACCOUNT/REGION/tasks/CLUSTER/ID.
+// ecs/ACCOUNT/REGION/tasks/CLUSTER/ID. In memory it holds the wire shapes
+// the API answers with; stored, it takes its own versioned form
+// (taskrecord.go: MarshalJSON and UnmarshalJSON), which reads back records
+// written before that form existed.
 type TaskRecord struct {
 	// Task is what DescribeTasks returns.
 	Task ecstypes.Task `json:"task"`

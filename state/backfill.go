@@ -27,6 +27,13 @@ func BuildIndexes(ctx context.Context, db store.Backend) (bool, error) {
 		if err != nil {
 			return err
 		}
+		// The node assignments are kept like an index and change layout
+		// with it (keyed by task ARN before version 2).
+		assigned, err := tx.List(nodeTasksRoot, "", 0)
+		if err != nil {
+			return err
+		}
+		old = append(old, assigned...)
 		all, err := tx.List("ecs/", "", 0)
 		if err != nil {
 			return err
@@ -50,6 +57,12 @@ func BuildIndexes(ctx context.Context, db store.Backend) (bool, error) {
 			if err := indexTask(tx, sc, cluster, id, nil, &rec); err != nil {
 				return err
 			}
+			// As PutTask assigns: a node keeps its tasks until they stop.
+			if rec.NodeID != "" && deref(rec.Task.LastStatus) != model.TaskStopped {
+				if err := tx.Put(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)), []byte(kv.Key)); err != nil {
+					return err
+				}
+			}
 		}
 		return tx.Put(IndexVersionKey, []byte(indexVersion))
 	})
@@ -59,10 +72,14 @@ func BuildIndexes(ctx context.Context, db store.Backend) (bool, error) {
 	return built, nil
 }
 
-// isIndexKey reports whether key is an index entry (ecs/A/R/idx/… or
-// wharf/idx/…), which BuildIndexes may drop and rebuild.
+// nodeTasksRoot holds every node's task assignments (NodeTasksPrefix).
+const nodeTasksRoot = "wharf/node-tasks/"
+
+// isIndexKey reports whether key is an index entry (ecs/A/R/idx/…,
+// wharf/idx/… or a node assignment), which BuildIndexes may drop and
+// rebuild.
 func isIndexKey(key string) bool {
-	if strings.HasPrefix(key, StoppedPrefix) {
+	if strings.HasPrefix(key, StoppedPrefix) || strings.HasPrefix(key, nodeTasksRoot) {
 		return true
 	}
 	p := strings.SplitN(key, "/", 5)

@@ -17,25 +17,37 @@ import (
 // in the same transaction as the task record (PutTask and DeleteTask are
 // the only writers), never from a scan of the cluster:
 //
-//	ecs/A/R/idx/group-tasks/CLUSTER/GROUP/TASKID     ""          every task of a group ("service:web")
-//	ecs/A/R/idx/instance-tasks/CLUSTER/INSTID/TASKID IndexedTask tasks not STOPPED, by container instance
-//	ecs/A/R/idx/instance-usage/CLUSTER/INSTID        Usage       what those tasks hold, summed
-//	ecs/A/R/idx/cluster-tasks/CLUSTER                TaskCounts  running and pending tasks by launch type
-//	wharf/idx/stopped/STOPPED-AT/TASK-KEY            ""          STOPPED tasks by stop time (unix ns, 20 digits)
+//	ecs/A/R/idx/group/CLUSTER/GROUP/TASKID      ""          every task of a group ("service:web")
+//	ecs/A/R/idx/inst/CLUSTER/INSTID/TASKID      IndexedTask tasks not STOPPED, by container instance (indexcodec.go)
+//	ecs/A/R/idx/usage/CLUSTER/INSTID            Usage       what those tasks hold, summed
+//	ecs/A/R/idx/counts/CLUSTER                  TaskCounts  running and pending tasks by launch type
+//	wharf/idx/stopped/STOPPED-AT/TASK-KEY       ""          STOPPED tasks by stop time (unix ns, 20 digits)
+//	wharf/node-tasks/NODE/TASKID                TASK-KEY    tasks assigned to a node's agent, not STOPPED (keys.go)
 //
-// GROUP is path-escaped: a RunTask group may hold a slash. A store written
-// before the indexes existed is indexed once at open (BuildIndexes).
+// There is one group and one instance entry per task, so their directory
+// names are short and their values keep nothing the key says. GROUP is
+// path-escaped: a RunTask group may hold a slash. A store written before
+// the indexes existed, or with another layout, is indexed once at open
+// (BuildIndexes).
+
+// The index directories under ecs/A/R/idx/.
+const (
+	groupTasksDir    = "group/"
+	instanceTasksDir = "inst/"
+	instanceUsageDir = "usage/"
+	clusterTasksDir  = "counts/"
+)
 
 func idxRoot(s model.Scope) string { return Root(s) + "idx/" }
 
 // GroupTasksPrefix holds the index entries of a group's tasks.
 func GroupTasksPrefix(s model.Scope, cluster, group string) string {
-	return idxRoot(s) + "group-tasks/" + cluster + "/" + url.PathEscape(group) + "/"
+	return idxRoot(s) + groupTasksDir + cluster + "/" + url.PathEscape(group) + "/"
 }
 
 // InstanceTasksPrefix holds the cluster's not-STOPPED placed tasks.
 func InstanceTasksPrefix(s model.Scope, cluster string) string {
-	return idxRoot(s) + "instance-tasks/" + cluster + "/"
+	return idxRoot(s) + instanceTasksDir + cluster + "/"
 }
 
 func instanceTaskKey(s model.Scope, cluster, inst, id string) string {
@@ -44,12 +56,12 @@ func instanceTaskKey(s model.Scope, cluster, inst, id string) string {
 
 // InstanceUsageKey is the usage record of one container instance (by id).
 func InstanceUsageKey(s model.Scope, cluster, inst string) string {
-	return idxRoot(s) + "instance-usage/" + cluster + "/" + inst
+	return idxRoot(s) + instanceUsageDir + cluster + "/" + inst
 }
 
 // ClusterTasksKey is the cluster's task counts.
 func ClusterTasksKey(s model.Scope, cluster string) string {
-	return idxRoot(s) + "cluster-tasks/" + cluster
+	return idxRoot(s) + clusterTasksDir + cluster
 }
 
 // StoppedPrefix orders every STOPPED task, all regions, by stop time.
@@ -59,8 +71,9 @@ const StoppedPrefix = "wharf/idx/stopped/"
 const IndexVersionKey = "wharf/index-version"
 
 // indexVersion changes when the index layout does; BuildIndexes then
-// rebuilds them.
-const indexVersion = "1"
+// rebuilds them. 2: short directory names, instance entries without what
+// their key says ("t2"), node-tasks keyed by task id.
+const indexVersion = "2"
 
 // IndexedTask is an instance-tasks entry: the task as placement sees it.
 type IndexedTask struct {
@@ -90,7 +103,7 @@ type taskFacts struct {
 	group      string
 	instance   string // container instance id; "" when none
 	holds      bool   // placed on an instance and not STOPPED
-	placed     []byte // IndexedTask JSON when holds
+	placed     []byte // the instance-tasks entry when holds (indexcodec.go)
 	running    bool
 	launchType string
 	class      string // "running", "pending" or "" for the cluster counts
@@ -119,7 +132,8 @@ func factsOf(taskKey string, r *model.TaskRecord) (taskFacts, error) {
 		f.instance, f.holds = LastSegment(arn), true
 		p := PlacedTask(*r)
 		f.reserved = p.Reserved
-		b, err := encodeIndexedTask(IndexedTask{Instance: arn, Task: p})
+		sc, cluster, id, _ := parseTaskKey(taskKey)
+		b, err := encodeIndexedTask(entryKey{sc: sc, cluster: cluster, inst: f.instance, id: id}, IndexedTask{Instance: arn, Task: p})
 		if err != nil {
 			return f, fmt.Errorf("state: encode index entry of %s: %w", taskKey, err)
 		}

@@ -125,7 +125,7 @@ func checkIndexes(t *testing.T, db store.Backend, instances []string) {
 			}
 		}
 		// No index entry outlives its task.
-		all, err := tx.List(idxRoot(testScope)+"group-tasks/", "", 0)
+		all, err := tx.List(idxRoot(testScope)+groupTasksDir, "", 0)
 		if err != nil {
 			return err
 		}

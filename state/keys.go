@@ -49,14 +49,18 @@ func InstancesPrefix(s model.Scope, cluster string) string {
 // wharf's own records beside the ECS ones:
 //
 //	wharf/nodes/NODE                      nodeRecord (agent heartbeat)
-//	wharf/node-tasks/NODE/TASK-ARN        task key: the tasks assigned to a node
+//	wharf/node-tasks/NODE/TASKID          task key: the tasks assigned to a node (rebuilt with the indexes)
 //	wharf/clusters/CLUSTER-ARN            cluster key: every ACTIVE cluster, all regions
 //	wharf/inactive-clusters/CLUSTER-ARN   deletion time (RFC 3339): every INACTIVE cluster until reaped
 //	wharf/idx/stopped/STOPPED-AT/TASK-KEY  STOPPED tasks by stop time (index.go)
 //	wharf/index-version                   the task indexes' layout, once built
-func NodeKey(node string) string                { return "wharf/nodes/" + node }
-func NodeTasksPrefix(node string) string        { return "wharf/node-tasks/" + node + "/" }
-func NodeTaskKey(node, taskARN string) string   { return NodeTasksPrefix(node) + taskARN }
+func NodeKey(node string) string         { return "wharf/nodes/" + node }
+func NodeTasksPrefix(node string) string { return nodeTasksRoot + node + "/" }
+
+// NodeTaskKey is keyed by the task's id, not its ARN: an id is random and
+// unique across clusters and regions, and the value (the task key) says
+// the rest.
+func NodeTaskKey(node, taskARN string) string   { return NodeTasksPrefix(node) + LastSegment(taskARN) }
 func ActiveClustersPrefix() string              { return "wharf/clusters/" }
 func ActiveClusterKey(clusterARN string) string { return ActiveClustersPrefix() + clusterARN }
 func InactiveClustersPrefix() string            { return "wharf/inactive-clusters/" }
