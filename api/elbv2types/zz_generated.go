@@ -443,6 +443,184 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrALPNPolicyNotSupportedException is the wire code of the ALPNPolicyNotSupportedException error shape.
+	ErrALPNPolicyNotSupportedException = "ALPNPolicyNotFound"
+	// ErrAllocationIdNotFoundException is the wire code of the AllocationIdNotFoundException error shape.
+	ErrAllocationIdNotFoundException = "AllocationIdNotFound"
+	// ErrAvailabilityZoneNotSupportedException is the wire code of the AvailabilityZoneNotSupportedException error shape.
+	ErrAvailabilityZoneNotSupportedException = "AvailabilityZoneNotSupported"
+	// ErrCaCertificatesBundleNotFoundException is the wire code of the CaCertificatesBundleNotFoundException error shape.
+	ErrCaCertificatesBundleNotFoundException = "CaCertificatesBundleNotFound"
+	// ErrCapacityDecreaseRequestsLimitExceededException is the wire code of the CapacityDecreaseRequestsLimitExceededException error shape.
+	ErrCapacityDecreaseRequestsLimitExceededException = "CapacityDecreaseRequestLimitExceeded"
+	// ErrCapacityReservationPendingException is the wire code of the CapacityReservationPendingException error shape.
+	ErrCapacityReservationPendingException = "CapacityReservationPending"
+	// ErrCapacityUnitsLimitExceededException is the wire code of the CapacityUnitsLimitExceededException error shape.
+	ErrCapacityUnitsLimitExceededException = "CapacityUnitsLimitExceeded"
+	// ErrCertificateNotFoundException is the wire code of the CertificateNotFoundException error shape.
+	ErrCertificateNotFoundException = "CertificateNotFound"
+	// ErrDeleteAssociationSameAccountException is the wire code of the DeleteAssociationSameAccountException error shape.
+	ErrDeleteAssociationSameAccountException = "DeleteAssociationSameAccount"
+	// ErrDuplicateListenerException is the wire code of the DuplicateListenerException error shape.
+	ErrDuplicateListenerException = "DuplicateListener"
+	// ErrDuplicateLoadBalancerNameException is the wire code of the DuplicateLoadBalancerNameException error shape.
+	ErrDuplicateLoadBalancerNameException = "DuplicateLoadBalancerName"
+	// ErrDuplicateTagKeysException is the wire code of the DuplicateTagKeysException error shape.
+	ErrDuplicateTagKeysException = "DuplicateTagKeys"
+	// ErrDuplicateTargetGroupNameException is the wire code of the DuplicateTargetGroupNameException error shape.
+	ErrDuplicateTargetGroupNameException = "DuplicateTargetGroupName"
+	// ErrDuplicateTrustStoreNameException is the wire code of the DuplicateTrustStoreNameException error shape.
+	ErrDuplicateTrustStoreNameException = "DuplicateTrustStoreName"
+	// ErrHealthUnavailableException is the wire code of the HealthUnavailableException error shape.
+	ErrHealthUnavailableException = "HealthUnavailable"
+	// ErrIncompatibleProtocolsException is the wire code of the IncompatibleProtocolsException error shape.
+	ErrIncompatibleProtocolsException = "IncompatibleProtocols"
+	// ErrInsufficientCapacityException is the wire code of the InsufficientCapacityException error shape.
+	ErrInsufficientCapacityException = "InsufficientCapacity"
+	// ErrInvalidCaCertificatesBundleException is the wire code of the InvalidCaCertificatesBundleException error shape.
+	ErrInvalidCaCertificatesBundleException = "InvalidCaCertificatesBundle"
+	// ErrInvalidConfigurationRequestException is the wire code of the InvalidConfigurationRequestException error shape.
+	ErrInvalidConfigurationRequestException = "InvalidConfigurationRequest"
+	// ErrInvalidLoadBalancerActionException is the wire code of the InvalidLoadBalancerActionException error shape.
+	ErrInvalidLoadBalancerActionException = "InvalidLoadBalancerAction"
+	// ErrInvalidRevocationContentException is the wire code of the InvalidRevocationContentException error shape.
+	ErrInvalidRevocationContentException = "InvalidRevocationContent"
+	// ErrInvalidSchemeException is the wire code of the InvalidSchemeException error shape.
+	ErrInvalidSchemeException = "InvalidScheme"
+	// ErrInvalidSecurityGroupException is the wire code of the InvalidSecurityGroupException error shape.
+	ErrInvalidSecurityGroupException = "InvalidSecurityGroup"
+	// ErrInvalidSubnetException is the wire code of the InvalidSubnetException error shape.
+	ErrInvalidSubnetException = "InvalidSubnet"
+	// ErrInvalidTargetException is the wire code of the InvalidTargetException error shape.
+	ErrInvalidTargetException = "InvalidTarget"
+	// ErrListenerNotFoundException is the wire code of the ListenerNotFoundException error shape.
+	ErrListenerNotFoundException = "ListenerNotFound"
+	// ErrLoadBalancerNotFoundException is the wire code of the LoadBalancerNotFoundException error shape.
+	ErrLoadBalancerNotFoundException = "LoadBalancerNotFound"
+	// ErrOperationNotPermittedException is the wire code of the OperationNotPermittedException error shape.
+	ErrOperationNotPermittedException = "OperationNotPermitted"
+	// ErrPriorRequestNotCompleteException is the wire code of the PriorRequestNotCompleteException error shape.
+	ErrPriorRequestNotCompleteException = "PriorRequestNotComplete"
+	// ErrPriorityInUseException is the wire code of the PriorityInUseException error shape.
+	ErrPriorityInUseException = "PriorityInUse"
+	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
+	ErrResourceInUseException = "ResourceInUse"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFound"
+	// ErrRevocationContentNotFoundException is the wire code of the RevocationContentNotFoundException error shape.
+	ErrRevocationContentNotFoundException = "RevocationContentNotFound"
+	// ErrRevocationIdNotFoundException is the wire code of the RevocationIdNotFoundException error shape.
+	ErrRevocationIdNotFoundException = "RevocationIdNotFound"
+	// ErrRuleNotFoundException is the wire code of the RuleNotFoundException error shape.
+	ErrRuleNotFoundException = "RuleNotFound"
+	// ErrSSLPolicyNotFoundException is the wire code of the SSLPolicyNotFoundException error shape.
+	ErrSSLPolicyNotFoundException = "SSLPolicyNotFound"
+	// ErrSubnetNotFoundException is the wire code of the SubnetNotFoundException error shape.
+	ErrSubnetNotFoundException = "SubnetNotFound"
+	// ErrTargetGroupAssociationLimitException is the wire code of the TargetGroupAssociationLimitException error shape.
+	ErrTargetGroupAssociationLimitException = "TargetGroupAssociationLimit"
+	// ErrTargetGroupNotFoundException is the wire code of the TargetGroupNotFoundException error shape.
+	ErrTargetGroupNotFoundException = "TargetGroupNotFound"
+	// ErrTooManyActionsException is the wire code of the TooManyActionsException error shape.
+	ErrTooManyActionsException = "TooManyActions"
+	// ErrTooManyCertificatesException is the wire code of the TooManyCertificatesException error shape.
+	ErrTooManyCertificatesException = "TooManyCertificates"
+	// ErrTooManyListenersException is the wire code of the TooManyListenersException error shape.
+	ErrTooManyListenersException = "TooManyListeners"
+	// ErrTooManyLoadBalancersException is the wire code of the TooManyLoadBalancersException error shape.
+	ErrTooManyLoadBalancersException = "TooManyLoadBalancers"
+	// ErrTooManyRegistrationsForTargetIdException is the wire code of the TooManyRegistrationsForTargetIdException error shape.
+	ErrTooManyRegistrationsForTargetIdException = "TooManyRegistrationsForTargetId"
+	// ErrTooManyRulesException is the wire code of the TooManyRulesException error shape.
+	ErrTooManyRulesException = "TooManyRules"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTags"
+	// ErrTooManyTargetGroupsException is the wire code of the TooManyTargetGroupsException error shape.
+	ErrTooManyTargetGroupsException = "TooManyTargetGroups"
+	// ErrTooManyTargetsException is the wire code of the TooManyTargetsException error shape.
+	ErrTooManyTargetsException = "TooManyTargets"
+	// ErrTooManyTrustStoreRevocationEntriesException is the wire code of the TooManyTrustStoreRevocationEntriesException error shape.
+	ErrTooManyTrustStoreRevocationEntriesException = "TooManyTrustStoreRevocationEntries"
+	// ErrTooManyTrustStoresException is the wire code of the TooManyTrustStoresException error shape.
+	ErrTooManyTrustStoresException = "TooManyTrustStores"
+	// ErrTooManyUniqueTargetGroupsPerLoadBalancerException is the wire code of the TooManyUniqueTargetGroupsPerLoadBalancerException error shape.
+	ErrTooManyUniqueTargetGroupsPerLoadBalancerException = "TooManyUniqueTargetGroupsPerLoadBalancer"
+	// ErrTrustStoreAssociationNotFoundException is the wire code of the TrustStoreAssociationNotFoundException error shape.
+	ErrTrustStoreAssociationNotFoundException = "AssociationNotFound"
+	// ErrTrustStoreInUseException is the wire code of the TrustStoreInUseException error shape.
+	ErrTrustStoreInUseException = "TrustStoreInUse"
+	// ErrTrustStoreNotFoundException is the wire code of the TrustStoreNotFoundException error shape.
+	ErrTrustStoreNotFoundException = "TrustStoreNotFound"
+	// ErrTrustStoreNotReadyException is the wire code of the TrustStoreNotReadyException error shape.
+	ErrTrustStoreNotReadyException = "TrustStoreNotReady"
+	// ErrUnsupportedProtocolException is the wire code of the UnsupportedProtocolException error shape.
+	ErrUnsupportedProtocolException = "UnsupportedProtocol"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrALPNPolicyNotSupportedException:                   {Shape: "ALPNPolicyNotSupportedException", Fault: "client", HTTPStatus: 400},
+	ErrAllocationIdNotFoundException:                     {Shape: "AllocationIdNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrAvailabilityZoneNotSupportedException:             {Shape: "AvailabilityZoneNotSupportedException", Fault: "client", HTTPStatus: 400},
+	ErrCaCertificatesBundleNotFoundException:             {Shape: "CaCertificatesBundleNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrCapacityDecreaseRequestsLimitExceededException:    {Shape: "CapacityDecreaseRequestsLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrCapacityReservationPendingException:               {Shape: "CapacityReservationPendingException", Fault: "client", HTTPStatus: 400},
+	ErrCapacityUnitsLimitExceededException:               {Shape: "CapacityUnitsLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrCertificateNotFoundException:                      {Shape: "CertificateNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrDeleteAssociationSameAccountException:             {Shape: "DeleteAssociationSameAccountException", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateListenerException:                        {Shape: "DuplicateListenerException", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateLoadBalancerNameException:                {Shape: "DuplicateLoadBalancerNameException", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateTagKeysException:                         {Shape: "DuplicateTagKeysException", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateTargetGroupNameException:                 {Shape: "DuplicateTargetGroupNameException", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateTrustStoreNameException:                  {Shape: "DuplicateTrustStoreNameException", Fault: "client", HTTPStatus: 400},
+	ErrHealthUnavailableException:                        {Shape: "HealthUnavailableException", Fault: "server", HTTPStatus: 500},
+	ErrIncompatibleProtocolsException:                    {Shape: "IncompatibleProtocolsException", Fault: "client", HTTPStatus: 400},
+	ErrInsufficientCapacityException:                     {Shape: "InsufficientCapacityException", Fault: "server", HTTPStatus: 500},
+	ErrInvalidCaCertificatesBundleException:              {Shape: "InvalidCaCertificatesBundleException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidConfigurationRequestException:              {Shape: "InvalidConfigurationRequestException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidLoadBalancerActionException:                {Shape: "InvalidLoadBalancerActionException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidRevocationContentException:                 {Shape: "InvalidRevocationContentException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidSchemeException:                            {Shape: "InvalidSchemeException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidSecurityGroupException:                     {Shape: "InvalidSecurityGroupException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidSubnetException:                            {Shape: "InvalidSubnetException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidTargetException:                            {Shape: "InvalidTargetException", Fault: "client", HTTPStatus: 400},
+	ErrListenerNotFoundException:                         {Shape: "ListenerNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrLoadBalancerNotFoundException:                     {Shape: "LoadBalancerNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrOperationNotPermittedException:                    {Shape: "OperationNotPermittedException", Fault: "client", HTTPStatus: 400},
+	ErrPriorRequestNotCompleteException:                  {Shape: "PriorRequestNotCompleteException", Fault: "client", HTTPStatus: 429},
+	ErrPriorityInUseException:                            {Shape: "PriorityInUseException", Fault: "client", HTTPStatus: 400},
+	ErrResourceInUseException:                            {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400},
+	ErrResourceNotFoundException:                         {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrRevocationContentNotFoundException:                {Shape: "RevocationContentNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrRevocationIdNotFoundException:                     {Shape: "RevocationIdNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrRuleNotFoundException:                             {Shape: "RuleNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrSSLPolicyNotFoundException:                        {Shape: "SSLPolicyNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrSubnetNotFoundException:                           {Shape: "SubnetNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrTargetGroupAssociationLimitException:              {Shape: "TargetGroupAssociationLimitException", Fault: "client", HTTPStatus: 400},
+	ErrTargetGroupNotFoundException:                      {Shape: "TargetGroupNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyActionsException:                           {Shape: "TooManyActionsException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyCertificatesException:                      {Shape: "TooManyCertificatesException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyListenersException:                         {Shape: "TooManyListenersException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyLoadBalancersException:                     {Shape: "TooManyLoadBalancersException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyRegistrationsForTargetIdException:          {Shape: "TooManyRegistrationsForTargetIdException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyRulesException:                             {Shape: "TooManyRulesException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyTagsException:                              {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyTargetGroupsException:                      {Shape: "TooManyTargetGroupsException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyTargetsException:                           {Shape: "TooManyTargetsException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyTrustStoreRevocationEntriesException:       {Shape: "TooManyTrustStoreRevocationEntriesException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyTrustStoresException:                       {Shape: "TooManyTrustStoresException", Fault: "client", HTTPStatus: 400},
+	ErrTooManyUniqueTargetGroupsPerLoadBalancerException: {Shape: "TooManyUniqueTargetGroupsPerLoadBalancerException", Fault: "client", HTTPStatus: 400},
+	ErrTrustStoreAssociationNotFoundException:            {Shape: "TrustStoreAssociationNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrTrustStoreInUseException:                          {Shape: "TrustStoreInUseException", Fault: "client", HTTPStatus: 400},
+	ErrTrustStoreNotFoundException:                       {Shape: "TrustStoreNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrTrustStoreNotReadyException:                       {Shape: "TrustStoreNotReadyException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedProtocolException:                      {Shape: "UnsupportedProtocolException", Fault: "client", HTTPStatus: 400},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ALPNPolicyNotSupportedException":                   "client",

@@ -485,6 +485,55 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAccessDeniedException is the wire code of the AccessDeniedException error shape.
+	ErrAccessDeniedException = "AccessDeniedException"
+	// ErrConcurrentModificationException is the wire code of the ConcurrentModificationException error shape.
+	ErrConcurrentModificationException = "ConcurrentModificationException"
+	// ErrIllegalStatusException is the wire code of the IllegalStatusException error shape.
+	ErrIllegalStatusException = "IllegalStatusException"
+	// ErrInternalException is the wire code of the InternalException error shape.
+	ErrInternalException = "InternalException"
+	// ErrInvalidEventPatternException is the wire code of the InvalidEventPatternException error shape.
+	ErrInvalidEventPatternException = "InvalidEventPatternException"
+	// ErrInvalidStateException is the wire code of the InvalidStateException error shape.
+	ErrInvalidStateException = "InvalidStateException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrManagedRuleException is the wire code of the ManagedRuleException error shape.
+	ErrManagedRuleException = "ManagedRuleException"
+	// ErrOperationDisabledException is the wire code of the OperationDisabledException error shape.
+	ErrOperationDisabledException = "OperationDisabledException"
+	// ErrPolicyLengthExceededException is the wire code of the PolicyLengthExceededException error shape.
+	ErrPolicyLengthExceededException = "PolicyLengthExceededException"
+	// ErrResourceAlreadyExistsException is the wire code of the ResourceAlreadyExistsException error shape.
+	ErrResourceAlreadyExistsException = "ResourceAlreadyExistsException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrThrottlingException is the wire code of the ThrottlingException error shape.
+	ErrThrottlingException = "ThrottlingException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAccessDeniedException:           {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400},
+	ErrConcurrentModificationException: {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 400},
+	ErrIllegalStatusException:          {Shape: "IllegalStatusException", Fault: "client", HTTPStatus: 400},
+	ErrInternalException:               {Shape: "InternalException", Fault: "server", HTTPStatus: 500},
+	ErrInvalidEventPatternException:    {Shape: "InvalidEventPatternException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidStateException:           {Shape: "InvalidStateException", Fault: "client", HTTPStatus: 400},
+	ErrLimitExceededException:          {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrManagedRuleException:            {Shape: "ManagedRuleException", Fault: "client", HTTPStatus: 400},
+	ErrOperationDisabledException:      {Shape: "OperationDisabledException", Fault: "client", HTTPStatus: 400},
+	ErrPolicyLengthExceededException:   {Shape: "PolicyLengthExceededException", Fault: "client", HTTPStatus: 400},
+	ErrResourceAlreadyExistsException:  {Shape: "ResourceAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrResourceNotFoundException:       {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrThrottlingException:             {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 400},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AccessDeniedException":           "client",

@@ -1231,6 +1231,421 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAlreadyExistsException is the wire code of the AlreadyExistsException error shape.
+	ErrAlreadyExistsException = "AlreadyExistsException"
+	// ErrAssociatedInstances is the wire code of the AssociatedInstances error shape.
+	ErrAssociatedInstances = "AssociatedInstances"
+	// ErrAssociationAlreadyExists is the wire code of the AssociationAlreadyExists error shape.
+	ErrAssociationAlreadyExists = "AssociationAlreadyExists"
+	// ErrAssociationDoesNotExist is the wire code of the AssociationDoesNotExist error shape.
+	ErrAssociationDoesNotExist = "AssociationDoesNotExist"
+	// ErrAssociationExecutionDoesNotExist is the wire code of the AssociationExecutionDoesNotExist error shape.
+	ErrAssociationExecutionDoesNotExist = "AssociationExecutionDoesNotExist"
+	// ErrAssociationLimitExceeded is the wire code of the AssociationLimitExceeded error shape.
+	ErrAssociationLimitExceeded = "AssociationLimitExceeded"
+	// ErrAssociationVersionLimitExceeded is the wire code of the AssociationVersionLimitExceeded error shape.
+	ErrAssociationVersionLimitExceeded = "AssociationVersionLimitExceeded"
+	// ErrAutomationDefinitionNotApprovedException is the wire code of the AutomationDefinitionNotApprovedException error shape.
+	ErrAutomationDefinitionNotApprovedException = "AutomationDefinitionNotApproved"
+	// ErrAutomationDefinitionNotFoundException is the wire code of the AutomationDefinitionNotFoundException error shape.
+	ErrAutomationDefinitionNotFoundException = "AutomationDefinitionNotFound"
+	// ErrAutomationDefinitionVersionNotFoundException is the wire code of the AutomationDefinitionVersionNotFoundException error shape.
+	ErrAutomationDefinitionVersionNotFoundException = "AutomationDefinitionVersionNotFound"
+	// ErrAutomationExecutionLimitExceededException is the wire code of the AutomationExecutionLimitExceededException error shape.
+	ErrAutomationExecutionLimitExceededException = "AutomationExecutionLimitExceeded"
+	// ErrAutomationExecutionNotFoundException is the wire code of the AutomationExecutionNotFoundException error shape.
+	ErrAutomationExecutionNotFoundException = "AutomationExecutionNotFound"
+	// ErrAutomationStepNotFoundException is the wire code of the AutomationStepNotFoundException error shape.
+	ErrAutomationStepNotFoundException = "AutomationStepNotFoundException"
+	// ErrComplianceTypeCountLimitExceededException is the wire code of the ComplianceTypeCountLimitExceededException error shape.
+	ErrComplianceTypeCountLimitExceededException = "ComplianceTypeCountLimitExceeded"
+	// ErrCustomSchemaCountLimitExceededException is the wire code of the CustomSchemaCountLimitExceededException error shape.
+	ErrCustomSchemaCountLimitExceededException = "CustomSchemaCountLimitExceeded"
+	// ErrDocumentAlreadyExists is the wire code of the DocumentAlreadyExists error shape.
+	ErrDocumentAlreadyExists = "DocumentAlreadyExists"
+	// ErrDocumentLimitExceeded is the wire code of the DocumentLimitExceeded error shape.
+	ErrDocumentLimitExceeded = "DocumentLimitExceeded"
+	// ErrDocumentPermissionLimit is the wire code of the DocumentPermissionLimit error shape.
+	ErrDocumentPermissionLimit = "DocumentPermissionLimit"
+	// ErrDocumentVersionLimitExceeded is the wire code of the DocumentVersionLimitExceeded error shape.
+	ErrDocumentVersionLimitExceeded = "DocumentVersionLimitExceeded"
+	// ErrDoesNotExistException is the wire code of the DoesNotExistException error shape.
+	ErrDoesNotExistException = "DoesNotExistException"
+	// ErrDuplicateDocumentContent is the wire code of the DuplicateDocumentContent error shape.
+	ErrDuplicateDocumentContent = "DuplicateDocumentContent"
+	// ErrDuplicateDocumentVersionName is the wire code of the DuplicateDocumentVersionName error shape.
+	ErrDuplicateDocumentVersionName = "DuplicateDocumentVersionName"
+	// ErrDuplicateInstanceId is the wire code of the DuplicateInstanceId error shape.
+	ErrDuplicateInstanceId = "DuplicateInstanceId"
+	// ErrFeatureNotAvailableException is the wire code of the FeatureNotAvailableException error shape.
+	ErrFeatureNotAvailableException = "FeatureNotAvailableException"
+	// ErrHierarchyLevelLimitExceededException is the wire code of the HierarchyLevelLimitExceededException error shape.
+	ErrHierarchyLevelLimitExceededException = "HierarchyLevelLimitExceededException"
+	// ErrHierarchyTypeMismatchException is the wire code of the HierarchyTypeMismatchException error shape.
+	ErrHierarchyTypeMismatchException = "HierarchyTypeMismatchException"
+	// ErrIdempotentParameterMismatch is the wire code of the IdempotentParameterMismatch error shape.
+	ErrIdempotentParameterMismatch = "IdempotentParameterMismatch"
+	// ErrIncompatiblePolicyException is the wire code of the IncompatiblePolicyException error shape.
+	ErrIncompatiblePolicyException = "IncompatiblePolicyException"
+	// ErrInternalServerError is the wire code of the InternalServerError error shape.
+	ErrInternalServerError = "InternalServerError"
+	// ErrInvalidActivation is the wire code of the InvalidActivation error shape.
+	ErrInvalidActivation = "InvalidActivation"
+	// ErrInvalidActivationId is the wire code of the InvalidActivationId error shape.
+	ErrInvalidActivationId = "InvalidActivationId"
+	// ErrInvalidAggregatorException is the wire code of the InvalidAggregatorException error shape.
+	ErrInvalidAggregatorException = "InvalidAggregator"
+	// ErrInvalidAllowedPatternException is the wire code of the InvalidAllowedPatternException error shape.
+	ErrInvalidAllowedPatternException = "InvalidAllowedPatternException"
+	// ErrInvalidAssociation is the wire code of the InvalidAssociation error shape.
+	ErrInvalidAssociation = "InvalidAssociation"
+	// ErrInvalidAssociationVersion is the wire code of the InvalidAssociationVersion error shape.
+	ErrInvalidAssociationVersion = "InvalidAssociationVersion"
+	// ErrInvalidAutomationExecutionParametersException is the wire code of the InvalidAutomationExecutionParametersException error shape.
+	ErrInvalidAutomationExecutionParametersException = "InvalidAutomationExecutionParameters"
+	// ErrInvalidAutomationSignalException is the wire code of the InvalidAutomationSignalException error shape.
+	ErrInvalidAutomationSignalException = "InvalidAutomationSignalException"
+	// ErrInvalidAutomationStatusUpdateException is the wire code of the InvalidAutomationStatusUpdateException error shape.
+	ErrInvalidAutomationStatusUpdateException = "InvalidAutomationStatusUpdateException"
+	// ErrInvalidCommandId is the wire code of the InvalidCommandId error shape.
+	ErrInvalidCommandId = "InvalidCommandId"
+	// ErrInvalidDeleteInventoryParametersException is the wire code of the InvalidDeleteInventoryParametersException error shape.
+	ErrInvalidDeleteInventoryParametersException = "InvalidDeleteInventoryParameters"
+	// ErrInvalidDeletionIdException is the wire code of the InvalidDeletionIdException error shape.
+	ErrInvalidDeletionIdException = "InvalidDeletionId"
+	// ErrInvalidDocument is the wire code of the InvalidDocument error shape.
+	ErrInvalidDocument = "InvalidDocument"
+	// ErrInvalidDocumentContent is the wire code of the InvalidDocumentContent error shape.
+	ErrInvalidDocumentContent = "InvalidDocumentContent"
+	// ErrInvalidDocumentOperation is the wire code of the InvalidDocumentOperation error shape.
+	ErrInvalidDocumentOperation = "InvalidDocumentOperation"
+	// ErrInvalidDocumentSchemaVersion is the wire code of the InvalidDocumentSchemaVersion error shape.
+	ErrInvalidDocumentSchemaVersion = "InvalidDocumentSchemaVersion"
+	// ErrInvalidDocumentType is the wire code of the InvalidDocumentType error shape.
+	ErrInvalidDocumentType = "InvalidDocumentType"
+	// ErrInvalidDocumentVersion is the wire code of the InvalidDocumentVersion error shape.
+	ErrInvalidDocumentVersion = "InvalidDocumentVersion"
+	// ErrInvalidFilter is the wire code of the InvalidFilter error shape.
+	ErrInvalidFilter = "InvalidFilter"
+	// ErrInvalidFilterKey is the wire code of the InvalidFilterKey error shape.
+	ErrInvalidFilterKey = "InvalidFilterKey"
+	// ErrInvalidFilterOption is the wire code of the InvalidFilterOption error shape.
+	ErrInvalidFilterOption = "InvalidFilterOption"
+	// ErrInvalidFilterValue is the wire code of the InvalidFilterValue error shape.
+	ErrInvalidFilterValue = "InvalidFilterValue"
+	// ErrInvalidInstanceId is the wire code of the InvalidInstanceId error shape.
+	ErrInvalidInstanceId = "InvalidInstanceId"
+	// ErrInvalidInstanceInformationFilterValue is the wire code of the InvalidInstanceInformationFilterValue error shape.
+	ErrInvalidInstanceInformationFilterValue = "InvalidInstanceInformationFilterValue"
+	// ErrInvalidInstancePropertyFilterValue is the wire code of the InvalidInstancePropertyFilterValue error shape.
+	ErrInvalidInstancePropertyFilterValue = "InvalidInstancePropertyFilterValue"
+	// ErrInvalidInventoryGroupException is the wire code of the InvalidInventoryGroupException error shape.
+	ErrInvalidInventoryGroupException = "InvalidInventoryGroup"
+	// ErrInvalidInventoryItemContextException is the wire code of the InvalidInventoryItemContextException error shape.
+	ErrInvalidInventoryItemContextException = "InvalidInventoryItemContext"
+	// ErrInvalidInventoryRequestException is the wire code of the InvalidInventoryRequestException error shape.
+	ErrInvalidInventoryRequestException = "InvalidInventoryRequest"
+	// ErrInvalidItemContentException is the wire code of the InvalidItemContentException error shape.
+	ErrInvalidItemContentException = "InvalidItemContent"
+	// ErrInvalidKeyId is the wire code of the InvalidKeyId error shape.
+	ErrInvalidKeyId = "InvalidKeyId"
+	// ErrInvalidNextToken is the wire code of the InvalidNextToken error shape.
+	ErrInvalidNextToken = "InvalidNextToken"
+	// ErrInvalidNotificationConfig is the wire code of the InvalidNotificationConfig error shape.
+	ErrInvalidNotificationConfig = "InvalidNotificationConfig"
+	// ErrInvalidOptionException is the wire code of the InvalidOptionException error shape.
+	ErrInvalidOptionException = "InvalidOption"
+	// ErrInvalidOutputFolder is the wire code of the InvalidOutputFolder error shape.
+	ErrInvalidOutputFolder = "InvalidOutputFolder"
+	// ErrInvalidOutputLocation is the wire code of the InvalidOutputLocation error shape.
+	ErrInvalidOutputLocation = "InvalidOutputLocation"
+	// ErrInvalidParameters is the wire code of the InvalidParameters error shape.
+	ErrInvalidParameters = "InvalidParameters"
+	// ErrInvalidPermissionType is the wire code of the InvalidPermissionType error shape.
+	ErrInvalidPermissionType = "InvalidPermissionType"
+	// ErrInvalidPluginName is the wire code of the InvalidPluginName error shape.
+	ErrInvalidPluginName = "InvalidPluginName"
+	// ErrInvalidPolicyAttributeException is the wire code of the InvalidPolicyAttributeException error shape.
+	ErrInvalidPolicyAttributeException = "InvalidPolicyAttributeException"
+	// ErrInvalidPolicyTypeException is the wire code of the InvalidPolicyTypeException error shape.
+	ErrInvalidPolicyTypeException = "InvalidPolicyTypeException"
+	// ErrInvalidResourceId is the wire code of the InvalidResourceId error shape.
+	ErrInvalidResourceId = "InvalidResourceId"
+	// ErrInvalidResourceType is the wire code of the InvalidResourceType error shape.
+	ErrInvalidResourceType = "InvalidResourceType"
+	// ErrInvalidResultAttributeException is the wire code of the InvalidResultAttributeException error shape.
+	ErrInvalidResultAttributeException = "InvalidResultAttribute"
+	// ErrInvalidRole is the wire code of the InvalidRole error shape.
+	ErrInvalidRole = "InvalidRole"
+	// ErrInvalidSchedule is the wire code of the InvalidSchedule error shape.
+	ErrInvalidSchedule = "InvalidSchedule"
+	// ErrInvalidTag is the wire code of the InvalidTag error shape.
+	ErrInvalidTag = "InvalidTag"
+	// ErrInvalidTarget is the wire code of the InvalidTarget error shape.
+	ErrInvalidTarget = "InvalidTarget"
+	// ErrInvalidTargetMaps is the wire code of the InvalidTargetMaps error shape.
+	ErrInvalidTargetMaps = "InvalidTargetMaps"
+	// ErrInvalidTypeNameException is the wire code of the InvalidTypeNameException error shape.
+	ErrInvalidTypeNameException = "InvalidTypeName"
+	// ErrInvalidUpdate is the wire code of the InvalidUpdate error shape.
+	ErrInvalidUpdate = "InvalidUpdate"
+	// ErrInvocationDoesNotExist is the wire code of the InvocationDoesNotExist error shape.
+	ErrInvocationDoesNotExist = "InvocationDoesNotExist"
+	// ErrItemContentMismatchException is the wire code of the ItemContentMismatchException error shape.
+	ErrItemContentMismatchException = "ItemContentMismatch"
+	// ErrItemSizeLimitExceededException is the wire code of the ItemSizeLimitExceededException error shape.
+	ErrItemSizeLimitExceededException = "ItemSizeLimitExceeded"
+	// ErrMalformedResourcePolicyDocumentException is the wire code of the MalformedResourcePolicyDocumentException error shape.
+	ErrMalformedResourcePolicyDocumentException = "MalformedResourcePolicyDocumentException"
+	// ErrMaxDocumentSizeExceeded is the wire code of the MaxDocumentSizeExceeded error shape.
+	ErrMaxDocumentSizeExceeded = "MaxDocumentSizeExceeded"
+	// ErrOpsItemAccessDeniedException is the wire code of the OpsItemAccessDeniedException error shape.
+	ErrOpsItemAccessDeniedException = "OpsItemAccessDeniedException"
+	// ErrOpsItemAlreadyExistsException is the wire code of the OpsItemAlreadyExistsException error shape.
+	ErrOpsItemAlreadyExistsException = "OpsItemAlreadyExistsException"
+	// ErrOpsItemConflictException is the wire code of the OpsItemConflictException error shape.
+	ErrOpsItemConflictException = "OpsItemConflictException"
+	// ErrOpsItemInvalidParameterException is the wire code of the OpsItemInvalidParameterException error shape.
+	ErrOpsItemInvalidParameterException = "OpsItemInvalidParameterException"
+	// ErrOpsItemLimitExceededException is the wire code of the OpsItemLimitExceededException error shape.
+	ErrOpsItemLimitExceededException = "OpsItemLimitExceededException"
+	// ErrOpsItemNotFoundException is the wire code of the OpsItemNotFoundException error shape.
+	ErrOpsItemNotFoundException = "OpsItemNotFoundException"
+	// ErrOpsItemRelatedItemAlreadyExistsException is the wire code of the OpsItemRelatedItemAlreadyExistsException error shape.
+	ErrOpsItemRelatedItemAlreadyExistsException = "OpsItemRelatedItemAlreadyExistsException"
+	// ErrOpsItemRelatedItemAssociationNotFoundException is the wire code of the OpsItemRelatedItemAssociationNotFoundException error shape.
+	ErrOpsItemRelatedItemAssociationNotFoundException = "OpsItemRelatedItemAssociationNotFoundException"
+	// ErrOpsMetadataAlreadyExistsException is the wire code of the OpsMetadataAlreadyExistsException error shape.
+	ErrOpsMetadataAlreadyExistsException = "OpsMetadataAlreadyExistsException"
+	// ErrOpsMetadataInvalidArgumentException is the wire code of the OpsMetadataInvalidArgumentException error shape.
+	ErrOpsMetadataInvalidArgumentException = "OpsMetadataInvalidArgumentException"
+	// ErrOpsMetadataKeyLimitExceededException is the wire code of the OpsMetadataKeyLimitExceededException error shape.
+	ErrOpsMetadataKeyLimitExceededException = "OpsMetadataKeyLimitExceededException"
+	// ErrOpsMetadataLimitExceededException is the wire code of the OpsMetadataLimitExceededException error shape.
+	ErrOpsMetadataLimitExceededException = "OpsMetadataLimitExceededException"
+	// ErrOpsMetadataNotFoundException is the wire code of the OpsMetadataNotFoundException error shape.
+	ErrOpsMetadataNotFoundException = "OpsMetadataNotFoundException"
+	// ErrOpsMetadataTooManyUpdatesException is the wire code of the OpsMetadataTooManyUpdatesException error shape.
+	ErrOpsMetadataTooManyUpdatesException = "OpsMetadataTooManyUpdatesException"
+	// ErrParameterAlreadyExists is the wire code of the ParameterAlreadyExists error shape.
+	ErrParameterAlreadyExists = "ParameterAlreadyExists"
+	// ErrParameterLimitExceeded is the wire code of the ParameterLimitExceeded error shape.
+	ErrParameterLimitExceeded = "ParameterLimitExceeded"
+	// ErrParameterMaxVersionLimitExceeded is the wire code of the ParameterMaxVersionLimitExceeded error shape.
+	ErrParameterMaxVersionLimitExceeded = "ParameterMaxVersionLimitExceeded"
+	// ErrParameterNotFound is the wire code of the ParameterNotFound error shape.
+	ErrParameterNotFound = "ParameterNotFound"
+	// ErrParameterPatternMismatchException is the wire code of the ParameterPatternMismatchException error shape.
+	ErrParameterPatternMismatchException = "ParameterPatternMismatchException"
+	// ErrParameterVersionLabelLimitExceeded is the wire code of the ParameterVersionLabelLimitExceeded error shape.
+	ErrParameterVersionLabelLimitExceeded = "ParameterVersionLabelLimitExceeded"
+	// ErrParameterVersionNotFound is the wire code of the ParameterVersionNotFound error shape.
+	ErrParameterVersionNotFound = "ParameterVersionNotFound"
+	// ErrPoliciesLimitExceededException is the wire code of the PoliciesLimitExceededException error shape.
+	ErrPoliciesLimitExceededException = "PoliciesLimitExceededException"
+	// ErrResourceDataSyncAlreadyExistsException is the wire code of the ResourceDataSyncAlreadyExistsException error shape.
+	ErrResourceDataSyncAlreadyExistsException = "ResourceDataSyncAlreadyExists"
+	// ErrResourceDataSyncConflictException is the wire code of the ResourceDataSyncConflictException error shape.
+	ErrResourceDataSyncConflictException = "ResourceDataSyncConflictException"
+	// ErrResourceDataSyncCountExceededException is the wire code of the ResourceDataSyncCountExceededException error shape.
+	ErrResourceDataSyncCountExceededException = "ResourceDataSyncCountExceeded"
+	// ErrResourceDataSyncInvalidConfigurationException is the wire code of the ResourceDataSyncInvalidConfigurationException error shape.
+	ErrResourceDataSyncInvalidConfigurationException = "ResourceDataSyncInvalidConfiguration"
+	// ErrResourceDataSyncNotFoundException is the wire code of the ResourceDataSyncNotFoundException error shape.
+	ErrResourceDataSyncNotFoundException = "ResourceDataSyncNotFound"
+	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
+	ErrResourceInUseException = "ResourceInUseException"
+	// ErrResourceLimitExceededException is the wire code of the ResourceLimitExceededException error shape.
+	ErrResourceLimitExceededException = "ResourceLimitExceededException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrResourcePolicyConflictException is the wire code of the ResourcePolicyConflictException error shape.
+	ErrResourcePolicyConflictException = "ResourcePolicyConflictException"
+	// ErrResourcePolicyInvalidParameterException is the wire code of the ResourcePolicyInvalidParameterException error shape.
+	ErrResourcePolicyInvalidParameterException = "ResourcePolicyInvalidParameterException"
+	// ErrResourcePolicyLimitExceededException is the wire code of the ResourcePolicyLimitExceededException error shape.
+	ErrResourcePolicyLimitExceededException = "ResourcePolicyLimitExceededException"
+	// ErrResourcePolicyNotFoundException is the wire code of the ResourcePolicyNotFoundException error shape.
+	ErrResourcePolicyNotFoundException = "ResourcePolicyNotFoundException"
+	// ErrServiceSettingNotFound is the wire code of the ServiceSettingNotFound error shape.
+	ErrServiceSettingNotFound = "ServiceSettingNotFound"
+	// ErrStatusUnchanged is the wire code of the StatusUnchanged error shape.
+	ErrStatusUnchanged = "StatusUnchanged"
+	// ErrSubTypeCountLimitExceededException is the wire code of the SubTypeCountLimitExceededException error shape.
+	ErrSubTypeCountLimitExceededException = "SubTypeCountLimitExceeded"
+	// ErrTargetInUseException is the wire code of the TargetInUseException error shape.
+	ErrTargetInUseException = "TargetInUseException"
+	// ErrTargetNotConnected is the wire code of the TargetNotConnected error shape.
+	ErrTargetNotConnected = "TargetNotConnected"
+	// ErrTooManyTagsError is the wire code of the TooManyTagsError error shape.
+	ErrTooManyTagsError = "TooManyTagsError"
+	// ErrTooManyUpdates is the wire code of the TooManyUpdates error shape.
+	ErrTooManyUpdates = "TooManyUpdates"
+	// ErrTotalSizeLimitExceededException is the wire code of the TotalSizeLimitExceededException error shape.
+	ErrTotalSizeLimitExceededException = "TotalSizeLimitExceeded"
+	// ErrUnsupportedCalendarException is the wire code of the UnsupportedCalendarException error shape.
+	ErrUnsupportedCalendarException = "UnsupportedCalendarException"
+	// ErrUnsupportedFeatureRequiredException is the wire code of the UnsupportedFeatureRequiredException error shape.
+	ErrUnsupportedFeatureRequiredException = "UnsupportedFeatureRequiredException"
+	// ErrUnsupportedInventoryItemContextException is the wire code of the UnsupportedInventoryItemContextException error shape.
+	ErrUnsupportedInventoryItemContextException = "UnsupportedInventoryItemContext"
+	// ErrUnsupportedInventorySchemaVersionException is the wire code of the UnsupportedInventorySchemaVersionException error shape.
+	ErrUnsupportedInventorySchemaVersionException = "UnsupportedInventorySchemaVersion"
+	// ErrUnsupportedOperatingSystem is the wire code of the UnsupportedOperatingSystem error shape.
+	ErrUnsupportedOperatingSystem = "UnsupportedOperatingSystem"
+	// ErrUnsupportedOperationException is the wire code of the UnsupportedOperationException error shape.
+	ErrUnsupportedOperationException = "UnsupportedOperation"
+	// ErrUnsupportedParameterType is the wire code of the UnsupportedParameterType error shape.
+	ErrUnsupportedParameterType = "UnsupportedParameterType"
+	// ErrUnsupportedPlatformType is the wire code of the UnsupportedPlatformType error shape.
+	ErrUnsupportedPlatformType = "UnsupportedPlatformType"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAlreadyExistsException:                         {Shape: "AlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrAssociatedInstances:                            {Shape: "AssociatedInstances", Fault: "client", HTTPStatus: 400},
+	ErrAssociationAlreadyExists:                       {Shape: "AssociationAlreadyExists", Fault: "client", HTTPStatus: 400},
+	ErrAssociationDoesNotExist:                        {Shape: "AssociationDoesNotExist", Fault: "client", HTTPStatus: 404},
+	ErrAssociationExecutionDoesNotExist:               {Shape: "AssociationExecutionDoesNotExist", Fault: "client", HTTPStatus: 404},
+	ErrAssociationLimitExceeded:                       {Shape: "AssociationLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrAssociationVersionLimitExceeded:                {Shape: "AssociationVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrAutomationDefinitionNotApprovedException:       {Shape: "AutomationDefinitionNotApprovedException", Fault: "client", HTTPStatus: 400},
+	ErrAutomationDefinitionNotFoundException:          {Shape: "AutomationDefinitionNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrAutomationDefinitionVersionNotFoundException:   {Shape: "AutomationDefinitionVersionNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrAutomationExecutionLimitExceededException:      {Shape: "AutomationExecutionLimitExceededException", Fault: "client", HTTPStatus: 429},
+	ErrAutomationExecutionNotFoundException:           {Shape: "AutomationExecutionNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrAutomationStepNotFoundException:                {Shape: "AutomationStepNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrComplianceTypeCountLimitExceededException:      {Shape: "ComplianceTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrCustomSchemaCountLimitExceededException:        {Shape: "CustomSchemaCountLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrDocumentAlreadyExists:                          {Shape: "DocumentAlreadyExists", Fault: "client", HTTPStatus: 400},
+	ErrDocumentLimitExceeded:                          {Shape: "DocumentLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrDocumentPermissionLimit:                        {Shape: "DocumentPermissionLimit", Fault: "client", HTTPStatus: 400},
+	ErrDocumentVersionLimitExceeded:                   {Shape: "DocumentVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrDoesNotExistException:                          {Shape: "DoesNotExistException", Fault: "client", HTTPStatus: 404},
+	ErrDuplicateDocumentContent:                       {Shape: "DuplicateDocumentContent", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateDocumentVersionName:                   {Shape: "DuplicateDocumentVersionName", Fault: "client", HTTPStatus: 400},
+	ErrDuplicateInstanceId:                            {Shape: "DuplicateInstanceId", Fault: "client", HTTPStatus: 404},
+	ErrFeatureNotAvailableException:                   {Shape: "FeatureNotAvailableException", Fault: "client", HTTPStatus: 400},
+	ErrHierarchyLevelLimitExceededException:           {Shape: "HierarchyLevelLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrHierarchyTypeMismatchException:                 {Shape: "HierarchyTypeMismatchException", Fault: "client", HTTPStatus: 400},
+	ErrIdempotentParameterMismatch:                    {Shape: "IdempotentParameterMismatch", Fault: "client", HTTPStatus: 400},
+	ErrIncompatiblePolicyException:                    {Shape: "IncompatiblePolicyException", Fault: "client", HTTPStatus: 400},
+	ErrInternalServerError:                            {Shape: "InternalServerError", Fault: "server", HTTPStatus: 500},
+	ErrInvalidActivation:                              {Shape: "InvalidActivation", Fault: "client", HTTPStatus: 404},
+	ErrInvalidActivationId:                            {Shape: "InvalidActivationId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidAggregatorException:                     {Shape: "InvalidAggregatorException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAllowedPatternException:                 {Shape: "InvalidAllowedPatternException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAssociation:                             {Shape: "InvalidAssociation", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAssociationVersion:                      {Shape: "InvalidAssociationVersion", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAutomationExecutionParametersException:  {Shape: "InvalidAutomationExecutionParametersException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAutomationSignalException:               {Shape: "InvalidAutomationSignalException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidAutomationStatusUpdateException:         {Shape: "InvalidAutomationStatusUpdateException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidCommandId:                               {Shape: "InvalidCommandId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidDeleteInventoryParametersException:      {Shape: "InvalidDeleteInventoryParametersException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDeletionIdException:                     {Shape: "InvalidDeletionIdException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDocument:                                {Shape: "InvalidDocument", Fault: "client", HTTPStatus: 404},
+	ErrInvalidDocumentContent:                         {Shape: "InvalidDocumentContent", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDocumentOperation:                       {Shape: "InvalidDocumentOperation", Fault: "client", HTTPStatus: 403},
+	ErrInvalidDocumentSchemaVersion:                   {Shape: "InvalidDocumentSchemaVersion", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDocumentType:                            {Shape: "InvalidDocumentType", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDocumentVersion:                         {Shape: "InvalidDocumentVersion", Fault: "client", HTTPStatus: 400},
+	ErrInvalidFilter:                                  {Shape: "InvalidFilter", Fault: "client", HTTPStatus: 441},
+	ErrInvalidFilterKey:                               {Shape: "InvalidFilterKey", Fault: "client", HTTPStatus: 400},
+	ErrInvalidFilterOption:                            {Shape: "InvalidFilterOption", Fault: "client", HTTPStatus: 400},
+	ErrInvalidFilterValue:                             {Shape: "InvalidFilterValue", Fault: "client", HTTPStatus: 400},
+	ErrInvalidInstanceId:                              {Shape: "InvalidInstanceId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidInstanceInformationFilterValue:          {Shape: "InvalidInstanceInformationFilterValue", Fault: "client", HTTPStatus: 400},
+	ErrInvalidInstancePropertyFilterValue:             {Shape: "InvalidInstancePropertyFilterValue", Fault: "client", HTTPStatus: 400},
+	ErrInvalidInventoryGroupException:                 {Shape: "InvalidInventoryGroupException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidInventoryItemContextException:           {Shape: "InvalidInventoryItemContextException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidInventoryRequestException:               {Shape: "InvalidInventoryRequestException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidItemContentException:                    {Shape: "InvalidItemContentException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidKeyId:                                   {Shape: "InvalidKeyId", Fault: "client", HTTPStatus: 400},
+	ErrInvalidNextToken:                               {Shape: "InvalidNextToken", Fault: "client", HTTPStatus: 400},
+	ErrInvalidNotificationConfig:                      {Shape: "InvalidNotificationConfig", Fault: "client", HTTPStatus: 400},
+	ErrInvalidOptionException:                         {Shape: "InvalidOptionException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidOutputFolder:                            {Shape: "InvalidOutputFolder", Fault: "client", HTTPStatus: 400},
+	ErrInvalidOutputLocation:                          {Shape: "InvalidOutputLocation", Fault: "client", HTTPStatus: 400},
+	ErrInvalidParameters:                              {Shape: "InvalidParameters", Fault: "client", HTTPStatus: 400},
+	ErrInvalidPermissionType:                          {Shape: "InvalidPermissionType", Fault: "client", HTTPStatus: 400},
+	ErrInvalidPluginName:                              {Shape: "InvalidPluginName", Fault: "client", HTTPStatus: 404},
+	ErrInvalidPolicyAttributeException:                {Shape: "InvalidPolicyAttributeException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidPolicyTypeException:                     {Shape: "InvalidPolicyTypeException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidResourceId:                              {Shape: "InvalidResourceId", Fault: "client", HTTPStatus: 400},
+	ErrInvalidResourceType:                            {Shape: "InvalidResourceType", Fault: "client", HTTPStatus: 400},
+	ErrInvalidResultAttributeException:                {Shape: "InvalidResultAttributeException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidRole:                                    {Shape: "InvalidRole", Fault: "client", HTTPStatus: 400},
+	ErrInvalidSchedule:                                {Shape: "InvalidSchedule", Fault: "client", HTTPStatus: 400},
+	ErrInvalidTag:                                     {Shape: "InvalidTag", Fault: "client", HTTPStatus: 400},
+	ErrInvalidTarget:                                  {Shape: "InvalidTarget", Fault: "client", HTTPStatus: 400},
+	ErrInvalidTargetMaps:                              {Shape: "InvalidTargetMaps", Fault: "client", HTTPStatus: 400},
+	ErrInvalidTypeNameException:                       {Shape: "InvalidTypeNameException", Fault: "client", HTTPStatus: 400},
+	ErrInvalidUpdate:                                  {Shape: "InvalidUpdate", Fault: "client", HTTPStatus: 400},
+	ErrInvocationDoesNotExist:                         {Shape: "InvocationDoesNotExist", Fault: "client", HTTPStatus: 400},
+	ErrItemContentMismatchException:                   {Shape: "ItemContentMismatchException", Fault: "client", HTTPStatus: 400},
+	ErrItemSizeLimitExceededException:                 {Shape: "ItemSizeLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrMalformedResourcePolicyDocumentException:       {Shape: "MalformedResourcePolicyDocumentException", Fault: "client", HTTPStatus: 400},
+	ErrMaxDocumentSizeExceeded:                        {Shape: "MaxDocumentSizeExceeded", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemAccessDeniedException:                   {Shape: "OpsItemAccessDeniedException", Fault: "client", HTTPStatus: 403},
+	ErrOpsItemAlreadyExistsException:                  {Shape: "OpsItemAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemConflictException:                       {Shape: "OpsItemConflictException", Fault: "client", HTTPStatus: 409},
+	ErrOpsItemInvalidParameterException:               {Shape: "OpsItemInvalidParameterException", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemLimitExceededException:                  {Shape: "OpsItemLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemNotFoundException:                       {Shape: "OpsItemNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemRelatedItemAlreadyExistsException:       {Shape: "OpsItemRelatedItemAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrOpsItemRelatedItemAssociationNotFoundException: {Shape: "OpsItemRelatedItemAssociationNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataAlreadyExistsException:              {Shape: "OpsMetadataAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataInvalidArgumentException:            {Shape: "OpsMetadataInvalidArgumentException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataKeyLimitExceededException:           {Shape: "OpsMetadataKeyLimitExceededException", Fault: "client", HTTPStatus: 429},
+	ErrOpsMetadataLimitExceededException:              {Shape: "OpsMetadataLimitExceededException", Fault: "client", HTTPStatus: 429},
+	ErrOpsMetadataNotFoundException:                   {Shape: "OpsMetadataNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrOpsMetadataTooManyUpdatesException:             {Shape: "OpsMetadataTooManyUpdatesException", Fault: "client", HTTPStatus: 429},
+	ErrParameterAlreadyExists:                         {Shape: "ParameterAlreadyExists", Fault: "client", HTTPStatus: 400},
+	ErrParameterLimitExceeded:                         {Shape: "ParameterLimitExceeded", Fault: "client", HTTPStatus: 429},
+	ErrParameterMaxVersionLimitExceeded:               {Shape: "ParameterMaxVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrParameterNotFound:                              {Shape: "ParameterNotFound", Fault: "client", HTTPStatus: 404},
+	ErrParameterPatternMismatchException:              {Shape: "ParameterPatternMismatchException", Fault: "client", HTTPStatus: 400},
+	ErrParameterVersionLabelLimitExceeded:             {Shape: "ParameterVersionLabelLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrParameterVersionNotFound:                       {Shape: "ParameterVersionNotFound", Fault: "client", HTTPStatus: 400},
+	ErrPoliciesLimitExceededException:                 {Shape: "PoliciesLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrResourceDataSyncAlreadyExistsException:         {Shape: "ResourceDataSyncAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrResourceDataSyncConflictException:              {Shape: "ResourceDataSyncConflictException", Fault: "client", HTTPStatus: 409},
+	ErrResourceDataSyncCountExceededException:         {Shape: "ResourceDataSyncCountExceededException", Fault: "client", HTTPStatus: 400},
+	ErrResourceDataSyncInvalidConfigurationException:  {Shape: "ResourceDataSyncInvalidConfigurationException", Fault: "client", HTTPStatus: 400},
+	ErrResourceDataSyncNotFoundException:              {Shape: "ResourceDataSyncNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrResourceInUseException:                         {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400},
+	ErrResourceLimitExceededException:                 {Shape: "ResourceLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrResourceNotFoundException:                      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrResourcePolicyConflictException:                {Shape: "ResourcePolicyConflictException", Fault: "client", HTTPStatus: 400},
+	ErrResourcePolicyInvalidParameterException:        {Shape: "ResourcePolicyInvalidParameterException", Fault: "client", HTTPStatus: 400},
+	ErrResourcePolicyLimitExceededException:           {Shape: "ResourcePolicyLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrResourcePolicyNotFoundException:                {Shape: "ResourcePolicyNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrServiceSettingNotFound:                         {Shape: "ServiceSettingNotFound", Fault: "client", HTTPStatus: 400},
+	ErrStatusUnchanged:                                {Shape: "StatusUnchanged", Fault: "client", HTTPStatus: 400},
+	ErrSubTypeCountLimitExceededException:             {Shape: "SubTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrTargetInUseException:                           {Shape: "TargetInUseException", Fault: "client", HTTPStatus: 400},
+	ErrTargetNotConnected:                             {Shape: "TargetNotConnected", Fault: "client", HTTPStatus: 430},
+	ErrTooManyTagsError:                               {Shape: "TooManyTagsError", Fault: "client", HTTPStatus: 400},
+	ErrTooManyUpdates:                                 {Shape: "TooManyUpdates", Fault: "client", HTTPStatus: 429},
+	ErrTotalSizeLimitExceededException:                {Shape: "TotalSizeLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedCalendarException:                   {Shape: "UnsupportedCalendarException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedFeatureRequiredException:            {Shape: "UnsupportedFeatureRequiredException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedInventoryItemContextException:       {Shape: "UnsupportedInventoryItemContextException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedInventorySchemaVersionException:     {Shape: "UnsupportedInventorySchemaVersionException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedOperatingSystem:                     {Shape: "UnsupportedOperatingSystem", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedOperationException:                  {Shape: "UnsupportedOperationException", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedParameterType:                       {Shape: "UnsupportedParameterType", Fault: "client", HTTPStatus: 400},
+	ErrUnsupportedPlatformType:                        {Shape: "UnsupportedPlatformType", Fault: "client", HTTPStatus: 400},
+	ErrValidationException:                            {Shape: "ValidationException", Fault: "client", HTTPStatus: 400},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AlreadyExistsException":                         "client",
