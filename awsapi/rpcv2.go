@@ -55,6 +55,9 @@ type RPCv2Service struct {
 	Known map[string]bool
 	// Ops are the operations wharf serves, as JSON handlers.
 	Ops map[string]Handler
+	// Errors is the model's table of error codes (the generated
+	// api/<svc>types.Errors): the fault and HTTP status of each.
+	Errors map[string]shape.ErrorInfo
 }
 
 // RegisterRPCv2 mounts an rpcv2Cbor service under /service/<ServiceShape>/.
@@ -166,6 +169,7 @@ func gunzip(r *http.Request, body []byte) ([]byte, error) {
 }
 
 func writeCBORError(w http.ResponseWriter, svc *RPCv2Service, e *Error) int {
+	e = e.inModel(svc.Errors)
 	typ := e.Code
 	if name, ok := svc.ErrorShapes[e.Code]; ok {
 		typ = name
