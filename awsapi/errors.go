@@ -36,21 +36,24 @@ func Errorf(code, format string, args ...any) *Error {
 
 // Common codes shared by the JSON services wharf serves.
 const (
-	CodeSerialization      = "SerializationException"
-	CodeUnknownOperation   = "UnknownOperationException"
-	CodeInternalFailure    = "InternalFailure"
-	CodeMissingAction      = "MissingAction"
-	CodeInvalidAction      = "InvalidAction"
-	CodeIncompleteSig      = "IncompleteSignature"
-	CodeRequestTooLarge    = "RequestEntityTooLargeException"
-	CodeServerException    = "ServerException"
-	CodeInvalidParameter   = "InvalidParameterException"
-	CodeClientException    = "ClientException"
-	CodeAccessDenied       = "AccessDeniedException"
-	CodeThrottling         = "ThrottlingException"
-	CodeNotImplementedYet  = "UnsupportedOperation"
-	CodeMethodNotAllowed   = "MethodNotAllowed"
-	CodeUnrecognizedClient = "UnrecognizedClientException"
+	CodeSerialization    = "SerializationException"
+	CodeUnknownOperation = "UnknownOperationException"
+	CodeInternalFailure  = "InternalFailure"
+	CodeMissingAction    = "MissingAction"
+	CodeInvalidAction    = "InvalidAction"
+	CodeIncompleteSig    = "IncompleteSignature"
+	CodeRequestTooLarge  = "RequestEntityTooLargeException"
+	CodeServerException  = "ServerException"
+	CodeInvalidParameter = "InvalidParameterException"
+	// CodeValidationException is what AWS's JSON services answer for input
+	// that fails a constraint of the model, declared in their models or not.
+	CodeValidationException = "ValidationException"
+	CodeClientException     = "ClientException"
+	CodeAccessDenied        = "AccessDeniedException"
+	CodeThrottling          = "ThrottlingException"
+	CodeNotImplementedYet   = "UnsupportedOperation"
+	CodeMethodNotAllowed    = "MethodNotAllowed"
+	CodeUnrecognizedClient  = "UnrecognizedClientException"
 )
 
 // inModel is e as the service's model declares its code (the generated

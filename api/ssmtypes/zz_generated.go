@@ -1249,21 +1249,21 @@ const (
 	// ErrAssociationVersionLimitExceeded is the wire code of the AssociationVersionLimitExceeded error shape.
 	ErrAssociationVersionLimitExceeded = "AssociationVersionLimitExceeded"
 	// ErrAutomationDefinitionNotApprovedException is the wire code of the AutomationDefinitionNotApprovedException error shape.
-	ErrAutomationDefinitionNotApprovedException = "AutomationDefinitionNotApproved"
+	ErrAutomationDefinitionNotApprovedException = "AutomationDefinitionNotApprovedException"
 	// ErrAutomationDefinitionNotFoundException is the wire code of the AutomationDefinitionNotFoundException error shape.
-	ErrAutomationDefinitionNotFoundException = "AutomationDefinitionNotFound"
+	ErrAutomationDefinitionNotFoundException = "AutomationDefinitionNotFoundException"
 	// ErrAutomationDefinitionVersionNotFoundException is the wire code of the AutomationDefinitionVersionNotFoundException error shape.
-	ErrAutomationDefinitionVersionNotFoundException = "AutomationDefinitionVersionNotFound"
+	ErrAutomationDefinitionVersionNotFoundException = "AutomationDefinitionVersionNotFoundException"
 	// ErrAutomationExecutionLimitExceededException is the wire code of the AutomationExecutionLimitExceededException error shape.
-	ErrAutomationExecutionLimitExceededException = "AutomationExecutionLimitExceeded"
+	ErrAutomationExecutionLimitExceededException = "AutomationExecutionLimitExceededException"
 	// ErrAutomationExecutionNotFoundException is the wire code of the AutomationExecutionNotFoundException error shape.
-	ErrAutomationExecutionNotFoundException = "AutomationExecutionNotFound"
+	ErrAutomationExecutionNotFoundException = "AutomationExecutionNotFoundException"
 	// ErrAutomationStepNotFoundException is the wire code of the AutomationStepNotFoundException error shape.
 	ErrAutomationStepNotFoundException = "AutomationStepNotFoundException"
 	// ErrComplianceTypeCountLimitExceededException is the wire code of the ComplianceTypeCountLimitExceededException error shape.
-	ErrComplianceTypeCountLimitExceededException = "ComplianceTypeCountLimitExceeded"
+	ErrComplianceTypeCountLimitExceededException = "ComplianceTypeCountLimitExceededException"
 	// ErrCustomSchemaCountLimitExceededException is the wire code of the CustomSchemaCountLimitExceededException error shape.
-	ErrCustomSchemaCountLimitExceededException = "CustomSchemaCountLimitExceeded"
+	ErrCustomSchemaCountLimitExceededException = "CustomSchemaCountLimitExceededException"
 	// ErrDocumentAlreadyExists is the wire code of the DocumentAlreadyExists error shape.
 	ErrDocumentAlreadyExists = "DocumentAlreadyExists"
 	// ErrDocumentLimitExceeded is the wire code of the DocumentLimitExceeded error shape.
@@ -1297,7 +1297,7 @@ const (
 	// ErrInvalidActivationId is the wire code of the InvalidActivationId error shape.
 	ErrInvalidActivationId = "InvalidActivationId"
 	// ErrInvalidAggregatorException is the wire code of the InvalidAggregatorException error shape.
-	ErrInvalidAggregatorException = "InvalidAggregator"
+	ErrInvalidAggregatorException = "InvalidAggregatorException"
 	// ErrInvalidAllowedPatternException is the wire code of the InvalidAllowedPatternException error shape.
 	ErrInvalidAllowedPatternException = "InvalidAllowedPatternException"
 	// ErrInvalidAssociation is the wire code of the InvalidAssociation error shape.
@@ -1305,7 +1305,7 @@ const (
 	// ErrInvalidAssociationVersion is the wire code of the InvalidAssociationVersion error shape.
 	ErrInvalidAssociationVersion = "InvalidAssociationVersion"
 	// ErrInvalidAutomationExecutionParametersException is the wire code of the InvalidAutomationExecutionParametersException error shape.
-	ErrInvalidAutomationExecutionParametersException = "InvalidAutomationExecutionParameters"
+	ErrInvalidAutomationExecutionParametersException = "InvalidAutomationExecutionParametersException"
 	// ErrInvalidAutomationSignalException is the wire code of the InvalidAutomationSignalException error shape.
 	ErrInvalidAutomationSignalException = "InvalidAutomationSignalException"
 	// ErrInvalidAutomationStatusUpdateException is the wire code of the InvalidAutomationStatusUpdateException error shape.
@@ -1313,9 +1313,9 @@ const (
 	// ErrInvalidCommandId is the wire code of the InvalidCommandId error shape.
 	ErrInvalidCommandId = "InvalidCommandId"
 	// ErrInvalidDeleteInventoryParametersException is the wire code of the InvalidDeleteInventoryParametersException error shape.
-	ErrInvalidDeleteInventoryParametersException = "InvalidDeleteInventoryParameters"
+	ErrInvalidDeleteInventoryParametersException = "InvalidDeleteInventoryParametersException"
 	// ErrInvalidDeletionIdException is the wire code of the InvalidDeletionIdException error shape.
-	ErrInvalidDeletionIdException = "InvalidDeletionId"
+	ErrInvalidDeletionIdException = "InvalidDeletionIdException"
 	// ErrInvalidDocument is the wire code of the InvalidDocument error shape.
 	ErrInvalidDocument = "InvalidDocument"
 	// ErrInvalidDocumentContent is the wire code of the InvalidDocumentContent error shape.
@@ -1343,13 +1343,13 @@ const (
 	// ErrInvalidInstancePropertyFilterValue is the wire code of the InvalidInstancePropertyFilterValue error shape.
 	ErrInvalidInstancePropertyFilterValue = "InvalidInstancePropertyFilterValue"
 	// ErrInvalidInventoryGroupException is the wire code of the InvalidInventoryGroupException error shape.
-	ErrInvalidInventoryGroupException = "InvalidInventoryGroup"
+	ErrInvalidInventoryGroupException = "InvalidInventoryGroupException"
 	// ErrInvalidInventoryItemContextException is the wire code of the InvalidInventoryItemContextException error shape.
-	ErrInvalidInventoryItemContextException = "InvalidInventoryItemContext"
+	ErrInvalidInventoryItemContextException = "InvalidInventoryItemContextException"
 	// ErrInvalidInventoryRequestException is the wire code of the InvalidInventoryRequestException error shape.
-	ErrInvalidInventoryRequestException = "InvalidInventoryRequest"
+	ErrInvalidInventoryRequestException = "InvalidInventoryRequestException"
 	// ErrInvalidItemContentException is the wire code of the InvalidItemContentException error shape.
-	ErrInvalidItemContentException = "InvalidItemContent"
+	ErrInvalidItemContentException = "InvalidItemContentException"
 	// ErrInvalidKeyId is the wire code of the InvalidKeyId error shape.
 	ErrInvalidKeyId = "InvalidKeyId"
 	// ErrInvalidNextToken is the wire code of the InvalidNextToken error shape.
@@ -1357,7 +1357,7 @@ const (
 	// ErrInvalidNotificationConfig is the wire code of the InvalidNotificationConfig error shape.
 	ErrInvalidNotificationConfig = "InvalidNotificationConfig"
 	// ErrInvalidOptionException is the wire code of the InvalidOptionException error shape.
-	ErrInvalidOptionException = "InvalidOption"
+	ErrInvalidOptionException = "InvalidOptionException"
 	// ErrInvalidOutputFolder is the wire code of the InvalidOutputFolder error shape.
 	ErrInvalidOutputFolder = "InvalidOutputFolder"
 	// ErrInvalidOutputLocation is the wire code of the InvalidOutputLocation error shape.
@@ -1377,7 +1377,7 @@ const (
 	// ErrInvalidResourceType is the wire code of the InvalidResourceType error shape.
 	ErrInvalidResourceType = "InvalidResourceType"
 	// ErrInvalidResultAttributeException is the wire code of the InvalidResultAttributeException error shape.
-	ErrInvalidResultAttributeException = "InvalidResultAttribute"
+	ErrInvalidResultAttributeException = "InvalidResultAttributeException"
 	// ErrInvalidRole is the wire code of the InvalidRole error shape.
 	ErrInvalidRole = "InvalidRole"
 	// ErrInvalidSchedule is the wire code of the InvalidSchedule error shape.
@@ -1389,15 +1389,15 @@ const (
 	// ErrInvalidTargetMaps is the wire code of the InvalidTargetMaps error shape.
 	ErrInvalidTargetMaps = "InvalidTargetMaps"
 	// ErrInvalidTypeNameException is the wire code of the InvalidTypeNameException error shape.
-	ErrInvalidTypeNameException = "InvalidTypeName"
+	ErrInvalidTypeNameException = "InvalidTypeNameException"
 	// ErrInvalidUpdate is the wire code of the InvalidUpdate error shape.
 	ErrInvalidUpdate = "InvalidUpdate"
 	// ErrInvocationDoesNotExist is the wire code of the InvocationDoesNotExist error shape.
 	ErrInvocationDoesNotExist = "InvocationDoesNotExist"
 	// ErrItemContentMismatchException is the wire code of the ItemContentMismatchException error shape.
-	ErrItemContentMismatchException = "ItemContentMismatch"
+	ErrItemContentMismatchException = "ItemContentMismatchException"
 	// ErrItemSizeLimitExceededException is the wire code of the ItemSizeLimitExceededException error shape.
-	ErrItemSizeLimitExceededException = "ItemSizeLimitExceeded"
+	ErrItemSizeLimitExceededException = "ItemSizeLimitExceededException"
 	// ErrMalformedResourcePolicyDocumentException is the wire code of the MalformedResourcePolicyDocumentException error shape.
 	ErrMalformedResourcePolicyDocumentException = "MalformedResourcePolicyDocumentException"
 	// ErrMaxDocumentSizeExceeded is the wire code of the MaxDocumentSizeExceeded error shape.
@@ -1447,15 +1447,15 @@ const (
 	// ErrPoliciesLimitExceededException is the wire code of the PoliciesLimitExceededException error shape.
 	ErrPoliciesLimitExceededException = "PoliciesLimitExceededException"
 	// ErrResourceDataSyncAlreadyExistsException is the wire code of the ResourceDataSyncAlreadyExistsException error shape.
-	ErrResourceDataSyncAlreadyExistsException = "ResourceDataSyncAlreadyExists"
+	ErrResourceDataSyncAlreadyExistsException = "ResourceDataSyncAlreadyExistsException"
 	// ErrResourceDataSyncConflictException is the wire code of the ResourceDataSyncConflictException error shape.
 	ErrResourceDataSyncConflictException = "ResourceDataSyncConflictException"
 	// ErrResourceDataSyncCountExceededException is the wire code of the ResourceDataSyncCountExceededException error shape.
-	ErrResourceDataSyncCountExceededException = "ResourceDataSyncCountExceeded"
+	ErrResourceDataSyncCountExceededException = "ResourceDataSyncCountExceededException"
 	// ErrResourceDataSyncInvalidConfigurationException is the wire code of the ResourceDataSyncInvalidConfigurationException error shape.
-	ErrResourceDataSyncInvalidConfigurationException = "ResourceDataSyncInvalidConfiguration"
+	ErrResourceDataSyncInvalidConfigurationException = "ResourceDataSyncInvalidConfigurationException"
 	// ErrResourceDataSyncNotFoundException is the wire code of the ResourceDataSyncNotFoundException error shape.
-	ErrResourceDataSyncNotFoundException = "ResourceDataSyncNotFound"
+	ErrResourceDataSyncNotFoundException = "ResourceDataSyncNotFoundException"
 	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
 	ErrResourceInUseException = "ResourceInUseException"
 	// ErrResourceLimitExceededException is the wire code of the ResourceLimitExceededException error shape.
@@ -1475,7 +1475,7 @@ const (
 	// ErrStatusUnchanged is the wire code of the StatusUnchanged error shape.
 	ErrStatusUnchanged = "StatusUnchanged"
 	// ErrSubTypeCountLimitExceededException is the wire code of the SubTypeCountLimitExceededException error shape.
-	ErrSubTypeCountLimitExceededException = "SubTypeCountLimitExceeded"
+	ErrSubTypeCountLimitExceededException = "SubTypeCountLimitExceededException"
 	// ErrTargetInUseException is the wire code of the TargetInUseException error shape.
 	ErrTargetInUseException = "TargetInUseException"
 	// ErrTargetNotConnected is the wire code of the TargetNotConnected error shape.
@@ -1485,19 +1485,19 @@ const (
 	// ErrTooManyUpdates is the wire code of the TooManyUpdates error shape.
 	ErrTooManyUpdates = "TooManyUpdates"
 	// ErrTotalSizeLimitExceededException is the wire code of the TotalSizeLimitExceededException error shape.
-	ErrTotalSizeLimitExceededException = "TotalSizeLimitExceeded"
+	ErrTotalSizeLimitExceededException = "TotalSizeLimitExceededException"
 	// ErrUnsupportedCalendarException is the wire code of the UnsupportedCalendarException error shape.
 	ErrUnsupportedCalendarException = "UnsupportedCalendarException"
 	// ErrUnsupportedFeatureRequiredException is the wire code of the UnsupportedFeatureRequiredException error shape.
 	ErrUnsupportedFeatureRequiredException = "UnsupportedFeatureRequiredException"
 	// ErrUnsupportedInventoryItemContextException is the wire code of the UnsupportedInventoryItemContextException error shape.
-	ErrUnsupportedInventoryItemContextException = "UnsupportedInventoryItemContext"
+	ErrUnsupportedInventoryItemContextException = "UnsupportedInventoryItemContextException"
 	// ErrUnsupportedInventorySchemaVersionException is the wire code of the UnsupportedInventorySchemaVersionException error shape.
-	ErrUnsupportedInventorySchemaVersionException = "UnsupportedInventorySchemaVersion"
+	ErrUnsupportedInventorySchemaVersionException = "UnsupportedInventorySchemaVersionException"
 	// ErrUnsupportedOperatingSystem is the wire code of the UnsupportedOperatingSystem error shape.
 	ErrUnsupportedOperatingSystem = "UnsupportedOperatingSystem"
 	// ErrUnsupportedOperationException is the wire code of the UnsupportedOperationException error shape.
-	ErrUnsupportedOperationException = "UnsupportedOperation"
+	ErrUnsupportedOperationException = "UnsupportedOperationException"
 	// ErrUnsupportedParameterType is the wire code of the UnsupportedParameterType error shape.
 	ErrUnsupportedParameterType = "UnsupportedParameterType"
 	// ErrUnsupportedPlatformType is the wire code of the UnsupportedPlatformType error shape.
@@ -1512,34 +1512,34 @@ var Errors = map[string]shape.ErrorInfo{
 	ErrAlreadyExistsException:                         {Shape: "AlreadyExistsException", Fault: "client", HTTPStatus: 400},
 	ErrAssociatedInstances:                            {Shape: "AssociatedInstances", Fault: "client", HTTPStatus: 400},
 	ErrAssociationAlreadyExists:                       {Shape: "AssociationAlreadyExists", Fault: "client", HTTPStatus: 400},
-	ErrAssociationDoesNotExist:                        {Shape: "AssociationDoesNotExist", Fault: "client", HTTPStatus: 404},
-	ErrAssociationExecutionDoesNotExist:               {Shape: "AssociationExecutionDoesNotExist", Fault: "client", HTTPStatus: 404},
+	ErrAssociationDoesNotExist:                        {Shape: "AssociationDoesNotExist", Fault: "client", HTTPStatus: 400},
+	ErrAssociationExecutionDoesNotExist:               {Shape: "AssociationExecutionDoesNotExist", Fault: "client", HTTPStatus: 400},
 	ErrAssociationLimitExceeded:                       {Shape: "AssociationLimitExceeded", Fault: "client", HTTPStatus: 400},
 	ErrAssociationVersionLimitExceeded:                {Shape: "AssociationVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
 	ErrAutomationDefinitionNotApprovedException:       {Shape: "AutomationDefinitionNotApprovedException", Fault: "client", HTTPStatus: 400},
-	ErrAutomationDefinitionNotFoundException:          {Shape: "AutomationDefinitionNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrAutomationDefinitionVersionNotFoundException:   {Shape: "AutomationDefinitionVersionNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrAutomationExecutionLimitExceededException:      {Shape: "AutomationExecutionLimitExceededException", Fault: "client", HTTPStatus: 429},
-	ErrAutomationExecutionNotFoundException:           {Shape: "AutomationExecutionNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrAutomationStepNotFoundException:                {Shape: "AutomationStepNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrAutomationDefinitionNotFoundException:          {Shape: "AutomationDefinitionNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrAutomationDefinitionVersionNotFoundException:   {Shape: "AutomationDefinitionVersionNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrAutomationExecutionLimitExceededException:      {Shape: "AutomationExecutionLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrAutomationExecutionNotFoundException:           {Shape: "AutomationExecutionNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrAutomationStepNotFoundException:                {Shape: "AutomationStepNotFoundException", Fault: "client", HTTPStatus: 400},
 	ErrComplianceTypeCountLimitExceededException:      {Shape: "ComplianceTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrCustomSchemaCountLimitExceededException:        {Shape: "CustomSchemaCountLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrDocumentAlreadyExists:                          {Shape: "DocumentAlreadyExists", Fault: "client", HTTPStatus: 400},
 	ErrDocumentLimitExceeded:                          {Shape: "DocumentLimitExceeded", Fault: "client", HTTPStatus: 400},
 	ErrDocumentPermissionLimit:                        {Shape: "DocumentPermissionLimit", Fault: "client", HTTPStatus: 400},
 	ErrDocumentVersionLimitExceeded:                   {Shape: "DocumentVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
-	ErrDoesNotExistException:                          {Shape: "DoesNotExistException", Fault: "client", HTTPStatus: 404},
+	ErrDoesNotExistException:                          {Shape: "DoesNotExistException", Fault: "client", HTTPStatus: 400},
 	ErrDuplicateDocumentContent:                       {Shape: "DuplicateDocumentContent", Fault: "client", HTTPStatus: 400},
 	ErrDuplicateDocumentVersionName:                   {Shape: "DuplicateDocumentVersionName", Fault: "client", HTTPStatus: 400},
-	ErrDuplicateInstanceId:                            {Shape: "DuplicateInstanceId", Fault: "client", HTTPStatus: 404},
+	ErrDuplicateInstanceId:                            {Shape: "DuplicateInstanceId", Fault: "client", HTTPStatus: 400},
 	ErrFeatureNotAvailableException:                   {Shape: "FeatureNotAvailableException", Fault: "client", HTTPStatus: 400},
 	ErrHierarchyLevelLimitExceededException:           {Shape: "HierarchyLevelLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrHierarchyTypeMismatchException:                 {Shape: "HierarchyTypeMismatchException", Fault: "client", HTTPStatus: 400},
 	ErrIdempotentParameterMismatch:                    {Shape: "IdempotentParameterMismatch", Fault: "client", HTTPStatus: 400},
 	ErrIncompatiblePolicyException:                    {Shape: "IncompatiblePolicyException", Fault: "client", HTTPStatus: 400},
 	ErrInternalServerError:                            {Shape: "InternalServerError", Fault: "server", HTTPStatus: 500},
-	ErrInvalidActivation:                              {Shape: "InvalidActivation", Fault: "client", HTTPStatus: 404},
-	ErrInvalidActivationId:                            {Shape: "InvalidActivationId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidActivation:                              {Shape: "InvalidActivation", Fault: "client", HTTPStatus: 400},
+	ErrInvalidActivationId:                            {Shape: "InvalidActivationId", Fault: "client", HTTPStatus: 400},
 	ErrInvalidAggregatorException:                     {Shape: "InvalidAggregatorException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidAllowedPatternException:                 {Shape: "InvalidAllowedPatternException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidAssociation:                             {Shape: "InvalidAssociation", Fault: "client", HTTPStatus: 400},
@@ -1547,20 +1547,20 @@ var Errors = map[string]shape.ErrorInfo{
 	ErrInvalidAutomationExecutionParametersException:  {Shape: "InvalidAutomationExecutionParametersException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidAutomationSignalException:               {Shape: "InvalidAutomationSignalException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidAutomationStatusUpdateException:         {Shape: "InvalidAutomationStatusUpdateException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidCommandId:                               {Shape: "InvalidCommandId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidCommandId:                               {Shape: "InvalidCommandId", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDeleteInventoryParametersException:      {Shape: "InvalidDeleteInventoryParametersException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDeletionIdException:                     {Shape: "InvalidDeletionIdException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidDocument:                                {Shape: "InvalidDocument", Fault: "client", HTTPStatus: 404},
+	ErrInvalidDocument:                                {Shape: "InvalidDocument", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDocumentContent:                         {Shape: "InvalidDocumentContent", Fault: "client", HTTPStatus: 400},
-	ErrInvalidDocumentOperation:                       {Shape: "InvalidDocumentOperation", Fault: "client", HTTPStatus: 403},
+	ErrInvalidDocumentOperation:                       {Shape: "InvalidDocumentOperation", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDocumentSchemaVersion:                   {Shape: "InvalidDocumentSchemaVersion", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDocumentType:                            {Shape: "InvalidDocumentType", Fault: "client", HTTPStatus: 400},
 	ErrInvalidDocumentVersion:                         {Shape: "InvalidDocumentVersion", Fault: "client", HTTPStatus: 400},
-	ErrInvalidFilter:                                  {Shape: "InvalidFilter", Fault: "client", HTTPStatus: 441},
+	ErrInvalidFilter:                                  {Shape: "InvalidFilter", Fault: "client", HTTPStatus: 400},
 	ErrInvalidFilterKey:                               {Shape: "InvalidFilterKey", Fault: "client", HTTPStatus: 400},
 	ErrInvalidFilterOption:                            {Shape: "InvalidFilterOption", Fault: "client", HTTPStatus: 400},
 	ErrInvalidFilterValue:                             {Shape: "InvalidFilterValue", Fault: "client", HTTPStatus: 400},
-	ErrInvalidInstanceId:                              {Shape: "InvalidInstanceId", Fault: "client", HTTPStatus: 404},
+	ErrInvalidInstanceId:                              {Shape: "InvalidInstanceId", Fault: "client", HTTPStatus: 400},
 	ErrInvalidInstanceInformationFilterValue:          {Shape: "InvalidInstanceInformationFilterValue", Fault: "client", HTTPStatus: 400},
 	ErrInvalidInstancePropertyFilterValue:             {Shape: "InvalidInstancePropertyFilterValue", Fault: "client", HTTPStatus: 400},
 	ErrInvalidInventoryGroupException:                 {Shape: "InvalidInventoryGroupException", Fault: "client", HTTPStatus: 400},
@@ -1575,7 +1575,7 @@ var Errors = map[string]shape.ErrorInfo{
 	ErrInvalidOutputLocation:                          {Shape: "InvalidOutputLocation", Fault: "client", HTTPStatus: 400},
 	ErrInvalidParameters:                              {Shape: "InvalidParameters", Fault: "client", HTTPStatus: 400},
 	ErrInvalidPermissionType:                          {Shape: "InvalidPermissionType", Fault: "client", HTTPStatus: 400},
-	ErrInvalidPluginName:                              {Shape: "InvalidPluginName", Fault: "client", HTTPStatus: 404},
+	ErrInvalidPluginName:                              {Shape: "InvalidPluginName", Fault: "client", HTTPStatus: 400},
 	ErrInvalidPolicyAttributeException:                {Shape: "InvalidPolicyAttributeException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidPolicyTypeException:                     {Shape: "InvalidPolicyTypeException", Fault: "client", HTTPStatus: 400},
 	ErrInvalidResourceId:                              {Shape: "InvalidResourceId", Fault: "client", HTTPStatus: 400},
@@ -1593,9 +1593,9 @@ var Errors = map[string]shape.ErrorInfo{
 	ErrItemSizeLimitExceededException:                 {Shape: "ItemSizeLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrMalformedResourcePolicyDocumentException:       {Shape: "MalformedResourcePolicyDocumentException", Fault: "client", HTTPStatus: 400},
 	ErrMaxDocumentSizeExceeded:                        {Shape: "MaxDocumentSizeExceeded", Fault: "client", HTTPStatus: 400},
-	ErrOpsItemAccessDeniedException:                   {Shape: "OpsItemAccessDeniedException", Fault: "client", HTTPStatus: 403},
+	ErrOpsItemAccessDeniedException:                   {Shape: "OpsItemAccessDeniedException", Fault: "client", HTTPStatus: 400},
 	ErrOpsItemAlreadyExistsException:                  {Shape: "OpsItemAlreadyExistsException", Fault: "client", HTTPStatus: 400},
-	ErrOpsItemConflictException:                       {Shape: "OpsItemConflictException", Fault: "client", HTTPStatus: 409},
+	ErrOpsItemConflictException:                       {Shape: "OpsItemConflictException", Fault: "client", HTTPStatus: 400},
 	ErrOpsItemInvalidParameterException:               {Shape: "OpsItemInvalidParameterException", Fault: "client", HTTPStatus: 400},
 	ErrOpsItemLimitExceededException:                  {Shape: "OpsItemLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrOpsItemNotFoundException:                       {Shape: "OpsItemNotFoundException", Fault: "client", HTTPStatus: 400},
@@ -1603,37 +1603,37 @@ var Errors = map[string]shape.ErrorInfo{
 	ErrOpsItemRelatedItemAssociationNotFoundException: {Shape: "OpsItemRelatedItemAssociationNotFoundException", Fault: "client", HTTPStatus: 400},
 	ErrOpsMetadataAlreadyExistsException:              {Shape: "OpsMetadataAlreadyExistsException", Fault: "client", HTTPStatus: 400},
 	ErrOpsMetadataInvalidArgumentException:            {Shape: "OpsMetadataInvalidArgumentException", Fault: "client", HTTPStatus: 400},
-	ErrOpsMetadataKeyLimitExceededException:           {Shape: "OpsMetadataKeyLimitExceededException", Fault: "client", HTTPStatus: 429},
-	ErrOpsMetadataLimitExceededException:              {Shape: "OpsMetadataLimitExceededException", Fault: "client", HTTPStatus: 429},
-	ErrOpsMetadataNotFoundException:                   {Shape: "OpsMetadataNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrOpsMetadataTooManyUpdatesException:             {Shape: "OpsMetadataTooManyUpdatesException", Fault: "client", HTTPStatus: 429},
+	ErrOpsMetadataKeyLimitExceededException:           {Shape: "OpsMetadataKeyLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataLimitExceededException:              {Shape: "OpsMetadataLimitExceededException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataNotFoundException:                   {Shape: "OpsMetadataNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrOpsMetadataTooManyUpdatesException:             {Shape: "OpsMetadataTooManyUpdatesException", Fault: "client", HTTPStatus: 400},
 	ErrParameterAlreadyExists:                         {Shape: "ParameterAlreadyExists", Fault: "client", HTTPStatus: 400},
-	ErrParameterLimitExceeded:                         {Shape: "ParameterLimitExceeded", Fault: "client", HTTPStatus: 429},
+	ErrParameterLimitExceeded:                         {Shape: "ParameterLimitExceeded", Fault: "client", HTTPStatus: 400},
 	ErrParameterMaxVersionLimitExceeded:               {Shape: "ParameterMaxVersionLimitExceeded", Fault: "client", HTTPStatus: 400},
-	ErrParameterNotFound:                              {Shape: "ParameterNotFound", Fault: "client", HTTPStatus: 404},
+	ErrParameterNotFound:                              {Shape: "ParameterNotFound", Fault: "client", HTTPStatus: 400},
 	ErrParameterPatternMismatchException:              {Shape: "ParameterPatternMismatchException", Fault: "client", HTTPStatus: 400},
 	ErrParameterVersionLabelLimitExceeded:             {Shape: "ParameterVersionLabelLimitExceeded", Fault: "client", HTTPStatus: 400},
 	ErrParameterVersionNotFound:                       {Shape: "ParameterVersionNotFound", Fault: "client", HTTPStatus: 400},
 	ErrPoliciesLimitExceededException:                 {Shape: "PoliciesLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrResourceDataSyncAlreadyExistsException:         {Shape: "ResourceDataSyncAlreadyExistsException", Fault: "client", HTTPStatus: 400},
-	ErrResourceDataSyncConflictException:              {Shape: "ResourceDataSyncConflictException", Fault: "client", HTTPStatus: 409},
+	ErrResourceDataSyncConflictException:              {Shape: "ResourceDataSyncConflictException", Fault: "client", HTTPStatus: 400},
 	ErrResourceDataSyncCountExceededException:         {Shape: "ResourceDataSyncCountExceededException", Fault: "client", HTTPStatus: 400},
 	ErrResourceDataSyncInvalidConfigurationException:  {Shape: "ResourceDataSyncInvalidConfigurationException", Fault: "client", HTTPStatus: 400},
-	ErrResourceDataSyncNotFoundException:              {Shape: "ResourceDataSyncNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrResourceDataSyncNotFoundException:              {Shape: "ResourceDataSyncNotFoundException", Fault: "client", HTTPStatus: 400},
 	ErrResourceInUseException:                         {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400},
 	ErrResourceLimitExceededException:                 {Shape: "ResourceLimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:                      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrResourceNotFoundException:                      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400},
 	ErrResourcePolicyConflictException:                {Shape: "ResourcePolicyConflictException", Fault: "client", HTTPStatus: 400},
 	ErrResourcePolicyInvalidParameterException:        {Shape: "ResourcePolicyInvalidParameterException", Fault: "client", HTTPStatus: 400},
 	ErrResourcePolicyLimitExceededException:           {Shape: "ResourcePolicyLimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrResourcePolicyNotFoundException:                {Shape: "ResourcePolicyNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrResourcePolicyNotFoundException:                {Shape: "ResourcePolicyNotFoundException", Fault: "client", HTTPStatus: 400},
 	ErrServiceSettingNotFound:                         {Shape: "ServiceSettingNotFound", Fault: "client", HTTPStatus: 400},
 	ErrStatusUnchanged:                                {Shape: "StatusUnchanged", Fault: "client", HTTPStatus: 400},
 	ErrSubTypeCountLimitExceededException:             {Shape: "SubTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrTargetInUseException:                           {Shape: "TargetInUseException", Fault: "client", HTTPStatus: 400},
-	ErrTargetNotConnected:                             {Shape: "TargetNotConnected", Fault: "client", HTTPStatus: 430},
+	ErrTargetNotConnected:                             {Shape: "TargetNotConnected", Fault: "client", HTTPStatus: 400},
 	ErrTooManyTagsError:                               {Shape: "TooManyTagsError", Fault: "client", HTTPStatus: 400},
-	ErrTooManyUpdates:                                 {Shape: "TooManyUpdates", Fault: "client", HTTPStatus: 429},
+	ErrTooManyUpdates:                                 {Shape: "TooManyUpdates", Fault: "client", HTTPStatus: 400},
 	ErrTotalSizeLimitExceededException:                {Shape: "TotalSizeLimitExceededException", Fault: "client", HTTPStatus: 400},
 	ErrUnsupportedCalendarException:                   {Shape: "UnsupportedCalendarException", Fault: "client", HTTPStatus: 400},
 	ErrUnsupportedFeatureRequiredException:            {Shape: "UnsupportedFeatureRequiredException", Fault: "client", HTTPStatus: 400},
@@ -6282,7 +6282,7 @@ func (v *AutomationDefinitionNotApprovedException) Validate() error { return nil
 
 // ErrorCode returns the error code of AutomationDefinitionNotApprovedException on the wire.
 func (v *AutomationDefinitionNotApprovedException) ErrorCode() string {
-	return "AutomationDefinitionNotApproved"
+	return "AutomationDefinitionNotApprovedException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6291,9 +6291,9 @@ func (v *AutomationDefinitionNotApprovedException) ErrorFault() string { return 
 // Error implements error.
 func (v *AutomationDefinitionNotApprovedException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionNotApproved: " + *v.Message
+		return "AutomationDefinitionNotApprovedException: " + *v.Message
 	}
-	return "AutomationDefinitionNotApproved"
+	return "AutomationDefinitionNotApprovedException"
 }
 
 // An Automation runbook with the specified name couldn't be found.
@@ -6306,7 +6306,7 @@ func (v *AutomationDefinitionNotFoundException) Validate() error { return nil }
 
 // ErrorCode returns the error code of AutomationDefinitionNotFoundException on the wire.
 func (v *AutomationDefinitionNotFoundException) ErrorCode() string {
-	return "AutomationDefinitionNotFound"
+	return "AutomationDefinitionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6315,9 +6315,9 @@ func (v *AutomationDefinitionNotFoundException) ErrorFault() string { return "cl
 // Error implements error.
 func (v *AutomationDefinitionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionNotFound: " + *v.Message
+		return "AutomationDefinitionNotFoundException: " + *v.Message
 	}
-	return "AutomationDefinitionNotFound"
+	return "AutomationDefinitionNotFoundException"
 }
 
 // An Automation runbook with the specified name and version couldn't be found.
@@ -6330,7 +6330,7 @@ func (v *AutomationDefinitionVersionNotFoundException) Validate() error { return
 
 // ErrorCode returns the error code of AutomationDefinitionVersionNotFoundException on the wire.
 func (v *AutomationDefinitionVersionNotFoundException) ErrorCode() string {
-	return "AutomationDefinitionVersionNotFound"
+	return "AutomationDefinitionVersionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6339,9 +6339,9 @@ func (v *AutomationDefinitionVersionNotFoundException) ErrorFault() string { ret
 // Error implements error.
 func (v *AutomationDefinitionVersionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionVersionNotFound: " + *v.Message
+		return "AutomationDefinitionVersionNotFoundException: " + *v.Message
 	}
-	return "AutomationDefinitionVersionNotFound"
+	return "AutomationDefinitionVersionNotFoundException"
 }
 
 // Detailed information about the current state of an individual Automation execution.
@@ -6617,7 +6617,7 @@ func (v *AutomationExecutionLimitExceededException) Validate() error { return ni
 
 // ErrorCode returns the error code of AutomationExecutionLimitExceededException on the wire.
 func (v *AutomationExecutionLimitExceededException) ErrorCode() string {
-	return "AutomationExecutionLimitExceeded"
+	return "AutomationExecutionLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6626,9 +6626,9 @@ func (v *AutomationExecutionLimitExceededException) ErrorFault() string { return
 // Error implements error.
 func (v *AutomationExecutionLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationExecutionLimitExceeded: " + *v.Message
+		return "AutomationExecutionLimitExceededException: " + *v.Message
 	}
-	return "AutomationExecutionLimitExceeded"
+	return "AutomationExecutionLimitExceededException"
 }
 
 // Details about a specific Automation execution.
@@ -6809,7 +6809,7 @@ func (v *AutomationExecutionNotFoundException) Validate() error { return nil }
 
 // ErrorCode returns the error code of AutomationExecutionNotFoundException on the wire.
 func (v *AutomationExecutionNotFoundException) ErrorCode() string {
-	return "AutomationExecutionNotFound"
+	return "AutomationExecutionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6818,9 +6818,9 @@ func (v *AutomationExecutionNotFoundException) ErrorFault() string { return "cli
 // Error implements error.
 func (v *AutomationExecutionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationExecutionNotFound: " + *v.Message
+		return "AutomationExecutionNotFoundException: " + *v.Message
 	}
-	return "AutomationExecutionNotFound"
+	return "AutomationExecutionNotFoundException"
 }
 
 // Information about the results of the execution preview.
@@ -7627,7 +7627,7 @@ func (v *ComplianceTypeCountLimitExceededException) Validate() error { return ni
 
 // ErrorCode returns the error code of ComplianceTypeCountLimitExceededException on the wire.
 func (v *ComplianceTypeCountLimitExceededException) ErrorCode() string {
-	return "ComplianceTypeCountLimitExceeded"
+	return "ComplianceTypeCountLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -7636,9 +7636,9 @@ func (v *ComplianceTypeCountLimitExceededException) ErrorFault() string { return
 // Error implements error.
 func (v *ComplianceTypeCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ComplianceTypeCountLimitExceeded: " + *v.Message
+		return "ComplianceTypeCountLimitExceededException: " + *v.Message
 	}
-	return "ComplianceTypeCountLimitExceeded"
+	return "ComplianceTypeCountLimitExceededException"
 }
 
 // A summary of resources that are compliant.
@@ -8694,7 +8694,7 @@ func (v *CustomSchemaCountLimitExceededException) Validate() error { return nil 
 
 // ErrorCode returns the error code of CustomSchemaCountLimitExceededException on the wire.
 func (v *CustomSchemaCountLimitExceededException) ErrorCode() string {
-	return "CustomSchemaCountLimitExceeded"
+	return "CustomSchemaCountLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -8703,9 +8703,9 @@ func (v *CustomSchemaCountLimitExceededException) ErrorFault() string { return "
 // Error implements error.
 func (v *CustomSchemaCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "CustomSchemaCountLimitExceeded: " + *v.Message
+		return "CustomSchemaCountLimitExceededException: " + *v.Message
 	}
-	return "CustomSchemaCountLimitExceeded"
+	return "CustomSchemaCountLimitExceededException"
 }
 
 // DeleteActivationRequest is the Smithy structure com.amazonaws.ssm#DeleteActivationRequest.
@@ -15389,7 +15389,7 @@ type InvalidAggregatorException struct {
 func (v *InvalidAggregatorException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidAggregatorException on the wire.
-func (v *InvalidAggregatorException) ErrorCode() string { return "InvalidAggregator" }
+func (v *InvalidAggregatorException) ErrorCode() string { return "InvalidAggregatorException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidAggregatorException) ErrorFault() string { return "client" }
@@ -15397,9 +15397,9 @@ func (v *InvalidAggregatorException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidAggregatorException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidAggregator: " + *v.Message
+		return "InvalidAggregatorException: " + *v.Message
 	}
-	return "InvalidAggregator"
+	return "InvalidAggregatorException"
 }
 
 // The request doesn't meet the regular expression requirement.
@@ -15479,7 +15479,7 @@ func (v *InvalidAutomationExecutionParametersException) Validate() error { retur
 
 // ErrorCode returns the error code of InvalidAutomationExecutionParametersException on the wire.
 func (v *InvalidAutomationExecutionParametersException) ErrorCode() string {
-	return "InvalidAutomationExecutionParameters"
+	return "InvalidAutomationExecutionParametersException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15488,9 +15488,9 @@ func (v *InvalidAutomationExecutionParametersException) ErrorFault() string { re
 // Error implements error.
 func (v *InvalidAutomationExecutionParametersException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidAutomationExecutionParameters: " + *v.Message
+		return "InvalidAutomationExecutionParametersException: " + *v.Message
 	}
-	return "InvalidAutomationExecutionParameters"
+	return "InvalidAutomationExecutionParametersException"
 }
 
 // The signal isn't valid for the current Automation execution.
@@ -15569,7 +15569,7 @@ func (v *InvalidDeleteInventoryParametersException) Validate() error { return ni
 
 // ErrorCode returns the error code of InvalidDeleteInventoryParametersException on the wire.
 func (v *InvalidDeleteInventoryParametersException) ErrorCode() string {
-	return "InvalidDeleteInventoryParameters"
+	return "InvalidDeleteInventoryParametersException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15578,9 +15578,9 @@ func (v *InvalidDeleteInventoryParametersException) ErrorFault() string { return
 // Error implements error.
 func (v *InvalidDeleteInventoryParametersException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidDeleteInventoryParameters: " + *v.Message
+		return "InvalidDeleteInventoryParametersException: " + *v.Message
 	}
-	return "InvalidDeleteInventoryParameters"
+	return "InvalidDeleteInventoryParametersException"
 }
 
 // The ID specified for the delete operation doesn't exist or isn't valid.
@@ -15592,7 +15592,7 @@ type InvalidDeletionIdException struct {
 func (v *InvalidDeletionIdException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidDeletionIdException on the wire.
-func (v *InvalidDeletionIdException) ErrorCode() string { return "InvalidDeletionId" }
+func (v *InvalidDeletionIdException) ErrorCode() string { return "InvalidDeletionIdException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidDeletionIdException) ErrorFault() string { return "client" }
@@ -15600,9 +15600,9 @@ func (v *InvalidDeletionIdException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidDeletionIdException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidDeletionId: " + *v.Message
+		return "InvalidDeletionIdException: " + *v.Message
 	}
-	return "InvalidDeletionId"
+	return "InvalidDeletionIdException"
 }
 
 // The specified SSM document doesn't exist.
@@ -15903,7 +15903,7 @@ type InvalidInventoryGroupException struct {
 func (v *InvalidInventoryGroupException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryGroupException on the wire.
-func (v *InvalidInventoryGroupException) ErrorCode() string { return "InvalidInventoryGroup" }
+func (v *InvalidInventoryGroupException) ErrorCode() string { return "InvalidInventoryGroupException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidInventoryGroupException) ErrorFault() string { return "client" }
@@ -15911,9 +15911,9 @@ func (v *InvalidInventoryGroupException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidInventoryGroupException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryGroup: " + *v.Message
+		return "InvalidInventoryGroupException: " + *v.Message
 	}
-	return "InvalidInventoryGroup"
+	return "InvalidInventoryGroupException"
 }
 
 // You specified invalid keys or values in the Context attribute for InventoryItem.
@@ -15926,7 +15926,7 @@ func (v *InvalidInventoryItemContextException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryItemContextException on the wire.
 func (v *InvalidInventoryItemContextException) ErrorCode() string {
-	return "InvalidInventoryItemContext"
+	return "InvalidInventoryItemContextException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15935,9 +15935,9 @@ func (v *InvalidInventoryItemContextException) ErrorFault() string { return "cli
 // Error implements error.
 func (v *InvalidInventoryItemContextException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryItemContext: " + *v.Message
+		return "InvalidInventoryItemContextException: " + *v.Message
 	}
-	return "InvalidInventoryItemContext"
+	return "InvalidInventoryItemContextException"
 }
 
 // The request isn't valid.
@@ -15949,7 +15949,9 @@ type InvalidInventoryRequestException struct {
 func (v *InvalidInventoryRequestException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryRequestException on the wire.
-func (v *InvalidInventoryRequestException) ErrorCode() string { return "InvalidInventoryRequest" }
+func (v *InvalidInventoryRequestException) ErrorCode() string {
+	return "InvalidInventoryRequestException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidInventoryRequestException) ErrorFault() string { return "client" }
@@ -15957,9 +15959,9 @@ func (v *InvalidInventoryRequestException) ErrorFault() string { return "client"
 // Error implements error.
 func (v *InvalidInventoryRequestException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryRequest: " + *v.Message
+		return "InvalidInventoryRequestException: " + *v.Message
 	}
-	return "InvalidInventoryRequest"
+	return "InvalidInventoryRequestException"
 }
 
 // One or more content items isn't valid.
@@ -15988,7 +15990,7 @@ func (v *InvalidItemContentException) Validate() error {
 }
 
 // ErrorCode returns the error code of InvalidItemContentException on the wire.
-func (v *InvalidItemContentException) ErrorCode() string { return "InvalidItemContent" }
+func (v *InvalidItemContentException) ErrorCode() string { return "InvalidItemContentException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidItemContentException) ErrorFault() string { return "client" }
@@ -15996,9 +15998,9 @@ func (v *InvalidItemContentException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidItemContentException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidItemContent: " + *v.Message
+		return "InvalidItemContentException: " + *v.Message
 	}
-	return "InvalidItemContent"
+	return "InvalidItemContentException"
 }
 
 // The query key ID isn't valid.
@@ -16076,7 +16078,7 @@ type InvalidOptionException struct {
 func (v *InvalidOptionException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidOptionException on the wire.
-func (v *InvalidOptionException) ErrorCode() string { return "InvalidOption" }
+func (v *InvalidOptionException) ErrorCode() string { return "InvalidOptionException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidOptionException) ErrorFault() string { return "client" }
@@ -16084,9 +16086,9 @@ func (v *InvalidOptionException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidOptionException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidOption: " + *v.Message
+		return "InvalidOptionException: " + *v.Message
 	}
-	return "InvalidOption"
+	return "InvalidOptionException"
 }
 
 // The S3 bucket doesn't exist.
@@ -16278,7 +16280,9 @@ type InvalidResultAttributeException struct {
 func (v *InvalidResultAttributeException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidResultAttributeException on the wire.
-func (v *InvalidResultAttributeException) ErrorCode() string { return "InvalidResultAttribute" }
+func (v *InvalidResultAttributeException) ErrorCode() string {
+	return "InvalidResultAttributeException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidResultAttributeException) ErrorFault() string { return "client" }
@@ -16286,9 +16290,9 @@ func (v *InvalidResultAttributeException) ErrorFault() string { return "client" 
 // Error implements error.
 func (v *InvalidResultAttributeException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidResultAttribute: " + *v.Message
+		return "InvalidResultAttributeException: " + *v.Message
 	}
-	return "InvalidResultAttribute"
+	return "InvalidResultAttributeException"
 }
 
 // The role name can't contain invalid characters.
@@ -16410,7 +16414,7 @@ type InvalidTypeNameException struct {
 func (v *InvalidTypeNameException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidTypeNameException on the wire.
-func (v *InvalidTypeNameException) ErrorCode() string { return "InvalidTypeName" }
+func (v *InvalidTypeNameException) ErrorCode() string { return "InvalidTypeNameException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidTypeNameException) ErrorFault() string { return "client" }
@@ -16418,9 +16422,9 @@ func (v *InvalidTypeNameException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidTypeNameException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidTypeName: " + *v.Message
+		return "InvalidTypeNameException: " + *v.Message
 	}
-	return "InvalidTypeName"
+	return "InvalidTypeNameException"
 }
 
 // The update isn't valid.
@@ -16886,7 +16890,7 @@ func (v *ItemContentMismatchException) Validate() error {
 }
 
 // ErrorCode returns the error code of ItemContentMismatchException on the wire.
-func (v *ItemContentMismatchException) ErrorCode() string { return "ItemContentMismatch" }
+func (v *ItemContentMismatchException) ErrorCode() string { return "ItemContentMismatchException" }
 
 // ErrorFault returns "client" or "server".
 func (v *ItemContentMismatchException) ErrorFault() string { return "client" }
@@ -16894,9 +16898,9 @@ func (v *ItemContentMismatchException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *ItemContentMismatchException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ItemContentMismatch: " + *v.Message
+		return "ItemContentMismatchException: " + *v.Message
 	}
-	return "ItemContentMismatch"
+	return "ItemContentMismatchException"
 }
 
 // The inventory item size has exceeded the size limit.
@@ -16925,7 +16929,7 @@ func (v *ItemSizeLimitExceededException) Validate() error {
 }
 
 // ErrorCode returns the error code of ItemSizeLimitExceededException on the wire.
-func (v *ItemSizeLimitExceededException) ErrorCode() string { return "ItemSizeLimitExceeded" }
+func (v *ItemSizeLimitExceededException) ErrorCode() string { return "ItemSizeLimitExceededException" }
 
 // ErrorFault returns "client" or "server".
 func (v *ItemSizeLimitExceededException) ErrorFault() string { return "client" }
@@ -16933,9 +16937,9 @@ func (v *ItemSizeLimitExceededException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *ItemSizeLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ItemSizeLimitExceeded: " + *v.Message
+		return "ItemSizeLimitExceededException: " + *v.Message
 	}
-	return "ItemSizeLimitExceeded"
+	return "ItemSizeLimitExceededException"
 }
 
 // LabelParameterVersionRequest is the Smithy structure com.amazonaws.ssm#LabelParameterVersionRequest.
@@ -22092,7 +22096,7 @@ func (v *ResourceDataSyncAlreadyExistsException) Validate() error {
 
 // ErrorCode returns the error code of ResourceDataSyncAlreadyExistsException on the wire.
 func (v *ResourceDataSyncAlreadyExistsException) ErrorCode() string {
-	return "ResourceDataSyncAlreadyExists"
+	return "ResourceDataSyncAlreadyExistsException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -22100,7 +22104,7 @@ func (v *ResourceDataSyncAlreadyExistsException) ErrorFault() string { return "c
 
 // Error implements error.
 func (v *ResourceDataSyncAlreadyExistsException) Error() string {
-	return "ResourceDataSyncAlreadyExists"
+	return "ResourceDataSyncAlreadyExistsException"
 }
 
 // Information about the AwsOrganizationsSource resource data sync source.
@@ -22165,7 +22169,7 @@ func (v *ResourceDataSyncCountExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of ResourceDataSyncCountExceededException on the wire.
 func (v *ResourceDataSyncCountExceededException) ErrorCode() string {
-	return "ResourceDataSyncCountExceeded"
+	return "ResourceDataSyncCountExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -22174,9 +22178,9 @@ func (v *ResourceDataSyncCountExceededException) ErrorFault() string { return "c
 // Error implements error.
 func (v *ResourceDataSyncCountExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncCountExceeded: " + *v.Message
+		return "ResourceDataSyncCountExceededException: " + *v.Message
 	}
-	return "ResourceDataSyncCountExceeded"
+	return "ResourceDataSyncCountExceededException"
 }
 
 // Synchronize Amazon Web Services Systems Manager Inventory data from multiple Amazon Web Services accounts defined in Organizations to a centralized Amazon S3 bucket.
@@ -22211,7 +22215,7 @@ func (v *ResourceDataSyncInvalidConfigurationException) Validate() error { retur
 
 // ErrorCode returns the error code of ResourceDataSyncInvalidConfigurationException on the wire.
 func (v *ResourceDataSyncInvalidConfigurationException) ErrorCode() string {
-	return "ResourceDataSyncInvalidConfiguration"
+	return "ResourceDataSyncInvalidConfigurationException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -22220,9 +22224,9 @@ func (v *ResourceDataSyncInvalidConfigurationException) ErrorFault() string { re
 // Error implements error.
 func (v *ResourceDataSyncInvalidConfigurationException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncInvalidConfiguration: " + *v.Message
+		return "ResourceDataSyncInvalidConfigurationException: " + *v.Message
 	}
-	return "ResourceDataSyncInvalidConfiguration"
+	return "ResourceDataSyncInvalidConfigurationException"
 }
 
 // Information about a resource data sync configuration, including its current status and last successful sync.
@@ -22312,7 +22316,9 @@ func (v *ResourceDataSyncNotFoundException) Validate() error {
 }
 
 // ErrorCode returns the error code of ResourceDataSyncNotFoundException on the wire.
-func (v *ResourceDataSyncNotFoundException) ErrorCode() string { return "ResourceDataSyncNotFound" }
+func (v *ResourceDataSyncNotFoundException) ErrorCode() string {
+	return "ResourceDataSyncNotFoundException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *ResourceDataSyncNotFoundException) ErrorFault() string { return "client" }
@@ -22320,9 +22326,9 @@ func (v *ResourceDataSyncNotFoundException) ErrorFault() string { return "client
 // Error implements error.
 func (v *ResourceDataSyncNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncNotFound: " + *v.Message
+		return "ResourceDataSyncNotFoundException: " + *v.Message
 	}
-	return "ResourceDataSyncNotFound"
+	return "ResourceDataSyncNotFoundException"
 }
 
 // The Organizations organizational unit data source for the sync.
@@ -23965,7 +23971,9 @@ type SubTypeCountLimitExceededException struct {
 func (v *SubTypeCountLimitExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of SubTypeCountLimitExceededException on the wire.
-func (v *SubTypeCountLimitExceededException) ErrorCode() string { return "SubTypeCountLimitExceeded" }
+func (v *SubTypeCountLimitExceededException) ErrorCode() string {
+	return "SubTypeCountLimitExceededException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *SubTypeCountLimitExceededException) ErrorFault() string { return "client" }
@@ -23973,9 +23981,9 @@ func (v *SubTypeCountLimitExceededException) ErrorFault() string { return "clien
 // Error implements error.
 func (v *SubTypeCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "SubTypeCountLimitExceeded: " + *v.Message
+		return "SubTypeCountLimitExceededException: " + *v.Message
 	}
-	return "SubTypeCountLimitExceeded"
+	return "SubTypeCountLimitExceededException"
 }
 
 // Metadata that you assign to your Amazon Web Services resources.
@@ -24293,7 +24301,9 @@ type TotalSizeLimitExceededException struct {
 func (v *TotalSizeLimitExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of TotalSizeLimitExceededException on the wire.
-func (v *TotalSizeLimitExceededException) ErrorCode() string { return "TotalSizeLimitExceeded" }
+func (v *TotalSizeLimitExceededException) ErrorCode() string {
+	return "TotalSizeLimitExceededException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *TotalSizeLimitExceededException) ErrorFault() string { return "client" }
@@ -24301,9 +24311,9 @@ func (v *TotalSizeLimitExceededException) ErrorFault() string { return "client" 
 // Error implements error.
 func (v *TotalSizeLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "TotalSizeLimitExceeded: " + *v.Message
+		return "TotalSizeLimitExceededException: " + *v.Message
 	}
-	return "TotalSizeLimitExceeded"
+	return "TotalSizeLimitExceededException"
 }
 
 // UnlabelParameterVersionRequest is the Smithy structure com.amazonaws.ssm#UnlabelParameterVersionRequest.
@@ -24438,7 +24448,7 @@ func (v *UnsupportedInventoryItemContextException) Validate() error {
 
 // ErrorCode returns the error code of UnsupportedInventoryItemContextException on the wire.
 func (v *UnsupportedInventoryItemContextException) ErrorCode() string {
-	return "UnsupportedInventoryItemContext"
+	return "UnsupportedInventoryItemContextException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -24447,9 +24457,9 @@ func (v *UnsupportedInventoryItemContextException) ErrorFault() string { return 
 // Error implements error.
 func (v *UnsupportedInventoryItemContextException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedInventoryItemContext: " + *v.Message
+		return "UnsupportedInventoryItemContextException: " + *v.Message
 	}
-	return "UnsupportedInventoryItemContext"
+	return "UnsupportedInventoryItemContextException"
 }
 
 // Inventory item type schema version has to match supported versions in the service.
@@ -24462,7 +24472,7 @@ func (v *UnsupportedInventorySchemaVersionException) Validate() error { return n
 
 // ErrorCode returns the error code of UnsupportedInventorySchemaVersionException on the wire.
 func (v *UnsupportedInventorySchemaVersionException) ErrorCode() string {
-	return "UnsupportedInventorySchemaVersion"
+	return "UnsupportedInventorySchemaVersionException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -24471,9 +24481,9 @@ func (v *UnsupportedInventorySchemaVersionException) ErrorFault() string { retur
 // Error implements error.
 func (v *UnsupportedInventorySchemaVersionException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedInventorySchemaVersion: " + *v.Message
+		return "UnsupportedInventorySchemaVersionException: " + *v.Message
 	}
-	return "UnsupportedInventorySchemaVersion"
+	return "UnsupportedInventorySchemaVersionException"
 }
 
 // The operating systems you specified isn't supported, or the operation isn't supported for the operating system.
@@ -24507,7 +24517,7 @@ type UnsupportedOperationException struct {
 func (v *UnsupportedOperationException) Validate() error { return nil }
 
 // ErrorCode returns the error code of UnsupportedOperationException on the wire.
-func (v *UnsupportedOperationException) ErrorCode() string { return "UnsupportedOperation" }
+func (v *UnsupportedOperationException) ErrorCode() string { return "UnsupportedOperationException" }
 
 // ErrorFault returns "client" or "server".
 func (v *UnsupportedOperationException) ErrorFault() string { return "client" }
@@ -24515,9 +24525,9 @@ func (v *UnsupportedOperationException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *UnsupportedOperationException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedOperation: " + *v.Message
+		return "UnsupportedOperationException: " + *v.Message
 	}
-	return "UnsupportedOperation"
+	return "UnsupportedOperationException"
 }
 
 // The parameter type isn't supported.

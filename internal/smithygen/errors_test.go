@@ -7,20 +7,21 @@ import (
 	"testing"
 )
 
-// errorModel is a Query service with two error shapes A and B whose traits
-// are given.
-func errorModel(aTraits, bTraits string) []byte {
+// errorModel is a service of the protocol (a trait name) with two error
+// shapes A and B whose traits are given.
+func errorModel(protocol, aTraits, bTraits string) []byte {
 	return fmt.Appendf(nil, `{"smithy": "2.0", "shapes": {
   "ex#Svc": {"type": "service", "version": "2020-01-01",
-    "traits": {"aws.auth#sigv4": {"name": "ex"}, "aws.protocols#awsQuery": {}}},
+    "traits": {"aws.auth#sigv4": {"name": "ex"}, %q: {}}},
   "ex#AError": {"type": "structure", "members": {"message": {"target": "smithy.api#String"}}, "traits": %s},
   "ex#BError": {"type": "structure", "members": {}, "traits": %s}
-}}`, aTraits, bTraits)
+}}`, protocol, aTraits, bTraits)
 }
 
 func TestGeneratedErrorTable(t *testing.T) {
 	tests := []struct {
 		name         string
+		protocol     string // awsQuery when empty
 		a, b         string
 		want         []string // substrings of the generated code
 		notWant      []string
@@ -54,6 +55,18 @@ func TestGeneratedErrorTable(t *testing.T) {
 			notWant: []string{`ErrBError: {`},
 		},
 		{
+			name:     "JSON service: awsQueryError traits of its Query past ignored",
+			protocol: "aws.protocols#awsJson1_1",
+			a:        `{"smithy.api#error": "client", "aws.protocols#awsQueryError": {"code": "ANotFound", "httpResponseCode": 404}}`,
+			b:        `{"smithy.api#error": "server", "smithy.api#httpError": 503}`,
+			want: []string{
+				`ErrAError = "AError"`,
+				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 400},`,
+				`ErrBError: {Shape: "BError", Fault: "server", HTTPStatus: 503},`,
+				`return "AError: " + *v.Message`,
+			},
+		},
+		{
 			name:         "shared code that disagrees",
 			a:            `{"smithy.api#error": "client", "aws.protocols#awsQueryError": {"code": "Gone", "httpResponseCode": 404}}`,
 			b:            `{"smithy.api#error": "client", "aws.protocols#awsQueryError": {"code": "Gone", "httpResponseCode": 410}}`,
@@ -62,7 +75,11 @@ func TestGeneratedErrorTable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := ParseModel(errorModel(tc.a, tc.b))
+			protocol := tc.protocol
+			if protocol == "" {
+				protocol = "aws.protocols#awsQuery"
+			}
+			m, err := ParseModel(errorModel(protocol, tc.a, tc.b))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -488,15 +488,25 @@ func (g *Generator) genErrorMethods(w *bytes.Buffer, s *Shape, name string, fiel
 	fmt.Fprintf(w, "return %q\n}\n\n", code)
 }
 
-// errorCode is the awsQueryError code of an error shape, or its name.
+// errorCode is an error shape's code on the wire: its awsQueryError code
+// in a Query service, else its name. JSON services whose models keep
+// awsQueryError traits from their Query past (SSM's
+// AutomationDefinitionNotFoundException says AutomationDefinitionNotFound)
+// send the shape's name, as AWS's SDKs expect.
 func (g *Generator) errorCode(s *Shape) string {
 	var q struct {
 		Code string `json:"code"`
 	}
-	if s.Traits.Decode(traitQueryError, &q) && q.Code != "" {
+	if g.queryProtocol() && s.Traits.Decode(traitQueryError, &q) && q.Code != "" {
 		return q.Code
 	}
 	return s.Name()
+}
+
+// queryProtocol reports the Query protocols, where awsQueryError traits
+// give an error's code and status.
+func (g *Generator) queryProtocol() bool {
+	return g.protocol == "awsQuery" || g.protocol == "ec2Query"
 }
 
 func (g *Generator) genEnum(w *bytes.Buffer, s *Shape) {
@@ -655,7 +665,11 @@ func (g *Generator) genErrorTables(w *bytes.Buffer) error {
 			fmt.Fprintf(&status, "%q: %d,\n", name, httpCode)
 		}
 		code := g.errorCode(s)
-		wire := httpCode
+		wire := 0
+		s.Traits.Decode(traitHTTPError, &wire)
+		if wire == 0 && g.queryProtocol() {
+			wire = q.HTTPResponseCode
+		}
 		if wire == 0 {
 			// Smithy's default for an error without httpError.
 			wire = 400

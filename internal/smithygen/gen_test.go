@@ -61,9 +61,9 @@ func TestTinyGeneratedText(t *testing.T) {
 		"type DeleteThingOutput struct{}",
 		`"ThingNotFoundException": 404,`,
 		`"ServerFault": "Fault",`,
-		`ErrServerFault = "Fault"`,
+		`ErrServerFault = "ServerFault"`, // a JSON service: its awsQueryError code is not on the wire
 		`ErrThingNotFoundException = "ThingNotFoundException"`,
-		`ErrServerFault:            {Shape: "ServerFault", Fault: "server", HTTPStatus: 503},`,
+		`ErrServerFault:            {Shape: "ServerFault", Fault: "server", HTTPStatus: 500},`,
 		`ErrThingNotFoundException: {Shape: "ThingNotFoundException", Fault: "client", HTTPStatus: 404},`,
 		"Paginated: true,",
 		"// Not checked: pattern \"^(?!x).*$\"",
