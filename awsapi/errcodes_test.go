@@ -119,13 +119,17 @@ type codeLit struct {
 func codeLiterals(t *testing.T, dir string) []codeLit {
 	t.Helper()
 	fset := token.NewFileSet()
+	return codeLiteralsIn(fset, parseDirFset(t, fset, dir))
+}
+
+func codeLiteralsIn(fset *token.FileSet, files []*ast.File) []codeLit {
 	var out []codeLit
 	add := func(e ast.Expr) {
 		if s, ok := stringLit(e); ok && codeLike.MatchString(s) {
 			out = append(out, codeLit{fset.Position(e.Pos()), s})
 		}
 	}
-	for _, f := range parseDirFset(t, fset, dir) {
+	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.ValueSpec: // const codeX = "X"
@@ -152,15 +156,57 @@ func codeLiterals(t *testing.T, dir string) []codeLit {
 	return out
 }
 
+// TestCodeLiteralsScan checks that the scan finds codes where services
+// write them, and only there.
+func TestCodeLiteralsScan(t *testing.T) {
+	const src = `package svc
+
+const (
+	codeGone = "GoneException"
+	msgGone  = "NotACode"
+)
+
+func f(err error) error {
+	if awsapi.IsCode(err, "NoSuchThing") {
+		return &awsapi.Error{Code: "AccessDenied", Message: "Denied"}
+	}
+	if err != nil {
+		return awsapi.Errorf("ClusterNotFoundExceptoin", "Cluster not found.")
+	}
+	_ = fmt.Errorf("Plain")
+	_ = wrap("DescribeThings", err)
+	return apiError("TooManyTags", "%d", 1)
+}
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "svc.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, lit := range codeLiteralsIn(fset, []*ast.File{f}) {
+		got = append(got, lit.code)
+	}
+	want := []string{"GoneException", "NoSuchThing", "AccessDenied", "ClusterNotFoundExceptoin", "TooManyTags"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("scan found %q, want %q", got, want)
+	}
+}
+
 // errorConstructor matches the names of functions whose first argument is
 // an error code (awsapi.Errorf and the services' own wrappers).
 var errorConstructor = regexp.MustCompile(`^(Errorf|errorf|awsErr|apiErr|apiError|newError)$`)
 
+// calleeName is the name of the function a call calls; the standard
+// library's error constructors (fmt.Errorf) take no code.
 func calleeName(fun ast.Expr) string {
 	switch f := fun.(type) {
 	case *ast.Ident:
 		return f.Name
 	case *ast.SelectorExpr:
+		if x, ok := f.X.(*ast.Ident); ok && (x.Name == "fmt" || x.Name == "errors") {
+			return ""
+		}
 		return f.Sel.Name
 	}
 	return ""
