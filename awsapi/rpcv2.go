@@ -182,8 +182,15 @@ func writeCBORError(w http.ResponseWriter, svc *RPCv2Service, e *Error) int {
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Header().Set("X-Amzn-Query-Error", e.Code+";"+fault)
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	// The SDK decodes the body into the error shape by member name, whose
+	// case the model decides (CloudWatch's ResourceNotFoundException has
+	// Message, its ResourceNotFound message).
+	msgKey := "message"
+	if info, ok := svc.Errors[e.Code]; ok && info.Message != "" {
+		msgKey = info.Message
+	}
 	w.WriteHeader(e.status())
-	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(typ), "message": cbor.String(e.Message)}))
+	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(typ), msgKey: cbor.String(e.Message)}))
 	return e.status()
 }
 

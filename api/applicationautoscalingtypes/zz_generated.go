@@ -171,15 +171,15 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrConcurrentUpdateException:     {Shape: "ConcurrentUpdateException", Fault: "server", HTTPStatus: 500},
-	ErrFailedResourceAccessException: {Shape: "FailedResourceAccessException", Fault: "client", HTTPStatus: 400},
-	ErrInternalServiceException:      {Shape: "InternalServiceException", Fault: "server", HTTPStatus: 500},
-	ErrInvalidNextTokenException:     {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400},
-	ErrLimitExceededException:        {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrObjectNotFoundException:       {Shape: "ObjectNotFoundException", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrTooManyTagsException:          {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400},
-	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400},
+	ErrConcurrentUpdateException:     {Shape: "ConcurrentUpdateException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrFailedResourceAccessException: {Shape: "FailedResourceAccessException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInternalServiceException:      {Shape: "InternalServiceException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidNextTokenException:     {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededException:        {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrObjectNotFoundException:       {Shape: "ObjectNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrTooManyTagsException:          {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

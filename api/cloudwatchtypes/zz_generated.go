@@ -372,18 +372,18 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrConcurrentModificationException:      {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 429},
-	ErrDashboardInvalidInputError:           {Shape: "DashboardInvalidInputError", Fault: "client", HTTPStatus: 400},
-	ErrDashboardNotFoundError:               {Shape: "DashboardNotFoundError", Fault: "client", HTTPStatus: 404},
-	ErrInternalServiceFault:                 {Shape: "InternalServiceFault", Fault: "server", HTTPStatus: 500},
-	ErrInvalidFormatFault:                   {Shape: "InvalidFormatFault", Fault: "client", HTTPStatus: 400},
-	ErrInvalidNextToken:                     {Shape: "InvalidNextToken", Fault: "client", HTTPStatus: 400},
-	ErrInvalidParameterCombinationException: {Shape: "InvalidParameterCombinationException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidParameterValueException:       {Shape: "InvalidParameterValueException", Fault: "client", HTTPStatus: 400},
-	ErrLimitExceededException:               {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrLimitExceededFault:                   {Shape: "LimitExceededFault", Fault: "client", HTTPStatus: 400},
-	ErrMissingRequiredParameterException:    {Shape: "MissingRequiredParameterException", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:            {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
+	ErrConcurrentModificationException:      {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrDashboardInvalidInputError:           {Shape: "DashboardInvalidInputError", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrDashboardNotFoundError:               {Shape: "DashboardNotFoundError", Fault: "client", HTTPStatus: 404, Message: "message"},
+	ErrInternalServiceFault:                 {Shape: "InternalServiceFault", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidFormatFault:                   {Shape: "InvalidFormatFault", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidNextToken:                     {Shape: "InvalidNextToken", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterCombinationException: {Shape: "InvalidParameterCombinationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterValueException:       {Shape: "InvalidParameterValueException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:               {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededFault:                   {Shape: "LimitExceededFault", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMissingRequiredParameterException:    {Shape: "MissingRequiredParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:            {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

@@ -519,19 +519,19 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrAccessDeniedException:           {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400},
-	ErrConcurrentModificationException: {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 400},
-	ErrIllegalStatusException:          {Shape: "IllegalStatusException", Fault: "client", HTTPStatus: 400},
-	ErrInternalException:               {Shape: "InternalException", Fault: "server", HTTPStatus: 500},
-	ErrInvalidEventPatternException:    {Shape: "InvalidEventPatternException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidStateException:           {Shape: "InvalidStateException", Fault: "client", HTTPStatus: 400},
-	ErrLimitExceededException:          {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrManagedRuleException:            {Shape: "ManagedRuleException", Fault: "client", HTTPStatus: 400},
-	ErrOperationDisabledException:      {Shape: "OperationDisabledException", Fault: "client", HTTPStatus: 400},
-	ErrPolicyLengthExceededException:   {Shape: "PolicyLengthExceededException", Fault: "client", HTTPStatus: 400},
-	ErrResourceAlreadyExistsException:  {Shape: "ResourceAlreadyExistsException", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:       {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400},
-	ErrThrottlingException:             {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 400},
+	ErrAccessDeniedException:           {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrConcurrentModificationException: {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIllegalStatusException:          {Shape: "IllegalStatusException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInternalException:               {Shape: "InternalException", Fault: "server", HTTPStatus: 500, Message: "message"},
+	ErrInvalidEventPatternException:    {Shape: "InvalidEventPatternException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidStateException:           {Shape: "InvalidStateException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:          {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrManagedRuleException:            {Shape: "ManagedRuleException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOperationDisabledException:      {Shape: "OperationDisabledException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPolicyLengthExceededException:   {Shape: "PolicyLengthExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceAlreadyExistsException:  {Shape: "ResourceAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:       {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrThrottlingException:             {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 400, Message: "message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

@@ -147,12 +147,12 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrConflictException:             {Shape: "ConflictException", Fault: "client", HTTPStatus: 409},
-	ErrInternalServerException:       {Shape: "InternalServerException", Fault: "server", HTTPStatus: 500},
-	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrServiceQuotaExceededException: {Shape: "ServiceQuotaExceededException", Fault: "client", HTTPStatus: 402},
-	ErrThrottlingException:           {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 429},
-	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400},
+	ErrConflictException:             {Shape: "ConflictException", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrInternalServerException:       {Shape: "InternalServerException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrServiceQuotaExceededException: {Shape: "ServiceQuotaExceededException", Fault: "client", HTTPStatus: 402, Message: "Message"},
+	ErrThrottlingException:           {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

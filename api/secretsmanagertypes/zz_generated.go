@@ -248,18 +248,18 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrDecryptionFailure:                {Shape: "DecryptionFailure", Fault: "client", HTTPStatus: 400},
-	ErrEncryptionFailure:                {Shape: "EncryptionFailure", Fault: "client", HTTPStatus: 400},
-	ErrInternalServiceError:             {Shape: "InternalServiceError", Fault: "server", HTTPStatus: 500},
-	ErrInvalidNextTokenException:        {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidParameterException:        {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidRequestException:          {Shape: "InvalidRequestException", Fault: "client", HTTPStatus: 400},
-	ErrLimitExceededException:           {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrMalformedPolicyDocumentException: {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400},
-	ErrPreconditionNotMetException:      {Shape: "PreconditionNotMetException", Fault: "client", HTTPStatus: 400},
-	ErrPublicPolicyException:            {Shape: "PublicPolicyException", Fault: "client", HTTPStatus: 400},
-	ErrResourceExistsException:          {Shape: "ResourceExistsException", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:        {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400},
+	ErrDecryptionFailure:                {Shape: "DecryptionFailure", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrEncryptionFailure:                {Shape: "EncryptionFailure", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInternalServiceError:             {Shape: "InternalServiceError", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidNextTokenException:        {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidParameterException:        {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidRequestException:          {Shape: "InvalidRequestException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededException:           {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrMalformedPolicyDocumentException: {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrPreconditionNotMetException:      {Shape: "PreconditionNotMetException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrPublicPolicyException:            {Shape: "PublicPolicyException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceExistsException:          {Shape: "ResourceExistsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:        {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

@@ -312,21 +312,21 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrCustomHealthNotFound:                    {Shape: "CustomHealthNotFound", Fault: "client", HTTPStatus: 404},
-	ErrDuplicateRequest:                        {Shape: "DuplicateRequest", Fault: "client", HTTPStatus: 409},
-	ErrInstanceNotFound:                        {Shape: "InstanceNotFound", Fault: "client", HTTPStatus: 404},
-	ErrInvalidInput:                            {Shape: "InvalidInput", Fault: "client", HTTPStatus: 400},
-	ErrNamespaceAlreadyExists:                  {Shape: "NamespaceAlreadyExists", Fault: "client", HTTPStatus: 400},
-	ErrNamespaceNotFound:                       {Shape: "NamespaceNotFound", Fault: "client", HTTPStatus: 404},
-	ErrOperationNotFound:                       {Shape: "OperationNotFound", Fault: "client", HTTPStatus: 404},
-	ErrRequestLimitExceeded:                    {Shape: "RequestLimitExceeded", Fault: "client", HTTPStatus: 429},
-	ErrResourceInUse:                           {Shape: "ResourceInUse", Fault: "client", HTTPStatus: 409},
-	ErrResourceLimitExceeded:                   {Shape: "ResourceLimitExceeded", Fault: "client", HTTPStatus: 400},
-	ErrResourceNotFoundException:               {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404},
-	ErrServiceAlreadyExists:                    {Shape: "ServiceAlreadyExists", Fault: "client", HTTPStatus: 400},
-	ErrServiceAttributesLimitExceededException: {Shape: "ServiceAttributesLimitExceededException", Fault: "client", HTTPStatus: 400},
-	ErrServiceNotFound:                         {Shape: "ServiceNotFound", Fault: "client", HTTPStatus: 404},
-	ErrTooManyTagsException:                    {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400},
+	ErrCustomHealthNotFound:                    {Shape: "CustomHealthNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrDuplicateRequest:                        {Shape: "DuplicateRequest", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrInstanceNotFound:                        {Shape: "InstanceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrInvalidInput:                            {Shape: "InvalidInput", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrNamespaceAlreadyExists:                  {Shape: "NamespaceAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrNamespaceNotFound:                       {Shape: "NamespaceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrOperationNotFound:                       {Shape: "OperationNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrRequestLimitExceeded:                    {Shape: "RequestLimitExceeded", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrResourceInUse:                           {Shape: "ResourceInUse", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrResourceLimitExceeded:                   {Shape: "ResourceLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:               {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrServiceAlreadyExists:                    {Shape: "ServiceAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrServiceAttributesLimitExceededException: {Shape: "ServiceAttributesLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrServiceNotFound:                         {Shape: "ServiceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrTooManyTagsException:                    {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

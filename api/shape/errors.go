@@ -13,4 +13,8 @@ type ErrorInfo struct {
 	// else its awsQueryError httpResponseCode, else Smithy's default of 400
 	// for a client fault and 500 for a server fault.
 	HTTPStatus int
+	// Message is the name of the shape's message member ("message" or
+	// "Message"), "" when it has none: protocols that decode error bodies
+	// by member name (rpcv2Cbor) need its exact case.
+	Message string
 }

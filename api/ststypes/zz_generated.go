@@ -122,14 +122,14 @@ const (
 // Errors describes every error code of the model (the Err constants): its
 // shape, fault and HTTP status.
 var Errors = map[string]shape.ErrorInfo{
-	ErrExpiredTokenException:                {Shape: "ExpiredTokenException", Fault: "client", HTTPStatus: 400},
-	ErrIDPCommunicationErrorException:       {Shape: "IDPCommunicationErrorException", Fault: "client", HTTPStatus: 400},
-	ErrIDPRejectedClaimException:            {Shape: "IDPRejectedClaimException", Fault: "client", HTTPStatus: 403},
-	ErrInvalidAuthorizationMessageException: {Shape: "InvalidAuthorizationMessageException", Fault: "client", HTTPStatus: 400},
-	ErrInvalidIdentityTokenException:        {Shape: "InvalidIdentityTokenException", Fault: "client", HTTPStatus: 400},
-	ErrMalformedPolicyDocumentException:     {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400},
-	ErrPackedPolicyTooLargeException:        {Shape: "PackedPolicyTooLargeException", Fault: "client", HTTPStatus: 400},
-	ErrRegionDisabledException:              {Shape: "RegionDisabledException", Fault: "client", HTTPStatus: 403},
+	ErrExpiredTokenException:                {Shape: "ExpiredTokenException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIDPCommunicationErrorException:       {Shape: "IDPCommunicationErrorException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIDPRejectedClaimException:            {Shape: "IDPRejectedClaimException", Fault: "client", HTTPStatus: 403, Message: "message"},
+	ErrInvalidAuthorizationMessageException: {Shape: "InvalidAuthorizationMessageException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidIdentityTokenException:        {Shape: "InvalidIdentityTokenException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMalformedPolicyDocumentException:     {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPackedPolicyTooLargeException:        {Shape: "PackedPolicyTooLargeException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRegionDisabledException:              {Shape: "RegionDisabledException", Fault: "client", HTTPStatus: 403, Message: "message"},
 }
 
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).

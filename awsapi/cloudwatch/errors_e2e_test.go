@@ -2,7 +2,6 @@ package cloudwatch_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/wharfhq/wharf/api/cloudwatchtypes"
 	"github.com/wharfhq/wharf/internal/apitest"
@@ -34,12 +31,9 @@ func TestNotFoundStatusFromModel(t *testing.T) {
 	t.Run("ListTagsForResource on no alarm (SDK)", func(t *testing.T) {
 		_, err := c.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{
 			ResourceARN: aws.String("arn:aws:cloudwatch:us-east-1:000000000000:alarm:nope")})
-		var ae smithy.APIError
-		var re *smithyhttp.ResponseError
-		if !errors.As(err, &ae) || ae.ErrorCode() != cloudwatchtypes.ErrResourceNotFoundException ||
-			!errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound {
-			t.Fatalf("got %v, want %s with HTTP 404", err, cloudwatchtypes.ErrResourceNotFoundException)
-		}
+		// Its message member is Message, not message: the answer must
+		// carry it under that name for the SDK to read it.
+		apitest.WantCodeStatus(t, err, cloudwatchtypes.ErrResourceNotFoundException, http.StatusNotFound)
 	})
 	t.Run("SetAlarmState on no alarm (Query)", func(t *testing.T) {
 		form := url.Values{"Action": {"SetAlarmState"}, "Version": {cloudwatchtypes.APIVersion},

@@ -33,8 +33,8 @@ func TestGeneratedErrorTable(t *testing.T) {
 			b:    `{"smithy.api#error": "server"}`,
 			want: []string{
 				`ErrAError = "AError"`, `ErrBError = "BError"`,
-				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 400},`,
-				`ErrBError: {Shape: "BError", Fault: "server", HTTPStatus: 500},`,
+				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 400, Message: "message"},`,
+				`ErrBError: {Shape: "BError", Fault: "server", HTTPStatus: 500},`, // no message member
 			},
 		},
 		{
@@ -43,7 +43,7 @@ func TestGeneratedErrorTable(t *testing.T) {
 			b:    `{"smithy.api#error": "client", "smithy.api#httpError": 409}`,
 			want: []string{
 				`ErrAError = "ANotFound"`,
-				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 404},`,
+				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 404, Message: "message"},`,
 				`ErrBError: {Shape: "BError", Fault: "client", HTTPStatus: 409},`,
 			},
 		},
@@ -51,7 +51,7 @@ func TestGeneratedErrorTable(t *testing.T) {
 			name:    "shared code that agrees: one entry, both constants",
 			a:       `{"smithy.api#error": "client", "aws.protocols#awsQueryError": {"code": "Gone", "httpResponseCode": 404}}`,
 			b:       `{"smithy.api#error": "client", "aws.protocols#awsQueryError": {"code": "Gone", "httpResponseCode": 404}}`,
-			want:    []string{`ErrAError = "Gone"`, `ErrBError = "Gone"`, `ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 404},`},
+			want:    []string{`ErrAError = "Gone"`, `ErrBError = "Gone"`, `ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 404, Message: "message"},`},
 			notWant: []string{`ErrBError: {`},
 		},
 		{
@@ -61,7 +61,7 @@ func TestGeneratedErrorTable(t *testing.T) {
 			b:        `{"smithy.api#error": "server", "smithy.api#httpError": 503}`,
 			want: []string{
 				`ErrAError = "AError"`,
-				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 400},`,
+				`ErrAError: {Shape: "AError", Fault: "client", HTTPStatus: 400, Message: "message"},`,
 				`ErrBError: {Shape: "BError", Fault: "server", HTTPStatus: 503},`,
 				`return "AError: " + *v.Message`,
 			},

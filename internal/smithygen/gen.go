@@ -689,7 +689,13 @@ func (g *Generator) genErrorTables(w *bytes.Buffer) error {
 			continue
 		}
 		byCode[code] = errEntry{id, fault, wire}
-		fmt.Fprintf(&table, "%s: {Shape: %q, Fault: %q, HTTPStatus: %d},\n", c, s.Name(), fault, wire)
+		msg := ""
+		for _, m := range s.Members {
+			if strings.EqualFold(m.Name, "message") {
+				msg = fmt.Sprintf(", Message: %q", m.Name)
+			}
+		}
+		fmt.Fprintf(&table, "%s: {Shape: %q, Fault: %q, HTTPStatus: %d%s},\n", c, s.Name(), fault, wire, msg)
 	}
 	if consts.Len() > 0 {
 		fmt.Fprintf(w, "// Error codes of the model's error shapes, as sent on the wire (the\n// awsQueryError code where the model gives one, else the shape's name).\nconst (\n%s)\n\n", consts.String())
