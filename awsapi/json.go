@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // Handler serves one operation of a JSON service: the raw body in, a value to
@@ -117,6 +119,9 @@ type JSONService struct {
 	Known map[string]bool
 	// Ops are the operations wharf serves.
 	Ops map[string]Handler
+	// Errors is the model's table of error codes (the generated
+	// api/<svc>types.Errors): the fault and HTTP status of each.
+	Errors map[string]shape.ErrorInfo
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

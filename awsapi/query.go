@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"runtime/debug"
 	"time"
+
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // The AWS Query protocol (awsQuery), as ELBv2, STS and CloudWatch speak it:
@@ -63,6 +65,9 @@ type QueryService struct {
 	Known map[string]bool
 	// Ops are the operations wharf serves.
 	Ops map[string]QueryHandler
+	// Errors is the model's table of error codes (the generated
+	// api/<svc>types.Errors): the fault and HTTP status of each.
+	Errors map[string]shape.ErrorInfo
 }
 
 // Query adapts a typed operation to a QueryHandler: decode the parameters
@@ -120,7 +125,9 @@ func checkQueryRequest(r *http.Request) *Error {
 // serveQuery answers one AWS Query call and returns the HTTP status sent.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request) (status int) {
 	ns := ""
+	var errs map[string]shape.ErrorInfo // the service's, once known
 	fail := func(e *Error) int {
+		e = e.inModel(errs)
 		writeXMLError(w, ns, e, req.ID)
 		return e.status()
 	}
@@ -150,7 +157,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *Request
 		}
 		return fail(Errorf(CodeInvalidAction, "no service answers Action %q with Version %q", truncate(action, 80), truncate(version, 40)))
 	}
-	ns = svc.XMLNamespace
+	ns, errs = svc.XMLNamespace, svc.Errors
 	h := svc.Ops[action]
 	if h == nil {
 		if svc.Known[action] {

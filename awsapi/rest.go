@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // REST JSON (restJson1) services: an operation is a method and a path
@@ -44,9 +46,13 @@ type RESTService struct {
 	SigningName string
 	// ValidationCode is the code for model-validation failures.
 	ValidationCode string
-	// Status maps an error code to its HTTP status (the model's httpError);
-	// codes it does not know answer 400, or 500 for server faults.
+	// Status maps an error code to its HTTP status, over Errors' (kept for
+	// codes a service answers outside its model).
 	Status map[string]int
+	// Errors is the model's table of error codes (the generated
+	// api/<svc>types.Errors): the fault and HTTP status of each; codes it
+	// does not know answer 400, or 500 for server faults.
+	Errors map[string]shape.ErrorInfo
 	// Routes are the operations by http.ServeMux pattern
 	// ("POST /schedules/{Name}").
 	Routes map[string]RESTHandler
@@ -91,6 +97,7 @@ func (s *Server) restHandler(svc *RESTService, h RESTHandler) http.Handler {
 		// included (deferred first, so it runs after a panic's answer).
 		defer func() { s.audit(r, req, svc.SigningName, status, errCode, start) }()
 		fail := func(e *Error) {
+			e = e.inModel(svc.Errors)
 			status, errCode = e.status(), e.Code
 			if st, ok := svc.Status[e.Code]; ok {
 				status = st

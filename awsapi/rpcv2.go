@@ -55,6 +55,9 @@ type RPCv2Service struct {
 	Known map[string]bool
 	// Ops are the operations wharf serves, as JSON handlers.
 	Ops map[string]Handler
+	// Errors is the model's table of error codes (the generated
+	// api/<svc>types.Errors): the fault and HTTP status of each.
+	Errors map[string]shape.ErrorInfo
 }
 
 // RegisterRPCv2 mounts an rpcv2Cbor service under /service/<ServiceShape>/.
@@ -166,6 +169,7 @@ func gunzip(r *http.Request, body []byte) ([]byte, error) {
 }
 
 func writeCBORError(w http.ResponseWriter, svc *RPCv2Service, e *Error) int {
+	e = e.inModel(svc.Errors)
 	typ := e.Code
 	if name, ok := svc.ErrorShapes[e.Code]; ok {
 		typ = name
@@ -178,8 +182,15 @@ func writeCBORError(w http.ResponseWriter, svc *RPCv2Service, e *Error) int {
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Header().Set("X-Amzn-Query-Error", e.Code+";"+fault)
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	// The SDK decodes the body into the error shape by member name, whose
+	// case the model decides (CloudWatch's ResourceNotFoundException has
+	// Message, its ResourceNotFound message).
+	msgKey := "message"
+	if info, ok := svc.Errors[e.Code]; ok && info.Message != "" {
+		msgKey = info.Message
+	}
 	w.WriteHeader(e.status())
-	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(typ), "message": cbor.String(e.Message)}))
+	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(typ), msgKey: cbor.String(e.Message)}))
 	return e.status()
 }
 

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // MaxBodyBytes bounds a request body; AWS's own limits are far lower for the
@@ -110,7 +112,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveJSON answers one AWS JSON 1.1 call and returns the HTTP status sent.
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request, target string) (status int) {
+	var errs map[string]shape.ErrorInfo // the service's, once known
 	fail := func(e *Error) int {
+		e = e.inModel(errs)
 		writeJSONError(w, e)
 		return e.status()
 	}
@@ -128,6 +132,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *Request,
 	if svc == nil {
 		return fail(Errorf(CodeUnknownOperation, "no service answers X-Amz-Target %q", truncate(target, 120)))
 	}
+	errs = svc.Errors
 	if r.Method != http.MethodPost {
 		return fail(&Error{Code: CodeMethodNotAllowed, Message: "AWS JSON calls must use POST"})
 	}

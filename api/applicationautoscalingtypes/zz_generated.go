@@ -145,6 +145,43 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrConcurrentUpdateException is the wire code of the ConcurrentUpdateException error shape.
+	ErrConcurrentUpdateException = "ConcurrentUpdateException"
+	// ErrFailedResourceAccessException is the wire code of the FailedResourceAccessException error shape.
+	ErrFailedResourceAccessException = "FailedResourceAccessException"
+	// ErrInternalServiceException is the wire code of the InternalServiceException error shape.
+	ErrInternalServiceException = "InternalServiceException"
+	// ErrInvalidNextTokenException is the wire code of the InvalidNextTokenException error shape.
+	ErrInvalidNextTokenException = "InvalidNextTokenException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrObjectNotFoundException is the wire code of the ObjectNotFoundException error shape.
+	ErrObjectNotFoundException = "ObjectNotFoundException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTagsException"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrConcurrentUpdateException:     {Shape: "ConcurrentUpdateException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrFailedResourceAccessException: {Shape: "FailedResourceAccessException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInternalServiceException:      {Shape: "InternalServiceException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidNextTokenException:     {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededException:        {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrObjectNotFoundException:       {Shape: "ObjectNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrTooManyTagsException:          {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ConcurrentUpdateException":     "server",

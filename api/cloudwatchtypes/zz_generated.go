@@ -338,6 +338,54 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrConcurrentModificationException is the wire code of the ConcurrentModificationException error shape.
+	ErrConcurrentModificationException = "ConcurrentModificationException"
+	// ErrDashboardInvalidInputError is the wire code of the DashboardInvalidInputError error shape.
+	ErrDashboardInvalidInputError = "InvalidParameterInput"
+	// ErrDashboardNotFoundError is the wire code of the DashboardNotFoundError error shape.
+	ErrDashboardNotFoundError = "ResourceNotFound"
+	// ErrInternalServiceFault is the wire code of the InternalServiceFault error shape.
+	ErrInternalServiceFault = "InternalServiceError"
+	// ErrInvalidFormatFault is the wire code of the InvalidFormatFault error shape.
+	ErrInvalidFormatFault = "InvalidFormat"
+	// ErrInvalidNextToken is the wire code of the InvalidNextToken error shape.
+	ErrInvalidNextToken = "InvalidNextToken"
+	// ErrInvalidParameterCombinationException is the wire code of the InvalidParameterCombinationException error shape.
+	ErrInvalidParameterCombinationException = "InvalidParameterCombination"
+	// ErrInvalidParameterValueException is the wire code of the InvalidParameterValueException error shape.
+	ErrInvalidParameterValueException = "InvalidParameterValue"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrLimitExceededFault is the wire code of the LimitExceededFault error shape.
+	ErrLimitExceededFault = "LimitExceeded"
+	// ErrMissingRequiredParameterException is the wire code of the MissingRequiredParameterException error shape.
+	ErrMissingRequiredParameterException = "MissingParameter"
+	// ErrResourceNotFound is the wire code of the ResourceNotFound error shape.
+	ErrResourceNotFound = "ResourceNotFound"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrConcurrentModificationException:      {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrDashboardInvalidInputError:           {Shape: "DashboardInvalidInputError", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrDashboardNotFoundError:               {Shape: "DashboardNotFoundError", Fault: "client", HTTPStatus: 404, Message: "message"},
+	ErrInternalServiceFault:                 {Shape: "InternalServiceFault", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidFormatFault:                   {Shape: "InvalidFormatFault", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidNextToken:                     {Shape: "InvalidNextToken", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterCombinationException: {Shape: "InvalidParameterCombinationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterValueException:       {Shape: "InvalidParameterValueException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:               {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededFault:                   {Shape: "LimitExceededFault", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMissingRequiredParameterException:    {Shape: "MissingRequiredParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:            {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ConcurrentModificationException":      "client",

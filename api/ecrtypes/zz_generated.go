@@ -428,6 +428,136 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrEmptyUploadException is the wire code of the EmptyUploadException error shape.
+	ErrEmptyUploadException = "EmptyUploadException"
+	// ErrImageAlreadyExistsException is the wire code of the ImageAlreadyExistsException error shape.
+	ErrImageAlreadyExistsException = "ImageAlreadyExistsException"
+	// ErrImageDigestDoesNotMatchException is the wire code of the ImageDigestDoesNotMatchException error shape.
+	ErrImageDigestDoesNotMatchException = "ImageDigestDoesNotMatchException"
+	// ErrImageNotFoundException is the wire code of the ImageNotFoundException error shape.
+	ErrImageNotFoundException = "ImageNotFoundException"
+	// ErrImageTagAlreadyExistsException is the wire code of the ImageTagAlreadyExistsException error shape.
+	ErrImageTagAlreadyExistsException = "ImageTagAlreadyExistsException"
+	// ErrInvalidLayerException is the wire code of the InvalidLayerException error shape.
+	ErrInvalidLayerException = "InvalidLayerException"
+	// ErrInvalidLayerPartException is the wire code of the InvalidLayerPartException error shape.
+	ErrInvalidLayerPartException = "InvalidLayerPartException"
+	// ErrInvalidParameterException is the wire code of the InvalidParameterException error shape.
+	ErrInvalidParameterException = "InvalidParameterException"
+	// ErrInvalidTagParameterException is the wire code of the InvalidTagParameterException error shape.
+	ErrInvalidTagParameterException = "InvalidTagParameterException"
+	// ErrKmsException is the wire code of the KmsException error shape.
+	ErrKmsException = "KmsException"
+	// ErrLayerAlreadyExistsException is the wire code of the LayerAlreadyExistsException error shape.
+	ErrLayerAlreadyExistsException = "LayerAlreadyExistsException"
+	// ErrLayerInaccessibleException is the wire code of the LayerInaccessibleException error shape.
+	ErrLayerInaccessibleException = "LayerInaccessibleException"
+	// ErrLayerPartTooSmallException is the wire code of the LayerPartTooSmallException error shape.
+	ErrLayerPartTooSmallException = "LayerPartTooSmallException"
+	// ErrLayersNotFoundException is the wire code of the LayersNotFoundException error shape.
+	ErrLayersNotFoundException = "LayersNotFoundException"
+	// ErrLifecyclePolicyNotFoundException is the wire code of the LifecyclePolicyNotFoundException error shape.
+	ErrLifecyclePolicyNotFoundException = "LifecyclePolicyNotFoundException"
+	// ErrLifecyclePolicyPreviewInProgressException is the wire code of the LifecyclePolicyPreviewInProgressException error shape.
+	ErrLifecyclePolicyPreviewInProgressException = "LifecyclePolicyPreviewInProgressException"
+	// ErrLifecyclePolicyPreviewNotFoundException is the wire code of the LifecyclePolicyPreviewNotFoundException error shape.
+	ErrLifecyclePolicyPreviewNotFoundException = "LifecyclePolicyPreviewNotFoundException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrPullThroughCacheRuleAlreadyExistsException is the wire code of the PullThroughCacheRuleAlreadyExistsException error shape.
+	ErrPullThroughCacheRuleAlreadyExistsException = "PullThroughCacheRuleAlreadyExistsException"
+	// ErrPullThroughCacheRuleNotFoundException is the wire code of the PullThroughCacheRuleNotFoundException error shape.
+	ErrPullThroughCacheRuleNotFoundException = "PullThroughCacheRuleNotFoundException"
+	// ErrReferencedImagesNotFoundException is the wire code of the ReferencedImagesNotFoundException error shape.
+	ErrReferencedImagesNotFoundException = "ReferencedImagesNotFoundException"
+	// ErrRegistryPolicyNotFoundException is the wire code of the RegistryPolicyNotFoundException error shape.
+	ErrRegistryPolicyNotFoundException = "RegistryPolicyNotFoundException"
+	// ErrRepositoryAlreadyExistsException is the wire code of the RepositoryAlreadyExistsException error shape.
+	ErrRepositoryAlreadyExistsException = "RepositoryAlreadyExistsException"
+	// ErrRepositoryNotEmptyException is the wire code of the RepositoryNotEmptyException error shape.
+	ErrRepositoryNotEmptyException = "RepositoryNotEmptyException"
+	// ErrRepositoryNotFoundException is the wire code of the RepositoryNotFoundException error shape.
+	ErrRepositoryNotFoundException = "RepositoryNotFoundException"
+	// ErrRepositoryPolicyNotFoundException is the wire code of the RepositoryPolicyNotFoundException error shape.
+	ErrRepositoryPolicyNotFoundException = "RepositoryPolicyNotFoundException"
+	// ErrScanNotFoundException is the wire code of the ScanNotFoundException error shape.
+	ErrScanNotFoundException = "ScanNotFoundException"
+	// ErrSecretNotFoundException is the wire code of the SecretNotFoundException error shape.
+	ErrSecretNotFoundException = "SecretNotFoundException"
+	// ErrServerException is the wire code of the ServerException error shape.
+	ErrServerException = "ServerException"
+	// ErrTemplateAlreadyExistsException is the wire code of the TemplateAlreadyExistsException error shape.
+	ErrTemplateAlreadyExistsException = "TemplateAlreadyExistsException"
+	// ErrTemplateNotFoundException is the wire code of the TemplateNotFoundException error shape.
+	ErrTemplateNotFoundException = "TemplateNotFoundException"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTagsException"
+	// ErrUnableToAccessSecretException is the wire code of the UnableToAccessSecretException error shape.
+	ErrUnableToAccessSecretException = "UnableToAccessSecretException"
+	// ErrUnableToDecryptSecretValueException is the wire code of the UnableToDecryptSecretValueException error shape.
+	ErrUnableToDecryptSecretValueException = "UnableToDecryptSecretValueException"
+	// ErrUnableToGetUpstreamImageException is the wire code of the UnableToGetUpstreamImageException error shape.
+	ErrUnableToGetUpstreamImageException = "UnableToGetUpstreamImageException"
+	// ErrUnableToGetUpstreamLayerException is the wire code of the UnableToGetUpstreamLayerException error shape.
+	ErrUnableToGetUpstreamLayerException = "UnableToGetUpstreamLayerException"
+	// ErrUnsupportedImageTypeException is the wire code of the UnsupportedImageTypeException error shape.
+	ErrUnsupportedImageTypeException = "UnsupportedImageTypeException"
+	// ErrUnsupportedUpstreamRegistryException is the wire code of the UnsupportedUpstreamRegistryException error shape.
+	ErrUnsupportedUpstreamRegistryException = "UnsupportedUpstreamRegistryException"
+	// ErrUploadNotFoundException is the wire code of the UploadNotFoundException error shape.
+	ErrUploadNotFoundException = "UploadNotFoundException"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrEmptyUploadException:                       {Shape: "EmptyUploadException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrImageAlreadyExistsException:                {Shape: "ImageAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrImageDigestDoesNotMatchException:           {Shape: "ImageDigestDoesNotMatchException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrImageNotFoundException:                     {Shape: "ImageNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrImageTagAlreadyExistsException:             {Shape: "ImageTagAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidLayerException:                      {Shape: "InvalidLayerException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidLayerPartException:                  {Shape: "InvalidLayerPartException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterException:                  {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidTagParameterException:               {Shape: "InvalidTagParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrKmsException:                               {Shape: "KmsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLayerAlreadyExistsException:                {Shape: "LayerAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLayerInaccessibleException:                 {Shape: "LayerInaccessibleException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLayerPartTooSmallException:                 {Shape: "LayerPartTooSmallException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLayersNotFoundException:                    {Shape: "LayersNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLifecyclePolicyNotFoundException:           {Shape: "LifecyclePolicyNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLifecyclePolicyPreviewInProgressException:  {Shape: "LifecyclePolicyPreviewInProgressException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLifecyclePolicyPreviewNotFoundException:    {Shape: "LifecyclePolicyPreviewNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:                     {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPullThroughCacheRuleAlreadyExistsException: {Shape: "PullThroughCacheRuleAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPullThroughCacheRuleNotFoundException:      {Shape: "PullThroughCacheRuleNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrReferencedImagesNotFoundException:          {Shape: "ReferencedImagesNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRegistryPolicyNotFoundException:            {Shape: "RegistryPolicyNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRepositoryAlreadyExistsException:           {Shape: "RepositoryAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRepositoryNotEmptyException:                {Shape: "RepositoryNotEmptyException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRepositoryNotFoundException:                {Shape: "RepositoryNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRepositoryPolicyNotFoundException:          {Shape: "RepositoryPolicyNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrScanNotFoundException:                      {Shape: "ScanNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrSecretNotFoundException:                    {Shape: "SecretNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrServerException:                            {Shape: "ServerException", Fault: "server", HTTPStatus: 500, Message: "message"},
+	ErrTemplateAlreadyExistsException:             {Shape: "TemplateAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTemplateNotFoundException:                  {Shape: "TemplateNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTooManyTagsException:                       {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnableToAccessSecretException:              {Shape: "UnableToAccessSecretException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnableToDecryptSecretValueException:        {Shape: "UnableToDecryptSecretValueException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnableToGetUpstreamImageException:          {Shape: "UnableToGetUpstreamImageException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnableToGetUpstreamLayerException:          {Shape: "UnableToGetUpstreamLayerException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnsupportedImageTypeException:              {Shape: "UnsupportedImageTypeException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnsupportedUpstreamRegistryException:       {Shape: "UnsupportedUpstreamRegistryException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUploadNotFoundException:                    {Shape: "UploadNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrValidationException:                        {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"EmptyUploadException":                       "client",

@@ -510,6 +510,94 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAccessDeniedException is the wire code of the AccessDeniedException error shape.
+	ErrAccessDeniedException = "AccessDeniedException"
+	// ErrAttributeLimitExceededException is the wire code of the AttributeLimitExceededException error shape.
+	ErrAttributeLimitExceededException = "AttributeLimitExceededException"
+	// ErrBlockedException is the wire code of the BlockedException error shape.
+	ErrBlockedException = "BlockedException"
+	// ErrClientException is the wire code of the ClientException error shape.
+	ErrClientException = "ClientException"
+	// ErrClusterContainsContainerInstancesException is the wire code of the ClusterContainsContainerInstancesException error shape.
+	ErrClusterContainsContainerInstancesException = "ClusterContainsContainerInstancesException"
+	// ErrClusterContainsServicesException is the wire code of the ClusterContainsServicesException error shape.
+	ErrClusterContainsServicesException = "ClusterContainsServicesException"
+	// ErrClusterContainsTasksException is the wire code of the ClusterContainsTasksException error shape.
+	ErrClusterContainsTasksException = "ClusterContainsTasksException"
+	// ErrClusterNotFoundException is the wire code of the ClusterNotFoundException error shape.
+	ErrClusterNotFoundException = "ClusterNotFoundException"
+	// ErrConflictException is the wire code of the ConflictException error shape.
+	ErrConflictException = "ConflictException"
+	// ErrInvalidParameterException is the wire code of the InvalidParameterException error shape.
+	ErrInvalidParameterException = "InvalidParameterException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrMissingVersionException is the wire code of the MissingVersionException error shape.
+	ErrMissingVersionException = "MissingVersionException"
+	// ErrNamespaceNotFoundException is the wire code of the NamespaceNotFoundException error shape.
+	ErrNamespaceNotFoundException = "NamespaceNotFoundException"
+	// ErrNoUpdateAvailableException is the wire code of the NoUpdateAvailableException error shape.
+	ErrNoUpdateAvailableException = "NoUpdateAvailableException"
+	// ErrPlatformTaskDefinitionIncompatibilityException is the wire code of the PlatformTaskDefinitionIncompatibilityException error shape.
+	ErrPlatformTaskDefinitionIncompatibilityException = "PlatformTaskDefinitionIncompatibilityException"
+	// ErrPlatformUnknownException is the wire code of the PlatformUnknownException error shape.
+	ErrPlatformUnknownException = "PlatformUnknownException"
+	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
+	ErrResourceInUseException = "ResourceInUseException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrServerException is the wire code of the ServerException error shape.
+	ErrServerException = "ServerException"
+	// ErrServiceNotActiveException is the wire code of the ServiceNotActiveException error shape.
+	ErrServiceNotActiveException = "ServiceNotActiveException"
+	// ErrServiceNotFoundException is the wire code of the ServiceNotFoundException error shape.
+	ErrServiceNotFoundException = "ServiceNotFoundException"
+	// ErrTargetNotConnectedException is the wire code of the TargetNotConnectedException error shape.
+	ErrTargetNotConnectedException = "TargetNotConnectedException"
+	// ErrTargetNotFoundException is the wire code of the TargetNotFoundException error shape.
+	ErrTargetNotFoundException = "TargetNotFoundException"
+	// ErrTaskSetNotFoundException is the wire code of the TaskSetNotFoundException error shape.
+	ErrTaskSetNotFoundException = "TaskSetNotFoundException"
+	// ErrUnsupportedFeatureException is the wire code of the UnsupportedFeatureException error shape.
+	ErrUnsupportedFeatureException = "UnsupportedFeatureException"
+	// ErrUpdateInProgressException is the wire code of the UpdateInProgressException error shape.
+	ErrUpdateInProgressException = "UpdateInProgressException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAccessDeniedException:                          {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrAttributeLimitExceededException:                {Shape: "AttributeLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrBlockedException:                               {Shape: "BlockedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrClientException:                                {Shape: "ClientException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrClusterContainsContainerInstancesException:     {Shape: "ClusterContainsContainerInstancesException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrClusterContainsServicesException:               {Shape: "ClusterContainsServicesException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrClusterContainsTasksException:                  {Shape: "ClusterContainsTasksException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrClusterNotFoundException:                       {Shape: "ClusterNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrConflictException:                              {Shape: "ConflictException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterException:                      {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:                         {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMissingVersionException:                        {Shape: "MissingVersionException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrNamespaceNotFoundException:                     {Shape: "NamespaceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrNoUpdateAvailableException:                     {Shape: "NoUpdateAvailableException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPlatformTaskDefinitionIncompatibilityException: {Shape: "PlatformTaskDefinitionIncompatibilityException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPlatformUnknownException:                       {Shape: "PlatformUnknownException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceInUseException:                         {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:                      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrServerException:                                {Shape: "ServerException", Fault: "server", HTTPStatus: 500, Message: "message"},
+	ErrServiceNotActiveException:                      {Shape: "ServiceNotActiveException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrServiceNotFoundException:                       {Shape: "ServiceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTargetNotConnectedException:                    {Shape: "TargetNotConnectedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTargetNotFoundException:                        {Shape: "TargetNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTaskSetNotFoundException:                       {Shape: "TaskSetNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnsupportedFeatureException:                    {Shape: "UnsupportedFeatureException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUpdateInProgressException:                      {Shape: "UpdateInProgressException", Fault: "client", HTTPStatus: 400, Message: "message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AccessDeniedException":                          "client",

@@ -443,6 +443,184 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrALPNPolicyNotSupportedException is the wire code of the ALPNPolicyNotSupportedException error shape.
+	ErrALPNPolicyNotSupportedException = "ALPNPolicyNotFound"
+	// ErrAllocationIdNotFoundException is the wire code of the AllocationIdNotFoundException error shape.
+	ErrAllocationIdNotFoundException = "AllocationIdNotFound"
+	// ErrAvailabilityZoneNotSupportedException is the wire code of the AvailabilityZoneNotSupportedException error shape.
+	ErrAvailabilityZoneNotSupportedException = "AvailabilityZoneNotSupported"
+	// ErrCaCertificatesBundleNotFoundException is the wire code of the CaCertificatesBundleNotFoundException error shape.
+	ErrCaCertificatesBundleNotFoundException = "CaCertificatesBundleNotFound"
+	// ErrCapacityDecreaseRequestsLimitExceededException is the wire code of the CapacityDecreaseRequestsLimitExceededException error shape.
+	ErrCapacityDecreaseRequestsLimitExceededException = "CapacityDecreaseRequestLimitExceeded"
+	// ErrCapacityReservationPendingException is the wire code of the CapacityReservationPendingException error shape.
+	ErrCapacityReservationPendingException = "CapacityReservationPending"
+	// ErrCapacityUnitsLimitExceededException is the wire code of the CapacityUnitsLimitExceededException error shape.
+	ErrCapacityUnitsLimitExceededException = "CapacityUnitsLimitExceeded"
+	// ErrCertificateNotFoundException is the wire code of the CertificateNotFoundException error shape.
+	ErrCertificateNotFoundException = "CertificateNotFound"
+	// ErrDeleteAssociationSameAccountException is the wire code of the DeleteAssociationSameAccountException error shape.
+	ErrDeleteAssociationSameAccountException = "DeleteAssociationSameAccount"
+	// ErrDuplicateListenerException is the wire code of the DuplicateListenerException error shape.
+	ErrDuplicateListenerException = "DuplicateListener"
+	// ErrDuplicateLoadBalancerNameException is the wire code of the DuplicateLoadBalancerNameException error shape.
+	ErrDuplicateLoadBalancerNameException = "DuplicateLoadBalancerName"
+	// ErrDuplicateTagKeysException is the wire code of the DuplicateTagKeysException error shape.
+	ErrDuplicateTagKeysException = "DuplicateTagKeys"
+	// ErrDuplicateTargetGroupNameException is the wire code of the DuplicateTargetGroupNameException error shape.
+	ErrDuplicateTargetGroupNameException = "DuplicateTargetGroupName"
+	// ErrDuplicateTrustStoreNameException is the wire code of the DuplicateTrustStoreNameException error shape.
+	ErrDuplicateTrustStoreNameException = "DuplicateTrustStoreName"
+	// ErrHealthUnavailableException is the wire code of the HealthUnavailableException error shape.
+	ErrHealthUnavailableException = "HealthUnavailable"
+	// ErrIncompatibleProtocolsException is the wire code of the IncompatibleProtocolsException error shape.
+	ErrIncompatibleProtocolsException = "IncompatibleProtocols"
+	// ErrInsufficientCapacityException is the wire code of the InsufficientCapacityException error shape.
+	ErrInsufficientCapacityException = "InsufficientCapacity"
+	// ErrInvalidCaCertificatesBundleException is the wire code of the InvalidCaCertificatesBundleException error shape.
+	ErrInvalidCaCertificatesBundleException = "InvalidCaCertificatesBundle"
+	// ErrInvalidConfigurationRequestException is the wire code of the InvalidConfigurationRequestException error shape.
+	ErrInvalidConfigurationRequestException = "InvalidConfigurationRequest"
+	// ErrInvalidLoadBalancerActionException is the wire code of the InvalidLoadBalancerActionException error shape.
+	ErrInvalidLoadBalancerActionException = "InvalidLoadBalancerAction"
+	// ErrInvalidRevocationContentException is the wire code of the InvalidRevocationContentException error shape.
+	ErrInvalidRevocationContentException = "InvalidRevocationContent"
+	// ErrInvalidSchemeException is the wire code of the InvalidSchemeException error shape.
+	ErrInvalidSchemeException = "InvalidScheme"
+	// ErrInvalidSecurityGroupException is the wire code of the InvalidSecurityGroupException error shape.
+	ErrInvalidSecurityGroupException = "InvalidSecurityGroup"
+	// ErrInvalidSubnetException is the wire code of the InvalidSubnetException error shape.
+	ErrInvalidSubnetException = "InvalidSubnet"
+	// ErrInvalidTargetException is the wire code of the InvalidTargetException error shape.
+	ErrInvalidTargetException = "InvalidTarget"
+	// ErrListenerNotFoundException is the wire code of the ListenerNotFoundException error shape.
+	ErrListenerNotFoundException = "ListenerNotFound"
+	// ErrLoadBalancerNotFoundException is the wire code of the LoadBalancerNotFoundException error shape.
+	ErrLoadBalancerNotFoundException = "LoadBalancerNotFound"
+	// ErrOperationNotPermittedException is the wire code of the OperationNotPermittedException error shape.
+	ErrOperationNotPermittedException = "OperationNotPermitted"
+	// ErrPriorRequestNotCompleteException is the wire code of the PriorRequestNotCompleteException error shape.
+	ErrPriorRequestNotCompleteException = "PriorRequestNotComplete"
+	// ErrPriorityInUseException is the wire code of the PriorityInUseException error shape.
+	ErrPriorityInUseException = "PriorityInUse"
+	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
+	ErrResourceInUseException = "ResourceInUse"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFound"
+	// ErrRevocationContentNotFoundException is the wire code of the RevocationContentNotFoundException error shape.
+	ErrRevocationContentNotFoundException = "RevocationContentNotFound"
+	// ErrRevocationIdNotFoundException is the wire code of the RevocationIdNotFoundException error shape.
+	ErrRevocationIdNotFoundException = "RevocationIdNotFound"
+	// ErrRuleNotFoundException is the wire code of the RuleNotFoundException error shape.
+	ErrRuleNotFoundException = "RuleNotFound"
+	// ErrSSLPolicyNotFoundException is the wire code of the SSLPolicyNotFoundException error shape.
+	ErrSSLPolicyNotFoundException = "SSLPolicyNotFound"
+	// ErrSubnetNotFoundException is the wire code of the SubnetNotFoundException error shape.
+	ErrSubnetNotFoundException = "SubnetNotFound"
+	// ErrTargetGroupAssociationLimitException is the wire code of the TargetGroupAssociationLimitException error shape.
+	ErrTargetGroupAssociationLimitException = "TargetGroupAssociationLimit"
+	// ErrTargetGroupNotFoundException is the wire code of the TargetGroupNotFoundException error shape.
+	ErrTargetGroupNotFoundException = "TargetGroupNotFound"
+	// ErrTooManyActionsException is the wire code of the TooManyActionsException error shape.
+	ErrTooManyActionsException = "TooManyActions"
+	// ErrTooManyCertificatesException is the wire code of the TooManyCertificatesException error shape.
+	ErrTooManyCertificatesException = "TooManyCertificates"
+	// ErrTooManyListenersException is the wire code of the TooManyListenersException error shape.
+	ErrTooManyListenersException = "TooManyListeners"
+	// ErrTooManyLoadBalancersException is the wire code of the TooManyLoadBalancersException error shape.
+	ErrTooManyLoadBalancersException = "TooManyLoadBalancers"
+	// ErrTooManyRegistrationsForTargetIdException is the wire code of the TooManyRegistrationsForTargetIdException error shape.
+	ErrTooManyRegistrationsForTargetIdException = "TooManyRegistrationsForTargetId"
+	// ErrTooManyRulesException is the wire code of the TooManyRulesException error shape.
+	ErrTooManyRulesException = "TooManyRules"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTags"
+	// ErrTooManyTargetGroupsException is the wire code of the TooManyTargetGroupsException error shape.
+	ErrTooManyTargetGroupsException = "TooManyTargetGroups"
+	// ErrTooManyTargetsException is the wire code of the TooManyTargetsException error shape.
+	ErrTooManyTargetsException = "TooManyTargets"
+	// ErrTooManyTrustStoreRevocationEntriesException is the wire code of the TooManyTrustStoreRevocationEntriesException error shape.
+	ErrTooManyTrustStoreRevocationEntriesException = "TooManyTrustStoreRevocationEntries"
+	// ErrTooManyTrustStoresException is the wire code of the TooManyTrustStoresException error shape.
+	ErrTooManyTrustStoresException = "TooManyTrustStores"
+	// ErrTooManyUniqueTargetGroupsPerLoadBalancerException is the wire code of the TooManyUniqueTargetGroupsPerLoadBalancerException error shape.
+	ErrTooManyUniqueTargetGroupsPerLoadBalancerException = "TooManyUniqueTargetGroupsPerLoadBalancer"
+	// ErrTrustStoreAssociationNotFoundException is the wire code of the TrustStoreAssociationNotFoundException error shape.
+	ErrTrustStoreAssociationNotFoundException = "AssociationNotFound"
+	// ErrTrustStoreInUseException is the wire code of the TrustStoreInUseException error shape.
+	ErrTrustStoreInUseException = "TrustStoreInUse"
+	// ErrTrustStoreNotFoundException is the wire code of the TrustStoreNotFoundException error shape.
+	ErrTrustStoreNotFoundException = "TrustStoreNotFound"
+	// ErrTrustStoreNotReadyException is the wire code of the TrustStoreNotReadyException error shape.
+	ErrTrustStoreNotReadyException = "TrustStoreNotReady"
+	// ErrUnsupportedProtocolException is the wire code of the UnsupportedProtocolException error shape.
+	ErrUnsupportedProtocolException = "UnsupportedProtocol"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrALPNPolicyNotSupportedException:                   {Shape: "ALPNPolicyNotSupportedException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAllocationIdNotFoundException:                     {Shape: "AllocationIdNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAvailabilityZoneNotSupportedException:             {Shape: "AvailabilityZoneNotSupportedException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCaCertificatesBundleNotFoundException:             {Shape: "CaCertificatesBundleNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCapacityDecreaseRequestsLimitExceededException:    {Shape: "CapacityDecreaseRequestsLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCapacityReservationPendingException:               {Shape: "CapacityReservationPendingException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCapacityUnitsLimitExceededException:               {Shape: "CapacityUnitsLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCertificateNotFoundException:                      {Shape: "CertificateNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDeleteAssociationSameAccountException:             {Shape: "DeleteAssociationSameAccountException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateListenerException:                        {Shape: "DuplicateListenerException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateLoadBalancerNameException:                {Shape: "DuplicateLoadBalancerNameException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateTagKeysException:                         {Shape: "DuplicateTagKeysException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateTargetGroupNameException:                 {Shape: "DuplicateTargetGroupNameException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateTrustStoreNameException:                  {Shape: "DuplicateTrustStoreNameException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrHealthUnavailableException:                        {Shape: "HealthUnavailableException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrIncompatibleProtocolsException:                    {Shape: "IncompatibleProtocolsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInsufficientCapacityException:                     {Shape: "InsufficientCapacityException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidCaCertificatesBundleException:              {Shape: "InvalidCaCertificatesBundleException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidConfigurationRequestException:              {Shape: "InvalidConfigurationRequestException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidLoadBalancerActionException:                {Shape: "InvalidLoadBalancerActionException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidRevocationContentException:                 {Shape: "InvalidRevocationContentException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidSchemeException:                            {Shape: "InvalidSchemeException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidSecurityGroupException:                     {Shape: "InvalidSecurityGroupException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidSubnetException:                            {Shape: "InvalidSubnetException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidTargetException:                            {Shape: "InvalidTargetException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrListenerNotFoundException:                         {Shape: "ListenerNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLoadBalancerNotFoundException:                     {Shape: "LoadBalancerNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOperationNotPermittedException:                    {Shape: "OperationNotPermittedException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrPriorRequestNotCompleteException:                  {Shape: "PriorRequestNotCompleteException", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrPriorityInUseException:                            {Shape: "PriorityInUseException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceInUseException:                            {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:                         {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrRevocationContentNotFoundException:                {Shape: "RevocationContentNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrRevocationIdNotFoundException:                     {Shape: "RevocationIdNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrRuleNotFoundException:                             {Shape: "RuleNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrSSLPolicyNotFoundException:                        {Shape: "SSLPolicyNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrSubnetNotFoundException:                           {Shape: "SubnetNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTargetGroupAssociationLimitException:              {Shape: "TargetGroupAssociationLimitException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTargetGroupNotFoundException:                      {Shape: "TargetGroupNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyActionsException:                           {Shape: "TooManyActionsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyCertificatesException:                      {Shape: "TooManyCertificatesException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyListenersException:                         {Shape: "TooManyListenersException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyLoadBalancersException:                     {Shape: "TooManyLoadBalancersException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyRegistrationsForTargetIdException:          {Shape: "TooManyRegistrationsForTargetIdException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyRulesException:                             {Shape: "TooManyRulesException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTagsException:                              {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTargetGroupsException:                      {Shape: "TooManyTargetGroupsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTargetsException:                           {Shape: "TooManyTargetsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTrustStoreRevocationEntriesException:       {Shape: "TooManyTrustStoreRevocationEntriesException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTrustStoresException:                       {Shape: "TooManyTrustStoresException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyUniqueTargetGroupsPerLoadBalancerException: {Shape: "TooManyUniqueTargetGroupsPerLoadBalancerException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTrustStoreAssociationNotFoundException:            {Shape: "TrustStoreAssociationNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTrustStoreInUseException:                          {Shape: "TrustStoreInUseException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTrustStoreNotFoundException:                       {Shape: "TrustStoreNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTrustStoreNotReadyException:                       {Shape: "TrustStoreNotReadyException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedProtocolException:                      {Shape: "UnsupportedProtocolException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ALPNPolicyNotSupportedException":                   "client",

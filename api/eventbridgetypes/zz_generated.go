@@ -485,6 +485,55 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAccessDeniedException is the wire code of the AccessDeniedException error shape.
+	ErrAccessDeniedException = "AccessDeniedException"
+	// ErrConcurrentModificationException is the wire code of the ConcurrentModificationException error shape.
+	ErrConcurrentModificationException = "ConcurrentModificationException"
+	// ErrIllegalStatusException is the wire code of the IllegalStatusException error shape.
+	ErrIllegalStatusException = "IllegalStatusException"
+	// ErrInternalException is the wire code of the InternalException error shape.
+	ErrInternalException = "InternalException"
+	// ErrInvalidEventPatternException is the wire code of the InvalidEventPatternException error shape.
+	ErrInvalidEventPatternException = "InvalidEventPatternException"
+	// ErrInvalidStateException is the wire code of the InvalidStateException error shape.
+	ErrInvalidStateException = "InvalidStateException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrManagedRuleException is the wire code of the ManagedRuleException error shape.
+	ErrManagedRuleException = "ManagedRuleException"
+	// ErrOperationDisabledException is the wire code of the OperationDisabledException error shape.
+	ErrOperationDisabledException = "OperationDisabledException"
+	// ErrPolicyLengthExceededException is the wire code of the PolicyLengthExceededException error shape.
+	ErrPolicyLengthExceededException = "PolicyLengthExceededException"
+	// ErrResourceAlreadyExistsException is the wire code of the ResourceAlreadyExistsException error shape.
+	ErrResourceAlreadyExistsException = "ResourceAlreadyExistsException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrThrottlingException is the wire code of the ThrottlingException error shape.
+	ErrThrottlingException = "ThrottlingException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAccessDeniedException:           {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrConcurrentModificationException: {Shape: "ConcurrentModificationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIllegalStatusException:          {Shape: "IllegalStatusException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInternalException:               {Shape: "InternalException", Fault: "server", HTTPStatus: 500, Message: "message"},
+	ErrInvalidEventPatternException:    {Shape: "InvalidEventPatternException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidStateException:           {Shape: "InvalidStateException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:          {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrManagedRuleException:            {Shape: "ManagedRuleException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOperationDisabledException:      {Shape: "OperationDisabledException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPolicyLengthExceededException:   {Shape: "PolicyLengthExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceAlreadyExistsException:  {Shape: "ResourceAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:       {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrThrottlingException:             {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 400, Message: "message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AccessDeniedException":           "client",

@@ -755,6 +755,73 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAccessDeniedException is the wire code of the AccessDeniedException error shape.
+	ErrAccessDeniedException = "AccessDeniedException"
+	// ErrConflictException is the wire code of the ConflictException error shape.
+	ErrConflictException = "ConflictException"
+	// ErrDataAlreadyAcceptedException is the wire code of the DataAlreadyAcceptedException error shape.
+	ErrDataAlreadyAcceptedException = "DataAlreadyAcceptedException"
+	// ErrInvalidOperationException is the wire code of the InvalidOperationException error shape.
+	ErrInvalidOperationException = "InvalidOperationException"
+	// ErrInvalidParameterException is the wire code of the InvalidParameterException error shape.
+	ErrInvalidParameterException = "InvalidParameterException"
+	// ErrInvalidSequenceTokenException is the wire code of the InvalidSequenceTokenException error shape.
+	ErrInvalidSequenceTokenException = "InvalidSequenceTokenException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrMalformedQueryException is the wire code of the MalformedQueryException error shape.
+	ErrMalformedQueryException = "MalformedQueryException"
+	// ErrOperationAbortedException is the wire code of the OperationAbortedException error shape.
+	ErrOperationAbortedException = "OperationAbortedException"
+	// ErrResourceAlreadyExistsException is the wire code of the ResourceAlreadyExistsException error shape.
+	ErrResourceAlreadyExistsException = "ResourceAlreadyExistsException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrServiceQuotaExceededException is the wire code of the ServiceQuotaExceededException error shape.
+	ErrServiceQuotaExceededException = "ServiceQuotaExceededException"
+	// ErrServiceUnavailableException is the wire code of the ServiceUnavailableException error shape.
+	ErrServiceUnavailableException = "ServiceUnavailableException"
+	// ErrSessionStreamingException is the wire code of the SessionStreamingException error shape.
+	ErrSessionStreamingException = "SessionStreamingException"
+	// ErrSessionTimeoutException is the wire code of the SessionTimeoutException error shape.
+	ErrSessionTimeoutException = "SessionTimeoutException"
+	// ErrThrottlingException is the wire code of the ThrottlingException error shape.
+	ErrThrottlingException = "ThrottlingException"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTagsException"
+	// ErrUnrecognizedClientException is the wire code of the UnrecognizedClientException error shape.
+	ErrUnrecognizedClientException = "UnrecognizedClientException"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAccessDeniedException:          {Shape: "AccessDeniedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrConflictException:              {Shape: "ConflictException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrDataAlreadyAcceptedException:   {Shape: "DataAlreadyAcceptedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidOperationException:      {Shape: "InvalidOperationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidParameterException:      {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidSequenceTokenException:  {Shape: "InvalidSequenceTokenException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrLimitExceededException:         {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMalformedQueryException:        {Shape: "MalformedQueryException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOperationAbortedException:      {Shape: "OperationAbortedException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceAlreadyExistsException: {Shape: "ResourceAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceNotFoundException:      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrServiceQuotaExceededException:  {Shape: "ServiceQuotaExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrServiceUnavailableException:    {Shape: "ServiceUnavailableException", Fault: "server", HTTPStatus: 500, Message: "message"},
+	ErrSessionStreamingException:      {Shape: "SessionStreamingException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrSessionTimeoutException:        {Shape: "SessionTimeoutException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrThrottlingException:            {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrTooManyTagsException:           {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnrecognizedClientException:    {Shape: "UnrecognizedClientException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrValidationException:            {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AccessDeniedException":          "client",

@@ -127,6 +127,34 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrConflictException is the wire code of the ConflictException error shape.
+	ErrConflictException = "ConflictException"
+	// ErrInternalServerException is the wire code of the InternalServerException error shape.
+	ErrInternalServerException = "InternalServerException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrServiceQuotaExceededException is the wire code of the ServiceQuotaExceededException error shape.
+	ErrServiceQuotaExceededException = "ServiceQuotaExceededException"
+	// ErrThrottlingException is the wire code of the ThrottlingException error shape.
+	ErrThrottlingException = "ThrottlingException"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrConflictException:             {Shape: "ConflictException", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrInternalServerException:       {Shape: "InternalServerException", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrResourceNotFoundException:     {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrServiceQuotaExceededException: {Shape: "ServiceQuotaExceededException", Fault: "client", HTTPStatus: 402, Message: "Message"},
+	ErrThrottlingException:           {Shape: "ThrottlingException", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrValidationException:           {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ConflictException":             "client",

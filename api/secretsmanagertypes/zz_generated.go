@@ -216,6 +216,52 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrDecryptionFailure is the wire code of the DecryptionFailure error shape.
+	ErrDecryptionFailure = "DecryptionFailure"
+	// ErrEncryptionFailure is the wire code of the EncryptionFailure error shape.
+	ErrEncryptionFailure = "EncryptionFailure"
+	// ErrInternalServiceError is the wire code of the InternalServiceError error shape.
+	ErrInternalServiceError = "InternalServiceError"
+	// ErrInvalidNextTokenException is the wire code of the InvalidNextTokenException error shape.
+	ErrInvalidNextTokenException = "InvalidNextTokenException"
+	// ErrInvalidParameterException is the wire code of the InvalidParameterException error shape.
+	ErrInvalidParameterException = "InvalidParameterException"
+	// ErrInvalidRequestException is the wire code of the InvalidRequestException error shape.
+	ErrInvalidRequestException = "InvalidRequestException"
+	// ErrLimitExceededException is the wire code of the LimitExceededException error shape.
+	ErrLimitExceededException = "LimitExceededException"
+	// ErrMalformedPolicyDocumentException is the wire code of the MalformedPolicyDocumentException error shape.
+	ErrMalformedPolicyDocumentException = "MalformedPolicyDocumentException"
+	// ErrPreconditionNotMetException is the wire code of the PreconditionNotMetException error shape.
+	ErrPreconditionNotMetException = "PreconditionNotMetException"
+	// ErrPublicPolicyException is the wire code of the PublicPolicyException error shape.
+	ErrPublicPolicyException = "PublicPolicyException"
+	// ErrResourceExistsException is the wire code of the ResourceExistsException error shape.
+	ErrResourceExistsException = "ResourceExistsException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrDecryptionFailure:                {Shape: "DecryptionFailure", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrEncryptionFailure:                {Shape: "EncryptionFailure", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInternalServiceError:             {Shape: "InternalServiceError", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidNextTokenException:        {Shape: "InvalidNextTokenException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidParameterException:        {Shape: "InvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidRequestException:          {Shape: "InvalidRequestException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrLimitExceededException:           {Shape: "LimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrMalformedPolicyDocumentException: {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrPreconditionNotMetException:      {Shape: "PreconditionNotMetException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrPublicPolicyException:            {Shape: "PublicPolicyException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceExistsException:          {Shape: "ResourceExistsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:        {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"DecryptionFailure":                "client",

@@ -274,6 +274,61 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrCustomHealthNotFound is the wire code of the CustomHealthNotFound error shape.
+	ErrCustomHealthNotFound = "CustomHealthNotFound"
+	// ErrDuplicateRequest is the wire code of the DuplicateRequest error shape.
+	ErrDuplicateRequest = "DuplicateRequest"
+	// ErrInstanceNotFound is the wire code of the InstanceNotFound error shape.
+	ErrInstanceNotFound = "InstanceNotFound"
+	// ErrInvalidInput is the wire code of the InvalidInput error shape.
+	ErrInvalidInput = "InvalidInput"
+	// ErrNamespaceAlreadyExists is the wire code of the NamespaceAlreadyExists error shape.
+	ErrNamespaceAlreadyExists = "NamespaceAlreadyExists"
+	// ErrNamespaceNotFound is the wire code of the NamespaceNotFound error shape.
+	ErrNamespaceNotFound = "NamespaceNotFound"
+	// ErrOperationNotFound is the wire code of the OperationNotFound error shape.
+	ErrOperationNotFound = "OperationNotFound"
+	// ErrRequestLimitExceeded is the wire code of the RequestLimitExceeded error shape.
+	ErrRequestLimitExceeded = "RequestLimitExceeded"
+	// ErrResourceInUse is the wire code of the ResourceInUse error shape.
+	ErrResourceInUse = "ResourceInUse"
+	// ErrResourceLimitExceeded is the wire code of the ResourceLimitExceeded error shape.
+	ErrResourceLimitExceeded = "ResourceLimitExceeded"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrServiceAlreadyExists is the wire code of the ServiceAlreadyExists error shape.
+	ErrServiceAlreadyExists = "ServiceAlreadyExists"
+	// ErrServiceAttributesLimitExceededException is the wire code of the ServiceAttributesLimitExceededException error shape.
+	ErrServiceAttributesLimitExceededException = "ServiceAttributesLimitExceededException"
+	// ErrServiceNotFound is the wire code of the ServiceNotFound error shape.
+	ErrServiceNotFound = "ServiceNotFound"
+	// ErrTooManyTagsException is the wire code of the TooManyTagsException error shape.
+	ErrTooManyTagsException = "TooManyTagsException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrCustomHealthNotFound:                    {Shape: "CustomHealthNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrDuplicateRequest:                        {Shape: "DuplicateRequest", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrInstanceNotFound:                        {Shape: "InstanceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrInvalidInput:                            {Shape: "InvalidInput", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrNamespaceAlreadyExists:                  {Shape: "NamespaceAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrNamespaceNotFound:                       {Shape: "NamespaceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrOperationNotFound:                       {Shape: "OperationNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrRequestLimitExceeded:                    {Shape: "RequestLimitExceeded", Fault: "client", HTTPStatus: 429, Message: "Message"},
+	ErrResourceInUse:                           {Shape: "ResourceInUse", Fault: "client", HTTPStatus: 409, Message: "Message"},
+	ErrResourceLimitExceeded:                   {Shape: "ResourceLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:               {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrServiceAlreadyExists:                    {Shape: "ServiceAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrServiceAttributesLimitExceededException: {Shape: "ServiceAttributesLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrServiceNotFound:                         {Shape: "ServiceNotFound", Fault: "client", HTTPStatus: 404, Message: "Message"},
+	ErrTooManyTagsException:                    {Shape: "TooManyTagsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"CustomHealthNotFound":                    "client",

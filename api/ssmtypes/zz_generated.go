@@ -1231,6 +1231,421 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrAlreadyExistsException is the wire code of the AlreadyExistsException error shape.
+	ErrAlreadyExistsException = "AlreadyExistsException"
+	// ErrAssociatedInstances is the wire code of the AssociatedInstances error shape.
+	ErrAssociatedInstances = "AssociatedInstances"
+	// ErrAssociationAlreadyExists is the wire code of the AssociationAlreadyExists error shape.
+	ErrAssociationAlreadyExists = "AssociationAlreadyExists"
+	// ErrAssociationDoesNotExist is the wire code of the AssociationDoesNotExist error shape.
+	ErrAssociationDoesNotExist = "AssociationDoesNotExist"
+	// ErrAssociationExecutionDoesNotExist is the wire code of the AssociationExecutionDoesNotExist error shape.
+	ErrAssociationExecutionDoesNotExist = "AssociationExecutionDoesNotExist"
+	// ErrAssociationLimitExceeded is the wire code of the AssociationLimitExceeded error shape.
+	ErrAssociationLimitExceeded = "AssociationLimitExceeded"
+	// ErrAssociationVersionLimitExceeded is the wire code of the AssociationVersionLimitExceeded error shape.
+	ErrAssociationVersionLimitExceeded = "AssociationVersionLimitExceeded"
+	// ErrAutomationDefinitionNotApprovedException is the wire code of the AutomationDefinitionNotApprovedException error shape.
+	ErrAutomationDefinitionNotApprovedException = "AutomationDefinitionNotApprovedException"
+	// ErrAutomationDefinitionNotFoundException is the wire code of the AutomationDefinitionNotFoundException error shape.
+	ErrAutomationDefinitionNotFoundException = "AutomationDefinitionNotFoundException"
+	// ErrAutomationDefinitionVersionNotFoundException is the wire code of the AutomationDefinitionVersionNotFoundException error shape.
+	ErrAutomationDefinitionVersionNotFoundException = "AutomationDefinitionVersionNotFoundException"
+	// ErrAutomationExecutionLimitExceededException is the wire code of the AutomationExecutionLimitExceededException error shape.
+	ErrAutomationExecutionLimitExceededException = "AutomationExecutionLimitExceededException"
+	// ErrAutomationExecutionNotFoundException is the wire code of the AutomationExecutionNotFoundException error shape.
+	ErrAutomationExecutionNotFoundException = "AutomationExecutionNotFoundException"
+	// ErrAutomationStepNotFoundException is the wire code of the AutomationStepNotFoundException error shape.
+	ErrAutomationStepNotFoundException = "AutomationStepNotFoundException"
+	// ErrComplianceTypeCountLimitExceededException is the wire code of the ComplianceTypeCountLimitExceededException error shape.
+	ErrComplianceTypeCountLimitExceededException = "ComplianceTypeCountLimitExceededException"
+	// ErrCustomSchemaCountLimitExceededException is the wire code of the CustomSchemaCountLimitExceededException error shape.
+	ErrCustomSchemaCountLimitExceededException = "CustomSchemaCountLimitExceededException"
+	// ErrDocumentAlreadyExists is the wire code of the DocumentAlreadyExists error shape.
+	ErrDocumentAlreadyExists = "DocumentAlreadyExists"
+	// ErrDocumentLimitExceeded is the wire code of the DocumentLimitExceeded error shape.
+	ErrDocumentLimitExceeded = "DocumentLimitExceeded"
+	// ErrDocumentPermissionLimit is the wire code of the DocumentPermissionLimit error shape.
+	ErrDocumentPermissionLimit = "DocumentPermissionLimit"
+	// ErrDocumentVersionLimitExceeded is the wire code of the DocumentVersionLimitExceeded error shape.
+	ErrDocumentVersionLimitExceeded = "DocumentVersionLimitExceeded"
+	// ErrDoesNotExistException is the wire code of the DoesNotExistException error shape.
+	ErrDoesNotExistException = "DoesNotExistException"
+	// ErrDuplicateDocumentContent is the wire code of the DuplicateDocumentContent error shape.
+	ErrDuplicateDocumentContent = "DuplicateDocumentContent"
+	// ErrDuplicateDocumentVersionName is the wire code of the DuplicateDocumentVersionName error shape.
+	ErrDuplicateDocumentVersionName = "DuplicateDocumentVersionName"
+	// ErrDuplicateInstanceId is the wire code of the DuplicateInstanceId error shape.
+	ErrDuplicateInstanceId = "DuplicateInstanceId"
+	// ErrFeatureNotAvailableException is the wire code of the FeatureNotAvailableException error shape.
+	ErrFeatureNotAvailableException = "FeatureNotAvailableException"
+	// ErrHierarchyLevelLimitExceededException is the wire code of the HierarchyLevelLimitExceededException error shape.
+	ErrHierarchyLevelLimitExceededException = "HierarchyLevelLimitExceededException"
+	// ErrHierarchyTypeMismatchException is the wire code of the HierarchyTypeMismatchException error shape.
+	ErrHierarchyTypeMismatchException = "HierarchyTypeMismatchException"
+	// ErrIdempotentParameterMismatch is the wire code of the IdempotentParameterMismatch error shape.
+	ErrIdempotentParameterMismatch = "IdempotentParameterMismatch"
+	// ErrIncompatiblePolicyException is the wire code of the IncompatiblePolicyException error shape.
+	ErrIncompatiblePolicyException = "IncompatiblePolicyException"
+	// ErrInternalServerError is the wire code of the InternalServerError error shape.
+	ErrInternalServerError = "InternalServerError"
+	// ErrInvalidActivation is the wire code of the InvalidActivation error shape.
+	ErrInvalidActivation = "InvalidActivation"
+	// ErrInvalidActivationId is the wire code of the InvalidActivationId error shape.
+	ErrInvalidActivationId = "InvalidActivationId"
+	// ErrInvalidAggregatorException is the wire code of the InvalidAggregatorException error shape.
+	ErrInvalidAggregatorException = "InvalidAggregatorException"
+	// ErrInvalidAllowedPatternException is the wire code of the InvalidAllowedPatternException error shape.
+	ErrInvalidAllowedPatternException = "InvalidAllowedPatternException"
+	// ErrInvalidAssociation is the wire code of the InvalidAssociation error shape.
+	ErrInvalidAssociation = "InvalidAssociation"
+	// ErrInvalidAssociationVersion is the wire code of the InvalidAssociationVersion error shape.
+	ErrInvalidAssociationVersion = "InvalidAssociationVersion"
+	// ErrInvalidAutomationExecutionParametersException is the wire code of the InvalidAutomationExecutionParametersException error shape.
+	ErrInvalidAutomationExecutionParametersException = "InvalidAutomationExecutionParametersException"
+	// ErrInvalidAutomationSignalException is the wire code of the InvalidAutomationSignalException error shape.
+	ErrInvalidAutomationSignalException = "InvalidAutomationSignalException"
+	// ErrInvalidAutomationStatusUpdateException is the wire code of the InvalidAutomationStatusUpdateException error shape.
+	ErrInvalidAutomationStatusUpdateException = "InvalidAutomationStatusUpdateException"
+	// ErrInvalidCommandId is the wire code of the InvalidCommandId error shape.
+	ErrInvalidCommandId = "InvalidCommandId"
+	// ErrInvalidDeleteInventoryParametersException is the wire code of the InvalidDeleteInventoryParametersException error shape.
+	ErrInvalidDeleteInventoryParametersException = "InvalidDeleteInventoryParametersException"
+	// ErrInvalidDeletionIdException is the wire code of the InvalidDeletionIdException error shape.
+	ErrInvalidDeletionIdException = "InvalidDeletionIdException"
+	// ErrInvalidDocument is the wire code of the InvalidDocument error shape.
+	ErrInvalidDocument = "InvalidDocument"
+	// ErrInvalidDocumentContent is the wire code of the InvalidDocumentContent error shape.
+	ErrInvalidDocumentContent = "InvalidDocumentContent"
+	// ErrInvalidDocumentOperation is the wire code of the InvalidDocumentOperation error shape.
+	ErrInvalidDocumentOperation = "InvalidDocumentOperation"
+	// ErrInvalidDocumentSchemaVersion is the wire code of the InvalidDocumentSchemaVersion error shape.
+	ErrInvalidDocumentSchemaVersion = "InvalidDocumentSchemaVersion"
+	// ErrInvalidDocumentType is the wire code of the InvalidDocumentType error shape.
+	ErrInvalidDocumentType = "InvalidDocumentType"
+	// ErrInvalidDocumentVersion is the wire code of the InvalidDocumentVersion error shape.
+	ErrInvalidDocumentVersion = "InvalidDocumentVersion"
+	// ErrInvalidFilter is the wire code of the InvalidFilter error shape.
+	ErrInvalidFilter = "InvalidFilter"
+	// ErrInvalidFilterKey is the wire code of the InvalidFilterKey error shape.
+	ErrInvalidFilterKey = "InvalidFilterKey"
+	// ErrInvalidFilterOption is the wire code of the InvalidFilterOption error shape.
+	ErrInvalidFilterOption = "InvalidFilterOption"
+	// ErrInvalidFilterValue is the wire code of the InvalidFilterValue error shape.
+	ErrInvalidFilterValue = "InvalidFilterValue"
+	// ErrInvalidInstanceId is the wire code of the InvalidInstanceId error shape.
+	ErrInvalidInstanceId = "InvalidInstanceId"
+	// ErrInvalidInstanceInformationFilterValue is the wire code of the InvalidInstanceInformationFilterValue error shape.
+	ErrInvalidInstanceInformationFilterValue = "InvalidInstanceInformationFilterValue"
+	// ErrInvalidInstancePropertyFilterValue is the wire code of the InvalidInstancePropertyFilterValue error shape.
+	ErrInvalidInstancePropertyFilterValue = "InvalidInstancePropertyFilterValue"
+	// ErrInvalidInventoryGroupException is the wire code of the InvalidInventoryGroupException error shape.
+	ErrInvalidInventoryGroupException = "InvalidInventoryGroupException"
+	// ErrInvalidInventoryItemContextException is the wire code of the InvalidInventoryItemContextException error shape.
+	ErrInvalidInventoryItemContextException = "InvalidInventoryItemContextException"
+	// ErrInvalidInventoryRequestException is the wire code of the InvalidInventoryRequestException error shape.
+	ErrInvalidInventoryRequestException = "InvalidInventoryRequestException"
+	// ErrInvalidItemContentException is the wire code of the InvalidItemContentException error shape.
+	ErrInvalidItemContentException = "InvalidItemContentException"
+	// ErrInvalidKeyId is the wire code of the InvalidKeyId error shape.
+	ErrInvalidKeyId = "InvalidKeyId"
+	// ErrInvalidNextToken is the wire code of the InvalidNextToken error shape.
+	ErrInvalidNextToken = "InvalidNextToken"
+	// ErrInvalidNotificationConfig is the wire code of the InvalidNotificationConfig error shape.
+	ErrInvalidNotificationConfig = "InvalidNotificationConfig"
+	// ErrInvalidOptionException is the wire code of the InvalidOptionException error shape.
+	ErrInvalidOptionException = "InvalidOptionException"
+	// ErrInvalidOutputFolder is the wire code of the InvalidOutputFolder error shape.
+	ErrInvalidOutputFolder = "InvalidOutputFolder"
+	// ErrInvalidOutputLocation is the wire code of the InvalidOutputLocation error shape.
+	ErrInvalidOutputLocation = "InvalidOutputLocation"
+	// ErrInvalidParameters is the wire code of the InvalidParameters error shape.
+	ErrInvalidParameters = "InvalidParameters"
+	// ErrInvalidPermissionType is the wire code of the InvalidPermissionType error shape.
+	ErrInvalidPermissionType = "InvalidPermissionType"
+	// ErrInvalidPluginName is the wire code of the InvalidPluginName error shape.
+	ErrInvalidPluginName = "InvalidPluginName"
+	// ErrInvalidPolicyAttributeException is the wire code of the InvalidPolicyAttributeException error shape.
+	ErrInvalidPolicyAttributeException = "InvalidPolicyAttributeException"
+	// ErrInvalidPolicyTypeException is the wire code of the InvalidPolicyTypeException error shape.
+	ErrInvalidPolicyTypeException = "InvalidPolicyTypeException"
+	// ErrInvalidResourceId is the wire code of the InvalidResourceId error shape.
+	ErrInvalidResourceId = "InvalidResourceId"
+	// ErrInvalidResourceType is the wire code of the InvalidResourceType error shape.
+	ErrInvalidResourceType = "InvalidResourceType"
+	// ErrInvalidResultAttributeException is the wire code of the InvalidResultAttributeException error shape.
+	ErrInvalidResultAttributeException = "InvalidResultAttributeException"
+	// ErrInvalidRole is the wire code of the InvalidRole error shape.
+	ErrInvalidRole = "InvalidRole"
+	// ErrInvalidSchedule is the wire code of the InvalidSchedule error shape.
+	ErrInvalidSchedule = "InvalidSchedule"
+	// ErrInvalidTag is the wire code of the InvalidTag error shape.
+	ErrInvalidTag = "InvalidTag"
+	// ErrInvalidTarget is the wire code of the InvalidTarget error shape.
+	ErrInvalidTarget = "InvalidTarget"
+	// ErrInvalidTargetMaps is the wire code of the InvalidTargetMaps error shape.
+	ErrInvalidTargetMaps = "InvalidTargetMaps"
+	// ErrInvalidTypeNameException is the wire code of the InvalidTypeNameException error shape.
+	ErrInvalidTypeNameException = "InvalidTypeNameException"
+	// ErrInvalidUpdate is the wire code of the InvalidUpdate error shape.
+	ErrInvalidUpdate = "InvalidUpdate"
+	// ErrInvocationDoesNotExist is the wire code of the InvocationDoesNotExist error shape.
+	ErrInvocationDoesNotExist = "InvocationDoesNotExist"
+	// ErrItemContentMismatchException is the wire code of the ItemContentMismatchException error shape.
+	ErrItemContentMismatchException = "ItemContentMismatchException"
+	// ErrItemSizeLimitExceededException is the wire code of the ItemSizeLimitExceededException error shape.
+	ErrItemSizeLimitExceededException = "ItemSizeLimitExceededException"
+	// ErrMalformedResourcePolicyDocumentException is the wire code of the MalformedResourcePolicyDocumentException error shape.
+	ErrMalformedResourcePolicyDocumentException = "MalformedResourcePolicyDocumentException"
+	// ErrMaxDocumentSizeExceeded is the wire code of the MaxDocumentSizeExceeded error shape.
+	ErrMaxDocumentSizeExceeded = "MaxDocumentSizeExceeded"
+	// ErrOpsItemAccessDeniedException is the wire code of the OpsItemAccessDeniedException error shape.
+	ErrOpsItemAccessDeniedException = "OpsItemAccessDeniedException"
+	// ErrOpsItemAlreadyExistsException is the wire code of the OpsItemAlreadyExistsException error shape.
+	ErrOpsItemAlreadyExistsException = "OpsItemAlreadyExistsException"
+	// ErrOpsItemConflictException is the wire code of the OpsItemConflictException error shape.
+	ErrOpsItemConflictException = "OpsItemConflictException"
+	// ErrOpsItemInvalidParameterException is the wire code of the OpsItemInvalidParameterException error shape.
+	ErrOpsItemInvalidParameterException = "OpsItemInvalidParameterException"
+	// ErrOpsItemLimitExceededException is the wire code of the OpsItemLimitExceededException error shape.
+	ErrOpsItemLimitExceededException = "OpsItemLimitExceededException"
+	// ErrOpsItemNotFoundException is the wire code of the OpsItemNotFoundException error shape.
+	ErrOpsItemNotFoundException = "OpsItemNotFoundException"
+	// ErrOpsItemRelatedItemAlreadyExistsException is the wire code of the OpsItemRelatedItemAlreadyExistsException error shape.
+	ErrOpsItemRelatedItemAlreadyExistsException = "OpsItemRelatedItemAlreadyExistsException"
+	// ErrOpsItemRelatedItemAssociationNotFoundException is the wire code of the OpsItemRelatedItemAssociationNotFoundException error shape.
+	ErrOpsItemRelatedItemAssociationNotFoundException = "OpsItemRelatedItemAssociationNotFoundException"
+	// ErrOpsMetadataAlreadyExistsException is the wire code of the OpsMetadataAlreadyExistsException error shape.
+	ErrOpsMetadataAlreadyExistsException = "OpsMetadataAlreadyExistsException"
+	// ErrOpsMetadataInvalidArgumentException is the wire code of the OpsMetadataInvalidArgumentException error shape.
+	ErrOpsMetadataInvalidArgumentException = "OpsMetadataInvalidArgumentException"
+	// ErrOpsMetadataKeyLimitExceededException is the wire code of the OpsMetadataKeyLimitExceededException error shape.
+	ErrOpsMetadataKeyLimitExceededException = "OpsMetadataKeyLimitExceededException"
+	// ErrOpsMetadataLimitExceededException is the wire code of the OpsMetadataLimitExceededException error shape.
+	ErrOpsMetadataLimitExceededException = "OpsMetadataLimitExceededException"
+	// ErrOpsMetadataNotFoundException is the wire code of the OpsMetadataNotFoundException error shape.
+	ErrOpsMetadataNotFoundException = "OpsMetadataNotFoundException"
+	// ErrOpsMetadataTooManyUpdatesException is the wire code of the OpsMetadataTooManyUpdatesException error shape.
+	ErrOpsMetadataTooManyUpdatesException = "OpsMetadataTooManyUpdatesException"
+	// ErrParameterAlreadyExists is the wire code of the ParameterAlreadyExists error shape.
+	ErrParameterAlreadyExists = "ParameterAlreadyExists"
+	// ErrParameterLimitExceeded is the wire code of the ParameterLimitExceeded error shape.
+	ErrParameterLimitExceeded = "ParameterLimitExceeded"
+	// ErrParameterMaxVersionLimitExceeded is the wire code of the ParameterMaxVersionLimitExceeded error shape.
+	ErrParameterMaxVersionLimitExceeded = "ParameterMaxVersionLimitExceeded"
+	// ErrParameterNotFound is the wire code of the ParameterNotFound error shape.
+	ErrParameterNotFound = "ParameterNotFound"
+	// ErrParameterPatternMismatchException is the wire code of the ParameterPatternMismatchException error shape.
+	ErrParameterPatternMismatchException = "ParameterPatternMismatchException"
+	// ErrParameterVersionLabelLimitExceeded is the wire code of the ParameterVersionLabelLimitExceeded error shape.
+	ErrParameterVersionLabelLimitExceeded = "ParameterVersionLabelLimitExceeded"
+	// ErrParameterVersionNotFound is the wire code of the ParameterVersionNotFound error shape.
+	ErrParameterVersionNotFound = "ParameterVersionNotFound"
+	// ErrPoliciesLimitExceededException is the wire code of the PoliciesLimitExceededException error shape.
+	ErrPoliciesLimitExceededException = "PoliciesLimitExceededException"
+	// ErrResourceDataSyncAlreadyExistsException is the wire code of the ResourceDataSyncAlreadyExistsException error shape.
+	ErrResourceDataSyncAlreadyExistsException = "ResourceDataSyncAlreadyExistsException"
+	// ErrResourceDataSyncConflictException is the wire code of the ResourceDataSyncConflictException error shape.
+	ErrResourceDataSyncConflictException = "ResourceDataSyncConflictException"
+	// ErrResourceDataSyncCountExceededException is the wire code of the ResourceDataSyncCountExceededException error shape.
+	ErrResourceDataSyncCountExceededException = "ResourceDataSyncCountExceededException"
+	// ErrResourceDataSyncInvalidConfigurationException is the wire code of the ResourceDataSyncInvalidConfigurationException error shape.
+	ErrResourceDataSyncInvalidConfigurationException = "ResourceDataSyncInvalidConfigurationException"
+	// ErrResourceDataSyncNotFoundException is the wire code of the ResourceDataSyncNotFoundException error shape.
+	ErrResourceDataSyncNotFoundException = "ResourceDataSyncNotFoundException"
+	// ErrResourceInUseException is the wire code of the ResourceInUseException error shape.
+	ErrResourceInUseException = "ResourceInUseException"
+	// ErrResourceLimitExceededException is the wire code of the ResourceLimitExceededException error shape.
+	ErrResourceLimitExceededException = "ResourceLimitExceededException"
+	// ErrResourceNotFoundException is the wire code of the ResourceNotFoundException error shape.
+	ErrResourceNotFoundException = "ResourceNotFoundException"
+	// ErrResourcePolicyConflictException is the wire code of the ResourcePolicyConflictException error shape.
+	ErrResourcePolicyConflictException = "ResourcePolicyConflictException"
+	// ErrResourcePolicyInvalidParameterException is the wire code of the ResourcePolicyInvalidParameterException error shape.
+	ErrResourcePolicyInvalidParameterException = "ResourcePolicyInvalidParameterException"
+	// ErrResourcePolicyLimitExceededException is the wire code of the ResourcePolicyLimitExceededException error shape.
+	ErrResourcePolicyLimitExceededException = "ResourcePolicyLimitExceededException"
+	// ErrResourcePolicyNotFoundException is the wire code of the ResourcePolicyNotFoundException error shape.
+	ErrResourcePolicyNotFoundException = "ResourcePolicyNotFoundException"
+	// ErrServiceSettingNotFound is the wire code of the ServiceSettingNotFound error shape.
+	ErrServiceSettingNotFound = "ServiceSettingNotFound"
+	// ErrStatusUnchanged is the wire code of the StatusUnchanged error shape.
+	ErrStatusUnchanged = "StatusUnchanged"
+	// ErrSubTypeCountLimitExceededException is the wire code of the SubTypeCountLimitExceededException error shape.
+	ErrSubTypeCountLimitExceededException = "SubTypeCountLimitExceededException"
+	// ErrTargetInUseException is the wire code of the TargetInUseException error shape.
+	ErrTargetInUseException = "TargetInUseException"
+	// ErrTargetNotConnected is the wire code of the TargetNotConnected error shape.
+	ErrTargetNotConnected = "TargetNotConnected"
+	// ErrTooManyTagsError is the wire code of the TooManyTagsError error shape.
+	ErrTooManyTagsError = "TooManyTagsError"
+	// ErrTooManyUpdates is the wire code of the TooManyUpdates error shape.
+	ErrTooManyUpdates = "TooManyUpdates"
+	// ErrTotalSizeLimitExceededException is the wire code of the TotalSizeLimitExceededException error shape.
+	ErrTotalSizeLimitExceededException = "TotalSizeLimitExceededException"
+	// ErrUnsupportedCalendarException is the wire code of the UnsupportedCalendarException error shape.
+	ErrUnsupportedCalendarException = "UnsupportedCalendarException"
+	// ErrUnsupportedFeatureRequiredException is the wire code of the UnsupportedFeatureRequiredException error shape.
+	ErrUnsupportedFeatureRequiredException = "UnsupportedFeatureRequiredException"
+	// ErrUnsupportedInventoryItemContextException is the wire code of the UnsupportedInventoryItemContextException error shape.
+	ErrUnsupportedInventoryItemContextException = "UnsupportedInventoryItemContextException"
+	// ErrUnsupportedInventorySchemaVersionException is the wire code of the UnsupportedInventorySchemaVersionException error shape.
+	ErrUnsupportedInventorySchemaVersionException = "UnsupportedInventorySchemaVersionException"
+	// ErrUnsupportedOperatingSystem is the wire code of the UnsupportedOperatingSystem error shape.
+	ErrUnsupportedOperatingSystem = "UnsupportedOperatingSystem"
+	// ErrUnsupportedOperationException is the wire code of the UnsupportedOperationException error shape.
+	ErrUnsupportedOperationException = "UnsupportedOperationException"
+	// ErrUnsupportedParameterType is the wire code of the UnsupportedParameterType error shape.
+	ErrUnsupportedParameterType = "UnsupportedParameterType"
+	// ErrUnsupportedPlatformType is the wire code of the UnsupportedPlatformType error shape.
+	ErrUnsupportedPlatformType = "UnsupportedPlatformType"
+	// ErrValidationException is the wire code of the ValidationException error shape.
+	ErrValidationException = "ValidationException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrAlreadyExistsException:                         {Shape: "AlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAssociatedInstances:                            {Shape: "AssociatedInstances", Fault: "client", HTTPStatus: 400},
+	ErrAssociationAlreadyExists:                       {Shape: "AssociationAlreadyExists", Fault: "client", HTTPStatus: 400},
+	ErrAssociationDoesNotExist:                        {Shape: "AssociationDoesNotExist", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAssociationExecutionDoesNotExist:               {Shape: "AssociationExecutionDoesNotExist", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAssociationLimitExceeded:                       {Shape: "AssociationLimitExceeded", Fault: "client", HTTPStatus: 400},
+	ErrAssociationVersionLimitExceeded:                {Shape: "AssociationVersionLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationDefinitionNotApprovedException:       {Shape: "AutomationDefinitionNotApprovedException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationDefinitionNotFoundException:          {Shape: "AutomationDefinitionNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationDefinitionVersionNotFoundException:   {Shape: "AutomationDefinitionVersionNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationExecutionLimitExceededException:      {Shape: "AutomationExecutionLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationExecutionNotFoundException:           {Shape: "AutomationExecutionNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrAutomationStepNotFoundException:                {Shape: "AutomationStepNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrComplianceTypeCountLimitExceededException:      {Shape: "ComplianceTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrCustomSchemaCountLimitExceededException:        {Shape: "CustomSchemaCountLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDocumentAlreadyExists:                          {Shape: "DocumentAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDocumentLimitExceeded:                          {Shape: "DocumentLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDocumentPermissionLimit:                        {Shape: "DocumentPermissionLimit", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDocumentVersionLimitExceeded:                   {Shape: "DocumentVersionLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDoesNotExistException:                          {Shape: "DoesNotExistException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateDocumentContent:                       {Shape: "DuplicateDocumentContent", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateDocumentVersionName:                   {Shape: "DuplicateDocumentVersionName", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrDuplicateInstanceId:                            {Shape: "DuplicateInstanceId", Fault: "client", HTTPStatus: 400},
+	ErrFeatureNotAvailableException:                   {Shape: "FeatureNotAvailableException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrHierarchyLevelLimitExceededException:           {Shape: "HierarchyLevelLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrHierarchyTypeMismatchException:                 {Shape: "HierarchyTypeMismatchException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIdempotentParameterMismatch:                    {Shape: "IdempotentParameterMismatch", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrIncompatiblePolicyException:                    {Shape: "IncompatiblePolicyException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInternalServerError:                            {Shape: "InternalServerError", Fault: "server", HTTPStatus: 500, Message: "Message"},
+	ErrInvalidActivation:                              {Shape: "InvalidActivation", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidActivationId:                            {Shape: "InvalidActivationId", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAggregatorException:                     {Shape: "InvalidAggregatorException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAllowedPatternException:                 {Shape: "InvalidAllowedPatternException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidAssociation:                             {Shape: "InvalidAssociation", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAssociationVersion:                      {Shape: "InvalidAssociationVersion", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAutomationExecutionParametersException:  {Shape: "InvalidAutomationExecutionParametersException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAutomationSignalException:               {Shape: "InvalidAutomationSignalException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidAutomationStatusUpdateException:         {Shape: "InvalidAutomationStatusUpdateException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidCommandId:                               {Shape: "InvalidCommandId", Fault: "client", HTTPStatus: 400},
+	ErrInvalidDeleteInventoryParametersException:      {Shape: "InvalidDeleteInventoryParametersException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDeletionIdException:                     {Shape: "InvalidDeletionIdException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocument:                                {Shape: "InvalidDocument", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocumentContent:                         {Shape: "InvalidDocumentContent", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocumentOperation:                       {Shape: "InvalidDocumentOperation", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocumentSchemaVersion:                   {Shape: "InvalidDocumentSchemaVersion", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocumentType:                            {Shape: "InvalidDocumentType", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidDocumentVersion:                         {Shape: "InvalidDocumentVersion", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidFilter:                                  {Shape: "InvalidFilter", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidFilterKey:                               {Shape: "InvalidFilterKey", Fault: "client", HTTPStatus: 400},
+	ErrInvalidFilterOption:                            {Shape: "InvalidFilterOption", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidFilterValue:                             {Shape: "InvalidFilterValue", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidInstanceId:                              {Shape: "InvalidInstanceId", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidInstanceInformationFilterValue:          {Shape: "InvalidInstanceInformationFilterValue", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidInstancePropertyFilterValue:             {Shape: "InvalidInstancePropertyFilterValue", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidInventoryGroupException:                 {Shape: "InvalidInventoryGroupException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidInventoryItemContextException:           {Shape: "InvalidInventoryItemContextException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidInventoryRequestException:               {Shape: "InvalidInventoryRequestException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidItemContentException:                    {Shape: "InvalidItemContentException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidKeyId:                                   {Shape: "InvalidKeyId", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidNextToken:                               {Shape: "InvalidNextToken", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidNotificationConfig:                      {Shape: "InvalidNotificationConfig", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidOptionException:                         {Shape: "InvalidOptionException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidOutputFolder:                            {Shape: "InvalidOutputFolder", Fault: "client", HTTPStatus: 400},
+	ErrInvalidOutputLocation:                          {Shape: "InvalidOutputLocation", Fault: "client", HTTPStatus: 400},
+	ErrInvalidParameters:                              {Shape: "InvalidParameters", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidPermissionType:                          {Shape: "InvalidPermissionType", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidPluginName:                              {Shape: "InvalidPluginName", Fault: "client", HTTPStatus: 400},
+	ErrInvalidPolicyAttributeException:                {Shape: "InvalidPolicyAttributeException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidPolicyTypeException:                     {Shape: "InvalidPolicyTypeException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidResourceId:                              {Shape: "InvalidResourceId", Fault: "client", HTTPStatus: 400},
+	ErrInvalidResourceType:                            {Shape: "InvalidResourceType", Fault: "client", HTTPStatus: 400},
+	ErrInvalidResultAttributeException:                {Shape: "InvalidResultAttributeException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidRole:                                    {Shape: "InvalidRole", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidSchedule:                                {Shape: "InvalidSchedule", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidTag:                                     {Shape: "InvalidTag", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidTarget:                                  {Shape: "InvalidTarget", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidTargetMaps:                              {Shape: "InvalidTargetMaps", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidTypeNameException:                       {Shape: "InvalidTypeNameException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvalidUpdate:                                  {Shape: "InvalidUpdate", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrInvocationDoesNotExist:                         {Shape: "InvocationDoesNotExist", Fault: "client", HTTPStatus: 400},
+	ErrItemContentMismatchException:                   {Shape: "ItemContentMismatchException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrItemSizeLimitExceededException:                 {Shape: "ItemSizeLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrMalformedResourcePolicyDocumentException:       {Shape: "MalformedResourcePolicyDocumentException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrMaxDocumentSizeExceeded:                        {Shape: "MaxDocumentSizeExceeded", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemAccessDeniedException:                   {Shape: "OpsItemAccessDeniedException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemAlreadyExistsException:                  {Shape: "OpsItemAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemConflictException:                       {Shape: "OpsItemConflictException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemInvalidParameterException:               {Shape: "OpsItemInvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemLimitExceededException:                  {Shape: "OpsItemLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemNotFoundException:                       {Shape: "OpsItemNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemRelatedItemAlreadyExistsException:       {Shape: "OpsItemRelatedItemAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsItemRelatedItemAssociationNotFoundException: {Shape: "OpsItemRelatedItemAssociationNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrOpsMetadataAlreadyExistsException:              {Shape: "OpsMetadataAlreadyExistsException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOpsMetadataInvalidArgumentException:            {Shape: "OpsMetadataInvalidArgumentException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOpsMetadataKeyLimitExceededException:           {Shape: "OpsMetadataKeyLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOpsMetadataLimitExceededException:              {Shape: "OpsMetadataLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOpsMetadataNotFoundException:                   {Shape: "OpsMetadataNotFoundException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrOpsMetadataTooManyUpdatesException:             {Shape: "OpsMetadataTooManyUpdatesException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterAlreadyExists:                         {Shape: "ParameterAlreadyExists", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterLimitExceeded:                         {Shape: "ParameterLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterMaxVersionLimitExceeded:               {Shape: "ParameterMaxVersionLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterNotFound:                              {Shape: "ParameterNotFound", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterPatternMismatchException:              {Shape: "ParameterPatternMismatchException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterVersionLabelLimitExceeded:             {Shape: "ParameterVersionLabelLimitExceeded", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrParameterVersionNotFound:                       {Shape: "ParameterVersionNotFound", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPoliciesLimitExceededException:                 {Shape: "PoliciesLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrResourceDataSyncAlreadyExistsException:         {Shape: "ResourceDataSyncAlreadyExistsException", Fault: "client", HTTPStatus: 400},
+	ErrResourceDataSyncConflictException:              {Shape: "ResourceDataSyncConflictException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceDataSyncCountExceededException:         {Shape: "ResourceDataSyncCountExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceDataSyncInvalidConfigurationException:  {Shape: "ResourceDataSyncInvalidConfigurationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceDataSyncNotFoundException:              {Shape: "ResourceDataSyncNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceInUseException:                         {Shape: "ResourceInUseException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceLimitExceededException:                 {Shape: "ResourceLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourceNotFoundException:                      {Shape: "ResourceNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourcePolicyConflictException:                {Shape: "ResourcePolicyConflictException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourcePolicyInvalidParameterException:        {Shape: "ResourcePolicyInvalidParameterException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourcePolicyLimitExceededException:           {Shape: "ResourcePolicyLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrResourcePolicyNotFoundException:                {Shape: "ResourcePolicyNotFoundException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrServiceSettingNotFound:                         {Shape: "ServiceSettingNotFound", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrStatusUnchanged:                                {Shape: "StatusUnchanged", Fault: "client", HTTPStatus: 400},
+	ErrSubTypeCountLimitExceededException:             {Shape: "SubTypeCountLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTargetInUseException:                           {Shape: "TargetInUseException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTargetNotConnected:                             {Shape: "TargetNotConnected", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTooManyTagsError:                               {Shape: "TooManyTagsError", Fault: "client", HTTPStatus: 400},
+	ErrTooManyUpdates:                                 {Shape: "TooManyUpdates", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrTotalSizeLimitExceededException:                {Shape: "TotalSizeLimitExceededException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedCalendarException:                   {Shape: "UnsupportedCalendarException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedFeatureRequiredException:            {Shape: "UnsupportedFeatureRequiredException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedInventoryItemContextException:       {Shape: "UnsupportedInventoryItemContextException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedInventorySchemaVersionException:     {Shape: "UnsupportedInventorySchemaVersionException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedOperatingSystem:                     {Shape: "UnsupportedOperatingSystem", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedOperationException:                  {Shape: "UnsupportedOperationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrUnsupportedParameterType:                       {Shape: "UnsupportedParameterType", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrUnsupportedPlatformType:                        {Shape: "UnsupportedPlatformType", Fault: "client", HTTPStatus: 400, Message: "Message"},
+	ErrValidationException:                            {Shape: "ValidationException", Fault: "client", HTTPStatus: 400, Message: "Message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"AlreadyExistsException":                         "client",
@@ -5867,7 +6282,7 @@ func (v *AutomationDefinitionNotApprovedException) Validate() error { return nil
 
 // ErrorCode returns the error code of AutomationDefinitionNotApprovedException on the wire.
 func (v *AutomationDefinitionNotApprovedException) ErrorCode() string {
-	return "AutomationDefinitionNotApproved"
+	return "AutomationDefinitionNotApprovedException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -5876,9 +6291,9 @@ func (v *AutomationDefinitionNotApprovedException) ErrorFault() string { return 
 // Error implements error.
 func (v *AutomationDefinitionNotApprovedException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionNotApproved: " + *v.Message
+		return "AutomationDefinitionNotApprovedException: " + *v.Message
 	}
-	return "AutomationDefinitionNotApproved"
+	return "AutomationDefinitionNotApprovedException"
 }
 
 // An Automation runbook with the specified name couldn't be found.
@@ -5891,7 +6306,7 @@ func (v *AutomationDefinitionNotFoundException) Validate() error { return nil }
 
 // ErrorCode returns the error code of AutomationDefinitionNotFoundException on the wire.
 func (v *AutomationDefinitionNotFoundException) ErrorCode() string {
-	return "AutomationDefinitionNotFound"
+	return "AutomationDefinitionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -5900,9 +6315,9 @@ func (v *AutomationDefinitionNotFoundException) ErrorFault() string { return "cl
 // Error implements error.
 func (v *AutomationDefinitionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionNotFound: " + *v.Message
+		return "AutomationDefinitionNotFoundException: " + *v.Message
 	}
-	return "AutomationDefinitionNotFound"
+	return "AutomationDefinitionNotFoundException"
 }
 
 // An Automation runbook with the specified name and version couldn't be found.
@@ -5915,7 +6330,7 @@ func (v *AutomationDefinitionVersionNotFoundException) Validate() error { return
 
 // ErrorCode returns the error code of AutomationDefinitionVersionNotFoundException on the wire.
 func (v *AutomationDefinitionVersionNotFoundException) ErrorCode() string {
-	return "AutomationDefinitionVersionNotFound"
+	return "AutomationDefinitionVersionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -5924,9 +6339,9 @@ func (v *AutomationDefinitionVersionNotFoundException) ErrorFault() string { ret
 // Error implements error.
 func (v *AutomationDefinitionVersionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationDefinitionVersionNotFound: " + *v.Message
+		return "AutomationDefinitionVersionNotFoundException: " + *v.Message
 	}
-	return "AutomationDefinitionVersionNotFound"
+	return "AutomationDefinitionVersionNotFoundException"
 }
 
 // Detailed information about the current state of an individual Automation execution.
@@ -6202,7 +6617,7 @@ func (v *AutomationExecutionLimitExceededException) Validate() error { return ni
 
 // ErrorCode returns the error code of AutomationExecutionLimitExceededException on the wire.
 func (v *AutomationExecutionLimitExceededException) ErrorCode() string {
-	return "AutomationExecutionLimitExceeded"
+	return "AutomationExecutionLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6211,9 +6626,9 @@ func (v *AutomationExecutionLimitExceededException) ErrorFault() string { return
 // Error implements error.
 func (v *AutomationExecutionLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationExecutionLimitExceeded: " + *v.Message
+		return "AutomationExecutionLimitExceededException: " + *v.Message
 	}
-	return "AutomationExecutionLimitExceeded"
+	return "AutomationExecutionLimitExceededException"
 }
 
 // Details about a specific Automation execution.
@@ -6394,7 +6809,7 @@ func (v *AutomationExecutionNotFoundException) Validate() error { return nil }
 
 // ErrorCode returns the error code of AutomationExecutionNotFoundException on the wire.
 func (v *AutomationExecutionNotFoundException) ErrorCode() string {
-	return "AutomationExecutionNotFound"
+	return "AutomationExecutionNotFoundException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -6403,9 +6818,9 @@ func (v *AutomationExecutionNotFoundException) ErrorFault() string { return "cli
 // Error implements error.
 func (v *AutomationExecutionNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "AutomationExecutionNotFound: " + *v.Message
+		return "AutomationExecutionNotFoundException: " + *v.Message
 	}
-	return "AutomationExecutionNotFound"
+	return "AutomationExecutionNotFoundException"
 }
 
 // Information about the results of the execution preview.
@@ -7212,7 +7627,7 @@ func (v *ComplianceTypeCountLimitExceededException) Validate() error { return ni
 
 // ErrorCode returns the error code of ComplianceTypeCountLimitExceededException on the wire.
 func (v *ComplianceTypeCountLimitExceededException) ErrorCode() string {
-	return "ComplianceTypeCountLimitExceeded"
+	return "ComplianceTypeCountLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -7221,9 +7636,9 @@ func (v *ComplianceTypeCountLimitExceededException) ErrorFault() string { return
 // Error implements error.
 func (v *ComplianceTypeCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ComplianceTypeCountLimitExceeded: " + *v.Message
+		return "ComplianceTypeCountLimitExceededException: " + *v.Message
 	}
-	return "ComplianceTypeCountLimitExceeded"
+	return "ComplianceTypeCountLimitExceededException"
 }
 
 // A summary of resources that are compliant.
@@ -8279,7 +8694,7 @@ func (v *CustomSchemaCountLimitExceededException) Validate() error { return nil 
 
 // ErrorCode returns the error code of CustomSchemaCountLimitExceededException on the wire.
 func (v *CustomSchemaCountLimitExceededException) ErrorCode() string {
-	return "CustomSchemaCountLimitExceeded"
+	return "CustomSchemaCountLimitExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -8288,9 +8703,9 @@ func (v *CustomSchemaCountLimitExceededException) ErrorFault() string { return "
 // Error implements error.
 func (v *CustomSchemaCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "CustomSchemaCountLimitExceeded: " + *v.Message
+		return "CustomSchemaCountLimitExceededException: " + *v.Message
 	}
-	return "CustomSchemaCountLimitExceeded"
+	return "CustomSchemaCountLimitExceededException"
 }
 
 // DeleteActivationRequest is the Smithy structure com.amazonaws.ssm#DeleteActivationRequest.
@@ -14974,7 +15389,7 @@ type InvalidAggregatorException struct {
 func (v *InvalidAggregatorException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidAggregatorException on the wire.
-func (v *InvalidAggregatorException) ErrorCode() string { return "InvalidAggregator" }
+func (v *InvalidAggregatorException) ErrorCode() string { return "InvalidAggregatorException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidAggregatorException) ErrorFault() string { return "client" }
@@ -14982,9 +15397,9 @@ func (v *InvalidAggregatorException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidAggregatorException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidAggregator: " + *v.Message
+		return "InvalidAggregatorException: " + *v.Message
 	}
-	return "InvalidAggregator"
+	return "InvalidAggregatorException"
 }
 
 // The request doesn't meet the regular expression requirement.
@@ -15064,7 +15479,7 @@ func (v *InvalidAutomationExecutionParametersException) Validate() error { retur
 
 // ErrorCode returns the error code of InvalidAutomationExecutionParametersException on the wire.
 func (v *InvalidAutomationExecutionParametersException) ErrorCode() string {
-	return "InvalidAutomationExecutionParameters"
+	return "InvalidAutomationExecutionParametersException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15073,9 +15488,9 @@ func (v *InvalidAutomationExecutionParametersException) ErrorFault() string { re
 // Error implements error.
 func (v *InvalidAutomationExecutionParametersException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidAutomationExecutionParameters: " + *v.Message
+		return "InvalidAutomationExecutionParametersException: " + *v.Message
 	}
-	return "InvalidAutomationExecutionParameters"
+	return "InvalidAutomationExecutionParametersException"
 }
 
 // The signal isn't valid for the current Automation execution.
@@ -15154,7 +15569,7 @@ func (v *InvalidDeleteInventoryParametersException) Validate() error { return ni
 
 // ErrorCode returns the error code of InvalidDeleteInventoryParametersException on the wire.
 func (v *InvalidDeleteInventoryParametersException) ErrorCode() string {
-	return "InvalidDeleteInventoryParameters"
+	return "InvalidDeleteInventoryParametersException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15163,9 +15578,9 @@ func (v *InvalidDeleteInventoryParametersException) ErrorFault() string { return
 // Error implements error.
 func (v *InvalidDeleteInventoryParametersException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidDeleteInventoryParameters: " + *v.Message
+		return "InvalidDeleteInventoryParametersException: " + *v.Message
 	}
-	return "InvalidDeleteInventoryParameters"
+	return "InvalidDeleteInventoryParametersException"
 }
 
 // The ID specified for the delete operation doesn't exist or isn't valid.
@@ -15177,7 +15592,7 @@ type InvalidDeletionIdException struct {
 func (v *InvalidDeletionIdException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidDeletionIdException on the wire.
-func (v *InvalidDeletionIdException) ErrorCode() string { return "InvalidDeletionId" }
+func (v *InvalidDeletionIdException) ErrorCode() string { return "InvalidDeletionIdException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidDeletionIdException) ErrorFault() string { return "client" }
@@ -15185,9 +15600,9 @@ func (v *InvalidDeletionIdException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidDeletionIdException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidDeletionId: " + *v.Message
+		return "InvalidDeletionIdException: " + *v.Message
 	}
-	return "InvalidDeletionId"
+	return "InvalidDeletionIdException"
 }
 
 // The specified SSM document doesn't exist.
@@ -15488,7 +15903,7 @@ type InvalidInventoryGroupException struct {
 func (v *InvalidInventoryGroupException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryGroupException on the wire.
-func (v *InvalidInventoryGroupException) ErrorCode() string { return "InvalidInventoryGroup" }
+func (v *InvalidInventoryGroupException) ErrorCode() string { return "InvalidInventoryGroupException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidInventoryGroupException) ErrorFault() string { return "client" }
@@ -15496,9 +15911,9 @@ func (v *InvalidInventoryGroupException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidInventoryGroupException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryGroup: " + *v.Message
+		return "InvalidInventoryGroupException: " + *v.Message
 	}
-	return "InvalidInventoryGroup"
+	return "InvalidInventoryGroupException"
 }
 
 // You specified invalid keys or values in the Context attribute for InventoryItem.
@@ -15511,7 +15926,7 @@ func (v *InvalidInventoryItemContextException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryItemContextException on the wire.
 func (v *InvalidInventoryItemContextException) ErrorCode() string {
-	return "InvalidInventoryItemContext"
+	return "InvalidInventoryItemContextException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -15520,9 +15935,9 @@ func (v *InvalidInventoryItemContextException) ErrorFault() string { return "cli
 // Error implements error.
 func (v *InvalidInventoryItemContextException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryItemContext: " + *v.Message
+		return "InvalidInventoryItemContextException: " + *v.Message
 	}
-	return "InvalidInventoryItemContext"
+	return "InvalidInventoryItemContextException"
 }
 
 // The request isn't valid.
@@ -15534,7 +15949,9 @@ type InvalidInventoryRequestException struct {
 func (v *InvalidInventoryRequestException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidInventoryRequestException on the wire.
-func (v *InvalidInventoryRequestException) ErrorCode() string { return "InvalidInventoryRequest" }
+func (v *InvalidInventoryRequestException) ErrorCode() string {
+	return "InvalidInventoryRequestException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidInventoryRequestException) ErrorFault() string { return "client" }
@@ -15542,9 +15959,9 @@ func (v *InvalidInventoryRequestException) ErrorFault() string { return "client"
 // Error implements error.
 func (v *InvalidInventoryRequestException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidInventoryRequest: " + *v.Message
+		return "InvalidInventoryRequestException: " + *v.Message
 	}
-	return "InvalidInventoryRequest"
+	return "InvalidInventoryRequestException"
 }
 
 // One or more content items isn't valid.
@@ -15573,7 +15990,7 @@ func (v *InvalidItemContentException) Validate() error {
 }
 
 // ErrorCode returns the error code of InvalidItemContentException on the wire.
-func (v *InvalidItemContentException) ErrorCode() string { return "InvalidItemContent" }
+func (v *InvalidItemContentException) ErrorCode() string { return "InvalidItemContentException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidItemContentException) ErrorFault() string { return "client" }
@@ -15581,9 +15998,9 @@ func (v *InvalidItemContentException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidItemContentException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidItemContent: " + *v.Message
+		return "InvalidItemContentException: " + *v.Message
 	}
-	return "InvalidItemContent"
+	return "InvalidItemContentException"
 }
 
 // The query key ID isn't valid.
@@ -15661,7 +16078,7 @@ type InvalidOptionException struct {
 func (v *InvalidOptionException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidOptionException on the wire.
-func (v *InvalidOptionException) ErrorCode() string { return "InvalidOption" }
+func (v *InvalidOptionException) ErrorCode() string { return "InvalidOptionException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidOptionException) ErrorFault() string { return "client" }
@@ -15669,9 +16086,9 @@ func (v *InvalidOptionException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidOptionException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidOption: " + *v.Message
+		return "InvalidOptionException: " + *v.Message
 	}
-	return "InvalidOption"
+	return "InvalidOptionException"
 }
 
 // The S3 bucket doesn't exist.
@@ -15863,7 +16280,9 @@ type InvalidResultAttributeException struct {
 func (v *InvalidResultAttributeException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidResultAttributeException on the wire.
-func (v *InvalidResultAttributeException) ErrorCode() string { return "InvalidResultAttribute" }
+func (v *InvalidResultAttributeException) ErrorCode() string {
+	return "InvalidResultAttributeException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidResultAttributeException) ErrorFault() string { return "client" }
@@ -15871,9 +16290,9 @@ func (v *InvalidResultAttributeException) ErrorFault() string { return "client" 
 // Error implements error.
 func (v *InvalidResultAttributeException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidResultAttribute: " + *v.Message
+		return "InvalidResultAttributeException: " + *v.Message
 	}
-	return "InvalidResultAttribute"
+	return "InvalidResultAttributeException"
 }
 
 // The role name can't contain invalid characters.
@@ -15995,7 +16414,7 @@ type InvalidTypeNameException struct {
 func (v *InvalidTypeNameException) Validate() error { return nil }
 
 // ErrorCode returns the error code of InvalidTypeNameException on the wire.
-func (v *InvalidTypeNameException) ErrorCode() string { return "InvalidTypeName" }
+func (v *InvalidTypeNameException) ErrorCode() string { return "InvalidTypeNameException" }
 
 // ErrorFault returns "client" or "server".
 func (v *InvalidTypeNameException) ErrorFault() string { return "client" }
@@ -16003,9 +16422,9 @@ func (v *InvalidTypeNameException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *InvalidTypeNameException) Error() string {
 	if v != nil && v.Message != nil {
-		return "InvalidTypeName: " + *v.Message
+		return "InvalidTypeNameException: " + *v.Message
 	}
-	return "InvalidTypeName"
+	return "InvalidTypeNameException"
 }
 
 // The update isn't valid.
@@ -16471,7 +16890,7 @@ func (v *ItemContentMismatchException) Validate() error {
 }
 
 // ErrorCode returns the error code of ItemContentMismatchException on the wire.
-func (v *ItemContentMismatchException) ErrorCode() string { return "ItemContentMismatch" }
+func (v *ItemContentMismatchException) ErrorCode() string { return "ItemContentMismatchException" }
 
 // ErrorFault returns "client" or "server".
 func (v *ItemContentMismatchException) ErrorFault() string { return "client" }
@@ -16479,9 +16898,9 @@ func (v *ItemContentMismatchException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *ItemContentMismatchException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ItemContentMismatch: " + *v.Message
+		return "ItemContentMismatchException: " + *v.Message
 	}
-	return "ItemContentMismatch"
+	return "ItemContentMismatchException"
 }
 
 // The inventory item size has exceeded the size limit.
@@ -16510,7 +16929,7 @@ func (v *ItemSizeLimitExceededException) Validate() error {
 }
 
 // ErrorCode returns the error code of ItemSizeLimitExceededException on the wire.
-func (v *ItemSizeLimitExceededException) ErrorCode() string { return "ItemSizeLimitExceeded" }
+func (v *ItemSizeLimitExceededException) ErrorCode() string { return "ItemSizeLimitExceededException" }
 
 // ErrorFault returns "client" or "server".
 func (v *ItemSizeLimitExceededException) ErrorFault() string { return "client" }
@@ -16518,9 +16937,9 @@ func (v *ItemSizeLimitExceededException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *ItemSizeLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ItemSizeLimitExceeded: " + *v.Message
+		return "ItemSizeLimitExceededException: " + *v.Message
 	}
-	return "ItemSizeLimitExceeded"
+	return "ItemSizeLimitExceededException"
 }
 
 // LabelParameterVersionRequest is the Smithy structure com.amazonaws.ssm#LabelParameterVersionRequest.
@@ -21677,7 +22096,7 @@ func (v *ResourceDataSyncAlreadyExistsException) Validate() error {
 
 // ErrorCode returns the error code of ResourceDataSyncAlreadyExistsException on the wire.
 func (v *ResourceDataSyncAlreadyExistsException) ErrorCode() string {
-	return "ResourceDataSyncAlreadyExists"
+	return "ResourceDataSyncAlreadyExistsException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -21685,7 +22104,7 @@ func (v *ResourceDataSyncAlreadyExistsException) ErrorFault() string { return "c
 
 // Error implements error.
 func (v *ResourceDataSyncAlreadyExistsException) Error() string {
-	return "ResourceDataSyncAlreadyExists"
+	return "ResourceDataSyncAlreadyExistsException"
 }
 
 // Information about the AwsOrganizationsSource resource data sync source.
@@ -21750,7 +22169,7 @@ func (v *ResourceDataSyncCountExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of ResourceDataSyncCountExceededException on the wire.
 func (v *ResourceDataSyncCountExceededException) ErrorCode() string {
-	return "ResourceDataSyncCountExceeded"
+	return "ResourceDataSyncCountExceededException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -21759,9 +22178,9 @@ func (v *ResourceDataSyncCountExceededException) ErrorFault() string { return "c
 // Error implements error.
 func (v *ResourceDataSyncCountExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncCountExceeded: " + *v.Message
+		return "ResourceDataSyncCountExceededException: " + *v.Message
 	}
-	return "ResourceDataSyncCountExceeded"
+	return "ResourceDataSyncCountExceededException"
 }
 
 // Synchronize Amazon Web Services Systems Manager Inventory data from multiple Amazon Web Services accounts defined in Organizations to a centralized Amazon S3 bucket.
@@ -21796,7 +22215,7 @@ func (v *ResourceDataSyncInvalidConfigurationException) Validate() error { retur
 
 // ErrorCode returns the error code of ResourceDataSyncInvalidConfigurationException on the wire.
 func (v *ResourceDataSyncInvalidConfigurationException) ErrorCode() string {
-	return "ResourceDataSyncInvalidConfiguration"
+	return "ResourceDataSyncInvalidConfigurationException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -21805,9 +22224,9 @@ func (v *ResourceDataSyncInvalidConfigurationException) ErrorFault() string { re
 // Error implements error.
 func (v *ResourceDataSyncInvalidConfigurationException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncInvalidConfiguration: " + *v.Message
+		return "ResourceDataSyncInvalidConfigurationException: " + *v.Message
 	}
-	return "ResourceDataSyncInvalidConfiguration"
+	return "ResourceDataSyncInvalidConfigurationException"
 }
 
 // Information about a resource data sync configuration, including its current status and last successful sync.
@@ -21897,7 +22316,9 @@ func (v *ResourceDataSyncNotFoundException) Validate() error {
 }
 
 // ErrorCode returns the error code of ResourceDataSyncNotFoundException on the wire.
-func (v *ResourceDataSyncNotFoundException) ErrorCode() string { return "ResourceDataSyncNotFound" }
+func (v *ResourceDataSyncNotFoundException) ErrorCode() string {
+	return "ResourceDataSyncNotFoundException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *ResourceDataSyncNotFoundException) ErrorFault() string { return "client" }
@@ -21905,9 +22326,9 @@ func (v *ResourceDataSyncNotFoundException) ErrorFault() string { return "client
 // Error implements error.
 func (v *ResourceDataSyncNotFoundException) Error() string {
 	if v != nil && v.Message != nil {
-		return "ResourceDataSyncNotFound: " + *v.Message
+		return "ResourceDataSyncNotFoundException: " + *v.Message
 	}
-	return "ResourceDataSyncNotFound"
+	return "ResourceDataSyncNotFoundException"
 }
 
 // The Organizations organizational unit data source for the sync.
@@ -23550,7 +23971,9 @@ type SubTypeCountLimitExceededException struct {
 func (v *SubTypeCountLimitExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of SubTypeCountLimitExceededException on the wire.
-func (v *SubTypeCountLimitExceededException) ErrorCode() string { return "SubTypeCountLimitExceeded" }
+func (v *SubTypeCountLimitExceededException) ErrorCode() string {
+	return "SubTypeCountLimitExceededException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *SubTypeCountLimitExceededException) ErrorFault() string { return "client" }
@@ -23558,9 +23981,9 @@ func (v *SubTypeCountLimitExceededException) ErrorFault() string { return "clien
 // Error implements error.
 func (v *SubTypeCountLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "SubTypeCountLimitExceeded: " + *v.Message
+		return "SubTypeCountLimitExceededException: " + *v.Message
 	}
-	return "SubTypeCountLimitExceeded"
+	return "SubTypeCountLimitExceededException"
 }
 
 // Metadata that you assign to your Amazon Web Services resources.
@@ -23878,7 +24301,9 @@ type TotalSizeLimitExceededException struct {
 func (v *TotalSizeLimitExceededException) Validate() error { return nil }
 
 // ErrorCode returns the error code of TotalSizeLimitExceededException on the wire.
-func (v *TotalSizeLimitExceededException) ErrorCode() string { return "TotalSizeLimitExceeded" }
+func (v *TotalSizeLimitExceededException) ErrorCode() string {
+	return "TotalSizeLimitExceededException"
+}
 
 // ErrorFault returns "client" or "server".
 func (v *TotalSizeLimitExceededException) ErrorFault() string { return "client" }
@@ -23886,9 +24311,9 @@ func (v *TotalSizeLimitExceededException) ErrorFault() string { return "client" 
 // Error implements error.
 func (v *TotalSizeLimitExceededException) Error() string {
 	if v != nil && v.Message != nil {
-		return "TotalSizeLimitExceeded: " + *v.Message
+		return "TotalSizeLimitExceededException: " + *v.Message
 	}
-	return "TotalSizeLimitExceeded"
+	return "TotalSizeLimitExceededException"
 }
 
 // UnlabelParameterVersionRequest is the Smithy structure com.amazonaws.ssm#UnlabelParameterVersionRequest.
@@ -24023,7 +24448,7 @@ func (v *UnsupportedInventoryItemContextException) Validate() error {
 
 // ErrorCode returns the error code of UnsupportedInventoryItemContextException on the wire.
 func (v *UnsupportedInventoryItemContextException) ErrorCode() string {
-	return "UnsupportedInventoryItemContext"
+	return "UnsupportedInventoryItemContextException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -24032,9 +24457,9 @@ func (v *UnsupportedInventoryItemContextException) ErrorFault() string { return 
 // Error implements error.
 func (v *UnsupportedInventoryItemContextException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedInventoryItemContext: " + *v.Message
+		return "UnsupportedInventoryItemContextException: " + *v.Message
 	}
-	return "UnsupportedInventoryItemContext"
+	return "UnsupportedInventoryItemContextException"
 }
 
 // Inventory item type schema version has to match supported versions in the service.
@@ -24047,7 +24472,7 @@ func (v *UnsupportedInventorySchemaVersionException) Validate() error { return n
 
 // ErrorCode returns the error code of UnsupportedInventorySchemaVersionException on the wire.
 func (v *UnsupportedInventorySchemaVersionException) ErrorCode() string {
-	return "UnsupportedInventorySchemaVersion"
+	return "UnsupportedInventorySchemaVersionException"
 }
 
 // ErrorFault returns "client" or "server".
@@ -24056,9 +24481,9 @@ func (v *UnsupportedInventorySchemaVersionException) ErrorFault() string { retur
 // Error implements error.
 func (v *UnsupportedInventorySchemaVersionException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedInventorySchemaVersion: " + *v.Message
+		return "UnsupportedInventorySchemaVersionException: " + *v.Message
 	}
-	return "UnsupportedInventorySchemaVersion"
+	return "UnsupportedInventorySchemaVersionException"
 }
 
 // The operating systems you specified isn't supported, or the operation isn't supported for the operating system.
@@ -24092,7 +24517,7 @@ type UnsupportedOperationException struct {
 func (v *UnsupportedOperationException) Validate() error { return nil }
 
 // ErrorCode returns the error code of UnsupportedOperationException on the wire.
-func (v *UnsupportedOperationException) ErrorCode() string { return "UnsupportedOperation" }
+func (v *UnsupportedOperationException) ErrorCode() string { return "UnsupportedOperationException" }
 
 // ErrorFault returns "client" or "server".
 func (v *UnsupportedOperationException) ErrorFault() string { return "client" }
@@ -24100,9 +24525,9 @@ func (v *UnsupportedOperationException) ErrorFault() string { return "client" }
 // Error implements error.
 func (v *UnsupportedOperationException) Error() string {
 	if v != nil && v.Message != nil {
-		return "UnsupportedOperation: " + *v.Message
+		return "UnsupportedOperationException: " + *v.Message
 	}
-	return "UnsupportedOperation"
+	return "UnsupportedOperationException"
 }
 
 // The parameter type isn't supported.

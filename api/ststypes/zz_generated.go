@@ -98,6 +98,40 @@ var Operations = map[string]shape.Operation{
 	},
 }
 
+// Error codes of the model's error shapes, as sent on the wire (the
+// awsQueryError code where the model gives one, else the shape's name).
+const (
+	// ErrExpiredTokenException is the wire code of the ExpiredTokenException error shape.
+	ErrExpiredTokenException = "ExpiredTokenException"
+	// ErrIDPCommunicationErrorException is the wire code of the IDPCommunicationErrorException error shape.
+	ErrIDPCommunicationErrorException = "IDPCommunicationError"
+	// ErrIDPRejectedClaimException is the wire code of the IDPRejectedClaimException error shape.
+	ErrIDPRejectedClaimException = "IDPRejectedClaim"
+	// ErrInvalidAuthorizationMessageException is the wire code of the InvalidAuthorizationMessageException error shape.
+	ErrInvalidAuthorizationMessageException = "InvalidAuthorizationMessageException"
+	// ErrInvalidIdentityTokenException is the wire code of the InvalidIdentityTokenException error shape.
+	ErrInvalidIdentityTokenException = "InvalidIdentityToken"
+	// ErrMalformedPolicyDocumentException is the wire code of the MalformedPolicyDocumentException error shape.
+	ErrMalformedPolicyDocumentException = "MalformedPolicyDocument"
+	// ErrPackedPolicyTooLargeException is the wire code of the PackedPolicyTooLargeException error shape.
+	ErrPackedPolicyTooLargeException = "PackedPolicyTooLarge"
+	// ErrRegionDisabledException is the wire code of the RegionDisabledException error shape.
+	ErrRegionDisabledException = "RegionDisabledException"
+)
+
+// Errors describes every error code of the model (the Err constants): its
+// shape, fault and HTTP status.
+var Errors = map[string]shape.ErrorInfo{
+	ErrExpiredTokenException:                {Shape: "ExpiredTokenException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIDPCommunicationErrorException:       {Shape: "IDPCommunicationErrorException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrIDPRejectedClaimException:            {Shape: "IDPRejectedClaimException", Fault: "client", HTTPStatus: 403, Message: "message"},
+	ErrInvalidAuthorizationMessageException: {Shape: "InvalidAuthorizationMessageException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrInvalidIdentityTokenException:        {Shape: "InvalidIdentityTokenException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrMalformedPolicyDocumentException:     {Shape: "MalformedPolicyDocumentException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrPackedPolicyTooLargeException:        {Shape: "PackedPolicyTooLargeException", Fault: "client", HTTPStatus: 400, Message: "message"},
+	ErrRegionDisabledException:              {Shape: "RegionDisabledException", Fault: "client", HTTPStatus: 403, Message: "message"},
+}
+
 // ErrorFaults maps each error shape to "client" or "server" (smithy.api#error).
 var ErrorFaults = map[string]string{
 	"ExpiredTokenException":                "client",

@@ -60,6 +60,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    aas.SigningName,
 		TargetPrefix:   aas.ServiceTarget,
+		Errors:         aas.Errors,
 		ValidationCode: codeValidation,
 		Known:          awsapi.KnownOperations(aas.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -82,14 +83,14 @@ func (a *API) Service() *awsapi.JSONService {
 
 // Application Auto Scaling's error codes, as in its model.
 const (
-	codeValidation       = "ValidationException"
-	codeNotFound         = "ObjectNotFoundException"
-	codeConcurrentUpdate = "ConcurrentUpdateException"
-	codeLimitExceeded    = "LimitExceededException"
-	codeInvalidNextToken = "InvalidNextTokenException"
-	codeFailedResource   = "FailedResourceAccessException"
-	codeResourceNotFound = "ResourceNotFoundException"
-	codeTooManyTags      = "TooManyTagsException"
+	codeValidation       = aas.ErrValidationException
+	codeNotFound         = aas.ErrObjectNotFoundException
+	codeConcurrentUpdate = aas.ErrConcurrentUpdateException
+	codeLimitExceeded    = aas.ErrLimitExceededException
+	codeInvalidNextToken = aas.ErrInvalidNextTokenException
+	codeFailedResource   = aas.ErrFailedResourceAccessException
+	codeResourceNotFound = aas.ErrResourceNotFoundException
+	codeTooManyTags      = aas.ErrTooManyTagsException
 )
 
 func errValidation(format string, args ...any) error {

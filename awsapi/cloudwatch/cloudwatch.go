@@ -62,6 +62,7 @@ func (a *API) Service() *awsapi.QueryService {
 		Version:        cloudwatchtypes.APIVersion,
 		XMLNamespace:   cloudwatchtypes.XMLNamespace,
 		ValidationCode: codeInvalidValue,
+		Errors:         cloudwatchtypes.Errors,
 		Known:          awsapi.KnownOperations(cloudwatchtypes.Operations),
 		Ops: map[string]awsapi.QueryHandler{
 			"PutMetricData":           awsapi.Query(a.PutMetricData),
@@ -99,6 +100,7 @@ func (a *API) RPCv2() *awsapi.RPCv2Service {
 		ServiceShape:   cloudwatchtypes.ServiceTarget,
 		ValidationCode: codeInvalidValue,
 		ErrorShapes:    maps.Clone(shapes),
+		Errors:         cloudwatchtypes.Errors,
 		Known:          awsapi.KnownOperations(cloudwatchtypes.Operations),
 		Ops:            a.ops(),
 	}
@@ -106,13 +108,13 @@ func (a *API) RPCv2() *awsapi.RPCv2Service {
 
 // CloudWatch's Query error codes (aws.protocols#awsQueryError).
 const (
-	codeInvalidValue       = "InvalidParameterValue"
-	codeInvalidCombination = "InvalidParameterCombination"
-	codeMissing            = "MissingParameter"
-	codeNotFound           = "ResourceNotFound"
-	codeNotFoundException  = "ResourceNotFoundException"
-	codeLimitExceeded      = "LimitExceeded"
-	codeInvalidNextToken   = "InvalidNextToken"
+	codeInvalidValue       = cloudwatchtypes.ErrInvalidParameterValueException
+	codeInvalidCombination = cloudwatchtypes.ErrInvalidParameterCombinationException
+	codeMissing            = cloudwatchtypes.ErrMissingRequiredParameterException
+	codeNotFound           = cloudwatchtypes.ErrResourceNotFound
+	codeNotFoundException  = cloudwatchtypes.ErrResourceNotFoundException
+	codeLimitExceeded      = cloudwatchtypes.ErrLimitExceededFault
+	codeInvalidNextToken   = cloudwatchtypes.ErrInvalidNextToken
 )
 
 func errInvalid(format string, args ...any) error {

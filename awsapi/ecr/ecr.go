@@ -72,6 +72,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    ecrtypes.SigningName,
 		TargetPrefix:   ecrtypes.ServiceTarget,
+		Errors:         ecrtypes.Errors,
 		ValidationCode: codeInvalidParameter,
 		Known:          awsapi.KnownOperations(ecrtypes.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -105,22 +106,22 @@ func (a *API) Service() *awsapi.JSONService {
 
 // ECR's error codes, as in its model.
 const (
-	codeInvalidParameter         = "InvalidParameterException"
-	codeRepoNotFound             = "RepositoryNotFoundException"
-	codeRepoExists               = "RepositoryAlreadyExistsException"
-	codeRepoNotEmpty             = "RepositoryNotEmptyException"
-	codeRepoPolicyNotFound       = "RepositoryPolicyNotFoundException"
-	codeLifecycleNotFound        = "LifecyclePolicyNotFoundException"
-	codePreviewNotFound          = "LifecyclePolicyPreviewNotFoundException"
-	codeImageNotFound            = "ImageNotFoundException"
-	codeImageExists              = "ImageAlreadyExistsException"
-	codeTagExists                = "ImageTagAlreadyExistsException"
-	codeImageDigestMismatch      = "ImageDigestDoesNotMatchException"
-	codeLayersNotFound           = "LayersNotFoundException"
-	codeInvalidTagParameter      = "InvalidTagParameterException"
-	codeTooManyTags              = "TooManyTagsException"
-	codeUnsupportedImageType     = "UnsupportedImageTypeException"
-	codeLifecyclePolicyPreviewIP = "LifecyclePolicyPreviewInProgressException"
+	codeInvalidParameter         = ecrtypes.ErrInvalidParameterException
+	codeRepoNotFound             = ecrtypes.ErrRepositoryNotFoundException
+	codeRepoExists               = ecrtypes.ErrRepositoryAlreadyExistsException
+	codeRepoNotEmpty             = ecrtypes.ErrRepositoryNotEmptyException
+	codeRepoPolicyNotFound       = ecrtypes.ErrRepositoryPolicyNotFoundException
+	codeLifecycleNotFound        = ecrtypes.ErrLifecyclePolicyNotFoundException
+	codePreviewNotFound          = ecrtypes.ErrLifecyclePolicyPreviewNotFoundException
+	codeImageNotFound            = ecrtypes.ErrImageNotFoundException
+	codeImageExists              = ecrtypes.ErrImageAlreadyExistsException
+	codeTagExists                = ecrtypes.ErrImageTagAlreadyExistsException
+	codeImageDigestMismatch      = ecrtypes.ErrImageDigestDoesNotMatchException
+	codeLayersNotFound           = ecrtypes.ErrLayersNotFoundException
+	codeInvalidTagParameter      = ecrtypes.ErrInvalidTagParameterException
+	codeTooManyTags              = ecrtypes.ErrTooManyTagsException
+	codeUnsupportedImageType     = ecrtypes.ErrUnsupportedImageTypeException
+	codeLifecyclePolicyPreviewIP = ecrtypes.ErrLifecyclePolicyPreviewInProgressException
 )
 
 func errInvalid(format string, args ...any) error {

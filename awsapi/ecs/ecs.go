@@ -27,6 +27,7 @@ func (a *API) Service() *awsapi.JSONService {
 		TargetPrefix:   ecstypes.ServiceTarget,
 		ValidationCode: awsapi.CodeInvalidParameter,
 		Known:          awsapi.KnownOperations(ecstypes.Operations),
+		Errors:         ecstypes.Errors,
 		Ops: map[string]awsapi.Handler{
 			"CreateCluster":                 awsapi.JSON(a.CreateCluster),
 			"DescribeClusters":              awsapi.JSON(a.DescribeClusters),

@@ -3,19 +3,20 @@ package ecs
 import (
 	"fmt"
 
+	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
 )
 
 // ECS error codes, as in the service model.
 const (
-	codeClusterNotFound          = "ClusterNotFoundException"
-	codeClusterContainsServices  = "ClusterContainsServicesException"
-	codeClusterContainsTasks     = "ClusterContainsTasksException"
-	codeClusterContainsInstances = "ClusterContainsContainerInstancesException"
-	codeResourceNotFound         = "ResourceNotFoundException"
-	codeResourceInUse            = "ResourceInUseException"
-	codeUpdateInProgress         = "UpdateInProgressException"
-	codeServiceNotFound          = "ServiceNotFoundException"
+	codeClusterNotFound          = ecstypes.ErrClusterNotFoundException
+	codeClusterContainsServices  = ecstypes.ErrClusterContainsServicesException
+	codeClusterContainsTasks     = ecstypes.ErrClusterContainsTasksException
+	codeClusterContainsInstances = ecstypes.ErrClusterContainsContainerInstancesException
+	codeResourceNotFound         = ecstypes.ErrResourceNotFoundException
+	codeResourceInUse            = ecstypes.ErrResourceInUseException
+	codeUpdateInProgress         = ecstypes.ErrUpdateInProgressException
+	codeServiceNotFound          = ecstypes.ErrServiceNotFoundException
 )
 
 // ECS's own wording of its most common answers, word for word: scripts

@@ -51,6 +51,7 @@ func (a *API) Service() *awsapi.QueryService {
 		SigningName:    elbv2types.SigningName,
 		Version:        elbv2types.APIVersion,
 		XMLNamespace:   elbv2types.XMLNamespace,
+		Errors:         elbv2types.Errors,
 		ValidationCode: awsapi.CodeValidationError,
 		Known:          awsapi.KnownOperations(elbv2types.Operations),
 		Ops: map[string]awsapi.QueryHandler{
@@ -86,27 +87,27 @@ func (a *API) Service() *awsapi.QueryService {
 
 // ELBv2 error codes on the wire (elbv2types.ErrorCodes).
 const (
-	codeDuplicateLB        = "DuplicateLoadBalancerName"
-	codeDuplicateTG        = "DuplicateTargetGroupName"
-	codeDuplicateListener  = "DuplicateListener"
-	codeDuplicateTagKeys   = "DuplicateTagKeys"
-	codeLBNotFound         = "LoadBalancerNotFound"
-	codeTGNotFound         = "TargetGroupNotFound"
-	codeListenerNotFound   = "ListenerNotFound"
-	codeRuleNotFound       = "RuleNotFound"
-	codePriorityInUse      = "PriorityInUse"
-	codeInvalidTarget      = "InvalidTarget"
-	codeResourceInUse      = "ResourceInUse"
-	codeInvalidConfig      = "InvalidConfigurationRequest"
-	codeInvalidAction      = "InvalidLoadBalancerAction"
-	codeOperationNotPermit = "OperationNotPermitted"
-	codeUnsupportedProto   = "UnsupportedProtocol"
-	codeIncompatibleProtos = "IncompatibleProtocols"
-	codeTGAssociationLimit = "TargetGroupAssociationLimit"
-	codeTooManyTags        = "TooManyTags"
-	codeTooManyTargets     = "TooManyTargets"
-	codeTooManyRules       = "TooManyRules"
-	codeTooManyActions     = "TooManyActions"
+	codeDuplicateLB        = elbv2types.ErrDuplicateLoadBalancerNameException
+	codeDuplicateTG        = elbv2types.ErrDuplicateTargetGroupNameException
+	codeDuplicateListener  = elbv2types.ErrDuplicateListenerException
+	codeDuplicateTagKeys   = elbv2types.ErrDuplicateTagKeysException
+	codeLBNotFound         = elbv2types.ErrLoadBalancerNotFoundException
+	codeTGNotFound         = elbv2types.ErrTargetGroupNotFoundException
+	codeListenerNotFound   = elbv2types.ErrListenerNotFoundException
+	codeRuleNotFound       = elbv2types.ErrRuleNotFoundException
+	codePriorityInUse      = elbv2types.ErrPriorityInUseException
+	codeInvalidTarget      = elbv2types.ErrInvalidTargetException
+	codeResourceInUse      = elbv2types.ErrResourceInUseException
+	codeInvalidConfig      = elbv2types.ErrInvalidConfigurationRequestException
+	codeInvalidAction      = elbv2types.ErrInvalidLoadBalancerActionException
+	codeOperationNotPermit = elbv2types.ErrOperationNotPermittedException
+	codeUnsupportedProto   = elbv2types.ErrUnsupportedProtocolException
+	codeIncompatibleProtos = elbv2types.ErrIncompatibleProtocolsException
+	codeTGAssociationLimit = elbv2types.ErrTargetGroupAssociationLimitException
+	codeTooManyTags        = elbv2types.ErrTooManyTagsException
+	codeTooManyTargets     = elbv2types.ErrTooManyTargetsException
+	codeTooManyRules       = elbv2types.ErrTooManyRulesException
+	codeTooManyActions     = elbv2types.ErrTooManyActionsException
 )
 
 func validation(format string, args ...any) error {

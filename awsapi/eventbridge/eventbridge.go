@@ -57,6 +57,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    eventbridgetypes.SigningName,
 		TargetPrefix:   eventbridgetypes.ServiceTarget,
+		Errors:         eventbridgetypes.Errors,
 		ValidationCode: codeValidation,
 		Known:          awsapi.KnownOperations(eventbridgetypes.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -85,12 +86,12 @@ func (a *API) Service() *awsapi.JSONService {
 
 // EventBridge's error codes, as in its model.
 const (
-	codeValidation       = "ValidationException"
-	codeNotFound         = "ResourceNotFoundException"
-	codeAlreadyExists    = "ResourceAlreadyExistsException"
-	codeInvalidPattern   = "InvalidEventPatternException"
-	codeLimitExceeded    = "LimitExceededException"
-	codeConcurrentModify = "ConcurrentModificationException"
+	codeValidation       = awsapi.CodeValidationException
+	codeNotFound         = eventbridgetypes.ErrResourceNotFoundException
+	codeAlreadyExists    = eventbridgetypes.ErrResourceAlreadyExistsException
+	codeInvalidPattern   = eventbridgetypes.ErrInvalidEventPatternException
+	codeLimitExceeded    = eventbridgetypes.ErrLimitExceededException
+	codeConcurrentModify = eventbridgetypes.ErrConcurrentModificationException
 )
 
 func errValidation(format string, args ...any) error {

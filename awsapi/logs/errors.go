@@ -3,15 +3,16 @@ package logs
 import (
 	"errors"
 
+	"github.com/wharfhq/wharf/api/logstypes"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/store"
 )
 
 // CloudWatch Logs error codes, as in the service model.
 const (
-	codeResourceNotFound      = "ResourceNotFoundException"
-	codeResourceAlreadyExists = "ResourceAlreadyExistsException"
-	codeServiceUnavailable    = "ServiceUnavailableException"
+	codeResourceNotFound      = logstypes.ErrResourceNotFoundException
+	codeResourceAlreadyExists = logstypes.ErrResourceAlreadyExistsException
+	codeServiceUnavailable    = logstypes.ErrServiceUnavailableException
 )
 
 func invalidParam(format string, args ...any) error {

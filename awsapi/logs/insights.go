@@ -33,8 +33,8 @@ const (
 )
 
 const (
-	codeMalformedQuery = "MalformedQueryException"
-	codeLimitExceeded  = "LimitExceededException"
+	codeMalformedQuery = logstypes.ErrMalformedQueryException
+	codeLimitExceeded  = logstypes.ErrLimitExceededException
 )
 
 // insights holds the queries of every scope.

@@ -32,6 +32,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    logstypes.SigningName,
 		TargetPrefix:   logstypes.ServiceTarget,
+		Errors:         logstypes.Errors,
 		ValidationCode: awsapi.CodeInvalidParameter,
 		Known:          awsapi.KnownOperations(logstypes.Operations),
 		Ops: map[string]awsapi.Handler{

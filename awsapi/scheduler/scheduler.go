@@ -58,10 +58,10 @@ func New(db store.Backend, tasks TaskRunner, log *slog.Logger) *API {
 
 // Error codes and their HTTP statuses, as in Scheduler's model.
 const (
-	codeValidation = "ValidationException"
-	codeNotFound   = "ResourceNotFoundException"
-	codeConflict   = "ConflictException"
-	codeQuota      = "ServiceQuotaExceededException"
+	codeValidation = schedulertypes.ErrValidationException
+	codeNotFound   = schedulertypes.ErrResourceNotFoundException
+	codeConflict   = schedulertypes.ErrConflictException
+	codeQuota      = schedulertypes.ErrServiceQuotaExceededException
 )
 
 // Service describes the API for mounting on awsapi.Server.
@@ -69,8 +69,7 @@ func (a *API) Service() *awsapi.RESTService {
 	return &awsapi.RESTService{
 		SigningName:    schedulertypes.SigningName,
 		ValidationCode: codeValidation,
-		Status: map[string]int{codeValidation: 400, codeNotFound: 404, codeConflict: 409, codeQuota: 402,
-			"ThrottlingException": 429, "InternalServerException": 500},
+		Errors:         schedulertypes.Errors,
 		Routes: map[string]awsapi.RESTHandler{
 			"POST /schedules/{Name}":         awsapi.REST(bindCreate, a.CreateSchedule),
 			"GET /schedules/{Name}":          awsapi.REST(bindGet, a.GetSchedule),

@@ -26,6 +26,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    smt.SigningName,
 		TargetPrefix:   smt.ServiceTarget,
+		Errors:         smt.Errors,
 		ValidationCode: codeValidation,
 		Known:          awsapi.KnownOperations(smt.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -49,13 +50,13 @@ func (a *API) Service() *awsapi.JSONService {
 
 // Secrets Manager's error codes, as in its model.
 const (
-	codeValidation       = "ValidationException"
-	codeResourceNotFound = "ResourceNotFoundException"
-	codeResourceExists   = "ResourceExistsException"
-	codeInvalidRequest   = "InvalidRequestException"
-	codeInvalidParameter = "InvalidParameterException"
-	codeInvalidNextToken = "InvalidNextTokenException"
-	codeLimitExceeded    = "LimitExceededException"
+	codeValidation       = awsapi.CodeValidationException
+	codeResourceNotFound = smt.ErrResourceNotFoundException
+	codeResourceExists   = smt.ErrResourceExistsException
+	codeInvalidRequest   = smt.ErrInvalidRequestException
+	codeInvalidParameter = smt.ErrInvalidParameterException
+	codeInvalidNextToken = smt.ErrInvalidNextTokenException
+	codeLimitExceeded    = smt.ErrLimitExceededException
 )
 
 func notFound() error {

@@ -28,6 +28,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    sdtypes.SigningName,
 		TargetPrefix:   sdtypes.ServiceTarget,
+		Errors:         sdtypes.Errors,
 		ValidationCode: codeInvalidInput,
 		Known:          awsapi.KnownOperations(sdtypes.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -61,18 +62,18 @@ func (a *API) Service() *awsapi.JSONService {
 
 // Cloud Map's error codes.
 const (
-	codeInvalidInput       = "InvalidInput"
-	codeNamespaceNotFound  = "NamespaceNotFound"
-	codeNamespaceExists    = "NamespaceAlreadyExists"
-	codeServiceNotFound    = "ServiceNotFound"
-	codeServiceExists      = "ServiceAlreadyExists"
-	codeInstanceNotFound   = "InstanceNotFound"
-	codeOperationNotFound  = "OperationNotFound"
-	codeResourceInUse      = "ResourceInUse"
-	codeCustomHealth       = "CustomHealthNotFound"
-	codeResourceNotFound   = "ResourceNotFoundException"
-	codeTooManyTags        = "TooManyTagsException"
-	codeRequestLimitExceed = "RequestLimitExceeded"
+	codeInvalidInput       = sdtypes.ErrInvalidInput
+	codeNamespaceNotFound  = sdtypes.ErrNamespaceNotFound
+	codeNamespaceExists    = sdtypes.ErrNamespaceAlreadyExists
+	codeServiceNotFound    = sdtypes.ErrServiceNotFound
+	codeServiceExists      = sdtypes.ErrServiceAlreadyExists
+	codeInstanceNotFound   = sdtypes.ErrInstanceNotFound
+	codeOperationNotFound  = sdtypes.ErrOperationNotFound
+	codeResourceInUse      = sdtypes.ErrResourceInUse
+	codeCustomHealth       = sdtypes.ErrCustomHealthNotFound
+	codeResourceNotFound   = sdtypes.ErrResourceNotFoundException
+	codeTooManyTags        = sdtypes.ErrTooManyTagsException
+	codeRequestLimitExceed = sdtypes.ErrRequestLimitExceeded
 )
 
 // apiError is a Cloud Map error with the HTTP status its model declares.

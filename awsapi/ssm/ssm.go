@@ -25,6 +25,7 @@ func (a *API) Service() *awsapi.JSONService {
 	return &awsapi.JSONService{
 		SigningName:    ssmtypes.SigningName,
 		TargetPrefix:   ssmtypes.ServiceTarget,
+		Errors:         ssmtypes.Errors,
 		ValidationCode: codeValidation,
 		Known:          awsapi.KnownOperations(ssmtypes.Operations),
 		Ops: map[string]awsapi.Handler{
@@ -46,21 +47,21 @@ func (a *API) Service() *awsapi.JSONService {
 
 // SSM's error codes, as in its model.
 const (
-	codeValidation            = "ValidationException"
-	codeNotFound              = "ParameterNotFound"
-	codeAlreadyExists         = "ParameterAlreadyExists"
-	codeVersionNotFound       = "ParameterVersionNotFound"
-	codeHierarchyLevel        = "HierarchyLevelLimitExceededException"
-	codePatternMismatch       = "ParameterPatternMismatchException"
-	codeInvalidAllowedPattern = "InvalidAllowedPatternException"
-	codeInvalidFilterKey      = "InvalidFilterKey"
-	codeInvalidFilterOption   = "InvalidFilterOption"
-	codeInvalidFilterValue    = "InvalidFilterValue"
-	codeInvalidNextToken      = "InvalidNextToken"
-	codeInvalidResourceID     = "InvalidResourceId"
-	codeInvalidResourceType   = "InvalidResourceType"
-	codeLabelLimit            = "ParameterVersionLabelLimitExceeded"
-	codeTooManyTags           = "TooManyTagsError"
+	codeValidation            = ssmtypes.ErrValidationException
+	codeNotFound              = ssmtypes.ErrParameterNotFound
+	codeAlreadyExists         = ssmtypes.ErrParameterAlreadyExists
+	codeVersionNotFound       = ssmtypes.ErrParameterVersionNotFound
+	codeHierarchyLevel        = ssmtypes.ErrHierarchyLevelLimitExceededException
+	codePatternMismatch       = ssmtypes.ErrParameterPatternMismatchException
+	codeInvalidAllowedPattern = ssmtypes.ErrInvalidAllowedPatternException
+	codeInvalidFilterKey      = ssmtypes.ErrInvalidFilterKey
+	codeInvalidFilterOption   = ssmtypes.ErrInvalidFilterOption
+	codeInvalidFilterValue    = ssmtypes.ErrInvalidFilterValue
+	codeInvalidNextToken      = ssmtypes.ErrInvalidNextToken
+	codeInvalidResourceID     = ssmtypes.ErrInvalidResourceId
+	codeInvalidResourceType   = ssmtypes.ErrInvalidResourceType
+	codeLabelLimit            = ssmtypes.ErrParameterVersionLabelLimitExceeded
+	codeTooManyTags           = ssmtypes.ErrTooManyTagsError
 )
 
 func errValidation(format string, args ...any) error {

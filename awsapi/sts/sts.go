@@ -60,6 +60,7 @@ func (a *API) Service() *awsapi.QueryService {
 		SigningName:    ststypes.SigningName,
 		Version:        ststypes.APIVersion,
 		XMLNamespace:   ststypes.XMLNamespace,
+		Errors:         ststypes.Errors,
 		ValidationCode: awsapi.CodeValidationError,
 		Known:          awsapi.KnownOperations(ststypes.Operations),
 		Ops: map[string]awsapi.QueryHandler{

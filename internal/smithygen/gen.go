@@ -15,7 +15,7 @@ const shapeImport = "github.com/wharfhq/wharf/api/shape"
 // reservedIdents are the package-level names the generator itself defines.
 var reservedIdents = []string{
 	"ServiceTarget", "APIVersion", "SigningName", "Protocol", "XMLNamespace",
-	"Operations", "ErrorFaults", "ErrorHTTPStatus", "ErrorCodes",
+	"Operations", "ErrorFaults", "ErrorHTTPStatus", "ErrorCodes", "Errors",
 }
 
 // scalarGo maps simple Smithy types to Go types.
@@ -37,6 +37,7 @@ type Generator struct {
 	typeNames  map[string]string     // shape id -> Go type name
 	idents     map[string]string     // package-level Go identifier -> what defined it
 	enumConsts map[string][]enumItem // enum shape id -> its constants
+	errConsts  map[string]string     // error shape id -> its Err constant
 	units      map[string]unitType   // synthetic Unit input/output types by name
 	needs      map[string]bool       // shape id -> its values need validation work
 
@@ -71,6 +72,7 @@ func Generate(m *Model, source, pkg string) ([]byte, error) {
 		typeNames:   map[string]string{},
 		idents:      map[string]string{},
 		enumConsts:  map[string][]enumItem{},
+		errConsts:   map[string]string{},
 		units:       map[string]unitType{},
 		usedEnums:   map[string]bool{},
 		helpers:     map[string]bool{},
@@ -133,7 +135,9 @@ func Generate(m *Model, source, pkg string) ([]byte, error) {
 	fmt.Fprintf(&out, "\n%q\n)\n\n", shapeImport)
 	g.genMetadata(&out)
 	g.genOperations(&out)
-	g.genErrorTables(&out)
+	if err := g.genErrorTables(&out); err != nil {
+		return nil, err
+	}
 	out.Write(enums.Bytes())
 	out.Write(structs.Bytes())
 	out.Write(helpers.Bytes())
@@ -215,7 +219,29 @@ func (g *Generator) assignNames() error {
 		}
 		g.enumConsts[id] = items
 	}
+	// Error code constants (ErrClusterNotFoundException) are named after
+	// their shape, so a clash with a type or an enum constant is a model we
+	// have not met: fail rather than invent a name that callers must guess.
+	for _, id := range g.errorIDs() {
+		c := "Err" + g.typeNames[id]
+		if err := g.define(c, id+" error code"); err != nil {
+			return err
+		}
+		g.errConsts[id] = c
+	}
 	return nil
+}
+
+// errorIDs are the ids of the model's error shapes (structures with the
+// smithy.api#error trait), sorted by name.
+func (g *Generator) errorIDs() []string {
+	var ids []string
+	for _, id := range g.m.SortedIDs("structure") {
+		if g.m.Shapes[id].Traits.Has(traitError) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 type enumValue struct{ name, value, doc string }
@@ -462,15 +488,25 @@ func (g *Generator) genErrorMethods(w *bytes.Buffer, s *Shape, name string, fiel
 	fmt.Fprintf(w, "return %q\n}\n\n", code)
 }
 
-// errorCode is the awsQueryError code of an error shape, or its name.
+// errorCode is an error shape's code on the wire: its awsQueryError code
+// in a Query service, else its name. JSON services whose models keep
+// awsQueryError traits from their Query past (SSM's
+// AutomationDefinitionNotFoundException says AutomationDefinitionNotFound)
+// send the shape's name, as AWS's SDKs expect.
 func (g *Generator) errorCode(s *Shape) string {
 	var q struct {
 		Code string `json:"code"`
 	}
-	if s.Traits.Decode(traitQueryError, &q) && q.Code != "" {
+	if g.queryProtocol() && s.Traits.Decode(traitQueryError, &q) && q.Code != "" {
 		return q.Code
 	}
 	return s.Name()
+}
+
+// queryProtocol reports the Query protocols, where awsQueryError traits
+// give an error's code and status.
+func (g *Generator) queryProtocol() bool {
+	return g.protocol == "awsQuery" || g.protocol == "ec2Query"
 }
 
 func (g *Generator) genEnum(w *bytes.Buffer, s *Shape) {
@@ -599,14 +635,16 @@ func (g *Generator) ioName(op *Shape, r *Ref, kind string) string {
 	return g.typeNames[r.Target]
 }
 
-func (g *Generator) genErrorTables(w *bytes.Buffer) {
-	var faults, status, codes bytes.Buffer
-	for _, id := range g.m.SortedIDs("structure") {
+func (g *Generator) genErrorTables(w *bytes.Buffer) error {
+	var faults, status, codes, consts, table bytes.Buffer
+	type errEntry struct {
+		id, fault string
+		status    int
+	}
+	byCode := map[string]errEntry{} // wire code -> its first shape
+	for _, id := range g.errorIDs() {
 		s := g.m.Shapes[id]
 		fault := s.Traits.String(traitError)
-		if fault == "" {
-			continue
-		}
 		name := g.typeNames[id]
 		fmt.Fprintf(&faults, "%q: %q,\n", name, fault)
 		var httpCode int
@@ -626,10 +664,47 @@ func (g *Generator) genErrorTables(w *bytes.Buffer) {
 		if httpCode != 0 {
 			fmt.Fprintf(&status, "%q: %d,\n", name, httpCode)
 		}
+		code := g.errorCode(s)
+		wire := 0
+		s.Traits.Decode(traitHTTPError, &wire)
+		if wire == 0 && g.queryProtocol() {
+			wire = q.HTTPResponseCode
+		}
+		if wire == 0 {
+			// Smithy's default for an error without httpError.
+			wire = 400
+			if fault == "server" {
+				wire = 500
+			}
+		}
+		c := g.errConsts[id]
+		fmt.Fprintf(&consts, "// %s is the wire code of the %s error shape.\n%s = %q\n", c, s.Name(), c, code)
+		// Shapes may share a wire code (CloudWatch's DashboardNotFoundError
+		// and ResourceNotFound are both ResourceNotFound): the first by name
+		// describes it, and they must agree on what the client sees.
+		if prev, ok := byCode[code]; ok {
+			if prev.fault != fault || prev.status != wire {
+				return fmt.Errorf("error shapes %s and %s share the wire code %s but not its fault and status", prev.id, id, code)
+			}
+			continue
+		}
+		byCode[code] = errEntry{id, fault, wire}
+		msg := ""
+		for _, m := range s.Members {
+			if strings.EqualFold(m.Name, "message") {
+				msg = fmt.Sprintf(", Message: %q", m.Name)
+			}
+		}
+		fmt.Fprintf(&table, "%s: {Shape: %q, Fault: %q, HTTPStatus: %d%s},\n", c, s.Name(), fault, wire, msg)
 	}
+	if consts.Len() > 0 {
+		fmt.Fprintf(w, "// Error codes of the model's error shapes, as sent on the wire (the\n// awsQueryError code where the model gives one, else the shape's name).\nconst (\n%s)\n\n", consts.String())
+	}
+	fmt.Fprintf(w, "// Errors describes every error code of the model (the Err constants): its\n// shape, fault and HTTP status.\nvar Errors = map[string]shape.ErrorInfo{\n%s}\n\n", table.String())
 	fmt.Fprintf(w, "// ErrorFaults maps each error shape to %q or %q (smithy.api#error).\nvar ErrorFaults = map[string]string{\n%s}\n\n", "client", "server", faults.String())
 	fmt.Fprintf(w, "// ErrorHTTPStatus maps the error shapes that declare one (smithy.api#httpError,\n// or the awsQueryError httpResponseCode) to their HTTP status code.\nvar ErrorHTTPStatus = map[string]int{\n%s}\n\n", status.String())
 	fmt.Fprintf(w, "// ErrorCodes maps error shapes whose wire code differs from their name\n// (aws.protocols#awsQueryError) to that code.\nvar ErrorCodes = map[string]string{\n%s}\n\n", codes.String())
+	return nil
 }
 
 func (g *Generator) genPatterns(w *bytes.Buffer) {

@@ -61,6 +61,10 @@ func TestTinyGeneratedText(t *testing.T) {
 		"type DeleteThingOutput struct{}",
 		`"ThingNotFoundException": 404,`,
 		`"ServerFault": "Fault",`,
+		`ErrServerFault = "ServerFault"`, // a JSON service: its awsQueryError code is not on the wire
+		`ErrThingNotFoundException = "ThingNotFoundException"`,
+		`ErrServerFault:            {Shape: "ServerFault", Fault: "server", HTTPStatus: 500, Message: "Message"},`,
+		`ErrThingNotFoundException: {Shape: "ThingNotFoundException", Fault: "client", HTTPStatus: 404, Message: "message"},`,
 		"Paginated: true,",
 		"// Not checked: pattern \"^(?!x).*$\"",
 		"patternThingName = regexp.MustCompile(`^[a-z\\x{0020}]+$`)",
