@@ -70,8 +70,11 @@ type Agent struct {
 
 	mu    sync.Mutex
 	tasks map[string]*taskRun // by task ARN
-	dnsIP string              // wharf's DNS server for containers; see dns.go
-	dnsAt time.Time
+	// listedStrays: the task containers on the engine at start were
+	// listed, so a task not in tasks has none (see startRunner).
+	listedStrays bool
+	dnsIP        string // wharf's DNS server for containers; see dns.go
+	dnsAt        time.Time
 }
 
 // taskRun is one task's runner and its lifecycle on this host.
@@ -152,6 +155,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	if err := a.adoptStrays(ctx); err != nil {
 		a.cfg.Log.Warn("agent: could not list existing task containers", "err", err)
+	} else {
+		a.mu.Lock()
+		a.listedStrays = true
+		a.mu.Unlock()
 	}
 	var rev int64
 	backoff := time.Second
@@ -293,6 +300,9 @@ func (a *Agent) syncTasks(ctx context.Context, assigned []agentproto.Assignment)
 
 // startRunner runs one task; the caller holds a.mu.
 func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
+	// A task this agent has not seen, once the engine's task containers
+	// were listed at start, has no container yet: its runner need not look.
+	isNew := a.listedStrays && a.tasks[as.TaskARN] == nil
 	if old := a.tasks[as.TaskARN]; old != nil {
 		// Containers found at start-up now have their assignment: the
 		// runner adopts them.
@@ -306,6 +316,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		PullImage:   a.pullECR,
 		Log:         a.cfg.Log,
 		Labels:      map[string]string{agentproto.NodeAttribute: a.id.NodeID},
+		New:         isNew,
 	}, as, func(st agentproto.TaskStatus) { a.logs.observe(as, st); a.rep.put(st) })
 	tr := &taskRun{r: r, assigned: as, cancel: cancel, done: make(chan struct{}), version: as.Version}
 	a.tasks[as.TaskARN] = tr

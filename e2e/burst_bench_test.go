@@ -100,7 +100,7 @@ func burstWharf(b *testing.B, c *ecs.Client) time.Duration {
 		if time.Now().After(deadline) {
 			b.Fatalf("%d of %d tasks RUNNING after 3 minutes", up, len(arns))
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -169,7 +169,7 @@ func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.Container
 	if err := rt.StartContainer(ctx, id); err != nil {
 		return id, err
 	}
-	for range 2000 {
+	for range 500 {
 		st, err := rt.InspectContainer(ctx, id)
 		if err != nil {
 			return id, err
@@ -177,7 +177,7 @@ func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.Container
 		if st.Running {
 			return id, nil
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	return id, fmt.Errorf("container %s not running after 10 s", id)
 }

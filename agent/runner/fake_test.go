@@ -44,6 +44,7 @@ type fakeRuntime struct {
 	createErr  map[string]error         // by container name
 	startErr   map[string]error         // by container name
 	ignoreTerm map[string]bool          // by container name
+	lists      int                      // ListContainers calls
 }
 
 type fakeSub struct {
@@ -253,6 +254,7 @@ func (f *fakeRuntime) InspectContainer(ctx context.Context, id string) (docker.C
 func (f *fakeRuntime) ListContainers(ctx context.Context, labelFilter map[string]string, all bool) ([]docker.ContainerSummary, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lists++
 	var out []docker.ContainerSummary
 	for _, c := range f.ctrs {
 		if matches(c.Labels, labelFilter) && (all || c.Running) {

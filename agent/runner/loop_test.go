@@ -318,3 +318,32 @@ func TestFakeAdoption(t *testing.T) {
 }
 
 func jsonEqual(a, b any) bool { return jsonOf(a) == jsonOf(b) }
+
+// A task the agent knows to be new starts without listing the engine's
+// containers; any other task looks for its containers first (adoption).
+func TestFakeNewTaskSkipsTheSearch(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		isNew     bool
+		wantLists bool
+	}{
+		{name: "new task", isNew: true, wantLists: false},
+		{name: "task that may have containers", isNew: false, wantLists: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			cfg := testConfig()
+			cfg.New = tt.isNew
+			h := start(t, f, cfg, fakeTask(ecstypes.NetworkModeBridge, def("main", "app:1")))
+			h.waitStatus(model.TaskRunning)
+			f.mu.Lock()
+			lists := f.lists
+			f.mu.Unlock()
+			if (lists > 0) != tt.wantLists {
+				t.Errorf("ListContainers called %d times; want calls: %v", lists, tt.wantLists)
+			}
+		})
+	}
+}

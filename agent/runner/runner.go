@@ -60,6 +60,12 @@ type Config struct {
 	// creates (the ECS labels win), e.g. the agent's node id, so that an
 	// agent sharing an engine with others can tell its own tasks apart.
 	Labels map[string]string
+	// New says no container of this task can exist yet: the agent listed
+	// the engine's task containers when it started and has not run this
+	// task since. Run then skips looking for the task's containers, a
+	// label-filtered listing that costs the engine more the more
+	// containers it holds, once per task of a burst.
+	New bool
 }
 
 // maxSteps bounds the decisions taken between two observations; next
@@ -174,7 +180,7 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	filter := map[string]string{LabelTaskARN: r.task.arn}
 	events, errs := r.rt.Events(ctx, filter) // before listing: nothing is missed
-	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+	for backoff := time.Second; !r.cfg.New; backoff = min(2*backoff, 30*time.Second) {
 		err := r.refresh(ctx)
 		if err == nil {
 			break
