@@ -1,13 +1,11 @@
 package state
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
@@ -305,7 +303,7 @@ func FilterInstances(recs []InstanceRecord, expr string) ([]InstanceRecord, erro
 // is shared, read only. (Instance-tasks entries have a flat encoding that
 // decodes about as fast as such a cache answers, so they are not cached.)
 var (
-	placeableInstances = newDecodeCache(func(kv store.KV) (cachedInstance, error) {
+	placeableInstances = newDigestCache(func(kv store.KV) (cachedInstance, error) {
 		var r InstanceRecord
 		if err := json.Unmarshal(kv.Value, &r); err != nil {
 			return cachedInstance{}, fmt.Errorf("state: decode %s: %w", kv.Key, err)
@@ -321,39 +319,4 @@ type cachedInstance struct {
 	inst   scheduler.Instance // AgentConnected and Tasks unset
 	node   string
 	status string
-}
-
-type cacheEntry[T any] struct {
-	raw []byte
-	v   T
-}
-
-type decodeCache[T any] struct {
-	decode func(store.KV) (T, error)
-	mu     sync.Mutex
-	m      map[string]cacheEntry[T]
-}
-
-func newDecodeCache[T any](decode func(store.KV) (T, error)) *decodeCache[T] {
-	return &decodeCache[T]{decode: decode, m: map[string]cacheEntry[T]{}}
-}
-
-func (c *decodeCache[T]) get(kv store.KV) (T, error) {
-	c.mu.Lock()
-	e, ok := c.m[kv.Key]
-	c.mu.Unlock()
-	if ok && bytes.Equal(e.raw, kv.Value) {
-		return e.v, nil
-	}
-	v, err := c.decode(kv)
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if len(c.m) >= maxCached {
-		clear(c.m)
-	}
-	c.m[kv.Key] = cacheEntry[T]{raw: bytes.Clone(kv.Value), v: v}
-	c.mu.Unlock()
-	return v, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
-	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -34,34 +33,7 @@ func benchPlaceCommit(b *testing.B, clients int) {
 	db := openTestDB(b)
 	ctx := context.Background()
 	now := time.Now()
-	_, err := db.Update(ctx, func(tx store.Tx) error {
-		for i := range instances {
-			id := fmt.Sprintf("%032x", i)
-			node := fmt.Sprintf("node-%04d", i)
-			attrs := []ecstypes.Attribute{{Name: new("ecs.availability-zone"), Value: new(fmt.Sprintf("us-east-1%c", 'a'+i%3))},
-				{Name: new("ecs.instance-type"), Value: new("t3.large")}, {Name: new("ecs.os-type"), Value: new("linux")}}
-			for k := range 15 {
-				attrs = append(attrs, ecstypes.Attribute{Name: new(fmt.Sprintf("com.amazonaws.ecs.capability.docker-remote-api.1.%d", 17+k))})
-			}
-			ci := ecstypes.ContainerInstance{ContainerInstanceArn: new(testScope.ARN("container-instance/" + testCluster + "/" + id)),
-				Status: new("ACTIVE"), AgentConnected: true, RegisteredAt: shape.TimeOf(now), Attributes: attrs,
-				RegisteredResources: []ecstypes.Resource{
-					{Name: new("CPU"), Type: new("INTEGER"), IntegerValue: 1 << 20},
-					{Name: new("MEMORY"), Type: new("INTEGER"), IntegerValue: 1 << 22},
-					{Name: new("PORTS"), Type: new("STRINGSET"), StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}}},
-				VersionInfo: &ecstypes.VersionInfo{AgentVersion: new("1.0.0")}}
-			if err := store.Put(tx, InstanceKey(testScope, testCluster, id), InstanceRecord{Instance: ci, NodeID: node}); err != nil {
-				return err
-			}
-			if err := store.Put(tx, NodeKey(node), NodeRecord{NodeID: node, LastSeen: now.Add(time.Hour)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	benchInstances(b, db, instances, 0, now)
 	td := testDefinition(1, 6, 0)
 	// As RunTask: place on a snapshot, commit in a short Update that checks
 	// what the placement read. hold is the time inside the Update's fn,

@@ -76,7 +76,7 @@ func (r *RecordingTx) Reads() []Read {
 var (
 	// A usage record as the scheduler takes it (without groups), shared
 	// read only by every placement until the record changes.
-	usageRecords = newDecodeCache(func(kv store.KV) (*scheduler.Usage, error) {
+	usageRecords = newDigestCache(func(kv store.KV) (*scheduler.Usage, error) {
 		var u Usage
 		if err := json.Unmarshal(kv.Value, &u); err != nil {
 			return nil, fmt.Errorf("state: decode %s: %w", kv.Key, err)
@@ -84,7 +84,7 @@ var (
 		return &scheduler.Usage{Reserved: u.Reserved, Running: u.Running}, nil
 	})
 	noUsage    = &scheduler.Usage{}
-	heartbeats = newDecodeCache(func(kv store.KV) (NodeRecord, error) {
+	heartbeats = newDigestCache(func(kv store.KV) (NodeRecord, error) {
 		var n NodeRecord
 		if err := json.Unmarshal(kv.Value, &n); err != nil {
 			return n, fmt.Errorf("state: decode %s: %w", kv.Key, err)
@@ -197,10 +197,12 @@ func withGroup(u *scheduler.Usage, arn, group string, holding, live map[string]i
 	return out
 }
 
-// digestCache is decodeCache for large records: an entry is reused while
-// the record's revisions, length and a 64-bit digest of its bytes match,
-// which holds only for the same bytes (or a hash collision among records of
-// one key at one revision: not a practical concern).
+// digestCache keeps decoded records: an entry is reused while the
+// record's revisions, length and a 64-bit digest of its bytes match, which
+// holds only for the same bytes (or a hash collision among records of one
+// key at one revision: not a practical concern). Revisions alone would not
+// do: two stores in one process (as tests run them) share keys and
+// revisions.
 type digestCache[T any] struct {
 	decode func(store.KV) (T, error)
 	seed   maphash.Seed
