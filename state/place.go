@@ -226,15 +226,26 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	for _, f := range res.Failures {
 		out.Failures = append(out.Failures, f.ECS())
 	}
-	read := map[int]bool{}
+	fits := map[int]*Fit{} // by instance index, when capacity alone decides
+	lenient := !slices.ContainsFunc(task.Constraints, func(c scheduler.Constraint) bool {
+		return c.Type == scheduler.DistinctInstance || c.Type == scheduler.MemberOf
+	})
 	for _, p := range res.Placements {
 		src := sources[p.Index]
 		out.Targets = append(out.Targets, Target{Node: src.node, Instance: p.InstanceARN, AZ: insts[p.Index].Attributes["ecs.availability-zone"]})
-		if !read[p.Index] {
-			read[p.Index] = true
-			out.Reads = append(out.Reads, Read{Key: src.inst.Key, ModRev: src.inst.ModRev},
-				Read{Key: InstanceUsageKey(l.Scope, l.Cluster, insts[p.Index].ID), ModRev: src.usage.ModRev})
+		f, seen := fits[p.Index]
+		if !seen {
+			f = &Fit{Capacity: insts[p.Index].Registered}
+			fits[p.Index] = f
+			usage := Read{Key: InstanceUsageKey(l.Scope, l.Cluster, insts[p.Index].ID), ModRev: src.usage.ModRev}
+			if lenient {
+				usage.Fit = f
+			}
+			out.Reads = append(out.Reads, Read{Key: src.inst.Key, ModRev: src.inst.ModRev}, usage)
 		}
+		f.Add.CPU += task.Resources.CPU
+		f.Add.Memory += task.Resources.Memory
+		f.Add.Ports = append(f.Add.Ports, task.Resources.Ports...)
 	}
 	out.Explanation = res.Explanation
 	return out, nil

@@ -2,8 +2,11 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/wharfhq/wharf/model"
@@ -25,21 +28,60 @@ import (
 
 // Read is a record a plan depended on, at the revision it was read
 // (ModRev 0: the record did not exist). A plan made on a snapshot commits
-// only if CheckReads finds every one unchanged.
+// only if CheckReads finds every one unchanged, or, for a usage record
+// with a Fit, changed but still leaving room for what the plan adds.
 type Read struct {
 	Key    string
 	ModRev int64
+	Fit    *Fit
+}
+
+// Fit is what a plan puts on one container instance, against its capacity.
+// Concurrent RunTasks that spread over the same few least-used instances
+// would otherwise conflict on nearly every commit although most of them
+// still fit: ECS's placement is likewise best effort under concurrency
+// for strategies, never for capacity or constraints. A plan whose
+// constraints look at other tasks (distinctInstance, memberOf) has no Fit.
+type Fit struct {
+	Capacity scheduler.Resources // registered CPU and memory; ports held by the host
+	Add      scheduler.Resources // the plan's tasks on the instance, summed
 }
 
 // CheckReads is the compare of a plan's commit: store.ErrConflict when a
-// record changed since the plan read it.
+// record changed since the plan read it (and, with a Fit, no longer has
+// room for the plan).
 func CheckReads(tx store.ReadTx, reads []Read) error {
 	for _, r := range reads {
-		if err := store.CheckRev(tx, r.Key, r.ModRev); err != nil {
+		err := store.CheckRev(tx, r.Key, r.ModRev)
+		if err == nil || r.Fit == nil || !errors.Is(err, store.ErrConflict) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		u, _, gerr := store.Get[Usage](tx, r.Key)
+		if gerr != nil {
+			return gerr
+		}
+		if !r.Fit.fits(u.Reserved) {
 			return err
 		}
 	}
 	return nil
+}
+
+// fits reports whether f.Add still fits beside used.
+func (f *Fit) fits(used scheduler.Resources) bool {
+	if used.CPU+f.Add.CPU > f.Capacity.CPU || used.Memory+f.Add.Memory > f.Capacity.Memory {
+		return false
+	}
+	taken := func(p scheduler.Port) bool {
+		same := func(q scheduler.Port) bool {
+			return q.Port == p.Port && strings.EqualFold(q.Protocol, "udp") == strings.EqualFold(p.Protocol, "udp")
+		}
+		return slices.ContainsFunc(used.Ports, same) || slices.ContainsFunc(f.Capacity.Ports, same)
+	}
+	return !slices.ContainsFunc(f.Add.Ports, taken)
 }
 
 // RecordingTx is a ReadTx that remembers every record read with Get and

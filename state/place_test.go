@@ -213,15 +213,23 @@ func TestPlaceReadsCatchConflicts(t *testing.T) {
 	tests := []struct {
 		name     string
 		onChosen bool
+		def      ecstypes.TaskDefinition // of both tasks
+		distinct bool                    // the plan has a distinctInstance constraint
 		want     error
 	}{
-		{"task placed on a chosen instance", true, store.ErrConflict},
-		{"task placed on another instance", false, nil},
+		{name: "task placed on another instance", def: testDefinition(1, 1, 0)},
+		{name: "task placed on a chosen instance that still has room", onChosen: true, def: testDefinition(1, 1, 0)},
+		{name: "task placed on a chosen instance, no memory left", onChosen: true, def: testDefinition(1, 4000, 0), want: store.ErrConflict},
+		{name: "task placed on a chosen instance, host port taken", onChosen: true, def: testDefinition(1, 1, 8080), want: store.ErrConflict},
+		{name: "task placed on a chosen instance, distinctInstance", onChosen: true, def: testDefinition(1, 1, 0), distinct: true, want: store.ErrConflict},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := placeCluster(t, 9)
-			l := &Launch{Scope: testScope, Cluster: testCluster, Definition: testDefinition(1, 1, 0), LaunchType: ecstypes.LaunchTypeEc2, Count: 1}
+			l := &Launch{Scope: testScope, Cluster: testCluster, Definition: tc.def, LaunchType: ecstypes.LaunchTypeEc2, Count: 1}
+			if tc.distinct {
+				l.Constraints = []ecstypes.PlacementConstraint{{Type: ecstypes.PlacementConstraintTypeDistinctInstance}}
+			}
 			var p Placement
 			if err := db.View(ctx, func(tx store.ReadTx) (err error) { p, err = Place(tx, l, nil, testNow); return err }); err != nil {
 				t.Fatal(err)
@@ -268,5 +276,29 @@ func TestRecordingTx(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestFitFits(t *testing.T) {
+	capacity := scheduler.Resources{CPU: 1024, Memory: 2048, Ports: []scheduler.Port{{Port: 22, Protocol: "tcp"}}}
+	for _, tc := range []struct {
+		name string
+		used scheduler.Resources
+		add  scheduler.Resources
+		want bool
+	}{
+		{name: "room for both", used: scheduler.Resources{CPU: 512, Memory: 1024}, add: scheduler.Resources{CPU: 512, Memory: 1024}, want: true},
+		{name: "cpu over", used: scheduler.Resources{CPU: 768}, add: scheduler.Resources{CPU: 512}, want: false},
+		{name: "memory over", used: scheduler.Resources{Memory: 2000}, add: scheduler.Resources{Memory: 64}, want: false},
+		{name: "port held by a task", used: scheduler.Resources{Ports: []scheduler.Port{{Port: 80, Protocol: "tcp"}}}, add: scheduler.Resources{Ports: []scheduler.Port{{Port: 80, Protocol: "tcp"}}}, want: false},
+		{name: "same port, other protocol", used: scheduler.Resources{Ports: []scheduler.Port{{Port: 80, Protocol: "udp"}}}, add: scheduler.Resources{Ports: []scheduler.Port{{Port: 80, Protocol: "tcp"}}}, want: true},
+		{name: "port held by the host", add: scheduler.Resources{Ports: []scheduler.Port{{Port: 22}}}, want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &Fit{Capacity: capacity, Add: tc.add}
+			if got := f.fits(tc.used); got != tc.want {
+				t.Errorf("fits = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
