@@ -10,7 +10,6 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/eventbridgetypes"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -74,7 +73,7 @@ func logGroupOf(arn string) (string, bool) {
 	return strings.TrimSuffix(rest, ":*"), true
 }
 
-// runTaskRequest is the RunTask an ECS target makes (ecs.TargetRunTask,
+// runTaskRequest is the RunTask an ECS target makes (model.TargetRunTask,
 // shared with Scheduler); its input, when a JSON object, is the task's
 // overrides as EventBridge passes it.
 func runTaskRequest(cluster string, p *eventbridgetypes.EcsParameters, startedBy, input string) (*ecstypes.RunTaskRequest, error) {
@@ -82,5 +81,5 @@ func runTaskRequest(cluster string, p *eventbridgetypes.EcsParameters, startedBy
 	for _, t := range p.Tags {
 		tags = append(tags, ecstypes.Tag{Key: t.Key, Value: t.Value})
 	}
-	return ecs.TargetRunTask(cluster, p, tags, startedBy, input)
+	return model.TargetRunTask(cluster, p, tags, startedBy, input)
 }

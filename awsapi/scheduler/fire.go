@@ -7,7 +7,6 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/schedulertypes"
 	"github.com/wharfhq/wharf/awsapi"
-	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/schedexpr"
 	"github.com/wharfhq/wharf/store"
@@ -178,7 +177,7 @@ func (a *API) invoke(ctx context.Context, sc model.Scope, r scheduleRecord) {
 	}
 }
 
-// runTaskRequest is the RunTask an ECS target makes (ecs.TargetRunTask,
+// runTaskRequest is the RunTask an ECS target makes (model.TargetRunTask,
 // shared with EventBridge); an Input that is a JSON object of task
 // overrides overrides the task.
 func runTaskRequest(cluster string, p *schedulertypes.EcsParameters, startedBy, input string) (*ecstypes.RunTaskRequest, error) {
@@ -188,5 +187,5 @@ func runTaskRequest(cluster string, p *schedulertypes.EcsParameters, startedBy, 
 			tags = append(tags, ecstypes.Tag{Key: new(k), Value: new(v)})
 		}
 	}
-	return ecs.TargetRunTask(cluster, p, tags, startedBy, input)
+	return model.TargetRunTask(cluster, p, tags, startedBy, input)
 }

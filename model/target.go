@@ -1,4 +1,4 @@
-package ecs
+package model
 
 import (
 	"encoding/json"

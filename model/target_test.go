@@ -1,4 +1,4 @@
-package ecs_test
+package model_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/eventbridgetypes"
 	"github.com/wharfhq/wharf/api/schedulertypes"
-	"github.com/wharfhq/wharf/awsapi/ecs"
+	"github.com/wharfhq/wharf/model"
 )
 
 // Both services' EcsParameters, member for member the same, make the same
@@ -54,7 +54,7 @@ func TestTargetRunTask(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ecs.TargetRunTask("arn:c", tc.params, tags, "by", `{"version":"0","detail":{}}`)
+			got, err := model.TargetRunTask("arn:c", tc.params, tags, "by", `{"version":"0","detail":{}}`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestTargetRunTaskOverrides(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ecs.TargetRunTask("arn:c", &schedulertypes.EcsParameters{TaskDefinitionArn: new("job")}, nil, "by", tc.input)
+			req, err := model.TargetRunTask("arn:c", &schedulertypes.EcsParameters{TaskDefinitionArn: new("job")}, nil, "by", tc.input)
 			if err != nil {
 				t.Fatal(err)
 			}
