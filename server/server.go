@@ -36,6 +36,12 @@ type Config struct {
 	NoAgent bool
 	// DockerHost is the engine's address ("" = DOCKER_HOST or the default).
 	DockerHost string
+	// StoreMaxTxnOps, when > 0, fails a store transaction that writes more
+	// keys than that (etcd's default bound is 128). The tests set it, so a
+	// write path that outgrows what etcd would commit fails them; 0 (no
+	// bound) in production until bulk registration of hundreds of
+	// clusters is split.
+	StoreMaxTxnOps int
 	// BindIP is where task ports are published (127.0.0.1 when empty).
 	BindIP string
 	// DNSListen is the HOST:PORT of the Cloud Map DNS server ("" = none).
@@ -136,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{})
+	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{MaxTxnOps: cfg.StoreMaxTxnOps})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}

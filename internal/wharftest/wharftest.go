@@ -85,7 +85,8 @@ func (w *Wharf) start() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log,
-		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent), Auth: w.opts.Auth, HostNames: w.opts.HostNames})
+		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent), Auth: w.opts.Auth, HostNames: w.opts.HostNames,
+		StoreMaxTxnOps: 128}) // etcd's bound: every write path the tests take must fit it
 	if err != nil {
 		w.t.Fatalf("start wharf: %v", err)
 	}
