@@ -23,14 +23,8 @@ const benchTasks = 50
 // the same image with the same command, and their ratio. Run with
 // -benchtime=1x: each side starts benchTasks containers one after another.
 func BenchmarkTaskStart(b *testing.B) {
-	rt, imgs := wharftest.Images(b)
-	w := wharftest.StartWithAgent(b)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
-		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
-			Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
-	waitInstance(b, c, "bench")
+	rt, image, c := benchCluster(b, "bench", 32)
+	ctx := context.Background()
 
 	for b.Loop() {
 		var wharf, plain []time.Duration
@@ -64,23 +58,13 @@ func BenchmarkTaskStart(b *testing.B) {
 		}
 		for i := range benchTasks {
 			t0 := time.Now()
-			id, err := rt.CreateContainer(ctx, docker.ContainerSpec{Name: fmt.Sprintf("wharf-bench-%d-%d", time.Now().UnixNano(), i), Image: imgs.App,
-				Command: []string{"-listen", ":8080"}, Memory: 32 << 20, Labels: map[string]string{"wharf.test": "1"}})
+			id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-bench-%d-%d", time.Now().UnixNano(), i), Image: image,
+				Command: []string{"-listen", ":8080"}, Memory: 32 << 20, Labels: map[string]string{"wharf.test": "1"}}, 5*time.Millisecond)
 			if err != nil {
-				b.Fatal(err)
-			}
-			if err := rt.StartContainer(ctx, id); err != nil {
-				b.Fatal(err)
-			}
-			for {
-				st, err := rt.InspectContainer(ctx, id)
-				if err != nil {
-					b.Fatal(err)
+				if id != "" {
+					_ = rt.RemoveContainer(ctx, id, true)
 				}
-				if st.Running {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
+				b.Fatal(err)
 			}
 			plain = append(plain, time.Since(t0))
 			_ = rt.RemoveContainer(ctx, id, true)
@@ -94,6 +78,45 @@ func BenchmarkTaskStart(b *testing.B) {
 		b.ReportMetric(wp50.Seconds()/dp50.Seconds(), "p50-ratio")
 		b.ReportMetric(wp99.Seconds()/dp99.Seconds(), "p99-ratio")
 	}
+}
+
+// benchCluster starts wharf with an agent, creates cluster name and a
+// family of the same name (one container of the test app with memory MiB),
+// and waits for the agent's container instance. It returns the engine, the
+// app image and an ECS client.
+func benchCluster(b *testing.B, name string, memory int32) (*docker.Runtime, string, *ecs.Client) {
+	rt, imgs := wharftest.Images(b)
+	w := wharftest.StartWithAgent(b)
+	c, ctx := w.ECS(), context.Background()
+	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(b)
+	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(name),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(memory),
+			Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
+	waitInstance(b, c, name)
+	return rt, imgs.App, c
+}
+
+// startAndWait creates and starts a container and polls every poll until
+// it runs (at most 10 s). The id is returned whenever the container was
+// created, so the caller can remove it.
+func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec, poll time.Duration) (string, error) {
+	id, err := rt.CreateContainer(ctx, spec)
+	if err != nil {
+		return "", err
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		return id, err
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(poll) {
+		st, err := rt.InspectContainer(ctx, id)
+		if err != nil {
+			return id, err
+		}
+		if st.Running {
+			return id, nil
+		}
+	}
+	return id, fmt.Errorf("container %s not running after 10 s", id)
 }
 
 func percentiles(d []time.Duration) (p50, p99 time.Duration) {

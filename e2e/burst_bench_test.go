@@ -10,9 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
 
@@ -27,18 +25,11 @@ const burstWorkers = 8
 // throughputs and their ratio (issue 10's target: ≥ 0.9). Run with
 // -benchtime=1x; it leaves no container behind.
 func BenchmarkTaskBurst(b *testing.B) {
-	rt, imgs := wharftest.Images(b)
-	w := wharftest.StartWithAgent(b)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("burst")}))(b)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("burst"),
-		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(16),
-			Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
-	waitInstance(b, c, "burst")
+	rt, image, c := benchCluster(b, "burst", 16)
 
 	for b.Loop() {
 		wharfTook := burstWharf(b, c)
-		plainTook := burstPlain(b, rt, imgs.App)
+		plainTook := burstPlain(b, rt, image)
 		wr, pr := benchTasks/wharfTook.Seconds(), benchTasks/plainTook.Seconds()
 		b.ReportMetric(wr, "wharf-tasks/s")
 		b.ReportMetric(pr, "engine-8way-containers/s")
@@ -136,7 +127,7 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
 		wg.Go(func() {
 			for i := range jobs {
 				id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-burst-%d-%d", t0.UnixNano(), i), Image: image,
-					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}})
+					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}}, 20*time.Millisecond)
 				mu.Lock()
 				if id != "" {
 					ids = append(ids, id)
@@ -159,25 +150,4 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
 		b.Fatal(firstErr)
 	}
 	return took
-}
-
-func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec) (string, error) {
-	id, err := rt.CreateContainer(ctx, spec)
-	if err != nil {
-		return "", err
-	}
-	if err := rt.StartContainer(ctx, id); err != nil {
-		return id, err
-	}
-	for range 500 {
-		st, err := rt.InspectContainer(ctx, id)
-		if err != nil {
-			return id, err
-		}
-		if st.Running {
-			return id, nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return id, fmt.Errorf("container %s not running after 10 s", id)
 }
