@@ -13,15 +13,19 @@ import (
 
 // listener is one bound listener port serving HTTP through its router.
 type listener struct {
-	arn    string
-	addr   string // host:port
-	port   int
+	arn  string
+	addr string // host:port
+	port int
+	// idle is the load balancer's idle timeout: how long a request waits
+	// for its target's first byte.
+	idle   time.Duration
 	ln     net.Listener
 	srv    *http.Server
 	router atomic.Pointer[router]
 	plane  *Plane
-	// cancel ends the contexts of the listener's requests, which closes
-	// the upgraded (websocket) connections Shutdown does not track.
+	// cancel ends ctx, the context of the listener's requests, which
+	// closes the upgraded (websocket) connections Shutdown does not track.
+	ctx      context.Context
 	cancel   context.CancelFunc
 	stopping atomic.Bool
 }
@@ -34,7 +38,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.plane.answer(sw, http.StatusServiceUnavailable)
 		return
 	}
-	act.serve(l.plane, sw, r, l.port)
+	act.serve(l, sw, r)
 }
 
 // reservation is a port bound by Reserve for a listener being created.
@@ -101,7 +105,7 @@ func (p *Plane) takeListener(ctx context.Context, arn, hostport string) (net.Lis
 // Callers hold p.mu.
 func (p *Plane) startListener(ctx context.Context, arn string, ln net.Listener, port int, rt *router, idle time.Duration) *listener {
 	lctx, cancel := context.WithCancel(ctx)
-	l := &listener{arn: arn, addr: ln.Addr().String(), port: port, ln: ln, plane: p, cancel: cancel}
+	l := &listener{arn: arn, addr: ln.Addr().String(), port: port, ln: ln, plane: p, ctx: lctx, cancel: cancel}
 	l.router.Store(rt)
 	l.srv = &http.Server{
 		Handler:           l,

@@ -211,6 +211,7 @@ func (p *Plane) applyListeners(ctx context.Context, snap *lbstate.Snapshot, now 
 		}
 		hostport := net.JoinHostPort(lb.Addr, strconv.Itoa(port))
 		rt := compileRouter(l, snap.Rules[arn], func(a string) *group { return p.groups[a] })
+		rt.idle = lb.IdleTimeout()
 		cur := p.listeners[arn]
 		if cur != nil && cur.addr == hostport {
 			cur.router.Store(rt)

@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,7 +33,8 @@ type proxied struct {
 	port int
 }
 
-func (f *forward) serve(p *Plane, w http.ResponseWriter, r *http.Request, port int) {
+func (f *forward) serve(l *listener, w http.ResponseWriter, r *http.Request) {
+	p := l.plane
 	var g *group
 	if len(f.groups) == 1 {
 		g = f.groups[0]
@@ -54,14 +58,66 @@ func (f *forward) serve(p *Plane, w http.ResponseWriter, r *http.Request, port i
 			p.poke() // a draining target went idle: its drain can end
 		}
 	}()
-	// The request also ends when its target is removed (drain over).
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(u.ctx, cancel)
+	// net/http cancels a request's context when the client's side of the
+	// connection reaches EOF, which a client that half-closes after its
+	// request (SHUT_WR, as `nc` does) causes at once; ELB still answers it.
+	// So the proxied call does not end with the client's read side: it ends
+	// when its target is removed (drain over), when writing the answer to
+	// the client fails, or, as ELB's idle timeout does, when the target has
+	// sent nothing for that long (504).
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	defer cancel(nil)
+	stop := context.AfterFunc(u.ctx, func() { cancel(errTargetRemoved) })
 	defer stop()
-	ctx = context.WithValue(ctx, proxiedKey{}, proxied{u: u, port: port})
+	stopListener := context.AfterFunc(l.ctx, func() { cancel(context.Canceled) })
+	defer stopListener()
+	idle := l.router.Load().idle
+	if idle <= 0 {
+		idle = defaultIdle
+	}
+	var answered atomic.Bool
+	timer := time.AfterFunc(idle, func() {
+		if !answered.Load() { // a Reset racing the first byte must not cut the answer
+			cancel(errIdleTimeout)
+		}
+	})
+	defer timer.Stop()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() {
+		answered.Store(true)
+		timer.Stop()
+	}})
+	if r.Body != nil && r.Body != http.NoBody {
+		// Data still coming from the client keeps the connection active.
+		r.Body = &activeBody{ReadCloser: r.Body, timer: timer, idle: idle, answered: &answered}
+	}
+	ctx = context.WithValue(ctx, proxiedKey{}, proxied{u: u, port: l.port})
 	p.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
+
+// activeBody restarts the idle timer while the client is still sending
+// its request body, until the target has begun to answer.
+type activeBody struct {
+	io.ReadCloser
+	timer    *time.Timer
+	idle     time.Duration
+	answered *atomic.Bool
+}
+
+func (b *activeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && !b.answered.Load() {
+		b.timer.Reset(b.idle)
+	}
+	return n, err
+}
+
+// defaultIdle is ELB's default idle timeout (idle_timeout.timeout_seconds).
+const defaultIdle = 60 * time.Second
+
+var (
+	errIdleTimeout   = errors.New("lb: target sent nothing within the idle timeout")
+	errTargetRemoved = errors.New("lb: target removed")
+)
 
 // newReverseProxy is the proxy every listener shares: HTTP/1.1 with
 // keep-alive to targets, streaming responses flushed as they come, and
@@ -118,10 +174,11 @@ func (p *Plane) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.elb = true // HTTPCode_ELB_5XX, not the target's
 	}
-	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+	cause := context.Cause(r.Context())
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) || errors.Is(cause, errIdleTimeout) {
 		status = http.StatusGatewayTimeout
 	}
-	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+	if cause != nil && !errors.Is(cause, errIdleTimeout) && errors.Is(err, context.Canceled) {
 		p.log.Debug("proxied request ended early", "err", err)
 	} else {
 		p.log.Debug("target failed", "err", err, "status", status)

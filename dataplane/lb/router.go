@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
@@ -13,6 +14,9 @@ import (
 // default rule last; the first rule whose conditions all match decides.
 type router struct {
 	rules []route
+	// idle is the load balancer's idle timeout: how long a forwarded
+	// request waits for its target's first byte.
+	idle time.Duration
 }
 
 type route struct {
@@ -22,7 +26,7 @@ type route struct {
 
 // action answers a request a rule matched.
 type action interface {
-	serve(p *Plane, w http.ResponseWriter, r *http.Request, port int)
+	serve(l *listener, w http.ResponseWriter, r *http.Request)
 }
 
 func (rt *router) match(r *http.Request) action {
@@ -114,7 +118,7 @@ type fixedResponse struct {
 	body        string
 }
 
-func (f *fixedResponse) serve(_ *Plane, w http.ResponseWriter, _ *http.Request, _ int) {
+func (f *fixedResponse) serve(_ *listener, w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(f.body)))
 	w.WriteHeader(f.status)
@@ -129,8 +133,8 @@ type redirect struct {
 	query                      *string
 }
 
-func (d *redirect) serve(_ *Plane, w http.ResponseWriter, r *http.Request, listenerPort int) {
-	host, port := r.Host, strconv.Itoa(listenerPort)
+func (d *redirect) serve(l *listener, w http.ResponseWriter, r *http.Request) {
+	host, port := r.Host, strconv.Itoa(l.port)
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
 		host = host[:i]
 	}
