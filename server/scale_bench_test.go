@@ -30,8 +30,9 @@ import (
 // cluster: 200 simulated container instances (registered through
 // RegisterContainerInstance, kept connected through the agent poll
 // endpoint, no Docker) and tasks stored through RunTask. It prints p50/p99
-// per call for each operation and the bytes the store holds per task; it
-// asserts nothing about time. Run it with -benchtime 1x.
+// per call for each operation (DescribeTaskDefinition by family included)
+// and the bytes the store holds per task; it asserts nothing about time.
+// Run it with -benchtime 1x.
 //
 // WHARF_SCALE_INSTANCES and WHARF_SCALE_TASKS (comma-separated) change the
 // sizes, e.g. WHARF_SCALE_INSTANCES=1000 WHARF_SCALE_TASKS=100.
@@ -195,6 +196,13 @@ func scaleRun(b *testing.B, ni, nt int) {
 	measure(b, "DescribeContainerInstances100", heavy, func() error {
 		_, err := c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster),
 			ContainerInstances: instARNs[:min(100, len(instARNs))]})
+		return err
+	})
+	measure(b, "DescribeTaskDefinitionFamily", 20, func() error {
+		out, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("scale")})
+		if err == nil && aws.ToString(out.TaskDefinition.Family) != "scale" {
+			err = fmt.Errorf("DescribeTaskDefinition: family %q", aws.ToString(out.TaskDefinition.Family))
+		}
 		return err
 	})
 	svc := 0
