@@ -294,7 +294,8 @@ func TestServiceRecordRoundTrip(t *testing.T) {
 	oddEvents := realisticService()
 	oddEvents.Service.Events = []ecstypes.ServiceEvent{{Id: new("a"), Message: new("~tilde")}, {Message: new("!bang")},
 		{Id: new("b"), CreatedAt: at(1796402300000), Message: new("(service other) is not ours")}, {Id: new("c")},
-		{Id: new("d"), CreatedAt: at(1), Message: new("(service web)")}}
+		{Id: new("d"), CreatedAt: at(1), Message: new("(service web)")},
+		{Id: new(`q"\`), CreatedAt: at(1796402300000), Message: new("quote \" backslash \\ newline \n tab \t <b>&amp; \x01 ünïcødé ✓")}}
 	created := ServiceRecord{Service: ecstypes.Service{ServiceArn: new(testBase + "service/prod/new"), Events: []ecstypes.ServiceEvent{},
 		Deployments: []ecstypes.Deployment{}}, Definitions: map[string]ecstypes.TaskDefinition{}}
 	tests := []struct {
@@ -560,4 +561,54 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestServiceRecordHead: awsapi/ecs counts a cluster's services by decoding
+// only the service's status and launch type; the stored form keeps them
+// where that decode finds them.
+func TestServiceRecordHead(t *testing.T) {
+	b := must(json.Marshal(realisticService()))
+	var head struct {
+		Service struct {
+			Status     *string             `json:"status"`
+			LaunchType ecstypes.LaunchType `json:"launchType"`
+		} `json:"service"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		t.Fatal(err)
+	}
+	if deref(head.Service.Status) != ServiceActive || head.Service.LaunchType != ecstypes.LaunchTypeEc2 {
+		t.Fatalf("head %+v", head)
+	}
+}
+
+// BenchmarkServiceRecordCodec compares the stored form's encode and decode
+// of a service with 3 deployments and 100 events with the legacy form's.
+func BenchmarkServiceRecordCodec(b *testing.B) {
+	rec := realisticService()
+	stored, legacy := must(json.Marshal(rec)), must(json.Marshal(legacyServiceRecord(rec)))
+	b.Run("encode/v1", func(b *testing.B) {
+		for b.Loop() {
+			must(json.Marshal(rec))
+		}
+	})
+	b.Run("encode/legacy", func(b *testing.B) {
+		for b.Loop() {
+			must(json.Marshal(legacyServiceRecord(rec)))
+		}
+	})
+	for _, c := range []struct {
+		name string
+		in   []byte
+	}{{"decode/v1", stored}, {"decode/legacy", legacy}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				var r ServiceRecord
+				if err := json.Unmarshal(c.in, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +62,7 @@ type storedService struct {
 	CreatedAt          int64               `json:"createdAt,omitzero"`
 	CreatedBy          *string             `json:"createdBy,omitzero"`
 	Deployments        []storedDeployment  `json:"deployments,omitzero"`
-	Events             []storedEvent       `json:"events,omitzero"`
+	Events             storedEvents        `json:"events,omitzero"`
 	CurrentDeployment  *string             `json:"currentDeployment,omitzero"`
 	CurrentRevisions   []storedRevision    `json:"currentRevisions,omitzero"`
 	ResourceManagement string              `json:"resourceManagement,omitzero"`
@@ -136,20 +138,98 @@ type storedEvent struct {
 	Message *string
 }
 
-func (e storedEvent) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{e.ID, e.At, e.Message})
+// storedEvents encodes and decodes its events by hand: a service keeps
+// 100, and a MarshalJSON per event would cost a reflective round per
+// event (three times the legacy form's encode time).
+type storedEvents []storedEvent
+
+func (es storedEvents) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 128*len(es))
+	b = append(b, '[')
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, e.ID)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, e.At, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, e.Message)
+		b = append(b, ']')
+	}
+	return append(b, ']'), nil
 }
 
-func (e *storedEvent) UnmarshalJSON(b []byte) error {
-	*e = storedEvent{}
-	tuple := []any{&e.ID, &e.At, &e.Message}
-	if err := json.Unmarshal(b, &tuple); err != nil {
-		return fmt.Errorf("service event: %w", err)
+func (es *storedEvents) UnmarshalJSON(b []byte) error {
+	var raw [][]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("service events: %w", err)
 	}
+	if raw == nil {
+		*es = nil
+		return nil
+	}
+	out := make(storedEvents, len(raw))
+	for i, r := range raw {
+		if len(r) != 3 {
+			return fmt.Errorf("service event %d: %d fields, want 3", i, len(r))
+		}
+		e := &out[i]
+		var err error
+		if e.ID, err = jsonString(r[0]); err != nil {
+			return fmt.Errorf("service event %d id: %w", i, err)
+		}
+		if e.At, err = strconv.ParseInt(string(r[1]), 10, 64); err != nil {
+			return fmt.Errorf("service event %d time: %w", i, err)
+		}
+		if e.Message, err = jsonString(r[2]); err != nil {
+			return fmt.Errorf("service event %d message: %w", i, err)
+		}
+	}
+	*es = out
 	return nil
 }
 
-func storeEvents(events []ecstypes.ServiceEvent, name *string) []storedEvent {
+// appendJSONString appends s as a JSON string, null when nil. It escapes
+// what JSON requires (quote, backslash, control characters); anything
+// else, HTML characters included, reads back the same unescaped.
+func appendJSONString(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(*s); i++ {
+		switch c := (*s)[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// jsonString reads a JSON string or null; a string without escapes is
+// taken as it stands.
+func jsonString(raw json.RawMessage) (*string, error) {
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && !bytes.ContainsRune(raw, '\\') {
+		return new(string(raw[1 : len(raw)-1])), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func storeEvents(events []ecstypes.ServiceEvent, name *string) storedEvents {
 	prev := int64(0)
 	return mapSlice(events, func(e *ecstypes.ServiceEvent) storedEvent {
 		t := ms(e.CreatedAt)
@@ -159,7 +239,7 @@ func storeEvents(events []ecstypes.ServiceEvent, name *string) []storedEvent {
 	})
 }
 
-func loadEvents(events []storedEvent, name *string) []ecstypes.ServiceEvent {
+func loadEvents(events storedEvents, name *string) []ecstypes.ServiceEvent {
 	prev := int64(0)
 	return mapSlice(events, func(s *storedEvent) ecstypes.ServiceEvent {
 		prev += s.At
