@@ -296,6 +296,15 @@ func TestServiceRecordRoundTrip(t *testing.T) {
 		{Id: new("b"), CreatedAt: at(1796402300000), Message: new("(service other) is not ours")}, {Id: new("c")},
 		{Id: new("d"), CreatedAt: at(1), Message: new("(service web)")},
 		{Id: new(`q"\`), CreatedAt: at(1796402300000), Message: new("quote \" backslash \\ newline \n tab \t <b>&amp; \x01 ünïcødé ✓")}}
+	external := realisticService()
+	external.Service.DeploymentController = &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeExternal}
+	external.Service.TaskSets = []ecstypes.TaskSet{{Id: new("ecs-svc/4444444444444444444"),
+		TaskSetArn: new(testBase + "task-set/prod/web/ecs-svc/4444444444444444444"), ServiceArn: external.Service.ServiceArn,
+		ClusterArn: external.Service.ClusterArn, ExternalId: new("blue"), Status: new("PRIMARY"), TaskDefinition: new(testBase + "task-definition/web:9"),
+		ComputedDesiredCount: 4, RunningCount: 4, CreatedAt: at(1796402000123), UpdatedAt: at(1796402000999), LaunchType: ecstypes.LaunchTypeEc2,
+		LoadBalancers: []ecstypes.LoadBalancer{}, ServiceRegistries: []ecstypes.ServiceRegistry{}, Scale: &ecstypes.Scale{Value: 100,
+			Unit: ecstypes.ScaleUnitPercent}, StabilityStatus: ecstypes.StabilityStatusSteadyState, StabilityStatusAt: at(1796402000999),
+		Tags: []ecstypes.Tag{}}, {Id: new("bare")}}
 	created := ServiceRecord{Service: ecstypes.Service{ServiceArn: new(testBase + "service/prod/new"), Events: []ecstypes.ServiceEvent{},
 		Deployments: []ecstypes.Deployment{}}, Definitions: map[string]ecstypes.TaskDefinition{}}
 	tests := []struct {
@@ -307,6 +316,7 @@ func TestServiceRecordRoundTrip(t *testing.T) {
 		{"service ARN of no known shape", oddARN},
 		{"a zero breaker reset", zeroReset},
 		{"events of odd shapes", oddEvents},
+		{"external deployment controller with task sets", external},
 		{"just created", created},
 		{"empty", ServiceRecord{}},
 	}

@@ -18,8 +18,9 @@ import (
 //     form ({"service": wire Service, "definitions": {id: wire
 //     TaskDefinition}, …}), which still decodes;
 //   - what wharf owns is under our own, short names: the ARNs (the
-//     cluster's, the task definitions', the service deployment's and
-//     revisions' stored as what follows the prefix the service ARN gives),
+//     cluster's, the task definitions', the task sets', the service
+//     deployment's and revisions' stored as what follows the prefix the
+//     service ARN gives),
 //     status, counts, deployments (ids, status, counts, rollout state),
 //     events (id, time, message), the bookkeeping of the controllers;
 //   - timestamps are unix milliseconds;
@@ -66,10 +67,9 @@ type storedService struct {
 	CurrentDeployment  *string             `json:"currentDeployment,omitzero"`
 	CurrentRevisions   []storedRevision    `json:"currentRevisions,omitzero"`
 	ResourceManagement string              `json:"resourceManagement,omitzero"`
-	// TaskSets are kept as the wire shape for now: wharf writes them only
-	// for services of the EXTERNAL deployment controller.
-	TaskSets []ecstypes.TaskSet `json:"taskSets,omitzero"`
-	Spec     serviceSpec        `json:"spec,omitzero"`
+	// TaskSets are the EXTERNAL deployment controller's.
+	TaskSets []storedTaskSet `json:"taskSets,omitzero"`
+	Spec     serviceSpec     `json:"spec,omitzero"`
 }
 
 // serviceSpec is what a user specifies for a service, in AWS's
@@ -132,6 +132,75 @@ type deploymentSpec struct {
 // milliseconds less the previous (newer) event's, so mostly a few digits,
 // and a message that begins with "(service NAME)", as ECS's do, begins
 // with "~" instead (see eventMessage).
+// storedTaskSet is a task set: wharf's fields under our names, what the
+// user specified in CreateTaskSet's document form ("spec").
+type storedTaskSet struct {
+	ID         *string     `json:"id,omitzero"`
+	ARN        *string     `json:"arn,omitzero"`
+	Service    *string     `json:"service,omitzero"`
+	Cluster    *string     `json:"cluster,omitzero"`
+	StartedBy  *string     `json:"startedBy,omitzero"`
+	Status     *string     `json:"status,omitzero"`
+	Def        *string     `json:"def,omitzero"`
+	Desired    int32       `json:"desired,omitzero"`
+	Pending    int32       `json:"pending,omitzero"`
+	Running    int32       `json:"running,omitzero"`
+	CreatedAt  int64       `json:"createdAt,omitzero"`
+	UpdatedAt  int64       `json:"updatedAt,omitzero"`
+	Platform   *string     `json:"platformFamily,omitzero"`
+	Stability  string      `json:"stability,omitzero"`
+	StableAt   int64       `json:"stabilityAt,omitzero"`
+	HasFargate bool        `json:"fargate,omitzero"`
+	FargateKMS *string     `json:"fargateKmsKey,omitzero"`
+	Spec       taskSetSpec `json:"spec,omitzero"`
+}
+
+// taskSetSpec is CreateTaskSet's document, AWS's member names.
+type taskSetSpec struct {
+	ExternalID               *string                                 `json:"externalId,omitzero"`
+	LaunchType               ecstypes.LaunchType                     `json:"launchType,omitzero"`
+	CapacityProviderStrategy []ecstypes.CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
+	PlatformVersion          *string                                 `json:"platformVersion,omitzero"`
+	NetworkConfiguration     *ecstypes.NetworkConfiguration          `json:"networkConfiguration,omitzero"`
+	LoadBalancers            []ecstypes.LoadBalancer                 `json:"loadBalancers,omitzero"`
+	ServiceRegistries        []ecstypes.ServiceRegistry              `json:"serviceRegistries,omitzero"`
+	Scale                    *ecstypes.Scale                         `json:"scale,omitzero"`
+	Tags                     []ecstypes.Tag                          `json:"tags,omitzero"`
+}
+
+func storeTaskSet(t *ecstypes.TaskSet, p servicePrefixes) storedTaskSet {
+	s := storedTaskSet{
+		ID: t.Id, ARN: shortOrWhole(t.TaskSetArn, p.taskSet), Service: shortOrWhole(t.ServiceArn, p.service),
+		Cluster: shortOrWhole(t.ClusterArn, p.cluster), StartedBy: t.StartedBy, Status: t.Status, Def: shortOrWhole(t.TaskDefinition, p.def),
+		Desired: t.ComputedDesiredCount, Pending: t.PendingCount, Running: t.RunningCount, CreatedAt: ms(t.CreatedAt),
+		UpdatedAt: ms(t.UpdatedAt), Platform: t.PlatformFamily, Stability: string(t.StabilityStatus), StableAt: ms(t.StabilityStatusAt),
+		Spec: taskSetSpec{ExternalID: t.ExternalId, LaunchType: t.LaunchType, CapacityProviderStrategy: t.CapacityProviderStrategy,
+			PlatformVersion: t.PlatformVersion, NetworkConfiguration: t.NetworkConfiguration, LoadBalancers: t.LoadBalancers,
+			ServiceRegistries: t.ServiceRegistries, Scale: t.Scale, Tags: t.Tags},
+	}
+	if f := t.FargateEphemeralStorage; f != nil {
+		s.HasFargate, s.FargateKMS = true, f.KmsKeyId
+	}
+	return s
+}
+
+func loadTaskSet(s *storedTaskSet, p servicePrefixes) ecstypes.TaskSet {
+	sp := &s.Spec
+	t := ecstypes.TaskSet{
+		Id: s.ID, TaskSetArn: longOrWhole(s.ARN, p.taskSet), ServiceArn: longOrWhole(s.Service, p.service),
+		ClusterArn: longOrWhole(s.Cluster, p.cluster), StartedBy: s.StartedBy, ExternalId: sp.ExternalID, Status: s.Status,
+		TaskDefinition: longOrWhole(s.Def, p.def), ComputedDesiredCount: s.Desired, PendingCount: s.Pending, RunningCount: s.Running,
+		CreatedAt: fromMS(s.CreatedAt), UpdatedAt: fromMS(s.UpdatedAt), LaunchType: sp.LaunchType,
+		CapacityProviderStrategy: sp.CapacityProviderStrategy, PlatformVersion: sp.PlatformVersion, PlatformFamily: s.Platform,
+		NetworkConfiguration: sp.NetworkConfiguration, LoadBalancers: sp.LoadBalancers, ServiceRegistries: sp.ServiceRegistries,
+		Scale: sp.Scale, StabilityStatus: ecstypes.StabilityStatus(s.Stability), StabilityStatusAt: fromMS(s.StableAt), Tags: sp.Tags,
+	}
+	if s.HasFargate {
+		t.FargateEphemeralStorage = &ecstypes.DeploymentEphemeralStorage{KmsKeyId: s.FargateKMS}
+	}
+	return t
+}
+
 type storedEvent struct {
 	ID      *string
 	At      int64 // ms since the previous event
@@ -301,7 +370,7 @@ type legacyServiceRecord struct {
 // the service ARN arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME; empty
 // when it has another shape, and then every ARN is stored whole.
 type servicePrefixes struct {
-	cluster, def, deployment, revision string
+	cluster, service, def, deployment, revision, taskSet string
 }
 
 func servicePrefixesOf(arn *string) servicePrefixes {
@@ -313,7 +382,8 @@ func servicePrefixesOf(arn *string) servicePrefixes {
 	if !ok || !ok2 || !strings.HasPrefix(base, "arn:") || name == "" || strings.Contains(name, "/") {
 		return servicePrefixes{}
 	}
-	return servicePrefixes{cluster: base + ":cluster/", def: base + ":task-definition/",
+	return servicePrefixes{cluster: base + ":cluster/", service: base + ":service/", def: base + ":task-definition/",
+		taskSet:    base + ":task-set/" + cluster + "/" + name + "/",
 		deployment: base + ":service-deployment/" + cluster + "/" + name + "/",
 		revision:   base + ":service-revision/" + cluster + "/" + name + "/"}
 }
@@ -410,7 +480,8 @@ func storeService(svc *ecstypes.Service, p servicePrefixes) storedService {
 			return storedRevision{ARN: shortOrWhole(c.Arn, p.revision), Requested: c.RequestedTaskCount, Running: c.RunningTaskCount,
 				Pending: c.PendingTaskCount}
 		}),
-		ResourceManagement: string(svc.ResourceManagementType), TaskSets: svc.TaskSets,
+		ResourceManagement: string(svc.ResourceManagementType),
+		TaskSets:           mapSlice(svc.TaskSets, func(t *ecstypes.TaskSet) storedTaskSet { return storeTaskSet(t, p) }),
 		Spec: serviceSpec{
 			LoadBalancers: svc.LoadBalancers, ServiceRegistries: svc.ServiceRegistries, CapacityProviderStrategy: svc.CapacityProviderStrategy,
 			DeploymentConfiguration: svc.DeploymentConfiguration, Role: svc.RoleArn, PlacementConstraints: svc.PlacementConstraints,
@@ -430,11 +501,12 @@ func loadService(s *storedService, p servicePrefixes) ecstypes.Service {
 		ServiceRegistries: sp.ServiceRegistries, Status: s.Status, DesiredCount: s.Desired, RunningCount: s.Running,
 		PendingCount: s.Pending, LaunchType: s.LaunchType, CapacityProviderStrategy: sp.CapacityProviderStrategy,
 		PlatformVersion: s.PlatformVersion, PlatformFamily: s.PlatformFamily, TaskDefinition: longOrWhole(s.Def, p.def),
-		DeploymentConfiguration: sp.DeploymentConfiguration, TaskSets: s.TaskSets,
-		Deployments: mapSlice(s.Deployments, func(d *storedDeployment) ecstypes.Deployment { return loadDeployment(d, p) }),
-		RoleArn:     sp.Role,
-		Events:      loadEvents(s.Events, s.Name),
-		CreatedAt:   fromMS(s.CreatedAt), PlacementConstraints: sp.PlacementConstraints, PlacementStrategy: sp.PlacementStrategy,
+		DeploymentConfiguration: sp.DeploymentConfiguration,
+		TaskSets:                mapSlice(s.TaskSets, func(t *storedTaskSet) ecstypes.TaskSet { return loadTaskSet(t, p) }),
+		Deployments:             mapSlice(s.Deployments, func(d *storedDeployment) ecstypes.Deployment { return loadDeployment(d, p) }),
+		RoleArn:                 sp.Role,
+		Events:                  loadEvents(s.Events, s.Name),
+		CreatedAt:               fromMS(s.CreatedAt), PlacementConstraints: sp.PlacementConstraints, PlacementStrategy: sp.PlacementStrategy,
 		NetworkConfiguration: sp.NetworkConfiguration, HealthCheckGracePeriodSeconds: sp.HealthCheckGracePeriodSeconds,
 		SchedulingStrategy: sp.SchedulingStrategy, DeploymentController: sp.DeploymentController, Tags: sp.Tags,
 		CreatedBy: s.CreatedBy, EnableECSManagedTags: sp.EnableECSManagedTags, PropagateTags: sp.PropagateTags,
