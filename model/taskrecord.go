@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,26 +24,34 @@ import (
 //     definition and container ARNs are stored as what follows their
 //     derivable prefix (see shortARN);
 //   - timestamps are unix milliseconds, the precision ECS reports;
-//   - the task definition keeps what the task runs from, in ECS's own
-//     documented JSON form of a task definition (not a Go type): its ARN,
-//     family and revision come from the task's taskDefinitionArn, and the
+//   - the task definition keeps what the task runs from, in the shared
+//     task definition document form (TaskDefDocument: AWS's
+//     RegisterTaskDefinition document, not a Go type): its ARN, family and
+//     revision come from the task's taskDefinitionArn, and the
 //     registration stamps and status, which say nothing about the task,
 //     are left out. It is a copy, so a later deregistration or a new
 //     revision changes nothing for the task.
 //
+// Version 2 differs from 3 only in the definition: the wire
+// TaskDefinition itself, with empty lists left out (they come back as []);
+// it still decodes. Version 3 keeps the definition's lists as they were.
+//
 // Lists that ECS always reports (attachments, attributes, tags, a
 // container's networkBindings and networkInterfaces, the overrides'
 // inferenceAcceleratorOverrides) come back as [] when empty.
-const taskRecordVersion = 2
+const taskRecordVersion = 3
+
+// taskRecordV2 is the version whose definition is the wire shape.
+const taskRecordV2 = 2
 
 type storedTaskRecord struct {
-	V           int                      `json:"v"`
-	Task        storedTask               `json:"task"`
-	Def         *ecstypes.TaskDefinition `json:"def,omitempty"`
-	Node        string                   `json:"node,omitempty"`
-	Network     *storedNetwork           `json:"network,omitempty"`
-	PendingStop *PendingStop             `json:"pendingStop,omitempty"`
-	Protection  *TaskProtection          `json:"protection,omitempty"`
+	V           int             `json:"v"`
+	Task        storedTask      `json:"task"`
+	Def         json.RawMessage `json:"def,omitempty"`
+	Node        string          `json:"node,omitempty"`
+	Network     *storedNetwork  `json:"network,omitempty"`
+	PendingStop *PendingStop    `json:"pendingStop,omitempty"`
+	Protection  *TaskProtection `json:"protection,omitempty"`
 }
 
 type storedTask struct {
@@ -228,7 +235,16 @@ func (r TaskRecord) MarshalJSON() ([]byte, error) {
 			s.Network.Awsvpc = &storedAwsvpc{Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, PublicIP: string(a.AssignPublicIp)}
 		}
 	}
-	s.Def = storeDefinition(r.Definition, r.Task.TaskDefinitionArn)
+	if !isZeroDefinition(&r.Definition) {
+		td := r.Definition
+		td.RegisteredAt, td.RegisteredBy, td.DeregisteredAt, td.DeleteRequestedAt = shape.Timestamp{}, nil, shape.Timestamp{}, shape.Timestamp{}
+		td.Status = ""
+		def, err := json.Marshal(storeTaskDef(&td, defContext{own: r.Task.TaskDefinitionArn, prefix: prefixesOf(r.Task.TaskArn).def}, nil))
+		if err != nil {
+			return nil, fmt.Errorf("task record definition: %w", err)
+		}
+		s.Def = def
+	}
 	return json.Marshal(s)
 }
 
@@ -246,7 +262,7 @@ func (r *TaskRecord) UnmarshalJSON(b []byte) error {
 		}
 		*r = TaskRecord(l)
 		return nil
-	case taskRecordVersion:
+	case taskRecordVersion, taskRecordV2:
 	default:
 		return fmt.Errorf("task record version %d is newer than this wharf knows (%d)", v, taskRecordVersion)
 	}
@@ -262,13 +278,31 @@ func (r *TaskRecord) UnmarshalJSON(b []byte) error {
 				AssignPublicIp: ecstypes.AssignPublicIp(a.PublicIP)}
 		}
 	}
-	r.Definition = loadDefinition(s.Def, r.Task.TaskDefinitionArn)
+	if len(s.Def) == 0 {
+		return nil
+	}
+	if v == taskRecordV2 {
+		var td ecstypes.TaskDefinition
+		if err := json.Unmarshal(s.Def, &td); err != nil {
+			return fmt.Errorf("task record definition: %w", err)
+		}
+		r.Definition = loadDefinition(&td, r.Task.TaskDefinitionArn)
+		return nil
+	}
+	var sd storedTaskDef
+	if err := json.Unmarshal(s.Def, &sd); err != nil {
+		return fmt.Errorf("task record definition: %w", err)
+	}
+	r.Definition, _ = loadTaskDef(&sd, defContext{own: r.Task.TaskDefinitionArn, prefix: prefixesOf(r.Task.TaskArn).def})
 	return nil
 }
 
-// recordVersion reads the "v" that the stored form writes first; a record
-// that does not start with it is the legacy form (version 0).
-func recordVersion(b []byte) (int, error) {
+func recordVersion(b []byte) (int, error) { return RecordVersion("task record", b) }
+
+// RecordVersion reads the "v" that a stored form writes first; a record
+// that does not start with it is the legacy form (version 0). kind names
+// the record in errors.
+func RecordVersion(kind string, b []byte) (int, error) {
 	b = bytes.TrimLeft(b, " \t\r\n")
 	const head = `{"v":`
 	if !bytes.HasPrefix(b, []byte(head)) {
@@ -277,11 +311,11 @@ func recordVersion(b []byte) (int, error) {
 	rest := b[len(head):]
 	end := bytes.IndexAny(rest, ",}")
 	if end < 0 {
-		return 0, fmt.Errorf("task record: truncated version")
+		return 0, fmt.Errorf("%s: truncated version", kind)
 	}
 	v, err := strconv.Atoi(string(rest[:end]))
 	if err != nil {
-		return 0, fmt.Errorf("task record: bad version %q", rest[:end])
+		return 0, fmt.Errorf("%s: bad version %q", kind, rest[:end])
 	}
 	return v, nil
 }
@@ -342,46 +376,8 @@ func fromMS(v int64) shape.Timestamp {
 	return shape.TimeOf(time.UnixMilli(v))
 }
 
-// storeDefinition keeps what a task runs from: ECS's JSON of the task
-// definition without what the task ARN gives (its ARN, family, revision)
-// and without the registration's stamps and status.
-func storeDefinition(td ecstypes.TaskDefinition, taskDefARN *string) *ecstypes.TaskDefinition {
-	if isZeroDefinition(&td) {
-		return nil
-	}
-	if td.TaskDefinitionArn != nil && taskDefARN != nil && *td.TaskDefinitionArn == *taskDefARN {
-		if fam, rev, ok := familyRevision(*taskDefARN); ok && deref(td.Family) == fam && td.Revision == rev {
-			td.TaskDefinitionArn, td.Family, td.Revision = nil, nil, 0
-		}
-	}
-	td.RegisteredAt, td.RegisteredBy, td.DeregisteredAt, td.DeleteRequestedAt = shape.Timestamp{}, nil, shape.Timestamp{}, shape.Timestamp{}
-	td.Status = ""
-	// Empty lists say nothing; they come back as [] (loadDefinition).
-	if len(td.Volumes) == 0 {
-		td.Volumes = nil
-	}
-	if len(td.PlacementConstraints) == 0 {
-		td.PlacementConstraints = nil
-	}
-	td.ContainerDefinitions = slices.Clone(td.ContainerDefinitions)
-	for i := range td.ContainerDefinitions {
-		cd := &td.ContainerDefinitions[i]
-		if len(cd.Environment) == 0 {
-			cd.Environment = nil
-		}
-		if len(cd.MountPoints) == 0 {
-			cd.MountPoints = nil
-		}
-		if len(cd.VolumesFrom) == 0 {
-			cd.VolumesFrom = nil
-		}
-		if len(cd.SystemControls) == 0 {
-			cd.SystemControls = nil
-		}
-	}
-	return &td
-}
-
+// loadDefinition reads a version 2 record's definition: the wire shape
+// without what the task ARN gives and with empty lists left out.
 func loadDefinition(stored *ecstypes.TaskDefinition, taskDefARN *string) ecstypes.TaskDefinition {
 	if stored == nil {
 		return ecstypes.TaskDefinition{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,7 +160,7 @@ func TestTaskRecordRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(out, want) {
 				t.Fatalf("round trip differs\n got %+v\nwant %+v\nstored %s", out, want, b)
 			}
-			if !strings.HasPrefix(string(b), `{"v":2,`) {
+			if !strings.HasPrefix(string(b), `{"v":3,`) {
 				t.Fatalf("stored form does not start with its version: %.40s", b)
 			}
 		})
@@ -203,6 +204,14 @@ func (f *filler) fill(v reflect.Value) {
 	f.n++
 	if v.Type() == reflect.TypeFor[shape.Timestamp]() {
 		v.Set(reflect.ValueOf(at(1796400000000 + int64(f.n))))
+		return
+	}
+	if v.Type() == reflect.TypeFor[json.RawMessage]() {
+		v.SetBytes(fmt.Appendf(nil, `"s%d"`, f.n))
+		return
+	}
+	if v.Type() == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(time.UnixMilli(1796400000000 + int64(f.n)).UTC()))
 		return
 	}
 	switch v.Kind() {
@@ -296,8 +305,9 @@ func TestTaskRecordVersions(t *testing.T) {
 		wantErr bool
 	}{
 		{"legacy empty object", `{}`, false},
-		{"current version", `{"v":2,"task":{}}`, false},
-		{"newer version", `{"v":3,"task":{}}`, true},
+		{"current version", `{"v":3,"task":{}}`, false},
+		{"version 2", `{"v":2,"task":{}}`, false},
+		{"newer version", `{"v":4,"task":{}}`, true},
 		{"garbled version", `{"v":x}`, true},
 	}
 	for _, tt := range tests {
@@ -396,6 +406,103 @@ func BenchmarkTaskRecordCodec(b *testing.B) {
 				if err := json.Unmarshal(c.in, &r); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// storeDefinitionV2 is how version 2 kept what a task runs from: ECS's JSON of the task
+// definition without what the task ARN gives (its ARN, family, revision)
+// and without the registration's stamps and status.
+func storeDefinitionV2(td ecstypes.TaskDefinition, taskDefARN *string) *ecstypes.TaskDefinition {
+	if isZeroDefinition(&td) {
+		return nil
+	}
+	if td.TaskDefinitionArn != nil && taskDefARN != nil && *td.TaskDefinitionArn == *taskDefARN {
+		if fam, rev, ok := familyRevision(*taskDefARN); ok && deref(td.Family) == fam && td.Revision == rev {
+			td.TaskDefinitionArn, td.Family, td.Revision = nil, nil, 0
+		}
+	}
+	td.RegisteredAt, td.RegisteredBy, td.DeregisteredAt, td.DeleteRequestedAt = shape.Timestamp{}, nil, shape.Timestamp{}, shape.Timestamp{}
+	td.Status = ""
+	// Empty lists say nothing; they come back as [] (loadDefinition).
+	if len(td.Volumes) == 0 {
+		td.Volumes = nil
+	}
+	if len(td.PlacementConstraints) == 0 {
+		td.PlacementConstraints = nil
+	}
+	td.ContainerDefinitions = slices.Clone(td.ContainerDefinitions)
+	for i := range td.ContainerDefinitions {
+		cd := &td.ContainerDefinitions[i]
+		if len(cd.Environment) == 0 {
+			cd.Environment = nil
+		}
+		if len(cd.MountPoints) == 0 {
+			cd.MountPoints = nil
+		}
+		if len(cd.VolumesFrom) == 0 {
+			cd.VolumesFrom = nil
+		}
+		if len(cd.SystemControls) == 0 {
+			cd.SystemControls = nil
+		}
+	}
+	return &td
+}
+
+// encodeV2 writes rec as wharf wrote task records in version 2 (the
+// definition as the wire shape).
+func encodeV2(t *testing.T, r TaskRecord) []byte {
+	t.Helper()
+	s := storedTaskRecord{V: taskRecordV2, Task: storeTask(&r.Task), Node: r.NodeID, PendingStop: r.PendingStop, Protection: r.Protection}
+	if n := r.Network; n != nil {
+		s.Network = &storedNetwork{}
+		if a := n.AwsvpcConfiguration; a != nil {
+			s.Network.Awsvpc = &storedAwsvpc{Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, PublicIP: string(a.AssignPublicIp)}
+		}
+	}
+	if def := storeDefinitionV2(r.Definition, r.Task.TaskDefinitionArn); def != nil {
+		b, err := json.Marshal(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Def = b
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestTaskRecordV2Decode: a record written by version 2 decodes as it
+// did, and rewritten it reads back the same.
+func TestTaskRecordV2Decode(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  TaskRecord
+	}{
+		{"running awsvpc task of a service", realisticTask()},
+		{"stopped task", stoppedTask()},
+		{"bare task", TaskRecord{Task: ecstypes.Task{TaskArn: new(testTaskARN), Attachments: []ecstypes.Attachment{},
+			Attributes: []ecstypes.Attribute{}, Tags: []ecstypes.Tag{}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := encodeV2(t, tt.rec)
+			var got TaskRecord
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			want := tt.rec
+			want.Definition.Status = ""
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("v2 decode differs\n got %+v\nwant %+v", got, want)
+			}
+			again, _ := roundTrip(t, got)
+			if !reflect.DeepEqual(again, want) {
+				t.Fatalf("v2 record rewritten differs\n got %+v\nwant %+v", again, want)
 			}
 		})
 	}
