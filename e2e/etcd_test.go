@@ -99,3 +99,59 @@ func runningArns(t testing.TB, c *ecs.Client) []string {
 	slices.Sort(arns)
 	return arns
 }
+
+// BenchmarkEtcdRunTask prints RunTask → RUNNING latency (as a client sees
+// it, polling DescribeTasks every 5 ms) with the store on bbolt and on
+// etcd, for tasks started one after another. Run with -benchtime=1x.
+func BenchmarkEtcdRunTask(b *testing.B) {
+	const tasks = 20
+	for _, backend := range []string{"bolt", "etcd"} {
+		b.Run(backend, func(b *testing.B) {
+			_, imgs := wharftest.Images(b)
+			o := wharftest.Options{Agent: true}
+			if backend == "etcd" {
+				o.StoreEtcd = []string{etcdtest.Start(b).Endpoint()}
+			}
+			w := wharftest.StartWith(b, o)
+			c, ctx := w.ECS(), context.Background()
+			must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
+			must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
+				ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
+					Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
+			waitInstance(b, c, "bench")
+			for b.Loop() {
+				var lat []time.Duration
+				var arns []string
+				for range tasks {
+					t0 := time.Now()
+					run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("bench"), TaskDefinition: aws.String("bench")}))(b)
+					if len(run.Tasks) != 1 {
+						b.Fatalf("RunTask failures: %+v", run.Failures)
+					}
+					arn := aws.ToString(run.Tasks[0].TaskArn)
+					arns = append(arns, arn)
+					for {
+						out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("bench"), Tasks: []string{arn}}))(b)
+						if running(out.Tasks[0]) {
+							break
+						}
+						if stopped(out.Tasks[0]) || time.Since(t0) > time.Minute {
+							b.Fatalf("task did not start: %s", describe(out.Tasks[0]))
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				for _, arn := range arns {
+					must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("bench"), Task: aws.String(arn)}))(b)
+				}
+				for _, arn := range arns {
+					waitTask(b, c, "bench", arn, time.Minute, "STOPPED", stopped)
+				}
+				p50, p99 := percentiles(lat)
+				b.ReportMetric(p50.Seconds()*1000, "runtask-p50-ms")
+				b.ReportMetric(p99.Seconds()*1000, "runtask-p99-ms")
+			}
+		})
+	}
+}
