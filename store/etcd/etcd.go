@@ -121,6 +121,11 @@ type DB struct {
 	compacted int64 // last revision compaction was asked for
 	compactMu sync.Mutex
 
+	// closing ends when Close starts: an Update waiting for the lock gives
+	// up rather than hold Close for LockWait.
+	closing     context.Context
+	closeCancel context.CancelFunc
+
 	mu      sync.Mutex // guards closed and watches
 	closed  bool
 	watches map[*watcher]struct{}
@@ -154,6 +159,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		stop:    make(chan struct{}),
 		watches: map[*watcher]struct{}{},
 	}
+	d.closing, d.closeCancel = context.WithCancel(context.Background())
 	// A first call within DialTimeout: a wrong address fails Open, not the
 	// first API call.
 	pctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
@@ -161,10 +167,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	cancel()
 	if err != nil {
 		_ = cli.Close()
+		d.closeCancel()
 		return nil, fmt.Errorf("etcd: reach %v: %w", opts.Endpoints, err)
 	}
 	if err := d.lock(ctx); err != nil {
 		_ = cli.Close()
+		d.closeCancel()
 		return nil, err
 	}
 	return d, nil
@@ -177,6 +185,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 func (d *DB) lock(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.LockWait)
 	defer cancel()
+	defer context.AfterFunc(d.closing, cancel)()
 	if d.sess != nil {
 		// Only after a lost lock: its lease expired or was revoked, or
 		// the key was taken from it. A new lease is sure to be live.
@@ -251,6 +260,7 @@ func (d *DB) Close() error {
 		return store.ErrClosed
 	}
 	d.closed = true
+	d.closeCancel()
 	for w := range d.watches {
 		w.cancel(store.ErrClosed)
 	}
