@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+# The etcd store's tests run a real etcd server (Debian's etcd-server).
+if [ ! -x /usr/bin/etcd ] && ! command -v etcd >/dev/null; then
+  echo "deps: installing etcd-server"
+  if [ "$(id -u)" -ne 0 ]; then echo "deps: run as root (or install: etcd-server)" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+fi
 
 echo "== static checks"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -25,6 +32,8 @@ fi
 echo "== go test"
 # End-to-end tests need the Docker engine; with this set they fail rather than skip without one.
 export WHARF_REQUIRE_DOCKER=1
+# Likewise the etcd store's tests need the etcd binary installed above.
+export WHARF_REQUIRE_ETCD=1
 go test -race -count=1 -timeout 20m ./...
 
 echo "== fuzz (${FUZZTIME:-15s})"

@@ -19,7 +19,9 @@ import (
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/state"
+	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
+	"github.com/wharfhq/wharf/store/etcd"
 )
 
 // Config is what `wharf up` takes.
@@ -42,6 +44,14 @@ type Config struct {
 	// bound) in production until bulk registration of hundreds of
 	// clusters is split.
 	StoreMaxTxnOps int
+	// StoreEtcd, when set, keeps the store in etcd at these client URLs
+	// (wharf up --store-etcd) instead of DATA_DIR/wharf.db; the bound on
+	// keys per transaction is then etcd's own (128). The data dir still
+	// holds the logs store, the keyring, the root keys and the agent's
+	// identity.
+	StoreEtcd []string
+	// StoreEtcdPrefix namespaces wharf's keys in etcd ("" = "/wharf/").
+	StoreEtcdPrefix string
 	// BindIP is where task ports are published (127.0.0.1 when empty).
 	BindIP string
 	// DNSListen is the HOST:PORT of the Cloud Map DNS server ("" = none).
@@ -101,10 +111,27 @@ func DefaultDataDir() string {
 	return filepath.Join(os.TempDir(), "wharf")
 }
 
+// openStore opens the bbolt file in the data dir, or etcd when configured.
+func openStore(ctx context.Context, cfg Config) (store.Backend, error) {
+	if len(cfg.StoreEtcd) > 0 {
+		db, err := etcd.Open(ctx, etcd.Options{Endpoints: cfg.StoreEtcd, Prefix: cfg.StoreEtcdPrefix,
+			MaxTxnOps: cfg.StoreMaxTxnOps, Log: cfg.Log})
+		if err != nil {
+			return nil, fmt.Errorf("open store on etcd %v: %w", cfg.StoreEtcd, err)
+		}
+		return db, nil
+	}
+	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{MaxTxnOps: cfg.StoreMaxTxnOps})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	return db, nil
+}
+
 // Server is a running wharf.
 type Server struct {
 	cfg    Config
-	db     *bolt.DB
+	db     store.Backend
 	ln     net.Listener
 	http   *http.Server
 	agent  *agent.Agent
@@ -142,9 +169,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{MaxTxnOps: cfg.StoreMaxTxnOps})
+	db, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
 	// A store from before the task indexes is indexed once, before any
 	// reader relies on them.

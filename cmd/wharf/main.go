@@ -120,8 +120,16 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	keyringFile := fs.String("keyring-file", "", "file holding the key that seals secrets (default DATA_DIR/keyring.json; the WHARF_KEYRING_KEY environment variable wins)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	storeEtcd := fs.String("store-etcd", "", "keep the store in etcd at these client URLs (comma-separated, e.g. http://127.0.0.1:2379) instead of DATA_DIR/wharf.db")
+	storeEtcdPrefix := fs.String("store-etcd-prefix", "/wharf/", "the etcd key prefix wharf keeps its records under (with --store-etcd)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var etcdEndpoints []string
+	for _, e := range strings.Split(*storeEtcd, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			etcdEndpoints = append(etcdEndpoints, e)
+		}
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -134,7 +142,8 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Account: *account, Log: log,
 		NoAgent: *noAgent, BindIP: *bindIP, DockerHost: *dockerHost, DNSListen: *dnsListen, StabilizationWindow: *window, Version: version,
-		Auth: *auth, HostNames: hostNames, KeyringFile: *keyringFile, KeyringKey: os.Getenv("WHARF_KEYRING_KEY"), TLSCert: *tlsCert, TLSKey: *tlsKey})
+		Auth: *auth, HostNames: hostNames, KeyringFile: *keyringFile, KeyringKey: os.Getenv("WHARF_KEYRING_KEY"), TLSCert: *tlsCert, TLSKey: *tlsKey,
+		StoreEtcd: etcdEndpoints, StoreEtcdPrefix: *storeEtcdPrefix})
 	if err != nil {
 		return err
 	}

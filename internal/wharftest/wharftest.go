@@ -38,6 +38,10 @@ type Options struct {
 	Auth bool
 	// HostNames are extra names wharf answers to (--host-name).
 	HostNames []string
+	// StoreEtcd runs wharf's store on etcd at these client URLs
+	// (--store-etcd; see store/etcd/etcdtest) under StoreEtcdPrefix.
+	StoreEtcd       []string
+	StoreEtcdPrefix string
 }
 
 // StartWith runs wharf with o's settings; it is shut down (and with an
@@ -86,7 +90,8 @@ func (w *Wharf) start() {
 	}
 	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: w.DataDir, Log: log,
 		NoAgent: !w.agent, CleanupAfter: 2 * time.Second, DNSListen: dnsListen(w.agent), Auth: w.opts.Auth, HostNames: w.opts.HostNames,
-		StoreMaxTxnOps: 128}) // etcd's bound: every write path the tests take must fit it
+		StoreMaxTxnOps: 128, // etcd's bound: every write path the tests take must fit it
+		StoreEtcd:      w.opts.StoreEtcd, StoreEtcdPrefix: w.opts.StoreEtcdPrefix})
 	if err != nil {
 		w.t.Fatalf("start wharf: %v", err)
 	}
