@@ -28,7 +28,17 @@ func Get[T any](tx ReadTx, key string) (v T, ok bool, err error) {
 
 // Put JSON-encodes v and writes it at key.
 func Put(tx Tx, key string, v any) error {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		// A record with an encoder of its own (the versioned stored forms in
+		// model) is trusted to write valid JSON: json.Marshal would parse
+		// and compact the whole output again, which costs more than the
+		// encoding for a service record.
+		b, err = m.MarshalJSON()
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", key, err)
 	}
