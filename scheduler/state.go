@@ -27,9 +27,17 @@ type node struct {
 }
 
 func newNode(in *Instance, index int) *node {
-	n := &node{inst: in, index: index}
+	n := &node{}
+	n.init(in, in.Used, index)
+	return n
+}
+
+// init sets n up for in, with u as what the tasks not listed in in.Tasks
+// hold (nil: nothing).
+func (n *node) init(in *Instance, u *Usage, index int) {
+	n.inst, n.index = in, index
 	n.fixed[0] = in.Registered.Ports
-	if u := in.Used; u != nil {
+	if u != nil {
 		n.cpu += u.Reserved.CPU
 		n.mem += u.Reserved.Memory
 		n.fixed[1] = u.Reserved.Ports
@@ -59,13 +67,23 @@ func newNode(in *Instance, index int) *node {
 			n.running++
 		}
 	}
-	return n
 }
 
-func newNodes(instances []Instance) []*node {
+func newNodes(instances []Instance) []*node { return newNodesUsing(instances, nil) }
+
+// newNodesUsing builds the nodes in one allocation (not one per instance:
+// a placement across 1,000 instances builds 1,000 nodes), with used[i],
+// when used is not nil, in place of instances[i].Used.
+func newNodesUsing(instances []Instance, used []*Usage) []*node {
+	slab := make([]node, len(instances))
 	nodes := make([]*node, len(instances))
 	for i := range instances {
-		nodes[i] = newNode(&instances[i], i)
+		u := instances[i].Used
+		if used != nil {
+			u = used[i]
+		}
+		slab[i].init(&instances[i], u, i)
+		nodes[i] = &slab[i]
 	}
 	return nodes
 }
