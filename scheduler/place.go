@@ -50,7 +50,9 @@ func PlaceUsing(task Task, count int, instances []Instance, used []*Usage, rng *
 	if err != nil {
 		return Result{}, err
 	}
-	nodes := newNodesUsing(instances, used)
+	slab := slabs.Get().(*nodeSlab)
+	defer slab.release()
+	nodes := slab.fill(instances, used)
 	fs := p.feasibility(placeChain, nodes)
 	var r Result
 	for i := range count {
@@ -91,7 +93,9 @@ func PlaceOnUsing(task Task, targets []string, instances []Instance, used []*Usa
 		return Result{}, fmt.Errorf("scheduler: %d usages for %d instances", len(used), len(instances))
 	}
 	p := newPlan(task)
-	nodes := newNodesUsing(instances, used)
+	slab := slabs.Get().(*nodeSlab)
+	defer slab.release()
+	nodes := slab.fill(instances, used)
 	byRef := make(map[string]*node, 2*len(nodes))
 	for _, n := range nodes {
 		byRef[n.inst.ARN] = n

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // node is the scheduler's working copy of one instance: what is used on it
@@ -71,21 +72,45 @@ func (n *node) init(in *Instance, u *Usage, index int) {
 
 func newNodes(instances []Instance) []*node { return newNodesUsing(instances, nil) }
 
-// newNodesUsing builds the nodes in one allocation (not one per instance:
-// a placement across 1,000 instances builds 1,000 nodes), with used[i],
-// when used is not nil, in place of instances[i].Used.
+// newNodesUsing builds the nodes with used[i], when used is not nil, in
+// place of instances[i].Used.
 func newNodesUsing(instances []Instance, used []*Usage) []*node {
-	slab := make([]node, len(instances))
-	nodes := make([]*node, len(instances))
+	return (&nodeSlab{}).fill(instances, used)
+}
+
+// nodeSlab holds a placement's nodes in one allocation rather than one per
+// instance (a placement across 1,000 instances builds 1,000 nodes), reused
+// through slabs by the next placement once released.
+type nodeSlab struct {
+	nodes []node
+	ptrs  []*node
+}
+
+var slabs = sync.Pool{New: func() any { return &nodeSlab{} }}
+
+func (s *nodeSlab) fill(instances []Instance, used []*Usage) []*node {
+	if cap(s.nodes) < len(instances) {
+		s.nodes = make([]node, len(instances))
+		s.ptrs = make([]*node, len(instances))
+	}
+	s.nodes, s.ptrs = s.nodes[:len(instances)], s.ptrs[:len(instances)]
 	for i := range instances {
 		u := instances[i].Used
 		if used != nil {
 			u = used[i]
 		}
-		slab[i].init(&instances[i], u, i)
-		nodes[i] = &slab[i]
+		s.nodes[i] = node{}
+		s.nodes[i].init(&instances[i], u, i)
+		s.ptrs[i] = &s.nodes[i]
 	}
-	return nodes
+	return s.ptrs
+}
+
+// release hands the slab back, holding nothing of the placement.
+func (s *nodeSlab) release() {
+	clear(s.nodes)
+	clear(s.ptrs)
+	slabs.Put(s)
 }
 
 func inc(m map[string]int, k string, d int) map[string]int {
