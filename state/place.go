@@ -123,7 +123,10 @@ type Placement struct {
 // scheduler (only among `only`, one each, for StartTask).
 //
 // It reads the instance records, their usage records and the agents'
-// heartbeats; tasks only when a constraint or strategy needs them: the
+// heartbeats, through the cluster's placement view when the snapshot
+// allows (place_view.go: only the records changed since the last
+// placement are decoded); tasks only when a constraint or strategy needs
+// them: the
 // task group's through the group index for distinctInstance and spread,
 // the whole instance-tasks index for a memberOf on task:group.
 func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement, error) {

@@ -24,8 +24,10 @@ import (
 //	  spread)                            tasks' records
 //	every group (memberOf task:group)    the instance-tasks index, as before
 //
-// Decoded records are cached while their stored bytes stay the same, so a
-// placement decodes only what changed since the last one.
+// A placement decodes only what changed since the last one: through the
+// cluster's view (place_view.go) on a snapshot that is a store.Scanner,
+// else through the digest caches below, which key decoded records by
+// their stored bytes.
 
 // Read is a record a plan depended on, at the revision it was read
 // (ModRev 0: the record did not exist). A plan made on a snapshot commits
