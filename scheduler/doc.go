@@ -17,9 +17,10 @@
 // The control plane reads the store, builds Instance and Task values, calls
 // Place (RunTask, services), PlaceOn (StartTask), PlaceDaemon or ChooseToStop,
 // and applies the result in one transaction. Nothing here does I/O, keeps
-// state between calls, starts goroutines or reads the clock; randomness comes
-// only from the *rand.Rand the caller passes, so a seeded generator gives the
-// same answer every time.
+// state between calls (a pool of scratch memory for nodes aside), starts
+// goroutines or reads the clock; randomness comes only from the *rand.Rand
+// the caller passes, so a seeded generator gives the same answer every
+// time.
 //
 // Imports: the standard library and api/ecstypes only. Never store, awsapi,
 // agent or model; they import this package, not the other way round.

@@ -170,40 +170,76 @@ func (p *plan) run(chain []filter, n *node) verdict {
 	return verdict{depth: len(chain)}
 }
 
+// stage is a filter of the chain that applies to the plan, with its depth
+// in the chain.
+type stage struct {
+	depth int
+	check func(p *plan, n *node) string
+}
+
 // feasibility caches the chain's verdict on every node for one task. A
 // node's verdict depends only on the node and the task, so after a copy is
 // placed only that node is checked again (Nomad caches feasibility the same
-// way).
+// way). Which filters apply is settled once, not per node.
 type feasibility struct {
 	plan     *plan
-	chain    []filter
+	stages   []stage
+	depth    int // len(chain): a passing node's depth
 	nodes    []*node
 	verdicts []verdict
-	ok       []*node // scratch: the nodes that pass, in order
+	ok       []*node // the nodes that pass, in order, while fresh
+	fresh    bool    // ok is up to date: no verdict flipped since it was built
 }
 
 func (p *plan) feasibility(chain []filter, nodes []*node) *feasibility {
-	fs := &feasibility{plan: p, chain: chain, nodes: nodes, verdicts: make([]verdict, len(nodes))}
+	fs := &feasibility{plan: p, depth: len(chain), nodes: nodes, verdicts: make([]verdict, len(nodes))}
+	for i, f := range chain {
+		if f.applies(p) {
+			fs.stages = append(fs.stages, stage{depth: i, check: f.check})
+		}
+	}
 	for i, n := range nodes {
-		fs.verdicts[i] = p.run(chain, n)
+		fs.verdicts[i] = fs.run(n)
 	}
 	return fs
 }
 
-// passing returns the nodes that pass, in order. The slice is reused by the
-// next call.
+// run is plan.run over the stages that apply.
+func (fs *feasibility) run(n *node) verdict {
+	for _, s := range fs.stages {
+		if r := s.check(fs.plan, n); r != "" {
+			return verdict{depth: s.depth, reason: r}
+		}
+	}
+	return verdict{depth: fs.depth}
+}
+
+// passing returns the nodes that pass, in order. The slice is reused by
+// later calls: callers must not modify it.
 func (fs *feasibility) passing() []*node {
+	if fs.fresh {
+		return fs.ok
+	}
 	fs.ok = fs.ok[:0]
 	for i, n := range fs.nodes {
 		if fs.verdicts[i].reason == "" {
 			fs.ok = append(fs.ok, n)
 		}
 	}
+	fs.fresh = true
 	return fs.ok
 }
 
-// recheck evaluates n again after it changed.
-func (fs *feasibility) recheck(n *node) { fs.verdicts[n.index] = fs.plan.run(fs.chain, n) }
+// recheck evaluates n again after it changed. Placing a copy only ever
+// turns a node from passing to failing; the list of passing nodes is
+// rebuilt only then.
+func (fs *feasibility) recheck(n *node) {
+	v := fs.run(n)
+	if (v.reason == "") != (fs.verdicts[n.index].reason == "") {
+		fs.fresh = false
+	}
+	fs.verdicts[n.index] = v
+}
 
 // explain says why no node passes, with the failures to report.
 func (fs *feasibility) explain() (*Explanation, []Failure) {

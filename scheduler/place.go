@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"math/rand/v2"
 )
 
@@ -33,11 +34,25 @@ type Result struct {
 // strategy (see ValidateConstraints, ValidateStrategies); the API should
 // have refused those already.
 func Place(task Task, count int, instances []Instance, rng *rand.Rand) (Result, error) {
+	return PlaceUsing(task, count, instances, nil, rng)
+}
+
+// PlaceUsing is Place with used[i] in place of instances[i].Used when used
+// is not nil (it then has one entry per instance; nil entries hold
+// nothing). A caller that keeps decoded instances across placements, and
+// sees only their usage change between two, passes the two apart rather
+// than copying every instance to set its Used.
+func PlaceUsing(task Task, count int, instances []Instance, used []*Usage, rng *rand.Rand) (Result, error) {
+	if used != nil && len(used) != len(instances) {
+		return Result{}, fmt.Errorf("scheduler: %d usages for %d instances", len(used), len(instances))
+	}
 	p, err := compile(task)
 	if err != nil {
 		return Result{}, err
 	}
-	nodes := newNodes(instances)
+	slab := slabs.Get().(*nodeSlab)
+	defer slab.release()
+	nodes := slab.fill(instances, used)
 	fs := p.feasibility(placeChain, nodes)
 	var r Result
 	for i := range count {
@@ -66,8 +81,21 @@ func placement(n *node) Placement {
 // RESOURCE:*). StartTask takes no placement constraints or strategies, so
 // task.Constraints and task.Strategies are not used.
 func PlaceOn(task Task, targets []string, instances []Instance) Result {
+	r, _ := PlaceOnUsing(task, targets, instances, nil) // fails only on a usage count
+	return r
+}
+
+// PlaceOnUsing is PlaceOn with used[i] in place of instances[i].Used when
+// used is not nil, as PlaceUsing. used must then have one entry per
+// instance, else the error says so.
+func PlaceOnUsing(task Task, targets []string, instances []Instance, used []*Usage) (Result, error) {
+	if used != nil && len(used) != len(instances) {
+		return Result{}, fmt.Errorf("scheduler: %d usages for %d instances", len(used), len(instances))
+	}
 	p := newPlan(task)
-	nodes := newNodes(instances)
+	slab := slabs.Get().(*nodeSlab)
+	defer slab.release()
+	nodes := slab.fill(instances, used)
 	byRef := make(map[string]*node, 2*len(nodes))
 	for _, n := range nodes {
 		byRef[n.inst.ARN] = n
@@ -91,7 +119,7 @@ func PlaceOn(task Task, targets []string, instances []Instance) Result {
 		p.commit(n)
 		r.Placements = append(r.Placements, placement(n))
 	}
-	return r
+	return r, nil
 }
 
 // DaemonResult is what a DAEMON service needs to do now.

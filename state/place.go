@@ -123,7 +123,10 @@ type Placement struct {
 // scheduler (only among `only`, one each, for StartTask).
 //
 // It reads the instance records, their usage records and the agents'
-// heartbeats; tasks only when a constraint or strategy needs them: the
+// heartbeats, through the cluster's placement view when the snapshot
+// allows (place_view.go: only the records changed since the last
+// placement are decoded); tasks only when a constraint or strategy needs
+// them: the
 // task group's through the group index for distinctInstance and spread,
 // the whole instance-tasks index for a memberOf on task:group.
 func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement, error) {
@@ -145,10 +148,7 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	if task.Group == "" {
 		task.Group = "family:" + task.Family
 	}
-	kvs, err := tx.List(InstancesPrefix(l.Scope, l.Cluster), "", 0)
-	if err != nil {
-		return out, err
-	}
+	var err error
 	// StartTask's chain looks at resources only; RunTask's at groups when
 	// its constraints and strategies say so.
 	var byInstance map[string][]scheduler.PlacedTask
@@ -163,47 +163,25 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 			return out, err
 		}
 	}
-	usages, err := instanceUsages(tx, l.Scope, l.Cluster)
+	in, err := placeInputOf(tx, l.Scope, l.Cluster, now)
 	if err != nil {
 		return out, err
 	}
-	beats, err := lastSeen(tx)
-	if err != nil {
-		return out, err
-	}
-	type source struct {
-		inst, usage store.KV // what the plan read, for Reads
-		node        string
-	}
-	insts := make([]scheduler.Instance, 0, len(kvs))
-	sources := make([]source, 0, len(kvs))
-	for _, kv := range kvs {
-		ci, err := placeableInstances.get(kv)
-		if err != nil {
-			return out, err
+	insts, used := in.insts, in.used // shared read only: copied before a change
+	switch {
+	case byInstance != nil:
+		insts = slices.Clone(insts)
+		for i := range insts {
+			insts[i].Tasks = byInstance[insts[i].ARN]
 		}
-		if ci.status == "INACTIVE" {
-			continue
-		}
-		in := ci.inst
-		beat, ok := beats[ci.node]
-		in.AgentConnected = ci.node != "" && ok && now.Sub(beat.LastSeen) < HeartbeatTimeout
-		ukv := usages[in.ID]
-		if byInstance != nil {
-			in.Tasks = byInstance[in.ARN]
-		} else {
-			in.Used = noUsage
-			if ukv.Key != "" {
-				if in.Used, err = usageRecords.get(ukv); err != nil {
-					return out, err
-				}
-			}
-			if groupHolding != nil {
-				in.Used = withGroup(in.Used, in.ARN, task.Group, groupHolding, groupLive)
+		used = nil // the tasks carry everything
+	case groupHolding != nil:
+		used = slices.Clone(used)
+		for i := range insts {
+			if arn := insts[i].ARN; groupHolding[arn] > 0 || groupLive[arn] > 0 {
+				used[i] = withGroup(used[i], arn, task.Group, groupHolding, groupLive)
 			}
 		}
-		insts = append(insts, in)
-		sources = append(sources, source{inst: kv, usage: ukv, node: ci.node})
 	}
 	if len(insts) == 0 && only == nil {
 		return out, &InvalidError{"No Container Instances were found in your cluster."}
@@ -216,9 +194,11 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	}
 	var res scheduler.Result
 	if only != nil {
-		res = scheduler.PlaceOn(task, only, insts)
+		if res, err = scheduler.PlaceOnUsing(task, only, insts, used); err != nil {
+			return out, fmt.Errorf("state: place on %v: %w", only, err)
+		}
 	} else {
-		res, err = scheduler.Place(task, l.Count, insts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 1)))
+		res, err = scheduler.PlaceUsing(task, l.Count, insts, used, rand.New(rand.NewPCG(uint64(now.UnixNano()), 1)))
 		if err != nil {
 			return out, &InvalidError{err.Error()}
 		}
@@ -231,17 +211,17 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 		return c.Type == scheduler.DistinctInstance || c.Type == scheduler.MemberOf
 	})
 	for _, p := range res.Placements {
-		src := sources[p.Index]
+		src := in.srcs[p.Index]
 		out.Targets = append(out.Targets, Target{Node: src.node, Instance: p.InstanceARN, AZ: insts[p.Index].Attributes["ecs.availability-zone"]})
 		f, seen := fits[p.Index]
 		if !seen {
 			f = &Fit{Capacity: insts[p.Index].Registered}
 			fits[p.Index] = f
-			usage := Read{Key: InstanceUsageKey(l.Scope, l.Cluster, insts[p.Index].ID), ModRev: src.usage.ModRev}
+			usage := Read{Key: InstanceUsageKey(l.Scope, l.Cluster, insts[p.Index].ID), ModRev: in.usageRevs[p.Index]}
 			if lenient {
 				usage.Fit = f
 			}
-			out.Reads = append(out.Reads, Read{Key: src.inst.Key, ModRev: src.inst.ModRev}, usage)
+			out.Reads = append(out.Reads, Read{Key: src.key, ModRev: src.modRev}, usage)
 		}
 		f.Add.CPU += task.Resources.CPU
 		f.Add.Memory += task.Resources.Memory

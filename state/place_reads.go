@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
@@ -23,8 +24,10 @@ import (
 //	  spread)                            tasks' records
 //	every group (memberOf task:group)    the instance-tasks index, as before
 //
-// Decoded records are cached while their stored bytes stay the same, so a
-// placement decodes only what changed since the last one.
+// A placement decodes only what changed since the last one: through the
+// cluster's view (place_view.go) on a snapshot that is a store.Scanner,
+// else through the digest caches below, which key decoded records by
+// their stored bytes.
 
 // Read is a record a plan depended on, at the revision it was read
 // (ModRev 0: the record did not exist). A plan made on a snapshot commits
@@ -106,6 +109,24 @@ func (r *RecordingTx) Get(key string) (store.KV, bool, error) {
 	return kv, ok, err
 }
 
+// Scan implements store.Scanner when the wrapped snapshot does; like
+// List, it records nothing.
+func (r *RecordingTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
+	s, ok := r.ReadTx.(store.Scanner)
+	if !ok {
+		return fmt.Errorf("state: %T does not scan", r.ReadTx)
+	}
+	return s.Scan(prefix, fn)
+}
+
+// Origin is the wrapped snapshot's, 0 when it makes no promise.
+func (r *RecordingTx) Origin() uint64 {
+	if s, ok := r.ReadTx.(store.Scanner); ok {
+		return s.Origin()
+	}
+	return 0
+}
+
 // Reads lists what was read so far.
 func (r *RecordingTx) Reads() []Read {
 	out := make([]Read, 0, len(r.reads))
@@ -146,6 +167,66 @@ var (
 			live: last != model.TaskStopped && deref(t.DesiredStatus) != model.TaskStopped}, nil
 	})
 )
+
+// placeInput is what the scheduler places on: the cluster's instances
+// that are not INACTIVE (Used and Tasks unset), what their tasks use, and
+// where each came from. Shared read only when it comes from a view.
+type placeInput struct {
+	insts     []scheduler.Instance
+	used      []*scheduler.Usage
+	srcs      []instSource
+	usageRevs []int64 // ModRev of each instance's usage record; 0: none
+}
+
+// placeInputOf reads the cluster for a placement: through its view when
+// the snapshot is a store.Scanner that promises an Origin, else (a write
+// transaction, a store without Scan) by reading the three ranges.
+func placeInputOf(tx store.ReadTx, sc model.Scope, cluster string, now time.Time) (placeInput, error) {
+	if s, ok := tx.(store.Scanner); ok && s.Origin() != 0 {
+		v, err := viewOf(s, tx.Rev(), sc, cluster, now)
+		if err != nil {
+			return placeInput{}, err
+		}
+		return placeInput{insts: v.placeable, used: v.used, srcs: v.srcs, usageRevs: v.usageRevs}, nil
+	}
+	kvs, err := tx.List(InstancesPrefix(sc, cluster), "", 0)
+	if err != nil {
+		return placeInput{}, err
+	}
+	usages, err := instanceUsages(tx, sc, cluster)
+	if err != nil {
+		return placeInput{}, err
+	}
+	beats, err := lastSeen(tx)
+	if err != nil {
+		return placeInput{}, err
+	}
+	var in placeInput
+	for _, kv := range kvs {
+		ci, err := placeableInstances.get(kv)
+		if err != nil {
+			return placeInput{}, err
+		}
+		if ci.status == scheduler.StatusInactive {
+			continue
+		}
+		inst := ci.inst
+		beat, ok := beats[ci.node]
+		inst.AgentConnected = ci.node != "" && ok && now.Sub(beat.LastSeen) < HeartbeatTimeout
+		used := noUsage
+		ukv := usages[LastSegment(kv.Key)]
+		if ukv.Key != "" {
+			if used, err = usageRecords.get(ukv); err != nil {
+				return placeInput{}, err
+			}
+		}
+		in.insts = append(in.insts, inst)
+		in.used = append(in.used, used)
+		in.srcs = append(in.srcs, instSource{key: kv.Key, modRev: kv.ModRev, node: ci.node})
+		in.usageRevs = append(in.usageRevs, ukv.ModRev)
+	}
+	return in, nil
+}
 
 // instanceUsages reads the cluster's usage records in one range, by
 // container instance id.

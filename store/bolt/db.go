@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -76,6 +77,11 @@ type DB struct {
 	watchBuf int
 
 	maxTxnOps int
+	// origin is random per Open: read snapshots report it as their
+	// store.Scanner Origin, so caches keyed by revision never mix two
+	// stores (tests open many in one process, with the same keys and
+	// revisions).
+	origin uint64
 
 	// Updates are committed in groups, one bbolt transaction and one fsync
 	// each, run by a leader that publishes after commit in revision order
@@ -98,6 +104,9 @@ type DB struct {
 }
 
 var _ store.Backend = (*DB)(nil)
+
+var _ store.Scanner = (*readTx)(nil)
+var _ store.Scanner = (*writeTx)(nil)
 
 // Open opens (creating if needed) the store file at path. The parent
 // directory is created 0700 and the file 0600: it holds every secret wharf
@@ -128,6 +137,7 @@ func Open(path string, opts Options) (*DB, error) {
 		done:     make(chan struct{}),
 
 		maxTxnOps: opts.MaxTxnOps,
+		origin:    rand.Uint64() | 1,
 		sem:       make(chan struct{}, 1),
 		reqs:      make(chan *request),
 		stop:      make(chan struct{}),
@@ -236,6 +246,7 @@ func (d *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	if err != nil {
 		return err
 	}
+	rt.origin = d.origin
 	defer func() { rt.done = true }()
 	return fn(rt)
 }

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,6 +33,9 @@ type readTx struct {
 	meta *bbolt.Bucket
 	rev  int64
 	done bool
+	// origin is the DB's (see DB.origin) in a read snapshot, 0 in a
+	// write transaction.
+	origin uint64
 }
 
 func newReadTx(btx *bbolt.Tx) (*readTx, error) {
@@ -85,6 +89,18 @@ func (t *readTx) List(prefix, after string, limit int) ([]store.KV, error) {
 // pending writes (nil for none), which shadow the stored record of the same
 // key. Both sides are walked in key order, so limit stops the walk early.
 func (t *readTx) list(prefix, after string, limit int, ov map[string]*pending) ([]store.KV, error) {
+	var out []store.KV
+	err := t.walk(prefix, after, limit, ov, func(k, v []byte, createRev, modRev int64) error {
+		out = append(out, store.KV{Key: string(k), Value: clone(v), CreateRev: createRev, ModRev: modRev})
+		return nil
+	})
+	return out, err
+}
+
+// walk calls fn for the records under prefix after `after`, at most limit
+// of them (<= 0: all), merged with ov as list describes. Stored keys and
+// values are bbolt's memory: valid only during fn.
+func (t *readTx) walk(prefix, after string, limit int, ov map[string]*pending, fn func(k, v []byte, createRev, modRev int64) error) error {
 	var ovKeys []string
 	for k := range ov {
 		if strings.HasPrefix(k, prefix) && k > after {
@@ -103,8 +119,7 @@ func (t *readTx) list(prefix, after string, limit int, ov map[string]*pending) (
 	if k != nil && after != "" && string(k) == after {
 		k, v = c.Next()
 	}
-	var out []store.KV
-	for limit <= 0 || len(out) < limit {
+	for n := 0; limit <= 0 || n < limit; n++ {
 		stored := k != nil && bytes.HasPrefix(k, p)
 		if len(ovKeys) > 0 && (!stored || ovKeys[0] <= string(k)) {
 			key := ovKeys[0]
@@ -113,22 +128,41 @@ func (t *readTx) list(prefix, after string, limit int, ov map[string]*pending) (
 				k, v = c.Next() // shadowed by the pending write
 			}
 			if pe := ov[key]; !pe.deleted {
-				out = append(out, pe.record())
+				if err := fn([]byte(key), pe.kv.Value, pe.kv.CreateRev, pe.kv.ModRev); err != nil {
+					return err
+				}
+			} else {
+				n--
 			}
 			continue
 		}
 		if !stored {
 			break
 		}
-		kv, err := decodeRecord(string(k), v)
-		if err != nil {
-			return nil, err
+		if len(v) < headerLen || v[0] != recordFormat {
+			_, _, err := decodeHeader(string(k), v)
+			return err
 		}
-		out = append(out, kv)
+		createRev, modRev := int64(binary.BigEndian.Uint64(v[1:9])), int64(binary.BigEndian.Uint64(v[9:17]))
+		if err := fn(k, v[headerLen:], createRev, modRev); err != nil {
+			return err
+		}
 		k, v = c.Next()
 	}
-	return out, nil
+	return nil
 }
+
+// Scan implements store.Scanner.
+func (t *readTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
+	if t.done {
+		return errTxDone
+	}
+	return t.walk(prefix, "", 0, nil, fn)
+}
+
+// Origin implements store.Scanner: a read snapshot sees committed
+// revisions only.
+func (t *readTx) Origin() uint64 { return t.origin }
 
 func (t *readTx) Rev() int64 { return t.rev }
 
@@ -190,6 +224,19 @@ func (t *writeTx) Get(key string) (store.KV, bool, error) {
 	}
 	return t.readTx.Get(key)
 }
+
+// Scan implements store.Scanner over the transaction's pending writes
+// too.
+func (t *writeTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
+	if t.done {
+		return errTxDone
+	}
+	return t.walk(prefix, "", 0, t.ov, fn)
+}
+
+// Origin is 0: this transaction's revisions, and those of the group's
+// earlier transactions, are rolled back if the group's commit fails.
+func (t *writeTx) Origin() uint64 { return 0 }
 
 func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
 	if t.done {
