@@ -120,6 +120,10 @@ func Open(path string, opts Options) (*DB, error) {
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
+		// Address space only: a file growing past the mapping is remapped,
+		// which waits for every reader; reserving 256 MiB up front spares a
+		// growing store those stalls (the file itself grows as before).
+		InitialMmapSize: 256 << 20,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (file lock not acquired within %s: %w)",
