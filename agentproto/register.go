@@ -10,8 +10,13 @@ import "github.com/wharfhq/wharf/api/ecstypes"
 // Docker query per cluster on each start.
 const RegisterPath = "/_wharf/agent/v1/register"
 
-// MaxRegisterBatch bounds the clusters of one RegisterRequest.
-const MaxRegisterBatch = 500
+// MaxRegisterBatch bounds the clusters of one RegisterRequest, and so of
+// one store transaction. Registering writes the node's heartbeat once and
+// one instance record per cluster (state's TestRegisterBulkKeys counts
+// them), so a batch of 120 writes at most 121 keys: under etcd's default
+// bound of 128 keys per transaction, with room for one more key per
+// transaction should registration grow one.
+const MaxRegisterBatch = 120
 
 // RegisterRequest registers the node as a container instance in each of
 // Clusters, all in Region, with the same resources, version and attributes

@@ -20,7 +20,7 @@ import (
 // start re-registers in all of them. Per cluster that would be one
 // fsynced transaction each — thousands on a restart — so the agent sends
 // batches of one region's clusters instead, each written in one
-// transaction. A cluster that cannot be joined (gone, INACTIVE) fails
+// transaction small enough for etcd's bound (agentproto.MaxRegisterBatch). A cluster that cannot be joined (gone, INACTIVE) fails
 // alone; the rest of its batch is still written.
 
 // ErrClusterNotFound is a cluster that does not exist or is not ACTIVE.
@@ -63,13 +63,32 @@ type RegisterResult struct {
 }
 
 // RegisterBulk registers node's instance in each of clusters (all in
-// region) in one transaction, and notes the node alive. The caller has
-// validated in. The transaction writes the node's heartbeat and one
-// instance record per cluster (at most agentproto.MaxRegisterBatch).
+// region), and notes the node alive. The caller has validated in. Each
+// transaction writes the node's heartbeat and one instance record per
+// cluster, for at most agentproto.MaxRegisterBatch clusters, so that it
+// fits a backend's bound on keys per transaction; a longer list (a
+// caller other than the agent) takes several transactions, and a failure
+// in a later one leaves the earlier ones written: registering again is
+// idempotent.
 func RegisterBulk(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
+	results := make([]RegisterResult, 0, len(clusters))
+	for len(clusters) > 0 {
+		n := min(len(clusters), agentproto.MaxRegisterBatch)
+		batch, err := registerBatch(ctx, db, node, region, in, clusters[:n], now)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, batch...)
+		clusters = clusters[n:]
+	}
+	return results, nil
+}
+
+// registerBatch is one transaction of RegisterBulk.
+func registerBatch(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
 	var results []RegisterResult
 	_, err := db.Update(ctx, func(tx store.Tx) error {
-		results = results[:0] // Update may retry the function
+		results = results[:0]
 		if err := NoteAlive(tx, node, now); err != nil {
 			return err
 		}
