@@ -90,16 +90,22 @@ func benchDefinition() ecstypes.TaskDefinition {
 
 // reconcileCluster stores ni connected container instances and nt
 // standalone tasks placed across them.
-func reconcileCluster(b *testing.B, ni, nt int) (store.Backend, *Controller, model.Scope) {
+func reconcileCluster(b testing.TB, ni, nt int) (store.Backend, *Controller, model.Scope) {
 	db, err := bolt.Open(filepath.Join(b.TempDir(), "wharf.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = db.Close() })
+	c, sc := storeCluster(b, db, ni, nt)
+	return db, c, sc
+}
+
+// storeCluster is reconcileCluster in db.
+func storeCluster(b testing.TB, db store.Backend, ni, nt int) (*Controller, model.Scope) {
 	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
 	ctx := context.Background()
 	now := time.Now()
-	_, err = db.Update(ctx, func(tx store.Tx) error {
+	_, err := db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put(state.ActiveClusterKey(sc.ClusterARN(benchCluster)), []byte(`{}`)); err != nil {
 			return err
 		}
@@ -146,11 +152,11 @@ func reconcileCluster(b *testing.B, ni, nt int) (store.Backend, *Controller, mod
 		}
 	}
 	c := New(db, slog.New(slog.DiscardHandler), 0)
-	return db, c, sc
+	return c, sc
 }
 
 // addService stores a new service of desired tasks, as CreateService does.
-func addService(b *testing.B, db store.Backend, sc model.Scope, name string, desired int32) string {
+func addService(b testing.TB, db store.Backend, sc model.Scope, name string, desired int32) string {
 	key := state.ServiceKey(sc, benchCluster, name)
 	now := time.Now()
 	_, err := db.Update(context.Background(), func(tx store.Tx) error {
