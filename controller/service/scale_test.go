@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -166,5 +168,60 @@ func TestCapPlan(t *testing.T) {
 				t.Fatalf("an uncut plan changed: %+v", got)
 			}
 		})
+	}
+}
+
+// hookDB runs before ahead of the first Update: a writer slipping in
+// between a pass's rehearsal and its commit.
+type hookDB struct {
+	store.Backend
+	before  func()
+	updates int
+}
+
+func (h *hookDB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
+	if b := h.before; b != nil {
+		h.before = nil
+		b()
+	}
+	h.updates++
+	return h.Backend.Update(ctx, fn)
+}
+
+// TestReconcileReplansOnConflict changes the only container instance
+// between a pass's rehearsal and its commit: the commit finds the
+// placement stale (store.ErrConflict), the pass is rehearsed again, and
+// the tasks are started once.
+func TestReconcileReplansOnConflict(t *testing.T) {
+	ctx := context.Background()
+	db, _, sc := reconcileCluster(t, 1, 0)
+	key := addService(t, db, sc, "web", 3)
+	instKey := state.InstanceKey(sc, benchCluster, fmt.Sprintf("%032x", 0))
+	h := &hookDB{Backend: db, before: func() {
+		if _, err := db.Update(ctx, func(tx store.Tx) error {
+			rec, _, err := store.Get[state.InstanceRecord](tx, instKey)
+			if err != nil {
+				return err
+			}
+			rec.Instance.Version++
+			return store.Put(tx, instKey, rec)
+		}); err != nil {
+			t.Error(err)
+		}
+	}}
+	c := New(h, slog.New(slog.DiscardHandler), 0)
+	if err := c.reconcile(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.View(ctx, func(tx store.ReadTx) error {
+		mine, err := state.GroupTasks(tx, sc, benchCluster, "service:web")
+		n = len(mine)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || h.updates != 2 {
+		t.Fatalf("%d tasks after %d write transactions; want 3 after 2 (a conflict, then the commit)", n, h.updates)
 	}
 }
