@@ -20,7 +20,7 @@ import (
 // start re-registers in all of them. Per cluster that would be one
 // fsynced transaction each — thousands on a restart — so the agent sends
 // batches of one region's clusters instead, each written in one
-// transaction small enough for etcd's bound (agentproto.MaxRegisterBatch). A cluster that cannot be joined (gone, INACTIVE) fails
+// few transactions small enough for etcd's bound (RegisterTxnClusters). A cluster that cannot be joined (gone, INACTIVE) fails
 // alone; the rest of its batch is still written.
 
 // ErrClusterNotFound is a cluster that does not exist or is not ACTIVE.
@@ -62,21 +62,35 @@ type RegisterResult struct {
 	Err                  error
 }
 
+// RegisterTxnClusters is the most clusters RegisterBulk registers in one
+// transaction. Registering writes the node's heartbeat once and one
+// instance record per cluster (TestRegisterBulkKeys counts them), so 120
+// clusters write at most 121 keys: under etcd's default bound of 128 keys
+// per transaction, with room for a key more per transaction should
+// registration grow one.
+const RegisterTxnClusters = 120
+
 // RegisterBulk registers node's instance in each of clusters (all in
-// region), and notes the node alive. The caller has validated in. Each
-// transaction writes the node's heartbeat and one instance record per
-// cluster, for at most agentproto.MaxRegisterBatch clusters, so that it
-// fits a backend's bound on keys per transaction; a longer list (a
-// caller other than the agent) takes several transactions, and a failure
-// in a later one leaves the earlier ones written: registering again is
-// idempotent.
+// region), and notes the node alive. The caller has validated in. It
+// writes RegisterTxnClusters clusters a transaction. When the first
+// transaction fails nothing is written and that is the error; when a
+// later one fails, the clusters already written keep their instances and
+// each cluster not yet written fails alone (its result's Err, not a
+// refusal), so the agent learns the instances that exist and tries the
+// rest again, never registering a second instance in a cluster.
 func RegisterBulk(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
 	results := make([]RegisterResult, 0, len(clusters))
 	for len(clusters) > 0 {
-		n := min(len(clusters), agentproto.MaxRegisterBatch)
+		n := min(len(clusters), RegisterTxnClusters)
 		batch, err := registerBatch(ctx, db, node, region, in, clusters[:n], now)
-		if err != nil {
+		if err != nil && len(results) == 0 {
 			return nil, err
+		}
+		if err != nil {
+			for _, c := range clusters {
+				results = append(results, RegisterResult{ClusterARN: c.ClusterARN, Err: fmt.Errorf("not registered: %w", err)})
+			}
+			return results, nil
 		}
 		results = append(results, batch...)
 		clusters = clusters[n:]

@@ -165,7 +165,7 @@ func TestNodeOf(t *testing.T) {
 
 // TestRegisterBulkKeys counts the keys a registration writes: one
 // transaction's fixed keys (the heartbeat) and the keys per cluster (the
-// instance record), from which agentproto.MaxRegisterBatch is sized.
+// instance record), from which RegisterTxnClusters is sized.
 func TestRegisterBulkKeys(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -191,8 +191,8 @@ func TestRegisterBulkKeys(t *testing.T) {
 	if perCluster < 1 || fixed < 0 {
 		t.Fatalf("one cluster writes %d keys, two %d", one, two)
 	}
-	if worst := fixed + perCluster*agentproto.MaxRegisterBatch; worst > etcdBound {
-		t.Errorf("a batch of %d clusters writes %d keys, over the bound of %d", agentproto.MaxRegisterBatch, worst, etcdBound)
+	if worst := fixed + perCluster*RegisterTxnClusters; worst > etcdBound {
+		t.Errorf("a transaction of %d clusters writes %d keys, over the bound of %d", RegisterTxnClusters, worst, etcdBound)
 	}
 }
 
@@ -241,7 +241,7 @@ func TestRegisterBulkBounded(t *testing.T) {
 		{"every cluster joined", joined == n && len(results) == n},
 		{"results in the request's order", len(results) == n && results[n-1].ClusterARN == sc.ClusterARN("c599")},
 		{"each transaction within the bound", most <= etcdBound},
-		{"one transaction per batch", txns == (n+agentproto.MaxRegisterBatch-1)/agentproto.MaxRegisterBatch},
+		{"one transaction per RegisterTxnClusters", txns == (n+RegisterTxnClusters-1)/RegisterTxnClusters},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -249,5 +249,44 @@ func TestRegisterBulkBounded(t *testing.T) {
 				t.Errorf("joined %d of %d, most keys %d in %d transactions", joined, len(results), most, txns)
 			}
 		})
+	}
+}
+
+// TestRegisterBulkPartial stops the store after two of a bulk
+// registration's transactions: the clusters written keep their
+// instances, each of the rest fails alone (not as a refusal), and a
+// failure of the first transaction fails the call.
+func TestRegisterBulkPartial(t *testing.T) {
+	ctx := context.Background()
+	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
+	db := openBoundDB(t)
+	var cs []agentproto.RegisterCluster
+	for i := range 300 {
+		name := fmt.Sprintf("c%03d", i)
+		putCluster(t, db, sc, name, "ACTIVE")
+		cs = append(cs, agentproto.RegisterCluster{ClusterARN: sc.ClusterARN(name)})
+	}
+	db.reset()
+	db.crashAfter = 2
+	results, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, time.Now())
+	if err != nil {
+		t.Fatalf("RegisterBulk: %v", err)
+	}
+	joined, failed := 0, 0
+	for _, r := range results {
+		switch {
+		case r.Err == nil && r.ContainerInstanceARN != "":
+			joined++
+		case r.Err != nil && !refusal(r.Err) && errors.Is(r.Err, errCrash):
+			failed++
+		}
+	}
+	if joined != 2*RegisterTxnClusters || failed != 300-2*RegisterTxnClusters {
+		t.Fatalf("%d joined, %d failed of %d", joined, failed, len(results))
+	}
+	db.reset()
+	db.crashAfter = -1 // every transaction fails
+	if _, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, time.Now()); !errors.Is(err, errCrash) {
+		t.Fatalf("first transaction failing: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ type countingDB struct {
 	mu      sync.Mutex
 	written []int // keys written, per committed or failed Update
 	// crashAfter, when > 0, fails every Update after that many, as a
-	// process that stops half way.
+	// process that stops half way; < 0 fails every one.
 	crashAfter int
 }
 
@@ -52,7 +52,7 @@ func (c *countingTx) Delete(k string) error        { c.keys[k] = true; return c.
 
 func (d *countingDB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
 	d.mu.Lock()
-	if d.crashAfter > 0 && len(d.written) >= d.crashAfter {
+	if d.crashAfter < 0 || d.crashAfter > 0 && len(d.written) >= d.crashAfter {
 		d.mu.Unlock()
 		return 0, errCrash
 	}
