@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
@@ -72,30 +74,41 @@ const RegisterTxnClusters = 120
 
 // RegisterBulk registers node's instance in each of clusters (all in
 // region), and notes the node alive. The caller has validated in. It
-// writes RegisterTxnClusters clusters a transaction. When the first
-// transaction fails nothing is written and that is the error; when a
-// later one fails, the clusters already written keep their instances and
-// each cluster not yet written fails alone (its result's Err, not a
-// refusal), so the agent learns the instances that exist and tries the
-// rest again, never registering a second instance in a cluster.
+// writes RegisterTxnClusters clusters a transaction, the transactions
+// side by side so that the store commits them together (one fsync, as
+// one transaction did before the bound). A transaction that fails fails
+// its clusters alone (their results' Err, not a refusal) while the
+// others keep their instances, so the agent learns the instances that
+// exist and tries the rest again, never registering a second instance
+// in a cluster; only when every transaction fails is the call an error.
 func RegisterBulk(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
-	results := make([]RegisterResult, 0, len(clusters))
-	for len(clusters) > 0 {
-		n := min(len(clusters), RegisterTxnClusters)
-		batch, err := registerBatch(ctx, db, node, region, in, clusters[:n], now)
-		if err != nil && len(results) == 0 {
-			return nil, err
-		}
-		if err != nil {
-			for _, c := range clusters {
-				results = append(results, RegisterResult{ClusterARN: c.ClusterARN, Err: fmt.Errorf("not registered: %w", err)})
-			}
-			return results, nil
-		}
-		results = append(results, batch...)
-		clusters = clusters[n:]
+	var chunks [][]agentproto.RegisterCluster
+	for c := range slices.Chunk(clusters, RegisterTxnClusters) {
+		chunks = append(chunks, c)
 	}
-	return results, nil
+	results := make([][]RegisterResult, len(chunks))
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Go(func() { results[i], errs[i] = registerBatch(ctx, db, node, region, in, c, now) })
+	}
+	wg.Wait()
+	out := make([]RegisterResult, 0, len(clusters))
+	failed := 0
+	for i, c := range chunks {
+		if errs[i] == nil {
+			out = append(out, results[i]...)
+			continue
+		}
+		failed++
+		for _, cl := range c {
+			out = append(out, RegisterResult{ClusterARN: cl.ClusterARN, Err: fmt.Errorf("not registered: %w", errs[i])})
+		}
+	}
+	if failed > 0 && failed == len(chunks) {
+		return nil, errs[0]
+	}
+	return out, nil
 }
 
 // registerBatch is one transaction of RegisterBulk.

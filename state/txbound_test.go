@@ -34,6 +34,7 @@ type countingDB struct {
 	// crashAfter, when > 0, fails every Update after that many, as a
 	// process that stops half way; < 0 fails every one.
 	crashAfter int
+	started    int
 }
 
 var errCrash = errorString("crashed")
@@ -52,10 +53,11 @@ func (c *countingTx) Delete(k string) error        { c.keys[k] = true; return c.
 
 func (d *countingDB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
 	d.mu.Lock()
-	if d.crashAfter < 0 || d.crashAfter > 0 && len(d.written) >= d.crashAfter {
+	if d.crashAfter < 0 || d.crashAfter > 0 && d.started >= d.crashAfter {
 		d.mu.Unlock()
 		return 0, errCrash
 	}
+	d.started++
 	d.mu.Unlock()
 	var n int
 	rev, err := d.Backend.Update(ctx, func(tx store.Tx) error {
@@ -82,6 +84,6 @@ func (d *countingDB) maxWritten() (most, txns int) {
 
 func (d *countingDB) reset() {
 	d.mu.Lock()
-	d.written = nil
+	d.written, d.started = nil, 0
 	d.mu.Unlock()
 }
