@@ -75,6 +75,10 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 	if err := r.apply(Plan{Stops: plan.Stops}, mine); err != nil {
 		return err
 	}
+	// apply left r.tx counting its writes: start what still fits.
+	if b, ok := r.tx.(*state.Budget); ok {
+		placements = placements[:min(len(placements), max(0, b.Left()/state.KeysPerLaunch))]
+	}
 	var started []string
 	for _, p := range placements {
 		l := &state.Launch{Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: 1,

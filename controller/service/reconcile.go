@@ -60,17 +60,14 @@ func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Plac
 
 // maxTaskChanges is the most tasks one pass starts and stops together.
 // A commit must fit a store transaction's bound (etcd's 128 keys): a
-// started task writes its record, its group, instance and node entries
-// and its instance's usage, a stopped one its record and instance entry,
-// plus its targets' deregistration; a scale-out of hundreds goes in
-// passes of this many, each pass's writes queueing the next (the service
-// record changes with its "has started" event), as ECS launches in
-// batches.
+// started task writes five keys (state.KeysPerLaunch), a stopped one its
+// record and instance entry plus its targets' deregistration; a scale-out
+// of hundreds goes in passes of this many, each pass's writes queueing
+// the next (the service record changes with its "has started" event), as
+// ECS launches in batches. apply also counts the keys it writes
+// (state.Budget) and leaves traffic work, stops and launches that would
+// not fit to the next pass.
 const maxTaskChanges = 20
-
-// maxTrafficWork is the most tasks whose traffic one pass changes; the
-// rest wait for the next pass (a task's event or the resync).
-const maxTrafficWork = 20
 
 // capPlan keeps at most n of p's stops and launches, stops first. A cut
 // plan is not the whole step: the deployment neither completes nor
@@ -81,6 +78,15 @@ func capPlan(p Plan, n int) Plan {
 	}
 	p.Stops = p.Stops[:min(len(p.Stops), n)]
 	p.Launch = min(p.Launch, n-len(p.Stops))
+	p.Completed, p.Retire, p.Steady = "", nil, false
+	return p
+}
+
+// cut keeps the first stops of p and launch launches, because the rest
+// would not fit the pass's transaction: like capPlan's, a cut plan
+// neither completes nor retires a deployment nor is steady.
+func cut(p Plan, stops, launch int) Plan {
+	p.Stops, p.Launch = p.Stops[:stops], min(p.Launch, launch)
 	p.Completed, p.Retire, p.Steady = "", nil, false
 	return p
 }
@@ -328,16 +334,23 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	svc := r.svc()
 	p = capPlan(p, maxTaskChanges)
-	if len(r.traffic) > maxTrafficWork {
-		r.traffic = r.traffic[:maxTrafficWork]
-	}
+	budget := state.NewBudget(r.tx)
+	r.tx = budget // the rest of the pass writes through it
+	perTask := state.KeysPerTaskChange(len(svc.LoadBalancers) + len(svc.ServiceRegistries))
 	for _, w := range r.traffic {
+		if !budget.Room(perTask) {
+			break // the rest on the next pass
+		}
 		if err := r.applyTraffic(&mine[w.task], w); err != nil {
 			return err
 		}
 	}
 	var stopped, drained []string
-	for _, s := range p.Stops {
+	for i, s := range p.Stops {
+		if !budget.Room(perTask) {
+			p = cut(p, i, 0)
+			break
+		}
 		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
@@ -375,6 +388,9 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	}
 	if p.Failed != "" {
 		r.failDeployment(p)
+	}
+	if room := budget.Left() / state.KeysPerLaunch; p.Launch > room {
+		p = cut(p, len(p.Stops), room)
 	}
 	if p.Launch > 0 {
 		if err := r.launch(p.Launch, mine); err != nil {

@@ -45,7 +45,7 @@ func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Plac
 		if !state.UsesTaskSets(&rec.Service) {
 			return nil
 		}
-		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: now, places: ps, quiet: quiet, budget: maxTaskChanges}
+		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: now, places: ps, quiet: quiet, changes: maxTaskChanges}
 		return p.run()
 	})
 }
@@ -67,14 +67,20 @@ type pass struct {
 	now     time.Time
 	places  *state.Placements
 	quiet   bool
-	// budget is how many more tasks the pass may start or stop.
-	budget int
+	// changes is how many more tasks the pass may start or stop; budget
+	// counts the keys it wrote.
+	changes int
+	budget  *state.Budget
 }
 
 func (p *pass) svc() *ecstypes.Service { return &p.rec.Service }
 func (p *pass) name() string           { return deref(p.svc().ServiceName) }
 
 func (p *pass) run() error {
+	// Counted writes: traffic work, stops and launches that would not fit
+	// the transaction wait for the next pass.
+	p.budget = state.NewBudget(p.tx)
+	p.tx = p.budget
 	// The service's tasks, through the group index: a pass costs the
 	// service, not the cluster.
 	all, err := state.GroupTasks(p.tx, p.sc, p.cluster, "service:"+p.name())
@@ -165,13 +171,19 @@ func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running,
 // capPlan keeps as many of plan's stops and launches as the pass's
 // budget allows, stops first; a cut plan is not steady.
 func (p *pass) capPlan(plan Plan) Plan {
-	if len(plan.Stops)+plan.Launch > p.budget {
-		plan.Stops = plan.Stops[:min(len(plan.Stops), p.budget)]
-		plan.Launch = min(plan.Launch, p.budget-len(plan.Stops))
+	if len(plan.Stops)+plan.Launch > p.changes {
+		plan.Stops = plan.Stops[:min(len(plan.Stops), p.changes)]
+		plan.Launch = min(plan.Launch, p.changes-len(plan.Stops))
 		plan.Steady = false
 	}
-	p.budget -= len(plan.Stops) + plan.Launch
+	p.changes -= len(plan.Stops) + plan.Launch
 	return plan
+}
+
+// room reports whether one more task's traffic change or stop fits the
+// pass's transaction.
+func (p *pass) room(b *traffic.Binding) bool {
+	return p.budget.Room(state.KeysPerTaskChange(len(b.LoadBalancers) + len(b.Registries)))
 }
 
 // binding is where a set's tasks send their traffic.
@@ -198,17 +210,26 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 			live++
 		}
 		var ts []traffic.Target
+		// Traffic work that would not fit the transaction waits for the
+		// next pass.
+		room := p.room(b)
 		if b.HasTraffic() {
 			if ts, err = b.Targets(*rec); err != nil {
 				return nil, 0, err
 			}
 			if last == model.TaskStopped || desired != state.DesiredRunning {
+				if !room {
+					continue
+				}
 				if _, err := b.Deregister(*rec, ts); err != nil {
 					return nil, 0, err
 				}
 				continue
 			}
 			if rec.PendingStop != nil {
+				if !room {
+					continue
+				}
 				if err := p.finishDrain(b, rec, ts); err != nil {
 					return nil, 0, err
 				}
@@ -228,8 +249,10 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 			Unhealthy: running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
 		}
 		if running && b.HasTraffic() {
-			if err := b.Register(*rec, ts); err != nil {
-				return nil, 0, err
+			if room {
+				if err := b.Register(*rec, ts); err != nil {
+					return nil, 0, err
+				}
 			}
 			if len(ts) > 0 {
 				lbHealthy, lbUnhealthy, why, err := b.Health(ts)
@@ -241,8 +264,10 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 					task.Unhealthy, task.UnhealthyReason = true, why
 				}
 			}
-			if err := b.SetRegistryHealth(*rec, task.Healthy); err != nil {
-				return nil, 0, err
+			if room {
+				if err := b.SetRegistryHealth(*rec, task.Healthy); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
 		view = append(view, task)
@@ -272,7 +297,11 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, tasks []model.TaskRecord) (int, error) {
 	who := fmt.Sprintf("(service %s, taskSet %s)", p.name(), deref(rec.TaskSet.Id))
 	var stopped, drained []string
-	for _, s := range plan.Stops {
+	for n, s := range plan.Stops {
+		if !p.room(b) {
+			plan.Stops, plan.Launch = plan.Stops[:n], 0 // the rest on the next pass
+			break
+		}
 		i := slices.IndexFunc(tasks, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
@@ -308,10 +337,10 @@ func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, ta
 	if len(stopped) > 0 {
 		p.event(fmt.Sprintf("%s has stopped %d running tasks: %s.", who, len(stopped), state.TaskList(stopped)))
 	}
-	if plan.Launch == 0 {
-		return 0, nil
+	if n := min(plan.Launch, p.budget.Left()/state.KeysPerLaunch); n > 0 {
+		return p.launch(rec, n, who)
 	}
-	return p.launch(rec, plan.Launch, who)
+	return 0, nil
 }
 
 // launch places and creates n tasks of a set.
