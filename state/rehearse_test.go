@@ -165,3 +165,34 @@ func TestPlacementsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBudget(t *testing.T) {
+	db := openTestDB(t)
+	err := db.View(context.Background(), func(tx store.ReadTx) error {
+		b := NewBudget(NewOverlay(tx))
+		steps := []struct {
+			name  string
+			write func() error
+			left  int
+		}{
+			{"nothing written", func() error { return nil }, TxnKeys},
+			{"a put", func() error { return b.Put("a", nil) }, TxnKeys - 1},
+			{"the same key again", func() error { return b.Put("a", []byte("x")) }, TxnKeys - 1},
+			{"a delete", func() error { return b.Delete("b") }, TxnKeys - 2},
+		}
+		for _, s := range steps {
+			t.Run(s.name, func(t *testing.T) {
+				if err := s.write(); err != nil {
+					t.Fatal(err)
+				}
+				if b.Left() != s.left || !b.Room(s.left) || b.Room(s.left+1) {
+					t.Fatalf("left %d, want %d", b.Left(), s.left)
+				}
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
