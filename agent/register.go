@@ -32,7 +32,8 @@ import (
 // just-created cluster waits for the agent to join it, while a cluster it
 // already serves keeps its instance (same ARN) from before the restart.
 const (
-	// registerBatch is the clusters per bulk call.
+	// registerBatch is the clusters per bulk call (agentproto.MaxRegisterBatch
+	// says why not fewer).
 	registerBatch = agentproto.MaxRegisterBatch
 	// registerRetry is how long a cluster that refused the node (gone,
 	// INACTIVE) waits before it is tried again, if still wanted.

@@ -38,11 +38,10 @@ type Config struct {
 	NoAgent bool
 	// DockerHost is the engine's address ("" = DOCKER_HOST or the default).
 	DockerHost string
-	// StoreMaxTxnOps, when > 0, fails a store transaction that writes more
-	// keys than that (etcd's default bound is 128). The tests set it, so a
-	// write path that outgrows what etcd would commit fails them; 0 (no
-	// bound) in production until bulk registration of hundreds of
-	// clusters is split.
+	// StoreMaxTxnOps fails a store transaction that writes more keys than
+	// that: 0 is etcd's default bound (DefaultStoreMaxTxnOps), so a write
+	// path that would not commit on etcd fails on bbolt too; < 0 is no
+	// bound.
 	StoreMaxTxnOps int
 	// StoreEtcd, when set, keeps the store in etcd at these client URLs
 	// (wharf up --store-etcd) instead of DATA_DIR/wharf.db; the bound on
@@ -121,7 +120,7 @@ func openStore(ctx context.Context, cfg Config) (store.Backend, error) {
 		}
 		return db, nil
 	}
-	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{MaxTxnOps: cfg.StoreMaxTxnOps})
+	db, err := bolt.Open(filepath.Join(cfg.DataDir, "wharf.db"), bolt.Options{MaxTxnOps: maxTxnOps(cfg.StoreMaxTxnOps)})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
@@ -357,4 +356,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return herr
+}
+
+// DefaultStoreMaxTxnOps is etcd's default --max-txn-ops: every write path
+// keeps to it (bulk work goes in batches), so the store can move to etcd.
+const DefaultStoreMaxTxnOps = 128
+
+// maxTxnOps is bolt.Options.MaxTxnOps for Config.StoreMaxTxnOps.
+func maxTxnOps(n int) int {
+	switch {
+	case n == 0:
+		return DefaultStoreMaxTxnOps
+	case n < 0:
+		return 0
+	}
+	return n
 }

@@ -14,62 +14,165 @@ import (
 // with another index layout), once: at open, before anything serves.
 // Afterwards PutTask and DeleteTask keep them exact, so readers never fall
 // back to a scan. It reports whether it had work to do.
+//
+// A store holds more tasks than one transaction may write index entries
+// for (etcd commits at most 128 keys), so the build runs in batches:
+// first every old index entry is deleted, then the tasks are indexed a
+// batch at a time in key order, and only the last transaction marks the
+// store indexed (IndexVersionKey). A start interrupted half way has no
+// mark, so the next one starts over from the deletion: the build is
+// idempotent, and a half-built index is never read.
 func BuildIndexes(ctx context.Context, db store.Backend) (bool, error) {
-	built := false
-	_, err := db.Update(ctx, func(tx store.Tx) error {
+	var current bool
+	if err := db.View(ctx, func(tx store.ReadTx) error {
 		kv, ok, err := tx.Get(IndexVersionKey)
-		if err != nil || ok && string(kv.Value) == indexVersion {
-			return err
-		}
-		built = true
-		// Start from nothing: a half-built or older layout is dropped.
-		old, err := tx.List(StoppedPrefix, "", 0)
-		if err != nil {
-			return err
-		}
-		// The node assignments are kept like an index and change layout
-		// with it (keyed by task ARN before version 2).
-		assigned, err := tx.List(nodeTasksRoot, "", 0)
-		if err != nil {
-			return err
-		}
-		old = append(old, assigned...)
-		all, err := tx.List("ecs/", "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range append(old, all...) {
-			if isIndexKey(kv.Key) {
-				if err := tx.Delete(kv.Key); err != nil {
-					return err
-				}
-			}
-		}
-		for _, kv := range all {
-			sc, cluster, id, ok := parseTaskKey(kv.Key)
-			if !ok {
-				continue
-			}
-			var rec model.TaskRecord
-			if err := json.Unmarshal(kv.Value, &rec); err != nil {
-				return fmt.Errorf("state: index %s: %w", kv.Key, err)
-			}
-			if err := indexTask(tx, sc, cluster, id, nil, &rec); err != nil {
-				return err
-			}
-			// As PutTask assigns: a node keeps its tasks until they stop.
-			if rec.NodeID != "" && deref(rec.Task.LastStatus) != model.TaskStopped {
-				if err := tx.Put(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)), []byte(kv.Key)); err != nil {
-					return err
-				}
-			}
-		}
-		return tx.Put(IndexVersionKey, []byte(indexVersion))
-	})
-	if err != nil {
+		current = ok && string(kv.Value) == indexVersion
+		return err
+	}); err != nil {
 		return false, fmt.Errorf("build task indexes: %w", err)
 	}
-	return built, nil
+	if current {
+		return false, nil
+	}
+	// Start from nothing: a half-built or older layout is dropped. The
+	// node assignments are kept like an index and change layout with it
+	// (keyed by task ARN before version 2).
+	for _, prefix := range []string{StoppedPrefix, nodeTasksRoot, "ecs/"} {
+		if err := dropIndexes(ctx, db, prefix); err != nil {
+			return false, fmt.Errorf("build task indexes: drop the old ones: %w", err)
+		}
+	}
+	if err := indexTasks(ctx, db); err != nil {
+		return false, fmt.Errorf("build task indexes: %w", err)
+	}
+	if _, err := db.Update(ctx, func(tx store.Tx) error {
+		return tx.Put(IndexVersionKey, []byte(indexVersion))
+	}); err != nil {
+		return false, fmt.Errorf("build task indexes: mark them built: %w", err)
+	}
+	return true, nil
+}
+
+const (
+	// indexBatchKeys is how many keys one transaction of the build writes
+	// before it commits, at most: under etcd's 128, less the most one
+	// task adds (indexKeysPerTask), so the task that crosses it still fits.
+	indexBatchKeys = 100
+	// indexKeysPerTask is the most keys indexing one task writes: its
+	// group and instance entries, its instance's usage, its cluster's
+	// counts, its stopped entry and its node assignment.
+	indexKeysPerTask = 6
+	// indexScan is how many records a build transaction lists at a time.
+	indexScan = 256
+)
+
+// dropIndexes deletes the index entries under prefix, at most
+// indexBatchKeys per transaction.
+func dropIndexes(ctx context.Context, db store.Backend, prefix string) error {
+	after := ""
+	for done := false; !done; {
+		_, err := db.Update(ctx, func(tx store.Tx) error {
+			deleted := 0
+			for deleted < indexBatchKeys {
+				kvs, err := tx.List(prefix, after, indexScan)
+				if err != nil {
+					return err
+				}
+				for _, kv := range kvs {
+					after = kv.Key
+					if !isIndexKey(kv.Key) {
+						continue
+					}
+					if err := tx.Delete(kv.Key); err != nil {
+						return err
+					}
+					if deleted++; deleted == indexBatchKeys {
+						return nil
+					}
+				}
+				if len(kvs) < indexScan {
+					done = true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexTasks writes every task's index entries and node assignment,
+// batch by batch, in task key order.
+func indexTasks(ctx context.Context, db store.Backend) error {
+	after := ""
+	for done := false; !done; {
+		_, err := db.Update(ctx, func(tx store.Tx) error {
+			ct := &keyCounter{Tx: tx, keys: map[string]struct{}{}}
+			for len(ct.keys)+indexKeysPerTask <= indexBatchKeys {
+				kvs, err := tx.List("ecs/", after, indexScan)
+				if err != nil {
+					return err
+				}
+				for _, kv := range kvs {
+					if len(ct.keys)+indexKeysPerTask > indexBatchKeys {
+						return nil
+					}
+					after = kv.Key
+					if err := indexOne(ct, kv); err != nil {
+						return err
+					}
+				}
+				if len(kvs) < indexScan {
+					done = true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexOne indexes the task at kv, if kv is a task record.
+func indexOne(tx store.Tx, kv store.KV) error {
+	sc, cluster, id, ok := parseTaskKey(kv.Key)
+	if !ok {
+		return nil
+	}
+	var rec model.TaskRecord
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
+		return fmt.Errorf("state: index %s: %w", kv.Key, err)
+	}
+	if err := indexTask(tx, sc, cluster, id, nil, &rec); err != nil {
+		return err
+	}
+	// As PutTask assigns: a node keeps its tasks until they stop.
+	if rec.NodeID != "" && deref(rec.Task.LastStatus) != model.TaskStopped {
+		return tx.Put(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)), []byte(kv.Key))
+	}
+	return nil
+}
+
+// keyCounter counts the distinct keys a transaction wrote.
+type keyCounter struct {
+	store.Tx
+	keys map[string]struct{}
+}
+
+func (c *keyCounter) Put(key string, value []byte) error {
+	c.keys[key] = struct{}{}
+	return c.Tx.Put(key, value)
+}
+
+func (c *keyCounter) Delete(key string) error {
+	c.keys[key] = struct{}{}
+	return c.Tx.Delete(key)
 }
 
 // nodeTasksRoot holds every node's task assignments (NodeTasksPrefix).

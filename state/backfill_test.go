@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -167,4 +169,150 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// indexSnapshot is every index entry and node assignment of db, by key.
+func indexSnapshot(t *testing.T, db store.Backend) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := db.View(context.Background(), func(tx store.ReadTx) error {
+		for _, prefix := range []string{StoppedPrefix, nodeTasksRoot, "ecs/"} {
+			kvs, err := tx.List(prefix, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				if isIndexKey(kv.Key) {
+					out[kv.Key] = string(kv.Value)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBuildIndexesBatched rebuilds the indexes of 1,000 tasks on a store
+// bounded at 128 keys per transaction, once in one go and once with the
+// start stopped half way (a crash between two batches): the next start
+// finishes the job, and both leave exactly the indexes the tasks' writes
+// kept.
+func TestBuildIndexesBatched(t *testing.T) {
+	ctx := context.Background()
+	db := openBoundDB(t)
+	// 1,000 tasks on 40 instances of two clusters, one in five stopped.
+	const n = 1000
+	td := testDefinition(16, 32, 0)
+	for start := 0; start < n; start += 20 {
+		if _, err := db.Update(ctx, func(tx store.Tx) error {
+			for i := start; i < start+20; i++ {
+				cluster := []string{testCluster, "d"}[i%2]
+				inst := testScope.ContainerInstanceARN(cluster, fmt.Sprintf("i%02d", i%40))
+				l := &Launch{Scope: testScope, Cluster: cluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: 1,
+					Group: fmt.Sprintf("service:s%d", i%7)}
+				task, err := CreateTask(tx, l, Target{Node: fmt.Sprintf("n%d", i%3), Instance: inst}, testNow)
+				if err != nil {
+					return err
+				}
+				if i%5 == 0 {
+					rec, _, err := FindTask(tx, testScope, cluster, LastSegment(deref(task.TaskArn)))
+					if err != nil {
+						return err
+					}
+					MarkStopped(&rec, testNow)
+					if err := PutTask(tx, testScope, cluster, &rec); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := indexSnapshot(t, db)
+	if len(want) < 2*n {
+		t.Fatalf("only %d index entries for %d tasks", len(want), n)
+	}
+	// An older layout: the mark gone, an entry lost, a stray one.
+	unbuild := func() {
+		t.Helper()
+		if _, err := db.Update(ctx, func(tx store.Tx) error {
+			for k := range want {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+				break
+			}
+			if err := tx.Put(idxRoot(testScope)+"group-tasks/stray", nil); err != nil {
+				return err
+			}
+			return tx.Delete(IndexVersionKey)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name       string
+		crashAfter int // transactions before the first start stops; 0: none, < 0: that many before the end
+	}{
+		{"in one start", 0},
+		{"stopped while dropping the old entries", 3},
+		{"stopped near the end of the tasks", -5},
+	}
+	full := 0 // transactions of a whole build
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			unbuild()
+			db.reset()
+			if tt.crashAfter < 0 {
+				tt.crashAfter += full
+			}
+			if tt.crashAfter > 0 {
+				db.crashAfter = tt.crashAfter
+				if _, err := BuildIndexes(ctx, db); !errors.Is(err, errCrash) {
+					t.Fatalf("interrupted start: %v", err)
+				}
+				db.crashAfter = 0
+				var marked bool
+				_ = db.View(ctx, func(tx store.ReadTx) error { _, marked, _ = tx.Get(IndexVersionKey); return nil })
+				if marked {
+					t.Fatal("an interrupted build marked the store indexed")
+				}
+			}
+			built, err := BuildIndexes(ctx, db)
+			if err != nil || !built {
+				t.Fatalf("BuildIndexes: built %v, %v", built, err)
+			}
+			most, txns := db.maxWritten()
+			t.Logf("%d transactions, at most %d keys each", txns, most)
+			if full == 0 {
+				full = txns
+			}
+			if most > etcdBound {
+				t.Errorf("a transaction wrote %d keys", most)
+			}
+			got := indexSnapshot(t, db)
+			if !maps.Equal(got, want) {
+				missing, extra := 0, 0
+				for k, v := range want {
+					if got[k] != v {
+						missing++
+					}
+				}
+				for k := range got {
+					if _, ok := want[k]; !ok {
+						extra++
+					}
+				}
+				t.Fatalf("rebuilt %d entries, want %d: %d missing or different, %d extra", len(got), len(want), missing, extra)
+			}
+			if built, err := BuildIndexes(ctx, db); err != nil || built {
+				t.Fatalf("next start: built %v, %v", built, err)
+			}
+		})
+	}
 }

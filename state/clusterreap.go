@@ -12,7 +12,9 @@ import (
 // ReapInactiveClusters forgets the clusters deleted more than retention
 // before now (model.InactiveClusterExpired), in every account and region,
 // and returns how many. Until then DescribeClusters still answers them as
-// INACTIVE, as ECS does.
+// INACTIVE, as ECS does. It forgets at most ReapClustersBatch (two keys
+// each, so that the transaction fits etcd's bound of 128 keys); the rest
+// go on a later call.
 func ReapInactiveClusters(tx store.Tx, now time.Time, retention time.Duration) (int, error) {
 	kvs, err := tx.List(InactiveClustersPrefix(), "", 0)
 	if err != nil {
@@ -20,6 +22,9 @@ func ReapInactiveClusters(tx store.Tx, now time.Time, retention time.Duration) (
 	}
 	n := 0
 	for _, kv := range kvs {
+		if n == ReapClustersBatch {
+			break
+		}
 		arn := strings.TrimPrefix(kv.Key, InactiveClustersPrefix())
 		deletedAt, _ := time.Parse(time.RFC3339Nano, string(kv.Value))
 		if !model.InactiveClusterExpired(deletedAt, now, retention) {
@@ -35,6 +40,9 @@ func ReapInactiveClusters(tx store.Tx, now time.Time, retention time.Duration) (
 	}
 	return n, nil
 }
+
+// ReapClustersBatch is the most clusters one ReapInactiveClusters forgets.
+const ReapClustersBatch = 50
 
 // forgetCluster deletes the record of the cluster arn if it is still
 // INACTIVE (it may have been created again since).

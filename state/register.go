@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
@@ -20,7 +22,7 @@ import (
 // start re-registers in all of them. Per cluster that would be one
 // fsynced transaction each — thousands on a restart — so the agent sends
 // batches of one region's clusters instead, each written in one
-// transaction. A cluster that cannot be joined (gone, INACTIVE) fails
+// few transactions small enough for etcd's bound (RegisterTxnClusters). A cluster that cannot be joined (gone, INACTIVE) fails
 // alone; the rest of its batch is still written.
 
 // ErrClusterNotFound is a cluster that does not exist or is not ACTIVE.
@@ -62,14 +64,58 @@ type RegisterResult struct {
 	Err                  error
 }
 
+// RegisterTxnClusters is the most clusters RegisterBulk registers in one
+// transaction. Registering writes the node's heartbeat once and one
+// instance record per cluster (TestRegisterBulkKeys counts them), so 120
+// clusters write at most 121 keys: under etcd's default bound of 128 keys
+// per transaction, with room for a key more per transaction should
+// registration grow one.
+const RegisterTxnClusters = 120
+
 // RegisterBulk registers node's instance in each of clusters (all in
-// region) in one transaction, and notes the node alive. The caller has
-// validated in. The transaction writes the node's heartbeat and one
-// instance record per cluster (at most agentproto.MaxRegisterBatch).
+// region), and notes the node alive. The caller has validated in. It
+// writes RegisterTxnClusters clusters a transaction, the transactions
+// side by side so that the store commits them together (one fsync, as
+// one transaction did before the bound). A transaction that fails fails
+// its clusters alone (their results' Err, not a refusal) while the
+// others keep their instances, so the agent learns the instances that
+// exist and tries the rest again, never registering a second instance
+// in a cluster; only when every transaction fails is the call an error.
 func RegisterBulk(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
+	var chunks [][]agentproto.RegisterCluster
+	for c := range slices.Chunk(clusters, RegisterTxnClusters) {
+		chunks = append(chunks, c)
+	}
+	results := make([][]RegisterResult, len(chunks))
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Go(func() { results[i], errs[i] = registerBatch(ctx, db, node, region, in, c, now) })
+	}
+	wg.Wait()
+	out := make([]RegisterResult, 0, len(clusters))
+	failed := 0
+	for i, c := range chunks {
+		if errs[i] == nil {
+			out = append(out, results[i]...)
+			continue
+		}
+		failed++
+		for _, cl := range c {
+			out = append(out, RegisterResult{ClusterARN: cl.ClusterARN, Err: fmt.Errorf("not registered: %w", errs[i])})
+		}
+	}
+	if failed > 0 && failed == len(chunks) {
+		return nil, errs[0]
+	}
+	return out, nil
+}
+
+// registerBatch is one transaction of RegisterBulk.
+func registerBatch(ctx context.Context, db store.Backend, node, region string, in ecstypes.RegisterContainerInstanceRequest, clusters []agentproto.RegisterCluster, now time.Time) ([]RegisterResult, error) {
 	var results []RegisterResult
 	_, err := db.Update(ctx, func(tx store.Tx) error {
-		results = results[:0] // Update may retry the function
+		results = results[:0]
 		if err := NoteAlive(tx, node, now); err != nil {
 			return err
 		}

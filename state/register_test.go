@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -159,5 +160,134 @@ func TestNodeOf(t *testing.T) {
 				t.Fatalf("NodeOf = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRegisterBulkKeys counts the keys a registration writes: one
+// transaction's fixed keys (the heartbeat) and the keys per cluster (the
+// instance record), from which RegisterTxnClusters is sized.
+func TestRegisterBulkKeys(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
+	written := func(n int) int {
+		db := openBoundDB(t)
+		var cs []agentproto.RegisterCluster
+		for i := range n {
+			name := fmt.Sprintf("c%d", i)
+			putCluster(t, db, sc, name, "ACTIVE")
+			cs = append(cs, agentproto.RegisterCluster{ClusterARN: sc.ClusterARN(name)})
+		}
+		db.reset()
+		if _, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, now); err != nil {
+			t.Fatal(err)
+		}
+		most, _ := db.maxWritten()
+		return most
+	}
+	one, two := written(1), written(2)
+	perCluster, fixed := two-one, 2*one-two
+	t.Logf("a registration transaction writes %d keys and %d per cluster", fixed, perCluster)
+	if perCluster < 1 || fixed < 0 {
+		t.Fatalf("one cluster writes %d keys, two %d", one, two)
+	}
+	if worst := fixed + perCluster*RegisterTxnClusters; worst > etcdBound {
+		t.Errorf("a transaction of %d clusters writes %d keys, over the bound of %d", RegisterTxnClusters, worst, etcdBound)
+	}
+}
+
+// TestRegisterBulkBounded registers a node in 600 clusters in one call
+// on a store bounded at 128 keys per transaction: several transactions,
+// each within the bound, every cluster joined.
+func TestRegisterBulkBounded(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
+	db := openBoundDB(t)
+	const n = 600
+	var cs []agentproto.RegisterCluster
+	for start := 0; start < n; start += 100 {
+		if _, err := db.Update(ctx, func(tx store.Tx) error {
+			for i := start; i < start+100; i++ {
+				name := fmt.Sprintf("c%03d", i)
+				if err := store.Put(tx, ClusterKey(sc, name), ecstypes.Cluster{ClusterName: new(name), ClusterArn: new(sc.ClusterARN(name)), Status: new("ACTIVE")}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		cs = append(cs, agentproto.RegisterCluster{ClusterARN: sc.ClusterARN(fmt.Sprintf("c%03d", i))})
+	}
+	db.reset()
+	results, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, now)
+	if err != nil {
+		t.Fatalf("RegisterBulk: %v", err)
+	}
+	most, txns := db.maxWritten()
+	joined := 0
+	for _, r := range results {
+		if r.Err == nil && r.ContainerInstanceARN != "" {
+			joined++
+		}
+	}
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"every cluster joined", joined == n && len(results) == n},
+		{"results in the request's order", len(results) == n && results[n-1].ClusterARN == sc.ClusterARN("c599")},
+		{"each transaction within the bound", most <= etcdBound},
+		{"one transaction per RegisterTxnClusters", txns == (n+RegisterTxnClusters-1)/RegisterTxnClusters},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if !c.ok {
+				t.Errorf("joined %d of %d, most keys %d in %d transactions", joined, len(results), most, txns)
+			}
+		})
+	}
+}
+
+// TestRegisterBulkPartial fails one of a bulk registration's three
+// transactions: the clusters of the others keep their instances, each of
+// the failed one's fails alone (not as a refusal), and a call whose every
+// transaction fails is an error.
+func TestRegisterBulkPartial(t *testing.T) {
+	ctx := context.Background()
+	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
+	db := openBoundDB(t)
+	var cs []agentproto.RegisterCluster
+	for i := range 300 {
+		name := fmt.Sprintf("c%03d", i)
+		putCluster(t, db, sc, name, "ACTIVE")
+		cs = append(cs, agentproto.RegisterCluster{ClusterARN: sc.ClusterARN(name)})
+	}
+	db.reset()
+	db.crashAfter = 2 // the third transaction to run fails
+	results, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, time.Now())
+	if err != nil {
+		t.Fatalf("RegisterBulk: %v", err)
+	}
+	joined, failed := 0, 0
+	for _, r := range results {
+		switch {
+		case r.Err == nil && r.ContainerInstanceARN != "":
+			joined++
+		case r.Err != nil && !refusal(r.Err) && errors.Is(r.Err, errCrash):
+			failed++
+		}
+	}
+	// The chunks are 120, 120 and 60 clusters; any one of them failed.
+	if len(results) != 300 || joined+failed != 300 || (failed != RegisterTxnClusters && failed != 300-2*RegisterTxnClusters) {
+		t.Fatalf("%d joined, %d failed of %d", joined, failed, len(results))
+	}
+	db.reset()
+	db.crashAfter = -1 // every transaction fails
+	if _, err := RegisterBulk(ctx, db, "n1", "us-east-1", agentInstance("n1"), cs, time.Now()); !errors.Is(err, errCrash) {
+		t.Fatalf("every transaction failing: %v", err)
 	}
 }

@@ -54,21 +54,80 @@ func List[T any](tx ReadTx, prefix string) ([]T, error) {
 	return decodeAll[T](kvs)
 }
 
-// DeleteWhere deletes, in one transaction of db, every record under prefix
-// that drop says must go (expired keys and sessions, say).
+// DeleteBatch is the most keys DeleteWhere deletes in one transaction:
+// under etcd's default bound of 128 keys written per transaction
+// (ErrTooManyOps), with room to spare.
+const DeleteBatch = 100
+
+// deleteScan is how many records DeleteWhere reads per snapshot while it
+// looks for what to drop.
+const deleteScan = 1000
+
+// DeleteWhere deletes every record under prefix that drop says must go
+// (expired keys and sessions, say), in transactions of at most
+// DeleteBatch keys: a purge of thousands of records never exceeds a
+// backend's per-transaction bound, and never holds the write lock while
+// it reads the whole prefix. The records are found on snapshots; each
+// batch re-reads its records and deletes only those drop still says must
+// go, so a record refreshed in between is kept. It is not atomic: a purge
+// stopped half way leaves the rest for the next call.
 func DeleteWhere[T any](ctx context.Context, db Backend, prefix string, drop func(T) bool) error {
-	_, err := db.Update(ctx, func(tx Tx) error {
-		kvs, err := tx.List(prefix, "", 0)
+	after := ""
+	for {
+		var doomed []string
+		more := false
+		err := db.View(ctx, func(tx ReadTx) error {
+			kvs, err := tx.List(prefix, after, deleteScan)
+			if err != nil {
+				return err
+			}
+			more = len(kvs) == deleteScan
+			for _, kv := range kvs {
+				after = kv.Key
+				gone, err := dropped(kv, drop)
+				if err != nil {
+					return err
+				}
+				if gone {
+					doomed = append(doomed, kv.Key)
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for _, kv := range kvs {
-			var v T
-			if err := json.Unmarshal(kv.Value, &v); err != nil {
-				return fmt.Errorf("store: decode %s: %w", kv.Key, err)
+		for len(doomed) > 0 {
+			n := min(len(doomed), DeleteBatch)
+			if err := deleteStill(ctx, db, doomed[:n], drop); err != nil {
+				return err
 			}
-			if drop(v) {
-				if err := tx.Delete(kv.Key); err != nil {
+			doomed = doomed[n:]
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// deleteStill deletes those of keys whose current record drop still
+// says must go, in one transaction.
+func deleteStill[T any](ctx context.Context, db Backend, keys []string, drop func(T) bool) error {
+	_, err := db.Update(ctx, func(tx Tx) error {
+		for _, k := range keys {
+			kv, ok, err := tx.Get(k)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			gone, err := dropped(kv, drop)
+			if err != nil {
+				return err
+			}
+			if gone {
+				if err := tx.Delete(k); err != nil {
 					return err
 				}
 			}
@@ -76,6 +135,14 @@ func DeleteWhere[T any](ctx context.Context, db Backend, prefix string, drop fun
 		return nil
 	})
 	return err
+}
+
+func dropped[T any](kv KV, drop func(T) bool) (bool, error) {
+	var v T
+	if err := json.Unmarshal(kv.Value, &v); err != nil {
+		return false, fmt.Errorf("store: decode %s: %w", kv.Key, err)
+	}
+	return drop(v), nil
 }
 
 // Page returns up to limit records under prefix whose keys sort after `after`

@@ -140,7 +140,7 @@ func TestBulkRegistration(t *testing.T) {
 		{"no memory", bad(func(r *agentproto.RegisterRequest) { r.Instance.TotalResources = r.Instance.TotalResources[:1] }), "CPU and MEMORY"},
 		{"too many clusters", bad(func(r *agentproto.RegisterRequest) {
 			r.Clusters = make([]agentproto.RegisterCluster, agentproto.MaxRegisterBatch+1)
-		}), "at most 500"},
+		}), fmt.Sprintf("at most %d entries", agentproto.MaxRegisterBatch)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, msg := bulkRegister(t, w.URL(), tc.req)

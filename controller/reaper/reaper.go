@@ -85,8 +85,11 @@ func (r *Reaper) ReapClusters(ctx context.Context) (int, error) {
 }
 
 // reapBatch bounds one pass's transaction: a large backlog is reaped a
-// batch at a time, each a small write.
-const reapBatch = 500
+// batch at a time, each a small write. Deleting a stopped task writes at
+// most four keys (its record, its group and stopped-index entries, its
+// node assignment), so a batch fits etcd's bound of 128 keys per
+// transaction, which the store enforces.
+const reapBatch = 30
 
 // Reap deletes the records of tasks that stopped more than
 // StoppedTaskRetention ago and returns how many. It reads the index of

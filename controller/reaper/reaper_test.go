@@ -102,7 +102,7 @@ func TestReap(t *testing.T) {
 // TestReapInBatches reaps a backlog larger than one transaction's batch,
 // written through state.PutTask (which indexes stopped tasks as it goes).
 func TestReapInBatches(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128}) // etcd's bound, as production
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,14 +69,21 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 	}
 	eligible := len(insts) - len(res.Ineligible)
 	svc.DesiredCount = int32(eligible)
+	// At most maxTaskChanges stops and starts a pass, as for replicas.
+	plan.Stops = plan.Stops[:min(len(plan.Stops), maxTaskChanges)]
+	placements := res.Placements[:min(len(res.Placements), maxTaskChanges-len(plan.Stops))]
 	if err := r.apply(Plan{Stops: plan.Stops}, mine); err != nil {
 		return err
 	}
+	// apply left r.tx counting its writes: start what still fits.
+	if b, ok := r.tx.(*state.Budget); ok {
+		placements = placements[:min(len(placements), max(0, b.Left()/state.KeysPerLaunch))]
+	}
 	var started []string
-	for _, p := range res.Placements {
+	for _, p := range placements {
 		l := &state.Launch{Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: 1,
 			Group: "service:" + name, StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration}
-		pl, err := state.Place(r.tx, l, []string{p.InstanceARN}, r.now)
+		pl, err := r.places.Place(r.tx, l, []string{p.InstanceARN}, r.now)
 		if err != nil {
 			return err
 		}

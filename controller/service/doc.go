@@ -9,7 +9,11 @@
 //
 // The decisions are one pure function, Step, from a service's spec, its
 // deployments and its tasks to a Plan; the Controller reads state, calls
-// Step and applies the plan in the same store transaction. It imports
+// Step and applies the plan. A pass is rehearsed on a snapshot, where it
+// places without the store's write lock, and committed by running it
+// again in a short transaction with the rehearsal's placements, checked
+// unchanged (state.Rehearse); a pass starts and stops at most
+// maxTaskChanges tasks, so its commit fits etcd's 128 keys. It imports
 // store, state, model and scheduler; never awsapi or the agent.
 //
 // A replica pass costs the service, not the cluster: it reads the
@@ -17,8 +21,9 @@
 // instances they run on, and, to place, each instance's usage entry
 // rather than every task of the cluster (state.Launch.GroupTasks).
 //
-//	informer on ecs/ ──▶ ctrl queue (service keys) ──▶ reconcile(service) in one Update:
-//	                                     read service + its tasks (+ their instances)
-//	                                     plan := Step(...)        (pure)
-//	                                     launch / stop / record events
+//	informer on ecs/ ──▶ ctrl queue (service keys) ──▶ reconcile(service):
+//	  View:   read service + its tasks (+ their instances)
+//	          plan := Step(...) (pure), place, apply to an Overlay
+//	  Update: (only if the rehearsal wrote) the same pass, placements
+//	          from the rehearsal after CheckReads; ErrConflict: again
 package service

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,17 +22,73 @@ import (
 // circuit breaker.
 const failReasonHealth = "Task failed container health checks"
 
-// reconcile is one pass over one service, in one transaction: read, decide
-// (Step), apply. Being one transaction is what keeps a task from being
-// started twice, even across a control plane restart.
+// reconcile is one pass over one service: read, decide (Step), place,
+// apply. The pass is rehearsed on a snapshot, where placement reads the
+// cluster's instances without the store's write lock, and committed in a
+// short transaction that runs it again on the current records with the
+// rehearsal's placements, checked unchanged (state.Rehearse): the commit
+// being one transaction that sees every task is what keeps a task from
+// being started twice, even across a control plane restart. A pass with
+// nothing to do takes no write transaction.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
-	return state.UpdateService(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+	now := c.now()
+	rehearse := func(tx store.Tx) (*state.Placements, error) {
+		ps := &state.Placements{}
+		return ps, c.pass(tx, key, now, ps, true)
+	}
+	commit := func(tx store.Tx, planned *state.Placements) error {
+		ps := &state.Placements{Replay: true, List: planned.List}
+		if err := c.pass(tx, key, now, ps, false); err != nil {
+			return err
+		}
+		return ps.Unused()
+	}
+	return state.Rehearse(ctx, c.db, rehearse, commit)
+}
+
+// pass runs one pass over the service at key in tx, placing through ps;
+// quiet passes (rehearsals) log nothing.
+func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Placements, quiet bool) error {
+	return state.UpdateServiceIn(tx, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
 		if deref(rec.Service.Status) == model.ServiceInactive {
 			return nil
 		}
-		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: c.now()}
+		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: now, places: ps, quiet: quiet}
 		return r.pass()
 	})
+}
+
+// maxTaskChanges is the most tasks one pass starts and stops together.
+// A commit must fit a store transaction's bound (etcd's 128 keys): a
+// started task writes five keys (state.KeysPerLaunch), a stopped one its
+// record and instance entry plus its targets' deregistration; a scale-out
+// of hundreds goes in passes of this many, each pass's writes queueing
+// the next (the service record changes with its "has started" event), as
+// ECS launches in batches. apply also counts the keys it writes
+// (state.Budget) and leaves traffic work, stops and launches that would
+// not fit to the next pass.
+const maxTaskChanges = 20
+
+// capPlan keeps at most n of p's stops and launches, stops first. A cut
+// plan is not the whole step: the deployment neither completes nor
+// retires and the service is not steady until a pass does all it has to.
+func capPlan(p Plan, n int) Plan {
+	if len(p.Stops)+p.Launch <= n {
+		return p
+	}
+	p.Stops = p.Stops[:min(len(p.Stops), n)]
+	p.Launch = min(p.Launch, n-len(p.Stops))
+	p.Completed, p.Retire, p.Steady = "", nil, false
+	return p
+}
+
+// cut keeps the first stops of p and launch launches, because the rest
+// would not fit the pass's transaction: like capPlan's, a cut plan
+// neither completes nor retires a deployment nor is steady.
+func cut(p Plan, stops, launch int) Plan {
+	p.Stops, p.Launch = p.Stops[:stops], min(p.Launch, launch)
+	p.Completed, p.Retire, p.Steady = "", nil, false
+	return p
 }
 
 // run is one reconcile pass's context.
@@ -44,6 +101,10 @@ type run struct {
 	cluster string
 	rec     *model.ServiceRecord
 	now     time.Time
+	// places places the pass's launches: on the snapshot when rehearsing,
+	// from the rehearsal when committing.
+	places *state.Placements
+	quiet  bool
 	// mine are the service's task records as read at the start of the
 	// pass (haveMine once read) and changed in place by apply; created
 	// are the tasks the pass started. count tallies both.
@@ -272,13 +333,24 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 // traffic work, then the stops and launches.
 func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	svc := r.svc()
+	p = capPlan(p, maxTaskChanges)
+	budget := state.NewBudget(r.tx)
+	r.tx = budget // the rest of the pass writes through it
+	perTask := state.KeysPerTaskChange(len(svc.LoadBalancers) + len(svc.ServiceRegistries))
 	for _, w := range r.traffic {
+		if !budget.Room(perTask) {
+			break // the rest on the next pass
+		}
 		if err := r.applyTraffic(&mine[w.task], w); err != nil {
 			return err
 		}
 	}
 	var stopped, drained []string
-	for _, s := range p.Stops {
+	for i, s := range p.Stops {
+		if !budget.Room(perTask) {
+			p = cut(p, i, 0)
+			break
+		}
 		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
@@ -316,6 +388,9 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	}
 	if p.Failed != "" {
 		r.failDeployment(p)
+	}
+	if room := budget.Left() / state.KeysPerLaunch; p.Launch > room {
+		p = cut(p, len(p.Stops), room)
 	}
 	if p.Launch > 0 {
 		if err := r.launch(p.Launch, mine); err != nil {
@@ -441,7 +516,10 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 	if svc.PropagateTags == ecstypes.PropagateTagsService {
 		l.Tags = svc.Tags
 	}
-	p, err := state.Place(r.tx, l, nil, r.now)
+	p, err := r.places.Place(r.tx, l, nil, r.now)
+	if errors.Is(err, store.ErrConflict) {
+		return err
+	}
 	if err != nil {
 		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", deref(svc.ServiceName), err))
 		return nil
@@ -538,7 +616,9 @@ func tally(group string, tasks []ecstypes.Task) counts {
 // event prepends a service event.
 func (r *run) event(msg string) {
 	state.AddServiceEvent(r.svc(), msg, r.now)
-	r.c.log.Info("service event", "msg", msg)
+	if !r.quiet {
+		r.c.log.Info("service event", "msg", msg)
+	}
 }
 
 // throttledEvent says a repeated condition at most once a minute.

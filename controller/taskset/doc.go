@@ -9,14 +9,15 @@
 //
 // The decision is one pure function, Step, from a set's desired count and
 // live tasks to a Plan (launch n, stop these); reconcile reads a service
-// and its sets and tasks, calls Step per set and applies the plans in the
-// same store transaction. Run is a minimal level-triggered loop (store
+// and its sets and tasks, calls Step per set and applies the plans,
+// rehearsed on a snapshot and committed in a short transaction as the
+// service scheduler does (state.Rehearse). Run is a minimal level-triggered loop (store
 // watch + resync ticker) meant to move onto the shared controller runtime.
 //
 // It imports store, state, model, scheduler (through state) and
 // controller/traffic; never awsapi, another controller or the agent.
 //
-//	store watch ──▶ dirty services ──▶ reconcile(service) in one Update:
+//	store watch ──▶ dirty services ──▶ reconcile(service), rehearsed then committed:
 //	   (services, task sets,             read service + sets + tasks
 //	    tasks of service:NAME)           per set: plan := Step(...)  (pure)
 //	                                     launch / drain / stop, counts,

@@ -3,6 +3,7 @@ package taskset
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -15,18 +16,46 @@ import (
 	"github.com/wharfhq/wharf/store"
 )
 
-// reconcile is one pass over one service's task sets, in one transaction:
-// read, decide (Step per set), apply. One transaction is what keeps a task
-// from being started twice.
+// reconcile is one pass over one service's task sets: read, decide (Step
+// per set), place, apply. As for the service scheduler, the pass is
+// rehearsed on a snapshot (placement without the store's write lock) and
+// committed in a short transaction that runs it again with the
+// rehearsal's placements, checked unchanged (state.Rehearse): the commit
+// being one transaction is what keeps a task from being started twice.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
-	return state.UpdateService(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+	now := c.now()
+	rehearse := func(tx store.Tx) (*state.Placements, error) {
+		ps := &state.Placements{}
+		return ps, c.pass(tx, key, now, ps, true)
+	}
+	commit := func(tx store.Tx, planned *state.Placements) error {
+		ps := &state.Placements{Replay: true, List: planned.List}
+		if err := c.pass(tx, key, now, ps, false); err != nil {
+			return err
+		}
+		return ps.Unused()
+	}
+	return state.Rehearse(ctx, c.db, rehearse, commit)
+}
+
+// pass runs one pass over the task sets of the service at key in tx,
+// placing through ps; quiet passes (rehearsals) log nothing.
+func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Placements, quiet bool) error {
+	return state.UpdateServiceIn(tx, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
 		if !state.UsesTaskSets(&rec.Service) {
 			return nil
 		}
-		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: c.now()}
+		p := &pass{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: now, places: ps, quiet: quiet, changes: maxTaskChanges}
 		return p.run()
 	})
 }
+
+// maxTaskChanges is the most tasks one pass starts and stops, over all of
+// a service's sets, so that its commit fits a store transaction's bound
+// (etcd's 128 keys; a started task writes five, a stopped one two and its
+// targets' deregistration). The rest wait for the next pass, which the
+// pass's own writes queue.
+const maxTaskChanges = 20
 
 // pass is one reconcile pass's context.
 type pass struct {
@@ -36,22 +65,32 @@ type pass struct {
 	cluster string
 	rec     *model.ServiceRecord
 	now     time.Time
+	places  *state.Placements
+	quiet   bool
+	// changes is how many more tasks the pass may start or stop; budget
+	// counts the keys it wrote.
+	changes int
+	budget  *state.Budget
 }
 
 func (p *pass) svc() *ecstypes.Service { return &p.rec.Service }
 func (p *pass) name() string           { return deref(p.svc().ServiceName) }
 
 func (p *pass) run() error {
-	all, err := store.List[model.TaskRecord](p.tx, state.TasksPrefix(p.sc, p.cluster))
+	// Counted writes: traffic work, stops and launches that would not fit
+	// the transaction wait for the next pass.
+	p.budget = state.NewBudget(p.tx)
+	p.tx = p.budget
+	// The service's tasks, through the group index: a pass costs the
+	// service, not the cluster.
+	all, err := state.GroupTasks(p.tx, p.sc, p.cluster, "service:"+p.name())
 	if err != nil {
 		return err
 	}
 	bySet := map[string][]model.TaskRecord{}
 	for _, t := range all {
-		if deref(t.Task.Group) == "service:"+p.name() {
-			id := deref(t.Task.StartedBy)
-			bySet[id] = append(bySet[id], t)
-		}
+		id := deref(t.Task.StartedBy)
+		bySet[id] = append(bySet[id], t)
 	}
 	sets, err := state.ListTaskSets(p.tx, p.sc, p.cluster, p.name())
 	if err != nil {
@@ -96,7 +135,7 @@ func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running,
 	if err != nil {
 		return 0, 0, err
 	}
-	plan := Step(id, int(desired), view)
+	plan := p.capPlan(Step(id, int(desired), view))
 	launched, err := p.apply(rec, b, plan, tasks)
 	if err != nil {
 		return 0, 0, err
@@ -129,6 +168,24 @@ func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running,
 	return running, pending, store.Put(p.tx, key, *rec)
 }
 
+// capPlan keeps as many of plan's stops and launches as the pass's
+// budget allows, stops first; a cut plan is not steady.
+func (p *pass) capPlan(plan Plan) Plan {
+	if len(plan.Stops)+plan.Launch > p.changes {
+		plan.Stops = plan.Stops[:min(len(plan.Stops), p.changes)]
+		plan.Launch = min(plan.Launch, p.changes-len(plan.Stops))
+		plan.Steady = false
+	}
+	p.changes -= len(plan.Stops) + plan.Launch
+	return plan
+}
+
+// room reports whether one more task's traffic change or stop fits the
+// pass's transaction.
+func (p *pass) room(b *traffic.Binding) bool {
+	return p.budget.Room(state.KeysPerTaskChange(len(b.LoadBalancers) + len(b.Registries)))
+}
+
 // binding is where a set's tasks send their traffic.
 func (p *pass) binding(ts *ecstypes.TaskSet) *traffic.Binding {
 	b := &traffic.Binding{Tx: p.tx, Scope: p.sc, Cluster: p.cluster, Service: p.name(),
@@ -153,17 +210,26 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 			live++
 		}
 		var ts []traffic.Target
+		// Traffic work that would not fit the transaction waits for the
+		// next pass.
+		room := p.room(b)
 		if b.HasTraffic() {
 			if ts, err = b.Targets(*rec); err != nil {
 				return nil, 0, err
 			}
 			if last == model.TaskStopped || desired != state.DesiredRunning {
+				if !room {
+					continue
+				}
 				if _, err := b.Deregister(*rec, ts); err != nil {
 					return nil, 0, err
 				}
 				continue
 			}
 			if rec.PendingStop != nil {
+				if !room {
+					continue
+				}
 				if err := p.finishDrain(b, rec, ts); err != nil {
 					return nil, 0, err
 				}
@@ -183,8 +249,10 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 			Unhealthy: running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
 		}
 		if running && b.HasTraffic() {
-			if err := b.Register(*rec, ts); err != nil {
-				return nil, 0, err
+			if room {
+				if err := b.Register(*rec, ts); err != nil {
+					return nil, 0, err
+				}
 			}
 			if len(ts) > 0 {
 				lbHealthy, lbUnhealthy, why, err := b.Health(ts)
@@ -196,8 +264,10 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 					task.Unhealthy, task.UnhealthyReason = true, why
 				}
 			}
-			if err := b.SetRegistryHealth(*rec, task.Healthy); err != nil {
-				return nil, 0, err
+			if room {
+				if err := b.SetRegistryHealth(*rec, task.Healthy); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
 		view = append(view, task)
@@ -227,7 +297,11 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, tasks []model.TaskRecord) (int, error) {
 	who := fmt.Sprintf("(service %s, taskSet %s)", p.name(), deref(rec.TaskSet.Id))
 	var stopped, drained []string
-	for _, s := range plan.Stops {
+	for n, s := range plan.Stops {
+		if !p.room(b) {
+			plan.Stops, plan.Launch = plan.Stops[:n], 0 // the rest on the next pass
+			break
+		}
 		i := slices.IndexFunc(tasks, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
@@ -263,10 +337,10 @@ func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, ta
 	if len(stopped) > 0 {
 		p.event(fmt.Sprintf("%s has stopped %d running tasks: %s.", who, len(stopped), state.TaskList(stopped)))
 	}
-	if plan.Launch == 0 {
-		return 0, nil
+	if n := min(plan.Launch, p.budget.Left()/state.KeysPerLaunch); n > 0 {
+		return p.launch(rec, n, who)
 	}
-	return p.launch(rec, plan.Launch, who)
+	return 0, nil
 }
 
 // launch places and creates n tasks of a set.
@@ -285,7 +359,10 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 	if svc.PropagateTags == ecstypes.PropagateTagsService {
 		l.Tags = svc.Tags
 	}
-	pl, err := state.Place(p.tx, l, nil, p.now)
+	pl, err := p.places.Place(p.tx, l, nil, p.now)
+	if errors.Is(err, store.ErrConflict) {
+		return 0, err
+	}
 	if err != nil {
 		p.throttledEvent("place:"+deref(ts.Id), fmt.Sprintf("%s was unable to place a task: %v", who, err))
 		return 0, nil
@@ -316,7 +393,9 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 // event prepends a service event.
 func (p *pass) event(msg string) {
 	state.AddServiceEvent(p.svc(), msg, p.now)
-	p.c.log.Info("service event", "msg", msg)
+	if !p.quiet {
+		p.c.log.Info("service event", "msg", msg)
+	}
 }
 
 // throttledEvent says a repeated condition at most once a minute.

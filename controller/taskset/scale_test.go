@@ -1,0 +1,71 @@
+package taskset
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/model"
+	"github.com/wharfhq/wharf/state"
+	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/store/bolt"
+)
+
+// TestScaleOutBounded scales a task set from 0 to 200 tasks (FARGATE on
+// one agent node, no Docker) with the store bounded at etcd's 128 keys
+// per transaction: passes of at most maxTaskChanges starts reach 200.
+func TestScaleOutBounded(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := &Controller{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }, resync: time.Second}
+	ctx := context.Background()
+	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
+	const cluster, setID = "c", "ecs-svc/1"
+	svcKey := state.ServiceKey(sc, cluster, "web")
+	if _, err := db.Update(ctx, func(tx store.Tx) error {
+		if err := store.Put(tx, state.NodeKey("n1"), state.NodeRecord{NodeID: "n1", LastSeen: now}); err != nil {
+			return err
+		}
+		svc := ecstypes.Service{ServiceName: new("web"), Status: new(model.ServiceActive), DesiredCount: 200,
+			ServiceArn: new(sc.ServiceARN(cluster, "web")), ClusterArn: new(sc.ClusterARN(cluster)),
+			DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeExternal}}
+		if err := store.Put(tx, svcKey, model.ServiceRecord{Service: svc}); err != nil {
+			return err
+		}
+		td := ecstypes.TaskDefinition{Family: new("web"), TaskDefinitionArn: new(sc.TaskDefinitionARN("web", 1)),
+			ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: new("app"), Image: new("img")}}}
+		ts := ecstypes.TaskSet{Id: new(setID), Status: new(state.TaskSetActive), LaunchType: ecstypes.LaunchTypeFargate,
+			Scale: &ecstypes.Scale{Value: 100, Unit: ecstypes.ScaleUnitPercent}, TaskDefinition: td.TaskDefinitionArn}
+		return store.Put(tx, state.TaskSetKey(sc, cluster, "web", setID), state.TaskSetRecord{TaskSet: ts, Definition: td})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := db.View(ctx, func(tx store.ReadTx) error {
+			tasks, err := state.GroupTasks(tx, sc, cluster, "service:web")
+			n = len(tasks)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	passes := 0
+	for ; passes < 50 && count() < 200; passes++ {
+		if err := c.reconcile(ctx, svcKey); err != nil {
+			t.Fatalf("pass %d: %v", passes+1, err)
+		}
+	}
+	if n := count(); n != 200 || passes < 200/maxTaskChanges {
+		t.Fatalf("%d tasks after %d passes, want 200 in at least %d", n, passes, 200/maxTaskChanges)
+	}
+}
