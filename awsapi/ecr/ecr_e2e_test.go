@@ -394,3 +394,32 @@ func TestPaging(t *testing.T) {
 		t.Fatalf("DescribeImages pages: %d images, want 3", n)
 	}
 }
+
+// TestLifecycleExpiresMany expires more images than one store transaction
+// may delete (tests run the store with etcd's bound of 128 keys): the
+// policy is applied in batches until one image is left.
+func TestLifecycleExpiresMany(t *testing.T) {
+	_, c, reg := start(t)
+	ctx := context.Background()
+	create(t, c, "heap")
+	const n = 150
+	for i := range n {
+		reg.mustPush("heap", fmt.Sprintf("b%d", i), fmt.Sprintf("build %d", i))
+	}
+	policy := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`
+	apitest.Must(c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("heap"), LifecyclePolicyText: aws.String(policy)}))(t)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		left := describe(t, c, "heap", types.TagStatusAny)
+		if len(left) == 1 {
+			if byTag(left, fmt.Sprintf("b%d", n-1)) == nil {
+				t.Fatalf("the newest image expired: %+v", left)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d or more of %d images left a minute after the policy (one page); want 1", len(left), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

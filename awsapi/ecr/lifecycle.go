@@ -208,11 +208,27 @@ func (a *API) ApplyLifecycle(ctx context.Context) error {
 	return a.reg.GC(ctx)
 }
 
-// expire applies one repository's policy.
+// expireBatch is the most images one transaction expires, inside the
+// store's bound on keys written per transaction.
+const expireBatch = 100
+
+// expire applies one repository's policy, expireBatch images a
+// transaction: each batch evaluates the policy again on what is left.
 func (a *API) expire(ctx context.Context, sc model.Scope, name string) error {
+	for {
+		more, err := a.expireSome(ctx, sc, name)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// expireSome deletes up to expireBatch of the images the policy expires
+// and says whether it left some for another batch.
+func (a *API) expireSome(ctx context.Context, sc model.Scope, name string) (more bool, err error) {
 	var gone []string
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		gone = gone[:0]
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
+		gone, more = gone[:0], false
 		rec, ok, err := store.Get[repoRecord](tx, repoKey(sc, name))
 		if err != nil || !ok || rec.Lifecycle == "" {
 			return err
@@ -225,7 +241,11 @@ func (a *API) expire(ctx context.Context, sc model.Scope, name string) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range Evaluate(p, policyImages(imgs), a.Now()) {
+		expired := Evaluate(p, policyImages(imgs), a.Now())
+		if len(expired) > expireBatch {
+			expired, more = expired[:expireBatch], true
+		}
+		for _, e := range expired {
 			gone = append(gone, e.Digest)
 			if err := tx.Delete(imageKey(sc, name, e.Digest)); err != nil {
 				return err
@@ -234,10 +254,10 @@ func (a *API) expire(ctx context.Context, sc model.Scope, name string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, d := range gone {
 		a.Log.Info("lifecycle policy expired an image", "repository", name, "digest", d)
 	}
-	return a.deleteFromRegistry(ctx, name, nil, gone)
+	return more, a.deleteFromRegistry(ctx, name, nil, gone)
 }
