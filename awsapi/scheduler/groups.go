@@ -53,7 +53,11 @@ func readGroup(tx store.ReadTx, sc model.Scope, name string) (groupRecord, error
 }
 
 func (g groupRecord) summary(sc model.Scope) schedulertypes.ScheduleGroupSummary {
-	return schedulertypes.ScheduleGroupSummary{Arn: new(groupARN(sc, g.Name)), Name: new(g.Name), State: schedulertypes.ScheduleGroupStateActive,
+	state := schedulertypes.ScheduleGroupStateActive
+	if g.Deleting {
+		state = schedulertypes.ScheduleGroupStateDeleting
+	}
+	return schedulertypes.ScheduleGroupSummary{Arn: new(groupARN(sc, g.Name)), Name: new(g.Name), State: state,
 		CreationDate: shape.TimeOf(g.Created), LastModificationDate: shape.TimeOf(g.Modified)}
 }
 
@@ -92,17 +96,41 @@ func (a *API) ListScheduleGroups(ctx context.Context, in *schedulertypes.ListSch
 }
 
 // DeleteScheduleGroup deletes a group and its schedules; the default group
-// cannot be deleted.
+// cannot be deleted. As in Scheduler, the group is DELETING until its
+// schedules are gone: they go deleteBatch a transaction (two keys each,
+// inside the store's bound on keys per transaction), and the group with
+// the last batch.
 func (a *API) DeleteScheduleGroup(ctx context.Context, in *schedulertypes.DeleteScheduleGroupInput) (*schedulertypes.DeleteScheduleGroupOutput, error) {
 	sc := awsapi.ScopeOf(ctx)
 	if *in.Name == defaultGroup {
 		return nil, errValidation("The default schedule group cannot be deleted.")
 	}
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		if _, err := readGroup(tx, sc, *in.Name); err != nil {
+		g, err := readGroup(tx, sc, *in.Name)
+		if err != nil || g.Deleting {
 			return err
 		}
-		scheds, err := store.List[scheduleRecord](tx, schedulesPrefix(sc)+*in.Name+"/")
+		g.Deleting, g.Modified = true, a.Now()
+		return store.Put(tx, groupKey(sc, g.Name), g)
+	})
+	for done := false; err == nil && !done; {
+		done, err = a.deleteGroupBatch(ctx, sc, *in.Name)
+	}
+	if err != nil {
+		return nil, wrap("DeleteScheduleGroup", err)
+	}
+	return &schedulertypes.DeleteScheduleGroupOutput{}, nil
+}
+
+// deleteBatch is how many schedules one transaction of a group's deletion
+// removes.
+const deleteBatch = 60
+
+// deleteGroupBatch deletes up to deleteBatch of a DELETING group's
+// schedules, and the group once none is left; done says it is gone.
+func (a *API) deleteGroupBatch(ctx context.Context, sc model.Scope, group string) (done bool, err error) {
+	_, err = a.DB.Update(ctx, func(tx store.Tx) error {
+		scheds, _, err := store.Page[scheduleRecord](tx, schedulesPrefix(sc)+group+"/", "", deleteBatch)
 		if err != nil {
 			return err
 		}
@@ -114,12 +142,12 @@ func (a *API) DeleteScheduleGroup(ctx context.Context, in *schedulertypes.Delete
 				return err
 			}
 		}
-		return tx.Delete(groupKey(sc, *in.Name))
+		if done = len(scheds) == 0; done {
+			return tx.Delete(groupKey(sc, group))
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, wrap("DeleteScheduleGroup", err)
-	}
-	return &schedulertypes.DeleteScheduleGroupOutput{}, nil
+	return done, err
 }
 
 // TagResource tags a schedule group.

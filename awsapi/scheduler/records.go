@@ -27,6 +27,10 @@ type groupRecord struct {
 	Tags     []schedulertypes.Tag `json:"tags,omitempty"`
 	Created  time.Time            `json:"created"`
 	Modified time.Time            `json:"modified"`
+	// Deleting is set by DeleteScheduleGroup while it deletes the group's
+	// schedules (state DELETING); a call that stopped half way is resumed
+	// by the next DeleteScheduleGroup.
+	Deleting bool `json:"deleting,omitempty"`
 }
 
 type scheduleRecord struct {

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -152,5 +153,28 @@ func TestSchedules(t *testing.T) {
 	c.ok("DELETE", "/schedule-groups/jobs", nil)
 	if all := c.ok("GET", "/schedules", nil)["Schedules"].([]any); len(all) != 0 {
 		t.Fatalf("schedules of a deleted group remain: %v", all)
+	}
+}
+
+// TestDeleteLargeGroup deletes a group holding more schedules than one
+// store transaction may delete (tests bound it at etcd's 128 keys): the
+// group and every schedule in it go.
+func TestDeleteLargeGroup(t *testing.T) {
+	w := wharftest.Start(t)
+	c := client{t, w.URL()}
+	c.ok("POST", "/schedule-groups/big", map[string]any{})
+	const n = 150
+	for i := range n {
+		c.ok("POST", fmt.Sprintf("/schedules/s-%03d", i), map[string]any{"GroupName": "big", "ScheduleExpression": "at(2030-01-01T00:00:00)",
+			"FlexibleTimeWindow": map[string]any{"Mode": "OFF"}, "Target": ecsTarget()})
+	}
+	c.ok("POST", "/schedules/keep", map[string]any{"ScheduleExpression": "at(2030-01-01T00:00:00)", "FlexibleTimeWindow": map[string]any{"Mode": "OFF"}, "Target": ecsTarget()})
+	c.ok("DELETE", "/schedule-groups/big", nil)
+	if status, code, _ := c.call("GET", "/schedule-groups/big", nil); status != http.StatusNotFound || code != "ResourceNotFoundException" {
+		t.Fatalf("GetScheduleGroup after the delete: %d %s", status, code)
+	}
+	all := c.ok("GET", "/schedules", nil)["Schedules"].([]any)
+	if len(all) != 1 || all[0].(map[string]any)["Name"] != "keep" {
+		t.Fatalf("schedules left: %d, want only the default group's one", len(all))
 	}
 }

@@ -91,9 +91,12 @@ func requireGroup(tx store.ReadTx, sc model.Scope, group string) error {
 	if group == defaultGroup {
 		return nil
 	}
-	_, err := awsapi.Find[groupRecord](tx, groupKey(sc, group), func() error {
+	g, err := awsapi.Find[groupRecord](tx, groupKey(sc, group), func() error {
 		return awsapi.Errorf(codeNotFound, "Schedule group %s does not exist.", group)
 	})
+	if err == nil && g.Deleting {
+		return awsapi.Errorf(codeConflict, "Schedule group %s is being deleted.", group)
+	}
 	return err
 }
 
