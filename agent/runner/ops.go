@@ -60,14 +60,19 @@ func (c *ctr) observe(st docker.ContainerState) {
 			c.phase = phaseCreated
 		}
 	default: // exited, dead, removing
-		code := st.ExitCode
-		c.phase, c.exitCode = phaseStopped, &code
-		switch {
-		case st.OOMKilled || c.oom:
-			c.reason = reasonOOM
-		case !c.started && st.Error != "":
+		c.oom = c.oom || st.OOMKilled
+		c.exited(st.ExitCode)
+		if !c.started && st.Error != "" && !c.oom {
 			c.reason = reasonCannotStart + st.Error
 		}
+	}
+}
+
+// exited records that the container stopped with code.
+func (c *ctr) exited(code int) {
+	c.phase, c.exitCode = phaseStopped, &code
+	if c.oom {
+		c.reason = reasonOOM
 	}
 }
 
@@ -167,13 +172,12 @@ func (r *Runner) createOp(ctx context.Context, a agentproto.Assignment, name str
 	if err != nil {
 		return failed(reasonCannotCreate, err)
 	}
-	st, err := r.rt.InspectContainer(ctx, id)
-	if err != nil {
-		return result{id: id, err: err} // the next event or refresh tells
-	}
-	return result{id: id, st: &st}
+	return result{id: id} // created: the engine's answer says all there is to know
 }
 
+// startOp starts the container and inspects it once, for what only an
+// inspect tells: its published ports, addresses, image and start time (or
+// the engine's error, if the start failed).
 func (r *Runner) startOp(ctx context.Context, id string) result {
 	startErr := r.rt.StartContainer(ctx, id)
 	res := result{}
