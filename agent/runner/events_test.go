@@ -84,3 +84,47 @@ func TestFakeHealthFromTheEvent(t *testing.T) {
 		t.Errorf("main inspected %d times, want 1 (after its start)", n)
 	}
 }
+
+// An event that comes while an operation is in flight is left to the
+// operation's inspect; when that inspect fails, the start is still known
+// and the event still counts: a container that exited as it started is
+// not started again, and its exit code is the die event's.
+func TestFakeEventDuringAFailedInspect(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		failures int
+	}{
+		{name: "the inspect fails once: tried again", failures: 1},
+		{name: "every inspect of the start fails", failures: 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			exitAtOnce(t, tt.failures)
+		})
+	}
+}
+
+func exitAtOnce(t *testing.T, inspectFailures int) {
+	f := newFake()
+	f.exitAtOnce["main"] = 4
+	f.inspectErr["main"] = inspectFailures
+	a := fakeTask(ecstypes.NetworkModeBridge, def("main", "app:1"))
+	h := start(t, f, testConfig(), a)
+	st := h.finish()
+	if c := container(t, st, "main"); deref(c.ExitCode) != 4 || deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s exit %d, want STOPPED exit 4", deref(c.LastStatus), deref(c.ExitCode))
+	}
+	if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
+		t.Errorf("stop code %s %q", st.StopCode, st.StoppedReason)
+	}
+	starts := 0
+	for _, op := range f.ops() {
+		if op == "start main" {
+			starts++
+		}
+	}
+	if starts != 1 {
+		t.Errorf("main started %d times, want once: %q", starts, f.ops())
+	}
+}

@@ -46,6 +46,8 @@ type fakeRuntime struct {
 	ignoreTerm map[string]bool          // by container name
 	lists      int                      // ListContainers calls
 	inspects   map[string]int           // InspectContainer calls, by container name
+	inspectErr map[string]int           // by container name: how many inspects fail from now
+	exitAtOnce map[string]int           // by container name: it exits with this code as it starts
 	// bareEvents makes events carry no attributes (no labels, no
 	// exitCode), as the runner must survive; the engine sends them.
 	bareEvents bool
@@ -61,7 +63,7 @@ func newFake() *fakeRuntime {
 		ctrs: map[string]*docker.ContainerState{}, images: map[string]map[string]string{},
 		volumes: map[string]map[string]string{}, stops: map[string]time.Duration{},
 		pullErr: map[string]error{}, createErr: map[string]error{}, startErr: map[string]error{},
-		ignoreTerm: map[string]bool{}, inspects: map[string]int{},
+		ignoreTerm: map[string]bool{}, inspects: map[string]int{}, inspectErr: map[string]int{}, exitAtOnce: map[string]int{},
 	}
 }
 
@@ -242,6 +244,9 @@ func (f *fakeRuntime) StartContainer(ctx context.Context, id string) error {
 	c.Networks["bridge"] = fmt.Sprintf("172.17.0.%d", 1+f.nextID%250)
 	f.record("start %s", name)
 	f.emit(c, "start", "")
+	if code, ok := f.exitAtOnce[name]; ok {
+		f.stopped(c, code)
+	}
 	return nil
 }
 
@@ -288,7 +293,12 @@ func (f *fakeRuntime) InspectContainer(ctx context.Context, id string) (docker.C
 	if c == nil {
 		return docker.ContainerState{}, notFound("container", id)
 	}
-	f.inspects[c.Labels[LabelContainerName]]++
+	name := c.Labels[LabelContainerName]
+	f.inspects[name]++
+	if f.inspectErr[name] > 0 {
+		f.inspectErr[name]--
+		return docker.ContainerState{}, fmt.Errorf("docker: inspect container %s: engine hiccup", id)
+	}
 	st := *c
 	st.Labels, st.Networks, st.MACs = maps.Clone(c.Labels), maps.Clone(c.Networks), maps.Clone(c.MACs)
 	return st, nil

@@ -228,7 +228,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				r.log.Warn("runner: refresh", "err", err)
 			}
 		case res := <-r.done:
-			r.onResult(res)
+			r.onResult(ctx, res)
 		case <-r.poke:
 		case <-timeout:
 		}
@@ -363,11 +363,17 @@ func (r *Runner) dispatch(runCtx, opCtx context.Context, c *ctr, kind op, fn fun
 	}()
 }
 
-// onResult records the outcome of an operation.
-func (r *Runner) onResult(res result) {
+// onResult records the outcome of an operation, and takes an event that
+// came meanwhile if the operation could not inspect the container.
+func (r *Runner) onResult(ctx context.Context, res result) {
 	r.inflight--
 	c := r.byName(res.name)
 	c.op = opNone
+	missed := c.missed
+	c.missed = nil
+	if missed != nil && res.st == nil && !res.gone {
+		defer r.onEvent(ctx, *missed)
+	}
 	if res.err != nil {
 		r.log.Warn("runner: operation failed", "container", c.name, "op", res.op, "err", res.err)
 	}
@@ -399,6 +405,11 @@ func (r *Runner) onResult(res result) {
 	if res.mac != "" {
 		c.mac = res.mac
 	}
+	if res.started && res.st == nil && c.phase < phaseRunning {
+		// Started, though its inspect failed: running until an event or
+		// a refresh says more.
+		c.phase, c.started, c.startedAt = phaseRunning, true, r.cfg.Now()
+	}
 	switch {
 	case res.gone:
 		c.phase = phaseStopped
@@ -428,9 +439,13 @@ func (r *Runner) onEvent(ctx context.Context, ev docker.ContainerEvent) {
 		c.oom = true
 		return
 	}
-	if c.op != opNone || c.phase == phaseStopped {
+	if c.phase == phaseStopped {
+		return // a stopped container's state no longer changes
+	}
+	if c.op != opNone {
 		// The operation inspects the container when it ends, after this
-		// event; a stopped container's state no longer changes.
+		// event; should that inspect fail, onResult takes the event then.
+		c.missed = &ev
 		return
 	}
 	switch ev.Action {
