@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -24,7 +23,7 @@ type engine struct {
 	*docker.Runtime
 	hub    *eventHub
 	images *imageCache
-	slots  *slots // one per create or start in progress
+	slots  chan struct{} // one per create or start in progress
 }
 
 var _ runner.Runtime = (*engine)(nil)
@@ -37,7 +36,7 @@ const maxStarting = 8
 func newEngine(rt *docker.Runtime, nodeID string, log *slog.Logger) *engine {
 	filter := map[string]string{agentproto.NodeAttribute: nodeID, runner.LabelTaskARN: ""}
 	return &engine{Runtime: rt, hub: newEventHub(rt, filter, log), images: newImageCache(rt.EnsureImage, time.Now),
-		slots: newSlots(maxStarting)}
+		slots: make(chan struct{}, maxStarting)}
 }
 
 // EnsureImage makes the image available, sharing the lookup (and pull)
@@ -46,23 +45,34 @@ func (e *engine) EnsureImage(ctx context.Context, ref string, pull bool) error {
 	return e.images.ensure(ctx, ref, pull)
 }
 
+func (e *engine) acquire(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *engine) release() { <-e.slots }
+
 // CreateContainer creates the container once fewer than maxStarting
-// creations and starts are in progress and no start waits.
+// creations and starts are in progress.
 func (e *engine) CreateContainer(ctx context.Context, spec docker.ContainerSpec) (string, error) {
-	if err := e.slots.acquire(ctx, prioCreate); err != nil {
+	if err := e.acquire(ctx); err != nil {
 		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
 	}
-	defer e.slots.release()
+	defer e.release()
 	return e.Runtime.CreateContainer(ctx, spec)
 }
 
 // StartContainer starts the container once fewer than maxStarting
-// creations and starts are in progress; it goes before waiting creations.
+// creations and starts are in progress.
 func (e *engine) StartContainer(ctx context.Context, id string) error {
-	if err := e.slots.acquire(ctx, prioStart); err != nil {
+	if err := e.acquire(ctx); err != nil {
 		return fmt.Errorf("docker: start container %s: %w", id, err)
 	}
-	defer e.slots.release()
+	defer e.release()
 	return e.Runtime.StartContainer(ctx, id)
 }
 
@@ -74,75 +84,6 @@ func (e *engine) Events(ctx context.Context, labelFilter map[string]string) (<-c
 		return e.Runtime.Events(ctx, labelFilter)
 	}
 	return e.hub.subscribe(ctx, arn)
-}
-
-// Priorities of the slots: a start before a creation. A burst's tasks all
-// ask to create at once; served in order, every creation would go before
-// the first start (fifty creations, a second or two of the engine's time,
-// before any task runs). A created container started first keeps the
-// engine busy with both, as an 8-way client creating and starting one
-// container after another does.
-const (
-	prioStart = iota
-	prioCreate
-	nPrios
-)
-
-// slots is a counting semaphore whose waiters are served by priority,
-// then in order of arrival.
-type slots struct {
-	mu   sync.Mutex
-	free int
-	q    [nPrios][]chan struct{}
-}
-
-func newSlots(n int) *slots { return &slots{free: n} }
-
-// acquire takes a slot, waiting until one is free and no waiter of the
-// same or a higher priority is ahead, or until ctx ends.
-func (s *slots) acquire(ctx context.Context, prio int) error {
-	s.mu.Lock()
-	ahead := false
-	for p := range prio + 1 {
-		ahead = ahead || len(s.q[p]) > 0
-	}
-	if s.free > 0 && !ahead {
-		s.free--
-		s.mu.Unlock()
-		return nil
-	}
-	ch := make(chan struct{})
-	s.q[prio] = append(s.q[prio], ch)
-	s.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		if i := slices.Index(s.q[prio], ch); i >= 0 {
-			s.q[prio] = slices.Delete(s.q[prio], i, i+1)
-			s.mu.Unlock()
-			return ctx.Err()
-		}
-		s.mu.Unlock()
-		s.release() // granted as ctx ended: pass it on
-		return ctx.Err()
-	}
-}
-
-// release gives the slot to the first waiter of the highest priority, or
-// frees it.
-func (s *slots) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for p := range s.q {
-		if len(s.q[p]) > 0 {
-			close(s.q[p][0])
-			s.q[p] = s.q[p][1:]
-			return
-		}
-	}
-	s.free++
 }
 
 // imageFresh is how long an image found on the engine is taken as present

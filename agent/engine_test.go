@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -174,100 +173,20 @@ func TestEventHub(t *testing.T) {
 
 func TestEngineBoundsStarts(t *testing.T) {
 	t.Parallel()
-	s := newSlots(maxStarting)
+	e := &engine{slots: make(chan struct{}, maxStarting)}
 	for range maxStarting {
-		if err := s.acquire(t.Context(), prioCreate); err != nil {
+		if err := e.acquire(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if err := s.acquire(ctx, prioStart); !errors.Is(err, context.DeadlineExceeded) {
+	if err := e.acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("acquire beyond %d = %v, want to wait", maxStarting, err)
 	}
-	s.release()
-	if err := s.acquire(t.Context(), prioCreate); err != nil {
+	e.release()
+	if err := e.acquire(t.Context()); err != nil {
 		t.Errorf("after a release: %v", err)
-	}
-}
-
-// A start waiting for a slot goes before the creations that waited longer;
-// waiters of one priority are served in order.
-func TestSlotsStartsFirst(t *testing.T) {
-	t.Parallel()
-	s := newSlots(1)
-	if err := s.acquire(t.Context(), prioCreate); err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan string, 3)
-	wait := func(name string, prio int) {
-		go func() {
-			if err := s.acquire(t.Context(), prio); err != nil {
-				got <- err.Error()
-				return
-			}
-			got <- name
-		}()
-		// Queued before the next: the order of arrival is the test's.
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-			s.mu.Lock()
-			n := len(s.q[prio])
-			s.mu.Unlock()
-			if n > 0 && (name != "create 2" || n > 1) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not queue", name)
-			}
-		}
-	}
-	wait("create 1", prioCreate)
-	wait("create 2", prioCreate)
-	wait("start", prioStart)
-	var order []string
-	for range 3 {
-		s.release()
-		order = append(order, <-got)
-	}
-	if want := []string{"start", "create 1", "create 2"}; !slices.Equal(order, want) {
-		t.Errorf("served %q, want %q", order, want)
-	}
-}
-
-// A waiter whose context ends leaves the queue; the slot goes on to the
-// next.
-func TestSlotsCancelledWaiter(t *testing.T) {
-	t.Parallel()
-	s := newSlots(1)
-	if err := s.acquire(t.Context(), prioStart); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() { errc <- s.acquire(ctx, prioStart) }()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		n := len(s.q[prioStart])
-		s.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the waiter did not queue")
-		}
-	}
-	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled waiter = %v", err)
-	}
-	s.release()
-	if err := s.acquire(t.Context(), prioCreate); err != nil {
-		t.Errorf("after the cancelled waiter: %v", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.free != 0 || len(s.q[prioStart])+len(s.q[prioCreate]) != 0 {
-		t.Errorf("free %d, queued %d+%d; want 0, 0+0", s.free, len(s.q[prioStart]), len(s.q[prioCreate]))
 	}
 }
 
