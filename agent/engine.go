@@ -15,13 +15,15 @@ import (
 
 // engine is the runtime the agent's runners use: the Docker runtime with
 // one events stream for the whole agent instead of one per task, fanned
-// out to the runners by task ARN, and a bound on the containers being
-// created or started at once, so that a burst of tasks does not queue
-// hundreds of requests on the engine (each slower for the others).
+// out to the runners by task ARN, image lookups shared by the tasks of a
+// burst, and a bound on the containers being created or started at once,
+// so that a burst of tasks does not queue hundreds of requests on the
+// engine (each slower for the others).
 type engine struct {
 	*docker.Runtime
-	hub   *eventHub
-	slots chan struct{} // one per create or start in progress
+	hub    *eventHub
+	images *imageCache
+	slots  chan struct{} // one per create or start in progress
 }
 
 var _ runner.Runtime = (*engine)(nil)
@@ -33,7 +35,14 @@ const maxStarting = 8
 
 func newEngine(rt *docker.Runtime, nodeID string, log *slog.Logger) *engine {
 	filter := map[string]string{agentproto.NodeAttribute: nodeID, runner.LabelTaskARN: ""}
-	return &engine{Runtime: rt, hub: newEventHub(rt, filter, log), slots: make(chan struct{}, maxStarting)}
+	return &engine{Runtime: rt, hub: newEventHub(rt, filter, log), images: newImageCache(rt.EnsureImage, time.Now),
+		slots: make(chan struct{}, maxStarting)}
+}
+
+// EnsureImage makes the image available, sharing the lookup (and pull)
+// with the other tasks that want the same image at the same time.
+func (e *engine) EnsureImage(ctx context.Context, ref string, pull bool) error {
+	return e.images.ensure(ctx, ref, pull)
 }
 
 func (e *engine) acquire(ctx context.Context) error {
@@ -75,6 +84,75 @@ func (e *engine) Events(ctx context.Context, labelFilter map[string]string) (<-c
 		return e.Runtime.Events(ctx, labelFilter)
 	}
 	return e.hub.subscribe(ctx, arn)
+}
+
+// imageFresh is how long an image found on the engine is taken as present
+// without asking again: a burst's tasks all ask within a second or two.
+// Should the image be removed meanwhile, a task's create fails with
+// CannotCreateContainerError, as when it is removed between a lookup and
+// the create; after imageFresh the next task looks (and pulls) again.
+const imageFresh = 10 * time.Second
+
+// imageCache shares image lookups: each task's pull step asks the engine
+// whether its image is there (an image inspect) and pulls it only if not,
+// so a burst of fifty tasks of one image would ask fifty times at once.
+// One lookup per image runs at a time; those who want the image meanwhile
+// wait for it, and a found image is remembered for imageFresh. Only
+// success is shared: a failed lookup (a pull cancelled with its task, a
+// registry error) leaves each waiter to try for itself.
+type imageCache struct {
+	lookup func(ctx context.Context, ref string, pull bool) error
+	now    func() time.Time
+
+	mu       sync.Mutex
+	found    map[string]time.Time     // ref → when it was last found
+	inflight map[string]chan struct{} // ref → closed when its lookup ends
+}
+
+func newImageCache(lookup func(ctx context.Context, ref string, pull bool) error, now func() time.Time) *imageCache {
+	return &imageCache{lookup: lookup, now: now, found: map[string]time.Time{}, inflight: map[string]chan struct{}{}}
+}
+
+// ensure is EnsureImage through the cache. pull (always pull first) is
+// never shared: it asks for the registry's newest, not for any image.
+func (c *imageCache) ensure(ctx context.Context, ref string, pull bool) error {
+	if pull {
+		return c.lookup(ctx, ref, pull)
+	}
+	for {
+		c.mu.Lock()
+		if at, ok := c.found[ref]; ok && c.now().Sub(at) < imageFresh {
+			c.mu.Unlock()
+			return nil
+		}
+		wait, busy := c.inflight[ref]
+		if !busy {
+			done := make(chan struct{})
+			c.inflight[ref] = done
+			c.mu.Unlock()
+			err := c.lookup(ctx, ref, false)
+			c.mu.Lock()
+			if err == nil {
+				now := c.now()
+				for r, at := range c.found { // forget the stale: the map stays as small as the images in use
+					if now.Sub(at) >= imageFresh {
+						delete(c.found, r)
+					}
+				}
+				c.found[ref] = now
+			}
+			delete(c.inflight, ref)
+			close(done)
+			c.mu.Unlock()
+			return err
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait: // found (the loop returns), or failed (look again)
+		case <-ctx.Done():
+			return fmt.Errorf("docker: ensure image %s: %w", ref, ctx.Err())
+		}
+	}
 }
 
 // eventSource is where the hub reads events: *docker.Runtime.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,4 +188,140 @@ func TestEngineBoundsStarts(t *testing.T) {
 	if err := e.acquire(t.Context()); err != nil {
 		t.Errorf("after a release: %v", err)
 	}
+}
+
+// lookups is an image lookup the test controls: it counts calls per ref,
+// blocks until release is closed, and fails with fail while it is set.
+type lookups struct {
+	mu      sync.Mutex
+	calls   map[string]int
+	release chan struct{}
+	fail    error
+}
+
+func (l *lookups) lookup(ctx context.Context, ref string, pull bool) error {
+	l.mu.Lock()
+	l.calls[ref]++
+	fail := l.fail
+	l.mu.Unlock()
+	select {
+	case <-l.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return fail
+}
+
+func (l *lookups) count(ref string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls[ref]
+}
+
+// waitCount waits (bounded) until ref was looked up n times.
+func (l *lookups) waitCount(t *testing.T, ref string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); l.count(ref) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s looked up %d times, want %d", ref, l.count(ref), n)
+		}
+	}
+}
+
+func TestImageCache(t *testing.T) {
+	t.Parallel()
+	const burst = 50
+	t.Run("a burst shares one lookup", func(t *testing.T) {
+		t.Parallel()
+		l := &lookups{calls: map[string]int{}, release: make(chan struct{})}
+		c := newImageCache(l.lookup, time.Now)
+		errs := make(chan error, burst)
+		for range burst {
+			go func() { errs <- c.ensure(t.Context(), "app:1", false) }()
+		}
+		l.waitCount(t, "app:1", 1)
+		close(l.release)
+		for range burst {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := l.count("app:1"); n != 1 {
+			t.Errorf("%d lookups for a burst of %d, want 1", n, burst)
+		}
+	})
+	t.Run("found stays fresh for imageFresh, then is looked up again", func(t *testing.T) {
+		t.Parallel()
+		l := &lookups{calls: map[string]int{}, release: make(chan struct{})}
+		close(l.release)
+		now := time.Unix(1000, 0)
+		c := newImageCache(l.lookup, func() time.Time { return now })
+		for _, step := range []struct {
+			name    string
+			advance time.Duration
+			want    int
+		}{
+			{name: "first", want: 1},
+			{name: "within imageFresh", advance: imageFresh - time.Second, want: 1},
+			{name: "past imageFresh", advance: time.Second, want: 2},
+		} {
+			now = now.Add(step.advance)
+			if err := c.ensure(t.Context(), "app:1", false); err != nil {
+				t.Fatal(err)
+			}
+			if n := l.count("app:1"); n != step.want {
+				t.Errorf("%s: %d lookups, want %d", step.name, n, step.want)
+			}
+		}
+	})
+	t.Run("a failure is not shared: each waiter looks again", func(t *testing.T) {
+		t.Parallel()
+		l := &lookups{calls: map[string]int{}, release: make(chan struct{}), fail: errors.New("registry down")}
+		c := newImageCache(l.lookup, time.Now)
+		first := make(chan error, 1)
+		go func() { first <- c.ensure(t.Context(), "app:1", false) }()
+		l.waitCount(t, "app:1", 1)
+		second := make(chan error, 1)
+		go func() { second <- c.ensure(t.Context(), "app:1", false) }()
+		close(l.release)
+		if err := <-first; err == nil {
+			t.Fatal("the failed lookup succeeded")
+		}
+		if err := <-second; err == nil {
+			t.Fatal("the waiter's own lookup succeeded")
+		}
+		if n := l.count("app:1"); n != 2 {
+			t.Errorf("%d lookups, want 2 (the waiter's own after the failure)", n)
+		}
+	})
+	t.Run("pull true and other images are not shared", func(t *testing.T) {
+		t.Parallel()
+		l := &lookups{calls: map[string]int{}, release: make(chan struct{})}
+		close(l.release)
+		c := newImageCache(l.lookup, time.Now)
+		for _, ref := range []string{"app:1", "app:2"} {
+			if err := c.ensure(t.Context(), ref, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.ensure(t.Context(), "app:1", true); err != nil {
+			t.Fatal(err)
+		}
+		if a, b := l.count("app:1"), l.count("app:2"); a != 2 || b != 1 {
+			t.Errorf("lookups app:1 %d, app:2 %d; want 2 (a pull always asks) and 1", a, b)
+		}
+	})
+	t.Run("a waiter's context ends its wait", func(t *testing.T) {
+		t.Parallel()
+		l := &lookups{calls: map[string]int{}, release: make(chan struct{})}
+		defer close(l.release)
+		c := newImageCache(l.lookup, time.Now)
+		go func() { _ = c.ensure(t.Context(), "app:1", false) }()
+		l.waitCount(t, "app:1", 1)
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		if err := c.ensure(ctx, "app:1", false); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("waiter = %v, want its deadline", err)
+		}
+	})
 }

@@ -3,7 +3,15 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/wharfhq/wharf/agent/runner"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
 
@@ -23,13 +32,19 @@ const burstWorkers = 8
 // has an 8-way Engine API client create and start as many containers of
 // the same image and command, until each is running. It prints both
 // throughputs and their ratio (issue 10's target: ≥ 0.9). Run with
-// -benchtime=1x; it leaves no container behind.
+// -benchtime=1x; it leaves no container behind. With WHARF_BENCH_CALLS=1
+// it also prints each side's Engine API calls per task (through a counting
+// proxy, which slows both sides: compare ratios of runs without it).
 func BenchmarkTaskBurst(b *testing.B) {
+	ec := countEngineCalls(b)
 	rt, image, c := benchCluster(b, "burst", 16)
 
 	for b.Loop() {
-		wharfTook := burstWharf(b, c)
-		plainTook := burstPlain(b, rt, image)
+		wharfTook, wharfCalls := burstWharf(b, c, rt, ec)
+		plainTook, plainCalls := burstPlain(b, rt, image, ec)
+		if ec != nil {
+			printCalls(os.Stderr, benchTasks, []string{"wharf", "8-way client"}, []map[string]callStat{wharfCalls, plainCalls})
+		}
 		wr, pr := benchTasks/wharfTook.Seconds(), benchTasks/plainTook.Seconds()
 		b.ReportMetric(wr, "wharf-tasks/s")
 		b.ReportMetric(pr, "engine-8way-containers/s")
@@ -40,15 +55,17 @@ func BenchmarkTaskBurst(b *testing.B) {
 }
 
 // burstWharf runs benchTasks tasks at once and returns how long until all
-// were RUNNING; it stops them and waits for STOPPED before returning, so
-// the baseline runs on a quiet engine.
-func burstWharf(b *testing.B, c *ecs.Client) time.Duration {
+// were RUNNING, with the Engine API calls made until then; it stops them
+// and waits until the agent has removed their containers before
+// returning, so the baseline runs on a quiet engine.
+func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls) (time.Duration, map[string]callStat) {
 	ctx := context.Background()
 	const perCall = 10
 	var mu sync.Mutex
 	var arns []string
 	var wg sync.WaitGroup
 	errs := make(chan error, benchTasks/perCall)
+	ec.reset()
 	t0 := time.Now()
 	for range benchTasks / perCall {
 		wg.Go(func() {
@@ -69,7 +86,10 @@ func burstWharf(b *testing.B, c *ecs.Client) time.Duration {
 	}
 	wg.Wait()
 	close(errs)
-	defer stopAll(b, c, "burst", arns)
+	defer func() {
+		stopAll(b, c, "burst", arns)
+		waitCleanedUp(b, rt, arns)
+	}()
 	for err := range errs {
 		b.Fatal(err)
 	}
@@ -86,7 +106,7 @@ func burstWharf(b *testing.B, c *ecs.Client) time.Duration {
 			}
 		}
 		if up == len(arns) {
-			return time.Since(t0)
+			return time.Since(t0), ec.snapshot()
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%d of %d tasks RUNNING after 3 minutes", up, len(arns))
@@ -108,10 +128,36 @@ func stopAll(b *testing.B, c *ecs.Client, cluster string, arns []string) {
 	}
 }
 
+// waitCleanedUp waits (at most two minutes) until the agent has removed
+// the containers of the stopped tasks arns: its cleanup (CleanupAfter, 2 s
+// in tests, at its next poll) would otherwise run during the baseline.
+func waitCleanedUp(b *testing.B, rt *docker.Runtime, arns []string) {
+	ctx := context.Background()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		list, err := rt.ListContainers(ctx, map[string]string{runner.LabelTaskARN: ""}, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		left := 0
+		for _, c := range list {
+			if slices.Contains(arns, c.Labels[runner.LabelTaskARN]) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d containers of the burst's tasks left two minutes after they stopped", left)
+		}
+	}
+}
+
 // burstPlain creates and starts benchTasks containers with burstWorkers
 // goroutines, as a capable Engine API client would, and returns how long
-// until every one was running. It removes them before returning.
-func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
+// until every one was running, with the Engine API calls made. It removes
+// them before returning.
+func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls) (time.Duration, map[string]callStat) {
 	ctx := context.Background()
 	jobs := make(chan int, benchTasks)
 	for i := range benchTasks {
@@ -122,6 +168,7 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
 	var ids []string
 	var firstErr error
 	var wg sync.WaitGroup
+	ec.reset()
 	t0 := time.Now()
 	for range burstWorkers {
 		wg.Go(func() {
@@ -140,7 +187,7 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
 		})
 	}
 	wg.Wait()
-	took := time.Since(t0)
+	took, calls := time.Since(t0), ec.snapshot()
 	for _, id := range ids {
 		if err := rt.RemoveContainer(ctx, id, true); err != nil {
 			b.Errorf("remove %s: %v", id, err)
@@ -149,5 +196,155 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string) time.Duration {
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
-	return took
+	return took, calls
+}
+
+// engineCalls counts the Engine API calls of this process by kind (create,
+// start, inspect, …), with their time inside the engine and when the first
+// and last of each came, relative to the start of the phase being
+// measured. It is a reverse proxy on a unix socket in front of the engine's
+// (see countEngineCalls), so it sees what wharf's agent and the plain
+// client send without changing either.
+type engineCalls struct {
+	proxy *httputil.ReverseProxy
+
+	mu    sync.Mutex
+	t0    time.Time
+	calls map[string]*callStat
+}
+
+type callStat struct {
+	n           int
+	total       time.Duration // summed latency (streams: until they ended)
+	first, last time.Duration // since t0, when the calls were made
+}
+
+// countEngineCalls points this process's Engine API clients (DOCKER_HOST)
+// at a counting proxy when WHARF_BENCH_CALLS is set, and returns it (nil
+// otherwise: the proxy adds a hop to every call, so the figures of a
+// counting run are not the ones to compare).
+func countEngineCalls(b *testing.B) *engineCalls {
+	if os.Getenv("WHARF_BENCH_CALLS") == "" {
+		return nil
+	}
+	engine := strings.TrimPrefix(os.Getenv("DOCKER_HOST"), "unix://")
+	if engine == "" {
+		engine = "/var/run/docker.sock"
+	}
+	sock := filepath.Join(b.TempDir(), "engine.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		b.Fatalf("counting proxy: %v", err)
+	}
+	ec := &engineCalls{calls: map[string]*callStat{}, t0: time.Now()}
+	ec.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", "docker"
+		},
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "unix", engine)
+			},
+			MaxIdleConnsPerHost: 64,
+		},
+		FlushInterval: -1, // events and logs stream
+	}
+	srv := &http.Server{Handler: ec, ErrorLog: nil}
+	go func() { _ = srv.Serve(l) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	b.Setenv("DOCKER_HOST", "unix://"+sock)
+	return ec
+}
+
+var (
+	apiVersion = regexp.MustCompile(`^/v[0-9.]+/`)
+	hexID      = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// engineCallKind names a call by method and path, ids and names replaced by *.
+func engineCallKind(r *http.Request) string {
+	p := apiVersion.ReplaceAllString(r.URL.Path, "/")
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case len(parts) >= 2 && parts[0] == "images" && parts[len(parts)-1] == "json":
+		return r.Method + " /images/*/json"
+	case len(parts) >= 3 && parts[0] == "containers":
+		return r.Method + " /containers/*/" + strings.Join(parts[2:], "/")
+	case len(parts) == 2 && parts[0] == "containers" && (hexID.MatchString(parts[1]) || r.Method == http.MethodDelete):
+		return r.Method + " /containers/*"
+	}
+	return r.Method + " /" + strings.Join(parts, "/")
+}
+
+func (ec *engineCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	k, at := engineCallKind(r), time.Now()
+	ec.proxy.ServeHTTP(w, r)
+	took := time.Since(at)
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	s := ec.calls[k]
+	if s == nil {
+		s = &callStat{first: at.Sub(ec.t0)}
+		ec.calls[k] = s
+	}
+	s.n++
+	s.total += took
+	s.last = at.Sub(ec.t0)
+}
+
+// reset starts a phase: counts from zero, times from now.
+func (ec *engineCalls) reset() {
+	if ec == nil {
+		return
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	ec.calls, ec.t0 = map[string]*callStat{}, time.Now()
+}
+
+// snapshot returns the phase's counts so far.
+func (ec *engineCalls) snapshot() map[string]callStat {
+	if ec == nil {
+		return nil
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	out := map[string]callStat{}
+	for k, s := range ec.calls {
+		out[k] = *s
+	}
+	return out
+}
+
+// printCalls prints the calls per task of each side and where their time
+// went: count, mean latency, and when the first and last were sent.
+func printCalls(w io.Writer, tasks int, sides []string, snaps []map[string]callStat) {
+	var kinds []string
+	for _, s := range snaps {
+		for k := range s {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	slices.Sort(kinds)
+	fmt.Fprintf(w, "%-34s", "Engine API call (per task)")
+	for _, side := range sides {
+		fmt.Fprintf(w, " | %-36s", side+": calls/task mean first..last")
+	}
+	fmt.Fprintln(w)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "%-34s", k)
+		for _, s := range snaps {
+			c, ok := s[k]
+			if !ok {
+				fmt.Fprintf(w, " | %-36s", "-")
+				continue
+			}
+			cell := fmt.Sprintf("%5.2f %6.0fms %5.1fs..%5.1fs", float64(c.n)/float64(tasks),
+				float64(c.total.Milliseconds())/float64(c.n), c.first.Seconds(), c.last.Seconds())
+			fmt.Fprintf(w, " | %-36s", cell)
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -16,7 +16,8 @@
 // Inside, the decisions are a pure function: next(view) computes, from the
 // task's desired status, its containers' definitions and their observed
 // states, what to do now (pull, create, start or stop a container, move the
-// task's status). The Run loop observes (engine events, then an inspect),
+// task's status). The Run loop observes (engine events, inspecting only
+// when an event leaves something out),
 // calls next and applies the actions, the engine operations on goroutines
 // of its own whose results come back to the loop. See README.md.
 //

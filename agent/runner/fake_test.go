@@ -45,6 +45,12 @@ type fakeRuntime struct {
 	startErr   map[string]error         // by container name
 	ignoreTerm map[string]bool          // by container name
 	lists      int                      // ListContainers calls
+	inspects   map[string]int           // InspectContainer calls, by container name
+	inspectErr map[string]int           // by container name: how many inspects fail from now
+	exitAtOnce map[string]int           // by container name: it exits with this code as it starts
+	// bareEvents makes events carry no attributes (no labels, no
+	// exitCode), as the runner must survive; the engine sends them.
+	bareEvents bool
 }
 
 type fakeSub struct {
@@ -57,7 +63,7 @@ func newFake() *fakeRuntime {
 		ctrs: map[string]*docker.ContainerState{}, images: map[string]map[string]string{},
 		volumes: map[string]map[string]string{}, stops: map[string]time.Duration{},
 		pullErr: map[string]error{}, createErr: map[string]error{}, startErr: map[string]error{},
-		ignoreTerm: map[string]bool{},
+		ignoreTerm: map[string]bool{}, inspects: map[string]int{}, inspectErr: map[string]int{}, exitAtOnce: map[string]int{},
 	}
 }
 
@@ -76,10 +82,19 @@ func matches(labels, filter map[string]string) bool {
 }
 
 // emit sends an event to the subscribers of the container; f.mu is held.
-// The channels are buffered well beyond what a test produces: a full one
-// is a test bug and panics rather than losing the event.
+// Its attributes are the engine's (Docker 20.10): the container's labels,
+// name and image, and exitCode on "die". The channels are buffered well
+// beyond what a test produces: a full one is a test bug and panics rather
+// than losing the event.
 func (f *fakeRuntime) emit(c *docker.ContainerState, action, health string) {
-	ev := docker.ContainerEvent{ID: c.ID, Name: c.Name, Action: action, ExitCode: c.ExitCode, Health: health, Time: time.Now()}
+	ev := docker.ContainerEvent{ID: c.ID, Name: c.Name, Action: action, Health: health, Time: time.Now()}
+	if !f.bareEvents {
+		ev.Attributes = maps.Clone(c.Labels)
+		ev.Attributes["name"], ev.Attributes["image"] = c.Name, c.Image
+		if action == "die" {
+			ev.ExitCode, ev.Attributes["exitCode"] = c.ExitCode, fmt.Sprint(c.ExitCode)
+		}
+	}
 	for _, s := range f.subs {
 		if matches(c.Labels, s.filter) {
 			select {
@@ -129,6 +144,35 @@ func (f *fakeRuntime) stopped(c *docker.ContainerState, code int) {
 	c.Status, c.Running, c.ExitCode, c.FinishedAt, c.Health = "exited", false, code, time.Now(), ""
 	f.record("exit %s %d", c.Labels[LabelContainerName], code)
 	f.emit(c, "die", "")
+}
+
+// oomKill makes the kernel's OOM killer end the running container name:
+// exit 137 with OOMKilled. The engine sends "oom" before "die"; with
+// oomEvent false it sends none (the inspect alone tells), with dieFirst
+// the "oom" comes after the "die".
+func (f *fakeRuntime) oomKill(name string, oomEvent, dieFirst bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.byName(name)
+	if c == nil || !c.Running {
+		return fmt.Errorf("fake: %s is not running", name)
+	}
+	c.OOMKilled = true
+	if oomEvent && !dieFirst {
+		f.emit(c, "oom", "")
+	}
+	f.stopped(c, 137)
+	if oomEvent && dieFirst {
+		f.emit(c, "oom", "")
+	}
+	return nil
+}
+
+// inspected is how many times the container name was inspected.
+func (f *fakeRuntime) inspected(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inspects[name]
 }
 
 // health sets the health status of the running container name.
@@ -200,6 +244,9 @@ func (f *fakeRuntime) StartContainer(ctx context.Context, id string) error {
 	c.Networks["bridge"] = fmt.Sprintf("172.17.0.%d", 1+f.nextID%250)
 	f.record("start %s", name)
 	f.emit(c, "start", "")
+	if code, ok := f.exitAtOnce[name]; ok {
+		f.stopped(c, code)
+	}
 	return nil
 }
 
@@ -245,6 +292,12 @@ func (f *fakeRuntime) InspectContainer(ctx context.Context, id string) (docker.C
 	c := f.ctrs[id]
 	if c == nil {
 		return docker.ContainerState{}, notFound("container", id)
+	}
+	name := c.Labels[LabelContainerName]
+	f.inspects[name]++
+	if f.inspectErr[name] > 0 {
+		f.inspectErr[name]--
+		return docker.ContainerState{}, fmt.Errorf("docker: inspect container %s: engine hiccup", id)
 	}
 	st := *c
 	st.Labels, st.Networks, st.MACs = maps.Clone(c.Labels), maps.Clone(c.Networks), maps.Clone(c.MACs)

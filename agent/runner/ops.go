@@ -31,9 +31,12 @@ type ctr struct {
 	health     string
 	stopSent   bool
 	oom        bool // an "oom" event came
-	imageID    string
-	ports      []docker.PublishedPort
-	ip, mac    string // on Docker's default bridge (the pause container's)
+	// missed is the last event that came while an operation was in
+	// flight; it counts only if the operation could not inspect.
+	missed  *docker.ContainerEvent
+	imageID string
+	ports   []docker.PublishedPort
+	ip, mac string // on Docker's default bridge (the pause container's)
 }
 
 // observe records what the engine says of the container. A container's
@@ -60,14 +63,19 @@ func (c *ctr) observe(st docker.ContainerState) {
 			c.phase = phaseCreated
 		}
 	default: // exited, dead, removing
-		code := st.ExitCode
-		c.phase, c.exitCode = phaseStopped, &code
-		switch {
-		case st.OOMKilled || c.oom:
-			c.reason = reasonOOM
-		case !c.started && st.Error != "":
+		c.oom = c.oom || st.OOMKilled
+		c.exited(st.ExitCode)
+		if !c.started && st.Error != "" && !c.oom {
 			c.reason = reasonCannotStart + st.Error
 		}
+	}
+}
+
+// exited records that the container stopped with code.
+func (c *ctr) exited(code int) {
+	c.phase, c.exitCode = phaseStopped, &code
+	if c.oom {
+		c.reason = reasonOOM
 	}
 }
 
@@ -93,7 +101,9 @@ type result struct {
 	reason string                 // ECS's reason when it failed
 	err    error                  // the failure, for the log
 	gone   bool                   // the container no longer exists
-	mac    string                 // the pause container's
+	// started: the engine said the start worked (even if st is missing).
+	started bool
+	mac     string // the pause container's
 }
 
 func failed(reason string, err error) result {
@@ -167,25 +177,39 @@ func (r *Runner) createOp(ctx context.Context, a agentproto.Assignment, name str
 	if err != nil {
 		return failed(reasonCannotCreate, err)
 	}
-	st, err := r.rt.InspectContainer(ctx, id)
-	if err != nil {
-		return result{id: id, err: err} // the next event or refresh tells
-	}
-	return result{id: id, st: &st}
+	return result{id: id} // created: the engine's answer says all there is to know
 }
 
+// startOp starts the container and inspects it once, for what only an
+// inspect tells: its published ports, addresses, image and start time (or
+// the engine's error, if the start failed).
+//
+// Should the inspect keep failing after a start that worked, the result
+// still says the container started: it is never started twice (one that
+// exited at once would run again), and its "die" event tells its exit.
 func (r *Runner) startOp(ctx context.Context, id string) result {
 	startErr := r.rt.StartContainer(ctx, id)
-	res := result{}
+	res := result{started: startErr == nil}
 	if startErr != nil {
 		res = failed(reasonCannotStart, startErr)
 	}
-	if st, err := r.rt.InspectContainer(ctx, id); err == nil {
-		res.st = &st
-	} else if docker.IsNotFound(err) {
-		res.gone = true
+	for attempt := 1; ; attempt++ {
+		st, err := r.rt.InspectContainer(ctx, id)
+		switch {
+		case err == nil:
+			res.st = &st
+			return res
+		case docker.IsNotFound(err):
+			res.gone = true
+			return res
+		}
+		if attempt == 3 || !sleep(ctx, 100*time.Millisecond) {
+			if res.err == nil {
+				res.err = err
+			}
+			return res
+		}
 	}
-	return res
 }
 
 // stopOp stops the container (SIGTERM, SIGKILL after timeout), trying

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -227,7 +228,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				r.log.Warn("runner: refresh", "err", err)
 			}
 		case res := <-r.done:
-			r.onResult(res)
+			r.onResult(ctx, res)
 		case <-r.poke:
 		case <-timeout:
 		}
@@ -362,11 +363,17 @@ func (r *Runner) dispatch(runCtx, opCtx context.Context, c *ctr, kind op, fn fun
 	}()
 }
 
-// onResult records the outcome of an operation.
-func (r *Runner) onResult(res result) {
+// onResult records the outcome of an operation, and takes an event that
+// came meanwhile if the operation could not inspect the container.
+func (r *Runner) onResult(ctx context.Context, res result) {
 	r.inflight--
 	c := r.byName(res.name)
 	c.op = opNone
+	missed := c.missed
+	c.missed = nil
+	if missed != nil && res.st == nil && !res.gone {
+		defer r.onEvent(ctx, *missed)
+	}
 	if res.err != nil {
 		r.log.Warn("runner: operation failed", "container", c.name, "op", res.op, "err", res.err)
 	}
@@ -388,12 +395,20 @@ func (r *Runner) onResult(res result) {
 	}
 	if res.id != "" && c.id == "" {
 		c.id = res.id
+		if res.op == opCreate && c.phase < phaseCreated {
+			c.phase = phaseCreated // its create returned the id; nothing else to learn yet
+		}
 	}
 	if res.st != nil {
 		c.observe(*res.st)
 	}
 	if res.mac != "" {
 		c.mac = res.mac
+	}
+	if res.started && res.st == nil && c.phase < phaseRunning {
+		// Started, though its inspect failed: running until an event or
+		// a refresh says more.
+		c.phase, c.started, c.startedAt = phaseRunning, true, r.cfg.Now()
 	}
 	switch {
 	case res.gone:
@@ -405,29 +420,70 @@ func (r *Runner) onResult(res result) {
 	}
 }
 
-// onEvent refreshes the container an engine event is about.
+// onEvent takes what an engine event says of one of the task's
+// containers. The event itself says most of it (the action; the exit code
+// on "die"; the health on "health_status"), so the container is inspected
+// only when something is missing: a start the runner did not make (its
+// ports and addresses), a die without an exit code or of a container never
+// seen started, and an exit by SIGKILL (137) before any "oom" event, which
+// may still be the OOM killer's (Docker 20.10's "die" does not say; the
+// inspect's OOMKilled does).
 func (r *Runner) onEvent(ctx context.Context, ev docker.ContainerEvent) {
 	c := r.byID(ev.ID)
-	if c != nil && ev.Action == "oom" {
+	if c == nil {
+		// Its create is still in flight (the result brings the id), or it
+		// is a duplicate of the same name a crash left: nothing to take.
+		return
+	}
+	if ev.Action == "oom" {
 		c.oom = true
+		return
+	}
+	if c.phase == phaseStopped {
+		return // a stopped container's state no longer changes
+	}
+	if c.op != opNone {
+		// The operation inspects the container when it ends, after this
+		// event; should that inspect fail, onResult takes the event then.
+		c.missed = &ev
+		return
+	}
+	switch ev.Action {
+	case "health_status":
+		if c.phase == phaseRunning {
+			c.health = ev.Health
+		}
+		return
+	case "start":
+		if c.phase == phaseRunning { // the start operation's inspect told
+			return
+		}
+	case "die":
+		if code, ok := exitCodeOf(ev); ok && c.started && (code != sigkillExitCode || c.oom) {
+			c.exited(code)
+			return
+		}
 	}
 	st, err := r.rt.InspectContainer(ctx, ev.ID)
 	if err != nil {
-		if docker.IsNotFound(err) && c != nil && c.phase != phaseStopped {
+		if docker.IsNotFound(err) {
 			c.phase = phaseStopped // removed behind our back
-		} else if !docker.IsNotFound(err) {
+		} else {
 			r.log.Warn("runner: inspect after event", "event", ev.Action, "err", err)
 		}
 		return
 	}
-	if c == nil { // created by an operation still in flight
-		c = r.byName(st.Labels[LabelContainerName])
-		if c == nil || c.id != "" {
-			return
-		}
-		c.id = st.ID
-	}
 	c.observe(st)
+}
+
+// sigkillExitCode is the exit code of a process killed by SIGKILL, as the
+// OOM killer does.
+const sigkillExitCode = 137
+
+// exitCodeOf is the exit code a "die" event carries in its attributes.
+func exitCodeOf(ev docker.ContainerEvent) (int, bool) {
+	code, err := strconv.Atoi(ev.Attributes["exitCode"])
+	return code, err == nil
 }
 
 // refresh finds the task's containers on the engine and inspects them:
