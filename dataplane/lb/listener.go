@@ -13,12 +13,9 @@ import (
 
 // listener is one bound listener port serving HTTP through its router.
 type listener struct {
-	arn  string
-	addr string // host:port
-	port int
-	// idle is the load balancer's idle timeout: how long a request waits
-	// for its target's first byte.
-	idle   time.Duration
+	arn    string
+	addr   string // host:port
+	port   int
 	ln     net.Listener
 	srv    *http.Server
 	router atomic.Pointer[router]
