@@ -231,29 +231,14 @@ func (a *API) DescribeScalingActivities(ctx context.Context, in *aas.DescribeSca
 	return out, nil
 }
 
-// pruneActivities deletes activities older than six weeks, a bounded batch
-// a pass.
+// pruneActivities deletes activities older than six weeks, but never one
+// whose count is still to be set (its scaling would be lost). They go at
+// most store.DeleteBatch a transaction (a backend bounds the keys one
+// writes; a busy target piles up thousands), each batch re-reading its
+// records; a pass stopped half way leaves the rest for the next.
 func (a *API) pruneActivities(ctx context.Context) error {
 	cutoff := a.Now().Add(-activityTTL)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		kvs, err := tx.List("aas/activities/", "", 0)
-		if err != nil {
-			return err
-		}
-		deleted := 0
-		for _, kv := range kvs {
-			act, _, err := store.Get[activityRecord](tx, kv.Key)
-			if err != nil || !act.Start.Before(cutoff) || act.Desired != nil && act.End.IsZero() {
-				continue
-			}
-			if err := tx.Delete(kv.Key); err != nil {
-				return err
-			}
-			if deleted++; deleted == 500 {
-				break
-			}
-		}
-		return nil
+	return store.DeleteWhere(ctx, a.DB, "aas/activities/", func(act activityRecord) bool {
+		return act.Start.Before(cutoff) && (act.Desired == nil || !act.End.IsZero())
 	})
-	return err
 }

@@ -72,26 +72,12 @@ func (a *API) Authenticate(ctx context.Context, user, password string) error {
 	return nil
 }
 
-// PurgeTokens deletes expired tokens.
+// PurgeTokens deletes expired tokens, at most store.DeleteBatch a
+// transaction: a busy registry may hold more expired tokens than a
+// backend writes in one.
 func (a *API) PurgeTokens(ctx context.Context) error {
 	now := a.Now()
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		kvs, err := tx.List("ecr/"+a.account+"/tokens/", "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			rec, _, err := store.Get[tokenRecord](tx, kv.Key)
-			if err != nil {
-				return err
-			}
-			if now.After(rec.Expires) {
-				if err := tx.Delete(kv.Key); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	return store.DeleteWhere(ctx, a.DB, "ecr/"+a.account+"/tokens/", func(rec tokenRecord) bool {
+		return now.After(rec.Expires)
 	})
-	return err
 }

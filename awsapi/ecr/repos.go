@@ -108,27 +108,35 @@ func (a *API) DescribeRepositories(ctx context.Context, in *ecrtypes.DescribeRep
 
 // DeleteRepository deletes a repository; one holding images only with
 // force, and then its images go from the registry too.
+//
+// The image records go at most store.DeleteBatch a transaction (a
+// repository may hold more images than a backend writes in one), each
+// batch checking again that the repository exists and, without force, is
+// empty; the repository and its name go with the last batch. A delete
+// stopped between batches leaves a repository with fewer images, still a
+// valid repository (its manifests are still in the registry, and a push
+// records them again); no image record ever outlives its repository, so a
+// repository created again under the name starts empty.
 func (a *API) DeleteRepository(ctx context.Context, in *ecrtypes.DeleteRepositoryRequest) (*ecrtypes.DeleteRepositoryResponse, error) {
 	sc := a.scope(ctx)
 	name := awsapi.Deref(in.RepositoryName)
 	var rec repoRecord
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+	err := store.DeleteTree(ctx, a.DB, func(tx store.Tx) ([]string, error) {
 		var err error
 		if rec, err = a.getRepo(tx, sc, name); err != nil {
-			return err
+			return nil, err
 		}
-		imgs, err := tx.List(imagesPrefix(sc, name), "", 0)
-		if err != nil {
-			return err
-		}
-		if len(imgs) > 0 && !in.Force {
-			return awsapi.Errorf(codeRepoNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", name, sc.Account)
-		}
-		for _, kv := range imgs {
-			if err := tx.Delete(kv.Key); err != nil {
-				return err
+		if !in.Force {
+			imgs, err := tx.List(imagesPrefix(sc, name), "", 1)
+			if err != nil {
+				return nil, err
+			}
+			if len(imgs) > 0 {
+				return nil, awsapi.Errorf(codeRepoNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", name, sc.Account)
 			}
 		}
+		return []string{imagesPrefix(sc, name)}, nil
+	}, func(tx store.Tx) error {
 		if err := tx.Delete(nameKey(sc.Account, name)); err != nil {
 			return err
 		}

@@ -248,30 +248,26 @@ func (a *API) DescribeListeners(ctx context.Context, in *elbv2types.DescribeList
 
 // DeleteListener deletes a listener and its rules; the data plane closes
 // its port.
+//
+// The rules go at most store.DeleteBatch a transaction (a listener may
+// have more rules than a backend writes in one), the listener with the
+// last batch. A delete stopped between batches leaves the listener with
+// fewer rules, still a valid listener (its default actions are its own);
+// no rule outlives its listener, whose ID a new listener never reuses.
 func (a *API) DeleteListener(ctx context.Context, in *elbv2types.DeleteListenerInput) (*elbv2types.DeleteListenerOutput, error) {
 	sc := awsapi.ScopeOf(ctx)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		l, err := getListener(tx, sc, awsapi.Deref(in.ListenerArn))
-		if err != nil {
-			return err
+	var l lbstate.Listener
+	err := store.DeleteTree(ctx, a.DB, func(tx store.Tx) ([]string, error) {
+		var err error
+		if l, err = getListener(tx, sc, awsapi.Deref(in.ListenerArn)); err != nil {
+			return nil, err
 		}
-		return deleteListenerTx(tx, sc, l)
+		return []string{lbstate.RulesPrefix(sc, l.ID)}, nil
+	}, func(tx store.Tx) error {
+		return tx.Delete(lbstate.ListenerKey(sc, l.LBID, l.ID))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &elbv2types.DeleteListenerOutput{}, nil
-}
-
-func deleteListenerTx(tx store.Tx, sc model.Scope, l lbstate.Listener) error {
-	kvs, err := tx.List(lbstate.RulesPrefix(sc, l.ID), "", 0)
-	if err != nil {
-		return err
-	}
-	for _, kv := range kvs {
-		if err := tx.Delete(kv.Key); err != nil {
-			return err
-		}
-	}
-	return tx.Delete(lbstate.ListenerKey(sc, l.LBID, l.ID))
 }

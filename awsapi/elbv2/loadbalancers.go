@@ -180,32 +180,42 @@ func (a *API) DescribeLoadBalancers(ctx context.Context, in *elbv2types.Describe
 
 // DeleteLoadBalancer deletes a load balancer with its listeners and rules;
 // its target groups stay. Deleting one that does not exist succeeds.
+//
+// Rules, then listeners, go at most store.DeleteBatch a transaction (a
+// load balancer's listeners may have more rules than a backend writes in
+// one), each batch checking again that the load balancer exists and is
+// not protected from deletion; the load balancer goes with the last
+// batch. A delete stopped between batches leaves the load balancer with
+// fewer rules or listeners, each remaining listener whole but for rules
+// (its default actions are its own). No rule or listener outlives its
+// load balancer; both are keyed by IDs a new one never reuses.
 func (a *API) DeleteLoadBalancer(ctx context.Context, in *elbv2types.DeleteLoadBalancerInput) (*elbv2types.DeleteLoadBalancerOutput, error) {
 	sc := awsapi.ScopeOf(ctx)
 	arn := awsapi.Deref(in.LoadBalancerArn)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		lb, err := getLB(tx, sc, arn)
-		if awsapi.IsCode(err, codeLBNotFound) {
-			return nil // already gone
-		}
-		if err != nil {
-			return err
+	var lb lbstate.LoadBalancer
+	err := store.DeleteTree(ctx, a.DB, func(tx store.Tx) ([]string, error) {
+		var err error
+		if lb, err = getLB(tx, sc, arn); err != nil {
+			return nil, err
 		}
 		if lb.Attributes[lbstate.AttrDeletionProtection] == "true" {
-			return apiError(codeOperationNotPermit, "Load balancer %q cannot be deleted because deletion protection is enabled.", arn)
+			return nil, apiError(codeOperationNotPermit, "Load balancer %q cannot be deleted because deletion protection is enabled.", arn)
 		}
 		listeners, err := store.List[lbstate.Listener](tx, lbstate.LBListenersPrefix(sc, lb.ID))
 		if err != nil {
-			return err
+			return nil, err
 		}
+		// Every listener's rules before the listeners themselves: a
+		// listener goes only once its rules are gone.
+		var prefixes []string
 		for _, l := range listeners {
-			if err := deleteListenerTx(tx, sc, l); err != nil {
-				return err
-			}
+			prefixes = append(prefixes, lbstate.RulesPrefix(sc, l.ID))
 		}
+		return append(prefixes, lbstate.LBListenersPrefix(sc, lb.ID)), nil
+	}, func(tx store.Tx) error {
 		return tx.Delete(lbstate.LBKey(sc, awsapi.Deref(lb.LB.LoadBalancerName)))
 	})
-	if err != nil {
+	if err != nil && !awsapi.IsCode(err, codeLBNotFound) {
 		return nil, err
 	}
 	return &elbv2types.DeleteLoadBalancerOutput{}, nil

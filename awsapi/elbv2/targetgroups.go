@@ -297,38 +297,36 @@ func (a *API) ModifyTargetGroup(ctx context.Context, in *elbv2types.ModifyTarget
 
 // DeleteTargetGroup deletes a target group no listener or rule uses, with
 // its registrations. Deleting one that does not exist succeeds.
+//
+// The target and health records go at most store.DeleteBatch a
+// transaction (a target group may have more targets than a backend writes
+// in one), each batch checking again that the group exists and is not in
+// use; the group goes with the last batch. A delete stopped between
+// batches (a crash, or a listener made to use the group meanwhile) leaves
+// the group with fewer targets, as if they had been deregistered. Records
+// are keyed by the group's ID, never reused by a group created again
+// under the name, and no record outlives its group anyway.
 func (a *API) DeleteTargetGroup(ctx context.Context, in *elbv2types.DeleteTargetGroupInput) (*elbv2types.DeleteTargetGroupOutput, error) {
 	sc := awsapi.ScopeOf(ctx)
 	arn := awsapi.Deref(in.TargetGroupArn)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		rec, err := getTG(tx, sc, arn)
-		if awsapi.IsCode(err, codeTGNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
+	var rec lbstate.TargetGroup
+	err := store.DeleteTree(ctx, a.DB, func(tx store.Tx) ([]string, error) {
+		var err error
+		if rec, err = getTG(tx, sc, arn); err != nil {
+			return nil, err
 		}
 		used, err := usage(tx, sc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if lbs := used[arn]; len(lbs) > 0 {
-			return apiError(codeResourceInUse, "Target group %q is currently in use by a listener or a rule of %s.", arn, strings.Join(lbs, ", "))
+			return nil, apiError(codeResourceInUse, "Target group %q is currently in use by a listener or a rule of %s.", arn, strings.Join(lbs, ", "))
 		}
-		for _, prefix := range []string{lbstate.TargetsPrefix(sc, rec.ID), lbstate.HealthPrefix(sc, rec.ID)} {
-			kvs, err := tx.List(prefix, "", 0)
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				if err := tx.Delete(kv.Key); err != nil {
-					return err
-				}
-			}
-		}
+		return []string{lbstate.TargetsPrefix(sc, rec.ID), lbstate.HealthPrefix(sc, rec.ID)}, nil
+	}, func(tx store.Tx) error {
 		return tx.Delete(lbstate.TGKey(sc, awsapi.Deref(rec.TG.TargetGroupName)))
 	})
-	if err != nil {
+	if err != nil && !awsapi.IsCode(err, codeTGNotFound) {
 		return nil, err
 	}
 	return &elbv2types.DeleteTargetGroupOutput{}, nil

@@ -103,22 +103,21 @@ func (a *API) ListEventBuses(ctx context.Context, in *eventbridgetypes.ListEvent
 }
 
 // DeleteEventBus deletes a custom bus and its rules; the default bus
-// cannot be deleted.
+// cannot be deleted (and only it has schedule rules). The rules go at
+// most store.DeleteBatch a transaction (a bus may have more rules than a
+// backend writes in one), the bus with the last batch, atomically with
+// any rule put meanwhile. A delete stopped between batches leaves the bus
+// with fewer rules, still a valid bus; as the bus goes last, no rule
+// (keyed by the bus's name) outlives it, and a bus created again under
+// the name starts with none.
 func (a *API) DeleteEventBus(ctx context.Context, in *eventbridgetypes.DeleteEventBusRequest) (*struct{}, error) {
 	sc := awsapi.ScopeOf(ctx)
 	if *in.Name == defaultBus {
 		return nil, errValidation("Cannot delete event bus default.")
 	}
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		rules, err := store.List[ruleRecord](tx, rulesPrefix(sc, *in.Name))
-		if err != nil {
-			return err
-		}
-		for _, r := range rules {
-			if err := tx.Delete(ruleKey(sc, *in.Name, r.Name)); err != nil {
-				return err
-			}
-		}
+	err := store.DeleteTree(ctx, a.DB, func(store.Tx) ([]string, error) {
+		return []string{rulesPrefix(sc, *in.Name)}, nil
+	}, func(tx store.Tx) error {
 		return tx.Delete(busKey(sc, *in.Name))
 	})
 	return nil, wrap("DeleteEventBus", err)

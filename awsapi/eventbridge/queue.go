@@ -135,35 +135,50 @@ func nextSeq(now time.Time) string {
 	return fmt.Sprintf("%019d", n)
 }
 
+// enqueueBatch is the most deliveries enqueue writes in one transaction:
+// under etcd's default bound of 128 keys, as store.DeleteBatch.
+const enqueueBatch = store.DeleteBatch
+
 // enqueue records the deliveries of one event to the targets of rules,
-// and returns once they are in the store.
+// and returns once they are in the store. They are written at most
+// enqueueBatch a transaction: an event matching many rules (five
+// targets each) makes more deliveries than a backend writes in one. A
+// failure part way leaves the batches already written queued, and they
+// are delivered; the event is reported failed, and a sender that puts it
+// again has those targets receive it twice, as EventBridge's at-least-once
+// delivery allows.
 func (a *API) enqueue(ctx context.Context, sc model.Scope, rules []*ruleRecord, eventJSON string) error {
-	n := 0
+	var recs []deliveryRecord
+	now := a.Now()
 	for _, r := range rules {
-		n += len(r.Targets)
+		for _, t := range r.Targets {
+			recs = append(recs, deliveryRecord{Account: sc.Account, Region: sc.Region, Rule: r.Name, RuleARN: ruleARN(sc, r.Bus, r.Name),
+				Target: t, Event: eventJSON, Queued: now})
+		}
 	}
-	if n == 0 {
+	if len(recs) == 0 {
 		return nil
 	}
-	if err := a.reserve(ctx, n); err != nil {
+	if err := a.reserve(ctx, len(recs)); err != nil {
 		return err
 	}
-	now := a.Now()
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		for _, r := range rules {
-			for _, t := range r.Targets {
-				rec := deliveryRecord{Account: sc.Account, Region: sc.Region, Rule: r.Name, RuleARN: ruleARN(sc, r.Bus, r.Name),
-					Target: t, Event: eventJSON, Queued: now}
+	for i := 0; i < len(recs); i += enqueueBatch {
+		batch := recs[i:min(len(recs), i+enqueueBatch)]
+		_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+			for _, rec := range batch {
 				if err := store.Put(tx, deliveriesRoot+nextSeq(now), rec); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			a.release(len(recs) - i)
+			if i > 0 {
+				a.q.nudge()
+			}
+			return fmt.Errorf("queue deliveries: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		a.release(n)
-		return fmt.Errorf("queue deliveries: %w", err)
 	}
 	a.q.nudge()
 	return nil

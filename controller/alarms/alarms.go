@@ -257,25 +257,15 @@ func (c *Controller) clearDue(ctx context.Context, key string, seen *metrics.Ala
 // prune drops history items older than 30 days (their keys sort by time).
 func (c *Controller) prune(ctx context.Context, now time.Time) error {
 	cut := fmt.Sprintf("%020d", now.Add(-metrics.HistoryKeep).UnixNano())
-	_, err := c.DB.Update(ctx, func(tx store.Tx) error {
-		kvs, err := tx.List(metrics.AlarmsRoot, "", 0)
-		if err != nil {
-			return err
+	// The key says when, so no record is read. A flapping alarm makes
+	// more history a day than a backend writes in one transaction: it
+	// goes at most store.DeleteBatch a transaction.
+	return store.DeleteKeysWhere(ctx, c.DB, metrics.AlarmsRoot, func(key string) bool {
+		if kind(key) != "history" {
+			return false
 		}
-		for _, kv := range kvs {
-			if kind(kv.Key) != "history" {
-				continue
-			}
-			ts := strings.SplitN(kv.Key, "/", 6)[4]
-			if ts < cut {
-				if err := tx.Delete(kv.Key); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return strings.SplitN(key, "/", 6)[4] < cut
 	})
-	return err
 }
 
 // kind is the record kind of a key cloudwatch/ACCOUNT/REGION/KIND/…
