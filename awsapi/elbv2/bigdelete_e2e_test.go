@@ -26,17 +26,21 @@ func TestDeleteTargetGroupMany(t *testing.T) {
 	}
 	tg := newTG()
 	const n = 300
-	for i := 0; i < n; i += 50 {
-		var ts []types.TargetDescription
-		for j := i; j < i+50; j++ {
-			// Loopback addresses only: nothing outside the machine is
-			// ever probed.
-			ts = append(ts, types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(20000 + j))})
-		}
-		apitest.Must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: ts}))(t)
+	var ts []types.TargetDescription
+	for j := range n {
+		// Loopback addresses only: nothing outside the machine is ever
+		// probed.
+		ts = append(ts, types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(20000 + j))})
 	}
+	// One call registers them all (in batches inside), and one
+	// deregisters a hundred and fifty of them again.
+	apitest.Must(c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: ts}))(t)
 	if got := len(apitest.Must(c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(t).TargetHealthDescriptions); got != n {
 		t.Fatalf("%d targets registered, want %d", got, n)
+	}
+	apitest.Must(c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: ts[:150]}))(t)
+	if got := len(apitest.Must(c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(t).TargetHealthDescriptions); got != n-150 {
+		t.Fatalf("%d targets left after deregistering 150, want %d", got, n-150)
 	}
 	apitest.Must(c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(tg)}))(t)
 	_, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{tg}})

@@ -53,29 +53,53 @@ func targetIDs(tg lbstate.TargetGroup, in []elbv2types.TargetDescription) ([]lbs
 	return out, nil
 }
 
+// targetBatch is how many targets one transaction changes: a target is
+// up to two keys (its record and its health), inside the store's bound on
+// keys written per transaction.
+const targetBatch = 50
+
 // changeTargets runs change on the targets of a request, in its target
-// group, in one transaction.
+// group: in one transaction for up to targetBatch targets, else in
+// batches of targetBatch, every target's id checked before the first.
 func (a *API) changeTargets(ctx context.Context, tgARN *string, targets []elbv2types.TargetDescription,
-	change func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error) error {
+	change func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID, batch []elbv2types.TargetDescription) error) error {
 	sc := awsapi.ScopeOf(ctx)
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		tg, err := getTG(tx, sc, awsapi.Deref(tgARN))
+	if len(targets) > targetBatch {
+		err := a.DB.View(ctx, func(tx store.ReadTx) error {
+			tg, err := getTG(tx, sc, awsapi.Deref(tgARN))
+			if err != nil {
+				return err
+			}
+			_, err = targetIDs(tg, targets)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		ids, err := targetIDs(tg, targets)
+	}
+	for batch := range slices.Chunk(targets, targetBatch) {
+		_, err := a.DB.Update(ctx, func(tx store.Tx) error {
+			tg, err := getTG(tx, sc, awsapi.Deref(tgARN))
+			if err != nil {
+				return err
+			}
+			ids, err := targetIDs(tg, batch)
+			if err != nil {
+				return err
+			}
+			return change(tx, sc, tg, ids, batch)
+		})
 		if err != nil {
 			return err
 		}
-		return change(tx, sc, tg, ids)
-	})
-	return err
+	}
+	return nil
 }
 
 // RegisterTargets registers targets; registering a registered target again
 // changes nothing, and registering a draining one starts it anew.
 func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTargetsInput) (*elbv2types.RegisterTargetsOutput, error) {
-	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, sc model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID, batch []elbv2types.TargetDescription) error {
 		existing, err := store.List[lbstate.Target](tx, lbstate.TargetsPrefix(sc, tg.ID))
 		if err != nil {
 			return err
@@ -83,7 +107,7 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 		count := len(existing)
 		regs := make([]lbstate.Registration, len(ids))
 		for i, id := range ids {
-			regs[i] = lbstate.Registration{TargetID: id, AvailabilityZone: awsapi.Deref(in.Targets[i].AvailabilityZone)}
+			regs[i] = lbstate.Registration{TargetID: id, AvailabilityZone: awsapi.Deref(batch[i].AvailabilityZone)}
 			if !slices.ContainsFunc(existing, func(t lbstate.Target) bool { return t.TargetID == id }) {
 				count++
 			}
@@ -104,7 +128,7 @@ func (a *API) RegisterTargets(ctx context.Context, in *elbv2types.RegisterTarget
 // deregistration delay (less when they finish sooner). A group no listener
 // uses has nothing to drain, so its targets go at once.
 func (a *API) DeregisterTargets(ctx context.Context, in *elbv2types.DeregisterTargetsInput) (*elbv2types.DeregisterTargetsOutput, error) {
-	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, _ model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID) error {
+	err := a.changeTargets(ctx, in.TargetGroupArn, in.Targets, func(tx store.Tx, _ model.Scope, tg lbstate.TargetGroup, ids []lbstate.TargetID, _ []elbv2types.TargetDescription) error {
 		err := lbstate.DeregisterTargets(tx, tg, ids, a.Now())
 		if errors.Is(err, lbstate.ErrNotRegistered) {
 			return apiError(codeInvalidTarget, "%s.", err.Error())

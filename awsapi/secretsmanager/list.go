@@ -3,6 +3,7 @@ package secretsmanager
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -223,11 +224,13 @@ func pageCursor(op string, tok *string) (awsapi.Cursor, error) {
 
 // Purge deletes the secrets whose recovery window has ended (reads treat
 // them as gone already); the server runs it every minute (ctrl.Periodic).
+// It finds them on a snapshot and deletes store.DeleteBatch a
+// transaction, each checking its secrets are still gone (a secret
+// restored meanwhile stays).
 func (a *API) Purge(ctx context.Context) error {
 	now := a.Now().UTC()
-	n := 0
-	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		n = 0
+	var due []string
+	err := a.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, err := tx.List("secretsmanager/", "", 0)
 		if err != nil {
 			return err
@@ -236,17 +239,32 @@ func (a *API) Purge(ctx context.Context) error {
 			if !strings.Contains(kv.Key, "/secrets/") {
 				continue
 			}
-			rec, ok, err := store.Get[secretRecord](tx, kv.Key)
-			if err != nil || !ok || !rec.gone(now) {
-				continue // a record that does not decode is left for a human
+			var rec secretRecord
+			if json.Unmarshal(kv.Value, &rec) == nil && rec.gone(now) {
+				due = append(due, kv.Key) // a record that does not decode is left for a human
 			}
-			if err := tx.Delete(kv.Key); err != nil {
-				return err
-			}
-			n++
 		}
 		return nil
 	})
+	n := 0
+	for batch := range slices.Chunk(due, store.DeleteBatch) {
+		if err != nil {
+			break
+		}
+		_, err = a.DB.Update(ctx, func(tx store.Tx) error {
+			for _, key := range batch {
+				rec, ok, err := store.Get[secretRecord](tx, key)
+				if err != nil || !ok || !rec.gone(now) {
+					continue
+				}
+				if err := tx.Delete(key); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+	}
 	if n > 0 {
 		a.Log.LogAttrs(ctx, slog.LevelInfo, "secretsmanager: deleted secrets whose recovery window ended", slog.Int("count", n))
 	}

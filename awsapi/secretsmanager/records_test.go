@@ -2,6 +2,7 @@ package secretsmanager
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -17,7 +18,7 @@ import (
 
 func newTestAPI(t *testing.T) (*API, *time.Time) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128}) // etcd's bound
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +71,36 @@ func TestRecoveryWindowEnds(t *testing.T) {
 	// The name is free again.
 	if _, err := a.CreateSecret(ctx, &smt.CreateSecretRequest{Name: new("w"), SecretString: new("v")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPurgeMany purges more secrets than one store transaction may delete
+// (the test store has etcd's bound of 128 keys): all go, in batches.
+func TestPurgeMany(t *testing.T) {
+	a, now := newTestAPI(t)
+	ctx := context.Background()
+	const n = 150
+	for i := range n {
+		name := fmt.Sprintf("s-%03d", i)
+		if _, err := a.CreateSecret(ctx, &smt.CreateSecretRequest{Name: new(name), SecretString: new("v")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.DeleteSecret(ctx, &smt.DeleteSecretRequest{SecretId: new(name), RecoveryWindowInDays: new(int64(7))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	*now = now.Add(8 * 24 * time.Hour)
+	if err := a.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	_ = a.DB.View(ctx, func(tx store.ReadTx) error {
+		kvs, _ := tx.List("secretsmanager/", "", 0)
+		left = len(kvs)
+		return nil
+	})
+	if left != 0 {
+		t.Fatalf("%d records left after the purge, want 0", left)
 	}
 }
 
