@@ -29,6 +29,26 @@ import (
 //	             └─ store.ErrConflict: rehearse again (at most
 //	                store.OptimisticAttempts times, then both in one Update)
 
+// RehearsePass is Rehearse for a controller pass that places tasks: pass
+// runs first on the snapshot, recording its placements, then in the
+// commit replaying them; a commit that does not take every placement the
+// rehearsal made is a conflict. quiet is true in the rehearsal, so that a
+// pass logs only what it commits.
+func RehearsePass(ctx context.Context, db store.Backend, pass func(tx store.Tx, ps *Placements, quiet bool) error) error {
+	rehearse := func(tx store.Tx) (*Placements, error) {
+		ps := &Placements{}
+		return ps, pass(tx, ps, true)
+	}
+	commit := func(tx store.Tx, planned *Placements) error {
+		ps := &Placements{Replay: true, List: planned.List}
+		if err := pass(tx, ps, false); err != nil {
+			return err
+		}
+		return ps.Unused()
+	}
+	return Rehearse(ctx, db, rehearse, commit)
+}
+
 // Rehearse runs rehearse on a snapshot whose writes stay in memory and,
 // when it wrote something, commit in an Update with what rehearse
 // returned, until commit does not report store.ErrConflict. After

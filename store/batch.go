@@ -73,6 +73,14 @@ func DeleteTree(ctx context.Context, db Backend, step func(Tx) ([]string, error)
 // snapshots; a key deleted in between is skipped. It is not atomic: a
 // purge stopped half way leaves the rest for the next call.
 func DeleteKeysWhere(ctx context.Context, db Backend, prefix string, drop func(key string) bool) error {
+	return purge(ctx, db, prefix,
+		func(kv KV) (bool, error) { return drop(kv.Key), nil },
+		func(ctx context.Context, keys []string) error { return DeleteKeys(ctx, db, keys) })
+}
+
+// purge finds, deleteScan records a snapshot, the keys under prefix that
+// pick chooses, and has del delete them, DeleteBatch keys a call.
+func purge(ctx context.Context, db Backend, prefix string, pick func(KV) (bool, error), del func(context.Context, []string) error) error {
 	after := ""
 	for {
 		var doomed []string
@@ -85,7 +93,11 @@ func DeleteKeysWhere(ctx context.Context, db Backend, prefix string, drop func(k
 			more = len(kvs) == deleteScan
 			for _, kv := range kvs {
 				after = kv.Key
-				if drop(kv.Key) {
+				gone, err := pick(kv)
+				if err != nil {
+					return err
+				}
+				if gone {
 					doomed = append(doomed, kv.Key)
 				}
 			}
@@ -96,7 +108,7 @@ func DeleteKeysWhere(ctx context.Context, db Backend, prefix string, drop func(k
 		}
 		for len(doomed) > 0 {
 			n := min(len(doomed), DeleteBatch)
-			if err := DeleteKeys(ctx, db, doomed[:n]); err != nil {
+			if err := del(ctx, doomed[:n]); err != nil {
 				return err
 			}
 			doomed = doomed[n:]

@@ -72,42 +72,9 @@ const deleteScan = 1000
 // go, so a record refreshed in between is kept. It is not atomic: a purge
 // stopped half way leaves the rest for the next call.
 func DeleteWhere[T any](ctx context.Context, db Backend, prefix string, drop func(T) bool) error {
-	after := ""
-	for {
-		var doomed []string
-		more := false
-		err := db.View(ctx, func(tx ReadTx) error {
-			kvs, err := tx.List(prefix, after, deleteScan)
-			if err != nil {
-				return err
-			}
-			more = len(kvs) == deleteScan
-			for _, kv := range kvs {
-				after = kv.Key
-				gone, err := dropped(kv, drop)
-				if err != nil {
-					return err
-				}
-				if gone {
-					doomed = append(doomed, kv.Key)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for len(doomed) > 0 {
-			n := min(len(doomed), DeleteBatch)
-			if err := deleteStill(ctx, db, doomed[:n], drop); err != nil {
-				return err
-			}
-			doomed = doomed[n:]
-		}
-		if !more {
-			return nil
-		}
-	}
+	return purge(ctx, db, prefix,
+		func(kv KV) (bool, error) { return dropped(kv, drop) },
+		func(ctx context.Context, keys []string) error { return deleteStill(ctx, db, keys, drop) })
 }
 
 // deleteStill deletes those of keys whose current record drop still

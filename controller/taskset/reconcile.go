@@ -24,18 +24,9 @@ import (
 // being one transaction is what keeps a task from being started twice.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	now := c.now()
-	rehearse := func(tx store.Tx) (*state.Placements, error) {
-		ps := &state.Placements{}
-		return ps, c.pass(tx, key, now, ps, true)
-	}
-	commit := func(tx store.Tx, planned *state.Placements) error {
-		ps := &state.Placements{Replay: true, List: planned.List}
-		if err := c.pass(tx, key, now, ps, false); err != nil {
-			return err
-		}
-		return ps.Unused()
-	}
-	return state.Rehearse(ctx, c.db, rehearse, commit)
+	return state.RehearsePass(ctx, c.db, func(tx store.Tx, ps *state.Placements, quiet bool) error {
+		return c.pass(tx, key, now, ps, quiet)
+	})
 }
 
 // pass runs one pass over the task sets of the service at key in tx,
