@@ -57,6 +57,53 @@ func NewID() string {
 // CreateTask writes a new task record, PROVISIONING with desired RUNNING,
 // assigned to the target's node.
 func CreateTask(tx store.Tx, l *Launch, t Target, now time.Time) (ecstypes.Task, error) {
+	p, err := PrepareTask(l, t, now)
+	if err != nil {
+		return ecstypes.Task{}, err
+	}
+	return p.Record.Task, PutNewTask(tx, l.Scope, l.Cluster, p)
+}
+
+// PreparedTask is a new task's record, built and encoded before the write
+// transaction: a caller that plans on a snapshot (RunTask) does that work
+// outside the store's write lock, where concurrent callers run it in
+// parallel, and the commit only writes the bytes and the indexes.
+type PreparedTask struct {
+	Record  model.TaskRecord
+	Encoded []byte
+}
+
+// PrepareTask builds the record of a new task for target t, PROVISIONING
+// with desired RUNNING, and encodes it.
+func PrepareTask(l *Launch, t Target, now time.Time) (PreparedTask, error) {
+	rec := newTaskRecord(l, t, now)
+	b, err := rec.MarshalJSON()
+	if err != nil {
+		return PreparedTask{}, fmt.Errorf("state: encode task %s: %w", deref(rec.Task.TaskArn), err)
+	}
+	return PreparedTask{Record: rec, Encoded: b}, nil
+}
+
+// PutNewTask writes a prepared task and its index entries. Its id is new,
+// so there is no stored version to move the indexes from.
+func PutNewTask(tx store.Tx, sc model.Scope, cluster string, p PreparedTask) error {
+	arn := deref(p.Record.Task.TaskArn)
+	id := LastSegment(arn)
+	key := TaskKey(sc, cluster, id)
+	if err := tx.Put(key, p.Encoded); err != nil {
+		return err
+	}
+	if err := indexTask(tx, sc, cluster, id, nil, &p.Record); err != nil {
+		return err
+	}
+	if p.Record.NodeID == "" {
+		return nil
+	}
+	return tx.Put(NodeTaskKey(p.Record.NodeID, arn), []byte(key))
+}
+
+// newTaskRecord is a new task's record.
+func newTaskRecord(l *Launch, t Target, now time.Time) model.TaskRecord {
 	id := NewID()
 	sc := l.Scope
 	arn := sc.TaskARN(l.Cluster, id)
@@ -130,8 +177,7 @@ func CreateTask(tx store.Tx, l *Launch, t Target, now time.Time) (ecstypes.Task,
 		}
 		task.Containers = append(task.Containers, c)
 	}
-	rec := model.TaskRecord{Task: task, Definition: td, NodeID: t.Node, Network: l.Network}
-	return task, PutTask(tx, sc, l.Cluster, &rec)
+	return model.TaskRecord{Task: task, Definition: td, NodeID: t.Node, Network: l.Network}
 }
 
 // OverridesOf is a task's overrides as ECS reports them: one entry per

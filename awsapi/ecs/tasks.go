@@ -73,6 +73,7 @@ type launchPlan struct {
 	p     state.Placement
 	reads []state.Read // the cluster, the task definition, the chosen instances
 	now   time.Time
+	tasks []state.PreparedTask // the new tasks' records, encoded
 }
 
 // launch resolves and places tasks on a snapshot, then creates them in a
@@ -96,20 +97,26 @@ func (a *API) launch(ctx context.Context, cluster string, in *ecstypes.RunTaskRe
 			}
 			return launchPlan{}, err
 		}
-		return launchPlan{l: l, p: p, reads: append(rtx.Reads(), p.Reads...), now: now}, nil
+		// The new records are built and encoded here, outside the write
+		// lock; the commit writes them.
+		lp := launchPlan{l: l, p: p, reads: append(rtx.Reads(), p.Reads...), now: now}
+		for _, t := range p.Targets {
+			pt, err := state.PrepareTask(l, t, now)
+			if err != nil {
+				return launchPlan{}, err
+			}
+			lp.tasks = append(lp.tasks, pt)
+		}
+		return lp, nil
 	}
-	var tasks []ecstypes.Task
 	commit := func(tx store.Tx, lp launchPlan) error {
-		tasks = tasks[:0]
 		if err := state.CheckReads(tx, lp.reads); err != nil {
 			return err
 		}
-		for _, t := range lp.p.Targets {
-			task, err := state.CreateTask(tx, lp.l, t, lp.now)
-			if err != nil {
+		for _, pt := range lp.tasks {
+			if err := state.PutNewTask(tx, lp.l.Scope, lp.l.Cluster, pt); err != nil {
 				return err
 			}
-			tasks = append(tasks, task)
 		}
 		return nil
 	}
@@ -117,7 +124,11 @@ func (a *API) launch(ctx context.Context, cluster string, in *ecstypes.RunTaskRe
 	if err != nil {
 		return nil, nil, err
 	}
-	return append([]ecstypes.Task{}, tasks...), append([]ecstypes.Failure{}, lp.p.Failures...), nil
+	tasks := make([]ecstypes.Task, 0, len(lp.tasks))
+	for _, pt := range lp.tasks {
+		tasks = append(tasks, pt.Record.Task)
+	}
+	return tasks, append([]ecstypes.Failure{}, lp.p.Failures...), nil
 }
 
 // resolveLaunch checks the request against the cluster and the task
