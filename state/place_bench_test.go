@@ -38,8 +38,8 @@ func benchPlaceCommit(b *testing.B, clients int) {
 	now := time.Now()
 	benchInstances(b, db, instances, 0, now)
 	td := testDefinition(1, 6, 0)
-	// As RunTask: place on a snapshot, commit in a short Update that checks
-	// what the placement read. hold is the time inside the Update's fn,
+	// As RunTask: place and build the task records on a snapshot, commit
+	// in a short Update that checks what the placement read. hold is the time inside the Update's fn,
 	// while the store's write lock is held (the commit's own write-out
 	// comes after it).
 	var mu sync.Mutex // guards the three figures below
@@ -49,7 +49,11 @@ func benchPlaceCommit(b *testing.B, clients int) {
 	conflicts := 0
 	runTask := func() error {
 		l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: count}
-		_, _, err := store.Optimistic(ctx, db, func(tx store.ReadTx) (Placement, error) {
+		type plan struct {
+			Placement
+			tasks []PreparedTask
+		}
+		_, _, err := store.Optimistic(ctx, db, func(tx store.ReadTx) (plan, error) {
 			t0 := time.Now()
 			p, err := Place(tx, l, nil, now)
 			mu.Lock()
@@ -58,8 +62,16 @@ func benchPlaceCommit(b *testing.B, clients int) {
 			if err == nil && len(p.Targets) != count {
 				err = fmt.Errorf("placed %d of %d: %v", len(p.Targets), count, p.Failures)
 			}
-			return p, err
-		}, func(tx store.Tx, p Placement) error {
+			pl := plan{Placement: p}
+			for _, t := range p.Targets {
+				pt, perr := PrepareTask(l, t, now)
+				if perr != nil {
+					return pl, perr
+				}
+				pl.tasks = append(pl.tasks, pt)
+			}
+			return pl, err
+		}, func(tx store.Tx, p plan) error {
 			t0 := time.Now()
 			defer func() {
 				mu.Lock()
@@ -72,8 +84,8 @@ func benchPlaceCommit(b *testing.B, clients int) {
 				mu.Unlock()
 				return err
 			}
-			for _, t := range p.Targets {
-				if _, err := CreateTask(tx, l, t, now); err != nil {
+			for _, pt := range p.tasks {
+				if err := PutNewTask(tx, l.Scope, l.Cluster, pt); err != nil {
 					return err
 				}
 			}
