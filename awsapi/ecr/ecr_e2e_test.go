@@ -345,9 +345,17 @@ func TestLifecyclePolicy(t *testing.T) {
 				t.Fatalf("%s expired: %+v", tag, left)
 			}
 		}
-		resp := reg.do(http.MethodGet, "/v2/svc/manifests/prod-1", "", nil)
-		if body := readAll(t, resp); resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("an expired image is still in the registry: %d %s", resp.StatusCode, body)
+		// The registry drops an image just after the store does.
+		for {
+			resp := reg.do(http.MethodGet, "/v2/svc/manifests/prod-1", "", nil)
+			body := readAll(t, resp)
+			if resp.StatusCode == http.StatusNotFound {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("an expired image is still in the registry: %d %s", resp.StatusCode, body)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 		got := apitest.Must(c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("svc")}))(t)
 		if aws.ToString(got.LifecyclePolicyText) != policy {
