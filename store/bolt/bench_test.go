@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wharfhq/wharf/store"
+	"github.com/wharfhq/wharf/store/storetest"
 )
 
 // Benchmarks measure the durable path (fsync per Update), which is what
@@ -49,36 +46,9 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	for _, writers := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			d := benchDB(b)
-			ctx := context.Background()
-			var next atomic.Int64
-			lat := make([]time.Duration, b.N)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for range writers {
-				wg.Go(func() {
-					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
-							return
-						}
-						key := fmt.Sprintf("bench/%d", i%1000)
-						t0 := time.Now()
-						if _, err := d.Update(ctx, func(tx store.Tx) error { return tx.Put(key, benchValue) }); err != nil {
-							b.Error(err)
-							return
-						}
-						lat[i] = time.Since(t0)
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commits/s")
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			storetest.BenchUpdates(b, d, writers, func(tx store.Tx, i int64) error {
+				return tx.Put(fmt.Sprintf("bench/%d", i%1000), benchValue)
+			})
 			b.ReportMetric(float64(b.N)/float64(max(d.commits.Load(), 1)), "updates/fsync")
 		})
 	}

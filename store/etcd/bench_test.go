@@ -3,15 +3,13 @@ package etcd_test
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/etcd"
 	"github.com/wharfhq/wharf/store/etcd/etcdtest"
+	"github.com/wharfhq/wharf/store/storetest"
 )
 
 var benchValue = []byte(`{"clusterName":"default","status":"ACTIVE","runningTasksCount":3,"pendingTasksCount":0}`)
@@ -34,42 +32,15 @@ func BenchmarkUpdateParallel(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { _ = db.Close() })
-				var next atomic.Int64
-				lat := make([]time.Duration, b.N)
-				var wg sync.WaitGroup
-				b.ResetTimer()
-				start := time.Now()
-				for range writers {
-					wg.Go(func() {
-						for {
-							i := next.Add(1) - 1
-							if i >= int64(b.N) {
-								return
-							}
-							key := fmt.Sprintf("bench/%d", i%1000)
-							t0 := time.Now()
-							if _, err := db.Update(ctx, func(tx store.Tx) error {
-								if kind == "get+put" {
-									if _, _, err := tx.Get(key); err != nil {
-										return err
-									}
-								}
-								return tx.Put(key, benchValue)
-							}); err != nil {
-								b.Error(err)
-								return
-							}
-							lat[i] = time.Since(t0)
+				storetest.BenchUpdates(b, db, writers, func(tx store.Tx, i int64) error {
+					key := fmt.Sprintf("bench/%d", i%1000)
+					if kind == "get+put" {
+						if _, _, err := tx.Get(key); err != nil {
+							return err
 						}
-					})
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				b.StopTimer()
-				slices.Sort(lat)
-				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commits/s")
-				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+					}
+					return tx.Put(key, benchValue)
+				})
 			})
 		}
 	}
