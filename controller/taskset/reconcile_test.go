@@ -38,22 +38,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	update(func(tx store.Tx) error {
-		if err := store.Put(tx, state.NodeKey("n1"), state.NodeRecord{NodeID: "n1", LastSeen: now}); err != nil {
-			return err
-		}
-		svc := ecstypes.Service{ServiceName: new("web"), Status: new(model.ServiceActive), DesiredCount: 4,
-			ServiceArn: new(sc.ServiceARN(cluster, "web")), ClusterArn: new(sc.ClusterARN(cluster)),
-			DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeExternal}}
-		if err := store.Put(tx, svcKey, model.ServiceRecord{Service: svc}); err != nil {
-			return err
-		}
-		td := ecstypes.TaskDefinition{Family: new("web"), TaskDefinitionArn: new(sc.TaskDefinitionARN("web", 1)),
-			ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: new("app"), Image: new("img")}}}
-		ts := ecstypes.TaskSet{Id: new(setID), Status: new(state.TaskSetActive), LaunchType: ecstypes.LaunchTypeFargate,
-			Scale: &ecstypes.Scale{Value: 50, Unit: ecstypes.ScaleUnitPercent}, TaskDefinition: td.TaskDefinitionArn}
-		return store.Put(tx, setKey, state.TaskSetRecord{TaskSet: ts, Definition: td})
-	})
+	update(func(tx store.Tx) error { return putExternalService(tx, sc, cluster, setID, 4, 50, now) })
 	reconcile := func() {
 		t.Helper()
 		if err := c.reconcile(ctx, svcKey); err != nil {
@@ -193,4 +178,24 @@ func TestReconcile(t *testing.T) {
 			t.Fatalf("reconcile wrote to an ECS-controller service (rev %d → %d)", before, after)
 		}
 	})
+}
+
+// putExternalService stores what a task-set test starts from: an agent
+// node seen at now, an EXTERNAL service "web" of desired tasks in cluster,
+// and one ACTIVE FARGATE task set setID at scale percent.
+func putExternalService(tx store.Tx, sc model.Scope, cluster, setID string, desired int32, scale float64, now time.Time) error {
+	if err := store.Put(tx, state.NodeKey("n1"), state.NodeRecord{NodeID: "n1", LastSeen: now}); err != nil {
+		return err
+	}
+	svc := ecstypes.Service{ServiceName: new("web"), Status: new(model.ServiceActive), DesiredCount: desired,
+		ServiceArn: new(sc.ServiceARN(cluster, "web")), ClusterArn: new(sc.ClusterARN(cluster)),
+		DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeExternal}}
+	if err := store.Put(tx, state.ServiceKey(sc, cluster, "web"), model.ServiceRecord{Service: svc}); err != nil {
+		return err
+	}
+	td := ecstypes.TaskDefinition{Family: new("web"), TaskDefinitionArn: new(sc.TaskDefinitionARN("web", 1)),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: new("app"), Image: new("img")}}}
+	ts := ecstypes.TaskSet{Id: new(setID), Status: new(state.TaskSetActive), LaunchType: ecstypes.LaunchTypeFargate,
+		Scale: &ecstypes.Scale{Value: scale, Unit: ecstypes.ScaleUnitPercent}, TaskDefinition: td.TaskDefinitionArn}
+	return store.Put(tx, state.TaskSetKey(sc, cluster, "web", setID), state.TaskSetRecord{TaskSet: ts, Definition: td})
 }

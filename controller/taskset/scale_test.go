@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -31,20 +30,7 @@ func TestScaleOutBounded(t *testing.T) {
 	const cluster, setID = "c", "ecs-svc/1"
 	svcKey := state.ServiceKey(sc, cluster, "web")
 	if _, err := db.Update(ctx, func(tx store.Tx) error {
-		if err := store.Put(tx, state.NodeKey("n1"), state.NodeRecord{NodeID: "n1", LastSeen: now}); err != nil {
-			return err
-		}
-		svc := ecstypes.Service{ServiceName: new("web"), Status: new(model.ServiceActive), DesiredCount: 200,
-			ServiceArn: new(sc.ServiceARN(cluster, "web")), ClusterArn: new(sc.ClusterARN(cluster)),
-			DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeExternal}}
-		if err := store.Put(tx, svcKey, model.ServiceRecord{Service: svc}); err != nil {
-			return err
-		}
-		td := ecstypes.TaskDefinition{Family: new("web"), TaskDefinitionArn: new(sc.TaskDefinitionARN("web", 1)),
-			ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: new("app"), Image: new("img")}}}
-		ts := ecstypes.TaskSet{Id: new(setID), Status: new(state.TaskSetActive), LaunchType: ecstypes.LaunchTypeFargate,
-			Scale: &ecstypes.Scale{Value: 100, Unit: ecstypes.ScaleUnitPercent}, TaskDefinition: td.TaskDefinitionArn}
-		return store.Put(tx, state.TaskSetKey(sc, cluster, "web", setID), state.TaskSetRecord{TaskSet: ts, Definition: td})
+		return putExternalService(tx, sc, cluster, setID, 200, 100, now)
 	}); err != nil {
 		t.Fatal(err)
 	}
