@@ -303,7 +303,19 @@ func (s *Server) RootKeys() (accessKeyID, secret string) {
 	return s.root.AccessKeyID, s.root.SecretAccessKey
 }
 
+// storeCheckTimeout bounds how long /_wharf/health waits for the store:
+// a probe must get its 503 before its own timeout (a container health
+// check's is typically 5 s).
+const storeCheckTimeout = 2 * time.Second
+
 func (s *Server) healthy() error {
+	if c, ok := s.db.(store.Checker); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), storeCheckTimeout)
+		defer cancel()
+		if err := c.Check(ctx); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 	if s.agent != nil {
 		return s.agent.Health()
 	}
