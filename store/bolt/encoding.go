@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -12,7 +14,8 @@ import (
 // side by side with the old one instead of requiring an offline migration.
 const (
 	recordFormat = 1
-	logFormat    = 1
+	logFormat    = 1 // the layout of encodeEvents, stored as it is
+	logFormatS2  = 2 // the same layout, S2-compressed after the format byte
 	headerLen    = 1 + 8 + 8
 )
 
@@ -71,7 +74,22 @@ func parseRev(b []byte) (int64, error) {
 //	type byte, uvarint len(key), key, uvarint len(value), value, uvarint CreateRev
 //
 // ModRev is the entry's revision for every event, so it is not stored.
+//
+// The log is written S2-compressed (logFormatS2): it holds every value of
+// the last History revisions, and those are JSON records that compress
+// four to five times. Uncompressed, the log was a third of the file at
+// 10,000 tasks, and a RunTask's entry spilled over several pages of its
+// own; S2 costs about a microsecond per kilobyte.
 func encodeEvents(events []store.Event) []byte {
+	raw := encodeEventsRaw(events)
+	b := make([]byte, 1+s2.MaxEncodedLen(len(raw)-1))
+	b[0] = logFormatS2
+	// Encode writes into b[1:], which is large enough.
+	return b[:1+len(s2.Encode(b[1:], raw[1:]))]
+}
+
+// encodeEventsRaw is the format-1 log entry (logFormat).
+func encodeEventsRaw(events []store.Event) []byte {
 	n := 1 + binary.MaxVarintLen64
 	for _, ev := range events {
 		n += 1 + 3*binary.MaxVarintLen64 + len(ev.KV.Key) + len(ev.KV.Value)
@@ -96,10 +114,20 @@ func decodeEvents(dst []store.Event, rev int64, b []byte, prefix string) ([]stor
 	bad := func(what string) error {
 		return fmt.Errorf("bolt: log entry %d: %w (%s)", rev, errCorrupt, what)
 	}
-	if len(b) < 1 || b[0] != logFormat {
+	switch {
+	case len(b) < 1:
 		return dst, bad("format")
+	case b[0] == logFormat:
+		b = b[1:]
+	case b[0] == logFormatS2:
+		raw, err := s2.Decode(nil, b[1:])
+		if err != nil {
+			return dst, bad("compressed: " + err.Error())
+		}
+		b = raw
+	default:
+		return dst, bad(fmt.Sprintf("format %d", b[0]))
 	}
-	b = b[1:]
 	count, n := binary.Uvarint(b)
 	if n <= 0 {
 		return dst, bad("count")

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/wharfhq/wharf/store"
@@ -33,28 +34,52 @@ func TestEventsRoundTripAndFilter(t *testing.T) {
 		{Type: store.EventDelete, Rev: 7, KV: store.KV{Key: "b/1", Value: []byte("old"), CreateRev: 5, ModRev: 7}},
 		{Type: store.EventPut, Rev: 7, KV: store.KV{Key: "a/2", Value: nil, CreateRev: 7, ModRev: 7}},
 	}
-	b := encodeEvents(in)
-	all, err := decodeEvents(nil, 7, b, "")
-	if err != nil {
-		t.Fatal(err)
+	for _, enc := range []struct {
+		name   string
+		encode func([]store.Event) []byte
+	}{
+		{"S2-compressed, as written now", encodeEvents},
+		{"format 1, as older files hold it", encodeEventsRaw},
+	} {
+		t.Run(enc.name, func(t *testing.T) {
+			b := enc.encode(in)
+			all, err := decodeEvents(nil, 7, b, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 3 {
+				t.Fatalf("decoded %d events, want 3", len(all))
+			}
+			for i := range in {
+				g, w := all[i], in[i]
+				if g.Type != w.Type || g.Rev != w.Rev || g.KV.Key != w.KV.Key || string(g.KV.Value) != string(w.KV.Value) ||
+					g.KV.CreateRev != w.KV.CreateRev || g.KV.ModRev != w.KV.ModRev {
+					t.Errorf("event %d = %+v, want %+v", i, g, w)
+				}
+			}
+			only, err := decodeEvents(nil, 7, b, "a/")
+			if err != nil || len(only) != 2 || only[0].KV.Key != "a/1" || only[1].KV.Key != "a/2" {
+				t.Fatalf("filtered = %+v, %v", only, err)
+			}
+			for cut := range len(b) {
+				if _, err := decodeEvents(nil, 7, b[:cut], ""); !errors.Is(err, errCorrupt) {
+					t.Fatalf("truncated to %d bytes: %v, want errCorrupt", cut, err)
+				}
+			}
+		})
 	}
-	if len(all) != 3 {
-		t.Fatalf("decoded %d events, want 3", len(all))
+}
+
+// TestEventsCompress checks that a log entry of JSON records, what the
+// log holds, is stored in well under half its size.
+func TestEventsCompress(t *testing.T) {
+	var in []store.Event
+	for i := range 10 {
+		v := fmt.Sprintf(`{"v":3,"arn":"arn:aws:ecs:us-east-1:000000000000:task/c/%032x","lastStatus":"PROVISIONING","desiredStatus":"RUNNING","containers":[{"name":"web","image":"wharf-test/app"}]}`, i)
+		in = append(in, store.Event{Type: store.EventPut, Rev: 9, KV: store.KV{Key: fmt.Sprintf("ecs/t/%d", i), Value: []byte(v), CreateRev: 9, ModRev: 9}})
 	}
-	for i := range in {
-		g, w := all[i], in[i]
-		if g.Type != w.Type || g.Rev != w.Rev || g.KV.Key != w.KV.Key || string(g.KV.Value) != string(w.KV.Value) ||
-			g.KV.CreateRev != w.KV.CreateRev || g.KV.ModRev != w.KV.ModRev {
-			t.Errorf("event %d = %+v, want %+v", i, g, w)
-		}
-	}
-	only, err := decodeEvents(nil, 7, b, "a/")
-	if err != nil || len(only) != 2 || only[0].KV.Key != "a/1" || only[1].KV.Key != "a/2" {
-		t.Fatalf("filtered = %+v, %v", only, err)
-	}
-	for cut := range len(b) {
-		if _, err := decodeEvents(nil, 7, b[:cut], ""); !errors.Is(err, errCorrupt) {
-			t.Fatalf("truncated to %d bytes: %v, want errCorrupt", cut, err)
-		}
+	raw, packed := len(encodeEventsRaw(in)), len(encodeEvents(in))
+	if packed*2 > raw {
+		t.Fatalf("compressed entry %d bytes, raw %d: want less than half", packed, raw)
 	}
 }
