@@ -193,6 +193,6 @@ func mixedRun(b *testing.B, rate int, length time.Duration) {
 	report("all", all)
 	var ms runtimeMem
 	ms.read()
-	progress(b, "heap in use %d MiB, sys %d MiB", ms.heapInuse>>20, ms.sys>>20)
+	progress(b, "heap in use %d MiB, sys %d MiB, RSS %d MiB (%d MiB of it files mapped in; peak %d MiB)", ms.heapInuse>>20, ms.sys>>20, ms.rss>>20, ms.rssFile>>20, ms.peakRSS>>20)
 	fmt.Fprintln(os.Stderr)
 }

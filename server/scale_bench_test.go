@@ -139,7 +139,8 @@ func scaleRun(b *testing.B, ni, nt int) {
 	mem.read()
 	b.ReportMetric(float64(mem.heapInuse)/(1<<20), "heap-inuse-MiB")
 	b.ReportMetric(float64(mem.sys)/(1<<20), "sys-MiB")
-	progress(b, "instances=%d tasks=%d: heap in use %d MiB, runtime sys %d MiB (wharf and the benchmark's client)", ni, nt, mem.heapInuse>>20, mem.sys>>20)
+	b.ReportMetric(float64(mem.rss)/(1<<20), "rss-MiB")
+	progress(b, "instances=%d tasks=%d: heap in use %d MiB, runtime sys %d MiB, RSS %d MiB (%d MiB of it files mapped in, the store's among them; peak %d MiB) (wharf and the benchmark's client)", ni, nt, mem.heapInuse>>20, mem.sys>>20, mem.rss>>20, mem.rssFile>>20, mem.peakRSS>>20)
 	b.StartTimer()
 
 	rng := rand.New(rand.NewPCG(1, 2))
