@@ -223,8 +223,8 @@ func (d *DB) turn(r *request, btx *bbolt.Tx, rt *readTx, rev int64) error {
 	case r.fnErr != nil:
 		r.err = r.fnErr
 		return nil
-	case tx.tooMany > 0:
-		r.err = tx.tooManyErr()
+	case tx.ov.Err() != nil:
+		r.err = tx.ov.Err()
 		return nil
 	case len(tx.events) == 0:
 		r.rev = rev
