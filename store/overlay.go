@@ -23,6 +23,7 @@ type Overlay struct {
 	base    ReadTx
 	modRev  func() int64 // nil: every write has its own stamp
 	maxKeys int
+	guard   func() error
 
 	writes  map[string]*pendingWrite
 	order   []string // buffered keys in first-write order
@@ -45,6 +46,10 @@ type OverlayOptions struct {
 	// to; a write to one more fails with ErrTooManyOps, and so does Err
 	// from then on.
 	MaxKeys int
+	// Guard, when set, is asked first by every read and write, which
+	// fail with its error: a backend's transaction used after its
+	// callback returned.
+	Guard func() error
 }
 
 // pendingWrite is one key's buffered change.
@@ -73,7 +78,15 @@ var stamps atomic.Int64
 
 // NewOverlay buffers writes over base.
 func NewOverlay(base ReadTx, opts OverlayOptions) *Overlay {
-	return &Overlay{base: base, modRev: opts.ModRev, maxKeys: opts.MaxKeys, writes: map[string]*pendingWrite{}}
+	return &Overlay{base: base, modRev: opts.ModRev, maxKeys: opts.MaxKeys, guard: opts.Guard, writes: map[string]*pendingWrite{}}
+}
+
+// check is the guard's verdict.
+func (o *Overlay) check() error {
+	if o.guard == nil {
+		return nil
+	}
+	return o.guard()
 }
 
 // Rev is the base's revision: a backend's transaction says itself which
@@ -135,6 +148,9 @@ func (o *Overlay) Put(key string, value []byte) error {
 // transaction deleted first); 0 leaves it to the overlay, which keeps the
 // key's earlier one (etcd's rule) or learns it from the base when read.
 func (o *Overlay) PutRecord(key string, value []byte, createRev int64) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	if err := o.admit(key); err != nil {
 		return err
 	}
@@ -151,6 +167,9 @@ func (o *Overlay) PutRecord(key string, value []byte, createRev int64) error {
 // not hold too: a backend that must not count that as a write checks
 // first.
 func (o *Overlay) Delete(key string) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	if err := o.admit(key); err != nil {
 		return err
 	}
@@ -185,6 +204,9 @@ func (o *Overlay) Each(fn func(Write) error) error {
 // Get reads key as buffered, else from the base. The value is the
 // caller's.
 func (o *Overlay) Get(key string) (KV, bool, error) {
+	if err := o.check(); err != nil {
+		return KV{}, false, err
+	}
 	p, ok := o.writes[key]
 	if !ok {
 		return o.base.Get(key)
@@ -257,6 +279,9 @@ func (o *Overlay) span(prefix, after string) (lo, hi int) {
 // it could sort after records not read: the merge stops there, which
 // still leaves at least limit records.
 func (o *Overlay) List(prefix, after string, limit int) ([]KV, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	lo, hi := o.span(prefix, after)
 	if lo == hi {
 		return o.base.List(prefix, after, limit)
@@ -310,6 +335,9 @@ func (o *Overlay) List(prefix, after string, limit int) ([]KV, error) {
 // the buffered writes, without copying either. The base is scanned in
 // place when it is a Scanner, else listed. fn must not write to o.
 func (o *Overlay) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	lo, hi := o.span(prefix, "")
 	if lo == hi {
 		return ScanOf(o.base, prefix, fn)

@@ -61,6 +61,14 @@ func metaInt(meta *bbolt.Bucket, key []byte) (int64, error) {
 	return n, nil
 }
 
+// live fails once the transaction's callback returned.
+func (t *readTx) live() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
 func (t *readTx) Get(key string) (store.KV, bool, error) {
 	if t.done {
 		return store.KV{}, false, errTxDone
@@ -139,20 +147,23 @@ func (t *readTx) Rev() int64 { return t.rev }
 // events are collected in operation order for the log and for live
 // watchers.
 type writeTx struct {
-	readTx
-	base   int64
-	ov     *store.Overlay
-	events []store.Event
+	*store.Overlay // Get, List and Scan (a store.Scanner with Origin 0)
+	rt             readTx
+	base           int64
+	events         []store.Event
 }
 
 func newWriteTx(rt readTx, base int64, maxOps int) *writeTx {
 	rt.done = false
-	t := &writeTx{readTx: rt, base: base}
-	t.ov = store.NewOverlay(&t.readTx, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: maxOps})
+	t := &writeTx{rt: rt, base: base}
+	t.Overlay = store.NewOverlay(&t.rt, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: maxOps, Guard: t.rt.live})
 	return t
 }
 
-// commitRev is the revision fn's writes commit as.
+// commitRev is the revision fn's writes commit as. The overlay reports
+// it for fn's records, and its Origin is therefore 0: this transaction's
+// revisions, and those of the group's earlier transactions, are rolled
+// back if the group's commit fails.
 func (t *writeTx) commitRev() int64 { return t.base + 1 }
 
 // Rev is the revision reads in this transaction reflect: the group's
@@ -165,36 +176,9 @@ func (t *writeTx) Rev() int64 {
 	return t.base
 }
 
-func (t *writeTx) Get(key string) (store.KV, bool, error) {
-	if t.done {
-		return store.KV{}, false, errTxDone
-	}
-	return t.ov.Get(key)
-}
-
-// Scan implements store.Scanner over the transaction's pending writes
-// too.
-func (t *writeTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
-	if t.done {
-		return errTxDone
-	}
-	return t.ov.Scan(prefix, fn)
-}
-
-// Origin is 0: this transaction's revisions, and those of the group's
-// earlier transactions, are rolled back if the group's commit fails.
-func (t *writeTx) Origin() uint64 { return 0 }
-
-func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
-	if t.done {
-		return nil, errTxDone
-	}
-	return t.ov.List(prefix, after, limit)
-}
-
 func (t *writeTx) Put(key string, value []byte) error {
-	if t.done {
-		return errTxDone
+	if err := t.rt.live(); err != nil {
+		return err
 	}
 	// bbolt's own checks, made here because the write reaches bbolt only
 	// after fn returned, when failing would fail the whole group.
@@ -208,11 +192,11 @@ func (t *writeTx) Put(key string, value []byte) error {
 	}
 	rev := t.base + 1
 	createRev := rev
-	if w, ok := t.ov.Buffered(key); ok {
+	if w, ok := t.Overlay.Buffered(key); ok {
 		if !w.Deleted {
 			createRev = w.CreateRev
 		}
-	} else if old := t.kv.Get([]byte(key)); old != nil {
+	} else if old := t.rt.kv.Get([]byte(key)); old != nil {
 		c, _, err := decodeHeader(key, old)
 		if err != nil {
 			return err
@@ -222,7 +206,7 @@ func (t *writeTx) Put(key string, value []byte) error {
 	// One copy, shared by the buffer (whose reads copy it again) and the
 	// event.
 	v := clone(value)
-	if err := t.ov.PutRecord(key, v, createRev); err != nil {
+	if err := t.Overlay.PutRecord(key, v, createRev); err != nil {
 		return err
 	}
 	kv := store.KV{Key: key, Value: v, CreateRev: createRev, ModRev: rev}
@@ -231,17 +215,17 @@ func (t *writeTx) Put(key string, value []byte) error {
 }
 
 func (t *writeTx) Delete(key string) error {
-	if t.done {
-		return errTxDone
+	if err := t.rt.live(); err != nil {
+		return err
 	}
 	var prev store.KV
-	if w, ok := t.ov.Buffered(key); ok {
+	if w, ok := t.Overlay.Buffered(key); ok {
 		if w.Deleted {
 			return nil
 		}
 		prev = store.KV{Key: key, Value: w.Value, CreateRev: w.CreateRev}
 	} else {
-		old := t.kv.Get([]byte(key))
+		old := t.rt.kv.Get([]byte(key))
 		if old == nil {
 			// Nothing changes, so no event and (alone) no new revision.
 			return nil
@@ -251,7 +235,7 @@ func (t *writeTx) Delete(key string) error {
 			return err
 		}
 	}
-	if err := t.ov.Delete(key); err != nil {
+	if err := t.Overlay.Delete(key); err != nil {
 		return err
 	}
 	rev := t.base + 1
@@ -263,14 +247,14 @@ func (t *writeTx) Delete(key string) error {
 // apply writes fn's pending writes to the group's bbolt transaction.
 func (t *writeTx) apply() error {
 	rev := t.commitRev()
-	return t.ov.Each(func(w store.Write) error {
+	return t.Overlay.Each(func(w store.Write) error {
 		if w.Deleted {
-			if err := t.kv.Delete([]byte(w.Key)); err != nil {
+			if err := t.rt.kv.Delete([]byte(w.Key)); err != nil {
 				return fmt.Errorf("bolt: delete %q: %w", w.Key, err)
 			}
 			return nil
 		}
-		if err := t.kv.Put([]byte(w.Key), encodeRecord(w.CreateRev, rev, w.Value)); err != nil {
+		if err := t.rt.kv.Put([]byte(w.Key), encodeRecord(w.CreateRev, rev, w.Value)); err != nil {
 			return fmt.Errorf("bolt: put %q: %w", w.Key, err)
 		}
 		return nil

@@ -22,65 +22,48 @@ type mvccKV = mvccpb.KeyValue
 // and etcd keeps it on a Put over an existing key, even one this
 // transaction deleted first (see doc.go): the overlay's own rule.
 type writeTx struct {
-	readTx
-	ov *store.Overlay
+	*store.Overlay // Get, List, and Scan (through List; Origin 0)
+	rt             readTx
 }
 
 func newWriteTx(ctx context.Context, d *DB) *writeTx {
-	t := &writeTx{readTx: readTx{d: d, ctx: ctx}}
-	t.ov = store.NewOverlay(&t.readTx, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: d.opts.MaxTxnOps})
+	t := &writeTx{rt: readTx{d: d, ctx: ctx}}
+	t.Overlay = store.NewOverlay(&t.rt, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: d.opts.MaxTxnOps, Guard: t.rt.live})
 	return t
 }
 
 // commitRev is the revision fn's writes commit as: etcd bumps its
 // revision once per Txn.
-func (t *writeTx) commitRev() int64 { return t.readTx.Rev() + 1 }
+func (t *writeTx) commitRev() int64 { return t.rt.Rev() + 1 }
 
 // Rev is the revision reads reflect until fn's first write, then the one
 // its commit will have.
 func (t *writeTx) Rev() int64 {
-	if t.ov.Wrote() {
+	if t.Wrote() {
 		return t.commitRev()
 	}
-	return t.readTx.Rev()
-}
-
-func (t *writeTx) Get(key string) (store.KV, bool, error) {
-	if t.done {
-		return store.KV{}, false, errTxDone
-	}
-	return t.ov.Get(key)
-}
-
-func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
-	if t.done {
-		return nil, errTxDone
-	}
-	return t.ov.List(prefix, after, limit)
+	return t.rt.Rev()
 }
 
 func (t *writeTx) Put(key string, value []byte) error {
-	if t.done {
-		return errTxDone
-	}
 	if key == "" {
 		return errors.New("etcd: put: empty key")
 	}
-	return t.ov.Put(key, value)
+	return t.Overlay.Put(key, value)
 }
 
 func (t *writeTx) Delete(key string) error {
-	if t.done {
-		return errTxDone
+	if err := t.rt.live(); err != nil {
+		return err
 	}
-	if _, ok := t.ov.Buffered(key); !ok {
+	if _, ok := t.Buffered(key); !ok {
 		// Deleting a missing key is no write: not counted, no revision.
-		resp, err := t.get(t.d.data+key, clientv3.WithCountOnly())
+		resp, err := t.rt.get(t.rt.d.data+key, clientv3.WithCountOnly())
 		if err != nil || resp.Count == 0 {
 			return err
 		}
 	}
-	return t.ov.Delete(key)
+	return t.Overlay.Delete(key)
 }
 
 // Update runs fn in a read-write transaction; see store.Backend and the
@@ -111,21 +94,21 @@ func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error)
 		d.opts.Log.Warn("etcd: took the writer lock again", "key", d.lockKey)
 	}
 	t := newWriteTx(ctx, d)
-	defer func() { t.done = true }()
+	defer func() { t.rt.done = true }()
 	if err := fn(t); err != nil {
 		return 0, err
 	}
-	t.done = true
-	if t.err != nil {
-		return 0, t.err
+	t.rt.done = true
+	if t.rt.err != nil {
+		return 0, t.rt.err
 	}
-	if err := t.ov.Err(); err != nil {
+	if err := t.Err(); err != nil {
 		return 0, err
 	}
-	if !t.ov.Wrote() {
-		t.done = false // one more read, for the current revision
-		rev := t.readTx.Rev()
-		return rev, t.err
+	if !t.Wrote() {
+		t.rt.done = false // one more read, for the current revision
+		rev := t.rt.Rev()
+		return rev, t.rt.err
 	}
 	return d.commit(ctx, t)
 }
@@ -136,7 +119,7 @@ func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error)
 func (d *DB) commit(ctx context.Context, t *writeTx) (int64, error) {
 	var ops []clientv3.Op
 	first := ""
-	_ = t.ov.Each(func(w store.Write) error {
+	_ = t.Each(func(w store.Write) error {
 		if first == "" {
 			first = w.Key
 		}
