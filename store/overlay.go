@@ -67,8 +67,8 @@ type Write struct {
 	Key     string
 	Value   []byte // nil when Deleted; shared with the overlay: do not modify
 	Deleted bool
-	// CreateRev is what PutRecord was given; 0 when the overlay did not
-	// need to learn it.
+	// CreateRev is what PutRecord was given or the overlay learnt from
+	// its base; 0 when neither (nothing read the key back).
 	CreateRev int64
 }
 
@@ -117,9 +117,16 @@ func (o *Overlay) admit(key string) error {
 	return nil
 }
 
-// pending returns key's buffered write, adding an empty one (in both key
-// orders) on its first write.
-func (o *Overlay) pending(key string) *pendingWrite {
+// write returns key's buffered write for a write to change, once the
+// guard and MaxKeys let it: an empty one, added in both key orders, on
+// key's first write. An overlay that is never committed stamps it.
+func (o *Overlay) write(key string) (*pendingWrite, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if err := o.admit(key); err != nil {
+		return nil, err
+	}
 	p, ok := o.writes[key]
 	if !ok {
 		p = &pendingWrite{}
@@ -128,13 +135,10 @@ func (o *Overlay) pending(key string) *pendingWrite {
 		i, _ := slices.BinarySearch(o.sorted, key)
 		o.sorted = slices.Insert(o.sorted, i, key)
 	}
-	return p
-}
-
-func (o *Overlay) stamp(p *pendingWrite) {
 	if o.modRev == nil {
 		p.modRev = stamps.Add(-1)
 	}
+	return p, nil
 }
 
 // Put buffers a copy of value at key.
@@ -148,18 +152,14 @@ func (o *Overlay) Put(key string, value []byte) error {
 // transaction deleted first); 0 leaves it to the overlay, which keeps the
 // key's earlier one (etcd's rule) or learns it from the base when read.
 func (o *Overlay) PutRecord(key string, value []byte, createRev int64) error {
-	if err := o.check(); err != nil {
+	p, err := o.write(key)
+	if err != nil {
 		return err
 	}
-	if err := o.admit(key); err != nil {
-		return err
-	}
-	p := o.pending(key)
 	p.value, p.deleted = value, false
 	if createRev != 0 {
 		p.createRev = createRev
 	}
-	o.stamp(p)
 	return nil
 }
 
@@ -167,15 +167,11 @@ func (o *Overlay) PutRecord(key string, value []byte, createRev int64) error {
 // not hold too: a backend that must not count that as a write checks
 // first.
 func (o *Overlay) Delete(key string) error {
-	if err := o.check(); err != nil {
+	p, err := o.write(key)
+	if err != nil {
 		return err
 	}
-	if err := o.admit(key); err != nil {
-		return err
-	}
-	p := o.pending(key)
 	p.value, p.deleted = nil, true
-	o.stamp(p)
 	return nil
 }
 
