@@ -400,3 +400,36 @@ func TestOverlayMatchesModel(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlayGuard: once the guard fails, every read and write fails with
+// its error, a buffered key's read too (which the base never sees).
+func TestOverlayGuard(t *testing.T) {
+	errDone := errors.New("done")
+	done := false
+	o := NewOverlay(scanSnap{newSnap("a"), 1}, OverlayOptions{Guard: func() error {
+		if done {
+			return errDone
+		}
+		return nil
+	}})
+	must(t, o.Put("b", []byte("b")))
+	done = true
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Get of a buffered key", func() error { _, _, err := o.Get("b"); return err }},
+		{"Get of a stored key", func() error { _, _, err := o.Get("a"); return err }},
+		{"List", func() error { _, err := o.List("", "", 0); return err }},
+		{"Scan", func() error { return o.Scan("", func([]byte, []byte, int64, int64) error { return nil }) }},
+		{"Put", func() error { return o.Put("c", nil) }},
+		{"Delete", func() error { return o.Delete("a") }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.call(); !errors.Is(err, errDone) {
+				t.Fatalf("%s = %v, want the guard's error", c.name, err)
+			}
+		})
+	}
+}
