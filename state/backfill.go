@@ -69,68 +69,48 @@ const (
 // dropIndexes deletes the index entries under prefix, at most
 // indexBatchKeys per transaction.
 func dropIndexes(ctx context.Context, db store.Backend, prefix string) error {
-	after := ""
-	for done := false; !done; {
-		_, err := db.Update(ctx, func(tx store.Tx) error {
-			deleted := 0
-			for deleted < indexBatchKeys {
-				kvs, err := tx.List(prefix, after, indexScan)
-				if err != nil {
-					return err
-				}
-				for _, kv := range kvs {
-					after = kv.Key
-					if !isIndexKey(kv.Key) {
-						continue
-					}
-					if err := tx.Delete(kv.Key); err != nil {
-						return err
-					}
-					if deleted++; deleted == indexBatchKeys {
-						return nil
-					}
-				}
-				if len(kvs) < indexScan {
-					done = true
-					return nil
-				}
-			}
+	return inBatches(ctx, db, prefix, 1, func(tx store.Tx, kv store.KV) error {
+		if !isIndexKey(kv.Key) {
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-	}
-	return nil
+		return tx.Delete(kv.Key)
+	})
 }
 
 // indexTasks writes every task's index entries and node assignment,
 // batch by batch, in task key order.
 func indexTasks(ctx context.Context, db store.Backend) error {
+	return inBatches(ctx, db, "ecs/", indexKeysPerTask, indexOne)
+}
+
+// inBatches calls visit on every record under prefix, in key order, in
+// as many transactions as it takes: each lists on from where the last
+// stopped, and stops before a record when visiting it (which writes at
+// most cost keys) could take its writes past indexBatchKeys.
+func inBatches(ctx context.Context, db store.Backend, prefix string, cost int, visit func(tx store.Tx, kv store.KV) error) error {
 	after := ""
 	for done := false; !done; {
 		_, err := db.Update(ctx, func(tx store.Tx) error {
-			ct := &keyCounter{Tx: tx, keys: map[string]struct{}{}}
-			for len(ct.keys)+indexKeysPerTask <= indexBatchKeys {
-				kvs, err := tx.List("ecs/", after, indexScan)
+			ct := NewBudget(tx) // counts the keys written
+			for {
+				kvs, err := tx.List(prefix, after, indexScan)
 				if err != nil {
 					return err
 				}
 				for _, kv := range kvs {
-					if len(ct.keys)+indexKeysPerTask > indexBatchKeys {
-						return nil
+					if len(ct.keys)+cost > indexBatchKeys {
+						return nil // full: the next transaction goes on from here
 					}
-					after = kv.Key
-					if err := indexOne(ct, kv); err != nil {
+					if err := visit(ct, kv); err != nil {
 						return err
 					}
+					after = kv.Key
 				}
 				if len(kvs) < indexScan {
 					done = true
 					return nil
 				}
 			}
-			return nil
 		})
 		if err != nil {
 			return err
@@ -157,22 +137,6 @@ func indexOne(tx store.Tx, kv store.KV) error {
 		return tx.Put(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)), []byte(kv.Key))
 	}
 	return nil
-}
-
-// keyCounter counts the distinct keys a transaction wrote.
-type keyCounter struct {
-	store.Tx
-	keys map[string]struct{}
-}
-
-func (c *keyCounter) Put(key string, value []byte) error {
-	c.keys[key] = struct{}{}
-	return c.Tx.Put(key, value)
-}
-
-func (c *keyCounter) Delete(key string) error {
-	c.keys[key] = struct{}{}
-	return c.Tx.Delete(key)
 }
 
 // nodeTasksRoot holds every node's task assignments (NodeTasksPrefix).

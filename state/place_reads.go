@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wharfhq/wharf/model"
@@ -109,23 +110,14 @@ func (r *RecordingTx) Get(key string) (store.KV, bool, error) {
 	return kv, ok, err
 }
 
-// Scan implements store.Scanner when the wrapped snapshot does; like
-// List, it records nothing.
+// Scan implements store.Scanner through the wrapped snapshot; like List,
+// it records nothing.
 func (r *RecordingTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
-	s, ok := r.ReadTx.(store.Scanner)
-	if !ok {
-		return fmt.Errorf("state: %T does not scan", r.ReadTx)
-	}
-	return s.Scan(prefix, fn)
+	return store.ScanOf(r.ReadTx, prefix, fn)
 }
 
 // Origin is the wrapped snapshot's, 0 when it makes no promise.
-func (r *RecordingTx) Origin() uint64 {
-	if s, ok := r.ReadTx.(store.Scanner); ok {
-		return s.Origin()
-	}
-	return 0
-}
+func (r *RecordingTx) Origin() uint64 { return store.OriginOf(r.ReadTx) }
 
 // Reads lists what was read so far.
 func (r *RecordingTx) Reads() []Read {
@@ -178,15 +170,22 @@ type placeInput struct {
 	usageRevs []int64 // ModRev of each instance's usage record; 0: none
 }
 
+// viewPlacements counts the placements planned on a cluster's view, for
+// tests: that a rehearsal's placement takes the view is a matter of
+// speed, which no result shows.
+var viewPlacements atomic.Int64
+
 // placeInputOf reads the cluster for a placement: through its view when
-// the snapshot is a store.Scanner that promises an Origin, else (a write
-// transaction, a store without Scan) by reading the three ranges.
+// the snapshot is a store.Scanner that promises an Origin (a View's, and
+// a rehearsal's overlay on one), else (a write transaction, a store
+// without Scan) by reading the three ranges.
 func placeInputOf(tx store.ReadTx, sc model.Scope, cluster string, now time.Time) (placeInput, error) {
 	if s, ok := tx.(store.Scanner); ok && s.Origin() != 0 {
 		v, err := viewOf(s, tx.Rev(), sc, cluster, now)
 		if err != nil {
 			return placeInput{}, err
 		}
+		viewPlacements.Add(1)
 		return placeInput{insts: v.placeable, used: v.used, srcs: v.srcs, usageRevs: v.usageRevs}, nil
 	}
 	kvs, err := tx.List(InstancesPrefix(sc, cluster), "", 0)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/store"
@@ -16,8 +14,8 @@ import (
 // writes. Placing reads every container instance of the cluster, so
 // running the whole pass in a write transaction held the store's one
 // write lock for the cluster's size. Rehearse runs the pass twice instead:
-// first on a snapshot, with its writes kept in memory (an Overlay), which
-// is where placement happens; then, only if that rehearsal wrote
+// first on a snapshot, with its writes kept in memory (a store.Overlay),
+// which is where placement happens; then, only if that rehearsal wrote
 // anything, for real in a short write transaction that takes the
 // rehearsal's placements (Planned), checked with CheckReads, instead of
 // placing again. A steady pass, which writes nothing, takes no write
@@ -59,7 +57,7 @@ func Rehearse[P any](ctx context.Context, db store.Backend, rehearse func(store.
 		var p P
 		wrote := false
 		err := db.View(ctx, func(tx store.ReadTx) error {
-			ov := NewOverlay(tx)
+			ov := rehearsal(tx)
 			var err error
 			p, err = rehearse(ov)
 			wrote = ov.Wrote()
@@ -74,7 +72,7 @@ func Rehearse[P any](ctx context.Context, db store.Backend, rehearse func(store.
 		}
 	}
 	_, err := db.Update(ctx, func(tx store.Tx) error {
-		p, err := rehearse(NewOverlay(tx))
+		p, err := rehearse(rehearsal(tx))
 		if err != nil {
 			return err
 		}
@@ -142,99 +140,11 @@ func (ps *Placements) Unused() error {
 	return nil
 }
 
-// Overlay is a Tx over a read-only snapshot that keeps its writes in
-// memory: later reads of the same Overlay see them, the store never does.
-// A record it holds has ModRev -1, so a plan that read it never passes
-// CheckRev.
-type Overlay struct {
-	base   store.ReadTx
-	writes map[string][]byte // nil value: deleted
-}
-
-// NewOverlay wraps base.
-func NewOverlay(base store.ReadTx) *Overlay {
-	return &Overlay{base: base, writes: map[string][]byte{}}
-}
-
-// Wrote reports whether anything was put or deleted.
-func (o *Overlay) Wrote() bool { return len(o.writes) > 0 }
-
-// Rev is the snapshot's revision.
-func (o *Overlay) Rev() int64 { return o.base.Rev() }
-
-// Put keeps value at key in memory.
-func (o *Overlay) Put(key string, value []byte) error {
-	v := slices.Clone(value)
-	if v == nil {
-		v = []byte{}
-	}
-	o.writes[key] = v
-	return nil
-}
-
-// Delete hides key.
-func (o *Overlay) Delete(key string) error {
-	o.writes[key] = nil
-	return nil
-}
-
-// Get reads key as written in memory, else from the snapshot.
-func (o *Overlay) Get(key string) (store.KV, bool, error) {
-	if v, ok := o.writes[key]; ok {
-		if v == nil {
-			return store.KV{}, false, nil
-		}
-		return store.KV{Key: key, Value: v, ModRev: -1}, true, nil
-	}
-	return o.base.Get(key)
-}
-
-// List merges the snapshot's records under prefix with the writes kept in
-// memory.
-func (o *Overlay) List(prefix, after string, limit int) ([]store.KV, error) {
-	var mine []string
-	deleted := 0
-	for k, v := range o.writes {
-		if strings.HasPrefix(k, prefix) && k > after {
-			mine = append(mine, k)
-			if v == nil {
-				deleted++
-			}
-		}
-	}
-	if len(mine) == 0 {
-		return o.base.List(prefix, after, limit)
-	}
-	// Each deletion may hide one record of the snapshot's range: read
-	// that many more.
-	fetch := 0
-	if limit > 0 {
-		fetch = limit + deleted
-	}
-	base, err := o.base.List(prefix, after, fetch)
-	if err != nil {
-		return nil, err
-	}
-	// A range cut short ends at its last key: a write beyond it could
-	// sort after records not read.
-	last := ""
-	if fetch > 0 && len(base) == fetch {
-		last = base[len(base)-1].Key
-	}
-	out := make([]store.KV, 0, len(base)+len(mine))
-	for _, kv := range base {
-		if _, ok := o.writes[kv.Key]; !ok {
-			out = append(out, kv)
-		}
-	}
-	for _, k := range mine {
-		if v := o.writes[k]; v != nil && (last == "" || k <= last) {
-			out = append(out, store.KV{Key: k, Value: v, ModRev: -1})
-		}
-	}
-	slices.SortFunc(out, func(a, b store.KV) int { return strings.Compare(a.Key, b.Key) })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+// rehearsal is a Tx over tx that keeps its writes in memory: later reads
+// see them, the store never does. A record it wrote has a negative
+// revision of its own, so a plan that read it never passes CheckRev, and
+// placement still plans through the cluster's view on it (the overlay is
+// a store.Scanner that keeps its snapshot's Origin, see store.Overlay).
+func rehearsal(tx store.ReadTx) *store.Overlay {
+	return store.NewOverlay(tx, store.OverlayOptions{})
 }

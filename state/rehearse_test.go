@@ -10,7 +10,9 @@ import (
 	"github.com/wharfhq/wharf/store"
 )
 
-func TestOverlay(t *testing.T) {
+// TestRehearsalOverlay checks the rehearsal's overlay over a bbolt
+// snapshot (store.Overlay has the cases).
+func TestRehearsalOverlay(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	if _, err := db.Update(ctx, func(tx store.Tx) error {
@@ -24,7 +26,7 @@ func TestOverlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := db.View(ctx, func(tx store.ReadTx) error {
-		ov := NewOverlay(tx)
+		ov := rehearsal(tx)
 		if ov.Wrote() {
 			t.Error("a new overlay wrote")
 		}
@@ -63,7 +65,7 @@ func TestOverlay(t *testing.T) {
 			if _, ok, _ := ov.Get("p/c"); ok {
 				t.Error("a deleted key is still there")
 			}
-			if kv, ok, _ := ov.Get("p/bb"); !ok || string(kv.Value) != "new" || kv.ModRev != -1 {
+			if kv, ok, _ := ov.Get("p/bb"); !ok || string(kv.Value) != "new" || kv.ModRev >= 0 {
 				t.Errorf("a put key: %+v %v", kv, ok)
 			}
 			if kv, ok, _ := ov.Get("p/a"); !ok || kv.ModRev <= 0 {
@@ -169,7 +171,7 @@ func TestPlacementsReplay(t *testing.T) {
 func TestBudget(t *testing.T) {
 	db := openTestDB(t)
 	err := db.View(context.Background(), func(tx store.ReadTx) error {
-		b := NewBudget(NewOverlay(tx))
+		b := NewBudget(rehearsal(tx))
 		steps := []struct {
 			name  string
 			write func() error

@@ -35,6 +35,15 @@ func (b *Budget) Delete(key string) error {
 	return b.Tx.Delete(key)
 }
 
+// Scan and Origin pass the wrapped transaction's store.Scanner through, so
+// that a placement on a Budget still plans through the cluster's view.
+func (b *Budget) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
+	return store.ScanOf(b.Tx, prefix, fn)
+}
+
+// Origin is the wrapped transaction's, 0 when it makes no promise.
+func (b *Budget) Origin() uint64 { return store.OriginOf(b.Tx) }
+
 // Left is how many more keys fit TxnKeys.
 func (b *Budget) Left() int { return TxnKeys - len(b.keys) }
 

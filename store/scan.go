@@ -19,5 +19,7 @@ type Scanner interface {
 	// ModRev, so a value decoded once may be reused by revision alone. It
 	// is 0 when there is no such promise (a transaction holding writes not
 	// yet committed, whose revisions may yet be rolled back and reused).
+	// An Overlay that is never committed keeps its base's: each of its
+	// writes has a revision that no other write reports.
 	Origin() uint64
 }

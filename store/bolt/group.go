@@ -74,7 +74,7 @@ type request struct {
 // then goes on up the caller's stack.
 func (r *request) runFn(fn func(store.Tx) error) {
 	defer func() {
-		r.tx.done = true
+		r.tx.rt.done = true
 		r.back <- struct{}{}
 	}()
 	r.fnErr = fn(r.tx)
@@ -235,8 +235,8 @@ func (d *DB) turn(r *request, btx *bbolt.Tx, rt *readTx, rev int64) error {
 	case r.fnErr != nil:
 		r.err = r.fnErr
 		return nil
-	case tx.tooMany > 0:
-		r.err = tx.tooManyErr()
+	case tx.Err() != nil:
+		r.err = tx.Err()
 		return nil
 	case len(tx.events) == 0:
 		r.rev = rev

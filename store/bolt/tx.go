@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -63,6 +61,14 @@ func metaInt(meta *bbolt.Bucket, key []byte) (int64, error) {
 	return n, nil
 }
 
+// live fails once the transaction's callback returned.
+func (t *readTx) live() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
 func (t *readTx) Get(key string) (store.KV, bool, error) {
 	if t.done {
 		return store.KV{}, false, errTxDone
@@ -82,33 +88,18 @@ func (t *readTx) List(prefix, after string, limit int) ([]store.KV, error) {
 	if t.done {
 		return nil, errTxDone
 	}
-	return t.list(prefix, after, limit, nil)
-}
-
-// list merges the bbolt records under prefix with ov, a transaction's
-// pending writes (nil for none), which shadow the stored record of the same
-// key. Both sides are walked in key order, so limit stops the walk early.
-func (t *readTx) list(prefix, after string, limit int, ov map[string]*pending) ([]store.KV, error) {
 	var out []store.KV
-	err := t.walk(prefix, after, limit, ov, func(k, v []byte, createRev, modRev int64) error {
+	err := t.walk(prefix, after, limit, func(k, v []byte, createRev, modRev int64) error {
 		out = append(out, store.KV{Key: string(k), Value: clone(v), CreateRev: createRev, ModRev: modRev})
 		return nil
 	})
 	return out, err
 }
 
-// walk calls fn for the records under prefix after `after`, at most limit
-// of them (<= 0: all), merged with ov as list describes. Stored keys and
-// values are bbolt's memory: valid only during fn.
-func (t *readTx) walk(prefix, after string, limit int, ov map[string]*pending, fn func(k, v []byte, createRev, modRev int64) error) error {
-	var ovKeys []string
-	for k := range ov {
-		if strings.HasPrefix(k, prefix) && k > after {
-			ovKeys = append(ovKeys, k)
-		}
-	}
-	slices.Sort(ovKeys)
-
+// walk calls fn for the records under prefix after `after`, in key order,
+// at most limit of them (<= 0: all). Keys and values are bbolt's memory:
+// valid only during fn.
+func (t *readTx) walk(prefix, after string, limit int, fn func(k, v []byte, createRev, modRev int64) error) error {
 	start := prefix
 	if after > start {
 		start = after
@@ -119,26 +110,7 @@ func (t *readTx) walk(prefix, after string, limit int, ov map[string]*pending, f
 	if k != nil && after != "" && string(k) == after {
 		k, v = c.Next()
 	}
-	for n := 0; limit <= 0 || n < limit; n++ {
-		stored := k != nil && bytes.HasPrefix(k, p)
-		if len(ovKeys) > 0 && (!stored || ovKeys[0] <= string(k)) {
-			key := ovKeys[0]
-			ovKeys = ovKeys[1:]
-			if stored && key == string(k) {
-				k, v = c.Next() // shadowed by the pending write
-			}
-			if pe := ov[key]; !pe.deleted {
-				if err := fn([]byte(key), pe.kv.Value, pe.kv.CreateRev, pe.kv.ModRev); err != nil {
-					return err
-				}
-			} else {
-				n--
-			}
-			continue
-		}
-		if !stored {
-			break
-		}
+	for n := 0; k != nil && bytes.HasPrefix(k, p) && (limit <= 0 || n < limit); n++ {
 		if len(v) < headerLen || v[0] != recordFormat {
 			_, _, err := decodeHeader(string(k), v)
 			return err
@@ -157,7 +129,7 @@ func (t *readTx) Scan(prefix string, fn func(key, value []byte, createRev, modRe
 	if t.done {
 		return errTxDone
 	}
-	return t.walk(prefix, "", 0, nil, fn)
+	return t.walk(prefix, "", 0, fn)
 }
 
 // Origin implements store.Scanner: a read snapshot sees committed
@@ -166,41 +138,33 @@ func (t *readTx) Origin() uint64 { return t.origin }
 
 func (t *readTx) Rev() int64 { return t.rev }
 
-// pending is one key's write buffered by a writeTx: the record it will store,
-// or a deletion.
-type pending struct {
-	kv      store.KV
-	deleted bool
-}
-
-// record returns a copy the caller may modify: the value is shared with the
-// transaction's events.
-func (p *pending) record() store.KV {
-	kv := p.kv
-	kv.Value = clone(kv.Value)
-	return kv
-}
-
 // writeTx implements store.Tx for one fn of a commit group. It reads the
 // group's bbolt transaction (the committed state plus the writes of the
-// group's earlier fns) under its own pending writes, and writes only to the
-// latter: the group applies them to bbolt after fn returned nil, so a
-// failing or panicking fn leaves the shared transaction untouched without
-// anything to undo. Its writes carry revision base+1; events are collected
-// in operation order for the log and for live watchers.
+// group's earlier fns) under its own writes, buffered in a store.Overlay,
+// and writes only to the latter: the group applies them to bbolt after fn
+// returned nil, so a failing or panicking fn leaves the shared transaction
+// untouched without anything to undo. Its writes carry revision base+1;
+// events are collected in operation order for the log and for live
+// watchers.
 type writeTx struct {
-	readTx
-	base    int64
-	maxOps  int                 // > 0: most distinct keys fn may write
-	ov      map[string]*pending // by key
-	events  []store.Event
-	tooMany int // > 0: the key count a write was refused at
+	*store.Overlay // Get, List and Scan (a store.Scanner with Origin 0)
+	rt             readTx
+	base           int64
+	events         []store.Event
 }
 
 func newWriteTx(rt readTx, base int64, maxOps int) *writeTx {
 	rt.done = false
-	return &writeTx{readTx: rt, base: base, maxOps: maxOps, ov: map[string]*pending{}}
+	t := &writeTx{rt: rt, base: base}
+	t.Overlay = store.NewOverlay(&t.rt, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: maxOps, Guard: t.rt.live})
+	return t
 }
+
+// commitRev is the revision fn's writes commit as. The overlay reports
+// it for fn's records, and its Origin is therefore 0: this transaction's
+// revisions, and those of the group's earlier transactions, are rolled
+// back if the group's commit fails.
+func (t *writeTx) commitRev() int64 { return t.base + 1 }
 
 // Rev is the revision reads in this transaction reflect: the group's
 // revision so far until the first write, then the revision fn's writes
@@ -212,63 +176,9 @@ func (t *writeTx) Rev() int64 {
 	return t.base
 }
 
-func (t *writeTx) Get(key string) (store.KV, bool, error) {
-	if t.done {
-		return store.KV{}, false, errTxDone
-	}
-	if p, ok := t.ov[key]; ok {
-		if p.deleted {
-			return store.KV{}, false, nil
-		}
-		return p.record(), true, nil
-	}
-	return t.readTx.Get(key)
-}
-
-// Scan implements store.Scanner over the transaction's pending writes
-// too.
-func (t *writeTx) Scan(prefix string, fn func(key, value []byte, createRev, modRev int64) error) error {
-	if t.done {
-		return errTxDone
-	}
-	return t.walk(prefix, "", 0, t.ov, fn)
-}
-
-// Origin is 0: this transaction's revisions, and those of the group's
-// earlier transactions, are rolled back if the group's commit fails.
-func (t *writeTx) Origin() uint64 { return 0 }
-
-func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
-	if t.done {
-		return nil, errTxDone
-	}
-	return t.list(prefix, after, limit, t.ov)
-}
-
-// admit counts key against the per-transaction limit before its first
-// write. A refusal is remembered so that the Update fails even if fn
-// ignores the error.
-func (t *writeTx) admit(key string) error {
-	if t.maxOps <= 0 {
-		return nil
-	}
-	if _, ok := t.ov[key]; ok {
-		return nil
-	}
-	if n := len(t.ov) + 1; n > t.maxOps {
-		t.tooMany = n
-		return t.tooManyErr()
-	}
-	return nil
-}
-
-func (t *writeTx) tooManyErr() error {
-	return fmt.Errorf("%w: %d keys, limit %d", store.ErrTooManyOps, t.tooMany, t.maxOps)
-}
-
 func (t *writeTx) Put(key string, value []byte) error {
-	if t.done {
-		return errTxDone
+	if err := t.rt.live(); err != nil {
+		return err
 	}
 	// bbolt's own checks, made here because the write reaches bbolt only
 	// after fn returned, when failing would fail the whole group.
@@ -280,73 +190,75 @@ func (t *writeTx) Put(key string, value []byte) error {
 	case int64(len(value)) > bbolt.MaxValueSize-headerLen:
 		return fmt.Errorf("bolt: put %q: value of %d bytes exceeds %d", key, len(value), bbolt.MaxValueSize-headerLen)
 	}
-	if err := t.admit(key); err != nil {
-		return err
-	}
 	rev := t.base + 1
 	createRev := rev
-	if p, ok := t.ov[key]; ok {
-		if !p.deleted {
-			createRev = p.kv.CreateRev
+	if w, ok := t.Overlay.Buffered(key); ok {
+		if !w.Deleted {
+			createRev = w.CreateRev
 		}
-	} else if old := t.kv.Get([]byte(key)); old != nil {
+	} else if old := t.rt.kv.Get([]byte(key)); old != nil {
 		c, _, err := decodeHeader(key, old)
 		if err != nil {
 			return err
 		}
 		createRev = c
 	}
-	kv := store.KV{Key: key, Value: clone(value), CreateRev: createRev, ModRev: rev}
-	t.ov[key] = &pending{kv: kv}
+	// One copy, shared by the buffer (whose reads copy it again) and the
+	// event.
+	v := clone(value)
+	if err := t.Overlay.PutRecord(key, v, createRev); err != nil {
+		return err
+	}
+	kv := store.KV{Key: key, Value: v, CreateRev: createRev, ModRev: rev}
 	t.events = append(t.events, store.Event{Type: store.EventPut, Rev: rev, KV: kv})
 	return nil
 }
 
 func (t *writeTx) Delete(key string) error {
-	if t.done {
-		return errTxDone
+	if err := t.rt.live(); err != nil {
+		return err
 	}
 	var prev store.KV
-	if p, ok := t.ov[key]; ok {
-		if p.deleted {
+	if w, ok := t.Overlay.Buffered(key); ok {
+		if w.Deleted {
 			return nil
 		}
-		prev = p.kv
+		prev = store.KV{Key: key, Value: w.Value, CreateRev: w.CreateRev}
 	} else {
-		old := t.kv.Get([]byte(key))
+		old := t.rt.kv.Get([]byte(key))
 		if old == nil {
 			// Nothing changes, so no event and (alone) no new revision.
 			return nil
-		}
-		if err := t.admit(key); err != nil {
-			return err
 		}
 		var err error
 		if prev, err = decodeRecord(key, old); err != nil { // copies before bbolt reuses the page
 			return err
 		}
 	}
+	if err := t.Overlay.Delete(key); err != nil {
+		return err
+	}
 	rev := t.base + 1
 	prev.ModRev = rev
-	t.ov[key] = &pending{deleted: true}
 	t.events = append(t.events, store.Event{Type: store.EventDelete, Rev: rev, KV: prev})
 	return nil
 }
 
 // apply writes fn's pending writes to the group's bbolt transaction.
 func (t *writeTx) apply() error {
-	for key, p := range t.ov {
-		if p.deleted {
-			if err := t.kv.Delete([]byte(key)); err != nil {
-				return fmt.Errorf("bolt: delete %q: %w", key, err)
+	rev := t.commitRev()
+	return t.Overlay.Each(func(w store.Write) error {
+		if w.Deleted {
+			if err := t.rt.kv.Delete([]byte(w.Key)); err != nil {
+				return fmt.Errorf("bolt: delete %q: %w", w.Key, err)
 			}
-			continue
+			return nil
 		}
-		if err := t.kv.Put([]byte(key), encodeRecord(p.kv.CreateRev, p.kv.ModRev, p.kv.Value)); err != nil {
-			return fmt.Errorf("bolt: put %q: %w", key, err)
+		if err := t.rt.kv.Put([]byte(w.Key), encodeRecord(w.CreateRev, rev, w.Value)); err != nil {
+			return fmt.Errorf("bolt: put %q: %w", w.Key, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // commitMeta records revision rev and its events in the meta and log buckets

@@ -332,6 +332,14 @@ type readTx struct {
 	done bool
 }
 
+// live fails once the transaction's callback returned.
+func (t *readTx) live() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
 // get reads key (with opts) at the snapshot's revision, fixing it first.
 func (t *readTx) get(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
 	if t.done {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -16,185 +14,56 @@ import (
 
 type mvccKV = mvccpb.KeyValue
 
-// pending is one key's buffered write: its last value, or a deletion.
-type pending struct {
-	value   []byte
-	deleted bool
-	// createRev, for a put: > 0 the stored record's CreateRev, -1 created
-	// by this transaction, 0 not looked up yet (a put costs no read unless
-	// fn reads the key back).
-	createRev int64
+// writeTx is an Update's transaction: reads of the latest revision (the
+// writer is alone, see doc.go) under fn's writes, buffered in a
+// store.Overlay until the commit sends them in first-write order, so that
+// watchers see a transaction's keys in the order fn wrote them. A put's
+// CreateRev is learnt only if fn reads the key back (a put costs no read),
+// and etcd keeps it on a Put over an existing key, even one this
+// transaction deleted first (see doc.go): the overlay's own rule.
+type writeTx struct {
+	*store.Overlay // Get, List, and Scan (through List; Origin 0)
+	rt             readTx
 }
 
-// writeTx is an Update's transaction: reads of the latest revision (the
-// writer is alone, see doc.go) under fn's buffered writes, in first-write
-// order so that watchers see a transaction's keys in the order fn wrote
-// them.
-type writeTx struct {
-	readTx
-	ov      map[string]*pending
-	order   []string
-	maxOps  int
-	tooMany int // > 0: the key count a write was refused at
+func newWriteTx(ctx context.Context, d *DB) *writeTx {
+	t := &writeTx{rt: readTx{d: d, ctx: ctx}}
+	t.Overlay = store.NewOverlay(&t.rt, store.OverlayOptions{ModRev: t.commitRev, MaxKeys: d.opts.MaxTxnOps, Guard: t.rt.live})
+	return t
 }
+
+// commitRev is the revision fn's writes commit as: etcd bumps its
+// revision once per Txn.
+func (t *writeTx) commitRev() int64 { return t.rt.Rev() + 1 }
 
 // Rev is the revision reads reflect until fn's first write, then the one
-// its commit will have: revisions are etcd's, bumped once per Txn.
+// its commit will have.
 func (t *writeTx) Rev() int64 {
-	rev := t.readTx.Rev()
-	if len(t.order) > 0 {
-		return rev + 1
+	if t.Wrote() {
+		return t.commitRev()
 	}
-	return rev
-}
-
-// record is p as a KV, looking up the stored CreateRev on first need.
-func (t *writeTx) record(key string, p *pending) (store.KV, error) {
-	if p.createRev == 0 {
-		kv, ok, err := t.readTx.Get(key)
-		if err != nil {
-			return store.KV{}, err
-		}
-		p.createRev = -1
-		if ok {
-			// etcd keeps CreateRevision on a Put over an existing key,
-			// even one this transaction deleted first (see doc.go).
-			p.createRev = kv.CreateRev
-		}
-	}
-	rev := t.Rev()
-	kv := store.KV{Key: key, Value: slices.Clone(p.value), CreateRev: p.createRev, ModRev: rev}
-	if p.createRev < 0 {
-		kv.CreateRev = rev
-	}
-	return kv, nil
-}
-
-func (t *writeTx) Get(key string) (store.KV, bool, error) {
-	if t.done {
-		return store.KV{}, false, errTxDone
-	}
-	if p, ok := t.ov[key]; ok {
-		if p.deleted {
-			return store.KV{}, false, nil
-		}
-		kv, err := t.record(key, p)
-		return kv, err == nil, err
-	}
-	return t.readTx.Get(key)
-}
-
-// List merges the stored records with fn's writes. Each buffered key can
-// hide at most one stored record, so asking etcd for limit plus that many
-// is enough to fill limit.
-func (t *writeTx) List(prefix, after string, limit int) ([]store.KV, error) {
-	if t.done {
-		return nil, errTxDone
-	}
-	var ovKeys []string
-	for k := range t.ov {
-		if strings.HasPrefix(k, prefix) && k > after {
-			ovKeys = append(ovKeys, k)
-		}
-	}
-	slices.Sort(ovKeys)
-	fetch := limit
-	if limit > 0 {
-		fetch += len(ovKeys)
-	}
-	stored, err := t.readTx.list(prefix, after, fetch)
-	if err != nil {
-		return nil, err
-	}
-	if len(ovKeys) == 0 {
-		return stored, nil
-	}
-	var out []store.KV
-	i := 0
-	for (limit <= 0 || len(out) < limit) && (i < len(stored) || len(ovKeys) > 0) {
-		if len(ovKeys) > 0 && (i >= len(stored) || ovKeys[0] <= stored[i].Key) {
-			key := ovKeys[0]
-			ovKeys = ovKeys[1:]
-			p := t.ov[key]
-			if i < len(stored) && stored[i].Key == key {
-				if p.createRev == 0 {
-					p.createRev = stored[i].CreateRev
-				}
-				i++ // shadowed by the buffered write
-			}
-			if !p.deleted {
-				kv, err := t.record(key, p)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, kv)
-			}
-			continue
-		}
-		out = append(out, stored[i])
-		i++
-	}
-	return out, nil
-}
-
-// admit counts key against the per-transaction bound before its first
-// write. A refusal is remembered so that the Update fails even if fn
-// ignores the error.
-func (t *writeTx) admit(key string) error {
-	if _, ok := t.ov[key]; ok || t.maxOps <= 0 {
-		return nil
-	}
-	if n := len(t.order) + 1; n > t.maxOps {
-		t.tooMany = n
-		return t.tooManyErr()
-	}
-	return nil
-}
-
-func (t *writeTx) tooManyErr() error {
-	return fmt.Errorf("%w: %d keys, limit %d", store.ErrTooManyOps, t.tooMany, t.maxOps)
+	return t.rt.Rev()
 }
 
 func (t *writeTx) Put(key string, value []byte) error {
-	if t.done {
-		return errTxDone
-	}
 	if key == "" {
 		return errors.New("etcd: put: empty key")
 	}
-	if err := t.admit(key); err != nil {
-		return err
-	}
-	p, ok := t.ov[key]
-	if !ok {
-		p = &pending{}
-		t.ov[key] = p
-		t.order = append(t.order, key)
-	}
-	p.value = slices.Clone(value)
-	p.deleted = false
-	return nil
+	return t.Overlay.Put(key, value)
 }
 
 func (t *writeTx) Delete(key string) error {
-	if t.done {
-		return errTxDone
-	}
-	if p, ok := t.ov[key]; ok {
-		p.deleted = true
-		return nil
-	}
-	// Deleting a missing key is no write: not counted, no revision.
-	resp, err := t.get(t.d.data+key, clientv3.WithCountOnly())
-	if err != nil || resp.Count == 0 {
+	if err := t.rt.live(); err != nil {
 		return err
 	}
-	if err := t.admit(key); err != nil {
-		return err
+	if _, ok := t.Buffered(key); !ok {
+		// Deleting a missing key is no write: not counted, no revision.
+		resp, err := t.rt.get(t.rt.d.data+key, clientv3.WithCountOnly())
+		if err != nil || resp.Count == 0 {
+			return err
+		}
 	}
-	t.ov[key] = &pending{deleted: true}
-	t.order = append(t.order, key)
-	return nil
+	return t.Overlay.Delete(key)
 }
 
 // Update runs fn in a read-write transaction; see store.Backend and the
@@ -224,22 +93,22 @@ func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error)
 		}
 		d.opts.Log.Warn("etcd: took the writer lock again", "key", d.lockKey)
 	}
-	t := &writeTx{readTx: readTx{d: d, ctx: ctx}, ov: map[string]*pending{}, maxOps: d.opts.MaxTxnOps}
-	defer func() { t.done = true }()
+	t := newWriteTx(ctx, d)
+	defer func() { t.rt.done = true }()
 	if err := fn(t); err != nil {
 		return 0, err
 	}
-	t.done = true
-	if t.err != nil {
-		return 0, t.err
+	t.rt.done = true
+	if t.rt.err != nil {
+		return 0, t.rt.err
 	}
-	if t.tooMany > 0 {
-		return 0, t.tooManyErr()
+	if err := t.Err(); err != nil {
+		return 0, err
 	}
-	if len(t.order) == 0 {
-		t.done = false // one more read, for the current revision
-		rev := t.readTx.Rev()
-		return rev, t.err
+	if !t.Wrote() {
+		t.rt.done = false // one more read, for the current revision
+		rev := t.rt.Rev()
+		return rev, t.rt.err
 	}
 	return d.commit(ctx, t)
 }
@@ -248,15 +117,19 @@ func (d *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error)
 // to its end even if ctx is cancelled meanwhile (within RequestTimeout):
 // fn has run, and a caller told "cancelled" must not find its write done.
 func (d *DB) commit(ctx context.Context, t *writeTx) (int64, error) {
-	ops := make([]clientv3.Op, 0, len(t.order))
-	for _, key := range t.order {
-		p := t.ov[key]
-		if p.deleted {
-			ops = append(ops, clientv3.OpDelete(d.data+key))
-		} else {
-			ops = append(ops, clientv3.OpPut(d.data+key, string(p.value)))
+	var ops []clientv3.Op
+	first := ""
+	_ = t.Each(func(w store.Write) error {
+		if first == "" {
+			first = w.Key
 		}
-	}
+		if w.Deleted {
+			ops = append(ops, clientv3.OpDelete(d.data+w.Key))
+		} else {
+			ops = append(ops, clientv3.OpPut(d.data+w.Key, string(w.Value)))
+		}
+		return nil
+	})
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.RequestTimeout)
 	defer cancel()
 	resp, err := d.cli.Txn(cctx).
@@ -264,7 +137,7 @@ func (d *DB) commit(ctx context.Context, t *writeTx) (int64, error) {
 		Then(ops...).
 		Commit()
 	if err != nil {
-		return 0, d.callErr(fmt.Sprintf("commit %d keys", len(ops)), t.order[0], err)
+		return 0, d.callErr(fmt.Sprintf("commit %d keys", len(ops)), first, err)
 	}
 	if !resp.Succeeded {
 		lost := d.lockRev
