@@ -308,6 +308,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		// runner adopts them.
 		delete(a.tasks, as.TaskARN)
 	}
+	trace(as.TaskARN, "seen")
 	rctx, cancel := context.WithCancel(ctx)
 	r := runner.New(a.eng, runner.Config{
 		BindIP:      a.cfg.BindIP,
