@@ -108,12 +108,15 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 	for err := range errs {
 		b.Fatal(err)
 	}
-	// Only the tasks not yet seen RUNNING are described again, as the
-	// baseline inspects each container only until it runs: describing all
-	// fifty every 20 ms to the end would load the shared two cores with
-	// work the baseline does not do, in wharf's disfavour and not for
-	// anything wharf must do. The end is still when the last task is seen
-	// RUNNING through the API, as a client sees it.
+	// How wharf is watched is kept from loading the two shared cores more
+	// than the baseline's watching does (one inspect per container, right
+	// after its start returned), since that would count against wharf for
+	// work no client of it must make it do: only the tasks not yet seen
+	// RUNNING are described again, and every 50 ms rather than 20 (each
+	// DescribeTasks decodes every task it names; in a CPU profile of the
+	// benchmark at 20 ms, DescribeTasks and its client took about a third
+	// of the process's CPU time). The end is still when the last task is seen
+	// RUNNING through the API, as a client sees it, up to 50 ms late.
 	deadline := t0.Add(3 * time.Minute)
 	waiting := slices.Clone(arns)
 	for {
@@ -133,12 +136,13 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 			b.Fatalf("DescribeTasks failures: %+v", out.Failures)
 		}
 		if len(waiting) == 0 {
+			tl.done()
 			return now.Sub(t0), ec.snapshot()
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%d of %d tasks not RUNNING after 3 minutes", len(waiting), len(arns))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -216,6 +220,7 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls,
 	}
 	wg.Wait()
 	took, calls := time.Since(t0), ec.snapshot()
+	tl.done()
 	for _, id := range ids {
 		if err := rt.RemoveContainer(ctx, id, true); err != nil {
 			b.Errorf("remove %s: %v", id, err)
@@ -420,7 +425,9 @@ var (
 type timeline struct {
 	mu sync.Mutex
 	t0 time.Time
-	at map[string]map[string]time.Duration // key → step → since t0
+	// cpu is the CPU time used from the burst's start to its end.
+	cpu0, cpu cpuUse
+	at        map[string]map[string]time.Duration // key → step → since t0
 }
 
 func newTimeline() *timeline {
@@ -435,6 +442,17 @@ func (tl *timeline) reset() {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	tl.t0, tl.at = time.Now(), map[string]map[string]time.Duration{}
+	tl.cpu0 = cpuNow()
+}
+
+// done ends a burst.
+func (tl *timeline) done() {
+	if tl == nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.cpu = cpuNow().since(tl.cpu0)
 }
 
 func (tl *timeline) mark(key, step string, at time.Time) {
@@ -488,4 +506,55 @@ func (tl *timeline) print(w io.Writer, side string, steps []string) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintf(w, "  CPU seconds used: %s\n", tl.cpu)
+}
+
+// cpuUse is CPU time used so far by this process (wharf in-process, and
+// the benchmark's clients) and by the engine's daemons, from /proc.
+type cpuUse struct{ self, dockerd, containerd time.Duration }
+
+func cpuNow() cpuUse {
+	return cpuUse{self: procCPU("self"), dockerd: procCPU(pidOf("dockerd")), containerd: procCPU(pidOf("containerd"))}
+}
+
+func (u cpuUse) since(before cpuUse) cpuUse {
+	return cpuUse{self: u.self - before.self, dockerd: u.dockerd - before.dockerd, containerd: u.containerd - before.containerd}
+}
+
+func (u cpuUse) String() string {
+	return fmt.Sprintf("test process %.2f, dockerd %.2f, containerd %.2f", u.self.Seconds(), u.dockerd.Seconds(), u.containerd.Seconds())
+}
+
+// procCPU is the user and system time of process pid ("self" or a
+// number) from /proc/PID/stat, 0 if it cannot be read.
+func procCPU(pid string) time.Duration {
+	if pid == "" {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command (which may hold spaces) start after ")".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// pidOf is the pid of the first process whose command is name, "" if none.
+func pidOf(name string) string {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == name {
+			return e.Name()
+		}
+	}
+	return ""
 }
