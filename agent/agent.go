@@ -161,8 +161,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 	}
 	var rev int64
+	var polledAt time.Time
 	backoff := time.Second
 	for ctx.Err() == nil {
+		if wait := pollPause(polledAt, time.Now()); wait > 0 && !a.sleep(ctx, wait) {
+			break
+		}
+		polledAt = time.Now()
 		err := a.ensureSecret(ctx)
 		var resp *agentproto.PollResponse
 		if err == nil {
@@ -193,6 +198,26 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.cleanup(ctx)
 	}
 	return nil
+}
+
+// minPollGap is the least time between the starts of two polls. Every
+// write of one of the host's tasks (the agent's own reports included)
+// wakes its long poll, which answers with all the host's assignments, task
+// definitions and all: in a burst of fifty tasks, polling again at once
+// would have the control plane read and send all fifty some hundred times
+// over, for CPU the burst's containers need. Waiting lets the changes of
+// those few milliseconds come in one answer. A new task is seen at most
+// minPollGap later, and only right after another change: in a burst, its
+// create would wait for the start bound (engine.go) anyway.
+const minPollGap = 100 * time.Millisecond
+
+// pollPause is how long to wait before a poll, the previous one having
+// been sent at last (zero: none yet).
+func pollPause(last, now time.Time) time.Duration {
+	if last.IsZero() {
+		return 0
+	}
+	return max(minPollGap-now.Sub(last), 0)
 }
 
 // sync hands the clusters to serve to the registrar, which joins them in
@@ -308,6 +333,7 @@ func (a *Agent) startRunner(ctx context.Context, as agentproto.Assignment) {
 		// runner adopts them.
 		delete(a.tasks, as.TaskARN)
 	}
+	trace(as.TaskARN, "seen")
 	rctx, cancel := context.WithCancel(ctx)
 	r := runner.New(a.eng, runner.Config{
 		BindIP:      a.cfg.BindIP,

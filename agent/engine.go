@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,7 +24,8 @@ type engine struct {
 	*docker.Runtime
 	hub    *eventHub
 	images *imageCache
-	slots  chan struct{} // one per create or start in progress
+	gate   *gate // the creates and starts in progress
+	ids    traceIDs
 }
 
 var _ runner.Runtime = (*engine)(nil)
@@ -36,7 +38,7 @@ const maxStarting = 8
 func newEngine(rt *docker.Runtime, nodeID string, log *slog.Logger) *engine {
 	filter := map[string]string{agentproto.NodeAttribute: nodeID, runner.LabelTaskARN: ""}
 	return &engine{Runtime: rt, hub: newEventHub(rt, filter, log), images: newImageCache(rt.EnsureImage, time.Now),
-		slots: make(chan struct{}, maxStarting)}
+		gate: newGate(maxStarting)}
 }
 
 // EnsureImage makes the image available, sharing the lookup (and pull)
@@ -45,35 +47,108 @@ func (e *engine) EnsureImage(ctx context.Context, ref string, pull bool) error {
 	return e.images.ensure(ctx, ref, pull)
 }
 
-func (e *engine) acquire(ctx context.Context) error {
+// CreateContainer creates the container once fewer than maxStarting
+// creations and starts are in progress, after every start waiting.
+func (e *engine) CreateContainer(ctx context.Context, spec docker.ContainerSpec) (string, error) {
+	arn := spec.Labels[runner.LabelTaskARN]
+	trace(arn, "create.queued")
+	if err := e.gate.acquire(ctx, false); err != nil {
+		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
+	}
+	defer e.gate.release()
+	trace(arn, "create.called")
+	id, err := e.Runtime.CreateContainer(ctx, spec)
+	trace(arn, "create.done")
+	e.ids.note(spec, id)
+	return id, err
+}
+
+// StartContainer starts the container once fewer than maxStarting
+// creations and starts are in progress, before any create waiting.
+func (e *engine) StartContainer(ctx context.Context, id string) error {
+	e.ids.trace(id, "start.queued")
+	if err := e.gate.acquire(ctx, true); err != nil {
+		return fmt.Errorf("docker: start container %s: %w", id, err)
+	}
+	defer e.gate.release()
+	e.ids.trace(id, "start.called")
+	err := e.Runtime.StartContainer(ctx, id)
+	e.ids.trace(id, "start.done")
+	return err
+}
+
+// InspectContainer is the runtime's, traced.
+func (e *engine) InspectContainer(ctx context.Context, id string) (docker.ContainerState, error) {
+	st, err := e.Runtime.InspectContainer(ctx, id)
+	e.ids.trace(id, "inspect.done")
+	return st, err
+}
+
+// gate bounds the creates and starts in progress, letting a waiting start
+// through before any waiting create. Were they let through in arrival
+// order, a burst's creates (all asked for at once) would all go before
+// the first start (asked for as each create returns), so no task would
+// run until every container of the burst was created, and the tasks'
+// RUNNING reports would all reach the control plane at the very end.
+// Starts first, each task goes from created to running as soon as it can,
+// as an Engine API client that creates and starts one container after
+// the other does, and the reports spread over the burst.
+type gate struct {
+	mu      sync.Mutex
+	free    int
+	starts  []chan struct{} // waiting, in arrival order
+	creates []chan struct{}
+}
+
+func newGate(n int) *gate { return &gate{free: n} }
+
+// acquire waits for a place (start: ahead of the creates) or until ctx
+// ends.
+func (g *gate) acquire(ctx context.Context, start bool) error {
+	g.mu.Lock()
+	if g.free > 0 { // nobody waits while places are free: release hands them over
+		g.free--
+		g.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{}, 1)
+	q := &g.creates
+	if start {
+		q = &g.starts
+	}
+	*q = append(*q, ch)
+	g.mu.Unlock()
 	select {
-	case e.slots <- struct{}{}:
+	case <-ch:
 		return nil
 	case <-ctx.Done():
+		g.mu.Lock()
+		if i := slices.Index(*q, ch); i >= 0 {
+			*q = slices.Delete(*q, i, i+1)
+			g.mu.Unlock()
+			return ctx.Err()
+		}
+		g.mu.Unlock()
+		// Handed a place as ctx ended: pass it on.
+		g.release()
 		return ctx.Err()
 	}
 }
 
-func (e *engine) release() { <-e.slots }
-
-// CreateContainer creates the container once fewer than maxStarting
-// creations and starts are in progress.
-func (e *engine) CreateContainer(ctx context.Context, spec docker.ContainerSpec) (string, error) {
-	if err := e.acquire(ctx); err != nil {
-		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
+// release frees a place, handing it to the first waiting start, else to
+// the first waiting create.
+func (g *gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, q := range []*[]chan struct{}{&g.starts, &g.creates} {
+		if len(*q) > 0 {
+			ch := (*q)[0]
+			*q = (*q)[1:]
+			ch <- struct{}{}
+			return
+		}
 	}
-	defer e.release()
-	return e.Runtime.CreateContainer(ctx, spec)
-}
-
-// StartContainer starts the container once fewer than maxStarting
-// creations and starts are in progress.
-func (e *engine) StartContainer(ctx context.Context, id string) error {
-	if err := e.acquire(ctx); err != nil {
-		return fmt.Errorf("docker: start container %s: %w", id, err)
-	}
-	defer e.release()
-	return e.Runtime.StartContainer(ctx, id)
+	g.free++
 }
 
 // Events serves a runner's subscription (the task's ARN label alone) from

@@ -171,22 +171,124 @@ func TestEventHub(t *testing.T) {
 	}
 }
 
-func TestEngineBoundsStarts(t *testing.T) {
+func TestGate(t *testing.T) {
 	t.Parallel()
-	e := &engine{slots: make(chan struct{}, maxStarting)}
-	for range maxStarting {
-		if err := e.acquire(t.Context()); err != nil {
-			t.Fatal(err)
+	const n = 3
+	// full is a gate with every place taken.
+	full := func(t *testing.T) *gate {
+		g := newGate(n)
+		for range n {
+			if err := g.acquire(t.Context(), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g
+	}
+	// wait queues an acquire and waits (bounded) until it is queued; its
+	// channel gets the acquire's result.
+	wait := func(t *testing.T, g *gate, ctx context.Context, start bool) chan error {
+		t.Helper()
+		g.mu.Lock()
+		before := len(g.starts) + len(g.creates)
+		g.mu.Unlock()
+		got := make(chan error, 1)
+		go func() { got <- g.acquire(ctx, start) }()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			g.mu.Lock()
+			queued := len(g.starts) + len(g.creates)
+			g.mu.Unlock()
+			if queued > before {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("acquire not queued after 5 s")
+			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	if err := e.acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("acquire beyond %d = %v, want to wait", maxStarting, err)
+	granted := func(ch chan error) bool {
+		select {
+		case err := <-ch:
+			return err == nil
+		case <-time.After(5 * time.Second):
+			return false
+		}
 	}
-	e.release()
-	if err := e.acquire(t.Context()); err != nil {
-		t.Errorf("after a release: %v", err)
+	pending := func(ch chan error) bool {
+		select {
+		case <-ch:
+			return false
+		default:
+			return true
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"no more than n places at once", func(t *testing.T) {
+			g := full(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			defer cancel()
+			if err := g.acquire(ctx, true); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("acquire beyond %d = %v, want to wait", n, err)
+			}
+			g.release()
+			if err := g.acquire(t.Context(), false); err != nil {
+				t.Errorf("after a release: %v", err)
+			}
+		}},
+		{"a waiting start goes before the creates that came first", func(t *testing.T) {
+			g := full(t)
+			c1 := wait(t, g, t.Context(), false)
+			c2 := wait(t, g, t.Context(), false)
+			s1 := wait(t, g, t.Context(), true)
+			g.release()
+			if !granted(s1) || !pending(c1) || !pending(c2) {
+				t.Fatal("the first release did not go to the start")
+			}
+			g.release()
+			if !granted(c1) || !pending(c2) {
+				t.Fatal("the second release did not go to the first create")
+			}
+			g.release()
+			if !granted(c2) {
+				t.Fatal("the third release did not go to the second create")
+			}
+		}},
+		{"starts keep their order", func(t *testing.T) {
+			g := full(t)
+			s1 := wait(t, g, t.Context(), true)
+			s2 := wait(t, g, t.Context(), true)
+			g.release()
+			if !granted(s1) || !pending(s2) {
+				t.Fatal("the first release did not go to the first start")
+			}
+			g.release()
+			if !granted(s2) {
+				t.Fatal("the second release did not go to the second start")
+			}
+		}},
+		{"a waiter whose context ends leaves the queue", func(t *testing.T) {
+			g := full(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			gone := wait(t, g, ctx, true)
+			cancel()
+			if err := <-gone; !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled acquire = %v", err)
+			}
+			g.release()
+			g.mu.Lock()
+			free, queued := g.free, len(g.starts)+len(g.creates)
+			g.mu.Unlock()
+			if free != 1 || queued != 0 {
+				t.Errorf("after the release: %d free, %d queued; want 1 free, none queued", free, queued)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
 	}
 }
 

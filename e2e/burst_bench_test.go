@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/agent/runner"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -34,16 +36,27 @@ const burstWorkers = 8
 // throughputs and their ratio (issue 10's target: ≥ 0.9). Run with
 // -benchtime=1x; it leaves no container behind. With WHARF_BENCH_CALLS=1
 // it also prints each side's Engine API calls per task (through a counting
-// proxy, which slows both sides: compare ratios of runs without it).
+// proxy, which slows both sides: compare ratios of runs without it). With
+// WHARF_BENCH_TIMELINE=1 it prints when each step of a task's way to
+// RUNNING happened on both sides (see timeline).
 func BenchmarkTaskBurst(b *testing.B) {
 	ec := countEngineCalls(b)
 	rt, image, c := benchCluster(b, "burst", 16)
+	var wtl, ptl *timeline
+	if os.Getenv("WHARF_BENCH_TIMELINE") != "" {
+		wtl, ptl = newTimeline(), newTimeline()
+		b.Cleanup(agent.SetTrace(func(arn, event string, at time.Time) { wtl.mark(arn, event, at) }))
+	}
 
 	for b.Loop() {
-		wharfTook, wharfCalls := burstWharf(b, c, rt, ec)
-		plainTook, plainCalls := burstPlain(b, rt, image, ec)
+		wharfTook, wharfCalls := burstWharf(b, c, rt, ec, wtl)
+		plainTook, plainCalls := burstPlain(b, rt, image, ec, ptl)
 		if ec != nil {
 			printCalls(os.Stderr, benchTasks, []string{"wharf", "8-way client"}, []map[string]callStat{wharfCalls, plainCalls})
+		}
+		if wtl != nil {
+			wtl.print(os.Stderr, "wharf", wharfSteps)
+			ptl.print(os.Stderr, "8-way Engine API client", plainSteps)
 		}
 		wr, pr := benchTasks/wharfTook.Seconds(), benchTasks/plainTook.Seconds()
 		b.ReportMetric(wr, "wharf-tasks/s")
@@ -58,7 +71,7 @@ func BenchmarkTaskBurst(b *testing.B) {
 // were RUNNING, with the Engine API calls made until then; it stops them
 // and waits until the agent has removed their containers before
 // returning, so the baseline runs on a quiet engine.
-func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls) (time.Duration, map[string]callStat) {
+func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls, tl *timeline) (time.Duration, map[string]callStat) {
 	ctx := context.Background()
 	const perCall = 10
 	var mu sync.Mutex
@@ -66,6 +79,7 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 	var wg sync.WaitGroup
 	errs := make(chan error, benchTasks/perCall)
 	ec.reset()
+	tl.reset()
 	t0 := time.Now()
 	for range benchTasks / perCall {
 		wg.Go(func() {
@@ -80,6 +94,7 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 			mu.Lock()
 			for _, t := range out.Tasks {
 				arns = append(arns, aws.ToString(t.TaskArn))
+				tl.mark(aws.ToString(t.TaskArn), "accepted", time.Now())
 			}
 			mu.Unlock()
 		})
@@ -93,25 +108,41 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 	for err := range errs {
 		b.Fatal(err)
 	}
+	// How wharf is watched is kept from loading the two shared cores more
+	// than the baseline's watching does (one inspect per container, right
+	// after its start returned), since that would count against wharf for
+	// work no client of it must make it do: only the tasks not yet seen
+	// RUNNING are described again, and every 50 ms rather than 20 (each
+	// DescribeTasks decodes every task it names; in a CPU profile of the
+	// benchmark at 20 ms, DescribeTasks and its client took about a third
+	// of the process's CPU time). The end is still when the last task is seen
+	// RUNNING through the API, as a client sees it, up to 50 ms late.
 	deadline := t0.Add(3 * time.Minute)
+	waiting := slices.Clone(arns)
 	for {
-		out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("burst"), Tasks: arns}))(b)
-		up := 0
+		out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("burst"), Tasks: waiting}))(b)
+		now := time.Now()
 		for _, t := range out.Tasks {
 			if stopped(t) {
 				b.Fatalf("task stopped during the burst: %s", describe(t))
 			}
 			if running(t) {
-				up++
+				arn := aws.ToString(t.TaskArn)
+				tl.mark(arn, "visible", now)
+				waiting = slices.DeleteFunc(waiting, func(a string) bool { return a == arn })
 			}
 		}
-		if up == len(arns) {
-			return time.Since(t0), ec.snapshot()
+		if len(out.Failures) > 0 {
+			b.Fatalf("DescribeTasks failures: %+v", out.Failures)
+		}
+		if len(waiting) == 0 {
+			tl.done()
+			return now.Sub(t0), ec.snapshot()
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d tasks RUNNING after 3 minutes", up, len(arns))
+			b.Fatalf("%d of %d tasks not RUNNING after 3 minutes", len(waiting), len(arns))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -157,7 +188,7 @@ func waitCleanedUp(b *testing.B, rt *docker.Runtime, arns []string) {
 // goroutines, as a capable Engine API client would, and returns how long
 // until every one was running, with the Engine API calls made. It removes
 // them before returning.
-func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls) (time.Duration, map[string]callStat) {
+func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls, tl *timeline) (time.Duration, map[string]callStat) {
 	ctx := context.Background()
 	jobs := make(chan int, benchTasks)
 	for i := range benchTasks {
@@ -169,12 +200,13 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls)
 	var firstErr error
 	var wg sync.WaitGroup
 	ec.reset()
+	tl.reset()
 	t0 := time.Now()
 	for range burstWorkers {
 		wg.Go(func() {
 			for i := range jobs {
-				id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-burst-%d-%d", t0.UnixNano(), i), Image: image,
-					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}}, 20*time.Millisecond)
+				id, err := startTimed(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-burst-%d-%d", t0.UnixNano(), i), Image: image,
+					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}}, 20*time.Millisecond, tl)
 				mu.Lock()
 				if id != "" {
 					ids = append(ids, id)
@@ -188,6 +220,7 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls)
 	}
 	wg.Wait()
 	took, calls := time.Since(t0), ec.snapshot()
+	tl.done()
 	for _, id := range ids {
 		if err := rt.RemoveContainer(ctx, id, true); err != nil {
 			b.Errorf("remove %s: %v", id, err)
@@ -197,6 +230,34 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls)
 		b.Fatal(firstErr)
 	}
 	return took, calls
+}
+
+// startTimed is startAndWait marking its steps on tl (when not nil).
+func startTimed(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec, poll time.Duration, tl *timeline) (string, error) {
+	key := spec.Name
+	tl.mark(key, "create.called", time.Now())
+	id, err := rt.CreateContainer(ctx, spec)
+	tl.mark(key, "create.done", time.Now())
+	if err != nil {
+		return "", err
+	}
+	tl.mark(key, "start.called", time.Now())
+	err = rt.StartContainer(ctx, id)
+	tl.mark(key, "start.done", time.Now())
+	if err != nil {
+		return id, err
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(poll) {
+		st, err := rt.InspectContainer(ctx, id)
+		if err != nil {
+			return id, err
+		}
+		if st.Running {
+			tl.mark(key, "running", time.Now())
+			return id, nil
+		}
+	}
+	return id, fmt.Errorf("container %s not running after 10 s", id)
 }
 
 // engineCalls counts the Engine API calls of this process by kind (create,
@@ -347,4 +408,153 @@ func printCalls(w io.Writer, tasks int, sides []string, snaps []map[string]callS
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// The steps of a task's way to RUNNING, in order, as timeline marks them:
+// wharf's (RunTask answered, then agent.TraceFunc's moments, then seen
+// RUNNING through DescribeTasks) and the baseline client's.
+var (
+	wharfSteps = []string{"accepted", "seen", "create.queued", "create.called", "create.done", "start.queued", "start.called",
+		"start.done", "inspect.done", "running.put", "running.sent", "visible"}
+	plainSteps = []string{"create.called", "create.done", "start.called", "start.done", "running"}
+)
+
+// timeline records when each step happened to each task (or container),
+// the first time only, relative to the start of the burst. A nil
+// *timeline records nothing.
+type timeline struct {
+	mu sync.Mutex
+	t0 time.Time
+	// cpu is the CPU time used from the burst's start to its end.
+	cpu0, cpu cpuUse
+	at        map[string]map[string]time.Duration // key → step → since t0
+}
+
+func newTimeline() *timeline {
+	return &timeline{t0: time.Now(), at: map[string]map[string]time.Duration{}}
+}
+
+// reset starts a burst.
+func (tl *timeline) reset() {
+	if tl == nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.t0, tl.at = time.Now(), map[string]map[string]time.Duration{}
+	tl.cpu0 = cpuNow()
+}
+
+// done ends a burst.
+func (tl *timeline) done() {
+	if tl == nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.cpu = cpuNow().since(tl.cpu0)
+}
+
+func (tl *timeline) mark(key, step string, at time.Time) {
+	if tl == nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	m := tl.at[key]
+	if m == nil {
+		m = map[string]time.Duration{}
+		tl.at[key] = m
+	}
+	if _, ok := m[step]; !ok {
+		m[step] = at.Sub(tl.t0)
+	}
+}
+
+// print shows, for each step, when the tasks reached it (first, median,
+// last, since the burst began) and how long they took from the step
+// before (median, 90th percentile, max).
+func (tl *timeline) print(w io.Writer, side string, steps []string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	fmt.Fprintf(w, "timeline of %s (%d tasks), seconds: %-14s %6s %6s %6s | from the step before: %6s %6s %6s\n",
+		side, len(tl.at), "step", "first", "median", "last", "median", "p90", "max")
+	ms := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+	for i, step := range steps {
+		var at, gap []time.Duration
+		for _, m := range tl.at {
+			t, ok := m[step]
+			if !ok {
+				continue
+			}
+			at = append(at, t)
+			if i > 0 {
+				if prev, ok := m[steps[i-1]]; ok {
+					gap = append(gap, t-prev)
+				}
+			}
+		}
+		if len(at) == 0 {
+			fmt.Fprintf(w, "  %-14s (none)\n", step)
+			continue
+		}
+		slices.Sort(at)
+		slices.Sort(gap)
+		line := fmt.Sprintf("  %-14s n=%-3d %6s %6s %6s", step, len(at), ms(at[0]), ms(at[len(at)/2]), ms(at[len(at)-1]))
+		if len(gap) > 0 {
+			line += fmt.Sprintf(" | %6s %6s %6s", ms(gap[len(gap)/2]), ms(gap[len(gap)*9/10]), ms(gap[len(gap)-1]))
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "  CPU seconds used: %s\n", tl.cpu)
+}
+
+// cpuUse is CPU time used so far by this process (wharf in-process, and
+// the benchmark's clients) and by the engine's daemons, from /proc.
+type cpuUse struct{ self, dockerd, containerd time.Duration }
+
+func cpuNow() cpuUse {
+	return cpuUse{self: procCPU("self"), dockerd: procCPU(pidOf("dockerd")), containerd: procCPU(pidOf("containerd"))}
+}
+
+func (u cpuUse) since(before cpuUse) cpuUse {
+	return cpuUse{self: u.self - before.self, dockerd: u.dockerd - before.dockerd, containerd: u.containerd - before.containerd}
+}
+
+func (u cpuUse) String() string {
+	return fmt.Sprintf("test process %.2f, dockerd %.2f, containerd %.2f", u.self.Seconds(), u.dockerd.Seconds(), u.containerd.Seconds())
+}
+
+// procCPU is the user and system time of process pid ("self" or a
+// number) from /proc/PID/stat, 0 if it cannot be read.
+func procCPU(pid string) time.Duration {
+	if pid == "" {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command (which may hold spaces) start after ")".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// pidOf is the pid of the first process whose command is name, "" if none.
+func pidOf(name string) string {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == name {
+			return e.Name()
+		}
+	}
+	return ""
 }
