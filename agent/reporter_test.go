@@ -130,6 +130,7 @@ func TestReporter(t *testing.T) {
 			for i := range tasks {
 				r.put(status(string(rune('A'+i)), "RUNNING"))
 			}
+			cp.waitCalls(t, reportSenders) // the first reportSenders go at once
 			for range tasks {
 				cp.respond(t, nil)
 			}
