@@ -32,15 +32,7 @@ const failReasonHealth = "Task failed container health checks"
 // nothing to do takes no write transaction.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	now := c.now()
-	return state.RehearsePass(ctx, c.db, func(tx store.Tx, ps *state.Placements, quiet bool) error {
-		return c.pass(tx, key, now, ps, quiet)
-	})
-}
-
-// pass runs one pass over the service at key in tx, placing through ps;
-// quiet passes (rehearsals) log nothing.
-func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Placements, quiet bool) error {
-	return state.UpdateServiceIn(tx, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+	return state.RehearseServicePass(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord, ps *state.Placements, quiet bool) error {
 		if deref(rec.Service.Status) == model.ServiceInactive {
 			return nil
 		}
