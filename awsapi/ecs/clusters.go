@@ -300,9 +300,7 @@ func presentCluster(c ecstypes.Cluster, st clusterCounts, include []ecstypes.Clu
 	if slices.Contains(include, ecstypes.ClusterFieldStatistics) {
 		c.Statistics = st.statistics()
 	}
-	if !slices.Contains(include, ecstypes.ClusterFieldTags) {
-		c.Tags = []ecstypes.Tag{}
-	}
+	c.Tags = tagsIf(include, ecstypes.ClusterFieldTags, c.Tags)
 	if !slices.Contains(include, ecstypes.ClusterFieldSettings) {
 		c.Settings = []ecstypes.ClusterSetting{}
 	}
