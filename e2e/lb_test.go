@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"golang.org/x/net/websocket"
 
+	"github.com/wharfhq/wharf/internal/loadgen"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -438,36 +437,8 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		tg := e.group("steady", "5", ts[0], ts[1])
 		_, base := e.listener(forwardTo(tg))
 		e.waitHealth(tg, "healthy", ts[0], ts[1])
-		var ok, failed atomic.Int64
-		var firstErr atomic.Value
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				c := &http.Client{Timeout: 10 * time.Second}
-				for i := 0; i < 1_000_000; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					resp, err := c.Get(base + "/")
-					if err == nil {
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != 200 {
-							err = fmt.Errorf("status %d", resp.StatusCode)
-						}
-					}
-					if err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err.Error())
-						continue
-					}
-					ok.Add(1)
-				}
-			})
-		}
+		load := loadgen.Start(base+"/", 4, 1_000_000, 10*time.Second)
+		t.Cleanup(load.Stop)
 		e.deregister(tg, ts[0])
 		e.register(tg, ts[2])
 		e.waitHealth(tg, "healthy", ts[1], ts[2])
@@ -478,14 +449,13 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		// Some traffic on the final set, and enough in all to mean something
 		// even on a loaded machine (bounded).
 		time.Sleep(time.Second)
-		for deadline := time.Now().Add(30 * time.Second); ok.Load() < 100 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(30 * time.Second); load.OK.Load() < 100 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 		}
-		close(stop)
-		wg.Wait()
-		if failed.Load() != 0 || ok.Load() < 100 {
-			t.Fatalf("%d requests succeeded, %d failed (first: %v)", ok.Load(), failed.Load(), firstErr.Load())
+		load.Stop()
+		if load.Failed.Load() != 0 || load.OK.Load() < 100 {
+			t.Fatalf("%d requests succeeded, %d failed (first: %v)", load.OK.Load(), load.Failed.Load(), load.FirstErr())
 		}
-		t.Logf("%d requests through deregister/register, none lost", ok.Load())
+		t.Logf("%d requests through deregister/register, none lost", load.OK.Load())
 	})
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/wharfhq/wharf/internal/loadgen"
 )
 
 // webListener creates the load balancer lbName, an ip target group "web"
@@ -54,15 +54,7 @@ func startRequestLoop(t testing.TB, ctx context.Context, base string) *requestLo
 		client := &http.Client{Timeout: 10 * time.Second}
 		for loopCtx.Err() == nil && l.sent.Load() < 20000 {
 			l.sent.Add(1)
-			resp, err := client.Get(base + "/")
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					err = &statusError{resp.StatusCode}
-				}
-			}
-			if err != nil {
+			if err := loadgen.Get(client, base+"/"); err != nil {
 				l.failed.Add(1)
 				l.lastErr.Store(err.Error())
 			}
@@ -98,7 +90,3 @@ func waitTargets(t testing.TB, lbc *elb.Client, tgARN *string, n int, what strin
 		return len(must(lbc.DescribeTargetHealth(context.Background(), &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN}))(t).TargetHealthDescriptions) == n
 	})
 }
-
-type statusError struct{ code int }
-
-func (e *statusError) Error() string { return "HTTP " + strconv.Itoa(e.code) }
