@@ -97,59 +97,53 @@ func TestStorePage(t *testing.T) {
 	}
 }
 
+// TestSlicePage pages a slice in both orders (SlicePage over ascending
+// ids, SlicePageDesc over descending ones); a next token resumes after
+// the page's last item.
 func TestSlicePage(t *testing.T) {
-	items := []string{"a", "b", "c", "d", "e"}
 	id := func(s string) string { return s }
-	tests := []struct {
+	type pageFunc func([]string, func(string) string, awsapi.Cursor, int) ([]string, *string)
+	type pageCase struct {
 		name, after string
 		limit       int
 		want        string
 		next        bool
-	}{
-		{name: "first page", limit: 2, want: "[a b]", next: true},
-		{name: "middle", after: "b", limit: 2, want: "[c d]", next: true},
-		{name: "last page", after: "c", limit: 2, want: "[d e]"},
-		{name: "past the end", after: "z", limit: 2, want: "[]"},
-		{name: "after a removed item", after: "bb", limit: 1, want: "[c]", next: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			page, next := awsapi.SlicePage(items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
-			if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
-				t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
-			}
-			if next != nil {
-				last, ok := awsapi.ParsePageToken("l", next)
-				if !ok || last != page[len(page)-1] {
-					t.Fatalf("next token resumes after %q (ok %v)", last, ok)
+	for _, order := range []struct {
+		name  string
+		items []string
+		page  pageFunc
+		cases []pageCase
+	}{
+		{"ascending", []string{"a", "b", "c", "d", "e"}, awsapi.SlicePage[string], []pageCase{
+			{name: "first page", limit: 2, want: "[a b]", next: true},
+			{name: "middle", after: "b", limit: 2, want: "[c d]", next: true},
+			{name: "last page", after: "c", limit: 2, want: "[d e]"},
+			{name: "past the end", after: "z", limit: 2, want: "[]"},
+			{name: "after a removed item", after: "bb", limit: 1, want: "[c]", next: true},
+		}},
+		{"descending", []string{"e", "d", "c", "b", "a"}, awsapi.SlicePageDesc[string], []pageCase{
+			{name: "first page", limit: 2, want: "[e d]", next: true},
+			{name: "middle", after: "d", limit: 2, want: "[c b]", next: true},
+			{name: "last page", after: "c", limit: 2, want: "[b a]"},
+			{name: "past the end", after: "0", limit: 2, want: "[]"},
+			{name: "after a removed item", after: "cc", limit: 1, want: "[c]", next: true},
+		}},
+	} {
+		for _, tc := range order.cases {
+			t.Run(order.name+"/"+tc.name, func(t *testing.T) {
+				page, next := order.page(order.items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
+				if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
+					t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
 				}
-			}
-		})
-	}
-}
-
-func TestSlicePageDesc(t *testing.T) {
-	items := []string{"e", "d", "c", "b", "a"}
-	id := func(s string) string { return s }
-	tests := []struct {
-		name, after string
-		limit       int
-		want        string
-		next        bool
-	}{
-		{name: "first page", limit: 2, want: "[e d]", next: true},
-		{name: "middle", after: "d", limit: 2, want: "[c b]", next: true},
-		{name: "last page", after: "c", limit: 2, want: "[b a]"},
-		{name: "past the end", after: "0", limit: 2, want: "[]"},
-		{name: "after a removed item", after: "cc", limit: 1, want: "[c]", next: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			page, next := awsapi.SlicePageDesc(items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
-			if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
-				t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
-			}
-		})
+				if next != nil {
+					last, ok := awsapi.ParsePageToken("l", next)
+					if !ok || last != page[len(page)-1] {
+						t.Fatalf("next token resumes after %q (ok %v)", last, ok)
+					}
+				}
+			})
+		}
 	}
 }
 
