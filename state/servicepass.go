@@ -2,7 +2,9 @@ package state
 
 import (
 	"context"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -40,4 +42,17 @@ func EachActiveCluster(tx store.ReadTx, fn func(sc model.Scope, cluster string) 
 		}
 	}
 	return nil
+}
+
+// PassEvent prepends a service event in a pass and logs it, unless the
+// pass is quiet (a rehearsal, whose events the commit says again). With
+// a kind, the event is throttled: said at most once a minute per kind.
+func PassEvent(rec *model.ServiceRecord, kind, msg string, now time.Time, quiet bool, log *slog.Logger) {
+	if kind != "" && !EventDue(rec, kind, now) {
+		return
+	}
+	AddServiceEvent(&rec.Service, msg, now)
+	if !quiet {
+		log.Info("service event", "msg", msg)
+	}
 }

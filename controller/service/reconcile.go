@@ -597,18 +597,11 @@ func tally(group string, tasks []ecstypes.Task) counts {
 }
 
 // event prepends a service event.
-func (r *run) event(msg string) {
-	state.AddServiceEvent(r.svc(), msg, r.now)
-	if !r.quiet {
-		r.c.log.Info("service event", "msg", msg)
-	}
-}
+func (r *run) event(msg string) { state.PassEvent(r.rec, "", msg, r.now, r.quiet, r.c.log) }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (r *run) throttledEvent(kind, msg string) {
-	if state.EventDue(r.rec, kind, r.now) {
-		r.event(msg)
-	}
+	state.PassEvent(r.rec, kind, msg, r.now, r.quiet, r.c.log)
 }
 
 func decodeTask(b []byte) (model.TaskRecord, error) {

@@ -374,16 +374,9 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 }
 
 // event prepends a service event.
-func (p *pass) event(msg string) {
-	state.AddServiceEvent(p.svc(), msg, p.now)
-	if !p.quiet {
-		p.c.log.Info("service event", "msg", msg)
-	}
-}
+func (p *pass) event(msg string) { state.PassEvent(p.rec, "", msg, p.now, p.quiet, p.c.log) }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (p *pass) throttledEvent(kind, msg string) {
-	if state.EventDue(p.rec, kind, p.now) {
-		p.event(msg)
-	}
+	state.PassEvent(p.rec, kind, msg, p.now, p.quiet, p.c.log)
 }
