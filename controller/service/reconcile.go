@@ -507,14 +507,9 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", deref(svc.ServiceName), err))
 		return nil
 	}
-	var started []string
-	for _, t := range p.Targets {
-		task, err := state.CreateTask(r.tx, l, t, r.now)
-		if err != nil {
-			return err
-		}
-		started = append(started, deref(task.TaskArn))
-		r.created = append(r.created, task)
+	started, err := r.createTasks(l, p.Targets)
+	if err != nil {
+		return err
 	}
 	if len(started) > 0 {
 		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
@@ -594,6 +589,21 @@ func tally(group string, tasks []ecstypes.Task) counts {
 		}
 	}
 	return c
+}
+
+// createTasks creates the tasks of l placed on targets, in the pass's
+// transaction, and returns their ARNs.
+func (r *run) createTasks(l *state.Launch, targets []state.Target) ([]string, error) {
+	var arns []string
+	for _, t := range targets {
+		task, err := state.CreateTask(r.tx, l, t, r.now)
+		if err != nil {
+			return arns, err
+		}
+		arns = append(arns, deref(task.TaskArn))
+		r.created = append(r.created, task)
+	}
+	return arns, nil
 }
 
 // event prepends a service event.
