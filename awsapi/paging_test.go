@@ -3,11 +3,11 @@ package awsapi_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -50,12 +50,8 @@ func pages(t *testing.T, db store.Backend, prefix, match string, limit int, keep
 }
 
 func TestStorePage(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = db.Update(context.Background(), func(tx store.Tx) error {
+	db := testdb.Bolt(t, bolt.Options{})
+	_, err := db.Update(context.Background(), func(tx store.Tx) error {
 		for i, n := range []string{"a1", "a2", "b1", "b2", "b3"} {
 			if err := store.Put(tx, "x/recs/"+n, rec{Name: n, N: i}); err != nil {
 				return err

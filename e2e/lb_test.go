@@ -127,6 +127,26 @@ func (e *lbEnv) listener(actions []elbtypes.Action) (string, string) {
 	return aws.ToString(l.Listeners[0].ListenerArn), fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
+// waitStatus GETs url every poll until it answers want, failing the test
+// with failMsg (a format taking the last status) after timeout.
+func waitStatus(t testing.TB, url string, want int, timeout, poll time.Duration, failMsg string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf(failMsg, resp.StatusCode)
+		}
+		time.Sleep(poll)
+	}
+}
+
 func forwardTo(tg string) []elbtypes.Action {
 	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}}
 }
@@ -261,21 +281,7 @@ func TestLoadBalancerTraffic(t *testing.T) {
 		// Prove the path rule chose task 1: deregister it; the api group
 		// has nothing left, so /api/x answers 503 while / still works.
 		e.deregister(api, ts[1])
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			resp, err := http.Get(base + "/api/x")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("/api/x still answers %d with its group empty", resp.StatusCode)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitStatus(t, base+"/api/x", http.StatusServiceUnavailable, 15*time.Second, 50*time.Millisecond, "/api/x still answers %d with its group empty")
 		if len(hits(t, base, 3, "")) != 3 {
 			t.Fatal("the default action lost targets")
 		}
@@ -401,20 +407,7 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		e.waitHealth(tg, "draining/Target.DeregistrationInProgress", ts[0])
 		// The API reports the drain once it is stored; the data plane
 		// applies it from its store watch a moment later.
-		for deadline := time.Now().Add(2 * time.Second); ; {
-			resp, err := http.Get(base + "/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("a new request reached the draining task: %d", resp.StatusCode)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitStatus(t, base+"/", http.StatusServiceUnavailable, 2*time.Second, 20*time.Millisecond, "a new request reached the draining task: %d")
 		r := <-slow
 		if r.err != nil || r.status != 200 || r.body != "slept 3s\n" {
 			t.Fatalf("the in-flight request: %+v", r)
