@@ -137,12 +137,9 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	l := &state.Launch{Scope: sc, Cluster: cluster, Count: count, Group: derefStr(in.Group), StartedBy: derefStr(in.StartedBy),
 		Overrides: in.Overrides, Network: in.NetworkConfiguration, Tags: in.Tags, EnableExecuteCommand: in.EnableExecuteCommand,
 		Constraints: in.PlacementConstraints, Strategies: in.PlacementStrategy}
-	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, cluster))
+	c, err := activeCluster(tx, sc, cluster)
 	if err != nil {
 		return nil, err
-	}
-	if !ok || derefStr(c.Status) != clusterActive {
-		return nil, clusterNotFound(cluster)
 	}
 	rec, err := findTaskDef(tx, sc, *in.TaskDefinition)
 	if err != nil {
