@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -385,23 +384,8 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		tg := e.group("drain", "60", ts[0])
 		_, base := e.listener(forwardTo(tg))
 		e.waitHealth(tg, "healthy", ts[0])
-		type result struct {
-			status int
-			body   string
-			err    error
-		}
-		slow := make(chan result, 1)
 		start := time.Now()
-		go func() {
-			resp, err := http.Get(base + "/sleep?d=3s")
-			if err != nil {
-				slow <- result{err: err}
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			slow <- result{status: resp.StatusCode, body: string(b)}
-		}()
+		slow := loadgen.GetAsync(base + "/sleep?d=3s")
 		time.Sleep(500 * time.Millisecond) // the slow request is in flight
 		e.deregister(tg, ts[0])
 		e.waitHealth(tg, "draining/Target.DeregistrationInProgress", ts[0])
@@ -409,7 +393,7 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		// applies it from its store watch a moment later.
 		waitStatus(t, base+"/", http.StatusServiceUnavailable, 2*time.Second, 20*time.Millisecond, "a new request reached the draining task: %d")
 		r := <-slow
-		if r.err != nil || r.status != 200 || r.body != "slept 3s\n" {
+		if r.Err != nil || r.Status != 200 || r.Body != "slept 3s\n" {
 			t.Fatalf("the in-flight request: %+v", r)
 		}
 		// With nothing in flight the drain ends long before its 60s.

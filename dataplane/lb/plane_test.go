@@ -430,22 +430,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 	h.waitHealth(tg, "healthy", a)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	slow := make(chan result, 1)
-	go func() {
-		resp, err := http.Get(base + "/slow?d=1500ms")
-		if err != nil {
-			slow <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		slow <- result{status: resp.StatusCode, body: string(body)}
-	}()
+	slow := loadgen.GetAsync(base + "/slow?d=1500ms")
 	waitFor(t, "the slow request to reach a", func() bool { return a.active.Load() == 1 })
 	h.deregister(tg, a)
 	if s := h.health(tg)[fmt.Sprintf("127.0.0.1:%d", a.port)]; s != "draining/Target.DeregistrationInProgress" {
@@ -468,7 +453,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 		t.Fatalf("during the drain: %v", got)
 	}
 	r := <-slow
-	if r.err != nil || r.status != 200 || r.body != "a" {
+	if r.Err != nil || r.Status != 200 || r.Body != "a" {
 		t.Fatalf("the in-flight request: %+v", r)
 	}
 	// Idle, the draining target is gone long before the 300s delay.
@@ -487,23 +472,13 @@ func TestReregisterWhileDrainingKeepsInFlight(t *testing.T) {
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	slow := make(chan string, 1)
-	go func() {
-		resp, err := http.Get(base + "/slow?d=1500ms")
-		if err != nil {
-			slow <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		slow <- fmt.Sprintf("%d %s", resp.StatusCode, body)
-	}()
+	slow := loadgen.GetAsync(base + "/slow?d=1500ms")
 	waitFor(t, "the slow request to reach a", func() bool { return a.active.Load() == 1 })
 	h.deregister(tg, a)
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
-	if r := <-slow; r != "200 a" {
-		t.Fatalf("the in-flight request: %s", r)
+	if r := <-slow; r.Err != nil || r.Status != 200 || r.Body != "a" {
+		t.Fatalf("the in-flight request: %+v", r)
 	}
 	if status, _, _ := get(t, http.DefaultClient, base+"/"); status != http.StatusOK {
 		t.Fatalf("after re-registering: %d", status)

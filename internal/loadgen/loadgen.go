@@ -71,3 +71,28 @@ func Get(c *http.Client, url string) error {
 	}
 	return nil
 }
+
+// Result is one request's outcome: its status and body, or its error.
+type Result struct {
+	Status int
+	Body   string
+	Err    error
+}
+
+// GetAsync sends one GET of url in the background (a request that is to
+// stay in flight while a test changes the targets under it); its Result
+// arrives on the channel.
+func GetAsync(url string) <-chan Result {
+	out := make(chan Result, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			out <- Result{Err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		out <- Result{Status: resp.StatusCode, Body: string(body)}
+	}()
+	return out
+}
