@@ -38,10 +38,8 @@ func fargateWeb(t testing.TB, c *ecs.Client, imgs images.Images, family string, 
 // under a steady request loop drops no request: old tasks are deregistered
 // and drained before they stop, new ones take traffic once healthy.
 func TestServiceBehindLoadBalancer(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, lbc, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tr")}))(t)
+	w, c, imgs := startCluster(t, "tr")
+	lbc, ctx := elb.NewFromConfig(w.Config("us-east-1")), context.Background()
 	tgARN, base := webListener(t, ctx, lbc, "front")
 
 	v1 := fargateWeb(t, c, imgs, "front")
