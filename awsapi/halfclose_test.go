@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/awsapi/ecs"
 	"github.com/wharfhq/wharf/awsapi/elbv2"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -26,11 +26,7 @@ import (
 // call must be answered as if the client had kept its side open, never with
 // a 500.
 func TestHalfClosedClients(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := awsapi.NewServer(log, "")
 	api.RegisterJSON(ecs.New(db, log).Service())

@@ -3,11 +3,11 @@ package awsapi_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -50,12 +50,8 @@ func pages(t *testing.T, db store.Backend, prefix, match string, limit int, keep
 }
 
 func TestStorePage(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = db.Update(context.Background(), func(tx store.Tx) error {
+	db := testdb.Bolt(t, bolt.Options{})
+	_, err := db.Update(context.Background(), func(tx store.Tx) error {
 		for i, n := range []string{"a1", "a2", "b1", "b2", "b3"} {
 			if err := store.Put(tx, "x/recs/"+n, rec{Name: n, N: i}); err != nil {
 				return err
@@ -97,59 +93,53 @@ func TestStorePage(t *testing.T) {
 	}
 }
 
+// TestSlicePage pages a slice in both orders (SlicePage over ascending
+// ids, SlicePageDesc over descending ones); a next token resumes after
+// the page's last item.
 func TestSlicePage(t *testing.T) {
-	items := []string{"a", "b", "c", "d", "e"}
 	id := func(s string) string { return s }
-	tests := []struct {
+	type pageFunc func([]string, func(string) string, awsapi.Cursor, int) ([]string, *string)
+	type pageCase struct {
 		name, after string
 		limit       int
 		want        string
 		next        bool
-	}{
-		{name: "first page", limit: 2, want: "[a b]", next: true},
-		{name: "middle", after: "b", limit: 2, want: "[c d]", next: true},
-		{name: "last page", after: "c", limit: 2, want: "[d e]"},
-		{name: "past the end", after: "z", limit: 2, want: "[]"},
-		{name: "after a removed item", after: "bb", limit: 1, want: "[c]", next: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			page, next := awsapi.SlicePage(items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
-			if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
-				t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
-			}
-			if next != nil {
-				last, ok := awsapi.ParsePageToken("l", next)
-				if !ok || last != page[len(page)-1] {
-					t.Fatalf("next token resumes after %q (ok %v)", last, ok)
+	for _, order := range []struct {
+		name  string
+		items []string
+		page  pageFunc
+		cases []pageCase
+	}{
+		{"ascending", []string{"a", "b", "c", "d", "e"}, awsapi.SlicePage[string], []pageCase{
+			{name: "first page", limit: 2, want: "[a b]", next: true},
+			{name: "middle", after: "b", limit: 2, want: "[c d]", next: true},
+			{name: "last page", after: "c", limit: 2, want: "[d e]"},
+			{name: "past the end", after: "z", limit: 2, want: "[]"},
+			{name: "after a removed item", after: "bb", limit: 1, want: "[c]", next: true},
+		}},
+		{"descending", []string{"e", "d", "c", "b", "a"}, awsapi.SlicePageDesc[string], []pageCase{
+			{name: "first page", limit: 2, want: "[e d]", next: true},
+			{name: "middle", after: "d", limit: 2, want: "[c b]", next: true},
+			{name: "last page", after: "c", limit: 2, want: "[b a]"},
+			{name: "past the end", after: "0", limit: 2, want: "[]"},
+			{name: "after a removed item", after: "cc", limit: 1, want: "[c]", next: true},
+		}},
+	} {
+		for _, tc := range order.cases {
+			t.Run(order.name+"/"+tc.name, func(t *testing.T) {
+				page, next := order.page(order.items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
+				if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
+					t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
 				}
-			}
-		})
-	}
-}
-
-func TestSlicePageDesc(t *testing.T) {
-	items := []string{"e", "d", "c", "b", "a"}
-	id := func(s string) string { return s }
-	tests := []struct {
-		name, after string
-		limit       int
-		want        string
-		next        bool
-	}{
-		{name: "first page", limit: 2, want: "[e d]", next: true},
-		{name: "middle", after: "d", limit: 2, want: "[c b]", next: true},
-		{name: "last page", after: "c", limit: 2, want: "[b a]"},
-		{name: "past the end", after: "0", limit: 2, want: "[]"},
-		{name: "after a removed item", after: "cc", limit: 1, want: "[c]", next: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			page, next := awsapi.SlicePageDesc(items, id, awsapi.Cursor{List: "l", After: tc.after}, tc.limit)
-			if got := fmt.Sprint(page); got != tc.want || (next != nil) != tc.next {
-				t.Fatalf("page %s next %v, want %s next %v", got, next != nil, tc.want, tc.next)
-			}
-		})
+				if next != nil {
+					last, ok := awsapi.ParsePageToken("l", next)
+					if !ok || last != page[len(page)-1] {
+						t.Fatalf("next token resumes after %q (ok %v)", last, ok)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -3,10 +3,10 @@ package awsapi_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -32,11 +32,7 @@ func TestScopeOf(t *testing.T) {
 }
 
 func TestReadRef(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	base := awsapi.NewBase(db, nil)
 	if base.Log == nil || base.Now == nil {
 		t.Fatal("NewBase leaves no logger or clock")

@@ -22,6 +22,40 @@ const benchTasks = 50
 // polling DescribeTasks every 5 ms) beside a plain Docker create+start of
 // the same image with the same command, and their ratio. Run with
 // -benchtime=1x: each side starts benchTasks containers one after another.
+// timeTaskStart runs one task of family in cluster and returns its ARN
+// and how long it took to be RUNNING (polled every 5 ms, a minute at most).
+func timeTaskStart(b *testing.B, c *ecs.Client, cluster, family string) (string, time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	t0 := time.Now()
+	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)}))(b)
+	if len(run.Tasks) != 1 {
+		b.Fatalf("RunTask failures: %+v", run.Failures)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	for {
+		out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(b)
+		if running(out.Tasks[0]) {
+			return arn, time.Since(t0)
+		}
+		if stopped(out.Tasks[0]) || time.Since(t0) > time.Minute {
+			b.Fatalf("task did not start: %s", describe(out.Tasks[0]))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stopTasksAndWait stops the tasks and waits (bounded) until each is STOPPED.
+func stopTasksAndWait(b *testing.B, c *ecs.Client, cluster string, arns []string) {
+	b.Helper()
+	for _, arn := range arns {
+		must(c.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)}))(b)
+	}
+	for _, arn := range arns {
+		waitTask(b, c, cluster, arn, time.Minute, "STOPPED", stopped)
+	}
+}
+
 func BenchmarkTaskStart(b *testing.B) {
 	rt, image, c := benchCluster(b, "bench", 32)
 	ctx := context.Background()
@@ -30,32 +64,12 @@ func BenchmarkTaskStart(b *testing.B) {
 		var wharf, plain []time.Duration
 		var arns []string
 		for range benchTasks {
-			t0 := time.Now()
-			run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("bench"), TaskDefinition: aws.String("bench")}))(b)
-			if len(run.Tasks) != 1 {
-				b.Fatalf("RunTask failures: %+v", run.Failures)
-			}
-			arn := aws.ToString(run.Tasks[0].TaskArn)
-			for {
-				out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("bench"), Tasks: []string{arn}}))(b)
-				if running(out.Tasks[0]) {
-					break
-				}
-				if stopped(out.Tasks[0]) || time.Since(t0) > time.Minute {
-					b.Fatalf("task did not start: %s", describe(out.Tasks[0]))
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			wharf = append(wharf, time.Since(t0))
+			arn, d := timeTaskStart(b, c, "bench", "bench")
+			wharf = append(wharf, d)
 			arns = append(arns, arn)
 		}
-		for _, arn := range arns {
-			must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("bench"), Task: aws.String(arn)}))(b)
-		}
 		// Measure the baseline on a quiet engine, not while these stop.
-		for _, arn := range arns {
-			waitTask(b, c, "bench", arn, time.Minute, "STOPPED", stopped)
-		}
+		stopTasksAndWait(b, c, "bench", arns)
 		for i := range benchTasks {
 			t0 := time.Now()
 			id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-bench-%d-%d", time.Now().UnixNano(), i), Image: image,

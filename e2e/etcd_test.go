@@ -123,31 +123,11 @@ func BenchmarkEtcdRunTask(b *testing.B) {
 				var lat []time.Duration
 				var arns []string
 				for range tasks {
-					t0 := time.Now()
-					run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("bench"), TaskDefinition: aws.String("bench")}))(b)
-					if len(run.Tasks) != 1 {
-						b.Fatalf("RunTask failures: %+v", run.Failures)
-					}
-					arn := aws.ToString(run.Tasks[0].TaskArn)
+					arn, d := timeTaskStart(b, c, "bench", "bench")
 					arns = append(arns, arn)
-					for {
-						out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("bench"), Tasks: []string{arn}}))(b)
-						if running(out.Tasks[0]) {
-							break
-						}
-						if stopped(out.Tasks[0]) || time.Since(t0) > time.Minute {
-							b.Fatalf("task did not start: %s", describe(out.Tasks[0]))
-						}
-						time.Sleep(5 * time.Millisecond)
-					}
-					lat = append(lat, time.Since(t0))
+					lat = append(lat, d)
 				}
-				for _, arn := range arns {
-					must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("bench"), Task: aws.String(arn)}))(b)
-				}
-				for _, arn := range arns {
-					waitTask(b, c, "bench", arn, time.Minute, "STOPPED", stopped)
-				}
+				stopTasksAndWait(b, c, "bench", arns)
 				p50, p99 := percentiles(lat)
 				b.ReportMetric(p50.Seconds()*1000, "runtask-p50-ms")
 				b.ReportMetric(p99.Seconds()*1000, "runtask-p99-ms")

@@ -58,10 +58,8 @@ func waitStartedBy(t testing.TB, c *ecs.Client, cluster, who string, n int, time
 // stops when disabled.
 func TestRateRuleStartsTasks(t *testing.T) {
 	t.Setenv("WHARF_SCHEDULE_MINUTE", "1s")
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ev, ctx := w.ECS(), eventbridge.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ev")}))(t)
+	w, c, imgs := startCluster(t, "ev")
+	ev, ctx := eventbridge.NewFromConfig(w.Config("us-east-1")), context.Background()
 	td := must(c.RegisterTaskDefinition(ctx, shortTaskDef("tick", imgs.App)))(t).TaskDefinition
 	must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("every"), ScheduleExpression: aws.String("rate(1 minute)")}))(t)
 	must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("every"), Targets: []ebtypes.Target{{
@@ -109,10 +107,8 @@ func waitAllStopped(t testing.TB, c *ecs.Client, cluster string, arns []string) 
 // ahead starts one task (startedBy chronos-schedule/NAME) and, set to
 // DELETE after completion, is gone afterwards.
 func TestSchedulerStartsTask(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sch")}))(t)
+	w, c, imgs := startCluster(t, "sch")
+	ctx := context.Background()
 	td := must(c.RegisterTaskDefinition(ctx, shortTaskDef("once", imgs.App)))(t).TaskDefinition
 	at := time.Now().UTC().Add(3 * time.Second).Format("2006-01-02T15:04:05")
 	body, _ := json.Marshal(map[string]any{

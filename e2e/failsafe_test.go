@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/testkit/images"
 )
 
@@ -53,10 +52,8 @@ func (g *goodTasks) sample(tasks []types.Task, good string) {
 // throughout, the breaker trips within its threshold, and the rollback
 // resumes the old deployment, keeping its running tasks.
 func TestCrashLoopBreaker(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("crash")}))(t)
+	_, c, imgs := startCluster(t, "crash")
+	ctx := context.Background()
 	good := plainDef(t, c, imgs, "crash-web")
 	bad := plainDef(t, c, imgs, "crash-web", "-crash-after", "2s")
 	cfg := breaker(true)
@@ -123,10 +120,8 @@ func TestCrashLoopBreaker(t *testing.T) {
 // TestCrashLoopWithoutBreaker: with no circuit breaker a crashing revision
 // neither drains the service nor completes, and its relaunches slow down.
 func TestCrashLoopWithoutBreaker(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("loop")}))(t)
+	_, c, imgs := startCluster(t, "loop")
+	ctx := context.Background()
 	good := plainDef(t, c, imgs, "loop-web")
 	bad := plainDef(t, c, imgs, "loop-web", "-crash-after", "1s")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("loop"), ServiceName: aws.String("web"),
@@ -171,10 +166,8 @@ func TestCrashLoopWithoutBreaker(t *testing.T) {
 // TestProtectedTasks: a task with scale-in protection outlives a scale-in
 // and holds a deployment back until its protection is turned off.
 func TestProtectedTasks(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prot")}))(t)
+	_, c, imgs := startCluster(t, "prot")
+	ctx := context.Background()
 	v1 := plainDef(t, c, imgs, "prot-web")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prot"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)

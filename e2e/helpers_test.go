@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/wharfhq/wharf/internal/wharftest"
+	"github.com/wharfhq/wharf/testkit/images"
 )
 
 // must(call)(t) returns call's value, failing the test on its error.
@@ -113,4 +116,15 @@ func getJSON(t testing.TB, url string, v any) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("GET %s: %v", url, lastErr)
+}
+
+// startCluster starts a wharf with its agent (after building the test
+// images) and creates the ECS cluster name: the start of most tests here.
+func startCluster(t *testing.T, name string) (*wharftest.Wharf, *ecs.Client, images.Images) {
+	t.Helper()
+	_, imgs := wharftest.Images(t)
+	w := wharftest.StartWithAgent(t)
+	c := w.ECS()
+	must(c.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(t)
+	return w, c, imgs
 }

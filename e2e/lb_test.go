@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"golang.org/x/net/websocket"
 
+	"github.com/wharfhq/wharf/internal/loadgen"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -126,6 +124,26 @@ func (e *lbEnv) listener(actions []elbtypes.Action) (string, string) {
 	l := must(e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(e.lb), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(port), DefaultActions: actions}))(e.t)
 	return aws.ToString(l.Listeners[0].ListenerArn), fmt.Sprintf("http://127.0.0.1:%d", port)
+}
+
+// waitStatus GETs url every poll until it answers want, failing the test
+// with failMsg (a format taking the last status) after timeout.
+func waitStatus(t testing.TB, url string, want int, timeout, poll time.Duration, failMsg string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf(failMsg, resp.StatusCode)
+		}
+		time.Sleep(poll)
+	}
 }
 
 func forwardTo(tg string) []elbtypes.Action {
@@ -262,21 +280,7 @@ func TestLoadBalancerTraffic(t *testing.T) {
 		// Prove the path rule chose task 1: deregister it; the api group
 		// has nothing left, so /api/x answers 503 while / still works.
 		e.deregister(api, ts[1])
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			resp, err := http.Get(base + "/api/x")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("/api/x still answers %d with its group empty", resp.StatusCode)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitStatus(t, base+"/api/x", http.StatusServiceUnavailable, 15*time.Second, 50*time.Millisecond, "/api/x still answers %d with its group empty")
 		if len(hits(t, base, 3, "")) != 3 {
 			t.Fatal("the default action lost targets")
 		}
@@ -380,44 +384,16 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		tg := e.group("drain", "60", ts[0])
 		_, base := e.listener(forwardTo(tg))
 		e.waitHealth(tg, "healthy", ts[0])
-		type result struct {
-			status int
-			body   string
-			err    error
-		}
-		slow := make(chan result, 1)
 		start := time.Now()
-		go func() {
-			resp, err := http.Get(base + "/sleep?d=3s")
-			if err != nil {
-				slow <- result{err: err}
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			slow <- result{status: resp.StatusCode, body: string(b)}
-		}()
+		slow := loadgen.GetAsync(base + "/sleep?d=3s")
 		time.Sleep(500 * time.Millisecond) // the slow request is in flight
 		e.deregister(tg, ts[0])
 		e.waitHealth(tg, "draining/Target.DeregistrationInProgress", ts[0])
 		// The API reports the drain once it is stored; the data plane
 		// applies it from its store watch a moment later.
-		for deadline := time.Now().Add(2 * time.Second); ; {
-			resp, err := http.Get(base + "/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("a new request reached the draining task: %d", resp.StatusCode)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitStatus(t, base+"/", http.StatusServiceUnavailable, 2*time.Second, 20*time.Millisecond, "a new request reached the draining task: %d")
 		r := <-slow
-		if r.err != nil || r.status != 200 || r.body != "slept 3s\n" {
+		if r.Err != nil || r.Status != 200 || r.Body != "slept 3s\n" {
 			t.Fatalf("the in-flight request: %+v", r)
 		}
 		// With nothing in flight the drain ends long before its 60s.
@@ -438,36 +414,8 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		tg := e.group("steady", "5", ts[0], ts[1])
 		_, base := e.listener(forwardTo(tg))
 		e.waitHealth(tg, "healthy", ts[0], ts[1])
-		var ok, failed atomic.Int64
-		var firstErr atomic.Value
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				c := &http.Client{Timeout: 10 * time.Second}
-				for i := 0; i < 1_000_000; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					resp, err := c.Get(base + "/")
-					if err == nil {
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != 200 {
-							err = fmt.Errorf("status %d", resp.StatusCode)
-						}
-					}
-					if err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err.Error())
-						continue
-					}
-					ok.Add(1)
-				}
-			})
-		}
+		load := loadgen.Start(base+"/", 4, 1_000_000, 10*time.Second)
+		t.Cleanup(load.Stop)
 		e.deregister(tg, ts[0])
 		e.register(tg, ts[2])
 		e.waitHealth(tg, "healthy", ts[1], ts[2])
@@ -478,14 +426,13 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		// Some traffic on the final set, and enough in all to mean something
 		// even on a loaded machine (bounded).
 		time.Sleep(time.Second)
-		for deadline := time.Now().Add(30 * time.Second); ok.Load() < 100 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(30 * time.Second); load.OK.Load() < 100 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 		}
-		close(stop)
-		wg.Wait()
-		if failed.Load() != 0 || ok.Load() < 100 {
-			t.Fatalf("%d requests succeeded, %d failed (first: %v)", ok.Load(), failed.Load(), firstErr.Load())
+		load.Stop()
+		if load.Failed.Load() != 0 || load.OK.Load() < 100 {
+			t.Fatalf("%d requests succeeded, %d failed (first: %v)", load.OK.Load(), load.Failed.Load(), load.FirstErr())
 		}
-		t.Logf("%d requests through deregister/register, none lost", ok.Load())
+		t.Logf("%d requests through deregister/register, none lost", load.OK.Load())
 	})
 }

@@ -110,10 +110,8 @@ func checkLines(t *testing.T, msgs []string, n int) {
 // stream named as ECS names it, in order, each once, with their
 // timestamps, and a JSON filter pattern finds just the error lines.
 func TestAwslogsShipsTaskOutput(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, logs, ctx := w.ECS(), cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("logs")}))(t)
+	w, c, imgs := startCluster(t, "logs")
+	logs, ctx := cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
 	group := "/ecs/printer"
 	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
 	must(c.RegisterTaskDefinition(ctx, awslogsDef("printer", imgs.App,

@@ -9,9 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
-	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
 // TestInsightsFindsTaskOutput runs a task whose container prints numbered
@@ -19,10 +16,8 @@ import (
 // shipped them, Logs Insights queries over the group find them: a filter
 // on a JSON field, a count by stream, and a parse of the plain lines.
 func TestInsightsFindsTaskOutput(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, logs, ctx := w.ECS(), cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("insights")}))(t)
+	w, c, imgs := startCluster(t, "insights")
+	logs, ctx := cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
 	group := "/ecs/insights"
 	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
 	must(c.RegisterTaskDefinition(ctx, awslogsDef("lines", imgs.App,

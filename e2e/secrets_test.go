@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -125,7 +123,7 @@ func TestTaskSecrets(t *testing.T) {
 		waitTask(t, c, "sec", arn, 30*time.Second, "STOPPED", stopped)
 	}
 	w.Stop()
-	assertNotOnDisk(t, w.DataDir, canaries...)
+	apitest.NotOnDisk(t, w.DataDir, canaries...)
 }
 
 // TestMissingSecretFailsTask: a task whose secret or parameter does not
@@ -167,30 +165,5 @@ func TestMissingSecretFailsTask(t *testing.T) {
 				t.Fatalf("task: %s", describe(task))
 			}
 		})
-	}
-}
-
-// assertNotOnDisk looks through every file under dir for the values.
-func assertNotOnDisk(t *testing.T, dir string, values ...string) {
-	t.Helper()
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, v := range values {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds the secret value %q in plaintext", path, v)
-			}
-		}
-		return nil
-	})
-	if err != nil || files == 0 {
-		t.Fatalf("walk %s: %d files, %v", dir, files, err)
 	}
 }

@@ -3,13 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,29 +38,18 @@ func fargateWeb(t testing.TB, c *ecs.Client, imgs images.Images, family string, 
 // under a steady request loop drops no request: old tasks are deregistered
 // and drained before they stop, new ones take traffic once healthy.
 func TestServiceBehindLoadBalancer(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, lbc, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tr")}))(t)
-	lb := must(lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("front")}))(t).LoadBalancers[0]
-	tg := must(lbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("web"), Protocol: elbtypes.ProtocolEnumHttp,
-		Port: aws.Int32(8080), TargetType: elbtypes.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"),
-		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(t).TargetGroups[0]
-	must(lbc.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn,
-		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}}}))(t)
-	port := freeLoopbackPort(t)
-	must(lbc.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
-		Port: aws.Int32(port), DefaultActions: forwardTo(aws.ToString(tg.TargetGroupArn))}))(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(int(port))
+	w, c, imgs := startCluster(t, "tr")
+	lbc, ctx := elb.NewFromConfig(w.Config("us-east-1")), context.Background()
+	tgARN, base := webListener(t, ctx, lbc, "front")
 
 	v1 := fargateWeb(t, c, imgs, "front")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1),
 		DesiredCount: aws.Int32(3), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
-		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t)
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tgARN, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t)
 	waitStable(t, c, "tr", "web", 180*time.Second)
 	healthy := func() int {
 		n := 0
-		for _, d := range must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}))(t).TargetHealthDescriptions {
+		for _, d := range must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN}))(t).TargetHealthDescriptions {
 			if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 				n++
 			}
@@ -79,45 +64,16 @@ func TestServiceBehindLoadBalancer(t *testing.T) {
 	}
 	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("bad"), TaskDefinition: aws.String(v1),
 		DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
-		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(9999)}}})
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tgARN, ContainerName: aws.String("web"), ContainerPort: aws.Int32(9999)}}})
 	wantCode(t, err, "InvalidParameterException")
 
 	// A steady, bounded request loop while the service rolls to v2.
-	var sent, failed atomic.Int64
-	var lastErr atomic.Value
-	loopCtx, stopLoop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		client := &http.Client{Timeout: 10 * time.Second}
-		for loopCtx.Err() == nil && sent.Load() < 20000 {
-			sent.Add(1)
-			resp, err := client.Get(base + "/")
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					err = &statusError{resp.StatusCode}
-				}
-			}
-			if err != nil {
-				failed.Add(1)
-				lastErr.Store(err.Error())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	loop := startRequestLoop(t, ctx, base)
 	v2 := fargateWeb(t, c, imgs, "front", "-term-delay", "10ms")
 	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("tr"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	waitStable(t, c, "tr", "web", 180*time.Second)
-	waitCondition(t, 60*time.Second, "old targets drained", func() bool {
-		return len(must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}))(t).TargetHealthDescriptions) == 3
-	})
-	stopLoop()
-	wg.Wait()
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed during the rolling deployment (last: %v)", failed.Load(), sent.Load(), lastErr.Load())
-	}
-	t.Logf("%d requests during the rolling deployment, none failed", sent.Load())
+	waitTargets(t, lbc, tgARN, 3, "old targets drained")
+	loop.stopNoneFailed(t, "during the rolling deployment")
 	s := describeService(t, c, "tr", "web")
 	if aws.ToString(s.TaskDefinition) != v2 || healthy() != 3 {
 		t.Fatalf("after the update: %s with %d healthy targets", aws.ToString(s.TaskDefinition), healthy())
@@ -126,10 +82,6 @@ func TestServiceBehindLoadBalancer(t *testing.T) {
 		t.Fatalf("no draining event: %s", eventText(s, 30))
 	}
 }
-
-type statusError struct{ code int }
-
-func (e *statusError) Error() string { return "HTTP " + strconv.Itoa(e.code) }
 
 // TestServiceDiscoveryByName: a service with serviceRegistries has its
 // tasks registered in Cloud Map, and another task reaches it by name

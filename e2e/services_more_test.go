@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
 func breaker(rollback bool) *types.DeploymentConfiguration {
@@ -21,10 +19,8 @@ func breaker(rollback bool) *types.DeploymentConfiguration {
 // breaker; with rollback the last completed task definition takes over,
 // without it the old tasks keep serving and the deployment says FAILED.
 func TestCircuitBreaker(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cb")}))(t)
+	_, c, imgs := startCluster(t, "cb")
+	ctx := context.Background()
 	good := webDef(t, c, imgs, "cb-web")
 	bad := webDef(t, c, imgs, "cb-web", "-exit-code", "1", "-exit-after", "300ms")
 
@@ -76,10 +72,8 @@ func TestCircuitBreaker(t *testing.T) {
 // TestDaemonService: one task on each container instance, replaced
 // instance by instance on a new deployment.
 func TestDaemonService(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dm")}))(t)
+	_, c, imgs := startCluster(t, "dm")
+	ctx := context.Background()
 	waitInstance(t, c, "dm")
 	v1 := webDef(t, c, imgs, "agentd")
 	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dm"), ServiceName: aws.String("agentd"), TaskDefinition: aws.String(v1),
@@ -107,10 +101,8 @@ func TestDaemonService(t *testing.T) {
 // deployment and starting it again finishes the deployment; no task of the
 // new deployment is started twice and none is forgotten.
 func TestRestartMidDeployment(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rs")}))(t)
+	w, c, imgs := startCluster(t, "rs")
+	ctx := context.Background()
 	v1 := webDef(t, c, imgs, "rs-web")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("rs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
 	waitStable(t, c, "rs", "web", 180*time.Second)
@@ -146,10 +138,8 @@ func tasksStartedBy(t testing.TB, c *ecs.Client, cluster, deployment string) []s
 // UNHEALTHY (after the grace period) is stopped by the scheduler and
 // replaced.
 func TestUnhealthyTaskReplaced(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("uh")}))(t)
+	_, c, imgs := startCluster(t, "uh")
+	ctx := context.Background()
 	sick := webDef(t, c, imgs, "sick", "-unhealthy-after", "3s")
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("uh"), ServiceName: aws.String("sick"), TaskDefinition: aws.String(sick),
 		DesiredCount: aws.Int32(1), HealthCheckGracePeriodSeconds: aws.Int32(0)}))(t)

@@ -21,10 +21,8 @@ var awsvpc = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfi
 // carries the private IP, the metadata endpoint answers from inside, and
 // StopTask stops it with the user's reason.
 func TestFargateTask(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("fg")}))(t)
+	_, c, imgs := startCluster(t, "fg")
+	ctx := context.Background()
 	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
@@ -125,10 +123,8 @@ func TestFargateTask(t *testing.T) {
 // TestTaskFailures: an essential container exiting stops the task with its
 // exit code; an image that cannot be pulled fails the task to start.
 func TestTaskFailures(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("fail")}))(t)
+	_, c, imgs := startCluster(t, "fail")
+	ctx := context.Background()
 
 	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("crash"),
 		ContainerDefinitions: []types.ContainerDefinition{
@@ -160,10 +156,8 @@ func TestTaskFailures(t *testing.T) {
 // every cluster; bridge tasks publish their ports, take resources from the
 // instance, and a task that fits nowhere comes back as a failure.
 func TestEC2TasksAndPlacement(t *testing.T) {
-	_, imgs := wharftest.Images(t)
-	w := wharftest.StartWithAgent(t)
-	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ec2")}))(t)
+	_, c, imgs := startCluster(t, "ec2")
+	ctx := context.Background()
 	instance := waitInstance(t, c, "ec2")
 	desc := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{instance}}))(t)
 	ci := desc.ContainerInstances[0]

@@ -2,11 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
@@ -32,16 +26,7 @@ func TestTaskSetTraffic(t *testing.T) {
 	c, lbc, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
 	cl := aws.String("tset")
 	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: cl}))(t)
-	lb := must(lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("bluegreen")}))(t).LoadBalancers[0]
-	tg := must(lbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("web"), Protocol: elbtypes.ProtocolEnumHttp,
-		Port: aws.Int32(8080), TargetType: elbtypes.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"),
-		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(t).TargetGroups[0]
-	must(lbc.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn,
-		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}}}))(t)
-	port := freeLoopbackPort(t)
-	must(lbc.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
-		Port: aws.Int32(port), DefaultActions: forwardTo(aws.ToString(tg.TargetGroupArn))}))(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(int(port))
+	tgARN, base := webListener(t, ctx, lbc, "bluegreen")
 
 	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("web"), DesiredCount: aws.Int32(2),
 		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}}))(t)
@@ -51,7 +36,7 @@ func TestTaskSetTraffic(t *testing.T) {
 	newSet := func(td string) types.TaskSet {
 		return *must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskDefinition: aws.String(td),
 			LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc, Scale: &types.Scale{Value: 100, Unit: types.ScaleUnitPercent},
-			LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t).TaskSet
+			LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tgARN, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t).TaskSet
 	}
 
 	blue := newSet(fargateWeb(t, c, imgs, "blue"))
@@ -64,30 +49,7 @@ func TestTaskSetTraffic(t *testing.T) {
 	}
 
 	// A steady, bounded request loop while traffic moves from blue to green.
-	var sent, failed atomic.Int64
-	var lastErr atomic.Value
-	loopCtx, stopLoop := context.WithCancel(ctx)
-	defer stopLoop()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		client := &http.Client{Timeout: 10 * time.Second}
-		for loopCtx.Err() == nil && sent.Load() < 20000 {
-			sent.Add(1)
-			resp, err := client.Get(base + "/")
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					err = &statusError{resp.StatusCode}
-				}
-			}
-			if err != nil {
-				failed.Add(1)
-				lastErr.Store(err.Error())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	loop := startRequestLoop(t, ctx, base)
 
 	greenTD := fargateWeb(t, c, imgs, "green", "-term-delay", "10ms")
 	green := newSet(greenTD)
@@ -118,15 +80,8 @@ func TestTaskSetTraffic(t *testing.T) {
 		out := must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("web"), TaskSets: []string{aws.ToString(blue.Id)}}))(t)
 		return len(out.TaskSets) == 0 && len(out.Failures) == 1
 	})
-	waitCondition(t, 60*time.Second, "blue's targets drained", func() bool {
-		return len(must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}))(t).TargetHealthDescriptions) == 2
-	})
-	stopLoop()
-	wg.Wait()
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed while traffic moved to green (last: %v)", failed.Load(), sent.Load(), lastErr.Load())
-	}
-	t.Logf("%d requests while traffic moved from blue to green, none failed", sent.Load())
+	waitTargets(t, lbc, tgARN, 2, "blue's targets drained")
+	loop.stopNoneFailed(t, "while traffic moved from blue to green")
 
 	if got := hits(t, base, 20, ""); len(got) != 2 || !subset(got, greenHosts) {
 		t.Fatalf("after blue's deletion the listener reached %v; green's tasks are %v", got, greenHosts)

@@ -55,10 +55,15 @@ func Open(dir string) (*Keyring, error) {
 	if dir == "" {
 		return nil, errors.New("keyring: no data dir")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	return openFile(filepath.Join(dir, FileName))
+}
+
+// openFile loads the keyring file at path, creating it and its directory
+// (mode 0700) when there is none.
+func openFile(path string) (*Keyring, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
 	fd, err := read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		fd, err = create(path)

@@ -53,24 +53,7 @@ func OpenSource(src Source, mayCreate bool) (*Keyring, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !mayCreate {
 		return nil, fmt.Errorf("%w: %s does not exist", ErrMissing, path)
 	}
-	if src.File == "" {
-		return Open(src.Dir)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	fd, err := read(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		fd, err = create(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	k := &Keyring{path: path}
-	if err := k.load(fd); err != nil {
-		return nil, fmt.Errorf("keyring %s: %w", path, err)
-	}
-	return k, nil
+	return openFile(path)
 }
 
 // fromEnv reads a key, or a keyring's JSON, from the environment's value.

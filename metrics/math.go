@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -94,26 +95,19 @@ func (p *mathParser) peek() string {
 	return ""
 }
 
-func (p *mathParser) sum() (mathValue, error) {
-	v, err := p.product()
-	for err == nil && (p.peek() == "+" || p.peek() == "-") {
-		op := p.toks[p.pos]
-		p.pos++
-		var r mathValue
-		if r, err = p.product(); err == nil {
-			v, err = binary(op, v, r)
-		}
-	}
-	return v, err
-}
+func (p *mathParser) sum() (mathValue, error) { return p.leftAssoc(p.product, "+", "-") }
 
-func (p *mathParser) product() (mathValue, error) {
-	v, err := p.unary()
-	for err == nil && (p.peek() == "*" || p.peek() == "/") {
+func (p *mathParser) product() (mathValue, error) { return p.leftAssoc(p.unary, "*", "/") }
+
+// leftAssoc parses operand (op operand)* for the two operators of one
+// precedence level, folding from the left: a-b-c is (a-b)-c.
+func (p *mathParser) leftAssoc(operand func() (mathValue, error), op1, op2 string) (mathValue, error) {
+	v, err := operand()
+	for err == nil && (p.peek() == op1 || p.peek() == op2) {
 		op := p.toks[p.pos]
 		p.pos++
 		var r mathValue
-		if r, err = p.unary(); err == nil {
+		if r, err = operand(); err == nil {
 			v, err = binary(op, v, r)
 		}
 	}
@@ -177,40 +171,33 @@ func (p *mathParser) call(name string) (mathValue, error) {
 	if fn != "SUM" && fn != "AVG" && fn != "MIN" && fn != "MAX" {
 		return mathValue{}, fmt.Errorf("the function %s is not served by wharf yet (served: SUM, AVG, MIN, MAX, METRICS)", name)
 	}
-	var args []Series
-	for {
-		v, err := p.sum()
-		if err != nil {
-			return v, err
-		}
-		switch {
-		case v.s != nil:
-			args = append(args, v.s)
-		case v.list != nil:
-			args = append(args, v.list...)
-		default:
-			return mathValue{}, fmt.Errorf("%s() takes time series", fn)
-		}
-		switch p.peek() {
-		case ",":
-			p.pos++
-			continue
-		case ")":
-			p.pos++
-			return mathValue{s: reduce(fn, args)}, nil
-		}
-		return mathValue{}, fmt.Errorf("expected , or ) in %s()", fn)
+	args, err := p.seriesList(")", fn+"() takes time series", "expected , or ) in "+fn+"()")
+	if err != nil {
+		return mathValue{}, err
 	}
+	return mathValue{s: reduce(fn, args)}, nil
 }
 
 // array reads an array of time series, "[m1, m2]" (the opening bracket
 // read), as the argument of a function such as MAX([errors, requests]).
 func (p *mathParser) array() (mathValue, error) {
-	list := []Series{}
+	list, err := p.seriesList("]", "an array [...] holds time series, not numbers", "expected , or ] in an array")
+	if err != nil {
+		return mathValue{}, err
+	}
+	return mathValue{list: append([]Series{}, list...)}, nil
+}
+
+// seriesList reads comma-separated expressions up to and including end,
+// each a time series or a list of them (METRICS(), an array), flattened;
+// notSeries and badSep are the errors for a number and for a missing
+// separator.
+func (p *mathParser) seriesList(end, notSeries, badSep string) ([]Series, error) {
+	var list []Series
 	for {
 		v, err := p.sum()
 		if err != nil {
-			return v, err
+			return nil, err
 		}
 		switch {
 		case v.s != nil:
@@ -218,17 +205,17 @@ func (p *mathParser) array() (mathValue, error) {
 		case v.list != nil:
 			list = append(list, v.list...)
 		default:
-			return mathValue{}, fmt.Errorf("an array [...] holds time series, not numbers")
+			return nil, errors.New(notSeries)
 		}
 		switch p.peek() {
 		case ",":
 			p.pos++
 			continue
-		case "]":
+		case end:
 			p.pos++
-			return mathValue{list: list}, nil
+			return list, nil
 		}
-		return mathValue{}, fmt.Errorf("expected , or ] in an array")
+		return nil, errors.New(badSep)
 	}
 }
 

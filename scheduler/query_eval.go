@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
@@ -88,7 +89,7 @@ func (c *cmpNode) eval(n *node) bool {
 		}
 		return c.order(t.Compare(c.time))
 	case subjRunningTasks:
-		return c.order(compareInts(n.running, c.num))
+		return c.order(cmp.Compare(n.running, c.num))
 	}
 	return false
 }
@@ -162,19 +163,9 @@ func compareVersions(a, b []int) int {
 		if i < len(b) {
 			y = b[i]
 		}
-		if c := compareInts(x, y); c != 0 {
+		if c := cmp.Compare(x, y); c != 0 {
 			return c
 		}
-	}
-	return 0
-}
-
-func compareInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
 	}
 	return 0
 }

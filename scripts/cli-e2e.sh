@@ -42,27 +42,36 @@ start() {
 }
 ecs() { "$AWS" --endpoint-url "$url" ecs "$@"; }
 
-# expect NAME JQ-EXPR WANT -- ecs args…   (compares one value of the JSON output)
-expect() {
+# The checks every service's part uses; each part wraps them for its own
+# service (ecs's below: expect, succeeds, expect_error).
+# cli_expect NAME JQ-EXPR WANT -- SERVICE args…   (compares one value of the JSON output)
+cli_expect() {
   local name=$1 expr=$2 want=$3; shift 4
   local out got
-  if ! out=$(ecs "$@" --output json 2>&1); then fail "$name: $out"; return; fi
+  if ! out=$("$AWS" --endpoint-url "$url" "$@" --output json 2>&1); then fail "$name: $out"; return; fi
   got=$(jq -r "$expr" <<<"$out")
   if [ "$got" = "$want" ]; then ok "$name"; else fail "$name: got '$got', want '$want'"; fi
 }
-# succeeds NAME -- ecs args…   (for calls whose answer is empty)
-succeeds() {
+# cli_succeeds NAME -- SERVICE args…   (for calls whose answer is empty)
+cli_succeeds() {
   local name=$1; shift 2
   local out
-  if out=$(ecs "$@" 2>&1); then ok "$name"; else fail "$name: $out"; fi
+  if out=$("$AWS" --endpoint-url "$url" "$@" 2>&1); then ok "$name"; else fail "$name: $out"; fi
 }
-# expect_error NAME CODE -- ecs args…
-expect_error() {
+# cli_error NAME CODE -- SERVICE args…
+cli_error() {
   local name=$1 code=$2; shift 3
   local out
-  if out=$(ecs "$@" 2>&1); then fail "$name: succeeded: $out"; return; fi
+  if out=$("$AWS" --endpoint-url "$url" "$@" 2>&1); then fail "$name: succeeded: $out"; return; fi
   if grep -q "($code)" <<<"$out"; then ok "$name"; else fail "$name: $out"; fi
 }
+
+# expect NAME JQ-EXPR WANT -- ecs args…
+expect() { cli_expect "$1" "$2" "$3" -- ecs "${@:5}"; }
+# succeeds NAME -- ecs args…
+succeeds() { cli_succeeds "$1" -- ecs "${@:3}"; }
+# expect_error NAME CODE -- ecs args…
+expect_error() { cli_error "$1" "$2" -- ecs "${@:4}"; }
 
 start
 expect "create-cluster" .cluster.status ACTIVE -- create-cluster --cluster-name demo --tags key=env,value=dev

@@ -95,20 +95,19 @@ func performanceEvents(l *logs.API) ecsusage.PerfSink {
 				instances[c] = map[string]bool{}
 			}
 			instances[c][t.ContainerInstanceID] = true
-			te := &logs.TaskPerformance{TaskID: t.TaskID, TaskDefinitionFamily: t.Family, TaskDefinitionRevision: t.Revision,
-				ContainerInstanceID: t.ContainerInstanceID, ServiceName: t.Service, ClusterName: t.Cluster, AccountID: t.Account,
+			of := logs.TaskOf{TaskID: t.TaskID, TaskDefinitionFamily: t.Family, TaskDefinitionRevision: t.Revision,
+				ContainerInstanceID: t.ContainerInstanceID, ServiceName: t.Service, ClusterName: t.Cluster}
+			te := &logs.TaskPerformance{TaskOf: of, AccountID: t.Account,
 				Region: t.Region, AvailabilityZone: t.AvailabilityZone, KnownStatus: t.KnownStatus, LaunchType: t.LaunchType,
 				PullStartedAt: millis(t.PullStartedAt), PullStoppedAt: millis(t.PullStoppedAt), CreatedAt: millis(t.CreatedAt),
-				StartedAt: millis(t.StartedAt), Timestamp: ms, CPUUtilized: t.CPUUsed, CPUReserved: t.CPUReserved,
-				MemoryUtilized: int64(t.MemUsed), MemoryReserved: int64(t.MemReserved)}
+				StartedAt: millis(t.StartedAt), Timestamp: ms, Usage: logs.Usage{CPUUtilized: t.CPUUsed, CPUReserved: t.CPUReserved,
+					MemoryUtilized: int64(t.MemUsed), MemoryReserved: int64(t.MemReserved)}}
 			te.Complete()
 			k := streamKey{c, stream}
 			streams[k] = append(streams[k], te)
 			for _, ct := range t.Containers {
-				ce := &logs.ContainerPerformance{ContainerName: ct.Name, TaskID: t.TaskID, TaskDefinitionFamily: t.Family,
-					TaskDefinitionRevision: t.Revision, ContainerInstanceID: t.ContainerInstanceID, ServiceName: t.Service,
-					ClusterName: t.Cluster, Image: ct.Image, ContainerKnownStatus: ct.KnownStatus, Timestamp: ms,
-					CPUUtilized: ct.CPUUsed, CPUReserved: ct.CPUReserved, MemoryUtilized: int64(ct.MemUsed), MemoryReserved: int64(ct.MemReserved)}
+				ce := &logs.ContainerPerformance{ContainerName: ct.Name, TaskOf: of, Image: ct.Image, ContainerKnownStatus: ct.KnownStatus, Timestamp: ms,
+					Usage: logs.Usage{CPUUtilized: ct.CPUUsed, CPUReserved: ct.CPUReserved, MemoryUtilized: int64(ct.MemUsed), MemoryReserved: int64(ct.MemReserved)}}
 				ce.Complete()
 				streams[k] = append(streams[k], ce)
 			}

@@ -2,10 +2,10 @@ package server
 
 import (
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -26,11 +26,7 @@ func TestBackgroundRunners(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := testdb.Bolt(t, bolt.Options{})
 			tt.cfg.Account, tt.cfg.Log = "000000000000", slog.New(slog.DiscardHandler)
 			cp := newControlPlane(db, tt.cfg, func() error { return nil })
 			for _, c := range cp.closers {

@@ -1,34 +1,19 @@
 package ssmsession
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wharfhq/wharf/internal/syncbuf"
 )
 
-// syncBuffer is an io.Writer safe to read while the client writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer that goroutines may write while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 // serve starts a broker over httptest whose commands are proc.
 func serve(t *testing.T, proc *fakeProcess) (*Broker, string) {

@@ -96,8 +96,12 @@ func scaleActivity(t *targetRecord, now time.Time, n int32, cause string) activi
 // service: the desiredCount is written (state.UpdateService; the service
 // scheduler follows), the activity marked done and its pending marker
 // cleared together. An activity no longer pending (done, or overridden by
-// a newer one) changes nothing, so applying twice or late is harmless.
+// a newer one) changes nothing, so applying twice or late is harmless;
+// so does no activity (key "": the pass that ran scaled nothing).
 func (a *API) apply(ctx context.Context, key string) error {
+	if key == "" {
+		return nil
+	}
 	act, err := awsapi.Read(ctx, a.DB, func(tx store.ReadTx) (activityRecord, error) {
 		act, _, err := store.Get[activityRecord](tx, key)
 		return act, err

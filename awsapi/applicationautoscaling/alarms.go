@@ -93,10 +93,7 @@ func (a *API) HandleAlarm(ctx context.Context, policyARN, alarmName, alarmState 
 	if err != nil {
 		return fmt.Errorf("alarm %s on policy %s: %w", alarmName, policyARN, err)
 	}
-	if pending != "" {
-		return a.apply(ctx, pending)
-	}
-	return nil
+	return a.apply(ctx, pending)
 }
 
 func policyARNOf(sc model.Scope, resourceID string, p *policyRecord) string {

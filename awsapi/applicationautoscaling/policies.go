@@ -1,6 +1,7 @@
 package applicationautoscaling
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -312,7 +313,7 @@ func checkStep(c *aas.StepScalingPolicyConfiguration) error {
 		}
 		return *s.MetricIntervalUpperBound
 	}
-	slices.SortFunc(steps, func(x, y aas.StepAdjustment) int { return cmpFloat(lower(x), lower(y)) })
+	slices.SortFunc(steps, func(x, y aas.StepAdjustment) int { return cmp.Compare(lower(x), lower(y)) })
 	for i, s := range steps {
 		if s.ScalingAdjustment == nil {
 			return errValidation("Each step adjustment needs a ScalingAdjustment.")
@@ -333,16 +334,6 @@ func checkStep(c *aas.StepScalingPolicyConfiguration) error {
 		}
 	}
 	return nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // scalingPolicy is the ScalingPolicy shape of a policy.

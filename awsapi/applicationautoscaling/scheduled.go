@@ -390,8 +390,5 @@ func (a *API) fire(ctx context.Context, sc model.Scope, resourceID, name string,
 	if err != nil {
 		return fmt.Errorf("scheduled action %s of %s: %w", name, resourceID, err)
 	}
-	if pending != "" {
-		return a.apply(ctx, pending)
-	}
-	return nil
+	return a.apply(ctx, pending)
 }

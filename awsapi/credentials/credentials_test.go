@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -39,11 +39,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	s := New(db, keyring.Ephemeral(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
@@ -67,14 +63,22 @@ func (f fixture) task(t *testing.T, id string, mut func(*model.TaskRecord)) stri
 	return arn
 }
 
-func TestMint(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	arn := f.task(t, "t1", nil)
-	cr, err := f.s.Mint(ctx, agentproto.CredentialsRequest{NodeID: node, TaskARN: arn, Role: agentproto.RoleTask})
+// mintTask stores the task id (of the fixture's task role) and mints its
+// task-role credentials.
+func (f *fixture) mintTask(t *testing.T, id string) (string, agentproto.Credentials) {
+	t.Helper()
+	arn := f.task(t, id, nil)
+	cr, err := f.s.Mint(context.Background(), agentproto.CredentialsRequest{NodeID: node, TaskARN: arn, Role: agentproto.RoleTask})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return arn, cr
+}
+
+func TestMint(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	arn, cr := f.mintTask(t, "t1")
 	if len(cr.AccessKeyID) != 20 || !strings.HasPrefix(cr.AccessKeyID, "ASIA") || len(cr.SecretAccessKey) != 40 || cr.Token == "" ||
 		cr.Expiration != "2026-03-01T18:00:00Z" || cr.RoleArn != "arn:aws:iam::111122223333:role/path/app" {
 		t.Fatalf("credentials %+v", cr)
@@ -142,11 +146,7 @@ func TestMintRefusals(t *testing.T) {
 func TestResolve(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	arn := f.task(t, "t1", nil)
-	cr, err := f.s.Mint(ctx, agentproto.CredentialsRequest{NodeID: node, TaskARN: arn, Role: agentproto.RoleTask})
-	if err != nil {
-		t.Fatal(err)
-	}
+	arn, cr := f.mintTask(t, "t1")
 	secret, p, err := f.s.Resolve(ctx, awsapi.Credential{AccessKey: cr.AccessKeyID, SessionToken: cr.Token})
 	if err != nil || p == nil || secret != cr.SecretAccessKey || p.Type != awsapi.PrincipalAssumedRole || p.ARN != "arn:aws:sts::111122223333:assumed-role/app/t1" || p.RoleARN != cr.RoleArn || p.Account != "111122223333" || p.TaskARN != arn {
 		t.Fatalf("Resolve: %+v, %v", p, err)
@@ -192,11 +192,7 @@ func TestResolve(t *testing.T) {
 func TestServerAttributes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	arn := f.task(t, "t1", nil)
-	cr, err := f.s.Mint(ctx, agentproto.CredentialsRequest{NodeID: node, TaskARN: arn, Role: agentproto.RoleTask})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cr := f.mintTask(t, "t1")
 	srv := awsapi.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), "000000000000")
 	srv.AddKeyResolver(f.s.Resolve)
 	srv.RegisterJSON(&awsapi.JSONService{SigningName: "echo", TargetPrefix: "Echo", ValidationCode: "ValidationException",

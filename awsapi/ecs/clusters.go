@@ -210,6 +210,19 @@ func (a *API) updateCluster(ctx context.Context, ref string, change func(*ecstyp
 	return a.updateClusterTx(ctx, ref, func(_ store.ReadTx, c *ecstypes.Cluster) error { return change(c) })
 }
 
+// activeCluster reads the ACTIVE cluster name; an INACTIVE or missing one
+// is ClusterNotFoundException.
+func activeCluster(tx store.ReadTx, sc model.Scope, name string) (ecstypes.Cluster, error) {
+	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
+	if err != nil {
+		return c, err
+	}
+	if !ok || derefStr(c.Status) != clusterActive {
+		return c, clusterNotFound(name)
+	}
+	return c, nil
+}
+
 // updateClusterTx is updateCluster for a change that reads other records in
 // the same transaction.
 func (a *API) updateClusterTx(ctx context.Context, ref string, change func(store.ReadTx, *ecstypes.Cluster) error) (*ecstypes.Cluster, error) {
@@ -217,12 +230,9 @@ func (a *API) updateClusterTx(ctx context.Context, ref string, change func(store
 	name := model.ClusterName(ref)
 	var out ecstypes.Cluster
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
+		c, err := activeCluster(tx, sc, name)
 		if err != nil {
 			return err
-		}
-		if !ok || derefStr(c.Status) != clusterActive {
-			return clusterNotFound(name)
 		}
 		if err := change(tx, &c); err != nil {
 			return err
@@ -251,12 +261,9 @@ func (a *API) DeleteCluster(ctx context.Context, in *ecstypes.DeleteClusterReque
 	name := model.ClusterName(*in.Cluster)
 	var out ecstypes.Cluster
 	_, err := a.DB.Update(ctx, func(tx store.Tx) error {
-		c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, name))
+		c, err := activeCluster(tx, sc, name)
 		if err != nil {
 			return err
-		}
-		if !ok || derefStr(c.Status) != clusterActive {
-			return clusterNotFound(name)
 		}
 		if err := a.releaseAutoJoined(tx, sc, name); err != nil {
 			return err
@@ -300,9 +307,7 @@ func presentCluster(c ecstypes.Cluster, st clusterCounts, include []ecstypes.Clu
 	if slices.Contains(include, ecstypes.ClusterFieldStatistics) {
 		c.Statistics = st.statistics()
 	}
-	if !slices.Contains(include, ecstypes.ClusterFieldTags) {
-		c.Tags = []ecstypes.Tag{}
-	}
+	c.Tags = tagsIf(include, ecstypes.ClusterFieldTags, c.Tags)
 	if !slices.Contains(include, ecstypes.ClusterFieldSettings) {
 		c.Settings = []ecstypes.ClusterSetting{}
 	}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -18,11 +18,7 @@ import (
 
 func newTestAPI(t *testing.T) (*API, store.Backend) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	return New(db, slog.New(slog.NewTextHandler(io.Discard, nil))), db
 }
 

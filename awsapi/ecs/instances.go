@@ -81,40 +81,65 @@ func (a *API) DescribeContainerInstances(ctx context.Context, in *ecstypes.Descr
 	name := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
 	err := a.DB.View(ctx, func(tx store.ReadTx) error {
-		// The cluster is checked before the list, as ECS does.
-		if err := requireCluster(tx, sc, name); err != nil {
-			return err
-		}
-		if len(in.ContainerInstances) == 0 {
-			return invalidParam("Container instance cannot be empty.")
-		}
-		if len(in.ContainerInstances) > 100 {
-			return invalidParam("containerInstances can have at most 100 entries, got %d.", len(in.ContainerInstances))
-		}
-		for _, ref := range in.ContainerInstances {
-			rec, ok, err := findInstance(tx, sc, name, ref)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.ContainerInstanceARN(name, instanceID(ref))), Reason: new("MISSING")})
-				continue
-			}
-			ci, err := a.presentInstance(tx, sc, name, rec)
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(in.Include, ecstypes.ContainerInstanceFieldTags) {
-				ci.Tags = []ecstypes.Tag{}
-			}
-			out.ContainerInstances = append(out.ContainerInstances, ci)
-		}
-		return nil
+		return describeInCluster(tx, sc, name, in.ContainerInstances, "Container instance cannot be empty.", "containerInstances", &out.ContainerInstances, &out.Failures,
+			func(ref string) (state.InstanceRecord, bool, error) { return findInstance(tx, sc, name, ref) },
+			func(ref string) string { return sc.ContainerInstanceARN(name, instanceID(ref)) },
+			func(rec state.InstanceRecord) (ecstypes.ContainerInstance, error) {
+				ci, err := a.presentInstance(tx, sc, name, rec)
+				ci.Tags = tagsIf(in.Include, ecstypes.ContainerInstanceFieldTags, ci.Tags)
+				return ci, err
+			})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// describeInCluster is the body of the Describe calls that name up to 100
+// resources of one cluster. As ECS does, it checks the cluster before the
+// list (a missing cluster with nothing named is ClusterNotFoundException),
+// then refuses an empty list (emptyMsg) and one of more than 100 (field
+// names the request member); each reference found is added to items as
+// present makes it, the others are MISSING failures naming the ARN arn
+// gives.
+func describeInCluster[R, T any](tx store.ReadTx, sc model.Scope, cluster string, refs []string, emptyMsg, field string,
+	items *[]T, failures *[]ecstypes.Failure,
+	find func(ref string) (R, bool, error), arn func(ref string) string, present func(R) (T, error)) error {
+	if err := requireCluster(tx, sc, cluster); err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		return invalidParam("%s", emptyMsg)
+	}
+	if len(refs) > 100 {
+		return invalidParam("%s can have at most 100 entries, got %d.", field, len(refs))
+	}
+	for _, ref := range refs {
+		rec, ok, err := find(ref)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			*failures = append(*failures, ecstypes.Failure{Arn: new(arn(ref)), Reason: new("MISSING")})
+			continue
+		}
+		item, err := present(rec)
+		if err != nil {
+			return err
+		}
+		*items = append(*items, item)
+	}
+	return nil
+}
+
+// tagsIf is tags when include asks for the tags field, else empty: the
+// Describe calls return tags only when asked.
+func tagsIf[F comparable](include []F, field F, tags []ecstypes.Tag) []ecstypes.Tag {
+	if !slices.Contains(include, field) {
+		return []ecstypes.Tag{}
+	}
+	return tags
 }
 
 // presentInstance fills what is derived at read time: the agent's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/elbv2types"
@@ -50,16 +51,9 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		return nil, invalidParam("Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy.")
 	case daemon && in.LaunchType == ecstypes.LaunchTypeFargate:
 		return nil, invalidParam("The DAEMON scheduling strategy does not support the FARGATE launch type.")
-	case !daemon && in.DesiredCount == nil:
-		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
-	case in.DesiredCount != nil && *in.DesiredCount < 0:
-		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
 	}
-	dc, err := deploymentConfig(in.DeploymentConfiguration, daemon, nil)
+	dc, err := checkNewService(in, !daemon, daemon)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
 	run := &ecstypes.RunTaskRequest{Cluster: in.Cluster, TaskDefinition: in.TaskDefinition, LaunchType: in.LaunchType,
@@ -74,43 +68,18 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 			return err
 		}
 		key := state.ServiceKey(sc, cluster, name)
-		prev, ok, err := store.Get[model.ServiceRecord](tx, key)
-		if err != nil {
-			return err
-		}
-		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
-			return invalidParam("Creation of service was not idempotent.")
+		if exists, err := serviceExists(tx, key); err != nil || exists {
+			return orErr(err, invalidParam("Creation of service was not idempotent."))
 		}
 		now := a.Now()
-		svc := ecstypes.Service{
-			ServiceArn:                    new(sc.ServiceARN(cluster, name)),
-			ServiceName:                   new(name),
-			ClusterArn:                    new(sc.ClusterARN(cluster)),
-			Status:                        new(model.ServiceActive),
-			DesiredCount:                  deref(in.DesiredCount),
-			LaunchType:                    l.LaunchType,
-			CapacityProviderStrategy:      in.CapacityProviderStrategy,
-			TaskDefinition:                l.Definition.TaskDefinitionArn,
-			DeploymentConfiguration:       dc,
-			Deployments:                   []ecstypes.Deployment{},
-			Events:                        []ecstypes.ServiceEvent{},
-			CreatedAt:                     shape.TimeOf(now),
-			CreatedBy:                     new(sc.RootPrincipal()),
-			PlacementConstraints:          awsapi.OrEmpty(in.PlacementConstraints),
-			PlacementStrategy:             awsapi.OrEmpty(in.PlacementStrategy),
-			NetworkConfiguration:          in.NetworkConfiguration,
-			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
-			SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
-			DeploymentController:          &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
-			Tags:                          awsapi.OrEmpty(in.Tags),
-			EnableECSManagedTags:          in.EnableECSManagedTags,
-			PropagateTags:                 in.PropagateTags,
-			EnableExecuteCommand:          in.EnableExecuteCommand,
-			LoadBalancers:                 awsapi.OrEmpty(in.LoadBalancers),
-			ServiceRegistries:             awsapi.OrEmpty(in.ServiceRegistries),
-			RoleArn:                       in.Role,
-			AvailabilityZoneRebalancing:   in.AvailabilityZoneRebalancing,
-		}
+		svc := newService(sc, cluster, name, in, ecstypes.DeploymentControllerTypeEcs, dc, now)
+		svc.LaunchType = l.LaunchType
+		svc.CapacityProviderStrategy = in.CapacityProviderStrategy
+		svc.TaskDefinition = l.Definition.TaskDefinitionArn
+		svc.NetworkConfiguration = in.NetworkConfiguration
+		svc.LoadBalancers = awsapi.OrEmpty(in.LoadBalancers)
+		svc.ServiceRegistries = awsapi.OrEmpty(in.ServiceRegistries)
+		svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
 		if daemon {
 			svc.SchedulingStrategy = ecstypes.SchedulingStrategyDaemon
 		}
@@ -128,9 +97,6 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		if len(in.CapacityProviderStrategy) > 0 {
 			svc.LaunchType = ""
 		}
-		if svc.PropagateTags == "" {
-			svc.PropagateTags = ecstypes.PropagateTagsNone
-		}
 		rec := model.ServiceRecord{}
 		state.NewDeployment(&svc, &rec, l.Definition, now)
 		deploymentSettings{in.ServiceConnectConfiguration, in.VolumeConfigurations, in.VpcLatticeConfigurations}.apply(&svc)
@@ -142,6 +108,72 @@ func (a *API) CreateService(ctx context.Context, in *ecstypes.CreateServiceReque
 		return nil, err
 	}
 	return &ecstypes.CreateServiceResponse{Service: &out}, nil
+}
+
+// checkNewService checks what CreateService checks whatever the
+// deployment controller: the desired count (required when countRequired),
+// the deployment configuration and the placement; it returns the
+// deployment configuration with ECS's defaults.
+func checkNewService(in *ecstypes.CreateServiceRequest, countRequired, daemon bool) (*ecstypes.DeploymentConfiguration, error) {
+	switch {
+	case countRequired && in.DesiredCount == nil:
+		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
+	case in.DesiredCount != nil && *in.DesiredCount < 0:
+		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
+	}
+	dc, err := deploymentConfig(in.DeploymentConfiguration, daemon, nil)
+	if err != nil {
+		return nil, err
+	}
+	return dc, checkPlacement(in.PlacementConstraints, in.PlacementStrategy)
+}
+
+// serviceExists reports whether the service at key exists and is not
+// INACTIVE: a name is free again once its service is deleted.
+func serviceExists(tx store.ReadTx, key string) (bool, error) {
+	prev, ok, err := store.Get[model.ServiceRecord](tx, key)
+	return ok && derefStr(prev.Service.Status) != model.ServiceInactive, err
+}
+
+// orErr is err when there is one, else alt.
+func orErr(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}
+
+// newService is a new ACTIVE REPLICA service of controller typ with what
+// every deployment controller takes from CreateService; the caller adds
+// what is its own (task definition, launch, network, load balancers).
+func newService(sc model.Scope, cluster, name string, in *ecstypes.CreateServiceRequest, typ ecstypes.DeploymentControllerType,
+	dc *ecstypes.DeploymentConfiguration, now time.Time) ecstypes.Service {
+	svc := ecstypes.Service{
+		ServiceArn:                    new(sc.ServiceARN(cluster, name)),
+		ServiceName:                   new(name),
+		ClusterArn:                    new(sc.ClusterARN(cluster)),
+		Status:                        new(model.ServiceActive),
+		DesiredCount:                  deref(in.DesiredCount),
+		DeploymentConfiguration:       dc,
+		Deployments:                   []ecstypes.Deployment{},
+		Events:                        []ecstypes.ServiceEvent{},
+		CreatedAt:                     shape.TimeOf(now),
+		CreatedBy:                     new(sc.RootPrincipal()),
+		PlacementConstraints:          awsapi.OrEmpty(in.PlacementConstraints),
+		PlacementStrategy:             awsapi.OrEmpty(in.PlacementStrategy),
+		HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
+		SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
+		DeploymentController:          &ecstypes.DeploymentController{Type: typ},
+		Tags:                          awsapi.OrEmpty(in.Tags),
+		EnableECSManagedTags:          in.EnableECSManagedTags,
+		PropagateTags:                 in.PropagateTags,
+		EnableExecuteCommand:          in.EnableExecuteCommand,
+		RoleArn:                       in.Role,
+	}
+	if svc.PropagateTags == "" {
+		svc.PropagateTags = ecstypes.PropagateTagsNone
+	}
+	return svc
 }
 
 // checkLoadBalancers refuses what ECS refuses: a target group that does

@@ -137,12 +137,9 @@ func (a *API) resolveLaunch(tx store.ReadTx, sc model.Scope, cluster string, in 
 	l := &state.Launch{Scope: sc, Cluster: cluster, Count: count, Group: derefStr(in.Group), StartedBy: derefStr(in.StartedBy),
 		Overrides: in.Overrides, Network: in.NetworkConfiguration, Tags: in.Tags, EnableExecuteCommand: in.EnableExecuteCommand,
 		Constraints: in.PlacementConstraints, Strategies: in.PlacementStrategy}
-	c, ok, err := store.Get[ecstypes.Cluster](tx, state.ClusterKey(sc, cluster))
+	c, err := activeCluster(tx, sc, cluster)
 	if err != nil {
 		return nil, err
-	}
-	if !ok || derefStr(c.Status) != clusterActive {
-		return nil, clusterNotFound(cluster)
 	}
 	rec, err := findTaskDef(tx, sc, *in.TaskDefinition)
 	if err != nil {
@@ -265,33 +262,14 @@ func (a *API) DescribeTasks(ctx context.Context, in *ecstypes.DescribeTasksReque
 	name := model.ClusterName(derefStr(in.Cluster))
 	out := &ecstypes.DescribeTasksResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
 	err := a.DB.View(ctx, func(tx store.ReadTx) error {
-		// ECS checks the cluster before the list: a missing cluster with
-		// no tasks named is ClusterNotFoundException.
-		if err := requireCluster(tx, sc, name); err != nil {
-			return err
-		}
-		if len(in.Tasks) == 0 {
-			return invalidParam("Tasks cannot be empty.")
-		}
-		if len(in.Tasks) > 100 {
-			return invalidParam("tasks can have at most 100 entries, got %d.", len(in.Tasks))
-		}
-		for _, ref := range in.Tasks {
-			rec, ok, err := state.FindTask(tx, sc, name, ref)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				out.Failures = append(out.Failures, ecstypes.Failure{Arn: new(sc.TaskARN(name, ref[strings.LastIndexByte(ref, '/')+1:])), Reason: new("MISSING")})
-				continue
-			}
-			t := withExecAgent(rec.Task)
-			if !slices.Contains(in.Include, ecstypes.TaskFieldTags) {
-				t.Tags = []ecstypes.Tag{}
-			}
-			out.Tasks = append(out.Tasks, t)
-		}
-		return nil
+		return describeInCluster(tx, sc, name, in.Tasks, "Tasks cannot be empty.", "tasks", &out.Tasks, &out.Failures,
+			func(ref string) (model.TaskRecord, bool, error) { return state.FindTask(tx, sc, name, ref) },
+			func(ref string) string { return sc.TaskARN(name, ref[strings.LastIndexByte(ref, '/')+1:]) },
+			func(rec model.TaskRecord) (ecstypes.Task, error) {
+				t := withExecAgent(rec.Task)
+				t.Tags = tagsIf(in.Include, ecstypes.TaskFieldTags, t.Tags)
+				return t, nil
+			})
 	})
 	if err != nil {
 		return nil, err

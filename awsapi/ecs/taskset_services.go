@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
-	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -47,16 +46,9 @@ func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServi
 		return nil, invalidParam("ServiceRegistries must be empty or null.")
 	case !external && in.TaskDefinition == nil:
 		return nil, invalidParam("taskDefinition is required for the CODE_DEPLOY deployment controller.")
-	case !external && in.DesiredCount == nil:
-		return nil, invalidParam("desiredCount is required when schedulingStrategy is REPLICA.")
-	case in.DesiredCount != nil && *in.DesiredCount < 0:
-		return nil, invalidParam("desiredCount must be 0 or more, got %d.", *in.DesiredCount)
 	}
-	dc, err := deploymentConfig(in.DeploymentConfiguration, false, nil)
+	dc, err := checkNewService(in, !external, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -68,40 +60,11 @@ func (a *API) createTaskSetService(ctx context.Context, in *ecstypes.CreateServi
 			return err
 		}
 		key := state.ServiceKey(sc, cluster, name)
-		prev, ok, err := store.Get[model.ServiceRecord](tx, key)
-		if err != nil {
-			return err
+		if exists, err := serviceExists(tx, key); err != nil || exists {
+			return orErr(err, invalidParam("Creation of service was not idempotent: service %s already exists in cluster %s.", name, cluster))
 		}
-		if ok && derefStr(prev.Service.Status) != model.ServiceInactive {
-			return invalidParam("Creation of service was not idempotent: service %s already exists in cluster %s.", name, cluster)
-		}
-		now := a.Now()
-		svc := ecstypes.Service{
-			ServiceArn:                    new(sc.ServiceARN(cluster, name)),
-			ServiceName:                   new(name),
-			ClusterArn:                    new(sc.ClusterARN(cluster)),
-			Status:                        new(model.ServiceActive),
-			DesiredCount:                  deref(in.DesiredCount),
-			DeploymentConfiguration:       dc,
-			Deployments:                   []ecstypes.Deployment{},
-			TaskSets:                      []ecstypes.TaskSet{},
-			Events:                        []ecstypes.ServiceEvent{},
-			CreatedAt:                     shape.TimeOf(now),
-			CreatedBy:                     new(sc.RootPrincipal()),
-			PlacementConstraints:          awsapi.OrEmpty(in.PlacementConstraints),
-			PlacementStrategy:             awsapi.OrEmpty(in.PlacementStrategy),
-			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
-			SchedulingStrategy:            ecstypes.SchedulingStrategyReplica,
-			DeploymentController:          &ecstypes.DeploymentController{Type: typ},
-			Tags:                          awsapi.OrEmpty(in.Tags),
-			EnableECSManagedTags:          in.EnableECSManagedTags,
-			PropagateTags:                 in.PropagateTags,
-			EnableExecuteCommand:          in.EnableExecuteCommand,
-			RoleArn:                       in.Role,
-		}
-		if svc.PropagateTags == "" {
-			svc.PropagateTags = ecstypes.PropagateTagsNone
-		}
+		svc := newService(sc, cluster, name, in, typ, dc, a.Now())
+		svc.TaskSets = []ecstypes.TaskSet{}
 		rec := model.ServiceRecord{Service: svc}
 		if !external {
 			first := &ecstypes.CreateTaskSetRequest{Cluster: in.Cluster, Service: in.ServiceName, TaskDefinition: in.TaskDefinition,

@@ -19,45 +19,19 @@ import (
 // from now.
 func (a *API) FireDue(ctx context.Context) (time.Time, error) {
 	now := a.Now()
-	ticks, err := readTicks(ctx, a.DB)
-	if err != nil {
-		return time.Time{}, err
-	}
-	var soonest time.Time
-	for _, t := range ticks {
-		if t.Next.After(now) {
-			soonest = earliest(soonest, t.Next)
-			continue
-		}
-		rule, next, fired, err := a.claim(ctx, t, now)
-		if err != nil {
-			return time.Time{}, err
-		}
-		soonest = earliest(soonest, next)
-		if fired {
-			if err := a.fire(ctx, model.Scope{Account: t.Account, Region: t.Region}, &rule, t.Next); err != nil {
-				// The tick is claimed: it does not fire again (at most once).
-				a.Log.Error("events: scheduled event not queued", "rule", rule.Name, "tick", t.Next, "err", err)
+	return awsapi.FireDueTicks(ctx, a.DB, ticksRoot, now, func(t tickRecord) time.Time { return t.Next },
+		func(t tickRecord) (time.Time, func(), error) {
+			rule, next, fired, err := a.claim(ctx, t, now)
+			if err != nil || !fired {
+				return next, nil, err
 			}
-		}
-	}
-	return soonest, nil
-}
-
-func readTicks(ctx context.Context, db store.Backend) ([]tickRecord, error) {
-	var ticks []tickRecord
-	err := db.View(ctx, func(tx store.ReadTx) (err error) {
-		ticks, err = store.List[tickRecord](tx, ticksRoot)
-		return err
-	})
-	return ticks, err
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || !b.IsZero() && b.Before(a) {
-		return b
-	}
-	return a
+			return next, func() {
+				if err := a.fire(ctx, model.Scope{Account: t.Account, Region: t.Region}, &rule, t.Next); err != nil {
+					// The tick is claimed: it does not fire again (at most once).
+					a.Log.Error("events: scheduled event not queued", "rule", rule.Name, "tick", t.Next, "err", err)
+				}
+			}, nil
+		})
 }
 
 // claim moves a due tick on in one transaction, re-reading it: fired is

@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api/eventbridgetypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -17,11 +17,7 @@ import (
 // whichever server reads it first; a restart (a second API on the same
 // store) does not fire it again; a disabled rule does not fire.
 func TestFireOncePerTick(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{})
 	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, b := New(db, nil, nil, log), New(db, nil, nil, log)

@@ -246,14 +246,14 @@ func (a *API) DeliverDue(ctx context.Context) (time.Time, error) {
 				continue
 			}
 			if rec.NextAt.After(a.Now()) {
-				soonest = earliest(soonest, rec.NextAt)
+				soonest = awsapi.Earliest(soonest, rec.NextAt)
 				continue
 			}
 			next, err := a.attempt(ctx, kv.Key, &rec)
 			if err != nil {
 				return time.Time{}, err
 			}
-			soonest = earliest(soonest, next)
+			soonest = awsapi.Earliest(soonest, next)
 			if ctx.Err() != nil {
 				return soonest, nil
 			}

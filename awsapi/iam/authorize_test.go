@@ -2,24 +2,20 @@ package iam
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api/iamtypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
 func newTestAPI(t testing.TB, strict bool) *API {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	a := New(db, Config{Keyring: keyring.Ephemeral(), Strict: strict})
 	a.Now = func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) }
 	return a

@@ -22,6 +22,16 @@ func boundaryOut(arn string) *iamtypes.AttachedPermissionsBoundary {
 	return &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn}
 }
 
+// checkTagsBoundary checks a new user's or role's tags, then its
+// permissions boundary, in the caller's account, which it returns.
+func (a *API) checkTagsBoundary(ctx context.Context, tags []iamtypes.Tag, boundary string) (acct string, err error) {
+	if err := checkTags(tags); err != nil {
+		return "", err
+	}
+	acct = account(ctx)
+	return acct, a.checkBoundary(ctx, acct, boundary)
+}
+
 // checkBoundary refuses a boundary ARN that names no managed policy
 // (IAM answers NoSuchEntity, as when attaching it). "" is no boundary.
 func (a *API) checkBoundary(ctx context.Context, acct, arn string) error {

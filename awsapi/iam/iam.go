@@ -216,6 +216,16 @@ func checkName(member, v string, max int) error {
 var pathPattern = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
 
 // checkPath defaults an empty path to "/" and checks the rest.
+// checkNamePath checks a new resource's name (member names it in the
+// request, up to max characters) and then its path, which it returns
+// cleaned ("/" when none).
+func checkNamePath(member, name string, max int, path string) (string, error) {
+	if err := checkName(member, name, max); err != nil {
+		return "", err
+	}
+	return checkPath(path)
+}
+
 func checkPath(p string) (string, error) {
 	if p == "" {
 		return "/", nil

@@ -57,6 +57,25 @@ func (a *API) changeEntity(ctx context.Context, kind, name, op string, change fu
 	return awsapi.Wrap(op, err)
 }
 
+// byOwner is a handler of a {User,Group,Role} policy request: fn runs
+// with the name of the user, group or role, checked first.
+func byOwner(kind string, fn func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error)) func(context.Context, *iamtypes.NameRequest) (any, error) {
+	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
+		owner, err := checkedOwner(kind, r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(ctx, r, owner)
+	}
+}
+
+// checkedOwner is the name of the user, group or role a policy request
+// names, checked.
+func checkedOwner(kind string, r *iamtypes.NameRequest) (string, error) {
+	owner := ownerName(kind, r)
+	return owner, checkName(ownerMember(kind), owner, maxNameLen(kind))
+}
+
 func maxNameLen(kind string) int {
 	if kind == kindGroup {
 		return 128
@@ -67,11 +86,7 @@ func maxNameLen(kind string) int {
 // putInline serves Put{User,Group,Role}Policy: add or replace an inline
 // policy.
 func (a *API) putInline(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		if err := checkName("policyName", r.PolicyName, 128); err != nil {
 			return nil, err
 		}
@@ -85,16 +100,12 @@ func (a *API) putInline(kind string) func(context.Context, *iamtypes.NameRequest
 			e.Inline[r.PolicyName] = r.PolicyDocument
 			return nil
 		})
-	}
+	})
 }
 
 // getInline serves Get{User,Group,Role}Policy.
 func (a *API) getInline(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		if err := checkName("policyName", r.PolicyName, 128); err != nil {
 			return nil, err
 		}
@@ -116,16 +127,12 @@ func (a *API) getInline(kind string) func(context.Context, *iamtypes.NameRequest
 			out.RoleName = e.Name
 		}
 		return out, nil
-	}
+	})
 }
 
 // deleteInline serves Delete{User,Group,Role}Policy.
 func (a *API) deleteInline(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "delete "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if _, ok := e.Inline[r.PolicyName]; !ok {
 				return noSuchEntity("The %s policy with name %s cannot be found.", kind, r.PolicyName)
@@ -133,17 +140,13 @@ func (a *API) deleteInline(kind string) func(context.Context, *iamtypes.NameRequ
 			delete(e.Inline, r.PolicyName)
 			return nil
 		})
-	}
+	})
 }
 
 // listInline serves List{User,Group,Role}Policies: the inline policies'
 // names.
 func (a *API) listInline(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		e, err := a.entity(ctx, kind, owner)
 		if err != nil {
 			return nil, err
@@ -154,7 +157,7 @@ func (a *API) listInline(kind string) func(context.Context, *iamtypes.NameReques
 		}
 		p, marker, more := page(names, func(s string) string { return s }, r.Marker, r.MaxItems)
 		return &iamtypes.PolicyNamesResult{PolicyNames: p, Page: iamtypes.Page{IsTruncated: more, Marker: marker}}, nil
-	}
+	})
 }
 
 // policyKeyOf is the store key of the customer managed policy arn names
@@ -197,11 +200,7 @@ func checkPolicyARN(arn string) error {
 
 // attach serves Attach{User,Group,Role}Policy.
 func (a *API) attach(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		if err := checkPolicyARN(r.PolicyArn); err != nil {
 			return nil, err
 		}
@@ -218,16 +217,12 @@ func (a *API) attach(kind string) func(context.Context, *iamtypes.NameRequest) (
 			e.Managed = append(e.Managed, r.PolicyArn)
 			return nil
 		})
-	}
+	})
 }
 
 // detach serves Detach{User,Group,Role}Policy.
 func (a *API) detach(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		return &iamtypes.Empty{}, a.changeEntity(ctx, kind, owner, "detach "+kind+" policy", func(tx store.Tx, acct string, e *entity) error {
 			if !slices.Contains(e.Managed, r.PolicyArn) {
 				return noSuchEntity("Policy %s was not found.", r.PolicyArn)
@@ -235,7 +230,7 @@ func (a *API) detach(kind string) func(context.Context, *iamtypes.NameRequest) (
 			e.Managed = slices.DeleteFunc(e.Managed, func(s string) bool { return s == r.PolicyArn })
 			return nil
 		})
-	}
+	})
 }
 
 // policyName is the name at the end of a managed policy's ARN.
@@ -243,11 +238,7 @@ func policyName(arn string) string { return arn[strings.LastIndexByte(arn, '/')+
 
 // listAttached serves ListAttached{User,Group,Role}Policies.
 func (a *API) listAttached(kind string) func(context.Context, *iamtypes.NameRequest) (any, error) {
-	return func(ctx context.Context, r *iamtypes.NameRequest) (any, error) {
-		owner := ownerName(kind, r)
-		if err := checkName(ownerMember(kind), owner, maxNameLen(kind)); err != nil {
-			return nil, err
-		}
+	return byOwner(kind, func(ctx context.Context, r *iamtypes.NameRequest, owner string) (any, error) {
 		e, err := a.entity(ctx, kind, owner)
 		if err != nil {
 			return nil, err
@@ -261,7 +252,7 @@ func (a *API) listAttached(kind string) func(context.Context, *iamtypes.NameRequ
 			p = []iamtypes.AttachedPolicy{}
 		}
 		return &iamtypes.AttachedPoliciesResult{AttachedPolicies: p, Page: iamtypes.Page{IsTruncated: more, Marker: marker}}, nil
-	}
+	})
 }
 
 // attachments counts the entities a managed policy is attached to.
@@ -302,10 +293,7 @@ func awsOut(arn string, p *awsPolicy, count int) iamtypes.Policy {
 
 // CreatePolicy makes a customer managed policy (its version v1).
 func (a *API) CreatePolicy(ctx context.Context, r *iamtypes.CreatePolicyRequest) (*iamtypes.PolicyResult, error) {
-	if err := checkName("policyName", r.PolicyName, 128); err != nil {
-		return nil, err
-	}
-	path, err := checkPath(r.Path)
+	path, err := checkNamePath("policyName", r.PolicyName, 128, r.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -321,14 +309,7 @@ func (a *API) CreatePolicy(ctx context.Context, r *iamtypes.CreatePolicyRequest)
 		Description: r.Description, Created: now, Updated: now, Default: "v1", NextVersion: 2,
 		Versions: []policyVersion{{ID: "v1", Doc: r.PolicyDocument, Created: now}}, Tags: tagsIn(r.Tags)}
 	err = a.write(ctx, func(tx store.Tx) error {
-		k := key(acct, kindPolicy, r.PolicyName)
-		if _, ok, err := store.Get[managedPolicy](tx, k); err != nil || ok {
-			if ok {
-				return alreadyExists("A policy called %s already exists. Duplicate names are not allowed.", r.PolicyName)
-			}
-			return err
-		}
-		return store.Put(tx, k, p)
+		return putNew(tx, key(acct, kindPolicy, r.PolicyName), p, "A policy called %s already exists. Duplicate names are not allowed.", r.PolicyName)
 	})
 	if err != nil {
 		return nil, awsapi.Wrap("create policy", err)

@@ -46,10 +46,7 @@ func getProfile(tx store.ReadTx, acct, name string) (profile, error) {
 // CreateInstanceProfile makes an instance profile (Terraform's
 // aws_iam_instance_profile, for container instances' roles).
 func (a *API) CreateInstanceProfile(ctx context.Context, r *iamtypes.CreateInstanceProfileRequest) (*iamtypes.InstanceProfileResult, error) {
-	if err := checkName("instanceProfileName", r.InstanceProfileName, 128); err != nil {
-		return nil, err
-	}
-	path, err := checkPath(r.Path)
+	path, err := checkNamePath("instanceProfileName", r.InstanceProfileName, 128, r.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -61,17 +58,10 @@ func (a *API) CreateInstanceProfile(ctx context.Context, r *iamtypes.CreateInsta
 		Created: a.Now().UTC(), Tags: tagsIn(r.Tags)}
 	var out iamtypes.InstanceProfile
 	err = a.write(ctx, func(tx store.Tx) error {
-		k := key(acct, kindProfile, p.Name)
-		if _, ok, err := store.Get[profile](tx, k); err != nil || ok {
-			if ok {
-				return alreadyExists("Instance Profile %s already exists.", p.Name)
-			}
-			return err
-		}
 		if out, err = profileOut(tx, acct, &p); err != nil {
 			return err
 		}
-		return store.Put(tx, k, p)
+		return putNew(tx, key(acct, kindProfile, p.Name), p, "Instance Profile %s already exists.", p.Name)
 	})
 	if err != nil {
 		return nil, awsapi.Wrap("create instance profile", err)

@@ -33,10 +33,7 @@ func checkMaxSession(v *int32) (int32, error) {
 
 // CreateRole makes a role with its trust policy.
 func (a *API) CreateRole(ctx context.Context, r *iamtypes.CreateRoleRequest) (*iamtypes.RoleResult, error) {
-	if err := checkName("roleName", r.RoleName, 64); err != nil {
-		return nil, err
-	}
-	path, err := checkPath(r.Path)
+	path, err := checkNamePath("roleName", r.RoleName, 64, r.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +44,8 @@ func (a *API) CreateRole(ctx context.Context, r *iamtypes.CreateRoleRequest) (*i
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTags(r.Tags); err != nil {
-		return nil, err
-	}
-	acct := account(ctx)
-	if err := a.checkBoundary(ctx, acct, r.PermissionsBoundary); err != nil {
+	acct, err := a.checkTagsBoundary(ctx, r.Tags, r.PermissionsBoundary)
+	if err != nil {
 		return nil, err
 	}
 	e := entity{Kind: kindRole, Name: r.RoleName, Path: path, ID: newID("AROA", 17), ARN: arnOf(acct, kindRole, path, r.RoleName),
@@ -64,16 +58,20 @@ func (a *API) CreateRole(ctx context.Context, r *iamtypes.CreateRoleRequest) (*i
 }
 
 func (a *API) createEntity(ctx context.Context, acct string, e entity, exists string) error {
-	err := a.write(ctx, func(tx store.Tx) error {
-		if _, ok, err := store.Get[entity](tx, key(acct, e.Kind, e.Name)); err != nil || ok {
-			if ok {
-				return alreadyExists(exists, e.Name)
-			}
-			return err
-		}
-		return store.Put(tx, key(acct, e.Kind, e.Name), e)
-	})
+	err := a.write(ctx, func(tx store.Tx) error { return putNew(tx, key(acct, e.Kind, e.Name), e, exists, e.Name) })
 	return awsapi.Wrap("create "+e.Kind, err)
+}
+
+// putNew stores v at k unless a record is there already: that is an
+// EntityAlreadyExists error, exists its message (a format naming name).
+func putNew[T any](tx store.Tx, k string, v T, exists, name string) error {
+	if _, ok, err := store.Get[T](tx, k); err != nil || ok {
+		if ok {
+			return alreadyExists(exists, name)
+		}
+		return err
+	}
+	return store.Put(tx, k, v)
 }
 
 // serviceLinkedTrust is the trust policy of a service-linked role.

@@ -21,33 +21,18 @@ func groupOut(e *entity) iamtypes.Group {
 
 // CreateUser makes an IAM user.
 func (a *API) CreateUser(ctx context.Context, r *iamtypes.CreateUserRequest) (*iamtypes.UserResult, error) {
-	if err := checkName("userName", r.UserName, 64); err != nil {
-		return nil, err
-	}
-	path, err := checkPath(r.Path)
+	path, err := checkNamePath("userName", r.UserName, 64, r.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTags(r.Tags); err != nil {
-		return nil, err
-	}
-	acct := account(ctx)
-	if err := a.checkBoundary(ctx, acct, r.PermissionsBoundary); err != nil {
+	acct, err := a.checkTagsBoundary(ctx, r.Tags, r.PermissionsBoundary)
+	if err != nil {
 		return nil, err
 	}
 	e := entity{Kind: kindUser, Name: r.UserName, Path: path, ID: newID("AIDA", 17), ARN: arnOf(acct, kindUser, path, r.UserName),
 		Created: a.Now().UTC(), Tags: tagsIn(r.Tags), Boundary: r.PermissionsBoundary}
-	err = a.write(ctx, func(tx store.Tx) error {
-		if _, ok, err := store.Get[entity](tx, key(acct, kindUser, r.UserName)); err != nil || ok {
-			if ok {
-				return alreadyExists("User with name %s already exists.", r.UserName)
-			}
-			return err
-		}
-		return store.Put(tx, key(acct, kindUser, r.UserName), e)
-	})
-	if err != nil {
-		return nil, awsapi.Wrap("create user", err)
+	if err := a.createEntity(ctx, acct, e, "User with name %s already exists."); err != nil {
+		return nil, err
 	}
 	return &iamtypes.UserResult{User: userOut(&e)}, nil
 }
@@ -253,26 +238,14 @@ func (a *API) listTags(ctx context.Context, kind, name string) (*iamtypes.TagsRe
 
 // CreateGroup makes a group.
 func (a *API) CreateGroup(ctx context.Context, r *iamtypes.CreateGroupRequest) (*iamtypes.GroupResult, error) {
-	if err := checkName("groupName", r.GroupName, 128); err != nil {
-		return nil, err
-	}
-	path, err := checkPath(r.Path)
+	path, err := checkNamePath("groupName", r.GroupName, 128, r.Path)
 	if err != nil {
 		return nil, err
 	}
 	acct := account(ctx)
 	e := entity{Kind: kindGroup, Name: r.GroupName, Path: path, ID: newID("AGPA", 17), ARN: arnOf(acct, kindGroup, path, r.GroupName), Created: a.Now().UTC()}
-	err = a.write(ctx, func(tx store.Tx) error {
-		if _, ok, err := store.Get[entity](tx, key(acct, kindGroup, r.GroupName)); err != nil || ok {
-			if ok {
-				return alreadyExists("Group with name %s already exists.", r.GroupName)
-			}
-			return err
-		}
-		return store.Put(tx, key(acct, kindGroup, r.GroupName), e)
-	})
-	if err != nil {
-		return nil, awsapi.Wrap("create group", err)
+	if err := a.createEntity(ctx, acct, e, "Group with name %s already exists."); err != nil {
+		return nil, err
 	}
 	return &iamtypes.GroupResult{Group: groupOut(&e)}, nil
 }

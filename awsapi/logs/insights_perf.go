@@ -37,71 +37,65 @@ const performanceRetentionDays = 1
 // TaskPerformance is a "Type": "Task" event. CPU is in CPU units, memory
 // in MiB, byte counts cumulative.
 type TaskPerformance struct {
-	Version                string         `json:"Version"`
-	Type                   string         `json:"Type"`
-	TaskID                 string         `json:"TaskId"`
-	TaskDefinitionFamily   string         `json:"TaskDefinitionFamily"`
-	TaskDefinitionRevision string         `json:"TaskDefinitionRevision"`
-	ContainerInstanceID    string         `json:"ContainerInstanceId,omitempty"`
-	EC2InstanceID          string         `json:"EC2InstanceId,omitempty"`
-	ServiceName            string         `json:"ServiceName,omitempty"`
-	ClusterName            string         `json:"ClusterName"`
-	AccountID              string         `json:"AccountID"`
-	Region                 string         `json:"Region"`
-	AvailabilityZone       string         `json:"AvailabilityZone,omitempty"`
-	KnownStatus            string         `json:"KnownStatus"`
-	LaunchType             string         `json:"LaunchType"`
-	PullStartedAt          int64          `json:"PullStartedAt,omitempty"`
-	PullStoppedAt          int64          `json:"PullStoppedAt,omitempty"`
-	CreatedAt              int64          `json:"CreatedAt,omitempty"`
-	StartedAt              int64          `json:"StartedAt,omitempty"`
-	Timestamp              int64          `json:"Timestamp"`
-	CPUUtilized            float64        `json:"CpuUtilized"`
-	CPUReserved            float64        `json:"CpuReserved"`
-	MemoryUtilized         int64          `json:"MemoryUtilized"`
-	MemoryReserved         int64          `json:"MemoryReserved"`
-	StorageReadBytes       int64          `json:"StorageReadBytes"`
-	StorageWriteBytes      int64          `json:"StorageWriteBytes"`
-	NetworkRxBytes         int64          `json:"NetworkRxBytes"`
-	NetworkRxDropped       int64          `json:"NetworkRxDropped"`
-	NetworkRxErrors        int64          `json:"NetworkRxErrors"`
-	NetworkRxPackets       int64          `json:"NetworkRxPackets"`
-	NetworkTxBytes         int64          `json:"NetworkTxBytes"`
-	NetworkTxDropped       int64          `json:"NetworkTxDropped"`
-	NetworkTxErrors        int64          `json:"NetworkTxErrors"`
-	NetworkTxPackets       int64          `json:"NetworkTxPackets"`
-	CloudWatchMetrics      []metricDirect `json:"CloudWatchMetrics"`
+	Version string `json:"Version"`
+	Type    string `json:"Type"`
+	TaskOf
+	AccountID        string `json:"AccountID"`
+	Region           string `json:"Region"`
+	AvailabilityZone string `json:"AvailabilityZone,omitempty"`
+	KnownStatus      string `json:"KnownStatus"`
+	LaunchType       string `json:"LaunchType"`
+	PullStartedAt    int64  `json:"PullStartedAt,omitempty"`
+	PullStoppedAt    int64  `json:"PullStoppedAt,omitempty"`
+	CreatedAt        int64  `json:"CreatedAt,omitempty"`
+	StartedAt        int64  `json:"StartedAt,omitempty"`
+	Timestamp        int64  `json:"Timestamp"`
+	Usage
+	CloudWatchMetrics []metricDirect `json:"CloudWatchMetrics"`
 }
 
 // ContainerPerformance is a "Type": "Container" event.
 type ContainerPerformance struct {
-	Version                string  `json:"Version"`
-	Type                   string  `json:"Type"`
-	ContainerName          string  `json:"ContainerName"`
-	TaskID                 string  `json:"TaskId"`
-	TaskDefinitionFamily   string  `json:"TaskDefinitionFamily"`
-	TaskDefinitionRevision string  `json:"TaskDefinitionRevision"`
-	ContainerInstanceID    string  `json:"ContainerInstanceId,omitempty"`
-	EC2InstanceID          string  `json:"EC2InstanceId,omitempty"`
-	ServiceName            string  `json:"ServiceName,omitempty"`
-	ClusterName            string  `json:"ClusterName"`
-	Image                  string  `json:"Image"`
-	ContainerKnownStatus   string  `json:"ContainerKnownStatus"`
-	Timestamp              int64   `json:"Timestamp"`
-	CPUUtilized            float64 `json:"CpuUtilized"`
-	CPUReserved            float64 `json:"CpuReserved"`
-	MemoryUtilized         int64   `json:"MemoryUtilized"`
-	MemoryReserved         int64   `json:"MemoryReserved"`
-	StorageReadBytes       int64   `json:"StorageReadBytes"`
-	StorageWriteBytes      int64   `json:"StorageWriteBytes"`
-	NetworkRxBytes         int64   `json:"NetworkRxBytes"`
-	NetworkRxDropped       int64   `json:"NetworkRxDropped"`
-	NetworkRxErrors        int64   `json:"NetworkRxErrors"`
-	NetworkRxPackets       int64   `json:"NetworkRxPackets"`
-	NetworkTxBytes         int64   `json:"NetworkTxBytes"`
-	NetworkTxDropped       int64   `json:"NetworkTxDropped"`
-	NetworkTxErrors        int64   `json:"NetworkTxErrors"`
-	NetworkTxPackets       int64   `json:"NetworkTxPackets"`
+	Version       string `json:"Version"`
+	Type          string `json:"Type"`
+	ContainerName string `json:"ContainerName"`
+	TaskOf
+	Image                string `json:"Image"`
+	ContainerKnownStatus string `json:"ContainerKnownStatus"`
+	Timestamp            int64  `json:"Timestamp"`
+	Usage
+}
+
+// TaskOf names the task a Task or Container event is about; its fields
+// are the events' own in JSON.
+type TaskOf struct {
+	TaskID                 string `json:"TaskId"`
+	TaskDefinitionFamily   string `json:"TaskDefinitionFamily"`
+	TaskDefinitionRevision string `json:"TaskDefinitionRevision"`
+	ContainerInstanceID    string `json:"ContainerInstanceId,omitempty"`
+	EC2InstanceID          string `json:"EC2InstanceId,omitempty"`
+	ServiceName            string `json:"ServiceName,omitempty"`
+	ClusterName            string `json:"ClusterName"`
+}
+
+// Usage is what the Task and Container events measure, in ECS's units
+// (CPU units, MiB, bytes per second); its fields are the events' own in
+// JSON.
+type Usage struct {
+	CPUUtilized       float64 `json:"CpuUtilized"`
+	CPUReserved       float64 `json:"CpuReserved"`
+	MemoryUtilized    int64   `json:"MemoryUtilized"`
+	MemoryReserved    int64   `json:"MemoryReserved"`
+	StorageReadBytes  int64   `json:"StorageReadBytes"`
+	StorageWriteBytes int64   `json:"StorageWriteBytes"`
+	NetworkRxBytes    int64   `json:"NetworkRxBytes"`
+	NetworkRxDropped  int64   `json:"NetworkRxDropped"`
+	NetworkRxErrors   int64   `json:"NetworkRxErrors"`
+	NetworkRxPackets  int64   `json:"NetworkRxPackets"`
+	NetworkTxBytes    int64   `json:"NetworkTxBytes"`
+	NetworkTxDropped  int64   `json:"NetworkTxDropped"`
+	NetworkTxErrors   int64   `json:"NetworkTxErrors"`
+	NetworkTxPackets  int64   `json:"NetworkTxPackets"`
 }
 
 // ServicePerformance is a "Type": "Service" event.

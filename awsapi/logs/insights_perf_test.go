@@ -20,9 +20,9 @@ func TestPerformanceEvents(t *testing.T) {
 	ctx := context.Background()
 	at := time.Now().Add(-time.Minute).Truncate(time.Minute)
 	task := func(id, family string, cpu float64, mem int64) *TaskPerformance {
-		e := &TaskPerformance{TaskID: id, TaskDefinitionFamily: family, TaskDefinitionRevision: "3", ClusterName: "prod",
+		e := &TaskPerformance{TaskOf: TaskOf{TaskID: id, TaskDefinitionFamily: family, TaskDefinitionRevision: "3", ClusterName: "prod"},
 			AccountID: "000000000000", Region: "eu-west-1", KnownStatus: "RUNNING", LaunchType: "EC2", Timestamp: at.UnixMilli(),
-			CPUUtilized: cpu, CPUReserved: 256, MemoryUtilized: mem, MemoryReserved: 512}
+			Usage: Usage{CPUUtilized: cpu, CPUReserved: 256, MemoryUtilized: mem, MemoryReserved: 512}}
 		e.Complete()
 		return e
 	}

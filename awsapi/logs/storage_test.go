@@ -5,21 +5,17 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
 func openTestDB(t testing.TB) store.Backend {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "logs.db"), bolt.Options{History: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{History: 1})
 	return db
 }
 

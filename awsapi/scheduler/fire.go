@@ -78,39 +78,16 @@ func (a *API) syncTick(tx store.Tx, sc model.Scope, r *scheduleRecord, now time.
 // target runs.
 func (a *API) FireDue(ctx context.Context) (time.Time, error) {
 	now := a.Now()
-	var ticks []tickRecord
-	err := a.DB.View(ctx, func(tx store.ReadTx) (err error) {
-		ticks, err = store.List[tickRecord](tx, ticksRoot)
-		return err
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	var soonest time.Time
-	for _, t := range ticks {
-		if t.Next.After(now) {
-			soonest = earliest(soonest, t.Next)
-			continue
-		}
-		r, next, fired, err := a.claim(ctx, t, now)
-		if err != nil {
-			return time.Time{}, err
-		}
-		soonest = earliest(soonest, next)
-		if fired {
+	return awsapi.FireDueTicks(ctx, a.DB, ticksRoot, now, func(t tickRecord) time.Time { return t.Next },
+		func(t tickRecord) (time.Time, func(), error) {
+			r, next, fired, err := a.claim(ctx, t, now)
+			if err != nil || !fired {
+				return next, nil, err
+			}
 			// The target runs beside the other due ticks (RunTask may wait
 			// for instances) and ends with the controller.
-			go a.invoke(ctx, model.Scope{Account: t.Account, Region: t.Region}, r)
-		}
-	}
-	return soonest, nil
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || !b.IsZero() && b.Before(a) {
-		return b
-	}
-	return a
+			return next, func() { go a.invoke(ctx, model.Scope{Account: t.Account, Region: t.Region}, r) }, nil
+		})
 }
 
 // claim moves a due tick on in one transaction; fired is false when

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/schedulertypes"
 	"github.com/wharfhq/wharf/awsapi"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store/bolt"
 )
 
@@ -32,11 +32,7 @@ func (f *fakeECS) RunTask(_ context.Context, in *ecstypes.RunTaskRequest) (*ecst
 // TestFireOncePerTick: a tick claimed by one server (or before a restart)
 // is not fired by another reading the same store at the same moment.
 func TestFireOncePerTick(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{})
 	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	ecs := &fakeECS{ran: make(chan struct{}, 10)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -45,7 +41,7 @@ func TestFireOncePerTick(t *testing.T) {
 		api.Now = func() time.Time { return now }
 	}
 	ctx := awsapi.WithRequest(context.Background(), &awsapi.Request{Account: "000000000000", Region: "us-east-1"})
-	_, err = a.CreateSchedule(ctx, &schedulertypes.CreateScheduleInput{Name: new("job"), ScheduleExpression: new("rate(5 minutes)"),
+	_, err := a.CreateSchedule(ctx, &schedulertypes.CreateScheduleInput{Name: new("job"), ScheduleExpression: new("rate(5 minutes)"),
 		FlexibleTimeWindow: &schedulertypes.FlexibleTimeWindow{Mode: schedulertypes.FlexibleTimeWindowModeOff},
 		Target: &schedulertypes.Target{Arn: new("arn:aws:ecs:us-east-1:000000000000:cluster/batch"), RoleArn: new("r"),
 			EcsParameters: &schedulertypes.EcsParameters{TaskDefinitionArn: new("job")}}})

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	smt "github.com/wharfhq/wharf/api/secretsmanagertypes"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -18,11 +18,7 @@ import (
 
 func newTestAPI(t *testing.T) (*API, *time.Time) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128}) // etcd's bound
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{MaxTxnOps: 128}) // etcd's bound
 	a := New(db, keyring.Ephemeral(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	a.Now = func() time.Time { return now }

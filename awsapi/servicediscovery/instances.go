@@ -53,6 +53,20 @@ func (a *API) operation(ctx context.Context, change func(tx store.Tx, sc model.S
 	return new(opID), nil
 }
 
+// recordedOp is operation for a change of one namespace or service:
+// change makes it and returns the resource's id, and the operation (of
+// type typ, its target of kind target, "NAMESPACE" or "SERVICE") is
+// recorded in the same transaction.
+func (a *API) recordedOp(ctx context.Context, typ sdtypes.OperationType, target string, change func(tx store.Tx, sc model.Scope) (string, error)) (*string, error) {
+	return a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+		id, err := change(tx, sc)
+		if err != nil {
+			return "", err
+		}
+		return sdstate.RecordOperation(tx, sc, typ, map[string]string{target: id}, a.Now())
+	})
+}
+
 // DeregisterInstance removes an instance.
 func (a *API) DeregisterInstance(ctx context.Context, in *sdtypes.DeregisterInstanceRequest) (*sdtypes.DeregisterInstanceResponse, error) {
 	opID, err := a.instanceOp(ctx, awsapi.Deref(in.ServiceId), func(tx store.Tx, sc model.Scope, svcID string) (string, error) {

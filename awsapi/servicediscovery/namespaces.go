@@ -238,7 +238,7 @@ func filterMatch(cond sdtypes.FilterCondition, values []string, v string) (bool,
 
 // DeleteNamespace deletes a namespace that has no services.
 func (a *API) DeleteNamespace(ctx context.Context, in *sdtypes.DeleteNamespaceRequest) (*sdtypes.DeleteNamespaceResponse, error) {
-	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+	opID, err := a.recordedOp(ctx, sdtypes.OperationTypeDeleteNamespace, "NAMESPACE", func(tx store.Tx, sc model.Scope) (string, error) {
 		ns, err := getNamespace(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
 			return "", err
@@ -246,10 +246,7 @@ func (a *API) DeleteNamespace(ctx context.Context, in *sdtypes.DeleteNamespaceRe
 		if n := ns.NS.ServiceCount; n != nil && *n > 0 {
 			return "", apiError(codeResourceInUse, "Namespace %s has %d services: delete them first.", awsapi.Deref(ns.NS.Id), *n)
 		}
-		if err := tx.Delete(sdstate.NamespaceKey(sc, awsapi.Deref(ns.NS.Id))); err != nil {
-			return "", err
-		}
-		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeDeleteNamespace, map[string]string{"NAMESPACE": awsapi.Deref(ns.NS.Id)}, a.Now())
+		return awsapi.Deref(ns.NS.Id), tx.Delete(sdstate.NamespaceKey(sc, awsapi.Deref(ns.NS.Id)))
 	})
 	if err != nil {
 		return nil, err

@@ -170,7 +170,7 @@ func (a *API) ListServices(ctx context.Context, in *sdtypes.ListServicesRequest)
 
 // UpdateService changes a service's description and DNS records.
 func (a *API) UpdateService(ctx context.Context, in *sdtypes.UpdateServiceRequest) (*sdtypes.UpdateServiceResponse, error) {
-	opID, err := a.operation(ctx, func(tx store.Tx, sc model.Scope) (string, error) {
+	opID, err := a.recordedOp(ctx, sdtypes.OperationTypeUpdateService, "SERVICE", func(tx store.Tx, sc model.Scope) (string, error) {
 		svc, err := getService(tx, sc, awsapi.Deref(in.Id))
 		if err != nil {
 			return "", err
@@ -193,10 +193,7 @@ func (a *API) UpdateService(ctx context.Context, in *sdtypes.UpdateServiceReques
 			}
 		}
 		svc.Revision++
-		if err := store.Put(tx, sdstate.ServiceKey(sc, awsapi.Deref(svc.Svc.Id)), svc); err != nil {
-			return "", err
-		}
-		return sdstate.RecordOperation(tx, sc, sdtypes.OperationTypeUpdateService, map[string]string{"SERVICE": awsapi.Deref(svc.Svc.Id)}, a.Now())
+		return awsapi.Deref(svc.Svc.Id), store.Put(tx, sdstate.ServiceKey(sc, awsapi.Deref(svc.Svc.Id)), svc)
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -9,31 +8,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/wharftest"
+
+	"github.com/wharfhq/wharf/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer that wharf's goroutines may write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer that goroutines may write while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 var servingRE = regexp.MustCompile(`serving on (http://\S+) `)
 

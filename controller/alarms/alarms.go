@@ -70,10 +70,9 @@ type Controller struct {
 	Actions map[string]ActionHandler
 }
 
-// Pass evaluates the alarms whose current period ended since their last
-// evaluation, runs due actions, and drops history older than 30 days.
-func (c *Controller) Pass(ctx context.Context) error {
-	now := c.Now().UTC()
+// readAlarms reads every alarm of every scope (their records only, not
+// their history).
+func (c *Controller) readAlarms(ctx context.Context) ([]metrics.Alarm, error) {
 	var all []metrics.Alarm
 	err := c.DB.View(ctx, func(tx store.ReadTx) error {
 		kvs, err := tx.List(metrics.AlarmsRoot, "", 0)
@@ -92,6 +91,14 @@ func (c *Controller) Pass(ctx context.Context) error {
 		}
 		return nil
 	})
+	return all, err
+}
+
+// Pass evaluates the alarms whose current period ended since their last
+// evaluation, runs due actions, and drops history older than 30 days.
+func (c *Controller) Pass(ctx context.Context) error {
+	now := c.Now().UTC()
+	all, err := c.readAlarms(ctx)
 	if err != nil {
 		return fmt.Errorf("alarms: list: %w", err)
 	}

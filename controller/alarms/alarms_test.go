@@ -3,10 +3,10 @@ package alarms
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -17,11 +17,7 @@ import (
 // item, one action run); an Auto Scaling action runs again each period
 // the state holds; a disabled alarm runs none.
 func TestPassTransitionsAndActions(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{})
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 12, 2, 5, 0, time.UTC)
 	ms := metrics.NewStore()

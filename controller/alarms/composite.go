@@ -2,7 +2,6 @@ package alarms
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -33,32 +32,19 @@ func (c *Controller) composites(ctx context.Context, now time.Time) error {
 	type scope struct{ account, region string }
 	states := map[scope]map[string]string{}
 	var comps []metrics.Alarm
-	err := c.DB.View(ctx, func(tx store.ReadTx) error {
-		kvs, err := tx.List(metrics.AlarmsRoot, "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			if kind(kv.Key) != "alarms" {
-				continue
-			}
-			var al metrics.Alarm
-			if err := json.Unmarshal(kv.Value, &al); err != nil {
-				return fmt.Errorf("decode alarm %s: %w", kv.Key, err)
-			}
-			sc := scope{al.Account, al.Region}
-			if states[sc] == nil {
-				states[sc] = map[string]string{}
-			}
-			states[sc][al.Name] = al.State
-			if al.Rule != "" {
-				comps = append(comps, al)
-			}
-		}
-		return nil
-	})
-	if err != nil || len(comps) == 0 {
+	all, err := c.readAlarms(ctx)
+	if err != nil {
 		return err
+	}
+	for _, al := range all {
+		sc := scope{al.Account, al.Region}
+		if states[sc] == nil {
+			states[sc] = map[string]string{}
+		}
+		states[sc][al.Name] = al.State
+		if al.Rule != "" {
+			comps = append(comps, al)
+		}
 	}
 	var errs []error
 	for i := range comps {

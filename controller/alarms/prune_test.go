@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -17,11 +17,7 @@ import (
 // from a store that fails a transaction writing more than 128 keys
 // (etcd's bound), keeping the recent items and the alarm itself.
 func TestPruneManyHistoryItems(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{MaxTxnOps: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{MaxTxnOps: 128})
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	const acct, region = "000000000000", "us-east-1"
@@ -57,7 +53,7 @@ func TestPruneManyHistoryItems(t *testing.T) {
 	}
 	var left []metrics.HistoryItem
 	var alarmKept bool
-	err = db.View(ctx, func(tx store.ReadTx) (err error) {
+	err := db.View(ctx, func(tx store.ReadTx) (err error) {
 		if _, alarmKept, err = store.Get[metrics.Alarm](tx, metrics.AlarmKey(acct, region, "flappy")); err != nil {
 			return err
 		}

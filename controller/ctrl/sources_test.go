@@ -2,13 +2,13 @@ package ctrl
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -66,11 +66,7 @@ func (f *flakyDB) counts() (attempts, started int) {
 
 func openFlaky(t *testing.T) *flakyDB {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	return &flakyDB{Backend: db}
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -49,11 +49,7 @@ func TestExpired(t *testing.T) {
 }
 
 func TestReap(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	ctx := context.Background()
 	r := New(db, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return now }
@@ -102,11 +98,7 @@ func TestReap(t *testing.T) {
 // TestReapInBatches reaps a backlog larger than one transaction's batch,
 // written through state.PutTask (which indexes stopped tasks as it goes).
 func TestReapInBatches(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128}) // etcd's bound, as production
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{MaxTxnOps: 128}) // etcd's bound, as production
 	ctx := context.Background()
 	r := New(db, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return now }
@@ -130,7 +122,7 @@ func TestReapInBatches(t *testing.T) {
 	if n, err := r.Reap(ctx); err != nil || n != old {
 		t.Fatalf("reaped %d (%v), want %d", n, err, old)
 	}
-	err = db.View(ctx, func(tx store.ReadTx) error {
+	err := db.View(ctx, func(tx store.ReadTx) error {
 		left, err := tx.List(state.TasksPrefix(sc, "c"), "", 0)
 		if len(left) != 3 {
 			t.Errorf("%d tasks left, want the 3 recent ones", len(left))

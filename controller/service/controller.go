@@ -91,24 +91,13 @@ func (c *Controller) servicesOf(ctx context.Context, ev store.Event) ([]string, 
 // cluster with services cannot be deleted), so a resync reads service
 // records only, not every task.
 func (c *Controller) services(tx store.ReadTx) ([]string, error) {
-	clusters, err := tx.List(state.ActiveClustersPrefix(), "", 0)
-	if err != nil {
-		return nil, err
-	}
 	var keys []string
-	for _, kv := range clusters {
-		a, ok := model.ParseARN(strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
-		name, isCluster := strings.CutPrefix(a.Resource, "cluster/")
-		if !ok || !isCluster {
-			continue
-		}
-		ks, err := keysUnder(tx, state.ServicesPrefix(model.Scope{Account: a.Account, Region: a.Region}, name))
-		if err != nil {
-			return nil, err
-		}
+	err := state.EachActiveCluster(tx, func(sc model.Scope, cluster string) error {
+		ks, err := keysUnder(tx, state.ServicesPrefix(sc, cluster))
 		keys = append(keys, ks...)
-	}
-	return keys, nil
+		return err
+	})
+	return keys, err
 }
 
 func keysUnder(tx store.ReadTx, prefix string) ([]string, error) {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -18,11 +18,7 @@ import (
 // TestServiceKeys checks which services the scheduler queues for a store
 // event, and that a resync lists the services of ACTIVE clusters only.
 func TestServiceKeys(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	ctx := context.Background()
 	sc := model.Scope{Account: "000000000000", Region: "us-east-1"}
 	if _, err := db.Update(ctx, func(tx store.Tx) error {

@@ -87,14 +87,11 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 		if err != nil {
 			return err
 		}
-		for _, t := range pl.Targets {
-			task, err := state.CreateTask(r.tx, l, t, r.now)
-			if err != nil {
-				return err
-			}
-			started = append(started, deref(task.TaskArn))
-			r.created = append(r.created, task)
+		arns, err := r.createTasks(l, pl.Targets)
+		if err != nil {
+			return err
 		}
+		started = append(started, arns...)
 	}
 	if len(started) > 0 {
 		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), state.TaskList(started)))

@@ -32,15 +32,7 @@ const failReasonHealth = "Task failed container health checks"
 // nothing to do takes no write transaction.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	now := c.now()
-	return state.RehearsePass(ctx, c.db, func(tx store.Tx, ps *state.Placements, quiet bool) error {
-		return c.pass(tx, key, now, ps, quiet)
-	})
-}
-
-// pass runs one pass over the service at key in tx, placing through ps;
-// quiet passes (rehearsals) log nothing.
-func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Placements, quiet bool) error {
-	return state.UpdateServiceIn(tx, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+	return state.RehearseServicePass(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord, ps *state.Placements, quiet bool) error {
 		if deref(rec.Service.Status) == model.ServiceInactive {
 			return nil
 		}
@@ -515,14 +507,9 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", deref(svc.ServiceName), err))
 		return nil
 	}
-	var started []string
-	for _, t := range p.Targets {
-		task, err := state.CreateTask(r.tx, l, t, r.now)
-		if err != nil {
-			return err
-		}
-		started = append(started, deref(task.TaskArn))
-		r.created = append(r.created, task)
+	started, err := r.createTasks(l, p.Targets)
+	if err != nil {
+		return err
 	}
 	if len(started) > 0 {
 		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
@@ -604,19 +591,27 @@ func tally(group string, tasks []ecstypes.Task) counts {
 	return c
 }
 
-// event prepends a service event.
-func (r *run) event(msg string) {
-	state.AddServiceEvent(r.svc(), msg, r.now)
-	if !r.quiet {
-		r.c.log.Info("service event", "msg", msg)
+// createTasks creates the tasks of l placed on targets, in the pass's
+// transaction, and returns their ARNs.
+func (r *run) createTasks(l *state.Launch, targets []state.Target) ([]string, error) {
+	var arns []string
+	for _, t := range targets {
+		task, err := state.CreateTask(r.tx, l, t, r.now)
+		if err != nil {
+			return arns, err
+		}
+		arns = append(arns, deref(task.TaskArn))
+		r.created = append(r.created, task)
 	}
+	return arns, nil
 }
+
+// event prepends a service event.
+func (r *run) event(msg string) { state.PassEvent(r.rec, "", msg, r.now, r.quiet, r.c.log) }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (r *run) throttledEvent(kind, msg string) {
-	if state.EventDue(r.rec, kind, r.now) {
-		r.event(msg)
-	}
+	state.PassEvent(r.rec, kind, msg, r.now, r.quiet, r.c.log)
 }
 
 func decodeTask(b []byte) (model.TaskRecord, error) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -51,11 +51,7 @@ func (k *keyCounter) Update(ctx context.Context, fn func(store.Tx) error) (int64
 // tasks, so every commit fits, and passes reach 200.
 func TestScaleOutBounded(t *testing.T) {
 	ctx := context.Background()
-	bolted, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: etcdBound})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bolted.Close() })
+	bolted := testdb.Bolt(t, bolt.Options{MaxTxnOps: etcdBound})
 	db := &keyCounter{Backend: bolted}
 	c, sc := storeCluster(t, db, 50, 0)
 	key := addService(t, db, sc, "web", 200)

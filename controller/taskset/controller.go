@@ -73,29 +73,17 @@ func servicesOf(_ context.Context, ev store.Event) ([]string, error) {
 // services lists every service that uses task sets, cluster by cluster
 // through the index of ACTIVE clusters.
 func (c *Controller) services(tx store.ReadTx) ([]string, error) {
-	kvs, err := tx.List(state.ActiveClustersPrefix(), "", 0)
-	if err != nil {
-		return nil, err
-	}
 	var keys []string
-	for _, kv := range kvs {
-		a, ok := model.ParseARN(strings.TrimPrefix(kv.Key, state.ActiveClustersPrefix()))
-		name, isCluster := strings.CutPrefix(a.Resource, "cluster/")
-		if !ok || !isCluster {
-			continue
-		}
-		sc := model.Scope{Account: a.Account, Region: a.Region}
-		svcs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, name))
-		if err != nil {
-			return nil, err
-		}
+	err := state.EachActiveCluster(tx, func(sc model.Scope, cluster string) error {
+		svcs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 		for _, s := range svcs {
 			if state.UsesTaskSets(&s.Service) && deref(s.Service.Status) != model.ServiceInactive {
-				keys = append(keys, state.ServiceKey(sc, name, deref(s.Service.ServiceName)))
+				keys = append(keys, state.ServiceKey(sc, cluster, deref(s.Service.ServiceName)))
 			}
 		}
-	}
-	return keys, nil
+		return err
+	})
+	return keys, err
 }
 
 func deref[T any](p *T) T {

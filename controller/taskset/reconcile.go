@@ -24,15 +24,7 @@ import (
 // being one transaction is what keeps a task from being started twice.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	now := c.now()
-	return state.RehearsePass(ctx, c.db, func(tx store.Tx, ps *state.Placements, quiet bool) error {
-		return c.pass(tx, key, now, ps, quiet)
-	})
-}
-
-// pass runs one pass over the task sets of the service at key in tx,
-// placing through ps; quiet passes (rehearsals) log nothing.
-func (c *Controller) pass(tx store.Tx, key string, now time.Time, ps *state.Placements, quiet bool) error {
-	return state.UpdateServiceIn(tx, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord) error {
+	return state.RehearseServicePass(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord, ps *state.Placements, quiet bool) error {
 		if !state.UsesTaskSets(&rec.Service) {
 			return nil
 		}
@@ -382,16 +374,9 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 }
 
 // event prepends a service event.
-func (p *pass) event(msg string) {
-	state.AddServiceEvent(p.svc(), msg, p.now)
-	if !p.quiet {
-		p.c.log.Info("service event", "msg", msg)
-	}
-}
+func (p *pass) event(msg string) { state.PassEvent(p.rec, "", msg, p.now, p.quiet, p.c.log) }
 
 // throttledEvent says a repeated condition at most once a minute.
 func (p *pass) throttledEvent(kind, msg string) {
-	if state.EventDue(p.rec, kind, p.now) {
-		p.event(msg)
-	}
+	state.PassEvent(p.rec, kind, msg, p.now, p.quiet, p.c.log)
 }

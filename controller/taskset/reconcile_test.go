@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -20,11 +20,7 @@ import (
 // records (an agent node, an EXTERNAL service, one FARGATE task set) and
 // plays the agent's part by editing task records between passes.
 func TestReconcile(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{})
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := &Controller{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }, resync: time.Second}
 	ctx := context.Background()

@@ -4,10 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/store"
@@ -18,11 +18,7 @@ import (
 // one agent node, no Docker) with the store bounded at etcd's 128 keys
 // per transaction: passes of at most maxTaskChanges starts reach 200.
 func TestScaleOutBounded(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "wharf.db"), bolt.Options{MaxTxnOps: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := testdb.Bolt(t, bolt.Options{MaxTxnOps: 128})
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := &Controller{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }, resync: time.Second}
 	ctx := context.Background()

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/wharfhq/wharf/awsapi/elbv2"
 	"github.com/wharfhq/wharf/dataplane/lb"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/internal/loadgen"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -430,22 +430,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 	h.waitHealth(tg, "healthy", a)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	slow := make(chan result, 1)
-	go func() {
-		resp, err := http.Get(base + "/slow?d=1500ms")
-		if err != nil {
-			slow <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		slow <- result{status: resp.StatusCode, body: string(body)}
-	}()
+	slow := loadgen.GetAsync(base + "/slow?d=1500ms")
 	waitFor(t, "the slow request to reach a", func() bool { return a.active.Load() == 1 })
 	h.deregister(tg, a)
 	if s := h.health(tg)[fmt.Sprintf("127.0.0.1:%d", a.port)]; s != "draining/Target.DeregistrationInProgress" {
@@ -468,7 +453,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 		t.Fatalf("during the drain: %v", got)
 	}
 	r := <-slow
-	if r.err != nil || r.status != 200 || r.body != "a" {
+	if r.Err != nil || r.Status != 200 || r.Body != "a" {
 		t.Fatalf("the in-flight request: %+v", r)
 	}
 	// Idle, the draining target is gone long before the 300s delay.
@@ -487,23 +472,13 @@ func TestReregisterWhileDrainingKeepsInFlight(t *testing.T) {
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	slow := make(chan string, 1)
-	go func() {
-		resp, err := http.Get(base + "/slow?d=1500ms")
-		if err != nil {
-			slow <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		slow <- fmt.Sprintf("%d %s", resp.StatusCode, body)
-	}()
+	slow := loadgen.GetAsync(base + "/slow?d=1500ms")
 	waitFor(t, "the slow request to reach a", func() bool { return a.active.Load() == 1 })
 	h.deregister(tg, a)
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
-	if r := <-slow; r != "200 a" {
-		t.Fatalf("the in-flight request: %s", r)
+	if r := <-slow; r.Err != nil || r.Status != 200 || r.Body != "a" {
+		t.Fatalf("the in-flight request: %+v", r)
 	}
 	if status, _, _ := get(t, http.DefaultClient, base+"/"); status != http.StatusOK {
 		t.Fatalf("after re-registering: %d", status)
@@ -556,36 +531,8 @@ func TestNoRequestLostWhileTargetsChange(t *testing.T) {
 	h.waitHealth(tg, "healthy", a, b)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			client := &http.Client{Timeout: 5 * time.Second}
-			for i := 0; i < 100000; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Get(url)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				ok.Add(1)
-			}
-		})
-	}
+	load := loadgen.Start(url, 4, 100000, 5*time.Second)
+	t.Cleanup(load.Stop)
 	h.deregister(tg, a)
 	h.register(tg, c)
 	h.waitHealth(tg, "healthy", b, c)
@@ -595,13 +542,12 @@ func TestNoRequestLostWhileTargetsChange(t *testing.T) {
 	h.deregister(tg, c)
 	h.waitHealth(tg, "healthy", a)
 	// Under load the changes can outrun the clients: let some through.
-	waitFor(t, "some traffic", func() bool { return ok.Load() >= 50 })
-	close(stop)
-	wg.Wait()
-	if failed.Load() != 0 || ok.Load() < 50 {
-		t.Fatalf("%d requests succeeded, %d failed (first: %v)", ok.Load(), failed.Load(), firstErr.Load())
+	waitFor(t, "some traffic", func() bool { return load.OK.Load() >= 50 })
+	load.Stop()
+	if load.Failed.Load() != 0 || load.OK.Load() < 50 {
+		t.Fatalf("%d requests succeeded, %d failed (first: %v)", load.OK.Load(), load.Failed.Load(), load.FirstErr())
 	}
-	t.Logf("%d requests, none lost", ok.Load())
+	t.Logf("%d requests, none lost", load.OK.Load())
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

@@ -3,11 +3,11 @@ package lbstate
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -124,11 +124,7 @@ func TestAttributes(t *testing.T) {
 }
 
 func TestTargetTransactions(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{})
 	ctx := context.Background()
 	arn := TGARN(sc, "tg", "0123456789abcdef")
 	tg := TargetGroup{ID: "0123456789abcdef", Scope: sc, Attributes: DefaultTGAttributes(),
@@ -176,7 +172,7 @@ func TestTargetTransactions(t *testing.T) {
 	if h := health(a, true); h != "unused/Target.NotRegistered" {
 		t.Fatal(h)
 	}
-	err = update(func(tx store.Tx) error { return DeregisterTargets(tx, tg, []TargetID{a}, now) })
+	err := update(func(tx store.Tx) error { return DeregisterTargets(tx, tg, []TargetID{a}, now) })
 	if !errors.Is(err, ErrNotRegistered) {
 		t.Fatalf("deregister twice: %v", err)
 	}

@@ -3,11 +3,11 @@ package sdstate
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
@@ -31,11 +31,7 @@ func TestParseServiceRef(t *testing.T) {
 }
 
 func TestInstanceTransactions(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Bolt(t, bolt.Options{})
 	ctx := context.Background()
 	update := func(fn func(store.Tx) error) error { _, err := db.Update(ctx, fn); return err }
 	put := func(id string, custom bool, types ...sdtypes.RecordType) {

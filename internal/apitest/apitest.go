@@ -94,11 +94,12 @@ func WantCodeStatus(t testing.TB, err error, code string, status int) {
 
 // NotOnDisk fails the test if any file under dir (a stopped wharf's data
 // dir) holds one of values in plaintext, or if dir holds no files at all.
+// Only regular files are read (not sockets, pipes or links).
 func NotOnDisk(t testing.TB, dir string, values ...string) {
 	t.Helper()
 	files := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
 		b, err := os.ReadFile(path)

@@ -17,12 +17,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"go/token"
 	"os"
 	"path/filepath"
+
+	"github.com/wharfhq/wharf/internal/smithygen/repopath"
 )
 
 func main() {
@@ -45,7 +46,7 @@ func run(modelPath, overlayPath, pkg, outPath string) error {
 	if !token.IsIdentifier(pkg) || goKeywords[pkg] {
 		return fmt.Errorf("bad package name %q", pkg)
 	}
-	root, err := repoRoot()
+	root, err := repopath.Root()
 	if err != nil {
 		return err
 	}
@@ -53,8 +54,8 @@ func run(modelPath, overlayPath, pkg, outPath string) error {
 	if overlayPath != "" {
 		source += " and " + filepath.ToSlash(overlayPath)
 	}
-	modelPath, outPath = resolve(root, modelPath), resolve(root, outPath)
-	m, err := loadMerged(modelPath, resolve(root, overlayPath), overlayPath != "")
+	modelPath, outPath = repopath.Resolve(root, modelPath), repopath.Resolve(root, outPath)
+	m, err := loadMerged(modelPath, repopath.Resolve(root, overlayPath), overlayPath != "")
 	if err != nil {
 		return err
 	}
@@ -85,30 +86,4 @@ func loadMerged(modelPath, overlayPath string, withOverlay bool) (*Model, error)
 		return nil, fmt.Errorf("%s: %w", overlayPath, err)
 	}
 	return m, nil
-}
-
-func resolve(root, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(root, p)
-}
-
-// repoRoot walks up from the working directory to the directory holding
-// go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod found above the working directory")
-		}
-		dir = parent
-	}
 }

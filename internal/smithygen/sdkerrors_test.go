@@ -73,14 +73,21 @@ func TestErrorCodesMatchSDK(t *testing.T) {
 
 type errFacts struct{ code, fault string }
 
-// sdkErrors reads an SDK types/errors.go: for each type, the code literal
-// its ErrorCode returns and the fault ErrorFault returns.
-func sdkErrors(t *testing.T, path string) map[string]errFacts {
+// parseGo parses the Go file at path.
+func parseGo(t *testing.T, path string) *ast.File {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// sdkErrors reads an SDK types/errors.go: for each type, the code literal
+// its ErrorCode returns and the fault ErrorFault returns.
+func sdkErrors(t *testing.T, path string) map[string]errFacts {
+	t.Helper()
+	f := parseGo(t, path)
 	out := map[string]errFacts{}
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
@@ -122,10 +129,7 @@ func sdkErrors(t *testing.T, path string) map[string]errFacts {
 // that shares its code with another).
 func generatedErrors(t *testing.T, path string) map[string]errFacts {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := parseGo(t, path)
 	out := map[string]errFacts{}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)

@@ -2,28 +2,12 @@
 # which gives ok/fail, expect/succeeds for ecs, "$AWS", "$url" and "$work").
 # The service has desired count 0, so no container is needed.
 
-aas() { "$AWS" --endpoint-url "$url" application-autoscaling "$@"; }
 # aas_expect NAME JQ-EXPR WANT -- application-autoscaling args…
-aas_expect() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$(aas "$@" --output json 2>&1); then fail "$name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "$name"; else fail "$name: got '$got', want '$want'"; fi
-}
+aas_expect() { cli_expect "$1" "$2" "$3" -- application-autoscaling "${@:5}"; }
 # aas_succeeds NAME -- application-autoscaling args…   (for calls whose answer is empty)
-aas_succeeds() {
-  local name=$1; shift 2
-  local out
-  if out=$(aas "$@" 2>&1); then ok "$name"; else fail "$name: $out"; fi
-}
+aas_succeeds() { cli_succeeds "$1" -- application-autoscaling "${@:3}"; }
 # aas_error NAME CODE -- application-autoscaling args…
-aas_error() {
-  local name=$1 code=$2; shift 3
-  local out
-  if out=$(aas "$@" 2>&1); then fail "$name: succeeded: $out"; return; fi
-  if grep -q "($code)" <<<"$out"; then ok "$name"; else fail "$name: $out"; fi
-}
+aas_error() { cli_error "$1" "$2" -- application-autoscaling "${@:4}"; }
 
 target=(--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id service/demo/scaled)
 expect "autoscaling: task definition" .taskDefinition.family scaled -- register-task-definition --family scaled \

@@ -1,19 +1,9 @@
 # CloudWatch metrics and alarms through the aws CLI (awsQuery). Sourced by
 # scripts/cli-e2e.sh: ok, fail, $AWS and $url come from there.
-cw() { "$AWS" --endpoint-url "$url" cloudwatch "$@"; }
 # cw_expect NAME JQ-EXPR WANT -- cloudwatch args…
-cw_expect() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$(cw "$@" --output json 2>&1); then fail "cloudwatch $name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "cloudwatch $name"; else fail "cloudwatch $name: got '$got', want '$want'"; fi
-}
-cw_succeeds() {
-  local name=$1; shift 2
-  local out
-  if out=$(cw "$@" 2>&1); then ok "cloudwatch $name"; else fail "cloudwatch $name: $out"; fi
-}
+cw_expect() { cli_expect "cloudwatch $1" "$2" "$3" -- cloudwatch "${@:5}"; }
+# cw_succeeds NAME -- cloudwatch args…
+cw_succeeds() { cli_succeeds "cloudwatch $1" -- cloudwatch "${@:3}"; }
 
 cw_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cw_start=$(date -u -d '-10 minutes' +%Y-%m-%dT%H:%M:%SZ)

@@ -5,20 +5,9 @@ ecr() { "$AWS" --endpoint-url "$url" ecr "$@"; }
 host=${url#http://}
 
 # ecr_expect NAME JQ-EXPR WANT -- ecr args…
-ecr_expect() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$(ecr "$@" --output json 2>&1); then fail "ecr $name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "ecr $name"; else fail "ecr $name: got '$got', want '$want'"; fi
-}
+ecr_expect() { cli_expect "ecr $1" "$2" "$3" -- ecr "${@:5}"; }
 # ecr_error NAME CODE -- ecr args…
-ecr_error() {
-  local name=$1 code=$2; shift 3
-  local out
-  if out=$(ecr "$@" 2>&1); then fail "ecr $name: succeeded: $out"; return; fi
-  if grep -q "($code)" <<<"$out"; then ok "ecr $name"; else fail "ecr $name: $out"; fi
-}
+ecr_error() { cli_error "ecr $1" "$2" -- ecr "${@:4}"; }
 
 ecr_expect "create-repository" .repository.repositoryUri "$host/cli/web" -- create-repository --repository-name cli/web --image-tag-mutability IMMUTABLE
 ecr_error "create-repository twice" RepositoryAlreadyExistsException -- create-repository --repository-name cli/web

@@ -1,21 +1,7 @@
 # EventBridge and EventBridge Scheduler through the aws CLI (sourced by
 # scripts/cli-e2e.sh: ok, fail, $AWS and $url come from there).
 
-# cli_expect NAME JQ-EXPR WANT -- service args…
-cli_expect() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$("$AWS" --endpoint-url "$url" "$@" --output json 2>&1); then fail "$name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "$name"; else fail "$name: got '$got', want '$want'"; fi
-}
-# cli_error NAME CODE -- service args…
-cli_error() {
-  local name=$1 code=$2; shift 3
-  local out
-  if out=$("$AWS" --endpoint-url "$url" "$@" 2>&1); then fail "$name: succeeded: $out"; return; fi
-  if grep -q "($code)" <<<"$out"; then ok "$name"; else fail "$name: $out"; fi
-}
+# cli_expect and cli_error come from scripts/cli-e2e.sh.
 
 cli_expect "events put-rule" .RuleArn "arn:aws:events:us-east-1:000000000000:rule/nightly-batch" -- \
   events put-rule --name nightly-batch --schedule-expression "cron(0 3 * * ? *)"

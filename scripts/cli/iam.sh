@@ -2,20 +2,9 @@
 # ok, fail, $AWS, $url and $work come from there).
 
 # awsq NAME JQ-EXPR WANT -- service args…   (one value of the JSON output)
-awsq() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$("$AWS" --endpoint-url "$url" "$@" --output json 2>&1); then fail "$name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "$name"; else fail "$name: got '$got', want '$want'"; fi
-}
+awsq() { cli_expect "$@"; }
 # awsq_error NAME CODE -- service args…
-awsq_error() {
-  local name=$1 code=$2; shift 3
-  local out
-  if out=$("$AWS" --endpoint-url "$url" "$@" 2>&1); then fail "$name: succeeded: $out"; return; fi
-  if grep -q "($code)" <<<"$out"; then ok "$name"; else fail "$name: $out"; fi
-}
+awsq_error() { cli_error "$@"; }
 
 trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}'
 awsq "iam create-role" .Role.Arn "arn:aws:iam::000000000000:role/cli-deployer" -- \

@@ -4,13 +4,7 @@
 logs_cli() { "$AWS" --endpoint-url "$url" logs "$@"; }
 
 # logs_expect NAME JQ-EXPR WANT -- logs args…
-logs_expect() {
-  local name=$1 expr=$2 want=$3; shift 4
-  local out got
-  if ! out=$(logs_cli "$@" --output json 2>&1); then fail "$name: $out"; return; fi
-  got=$(jq -r "$expr" <<<"$out")
-  if [ "$got" = "$want" ]; then ok "$name"; else fail "$name: got '$got', want '$want'"; fi
-}
+logs_expect() { cli_expect "$1" "$2" "$3" -- logs "${@:5}"; }
 
 logs_cli create-log-group --log-group-name /cli/insights >/dev/null 2>&1
 logs_cli create-log-stream --log-group-name /cli/insights --log-stream-name web/1 >/dev/null 2>&1

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/wharfhq/wharf/internal/smithygen/repopath"
 )
 
 // TestECSOverlayUpToDate checks that api/ecstypes/overlay.json is what the
@@ -18,7 +20,7 @@ func TestECSOverlayUpToDate(t *testing.T) {
 	if _, err := os.Stat(model); err != nil {
 		t.Skipf("model not found (%v); set SMITHYGEN_MODELS", err)
 	}
-	root, err := repoRoot()
+	root, err := repopath.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

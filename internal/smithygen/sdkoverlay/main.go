@@ -25,7 +25,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+
+	"github.com/wharfhq/wharf/internal/smithygen/repopath"
 )
 
 func main() {
@@ -44,7 +45,7 @@ func main() {
 }
 
 func run(module, modelPath, out string) error {
-	root, err := repoRoot()
+	root, err := repopath.Root()
 	if err != nil {
 		return err
 	}
@@ -52,11 +53,11 @@ func run(module, modelPath, out string) error {
 	if err != nil {
 		return err
 	}
-	b, err := Build(dir, module+" "+version, resolve(root, modelPath))
+	b, err := Build(dir, module+" "+version, repopath.Resolve(root, modelPath))
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(resolve(root, out), b, 0o644)
+	return os.WriteFile(repopath.Resolve(root, out), b, 0o644)
 }
 
 // moduleDir asks the go command for the module at the version go.mod
@@ -76,28 +77,4 @@ func moduleDir(root, module string) (dir, version string, err error) {
 		return "", "", fmt.Errorf("go mod download %s: %s", module, m.Error)
 	}
 	return m.Dir, m.Version, nil
-}
-
-func resolve(root, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(root, p)
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod found above the working directory")
-		}
-		dir = parent
-	}
 }
