@@ -73,7 +73,7 @@ func BenchmarkTaskStart(b *testing.B) {
 		for i := range benchTasks {
 			t0 := time.Now()
 			id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-bench-%d-%d", time.Now().UnixNano(), i), Image: image,
-				Command: []string{"-listen", ":8080"}, Memory: 32 << 20, Labels: map[string]string{"wharf.test": "1"}}, 5*time.Millisecond)
+				Command: []string{"-listen", ":8080"}, Memory: 32 << 20, Labels: map[string]string{"wharf.test": "1"}}, 5*time.Millisecond, nil)
 			if err != nil {
 				if id != "" {
 					_ = rt.RemoveContainer(ctx, id, true)
@@ -112,13 +112,23 @@ func benchCluster(b *testing.B, name string, memory int32) (*docker.Runtime, str
 
 // startAndWait creates and starts a container and polls every poll until
 // it runs (at most 10 s). The id is returned whenever the container was
-// created, so the caller can remove it.
-func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec, poll time.Duration) (string, error) {
+// created, so the caller can remove it. mark, when not nil, is told each
+// step as it happens (create.called, create.done, start.called,
+// start.done, running), for a benchmark's timeline.
+func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec, poll time.Duration, mark func(step string)) (string, error) {
+	if mark == nil {
+		mark = func(string) {}
+	}
+	mark("create.called")
 	id, err := rt.CreateContainer(ctx, spec)
+	mark("create.done")
 	if err != nil {
 		return "", err
 	}
-	if err := rt.StartContainer(ctx, id); err != nil {
+	mark("start.called")
+	err = rt.StartContainer(ctx, id)
+	mark("start.done")
+	if err != nil {
 		return id, err
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(poll) {
@@ -127,6 +137,7 @@ func startAndWait(ctx context.Context, rt *docker.Runtime, spec docker.Container
 			return id, err
 		}
 		if st.Running {
+			mark("running")
 			return id, nil
 		}
 	}

@@ -205,8 +205,10 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls,
 	for range burstWorkers {
 		wg.Go(func() {
 			for i := range jobs {
-				id, err := startTimed(ctx, rt, docker.ContainerSpec{Name: fmt.Sprintf("wharf-burst-%d-%d", t0.UnixNano(), i), Image: image,
-					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}}, 20*time.Millisecond, tl)
+				name := fmt.Sprintf("wharf-burst-%d-%d", t0.UnixNano(), i)
+				id, err := startAndWait(ctx, rt, docker.ContainerSpec{Name: name, Image: image,
+					Command: []string{"-listen", ":8080"}, Memory: 16 << 20, Labels: map[string]string{"wharf.test": "1"}}, 20*time.Millisecond,
+					func(step string) { tl.mark(name, step, time.Now()) })
 				mu.Lock()
 				if id != "" {
 					ids = append(ids, id)
@@ -230,34 +232,6 @@ func burstPlain(b *testing.B, rt *docker.Runtime, image string, ec *engineCalls,
 		b.Fatal(firstErr)
 	}
 	return took, calls
-}
-
-// startTimed is startAndWait marking its steps on tl (when not nil).
-func startTimed(ctx context.Context, rt *docker.Runtime, spec docker.ContainerSpec, poll time.Duration, tl *timeline) (string, error) {
-	key := spec.Name
-	tl.mark(key, "create.called", time.Now())
-	id, err := rt.CreateContainer(ctx, spec)
-	tl.mark(key, "create.done", time.Now())
-	if err != nil {
-		return "", err
-	}
-	tl.mark(key, "start.called", time.Now())
-	err = rt.StartContainer(ctx, id)
-	tl.mark(key, "start.done", time.Now())
-	if err != nil {
-		return id, err
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(poll) {
-		st, err := rt.InspectContainer(ctx, id)
-		if err != nil {
-			return id, err
-		}
-		if st.Running {
-			tl.mark(key, "running", time.Now())
-			return id, nil
-		}
-	}
-	return id, fmt.Errorf("container %s not running after 10 s", id)
 }
 
 // engineCalls counts the Engine API calls of this process by kind (create,
