@@ -128,26 +128,38 @@ func (e *CallError) Code() string {
 }
 
 func (c *client) poll(ctx context.Context, req agentproto.PollRequest) (*agentproto.PollResponse, error) {
-	body, _ := json.Marshal(req)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+agentproto.PollPath, bytes.NewReader(body))
-	if err != nil {
+	var out agentproto.PollResponse
+	if err := c.postJSON(ctx, "poll", agentproto.PollPath, req, &out); err != nil {
 		return nil, err
+	}
+	return &out, nil
+}
+
+// postJSON posts in as JSON to the control plane's path and decodes a 200
+// answer into out; op names the call in errors.
+func (c *client) postJSON(ctx context.Context, op, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	c.bearer(hreq)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("poll: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, httpError("poll", resp)
+		return httpError(op, resp)
 	}
-	var out agentproto.PollResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("poll: %w", err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	return &out, nil
+	return nil
 }
 
 // regionOf is the region an ECS ARN lives in.
@@ -160,27 +172,9 @@ func regionOf(arn string) string {
 
 // register is a bulk registration (agentproto.RegisterPath).
 func (c *client) register(ctx context.Context, req agentproto.RegisterRequest) (*agentproto.RegisterResponse, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+agentproto.RegisterPath, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	c.bearer(hreq)
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, httpError("register", resp)
-	}
 	var out agentproto.RegisterResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+	if err := c.postJSON(ctx, "register", agentproto.RegisterPath, req, &out); err != nil {
+		return nil, err
 	}
 	if len(out.Results) != len(req.Clusters) {
 		return nil, fmt.Errorf("register: %d results for %d clusters", len(out.Results), len(req.Clusters))
