@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // The API endpoint containers call: code in a task reaches wharf's AWS APIs
@@ -125,20 +126,20 @@ func (p *apiProxy) hook(_ context.Context, as agentproto.Assignment, container s
 func ownEnv(as agentproto.Assignment, container string) map[string]bool {
 	own := map[string]bool{}
 	for _, cd := range as.Definition.ContainerDefinitions {
-		if deref(cd.Name) != container {
+		if shape.Deref(cd.Name) != container {
 			continue
 		}
 		for _, kv := range cd.Environment {
-			own[deref(kv.Name)] = true
+			own[shape.Deref(kv.Name)] = true
 		}
 	}
 	if as.Overrides != nil {
 		for _, co := range as.Overrides.ContainerOverrides {
-			if deref(co.Name) != container {
+			if shape.Deref(co.Name) != container {
 				continue
 			}
 			for _, kv := range co.Environment {
-				own[deref(kv.Name)] = true
+				own[shape.Deref(kv.Name)] = true
 			}
 		}
 	}

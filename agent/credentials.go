@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -184,10 +185,10 @@ func roleARN(as agentproto.Assignment, role string) string {
 			over = o.ExecutionRoleArn
 		}
 	}
-	if deref(over) != "" {
+	if shape.Deref(over) != "" {
 		return *over
 	}
-	return deref(def)
+	return shape.Deref(def)
 }
 
 // credentialsHook gives a container of a task with a task role the

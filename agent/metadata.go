@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -124,7 +125,7 @@ func (m *metadataServer) handle(w http.ResponseWriter, r *http.Request) {
 
 func findContainer(st agentproto.TaskStatus, name string) (ecstypes.Container, bool) {
 	for _, c := range st.Containers {
-		if deref(c.Name) == name {
+		if shape.Deref(c.Name) == name {
 			return c, true
 		}
 	}
@@ -142,15 +143,15 @@ func (m *metadataServer) stats(ctx context.Context, id string) json.RawMessage {
 // containerMeta follows the v4 container response's field names.
 func (m *metadataServer) containerMeta(ctx context.Context, st agentproto.TaskStatus, c ecstypes.Container) map[string]any {
 	out := map[string]any{
-		"Name":          deref(c.Name),
-		"Image":         deref(c.Image),
-		"ImageID":       deref(c.ImageDigest),
+		"Name":          shape.Deref(c.Name),
+		"Image":         shape.Deref(c.Image),
+		"ImageID":       shape.Deref(c.ImageDigest),
 		"DesiredStatus": "RUNNING",
-		"KnownStatus":   deref(c.LastStatus),
+		"KnownStatus":   shape.Deref(c.LastStatus),
 		"Type":          "NORMAL",
-		"ContainerARN":  deref(c.ContainerArn),
+		"ContainerARN":  shape.Deref(c.ContainerArn),
 	}
-	if st.LastStatus == model.TaskStopped || deref(c.LastStatus) == "STOPPED" {
+	if st.LastStatus == model.TaskStopped || shape.Deref(c.LastStatus) == "STOPPED" {
 		out["DesiredStatus"] = "STOPPED"
 	}
 	if c.ExitCode != nil {
@@ -171,14 +172,14 @@ func (m *metadataServer) containerMeta(ctx context.Context, st agentproto.TaskSt
 				nets = append(nets, map[string]any{"NetworkMode": mode, "IPv4Addresses": []string{ip}})
 			}
 			for _, ni := range c.NetworkInterfaces {
-				nets = []map[string]any{{"NetworkMode": "awsvpc", "IPv4Addresses": []string{deref(ni.PrivateIpv4Address)}}}
+				nets = []map[string]any{{"NetworkMode": "awsvpc", "IPv4Addresses": []string{shape.Deref(ni.PrivateIpv4Address)}}}
 			}
 			out["Networks"] = nets
 		}
 	}
 	if c.Cpu != nil || c.Memory != nil {
-		cpu, _ := strconv.Atoi(deref(c.Cpu))
-		mem, _ := strconv.Atoi(deref(c.Memory))
+		cpu, _ := strconv.Atoi(shape.Deref(c.Cpu))
+		mem, _ := strconv.Atoi(shape.Deref(c.Memory))
 		out["Limits"] = map[string]any{"CPU": cpu, "Memory": mem}
 	}
 	return out
@@ -194,7 +195,7 @@ func (m *metadataServer) taskMeta(ctx context.Context, st agentproto.TaskStatus,
 	out := map[string]any{
 		"Cluster":       st.ClusterARN,
 		"TaskARN":       st.TaskARN,
-		"Family":        deref(td.Family),
+		"Family":        shape.Deref(td.Family),
 		"Revision":      strconv.Itoa(int(td.Revision)),
 		"DesiredStatus": as.DesiredStatus,
 		"KnownStatus":   st.LastStatus,
@@ -202,8 +203,8 @@ func (m *metadataServer) taskMeta(ctx context.Context, st agentproto.TaskStatus,
 		"LaunchType":    string(as.LaunchType),
 	}
 	if td.Cpu != nil || td.Memory != nil {
-		cpu, _ := strconv.Atoi(deref(td.Cpu))
-		mem, _ := strconv.Atoi(deref(td.Memory))
+		cpu, _ := strconv.Atoi(shape.Deref(td.Cpu))
+		mem, _ := strconv.Atoi(shape.Deref(td.Memory))
 		out["Limits"] = map[string]any{"CPU": float64(cpu) / 1024, "Memory": mem}
 	}
 	if !st.PullStartedAt.IsZero() {
@@ -216,14 +217,6 @@ func (m *metadataServer) taskMeta(ctx context.Context, st agentproto.TaskStatus,
 		out["AvailabilityZone"] = a.Region + "a"
 	}
 	return out
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // detach gives r a context that does not end when the client shuts its

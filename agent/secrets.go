@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -118,7 +119,7 @@ func (h *secretsHook) resolve(ctx context.Context, as agentproto.Assignment) (ma
 	asm := map[string]asmRef{}      // valueFrom → ref
 	for _, c := range as.Definition.ContainerDefinitions {
 		for _, s := range c.Secrets {
-			from := deref(s.ValueFrom)
+			from := shape.Deref(s.ValueFrom)
 			switch a, isARN := model.ParseARN(from); {
 			case isARN && a.Service == "secretsmanager":
 				ref, err := parseASM(a)
@@ -129,7 +130,7 @@ func (h *secretsHook) resolve(ctx context.Context, as agentproto.Assignment) (ma
 			case isARN && a.Service == "ssm":
 				params[a.Region] = appendNew(params[a.Region], from)
 			case isARN:
-				return nil, fmt.Errorf("%svalueFrom %s of secret %s is neither a Secrets Manager secret nor a Systems Manager parameter", ecsSecretsPrefix, from, deref(s.Name))
+				return nil, fmt.Errorf("%svalueFrom %s of secret %s is neither a Secrets Manager secret nor a Systems Manager parameter", ecsSecretsPrefix, from, shape.Deref(s.Name))
 			default:
 				params[taskRegion] = appendNew(params[taskRegion], from)
 			}
@@ -152,9 +153,9 @@ func (h *secretsHook) resolve(ctx context.Context, as agentproto.Assignment) (ma
 	for _, c := range as.Definition.ContainerDefinitions {
 		env := map[string]string{}
 		for _, s := range c.Secrets {
-			env[deref(s.Name)] = values[deref(s.ValueFrom)]
+			env[shape.Deref(s.Name)] = values[shape.Deref(s.ValueFrom)]
 		}
-		out[deref(c.Name)] = env
+		out[shape.Deref(c.Name)] = env
 	}
 	return out, nil
 }

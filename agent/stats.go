@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -68,7 +69,7 @@ func (a *Agent) sampleTasks(ctx context.Context) []agentproto.TaskUsage {
 		}
 		u := agentproto.TaskUsage{TaskARN: arn, SampledAt: time.Now()}
 		for _, c := range st.Containers {
-			if c.RuntimeId == nil || deref(c.LastStatus) != "RUNNING" {
+			if c.RuntimeId == nil || shape.Deref(c.LastStatus) != "RUNNING" {
 				continue
 			}
 			s, err := a.cfg.Runtime.Stats(ctx, *c.RuntimeId)
@@ -79,7 +80,7 @@ func (a *Agent) sampleTasks(ctx context.Context) []agentproto.TaskUsage {
 			u.CPUNanos += s.CPUUsage
 			u.MemoryBytes += mem
 			u.Containers++
-			u.PerContainer = append(u.PerContainer, agentproto.ContainerUsage{Name: deref(c.Name), CPUNanos: s.CPUUsage, MemoryBytes: mem})
+			u.PerContainer = append(u.PerContainer, agentproto.ContainerUsage{Name: shape.Deref(c.Name), CPUNanos: s.CPUUsage, MemoryBytes: mem})
 		}
 		if u.Containers > 0 {
 			out = append(out, u)

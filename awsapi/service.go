@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -66,23 +67,11 @@ func Find[T any](tx store.ReadTx, key string, notFound func() error) (T, error) 
 	return v, err
 }
 
-// Deref is *p, or T's zero value when p is nil (an absent optional member).
-func Deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
-}
+// Deref is shape.Deref, under the name the API packages use.
+func Deref[T any](p *T) T { return shape.Deref(p) }
 
-// OrEmpty is s, or an empty slice when s is nil, so that a list member
-// encodes as [] rather than being left out, as AWS answers.
-func OrEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
+// OrEmpty is shape.OrEmpty, under the name the API packages use.
+func OrEmpty[T any](s []T) []T { return shape.OrEmpty(s) }
 
 // IsCode reports whether err is the API error code.
 func IsCode(err error, code string) bool {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // MinContainerMemory is the least hard memory limit (MiB) Docker accepts.
@@ -22,7 +23,7 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 	}
 	names := make([]string, 0, len(defs))
 	for _, c := range defs {
-		name := deref(c.Name)
+		name := shape.Deref(c.Name)
 		if name == "" {
 			return nil, violation("Container.name should not be null or empty.")
 		}
@@ -36,14 +37,14 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 	}
 	volumes := make([]string, 0, len(in.Volumes))
 	for _, v := range in.Volumes {
-		volumes = append(volumes, deref(v.Name))
+		volumes = append(volumes, shape.Deref(v.Name))
 	}
 	out := make([]ecstypes.ContainerDefinition, len(defs))
 	hostPorts := map[string]string{} // "port/proto" → container
 	essential := false
 	for i, c := range defs {
-		name := deref(c.Name)
-		if deref(c.Image) == "" {
+		name := shape.Deref(c.Name)
+		if shape.Deref(c.Image) == "" {
 			return nil, violation("Container.image should not be null or empty.")
 		}
 		if err := checkMemory(c, ec2, taskMemory); err != nil {
@@ -71,10 +72,10 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 			}
 			c.HealthCheck = &hc
 		}
-		c.Environment = orEmpty(c.Environment)
-		c.MountPoints = orEmpty(c.MountPoints)
-		c.VolumesFrom = orEmpty(c.VolumesFrom)
-		c.SystemControls = orEmpty(c.SystemControls)
+		c.Environment = shape.OrEmpty(c.Environment)
+		c.MountPoints = shape.OrEmpty(c.MountPoints)
+		c.VolumesFrom = shape.OrEmpty(c.VolumesFrom)
+		c.SystemControls = shape.OrEmpty(c.SystemControls)
 		out[i] = c
 	}
 	if !essential {
@@ -87,7 +88,7 @@ func normalizeContainers(in *ecstypes.RegisterTaskDefinitionRequest, ec2, taskMe
 }
 
 func checkMemory(c ecstypes.ContainerDefinition, ec2, taskMemory bool) error {
-	name := deref(c.Name)
+	name := shape.Deref(c.Name)
 	if ec2 && !taskMemory && c.Memory == nil && c.MemoryReservation == nil {
 		return violation("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", name)
 	}
@@ -109,7 +110,7 @@ func checkMemory(c ecstypes.ContainerDefinition, ec2, taskMemory bool) error {
 // normalizePorts fills protocol and, where the network mode fixes it, the
 // host port; and refuses mappings ECS refuses.
 func normalizePorts(c ecstypes.ContainerDefinition, mode ecstypes.NetworkMode, hostPorts map[string]string) ([]ecstypes.PortMapping, error) {
-	name := deref(c.Name)
+	name := shape.Deref(c.Name)
 	if mode == ecstypes.NetworkModeNone && len(c.PortMappings) > 0 {
 		return nil, violation("Port mappings are not allowed when networkMode=none (container '%s').", name)
 	}
@@ -148,7 +149,7 @@ func normalizePorts(c ecstypes.ContainerDefinition, mode ecstypes.NetworkMode, h
 }
 
 func checkLinks(c ecstypes.ContainerDefinition, mode ecstypes.NetworkMode, names []string) error {
-	name := deref(c.Name)
+	name := shape.Deref(c.Name)
 	if len(c.Links) > 0 && mode != "" && mode != ecstypes.NetworkModeBridge {
 		return violation("Links are not supported when networkMode=%s (container '%s'); use localhost or service discovery.", mode, name)
 	}
@@ -162,17 +163,17 @@ func checkLinks(c ecstypes.ContainerDefinition, mode ecstypes.NetworkMode, names
 }
 
 func checkMounts(c ecstypes.ContainerDefinition, volumes, containers []string) error {
-	name := deref(c.Name)
+	name := shape.Deref(c.Name)
 	for _, mp := range c.MountPoints {
-		if !slices.Contains(volumes, deref(mp.SourceVolume)) {
-			return violation("Invalid 'mountPoints' in container '%s': sourceVolume %q is not a volume of the task definition.", name, deref(mp.SourceVolume))
+		if !slices.Contains(volumes, shape.Deref(mp.SourceVolume)) {
+			return violation("Invalid 'mountPoints' in container '%s': sourceVolume %q is not a volume of the task definition.", name, shape.Deref(mp.SourceVolume))
 		}
-		if deref(mp.ContainerPath) == "" {
+		if shape.Deref(mp.ContainerPath) == "" {
 			return violation("Invalid 'mountPoints' in container '%s': containerPath is required.", name)
 		}
 	}
 	for _, vf := range c.VolumesFrom {
-		src := deref(vf.SourceContainer)
+		src := shape.Deref(vf.SourceContainer)
 		if src == name || !slices.Contains(containers, src) {
 			return violation("Invalid 'volumesFrom' in container '%s': sourceContainer %q must be another container of this task definition.", name, src)
 		}
@@ -216,17 +217,17 @@ func normalizeHealthCheck(container string, hc ecstypes.HealthCheck) (ecstypes.H
 func checkDependsOn(cs []ecstypes.ContainerDefinition) error {
 	byName := map[string]ecstypes.ContainerDefinition{}
 	for _, c := range cs {
-		byName[deref(c.Name)] = c
+		byName[shape.Deref(c.Name)] = c
 	}
 	for _, c := range cs {
-		name := deref(c.Name)
+		name := shape.Deref(c.Name)
 		for _, d := range c.DependsOn {
-			target, ok := byName[deref(d.ContainerName)]
-			if !ok || deref(d.ContainerName) == name {
-				return violation("Invalid 'dependsOn' in container '%s': %q must be another container of this task definition.", name, deref(d.ContainerName))
+			target, ok := byName[shape.Deref(d.ContainerName)]
+			if !ok || shape.Deref(d.ContainerName) == name {
+				return violation("Invalid 'dependsOn' in container '%s': %q must be another container of this task definition.", name, shape.Deref(d.ContainerName))
 			}
 			if d.Condition == ecstypes.ContainerConditionHealthy && target.HealthCheck == nil {
-				return violation("Invalid 'dependsOn' in container '%s': condition HEALTHY needs a healthCheck on container '%s'.", name, deref(d.ContainerName))
+				return violation("Invalid 'dependsOn' in container '%s': condition HEALTHY needs a healthCheck on container '%s'.", name, shape.Deref(d.ContainerName))
 			}
 		}
 	}
@@ -241,7 +242,7 @@ func DependencyCycle(cs []ecstypes.ContainerDefinition) []string {
 	deps := map[string][]string{}
 	for _, c := range cs {
 		for _, d := range c.DependsOn {
-			deps[deref(c.Name)] = append(deps[deref(c.Name)], deref(d.ContainerName))
+			deps[shape.Deref(c.Name)] = append(deps[shape.Deref(c.Name)], shape.Deref(d.ContainerName))
 		}
 	}
 	const (
@@ -272,7 +273,7 @@ func DependencyCycle(cs []ecstypes.ContainerDefinition) []string {
 		return nil
 	}
 	for _, c := range cs {
-		if cyc := visit(deref(c.Name)); cyc != nil {
+		if cyc := visit(shape.Deref(c.Name)); cyc != nil {
 			return cyc
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden stored records under testdata/")
@@ -587,7 +588,7 @@ func TestServiceRecordHead(t *testing.T) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		t.Fatal(err)
 	}
-	if deref(head.Service.Status) != ServiceActive || head.Service.LaunchType != ecstypes.LaunchTypeEc2 {
+	if shape.Deref(head.Service.Status) != ServiceActive || head.Service.LaunchType != ecstypes.LaunchTypeEc2 {
 		t.Fatalf("head %+v", head)
 	}
 }

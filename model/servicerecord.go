@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // A service record is stored in its own form, versioned and independent
@@ -442,7 +443,7 @@ func (r *ServiceRecord) UnmarshalJSON(b []byte) error {
 		}
 	}
 	if s.Stable != nil {
-		r.StableTaskDefinition = deref(longOrWhole(s.Stable, p.def))
+		r.StableTaskDefinition = shape.Deref(longOrWhole(s.Stable, p.def))
 	}
 	if s.BreakerResets != nil {
 		r.BreakerResets = make(map[string]time.Time, len(s.BreakerResets))

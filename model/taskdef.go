@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // Violation is a task definition that ECS would refuse, with ECS's message.
@@ -41,8 +42,8 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 		TaskRoleArn:             in.TaskRoleArn,
 		ExecutionRoleArn:        in.ExecutionRoleArn,
 		NetworkMode:             in.NetworkMode,
-		Volumes:                 orEmpty(in.Volumes),
-		PlacementConstraints:    orEmpty(in.PlacementConstraints),
+		Volumes:                 shape.OrEmpty(in.Volumes),
+		PlacementConstraints:    shape.OrEmpty(in.PlacementConstraints),
 		RequiresCompatibilities: in.RequiresCompatibilities,
 		PidMode:                 in.PidMode,
 		IpcMode:                 in.IpcMode,
@@ -54,7 +55,7 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 
 		TrustedExecutionConfiguration: in.TrustedExecutionConfiguration,
 	}
-	family := deref(in.Family)
+	family := shape.Deref(in.Family)
 	if !ValidName(family) {
 		return td, violation("Invalid family %q: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", family)
 	}
@@ -95,7 +96,7 @@ func NewTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (ecstypes.Tas
 // refuses such a task definition at registration (ClientException) rather
 // than failing its tasks later.
 func checkSecretsRole(in *ecstypes.RegisterTaskDefinitionRequest) error {
-	if deref(in.ExecutionRoleArn) != "" {
+	if shape.Deref(in.ExecutionRoleArn) != "" {
 		return nil
 	}
 	for _, c := range in.ContainerDefinitions {
@@ -149,14 +150,14 @@ func checkFargate(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) erro
 		return violation("Tasks using the Fargate launch type do not support ipcMode.")
 	}
 	for _, c := range in.ContainerDefinitions {
-		name := deref(c.Name)
-		if deref(c.Privileged) {
+		name := shape.Deref(c.Name)
+		if shape.Deref(c.Privileged) {
 			return violation("Invalid setting for container '%s'. Privileged mode is not supported on Fargate.", name)
 		}
 		if c.StopTimeout != nil && *c.StopTimeout > 120 {
 			return violation("Invalid setting for container '%s'. 'stopTimeout' can be at most 120 seconds on Fargate.", name)
 		}
-		if c.LogConfiguration != nil && c.LogConfiguration.LogDriver == ecstypes.LogDriverAwslogs && deref(in.ExecutionRoleArn) == "" {
+		if c.LogConfiguration != nil && c.LogConfiguration.LogDriver == ecstypes.LogDriverAwslogs && shape.Deref(in.ExecutionRoleArn) == "" {
 			return violation("Fargate requires task definition to have execution role ARN to support log driver awslogs.")
 		}
 	}
@@ -166,7 +167,7 @@ func checkFargate(in *ecstypes.RegisterTaskDefinitionRequest, cpu, mem int) erro
 func checkVolumes(volumes []ecstypes.Volume, fargate bool) error {
 	seen := map[string]bool{}
 	for _, v := range volumes {
-		name := deref(v.Name)
+		name := shape.Deref(v.Name)
 		if !ValidName(name) {
 			return violation("Invalid volume name %q: up to 255 letters, numbers, hyphens, and underscores are allowed.", name)
 		}
@@ -188,7 +189,7 @@ func checkTaskTotals(cs []ecstypes.ContainerDefinition, taskCPU, taskMem int) er
 	var cpu, mem int
 	for _, c := range cs {
 		if taskMem > 0 && c.Memory != nil && int(*c.Memory) > taskMem {
-			return violation("The 'memory' setting for container '%s' is greater than for the task.", deref(c.Name))
+			return violation("The 'memory' setting for container '%s' is greater than for the task.", shape.Deref(c.Name))
 		}
 		cpu += int(c.Cpu)
 		switch {
@@ -233,10 +234,10 @@ func requiredAttributes(td *ecstypes.TaskDefinition) []ecstypes.Attribute {
 	if td.NetworkMode == ecstypes.NetworkModeAwsvpc {
 		add("ecs.capability.task-eni")
 	}
-	if deref(td.TaskRoleArn) != "" {
+	if shape.Deref(td.TaskRoleArn) != "" {
 		add("com.amazonaws.ecs.capability.task-iam-role")
 	}
-	if deref(td.ExecutionRoleArn) != "" {
+	if shape.Deref(td.ExecutionRoleArn) != "" {
 		add("ecs.capability.execution-role-awslogs")
 	}
 	for _, c := range td.ContainerDefinitions {
@@ -259,21 +260,6 @@ func requiredAttributes(td *ecstypes.TaskDefinition) []ecstypes.Attribute {
 		out = append(out, ecstypes.Attribute{Name: new(n)})
 	}
 	return out
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // splitLink reads a link "name" or "name:alias".

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // TaskDefDocument is the stored form of what a user specifies in a task
@@ -99,7 +100,7 @@ func storeTaskDef(td *ecstypes.TaskDefinition, ctx defContext, tags []ecstypes.T
 	default:
 		s.ARN = shortOrWhole(td.TaskDefinitionArn, ctx.prefix)
 	}
-	if fam, rev, ok := familyRevision(deref(td.TaskDefinitionArn)); ok && td.Family != nil && *td.Family == fam && td.Revision == rev {
+	if fam, rev, ok := familyRevision(shape.Deref(td.TaskDefinitionArn)); ok && td.Family != nil && *td.Family == fam && td.Revision == rev {
 		s.Doc.Family = nil
 	} else {
 		s.Rev = new(td.Revision)
@@ -130,7 +131,7 @@ func loadTaskDef(s *storedTaskDef, ctx defContext) (ecstypes.TaskDefinition, []e
 	}
 	if s.Rev != nil {
 		td.Revision = *s.Rev
-	} else if fam, rev, ok := familyRevision(deref(td.TaskDefinitionArn)); ok {
+	} else if fam, rev, ok := familyRevision(shape.Deref(td.TaskDefinitionArn)); ok {
 		td.Family, td.Revision = new(fam), rev
 	}
 	return td, d.Tags

@@ -388,14 +388,14 @@ func loadDefinition(stored *ecstypes.TaskDefinition, taskDefARN *string) ecstype
 			td.TaskDefinitionArn, td.Family, td.Revision = new(*taskDefARN), new(fam), rev
 		}
 	}
-	td.Volumes = orEmpty(td.Volumes)
-	td.PlacementConstraints = orEmpty(td.PlacementConstraints)
+	td.Volumes = shape.OrEmpty(td.Volumes)
+	td.PlacementConstraints = shape.OrEmpty(td.PlacementConstraints)
 	for i := range td.ContainerDefinitions {
 		cd := &td.ContainerDefinitions[i]
-		cd.Environment = orEmpty(cd.Environment)
-		cd.MountPoints = orEmpty(cd.MountPoints)
-		cd.VolumesFrom = orEmpty(cd.VolumesFrom)
-		cd.SystemControls = orEmpty(cd.SystemControls)
+		cd.Environment = shape.OrEmpty(cd.Environment)
+		cd.MountPoints = shape.OrEmpty(cd.MountPoints)
+		cd.VolumesFrom = shape.OrEmpty(cd.VolumesFrom)
+		cd.SystemControls = shape.OrEmpty(cd.SystemControls)
 	}
 	return td
 }

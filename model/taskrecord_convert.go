@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // The conversions between the in-memory task (the wire shape DescribeTasks
@@ -164,7 +165,7 @@ func loadTask(s *storedTask) ecstypes.Task {
 				co.Environment = append(co.Environment, ecstypes.KeyValuePair{Name: e.K, Value: e.V})
 			}
 			for _, f := range sc.EnvFiles {
-				co.EnvironmentFiles = append(co.EnvironmentFiles, ecstypes.EnvironmentFile{Value: f.K, Type: ecstypes.EnvironmentFileType(deref(f.V))})
+				co.EnvironmentFiles = append(co.EnvironmentFiles, ecstypes.EnvironmentFile{Value: f.K, Type: ecstypes.EnvironmentFileType(shape.Deref(f.V))})
 			}
 			for _, r := range sc.Resources {
 				co.ResourceRequirements = append(co.ResourceRequirements, ecstypes.ResourceRequirement{Type: ecstypes.ResourceType(r.Type),

@@ -270,13 +270,13 @@ func TestTaskRecordLegacyDecode(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"task ARN", deref(rec.Task.TaskArn), "arn:aws:ecs:us-east-1:000000000000:task/scale/01556fcdb28de3335a7ab396217f3367"},
-		{"container instance", deref(rec.Task.ContainerInstanceArn), "arn:aws:ecs:us-east-1:000000000000:container-instance/scale/083ec6b3f79c24b8b2762900c79849a1"},
+		{"task ARN", shape.Deref(rec.Task.TaskArn), "arn:aws:ecs:us-east-1:000000000000:task/scale/01556fcdb28de3335a7ab396217f3367"},
+		{"container instance", shape.Deref(rec.Task.ContainerInstanceArn), "arn:aws:ecs:us-east-1:000000000000:container-instance/scale/083ec6b3f79c24b8b2762900c79849a1"},
 		{"created at", rec.Task.CreatedAt.UnixMilli(), int64(1796402229034)},
-		{"container name", deref(rec.Task.Containers[0].Name), "app"},
-		{"override", deref(rec.Task.Overrides.ContainerOverrides[0].Name), "app"},
-		{"definition family", deref(rec.Definition.Family), "scale"},
-		{"definition port", deref(rec.Definition.ContainerDefinitions[0].PortMappings[0].ContainerPort), int32(8080)},
+		{"container name", shape.Deref(rec.Task.Containers[0].Name), "app"},
+		{"override", shape.Deref(rec.Task.Overrides.ContainerOverrides[0].Name), "app"},
+		{"definition family", shape.Deref(rec.Definition.Family), "scale"},
+		{"definition port", shape.Deref(rec.Definition.ContainerDefinitions[0].PortMappings[0].ContainerPort), int32(8080)},
 		{"definition status", rec.Definition.Status, ecstypes.TaskDefinitionStatusActive},
 		{"node", rec.NodeID, "node-0003"},
 		{"pending stop", rec.PendingStop.Code, ecstypes.TaskStopCodeServiceSchedulerInitiated},
@@ -335,11 +335,11 @@ func TestTaskRecordDefinitionIsACopy(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if got := deref(out.Definition.ContainerDefinitions[0].Image); got != "wharf-test/app:latest" {
+	if got := shape.Deref(out.Definition.ContainerDefinitions[0].Image); got != "wharf-test/app:latest" {
 		t.Fatalf("image %q, want the one launched", got)
 	}
-	if deref(out.Definition.TaskDefinitionArn) != testDefARN || deref(out.Definition.Family) != "web" || out.Definition.Revision != 7 {
-		t.Fatalf("definition identity %v %v %d", deref(out.Definition.TaskDefinitionArn), deref(out.Definition.Family), out.Definition.Revision)
+	if shape.Deref(out.Definition.TaskDefinitionArn) != testDefARN || shape.Deref(out.Definition.Family) != "web" || out.Definition.Revision != 7 {
+		t.Fatalf("definition identity %v %v %d", shape.Deref(out.Definition.TaskDefinitionArn), shape.Deref(out.Definition.Family), out.Definition.Revision)
 	}
 }
 
@@ -419,7 +419,7 @@ func storeDefinitionV2(td ecstypes.TaskDefinition, taskDefARN *string) *ecstypes
 		return nil
 	}
 	if td.TaskDefinitionArn != nil && taskDefARN != nil && *td.TaskDefinitionArn == *taskDefARN {
-		if fam, rev, ok := familyRevision(*taskDefARN); ok && deref(td.Family) == fam && td.Revision == rev {
+		if fam, rev, ok := familyRevision(*taskDefARN); ok && shape.Deref(td.Family) == fam && td.Revision == rev {
 			td.TaskDefinitionArn, td.Family, td.Revision = nil, nil, 0
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // Requirements derives what one task of td reserves on a container instance,
@@ -27,13 +28,13 @@ import (
 // RegisterTaskDefinition has validated it already.
 func Requirements(td ecstypes.TaskDefinition, ov *ecstypes.TaskOverride) Resources {
 	var r Resources
-	taskCPU, taskMem := deref(td.Cpu), deref(td.Memory)
+	taskCPU, taskMem := shape.Deref(td.Cpu), shape.Deref(td.Memory)
 	var overrides []ecstypes.ContainerOverride
 	if ov != nil {
-		if s := deref(ov.Cpu); s != "" {
+		if s := shape.Deref(ov.Cpu); s != "" {
 			taskCPU = s
 		}
-		if s := deref(ov.Memory); s != "" {
+		if s := shape.Deref(ov.Memory); s != "" {
 			taskMem = s
 		}
 		overrides = ov.ContainerOverrides
@@ -41,7 +42,7 @@ func Requirements(td ecstypes.TaskDefinition, ov *ecstypes.TaskOverride) Resourc
 	var sumCPU, sumMem int
 	for _, c := range td.ContainerDefinitions {
 		cpu, memory, reservation := int(c.Cpu), c.Memory, c.MemoryReservation
-		if co := containerOverride(overrides, deref(c.Name)); co != nil {
+		if co := containerOverride(overrides, shape.Deref(c.Name)); co != nil {
 			if co.Cpu != nil {
 				cpu = int(*co.Cpu)
 			}
@@ -74,7 +75,7 @@ func Requirements(td ecstypes.TaskDefinition, ov *ecstypes.TaskOverride) Resourc
 
 func containerOverride(ovs []ecstypes.ContainerOverride, name string) *ecstypes.ContainerOverride {
 	for i := range ovs {
-		if deref(ovs[i].Name) == name {
+		if shape.Deref(ovs[i].Name) == name {
 			return &ovs[i]
 		}
 	}
@@ -88,14 +89,14 @@ func appendHostPorts(ports []Port, mode ecstypes.NetworkMode, mappings []ecstype
 		var port int32
 		switch mode {
 		case ecstypes.NetworkModeHost:
-			port = deref(pm.ContainerPort)
+			port = shape.Deref(pm.ContainerPort)
 			if port == 0 {
-				port = deref(pm.HostPort)
+				port = shape.Deref(pm.HostPort)
 			}
 		case ecstypes.NetworkModeAwsvpc, ecstypes.NetworkModeNone:
 			continue
 		default: // bridge, and "" which is bridge on Linux
-			port = deref(pm.HostPort)
+			port = shape.Deref(pm.HostPort)
 		}
 		if port <= 0 {
 			continue // dynamic

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // Container instance statuses, as ECS reports them.
@@ -188,10 +189,10 @@ func (f Failure) ECS() ecstypes.Failure {
 func ConstraintsFrom(td []ecstypes.TaskDefinitionPlacementConstraint, req []ecstypes.PlacementConstraint) []Constraint {
 	out := make([]Constraint, 0, len(td)+len(req))
 	for _, c := range td {
-		out = append(out, Constraint{Type: string(c.Type), Expression: deref(c.Expression)})
+		out = append(out, Constraint{Type: string(c.Type), Expression: shape.Deref(c.Expression)})
 	}
 	for _, c := range req {
-		out = append(out, Constraint{Type: string(c.Type), Expression: deref(c.Expression)})
+		out = append(out, Constraint{Type: string(c.Type), Expression: shape.Deref(c.Expression)})
 	}
 	return out
 }
@@ -200,7 +201,7 @@ func ConstraintsFrom(td []ecstypes.TaskDefinitionPlacementConstraint, req []ecst
 func StrategiesFrom(in []ecstypes.PlacementStrategy) []Strategy {
 	out := make([]Strategy, 0, len(in))
 	for _, s := range in {
-		out = append(out, Strategy{Type: string(s.Type), Field: deref(s.Field)})
+		out = append(out, Strategy{Type: string(s.Type), Field: shape.Deref(s.Field)})
 	}
 	return out
 }
@@ -209,7 +210,7 @@ func StrategiesFrom(in []ecstypes.PlacementStrategy) []Strategy {
 func AttributesFrom(in []ecstypes.Attribute) []Attribute {
 	out := make([]Attribute, 0, len(in))
 	for _, a := range in {
-		out = append(out, Attribute{Name: deref(a.Name), Value: deref(a.Value)})
+		out = append(out, Attribute{Name: shape.Deref(a.Name), Value: shape.Deref(a.Value)})
 	}
 	return out
 }
@@ -219,29 +220,29 @@ func AttributesFrom(in []ecstypes.Attribute) []Attribute {
 // PORTS_UDP). The caller adds the instance's Tasks.
 func InstanceFromECS(ci ecstypes.ContainerInstance) Instance {
 	in := Instance{
-		ARN:            deref(ci.ContainerInstanceArn),
-		EC2InstanceID:  deref(ci.Ec2InstanceId),
-		Status:         deref(ci.Status),
+		ARN:            shape.Deref(ci.ContainerInstanceArn),
+		EC2InstanceID:  shape.Deref(ci.Ec2InstanceId),
+		Status:         shape.Deref(ci.Status),
 		AgentConnected: ci.AgentConnected,
 		RegisteredAt:   ci.RegisteredAt.Time,
 		Attributes:     make(map[string]string, len(ci.Attributes)),
 	}
 	in.ID = in.ARN[strings.LastIndexByte(in.ARN, '/')+1:]
 	if ci.VersionInfo != nil {
-		in.AgentVersion = deref(ci.VersionInfo.AgentVersion)
+		in.AgentVersion = shape.Deref(ci.VersionInfo.AgentVersion)
 	}
 	for _, a := range ci.Attributes {
-		in.Attributes[deref(a.Name)] = deref(a.Value)
+		in.Attributes[shape.Deref(a.Name)] = shape.Deref(a.Value)
 	}
 	for _, r := range ci.RegisteredResources {
-		switch deref(r.Name) {
+		switch shape.Deref(r.Name) {
 		case "CPU":
 			in.Registered.CPU = ResourceInt(r)
 		case "MEMORY":
 			in.Registered.Memory = ResourceInt(r)
 		case "PORTS", "PORTS_UDP":
 			proto := "tcp"
-			if deref(r.Name) == "PORTS_UDP" {
+			if shape.Deref(r.Name) == "PORTS_UDP" {
 				proto = "udp"
 			}
 			for _, s := range r.StringSetValue {
@@ -264,12 +265,4 @@ func ResourceInt(r ecstypes.Resource) int {
 	default:
 		return int(r.DoubleValue)
 	}
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -139,18 +140,18 @@ func Assignments(ctx context.Context, db store.Backend, node string) (*agentprot
 func AssignmentOf(rec model.TaskRecord) agentproto.Assignment {
 	t := rec.Task
 	return agentproto.Assignment{
-		TaskARN:              deref(t.TaskArn),
-		ClusterARN:           deref(t.ClusterArn),
-		ContainerInstanceARN: deref(t.ContainerInstanceArn),
-		DesiredStatus:        deref(t.DesiredStatus),
+		TaskARN:              shape.Deref(t.TaskArn),
+		ClusterARN:           shape.Deref(t.ClusterArn),
+		ContainerInstanceARN: shape.Deref(t.ContainerInstanceArn),
+		DesiredStatus:        shape.Deref(t.DesiredStatus),
 		StopCode:             t.StopCode,
-		StoppedReason:        deref(t.StoppedReason),
+		StoppedReason:        shape.Deref(t.StoppedReason),
 		LaunchType:           t.LaunchType,
 		Definition:           rec.Definition,
 		Overrides:            t.Overrides,
 		Network:              rec.Network,
-		Group:                deref(t.Group),
-		StartedBy:            deref(t.StartedBy),
+		Group:                shape.Deref(t.Group),
+		StartedBy:            shape.Deref(t.StartedBy),
 		Version:              t.Version,
 	}
 }

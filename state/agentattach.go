@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -50,7 +51,7 @@ func SetAttachmentStatus(ctx context.Context, db store.Backend, sc model.Scope, 
 			if !changed[i] {
 				continue
 			}
-			key := TaskKey(sc, cluster, LastSegment(deref(tasks[i].Task.TaskArn)))
+			key := TaskKey(sc, cluster, LastSegment(shape.Deref(tasks[i].Task.TaskArn)))
 			kv, ok, err := tx.Get(key)
 			if err != nil {
 				return nil, err
@@ -85,7 +86,7 @@ func setAttachment(tasks []model.TaskRecord, id, status string, changed map[int]
 	for i := range tasks {
 		for j := range tasks[i].Task.Attachments {
 			att := &tasks[i].Task.Attachments[j]
-			if deref(att.Id) == id {
+			if shape.Deref(att.Id) == id {
 				att.Status = new(status)
 				changed[i], found = true, true
 			}

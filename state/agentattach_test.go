@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -54,11 +55,11 @@ func TestSetAttachmentStatus(t *testing.T) {
 			}
 			for _, rec := range tasks {
 				att := rec.Task.Attachments[0]
-				if got := deref(att.Status); got != tt.want[deref(att.Id)] {
-					t.Errorf("%s: %s, want %s", deref(att.Id), got, tt.want[deref(att.Id)])
+				if got := shape.Deref(att.Status); got != tt.want[shape.Deref(att.Id)] {
+					t.Errorf("%s: %s, want %s", shape.Deref(att.Id), got, tt.want[shape.Deref(att.Id)])
 				}
-				if changed := deref(att.Status) != "PRECREATED"; changed != (rec.Task.Version == 2) {
-					t.Errorf("%s: version %d after status %s", deref(att.Id), rec.Task.Version, deref(att.Status))
+				if changed := shape.Deref(att.Status) != "PRECREATED"; changed != (rec.Task.Version == 2) {
+					t.Errorf("%s: version %d after status %s", shape.Deref(att.Id), rec.Task.Version, shape.Deref(att.Status))
 				}
 			}
 		})

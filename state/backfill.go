@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -133,8 +134,8 @@ func indexOne(tx store.Tx, kv store.KV) error {
 		return err
 	}
 	// As PutTask assigns: a node keeps its tasks until they stop.
-	if rec.NodeID != "" && deref(rec.Task.LastStatus) != model.TaskStopped {
-		return tx.Put(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)), []byte(kv.Key))
+	if rec.NodeID != "" && shape.Deref(rec.Task.LastStatus) != model.TaskStopped {
+		return tx.Put(NodeTaskKey(rec.NodeID, shape.Deref(rec.Task.TaskArn)), []byte(kv.Key))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -218,7 +219,7 @@ func TestBuildIndexesBatched(t *testing.T) {
 					return err
 				}
 				if i%5 == 0 {
-					rec, _, err := FindTask(tx, testScope, cluster, LastSegment(deref(task.TaskArn)))
+					rec, _, err := FindTask(tx, testScope, cluster, LastSegment(shape.Deref(task.TaskArn)))
 					if err != nil {
 						return err
 					}

@@ -15,7 +15,7 @@ func NewDeployment(svc *ecstypes.Service, rec *model.ServiceRecord, td ecstypes.
 	id := model.NewDeploymentID()
 	var prev ecstypes.Deployment
 	for i := range svc.Deployments {
-		if deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
+		if shape.Deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
 			prev = svc.Deployments[i]
 		}
 		svc.Deployments[i].Status = new(model.DeploymentActive)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
@@ -116,8 +117,8 @@ func factsOf(taskKey string, r *model.TaskRecord) (taskFacts, error) {
 		return taskFacts{}, nil
 	}
 	t := &r.Task
-	last := deref(t.LastStatus)
-	f := taskFacts{group: deref(t.Group), launchType: string(t.LaunchType), running: last == model.TaskRunning}
+	last := shape.Deref(t.LastStatus)
+	f := taskFacts{group: shape.Deref(t.Group), launchType: string(t.LaunchType), running: last == model.TaskRunning}
 	switch last {
 	case model.TaskRunning:
 		f.class = "running"
@@ -128,7 +129,7 @@ func factsOf(taskKey string, r *model.TaskRecord) (taskFacts, error) {
 	if last == model.TaskStopped && !t.StoppedAt.IsZero() {
 		f.stoppedKey = fmt.Sprintf("%s%020d/%s", StoppedPrefix, t.StoppedAt.UnixNano(), taskKey)
 	}
-	if arn := deref(t.ContainerInstanceArn); arn != "" && last != model.TaskStopped {
+	if arn := shape.Deref(t.ContainerInstanceArn); arn != "" && last != model.TaskStopped {
 		f.instance, f.holds = LastSegment(arn), true
 		p := PlacedTask(*r)
 		f.reserved = p.Reserved
@@ -401,7 +402,7 @@ func DeleteTaskKey(tx store.Tx, key string) error {
 		return err
 	}
 	if rec.NodeID != "" {
-		return tx.Delete(NodeTaskKey(rec.NodeID, deref(rec.Task.TaskArn)))
+		return tx.Delete(NodeTaskKey(rec.NodeID, shape.Deref(rec.Task.TaskArn)))
 	}
 	return nil
 }

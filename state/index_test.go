@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
@@ -69,9 +70,9 @@ func scan(t *testing.T, tx store.ReadTx) truth {
 	var stops []stop
 	for _, r := range recs {
 		tk := r.Task
-		id := LastSegment(deref(tk.TaskArn))
-		tr.groups[deref(tk.Group)] = append(tr.groups[deref(tk.Group)], id)
-		last := deref(tk.LastStatus)
+		id := LastSegment(shape.Deref(tk.TaskArn))
+		tr.groups[shape.Deref(tk.Group)] = append(tr.groups[shape.Deref(tk.Group)], id)
+		last := shape.Deref(tk.LastStatus)
 		switch last {
 		case model.TaskRunning:
 			tr.counts.Running[string(tk.LaunchType)]++
@@ -82,7 +83,7 @@ func scan(t *testing.T, tx store.ReadTx) truth {
 		if last == model.TaskStopped && !tk.StoppedAt.IsZero() {
 			stops = append(stops, stop{tk.StoppedAt.UnixNano(), TaskKey(testScope, testCluster, id)})
 		}
-		ci := deref(tk.ContainerInstanceArn)
+		ci := shape.Deref(tk.ContainerInstanceArn)
 		if ci == "" || last == model.TaskStopped {
 			continue
 		}
@@ -118,7 +119,7 @@ func checkIndexes(t *testing.T, db store.Backend, instances []string) {
 			}
 			var got []string
 			for _, r := range recs {
-				got = append(got, LastSegment(deref(r.Task.TaskArn)))
+				got = append(got, LastSegment(shape.Deref(r.Task.TaskArn)))
 			}
 			if !slices.Equal(got, ids) {
 				t.Errorf("group %q: index %v, scan %v", group, got, ids)
@@ -228,7 +229,7 @@ func (o *taskOps) create(group, instance, node string, lt ecstypes.LaunchType, t
 	o.update(func(tx store.Tx) error {
 		l := &Launch{Scope: testScope, Cluster: testCluster, Definition: td, LaunchType: lt, Count: 1, Group: group}
 		task, err := CreateTask(tx, l, Target{Node: node, Instance: instance}, o.now)
-		id = LastSegment(deref(task.TaskArn))
+		id = LastSegment(shape.Deref(task.TaskArn))
 		return err
 	})
 	return id
@@ -427,7 +428,7 @@ func TestScanTasksPages(t *testing.T) {
 			var got []string
 			err := db.View(context.Background(), func(tx store.ReadTx) error {
 				return ScanTasks(tx, testScope, testCluster, tt.after, func(r model.TaskRecord) (bool, error) {
-					got = append(got, LastSegment(deref(r.Task.TaskArn)))
+					got = append(got, LastSegment(shape.Deref(r.Task.TaskArn)))
 					return tt.limit == 0 || len(got) < tt.limit, nil
 				})
 			})

@@ -59,7 +59,7 @@ func TestInstanceRecordForms(t *testing.T) {
 					Status *string `json:"status"`
 				} `json:"instance"`
 			}
-			if err := json.Unmarshal(c.in, &head); err != nil || deref(head.Instance.Status) != "ACTIVE" {
+			if err := json.Unmarshal(c.in, &head); err != nil || shape.Deref(head.Instance.Status) != "ACTIVE" {
 				t.Fatalf("head status %v, err %v", head.Instance.Status, err)
 			}
 		})

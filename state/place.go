@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
@@ -48,13 +49,13 @@ func ClusterTasksByInstance(tx store.ReadTx, sc model.Scope, cluster string) (ma
 // PlacedTask is a task record as the scheduler sees it.
 func PlacedTask(r model.TaskRecord) scheduler.PlacedTask {
 	return scheduler.PlacedTask{
-		ARN:               deref(r.Task.TaskArn),
-		TaskDefinitionARN: deref(r.Task.TaskDefinitionArn),
-		Group:             deref(r.Task.Group),
-		StartedBy:         deref(r.Task.StartedBy),
+		ARN:               shape.Deref(r.Task.TaskArn),
+		TaskDefinitionARN: shape.Deref(r.Task.TaskDefinitionArn),
+		Group:             shape.Deref(r.Task.Group),
+		StartedBy:         shape.Deref(r.Task.StartedBy),
 		Reserved:          scheduler.Requirements(r.Definition, r.Task.Overrides),
-		LastStatus:        deref(r.Task.LastStatus),
-		DesiredStatus:     deref(r.Task.DesiredStatus),
+		LastStatus:        shape.Deref(r.Task.LastStatus),
+		DesiredStatus:     shape.Deref(r.Task.DesiredStatus),
 	}
 }
 
@@ -70,14 +71,14 @@ func InstanceUsage(tx store.ReadTx, sc model.Scope, cluster, instanceARN string)
 func Remaining(registered []ecstypes.Resource, u Usage) []ecstypes.Resource {
 	out := make([]ecstypes.Resource, 0, len(registered))
 	for _, r := range registered {
-		switch deref(r.Name) {
+		switch shape.Deref(r.Name) {
 		case "CPU":
 			r.IntegerValue = int32(ResourceInt([]ecstypes.Resource{r}, "CPU") - u.Reserved.CPU)
 		case "MEMORY":
 			r.IntegerValue = int32(ResourceInt([]ecstypes.Resource{r}, "MEMORY") - u.Reserved.Memory)
 		case "PORTS", "PORTS_UDP":
 			proto := "tcp"
-			if deref(r.Name) == "PORTS_UDP" {
+			if shape.Deref(r.Name) == "PORTS_UDP" {
 				proto = "udp"
 			}
 			ports := slices.Clone(r.StringSetValue)
@@ -86,7 +87,7 @@ func Remaining(registered []ecstypes.Resource, u Usage) []ecstypes.Resource {
 					ports = append(ports, strconv.Itoa(p.Port))
 				}
 			}
-			r.StringSetValue = orEmpty(ports)
+			r.StringSetValue = shape.OrEmpty(ports)
 		}
 		out = append(out, r)
 	}
@@ -96,7 +97,7 @@ func Remaining(registered []ecstypes.Resource, u Usage) []ecstypes.Resource {
 // ResourceInt reads an INTEGER resource such as CPU or MEMORY by name.
 func ResourceInt(rs []ecstypes.Resource, name string) int {
 	for _, r := range rs {
-		if deref(r.Name) == name {
+		if shape.Deref(r.Name) == name {
 			return scheduler.ResourceInt(r)
 		}
 	}
@@ -135,8 +136,8 @@ func Place(tx store.ReadTx, l *Launch, only []string, now time.Time) (Placement,
 	}
 	var out Placement
 	task := scheduler.Task{
-		TaskDefinitionARN:  deref(l.Definition.TaskDefinitionArn),
-		Family:             deref(l.Definition.Family),
+		TaskDefinitionARN:  shape.Deref(l.Definition.TaskDefinitionArn),
+		Family:             shape.Deref(l.Definition.Family),
 		Group:              l.Group,
 		StartedBy:          l.StartedBy,
 		NetworkMode:        string(l.Definition.NetworkMode),
@@ -279,7 +280,7 @@ func FilterInstances(recs []InstanceRecord, expr string) ([]InstanceRecord, erro
 	}
 	var out []InstanceRecord
 	for _, k := range kept {
-		i := slices.IndexFunc(recs, func(r InstanceRecord) bool { return deref(r.Instance.ContainerInstanceArn) == k.ARN })
+		i := slices.IndexFunc(recs, func(r InstanceRecord) bool { return shape.Deref(r.Instance.ContainerInstanceArn) == k.ARN })
 		out = append(out, recs[i])
 	}
 	return out, nil
@@ -299,7 +300,7 @@ var (
 		if err := json.Unmarshal(kv.Value, &r); err != nil {
 			return cachedInstance{}, fmt.Errorf("state: decode %s: %w", kv.Key, err)
 		}
-		return cachedInstance{inst: scheduler.InstanceFromECS(r.Instance), node: r.NodeID, status: deref(r.Instance.Status)}, nil
+		return cachedInstance{inst: scheduler.InstanceFromECS(r.Instance), node: r.NodeID, status: shape.Deref(r.Instance.Status)}, nil
 	})
 )
 

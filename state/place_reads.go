@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
@@ -154,9 +155,9 @@ var (
 			return groupMember{}, fmt.Errorf("state: decode %s: %w", kv.Key, err)
 		}
 		t := &r.Task
-		last := deref(t.LastStatus)
-		return groupMember{instance: deref(t.ContainerInstanceArn), holding: last != model.TaskStopped,
-			live: last != model.TaskStopped && deref(t.DesiredStatus) != model.TaskStopped}, nil
+		last := shape.Deref(t.LastStatus)
+		return groupMember{instance: shape.Deref(t.ContainerInstanceArn), holding: last != model.TaskStopped,
+			live: last != model.TaskStopped && shape.Deref(t.DesiredStatus) != model.TaskStopped}, nil
 	})
 )
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
 )
@@ -95,7 +96,7 @@ func TestRehearsalSeesItsOwnUsage(t *testing.T) {
 			return "placed", rev
 		}
 		if len(p.Failures) == 1 {
-			return deref(p.Failures[0].Reason), rev
+			return shape.Deref(p.Failures[0].Reason), rev
 		}
 		t.Fatalf("placement %+v", p)
 		return "", 0

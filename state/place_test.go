@@ -115,7 +115,7 @@ func placeByTasks(tx store.ReadTx, l *Launch, only []string, now time.Time) (sch
 		in.Tasks = byInstance[in.ARN]
 		insts = append(insts, in)
 	}
-	task := scheduler.Task{TaskDefinitionARN: deref(l.Definition.TaskDefinitionArn), Family: deref(l.Definition.Family), Group: l.Group,
+	task := scheduler.Task{TaskDefinitionARN: shape.Deref(l.Definition.TaskDefinitionArn), Family: shape.Deref(l.Definition.Family), Group: l.Group,
 		NetworkMode: string(l.Definition.NetworkMode), Resources: scheduler.Requirements(l.Definition, l.Overrides),
 		Constraints: scheduler.ConstraintsFrom(nil, l.Constraints), Strategies: scheduler.StrategiesFrom(l.Strategies)}
 	if task.Group == "" {

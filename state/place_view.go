@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
@@ -413,7 +414,7 @@ func decodeInstEntry(key string, value []byte, createRev, modRev int64) (instEnt
 	if err := json.Unmarshal(value, &r); err != nil {
 		return instEntry{}, fmt.Errorf("state: decode %s: %w", key, err)
 	}
-	ci := &cachedInstance{inst: scheduler.InstanceFromECS(r.Instance), node: r.NodeID, status: deref(r.Instance.Status)}
+	ci := &cachedInstance{inst: scheduler.InstanceFromECS(r.Instance), node: r.NodeID, status: shape.Deref(r.Instance.Status)}
 	return instEntry{key: key, createRev: createRev, modRev: modRev, ci: ci}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/scheduler"
 	"github.com/wharfhq/wharf/store"
 )
@@ -164,7 +165,7 @@ func TestPlaceViewFollowsChanges(t *testing.T) {
 	reasons := func(p Placement) map[string]string {
 		out := map[string]string{}
 		for _, f := range p.Failures {
-			out[LastSegment(deref(f.Arn))] = deref(f.Reason)
+			out[LastSegment(shape.Deref(f.Arn))] = shape.Deref(f.Reason)
 		}
 		for _, tg := range p.Targets {
 			out[LastSegment(tg.Instance)] = "placed"
@@ -302,7 +303,7 @@ func TestPlaceViewConcurrent(t *testing.T) {
 					return err
 				}
 				status := scheduler.StatusActive
-				if deref(r.Instance.Status) == status {
+				if shape.Deref(r.Instance.Status) == status {
 					status = scheduler.StatusDraining
 				}
 				r.Instance.Status = new(status)
@@ -330,7 +331,7 @@ func TestPlaceViewConcurrent(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						if s := deref(r.Instance.Status); s != scheduler.StatusActive {
+						if s := shape.Deref(r.Instance.Status); s != scheduler.StatusActive {
 							t.Errorf("placed on %s while %s", tg.Instance, s)
 						}
 						if _, err := CreateTask(tx, l, tg, testNow); err != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -39,5 +40,5 @@ func SetTaskProtection(rec *model.TaskRecord, enabled bool, minutes int, now tim
 // TaskService is the name of the service that started rec, if one did: the
 // service scheduler puts its tasks in the group "service:NAME".
 func TaskService(rec model.TaskRecord) (string, bool) {
-	return strings.CutPrefix(deref(rec.Task.Group), "service:")
+	return strings.CutPrefix(shape.Deref(rec.Task.Group), "service:")
 }

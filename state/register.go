@@ -38,7 +38,7 @@ func RequireCluster(tx store.ReadTx, sc model.Scope, name string) error {
 	if err != nil {
 		return err
 	}
-	if !ok || deref(c.Status) != "ACTIVE" {
+	if !ok || shape.Deref(c.Status) != "ACTIVE" {
 		return fmt.Errorf("%w: %s", ErrClusterNotFound, name)
 	}
 	return nil
@@ -48,8 +48,8 @@ func RequireCluster(tx store.ReadTx, sc model.Scope, name string) error {
 func NodeOf(attrs []ecstypes.Attribute) string {
 	node := ""
 	for _, at := range attrs {
-		if deref(at.Name) == agentproto.NodeAttribute {
-			node = deref(at.Value)
+		if shape.Deref(at.Name) == agentproto.NodeAttribute {
+			node = shape.Deref(at.Value)
 		}
 	}
 	return node
@@ -189,7 +189,7 @@ func registerOne(tx store.Tx, node, region string, in ecstypes.RegisterContainer
 func RegisterInstance(tx store.Tx, sc model.Scope, name string, in *ecstypes.RegisterContainerInstanceRequest, node string, now time.Time) (ecstypes.ContainerInstance, error) {
 	id := NewID()
 	var prev InstanceRecord
-	if arn := deref(in.ContainerInstanceArn); arn != "" {
+	if arn := shape.Deref(in.ContainerInstanceArn); arn != "" {
 		id = LastSegment(arn)
 		var ok bool
 		var err error
@@ -209,9 +209,9 @@ func RegisterInstance(tx store.Tx, sc model.Scope, name string, in *ecstypes.Reg
 		RegisteredResources:  in.TotalResources,
 		Status:               new(instanceActive),
 		AgentConnected:       node != "",
-		Attributes:           orEmpty(in.Attributes),
+		Attributes:           shape.OrEmpty(in.Attributes),
 		RegisteredAt:         shape.TimeOf(now),
-		Tags:                 orEmpty(in.Tags),
+		Tags:                 shape.OrEmpty(in.Tags),
 		Attachments:          []ecstypes.Attachment{},
 	}
 	if prev.Instance.ContainerInstanceArn != nil {

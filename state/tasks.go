@@ -91,7 +91,7 @@ func PrepareTask(l *Launch, t Target, now time.Time) (PreparedTask, error) {
 	rec := newTaskRecord(l, t, now)
 	b, err := rec.MarshalJSON()
 	if err != nil {
-		return PreparedTask{}, fmt.Errorf("state: encode task %s: %w", deref(rec.Task.TaskArn), err)
+		return PreparedTask{}, fmt.Errorf("state: encode task %s: %w", shape.Deref(rec.Task.TaskArn), err)
 	}
 	return PreparedTask{Record: rec, Encoded: b}, nil
 }
@@ -99,7 +99,7 @@ func PrepareTask(l *Launch, t Target, now time.Time) (PreparedTask, error) {
 // PutNewTask writes a prepared task and its index entries. Its id is new,
 // so there is no stored version to move the indexes from.
 func PutNewTask(tx store.Tx, sc model.Scope, cluster string, p PreparedTask) error {
-	arn := deref(p.Record.Task.TaskArn)
+	arn := shape.Deref(p.Record.Task.TaskArn)
 	id := LastSegment(arn)
 	key := TaskKey(sc, cluster, id)
 	if err := tx.Put(key, p.Encoded); err != nil {
@@ -123,7 +123,7 @@ func newTaskRecord(l *Launch, t Target, now time.Time) model.TaskRecord {
 	ts := shape.TimeOf(now)
 	group := l.Group
 	if group == "" {
-		group = "family:" + deref(td.Family)
+		group = "family:" + shape.Deref(td.Family)
 	}
 	task := ecstypes.Task{
 		TaskArn:              new(arn),
@@ -135,7 +135,7 @@ func newTaskRecord(l *Launch, t Target, now time.Time) model.TaskRecord {
 		CreatedAt:            ts,
 		Group:                new(group),
 		Version:              1,
-		Tags:                 orEmpty(l.Tags),
+		Tags:                 shape.OrEmpty(l.Tags),
 		Attributes:           []ecstypes.Attribute{},
 		Attachments:          []ecstypes.Attachment{},
 		EnableExecuteCommand: l.EnableExecuteCommand,
@@ -199,11 +199,11 @@ func OverridesOf(in *ecstypes.TaskOverride, td ecstypes.TaskDefinition) *ecstype
 	if in != nil {
 		cp := *in
 		out = &cp
-		out.InferenceAcceleratorOverrides = orEmpty(out.InferenceAcceleratorOverrides)
+		out.InferenceAcceleratorOverrides = shape.OrEmpty(out.InferenceAcceleratorOverrides)
 		out.ContainerOverrides = slices.Clone(in.ContainerOverrides)
 	}
 	for _, cd := range td.ContainerDefinitions {
-		if !slices.ContainsFunc(out.ContainerOverrides, func(co ecstypes.ContainerOverride) bool { return deref(co.Name) == deref(cd.Name) }) {
+		if !slices.ContainsFunc(out.ContainerOverrides, func(co ecstypes.ContainerOverride) bool { return shape.Deref(co.Name) == shape.Deref(cd.Name) }) {
 			out.ContainerOverrides = append(out.ContainerOverrides, ecstypes.ContainerOverride{Name: cd.Name})
 		}
 	}
@@ -248,7 +248,7 @@ func InstanceStatuses(tx store.ReadTx, sc model.Scope, cluster string, arns []st
 // no agent holds is stopped at once.
 func RequestStop(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord, code ecstypes.TaskStopCode, reason string, now time.Time) error {
 	t := &rec.Task
-	if deref(t.DesiredStatus) == DesiredStopped {
+	if shape.Deref(t.DesiredStatus) == DesiredStopped {
 		return nil
 	}
 	t.DesiredStatus = new(DesiredStopped)
@@ -272,7 +272,7 @@ func MarkStopped(rec *model.TaskRecord, now time.Time) {
 		t.ExecutionStoppedAt = t.StoppedAt
 	}
 	for i := range t.Containers {
-		if deref(t.Containers[i].LastStatus) != "STOPPED" {
+		if shape.Deref(t.Containers[i].LastStatus) != "STOPPED" {
 			t.Containers[i].LastStatus = new("STOPPED")
 		}
 	}
@@ -283,7 +283,7 @@ func MarkStopped(rec *model.TaskRecord, now time.Time) {
 // A task leaves its node's assignments once it is STOPPED, and every other
 // write rewrites the node index entry, which wakes the node's long poll.
 func PutTask(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord) error {
-	arn := deref(rec.Task.TaskArn)
+	arn := shape.Deref(rec.Task.TaskArn)
 	id := LastSegment(arn)
 	key := TaskKey(sc, cluster, id)
 	// The indexes move from what the stored version contributed to what
@@ -305,23 +305,8 @@ func PutTask(tx store.Tx, sc model.Scope, cluster string, rec *model.TaskRecord)
 	if rec.NodeID == "" {
 		return nil
 	}
-	if deref(rec.Task.LastStatus) == model.TaskStopped {
+	if shape.Deref(rec.Task.LastStatus) == model.TaskStopped {
 		return tx.Delete(NodeTaskKey(rec.NodeID, arn))
 	}
 	return tx.Put(NodeTaskKey(rec.NodeID, arn), []byte(key))
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

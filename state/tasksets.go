@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -74,7 +75,7 @@ func UsesTaskSets(svc *ecstypes.Service) bool {
 func ListTaskSets(tx store.ReadTx, s model.Scope, cluster, service string) ([]TaskSetRecord, error) {
 	recs, err := store.List[TaskSetRecord](tx, TaskSetsPrefix(s, cluster, service))
 	slices.SortStableFunc(recs, func(a, b TaskSetRecord) int {
-		ap, bp := deref(a.TaskSet.Status) == TaskSetPrimary, deref(b.TaskSet.Status) == TaskSetPrimary
+		ap, bp := shape.Deref(a.TaskSet.Status) == TaskSetPrimary, shape.Deref(b.TaskSet.Status) == TaskSetPrimary
 		if ap != bp {
 			if ap {
 				return -1
@@ -92,7 +93,7 @@ func ListTaskSets(tx store.ReadTx, s model.Scope, cluster, service string) ([]Ta
 // registries as the service's own (null while no set is primary).
 func SyncServiceTaskSets(tx store.ReadTx, s model.Scope, cluster string, rec *model.ServiceRecord) error {
 	svc := &rec.Service
-	name := deref(svc.ServiceName)
+	name := shape.Deref(svc.ServiceName)
 	sets, err := ListTaskSets(tx, s, cluster, name)
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func SyncServiceTaskSets(tx store.ReadTx, s model.Scope, cluster string, rec *mo
 		ts := sets[i].TaskSet
 		ts.Tags = nil // DescribeServices does not carry task set tags
 		svc.TaskSets = append(svc.TaskSets, ts)
-		if deref(ts.Status) == TaskSetPrimary {
+		if shape.Deref(ts.Status) == TaskSetPrimary {
 			primary = &sets[i].TaskSet
 		}
 	}
@@ -120,7 +121,7 @@ func SyncServiceTaskSets(tx store.ReadTx, s model.Scope, cluster string, rec *mo
 	svc.PlatformVersion = primary.PlatformVersion
 	svc.PlatformFamily = primary.PlatformFamily
 	svc.NetworkConfiguration = primary.NetworkConfiguration
-	svc.LoadBalancers = orEmpty(primary.LoadBalancers)
-	svc.ServiceRegistries = orEmpty(primary.ServiceRegistries)
+	svc.LoadBalancers = shape.OrEmpty(primary.LoadBalancers)
+	svc.ServiceRegistries = shape.OrEmpty(primary.ServiceRegistries)
 	return nil
 }

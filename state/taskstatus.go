@@ -103,7 +103,7 @@ func containerRank(s string) int {
 // anything changed, and bumps the task's version when it did.
 func ApplyTaskStatus(rec *model.TaskRecord, st agentproto.TaskStatus, now time.Time) bool {
 	t := &rec.Task
-	if deref(t.LastStatus) == model.TaskStopped {
+	if shape.Deref(t.LastStatus) == model.TaskStopped {
 		return false
 	}
 	before := snapshot(t)
@@ -119,7 +119,7 @@ func ApplyTaskStatus(rec *model.TaskRecord, st agentproto.TaskStatus, now time.T
 	setOnce(&t.PullStartedAt, st.PullStartedAt)
 	setOnce(&t.PullStoppedAt, st.PullStoppedAt)
 	setOnce(&t.ExecutionStoppedAt, st.ExecutionStoppedAt)
-	if model.TaskStatusAdvances(deref(t.LastStatus), st.LastStatus) {
+	if model.TaskStatusAdvances(shape.Deref(t.LastStatus), st.LastStatus) {
 		t.LastStatus = new(st.LastStatus)
 		rank := model.TaskStatusRank(st.LastStatus)
 		if rank >= model.TaskStatusRank(model.TaskRunning) {
@@ -131,7 +131,7 @@ func ApplyTaskStatus(rec *model.TaskRecord, st agentproto.TaskStatus, now time.T
 			if t.StopCode == "" {
 				t.StopCode = st.StopCode
 			}
-			if deref(t.StoppedReason) == "" && st.StoppedReason != "" {
+			if shape.Deref(t.StoppedReason) == "" && st.StoppedReason != "" {
 				t.StoppedReason = new(st.StoppedReason)
 			}
 			setOnce(&t.StoppingAt, firstNonZero(st.StoppingAt, now))
@@ -155,14 +155,14 @@ func ApplyTaskStatus(rec *model.TaskRecord, st agentproto.TaskStatus, now time.T
 func MergeContainer(rec *model.TaskRecord, c ecstypes.Container) bool {
 	for i := range rec.Task.Containers {
 		cur := &rec.Task.Containers[i]
-		if deref(cur.Name) != deref(c.Name) {
+		if shape.Deref(cur.Name) != shape.Deref(c.Name) {
 			continue
 		}
-		if deref(cur.LastStatus) == "STOPPED" {
+		if shape.Deref(cur.LastStatus) == "STOPPED" {
 			return false
 		}
 		before := containerSnapshot(*cur)
-		if containerRank(deref(c.LastStatus)) > containerRank(deref(cur.LastStatus)) {
+		if containerRank(shape.Deref(c.LastStatus)) > containerRank(shape.Deref(cur.LastStatus)) {
 			cur.LastStatus = c.LastStatus
 		}
 		if c.RuntimeId != nil {

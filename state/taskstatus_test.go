@@ -82,13 +82,13 @@ func TestApplyTaskStatus(t *testing.T) {
 				t.Fatalf("changed = %v, want %v", changed, tt.changed)
 			}
 			task := rec.Task
-			if deref(task.LastStatus) != tt.last || deref(task.DesiredStatus) != tt.desired {
-				t.Fatalf("last %s desired %s, want %s %s", deref(task.LastStatus), deref(task.DesiredStatus), tt.last, tt.desired)
+			if shape.Deref(task.LastStatus) != tt.last || shape.Deref(task.DesiredStatus) != tt.desired {
+				t.Fatalf("last %s desired %s, want %s %s", shape.Deref(task.LastStatus), shape.Deref(task.DesiredStatus), tt.last, tt.desired)
 			}
-			if task.StopCode != tt.code || deref(task.StoppedReason) != tt.reason {
-				t.Fatalf("stop %s %q, want %s %q", task.StopCode, deref(task.StoppedReason), tt.code, tt.reason)
+			if task.StopCode != tt.code || shape.Deref(task.StoppedReason) != tt.reason {
+				t.Fatalf("stop %s %q, want %s %q", task.StopCode, shape.Deref(task.StoppedReason), tt.code, tt.reason)
 			}
-			if got := deref(task.Containers[0].LastStatus); got != tt.containerSt {
+			if got := shape.Deref(task.Containers[0].LastStatus); got != tt.containerSt {
 				t.Fatalf("container %s, want %s", got, tt.containerSt)
 			}
 			if (task.Version != v) != changed {
@@ -97,7 +97,7 @@ func TestApplyTaskStatus(t *testing.T) {
 			if tt.last == "STOPPED" && changed && (task.StoppedAt.IsZero() || task.ExecutionStoppedAt.IsZero() || task.StoppingAt.IsZero()) {
 				t.Fatalf("stop times not all set: stopping %v executionStopped %v stopped %v", task.StoppingAt, task.ExecutionStoppedAt, task.StoppedAt)
 			}
-			if tt.last == "RUNNING" && deref(tt.rec.Task.LastStatus) != "RUNNING" && task.StartedAt.IsZero() {
+			if tt.last == "RUNNING" && shape.Deref(tt.rec.Task.LastStatus) != "RUNNING" && task.StartedAt.IsZero() {
 				t.Fatal("startedAt not set")
 			}
 		})
@@ -166,11 +166,13 @@ func TestMergeContainer(t *testing.T) {
 		{"fields take the latest value", base("RUNNING"),
 			ecstypes.Container{Name: new("app"), RuntimeId: new("r2"), HealthStatus: ecstypes.HealthStatusHealthy},
 			true, "RUNNING", func(c ecstypes.Container) bool {
-				return deref(c.RuntimeId) == "r2" && c.HealthStatus == ecstypes.HealthStatusHealthy
+				return shape.Deref(c.RuntimeId) == "r2" && c.HealthStatus == ecstypes.HealthStatusHealthy
 			}},
 		{"exit code with the stop", base("RUNNING"),
 			ecstypes.Container{Name: new("app"), LastStatus: new("STOPPED"), ExitCode: new(int32(137)), Reason: new("OOM")},
-			true, "STOPPED", func(c ecstypes.Container) bool { return deref(c.ExitCode) == 137 && deref(c.Reason) == "OOM" }},
+			true, "STOPPED", func(c ecstypes.Container) bool {
+				return shape.Deref(c.ExitCode) == 137 && shape.Deref(c.Reason) == "OOM"
+			}},
 		{"stopped container takes no more reports", base("STOPPED"),
 			ecstypes.Container{Name: new("app"), ExitCode: new(int32(1))}, false, "STOPPED",
 			func(c ecstypes.Container) bool { return c.ExitCode == nil }},
@@ -183,13 +185,13 @@ func TestMergeContainer(t *testing.T) {
 				t.Fatalf("changed = %v, want %v", got, tt.changed)
 			}
 			c := rec.Task.Containers[0]
-			if deref(c.LastStatus) != tt.status {
-				t.Fatalf("status %s, want %s", deref(c.LastStatus), tt.status)
+			if shape.Deref(c.LastStatus) != tt.status {
+				t.Fatalf("status %s, want %s", shape.Deref(c.LastStatus), tt.status)
 			}
 			if tt.check != nil && !tt.check(c) {
 				t.Fatalf("container %+v", c)
 			}
-			if deref(rec.Task.Containers[1].LastStatus) != "PENDING" {
+			if shape.Deref(rec.Task.Containers[1].LastStatus) != "PENDING" {
 				t.Fatal("the other container moved")
 			}
 		})
@@ -259,8 +261,8 @@ func TestReportTaskStatus(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if deref(got.Task.LastStatus) != "STOPPED" || deref(got.Task.Containers[0].LastStatus) != "RUNNING" || got.Task.Version != 2 {
-		t.Fatalf("stored task: last %s container %s version %d", deref(got.Task.LastStatus), deref(got.Task.Containers[0].LastStatus), got.Task.Version)
+	if shape.Deref(got.Task.LastStatus) != "STOPPED" || shape.Deref(got.Task.Containers[0].LastStatus) != "RUNNING" || got.Task.Version != 2 {
+		t.Fatalf("stored task: last %s container %s version %d", shape.Deref(got.Task.LastStatus), shape.Deref(got.Task.Containers[0].LastStatus), got.Task.Version)
 	}
 	if n := assigned(); n != 0 {
 		t.Fatalf("%d assignments after STOPPED, want 0", n)

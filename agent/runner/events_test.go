@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // The engine's events say most of what the runner needs; these tests check
@@ -49,9 +50,9 @@ func TestFakeExitFromTheEvent(t *testing.T) {
 			}
 			st := h.finish()
 			c := container(t, st, "main")
-			if deref(c.ExitCode) != tt.wantExit || deref(c.Reason) != tt.wantReason || deref(c.LastStatus) != "STOPPED" {
+			if shape.Deref(c.ExitCode) != tt.wantExit || shape.Deref(c.Reason) != tt.wantReason || shape.Deref(c.LastStatus) != "STOPPED" {
 				t.Errorf("main: %s exit %d reason %q, want STOPPED exit %d reason %q",
-					deref(c.LastStatus), deref(c.ExitCode), deref(c.Reason), tt.wantExit, tt.wantReason)
+					shape.Deref(c.LastStatus), shape.Deref(c.ExitCode), shape.Deref(c.Reason), tt.wantExit, tt.wantReason)
 			}
 			if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
 				t.Errorf("stop code %s", st.StopCode)
@@ -112,8 +113,8 @@ func exitAtOnce(t *testing.T, inspectFailures int) {
 	a := fakeTask(ecstypes.NetworkModeBridge, def("main", "app:1"))
 	h := start(t, f, testConfig(), a)
 	st := h.finish()
-	if c := container(t, st, "main"); deref(c.ExitCode) != 4 || deref(c.LastStatus) != "STOPPED" {
-		t.Errorf("main: %s exit %d, want STOPPED exit 4", deref(c.LastStatus), deref(c.ExitCode))
+	if c := container(t, st, "main"); shape.Deref(c.ExitCode) != 4 || shape.Deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s exit %d, want STOPPED exit 4", shape.Deref(c.LastStatus), shape.Deref(c.ExitCode))
 	}
 	if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
 		t.Errorf("stop code %s %q", st.StopCode, st.StoppedReason)

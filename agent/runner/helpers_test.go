@@ -20,6 +20,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/runtime/docker"
 	"github.com/wharfhq/wharf/testkit/images"
@@ -234,7 +235,7 @@ func (h *run) all() []agentproto.TaskStatus {
 func container(t *testing.T, st agentproto.TaskStatus, name string) ecstypes.Container {
 	t.Helper()
 	for _, c := range st.Containers {
-		if deref(c.Name) == name {
+		if shape.Deref(c.Name) == name {
 			return c
 		}
 	}
@@ -244,8 +245,8 @@ func container(t *testing.T, st agentproto.TaskStatus, name string) ecstypes.Con
 
 func containerIs(st agentproto.TaskStatus, name, status string) bool {
 	for _, c := range st.Containers {
-		if deref(c.Name) == name {
-			return deref(c.LastStatus) == status
+		if shape.Deref(c.Name) == name {
+			return shape.Deref(c.LastStatus) == status
 		}
 	}
 	return false
@@ -255,7 +256,7 @@ func dump(st agentproto.TaskStatus) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s health=%s stop=%s %q", st.LastStatus, st.HealthStatus, st.StopCode, st.StoppedReason)
 	for _, c := range st.Containers {
-		fmt.Fprintf(&b, "\n  %s %s exit=%v reason=%q health=%s", deref(c.Name), deref(c.LastStatus), deref(c.ExitCode), deref(c.Reason), c.HealthStatus)
+		fmt.Fprintf(&b, "\n  %s %s exit=%v reason=%q health=%s", shape.Deref(c.Name), shape.Deref(c.LastStatus), shape.Deref(c.ExitCode), shape.Deref(c.Reason), c.HealthStatus)
 	}
 	return b.String()
 }
@@ -264,11 +265,11 @@ func dump(st agentproto.TaskStatus) string {
 func hostPort(t *testing.T, c ecstypes.Container, containerPort int32) int32 {
 	t.Helper()
 	for _, b := range c.NetworkBindings {
-		if deref(b.ContainerPort) == containerPort && deref(b.BindIP) == "127.0.0.1" && deref(b.HostPort) != 0 {
-			return deref(b.HostPort)
+		if shape.Deref(b.ContainerPort) == containerPort && shape.Deref(b.BindIP) == "127.0.0.1" && shape.Deref(b.HostPort) != 0 {
+			return shape.Deref(b.HostPort)
 		}
 	}
-	t.Fatalf("%s: no binding of port %d: %+v", deref(c.Name), containerPort, c.NetworkBindings)
+	t.Fatalf("%s: no binding of port %d: %+v", shape.Deref(c.Name), containerPort, c.NetworkBindings)
 	return 0
 }
 
@@ -298,7 +299,7 @@ func get(t *testing.T, url string) string {
 // inspectName inspects the container the task reports under name.
 func inspectName(t *testing.T, rt *docker.Runtime, st agentproto.TaskStatus, name string) docker.ContainerState {
 	t.Helper()
-	s, err := rt.InspectContainer(context.Background(), deref(container(t, st, name).RuntimeId))
+	s, err := rt.InspectContainer(context.Background(), shape.Deref(container(t, st, name).RuntimeId))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -43,7 +44,7 @@ func (h *run) waitRunning() agentproto.TaskStatus {
 	h.t.Helper()
 	return h.wait("all running", func(st agentproto.TaskStatus) bool {
 		return st.LastStatus == model.TaskRunning && !slices.ContainsFunc(st.Containers, func(c ecstypes.Container) bool {
-			return deref(c.LastStatus) != "RUNNING"
+			return shape.Deref(c.LastStatus) != "RUNNING"
 		})
 	})
 }
@@ -76,8 +77,8 @@ func TestFakeRunAndStop(t *testing.T) {
 
 			st := h.waitStatus(model.TaskRunning)
 			c := container(t, st, "main")
-			if deref(c.LastStatus) != "RUNNING" || deref(c.RuntimeId) == "" {
-				t.Errorf("main: %s runtime %q", deref(c.LastStatus), deref(c.RuntimeId))
+			if shape.Deref(c.LastStatus) != "RUNNING" || shape.Deref(c.RuntimeId) == "" {
+				t.Errorf("main: %s runtime %q", shape.Deref(c.LastStatus), shape.Deref(c.RuntimeId))
 			}
 			ops := f.ops()
 			if indexOf(ops, "pull app:1") < 0 || indexOf(ops, "create main") < 0 || indexOf(ops, "start main") < 0 {
@@ -97,8 +98,8 @@ func TestFakeRunAndStop(t *testing.T) {
 			if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "Task stopped by the test" {
 				t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 			}
-			if c := container(t, st, "main"); deref(c.ExitCode) != tt.wantExit || deref(c.LastStatus) != "STOPPED" {
-				t.Errorf("main: %s exit %d, want STOPPED exit %d", deref(c.LastStatus), deref(c.ExitCode), tt.wantExit)
+			if c := container(t, st, "main"); shape.Deref(c.ExitCode) != tt.wantExit || shape.Deref(c.LastStatus) != "STOPPED" {
+				t.Errorf("main: %s exit %d, want STOPPED exit %d", shape.Deref(c.LastStatus), shape.Deref(c.ExitCode), tt.wantExit)
 			}
 			f.mu.Lock()
 			timeout := f.stops["main"]
@@ -133,11 +134,11 @@ func TestFakeEssentialExit(t *testing.T) {
 			if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited || st.StoppedReason != reasonEssentialExited {
 				t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 			}
-			if c := container(t, st, "main"); deref(c.ExitCode) != int32(tt.code) || deref(c.LastStatus) != "STOPPED" {
-				t.Errorf("main: %s exit %d, want STOPPED exit %d", deref(c.LastStatus), deref(c.ExitCode), tt.code)
+			if c := container(t, st, "main"); shape.Deref(c.ExitCode) != int32(tt.code) || shape.Deref(c.LastStatus) != "STOPPED" {
+				t.Errorf("main: %s exit %d, want STOPPED exit %d", shape.Deref(c.LastStatus), shape.Deref(c.ExitCode), tt.code)
 			}
-			if c := container(t, st, "side"); deref(c.LastStatus) != "STOPPED" || deref(c.ExitCode) != 143 {
-				t.Errorf("side: %s exit %v, want STOPPED exit 143", deref(c.LastStatus), deref(c.ExitCode))
+			if c := container(t, st, "side"); shape.Deref(c.LastStatus) != "STOPPED" || shape.Deref(c.ExitCode) != 143 {
+				t.Errorf("side: %s exit %v, want STOPPED exit 143", shape.Deref(c.LastStatus), shape.Deref(c.ExitCode))
 			}
 			if ops := f.ops(); indexOf(ops, "stop side") < 0 || indexOf(ops, "stop main") >= 0 {
 				t.Errorf("ops %q: want side stopped, main not (it had exited)", ops)
@@ -157,7 +158,7 @@ func TestFakeNonEssentialExitKeepsTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := h.wait("job stopped", func(st agentproto.TaskStatus) bool { return containerIs(st, "job", "STOPPED") })
-	if st.LastStatus != model.TaskRunning || deref(container(t, st, "job").ExitCode) != 5 || !containerIs(st, "main", "RUNNING") {
+	if st.LastStatus != model.TaskRunning || shape.Deref(container(t, st, "job").ExitCode) != 5 || !containerIs(st, "main", "RUNNING") {
 		t.Errorf("after a non-essential exit: %s", dump(st))
 	}
 }
@@ -252,8 +253,8 @@ func TestFakeFailuresToStart(t *testing.T) {
 			if st.StopCode != ecstypes.TaskStopCodeTaskFailedToStart || st.StoppedReason != tt.wantReason {
 				t.Errorf("stop %s %q, want TaskFailedToStart %q", st.StopCode, st.StoppedReason, tt.wantReason)
 			}
-			if c := container(t, st, "main"); deref(c.Reason) != tt.wantReason || deref(c.LastStatus) != "STOPPED" {
-				t.Errorf("main: %s %q", deref(c.LastStatus), deref(c.Reason))
+			if c := container(t, st, "main"); shape.Deref(c.Reason) != tt.wantReason || shape.Deref(c.LastStatus) != "STOPPED" {
+				t.Errorf("main: %s %q", shape.Deref(c.LastStatus), shape.Deref(c.Reason))
 			}
 			if !containerIs(st, "side", "STOPPED") {
 				t.Errorf("side not stopped: %s", dump(st))
@@ -282,7 +283,7 @@ func TestFakeAdoption(t *testing.T) {
 	if err := f.exit("side", 137); err != nil {
 		t.Fatal(err)
 	}
-	extraID := deref(container(t, before, "extra").RuntimeId)
+	extraID := shape.Deref(container(t, before, "extra").RuntimeId)
 	if err := f.RemoveContainer(context.Background(), extraID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +293,13 @@ func TestFakeAdoption(t *testing.T) {
 	st := second.wait("adopted", func(st agentproto.TaskStatus) bool {
 		return st.LastStatus == model.TaskRunning && containerIs(st, "side", "STOPPED") && containerIs(st, "extra", "RUNNING")
 	})
-	if c := container(t, st, "side"); deref(c.ExitCode) != 137 || deref(c.RuntimeId) != deref(container(t, before, "side").RuntimeId) {
-		t.Errorf("side: exit %d runtime %s", deref(c.ExitCode), deref(c.RuntimeId))
+	if c := container(t, st, "side"); shape.Deref(c.ExitCode) != 137 || shape.Deref(c.RuntimeId) != shape.Deref(container(t, before, "side").RuntimeId) {
+		t.Errorf("side: exit %d runtime %s", shape.Deref(c.ExitCode), shape.Deref(c.RuntimeId))
 	}
-	if c := container(t, st, "extra"); deref(c.RuntimeId) == extraID {
+	if c := container(t, st, "extra"); shape.Deref(c.RuntimeId) == extraID {
 		t.Errorf("extra: still the removed container")
 	}
-	if main := container(t, st, "main"); deref(main.RuntimeId) != deref(container(t, before, "main").RuntimeId) {
+	if main := container(t, st, "main"); shape.Deref(main.RuntimeId) != shape.Deref(container(t, before, "main").RuntimeId) {
 		t.Errorf("main not adopted: %s", dump(st))
 	}
 	after := f.ops()[mark:]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -130,7 +131,7 @@ func New(rt Runtime, cfg Config, a agentproto.Assignment, report func(agentproto
 		done:   make(chan result),
 	}
 	for _, d := range r.task.containers {
-		r.ctrs = append(r.ctrs, &ctr{name: d.name, def: d, image: deref(d.Image), dockerName: r.task.dockerName(d.name, randomHex())})
+		r.ctrs = append(r.ctrs, &ctr{name: d.name, def: d, image: shape.Deref(d.Image), dockerName: r.task.dockerName(d.name, randomHex())})
 	}
 	if r.task.awsvpc() {
 		r.pause = &ctr{name: PauseContainerName, dockerName: r.task.dockerName(PauseContainerName, randomHex())}

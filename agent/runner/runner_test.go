@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -75,8 +76,8 @@ func TestDependsOnHealthy(t *testing.T) {
 		t.Error("no report with app stopped and db still running")
 	}
 	for _, name := range []string{"db", "app"} {
-		if c := container(t, st, name); deref(c.LastStatus) != "STOPPED" || deref(c.ExitCode) != 0 {
-			t.Errorf("%s: %s exit %d, want STOPPED exit 0 (SIGTERM)", name, deref(c.LastStatus), deref(c.ExitCode))
+		if c := container(t, st, name); shape.Deref(c.LastStatus) != "STOPPED" || shape.Deref(c.ExitCode) != 0 {
+			t.Errorf("%s: %s exit %d, want STOPPED exit 0 (SIGTERM)", name, shape.Deref(c.LastStatus), shape.Deref(c.ExitCode))
 		}
 	}
 }
@@ -93,11 +94,11 @@ func TestEssentialContainerExit(t *testing.T) {
 	if st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited || st.StoppedReason != "Essential container in task exited" {
 		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 	}
-	if c := container(t, st, "main"); deref(c.ExitCode) != 3 || deref(c.LastStatus) != "STOPPED" {
-		t.Errorf("main: %s exit %d, want STOPPED exit 3", deref(c.LastStatus), deref(c.ExitCode))
+	if c := container(t, st, "main"); shape.Deref(c.ExitCode) != 3 || shape.Deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s exit %d, want STOPPED exit 3", shape.Deref(c.LastStatus), shape.Deref(c.ExitCode))
 	}
-	if c := container(t, st, "side"); deref(c.LastStatus) != "STOPPED" || c.ExitCode == nil {
-		t.Errorf("side: %s exit %v, want STOPPED", deref(c.LastStatus), c.ExitCode)
+	if c := container(t, st, "side"); shape.Deref(c.LastStatus) != "STOPPED" || c.ExitCode == nil {
+		t.Errorf("side: %s exit %v, want STOPPED", shape.Deref(c.LastStatus), c.ExitCode)
 	}
 	if st.StoppingAt.IsZero() || st.ExecutionStoppedAt.Before(st.StoppingAt) {
 		t.Errorf("stoppingAt %v executionStoppedAt %v", st.StoppingAt, st.ExecutionStoppedAt)
@@ -114,7 +115,7 @@ func TestOutOfMemory(t *testing.T) {
 	main.Memory = new(int32(32))
 	st := start(t, rt, testConfig(), newTask(t, rt, ecstypes.NetworkModeBridge, main)).finish()
 	c := container(t, st, "main")
-	if deref(c.ExitCode) != 137 || deref(c.Reason) != "OutOfMemoryError: Container killed due to memory usage" ||
+	if shape.Deref(c.ExitCode) != 137 || shape.Deref(c.Reason) != "OutOfMemoryError: Container killed due to memory usage" ||
 		st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
 		t.Errorf("%s", dump(st))
 	}
@@ -129,8 +130,8 @@ func TestNonEssentialExit(t *testing.T) {
 	h := start(t, rt, testConfig(), a)
 
 	st := h.wait("job stopped", func(st agentproto.TaskStatus) bool { return containerIs(st, "job", "STOPPED") })
-	if c := container(t, st, "job"); deref(c.ExitCode) != 5 {
-		t.Errorf("job exit %d, want 5", deref(c.ExitCode))
+	if c := container(t, st, "job"); shape.Deref(c.ExitCode) != 5 {
+		t.Errorf("job exit %d, want 5", shape.Deref(c.ExitCode))
 	}
 	h.waitStatus(model.TaskRunning)
 	if st := h.r.Status(); st.LastStatus != model.TaskRunning || !containerIs(st, "main", "RUNNING") {
@@ -161,8 +162,8 @@ func TestStopTimeoutKillsAContainerIgnoringSIGTERM(t *testing.T) {
 	if took < 1500*time.Millisecond || took > 15*time.Second {
 		t.Errorf("stopped in %v, want about the 2s stop timeout", took)
 	}
-	if c := container(t, st, "main"); deref(c.ExitCode) != 137 {
-		t.Errorf("exit %d, want 137 (SIGKILL)", deref(c.ExitCode))
+	if c := container(t, st, "main"); shape.Deref(c.ExitCode) != 137 {
+		t.Errorf("exit %d, want 137 (SIGKILL)", shape.Deref(c.ExitCode))
 	}
 	if st.StopCode != ecstypes.TaskStopCodeUserInitiated || st.StoppedReason != "Task stopped by the test" {
 		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
@@ -186,8 +187,8 @@ func TestPullFailure(t *testing.T) {
 		!strings.HasPrefix(last.StoppedReason, "CannotPullContainerError: ") {
 		t.Errorf("status %s", dump(last))
 	}
-	if c := container(t, last, "main"); deref(c.Reason) != last.StoppedReason || deref(c.LastStatus) != "STOPPED" || c.RuntimeId != nil {
-		t.Errorf("container %s %q runtime %v", deref(c.LastStatus), deref(c.Reason), c.RuntimeId)
+	if c := container(t, last, "main"); shape.Deref(c.Reason) != last.StoppedReason || shape.Deref(c.LastStatus) != "STOPPED" || c.RuntimeId != nil {
+		t.Errorf("container %s %q runtime %v", shape.Deref(c.LastStatus), shape.Deref(c.Reason), c.RuntimeId)
 	}
 }
 
@@ -201,8 +202,8 @@ func TestStartFailure(t *testing.T) {
 		strings.Contains(st.StoppedReason, "docker: ") {
 		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 	}
-	if c := container(t, st, "main"); deref(c.Reason) != st.StoppedReason || deref(c.LastStatus) != "STOPPED" {
-		t.Errorf("main: %s %q", deref(c.LastStatus), deref(c.Reason))
+	if c := container(t, st, "main"); shape.Deref(c.Reason) != st.StoppedReason || shape.Deref(c.LastStatus) != "STOPPED" {
+		t.Errorf("main: %s %q", shape.Deref(c.LastStatus), shape.Deref(c.Reason))
 	}
 }
 
@@ -220,11 +221,11 @@ func TestUnmetDependencyFailsTheTask(t *testing.T) {
 		t.Errorf("stop %s %q", st.StopCode, st.StoppedReason)
 	}
 	c := container(t, st, "app")
-	if deref(c.ExitCode) != 143 || !strings.HasPrefix(deref(c.Reason), "CannotStartContainerError: dependency graph: ") || c.RuntimeId != nil {
-		t.Errorf("app: exit %d reason %q runtime %v", deref(c.ExitCode), deref(c.Reason), c.RuntimeId)
+	if shape.Deref(c.ExitCode) != 143 || !strings.HasPrefix(shape.Deref(c.Reason), "CannotStartContainerError: dependency graph: ") || c.RuntimeId != nil {
+		t.Errorf("app: exit %d reason %q runtime %v", shape.Deref(c.ExitCode), shape.Deref(c.Reason), c.RuntimeId)
 	}
-	if c := container(t, st, "init"); deref(c.ExitCode) != 1 {
-		t.Errorf("init exit %d", deref(c.ExitCode))
+	if c := container(t, st, "init"); shape.Deref(c.ExitCode) != 1 {
+		t.Errorf("init exit %d", shape.Deref(c.ExitCode))
 	}
 }
 
@@ -254,18 +255,18 @@ func TestAwsvpc(t *testing.T) {
 	att := st.Attachments[0]
 	details := map[string]string{}
 	for _, kv := range att.Details {
-		details[deref(kv.Name)] = deref(kv.Value)
+		details[shape.Deref(kv.Name)] = shape.Deref(kv.Value)
 	}
 	ip := details["privateIPv4Address"]
-	if deref(att.Type) != "ElasticNetworkInterface" || deref(att.Status) != "ATTACHED" || ip == "" ||
+	if shape.Deref(att.Type) != "ElasticNetworkInterface" || shape.Deref(att.Status) != "ATTACHED" || ip == "" ||
 		details["subnetId"] != "subnet-0abc" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") ||
 		details["macAddress"] == "" || details["privateDnsName"] != "ip-"+strings.ReplaceAll(ip, ".", "-")+".eu-west-1.compute.internal" {
-		t.Errorf("attachment %s %s %v", deref(att.Type), deref(att.Status), details)
+		t.Errorf("attachment %s %s %v", shape.Deref(att.Type), shape.Deref(att.Status), details)
 	}
 	for _, c := range st.Containers {
-		if len(c.NetworkInterfaces) != 1 || deref(c.NetworkInterfaces[0].PrivateIpv4Address) != ip ||
-			deref(c.NetworkInterfaces[0].AttachmentId) != deref(att.Id) {
-			t.Errorf("%s: network interfaces %+v", deref(c.Name), c.NetworkInterfaces)
+		if len(c.NetworkInterfaces) != 1 || shape.Deref(c.NetworkInterfaces[0].PrivateIpv4Address) != ip ||
+			shape.Deref(c.NetworkInterfaces[0].AttachmentId) != shape.Deref(att.Id) {
+			t.Errorf("%s: network interfaces %+v", shape.Deref(c.Name), c.NetworkInterfaces)
 		}
 	}
 	pauses, err := rt.ListContainers(context.Background(), map[string]string{LabelTaskARN: a.TaskARN, LabelContainerName: PauseContainerName}, true)
@@ -278,8 +279,8 @@ func TestAwsvpc(t *testing.T) {
 	if pause, err := rt.InspectContainer(context.Background(), pauses[0].ID); err != nil || pause.Running || pause.ExitCode != 0 {
 		t.Errorf("pause container after STOPPED: running %v exit %d (%v)", pause.Running, pause.ExitCode, err)
 	}
-	if deref(st.Attachments[0].Status) != "DETACHED" {
-		t.Errorf("attachment %s after STOPPED", deref(st.Attachments[0].Status))
+	if shape.Deref(st.Attachments[0].Status) != "DETACHED" {
+		t.Errorf("attachment %s after STOPPED", shape.Deref(st.Attachments[0].Status))
 	}
 	var states []string
 	for _, r := range h.all() {
@@ -346,11 +347,11 @@ func TestAdoption(t *testing.T) {
 	}
 	// While no runner runs, side is killed and extra removed (as if it had
 	// never been created).
-	sideID := deref(container(t, before, "side").RuntimeId)
+	sideID := shape.Deref(container(t, before, "side").RuntimeId)
 	if err := rt.KillContainer(context.Background(), sideID, ""); err != nil {
 		t.Fatal(err)
 	}
-	extraID := deref(container(t, before, "extra").RuntimeId)
+	extraID := shape.Deref(container(t, before, "extra").RuntimeId)
 	if err := rt.RemoveContainer(context.Background(), extraID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -359,16 +360,16 @@ func TestAdoption(t *testing.T) {
 	st := second.wait("adopted", func(st agentproto.TaskStatus) bool {
 		return st.LastStatus == model.TaskRunning && containerIs(st, "side", "STOPPED") && containerIs(st, "extra", "RUNNING")
 	})
-	if c := container(t, st, "extra"); deref(c.RuntimeId) == extraID {
+	if c := container(t, st, "extra"); shape.Deref(c.RuntimeId) == extraID {
 		t.Errorf("extra: still the removed container %s", extraID)
 	}
-	if c := container(t, st, "side"); deref(c.ExitCode) != 137 || deref(c.RuntimeId) != sideID {
-		t.Errorf("side: exit %d runtime %s, want 137 and %s", deref(c.ExitCode), deref(c.RuntimeId), sideID)
+	if c := container(t, st, "side"); shape.Deref(c.ExitCode) != 137 || shape.Deref(c.RuntimeId) != sideID {
+		t.Errorf("side: exit %d runtime %s, want 137 and %s", shape.Deref(c.ExitCode), shape.Deref(c.RuntimeId), sideID)
 	}
 	main, mainBefore := container(t, st, "main"), container(t, before, "main")
-	if deref(main.RuntimeId) != deref(mainBefore.RuntimeId) || deref(main.LastStatus) != "RUNNING" ||
+	if shape.Deref(main.RuntimeId) != shape.Deref(mainBefore.RuntimeId) || shape.Deref(main.LastStatus) != "RUNNING" ||
 		hostPort(t, main, 8080) != hostPort(t, mainBefore, 8080) {
-		t.Errorf("main after adoption: %s %s, before %s", deref(main.RuntimeId), deref(main.LastStatus), deref(mainBefore.RuntimeId))
+		t.Errorf("main after adoption: %s %s, before %s", shape.Deref(main.RuntimeId), shape.Deref(main.LastStatus), shape.Deref(mainBefore.RuntimeId))
 	}
 	if !reflect.DeepEqual(st.Attachments, before.Attachments) {
 		t.Errorf("attachment changed:\n %s\n %s", jsonOf(st.Attachments), jsonOf(before.Attachments))
@@ -392,8 +393,8 @@ func waitServing(t *testing.T, st agentproto.TaskStatus, container string, port 
 	var url string
 	for _, c := range st.Containers {
 		for _, b := range c.NetworkBindings {
-			if deref(c.Name) == container && deref(b.ContainerPort) == port {
-				url = fmt.Sprintf("http://%s:%d/health", deref(b.BindIP), deref(b.HostPort))
+			if shape.Deref(c.Name) == container && shape.Deref(b.ContainerPort) == port {
+				url = fmt.Sprintf("http://%s:%d/health", shape.Deref(b.BindIP), shape.Deref(b.HostPort))
 			}
 		}
 	}

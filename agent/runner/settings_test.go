@@ -11,6 +11,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -56,7 +57,7 @@ func TestContainerSettings(t *testing.T) {
 		return map[string]string{"WHARF_EXTRA": c + " of " + got.TaskARN}, nil
 	}
 	st := start(t, rt, cfg, a).finish()
-	if c := container(t, st, "probe"); deref(c.ExitCode) != 0 || st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
+	if c := container(t, st, "probe"); shape.Deref(c.ExitCode) != 0 || st.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
 		t.Fatalf("probe: %s", dump(st))
 	}
 
@@ -126,7 +127,7 @@ func TestDockerSettings(t *testing.T) {
 	h := start(t, rt, cfg, a)
 	st := h.waitStatus(model.TaskRunning)
 
-	family := deref(a.Definition.Family)
+	family := shape.Deref(a.Definition.Family)
 	for _, tt := range []struct {
 		name                    string
 		shares, memory, reserve int64
@@ -137,7 +138,7 @@ func TestDockerSettings(t *testing.T) {
 		{name: "side", shares: 512, memory: 256 << 20, cpu: "512"},
 	} {
 		c := container(t, st, tt.name)
-		info, err := rawEngine(t).ContainerInspect(context.Background(), deref(c.RuntimeId))
+		info, err := rawEngine(t).ContainerInspect(context.Background(), shape.Deref(c.RuntimeId))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,8 +148,8 @@ func TestDockerSettings(t *testing.T) {
 			t.Errorf("%s: shares %d memory %d reservation %d init %v readonly %v privileged %v", tt.name,
 				hc.CPUShares, hc.Memory, hc.MemoryReservation, hc.Init, hc.ReadonlyRootfs, hc.Privileged)
 		}
-		if deref(c.Cpu) != tt.cpu {
-			t.Errorf("%s: reported cpu %q, want %q", tt.name, deref(c.Cpu), tt.cpu)
+		if shape.Deref(c.Cpu) != tt.cpu {
+			t.Errorf("%s: reported cpu %q, want %q", tt.name, shape.Deref(c.Cpu), tt.cpu)
 		}
 		if want := fmt.Sprintf(`^/ecs-%s-1-%s-[0-9a-f]{20}$`, family, tt.name); !regexp.MustCompile(want).MatchString(info.Name) {
 			t.Errorf("name %s, want %s", info.Name, want)
@@ -172,8 +173,8 @@ func TestDockerSettings(t *testing.T) {
 		if fmt.Sprint(hc.ExtraHosts) != "[db.local:10.0.0.9]" || fmt.Sprint(hc.DNSSearch) != "[corp.example]" {
 			t.Errorf("extra hosts %v dns search %v", hc.ExtraHosts, hc.DNSSearch)
 		}
-		if deref(c.Memory) != "64" || deref(c.MemoryReservation) != "32" {
-			t.Errorf("reported memory %q reservation %q", deref(c.Memory), deref(c.MemoryReservation))
+		if shape.Deref(c.Memory) != "64" || shape.Deref(c.MemoryReservation) != "32" {
+			t.Errorf("reported memory %q reservation %q", shape.Deref(c.Memory), shape.Deref(c.MemoryReservation))
 		}
 	}
 	h.stop(a, "test done")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
 
@@ -34,16 +35,16 @@ type volumeNeed struct {
 func (t *task) spec(c *containerDef, dockerName string, in specInput) (docker.ContainerSpec, []volumeNeed, error) {
 	s := docker.ContainerSpec{
 		Name:           dockerName,
-		Image:          deref(c.Image),
+		Image:          shape.Deref(c.Image),
 		Entrypoint:     nilIfEmpty(c.EntryPoint),
 		Command:        nilIfEmpty(c.Command),
 		Env:            t.baseEnv(c),
-		WorkingDir:     deref(c.WorkingDirectory),
-		User:           deref(c.User),
+		WorkingDir:     shape.Deref(c.WorkingDirectory),
+		User:           shape.Deref(c.User),
 		Labels:         map[string]string{},
 		CPUShares:      max(int64(c.Cpu), minCPUShares),
-		ReadonlyRootfs: deref(c.ReadonlyRootFilesystem),
-		Privileged:     deref(c.Privileged),
+		ReadonlyRootfs: shape.Deref(c.ReadonlyRootFilesystem),
+		Privileged:     shape.Deref(c.Privileged),
 		Healthcheck:    healthcheck(c.HealthCheck),
 		StopTimeout:    c.stopTimeout,
 	}
@@ -59,7 +60,7 @@ func (t *task) spec(c *containerDef, dockerName string, in specInput) (docker.Co
 		s.MemoryReservation = mib(int(*c.MemoryReservation))
 	}
 	if lp := c.LinuxParameters; lp != nil {
-		s.Init = deref(lp.InitProcessEnabled)
+		s.Init = shape.Deref(lp.InitProcessEnabled)
 	}
 	for _, u := range c.Ulimits {
 		s.Ulimits = append(s.Ulimits, docker.Ulimit{Name: string(u.Name), Soft: int64(u.SoftLimit), Hard: int64(u.HardLimit)})
@@ -91,7 +92,7 @@ func (t *task) spec(c *containerDef, dockerName string, in specInput) (docker.Co
 		}
 	}
 	if t.mode == ecstypes.NetworkModeBridge || t.mode == ecstypes.NetworkModeNone {
-		s.Hostname = deref(c.Hostname)
+		s.Hostname = shape.Deref(c.Hostname)
 	}
 	if !t.awsvpc() {
 		s.ExtraHosts = extraHosts(c.ExtraHosts)
@@ -111,8 +112,8 @@ func (t *task) spec(c *containerDef, dockerName string, in specInput) (docker.Co
 		}
 	}
 	for _, vf := range c.VolumesFrom {
-		from := in.names[deref(vf.SourceContainer)]
-		if deref(vf.ReadOnly) {
+		from := in.names[shape.Deref(vf.SourceContainer)]
+		if shape.Deref(vf.ReadOnly) {
 			from += ":ro"
 		}
 		s.VolumesFrom = append(s.VolumesFrom, from)
@@ -127,27 +128,27 @@ func (t *task) spec(c *containerDef, dockerName string, in specInput) (docker.Co
 //   - scope task, or neither host path nor configuration (ECS's
 //     "Docker-managed" volume): a volume of this task, removed by Cleanup.
 func (t *task) mount(mp ecstypes.MountPoint) (docker.Mount, *volumeNeed, error) {
-	name := deref(mp.SourceVolume)
-	m := docker.Mount{Target: deref(mp.ContainerPath), ReadOnly: deref(mp.ReadOnly)}
+	name := shape.Deref(mp.SourceVolume)
+	m := docker.Mount{Target: shape.Deref(mp.ContainerPath), ReadOnly: shape.Deref(mp.ReadOnly)}
 	v, ok := t.volumes[name]
 	switch {
 	case !ok:
 		return m, nil, fmt.Errorf("mount point %s: no volume %q in the task definition", m.Target, name)
 	case v.EfsVolumeConfiguration != nil || v.FsxWindowsFileServerVolumeConfiguration != nil:
 		return m, nil, fmt.Errorf("volume %q: EFS and FSx volumes are not supported by wharf", name)
-	case v.Host != nil && deref(v.Host.SourcePath) != "":
-		m.Source = deref(v.Host.SourcePath)
+	case v.Host != nil && shape.Deref(v.Host.SourcePath) != "":
+		m.Source = shape.Deref(v.Host.SourcePath)
 		return m, nil, nil
 	}
 	need := &volumeNeed{spec: docker.VolumeSpec{Name: t.taskVolumeName(name), Labels: map[string]string{}}}
 	dv := v.DockerVolumeConfiguration
 	if dv != nil {
-		need.spec.Driver, need.spec.DriverOpts = deref(dv.Driver), dv.DriverOpts
+		need.spec.Driver, need.spec.DriverOpts = shape.Deref(dv.Driver), dv.DriverOpts
 		maps.Copy(need.spec.Labels, dv.Labels)
 	}
 	if dv != nil && dv.Scope == ecstypes.ScopeShared {
 		need.spec.Name = name
-		need.mustExist = !deref(dv.Autoprovision)
+		need.mustExist = !shape.Deref(dv.Autoprovision)
 	} else { // the task's own: labelled so that Cleanup finds it
 		maps.Copy(need.spec.Labels, t.labels(""))
 		delete(need.spec.Labels, LabelContainerName)
@@ -216,7 +217,7 @@ func healthcheck(h *ecstypes.HealthCheck) *docker.Healthcheck {
 func extraHosts(hs []ecstypes.HostEntry) []string {
 	var out []string
 	for _, h := range hs {
-		out = append(out, deref(h.Hostname)+":"+deref(h.IpAddress))
+		out = append(out, shape.Deref(h.Hostname)+":"+shape.Deref(h.IpAddress))
 	}
 	return out
 }

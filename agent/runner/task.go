@@ -11,6 +11,7 @@ import (
 
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -75,7 +76,7 @@ func resolve(a agentproto.Assignment, defaultStop time.Duration, labels map[stri
 		arn:         a.TaskARN,
 		clusterARN:  a.ClusterARN,
 		cluster:     model.ClusterName(a.ClusterARN),
-		family:      deref(d.Family),
+		family:      shape.Deref(d.Family),
 		revision:    d.Revision,
 		mode:        d.NetworkMode,
 		subnet:      "subnet-wharf",
@@ -83,7 +84,7 @@ func resolve(a agentproto.Assignment, defaultStop time.Duration, labels map[stri
 		extraLabels: maps.Clone(labels),
 	}
 	if t.family == "" { // family and revision from the definition's ARN
-		if ref, ok := model.ParseTaskDefRef(deref(d.TaskDefinitionArn)); ok {
+		if ref, ok := model.ParseTaskDefRef(shape.Deref(d.TaskDefinitionArn)); ok {
 			t.family, t.revision = ref.Family, ref.Revision
 		}
 	}
@@ -108,12 +109,12 @@ func resolve(a agentproto.Assignment, defaultStop time.Duration, labels map[stri
 	t.memory = parseSize(ov.Memory, d.Memory, model.ParseTaskMemory)
 	t.cpu = parseSize(ov.Cpu, d.Cpu, model.ParseTaskCPU)
 	for _, v := range d.Volumes {
-		t.volumes[deref(v.Name)] = v
+		t.volumes[shape.Deref(v.Name)] = v
 	}
 	for _, cd := range d.ContainerDefinitions {
-		c := &containerDef{ContainerDefinition: cd, name: deref(cd.Name), essential: cd.Essential == nil || *cd.Essential}
+		c := &containerDef{ContainerDefinition: cd, name: shape.Deref(cd.Name), essential: cd.Essential == nil || *cd.Essential}
 		for _, co := range ov.ContainerOverrides {
-			if deref(co.Name) == c.name {
+			if shape.Deref(co.Name) == c.name {
 				c.applyOverride(co)
 			}
 		}
@@ -125,14 +126,14 @@ func resolve(a agentproto.Assignment, defaultStop time.Duration, labels map[stri
 			c.startTimeout = time.Duration(*cd.StartTimeout) * time.Second
 		}
 		for _, dep := range cd.DependsOn {
-			c.deps = append(c.deps, dependency{Container: deref(dep.ContainerName), Condition: dep.Condition})
+			c.deps = append(c.deps, dependency{Container: shape.Deref(dep.ContainerName), Condition: dep.Condition})
 		}
 		for _, l := range cd.Links {
 			target, _, _ := strings.Cut(l, ":")
 			c.deps = append(c.deps, dependency{Container: target, Condition: ecstypes.ContainerConditionStart})
 		}
 		for _, vf := range cd.VolumesFrom {
-			c.deps = append(c.deps, dependency{Container: deref(vf.SourceContainer), Condition: ecstypes.ContainerConditionStart})
+			c.deps = append(c.deps, dependency{Container: shape.Deref(vf.SourceContainer), Condition: ecstypes.ContainerConditionStart})
 		}
 		t.containers = append(t.containers, c)
 	}
@@ -161,7 +162,7 @@ func (c *containerDef) applyOverride(o ecstypes.ContainerOverride) {
 		for _, kv := range o.Environment {
 			replaced := false
 			for i := range env {
-				if deref(env[i].Name) == deref(kv.Name) {
+				if shape.Deref(env[i].Name) == shape.Deref(kv.Name) {
 					env[i], replaced = kv, true
 				}
 			}
@@ -230,7 +231,7 @@ func (t *task) taskVolumeName(volume string) string {
 func (t *task) baseEnv(c *containerDef) map[string]string {
 	env := map[string]string{}
 	for _, kv := range c.Environment {
-		env[deref(kv.Name)] = deref(kv.Value)
+		env[shape.Deref(kv.Name)] = shape.Deref(kv.Value)
 	}
 	if t.region != "" {
 		for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
@@ -263,12 +264,4 @@ func protocolOf(pm ecstypes.PortMapping) string {
 func shortHash(s string, n int) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:n]
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

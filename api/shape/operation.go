@@ -80,3 +80,22 @@ func ToFloat64(p *float64) float64 {
 	}
 	return *p
 }
+
+// Deref returns *p, or T's zero value if p is nil (an absent optional
+// member), for any T.
+func Deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// OrEmpty returns s, or an empty slice if s is nil, so that a list member
+// encodes as [] rather than being left out, as AWS answers.
+func OrEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

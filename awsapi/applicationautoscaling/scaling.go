@@ -5,6 +5,7 @@ import (
 	"time"
 
 	aas "github.com/wharfhq/wharf/api/applicationautoscalingtypes"
+	"github.com/wharfhq/wharf/api/shape"
 )
 
 // The arithmetic of scaling, as pure functions over plain values: what a
@@ -56,7 +57,7 @@ func findStep(steps []aas.StepAdjustment, breach float64) (adj int32, ok bool) {
 			in = breach > lo && breach <= hi
 		}
 		if in {
-			return deref32(s.ScalingAdjustment), true
+			return shape.ToInt32(s.ScalingAdjustment), true
 		}
 	}
 	return 0, false
@@ -182,7 +183,7 @@ func stepWant(cfg *aas.StepScalingPolicyConfiguration, current int32, breach flo
 		return current, false
 	}
 	apply := func(from int32) int32 {
-		return adjust(from, cfg.AdjustmentType, adj, deref32(cfg.MinAdjustmentMagnitude))
+		return adjust(from, cfg.AdjustmentType, adj, shape.ToInt32(cfg.MinAdjustmentMagnitude))
 	}
 	if want := apply(current); want <= current {
 		return want, true
@@ -201,13 +202,6 @@ func targetTrackingWant(current int32, metric, target float64, high bool, b boun
 		return current
 	}
 	return want
-}
-
-func deref32(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 func abs32(n int32) int32 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/keyring"
 	"github.com/wharfhq/wharf/model"
@@ -87,7 +88,7 @@ func (s *Service) Mint(ctx context.Context, req agentproto.CredentialsRequest) (
 			return refuse(404, "TaskNotFound", "no task %s", req.TaskARN)
 		case rec.NodeID != req.NodeID:
 			return refuse(403, "NotAssigned", "task %s is not assigned to node %s", req.TaskARN, req.NodeID)
-		case deref(rec.Task.LastStatus) == model.TaskStopped:
+		case shape.Deref(rec.Task.LastStatus) == model.TaskStopped:
 			return refuse(409, "TaskStopped", "task %s has stopped", req.TaskARN)
 		}
 		role := roleOf(&rec, req.Role)
@@ -125,10 +126,10 @@ func roleOf(rec *model.TaskRecord, kind string) string {
 			over = o.ExecutionRoleArn
 		}
 	}
-	if deref(over) != "" {
+	if shape.Deref(over) != "" {
 		return *over
 	}
-	return deref(def)
+	return shape.Deref(def)
 }
 
 // roleARN completes a role name ("app", "path/app") into an IAM role ARN
@@ -221,12 +222,4 @@ func randomString(alphabet string, n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

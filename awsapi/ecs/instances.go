@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/awsapi"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/scheduler"
@@ -233,7 +234,7 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.Dere
 		if err != nil {
 			return err
 		}
-		if usage.Running+usage.Pending > 0 && !deref(in.Force) {
+		if usage.Running+usage.Pending > 0 && !shape.Deref(in.Force) {
 			return invalidParam("The container instance has %d task(s) that are not stopped. Stop them, or pass force to deregister anyway.", usage.Running+usage.Pending)
 		}
 		rec.Instance.Status = new(instanceInactive)
@@ -252,14 +253,6 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *ecstypes.Dere
 func (a *API) DiscoverPollEndpoint(ctx context.Context, in *ecstypes.DiscoverPollEndpointRequest) (*ecstypes.DiscoverPollEndpointResponse, error) {
 	ep := awsapiEndpoint(ctx)
 	return &ecstypes.DiscoverPollEndpointResponse{Endpoint: new(ep), TelemetryEndpoint: new(ep), ServiceConnectEndpoint: new(ep)}, nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // joinWait bounds how long RunTask waits for connected agents to join a

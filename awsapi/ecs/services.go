@@ -153,7 +153,7 @@ func newService(sc model.Scope, cluster, name string, in *ecstypes.CreateService
 		ServiceName:                   new(name),
 		ClusterArn:                    new(sc.ClusterARN(cluster)),
 		Status:                        new(model.ServiceActive),
-		DesiredCount:                  deref(in.DesiredCount),
+		DesiredCount:                  shape.Deref(in.DesiredCount),
 		DeploymentConfiguration:       dc,
 		Deployments:                   []ecstypes.Deployment{},
 		Events:                        []ecstypes.ServiceEvent{},
@@ -181,7 +181,7 @@ func newService(sc model.Scope, cluster, name string, in *ecstypes.CreateService
 // instance target group for an awsvpc task (which needs ip targets).
 func checkLoadBalancers(tx store.ReadTx, td ecstypes.TaskDefinition, lbs []ecstypes.LoadBalancer) error {
 	for _, lb := range lbs {
-		arn, name, port := derefStr(lb.TargetGroupArn), derefStr(lb.ContainerName), deref(lb.ContainerPort)
+		arn, name, port := derefStr(lb.TargetGroupArn), derefStr(lb.ContainerName), shape.Deref(lb.ContainerPort)
 		if arn == "" {
 			return invalidParam("loadBalancers: targetGroupArn is required (classic load balancers are not served).")
 		}
@@ -196,7 +196,7 @@ func checkLoadBalancers(tx store.ReadTx, td ecstypes.TaskDefinition, lbs []ecsty
 		if i < 0 {
 			return invalidParam("The container %s does not exist in the task definition.", name)
 		}
-		if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(pm ecstypes.PortMapping) bool { return deref(pm.ContainerPort) == port }) {
+		if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(pm ecstypes.PortMapping) bool { return shape.Deref(pm.ContainerPort) == port }) {
 			return invalidParam("The container %s did not have a container port %d defined.", name, port)
 		}
 		if td.NetworkMode == ecstypes.NetworkModeAwsvpc && tg.TG.TargetType != elbv2types.TargetTypeEnumIp {
@@ -424,7 +424,7 @@ func (a *API) DeleteService(ctx context.Context, in *ecstypes.DeleteServiceReque
 			return serviceNotFound(name)
 		}
 		svc := &rec.Service
-		if svc.DesiredCount > 0 && !deref(in.Force) && svc.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon {
+		if svc.DesiredCount > 0 && !shape.Deref(in.Force) && svc.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon {
 			return invalidParam("%s", msgServiceScaledAboveZero)
 		}
 		svc.Status = new(model.ServiceDraining)

@@ -324,7 +324,7 @@ func (a *API) UpdateServicePrimaryTaskSet(ctx context.Context, in *ecstypes.Upda
 func (a *API) DeleteTaskSet(ctx context.Context, in *ecstypes.DeleteTaskSetRequest) (*ecstypes.DeleteTaskSetResponse, error) {
 	cluster := model.ClusterName(derefStr(in.Cluster))
 	out, err := a.changeTaskSet(ctx, cluster, derefStr(in.Service), derefStr(in.TaskSet), func(ts *ecstypes.TaskSet, _ *model.ServiceRecord) error {
-		if !deref(in.Force) && ts.Scale != nil && ts.Scale.Value > 0 && derefStr(ts.Status) != state.TaskSetDraining {
+		if !shape.Deref(in.Force) && ts.Scale != nil && ts.Scale.Value > 0 && derefStr(ts.Status) != state.TaskSetDraining {
 			return invalidParam("The task set %s cannot be deleted while it is scaled above 0: update its scale to 0 first, or pass force.", derefStr(ts.Id))
 		}
 		ts.Status = new(state.TaskSetDraining)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -32,17 +33,10 @@ func (a *API) ResourceTags(ctx context.Context, arn string) (map[string]string, 
 		out = make(map[string]string, len(rec.Tags))
 		for _, t := range rec.Tags {
 			if t.Key != nil {
-				out[*t.Key] = deref(t.Value)
+				out[*t.Key] = shape.ToString(t.Value)
 			}
 		}
 		return nil
 	})
 	return out, err
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/state"
 )
 
@@ -88,7 +89,7 @@ func TaskSetEvents(prev, cur *state.TaskSetRecord, now time.Time) []Event {
 		return nil
 	}
 	ts := &cur.TaskSet
-	return []Event{{DetailType: ServiceAction, Resources: []string{deref(ts.ServiceArn)}, Detail: marshal(map[string]any{
-		"eventType": "INFO", "eventName": desiredCountUpdated, "clusterArn": deref(ts.ClusterArn), "createdAt": iso(now),
-		"taskSetArn": deref(ts.TaskSetArn), "desiredCount": ts.ComputedDesiredCount})}}
+	return []Event{{DetailType: ServiceAction, Resources: []string{shape.ToString(ts.ServiceArn)}, Detail: marshal(map[string]any{
+		"eventType": "INFO", "eventName": desiredCountUpdated, "clusterArn": shape.ToString(ts.ClusterArn), "createdAt": iso(now),
+		"taskSetArn": shape.ToString(ts.TaskSetArn), "desiredCount": ts.ComputedDesiredCount})}}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
 )
@@ -34,9 +35,9 @@ const (
 // task's or a container's status.
 func taskSig(t *ecstypes.Task) string {
 	var b strings.Builder
-	b.WriteString(deref(t.LastStatus) + "|" + deref(t.DesiredStatus) + "|" + string(t.StopCode))
+	b.WriteString(shape.ToString(t.LastStatus) + "|" + shape.ToString(t.DesiredStatus) + "|" + string(t.StopCode))
 	for _, c := range t.Containers {
-		b.WriteString("|" + deref(c.LastStatus))
+		b.WriteString("|" + shape.ToString(c.LastStatus))
 		if c.ExitCode != nil {
 			b.WriteString(":" + strconv.Itoa(int(*c.ExitCode)))
 		}
@@ -50,11 +51,11 @@ func TaskEvents(prev, cur *model.TaskRecord, now time.Time) []Event {
 	if prev != nil && taskSig(&prev.Task) == taskSig(&cur.Task) {
 		return nil
 	}
-	return []Event{{DetailType: TaskStateChange, Resources: []string{deref(cur.Task.TaskArn)}, Detail: detailOf(cur.Task, now)}}
+	return []Event{{DetailType: TaskStateChange, Resources: []string{shape.ToString(cur.Task.TaskArn)}, Detail: detailOf(cur.Task, now)}}
 }
 
 func instanceSig(i *ecstypes.ContainerInstance) string {
-	return deref(i.Status) + "|" + strconv.FormatBool(i.AgentConnected) + "|" + strconv.Itoa(int(i.RunningTasksCount)) + "|" + strconv.Itoa(int(i.PendingTasksCount))
+	return shape.ToString(i.Status) + "|" + strconv.FormatBool(i.AgentConnected) + "|" + strconv.Itoa(int(i.RunningTasksCount)) + "|" + strconv.Itoa(int(i.PendingTasksCount))
 }
 
 // InstanceEvents is the container instance state change for an instance
@@ -63,7 +64,7 @@ func InstanceEvents(prev, cur *state.InstanceRecord, now time.Time) []Event {
 	if prev != nil && instanceSig(&prev.Instance) == instanceSig(&cur.Instance) {
 		return nil
 	}
-	return []Event{{DetailType: InstanceStateChange, Resources: []string{deref(cur.Instance.ContainerInstanceArn)}, Detail: detailOf(cur.Instance, now)}}
+	return []Event{{DetailType: InstanceStateChange, Resources: []string{shape.ToString(cur.Instance.ContainerInstanceArn)}, Detail: detailOf(cur.Instance, now)}}
 }
 
 // ServiceEvents are the service action and deployment state change events
@@ -72,15 +73,15 @@ func InstanceEvents(prev, cur *state.InstanceRecord, now time.Time) []Event {
 func ServiceEvents(prev, cur *model.ServiceRecord, now time.Time) []Event {
 	var out []Event
 	svc := &cur.Service
-	arn := deref(svc.ServiceArn)
+	arn := shape.ToString(svc.ServiceArn)
 	was := map[string]ecstypes.DeploymentRolloutState{}
 	if prev != nil {
 		for _, d := range prev.Service.Deployments {
-			was[deref(d.Id)] = d.RolloutState
+			was[shape.ToString(d.Id)] = d.RolloutState
 		}
 	}
 	for _, d := range svc.Deployments {
-		id := deref(d.Id)
+		id := shape.ToString(d.Id)
 		if old, ok := was[id]; ok && old == d.RolloutState || d.RolloutState == "" {
 			continue
 		}
@@ -91,7 +92,7 @@ func ServiceEvents(prev, cur *model.ServiceRecord, now time.Time) []Event {
 		case ecstypes.DeploymentRolloutStateCompleted:
 			name, reason = "SERVICE_DEPLOYMENT_COMPLETED", "ECS deployment "+id+" completed."
 		case ecstypes.DeploymentRolloutStateFailed:
-			typ, name, reason = "ERROR", "SERVICE_DEPLOYMENT_FAILED", deref(d.RolloutStateReason)
+			typ, name, reason = "ERROR", "SERVICE_DEPLOYMENT_FAILED", shape.ToString(d.RolloutStateReason)
 			if reason == "" {
 				reason = "ECS deployment " + id + " failed."
 			}
@@ -102,18 +103,18 @@ func ServiceEvents(prev, cur *model.ServiceRecord, now time.Time) []Event {
 			"eventType": typ, "eventName": name, "deploymentId": id, "updatedAt": iso(now), "reason": reason})})
 	}
 	fresh := newServiceEvents(prev, cur)
-	out = append(out, stopEvents(arn, deref(svc.ClusterArn), fresh, now)...)
+	out = append(out, stopEvents(arn, shape.ToString(svc.ClusterArn), fresh, now)...)
 	for _, msg := range fresh {
 		if !strings.Contains(msg, "was unable to place a task") {
 			continue
 		}
 		out = append(out, Event{DetailType: ServiceAction, Resources: []string{arn}, Detail: marshal(map[string]any{
-			"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE", "clusterArn": deref(svc.ClusterArn),
+			"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE", "clusterArn": shape.ToString(svc.ClusterArn),
 			"reason": placementReason(msg), "createdAt": iso(now)})})
 	}
 	if cur.Steady && (prev == nil || !prev.Steady) {
 		out = append(out, Event{DetailType: ServiceAction, Resources: []string{arn}, Detail: marshal(map[string]any{
-			"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE", "clusterArn": deref(svc.ClusterArn), "createdAt": iso(now)})})
+			"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE", "clusterArn": shape.ToString(svc.ClusterArn), "createdAt": iso(now)})})
 	}
 	return out
 }
@@ -128,15 +129,15 @@ func newServiceEvents(prev, cur *model.ServiceRecord) []string {
 	seen := map[string]bool{}
 	if prev != nil {
 		for _, e := range prev.Service.Events {
-			seen[deref(e.Id)] = true
+			seen[shape.ToString(e.Id)] = true
 		}
 	}
 	var out []string
 	for i, e := range cur.Service.Events {
-		if seen[deref(e.Id)] || i >= keptServiceEvents {
+		if seen[shape.ToString(e.Id)] || i >= keptServiceEvents {
 			break
 		}
-		out = append(out, deref(e.Message))
+		out = append(out, shape.ToString(e.Message))
 	}
 	return out
 }
@@ -205,11 +206,4 @@ func marshal(v any) []byte {
 		return []byte("{}")
 	}
 	return b
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -72,7 +73,7 @@ func (c *Controller) servicesOf(ctx context.Context, ev store.Event) ([]string, 
 		if err != nil {
 			return nil, nil // not a task the scheduler can act on; reconcile reports bad records
 		}
-		if name, ok := strings.CutPrefix(deref(rec.Task.Group), "service:"); ok {
+		if name, ok := strings.CutPrefix(shape.Deref(rec.Task.Group), "service:"); ok {
 			return []string{state.ServiceKey(sc, cluster, name)}, nil
 		}
 	case "instances":

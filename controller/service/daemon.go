@@ -18,10 +18,10 @@ import (
 // defaults, minimumHealthyPercent 0 and maximumPercent 100).
 func (r *run) daemonPass(mine []model.TaskRecord) error {
 	svc := r.svc()
-	name := deref(svc.ServiceName)
+	name := shape.Deref(svc.ServiceName)
 	var primary *ecstypes.Deployment
 	for i := range svc.Deployments {
-		if deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
+		if shape.Deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
 			primary = &svc.Deployments[i]
 		}
 	}
@@ -32,28 +32,28 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 	old := 0
 	for _, t := range mine {
 		task := t.Task
-		if deref(task.LastStatus) == model.TaskStopped || deref(task.DesiredStatus) != state.DesiredRunning {
+		if shape.Deref(task.LastStatus) == model.TaskStopped || shape.Deref(task.DesiredStatus) != state.DesiredRunning {
 			continue
 		}
 		switch {
-		case deref(svc.Status) == model.ServiceDraining:
-			plan.Stops = append(plan.Stops, Stop{deref(task.TaskArn), "Service is being deleted"})
-		case deref(task.StartedBy) != deref(primary.Id):
+		case shape.Deref(svc.Status) == model.ServiceDraining:
+			plan.Stops = append(plan.Stops, Stop{shape.Deref(task.TaskArn), "Service is being deleted"})
+		case shape.Deref(task.StartedBy) != shape.Deref(primary.Id):
 			old++
-			plan.Stops = append(plan.Stops, Stop{deref(task.TaskArn), fmt.Sprintf("Task replaced by a new deployment (from %s)", deref(task.StartedBy))})
+			plan.Stops = append(plan.Stops, Stop{shape.Deref(task.TaskArn), fmt.Sprintf("Task replaced by a new deployment (from %s)", shape.Deref(task.StartedBy))})
 		}
 	}
-	if deref(svc.Status) == model.ServiceDraining {
+	if shape.Deref(svc.Status) == model.ServiceDraining {
 		return r.apply(plan, mine)
 	}
-	td := r.rec.Definitions[deref(primary.Id)]
+	td := r.rec.Definitions[shape.Deref(primary.Id)]
 	insts, err := r.instances()
 	if err != nil {
 		return err
 	}
 	res, err := scheduler.PlaceDaemon(scheduler.Task{
-		TaskDefinitionARN:  deref(td.TaskDefinitionArn),
-		Family:             deref(td.Family),
+		TaskDefinitionARN:  shape.Deref(td.TaskDefinitionArn),
+		Family:             shape.Deref(td.Family),
 		Group:              "service:" + name,
 		NetworkMode:        string(td.NetworkMode),
 		Resources:          scheduler.Requirements(td, nil),
@@ -82,7 +82,7 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 	var started []string
 	for _, p := range placements {
 		l := &state.Launch{Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: ecstypes.LaunchTypeEc2, Count: 1,
-			Group: "service:" + name, StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration}
+			Group: "service:" + name, StartedBy: shape.Deref(primary.Id), Network: primary.NetworkConfiguration}
 		pl, err := r.places.Place(r.tx, l, []string{p.InstanceARN}, r.now)
 		if err != nil {
 			return err
@@ -102,13 +102,13 @@ func (r *run) daemonPass(mine []model.TaskRecord) error {
 	steady := old == 0 && len(res.Placements) == 0 && len(res.Stop) == 0 && int(svc.RunningCount) == eligible
 	if steady && primary.RolloutState == ecstypes.DeploymentRolloutStateInProgress {
 		primary.RolloutState = ecstypes.DeploymentRolloutStateCompleted
-		primary.RolloutStateReason = new("ECS deployment " + deref(primary.Id) + " completed.")
+		primary.RolloutStateReason = new("ECS deployment " + shape.Deref(primary.Id) + " completed.")
 		primary.UpdatedAt = shape.TimeOf(r.now)
-		r.rec.StableTaskDefinition = deref(primary.TaskDefinition)
-		r.event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", name, deref(primary.Id)))
+		r.rec.StableTaskDefinition = shape.Deref(primary.TaskDefinition)
+		r.event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", name, shape.Deref(primary.Id)))
 		var keep []ecstypes.Deployment
 		for _, d := range svc.Deployments {
-			if deref(d.Status) == model.DeploymentPrimary {
+			if shape.Deref(d.Status) == model.DeploymentPrimary {
 				keep = append(keep, d)
 			}
 		}
@@ -134,7 +134,7 @@ func (r *run) instances() ([]scheduler.Instance, error) {
 	}
 	var out []scheduler.Instance
 	for _, rec := range recs {
-		if deref(rec.Instance.Status) == "INACTIVE" {
+		if shape.Deref(rec.Instance.Status) == "INACTIVE" {
 			continue
 		}
 		ci := rec.Instance

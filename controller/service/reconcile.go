@@ -33,7 +33,7 @@ const failReasonHealth = "Task failed container health checks"
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	now := c.now()
 	return state.RehearseServicePass(ctx, c.db, key, func(tx store.Tx, sc model.Scope, cluster string, rec *model.ServiceRecord, ps *state.Placements, quiet bool) error {
-		if deref(rec.Service.Status) == model.ServiceInactive {
+		if shape.Deref(rec.Service.Status) == model.ServiceInactive {
 			return nil
 		}
 		r := &run{c: c, tx: tx, sc: sc, cluster: cluster, rec: rec, now: now, places: ps, quiet: quiet}
@@ -103,7 +103,7 @@ func (r *run) pass() error {
 	if t := svc.DeploymentController; t != nil && t.Type != ecstypes.DeploymentControllerTypeEcs {
 		return r.count()
 	}
-	name := deref(svc.ServiceName)
+	name := shape.Deref(svc.ServiceName)
 	// The service's own tasks, through the group index: a pass costs the
 	// service, not the cluster.
 	mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+name)
@@ -123,12 +123,12 @@ func (r *run) pass() error {
 		Desired:           int(svc.DesiredCount),
 		MinHealthyPercent: 100,
 		MaxPercent:        200,
-		Draining:          deref(svc.Status) == model.ServiceDraining,
+		Draining:          shape.Deref(svc.Status) == model.ServiceDraining,
 	}
 	resetOnHealthy := true
 	if dc := svc.DeploymentConfiguration; dc != nil {
-		spec.MinHealthyPercent = int(deref(dc.MinimumHealthyPercent))
-		spec.MaxPercent = int(deref(dc.MaximumPercent))
+		spec.MinHealthyPercent = int(shape.Deref(dc.MinimumHealthyPercent))
+		spec.MaxPercent = int(shape.Deref(dc.MaximumPercent))
 		if cb := dc.DeploymentCircuitBreaker; cb != nil {
 			spec.Breaker, spec.Rollback = cb.Enable, cb.Rollback
 			spec.BreakerThreshold, resetOnHealthy = breakerConfig(cb, spec.Desired)
@@ -151,7 +151,7 @@ func (r *run) pass() error {
 	}
 	plan := Step(spec, deps, tasks, r.rec.StableTaskDefinition)
 	if plan.Held > 0 {
-		r.throttledEvent("throttle", hold.event(deref(svc.ServiceName)))
+		r.throttledEvent("throttle", hold.event(shape.Deref(svc.ServiceName)))
 	}
 	return r.apply(plan, mine)
 }
@@ -162,8 +162,8 @@ func (r *run) pass() error {
 func (r *run) drainingInstances(mine []model.TaskRecord) (map[string]bool, error) {
 	var on []string
 	for _, t := range mine {
-		if deref(t.Task.LastStatus) != model.TaskStopped {
-			on = append(on, deref(t.Task.ContainerInstanceArn))
+		if shape.Deref(t.Task.LastStatus) != model.TaskStopped {
+			on = append(on, shape.Deref(t.Task.ContainerInstanceArn))
 		}
 	}
 	status, err := state.InstanceStatuses(r.tx, r.sc, r.cluster, on)
@@ -184,15 +184,15 @@ func (r *run) drainingInstances(mine []model.TaskRecord) (map[string]bool, error
 // task's traffic (trafficStep) for apply to carry out. It only reads.
 func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHealthy bool) ([]Deployment, []Task, map[string]failures, error) {
 	svc := r.svc()
-	grace := time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
+	grace := time.Duration(shape.Deref(svc.HealthCheckGracePeriodSeconds)) * time.Second
 	withTraffic := r.hasTraffic()
 	var tasks []Task
 	var lives []taskLife
 	for i := range mine {
 		rec := &mine[i]
 		t := rec.Task
-		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
-		life := taskLife{deployment: deref(t.StartedBy), started: t.StartedAt.Time}
+		last, desired := shape.Deref(t.LastStatus), shape.Deref(t.DesiredStatus)
+		life := taskLife{deployment: shape.Deref(t.StartedBy), started: t.StartedAt.Time}
 		if last == model.TaskStopped {
 			life.stopped, life.failed = stoppedAt(t), taskFailed(t)
 		}
@@ -219,14 +219,14 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 		checked := hasHealthCheck(rec.Definition)
 		inGrace := !t.StartedAt.IsZero() && r.now.Sub(t.StartedAt.Time) < grace
 		task := Task{
-			ARN:        deref(t.TaskArn),
+			ARN:        shape.Deref(t.TaskArn),
 			Deployment: life.deployment,
 			Live:       desired == state.DesiredRunning,
 			Healthy:    running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
 			Unhealthy:  running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
-			Retiring:   draining[deref(t.ContainerInstanceArn)],
+			Retiring:   draining[shape.Deref(t.ContainerInstanceArn)],
 			Protected:  state.TaskProtected(*rec, r.now),
-			Instance:   deref(t.ContainerInstanceArn),
+			Instance:   shape.Deref(t.ContainerInstanceArn),
 		}
 		if withTraffic && work.act.register && len(work.targets) > 0 {
 			lbHealthy, lbUnhealthy, why, err := r.lbHealth(work.targets)
@@ -251,7 +251,7 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 	var deps []Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
-		id := deref(d.Id)
+		id := shape.Deref(d.Id)
 		f := counted[id]
 		// Stopped tasks are reaped after an hour: the count only falls when
 		// a task stayed up (a reset), not when old records go.
@@ -264,7 +264,7 @@ func (r *run) view(mine []model.TaskRecord, draining map[string]bool, resetOnHea
 			r.rec.BreakerResets = map[string]time.Time{}
 		}
 		r.rec.BreakerResets[id] = f.resetAt
-		deps = append(deps, Deployment{ID: id, TaskDefinition: deref(d.TaskDefinition), Primary: deref(d.Status) == model.DeploymentPrimary,
+		deps = append(deps, Deployment{ID: id, TaskDefinition: shape.Deref(d.TaskDefinition), Primary: shape.Deref(d.Status) == model.DeploymentPrimary,
 			Rollout: string(d.RolloutState), Failed: f.count})
 	}
 	return deps, tasks, counted, nil
@@ -289,7 +289,7 @@ func (r *run) finishDrain(rec *model.TaskRecord, ts []target) error {
 	if err := state.RequestStop(r.tx, r.sc, r.cluster, rec, ps.Code, ps.Reason, r.now); err != nil {
 		return err
 	}
-	r.event(fmt.Sprintf("(service %s) has stopped 1 running tasks: %s.", deref(r.svc().ServiceName), state.TaskList([]string{deref(rec.Task.TaskArn)})))
+	r.event(fmt.Sprintf("(service %s) has stopped 1 running tasks: %s.", shape.Deref(r.svc().ServiceName), state.TaskList([]string{shape.Deref(rec.Task.TaskArn)})))
 	return nil
 }
 
@@ -300,7 +300,7 @@ func taskFailed(t ecstypes.Task) bool {
 	case ecstypes.TaskStopCodeUserInitiated:
 		return false
 	case ecstypes.TaskStopCodeServiceSchedulerInitiated:
-		reason := deref(t.StoppedReason)
+		reason := shape.Deref(t.StoppedReason)
 		return reason == failReasonHealth || strings.HasPrefix(reason, "Task failed ELB health checks")
 	}
 	return true
@@ -334,7 +334,7 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 			p = cut(p, i, 0)
 			break
 		}
-		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
+		i := slices.IndexFunc(mine, func(t model.TaskRecord) bool { return shape.Deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
 		}
@@ -364,10 +364,10 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 		stopped = append(stopped, s.ARN)
 	}
 	if len(drained) > 0 {
-		r.event(fmt.Sprintf("(service %s) has begun draining connections on %d tasks.", deref(svc.ServiceName), len(drained)))
+		r.event(fmt.Sprintf("(service %s) has begun draining connections on %d tasks.", shape.Deref(svc.ServiceName), len(drained)))
 	}
 	if len(stopped) > 0 {
-		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", deref(svc.ServiceName), len(stopped), state.TaskList(stopped)))
+		r.event(fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", shape.Deref(svc.ServiceName), len(stopped), state.TaskList(stopped)))
 	}
 	if p.Failed != "" {
 		r.failDeployment(p)
@@ -382,24 +382,24 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 	}
 	if p.Completed != "" {
 		for i := range svc.Deployments {
-			if d := &svc.Deployments[i]; deref(d.Id) == p.Completed {
+			if d := &svc.Deployments[i]; shape.Deref(d.Id) == p.Completed {
 				d.RolloutState = ecstypes.DeploymentRolloutStateCompleted
 				d.RolloutStateReason = new("ECS deployment " + p.Completed + " completed.")
 				d.UpdatedAt = shape.TimeOf(r.now)
-				r.rec.StableTaskDefinition = deref(d.TaskDefinition)
+				r.rec.StableTaskDefinition = shape.Deref(d.TaskDefinition)
 			}
 		}
-		r.event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", deref(svc.ServiceName), p.Completed))
+		r.event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", shape.Deref(svc.ServiceName), p.Completed))
 	}
 	if len(p.Retire) > 0 {
-		svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return slices.Contains(p.Retire, deref(d.Id)) })
+		svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return slices.Contains(p.Retire, shape.Deref(d.Id)) })
 		for _, id := range p.Retire {
 			delete(r.rec.Definitions, id)
 			delete(r.rec.BreakerResets, id)
 		}
 	}
 	if p.Steady && !r.rec.Steady {
-		r.event(fmt.Sprintf("(service %s) has reached a steady state.", deref(svc.ServiceName)))
+		r.event(fmt.Sprintf("(service %s) has reached a steady state.", shape.Deref(svc.ServiceName)))
 	}
 	r.rec.Steady = p.Steady
 	return r.count()
@@ -409,9 +409,9 @@ func (r *run) apply(p Plan, mine []model.TaskRecord) error {
 // primary deployment of the last stable task definition.
 func (r *run) failDeployment(p Plan) {
 	svc := r.svc()
-	name := deref(svc.ServiceName)
+	name := shape.Deref(svc.ServiceName)
 	for i := range svc.Deployments {
-		if d := &svc.Deployments[i]; deref(d.Id) == p.Failed {
+		if d := &svc.Deployments[i]; shape.Deref(d.Id) == p.Failed {
 			d.RolloutState = ecstypes.DeploymentRolloutStateFailed
 			d.RolloutStateReason = new(p.FailReason)
 			d.UpdatedAt = shape.TimeOf(r.now)
@@ -447,7 +447,7 @@ func (r *run) failDeployment(p Plan) {
 // proceeds.
 func (r *run) resume(id string) bool {
 	svc := r.svc()
-	i := slices.IndexFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == id })
+	i := slices.IndexFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return shape.Deref(d.Id) == id })
 	td, ok := r.rec.Definitions[id]
 	if i < 0 || !ok {
 		return false
@@ -476,24 +476,24 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 	svc := r.svc()
 	var primary *ecstypes.Deployment
 	for i := range svc.Deployments {
-		if deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
+		if shape.Deref(svc.Deployments[i].Status) == model.DeploymentPrimary {
 			primary = &svc.Deployments[i]
 		}
 	}
 	if primary == nil {
 		return nil
 	}
-	td, ok := r.rec.Definitions[deref(primary.Id)]
+	td, ok := r.rec.Definitions[shape.Deref(primary.Id)]
 	if !ok {
-		return fmt.Errorf("deployment %s has no task definition", deref(primary.Id))
+		return fmt.Errorf("deployment %s has no task definition", shape.Deref(primary.Id))
 	}
 	l := &state.Launch{
 		Scope: r.sc, Cluster: r.cluster, Definition: td, LaunchType: primary.LaunchType, Count: n,
-		Group: "service:" + deref(svc.ServiceName), StartedBy: deref(primary.Id), Network: primary.NetworkConfiguration,
+		Group: "service:" + shape.Deref(svc.ServiceName), StartedBy: shape.Deref(primary.Id), Network: primary.NetworkConfiguration,
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
 	}
 	if len(primary.CapacityProviderStrategy) > 0 {
-		l.Provider = deref(primary.CapacityProviderStrategy[0].CapacityProvider)
+		l.Provider = shape.Deref(primary.CapacityProviderStrategy[0].CapacityProvider)
 		l.LaunchType = model.ProviderLaunchType(l.Provider)
 	}
 	if svc.PropagateTags == ecstypes.PropagateTagsService {
@@ -504,7 +504,7 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 		return err
 	}
 	if err != nil {
-		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", deref(svc.ServiceName), err))
+		r.throttledEvent("place", fmt.Sprintf("(service %s) was unable to place a task: %v", shape.Deref(svc.ServiceName), err))
 		return nil
 	}
 	started, err := r.createTasks(l, p.Targets)
@@ -512,16 +512,16 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 		return err
 	}
 	if len(started) > 0 {
-		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", deref(svc.ServiceName), len(started), state.TaskList(started)))
+		r.event(fmt.Sprintf("(service %s) has started %d tasks: %s.", shape.Deref(svc.ServiceName), len(started), state.TaskList(started)))
 	}
 	if len(started) < n {
 		msg := "no container instance met all of its requirements."
 		if p.Explanation != nil {
 			msg = p.Explanation.Event()
 		} else if len(p.Failures) > 0 {
-			msg = deref(p.Failures[0].Reason) + ": " + deref(p.Failures[0].Detail)
+			msg = shape.Deref(p.Failures[0].Reason) + ": " + shape.Deref(p.Failures[0].Detail)
 		}
-		r.throttledEvent("place", fmt.Sprintf("(service %s) was %s", deref(svc.ServiceName), strings.TrimPrefix(msg, "was ")))
+		r.throttledEvent("place", fmt.Sprintf("(service %s) was %s", shape.Deref(svc.ServiceName), strings.TrimPrefix(msg, "was ")))
 	}
 	return nil
 }
@@ -532,7 +532,7 @@ func (r *run) launch(n int, mine []model.TaskRecord) error {
 func (r *run) count() error {
 	svc := r.svc()
 	if !r.haveMine {
-		mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+deref(svc.ServiceName))
+		mine, err := state.GroupTasks(r.tx, r.sc, r.cluster, "service:"+shape.Deref(svc.ServiceName))
 		if err != nil {
 			return err
 		}
@@ -543,20 +543,20 @@ func (r *run) count() error {
 		tasks = append(tasks, r.mine[i].Task)
 	}
 	tasks = append(tasks, r.created...)
-	c := tally("service:"+deref(svc.ServiceName), tasks)
+	c := tally("service:"+shape.Deref(svc.ServiceName), tasks)
 	svc.RunningCount, svc.PendingCount = c.running, c.pending
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
-		id := deref(d.Id)
+		id := shape.Deref(d.Id)
 		if d.RunningCount != c.runningBy[id] || d.PendingCount != c.pendingBy[id] {
 			d.RunningCount, d.PendingCount = c.runningBy[id], c.pendingBy[id]
 			d.UpdatedAt = shape.TimeOf(r.now)
 		}
-		if deref(d.Status) == model.DeploymentPrimary {
+		if shape.Deref(d.Status) == model.DeploymentPrimary {
 			d.DesiredCount = svc.DesiredCount
 		}
 	}
-	if deref(svc.Status) == model.ServiceDraining && c.live == 0 {
+	if shape.Deref(svc.Status) == model.ServiceDraining && c.live == 0 {
 		svc.Status = new(model.ServiceInactive)
 		svc.Deployments = []ecstypes.Deployment{}
 	}
@@ -575,12 +575,12 @@ type counts struct {
 func tally(group string, tasks []ecstypes.Task) counts {
 	c := counts{runningBy: map[string]int32{}, pendingBy: map[string]int32{}}
 	for _, t := range tasks {
-		if deref(t.Group) != group || deref(t.LastStatus) == model.TaskStopped {
+		if shape.Deref(t.Group) != group || shape.Deref(t.LastStatus) == model.TaskStopped {
 			continue
 		}
 		c.live++
-		dep := deref(t.StartedBy)
-		if deref(t.LastStatus) == model.TaskRunning {
+		dep := shape.Deref(t.StartedBy)
+		if shape.Deref(t.LastStatus) == model.TaskRunning {
 			c.runningBy[dep]++
 			c.running++
 		} else {
@@ -600,7 +600,7 @@ func (r *run) createTasks(l *state.Launch, targets []state.Target) ([]string, er
 		if err != nil {
 			return arns, err
 		}
-		arns = append(arns, deref(task.TaskArn))
+		arns = append(arns, shape.Deref(task.TaskArn))
 		r.created = append(r.created, task)
 	}
 	return arns, nil
@@ -618,14 +618,6 @@ func decodeTask(b []byte) (model.TaskRecord, error) {
 	var rec model.TaskRecord
 	err := json.Unmarshal(b, &rec)
 	return rec, err
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // breakerConfig reads a circuit breaker's threshold (thresholdConfiguration,

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/internal/testdb"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -107,7 +108,7 @@ func TestScaleOutBounded(t *testing.T) {
 		if err := db.View(ctx, func(tx store.ReadTx) error {
 			mine, err := state.GroupTasks(tx, sc, benchCluster, "service:web")
 			for _, r := range mine {
-				if deref(r.Task.DesiredStatus) == state.DesiredRunning {
+				if shape.Deref(r.Task.DesiredStatus) == state.DesiredRunning {
 					n++
 				}
 			}

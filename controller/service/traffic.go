@@ -1,6 +1,7 @@
 package service
 
 import (
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/controller/traffic"
 	"github.com/wharfhq/wharf/model"
 )
@@ -17,7 +18,7 @@ type target = traffic.Target
 
 func (r *run) binding() *traffic.Binding {
 	svc := r.svc()
-	return &traffic.Binding{Tx: r.tx, Scope: r.sc, Cluster: r.cluster, Service: deref(svc.ServiceName),
+	return &traffic.Binding{Tx: r.tx, Scope: r.sc, Cluster: r.cluster, Service: shape.Deref(svc.ServiceName),
 		LoadBalancers: svc.LoadBalancers, Registries: svc.ServiceRegistries, Now: r.now}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/controller/ctrl"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -63,7 +64,7 @@ func servicesOf(_ context.Context, ev store.Event) ([]string, error) {
 		if json.Unmarshal(ev.KV.Value, &rec) != nil {
 			return nil, nil
 		}
-		if name, ok := strings.CutPrefix(deref(rec.Task.Group), "service:"); ok {
+		if name, ok := strings.CutPrefix(shape.Deref(rec.Task.Group), "service:"); ok {
 			return []string{state.ServiceKey(sc, cluster, name)}, nil
 		}
 	}
@@ -77,19 +78,11 @@ func (c *Controller) services(tx store.ReadTx) ([]string, error) {
 	err := state.EachActiveCluster(tx, func(sc model.Scope, cluster string) error {
 		svcs, err := store.List[model.ServiceRecord](tx, state.ServicesPrefix(sc, cluster))
 		for _, s := range svcs {
-			if state.UsesTaskSets(&s.Service) && deref(s.Service.Status) != model.ServiceInactive {
-				keys = append(keys, state.ServiceKey(sc, cluster, deref(s.Service.ServiceName)))
+			if state.UsesTaskSets(&s.Service) && shape.Deref(s.Service.Status) != model.ServiceInactive {
+				keys = append(keys, state.ServiceKey(sc, cluster, shape.Deref(s.Service.ServiceName)))
 			}
 		}
 		return err
 	})
 	return keys, err
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

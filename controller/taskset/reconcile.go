@@ -57,7 +57,7 @@ type pass struct {
 }
 
 func (p *pass) svc() *ecstypes.Service { return &p.rec.Service }
-func (p *pass) name() string           { return deref(p.svc().ServiceName) }
+func (p *pass) name() string           { return shape.Deref(p.svc().ServiceName) }
 
 func (p *pass) run() error {
 	// Counted writes: traffic work, stops and launches that would not fit
@@ -72,7 +72,7 @@ func (p *pass) run() error {
 	}
 	bySet := map[string][]model.TaskRecord{}
 	for _, t := range all {
-		id := deref(t.Task.StartedBy)
+		id := shape.Deref(t.Task.StartedBy)
 		bySet[id] = append(bySet[id], t)
 	}
 	sets, err := state.ListTaskSets(p.tx, p.sc, p.cluster, p.name())
@@ -81,9 +81,9 @@ func (p *pass) run() error {
 	}
 	var running, pending int32
 	for i := range sets {
-		r, pd, err := p.set(&sets[i], bySet[deref(sets[i].TaskSet.Id)])
+		r, pd, err := p.set(&sets[i], bySet[shape.Deref(sets[i].TaskSet.Id)])
 		if err != nil {
-			return fmt.Errorf("task set %s: %w", deref(sets[i].TaskSet.Id), err)
+			return fmt.Errorf("task set %s: %w", shape.Deref(sets[i].TaskSet.Id), err)
 		}
 		running, pending = running+r, pending+pd
 	}
@@ -93,7 +93,7 @@ func (p *pass) run() error {
 		return err
 	}
 	// A deleted service turns INACTIVE once its last set is gone.
-	if deref(svc.Status) == model.ServiceDraining && len(svc.TaskSets) == 0 && running+pending == 0 {
+	if shape.Deref(svc.Status) == model.ServiceDraining && len(svc.TaskSets) == 0 && running+pending == 0 {
 		svc.Status = new(model.ServiceInactive)
 	}
 	return nil
@@ -102,14 +102,14 @@ func (p *pass) run() error {
 // set reconciles one task set and returns its running and pending counts.
 func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running, pending int32, err error) {
 	ts := &rec.TaskSet
-	id := deref(ts.Id)
+	id := shape.Deref(ts.Id)
 	key := state.TaskSetKey(p.sc, p.cluster, p.name(), id)
 	before, _ := json.Marshal(rec)
-	if deref(p.svc().Status) != model.ServiceActive && deref(ts.Status) != state.TaskSetDraining {
+	if shape.Deref(p.svc().Status) != model.ServiceActive && shape.Deref(ts.Status) != state.TaskSetDraining {
 		ts.Status = new(state.TaskSetDraining) // the service is being deleted
 	}
 	desired := state.ComputedDesiredCount(ts.Scale, p.svc().DesiredCount)
-	if deref(ts.Status) == state.TaskSetDraining {
+	if shape.Deref(ts.Status) == state.TaskSetDraining {
 		desired = 0
 	}
 	ts.ComputedDesiredCount = desired
@@ -124,7 +124,7 @@ func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running,
 		return 0, 0, err
 	}
 	for _, t := range tasks {
-		switch last := deref(t.Task.LastStatus); {
+		switch last := shape.Deref(t.Task.LastStatus); {
 		case last == model.TaskRunning:
 			running++
 		case last != model.TaskStopped:
@@ -140,7 +140,7 @@ func (p *pass) set(rec *state.TaskSetRecord, tasks []model.TaskRecord) (running,
 	if status != ts.StabilityStatus {
 		ts.StabilityStatus, ts.StabilityStatusAt = status, shape.TimeOf(p.now)
 	}
-	if deref(ts.Status) == state.TaskSetDraining && live == 0 && launched == 0 {
+	if shape.Deref(ts.Status) == state.TaskSetDraining && live == 0 && launched == 0 {
 		p.event(fmt.Sprintf("(service %s, taskSet %s) has been deleted.", p.name(), id))
 		return running, pending, p.tx.Delete(key)
 	}
@@ -173,7 +173,7 @@ func (p *pass) room(b *traffic.Binding) bool {
 func (p *pass) binding(ts *ecstypes.TaskSet) *traffic.Binding {
 	b := &traffic.Binding{Tx: p.tx, Scope: p.sc, Cluster: p.cluster, Service: p.name(),
 		LoadBalancers: ts.LoadBalancers, Registries: ts.ServiceRegistries, Now: p.now}
-	if ext := deref(ts.ExternalId); ext != "" {
+	if ext := shape.Deref(ts.ExternalId); ext != "" {
 		b.Attributes = map[string]string{"ECS_TASK_SET_EXTERNAL_ID": ext}
 	}
 	return b
@@ -184,11 +184,11 @@ func (p *pass) binding(ts *ecstypes.TaskSet) *traffic.Binding {
 // stopped one deregistered, and a task waiting for its drain is stopped
 // once the drain is over. live counts the tasks not yet STOPPED.
 func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, live int, err error) {
-	grace := time.Duration(deref(p.svc().HealthCheckGracePeriodSeconds)) * time.Second
+	grace := time.Duration(shape.Deref(p.svc().HealthCheckGracePeriodSeconds)) * time.Second
 	for i := range tasks {
 		rec := &tasks[i]
 		t := rec.Task
-		last, desired := deref(t.LastStatus), deref(t.DesiredStatus)
+		last, desired := shape.Deref(t.LastStatus), shape.Deref(t.DesiredStatus)
 		if last != model.TaskStopped {
 			live++
 		}
@@ -226,7 +226,7 @@ func (p *pass) view(b *traffic.Binding, tasks []model.TaskRecord) (view []Task, 
 		checked := hasHealthCheck(rec.Definition)
 		inGrace := !t.StartedAt.IsZero() && p.now.Sub(t.StartedAt.Time) < grace
 		task := Task{
-			ARN:       deref(t.TaskArn),
+			ARN:       shape.Deref(t.TaskArn),
 			Running:   running,
 			Healthy:   running && (!checked || t.HealthStatus == ecstypes.HealthStatusHealthy),
 			Unhealthy: running && checked && t.HealthStatus == ecstypes.HealthStatusUnhealthy && !inGrace,
@@ -278,14 +278,14 @@ func hasHealthCheck(td ecstypes.TaskDefinition) bool {
 // apply carries out a set's plan, records service events, and returns how
 // many tasks it started.
 func (p *pass) apply(rec *state.TaskSetRecord, b *traffic.Binding, plan Plan, tasks []model.TaskRecord) (int, error) {
-	who := fmt.Sprintf("(service %s, taskSet %s)", p.name(), deref(rec.TaskSet.Id))
+	who := fmt.Sprintf("(service %s, taskSet %s)", p.name(), shape.Deref(rec.TaskSet.Id))
 	var stopped, drained []string
 	for n, s := range plan.Stops {
 		if !p.room(b) {
 			plan.Stops, plan.Launch = plan.Stops[:n], 0 // the rest on the next pass
 			break
 		}
-		i := slices.IndexFunc(tasks, func(t model.TaskRecord) bool { return deref(t.Task.TaskArn) == s.ARN })
+		i := slices.IndexFunc(tasks, func(t model.TaskRecord) bool { return shape.Deref(t.Task.TaskArn) == s.ARN })
 		if i < 0 {
 			continue
 		}
@@ -332,12 +332,12 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 	svc := p.svc()
 	l := &state.Launch{
 		Scope: p.sc, Cluster: p.cluster, Definition: rec.Definition, LaunchType: ts.LaunchType, Count: n,
-		Group: "service:" + p.name(), StartedBy: deref(ts.Id), Network: ts.NetworkConfiguration,
+		Group: "service:" + p.name(), StartedBy: shape.Deref(ts.Id), Network: ts.NetworkConfiguration,
 		EnableExecuteCommand: svc.EnableExecuteCommand, Constraints: svc.PlacementConstraints, Strategies: svc.PlacementStrategy,
 	}
 	if len(ts.CapacityProviderStrategy) > 0 {
 		l.LaunchType = ecstypes.LaunchTypeFargate
-		l.Provider = deref(ts.CapacityProviderStrategy[0].CapacityProvider)
+		l.Provider = shape.Deref(ts.CapacityProviderStrategy[0].CapacityProvider)
 	}
 	if svc.PropagateTags == ecstypes.PropagateTagsService {
 		l.Tags = svc.Tags
@@ -347,7 +347,7 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 		return 0, err
 	}
 	if err != nil {
-		p.throttledEvent("place:"+deref(ts.Id), fmt.Sprintf("%s was unable to place a task: %v", who, err))
+		p.throttledEvent("place:"+shape.Deref(ts.Id), fmt.Sprintf("%s was unable to place a task: %v", who, err))
 		return 0, nil
 	}
 	var started []string
@@ -356,7 +356,7 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 		if err != nil {
 			return 0, err
 		}
-		started = append(started, deref(task.TaskArn))
+		started = append(started, shape.Deref(task.TaskArn))
 	}
 	if len(started) > 0 {
 		p.event(fmt.Sprintf("%s has started %d tasks: %s.", who, len(started), state.TaskList(started)))
@@ -366,9 +366,9 @@ func (p *pass) launch(rec *state.TaskSetRecord, n int, who string) (int, error) 
 		if pl.Explanation != nil {
 			msg = "was " + pl.Explanation.Event()
 		} else if len(pl.Failures) > 0 {
-			msg = "was unable to place a task: " + deref(pl.Failures[0].Reason) + ": " + deref(pl.Failures[0].Detail)
+			msg = "was unable to place a task: " + shape.Deref(pl.Failures[0].Reason) + ": " + shape.Deref(pl.Failures[0].Detail)
 		}
-		p.throttledEvent("place:"+deref(ts.Id), who+" "+msg)
+		p.throttledEvent("place:"+shape.Deref(ts.Id), who+" "+msg)
 	}
 	return len(started), nil
 }

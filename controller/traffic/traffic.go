@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 	"github.com/wharfhq/wharf/model"
@@ -56,7 +57,7 @@ func (b *Binding) HasTraffic() bool { return len(b.LoadBalancers) > 0 || len(b.R
 func (b *Binding) Targets(rec model.TaskRecord) ([]Target, error) {
 	var out []Target
 	for _, lb := range b.LoadBalancers {
-		arn := deref(lb.TargetGroupArn)
+		arn := shape.Deref(lb.TargetGroupArn)
 		if arn == "" {
 			continue
 		}
@@ -64,7 +65,7 @@ func (b *Binding) Targets(rec model.TaskRecord) ([]Target, error) {
 		if err != nil || !ok {
 			return out, err
 		}
-		id, ok, err := b.targetID(rec, tg.TG.TargetType, deref(lb.ContainerName), deref(lb.ContainerPort))
+		id, ok, err := b.targetID(rec, tg.TG.TargetType, shape.Deref(lb.ContainerName), shape.Deref(lb.ContainerPort))
 		if err != nil {
 			return out, err
 		}
@@ -81,7 +82,7 @@ func (b *Binding) targetID(rec model.TaskRecord, typ elbv2types.TargetTypeEnum, 
 		return lbstate.TargetID{ID: ip, Port: port}, ip != "", nil
 	}
 	host := HostPort(rec.Task, container, port)
-	ci := deref(rec.Task.ContainerInstanceArn)
+	ci := shape.Deref(rec.Task.ContainerInstanceArn)
 	if host == 0 || ci == "" {
 		return lbstate.TargetID{}, false, nil
 	}
@@ -89,15 +90,15 @@ func (b *Binding) targetID(rec model.TaskRecord, typ elbv2types.TargetTypeEnum, 
 	if err != nil || !ok {
 		return lbstate.TargetID{}, false, err
 	}
-	return lbstate.TargetID{ID: deref(inst.Instance.Ec2InstanceId), Port: host}, true, nil
+	return lbstate.TargetID{ID: shape.Deref(inst.Instance.Ec2InstanceId), Port: host}, true, nil
 }
 
 // PrivateIP is the task's ENI address (awsvpc), if it has one yet.
 func PrivateIP(t ecstypes.Task) string {
 	for _, a := range t.Attachments {
 		for _, d := range a.Details {
-			if deref(d.Name) == "privateIPv4Address" {
-				return deref(d.Value)
+			if shape.Deref(d.Name) == "privateIPv4Address" {
+				return shape.Deref(d.Value)
 			}
 		}
 	}
@@ -107,12 +108,12 @@ func PrivateIP(t ecstypes.Task) string {
 // HostPort is the host port a container's port is published on.
 func HostPort(t ecstypes.Task, container string, port int32) int32 {
 	for _, c := range t.Containers {
-		if deref(c.Name) != container {
+		if shape.Deref(c.Name) != container {
 			continue
 		}
 		for _, nb := range c.NetworkBindings {
-			if deref(nb.ContainerPort) == port {
-				return deref(nb.HostPort)
+			if shape.Deref(nb.ContainerPort) == port {
+				return shape.Deref(nb.HostPort)
 			}
 		}
 	}
@@ -128,7 +129,7 @@ func (b *Binding) Health(ts []Target) (healthy, unhealthy bool, why string, err 
 		if err != nil {
 			return false, false, "", err
 		}
-		h, err := lbstate.TargetHealth(b.Tx, t.Group, t.ID, len(used[deref(t.Group.TG.TargetGroupArn)]) > 0)
+		h, err := lbstate.TargetHealth(b.Tx, t.Group, t.ID, len(used[shape.Deref(t.Group.TG.TargetGroupArn)]) > 0)
 		if err != nil {
 			return false, false, "", err
 		}
@@ -136,7 +137,7 @@ func (b *Binding) Health(ts []Target) (healthy, unhealthy bool, why string, err 
 		case elbv2types.TargetHealthStateEnumHealthy:
 		case elbv2types.TargetHealthStateEnumUnhealthy:
 			healthy, unhealthy = false, true
-			why = "Task failed ELB health checks in (target-group " + deref(t.Group.TG.TargetGroupArn) + ")"
+			why = "Task failed ELB health checks in (target-group " + shape.Deref(t.Group.TG.TargetGroupArn) + ")"
 		default:
 			healthy = false
 		}
@@ -148,8 +149,8 @@ func (b *Binding) Health(ts []Target) (healthy, unhealthy bool, why string, err 
 // its Cloud Map services (idempotent).
 func (b *Binding) Register(rec model.TaskRecord, ts []Target) error {
 	for _, t := range ts {
-		if err := lbstate.RegisterTargets(b.Tx, t.Group, []lbstate.Registration{{TargetID: t.ID, AvailabilityZone: deref(rec.Task.AvailabilityZone)}}, b.Now); err != nil {
-			return fmt.Errorf("register %s in %s: %w", t.ID, deref(t.Group.TG.TargetGroupName), err)
+		if err := lbstate.RegisterTargets(b.Tx, t.Group, []lbstate.Registration{{TargetID: t.ID, AvailabilityZone: shape.Deref(rec.Task.AvailabilityZone)}}, b.Now); err != nil {
+			return fmt.Errorf("register %s in %s: %w", t.ID, shape.Deref(t.Group.TG.TargetGroupName), err)
 		}
 	}
 	return b.eachRegistry(rec, func(sc model.Scope, serviceID, id string, attrs map[string]string) error {
@@ -217,39 +218,31 @@ func (b *Binding) SetRegistryHealth(rec model.TaskRecord, healthy bool) error {
 // task's instance id and attributes (address and port).
 func (b *Binding) eachRegistry(rec model.TaskRecord, fn func(sc model.Scope, serviceID, id string, attrs map[string]string) error) error {
 	for _, reg := range b.Registries {
-		sc, serviceID, ok := sdstate.ParseServiceRef(b.Scope, deref(reg.RegistryArn))
+		sc, serviceID, ok := sdstate.ParseServiceRef(b.Scope, shape.Deref(reg.RegistryArn))
 		if !ok {
 			continue
 		}
 		attrs := map[string]string{"ECS_CLUSTER_NAME": b.Cluster, "ECS_SERVICE_NAME": b.Service,
-			"ECS_TASK_DEFINITION_FAMILY": deref(rec.Definition.Family), "AVAILABILITY_ZONE": deref(rec.Task.AvailabilityZone)}
+			"ECS_TASK_DEFINITION_FAMILY": shape.Deref(rec.Definition.Family), "AVAILABILITY_ZONE": shape.Deref(rec.Task.AvailabilityZone)}
 		for k, v := range b.Attributes {
 			attrs[k] = v
 		}
 		if ip := PrivateIP(rec.Task); ip != "" {
 			attrs["AWS_INSTANCE_IPV4"] = ip
-			if p := deref(reg.ContainerPort); p != 0 {
+			if p := shape.Deref(reg.ContainerPort); p != 0 {
 				attrs["AWS_INSTANCE_PORT"] = strconv.Itoa(int(p))
-			} else if p := deref(reg.Port); p != 0 {
+			} else if p := shape.Deref(reg.Port); p != 0 {
 				attrs["AWS_INSTANCE_PORT"] = strconv.Itoa(int(p))
 			}
-		} else if p := HostPort(rec.Task, deref(reg.ContainerName), deref(reg.ContainerPort)); p != 0 {
+		} else if p := HostPort(rec.Task, shape.Deref(reg.ContainerName), shape.Deref(reg.ContainerPort)); p != 0 {
 			attrs["AWS_INSTANCE_IPV4"] = "127.0.0.1"
 			attrs["AWS_INSTANCE_PORT"] = strconv.Itoa(int(p))
 		} else {
 			continue // not reachable yet
 		}
-		if err := fn(sc, serviceID, state.LastSegment(deref(rec.Task.TaskArn)), attrs); err != nil {
-			return fmt.Errorf("service registry %s: %w", deref(reg.RegistryArn), err)
+		if err := fn(sc, serviceID, state.LastSegment(shape.Deref(rec.Task.TaskArn)), attrs); err != nil {
+			return fmt.Errorf("service registry %s: %w", shape.Deref(reg.RegistryArn), err)
 		}
 	}
 	return nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

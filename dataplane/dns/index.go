@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/dataplane/sdstate"
 )
 
@@ -58,13 +59,6 @@ func fqdn(s string) string {
 	return s + "."
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // buildIndex turns a Cloud Map snapshot into DNS records: for a service
 // SVC in DNS namespace NS, SVC.NS. has an A, AAAA, SRV or CNAME record per
 // healthy instance (as its DnsConfig lists), and each SRV target
@@ -76,19 +70,19 @@ func buildIndex(snap *sdstate.Snapshot) *index {
 		if ns.NS.Type != sdtypes.NamespaceTypeDnsPrivate && ns.NS.Type != sdtypes.NamespaceTypeDnsPublic {
 			continue
 		}
-		z := zone{name: strings.TrimSuffix(deref(ns.NS.Name), ".") + ".", soaTTL: 15}
+		z := zone{name: strings.TrimSuffix(shape.ToString(ns.NS.Name), ".") + ".", soaTTL: 15}
 		if p := ns.NS.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil && p.DnsProperties.SOA.TTL != nil {
 			z.soaTTL = clampTTL(*p.DnsProperties.SOA.TTL)
 		}
 		idx.zones[fqdn(z.name)] = z
-		nsByID[sdstate.Root(ns.Scope)+deref(ns.NS.Id)] = z
+		nsByID[sdstate.Root(ns.Scope)+shape.ToString(ns.NS.Id)] = z
 	}
 	for _, svc := range snap.Services {
-		z, ok := nsByID[sdstate.Root(svc.Scope)+deref(svc.Svc.NamespaceId)]
+		z, ok := nsByID[sdstate.Root(svc.Scope)+shape.ToString(svc.Svc.NamespaceId)]
 		if !ok || svc.Svc.DnsConfig == nil {
 			continue
 		}
-		name := fqdn(deref(svc.Svc.Name) + "." + z.name)
+		name := fqdn(shape.ToString(svc.Svc.Name) + "." + z.name)
 		rs := idx.rrsets(name)
 		rs.weighted = svc.Svc.DnsConfig.RoutingPolicy == sdtypes.RoutingPolicyWeighted
 		for _, inst := range snap.InstancesOf(svc) {
@@ -121,7 +115,7 @@ func buildIndex(snap *sdstate.Snapshot) *index {
 					if err != nil {
 						continue
 					}
-					target := fqdn(deref(inst.Inst.Id) + "." + name)
+					target := fqdn(shape.ToString(inst.Inst.Id) + "." + name)
 					rs.srv = append(rs.srv, ttlSRV{uint16(port), target, ttl})
 					host := idx.rrsets(target)
 					if v4.Is4() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 	"github.com/wharfhq/wharf/store"
 )
@@ -159,13 +160,13 @@ func (p *Plane) apply(ctx context.Context, snap *lbstate.Snapshot) time.Duration
 		defer p.mu.Unlock()
 		used := map[string]bool{}
 		for _, l := range snap.Listeners {
-			if _, ok := snap.LBByARN(deref(l.L.LoadBalancerArn)); !ok {
+			if _, ok := snap.LBByARN(shape.ToString(l.L.LoadBalancerArn)); !ok {
 				continue
 			}
 			for _, arn := range lbstate.ActionTargetGroups(l.L.DefaultActions) {
 				used[arn] = true
 			}
-			for _, r := range snap.Rules[deref(l.L.ListenerArn)] {
+			for _, r := range snap.Rules[shape.ToString(l.L.ListenerArn)] {
 				for _, arn := range lbstate.ActionTargetGroups(r.R.Actions) {
 					used[arn] = true
 				}
@@ -199,8 +200,8 @@ func (p *Plane) apply(ctx context.Context, snap *lbstate.Snapshot) time.Duration
 func (p *Plane) applyListeners(ctx context.Context, snap *lbstate.Snapshot, now time.Time) {
 	want := map[string]bool{}
 	for _, l := range snap.Listeners {
-		arn := deref(l.L.ListenerArn)
-		lb, ok := snap.LBByARN(deref(l.L.LoadBalancerArn))
+		arn := shape.ToString(l.L.ListenerArn)
+		lb, ok := snap.LBByARN(shape.ToString(l.L.LoadBalancerArn))
 		if !ok {
 			continue
 		}
@@ -370,7 +371,7 @@ func (p *Plane) endDrain(ctx context.Context, e drainEnd) {
 		return tx.Delete(lbstate.HealthKey(sc, e.tg.ID, e.id))
 	})
 	if err != nil && ctx.Err() == nil {
-		p.log.Error("end target drain", "target_group", deref(e.tg.TG.TargetGroupArn), "target", e.id.String(), "err", err)
+		p.log.Error("end target drain", "target_group", shape.ToString(e.tg.TG.TargetGroupArn), "target", e.id.String(), "err", err)
 	}
 }
 
@@ -418,7 +419,7 @@ func (p *Plane) writeHealth(ctx context.Context, tg lbstate.TargetGroup, u *Upst
 			State: h.state, Reason: h.reason, Description: h.description, RegisteredAt: u.registeredAt, Since: time.Now()})
 	})
 	if err != nil && ctx.Err() == nil {
-		p.log.Error("store target health", "target_group", deref(tg.TG.TargetGroupArn), "target", u.id.String(), "err", err)
+		p.log.Error("store target health", "target_group", shape.ToString(tg.TG.TargetGroupArn), "target", u.id.String(), "err", err)
 	}
 }
 

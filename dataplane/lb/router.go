@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
 )
 
@@ -76,19 +77,19 @@ func compileActions(actions []elbv2types.Action, groups func(string) *group) act
 				if t.Weight != nil {
 					w = int(*t.Weight)
 				}
-				f.groups = append(f.groups, groups(deref(t.TargetGroupArn)))
+				f.groups = append(f.groups, groups(shape.ToString(t.TargetGroupArn)))
 				weights = append(weights, w)
 			}
 			f.weights = newWeighted(weights)
 			return f
 		case elbv2types.ActionTypeEnumFixedResponse:
 			if c := a.FixedResponseConfig; c != nil {
-				status, _ := strconv.Atoi(deref(c.StatusCode))
-				ct := deref(c.ContentType)
+				status, _ := strconv.Atoi(shape.ToString(c.StatusCode))
+				ct := shape.ToString(c.ContentType)
 				if ct == "" {
 					ct = "text/plain"
 				}
-				return &fixedResponse{status: status, contentType: ct, body: deref(c.MessageBody)}
+				return &fixedResponse{status: status, contentType: ct, body: shape.ToString(c.MessageBody)}
 			}
 		case elbv2types.ActionTypeEnumRedirect:
 			if c := a.RedirectConfig; c != nil {
@@ -96,19 +97,12 @@ func compileActions(actions []elbv2types.Action, groups func(string) *group) act
 				if c.StatusCode == elbv2types.RedirectActionStatusCodeEnumHttp301 {
 					status = http.StatusMovedPermanently
 				}
-				return &redirect{status: status, protocol: deref(c.Protocol), host: deref(c.Host),
-					port: deref(c.Port), path: deref(c.Path), query: c.Query}
+				return &redirect{status: status, protocol: shape.ToString(c.Protocol), host: shape.ToString(c.Host),
+					port: shape.ToString(c.Port), path: shape.ToString(c.Path), query: c.Query}
 			}
 		}
 	}
 	return &fixedResponse{status: http.StatusServiceUnavailable, contentType: "text/html", body: errorPage(http.StatusServiceUnavailable)}
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // fixedResponse answers without a target.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -60,7 +61,7 @@ func Load(tx store.ReadTx) (*Snapshot, error) {
 			if err := decode(kv, &v); err != nil {
 				return nil, err
 			}
-			arn := deref(v.TG.TargetGroupArn)
+			arn := shape.ToString(v.TG.TargetGroupArn)
 			s.TargetGroups[arn] = v
 			tgARNByID[root+v.ID] = arn
 		case "listeners":
@@ -120,7 +121,7 @@ func Load(tx store.ReadTx) (*Snapshot, error) {
 	for _, l := range s.Listeners {
 		rules := byID[l.ID]
 		sort.Slice(rules, func(i, j int) bool { return rules[i].Priority < rules[j].Priority })
-		s.Rules[deref(l.L.ListenerArn)] = rules
+		s.Rules[shape.ToString(l.L.ListenerArn)] = rules
 	}
 	return s, nil
 }
@@ -144,17 +145,10 @@ func decode(kv store.KV, v any) error {
 	return nil
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // LBByARN finds a load balancer of the snapshot.
 func (s *Snapshot) LBByARN(arn string) (LoadBalancer, bool) {
 	for _, lb := range s.LoadBalancers {
-		if deref(lb.LB.LoadBalancerArn) == arn {
+		if shape.ToString(lb.LB.LoadBalancerArn) == arn {
 			return lb, true
 		}
 	}
@@ -174,10 +168,10 @@ func ActionTargetGroups(actions []elbv2types.Action) []string {
 		if a.Type != elbv2types.ActionTypeEnumForward {
 			continue
 		}
-		add(deref(a.TargetGroupArn))
+		add(shape.ToString(a.TargetGroupArn))
 		if a.ForwardConfig != nil {
 			for _, t := range a.ForwardConfig.TargetGroups {
-				add(deref(t.TargetGroupArn))
+				add(shape.ToString(t.TargetGroupArn))
 			}
 		}
 	}

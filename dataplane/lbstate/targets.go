@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
 )
@@ -59,7 +60,7 @@ func Usage(tx store.ReadTx, sc model.Scope) (map[string][]string, error) {
 		}
 	}
 	for _, l := range listeners {
-		lb := deref(l.L.LoadBalancerArn)
+		lb := shape.ToString(l.L.LoadBalancerArn)
 		add(ActionTargetGroups(l.L.DefaultActions), lb)
 		rules, err := store.List[Rule](tx, RulesPrefix(sc, l.ID))
 		if err != nil {
@@ -101,7 +102,7 @@ func DeregisterTargets(tx store.Tx, tg TargetGroup, ids []TargetID, now time.Tim
 	if err != nil {
 		return err
 	}
-	inUse := len(used[deref(tg.TG.TargetGroupArn)]) > 0
+	inUse := len(used[shape.ToString(tg.TG.TargetGroupArn)]) > 0
 	delay := tg.DeregistrationDelay()
 	for _, id := range ids {
 		key := TargetKey(tg.Scope, tg.ID, id)
@@ -110,7 +111,7 @@ func DeregisterTargets(tx store.Tx, tg TargetGroup, ids []TargetID, now time.Tim
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("%w: %s in target group %s", ErrNotRegistered, id, deref(tg.TG.TargetGroupName))
+			return fmt.Errorf("%w: %s in target group %s", ErrNotRegistered, id, shape.ToString(tg.TG.TargetGroupName))
 		}
 		if cur.State == TargetDraining {
 			continue

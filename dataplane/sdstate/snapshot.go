@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/store"
 )
 
@@ -20,7 +21,7 @@ type Snapshot struct {
 
 // InstancesOf returns a service's instances.
 func (s *Snapshot) InstancesOf(svc Service) []Instance {
-	return s.Instances[Root(svc.Scope)+deref(svc.Svc.Id)]
+	return s.Instances[Root(svc.Scope)+shape.ToString(svc.Svc.Id)]
 }
 
 // Load reads a Snapshot in one read transaction (operations are skipped).
@@ -66,11 +67,4 @@ func decode(kv store.KV, v any) error {
 		return fmt.Errorf("sdstate: decode %s: %w", kv.Key, err)
 	}
 	return nil
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

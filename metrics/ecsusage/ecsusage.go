@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -196,9 +197,9 @@ func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, model.TaskRecord
 		return TaskSample{}, rec, false, err
 	}
 	cpu, mem := Reservation(&rec)
-	s := TaskSample{Account: a.Account, Region: a.Region, Cluster: parts[1], TaskID: parts[2], Family: deref(rec.Definition.Family),
+	s := TaskSample{Account: a.Account, Region: a.Region, Cluster: parts[1], TaskID: parts[2], Family: shape.ToString(rec.Definition.Family),
 		CPUUsed: r.CPUUnits, CPUReserved: cpu, MemUsed: r.MemMiB, MemReserved: mem}
-	if g := deref(rec.Task.Group); strings.HasPrefix(g, "service:") {
+	if g := shape.ToString(rec.Task.Group); strings.HasPrefix(g, "service:") {
 		s.Service = strings.TrimPrefix(g, "service:")
 	}
 	return s, rec, true, nil
@@ -207,8 +208,8 @@ func sampleOf(tx store.ReadTx, arn string, r Rate) (TaskSample, model.TaskRecord
 // Reservation is a task's CPU units and MiB as ECS counts them for
 // utilization: the task-level values, else the sums over its containers.
 func Reservation(rec *model.TaskRecord) (cpu, memMiB float64) {
-	cpu, _ = strconv.ParseFloat(deref(rec.Task.Cpu), 64)
-	memMiB, _ = strconv.ParseFloat(deref(rec.Task.Memory), 64)
+	cpu, _ = strconv.ParseFloat(shape.ToString(rec.Task.Cpu), 64)
+	memMiB, _ = strconv.ParseFloat(shape.ToString(rec.Task.Memory), 64)
 	var cSum, mSum float64
 	for _, c := range rec.Definition.ContainerDefinitions {
 		cSum += float64(c.Cpu)
@@ -297,11 +298,4 @@ func addSet(s *metrics.StatSet, v float64) {
 func groupSet(s metrics.StatSet, total float64) *metrics.StatSet {
 	s.Sum = total * s.SampleCount
 	return &s
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/api/ecstypes"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/state"
@@ -35,7 +36,7 @@ func insightsOn(tx store.ReadTx, sc model.Scope, cluster string) (bool, error) {
 	}
 	for _, s := range c.Settings {
 		if s.Name == ecstypes.ClusterSettingNameContainerInsights {
-			v := deref(s.Value)
+			v := shape.ToString(s.Value)
 			return v == "enabled" || v == "enhanced", nil
 		}
 	}
@@ -69,10 +70,10 @@ func readInsights(tx store.ReadTx, sc model.Scope, cluster string) (ClusterInsig
 		return ci, err
 	}
 	for _, s := range svcs {
-		if deref(s.Service.Status) != "ACTIVE" {
+		if shape.ToString(s.Service.Status) != "ACTIVE" {
 			continue
 		}
-		ci.Services = append(ci.Services, ServiceCounts{Service: deref(s.Service.ServiceName),
+		ci.Services = append(ci.Services, ServiceCounts{Service: shape.ToString(s.Service.ServiceName),
 			Running: float64(s.Service.RunningCount), Pending: float64(s.Service.PendingCount), Desired: float64(s.Service.DesiredCount),
 			Deployments: float64(len(s.Service.Deployments)), TaskSets: float64(len(s.Service.TaskSets))})
 	}

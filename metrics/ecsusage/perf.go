@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 )
 
@@ -50,9 +51,9 @@ type PerfContainer struct {
 func perfTask(s TaskSample, rec *model.TaskRecord, r Rate) PerfTask {
 	t := &rec.Task
 	p := PerfTask{TaskSample: s, Revision: strconv.Itoa(int(rec.Definition.Revision)),
-		KnownStatus: deref(t.LastStatus), LaunchType: string(t.LaunchType), AvailabilityZone: deref(t.AvailabilityZone),
+		KnownStatus: shape.ToString(t.LastStatus), LaunchType: string(t.LaunchType), AvailabilityZone: shape.ToString(t.AvailabilityZone),
 		CreatedAt: t.CreatedAt.Time, StartedAt: t.StartedAt.Time, PullStartedAt: t.PullStartedAt.Time, PullStoppedAt: t.PullStoppedAt.Time}
-	if a, ok := model.ParseARN(deref(t.ContainerInstanceArn)); ok {
+	if a, ok := model.ParseARN(shape.ToString(t.ContainerInstanceArn)); ok {
 		p.ContainerInstanceID = a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 	}
 	if p.LaunchType == "" {
@@ -60,11 +61,11 @@ func perfTask(s TaskSample, rec *model.TaskRecord, r Rate) PerfTask {
 	}
 	defs := map[string]int{}
 	for i, d := range rec.Definition.ContainerDefinitions {
-		defs[deref(d.Name)] = i
+		defs[shape.ToString(d.Name)] = i
 	}
 	for _, c := range t.Containers {
-		name := deref(c.Name)
-		pc := PerfContainer{Name: name, Image: deref(c.Image), KnownStatus: deref(c.LastStatus)}
+		name := shape.ToString(c.Name)
+		pc := PerfContainer{Name: name, Image: shape.ToString(c.Image), KnownStatus: shape.ToString(c.LastStatus)}
 		if i, ok := defs[name]; ok {
 			d := rec.Definition.ContainerDefinitions[i]
 			pc.CPUReserved = float64(d.Cpu)
