@@ -18,6 +18,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -33,8 +34,8 @@ func TestAuthWithAgent(t *testing.T) {
 	w := wharftest.StartWith(t, wharftest.Options{Agent: true, Auth: true})
 	ctx := context.Background()
 	c := w.ECS()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("auth")}))(t)
-	must(ssm.NewFromConfig(w.Config("us-east-1")).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("auth")}))(t)
+	apitest.Must(ssm.NewFromConfig(w.Config("us-east-1")).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"),
 		Value: aws.String("key-canary-51d0"), Type: ssmtypes.ParameterTypeSecureString}))(t)
 
 	// With auth on, the roles a task names must exist in IAM and grant
@@ -52,14 +53,14 @@ func TestAuthWithAgent(t *testing.T) {
 	}
 
 	// Task-role keys from the SDK inside a task.
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("sdk"), TaskRoleArn: aws.String(taskRole),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("sdk"), TaskRoleArn: aws.String(taskRole),
 		NetworkMode: types.NetworkModeBridge,
 		Volumes:     []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}},
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
 			EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"},
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 			MountPoints:  []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}}}))(t)
-	sdkArn := aws.ToString(must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("auth"), TaskDefinition: aws.String("sdk")}))(t).Tasks[0].TaskArn)
+	sdkArn := aws.ToString(apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("auth"), TaskDefinition: aws.String("sdk")}))(t).Tasks[0].TaskArn)
 	sdkTask := waitTask(t, c, "auth", sdkArn, 60*time.Second, "RUNNING", running)
 	var got awsCreds
 	getJSON(t, hostURL(t, container(t, sdkTask, "app"), 8080)+"/aws-creds", &got)
@@ -73,8 +74,8 @@ func TestAuthWithAgent(t *testing.T) {
 	wantCode(t, err, "InvalidSignatureException")
 
 	// The node id is public; minting with it alone is refused.
-	ci := must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("auth")}))(t).ContainerInstanceArns
-	desc := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("auth"), ContainerInstances: ci}))(t)
+	ci := apitest.Must(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("auth")}))(t).ContainerInstanceArns
+	desc := apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("auth"), ContainerInstances: ci}))(t)
 	node := ""
 	for _, a := range desc.ContainerInstances[0].Attributes {
 		if aws.ToString(a.Name) == agentproto.NodeAttribute {
@@ -91,7 +92,7 @@ func TestAuthWithAgent(t *testing.T) {
 		t.Fatalf("minting as node %q without its secret: %d", node, resp.StatusCode)
 	}
 	for _, a := range []string{arn, sdkArn} {
-		must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("auth"), Task: aws.String(a)}))(t)
+		apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("auth"), Task: aws.String(a)}))(t)
 		waitTask(t, c, "auth", a, 30*time.Second, "STOPPED", stopped)
 	}
 	if !strings.HasPrefix(got.AccessKeyID, "ASIA") {
@@ -101,10 +102,10 @@ func TestAuthWithAgent(t *testing.T) {
 	// An execution role without the logs permissions: awslogs cannot start,
 	// so the task fails with the refusal in its reason, as in ECS.
 	taskRoleWith(t, w, "no-logs", "*", "ssm:GetParameters")
-	must(cloudwatchlogs.NewFromConfig(w.Config("us-east-1")).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/auth/app")}))(t)
+	apitest.Must(cloudwatchlogs.NewFromConfig(w.Config("us-east-1")).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/auth/app")}))(t)
 	def := awslogsDef("nologs", imgs.App, map[string]string{"awslogs-group": "/auth/app", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}, "-listen", ":8080")
 	def.ExecutionRoleArn = aws.String("arn:aws:iam::000000000000:role/no-logs")
-	must(c.RegisterTaskDefinition(ctx, def))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, def))(t)
 	failed := waitTask(t, c, "auth", runOne(t, c, "auth", "nologs"), 60*time.Second, "STOPPED", stopped)
 	if r := aws.ToString(failed.StoppedReason); !strings.Contains(r, "AccessDeniedException") || !strings.Contains(r, "logs:CreateLogStream") {
 		t.Fatalf("stopped reason %q, want the logs refusal", r)

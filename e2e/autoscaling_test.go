@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/wharfhq/wharf/awsapi/applicationautoscaling"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/metrics"
 	"github.com/wharfhq/wharf/server"
@@ -32,9 +33,9 @@ func TestAutoScaling(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	as := aasc.NewFromConfig(w.Config("us-east-1"))
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("as")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("as")}))(t)
 	def := webDef(t, c, imgs, "as-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("as"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("as"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(1)}))(t)
 	if s := waitStable(t, c, "as", "web", 120*time.Second); s.RunningCount != 1 {
 		t.Fatalf("running %d", s.RunningCount)
@@ -43,7 +44,7 @@ func TestAutoScaling(t *testing.T) {
 		return aws.String("service/as/web"), aastypes.ScalableDimensionECSServiceDesiredCount, aastypes.ServiceNamespaceEcs
 	}
 	id, dim, ns := target()
-	must(as.RegisterScalableTarget(ctx, &aasc.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+	apitest.Must(as.RegisterScalableTarget(ctx, &aasc.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
 		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(3)}))(t)
 
 	// A scheduled action at a time a few seconds ahead, in a time zone.
@@ -52,7 +53,7 @@ func TestAutoScaling(t *testing.T) {
 		t.Skipf("no tzdata: %v", err)
 	}
 	at := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)
-	must(as.PutScheduledAction(ctx, &aasc.PutScheduledActionInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+	apitest.Must(as.PutScheduledAction(ctx, &aasc.PutScheduledActionInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
 		ScheduledActionName: aws.String("morning"), Schedule: aws.String("at(" + at.In(ny).Format("2006-01-02T15:04:05") + ")"),
 		Timezone: aws.String("America/New_York"), ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(2), MaxCapacity: aws.Int32(3)}}))(t)
 	waitCondition(t, 30*time.Second, "the scheduled action to raise the desired count", func() bool {
@@ -68,7 +69,7 @@ func TestAutoScaling(t *testing.T) {
 
 	// A step policy scales out on an alarm: a breach of 30 over the
 	// threshold adds 2, capped at the maximum of 3.
-	pol := must(as.PutScalingPolicy(ctx, &aasc.PutScalingPolicyInput{PolicyName: aws.String("cpu-step"), ServiceNamespace: ns, ResourceId: id,
+	pol := apitest.Must(as.PutScalingPolicy(ctx, &aasc.PutScalingPolicyInput{PolicyName: aws.String("cpu-step"), ServiceNamespace: ns, ResourceId: id,
 		ScalableDimension: dim, PolicyType: aastypes.PolicyTypeStepScaling,
 		StepScalingPolicyConfiguration: &aastypes.StepScalingPolicyConfiguration{AdjustmentType: aastypes.AdjustmentTypeChangeInCapacity,
 			Cooldown: aws.Int32(60), MetricAggregationType: aastypes.MetricAggregationTypeAverage,
@@ -84,7 +85,7 @@ func TestAutoScaling(t *testing.T) {
 		t.Fatalf("after the alarm: desired %d running %d", s.DesiredCount, s.RunningCount)
 	}
 	t.Logf("alarm to desired count 3: %v; to 3 tasks running and stable: %v", decided.Round(time.Microsecond), time.Since(alarmed).Round(time.Millisecond))
-	acts := must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
+	acts := apitest.Must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
 	var lines []string
 	for _, a := range acts {
 		lines = append(lines, aws.ToString(a.Description)+" | "+aws.ToString(a.Cause)+" | "+aws.ToString(a.StatusMessage))
@@ -112,9 +113,9 @@ func TestStepScalingOnAlarm(t *testing.T) {
 	as := aasc.NewFromConfig(w.Config("us-east-1"))
 	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("step")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("step")}))(t)
 	def := webDef(t, c, imgs, "step-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("step"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("step"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(1)}))(t)
 	t.Cleanup(func() {
 		_, _ = as.DeregisterScalableTarget(ctx, &aasc.DeregisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
@@ -125,10 +126,10 @@ func TestStepScalingOnAlarm(t *testing.T) {
 		t.Fatalf("running %d", s.RunningCount)
 	}
 	id, dim, ns := aws.String("service/step/web"), aastypes.ScalableDimensionECSServiceDesiredCount, aastypes.ServiceNamespaceEcs
-	must(as.RegisterScalableTarget(ctx, &aasc.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+	apitest.Must(as.RegisterScalableTarget(ctx, &aasc.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
 		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(4)}))(t)
 	// Queue depth 10–30 over the threshold of 10 adds one task, more adds two.
-	pol := must(as.PutScalingPolicy(ctx, &aasc.PutScalingPolicyInput{PolicyName: aws.String("queue-step"), ServiceNamespace: ns, ResourceId: id,
+	pol := apitest.Must(as.PutScalingPolicy(ctx, &aasc.PutScalingPolicyInput{PolicyName: aws.String("queue-step"), ServiceNamespace: ns, ResourceId: id,
 		ScalableDimension: dim, PolicyType: aastypes.PolicyTypeStepScaling,
 		StepScalingPolicyConfiguration: &aastypes.StepScalingPolicyConfiguration{AdjustmentType: aastypes.AdjustmentTypeChangeInCapacity,
 			Cooldown: aws.Int32(600), MetricAggregationType: aastypes.MetricAggregationTypeMaximum,
@@ -136,7 +137,7 @@ func TestStepScalingOnAlarm(t *testing.T) {
 				{MetricIntervalLowerBound: aws.Float64(0), MetricIntervalUpperBound: aws.Float64(20), ScalingAdjustment: aws.Int32(1)},
 				{MetricIntervalLowerBound: aws.Float64(20), ScalingAdjustment: aws.Int32(2)}}}}))(t)
 	dims := []cwtypes.Dimension{{Name: aws.String("Queue"), Value: aws.String("jobs")}}
-	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("jobs-queue-deep"), Namespace: aws.String("Wharf/Test"),
+	apitest.Must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("jobs-queue-deep"), Namespace: aws.String("Wharf/Test"),
 		MetricName: aws.String("QueueDepth"), Dimensions: dims, Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(60),
 		EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
 		AlarmActions: []string{aws.ToString(pol.PolicyARN)}}))(t)
@@ -145,7 +146,7 @@ func TestStepScalingOnAlarm(t *testing.T) {
 	// The queue stays deep: 45 (35 over the threshold, the second step)
 	// each poll, as a producer would report it.
 	waitCondition(t, 60*time.Second, "the alarm's policy to raise the desired count to 3", func() bool {
-		must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
+		apitest.Must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
 			MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("QueueDepth"), Dimensions: dims, Value: aws.Float64(45)}}}))(t)
 		return describeService(t, c, "step", "web").DesiredCount == 3
 	})
@@ -155,11 +156,11 @@ func TestStepScalingOnAlarm(t *testing.T) {
 	}
 	t.Logf("PutMetricData above the threshold to desired count 3: %v real (%.1f metric minutes); to 3 tasks running: %v",
 		decided.Round(100*time.Millisecond), decided.Minutes()*30, time.Since(start).Round(100*time.Millisecond))
-	al := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"jobs-queue-deep"}}))(t).MetricAlarms
+	al := apitest.Must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"jobs-queue-deep"}}))(t).MetricAlarms
 	if len(al) != 1 || al[0].StateValue != cwtypes.StateValueAlarm {
 		t.Fatalf("alarm: %+v", al)
 	}
-	acts := must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
+	acts := apitest.Must(as.DescribeScalingActivities(ctx, &aasc.DescribeScalingActivitiesInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim}))(t).ScalingActivities
 	if len(acts) == 0 || aws.ToString(acts[0].Cause) != "monitor alarm jobs-queue-deep in state ALARM triggered policy queue-step" ||
 		acts[0].StatusCode != aastypes.ScalingActivityStatusCodeSuccessful {
 		t.Fatalf("activities: %+v", acts)
@@ -167,7 +168,7 @@ func TestStepScalingOnAlarm(t *testing.T) {
 	// The alarm stays in ALARM while the cooldown (600 s) runs: no second
 	// scale-out to 4 within it, though the alarm re-invokes the policy.
 	for i := 0; i < 5; i++ {
-		must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
+		apitest.Must(cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Wharf/Test"),
 			MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("QueueDepth"), Dimensions: dims, Value: aws.Float64(45)}}}))(t)
 		if d := describeService(t, c, "step", "web").DesiredCount; d != 3 {
 			t.Fatalf("desired count %d within the cooldown", d)

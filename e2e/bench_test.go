@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -28,13 +29,13 @@ func timeTaskStart(b *testing.B, c *ecs.Client, cluster, family string) (string,
 	b.Helper()
 	ctx := context.Background()
 	t0 := time.Now()
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)}))(b)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)}))(b)
 	if len(run.Tasks) != 1 {
 		b.Fatalf("RunTask failures: %+v", run.Failures)
 	}
 	arn := aws.ToString(run.Tasks[0].TaskArn)
 	for {
-		out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(b)
+		out := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(b)
 		if running(out.Tasks[0]) {
 			return arn, time.Since(t0)
 		}
@@ -49,7 +50,7 @@ func timeTaskStart(b *testing.B, c *ecs.Client, cluster, family string) (string,
 func stopTasksAndWait(b *testing.B, c *ecs.Client, cluster string, arns []string) {
 	b.Helper()
 	for _, arn := range arns {
-		must(c.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)}))(b)
+		apitest.Must(c.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)}))(b)
 	}
 	for _, arn := range arns {
 		waitTask(b, c, cluster, arn, time.Minute, "STOPPED", stopped)
@@ -102,8 +103,8 @@ func benchCluster(b *testing.B, name string, memory int32) (*docker.Runtime, str
 	rt, imgs := wharftest.Images(b)
 	w := wharftest.StartWithAgent(b)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(b)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(name),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(b)
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(name),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(memory),
 			Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
 	waitInstance(b, c, name)

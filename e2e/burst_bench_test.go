@@ -22,6 +22,7 @@ import (
 
 	"github.com/wharfhq/wharf/agent"
 	"github.com/wharfhq/wharf/agent/runner"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
 
@@ -120,7 +121,7 @@ func burstWharf(b *testing.B, c *ecs.Client, rt *docker.Runtime, ec *engineCalls
 	deadline := t0.Add(3 * time.Minute)
 	waiting := slices.Clone(arns)
 	for {
-		out := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("burst"), Tasks: waiting}))(b)
+		out := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("burst"), Tasks: waiting}))(b)
 		now := time.Now()
 		for _, t := range out.Tasks {
 			if stopped(t) {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/metrics"
 )
@@ -42,22 +43,22 @@ func TestCPUAlarm(t *testing.T) {
 	c, ctx := w.ECS(), context.Background()
 	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cw"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cw"),
 		Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}}))(t)
-	def := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("burn"), Cpu: aws.String("256"), Memory: aws.String("64"),
+	def := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("burn"), Cpu: aws.String("256"), Memory: aws.String("64"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("burn"), Image: aws.String(imgs.App), Cpu: 256, Memory: aws.Int32(64),
 			Command: []string{"-listen", ":8080", "-cpu-load", "1"}, DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
-	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high"), Namespace: aws.String("AWS/ECS"),
+	apitest.Must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high"), Namespace: aws.String("AWS/ECS"),
 		MetricName: aws.String("CPUUtilization"), Dimensions: []cwtypes.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
 		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
 		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}))(t)
 	// The same alarm with missing data as not breaching: it needs two whole
 	// breaching minutes, the worst case of the figure.
-	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high-strict"), Namespace: aws.String("AWS/ECS"),
+	apitest.Must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("burn-cpu-high-strict"), Namespace: aws.String("AWS/ECS"),
 		MetricName: aws.String("CPUUtilization"), Dimensions: []cwtypes.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
 		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
 		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching")}))(t)
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cw"), ServiceName: aws.String("burn"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cw"), ServiceName: aws.String("burn"),
 		TaskDefinition: def.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}))(t)
 	waitCondition(t, 2*time.Minute, "burn task running", func() bool {
 		return describeService(t, c, "cw", "burn").RunningCount == 1
@@ -67,17 +68,17 @@ func TestCPUAlarm(t *testing.T) {
 	// TargetTracking-…-AlarmHigh alarm goes to ALARM and scales the service
 	// out through Application Auto Scaling.
 	as := applicationautoscaling.NewFromConfig(w.Config("us-east-1"))
-	must(as.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
+	apitest.Must(as.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
 		ResourceId: aws.String("service/cw/burn"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
 		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)}))(t)
-	must(as.PutScalingPolicy(ctx, &applicationautoscaling.PutScalingPolicyInput{PolicyName: aws.String("cpu50"), ServiceNamespace: aastypes.ServiceNamespaceEcs,
+	apitest.Must(as.PutScalingPolicy(ctx, &applicationautoscaling.PutScalingPolicyInput{PolicyName: aws.String("cpu50"), ServiceNamespace: aastypes.ServiceNamespaceEcs,
 		ResourceId: aws.String("service/cw/burn"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
 		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(50),
 			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageCPUUtilization}}}))(t)
 
 	var alarm cwtypes.MetricAlarm
 	waitCondition(t, 3*time.Minute, "alarm in ALARM", func() bool {
-		out := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high"}}))(t)
+		out := apitest.Must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high"}}))(t)
 		alarm = out.MetricAlarms[0]
 		return alarm.StateValue == cwtypes.StateValueAlarm
 	})
@@ -86,7 +87,7 @@ func TestCPUAlarm(t *testing.T) {
 		took.Round(100*time.Millisecond), took.Minutes()*cwTimeScale, cwTimeScale, aws.ToString(alarm.StateReason))
 
 	waitCondition(t, 3*time.Minute, "strict alarm in ALARM", func() bool {
-		out := must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high-strict"}}))(t)
+		out := apitest.Must(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"burn-cpu-high-strict"}}))(t)
 		return out.MetricAlarms[0].StateValue == cwtypes.StateValueAlarm
 	})
 	took = time.Since(start)
@@ -98,7 +99,7 @@ func TestCPUAlarm(t *testing.T) {
 		{{Name: aws.String("ClusterName"), Value: aws.String("cw")}, {Name: aws.String("ServiceName"), Value: aws.String("burn")}},
 		{{Name: aws.String("ClusterName"), Value: aws.String("cw")}},
 	} {
-		st := must(cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("CPUUtilization"),
+		st := apitest.Must(cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("CPUUtilization"),
 			Dimensions: dims, StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)), Period: aws.Int32(3600),
 			Statistics: []cwtypes.Statistic{cwtypes.StatisticAverage, cwtypes.StatisticMaximum}}))(t)
 		if len(st.Datapoints) == 0 || aws.ToFloat64(st.Datapoints[0].Maximum) < 50 || st.Datapoints[0].Unit != cwtypes.StandardUnitPercent {
@@ -106,13 +107,13 @@ func TestCPUAlarm(t *testing.T) {
 		}
 		t.Logf("CPUUtilization (%d dims): average %.0f%%, maximum %.0f%% of 256 units", len(dims), aws.ToFloat64(st.Datapoints[0].Average), aws.ToFloat64(st.Datapoints[0].Maximum))
 	}
-	mem := must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("MemoryUtilization")}))(t)
+	mem := apitest.Must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("MemoryUtilization")}))(t)
 	if len(mem.Metrics) != 2 {
 		t.Fatalf("MemoryUtilization metrics: %+v", mem.Metrics)
 	}
 	// Container Insights is on for the cluster: task counts and per-task usage.
 	waitCondition(t, 30*time.Second, "Container Insights metrics", func() bool {
-		ci := must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("ECS/ContainerInsights")}))(t)
+		ci := apitest.Must(cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("ECS/ContainerInsights")}))(t)
 		names := map[string]bool{}
 		for _, m := range ci.Metrics {
 			names[aws.ToString(m.MetricName)+"/"+string(rune('0'+len(m.Dimensions)))] = true
@@ -124,15 +125,15 @@ func TestCPUAlarm(t *testing.T) {
 		return svc.DesiredCount == 2 && svc.RunningCount == 2
 	})
 	t.Logf("CPU load to scale-out (2 tasks running): %s real (%.1f metric minutes)", time.Since(start).Round(100*time.Millisecond), time.Since(start).Minutes()*cwTimeScale)
-	acts := must(as.DescribeScalingActivities(ctx, &applicationautoscaling.DescribeScalingActivitiesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
+	acts := apitest.Must(as.DescribeScalingActivities(ctx, &applicationautoscaling.DescribeScalingActivitiesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
 		ResourceId: aws.String("service/cw/burn")}))(t)
 	if len(acts.ScalingActivities) == 0 || !strings.Contains(aws.ToString(acts.ScalingActivities[0].Cause), "TargetTracking-service/cw/burn-AlarmHigh") {
 		t.Fatalf("scaling activities: %+v", acts.ScalingActivities)
 	}
 
-	must(as.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
+	apitest.Must(as.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
 		ResourceId: aws.String("service/cw/burn"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount}))(t)
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cw"), Service: aws.String("burn"), DesiredCount: aws.Int32(0)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cw"), Service: aws.String("burn"), DesiredCount: aws.Int32(0)}))(t)
 	waitCondition(t, time.Minute, "burn task stopped", func() bool {
 		return len(serviceTasks(t, c, "cw", "burn")) == 0 || allStopped(serviceTasks(t, c, "cw", "burn"))
 	})
@@ -155,26 +156,26 @@ func TestDeploymentAlarmRollsBack(t *testing.T) {
 	w := wharftest.StartWithAgent(t)
 	c, ctx := w.ECS(), context.Background()
 	cw := cloudwatch.NewFromConfig(w.Config("us-east-1"))
-	must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("web-5xx"), Namespace: aws.String("App"), MetricName: aws.String("Errors"),
+	apitest.Must(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("web-5xx"), Namespace: aws.String("App"), MetricName: aws.String("Errors"),
 		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, TreatMissingData: aws.String("ignore")}))(t)
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dep")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dep")}))(t)
 	register := func(env string) string {
-		out := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
+		out := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 				Command: []string{"-listen", ":8080"}, Environment: []types.KeyValuePair{{Name: aws.String("V"), Value: aws.String(env)}},
 				DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
 		return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	}
 	v1, v2 := register("1"), register("2")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dep"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(1),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dep"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(1),
 		DeploymentConfiguration: &types.DeploymentConfiguration{Alarms: &types.DeploymentAlarms{AlarmNames: []string{"web-5xx"}, Enable: true, Rollback: true}}}))(t)
 	waitStable(t, c, "dep", "web", 3*time.Minute)
 
 	// The alarm goes off as the new revision rolls out (set first, so that
 	// the rollout cannot complete before the scheduler sees it).
-	must(cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("web-5xx"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("errors seen")}))(t)
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	apitest.Must(cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("web-5xx"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("errors seen")}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	// The failed deployment is retired once the rollback completes: its
 	// event stays.
 	var svc types.Service
@@ -185,7 +186,7 @@ func TestDeploymentAlarmRollsBack(t *testing.T) {
 	if !strings.Contains(eventText(svc, 10), "deployment failed: alarm detected.") {
 		t.Fatalf("events: %s", eventText(svc, 10))
 	}
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dep"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
 	waitCondition(t, time.Minute, "tasks stopped", func() bool { return allStopped(serviceTasks(t, c, "dep", "web")) })
 }
 
@@ -201,7 +202,7 @@ func TestLoadBalancerMetrics(t *testing.T) {
 	_, base := e.listener(forwardTo(tg))
 	e.waitHealth(tg, "healthy", ts...)
 	for _, path := range []string{"/", "/", "/", "/", "/", "/sleep?d=300ms", "/sleep?d=300ms"} {
-		resp := must(http.Get(base + path))(t)
+		resp := apitest.Must(http.Get(base + path))(t)
 		resp.Body.Close()
 	}
 	lbDim := strings.SplitN(e.lb, ":loadbalancer/", 2)[1]
@@ -209,7 +210,7 @@ func TestLoadBalancerMetrics(t *testing.T) {
 	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}, {Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}}
 	stat := func(name string, s cwtypes.Statistic, dims []cwtypes.Dimension) float64 {
 		now := time.Now()
-		out := must(cw.GetMetricStatistics(e.ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(name),
+		out := apitest.Must(cw.GetMetricStatistics(e.ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(name),
 			Dimensions: dims, StartTime: aws.Time(now.Add(-24 * time.Hour)), EndTime: aws.Time(now.Add(24 * time.Hour)), Period: aws.Int32(86400),
 			Statistics: []cwtypes.Statistic{s}}))(t)
 		v := 0.0
@@ -249,10 +250,10 @@ func TestContainerInsightsPerformanceEvents(t *testing.T) {
 	w := wharftest.StartWithAgent(t)
 	c, ctx := w.ECS(), context.Background()
 	logs := cwl.NewFromConfig(w.Config("us-east-1"))
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("perf"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("perf"),
 		Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}}))(t)
 	def := webDef(t, c, imgs, "perf-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("perf"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("perf"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(1)}))(t)
 	t.Cleanup(func() {
 		_, _ = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("perf"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
@@ -268,7 +269,7 @@ func TestContainerInsightsPerformanceEvents(t *testing.T) {
 			return false
 		}
 		stream = aws.ToString(ls.LogStreams[0].LogStreamName)
-		evs := must(logs.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)}))(t)
+		evs := apitest.Must(logs.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)}))(t)
 		for _, e := range evs.Events {
 			var doc map[string]any
 			if json.Unmarshal([]byte(aws.ToString(e.Message)), &doc) == nil {
@@ -294,17 +295,17 @@ func TestContainerInsightsPerformanceEvents(t *testing.T) {
 	if s := byType["Service"]; s["DesiredTaskCount"] != float64(1) || s["ServiceName"] != "web" {
 		t.Errorf("Service event: %v", s)
 	}
-	g := must(logs.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)}))(t)
+	g := apitest.Must(logs.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)}))(t)
 	if len(g.LogGroups) != 1 || aws.ToInt32(g.LogGroups[0].RetentionInDays) != 1 {
 		t.Errorf("performance group: %+v", g.LogGroups)
 	}
 
 	q := `filter Type = "Container" | stats count(*) as n, max(MemoryUtilized) as mem by ContainerName`
-	id := must(logs.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String(group), QueryString: aws.String(q),
+	id := apitest.Must(logs.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String(group), QueryString: aws.String(q),
 		StartTime: aws.Int64(start.Unix()), EndTime: aws.Int64(time.Now().Add(time.Minute).Unix())}))(t).QueryId
 	var rows [][]cwltypes.ResultField
 	waitCondition(t, 20*time.Second, "the Insights query to complete", func() bool {
-		out := must(logs.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: id}))(t)
+		out := apitest.Must(logs.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: id}))(t)
 		rows = out.Results
 		return out.Status == cwltypes.QueryStatusComplete
 	})

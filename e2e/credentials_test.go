@@ -21,6 +21,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -66,15 +67,15 @@ func TestCredentialsEndpoint(t *testing.T) {
 	w := wharftest.StartWithAgent(t)
 	ctx := context.Background()
 	c := w.ECS()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("creds")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("creds")}))(t)
 	sdkApp := types.ContainerDefinition{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
 		EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"},
 		PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 		MountPoints:  []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}
 	sdkVolume := []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}}
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("vpc"), TaskRoleArn: aws.String(taskRole),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("vpc"), TaskRoleArn: aws.String(taskRole),
 		NetworkMode: types.NetworkModeAwsvpc, Volumes: sdkVolume, ContainerDefinitions: []types.ContainerDefinition{sdkApp}}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("br"), TaskRoleArn: aws.String("app-role"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("br"), TaskRoleArn: aws.String("app-role"),
 		NetworkMode: types.NetworkModeBridge, Volumes: sdkVolume, ContainerDefinitions: []types.ContainerDefinition{sdkApp}}))(t)
 
 	for _, tc := range []struct {
@@ -86,7 +87,7 @@ func TestCredentialsEndpoint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Cluster = aws.String("creds")
-			arn := aws.ToString(must(c.RunTask(ctx, tc.in))(t).Tasks[0].TaskArn)
+			arn := aws.ToString(apitest.Must(c.RunTask(ctx, tc.in))(t).Tasks[0].TaskArn)
 			task := waitTask(t, c, "creds", arn, 60*time.Second, "RUNNING", running)
 			var got awsCreds
 			getJSON(t, hostURL(t, container(t, task, "app"), 8080)+"/aws-creds", &got)
@@ -99,8 +100,8 @@ func TestCredentialsEndpoint(t *testing.T) {
 			cfg := w.Config("us-east-1")
 			cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
 			name := "/who/" + tc.name
-			must(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: ssmtypes.ParameterTypeString}))(t)
-			meta := must(ssm.NewFromConfig(w.Config("us-east-1")).DescribeParameters(ctx, &ssm.DescribeParametersInput{
+			apitest.Must(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: ssmtypes.ParameterTypeString}))(t)
+			meta := apitest.Must(ssm.NewFromConfig(w.Config("us-east-1")).DescribeParameters(ctx, &ssm.DescribeParametersInput{
 				ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Values: []string{name}}}}))(t).Parameters
 			wantUser := "arn:aws:sts::000000000000:assumed-role/app-role/" + arn[strings.LastIndexByte(arn, '/')+1:]
 			if len(meta) != 1 || aws.ToString(meta[0].LastModifiedUser) != wantUser {
@@ -113,17 +114,17 @@ func TestCredentialsEndpoint(t *testing.T) {
 			if !errors.As(err, &ae) || ae.ErrorCode() != "UnrecognizedClientException" {
 				t.Fatalf("forged session token: %v", err)
 			}
-			must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("creds"), Task: aws.String(arn)}))(t)
+			apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("creds"), Task: aws.String(arn)}))(t)
 			waitTask(t, c, "creds", arn, 30*time.Second, "STOPPED", stopped)
 		})
 	}
 
 	t.Run("fargate", func(t *testing.T) {
-		must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("fg"), TaskRoleArn: aws.String(taskRole),
+		apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("fg"), TaskRoleArn: aws.String(taskRole),
 			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc,
 			Cpu: aws.String("256"), Memory: aws.String("512"), ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"),
 				Image: aws.String(imgs.App), Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}}}}))(t)
-		arn := aws.ToString(must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("creds"), TaskDefinition: aws.String("fg"),
+		arn := aws.ToString(apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("creds"), TaskDefinition: aws.String("fg"),
 			LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc}))(t).Tasks[0].TaskArn)
 		task := waitTask(t, c, "creds", arn, 60*time.Second, "RUNNING", running)
 		base := hostURL(t, container(t, task, "app"), 8080)
@@ -150,7 +151,7 @@ func TestCredentialsEndpoint(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, `"RoleArn":"`+taskRole+`"`) {
 			t.Fatalf("from the host: %d %s", status, body)
 		}
-		must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("creds"), Task: aws.String(arn)}))(t)
+		apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("creds"), Task: aws.String(arn)}))(t)
 		waitTask(t, c, "creds", arn, 30*time.Second, "STOPPED", stopped)
 		if status, body := get(t, "http://169.254.170.2"+uri); status != http.StatusBadRequest {
 			t.Fatalf("a stopped task's credentials are still served: %d %s", status, body)
@@ -179,18 +180,18 @@ func TestNoTaskRoleNoCredentials(t *testing.T) {
 	w := wharftest.StartWithAgent(t)
 	ctx := context.Background()
 	c := w.ECS()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("norole")}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("plain"), NetworkMode: types.NetworkModeBridge,
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("norole")}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("plain"), NetworkMode: types.NetworkModeBridge,
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
 			Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}}}}))(t)
-	arn := aws.ToString(must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("norole"), TaskDefinition: aws.String("plain")}))(t).Tasks[0].TaskArn)
+	arn := aws.ToString(apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("norole"), TaskDefinition: aws.String("plain")}))(t).Tasks[0].TaskArn)
 	task := waitTask(t, c, "norole", arn, 60*time.Second, "RUNNING", running)
 	var env map[string]string
 	getJSON(t, hostURL(t, container(t, task, "app"), 8080)+"/env", &env)
 	if v, ok := env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]; ok {
 		t.Fatalf("a task without a task role got AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=%q", v)
 	}
-	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("norole"), Task: aws.String(arn)}))(t)
+	apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("norole"), Task: aws.String(arn)}))(t)
 }
 
 // get GETs url (bounded retries on connection errors) and answers the

@@ -26,6 +26,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/wharfhq/wharf/dataplane/dns"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/server"
 )
@@ -123,22 +124,22 @@ func TestServiceDiscoveryDNS(t *testing.T) {
 	c := ecs.NewFromConfig(d.config("us-east-1"))
 	cm := d.cloudMap()
 
-	op := must(cm.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: aws.String("vpc-local")}))(t)
-	nsID := must(cm.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
-	svc := must(cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
+	op := apitest.Must(cm.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: aws.String("vpc-local")}))(t)
+	nsID := apitest.Must(cm.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
+	svc := apitest.Must(cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
 		DnsConfig:               &sdtypes.DnsConfig{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(1)}, {Type: sdtypes.RecordTypeSrv, TTL: aws.Int64(1)}}},
 		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{}}))(t).Service
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sd")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sd")}))(t)
 	waitInstance(t, c, "sd")
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Command: []string{"-listen", ":8080"},
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
 	type member struct{ id, ip, hostname string }
 	var members []member
 	for i := range 2 {
-		r := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String("web"), LaunchType: types.LaunchTypeFargate,
+		r := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String("web"), LaunchType: types.LaunchTypeFargate,
 			NetworkConfiguration: awsvpc}))(t)
 		tk := waitTask(t, c, "sd", aws.ToString(r.Tasks[0].TaskArn), time.Minute, "RUNNING", running)
 		ip := ""
@@ -150,7 +151,7 @@ func TestServiceDiscoveryDNS(t *testing.T) {
 		var root struct{ Hostname string }
 		getJSON(t, hostURL(t, container(t, tk, "app"), 8080)+"/", &root)
 		m := member{id: fmt.Sprintf("task-%d", i+1), ip: ip, hostname: root.Hostname}
-		must(cm.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String(m.id),
+		apitest.Must(cm.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String(m.id),
 			Attributes: map[string]string{"AWS_INSTANCE_IPV4": ip, "AWS_INSTANCE_PORT": "8080"}}))(t)
 		members = append(members, m)
 	}
@@ -201,10 +202,10 @@ func TestServiceDiscoveryDNS(t *testing.T) {
 	})
 
 	t.Run("only healthy instances", func(t *testing.T) {
-		must(cm.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{ServiceId: svc.Id,
+		apitest.Must(cm.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{ServiceId: svc.Id,
 			InstanceId: aws.String(members[1].id), Status: sdtypes.CustomHealthStatusUnhealthy}))(t)
 		eventually("only task-1", func() bool { return slices.Equal(lookup(), []string{members[0].ip}) })
-		disc := must(cm.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("local"), ServiceName: aws.String("web")}))(t)
+		disc := apitest.Must(cm.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("local"), ServiceName: aws.String("web")}))(t)
 		if len(disc.Instances) != 1 || aws.ToString(disc.Instances[0].InstanceId) != members[0].id {
 			t.Fatalf("DiscoverInstances %+v", disc.Instances)
 		}
@@ -223,11 +224,11 @@ func TestServiceDiscoveryDNS(t *testing.T) {
 			}
 			t.Fatalf("the DNS server does not answer on the Docker bridge (%s:53); see the server log", dns.BridgeIP())
 		}
-		must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("client"), NetworkMode: types.NetworkModeBridge,
+		apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("client"), NetworkMode: types.NetworkModeBridge,
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 				Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 				DnsServers: []string{d.resolver.ContainerIP}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
-		r := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String("client")}))(t)
+		r := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String("client")}))(t)
 		tk := waitTask(t, c, "sd", aws.ToString(r.Tasks[0].TaskArn), time.Minute, "RUNNING", running)
 		var root struct{ Hostname string }
 		getJSON(t, hostURL(t, container(t, tk, "app"), 8080)+"/fetch?url="+url.QueryEscape("http://web.local:8080/"), &root)

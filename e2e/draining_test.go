@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/wharfhq/wharf/agentproto"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -27,7 +28,7 @@ func fakeAgents(t *testing.T, w *wharftest.Wharf, c *ecs.Client, cluster string,
 	t.Helper()
 	instances := map[string]string{}
 	for _, n := range nodes {
-		out := must(c.RegisterContainerInstance(context.Background(), &ecs.RegisterContainerInstanceInput{Cluster: aws.String(cluster),
+		out := apitest.Must(c.RegisterContainerInstance(context.Background(), &ecs.RegisterContainerInstanceInput{Cluster: aws.String(cluster),
 			TotalResources: []types.Resource{{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 2048},
 				{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 2048}},
 			Attributes: []types.Attribute{{Name: aws.String(agentproto.NodeAttribute), Value: aws.String(n)},
@@ -72,11 +73,11 @@ func fakeAgents(t *testing.T, w *wharftest.Wharf, c *ecs.Client, cluster string,
 func TestDrainingAndAttributes(t *testing.T) {
 	w := wharftest.Start(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dr")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("dr")}))(t)
 	inst := fakeAgents(t, w, c, "dr", "node-a", "node-b")
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("dr"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("dr"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(128)}}}))(t)
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("spread"), TaskDefinition: aws.String("dr"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("spread"), TaskDefinition: aws.String("dr"),
 		DesiredCount: aws.Int32(2), PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeSpread, Field: aws.String("instanceId")}}}))(t)
 	waitStable(t, c, "dr", "spread", 30*time.Second)
 	on := func(node string) int {
@@ -107,7 +108,7 @@ func TestDrainingAndAttributes(t *testing.T) {
 			tooMany.Add(1)
 		}
 	})
-	upd := must(c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("dr"),
+	upd := apitest.Must(c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("dr"),
 		ContainerInstances: []string{inst["node-a"], "nope"}, Status: types.ContainerInstanceStatusDraining}))(t)
 	if len(upd.ContainerInstances) != 1 || aws.ToString(upd.ContainerInstances[0].Status) != "DRAINING" || len(upd.Failures) != 1 {
 		t.Fatalf("UpdateContainerInstancesState: %+v", upd)
@@ -121,18 +122,18 @@ func TestDrainingAndAttributes(t *testing.T) {
 	}
 
 	// Attributes: only node-a (active again) carries stack=blue; memberOf follows it.
-	must(c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("dr"),
+	apitest.Must(c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("dr"),
 		ContainerInstances: []string{inst["node-a"]}, Status: types.ContainerInstanceStatusActive}))(t)
-	must(c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("dr"), Attributes: []types.Attribute{
+	apitest.Must(c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("dr"), Attributes: []types.Attribute{
 		{Name: aws.String("stack"), Value: aws.String("blue"), TargetId: aws.String(inst["node-a"])}}}))(t)
-	attrs := must(c.ListAttributes(ctx, &ecs.ListAttributesInput{Cluster: aws.String("dr"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t)
+	attrs := apitest.Must(c.ListAttributes(ctx, &ecs.ListAttributesInput{Cluster: aws.String("dr"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t)
 	if len(attrs.Attributes) != 1 || aws.ToString(attrs.Attributes[0].TargetId) != inst["node-a"] {
 		t.Fatalf("ListAttributes: %+v", attrs.Attributes)
 	}
 	_, err := c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("dr"), Attributes: []types.Attribute{
 		{Name: aws.String("bad name!"), TargetId: aws.String(inst["node-a"])}}})
 	wantCode(t, err, "InvalidParameterException")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("blue"), TaskDefinition: aws.String("dr"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("blue"), TaskDefinition: aws.String("dr"),
 		DesiredCount: aws.Int32(2), PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeMemberOf, Expression: aws.String("attribute:stack == blue")}}}))(t)
 	waitStable(t, c, "dr", "blue", 30*time.Second)
 	for _, task := range serviceTasks(t, c, "dr", "blue") {
@@ -140,13 +141,13 @@ func TestDrainingAndAttributes(t *testing.T) {
 			t.Fatalf("memberOf placed a task on %s", aws.ToString(task.ContainerInstanceArn))
 		}
 	}
-	must(c.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Cluster: aws.String("dr"), Attributes: []types.Attribute{
+	apitest.Must(c.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Cluster: aws.String("dr"), Attributes: []types.Attribute{
 		{Name: aws.String("stack"), TargetId: aws.String(inst["node-a"])}}}))(t)
-	if attrs = must(c.ListAttributes(ctx, &ecs.ListAttributesInput{Cluster: aws.String("dr"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t); len(attrs.Attributes) != 0 {
+	if attrs = apitest.Must(c.ListAttributes(ctx, &ecs.ListAttributesInput{Cluster: aws.String("dr"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t); len(attrs.Attributes) != 0 {
 		t.Fatalf("after DeleteAttributes: %+v", attrs.Attributes)
 	}
 	// Placement that cannot be met says so in the service's events.
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("nowhere"), TaskDefinition: aws.String("dr"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dr"), ServiceName: aws.String("nowhere"), TaskDefinition: aws.String("dr"),
 		DesiredCount: aws.Int32(1), PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeMemberOf, Expression: aws.String("attribute:stack == green")}}}))(t)
 	waitCondition(t, 30*time.Second, "unable-to-place event", func() bool {
 		return bytes.Contains([]byte(eventText(describeService(t, c, "dr", "nowhere"), 5)), []byte("was unable to place a task"))

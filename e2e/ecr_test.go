@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -123,7 +124,7 @@ func TestECRPipeline(t *testing.T) {
 	d.host = host
 
 	repo := func(name string, mut ecrtypes.ImageTagMutability) string {
-		r := must(e.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name), ImageTagMutability: mut}))(t).Repository
+		r := apitest.Must(e.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name), ImageTagMutability: mut}))(t).Repository
 		if uri := aws.ToString(r.RepositoryUri); uri != host+"/"+name {
 			t.Fatalf("repositoryUri = %q, want %q", uri, host+"/"+name)
 		}
@@ -133,7 +134,7 @@ func TestECRPipeline(t *testing.T) {
 	fixedURI := repo("pipeline/fixed", ecrtypes.ImageTagMutabilityImmutable)
 	lifeURI := repo("pipeline/life", ecrtypes.ImageTagMutabilityMutable)
 
-	tok := must(e.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}))(t).AuthorizationData[0]
+	tok := apitest.Must(e.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}))(t).AuthorizationData[0]
 	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationToken))
 	password := strings.TrimPrefix(string(raw), "AWS:")
 
@@ -152,7 +153,7 @@ func TestECRPipeline(t *testing.T) {
 		d.must("push", appURI+":v2")
 		d.tag(appURI+":v2", appURI+":latest")
 		d.must("push", appURI+":latest")
-		det := must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/app")}))(t).ImageDetails
+		det := apitest.Must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/app")}))(t).ImageDetails
 		if len(det) != 2 {
 			t.Fatalf("DescribeImages after pushes: %+v", det)
 		}
@@ -178,10 +179,10 @@ func TestECRPipeline(t *testing.T) {
 			d.must("push", tag)
 		}
 		policy := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["build"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`
-		must(e.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("pipeline/life"), LifecyclePolicyText: aws.String(policy)}))(t)
+		apitest.Must(e.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("pipeline/life"), LifecyclePolicyText: aws.String(policy)}))(t)
 		deadline := time.Now().Add(time.Minute)
 		for {
-			det := must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/life")}))(t).ImageDetails
+			det := apitest.Must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/life")}))(t).ImageDetails
 			if len(det) == 1 && slices.Contains(det[0].ImageTags, "build-3") {
 				break
 			}
@@ -199,21 +200,21 @@ func TestECRPipeline(t *testing.T) {
 		awsName := "000000000000.dkr.ecr.us-east-1.amazonaws.com/pipeline/app:v1"
 		d.tags = append(d.tags, awsName)
 		d.must("rmi", appURI+":v1") // the local copy goes; the task must pull
-		must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ecr")}))(t)
+		apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ecr")}))(t)
 		for family, image := range map[string]string{"by-aws-name": awsName, "by-uri": appURI + ":v1", "missing-tag": appURI + ":nope",
 			"missing-aws": "000000000000.dkr.ecr.us-east-1.amazonaws.com/pipeline/app:nope"} {
-			must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), NetworkMode: types.NetworkModeBridge,
+			apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), NetworkMode: types.NetworkModeBridge,
 				ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(64),
 					Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
 		}
 		for _, family := range []string{"by-aws-name", "by-uri"} {
-			run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String(family)}))(t)
+			run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String(family)}))(t)
 			if len(run.Tasks) != 1 {
 				t.Fatalf("RunTask %s: %+v", family, run.Failures)
 			}
 			waitTask(t, c, "ecr", aws.ToString(run.Tasks[0].TaskArn), 90*time.Second, "RUNNING", running)
 		}
-		det := must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/app"),
+		det := apitest.Must(e.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("pipeline/app"),
 			ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String("v1")}}}))(t).ImageDetails
 		if len(det) != 1 || det[0].LastRecordedPullTime == nil {
 			t.Fatalf("lastRecordedPullTime after the tasks pulled: %+v", det)
@@ -224,13 +225,13 @@ func TestECRPipeline(t *testing.T) {
 		d.must("push", appURI+":v1")
 		rebuilt := strings.TrimSpace(d.must("image", "inspect", "-f", "{{.Id}}", appURI+":v1"))
 		d.must("rmi", appURI+":v1")
-		run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("by-aws-name")}))(t)
+		run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("by-aws-name")}))(t)
 		waitTask(t, c, "ecr", aws.ToString(run.Tasks[0].TaskArn), 90*time.Second, "RUNNING", running)
 		if got := strings.TrimSpace(d.must("image", "inspect", "-f", "{{.Id}}", awsName)); got != rebuilt {
 			t.Fatalf("the task ran %s, not the re-pushed image %s", got, rebuilt)
 		}
 		for _, family := range []string{"missing-tag", "missing-aws"} {
-			run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String(family)}))(t)
+			run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String(family)}))(t)
 			task := waitTask(t, c, "ecr", aws.ToString(run.Tasks[0].TaskArn), 90*time.Second, "STOPPED", stopped)
 			reason := aws.ToString(container(t, task, "app").Reason)
 			if task.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.HasPrefix(reason, "CannotPullContainerError: pull image manifest has been retried") ||
@@ -242,7 +243,7 @@ func TestECRPipeline(t *testing.T) {
 	t.Run("delete repositories", func(t *testing.T) {
 		_, err := e.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("pipeline/fixed")})
 		wantCode(t, err, "RepositoryNotEmptyException")
-		must(e.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("pipeline/fixed"), Force: true}))(t)
+		apitest.Must(e.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("pipeline/fixed"), Force: true}))(t)
 		d.must("rmi", fixedURI+":v1")
 		if out, err := d.run("", "pull", fixedURI+":v1"); err == nil {
 			t.Fatalf("pulled from a deleted repository: %s", out)

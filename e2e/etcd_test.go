@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/store/etcd/etcdtest"
 )
@@ -29,9 +30,9 @@ func TestEtcdServiceSurvivesRestart(t *testing.T) {
 		t.Fatalf("wharf.db in the data dir (err %v): the store is not on etcd", err)
 	}
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("etcd")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("etcd")}))(t)
 	def := webDef(t, c, imgs, "etcd-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("etcd"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("etcd"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(def), DesiredCount: aws.Int32(2)}))(t)
 	svc := waitStable(t, c, "etcd", "web", 180*time.Second)
 	if svc.RunningCount != 2 {
@@ -64,8 +65,8 @@ func TestEtcdServiceSurvivesRestart(t *testing.T) {
 
 	// Clean up through the API: the service goes, its tasks stop and
 	// their containers are removed.
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("etcd"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
-	must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("etcd"), Service: aws.String("web")}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("etcd"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	apitest.Must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("etcd"), Service: aws.String("web")}))(t)
 	for _, arn := range before {
 		waitTask(t, c, "etcd", arn, 60*time.Second, "STOPPED", stopped)
 	}
@@ -86,12 +87,12 @@ func TestEtcdServiceSurvivesRestart(t *testing.T) {
 // runningArns lists the cluster's RUNNING tasks, sorted.
 func runningArns(t testing.TB, c *ecs.Client) []string {
 	t.Helper()
-	list := must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String("etcd"), DesiredStatus: types.DesiredStatusRunning}))(t)
+	list := apitest.Must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String("etcd"), DesiredStatus: types.DesiredStatusRunning}))(t)
 	if len(list.TaskArns) == 0 {
 		return nil
 	}
 	var arns []string
-	for _, task := range must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String("etcd"), Tasks: list.TaskArns}))(t).Tasks {
+	for _, task := range apitest.Must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String("etcd"), Tasks: list.TaskArns}))(t).Tasks {
 		if running(task) {
 			arns = append(arns, aws.ToString(task.TaskArn))
 		}
@@ -114,8 +115,8 @@ func BenchmarkEtcdRunTask(b *testing.B) {
 			}
 			w := wharftest.StartWith(b, o)
 			c, ctx := w.ECS(), context.Background()
-			must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
-			must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
+			apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
+			apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
 				ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 					Command: []string{"-listen", ":8080"}, DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
 			waitInstance(b, c, "bench")

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -31,7 +32,7 @@ func startedBy(t testing.TB, c *ecs.Client, cluster, who string) []string {
 	t.Helper()
 	var arns []string
 	for _, st := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
-		out := must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(who), DesiredStatus: st}))(t)
+		out := apitest.Must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(who), DesiredStatus: st}))(t)
 		arns = append(arns, out.TaskArns...)
 	}
 	return arns
@@ -60,16 +61,16 @@ func TestRateRuleStartsTasks(t *testing.T) {
 	t.Setenv("WHARF_SCHEDULE_MINUTE", "1s")
 	w, c, imgs := startCluster(t, "ev")
 	ev, ctx := eventbridge.NewFromConfig(w.Config("us-east-1")), context.Background()
-	td := must(c.RegisterTaskDefinition(ctx, shortTaskDef("tick", imgs.App)))(t).TaskDefinition
-	must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("every"), ScheduleExpression: aws.String("rate(1 minute)")}))(t)
-	must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("every"), Targets: []ebtypes.Target{{
+	td := apitest.Must(c.RegisterTaskDefinition(ctx, shortTaskDef("tick", imgs.App)))(t).TaskDefinition
+	apitest.Must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("every"), ScheduleExpression: aws.String("rate(1 minute)")}))(t)
+	apitest.Must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("every"), Targets: []ebtypes.Target{{
 		Id: aws.String("job"), Arn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/ev"), RoleArn: aws.String("arn:aws:iam::000000000000:role/ecsEvents"),
 		EcsParameters: &ebtypes.EcsParameters{TaskDefinitionArn: td.TaskDefinitionArn, TaskCount: aws.Int32(1), LaunchType: ebtypes.LaunchTypeEc2,
 			Tags: []ebtypes.Tag{{Key: aws.String("origin"), Value: aws.String("rule")}}},
 	}}}))(t)
 
 	arns := waitStartedBy(t, c, "ev", "events-rule/every", 2, 60*time.Second)
-	tasks := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("ev"), Tasks: arns[:1], Include: []types.TaskField{types.TaskFieldTags}}))(t).Tasks
+	tasks := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("ev"), Tasks: arns[:1], Include: []types.TaskField{types.TaskFieldTags}}))(t).Tasks
 	if len(tasks) != 1 || aws.ToString(tasks[0].TaskDefinitionArn) != aws.ToString(td.TaskDefinitionArn) ||
 		len(tasks[0].Tags) != 1 || aws.ToString(tasks[0].Tags[0].Value) != "rule" {
 		t.Fatalf("rule's task: %+v", tasks)
@@ -83,7 +84,7 @@ func TestRateRuleStartsTasks(t *testing.T) {
 
 	// Disabled, it fires no more: allow one tick claimed before the
 	// disable to land, then nothing for several ticks.
-	must(ev.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: aws.String("every")}))(t)
+	apitest.Must(ev.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: aws.String("every")}))(t)
 	time.Sleep(1500 * time.Millisecond) // one shortened minute and a half
 	settled := len(startedBy(t, c, "ev", "events-rule/every"))
 	time.Sleep(3 * time.Second) // three shortened minutes: no tick may fire
@@ -109,7 +110,7 @@ func waitAllStopped(t testing.TB, c *ecs.Client, cluster string, arns []string) 
 func TestSchedulerStartsTask(t *testing.T) {
 	w, c, imgs := startCluster(t, "sch")
 	ctx := context.Background()
-	td := must(c.RegisterTaskDefinition(ctx, shortTaskDef("once", imgs.App)))(t).TaskDefinition
+	td := apitest.Must(c.RegisterTaskDefinition(ctx, shortTaskDef("once", imgs.App)))(t).TaskDefinition
 	at := time.Now().UTC().Add(3 * time.Second).Format("2006-01-02T15:04:05")
 	body, _ := json.Marshal(map[string]any{
 		"ScheduleExpression": "at(" + at + ")", "ScheduleExpressionTimezone": "UTC", "ActionAfterCompletion": "DELETE",
@@ -127,7 +128,7 @@ func TestSchedulerStartsTask(t *testing.T) {
 		t.Fatalf("CreateSchedule: %s", resp.Status)
 	}
 	arns := waitStartedBy(t, c, "sch", "chronos-schedule/nightly-once", 1, 60*time.Second)
-	task := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("sch"), Tasks: arns}))(t).Tasks[0]
+	task := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("sch"), Tasks: arns}))(t).Tasks[0]
 	ov := task.Overrides.ContainerOverrides
 	if len(ov) != 1 || len(ov[0].Environment) != 1 || aws.ToString(ov[0].Environment[0].Value) != "scheduler" {
 		t.Fatalf("the schedule's Input did not override the task: %+v", ov)
@@ -160,13 +161,13 @@ func TestTaskStateChangesToLogGroup(t *testing.T) {
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, ev, logs, ctx := w.ECS(), eventbridge.NewFromConfig(w.Config("us-east-1")), cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
-	cluster := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("watch")}))(t).Cluster
-	must(c.RegisterTaskDefinition(ctx, shortTaskDef("brief", imgs.App)))(t)
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/aws/events/ecs")}))(t)
+	cluster := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("watch")}))(t).Cluster
+	apitest.Must(c.RegisterTaskDefinition(ctx, shortTaskDef("brief", imgs.App)))(t)
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/aws/events/ecs")}))(t)
 	pattern, _ := json.Marshal(map[string]any{"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Task State Change"},
 		"detail": map[string]any{"clusterArn": []string{aws.ToString(cluster.ClusterArn)}, "lastStatus": []string{"STOPPED"}}})
-	must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("stopped"), EventPattern: aws.String(string(pattern))}))(t)
-	must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("stopped"), Targets: []ebtypes.Target{{
+	apitest.Must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("stopped"), EventPattern: aws.String(string(pattern))}))(t)
+	apitest.Must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("stopped"), Targets: []ebtypes.Target{{
 		Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/ecs")}}}))(t)
 
 	arn := runOne(t, c, "watch", "brief")
@@ -186,7 +187,7 @@ func TestTaskStateChangesToLogGroup(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		evs := must(logs.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("/aws/events/ecs")}))(t).Events
+		evs := apitest.Must(logs.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("/aws/events/ecs")}))(t).Events
 		if len(evs) > 0 {
 			if len(evs) != 1 {
 				t.Fatalf("%d events for one stopped task", len(evs))
@@ -223,15 +224,15 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, ev, ctx := w.ECS(), eventbridge.NewFromConfig(w.Config("us-east-1")), context.Background()
-	cluster := must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("durable")}))(t).Cluster
+	cluster := apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("durable")}))(t).Cluster
 	huge := shortTaskDef("late", imgs.App)
 	huge.ContainerDefinitions[0].Memory = aws.Int32(1 << 30)
-	must(c.RegisterTaskDefinition(ctx, huge))(t)
-	must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("orders"), EventPattern: aws.String(`{"source":["shop"]}`)}))(t)
-	must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("orders"), Targets: []ebtypes.Target{{
+	apitest.Must(c.RegisterTaskDefinition(ctx, huge))(t)
+	apitest.Must(ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("orders"), EventPattern: aws.String(`{"source":["shop"]}`)}))(t)
+	apitest.Must(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("orders"), Targets: []ebtypes.Target{{
 		Id: aws.String("job"), Arn: cluster.ClusterArn, RoleArn: aws.String("arn:aws:iam::000000000000:role/events"),
 		EcsParameters: &ebtypes.EcsParameters{TaskDefinitionArn: aws.String("late"), TaskCount: aws.Int32(1)}}}}))(t)
-	out := must(ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+	out := apitest.Must(ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
 		{Source: aws.String("shop"), DetailType: aws.String("order"), Detail: aws.String(`{"id":1}`)}}}))(t)
 	if out.FailedEntryCount != 0 {
 		t.Fatalf("PutEvents: %+v", out.Entries)
@@ -244,7 +245,7 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 
 	w.Restart()
 	c, ctx = w.ECS(), context.Background()
-	must(c.RegisterTaskDefinition(ctx, shortTaskDef("late", imgs.App)))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, shortTaskDef("late", imgs.App)))(t)
 	var arns []string
 	waitCondition(t, 90*time.Second, "the retried delivery to start a task after the restart", func() bool {
 		arns = startedBy(t, c, "durable", "events-rule/orders")

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/creack/pty"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/ssmsession"
 )
@@ -69,16 +70,16 @@ func startExecTask(t *testing.T, enable bool) execFixture {
 	w := wharftest.StartWithAgent(t)
 	c, ctx := w.ECS(), context.Background()
 	logs := cwl.NewFromConfig(w.Config("us-east-1"))
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/exec/audit")}))(t)
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("exec"),
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/exec/audit")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("exec"),
 		Configuration: &types.ClusterConfiguration{ExecuteCommandConfiguration: &types.ExecuteCommandConfiguration{
 			Logging:          types.ExecuteCommandLoggingOverride,
 			LogConfiguration: &types.ExecuteCommandLogConfiguration{CloudWatchLogGroupName: aws.String("/exec/audit")}}}}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("shell"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("shell"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("sh"), Image: aws.String(imgs.Busybox),
 			Command: []string{"sleep", "3600"}, Memory: aws.Int32(64), StopTimeout: aws.Int32(2),
 			DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("exec"), TaskDefinition: aws.String("shell"),
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("exec"), TaskDefinition: aws.String("shell"),
 		EnableExecuteCommand: enable}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run.Failures)
@@ -318,7 +319,7 @@ func TestExecSessionsSDK(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	open := func() *ecs.ExecuteCommandOutput {
-		return must(f.c.ExecuteCommand(ctx, &ecs.ExecuteCommandInput{Cluster: aws.String(f.cluster), Task: aws.String(f.task),
+		return apitest.Must(f.c.ExecuteCommand(ctx, &ecs.ExecuteCommandInput{Cluster: aws.String(f.cluster), Task: aws.String(f.task),
 			Interactive: true, Command: aws.String("/bin/sh")}))(t)
 	}
 	dial := func(url, token string) (*ssmsession.Client, *lockedBuffer, chan error) {
@@ -359,7 +360,7 @@ func TestExecSessionsSDK(t *testing.T) {
 	}
 
 	// Stopping the task ends the session with channel_closed.
-	must(f.c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(f.cluster), Task: aws.String(f.task)}))(t)
+	apitest.Must(f.c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(f.cluster), Task: aws.String(f.task)}))(t)
 	select {
 	case err := <-done:
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/testkit/images"
 )
 
@@ -20,7 +21,7 @@ import (
 // revision that crashes a moment after it starts.
 func plainDef(t testing.TB, c *ecs.Client, imgs images.Images, family string, args ...string) string {
 	t.Helper()
-	out := must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+	out := apitest.Must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 			Command: append([]string{"-listen", ":8080"}, args...), DockerLabels: map[string]string{"wharf.test": "1"}, StopTimeout: aws.Int32(2)}}}))(t)
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
@@ -58,7 +59,7 @@ func TestCrashLoopBreaker(t *testing.T) {
 	bad := plainDef(t, c, imgs, "crash-web", "-crash-after", "2s")
 	cfg := breaker(true)
 	cfg.MinimumHealthyPercent, cfg.MaximumPercent = aws.Int32(50), aws.Int32(200)
-	created := must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("crash"), ServiceName: aws.String("web"),
+	created := apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("crash"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(good), DesiredCount: aws.Int32(4), DeploymentConfiguration: cfg}))(t)
 	first := aws.ToString(created.Service.Deployments[0].Id)
 	waitStable(t, c, "crash", "web", 180*time.Second)
@@ -70,7 +71,7 @@ func TestCrashLoopBreaker(t *testing.T) {
 	g := &goodTasks{fewest: 4}
 	stop := sampleTasks(c, "crash", "web", 100*time.Millisecond, func(ts []types.Task) { g.sample(ts, good) })
 	start := time.Now()
-	upd := must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("crash"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
+	upd := apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("crash"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
 	broken := aws.ToString(upd.Service.Deployments[0].Id)
 
 	var failedAt time.Duration
@@ -124,13 +125,13 @@ func TestCrashLoopWithoutBreaker(t *testing.T) {
 	ctx := context.Background()
 	good := plainDef(t, c, imgs, "loop-web")
 	bad := plainDef(t, c, imgs, "loop-web", "-crash-after", "1s")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("loop"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("loop"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(good), DesiredCount: aws.Int32(2)}))(t)
 	waitStable(t, c, "loop", "web", 180*time.Second)
 
 	g := &goodTasks{fewest: 2}
 	stop := sampleTasks(c, "loop", "web", 100*time.Millisecond, func(ts []types.Task) { g.sample(ts, good) })
-	upd := must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("loop"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
+	upd := apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("loop"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
 	broken := aws.ToString(upd.Service.Deployments[0].Id)
 	steadyBefore := strings.Count(eventText(describeService(t, c, "loop", "web"), 100), "has reached a steady state.")
 	// Watch for 40 s: without a throttle, 2 tasks crashing every ~2 s would
@@ -169,24 +170,24 @@ func TestProtectedTasks(t *testing.T) {
 	_, c, imgs := startCluster(t, "prot")
 	ctx := context.Background()
 	v1 := plainDef(t, c, imgs, "prot-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prot"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prot"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
 	waitStable(t, c, "prot", "web", 180*time.Second)
 	tasks := serviceTasks(t, c, "prot", "web")
 	// The first-listed task is protected: scale-in stops tasks in the
 	// order it reads them, so without protection this one would go first.
 	keep := aws.ToString(tasks[0].TaskArn)
-	must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep},
+	apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep},
 		ProtectionEnabled: true, ExpiresInMinutes: aws.Int32(60)}))(t)
 
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), DesiredCount: aws.Int32(1)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), DesiredCount: aws.Int32(1)}))(t)
 	waitCondition(t, 60*time.Second, "scaled in to 1", func() bool {
 		ts := serviceTasks(t, c, "prot", "web")
 		return len(ts) == 1 && aws.ToString(ts[0].TaskArn) == keep
 	})
 
 	v2 := plainDef(t, c, imgs, "prot-web", "-term-delay", "10ms")
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prot"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	// The new task comes up and stays up for the stabilisation window; the
 	// protected one keeps running and the deployment waits for it.
 	waitCondition(t, 90*time.Second, "new task running beside the protected one", func() bool {
@@ -205,7 +206,7 @@ func TestProtectedTasks(t *testing.T) {
 	}) {
 		t.Fatalf("the protected task was stopped or the deployment completed without it: %s", eventText(s, 10))
 	}
-	must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep}, ProtectionEnabled: false}))(t)
+	apitest.Must(c.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("prot"), Tasks: []string{keep}, ProtectionEnabled: false}))(t)
 	s = waitStable(t, c, "prot", "web", 90*time.Second)
 	if aws.ToString(s.TaskDefinition) != v2 || s.RunningCount != 1 {
 		t.Fatalf("after protection ended: %s running %d", aws.ToString(s.TaskDefinition), s.RunningCount)

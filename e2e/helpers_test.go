@@ -15,20 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/testkit/images"
 )
-
-// must(call)(t) returns call's value, failing the test on its error.
-func must[T any](v T, err error) func(testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
 
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()
@@ -125,6 +115,6 @@ func startCluster(t *testing.T, name string) (*wharftest.Wharf, *ecs.Client, ima
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c := w.ECS()
-	must(c.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(t)
+	apitest.Must(c.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(t)
 	return w, c, imgs
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -39,11 +40,11 @@ const ecsListDescribe = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 func iamUser(t *testing.T, w *wharftest.Wharf, name, doc string) aws.Config {
 	t.Helper()
 	ctx, c := context.Background(), iam.NewFromConfig(w.Config("us-east-1"))
-	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+	apitest.Must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
 	if doc != "" {
-		must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}))(t)
+		apitest.Must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}))(t)
 	}
-	k := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}))(t).AccessKey
+	k := apitest.Must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}))(t).AccessKey
 	cfg := w.Config("us-east-1")
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
 	return cfg
@@ -67,12 +68,12 @@ func TestIAMUserLimitedToListDescribe(t *testing.T) {
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	ctx, admin := context.Background(), w.ECS()
-	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("iam")}))(t)
+	apitest.Must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("iam")}))(t)
 	waitInstance(t, admin, "iam")
-	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("iam-app"), NetworkMode: types.NetworkModeBridge,
+	apitest.Must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("iam-app"), NetworkMode: types.NetworkModeBridge,
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 			Command: []string{"-listen", ":8080"}}}}))(t)
-	run := must(admin.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("iam"), TaskDefinition: aws.String("iam-app")}))(t)
+	run := apitest.Must(admin.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("iam"), TaskDefinition: aws.String("iam-app")}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
@@ -80,11 +81,11 @@ func TestIAMUserLimitedToListDescribe(t *testing.T) {
 	waitTask(t, admin, "iam", taskARN, time.Minute, "RUNNING", running)
 
 	viewer := ecs.NewFromConfig(iamUser(t, w, "viewer", ecsListDescribe))
-	clusters := must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	clusters := apitest.Must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 	if len(clusters.ClusterArns) != 1 || !strings.HasSuffix(clusters.ClusterArns[0], ":cluster/iam") {
 		t.Fatalf("ListClusters as viewer: %v", clusters.ClusterArns)
 	}
-	tasks := must(viewer.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t)
+	tasks := apitest.Must(viewer.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t)
 	if len(tasks.Tasks) != 1 || !running(tasks.Tasks[0]) {
 		t.Fatalf("DescribeTasks as viewer: %+v", tasks)
 	}
@@ -93,25 +94,25 @@ func TestIAMUserLimitedToListDescribe(t *testing.T) {
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:CreateCluster on resource: * because no identity-based policy allows the ecs:CreateCluster action")
 	_, err = viewer.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("iam"), Task: aws.String(taskARN)})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:StopTask on resource: "+taskARN+" because no identity-based policy allows the ecs:StopTask action")
-	if got := must(admin.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t); !running(got.Tasks[0]) || aws.ToString(got.Tasks[0].DesiredStatus) != "RUNNING" {
+	if got := apitest.Must(admin.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}}))(t); !running(got.Tasks[0]) || aws.ToString(got.Tasks[0].DesiredStatus) != "RUNNING" {
 		t.Fatalf("the refused StopTask stopped the task: %s", describe(got.Tasks[0]))
 	}
-	if out := must(admin.ListClusters(ctx, &ecs.ListClustersInput{}))(t); len(out.ClusterArns) != 1 {
+	if out := apitest.Must(admin.ListClusters(ctx, &ecs.ListClustersInput{}))(t); len(out.ClusterArns) != 1 {
 		t.Fatalf("the refused CreateCluster created a cluster: %v", out.ClusterArns)
 	}
 
 	// A group's explicit deny on this cluster wins over the user's allow.
 	ic := iam.NewFromConfig(w.Config("us-east-1"))
-	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("no-iam-cluster")}))(t)
-	must(ic.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("no-iam-cluster"), PolicyName: aws.String("deny"),
+	apitest.Must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("no-iam-cluster")}))(t)
+	apitest.Must(ic.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("no-iam-cluster"), PolicyName: aws.String("deny"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ecs:Describe*","Resource":"*",
 			"Condition":{"ArnEquals":{"ecs:cluster":"arn:aws:ecs:us-east-1:000000000000:cluster/iam"}}}]}`)}))(t)
-	must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("no-iam-cluster"), UserName: aws.String("viewer")}))(t)
+	apitest.Must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("no-iam-cluster"), UserName: aws.String("viewer")}))(t)
 	_, err = viewer.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("iam"), Tasks: []string{taskARN}})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/viewer is not authorized to perform: ecs:DescribeTasks on resource: "+taskARN+" with an explicit deny in an identity-based policy")
-	must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	apitest.Must(viewer.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 
-	must(admin.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("iam"), Task: aws.String(taskARN)}))(t)
+	apitest.Must(admin.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("iam"), Task: aws.String(taskARN)}))(t)
 	waitTask(t, admin, "iam", taskARN, time.Minute, "STOPPED", stopped)
 }
 
@@ -124,24 +125,24 @@ func TestIAMPoliciesAcrossServices(t *testing.T) {
 	admin := w.Config("us-east-1")
 	ic := iam.NewFromConfig(admin)
 	smAdmin, ssmAdmin := sm.NewFromConfig(admin), ssm.NewFromConfig(admin)
-	appDB := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("s1")}))(t).ARN)
-	other := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("other/db"), SecretString: aws.String("s2")}))(t).ARN)
-	must(ssmAdmin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("http://x"), Type: "String"}))(t)
+	appDB := aws.ToString(apitest.Must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("s1")}))(t).ARN)
+	other := aws.ToString(apitest.Must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("other/db"), SecretString: aws.String("s2")}))(t).ARN)
+	apitest.Must(ssmAdmin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("http://x"), Type: "String"}))(t)
 
 	cfg := iamUser(t, w, "reader", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:app/*"},
 		{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`)
-	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))(t)
-	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")}))(t)
-	must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("reader")}))(t)
+	apitest.Must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))(t)
+	apitest.Must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")}))(t)
+	apitest.Must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("reader")}))(t)
 	smc, ssmc, lbc := sm.NewFromConfig(cfg), ssm.NewFromConfig(cfg), elb.NewFromConfig(cfg)
 
-	if v := must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(appDB)}))(t); aws.ToString(v.SecretString) != "s1" {
+	if v := apitest.Must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(appDB)}))(t); aws.ToString(v.SecretString) != "s1" {
 		t.Fatalf("app/db = %q", aws.ToString(v.SecretString))
 	}
 	_, err := smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(other)})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: secretsmanager:GetSecretValue on resource: "+other+" because no identity-based policy allows the secretsmanager:GetSecretValue action")
-	if p := must(ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")}))(t); aws.ToString(p.Parameter.Value) != "http://x" {
+	if p := apitest.Must(ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")}))(t); aws.ToString(p.Parameter.Value) != "http://x" {
 		t.Fatalf("GetParameter = %+v", p.Parameter)
 	}
 	_, err = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("y"), Type: "String", Overwrite: aws.Bool(true)})
@@ -150,7 +151,7 @@ func TestIAMPoliciesAcrossServices(t *testing.T) {
 	wantDenied(t, err, "AccessDenied", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: elasticloadbalancing:DescribeLoadBalancers on resource: * because no identity-based policy allows the elasticloadbalancing:DescribeLoadBalancers action")
 
 	// Calls from loopback only: moving the allowed range away denies all.
-	must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
+	apitest.Must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`)}))(t)
 	_, err = ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/url")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/app/url with an explicit deny in an identity-based policy")
@@ -166,10 +167,10 @@ func TestIAMPoliciesAcrossServices(t *testing.T) {
 func taskRoleWith(t *testing.T, w *wharftest.Wharf, name, resource string, actions ...string) {
 	t.Helper()
 	ctx, ic := context.Background(), iam.NewFromConfig(w.Config("us-east-1"))
-	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(
+	apitest.Must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
 	acts, _ := json.Marshal(actions)
-	must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
+	apitest.Must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + string(acts) + `,"Resource":"` + resource + `"}]}`)}))(t)
 }
 
@@ -180,17 +181,17 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 	ctx, c := context.Background(), w.ECS()
 	admin := ssm.NewFromConfig(w.Config("us-east-1"))
 	taskRoleWith(t, w, "param-reader", "arn:aws:ssm:*:*:parameter/mine/*", "ssm:GetParameter")
-	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/a"), Value: aws.String("yes"), Type: "String"}))(t)
-	must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/theirs/a"), Value: aws.String("no"), Type: "String"}))(t)
+	apitest.Must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/mine/a"), Value: aws.String("yes"), Type: "String"}))(t)
+	apitest.Must(admin.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/theirs/a"), Value: aws.String("no"), Type: "String"}))(t)
 
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("role")}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("reader"), NetworkMode: types.NetworkModeBridge,
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("role")}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("reader"), NetworkMode: types.NetworkModeBridge,
 		TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/param-reader"),
 		Volumes:     []types.Volume{{Name: aws.String("sdk"), Host: &types.HostVolumeProperties{SourcePath: aws.String(sdk)}}},
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
 			EntryPoint: []string{"/sdk/awscreds"}, Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 			MountPoints: []types.MountPoint{{SourceVolume: aws.String("sdk"), ContainerPath: aws.String("/sdk"), ReadOnly: aws.Bool(true)}}}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("role"), TaskDefinition: aws.String("reader"), LaunchType: types.LaunchTypeEc2}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("role"), TaskDefinition: aws.String("reader"), LaunchType: types.LaunchTypeEc2}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
@@ -202,7 +203,7 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
 	asTask := ssm.NewFromConfig(cfg)
 
-	if p := must(asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/mine/a")}))(t); aws.ToString(p.Parameter.Value) != "yes" {
+	if p := apitest.Must(asTask.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/mine/a")}))(t); aws.ToString(p.Parameter.Value) != "yes" {
 		t.Fatalf("GetParameter /mine/a = %+v", p.Parameter)
 	}
 	caller := "arn:aws:sts::000000000000:assumed-role/param-reader/" + arn[strings.LastIndexByte(arn, '/')+1:]
@@ -225,7 +226,7 @@ func TestIAMTaskRoleCarriesItsPolicies(t *testing.T) {
 		t.Fatalf("inside the task, GetParameter /theirs/a = %v, want AccessDeniedException naming %s", inside, caller)
 	}
 
-	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
+	apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("role"), Task: aws.String(arn)}))(t)
 	waitTask(t, c, "role", arn, 30*time.Second, "STOPPED", stopped)
 }
 
@@ -239,14 +240,14 @@ func TestIAMPassRole(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	admin := w.ECS()
-	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("pass")}))(t)
+	apitest.Must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("pass")}))(t)
 	const role = "arn:aws:iam::000000000000:role/app-task"
 	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
 
 	deployer := ecs.NewFromConfig(iamUser(t, w, "deployer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
-	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("with-role"), TaskRoleArn: aws.String(role),
+	apitest.Must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("with-role"), TaskRoleArn: aws.String(role),
 		ContainerDefinitions: container}))(t)
-	must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("no-role"), ContainerDefinitions: container}))(t)
+	apitest.Must(deployer.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("no-role"), ContainerDefinitions: container}))(t)
 
 	refusal := "User: arn:aws:iam::000000000000:user/deployer is not authorized to perform: iam:PassRole on resource: " + role +
 		" because no identity-based policy allows the iam:PassRole action"
@@ -263,7 +264,7 @@ func TestIAMPassRole(t *testing.T) {
 	// container instance here, so ECS's refusal for that).
 	_, err = deployer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("no-role")})
 	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
-	if out := must(admin.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("pass")}))(t); len(out.ServiceArns) != 0 {
+	if out := apitest.Must(admin.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("pass")}))(t); len(out.ServiceArns) != 0 {
 		t.Fatalf("the refused CreateService created %v", out.ServiceArns)
 	}
 
@@ -272,7 +273,7 @@ func TestIAMPassRole(t *testing.T) {
 		{"Effect":"Allow","Action":"iam:PassRole","Resource":"`+role+`","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]}`))
 	_, err = passer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("pass"), TaskDefinition: aws.String("with-role")})
 	wantDenied(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
-	must(passer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
+	apitest.Must(passer.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("pass"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String("with-role"), DesiredCount: aws.Int32(0)}))(t)
 }
 
@@ -285,12 +286,12 @@ func TestIAMResourceTagConditions(t *testing.T) {
 	ctx := context.Background()
 	admin := w.ECS()
 	tag := func(k, v string) []types.Tag { return []types.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
-	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("web"), Tags: tag("team", "web")}))(t)
-	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("db"), Tags: tag("team", "db")}))(t)
+	apitest.Must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("web"), Tags: tag("team", "web")}))(t)
+	apitest.Must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("db"), Tags: tag("team", "db")}))(t)
 	smAdmin := sm.NewFromConfig(w.Config("us-east-1"))
-	webSecret := aws.ToString(must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("web/key"), SecretString: aws.String("w"),
+	webSecret := aws.ToString(apitest.Must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("web/key"), SecretString: aws.String("w"),
 		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}}}))(t).ARN)
-	must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/key"), SecretString: aws.String("d"),
+	apitest.Must(smAdmin.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db/key"), SecretString: aws.String("d"),
 		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("db")}}}))(t)
 
 	cfg := iamUser(t, w, "webdev", `{"Version":"2012-10-17","Statement":[
@@ -299,19 +300,19 @@ func TestIAMResourceTagConditions(t *testing.T) {
 		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"secretsmanager:ResourceTag/team":"web"}}}]}`)
 	dev, smc := ecs.NewFromConfig(cfg), sm.NewFromConfig(cfg)
 
-	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"web"}}))(t)
+	apitest.Must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"web"}}))(t)
 	_, err := dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DescribeClusters on resource: arn:aws:ecs:us-east-1:000000000000:cluster/db because no identity-based policy allows the ecs:DescribeClusters action")
 	_, err = dev.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("web")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: ecs:DeleteCluster on resource: arn:aws:ecs:us-east-1:000000000000:cluster/web with an explicit deny in an identity-based policy")
 	// A tag added later counts at once.
-	must(admin.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/db"), Tags: tag("team", "web")}))(t)
-	must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}}))(t)
+	apitest.Must(admin.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:000000000000:cluster/db"), Tags: tag("team", "web")}))(t)
+	apitest.Must(dev.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"db"}}))(t)
 
-	if v := must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("web/key")}))(t); aws.ToString(v.SecretString) != "w" {
+	if v := apitest.Must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("web/key")}))(t); aws.ToString(v.SecretString) != "w" {
 		t.Fatalf("web/key = %q", aws.ToString(v.SecretString))
 	}
-	must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(webSecret)}))(t)
+	apitest.Must(smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(webSecret)}))(t)
 	_, err = smc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("db/key")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/webdev is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:db/key-?????? because no identity-based policy allows the secretsmanager:GetSecretValue action")
 }
@@ -329,12 +330,12 @@ func signedCall(t *testing.T, cfg aws.Config, url, service, method, path string,
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	creds := must(cfg.Credentials.Retrieve(ctx))(t)
+	creds := apitest.Must(cfg.Credentials.Retrieve(ctx))(t)
 	sum := sha256.Sum256([]byte(body))
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	resp := must(http.DefaultClient.Do(req))(t)
+	resp := apitest.Must(http.DefaultClient.Do(req))(t)
 	defer resp.Body.Close()
 	var out map[string]any
 	raw, _ := io.ReadAll(resp.Body)
@@ -352,7 +353,7 @@ func TestAuditEveryProtocol(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	cfg := iamUser(t, w, "auditee", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
-	must(cloudwatch.NewFromConfig(cfg).ListMetrics(ctx, &cloudwatch.ListMetricsInput{}))(t)
+	apitest.Must(cloudwatch.NewFromConfig(cfg).ListMetrics(ctx, &cloudwatch.ListMetricsInput{}))(t)
 	signedCall(t, cfg, w.URL(), "scheduler", http.MethodGet, "/schedule-groups", nil, "")
 
 	out := signedCall(t, w.Config("us-east-1"), w.URL(), "cloudtrail", http.MethodPost, "/",
@@ -380,11 +381,11 @@ func TestIAMResourceTagOnTaskDefinition(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	admin := w.ECS()
-	must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tags")}))(t)
+	apitest.Must(admin.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("tags")}))(t)
 	container := []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:latest"), Memory: aws.Int32(32)}}
-	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("approved"), ContainerDefinitions: container,
+	apitest.Must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("approved"), ContainerDefinitions: container,
 		Tags: []types.Tag{{Key: aws.String("approved"), Value: aws.String("yes")}}}))(t)
-	must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("unvetted"), ContainerDefinitions: container}))(t)
+	apitest.Must(admin.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("unvetted"), ContainerDefinitions: container}))(t)
 	runner := ecs.NewFromConfig(iamUser(t, w, "runner", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"ecs:RunTask","Resource":"*","Condition":{"StringEquals":{"ecs:ResourceTag/approved":"yes"}}}]}`))
 	_, err := runner.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("tags"), TaskDefinition: aws.String("approved")})
@@ -400,24 +401,24 @@ func TestIAMPermissionsBoundary(t *testing.T) {
 	w := wharftest.Start(t)
 	ctx := context.Background()
 	ic := iam.NewFromConfig(w.Config("us-east-1"))
-	boundary := aws.ToString(must(ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ecs-read"),
+	boundary := aws.ToString(apitest.Must(ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ecs-read"),
 		PolicyDocument: aws.String(ecsListDescribe)}))(t).Policy.Arn)
 	dev := ecs.NewFromConfig(iamUser(t, w, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"}]}`))
-	must(ic.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(boundary)}))(t)
-	u := must(ic.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bounded")}))(t).User
+	apitest.Must(ic.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(boundary)}))(t)
+	u := apitest.Must(ic.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bounded")}))(t).User
 	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != boundary || u.PermissionsBoundary.PermissionsBoundaryType != "Policy" {
 		t.Fatalf("GetUser PermissionsBoundary = %+v", u.PermissionsBoundary)
 	}
-	must(dev.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
+	apitest.Must(dev.ListClusters(ctx, &ecs.ListClustersInput{}))(t)
 	_, err := dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("nope")})
 	wantDenied(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/bounded is not authorized to perform: ecs:CreateCluster on resource: * because no permissions boundary allows the ecs:CreateCluster action")
-	must(ic.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bounded")}))(t)
-	must(dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("yes")}))(t)
+	apitest.Must(ic.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bounded")}))(t)
+	apitest.Must(dev.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("yes")}))(t)
 
 	// A role created with a boundary reports it.
-	must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bounded-task"), PermissionsBoundary: aws.String(boundary),
+	apitest.Must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bounded-task"), PermissionsBoundary: aws.String(boundary),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
-	r := must(ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("bounded-task")}))(t).Role
+	r := apitest.Must(ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("bounded-task")}))(t).Role
 	if r.PermissionsBoundary == nil || aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn) != boundary {
 		t.Fatalf("GetRole PermissionsBoundary = %+v", r.PermissionsBoundary)
 	}

@@ -16,6 +16,8 @@ import (
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 // Load generator sizes: bounded counts, so a run takes seconds.
@@ -138,12 +140,12 @@ func BenchmarkDNS(b *testing.B) {
 	d := startWithDNS(b, true)
 	ctx := context.Background()
 	cm := d.cloudMap()
-	op := must(cm.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("bench.local"), Vpc: aws.String("vpc-local")}))(b)
-	nsID := must(cm.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(b).Operation.Targets["NAMESPACE"]
-	svc := must(cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
+	op := apitest.Must(cm.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("bench.local"), Vpc: aws.String("vpc-local")}))(b)
+	nsID := apitest.Must(cm.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(b).Operation.Targets["NAMESPACE"]
+	svc := apitest.Must(cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
 		DnsConfig: &sdtypes.DnsConfig{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(10)}}}}))(b).Service
 	for i := range 3 {
-		must(cm.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String(fmt.Sprint(i)),
+		apitest.Must(cm.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String(fmt.Sprint(i)),
 			Attributes: map[string]string{"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.0.%d", i+1)}}))(b)
 	}
 	query := func(id uint16) []byte {

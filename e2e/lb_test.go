@@ -18,6 +18,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"golang.org/x/net/websocket"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/loadgen"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
@@ -49,13 +50,13 @@ func newLBEnv(t testing.TB) *lbEnv {
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	e := &lbEnv{t: t, w: w, ecs: w.ECS(), elb: elb.NewFromConfig(w.Config("us-east-1")), ctx: context.Background()}
-	must(e.ecs.CreateCluster(e.ctx, &ecs.CreateClusterInput{ClusterName: aws.String("lb")}))(t)
-	must(e.ecs.RegisterTaskDefinition(e.ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: types.NetworkModeBridge,
+	apitest.Must(e.ecs.CreateCluster(e.ctx, &ecs.CreateClusterInput{ClusterName: aws.String("lb")}))(t)
+	apitest.Must(e.ecs.RegisterTaskDefinition(e.ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: types.NetworkModeBridge,
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(32),
 			Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 			StopTimeout: aws.Int32(2), DockerLabels: map[string]string{"wharf.test": "1"}}}}))(t)
 	waitInstance(t, e.ecs, "lb")
-	e.lb = aws.ToString(must(e.elb.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0].LoadBalancerArn)
+	e.lb = aws.ToString(apitest.Must(e.elb.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0].LoadBalancerArn)
 	return e
 }
 
@@ -64,7 +65,7 @@ func (e *lbEnv) run(n int, flags ...string) []task {
 	e.t.Helper()
 	var out []task
 	for range n {
-		r := must(e.ecs.RunTask(e.ctx, &ecs.RunTaskInput{Cluster: aws.String("lb"), TaskDefinition: aws.String("web"),
+		r := apitest.Must(e.ecs.RunTask(e.ctx, &ecs.RunTaskInput{Cluster: aws.String("lb"), TaskDefinition: aws.String("web"),
 			Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("app"),
 				Command: append([]string{"-listen", ":8080"}, flags...)}}}}))(e.t)
 		if len(r.Tasks) != 1 {
@@ -86,11 +87,11 @@ func (e *lbEnv) run(n int, flags ...string) []task {
 // 2 failures) with the given deregistration delay, holding ts.
 func (e *lbEnv) group(name string, delay string, ts ...task) string {
 	e.t.Helper()
-	arn := aws.ToString(must(e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
+	arn := aws.ToString(apitest.Must(e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(8080), TargetType: elbtypes.TargetTypeEnumIp, HealthCheckPath: aws.String("/health"),
 		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2),
 		HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(e.t).TargetGroups[0].TargetGroupArn)
-	must(e.elb.ModifyTargetGroupAttributes(e.ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(arn),
+	apitest.Must(e.elb.ModifyTargetGroupAttributes(e.ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(arn),
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(delay)}}}))(e.t)
 	if len(ts) > 0 {
 		e.register(arn, ts...)
@@ -104,7 +105,7 @@ func (e *lbEnv) register(tg string, ts ...task) {
 	for _, k := range ts {
 		targets = append(targets, k.target())
 	}
-	must(e.elb.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: targets}))(e.t)
+	apitest.Must(e.elb.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: targets}))(e.t)
 }
 
 func (e *lbEnv) deregister(tg string, ts ...task) {
@@ -113,7 +114,7 @@ func (e *lbEnv) deregister(tg string, ts ...task) {
 	for _, k := range ts {
 		targets = append(targets, k.target())
 	}
-	must(e.elb.DeregisterTargets(e.ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: targets}))(e.t)
+	apitest.Must(e.elb.DeregisterTargets(e.ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: targets}))(e.t)
 }
 
 // listener creates an HTTP listener on a free loopback port; it returns the
@@ -121,7 +122,7 @@ func (e *lbEnv) deregister(tg string, ts ...task) {
 func (e *lbEnv) listener(actions []elbtypes.Action) (string, string) {
 	e.t.Helper()
 	port := freeLoopbackPort(e.t)
-	l := must(e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(e.lb), Protocol: elbtypes.ProtocolEnumHttp,
+	l := apitest.Must(e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(e.lb), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(port), DefaultActions: actions}))(e.t)
 	return aws.ToString(l.Listeners[0].ListenerArn), fmt.Sprintf("http://127.0.0.1:%d", port)
 }
@@ -157,7 +158,7 @@ func (e *lbEnv) waitHealth(tg, state string, ts ...task) {
 	deadline := time.Now().Add(45 * time.Second)
 	var last map[string]string
 	for time.Now().Before(deadline) {
-		out := must(e.elb.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(e.t)
+		out := apitest.Must(e.elb.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(e.t)
 		last = map[string]string{}
 		for _, d := range out.TargetHealthDescriptions {
 			s := string(d.TargetHealth.State)
@@ -236,9 +237,9 @@ func TestLoadBalancerTraffic(t *testing.T) {
 	t.Run("rules route by path and host", func(t *testing.T) {
 		api, admin := e.group("api", "0", ts[1]), e.group("admin", "0", ts[2])
 		lARN, base := e.listener(forwardTo(web))
-		must(e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN), Priority: aws.Int32(10),
+		apitest.Must(e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN), Priority: aws.Int32(10),
 			Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/api/*", "/v?/*"}}}, Actions: forwardTo(api)}))(t)
-		must(e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN), Priority: aws.Int32(5),
+		apitest.Must(e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: aws.String(lARN), Priority: aws.Int32(5),
 			Conditions: []elbtypes.RuleCondition{{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{"admin.*"}}}},
 			Actions:    forwardTo(admin)}))(t)
 		e.waitHealth(api, "healthy", ts[1])
@@ -305,11 +306,11 @@ func TestLoadBalancerTraffic(t *testing.T) {
 	})
 
 	t.Run("instance targets reach the host's published port", func(t *testing.T) {
-		ci := must(e.ecs.DescribeContainerInstances(e.ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("lb"),
+		ci := apitest.Must(e.ecs.DescribeContainerInstances(e.ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("lb"),
 			ContainerInstances: []string{waitInstance(t, e.ecs, "lb")}}))(t).ContainerInstances[0]
-		tg := aws.ToString(must(e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: elbtypes.ProtocolEnumHttp,
+		tg := aws.ToString(apitest.Must(e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String("inst"), Protocol: elbtypes.ProtocolEnumHttp,
 			Port: aws.Int32(8080), TargetType: elbtypes.TargetTypeEnumInstance, HealthCheckPath: aws.String("/health")}))(t).TargetGroups[0].TargetGroupArn)
-		must(e.elb.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg),
+		apitest.Must(e.elb.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg),
 			Targets: []elbtypes.TargetDescription{{Id: ci.Ec2InstanceId, Port: aws.Int32(ts[0].port)}}}))(t)
 		_, base := e.listener(forwardTo(tg))
 		e.waitHealth(tg, "healthy", ts[0])
@@ -399,7 +400,7 @@ func TestLoadBalancerTargetChanges(t *testing.T) {
 		// With nothing in flight the drain ends long before its 60s.
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			out := must(e.elb.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(t)
+			out := apitest.Must(e.elb.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}))(t)
 			if len(out.TargetHealthDescriptions) == 0 {
 				break
 			}

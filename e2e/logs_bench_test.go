@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -29,15 +30,15 @@ func BenchmarkAwslogsIngestion(b *testing.B) {
 	rt, imgs := wharftest.Images(b)
 	w := wharftest.StartWithAgent(b)
 	c, logs, ctx := w.ECS(), cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
 	group := "/bench/chatty"
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(b)
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(b)
 	args := []string{"-print", strconv.Itoa(awslogsLines), "-exit-code", "0"}
 	shipped := awslogsDef("shipped", imgs.App, map[string]string{"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "b"}, args...)
 	plain := awslogsDef("plain", imgs.App, nil, args...)
 	plain.ContainerDefinitions[0].LogConfiguration = nil
-	must(c.RegisterTaskDefinition(ctx, shipped))(b)
-	must(c.RegisterTaskDefinition(ctx, plain))(b)
+	apitest.Must(c.RegisterTaskDefinition(ctx, shipped))(b)
+	apitest.Must(c.RegisterTaskDefinition(ctx, plain))(b)
 	waitInstance(b, c, "bench")
 
 	for b.Loop() {
@@ -130,7 +131,7 @@ func countEvents(b *testing.B, logs *cwl.Client, group, stream string) int {
 	n := 0
 	var tok *string
 	for {
-		out := must(logs.GetLogEvents(context.Background(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group),
+		out := apitest.Must(logs.GetLogEvents(context.Background(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group),
 			LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true), NextToken: tok}))(b)
 		n += len(out.Events)
 		if tok != nil && aws.ToString(out.NextForwardToken) == *tok {

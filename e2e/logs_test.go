@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -30,7 +31,7 @@ func awslogsDef(family, image string, opts map[string]string, args ...string) *e
 // runOne runs a task of family in cluster and returns its ARN.
 func runOne(t testing.TB, c *ecs.Client, cluster, family string) string {
 	t.Helper()
-	run := must(c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)}))(t)
+	run := apitest.Must(c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask %s: %+v", family, run.Failures)
 	}
@@ -113,8 +114,8 @@ func TestAwslogsShipsTaskOutput(t *testing.T) {
 	w, c, imgs := startCluster(t, "logs")
 	logs, ctx := cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
 	group := "/ecs/printer"
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
-	must(c.RegisterTaskDefinition(ctx, awslogsDef("printer", imgs.App,
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, awslogsDef("printer", imgs.App,
 		map[string]string{"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"},
 		"-print", "20", "-print-interval", "10ms", "-stderr", "-exit-code", "0")))(t)
 	before := time.Now().Add(-time.Second).UnixMilli()
@@ -150,7 +151,7 @@ func TestAwslogsShipsTaskOutput(t *testing.T) {
 		}
 	}
 
-	filtered := must(logs.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group),
+	filtered := apitest.Must(logs.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group),
 		LogStreamNames: []string{stream}, FilterPattern: aws.String(`{ $.level = "error" }`)}))(t)
 	if len(filtered.Events) != 10 {
 		t.Fatalf("JSON filter found %d events, want the 10 error lines", len(filtered.Events))
@@ -160,7 +161,7 @@ func TestAwslogsShipsTaskOutput(t *testing.T) {
 			t.Fatalf("filtered event %d: %s %q", i, aws.ToString(e.LogStreamName), aws.ToString(e.Message))
 		}
 	}
-	streams := must(logs.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(group)}))(t)
+	streams := apitest.Must(logs.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(group)}))(t)
 	if len(streams.LogStreams) != 1 || aws.ToString(streams.LogStreams[0].LogStreamName) != stream {
 		t.Fatalf("streams %+v", streams.LogStreams)
 	}
@@ -172,9 +173,9 @@ func TestAwslogsLogGroup(t *testing.T) {
 	_, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, logs, ctx := w.ECS(), cwl.NewFromConfig(w.Config("eu-west-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("lg")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("lg")}))(t)
 
-	must(c.RegisterTaskDefinition(ctx, awslogsDef("nogroup", imgs.App,
+	apitest.Must(c.RegisterTaskDefinition(ctx, awslogsDef("nogroup", imgs.App,
 		map[string]string{"awslogs-group": "/ecs/missing", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "x"},
 		"-print", "1", "-exit-code", "0")))(t)
 	task := waitTask(t, c, "lg", runOne(t, c, "lg", "nogroup"), 60*time.Second, "STOPPED", stopped)
@@ -188,7 +189,7 @@ func TestAwslogsLogGroup(t *testing.T) {
 	}
 
 	// The group goes to awslogs-region (eu-west-1), not the task's region.
-	must(c.RegisterTaskDefinition(ctx, awslogsDef("mkgroup", imgs.App,
+	apitest.Must(c.RegisterTaskDefinition(ctx, awslogsDef("mkgroup", imgs.App,
 		map[string]string{"awslogs-group": "/ecs/made", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "p", "awslogs-create-group": "true"},
 		"-print", "3", "-exit-code", "0")))(t)
 	arn := runOne(t, c, "lg", "mkgroup")
@@ -210,11 +211,11 @@ func TestAwslogsAcrossRestart(t *testing.T) {
 	rt, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, logs, ctx := w.ECS(), cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rs")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("rs")}))(t)
 	group := "/ecs/restart"
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
 	const lines = 600
-	must(c.RegisterTaskDefinition(ctx, awslogsDef("chatty", imgs.App,
+	apitest.Must(c.RegisterTaskDefinition(ctx, awslogsDef("chatty", imgs.App,
 		map[string]string{"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "r"},
 		"-print", strconv.Itoa(lines), "-print-interval", "10ms", "-exit-code", "0")))(t)
 	arn := runOne(t, c, "rs", "chatty")

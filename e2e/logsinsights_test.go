@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 // TestInsightsFindsTaskOutput runs a task whose container prints numbered
@@ -19,8 +21,8 @@ func TestInsightsFindsTaskOutput(t *testing.T) {
 	w, c, imgs := startCluster(t, "insights")
 	logs, ctx := cwl.NewFromConfig(w.Config("us-east-1")), context.Background()
 	group := "/ecs/insights"
-	must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
-	must(c.RegisterTaskDefinition(ctx, awslogsDef("lines", imgs.App,
+	apitest.Must(logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, awslogsDef("lines", imgs.App,
 		map[string]string{"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "q"},
 		"-print", "10", "-print-interval", "10ms", "-exit-code", "0")))(t)
 	start := time.Now().Add(-time.Minute).Unix()
@@ -31,11 +33,11 @@ func TestInsightsFindsTaskOutput(t *testing.T) {
 
 	query := func(q string) [][]cwltypes.ResultField {
 		t.Helper()
-		id := must(logs.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String(group), QueryString: aws.String(q),
+		id := apitest.Must(logs.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String(group), QueryString: aws.String(q),
 			StartTime: aws.Int64(start), EndTime: aws.Int64(time.Now().Add(time.Minute).Unix())}))(t).QueryId
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
-			out := must(logs.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: id}))(t)
+			out := apitest.Must(logs.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: id}))(t)
 			switch out.Status {
 			case cwltypes.QueryStatusComplete:
 				return out.Results

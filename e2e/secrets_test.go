@@ -30,13 +30,13 @@ func secretTask(t *testing.T, c *ecs.Client, cluster, family, image string, secr
 	for name, from := range secrets {
 		ss = append(ss, types.Secret{Name: aws.String(name), ValueFrom: aws.String(from)})
 	}
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family), NetworkMode: types.NetworkModeBridge, ExecutionRoleArn: aws.String(execRole),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(64),
 			Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}, Secrets: ss,
 			Environment: []types.KeyValuePair{{Name: aws.String("APP_PLAIN"), Value: aws.String("not secret")}}}},
 	}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family), LaunchType: types.LaunchTypeEc2}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family), LaunchType: types.LaunchTypeEc2}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask %s: %+v", family, run.Failures)
 	}
@@ -53,14 +53,14 @@ func TestTaskSecrets(t *testing.T) {
 	ctx := context.Background()
 	c := w.ECS()
 	smc, ssmc := sm.NewFromConfig(w.Config("us-east-1")), ssm.NewFromConfig(w.Config("us-east-1"))
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sec")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sec")}))(t)
 
 	canaries := []string{"pw-canary-4e1d", "tok-canary-9a02", "tok-canary-rotated-77c1", "key-canary-3b6f"}
-	db := aws.ToString(must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("prod/db"),
+	db := aws.ToString(apitest.Must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("prod/db"),
 		SecretString: aws.String(`{"username":"admin","password":"pw-canary-4e1d","port":5432}`)}))(t).ARN)
-	tok := aws.ToString(must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("token"), SecretString: aws.String("tok-canary-9a02")}))(t).ARN)
-	must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"), Value: aws.String("key-canary-3b6f"), Type: ssmtypes.ParameterTypeSecureString}))(t)
-	must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("greeting"), Value: aws.String("hello"), Type: ssmtypes.ParameterTypeString}))(t)
+	tok := aws.ToString(apitest.Must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("token"), SecretString: aws.String("tok-canary-9a02")}))(t).ARN)
+	apitest.Must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/key"), Value: aws.String("key-canary-3b6f"), Type: ssmtypes.ParameterTypeSecureString}))(t)
+	apitest.Must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("greeting"), Value: aws.String("hello"), Type: ssmtypes.ParameterTypeString}))(t)
 
 	secrets := map[string]string{
 		"DB_PASSWORD": db + ":password::",
@@ -89,7 +89,7 @@ func TestTaskSecrets(t *testing.T) {
 	}
 
 	// Rotation: the running task keeps its value, a new task gets the new one.
-	must(smc.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("token"), SecretString: aws.String("tok-canary-rotated-77c1")}))(t)
+	apitest.Must(smc.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("token"), SecretString: aws.String("tok-canary-rotated-77c1")}))(t)
 	second := secretTask(t, c, "sec", "withsecrets", imgs.App, map[string]string{"TOKEN": tok})
 	task2 := waitTask(t, c, "sec", second, 60*time.Second, "RUNNING", running)
 	var env2 map[string]string
@@ -100,10 +100,10 @@ func TestTaskSecrets(t *testing.T) {
 	}
 
 	// No describe call shows a value.
-	desc := must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("sec"), Tasks: []string{first, second}}))(t)
-	td := must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("withsecrets:1")}))(t)
-	ds := must(smc.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("prod/db")}))(t)
-	dp := must(ssmc.DescribeParameters(ctx, &ssm.DescribeParametersInput{}))(t)
+	desc := apitest.Must(c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("sec"), Tasks: []string{first, second}}))(t)
+	td := apitest.Must(c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("withsecrets:1")}))(t)
+	ds := apitest.Must(smc.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("prod/db")}))(t)
+	dp := apitest.Must(ssmc.DescribeParameters(ctx, &ssm.DescribeParametersInput{}))(t)
 	for what, v := range map[string]any{"DescribeTasks": desc.Tasks, "DescribeTaskDefinition": td.TaskDefinition, "DescribeSecret": ds, "DescribeParameters": dp.Parameters} {
 		b, _ := json.Marshal(v)
 		for _, cn := range canaries {
@@ -117,7 +117,7 @@ func TestTaskSecrets(t *testing.T) {
 	}
 
 	for _, arn := range []string{first, second} {
-		must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("sec"), Task: aws.String(arn)}))(t)
+		apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("sec"), Task: aws.String(arn)}))(t)
 	}
 	for _, arn := range []string{first, second} {
 		waitTask(t, c, "sec", arn, 30*time.Second, "STOPPED", stopped)
@@ -134,8 +134,8 @@ func TestMissingSecretFailsTask(t *testing.T) {
 	ctx := context.Background()
 	c := w.ECS()
 	smc := sm.NewFromConfig(w.Config("us-east-1"))
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("miss")}))(t)
-	plain := aws.ToString(must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("plain"), SecretString: aws.String("not json")}))(t).ARN)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("miss")}))(t)
+	plain := aws.ToString(apitest.Must(smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("plain"), SecretString: aws.String("not json")}))(t).ARN)
 
 	missing := "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-AbCdEf"
 	tests := []struct {

@@ -17,6 +17,7 @@ import (
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/testkit/images"
 )
@@ -24,7 +25,7 @@ import (
 // fargateWeb registers a FARGATE testapp task definition serving :8080.
 func fargateWeb(t testing.TB, c *ecs.Client, imgs images.Images, family string, args ...string) string {
 	t.Helper()
-	out := must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+	out := apitest.Must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc,
 		Cpu: aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App),
@@ -43,13 +44,13 @@ func TestServiceBehindLoadBalancer(t *testing.T) {
 	tgARN, base := webListener(t, ctx, lbc, "front")
 
 	v1 := fargateWeb(t, c, imgs, "front")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("tr"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1),
 		DesiredCount: aws.Int32(3), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
 		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tgARN, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t)
 	waitStable(t, c, "tr", "web", 180*time.Second)
 	healthy := func() int {
 		n := 0
-		for _, d := range must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN}))(t).TargetHealthDescriptions {
+		for _, d := range apitest.Must(lbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN}))(t).TargetHealthDescriptions {
 			if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 				n++
 			}
@@ -70,7 +71,7 @@ func TestServiceBehindLoadBalancer(t *testing.T) {
 	// A steady, bounded request loop while the service rolls to v2.
 	loop := startRequestLoop(t, ctx, base)
 	v2 := fargateWeb(t, c, imgs, "front", "-term-delay", "10ms")
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("tr"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("tr"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	waitStable(t, c, "tr", "web", 180*time.Second)
 	waitTargets(t, lbc, tgARN, 3, "old targets drained")
 	loop.stopNoneFailed(t, "during the rolling deployment")
@@ -101,15 +102,15 @@ func TestServiceDiscoveryByName(t *testing.T) {
 	if resolver.ContainerIP == "" {
 		t.Fatal("wharf's DNS server does not answer containers (is port 53 on the Docker bridge taken by another wharf?)")
 	}
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sd")}))(t)
-	op := must(sdc.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("internal"), Vpc: aws.String("vpc-local")}))(t)
-	nsID := must(sdc.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
-	svc := must(sdc.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("api"), NamespaceId: aws.String(nsID),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sd")}))(t)
+	op := apitest.Must(sdc.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("internal"), Vpc: aws.String("vpc-local")}))(t)
+	nsID := apitest.Must(sdc.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId}))(t).Operation.Targets["NAMESPACE"]
+	svc := apitest.Must(sdc.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("api"), NamespaceId: aws.String(nsID),
 		DnsConfig:               &sdtypes.DnsConfig{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(5)}}},
 		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{}}))(t).Service
 
 	api := fargateWeb(t, c, imgs, "api")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("sd"), ServiceName: aws.String("api"), TaskDefinition: aws.String(api),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("sd"), ServiceName: aws.String("api"), TaskDefinition: aws.String(api),
 		DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc,
 		ServiceRegistries: []types.ServiceRegistry{{RegistryArn: svc.Arn}}}))(t)
 	waitStable(t, c, "sd", "api", 180*time.Second)
@@ -119,13 +120,13 @@ func TestServiceDiscoveryByName(t *testing.T) {
 		return err == nil && len(out.Instances) == 2
 	})
 
-	byNS := must(c.ListServicesByNamespace(ctx, &ecs.ListServicesByNamespaceInput{Namespace: aws.String("internal")}))(t)
+	byNS := apitest.Must(c.ListServicesByNamespace(ctx, &ecs.ListServicesByNamespaceInput{Namespace: aws.String("internal")}))(t)
 	if len(byNS.ServiceArns) != 1 || !strings.HasSuffix(byNS.ServiceArns[0], "service/sd/api") {
 		t.Fatalf("ListServicesByNamespace: %v", byNS.ServiceArns)
 	}
 
 	client := fargateWeb(t, c, imgs, "client")
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String(client), LaunchType: types.LaunchTypeFargate,
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("sd"), TaskDefinition: aws.String(client), LaunchType: types.LaunchTypeFargate,
 		NetworkConfiguration: awsvpc}))(t)
 	task := waitTask(t, c, "sd", aws.ToString(run.Tasks[0].TaskArn), 60*time.Second, "RUNNING", running)
 	var answer map[string]any
@@ -135,7 +136,7 @@ func TestServiceDiscoveryByName(t *testing.T) {
 	}
 
 	// Scaling in deregisters the instance.
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sd"), Service: aws.String("api"), DesiredCount: aws.Int32(1)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sd"), Service: aws.String("api"), DesiredCount: aws.Int32(1)}))(t)
 	waitCondition(t, 60*time.Second, "1 Cloud Map instance", func() bool {
 		out, err := sdc.ListInstances(ctx, &sd.ListInstancesInput{ServiceId: svc.Id})
 		return err == nil && len(out.Instances) == 1

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -40,25 +41,25 @@ func BenchmarkServiceVsSwarm(b *testing.B) {
 func benchWharf(b *testing.B, image string) (create, update time.Duration) {
 	w := wharftest.StartWithAgent(b)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}))(b)
 	waitInstance(b, c, "bench")
 	def := func(args ...string) string {
-		out := must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
+		out := apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bench"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(16),
 				Command: append([]string{"-listen", ":8080"}, args...), StopTimeout: aws.Int32(2), DockerLabels: map[string]string{"wharf.test": "1"}}}}))(b)
 		return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	}
 	v1, v2 := def(), def("-term-delay", "1ms")
 	t0 := time.Now()
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("bench"), ServiceName: aws.String("web"),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("bench"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(benchReplicas)}))(b)
 	waitSteady(b, c, v1)
 	create = time.Since(t0)
 	t0 = time.Now()
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("bench"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(b)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("bench"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(b)
 	waitSteady(b, c, v2)
 	update = time.Since(t0)
-	must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("bench"), Service: aws.String("web"), Force: aws.Bool(true)}))(b)
+	apitest.Must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("bench"), Service: aws.String("web"), Force: aws.Bool(true)}))(b)
 	waitCondition(b, 2*time.Minute, "bench service gone", func() bool {
 		return aws.ToString(describeService(b, c, "bench", "web").Status) == "INACTIVE"
 	})

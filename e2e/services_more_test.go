@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 func breaker(rollback bool) *types.DeploymentConfiguration {
@@ -27,10 +29,10 @@ func TestCircuitBreaker(t *testing.T) {
 	for _, rollback := range []bool{true, false} {
 		name := map[bool]string{true: "with-rollback", false: "without-rollback"}[rollback]
 		t.Run(name, func(t *testing.T) {
-			must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cb"), ServiceName: aws.String(name),
+			apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("cb"), ServiceName: aws.String(name),
 				TaskDefinition: aws.String(good), DesiredCount: aws.Int32(2), DeploymentConfiguration: breaker(rollback)}))(t)
 			waitStable(t, c, "cb", name, 180*time.Second)
-			must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cb"), Service: aws.String(name), TaskDefinition: aws.String(bad)}))(t)
+			apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("cb"), Service: aws.String(name), TaskDefinition: aws.String(bad)}))(t)
 			if rollback {
 				waitCondition(t, 180*time.Second, "rolled back", func() bool {
 					s := describeService(t, c, "cb", name)
@@ -79,19 +81,19 @@ func TestDaemonService(t *testing.T) {
 	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dm"), ServiceName: aws.String("agentd"), TaskDefinition: aws.String(v1),
 		SchedulingStrategy: types.SchedulingStrategyDaemon, PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeRandom}}})
 	wantCode(t, err, "InvalidParameterException")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dm"), ServiceName: aws.String("agentd"), TaskDefinition: aws.String(v1),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("dm"), ServiceName: aws.String("agentd"), TaskDefinition: aws.String(v1),
 		SchedulingStrategy: types.SchedulingStrategyDaemon}))(t)
 	s := waitStable(t, c, "dm", "agentd", 180*time.Second)
 	if s.DesiredCount != 1 || s.RunningCount != 1 || s.SchedulingStrategy != types.SchedulingStrategyDaemon {
 		t.Fatalf("daemon: desired %d running %d", s.DesiredCount, s.RunningCount)
 	}
 	v2 := webDef(t, c, imgs, "agentd", "-term-delay", "10ms")
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dm"), Service: aws.String("agentd"), TaskDefinition: aws.String(v2)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("dm"), Service: aws.String("agentd"), TaskDefinition: aws.String(v2)}))(t)
 	waitCondition(t, 180*time.Second, "daemon on v2", func() bool {
 		tasks := serviceTasks(t, c, "dm", "agentd")
 		return len(tasks) == 1 && aws.ToString(tasks[0].TaskDefinitionArn) == v2 && running(tasks[0])
 	})
-	list := must(c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("dm"), SchedulingStrategy: types.SchedulingStrategyDaemon}))(t)
+	list := apitest.Must(c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("dm"), SchedulingStrategy: types.SchedulingStrategyDaemon}))(t)
 	if len(list.ServiceArns) != 1 {
 		t.Fatalf("ListServices DAEMON: %v", list.ServiceArns)
 	}
@@ -104,10 +106,10 @@ func TestRestartMidDeployment(t *testing.T) {
 	w, c, imgs := startCluster(t, "rs")
 	ctx := context.Background()
 	v1 := webDef(t, c, imgs, "rs-web")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("rs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("rs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3)}))(t)
 	waitStable(t, c, "rs", "web", 180*time.Second)
 	v2 := webDef(t, c, imgs, "rs-web", "-term-delay", "10ms")
-	upd := must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("rs"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	upd := apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("rs"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	deployment := aws.ToString(upd.Service.Deployments[0].Id)
 	waitCondition(t, 30*time.Second, "rollout under way", func() bool {
 		return len(tasksStartedBy(t, c, "rs", deployment)) > 0
@@ -128,7 +130,7 @@ func tasksStartedBy(t testing.TB, c *ecs.Client, cluster, deployment string) []s
 	t.Helper()
 	var out []string
 	for _, st := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
-		l := must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(deployment), DesiredStatus: st}))(t)
+		l := apitest.Must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(deployment), DesiredStatus: st}))(t)
 		out = append(out, l.TaskArns...)
 	}
 	return out
@@ -141,7 +143,7 @@ func TestUnhealthyTaskReplaced(t *testing.T) {
 	_, c, imgs := startCluster(t, "uh")
 	ctx := context.Background()
 	sick := webDef(t, c, imgs, "sick", "-unhealthy-after", "3s")
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("uh"), ServiceName: aws.String("sick"), TaskDefinition: aws.String(sick),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("uh"), ServiceName: aws.String("sick"), TaskDefinition: aws.String(sick),
 		DesiredCount: aws.Int32(1), HealthCheckGracePeriodSeconds: aws.Int32(0)}))(t)
 	var first string
 	waitCondition(t, 180*time.Second, "first task running", func() bool {

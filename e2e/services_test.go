@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/state"
 	"github.com/wharfhq/wharf/testkit/images"
@@ -22,7 +23,7 @@ import (
 // healthy once it serves; extra args go to the test app.
 func webDef(t testing.TB, c *ecs.Client, imgs images.Images, family string, args ...string) string {
 	t.Helper()
-	out := must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+	out := apitest.Must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App), Memory: aws.Int32(48),
 			Command:      append([]string{"-listen", ":8080"}, args...),
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
@@ -57,7 +58,7 @@ func waitStable(t testing.TB, c *ecs.Client, cluster, service string, timeout ti
 
 func describeService(t testing.TB, c *ecs.Client, cluster, service string) types.Service {
 	t.Helper()
-	out := must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}}))(t)
+	out := apitest.Must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}}))(t)
 	if len(out.Services) != 1 {
 		t.Fatalf("describe %s: %+v", service, out.Failures)
 	}
@@ -77,11 +78,11 @@ func eventText(s types.Service, n int) string {
 
 func serviceTasks(t testing.TB, c *ecs.Client, cluster, service string) []types.Task {
 	t.Helper()
-	list := must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service)}))(t)
+	list := apitest.Must(c.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service)}))(t)
 	if len(list.TaskArns) == 0 {
 		return nil
 	}
-	return must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns}))(t).Tasks
+	return apitest.Must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns}))(t).Tasks
 }
 
 // TestServiceLifecycle: a service holds its count, replaces a killed task,
@@ -91,9 +92,9 @@ func TestServiceLifecycle(t *testing.T) {
 	rt, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("svc")}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("svc")}))(t)
 	v1 := webDef(t, c, imgs, "web", "-show-env", "APP_*")
-	created := must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("svc"), ServiceName: aws.String("web"),
+	created := apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("svc"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(3), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}))(t)
 	if d := created.Service.DeploymentConfiguration; aws.ToInt32(d.MaximumPercent) != 200 || aws.ToInt32(d.MinimumHealthyPercent) != 100 {
 		t.Fatalf("deployment configuration defaults: %+v", d)
@@ -155,7 +156,7 @@ func TestServiceLifecycle(t *testing.T) {
 			tooMany.Add(1)
 		}
 	})
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), TaskDefinition: aws.String(v2)}))(t)
 	svc = waitStable(t, c, "svc", "web", 180*time.Second)
 	stop()
 	if tooFew.Load() > 0 || tooMany.Load() > 0 {
@@ -171,18 +172,18 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 
 	// 0 is a pause; and back.
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
 	if svc = waitStable(t, c, "svc", "web", 180*time.Second); svc.RunningCount != 0 {
 		t.Fatalf("scaled to 0: running %d", svc.RunningCount)
 	}
-	must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(2)}))(t)
+	apitest.Must(c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(2)}))(t)
 	if svc = waitStable(t, c, "svc", "web", 180*time.Second); svc.RunningCount != 2 {
 		t.Fatalf("scaled to 2: running %d", svc.RunningCount)
 	}
 
 	_, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("svc"), Service: aws.String("web")})
 	wantCode(t, err, "InvalidParameterException")
-	del := must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), Force: aws.Bool(true)}))(t)
+	del := apitest.Must(c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), Force: aws.Bool(true)}))(t)
 	if aws.ToString(del.Service.Status) != "DRAINING" {
 		t.Fatalf("delete: %s", aws.ToString(del.Service.Status))
 	}

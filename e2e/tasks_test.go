@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 )
 
@@ -23,7 +24,7 @@ var awsvpc = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfi
 func TestFargateTask(t *testing.T) {
 	_, c, imgs := startCluster(t, "fg")
 	ctx := context.Background()
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{
@@ -35,7 +36,7 @@ func TestFargateTask(t *testing.T) {
 				PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(9090)}}, DockerLabels: map[string]string{"wharf.test": "1"}},
 		},
 	}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String("web"),
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String("web"),
 		LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc, StartedBy: aws.String("e2e"),
 		Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("app"),
 			Environment: []types.KeyValuePair{{Name: aws.String("APP_OVERRIDE"), Value: aws.String("yes")}}}}}}))(t)
@@ -100,11 +101,11 @@ func TestFargateTask(t *testing.T) {
 		t.Fatalf("task stats for %d containers", len(stats))
 	}
 
-	list := must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("fg"), StartedBy: aws.String("e2e")}))(t)
+	list := apitest.Must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("fg"), StartedBy: aws.String("e2e")}))(t)
 	if len(list.TaskArns) != 1 {
 		t.Fatalf("ListTasks startedBy: %v", list.TaskArns)
 	}
-	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(arn), Reason: aws.String("done testing")}))(t)
+	apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(arn), Reason: aws.String("done testing")}))(t)
 	task = waitTask(t, c, "fg", arn, 60*time.Second, "STOPPED", stopped)
 	if task.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(task.StoppedReason) != "done testing" || task.StoppedAt == nil {
 		t.Fatalf("stopped: %s", describe(task))
@@ -114,7 +115,7 @@ func TestFargateTask(t *testing.T) {
 			t.Fatalf("container after stop: %s", describe(task))
 		}
 	}
-	stoppedList := must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("fg"), DesiredStatus: types.DesiredStatusStopped}))(t)
+	stoppedList := apitest.Must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("fg"), DesiredStatus: types.DesiredStatusStopped}))(t)
 	if len(stoppedList.TaskArns) != 1 {
 		t.Fatalf("ListTasks STOPPED: %v", stoppedList.TaskArns)
 	}
@@ -126,12 +127,12 @@ func TestTaskFailures(t *testing.T) {
 	_, c, imgs := startCluster(t, "fail")
 	ctx := context.Background()
 
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("crash"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("crash"),
 		ContainerDefinitions: []types.ContainerDefinition{
 			{Name: aws.String("main"), Image: aws.String(imgs.App), Memory: aws.Int32(64), Command: []string{"-exit-code", "3", "-exit-after", "1s"}},
 			{Name: aws.String("helper"), Image: aws.String(imgs.App), Memory: aws.Int32(64), Essential: aws.Bool(false), Command: []string{"-listen", ":8080"}},
 		}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fail"), TaskDefinition: aws.String("crash")}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fail"), TaskDefinition: aws.String("crash")}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
@@ -143,9 +144,9 @@ func TestTaskFailures(t *testing.T) {
 		t.Fatalf("the other container must be stopped too: %s", describe(task))
 	}
 
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("nopull"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("nopull"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("x"), Image: aws.String("wharf-test/does-not-exist:latest"), Memory: aws.Int32(64)}}}))(t)
-	run = must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fail"), TaskDefinition: aws.String("nopull")}))(t)
+	run = apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("fail"), TaskDefinition: aws.String("nopull")}))(t)
 	task = waitTask(t, c, "fail", aws.ToString(run.Tasks[0].TaskArn), 60*time.Second, "STOPPED", stopped)
 	if task.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.HasPrefix(aws.ToString(task.StoppedReason), "CannotPullContainerError") {
 		t.Fatalf("pull failure: %s", describe(task))
@@ -159,18 +160,18 @@ func TestEC2TasksAndPlacement(t *testing.T) {
 	_, c, imgs := startCluster(t, "ec2")
 	ctx := context.Background()
 	instance := waitInstance(t, c, "ec2")
-	desc := must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{instance}}))(t)
+	desc := apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{instance}}))(t)
 	ci := desc.ContainerInstances[0]
 	totalMem := resource(ci.RegisteredResources, "MEMORY")
 	if !ci.AgentConnected || resource(ci.RegisteredResources, "CPU") < 1024 || totalMem < 256 {
 		t.Fatalf("instance %+v", ci)
 	}
 
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("br"), NetworkMode: types.NetworkModeBridge,
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("br"), NetworkMode: types.NetworkModeBridge,
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(imgs.App), Memory: aws.Int32(128), Cpu: 128,
 			Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
 			HealthCheck: &types.HealthCheck{Command: []string{"CMD", "/testapp", "check", "http://127.0.0.1:8080/health"}, Interval: aws.Int32(5), StartPeriod: aws.Int32(1)}}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("br"), Count: aws.Int32(2), LaunchType: types.LaunchTypeEc2}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("br"), Count: aws.Int32(2), LaunchType: types.LaunchTypeEc2}))(t)
 	if len(run.Tasks) != 2 {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
@@ -190,33 +191,33 @@ func TestEC2TasksAndPlacement(t *testing.T) {
 	if urls[0] == urls[1] {
 		t.Fatalf("both tasks on %s", urls[0])
 	}
-	desc = must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{instance}}))(t)
+	desc = apitest.Must(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{instance}}))(t)
 	ci = desc.ContainerInstances[0]
 	if ci.RunningTasksCount != 2 || resource(ci.RemainingResources, "MEMORY") != totalMem-256 {
 		t.Fatalf("instance after 2 tasks: running %d, memory %d of %d", ci.RunningTasksCount, resource(ci.RemainingResources, "MEMORY"), totalMem)
 	}
-	byInstance := must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("ec2"), ContainerInstance: aws.String(instance), Family: aws.String("br")}))(t)
+	byInstance := apitest.Must(c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("ec2"), ContainerInstance: aws.String(instance), Family: aws.String("br")}))(t)
 	if len(byInstance.TaskArns) != 2 {
 		t.Fatalf("ListTasks by instance/family: %v", byInstance.TaskArns)
 	}
 
 	// A task that needs more memory than the host has fails to place.
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("huge"),
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("huge"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("x"), Image: aws.String(imgs.App), Memory: aws.Int32(totalMem + 1)}}}))(t)
-	huge := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("huge")}))(t)
+	huge := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("huge")}))(t)
 	if len(huge.Tasks) != 0 || len(huge.Failures) != 1 || aws.ToString(huge.Failures[0].Reason) != "RESOURCE:MEMORY" || aws.ToString(huge.Failures[0].Arn) != instance {
 		t.Fatalf("huge task: tasks %d failures %+v", len(huge.Tasks), huge.Failures)
 	}
 	_, err := c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("ec2")})
 	wantCode(t, err, "ClusterContainsTasksException")
 	for _, rt := range run.Tasks {
-		must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("ec2"), Task: rt.TaskArn}))(t)
+		apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("ec2"), Task: rt.TaskArn}))(t)
 	}
 	for _, rt := range run.Tasks {
 		waitTask(t, c, "ec2", aws.ToString(rt.TaskArn), 60*time.Second, "STOPPED", stopped)
 	}
 	// The auto-joined instance does not keep an empty cluster alive.
-	must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("ec2")}))(t)
+	apitest.Must(c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("ec2")}))(t)
 }
 
 // waitInstance waits (bounded) for the embedded agent to join cluster.
@@ -224,7 +225,7 @@ func waitInstance(t testing.TB, c *ecs.Client, cluster string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		out := must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
+		out := apitest.Must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
 		if len(out.ContainerInstanceArns) > 0 {
 			return out.ContainerInstanceArns[0]
 		}
@@ -250,11 +251,11 @@ func TestRestartAdoptsTasks(t *testing.T) {
 	rt, imgs := wharftest.Images(t)
 	w := wharftest.StartWithAgent(t)
 	c, ctx := w.ECS(), context.Background()
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("keep")}))(t)
-	must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("long"),
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("keep")}))(t)
+	apitest.Must(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("long"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(imgs.App), Memory: aws.Int32(64),
 			Command: []string{"-listen", ":8080"}, PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}}}}))(t)
-	run := must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("keep"), TaskDefinition: aws.String("long"), Count: aws.Int32(2)}))(t)
+	run := apitest.Must(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("keep"), TaskDefinition: aws.String("long"), Count: aws.Int32(2)}))(t)
 	var ids []string
 	for _, task := range run.Tasks {
 		done := waitTask(t, c, "keep", aws.ToString(task.TaskArn), 60*time.Second, "RUNNING", running)
@@ -287,6 +288,6 @@ func TestRestartAdoptsTasks(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("containers of the adopted task: %d (%v): adoption must not start a second one", len(list), err)
 	}
-	must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("keep"), Task: run.Tasks[0].TaskArn}))(t)
+	apitest.Must(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("keep"), Task: run.Tasks[0].TaskArn}))(t)
 	waitTask(t, c, "keep", aws.ToString(run.Tasks[0].TaskArn), 60*time.Second, "STOPPED", stopped)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/runtime/docker"
 )
@@ -25,16 +26,16 @@ func TestTaskSetTraffic(t *testing.T) {
 	w := wharftest.StartWithAgent(t)
 	c, lbc, ctx := w.ECS(), elb.NewFromConfig(w.Config("us-east-1")), context.Background()
 	cl := aws.String("tset")
-	must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: cl}))(t)
+	apitest.Must(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: cl}))(t)
 	tgARN, base := webListener(t, ctx, lbc, "bluegreen")
 
-	must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("web"), DesiredCount: aws.Int32(2),
+	apitest.Must(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: cl, ServiceName: aws.String("web"), DesiredCount: aws.Int32(2),
 		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}}))(t)
 	seen := map[string]bool{} // every task of the service, for the cleanup
 	t.Cleanup(func() { deleteTaskSetService(t, c, rt, "tset", "web", seen) })
 
 	newSet := func(td string) types.TaskSet {
-		return *must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskDefinition: aws.String(td),
+		return *apitest.Must(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskDefinition: aws.String(td),
 			LaunchType: types.LaunchTypeFargate, NetworkConfiguration: awsvpc, Scale: &types.Scale{Value: 100, Unit: types.ScaleUnitPercent},
 			LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tgARN, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}))(t).TaskSet
 	}
@@ -56,7 +57,7 @@ func TestTaskSetTraffic(t *testing.T) {
 	waitTaskSet(t, c, "tset", "web", aws.ToString(green.Id), 180*time.Second, "2 running, steady", func(ts types.TaskSet) bool {
 		return ts.RunningCount == 2 && ts.StabilityStatus == types.StabilityStatusSteadyState
 	})
-	primary := must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("web"),
+	primary := apitest.Must(c.UpdateServicePrimaryTaskSet(ctx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: cl, Service: aws.String("web"),
 		PrimaryTaskSet: green.TaskSetArn}))(t).TaskSet
 	if aws.ToString(primary.Status) != "PRIMARY" {
 		t.Fatalf("UpdateServicePrimaryTaskSet: %s", aws.ToString(primary.Status))
@@ -67,17 +68,17 @@ func TestTaskSetTraffic(t *testing.T) {
 	}
 	greenHosts := setHosts(t, c, "tset", "web", aws.ToString(green.Id), seen)
 
-	must(c.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskSet: blue.Id,
+	apitest.Must(c.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskSet: blue.Id,
 		Scale: &types.Scale{Value: 0, Unit: types.ScaleUnitPercent}}))(t)
 	waitTaskSet(t, c, "tset", "web", aws.ToString(blue.Id), 60*time.Second, "scaled to 0", func(ts types.TaskSet) bool {
 		return ts.RunningCount == 0 && ts.PendingCount == 0 && ts.ComputedDesiredCount == 0
 	})
-	deleted := must(c.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskSet: blue.Id}))(t).TaskSet
+	deleted := apitest.Must(c.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: cl, Service: aws.String("web"), TaskSet: blue.Id}))(t).TaskSet
 	if aws.ToString(deleted.Status) != "DRAINING" {
 		t.Fatalf("DeleteTaskSet: %s", aws.ToString(deleted.Status))
 	}
 	waitCondition(t, 30*time.Second, "blue's task set gone", func() bool {
-		out := must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("web"), TaskSets: []string{aws.ToString(blue.Id)}}))(t)
+		out := apitest.Must(c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: cl, Service: aws.String("web"), TaskSets: []string{aws.ToString(blue.Id)}}))(t)
 		return len(out.TaskSets) == 0 && len(out.Failures) == 1
 	})
 	waitTargets(t, lbc, tgARN, 2, "blue's targets drained")
@@ -103,7 +104,7 @@ func waitTaskSet(t testing.TB, c *ecs.Client, cluster, service, id string, timeo
 	deadline := time.Now().Add(timeout)
 	var last types.TaskSet
 	for time.Now().Before(deadline) {
-		out := must(c.DescribeTaskSets(context.Background(), &ecs.DescribeTaskSetsInput{Cluster: aws.String(cluster), Service: aws.String(service), TaskSets: []string{id}}))(t)
+		out := apitest.Must(c.DescribeTaskSets(context.Background(), &ecs.DescribeTaskSetsInput{Cluster: aws.String(cluster), Service: aws.String(service), TaskSets: []string{id}}))(t)
 		if len(out.TaskSets) == 1 {
 			last = out.TaskSets[0]
 			if cond(last) {

@@ -18,6 +18,7 @@ import (
 	sdtypes "github.com/wharfhq/wharf/api/servicediscoverytypes"
 	"github.com/wharfhq/wharf/awsapi/servicediscovery"
 	"github.com/wharfhq/wharf/dataplane/dns"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/store"
 	"github.com/wharfhq/wharf/store/bolt"
 )
@@ -62,29 +63,19 @@ func start(t *testing.T, upstreams ...string) *fixture {
 	return &fixture{t: t, db: db, api: servicediscovery.New(db, quiet()), srv: srv, ctx: context.Background()}
 }
 
-func must[T any](v T, err error) func(testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
 // service creates namespace ns (once) and a DNS service in it.
 func (f *fixture) service(ns, name string, policy sdtypes.RoutingPolicy, custom bool, types ...sdtypes.RecordType) string {
 	f.t.Helper()
 	nsID := ""
-	list := must(f.api.ListNamespaces(f.ctx, &sdtypes.ListNamespacesRequest{}))(f.t)
+	list := apitest.Must(f.api.ListNamespaces(f.ctx, &sdtypes.ListNamespacesRequest{}))(f.t)
 	for _, n := range list.Namespaces {
 		if *n.Name == ns {
 			nsID = *n.Id
 		}
 	}
 	if nsID == "" {
-		op := must(f.api.CreatePrivateDnsNamespace(f.ctx, &sdtypes.CreatePrivateDnsNamespaceRequest{Name: new(ns), Vpc: new("vpc-1")}))(f.t)
-		got := must(f.api.GetOperation(f.ctx, &sdtypes.GetOperationRequest{OperationId: op.OperationId}))(f.t)
+		op := apitest.Must(f.api.CreatePrivateDnsNamespace(f.ctx, &sdtypes.CreatePrivateDnsNamespaceRequest{Name: new(ns), Vpc: new("vpc-1")}))(f.t)
+		got := apitest.Must(f.api.GetOperation(f.ctx, &sdtypes.GetOperationRequest{OperationId: op.OperationId}))(f.t)
 		nsID = got.Operation.Targets["NAMESPACE"]
 	}
 	var recs []sdtypes.DnsRecord
@@ -96,12 +87,12 @@ func (f *fixture) service(ns, name string, policy sdtypes.RoutingPolicy, custom 
 	if custom {
 		in.HealthCheckCustomConfig = &sdtypes.HealthCheckCustomConfig{}
 	}
-	return *must(f.api.CreateService(f.ctx, in))(f.t).Service.Id
+	return *apitest.Must(f.api.CreateService(f.ctx, in))(f.t).Service.Id
 }
 
 func (f *fixture) register(svc, id string, attrs map[string]string) {
 	f.t.Helper()
-	must(f.api.RegisterInstance(f.ctx, &sdtypes.RegisterInstanceRequest{ServiceId: new(svc), InstanceId: new(id), Attributes: attrs}))(f.t)
+	apitest.Must(f.api.RegisterInstance(f.ctx, &sdtypes.RegisterInstanceRequest{ServiceId: new(svc), InstanceId: new(id), Attributes: attrs}))(f.t)
 }
 
 // query asks the server over UDP (or TCP) and returns the parsed reply.
@@ -229,17 +220,17 @@ func TestAnswersHealthyInstances(t *testing.T) {
 	})
 
 	t.Run("health changes follow", func(t *testing.T) {
-		must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-1"), Status: sdtypes.CustomHealthStatusUnhealthy}))(t)
-		must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-3"), Status: sdtypes.CustomHealthStatusHealthy}))(t)
+		apitest.Must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-1"), Status: sdtypes.CustomHealthStatusUnhealthy}))(t)
+		apitest.Must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-3"), Status: sdtypes.CustomHealthStatusHealthy}))(t)
 		f.eventually("web.local.", dnsmessage.TypeA, func(m dnsmessage.Message) bool {
 			return same(records(m.Answers), "A 10.0.0.2", "A 10.0.0.3")
 		})
-		must(f.api.DeregisterInstance(f.ctx, &sdtypes.DeregisterInstanceRequest{ServiceId: new(web), InstanceId: new("i-2")}))(t)
+		apitest.Must(f.api.DeregisterInstance(f.ctx, &sdtypes.DeregisterInstanceRequest{ServiceId: new(web), InstanceId: new("i-2")}))(t)
 		f.eventually("web.local.", dnsmessage.TypeA, func(m dnsmessage.Message) bool { return same(records(m.Answers), "A 10.0.0.3") })
 	})
 
 	t.Run("no healthy instance: no data", func(t *testing.T) {
-		must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-3"), Status: sdtypes.CustomHealthStatusUnhealthy}))(t)
+		apitest.Must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-3"), Status: sdtypes.CustomHealthStatusUnhealthy}))(t)
 		m := f.eventually("web.local.", dnsmessage.TypeA, func(m dnsmessage.Message) bool { return len(m.Answers) == 0 })
 		if m.RCode != dnsmessage.RCodeSuccess || !same(records(m.Authorities), "SOA local.") {
 			t.Fatalf("%v %v", m.RCode, records(m.Authorities))
@@ -247,7 +238,7 @@ func TestAnswersHealthyInstances(t *testing.T) {
 	})
 
 	t.Run("TCP", func(t *testing.T) {
-		must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-1"), Status: sdtypes.CustomHealthStatusHealthy}))(t)
+		apitest.Must(f.api.UpdateInstanceCustomHealthStatus(f.ctx, &sdtypes.UpdateInstanceCustomHealthStatusRequest{ServiceId: new(web), InstanceId: new("i-1"), Status: sdtypes.CustomHealthStatusHealthy}))(t)
 		f.eventually("web.local.", dnsmessage.TypeA, func(m dnsmessage.Message) bool { return len(m.Answers) == 1 })
 		if got := records(query(t, f.srv.Addr(), "tcp", "WEB.Local.", dnsmessage.TypeA).Answers); !same(got, "A 10.0.0.1") {
 			t.Fatalf("over TCP, any case: %v", got)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wharfhq/wharf/api/elbv2types"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 // TestHalfClosedClientGetsItsAnswer sends a request as `busybox nc` does:
@@ -41,7 +42,7 @@ func TestIdleTimeoutAnswers504(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN, tg := h.lb("idle"), h.tg("idle")
-	must(h.api.ModifyLoadBalancerAttributes(h.ctx, &elbv2types.ModifyLoadBalancerAttributesInput{LoadBalancerArn: new(lbARN),
+	apitest.Must(h.api.ModifyLoadBalancerAttributes(h.ctx, &elbv2types.ModifyLoadBalancerAttributesInput{LoadBalancerArn: new(lbARN),
 		Attributes: []elbv2types.LoadBalancerAttribute{{Key: new(lbstate.AttrIdleTimeout), Value: new("1")}}}))(t)
 	port := freePort(t)
 	h.listener(lbARN, port, forwardTo(tg))

@@ -21,6 +21,7 @@ import (
 	"github.com/wharfhq/wharf/awsapi/elbv2"
 	"github.com/wharfhq/wharf/dataplane/lb"
 	"github.com/wharfhq/wharf/dataplane/lbstate"
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/loadgen"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/store"
@@ -83,16 +84,6 @@ func (h *harness) stopPlane() {
 	if h.stop != nil {
 		h.stop()
 		h.stop = nil
-	}
-}
-
-func must[T any](v T, err error) func(testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
 	}
 }
 
@@ -163,13 +154,13 @@ func freePort(t testing.TB) int32 {
 }
 
 func (h *harness) lb(name string) string {
-	out := must(h.api.CreateLoadBalancer(h.ctx, &elbv2types.CreateLoadBalancerInput{Name: new(name)}))(h.t)
+	out := apitest.Must(h.api.CreateLoadBalancer(h.ctx, &elbv2types.CreateLoadBalancerInput{Name: new(name)}))(h.t)
 	return *out.LoadBalancers[0].LoadBalancerArn
 }
 
 // tg creates an ip target group whose health checks run every second.
 func (h *harness) tg(name string) string {
-	out := must(h.api.CreateTargetGroup(h.ctx, &elbv2types.CreateTargetGroupInput{
+	out := apitest.Must(h.api.CreateTargetGroup(h.ctx, &elbv2types.CreateTargetGroupInput{
 		Name: new(name), Protocol: elbv2types.ProtocolEnumHttp, Port: new(int32(80)), TargetType: elbv2types.TargetTypeEnumIp,
 		HealthCheckPath: new("/health"), HealthCheckIntervalSeconds: new(int32(5)), HealthCheckTimeoutSeconds: new(int32(2)),
 		HealthyThresholdCount: new(int32(2)), UnhealthyThresholdCount: new(int32(2)),
@@ -206,7 +197,7 @@ func forwardTo(tgARN string) []elbv2types.Action {
 }
 
 func (h *harness) listener(lbARN string, port int32, actions []elbv2types.Action) string {
-	out := must(h.api.CreateListener(h.ctx, &elbv2types.CreateListenerInput{LoadBalancerArn: new(lbARN),
+	out := apitest.Must(h.api.CreateListener(h.ctx, &elbv2types.CreateListenerInput{LoadBalancerArn: new(lbARN),
 		Protocol: elbv2types.ProtocolEnumHttp, Port: new(port), DefaultActions: actions}))(h.t)
 	return *out.Listeners[0].ListenerArn
 }
@@ -216,7 +207,7 @@ func (h *harness) register(tgARN string, bs ...*backend) {
 	for _, b := range bs {
 		ts = append(ts, b.target())
 	}
-	must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tgARN), Targets: ts}))(h.t)
+	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tgARN), Targets: ts}))(h.t)
 }
 
 func (h *harness) deregister(tgARN string, bs ...*backend) {
@@ -224,12 +215,12 @@ func (h *harness) deregister(tgARN string, bs ...*backend) {
 	for _, b := range bs {
 		ts = append(ts, b.target())
 	}
-	must(h.api.DeregisterTargets(h.ctx, &elbv2types.DeregisterTargetsInput{TargetGroupArn: new(tgARN), Targets: ts}))(h.t)
+	apitest.Must(h.api.DeregisterTargets(h.ctx, &elbv2types.DeregisterTargetsInput{TargetGroupArn: new(tgARN), Targets: ts}))(h.t)
 }
 
 // health maps "127.0.0.1:PORT" to state and reason.
 func (h *harness) health(tgARN string) map[string]string {
-	out := must(h.api.DescribeTargetHealth(h.ctx, &elbv2types.DescribeTargetHealthInput{TargetGroupArn: new(tgARN)}))(h.t)
+	out := apitest.Must(h.api.DescribeTargetHealth(h.ctx, &elbv2types.DescribeTargetHealthInput{TargetGroupArn: new(tgARN)}))(h.t)
 	m := map[string]string{}
 	for _, d := range out.TargetHealthDescriptions {
 		m[fmt.Sprintf("%s:%d", *d.Target.Id, *d.Target.Port)] = string(d.TargetHealth.State) + "/" + string(d.TargetHealth.Reason)
@@ -306,7 +297,7 @@ func TestBalancesAcrossHealthyTargets(t *testing.T) {
 		}
 	})
 	t.Run("least outstanding requests", func(t *testing.T) {
-		must(h.api.ModifyTargetGroupAttributes(h.ctx, &elbv2types.ModifyTargetGroupAttributesInput{TargetGroupArn: new(tg),
+		apitest.Must(h.api.ModifyTargetGroupAttributes(h.ctx, &elbv2types.ModifyTargetGroupAttributesInput{TargetGroupArn: new(tg),
 			Attributes: []elbv2types.TargetGroupAttribute{{Key: new(lbstate.AttrAlgorithm), Value: new(lbstate.AlgorithmLeastOutstanding)}}}))(t)
 		// Sequential requests leave nothing outstanding: the first target
 		// in order takes them all.
@@ -344,7 +335,7 @@ func TestKeepAliveAndStreaming(t *testing.T) {
 	lbARN, tg := h.lb("stream"), h.tg("stream")
 	lport := freePort(t)
 	h.listener(lbARN, lport, forwardTo(tg))
-	must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
+	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
 		Targets: []elbv2types.TargetDescription{{Id: new("127.0.0.1"), Port: new(port)}}}))(t)
 	h.waitHealth(tg, "healthy", &backend{port: port})
 	base := fmt.Sprintf("http://127.0.0.1:%d", lport)
@@ -489,7 +480,7 @@ func TestDrainDeadlineCutsRequests(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	must(h.api.ModifyTargetGroupAttributes(h.ctx, &elbv2types.ModifyTargetGroupAttributesInput{TargetGroupArn: new(tg),
+	apitest.Must(h.api.ModifyTargetGroupAttributes(h.ctx, &elbv2types.ModifyTargetGroupAttributesInput{TargetGroupArn: new(tg),
 		Attributes: []elbv2types.TargetGroupAttribute{{Key: new(lbstate.AttrDeregistrationDelay), Value: new("1")}}}))(t)
 	port := freePort(t)
 	h.listener(lbARN, port, forwardTo(tg))

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/websocket"
 
 	"github.com/wharfhq/wharf/api/elbv2types"
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 func TestRulesRouteByPriorityPathAndHost(t *testing.T) {
@@ -24,7 +25,7 @@ func TestRulesRouteByPriorityPathAndHost(t *testing.T) {
 	port := freePort(t)
 	lARN := h.listener(lbARN, port, forwardTo(tgWeb))
 	rule := func(prio int32, cond elbv2types.RuleCondition, actions []elbv2types.Action) {
-		must(h.api.CreateRule(h.ctx, &elbv2types.CreateRuleInput{ListenerArn: new(lARN), Priority: new(prio),
+		apitest.Must(h.api.CreateRule(h.ctx, &elbv2types.CreateRuleInput{ListenerArn: new(lARN), Priority: new(prio),
 			Conditions: []elbv2types.RuleCondition{cond}, Actions: actions}))(t)
 	}
 	rule(10, elbv2types.RuleCondition{Field: new("path-pattern"), Values: []string{"/api/*"}}, forwardTo(tgAPI))
@@ -116,7 +117,7 @@ func TestWebSocketPassesThrough(t *testing.T) {
 	port := freePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	bport := int32(srv.Listener.Addr().(*net.TCPAddr).Port)
-	must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
+	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
 		Targets: []elbv2types.TargetDescription{{Id: new("127.0.0.1"), Port: new(bport)}}}))(t)
 	h.waitHealth(tg, "healthy", &backend{port: bport})
 
@@ -156,7 +157,7 @@ func TestListenerPorts(t *testing.T) {
 		if !strings.Contains(err.Error(), "address already in use") {
 			t.Fatalf("message: %v", err)
 		}
-		out := must(h.api.DescribeListeners(h.ctx, &elbv2types.DescribeListenersInput{LoadBalancerArn: new(lbARN)}))(t)
+		out := apitest.Must(h.api.DescribeListeners(h.ctx, &elbv2types.DescribeListenersInput{LoadBalancerArn: new(lbARN)}))(t)
 		if len(out.Listeners) != 0 {
 			t.Fatalf("listeners stored: %+v", out.Listeners)
 		}
@@ -189,7 +190,7 @@ func TestListenerPorts(t *testing.T) {
 
 	t.Run("modify port", func(t *testing.T) {
 		port2 := freePort(t)
-		must(h.api.ModifyListener(h.ctx, &elbv2types.ModifyListenerInput{ListenerArn: new(lARN), Port: new(port2)}))(t)
+		apitest.Must(h.api.ModifyListener(h.ctx, &elbv2types.ModifyListenerInput{ListenerArn: new(lARN), Port: new(port2)}))(t)
 		waitFor(t, "the new port", func() bool {
 			resp, err := http.Get(url(port2))
 			if err != nil {
@@ -203,7 +204,7 @@ func TestListenerPorts(t *testing.T) {
 	})
 
 	t.Run("delete frees the port", func(t *testing.T) {
-		must(h.api.DeleteListener(h.ctx, &elbv2types.DeleteListenerInput{ListenerArn: new(lARN)}))(t)
+		apitest.Must(h.api.DeleteListener(h.ctx, &elbv2types.DeleteListenerInput{ListenerArn: new(lARN)}))(t)
 		waitFor(t, "the port to close", func() bool { _, err := http.Get(url(port)); return err != nil })
 		h.listener(lbARN, port, forwardTo(tg)) // the same port again
 		waitFor(t, "the port to serve again", func() bool {
@@ -221,16 +222,16 @@ func TestInstanceTargets(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN := h.lb("web")
-	out := must(h.api.CreateTargetGroup(h.ctx, &elbv2types.CreateTargetGroupInput{Name: new("inst"), Protocol: elbv2types.ProtocolEnumHttp,
+	out := apitest.Must(h.api.CreateTargetGroup(h.ctx, &elbv2types.CreateTargetGroupInput{Name: new("inst"), Protocol: elbv2types.ProtocolEnumHttp,
 		Port: new(int32(80)), TargetType: elbv2types.TargetTypeEnumInstance, HealthCheckPath: new("/health")}))(t)
 	tg := *out.TargetGroups[0].TargetGroupArn
 	h.fastChecks("inst", 1, nil)
 	port := freePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
-	must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
+	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
 		Targets: []elbv2types.TargetDescription{{Id: new("i-0123456789abcdef0"), Port: new(a.port)}}}))(t)
 	waitFor(t, "the instance target to be healthy", func() bool {
-		th := must(h.api.DescribeTargetHealth(context.Background(), &elbv2types.DescribeTargetHealthInput{TargetGroupArn: new(tg)}))(t)
+		th := apitest.Must(h.api.DescribeTargetHealth(context.Background(), &elbv2types.DescribeTargetHealthInput{TargetGroupArn: new(tg)}))(t)
 		return len(th.TargetHealthDescriptions) == 1 && th.TargetHealthDescriptions[0].TargetHealth.State == "healthy"
 	})
 	if got := count(t, fmt.Sprintf("http://127.0.0.1:%d/", port), 3); got["a"] != 3 {
