@@ -48,7 +48,7 @@ func startWithDNS(t testing.TB, noAgent bool) *dnsWharf {
 	dataDir := t.TempDir()
 	t.Cleanup(func() { wharftest.RemoveContainers(t, dataDir) })
 	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dataDir, Log: log,
-		NoAgent: noAgent, CleanupAfter: 2 * time.Second, DNSListen: fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))})
+		NoAgent: noAgent, CleanupAfter: 2 * time.Second, DNSListen: fmt.Sprintf("127.0.0.1:%d", apitest.FreePort(t))})
 	if err != nil {
 		t.Fatalf("start wharf: %v", err)
 	}

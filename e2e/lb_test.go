@@ -121,7 +121,7 @@ func (e *lbEnv) deregister(tg string, ts ...task) {
 // listener's ARN and base URL.
 func (e *lbEnv) listener(actions []elbtypes.Action) (string, string) {
 	e.t.Helper()
-	port := freeLoopbackPort(e.t)
+	port := apitest.FreePort(e.t)
 	l := apitest.Must(e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(e.lb), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(port), DefaultActions: actions}))(e.t)
 	return aws.ToString(l.Listeners[0].ListenerArn), fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -178,16 +178,6 @@ func (e *lbEnv) waitHealth(tg, state string, ts ...task) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	e.t.Fatalf("targets not %s within 45s: %v", state, last)
-}
-
-func freeLoopbackPort(t testing.TB) int32 {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return int32(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // hits sends n GETs (keep-alive) and counts the answers by task hostname.

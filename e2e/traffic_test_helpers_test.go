@@ -29,7 +29,7 @@ func webListener(t testing.TB, ctx context.Context, lbc *elb.Client, lbName stri
 		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)}))(t).TargetGroups[0]
 	apitest.Must(lbc.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn,
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}}}))(t)
-	port := freeLoopbackPort(t)
+	port := apitest.FreePort(t)
 	apitest.Must(lbc.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(port), DefaultActions: forwardTo(aws.ToString(tg.TargetGroupArn))}))(t)
 	return tg.TargetGroupArn, "http://127.0.0.1:" + strconv.Itoa(int(port))

@@ -64,7 +64,7 @@ func TestDeleteLoadBalancerManyRules(t *testing.T) {
 	var listeners []string
 	for range 2 {
 		l := aws.ToString(apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lb), Protocol: types.ProtocolEnumHttp,
-			Port: aws.Int32(freePort(t)), DefaultActions: forward(tg)}))(t).Listeners[0].ListenerArn)
+			Port: aws.Int32(apitest.FreePort(t)), DefaultActions: forward(tg)}))(t).Listeners[0].ListenerArn)
 		listeners = append(listeners, l)
 		for i := range 70 {
 			apitest.Must(c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(l), Priority: aws.Int32(int32(i + 1)),

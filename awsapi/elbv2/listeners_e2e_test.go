@@ -39,7 +39,7 @@ func TestListenersAndRules(t *testing.T) {
 			Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp}))(t).TargetGroups[0].TargetGroupArn)
 	}
 	tgA, tgB, tgC := newTG("a"), newTG("b"), newTG("c")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 
 	l := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbARN), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(port), DefaultActions: forward(tgA), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))(t).Listeners[0]
@@ -68,17 +68,17 @@ func TestListenersAndRules(t *testing.T) {
 			t.Fatal("an identical CreateListener made a second listener")
 		}
 		apitest.WantCode(t, create(port, types.ProtocolEnumHttp, forward(tgB), lbARN), "DuplicateListener")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttps, forward(tgB), lbARN), "UnsupportedProtocol")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(missingARN(tgB)), lbARN), "TargetGroupNotFound")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(tgB), strings.Replace(lbARN, "/web/", "/nope/", 1)), "LoadBalancerNotFound")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttps, forward(tgB), lbARN), "UnsupportedProtocol")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, forward(missingARN(tgB)), lbARN), "TargetGroupNotFound")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, forward(tgB), strings.Replace(lbARN, "/web/", "/nope/", 1)), "LoadBalancerNotFound")
 		apitest.WantCode(t, create(0, types.ProtocolEnumHttp, forward(tgB), lbARN), "ValidationError")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, []types.Action{}, lbARN), "ValidationError")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, []types.Action{{Type: types.ActionTypeEnumAuthenticateOidc}, forward(tgB)[0]}, lbARN), "InvalidLoadBalancerAction")
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, []types.Action{{Type: types.ActionTypeEnumFixedResponse,
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, []types.Action{}, lbARN), "ValidationError")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, []types.Action{{Type: types.ActionTypeEnumAuthenticateOidc}, forward(tgB)[0]}, lbARN), "InvalidLoadBalancerAction")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, []types.Action{{Type: types.ActionTypeEnumFixedResponse,
 			FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("302")}}}, lbARN), "ValidationError")
 		// A target group serves one load balancer.
 		other := apitest.Must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("other")}))(t).LoadBalancers[0]
-		apitest.WantCode(t, create(freePort(t), types.ProtocolEnumHttp, forward(tgA), aws.ToString(other.LoadBalancerArn)), "TargetGroupAssociationLimit")
+		apitest.WantCode(t, create(apitest.FreePort(t), types.ProtocolEnumHttp, forward(tgA), aws.ToString(other.LoadBalancerArn)), "TargetGroupAssociationLimit")
 		// A port another program holds.
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -98,14 +98,14 @@ func TestListenersAndRules(t *testing.T) {
 
 	t.Run("weighted forward", func(t *testing.T) {
 		wl := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbARN), Protocol: types.ProtocolEnumHttp,
-			Port: aws.Int32(freePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
+			Port: aws.Int32(apitest.FreePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
 				TargetGroups: []types.TargetGroupTuple{{TargetGroupArn: aws.String(tgB), Weight: aws.Int32(80)}, {TargetGroupArn: aws.String(tgC), Weight: aws.Int32(20)}}}}}}))(t).Listeners[0]
 		fc := wl.DefaultActions[0].ForwardConfig
 		if wl.DefaultActions[0].TargetGroupArn != nil || len(fc.TargetGroups) != 2 || aws.ToInt32(fc.TargetGroups[1].Weight) != 20 || aws.ToBool(fc.TargetGroupStickinessConfig.Enabled) {
 			t.Fatalf("weighted %+v", wl.DefaultActions[0])
 		}
 		_, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbARN), Protocol: types.ProtocolEnumHttp,
-			Port: aws.Int32(freePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
+			Port: aws.Int32(apitest.FreePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
 				TargetGroups: []types.TargetGroupTuple{{TargetGroupArn: aws.String(tgB), Weight: aws.Int32(1000)}}}}}})
 		apitest.WantCode(t, err, "ValidationError")
 		apitest.Must(c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: wl.ListenerArn}))(t)
@@ -213,7 +213,7 @@ func TestListenersAndRules(t *testing.T) {
 		_, err = c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: aws.String(lARN)})
 		apitest.WantCode(t, err, "ListenerNotFound")
 		// Deleting the load balancer deletes its listeners.
-		l2 := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbARN), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(freePort(t)), DefaultActions: forward(tgA)}))(t)
+		l2 := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbARN), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(apitest.FreePort(t)), DefaultActions: forward(tgA)}))(t)
 		apitest.Must(c.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lbARN)}))(t)
 		_, err = c.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{aws.ToString(l2.Listeners[0].ListenerArn)}})
 		apitest.WantCode(t, err, "ListenerNotFound")
@@ -228,7 +228,7 @@ func TestTags(t *testing.T) {
 	tg := aws.ToString(apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp}))(t).TargetGroups[0].TargetGroupArn)
 	l := aws.ToString(apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lb), Protocol: types.ProtocolEnumHttp,
-		Port: aws.Int32(freePort(t)), DefaultActions: forward(tg)}))(t).Listeners[0].ListenerArn)
+		Port: aws.Int32(apitest.FreePort(t)), DefaultActions: forward(tg)}))(t).Listeners[0].ListenerArn)
 	r := aws.ToString(apitest.Must(c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(l), Priority: aws.Int32(1),
 		Conditions: pathRule("/x"), Actions: forward(tg)}))(t).Rules[0].RuleArn)
 	def := aws.ToString(apitest.Must(c.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(l)}))(t).Rules[1].RuleArn)

@@ -2,7 +2,6 @@ package elbv2_test
 
 import (
 	"context"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,16 +29,6 @@ func missingARN(arn string) string {
 		other = '1'
 	}
 	return arn[:len(arn)-1] + string(other)
-}
-
-func freePort(t *testing.T) int32 {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return int32(ln.Addr().(*net.TCPAddr).Port)
 }
 
 var (

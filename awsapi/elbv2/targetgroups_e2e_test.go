@@ -130,7 +130,7 @@ func TestTargetGroups(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		lb := apitest.Must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
 		l := apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp,
-			Port: aws.Int32(freePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}}}))(t)
+			Port: aws.Int32(apitest.FreePort(t)), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}}}))(t)
 		used := apitest.Must(c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn}))(t)
 		if len(used.TargetGroups) != 1 || used.TargetGroups[0].LoadBalancerArns[0] != aws.ToString(lb.LoadBalancerArn) {
 			t.Fatalf("groups of the load balancer: %+v", used.TargetGroups)
@@ -176,7 +176,7 @@ func TestTargetsAndHealth(t *testing.T) {
 	target := func(s *httptest.Server) types.TargetDescription {
 		return types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(portOf(s))}
 	}
-	dead := types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(freePort(t))}
+	dead := types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(apitest.FreePort(t))}
 
 	tg := aws.ToString(apitest.Must(c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp, HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2),
@@ -208,7 +208,7 @@ func TestTargetsAndHealth(t *testing.T) {
 		}
 	})
 	lb := apitest.Must(c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")}))(t).LoadBalancers[0]
-	apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(freePort(t)),
+	apitest.Must(c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(apitest.FreePort(t)),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}}}))(t)
 
 	// The first check runs at once; failures need two checks 5s apart.

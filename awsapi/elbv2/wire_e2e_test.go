@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/apitest"
 	"github.com/wharfhq/wharf/internal/wharftest"
 	"github.com/wharfhq/wharf/internal/wiretest"
 )
@@ -166,7 +167,7 @@ func TestAWSCLI(t *testing.T) {
 	tg := first(run("create-target-group", "--name", "cli-tg", "--protocol", "HTTP", "--port", "80", "--target-type", "ip",
 		"--health-check-path", "/health", "--matcher", "HttpCode=200-299"), "TargetGroups", "TargetGroupArn")
 	run("register-targets", "--target-group-arn", tg, "--targets", "Id=127.0.0.1,Port=9")
-	port := fmt.Sprint(freePort(t))
+	port := fmt.Sprint(apitest.FreePort(t))
 	l := first(run("create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", port,
 		"--default-actions", "Type=forward,TargetGroupArn="+tg), "Listeners", "ListenerArn")
 	run("create-rule", "--listener-arn", l, "--priority", "5", "--conditions", "Field=path-pattern,Values=/api/*",

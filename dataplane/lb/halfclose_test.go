@@ -22,7 +22,7 @@ func TestHalfClosedClientGetsItsAnswer(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN, tg := h.lb("half"), h.tg("half")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
@@ -44,7 +44,7 @@ func TestIdleTimeoutAnswers504(t *testing.T) {
 	lbARN, tg := h.lb("idle"), h.tg("idle")
 	apitest.Must(h.api.ModifyLoadBalancerAttributes(h.ctx, &elbv2types.ModifyLoadBalancerAttributesInput{LoadBalancerArn: new(lbARN),
 		Attributes: []elbv2types.LoadBalancerAttribute{{Key: new(lbstate.AttrIdleTimeout), Value: new("1")}}}))(t)
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)

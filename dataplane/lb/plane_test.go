@@ -143,16 +143,6 @@ func (b *backend) target() elbv2types.TargetDescription {
 	return elbv2types.TargetDescription{Id: new("127.0.0.1"), Port: new(b.port)}
 }
 
-func freePort(t testing.TB) int32 {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return int32(ln.Addr().(*net.TCPAddr).Port)
-}
-
 func (h *harness) lb(name string) string {
 	out := apitest.Must(h.api.CreateLoadBalancer(h.ctx, &elbv2types.CreateLoadBalancerInput{Name: new(name)}))(h.t)
 	return *out.LoadBalancers[0].LoadBalancerArn
@@ -280,7 +270,7 @@ func TestBalancesAcrossHealthyTargets(t *testing.T) {
 	h := newHarness(t)
 	a, b, c := newBackend(t, "a"), newBackend(t, "b"), newBackend(t, "c")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a, b, c)
 	h.waitHealth(tg, "healthy", a, b, c)
@@ -333,7 +323,7 @@ func TestKeepAliveAndStreaming(t *testing.T) {
 	defer srv.Close()
 	port := int32(srv.Listener.Addr().(*net.TCPAddr).Port)
 	lbARN, tg := h.lb("stream"), h.tg("stream")
-	lport := freePort(t)
+	lport := apitest.FreePort(t)
 	h.listener(lbARN, lport, forwardTo(tg))
 	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
 		Targets: []elbv2types.TargetDescription{{Id: new("127.0.0.1"), Port: new(port)}}}))(t)
@@ -383,7 +373,7 @@ func TestUnhealthyTargetLeavesRotation(t *testing.T) {
 	h := newHarness(t)
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a, b)
 	h.waitHealth(tg, "healthy", a, b)
@@ -415,7 +405,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 	h := newHarness(t)
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
@@ -458,7 +448,7 @@ func TestReregisterWhileDrainingKeepsInFlight(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
@@ -482,7 +472,7 @@ func TestDrainDeadlineCutsRequests(t *testing.T) {
 	lbARN, tg := h.lb("web"), h.tg("web")
 	apitest.Must(h.api.ModifyTargetGroupAttributes(h.ctx, &elbv2types.ModifyTargetGroupAttributesInput{TargetGroupArn: new(tg),
 		Attributes: []elbv2types.TargetGroupAttribute{{Key: new(lbstate.AttrDeregistrationDelay), Value: new("1")}}}))(t)
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
@@ -516,7 +506,7 @@ func TestNoRequestLostWhileTargetsChange(t *testing.T) {
 	h := newHarness(t)
 	a, b, c := newBackend(t, "a"), newBackend(t, "b"), newBackend(t, "c")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a, b)
 	h.waitHealth(tg, "healthy", a, b)

@@ -22,7 +22,7 @@ func TestRulesRouteByPriorityPathAndHost(t *testing.T) {
 	web, api, admin := newBackend(t, "web"), newBackend(t, "api"), newBackend(t, "admin")
 	lbARN := h.lb("web")
 	tgWeb, tgAPI, tgAdmin := h.tg("web"), h.tg("api"), h.tg("admin")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	lARN := h.listener(lbARN, port, forwardTo(tgWeb))
 	rule := func(prio int32, cond elbv2types.RuleCondition, actions []elbv2types.Action) {
 		apitest.Must(h.api.CreateRule(h.ctx, &elbv2types.CreateRuleInput{ListenerArn: new(lARN), Priority: new(prio),
@@ -86,7 +86,7 @@ func TestWeightedForward(t *testing.T) {
 	blue, green := newBackend(t, "blue"), newBackend(t, "green")
 	lbARN := h.lb("web")
 	tgBlue, tgGreen := h.tg("blue"), h.tg("green")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, ForwardConfig: &elbv2types.ForwardActionConfig{
 		TargetGroups: []elbv2types.TargetGroupTuple{{TargetGroupArn: new(tgBlue), Weight: new(int32(3))}, {TargetGroupArn: new(tgGreen), Weight: new(int32(1))}}}}})
 	h.register(tgBlue, blue)
@@ -114,7 +114,7 @@ func TestWebSocketPassesThrough(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	lbARN, tg := h.lb("ws"), h.tg("ws")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	bport := int32(srv.Listener.Addr().(*net.TCPAddr).Port)
 	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
@@ -163,7 +163,7 @@ func TestListenerPorts(t *testing.T) {
 		}
 	})
 
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	lARN := h.listener(lbARN, port, forwardTo(tg))
 	h.waitHealth(tg, "healthy", a)
 	url := func(p int32) string { return fmt.Sprintf("http://127.0.0.1:%d/", p) }
@@ -189,7 +189,7 @@ func TestListenerPorts(t *testing.T) {
 	})
 
 	t.Run("modify port", func(t *testing.T) {
-		port2 := freePort(t)
+		port2 := apitest.FreePort(t)
 		apitest.Must(h.api.ModifyListener(h.ctx, &elbv2types.ModifyListenerInput{ListenerArn: new(lARN), Port: new(port2)}))(t)
 		waitFor(t, "the new port", func() bool {
 			resp, err := http.Get(url(port2))
@@ -226,7 +226,7 @@ func TestInstanceTargets(t *testing.T) {
 		Port: new(int32(80)), TargetType: elbv2types.TargetTypeEnumInstance, HealthCheckPath: new("/health")}))(t)
 	tg := *out.TargetGroups[0].TargetGroupArn
 	h.fastChecks("inst", 1, nil)
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	apitest.Must(h.api.RegisterTargets(h.ctx, &elbv2types.RegisterTargetsInput{TargetGroupArn: new(tg),
 		Targets: []elbv2types.TargetDescription{{Id: new("i-0123456789abcdef0"), Port: new(a.port)}}}))(t)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/dataplane/lb"
+	"github.com/wharfhq/wharf/internal/apitest"
 )
 
 // TestTrafficCounts: requests through a listener are counted per load
@@ -16,7 +17,7 @@ func TestTrafficCounts(t *testing.T) {
 	h := newHarness(t)
 	a := newBackend(t, "a")
 	lbARN, tg := h.lb("web"), h.tg("web")
-	port := freePort(t)
+	port := apitest.FreePort(t)
 	h.listener(lbARN, port, forwardTo(tg))
 	h.register(tg, a)
 	h.waitHealth(tg, "healthy", a)
