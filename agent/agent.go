@@ -105,7 +105,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	cl := &client{base: cfg.Server, http: &http.Client{Timeout: 60 * time.Second, Transport: pinnedTransport(cfg.TLSPin)},
 		key: agentproto.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey}, secret: id.secret}
-	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, probe: cfg.Runtime, sleep: sleepCtx}
+	a := &Agent{cfg: cfg, id: id, cl: cl, tasks: map[string]*taskRun{}, probe: cfg.Runtime, sleep: runner.Sleep}
 	a.eng = newEngine(cfg.Runtime, id.NodeID, cfg.Log)
 	a.rep = newReporter(cl, cfg.Log)
 	a.reg = newRegistrar(a)

@@ -385,7 +385,7 @@ func (h *eventHub) run(ctx context.Context) {
 		}
 		h.log.Warn("agent: engine events", "err", err)
 		h.setLive(false, fmt.Errorf("agent: engine events: %w", err))
-		if !sleepCtx(ctx, backoff) {
+		if !runner.Sleep(ctx, backoff) {
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wharfhq/wharf/agent/runner"
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/runtime/docker"
@@ -78,7 +79,7 @@ func newRegistrar(a *Agent) *registrar {
 			}
 			return *out.ContainerInstance.ContainerInstanceArn, nil
 		},
-		sleep: sleepCtx,
+		sleep: runner.Sleep,
 		now:   time.Now,
 		kick:  make(chan struct{}, 1),
 	}

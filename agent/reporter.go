@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wharfhq/wharf/agent/runner"
 	"github.com/wharfhq/wharf/agentproto"
 	"github.com/wharfhq/wharf/api/ecstypes"
 	"github.com/wharfhq/wharf/api/shape"
@@ -135,7 +136,7 @@ func (r *reporter) sender(ctx context.Context) {
 			return
 		}
 		r.log.Warn("agent: report task state failed; will retry", "task", st.TaskARN, "err", err)
-		if !sleepCtx(ctx, backoff) {
+		if !runner.Sleep(ctx, backoff) {
 			return
 		}
 		backoff = min(backoff*2, 5*time.Second)

@@ -139,16 +139,3 @@ func (a *Agent) checkDocker(ctx context.Context) bool {
 	a.dockerOK = true
 	return true
 }
-
-// sleepCtx waits d, or less if ctx ends first; it reports whether the
-// whole wait passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}

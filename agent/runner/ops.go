@@ -203,7 +203,7 @@ func (r *Runner) startOp(ctx context.Context, id string) result {
 			res.gone = true
 			return res
 		}
-		if attempt == 3 || !sleep(ctx, 100*time.Millisecond) {
+		if attempt == 3 || !Sleep(ctx, 100*time.Millisecond) {
 			if res.err == nil {
 				res.err = err
 			}
@@ -223,7 +223,7 @@ func (r *Runner) stopOp(ctx context.Context, id string, timeout time.Duration) r
 			break
 		}
 		res.err = err
-		if attempt == 3 || !sleep(ctx, time.Second) {
+		if attempt == 3 || !Sleep(ctx, time.Second) {
 			break
 		}
 	}

@@ -188,7 +188,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			break
 		}
 		r.log.Warn("runner: find the task's containers", "err", err)
-		if !sleep(ctx, backoff) {
+		if !Sleep(ctx, backoff) {
 			return ctx.Err()
 		}
 	}
@@ -221,7 +221,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				r.log.Warn("runner: engine events", "err", err)
 			default:
 			}
-			if !sleep(ctx, time.Second) {
+			if !Sleep(ctx, time.Second) {
 				return ctx.Err()
 			}
 			events, errs = r.rt.Events(ctx, filter)
@@ -595,8 +595,9 @@ func (r *Runner) byID(id string) *ctr {
 	return nil
 }
 
-// sleep waits d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether ctx is still alive.
+// The agent's own retry loops use it too.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
