@@ -23,6 +23,7 @@ import (
 	"github.com/wharfhq/wharf/api/shape"
 	"github.com/wharfhq/wharf/model"
 	"github.com/wharfhq/wharf/runtime/docker"
+	"github.com/wharfhq/wharf/testkit/dockertest"
 	"github.com/wharfhq/wharf/testkit/images"
 )
 
@@ -30,32 +31,11 @@ import (
 // a loaded one.
 const slow = 45 * time.Second
 
-var (
-	imgOnce sync.Once
-	imgs    images.Images
-	imgErr  error
-)
-
 // setup connects to the local engine and builds (or finds) the test
-// images. Without an engine the test is skipped, unless WHARF_REQUIRE_DOCKER
-// is set, which makes it a failure.
+// images (dockertest.Images).
 func setup(t *testing.T) (*docker.Runtime, images.Images) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt, err := docker.New(ctx, "")
-	if err != nil {
-		if os.Getenv("WHARF_REQUIRE_DOCKER") != "" {
-			t.Fatalf("docker engine required (WHARF_REQUIRE_DOCKER) but unreachable: %v", err)
-		}
-		t.Skipf("no docker engine: %v", err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	imgOnce.Do(func() { imgs, imgErr = images.Ensure(context.Background(), rt) })
-	if imgErr != nil {
-		t.Fatal(imgErr)
-	}
-	return rt, imgs
+	return dockertest.Images(t)
 }
 
 var nonName = regexp.MustCompile(`[^a-zA-Z0-9]+`)
