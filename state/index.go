@@ -283,69 +283,41 @@ func GroupTasks(tx store.ReadTx, sc model.Scope, cluster, group string) ([]model
 	return out, err
 }
 
-// scanChunk is how many keys a scan reads at a time: a page of a List
-// call costs about one chunk, not the cluster.
-const scanChunk = 256
-
 // ScanTasks calls fn with the cluster's tasks whose id sorts after
 // `after`, in id order, until fn returns false.
 func ScanTasks(tx store.ReadTx, sc model.Scope, cluster, after string, fn func(model.TaskRecord) (bool, error)) error {
 	prefix := TasksPrefix(sc, cluster)
-	cursor := ""
-	if after != "" {
-		cursor = prefix + after
-	}
-	for {
-		kvs, err := tx.List(prefix, cursor, scanChunk)
-		if err != nil {
-			return err
+	return store.Each(tx, prefix, cursorAfter(prefix, after), func(kv store.KV) (bool, error) {
+		var r model.TaskRecord
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return false, fmt.Errorf("store: decode %s: %w", kv.Key, err)
 		}
-		for _, kv := range kvs {
-			var r model.TaskRecord
-			if err := json.Unmarshal(kv.Value, &r); err != nil {
-				return fmt.Errorf("store: decode %s: %w", kv.Key, err)
-			}
-			if more, err := fn(r); err != nil || !more {
-				return err
-			}
-		}
-		if len(kvs) < scanChunk {
-			return nil
-		}
-		cursor = kvs[len(kvs)-1].Key
-	}
+		return fn(r)
+	})
 }
 
 // ScanGroupTasks is ScanTasks over one group's tasks, through its index.
 func ScanGroupTasks(tx store.ReadTx, sc model.Scope, cluster, group, after string, fn func(model.TaskRecord) (bool, error)) error {
 	prefix := GroupTasksPrefix(sc, cluster, group)
-	cursor := ""
-	if after != "" {
-		cursor = prefix + after
-	}
-	for {
-		kvs, err := tx.List(prefix, cursor, scanChunk)
+	return store.Each(tx, prefix, cursorAfter(prefix, after), func(kv store.KV) (bool, error) {
+		r, ok, err := store.Get[model.TaskRecord](tx, TaskKey(sc, cluster, kv.Key[len(prefix):]))
 		if err != nil {
-			return err
+			return false, err
 		}
-		for _, kv := range kvs {
-			id := kv.Key[len(prefix):]
-			r, ok, err := store.Get[model.TaskRecord](tx, TaskKey(sc, cluster, id))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("state: group index entry %s names no task", kv.Key)
-			}
-			if more, err := fn(r); err != nil || !more {
-				return err
-			}
+		if !ok {
+			return false, fmt.Errorf("state: group index entry %s names no task", kv.Key)
 		}
-		if len(kvs) < scanChunk {
-			return nil
-		}
-		cursor = kvs[len(kvs)-1].Key
+		return fn(r)
+	})
+}
+
+// cursorAfter is the full key after which a scan of prefix resumes past
+// id ("" from the start).
+func cursorAfter(prefix, id string) string {
+	if id == "" {
+		return ""
 	}
+	return prefix + id
 }
 
 // ClusterTaskCounts reads the cluster's running and pending task counts.

@@ -408,7 +408,7 @@ func TestScanTasksPages(t *testing.T) {
 	db := openTestDB(t)
 	o := &taskOps{t: t, db: db, now: testNow}
 	var ids []string
-	for range scanChunk + 10 {
+	for range store.EachChunk + 10 {
 		ids = append(ids, o.create("family:app", "", "", ecstypes.LaunchTypeFargate, testDefinition(0, 64, 0)))
 	}
 	slices.Sort(ids)
@@ -420,7 +420,7 @@ func TestScanTasksPages(t *testing.T) {
 	}{
 		{"from the start, all", "", 0, ids},
 		{"after the first", ids[0], 3, ids[1:4]},
-		{"across a chunk boundary", ids[scanChunk-2], 5, ids[scanChunk-1 : scanChunk+4]},
+		{"across a chunk boundary", ids[store.EachChunk-2], 5, ids[store.EachChunk-1 : store.EachChunk+4]},
 		{"after the last", ids[len(ids)-1], 0, nil},
 	}
 	for _, tt := range tests {

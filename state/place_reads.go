@@ -273,38 +273,31 @@ type groupMember struct {
 func groupUsage(tx store.ReadTx, sc model.Scope, cluster, group string) (holding, live map[string]int, err error) {
 	holding, live = map[string]int{}, map[string]int{}
 	prefix := GroupTasksPrefix(sc, cluster, group)
-	cursor := ""
-	for {
-		kvs, err := tx.List(prefix, cursor, scanChunk)
+	err = store.Each(tx, prefix, "", func(e store.KV) (bool, error) {
+		key := TaskKey(sc, cluster, e.Key[len(prefix):])
+		kv, ok, err := tx.Get(key)
 		if err != nil {
-			return nil, nil, err
+			return false, err
 		}
-		for _, e := range kvs {
-			key := TaskKey(sc, cluster, e.Key[len(prefix):])
-			kv, ok, err := tx.Get(key)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !ok {
-				return nil, nil, fmt.Errorf("state: group index entry %s names no task", e.Key)
-			}
-			m, err := groupMembers.get(kv)
-			if err != nil {
-				return nil, nil, err
-			}
-			if m.instance == "" || !m.holding {
-				continue
-			}
+		if !ok {
+			return false, fmt.Errorf("state: group index entry %s names no task", e.Key)
+		}
+		m, err := groupMembers.get(kv)
+		if err != nil {
+			return false, err
+		}
+		if m.instance != "" && m.holding {
 			holding[m.instance]++
 			if m.live {
 				live[m.instance]++
 			}
 		}
-		if len(kvs) < scanChunk {
-			return holding, live, nil
-		}
-		cursor = kvs[len(kvs)-1].Key
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return holding, live, nil
 }
 
 // withGroup is u with the counts of group's tasks on the instance arn
