@@ -1,6 +1,7 @@
 package logsinsights
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -95,13 +96,7 @@ func (v Value) truthy() bool {
 func compareValues(a, b Value) int {
 	if x, ok := a.number(); ok {
 		if y, ok := b.number(); ok {
-			switch {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
-			}
-			return 0
+			return cmp.Compare(x, y)
 		}
 	}
 	return strings.Compare(a.String(), b.String())
@@ -124,13 +119,7 @@ func naturalLess(a, b Value) int {
 	y, bNum := b.number()
 	switch {
 	case aNum && bNum:
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return cmp.Compare(x, y)
 	case aNum:
 		return 1
 	case bNum:
